@@ -1,0 +1,105 @@
+//! A client session as the core sees it. Sessions live in the core, not the host, so the
+//! native server, the browser terminal and an edge worker behave identically for SELECT,
+//! HELLO, AUTH, CLIENT SETNAME and the rest. Redis: the `client` struct in server.h.
+
+use bytes::Bytes;
+
+pub type ClientId = u64;
+
+/// What the host knows about a connection when it opens it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// Peer address as `ip:port` (CLIENT LIST `addr=`).
+    pub addr: String,
+    /// Local address as `ip:port` (CLIENT LIST `laddr=`).
+    pub laddr: String,
+    /// File descriptor or host-specific handle number (CLIENT LIST `fd=`).
+    pub fd: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    /// Internal: the SKIP has been armed by the previous command and applies to this one.
+    SkipNext,
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: ClientId,
+    pub info: ClientInfo,
+    pub db: usize,
+    pub resp: u8,
+    pub name: Option<Bytes>,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    pub no_touch: bool,
+    pub created_ms: i64,
+    pub last_interaction_ms: i64,
+    /// Name of the last command run (CLIENT LIST `cmd=`), `NULL` before the first.
+    pub last_cmd: String,
+    /// Set by QUIT or CLIENT KILL: the host closes after writing pending replies.
+    pub close_asap: bool,
+}
+
+impl Client {
+    pub fn new(id: ClientId, info: ClientInfo, now_ms: i64, authenticated: bool) -> Client {
+        Client {
+            id,
+            info,
+            db: 0,
+            resp: 2,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            no_touch: false,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_cmd: "NULL".into(),
+            close_asap: false,
+        }
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line, fields in Redis 7.0's order.
+    pub fn info_line(&self, now_ms: i64) -> String {
+        let s = |b: &Option<Bytes>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        let mut flags = String::new();
+        if self.close_asap {
+            flags.push('A');
+        }
+        if self.no_evict {
+            flags.push('e');
+        }
+        if self.no_touch {
+            flags.push('T');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.info.addr,
+            self.info.laddr,
+            self.info.fd,
+            s(&self.name),
+            (now_ms - self.created_ms).max(0) / 1000,
+            (now_ms - self.last_interaction_ms).max(0) / 1000,
+            flags,
+            self.db,
+            self.last_cmd,
+            self.resp,
+            s(&self.lib_name),
+            s(&self.lib_ver),
+        )
+    }
+}

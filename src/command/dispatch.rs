@@ -1,0 +1,137 @@
+//! Dispatch: Redis's processCommand + call(). Lookup, arity, authentication, then the
+//! handler, then the bookkeeping every command shares (stats, CLIENT REPLY modes). MULTI/EXEC
+//! and scripts (later issues) call `call()` re-entrantly with the same `Ctx`.
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+use super::spec::{flags, CommandSpec};
+use super::table::{lookup_sub, table};
+use crate::client::{Client, ClientId, ReplyMode};
+use crate::engine::{Engine, Event, Outcome, Server};
+use crate::error::{Error, Result};
+use crate::reply::Reply;
+
+/// What a handler may touch: the server, its own client, and the other clients.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Server,
+    pub client: &'a mut Client,
+    pub others: &'a mut HashMap<ClientId, Client>,
+}
+
+impl Ctx<'_> {
+    pub fn now_ms(&self) -> i64 {
+        self.srv.now_ms()
+    }
+
+    pub fn db(&mut self) -> &mut crate::db::Db {
+        &mut self.srv.dbs[self.client.db]
+    }
+
+    /// The trailing bookkeeping of every write (Valkey's signalModifiedKey + notify +
+    /// dirty++). WATCH and keyspace notifications hook in here as those families land.
+    pub fn modified(&mut self, _key: &[u8], _event: &'static str) {
+        self.srv.stats.dirty += 1;
+    }
+
+    /// Counts a hit or miss for INFO keyspace_hits/misses.
+    pub fn hit(&mut self, found: bool) {
+        if found {
+            self.srv.stats.keyspace_hits += 1;
+        } else {
+            self.srv.stats.keyspace_misses += 1;
+        }
+    }
+
+    pub fn lru(&self) -> u32 {
+        self.srv.lru_clock()
+    }
+
+    pub fn event(&mut self, e: Event) {
+        self.srv.events.push(e);
+    }
+}
+
+pub fn execute(engine: &mut Engine, id: ClientId, argv: Vec<Bytes>, now_us: i64) -> Outcome {
+    engine.srv.now_us = now_us;
+    let Some(mut client) = engine.clients.remove(&id) else {
+        return Outcome { reply: Some(Reply::Error("ERR unknown client".into())), close: true };
+    };
+    client.last_interaction_ms = now_us / 1000;
+    let reply = {
+        let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
+        call(&mut ctx, &argv)
+    };
+    if let Reply::Error(_) = reply {
+        engine.srv.stats.total_error_replies += 1;
+    }
+    let close = client.close_asap;
+    // CLIENT REPLY: OFF swallows everything; SKIP swallows the next command's reply only.
+    let reply = match client.reply_mode {
+        ReplyMode::On => Some(reply),
+        ReplyMode::Off => None,
+        ReplyMode::Skip => {
+            client.reply_mode = ReplyMode::SkipNext;
+            None
+        }
+        ReplyMode::SkipNext => {
+            client.reply_mode = ReplyMode::On;
+            None
+        }
+    };
+    engine.clients.insert(id, client);
+    Outcome { reply, close }
+}
+
+/// Resolves argv to a spec (following subcommands) or the error Redis gives.
+pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec> {
+    let spec = table().lookup(&argv[0]).ok_or_else(|| Error::unknown_command(argv))?;
+    if spec.subcommands.is_empty() {
+        if !spec.arity_ok(argv.len()) {
+            return Err(Error::WrongArity(super::args::lower(&argv[0])));
+        }
+        return Ok(spec);
+    }
+    if argv.len() < 2 {
+        return Err(Error::WrongArity(super::args::lower(&argv[0])));
+    }
+    let sub = lookup_sub(spec, &argv[1]).ok_or_else(|| Error::UnknownSubcommand {
+        sub: crate::error::clip(&argv[1]),
+        cmd: String::from_utf8_lossy(&argv[0]).to_ascii_uppercase(),
+    })?;
+    if !sub.arity_ok(argv.len()) {
+        return Err(Error::WrongArity(format!("{}|{}", spec.name, sub.name)));
+    }
+    Ok(sub)
+}
+
+/// Runs one command through the shared path. Errors become error replies here, once.
+pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    if argv.is_empty() {
+        return Reply::Error(Error::Msg("ERR empty command").to_string());
+    }
+    let spec = match resolve(argv) {
+        Ok(s) => s,
+        Err(e) => return Reply::Error(e.to_string()),
+    };
+    if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) {
+        return Reply::Error(Error::NoAuth.to_string());
+    }
+    ctx.client.last_cmd = full_name(argv, spec);
+    ctx.srv.stats.total_commands_processed += 1;
+    let handler = spec.handler.expect("leaf commands have handlers");
+    match handler(ctx, argv) {
+        Ok(r) => r,
+        Err(e) => Reply::Error(e.to_string()),
+    }
+}
+
+/// `get`, or `client|setname` for subcommands (CLIENT LIST `cmd=`, arity errors).
+fn full_name(argv: &[Bytes], spec: &CommandSpec) -> String {
+    let top = super::args::lower(&argv[0]);
+    if top == spec.name {
+        top
+    } else {
+        format!("{}|{}", top, spec.name)
+    }
+}

@@ -1,0 +1,10 @@
+//! The command layer: the spec type, the one table built from every family's `SPECS`, the
+//! typed argument cursor, and dispatch (Redis's processCommand + call()).
+
+pub mod args;
+pub mod dispatch;
+pub mod spec;
+pub mod table;
+
+pub use args::Args;
+pub use spec::{CommandSpec, Handler};

@@ -1,0 +1,246 @@
+//! What the table knows about a command: Redis's metadata (arity with its sign convention,
+//! flags, key positions, ACL categories, docs) plus the handler. Field names follow valkey's
+//! src/commands/README.md.
+
+use crate::error::Result;
+use crate::reply::Reply;
+
+use super::dispatch::Ctx;
+
+pub type Handler = fn(&mut Ctx, &[bytes::Bytes]) -> Result<Reply>;
+
+/// Command flags, as bits; `FLAG_NAMES` gives their COMMAND INFO spelling.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+    pub const SENTINEL: u32 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+
+    pub const FLAG_NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
+    ];
+}
+
+/// ACL categories beyond those implied by flags (Redis's `acl_categories` in the JSON).
+pub mod acl {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const READ: u32 = 1 << 1;
+    pub const WRITE: u32 = 1 << 2;
+    pub const STRING: u32 = 1 << 3;
+    pub const BITMAP: u32 = 1 << 4;
+    pub const HASH: u32 = 1 << 5;
+    pub const LIST: u32 = 1 << 6;
+    pub const SET: u32 = 1 << 7;
+    pub const SORTEDSET: u32 = 1 << 8;
+    pub const STREAM: u32 = 1 << 9;
+    pub const PUBSUB: u32 = 1 << 10;
+    pub const ADMIN: u32 = 1 << 11;
+    pub const FAST: u32 = 1 << 12;
+    pub const SLOW: u32 = 1 << 13;
+    pub const BLOCKING: u32 = 1 << 14;
+    pub const DANGEROUS: u32 = 1 << 15;
+    pub const CONNECTION: u32 = 1 << 16;
+    pub const TRANSACTION: u32 = 1 << 17;
+    pub const SCRIPTING: u32 = 1 << 18;
+    pub const HYPERLOGLOG: u32 = 1 << 19;
+    pub const GEO: u32 = 1 << 20;
+
+    /// In the order Redis prints them (ACL CAT).
+    pub const NAMES: &[(u32, &str)] = &[
+        (KEYSPACE, "keyspace"),
+        (READ, "read"),
+        (WRITE, "write"),
+        (SET, "set"),
+        (SORTEDSET, "sortedset"),
+        (LIST, "list"),
+        (HASH, "hash"),
+        (STRING, "string"),
+        (BITMAP, "bitmap"),
+        (HYPERLOGLOG, "hyperloglog"),
+        (GEO, "geo"),
+        (STREAM, "stream"),
+        (PUBSUB, "pubsub"),
+        (ADMIN, "admin"),
+        (FAST, "fast"),
+        (SLOW, "slow"),
+        (BLOCKING, "blocking"),
+        (DANGEROUS, "dangerous"),
+        (CONNECTION, "connection"),
+        (TRANSACTION, "transaction"),
+        (SCRIPTING, "scripting"),
+    ];
+}
+
+#[derive(Clone, Copy)]
+pub struct CommandSpec {
+    /// Lower-case name; subcommands use their own name (`setname`), shown as `client|setname`.
+    pub name: &'static str,
+    /// Redis's convention: N means exactly N arguments (command name included), -N at least N.
+    pub arity: i32,
+    pub flags: u32,
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    /// Explicit ACL categories; implied ones (from flags) are added by `acl_categories()`.
+    pub acl: u32,
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    pub handler: Option<Handler>,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    /// A command with no keys; chain `.keys()`, `.acl()`, `.doc()` for the rest.
+    pub const fn new(name: &'static str, arity: i32, flags: u32, group: &'static str, handler: Handler) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            acl: 0,
+            group,
+            since: "1.0.0",
+            summary: "",
+            complexity: "",
+            handler: Some(handler),
+            subcommands: &[],
+        }
+    }
+
+    /// A container command (CLIENT, CONFIG, ...) whose work is done by its subcommands.
+    pub const fn container(name: &'static str, group: &'static str, subs: &'static [CommandSpec]) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity: -2,
+            flags: 0,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            acl: 0,
+            group,
+            since: "1.0.0",
+            summary: "",
+            complexity: "",
+            handler: None,
+            subcommands: subs,
+        }
+    }
+
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
+        self.first_key = first;
+        self.last_key = last;
+        self.step = step;
+        self
+    }
+
+    pub const fn acl(mut self, acl: u32) -> Self {
+        self.acl = acl;
+        self
+    }
+
+    pub const fn doc(mut self, since: &'static str, summary: &'static str, complexity: &'static str) -> Self {
+        self.since = since;
+        self.summary = summary;
+        self.complexity = complexity;
+        self
+    }
+
+    /// Explicit categories plus those Redis implies from flags (setImplicitACLCategories).
+    pub fn acl_categories(&self) -> u32 {
+        use flags as f;
+        let mut c = self.acl;
+        if self.flags & f::WRITE != 0 {
+            c |= acl::WRITE;
+        }
+        if self.flags & f::READONLY != 0 && c & acl::SCRIPTING == 0 {
+            c |= acl::READ;
+        }
+        if self.flags & f::ADMIN != 0 {
+            c |= acl::ADMIN | acl::DANGEROUS;
+        }
+        if self.flags & f::PUBSUB != 0 {
+            c |= acl::PUBSUB;
+        }
+        if self.flags & f::FAST != 0 {
+            c |= acl::FAST;
+        }
+        if self.flags & f::BLOCKING != 0 {
+            c |= acl::BLOCKING;
+        }
+        if c & acl::FAST == 0 {
+            c |= acl::SLOW;
+        }
+        c
+    }
+
+    pub fn flag_names(&self) -> Vec<&'static str> {
+        flags::FLAG_NAMES.iter().filter(|(b, _)| self.flags & b != 0).map(|(_, n)| *n).collect()
+    }
+
+    pub fn acl_names(&self) -> Vec<&'static str> {
+        let c = self.acl_categories();
+        acl::NAMES.iter().filter(|(b, _)| c & b != 0).map(|(_, n)| *n).collect()
+    }
+
+    pub fn is(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Whether `argc` satisfies the arity (commandCheckArity).
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a > 0 && argc as i32 == a) || (a < 0 && argc as i32 >= -a)
+    }
+
+    /// Key positions for argv (COMMAND GETKEYS, later WATCH/ACL/cluster): Redis's legacy
+    /// first/last/step triple; negative `last` counts from the end.
+    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+        if self.first_key <= 0 {
+            return vec![];
+        }
+        let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
+        let mut v = vec![];
+        let mut i = self.first_key;
+        while i <= last && (i as usize) < argc {
+            v.push(i as usize);
+            i += self.step.max(1);
+        }
+        v
+    }
+}

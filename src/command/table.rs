@@ -1,0 +1,62 @@
+//! The one command table, assembled from every family's `SPECS`. Lookup is case-insensitive
+//! without allocating: names are lower-cased into a stack buffer first.
+
+use std::sync::OnceLock;
+
+use hashbrown::HashMap;
+
+use super::spec::CommandSpec;
+use crate::commands;
+
+pub struct Table {
+    by_name: HashMap<&'static str, &'static CommandSpec>,
+    pub all: Vec<&'static CommandSpec>,
+}
+
+/// Every family contributes its slice; new families add one line here.
+fn families() -> [&'static [CommandSpec]; 4] {
+    [commands::string::SPECS, commands::generic::SPECS, commands::connection::SPECS, commands::server::SPECS]
+}
+
+pub fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut by_name = HashMap::new();
+        let mut all = Vec::new();
+        for fam in families() {
+            for spec in fam {
+                let prev = by_name.insert(spec.name, spec);
+                assert!(prev.is_none(), "command {} registered twice", spec.name);
+                all.push(spec);
+            }
+        }
+        Table { by_name, all }
+    })
+}
+
+impl Table {
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        self.by_name.get(lower).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.all.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+}
+
+/// A subcommand of a container (case-insensitive).
+pub fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static CommandSpec> {
+    parent.subcommands.iter().find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+}

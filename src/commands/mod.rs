@@ -1,0 +1,8 @@
+//! Command families, one module per Redis group. Each declares its `SPECS` (the rows it adds
+//! to the command table) at the top, then its handlers. Handlers are sync and pure:
+//! `fn(&mut Ctx, &[Bytes]) -> Result<Reply>`.
+
+pub mod connection;
+pub mod generic;
+pub mod server;
+pub mod string;

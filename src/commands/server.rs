@@ -1,0 +1,3 @@
+//! placeholder
+use crate::command::CommandSpec;
+pub static SPECS: &[CommandSpec] = &[];

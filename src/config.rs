@@ -1,0 +1,264 @@
+//! Server parameters: one table drives CONFIG GET/SET, the host's command-line flags and
+//! redis.conf parsing, so a directive works the same in all three. Values are kept as Redis
+//! prints them in CONFIG GET, and typed accessors read them back.
+//! Redis: config.c (standardConfig table, loadServerConfigFromString).
+
+use crate::error::{Error, Result};
+use crate::util::glob_match;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Bool,
+    Int { min: i64, max: i64 },
+    /// Byte sizes accepting `k kb m mb g gb` suffixes; printed as plain bytes.
+    Memory,
+    Str,
+    Enum(&'static [&'static str]),
+    /// Space-separated list (`save`, `bind`).
+    List,
+}
+
+struct Param {
+    name: &'static str,
+    alias: Option<&'static str>,
+    kind: Kind,
+    default: &'static str,
+    /// Set only at startup (CONFIG SET refuses with "can't set immutable config").
+    immutable: bool,
+}
+
+const fn p(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: None, kind, default, immutable: false }
+}
+const fn fixed(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: None, kind, default, immutable: true }
+}
+
+const I: Kind = Kind::Int { min: 0, max: i64::MAX };
+
+static PARAMS: &[Param] = &[
+    fixed("port", Kind::Int { min: 0, max: 65535 }, "6379"),
+    fixed("bind", Kind::List, "127.0.0.1 -::1"),
+    fixed("databases", Kind::Int { min: 1, max: i32::MAX as i64 }, "16"),
+    fixed("daemonize", Kind::Bool, "no"),
+    fixed("unixsocket", Kind::Str, ""),
+    fixed("pidfile", Kind::Str, ""),
+    fixed("logfile", Kind::Str, ""),
+    fixed("io-threads", Kind::Int { min: 1, max: 128 }, "1"),
+    p("protected-mode", Kind::Bool, "yes"),
+    p("tcp-backlog", I, "511"),
+    p("timeout", I, "0"),
+    p("tcp-keepalive", I, "300"),
+    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]), "notice"),
+    p("requirepass", Kind::Str, ""),
+    p("maxclients", Kind::Int { min: 1, max: i64::MAX }, "10000"),
+    p("maxmemory", Kind::Memory, "0"),
+    p(
+        "maxmemory-policy",
+        Kind::Enum(&[
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
+        ]),
+        "noeviction",
+    ),
+    p("maxmemory-samples", Kind::Int { min: 1, max: 64 }, "5"),
+    p("lfu-log-factor", I, "10"),
+    p("lfu-decay-time", I, "1"),
+    p("hz", Kind::Int { min: 1, max: 500 }, "10"),
+    p("active-expire-effort", Kind::Int { min: 1, max: 10 }, "1"),
+    p("proto-max-bulk-len", Kind::Memory, "536870912"),
+    p("client-query-buffer-limit", Kind::Memory, "1073741824"),
+    p("save", Kind::List, "3600 1 300 100 60 10000"),
+    p("dir", Kind::Str, ""),
+    p("dbfilename", Kind::Str, "dump.rdb"),
+    p("appendonly", Kind::Bool, "no"),
+    p("appendfilename", Kind::Str, "appendonly.aof"),
+    p("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec"),
+    p("notify-keyspace-events", Kind::Str, ""),
+    p("slowlog-log-slower-than", Kind::Int { min: -1, max: i64::MAX }, "10000"),
+    p("slowlog-max-len", I, "128"),
+    p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
+    p("lazyfree-lazy-user-del", Kind::Bool, "no"),
+    p("lazyfree-lazy-expire", Kind::Bool, "no"),
+    p("lazyfree-lazy-eviction", Kind::Bool, "no"),
+    p("lazyfree-lazy-server-del", Kind::Bool, "no"),
+    p("latency-tracking", Kind::Bool, "yes"),
+    p("close-on-oom", Kind::Bool, "no"),
+];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    values: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect() }
+    }
+}
+
+fn index(name: &str) -> Option<usize> {
+    PARAMS.iter().position(|p| p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
+}
+
+/// Parses `1gb`, `100mb`, `512k`, `1024` as Redis's memtoull does.
+pub fn parse_memory(s: &str) -> Option<i64> {
+    let l = s.to_ascii_lowercase();
+    let (num, mul): (&str, i64) = [("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)]
+        .iter()
+        .find_map(|(suf, m)| l.strip_suffix(suf).map(|n| (n, *m)))
+        .unwrap_or((l.as_str(), 1));
+    let n: i64 = num.parse().ok()?;
+    if n < 0 {
+        return None;
+    }
+    n.checked_mul(mul)
+}
+
+impl Config {
+    /// Names and values matching a glob, for CONFIG GET (each name once).
+    pub fn get_matching(&self, pattern: &[u8]) -> Vec<(&'static str, String)> {
+        PARAMS
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| glob_match(pattern, p.name.as_bytes(), true))
+            .map(|(i, p)| (p.name, self.values[i].clone()))
+            .collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        index(name).map(|i| self.values[i].as_str())
+    }
+
+    pub fn get_i64(&self, name: &str) -> i64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    pub fn get_bool(&self, name: &str) -> bool {
+        self.get(name) == Some("yes")
+    }
+
+    pub fn is_known(name: &str) -> bool {
+        index(name).is_some()
+    }
+
+    /// Validates and stores one parameter. `startup` allows immutable ones (flags, redis.conf).
+    pub fn set(&mut self, name: &str, value: &str, startup: bool) -> Result<()> {
+        let i = index(name).ok_or_else(|| Error::Dyn(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)))?;
+        let p = &PARAMS[i];
+        let fail = |why: &str| Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", p.name, why));
+        if p.immutable && !startup {
+            return Err(fail("can't set immutable config"));
+        }
+        let v = match p.kind {
+            Kind::Bool => match value.to_ascii_lowercase().as_str() {
+                "yes" => "yes".to_string(),
+                "no" => "no".to_string(),
+                _ => return Err(fail("argument must be 'yes' or 'no'")),
+            },
+            Kind::Int { min, max } => {
+                let n = parse_memory(value).or_else(|| value.parse::<i64>().ok()).ok_or_else(|| fail("argument couldn't be parsed into an integer"))?;
+                if n < min || n > max {
+                    return Err(fail(&format!("argument must be between {} and {} inclusive", min, max)));
+                }
+                n.to_string()
+            }
+            Kind::Memory => parse_memory(value).ok_or_else(|| fail("argument must be a memory value"))?.to_string(),
+            Kind::Enum(opts) => {
+                let l = value.to_ascii_lowercase();
+                if !opts.contains(&l.as_str()) {
+                    return Err(fail("argument(s) must be one of the following: ".to_string().as_str()).with_suffix(&opts.join(", ")));
+                }
+                l
+            }
+            Kind::Str => value.to_string(),
+            Kind::List => {
+                if p.name == "save" {
+                    validate_save(value).map_err(|_| fail("Invalid save parameters"))?;
+                }
+                value.split_whitespace().collect::<Vec<_>>().join(" ")
+            }
+        };
+        self.values[i] = v;
+        Ok(())
+    }
+}
+
+impl Error {
+    fn with_suffix(self, s: &str) -> Error {
+        match self {
+            Error::Dyn(m) => Error::Dyn(m + s),
+            e => e,
+        }
+    }
+}
+
+fn validate_save(v: &str) -> std::result::Result<(), ()> {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    if parts.len() % 2 != 0 {
+        return Err(());
+    }
+    for x in parts {
+        x.parse::<u64>().map_err(|_| ())?;
+    }
+    Ok(())
+}
+
+/// Parses redis.conf text into (directive, arguments) pairs, with Redis's quoting rules
+/// (sdssplitargs) and `#` comments. Unknown directives are reported by the caller, which
+/// knows which ones the host (not the core) owns.
+pub fn parse_conf(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let args = crate::resp::inline::split_inline(t.as_bytes()).ok_or_else(|| format!("line {}: Unbalanced quotes in configuration line", n + 1))?;
+        if args.is_empty() {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+        let rest = args[1..].iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        out.push((name, rest));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_values_accept_redis_suffixes() {
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("100mb"), Some(100 << 20));
+        assert_eq!(parse_memory("5k"), Some(5000));
+        assert_eq!(parse_memory("x"), None);
+    }
+
+    #[test]
+    fn config_set_validates_and_normalises() {
+        let mut c = Config::default();
+        c.set("maxmemory", "1mb", false).unwrap();
+        assert_eq!(c.get("maxmemory"), Some("1048576"));
+        assert!(c.set("port", "1", false).is_err());
+        assert!(c.set("maxmemory-policy", "bogus", false).is_err());
+        c.set("MAXMEMORY-POLICY", "allkeys-lru", false).unwrap();
+        assert_eq!(c.get("maxmemory-policy"), Some("allkeys-lru"));
+    }
+
+    #[test]
+    fn conf_lines_split_like_redis() {
+        let c = parse_conf("# comment\nport 7000\nsave \"\"\nrequirepass 'a b'\n").unwrap();
+        assert_eq!(c[0], ("port".into(), vec!["7000".into()]));
+        assert_eq!(c[1], ("save".into(), vec!["".into()]));
+        assert_eq!(c[2].1, vec!["a b".to_string()]);
+    }
+}

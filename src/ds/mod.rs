@@ -1,0 +1,4 @@
+//! Pure data structures with no command knowledge. Redis: dict.c (more encodings arrive with
+//! the collection types: listpack, intset, skiplist, quicklist).
+
+pub mod dict;

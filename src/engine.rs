@@ -1,0 +1,206 @@
+//! The host contract, and only that: how a host (tokio server, wasm binding, test harness)
+//! drives the core. Commands in, replies and events out; the host supplies the time.
+//!
+//! ```text
+//!   connect(info, now)        -> ClientId
+//!   execute(id, argv, now)    -> Outcome { reply, close }
+//!   tick(now)                 active expiry and other periodic work
+//!   drain_events()            things the host must act on (close a client, sleep, shut down)
+//!   disconnect(id)
+//! ```
+//! Times are microseconds since the Unix epoch (`now_us`), so TIME is exact; the keyspace
+//! works in milliseconds as Redis does.
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+use crate::client::{Client, ClientId, ClientInfo};
+use crate::config::Config;
+use crate::db::Db;
+use crate::reply::Reply;
+use crate::util::Rng;
+
+/// Something the host must do that the core cannot (it owns no sockets, files or clock).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Close this client's connection once its pending replies are written (CLIENT KILL, QUIT).
+    CloseClient(ClientId),
+    /// Block the whole server this long (DEBUG SLEEP): the host holds the engine meanwhile.
+    Sleep { micros: u64 },
+    /// SHUTDOWN: `save` is Some(true) for SAVE, Some(false) for NOSAVE, None for the default.
+    Shutdown { save: Option<bool> },
+}
+
+/// The reply to one command. `reply` is None when the client asked for no replies
+/// (CLIENT REPLY OFF/SKIP); `close` asks the host to close after writing (QUIT).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub reply: Option<Reply>,
+    pub close: bool,
+}
+
+/// Counters behind INFO stats.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub expired_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub rejected_connections: u64,
+    pub dirty: u64,
+    pub unexpected_error_replies: u64,
+    pub total_error_replies: u64,
+}
+
+/// Server-wide state that command handlers see (everything but the client table).
+pub struct Server {
+    pub dbs: Vec<Db>,
+    pub config: Config,
+    pub rng: Rng,
+    pub stats: Stats,
+    pub events: Vec<Event>,
+    pub now_us: i64,
+    pub start_us: i64,
+    pub active_expire_enabled: bool,
+    pub next_client_id: ClientId,
+    /// Host-reported facts for INFO (process id, TCP port, executable, ...).
+    pub host: HostInfo,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HostInfo {
+    pub process_id: u64,
+    pub tcp_port: u16,
+    pub executable: String,
+    pub config_file: String,
+    pub os: String,
+    pub arch_bits: u32,
+    /// Bytes the host's allocator reports in use; 0 when unknown (then the core estimates).
+    pub used_memory: u64,
+    pub used_memory_rss: u64,
+}
+
+impl Server {
+    pub fn now_ms(&self) -> i64 {
+        self.now_us / 1000
+    }
+
+    /// Seconds since start, the clock `Entry::lru` counts in.
+    pub fn lru_clock(&self) -> u32 {
+        ((self.now_us - self.start_us).max(0) / 1_000_000) as u32
+    }
+}
+
+pub struct Engine {
+    pub(crate) srv: Server,
+    pub(crate) clients: HashMap<ClientId, Client>,
+}
+
+impl Engine {
+    pub fn new(config: Config, seed: u64, now_us: i64) -> Engine {
+        let n = config.get_i64("databases").max(1) as usize;
+        let mut rng = Rng::new(seed);
+        let dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
+        Engine {
+            srv: Server {
+                dbs,
+                config,
+                rng,
+                stats: Stats::default(),
+                events: Vec::new(),
+                now_us,
+                start_us: now_us,
+                active_expire_enabled: true,
+                next_client_id: 1,
+                host: HostInfo::default(),
+            },
+            clients: HashMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.srv.config
+    }
+
+    /// Sets a parameter at startup (flags, redis.conf), immutable ones included.
+    pub fn config_set_startup(&mut self, name: &str, value: &str) -> crate::error::Result<()> {
+        self.srv.config.set(name, value, true)?;
+        if name.eq_ignore_ascii_case("databases") {
+            let n = self.srv.config.get_i64("databases").max(1) as usize;
+            let rng = &mut self.srv.rng;
+            self.srv.dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
+        }
+        Ok(())
+    }
+
+    pub fn host_info_mut(&mut self) -> &mut HostInfo {
+        &mut self.srv.host
+    }
+
+    pub fn connect(&mut self, info: ClientInfo, now_us: i64) -> ClientId {
+        let id = self.srv.next_client_id;
+        self.srv.next_client_id += 1;
+        self.srv.stats.total_connections_received += 1;
+        let needs_auth = !self.srv.config.get("requirepass").unwrap_or("").is_empty();
+        self.clients.insert(id, Client::new(id, info, now_us / 1000, !needs_auth));
+        id
+    }
+
+    pub fn disconnect(&mut self, id: ClientId) {
+        self.clients.remove(&id);
+    }
+
+    /// Runs one command for a client (see `command::dispatch`).
+    pub fn execute(&mut self, id: ClientId, argv: Vec<Bytes>, now_us: i64) -> Outcome {
+        crate::command::dispatch::execute(self, id, argv, now_us)
+    }
+
+    /// Periodic work the host drives `hz` times a second: active expiry.
+    pub fn tick(&mut self, now_us: i64) {
+        self.srv.now_us = now_us;
+        if !self.srv.active_expire_enabled {
+            return;
+        }
+        let effort = self.srv.config.get_i64("active-expire-effort").clamp(1, 10) as usize;
+        // Redis samples 20 keys per loop and gives the cycle ~25% of one tick of CPU; a budget
+        // of keys per database per tick gives the same bounded work without a clock.
+        let mut budget = 200 * effort * self.srv.dbs.len().max(1);
+        let now_ms = self.srv.now_ms();
+        let Server { dbs, rng, stats, .. } = &mut self.srv;
+        for db in dbs.iter_mut() {
+            let deleted = crate::db::expire::active_expire_cycle(db, now_ms, rng, &mut budget);
+            stats.expired_keys += deleted.len() as u64;
+        }
+    }
+
+    pub fn drain_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.srv.events)
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.srv.events.is_empty()
+    }
+
+    /// Whether this client speaks RESP3 (the host picks the writer's dialect from it).
+    pub fn is_resp3(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.resp == 3)
+    }
+
+    /// Whether the client may send large frames yet (the parser's unauthenticated limits).
+    pub fn is_authenticated(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.authenticated)
+    }
+
+    pub fn max_bulk_len(&self) -> i64 {
+        self.srv.config.get_i64("proto-max-bulk-len")
+    }
+
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    pub fn dbsize(&self, db: usize) -> usize {
+        self.srv.dbs.get(db).map_or(0, |d| d.len())
+    }
+}

@@ -1,0 +1,126 @@
+//! Values stored under keys, with Redis's encoding names. Only strings exist so far; the
+//! collection types add their variants here (list, hash, set, zset, stream).
+//! Redis: object.c.
+
+use bytes::Bytes;
+
+/// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+pub const EMBSTR_LIMIT: usize = 44;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(Str),
+}
+
+// Hot layout: one keyspace slot holds a Value; keep it small.
+const _: () = assert!(std::mem::size_of::<Value>() <= 32);
+
+/// A string value. Integers are kept as machine words (Redis's `int` encoding) so INCR needs
+/// no parse and a counter costs 8 bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Str {
+    Int(i64),
+    /// Short strings set whole (SET, GETSET): Redis's `embstr`.
+    Emb(Vec<u8>),
+    /// Strings grown in place (APPEND, SETRANGE) or longer than 44 bytes: Redis's `raw`.
+    Raw(Vec<u8>),
+}
+
+impl Str {
+    /// The encoding Redis picks for a value written whole (tryObjectEncoding).
+    pub fn from_bytes(b: &[u8]) -> Str {
+        if b.len() <= 20 {
+            if let Some(n) = crate::util::parse_i64(b) {
+                return Str::Int(n);
+            }
+        }
+        if b.len() <= EMBSTR_LIMIT {
+            Str::Emb(b.to_vec())
+        } else {
+            Str::Raw(b.to_vec())
+        }
+    }
+
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            Str::Int(n) => Bytes::from(n.to_string()),
+            Str::Emb(v) | Str::Raw(v) => Bytes::copy_from_slice(v),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(n) => {
+                let mut buf = [0u8; 20];
+                crate::resp::writer::fmt_i64(*n, &mut buf).len()
+            }
+            Str::Emb(v) | Str::Raw(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes as a mutable raw buffer (APPEND/SETRANGE convert to `raw` like Redis).
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        let v = match std::mem::replace(self, Str::Int(0)) {
+            Str::Int(n) => n.to_string().into_bytes(),
+            Str::Emb(v) | Str::Raw(v) => v,
+        };
+        *self = Str::Raw(v);
+        match self {
+            Str::Raw(v) => v,
+            _ => unreachable!(),
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Str::Int(n) => Some(*n),
+            Str::Emb(v) | Str::Raw(v) => crate::util::parse_i64(v),
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Emb(_) => "embstr",
+            Str::Raw(_) => "raw",
+        }
+    }
+
+    pub fn mem_usage(&self) -> usize {
+        match self {
+            Str::Int(_) => 0,
+            Str::Emb(v) | Str::Raw(v) => v.capacity(),
+        }
+    }
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+    pub fn mem_usage(&self) -> usize {
+        std::mem::size_of::<Value>()
+            + match self {
+                Value::Str(s) => s.mem_usage(),
+            }
+    }
+}
+
+/// What the keyspace stores per key: the value plus its access clock for OBJECT IDLETIME
+/// and LRU eviction (seconds since the engine started, as Redis's 24-bit LRU clock).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    pub lru: u32,
+}

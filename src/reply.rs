@@ -1,0 +1,55 @@
+//! The reply every command produces: one enum that covers RESP3, written down to RESP2 by
+//! `resp::writer` exactly as Redis downgrades (map → flat array, double → bulk, ...).
+//! Redis: networking.c addReply* family.
+
+use bytes::Bytes;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+OK`: status replies; never contain CR/LF.
+    Simple(&'static str),
+    /// A status built at run time (e.g. TYPE's type name is static, but CLIENT INFO's is not).
+    Status(String),
+    /// A full error line without the leading `-` (e.g. `ERR syntax error`).
+    Error(String),
+    Int(i64),
+    Bulk(Bytes),
+    /// The nil bulk (`$-1` in RESP2, `_` in RESP3).
+    Nil,
+    /// The nil multibulk (`*-1` in RESP2, `_` in RESP3): BLPOP timeouts, EXEC aborted by WATCH.
+    NilArray,
+    Array(Vec<Reply>),
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
+    Double(f64),
+    Bool(bool),
+    BigNumber(String),
+    /// `=` in RESP3 with a three-letter format (`txt`, `mkd`); a bulk in RESP2.
+    Verbatim(&'static str, Bytes),
+    Push(Vec<Reply>),
+}
+
+pub const OK: Reply = Reply::Simple("OK");
+pub const ZERO: Reply = Reply::Int(0);
+pub const ONE: Reply = Reply::Int(1);
+
+impl Reply {
+    pub fn bulk(b: impl Into<Bytes>) -> Reply {
+        Reply::Bulk(b.into())
+    }
+    pub fn bulk_str(s: &str) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+    pub fn from_bool(b: bool) -> Reply {
+        Reply::Int(b as i64)
+    }
+    pub fn opt_bulk(b: Option<impl Into<Bytes>>) -> Reply {
+        match b {
+            Some(b) => Reply::Bulk(b.into()),
+            None => Reply::Nil,
+        }
+    }
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+}

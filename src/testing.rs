@@ -1,0 +1,101 @@
+//! An in-process harness for reply-exact family tests: an engine with a fake clock, and
+//! `run()` that takes argv as strings. Dragonfly's `Run`/`AdvanceTime`, as a library so
+//! integration tests in `tests/` and hosts' tests use it too.
+
+use bytes::Bytes;
+
+use crate::client::{ClientId, ClientInfo};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::reply::Reply;
+
+/// 2026-01-01T00:00:00Z: a fixed start so tests never depend on the wall clock.
+pub const T0_US: i64 = 1_767_225_600_000_000;
+
+pub struct TestEngine {
+    pub engine: Engine,
+    pub client: ClientId,
+    pub now_us: i64,
+}
+
+impl Default for TestEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestEngine {
+    pub fn new() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    pub fn with_config(config: Config) -> Self {
+        let mut engine = Engine::new(config, 42, T0_US);
+        let client = engine.connect(ClientInfo { addr: "127.0.0.1:50000".into(), laddr: "127.0.0.1:6379".into(), fd: 8 }, T0_US);
+        TestEngine { engine, client, now_us: T0_US }
+    }
+
+    /// Opens another client session on the same engine.
+    pub fn connect(&mut self) -> ClientId {
+        self.engine.connect(ClientInfo { addr: "127.0.0.1:50001".into(), laddr: "127.0.0.1:6379".into(), fd: 9 }, self.now_us)
+    }
+
+    pub fn run(&mut self, argv: &[&str]) -> Reply {
+        let id = self.client;
+        self.run_as(id, argv)
+    }
+
+    pub fn run_as(&mut self, id: ClientId, argv: &[&str]) -> Reply {
+        let argv = argv.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        self.engine.execute(id, argv, self.now_us).reply.unwrap_or(Reply::Simple("<no reply>"))
+    }
+
+    pub fn run_bytes(&mut self, argv: Vec<Bytes>) -> Reply {
+        self.engine.execute(self.client, argv, self.now_us).reply.unwrap_or(Reply::Simple("<no reply>"))
+    }
+
+    /// Moves the fake clock forward (no active expiry runs unless `tick()` is called).
+    pub fn advance_ms(&mut self, ms: i64) {
+        self.now_us += ms * 1000;
+    }
+
+    pub fn tick(&mut self) {
+        self.engine.tick(self.now_us);
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.now_us / 1000
+    }
+}
+
+/// Shorthands for expected replies.
+pub fn bulk(s: &str) -> Reply {
+    Reply::bulk_str(s)
+}
+
+pub fn int(n: i64) -> Reply {
+    Reply::Int(n)
+}
+
+pub fn err(s: &str) -> Reply {
+    Reply::Error(s.into())
+}
+
+pub fn ok() -> Reply {
+    Reply::Simple("OK")
+}
+
+pub fn arr(items: &[&str]) -> Reply {
+    Reply::Array(items.iter().map(|s| bulk(s)).collect())
+}
+
+/// Asserts an error reply whose text starts with `prefix`.
+#[macro_export]
+macro_rules! assert_err {
+    ($reply:expr, $prefix:expr) => {
+        match &$reply {
+            $crate::reply::Reply::Error(e) => assert!(e.starts_with($prefix), "error {:?} does not start with {:?}", e, $prefix),
+            other => panic!("expected error starting with {:?}, got {:?}", $prefix, other),
+        }
+    };
+}

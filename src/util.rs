@@ -1,0 +1,240 @@
+//! Redis's number conversions and glob matching, shared by every command family.
+//! Redis: util.c (string2ll, ld2string, stringmatchlen), the `%.17g` of addReplyDouble.
+
+/// Redis's string2ll: optional `-`, no `+`, no leading zeros, no spaces, no overflow.
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
+    if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else if v > i64::MAX as u64 {
+        None
+    } else {
+        Some(v as i64)
+    }
+}
+
+/// Redis's strtod-based parsing for scores and float increments: no spaces, no trailing
+/// garbage, no NaN; `inf`/`-inf`/`+inf` accepted.
+pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(s).ok()?;
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) || s.ends_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let v: f64 = match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        l if l.contains("inf") || l.contains("nan") => return None,
+        _ => s.parse().ok()?,
+    };
+    if v.is_nan() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// C's `%.17g`, which Redis 7.0 uses for doubles in replies (`1.1` → `1.1000000000000001`).
+pub fn fmt_double(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    const P: i32 = 17;
+    let sci = format!("{:.*e}", (P - 1) as usize, d);
+    let (mant, exp) = sci.split_once('e').unwrap();
+    let exp: i32 = exp.parse().unwrap();
+    if exp < -4 || exp >= P {
+        let mant = trim_zeros(mant);
+        format!("{}e{}{:02}", mant, if exp < 0 { '-' } else { '+' }, exp.abs())
+    } else {
+        let s = format!("{:.*}", (P - 1 - exp).max(0) as usize, d);
+        trim_zeros(&s).to_string()
+    }
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// The human form INCRBYFLOAT and HINCRBYFLOAT store: no exponent, no trailing zeros.
+/// Redis computes in long double and prints `%.17Lf`; the shortest representation that
+/// round-trips an f64 gives the same text for every value an f64 can hold exactly.
+pub fn fmt_human_double(d: f64) -> String {
+    if d == 0.0 {
+        return "0".into();
+    }
+    let s = format!("{}", d);
+    s
+}
+
+/// Redis's stringmatchlen: `*`, `?`, `[...]` with ranges and `^`, backslash escapes,
+/// optionally case-insensitive. Every token but `*` matches exactly one byte, so the classic
+/// single-backtrack-point algorithm is exact and runs in O(pattern × string), never
+/// exponentially as a naive recursion does on `*a*a*a*b`.
+pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
+    let (mut p, mut s) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while s < string.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, s));
+            p += 1;
+            continue;
+        }
+        if p < pattern.len() {
+            let (ok, len) = match_token(&pattern[p..], string[s], nocase);
+            if ok {
+                p += len;
+                s += 1;
+                continue;
+            }
+        }
+        match star {
+            Some((sp, ss)) => {
+                p = sp + 1;
+                s = ss + 1;
+                star = Some((sp, ss + 1));
+            }
+            None => return false,
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// Matches one non-`*` token at the start of `p` against `c`; returns (matched, token length).
+fn match_token(p: &[u8], c: u8, nocase: bool) -> (bool, usize) {
+    let eq = |a: u8, b: u8| if nocase { a.eq_ignore_ascii_case(&b) } else { a == b };
+    match p[0] {
+        b'?' => (true, 1),
+        b'\\' if p.len() >= 2 => (eq(p[1], c), 2),
+        b'[' => {
+            let mut i = 1;
+            let not = i < p.len() && p[i] == b'^';
+            if not {
+                i += 1;
+            }
+            let mut matched = false;
+            while i < p.len() && p[i] != b']' {
+                if p[i] == b'\\' && i + 1 < p.len() {
+                    i += 1;
+                    matched |= eq(p[i], c);
+                } else if i + 2 < p.len() && p[i + 1] == b'-' {
+                    let (mut lo, mut hi) = (p[i], p[i + 2]);
+                    if lo > hi {
+                        std::mem::swap(&mut lo, &mut hi);
+                    }
+                    let (lo, hi, x) =
+                        if nocase { (lo.to_ascii_lowercase(), hi.to_ascii_lowercase(), c.to_ascii_lowercase()) } else { (lo, hi, c) };
+                    matched |= x >= lo && x <= hi;
+                    i += 2;
+                } else {
+                    matched |= eq(p[i], c);
+                }
+                i += 1;
+            }
+            // An unterminated class ends at the pattern's end, as in Redis.
+            let len = if i < p.len() { i + 1 } else { i };
+            (matched != not, len)
+        }
+        x => (eq(x, c), 1),
+    }
+}
+
+/// A small seeded generator (splitmix64): the host sets the seed, so tests are
+/// deterministic and the core needs no OS entropy on wasm.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string2ll_rejects_what_redis_rejects() {
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        for bad in [&b"9223372036854775808"[..], b"01", b"-0", b"+1", b" 1", b"1 ", b"", b"-", b"1a"] {
+            assert_eq!(parse_i64(bad), None, "{:?}", std::str::from_utf8(bad));
+        }
+    }
+
+    #[test]
+    fn doubles_print_like_percent_17g() {
+        assert_eq!(fmt_double(1.1), "1.1000000000000001");
+        assert_eq!(fmt_double(1.5), "1.5");
+        assert_eq!(fmt_double(100.0), "100");
+        assert_eq!(fmt_double(1e20), "1e+20");
+        assert_eq!(fmt_double(1.5e-7), "1.4999999999999999e-07");
+        assert_eq!(fmt_double(-3.0), "-3");
+        assert_eq!(fmt_double(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn float_parsing_rejects_nan_and_spaces() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1x"), None);
+    }
+
+    #[test]
+    fn glob_matches_like_stringmatchlen() {
+        assert!(glob_match(b"h?llo", b"hello", false));
+        assert!(glob_match(b"h*llo", b"heeeello", false));
+        assert!(glob_match(b"h[ae]llo", b"hallo", false));
+        assert!(!glob_match(b"h[^e]llo", b"hello", false));
+        assert!(glob_match(b"h[a-b]llo", b"hbllo", false));
+        assert!(glob_match(b"h\\*llo", b"h*llo", false));
+        assert!(!glob_match(b"h\\*llo", b"hello", false));
+        assert!(glob_match(b"*", b"", false));
+        assert!(!glob_match(b"a*", b"", false));
+        assert!(glob_match(b"HELLO", b"hello", true));
+        assert!(!glob_match(b"*a*a*a*a*a*a*a*a*a*b", &[b'a'; 40], false));
+    }
+}
