@@ -99,6 +99,15 @@ impl Str {
 }
 
 impl Value {
+    /// The string inside, or WRONGTYPE: every string command's type check.
+    pub fn as_str_mut(&mut self) -> crate::error::Result<Option<&mut Str>> {
+        match self {
+            Value::Str(s) => Ok(Some(s)),
+            #[allow(unreachable_patterns)]
+            _ => Err(crate::error::Error::WrongType),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",

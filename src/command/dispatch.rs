@@ -47,6 +47,51 @@ impl Ctx<'_> {
         self.srv.lru_clock()
     }
 
+    /// Redis's lookupKeyRead: expires lazily, counts a hit or miss, and touches the access
+    /// clock unless the client asked for CLIENT NO-TOUCH.
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut crate::object::Entry> {
+        let (now, lru, touch) = (self.now_ms(), self.lru(), !self.client.no_touch);
+        let db = self.client.db;
+        let found = self.srv.dbs[db].get(key, now).is_some();
+        self.hit(found);
+        let e = self.srv.dbs[db].get(key, now)?;
+        if touch {
+            e.lru = lru;
+        }
+        Some(e)
+    }
+
+    /// Redis's lookupKeyWrite: expires lazily and touches the access clock; no hit/miss.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut crate::object::Entry> {
+        let (now, lru) = (self.now_ms(), self.lru());
+        let db = self.client.db;
+        let e = self.srv.dbs[db].get(key, now)?;
+        e.lru = lru;
+        Some(e)
+    }
+
+    /// A string for reading: `Ok(None)` when absent, WRONGTYPE for other types.
+    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&mut crate::object::Str>> {
+        match self.lookup_read(key) {
+            None => Ok(None),
+            Some(e) => e.value.as_str_mut(),
+        }
+    }
+
+    /// A string for writing (no hit/miss counting).
+    pub fn write_str(&mut self, key: &[u8]) -> Result<Option<&mut crate::object::Str>> {
+        match self.lookup_write(key) {
+            None => Ok(None),
+            Some(e) => e.value.as_str_mut(),
+        }
+    }
+
+    /// Stores a value as SET does: overwrites any type, drops the TTL unless `keep_ttl`.
+    pub fn set_key(&mut self, key: &[u8], value: crate::object::Value, keep_ttl: bool) {
+        let lru = self.lru();
+        self.db().set(key, value, keep_ttl, lru);
+    }
+
     pub fn event(&mut self, e: Event) {
         self.srv.events.push(e);
     }
