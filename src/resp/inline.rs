@@ -6,11 +6,13 @@ use bytes::Bytes;
 
 /// `None` means unbalanced quotes.
 pub fn split_inline(line: &[u8]) -> Option<Vec<Bytes>> {
+    // sdssplitargs walks a C string: a NUL byte ends the line.
+    let line = &line[..line.iter().position(|&c| c == 0).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && is_space(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -37,7 +39,7 @@ pub fn split_inline(line: &[u8]) -> Option<Vec<Bytes>> {
                         c => c,
                     });
                 } else if line[i] == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -53,7 +55,7 @@ pub fn split_inline(line: &[u8]) -> Option<Vec<Bytes>> {
                     i += 1;
                     cur.push(b'\'');
                 } else if line[i] == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -78,6 +80,11 @@ pub fn split_inline(line: &[u8]) -> Option<Vec<Bytes>> {
     }
 }
 
+/// C's isspace: includes vertical tab and form feed.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
 fn is_hex(c: u8) -> bool {
     c.is_ascii_hexdigit()
 }
@@ -97,5 +104,11 @@ mod tests {
         assert!(split_inline(br#"get "a"b"#).is_none());
         assert!(split_inline(br#"get 'a"#).is_none());
         assert_eq!(split_inline(b"   ").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_nul_byte_ends_the_line_from_fuzz() {
+        assert_eq!(split_inline(b"get\0junk").unwrap(), vec![Bytes::from("get")]);
+        assert_eq!(split_inline(b"\0").unwrap().len(), 0);
     }
 }

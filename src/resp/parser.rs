@@ -94,9 +94,10 @@ impl RequestParser {
                     }
                 };
                 if buf.len() < len + 2 {
-                    // Large payloads: make room once instead of growing read by read.
+                    // Large payloads: grow in bounded steps rather than trusting the declared
+                    // length, so a client announcing 512 MB cannot make us allocate it up front.
                     if len >= 32 * 1024 {
-                        buf.reserve(len + 2 - buf.len());
+                        buf.reserve((len + 2 - buf.len()).min(1 << 20));
                     }
                     return Ok(None);
                 }
