@@ -63,6 +63,8 @@ pub struct Server {
     pub now_us: i64,
     pub start_us: i64,
     pub active_expire_enabled: bool,
+    /// The database the next active expiry cycle starts with.
+    pub expire_next_db: usize,
     pub next_client_id: ClientId,
     /// Host-reported facts for INFO (process id, TCP port, executable, ...).
     pub host: HostInfo,
@@ -112,6 +114,7 @@ impl Engine {
                 now_us,
                 start_us: now_us,
                 active_expire_enabled: true,
+                expire_next_db: 0,
                 next_client_id: 1,
                 host: HostInfo::default(),
             },
@@ -167,10 +170,18 @@ impl Engine {
         // of keys per database per tick gives the same bounded work without a clock.
         let mut budget = 200 * effort * self.srv.dbs.len().max(1);
         let now_ms = self.srv.now_ms();
-        let Server { dbs, rng, stats, .. } = &mut self.srv;
-        for db in dbs.iter_mut() {
-            let deleted = crate::db::expire::active_expire_cycle(db, now_ms, rng, &mut budget);
+        let Server { dbs, rng, stats, expire_next_db, .. } = &mut self.srv;
+        // Start where the last tick stopped (Redis's static current_db), so a busy db0
+        // cannot spend every tick's budget and starve the others.
+        let n = dbs.len();
+        for i in 0..n {
+            let d = (*expire_next_db + i) % n;
+            let deleted = crate::db::expire::active_expire_cycle(&mut dbs[d], now_ms, rng, &mut budget);
             stats.expired_keys += deleted.len() as u64;
+            if budget == 0 {
+                *expire_next_db = d;
+                return;
+            }
         }
     }
 
