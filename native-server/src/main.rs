@@ -1,1 +1,68 @@
-fn main() {}
+//! cinnabar-server: the native host. It owns sockets, the clock, signals and (later) files;
+//! the engine owns everything else. Startup reads flags and redis.conf the way redis-server
+//! does, binds, then serves each connection on its own tokio task.
+
+mod connection;
+mod flags;
+mod listener;
+mod shared;
+
+use std::sync::Arc;
+
+use cinnabar::{Config, Engine};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let startup = match flags::parse(&args) {
+        Ok(flags::Startup::Run(s)) => s,
+        Ok(flags::Startup::Exit(msg)) => {
+            println!("{}", msg);
+            return;
+        }
+        Err(e) => {
+            eprintln!("{}", e);
+            std::process::exit(1);
+        }
+    };
+    let mut engine = Engine::new(Config::default(), shared::seed(), shared::now_us());
+    for (name, value) in &startup.directives {
+        if let Err(e) = engine.config_set_startup(name, value) {
+            eprintln!("{}", flags::fatal(&format!("{} {}", name, value), &e.to_string()));
+            std::process::exit(1);
+        }
+    }
+    let port = engine.config().get_i64("port") as u16;
+    let bind = engine.config().get("bind").unwrap_or("").to_string();
+    let hz = engine.config().get_i64("hz").max(1) as u64;
+    {
+        let h = engine.host_info_mut();
+        h.process_id = std::process::id() as u64;
+        h.tcp_port = port;
+        h.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+        h.config_file = startup.config_file.clone().unwrap_or_default();
+        h.os = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
+        h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
+    }
+    // Two workers: connections parse and write in parallel while the engine runs under one
+    // lock per pipelined batch (see docs/ARCHITECTURE.md, "The native server").
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let code = rt.block_on(async move {
+        let listeners = match listener::bind_all(&bind, port).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("{}", e);
+                return 1;
+            }
+        };
+        let shared = Arc::new(shared::Shared::new(engine));
+        println!("Cinnabar {} (Redis {} compatible) ready to accept connections on port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
+        shared::spawn_ticker(shared.clone(), hz);
+        for l in listeners {
+            tokio::spawn(listener::accept_loop(l, shared.clone()));
+        }
+        shared.wait_for_shutdown().await;
+        0
+    });
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    std::process::exit(code);
+}

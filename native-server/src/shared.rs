@@ -1,0 +1,110 @@
+//! What every connection task shares: the engine behind one lock, the registry that lets the
+//! engine's `CloseClient` events reach a connection's task, the shutdown signal, and the
+//! host's clock. Host events (DEBUG SLEEP, CLIENT KILL, SHUTDOWN) are acted on here.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use cinnabar::{ClientId, Engine, Event};
+use hashbrown::HashMap;
+use tokio::sync::{watch, Notify};
+
+pub struct Shared {
+    engine: Mutex<Engine>,
+    kills: Mutex<HashMap<ClientId, Arc<Notify>>>,
+    shutdown: watch::Sender<bool>,
+    pub connections: AtomicUsize,
+}
+
+/// The host's clock: microseconds since the Unix epoch.
+pub fn now_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// A seed for the engine's generator (random sampling, RANDOMKEY), different per process.
+pub fn seed() -> u64 {
+    now_us() as u64 ^ ((std::process::id() as u64) << 32)
+}
+
+impl Shared {
+    pub fn new(engine: Engine) -> Shared {
+        Shared { engine: Mutex::new(engine), kills: Mutex::new(HashMap::new()), shutdown: watch::channel(false).0, connections: AtomicUsize::new(0) }
+    }
+
+    /// The engine lock. A panic inside a command must not take the server down with a
+    /// poisoned lock: the engine's state is still consistent per command, so recover it.
+    pub fn engine(&self) -> MutexGuard<'_, Engine> {
+        self.engine.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn register(&self, id: ClientId) -> Arc<Notify> {
+        let n = Arc::new(Notify::new());
+        self.kills.lock().unwrap_or_else(|p| p.into_inner()).insert(id, n.clone());
+        n
+    }
+
+    pub fn unregister(&self, id: ClientId) {
+        self.kills.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+
+    pub fn shutdown_rx(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Acts on the engine's events. Called with the engine locked, right after a batch, so
+    /// DEBUG SLEEP holds the whole server as it does in Redis.
+    pub fn handle_events(&self, engine: &mut Engine) {
+        if !engine.has_events() {
+            return;
+        }
+        for e in engine.drain_events() {
+            match e {
+                Event::CloseClient(id) => {
+                    if let Some(n) = self.kills.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+                        n.notify_one();
+                    }
+                }
+                Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
+                Event::Shutdown { .. } => {
+                    // Persistence arrives with its issue; until then there is nothing to save.
+                    let _ = self.shutdown.send(true);
+                }
+            }
+        }
+    }
+
+    pub async fn wait_for_shutdown(&self) {
+        let mut rx = self.shutdown_rx();
+        let ctrl_c = tokio::signal::ctrl_c();
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => println!("Received SIGINT scheduling shutdown..."),
+            _ = term.recv() => println!("Received SIGTERM scheduling shutdown..."),
+            _ = rx.wait_for(|v| *v) => {}
+        }
+        let _ = self.shutdown.send(true);
+        println!("Cinnabar is now ready to exit, bye bye...");
+    }
+}
+
+/// Drives `Engine::tick` `hz` times a second (active expiry).
+pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(1000 / hz.max(1)));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if shared.is_shutting_down() {
+                return;
+            }
+            let mut e = shared.engine();
+            e.tick(now_us());
+            shared.handle_events(&mut e);
+        }
+    });
+}

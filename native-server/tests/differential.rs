@@ -1,0 +1,182 @@
+//! Differential test: the scripts in `tests/differential/*.redis` run against cinnabar-server
+//! and a real redis-server (Debian's, started here on a loopback port); every reply must be
+//! byte-identical. redis-server is the specification, so a mismatch is our bug unless the
+//! script marks the line as legitimately different (`~`, compare reply type only).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+
+/// A server process killed on drop, so a failing test leaves nothing behind.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Both servers take redis-server's flags, so one spawner serves both.
+fn spawn(binary: &str) -> Server {
+    let port = free_port();
+    let dir = std::env::temp_dir();
+    let child = Command::new(binary)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {} (the test command installs redis-server)", binary, e));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{} did not start listening on {}", binary, port);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, port }
+}
+
+fn redis_server_binary() -> String {
+    for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] {
+        if Path::new(p).exists() {
+            return p.into();
+        }
+    }
+    panic!("redis-server is not installed: run ./scripts/test, which installs Debian's redis-server");
+}
+
+/// A raw RESP connection that reads exactly one reply per command.
+struct Conn {
+    s: TcpStream,
+    buf: BytesMut,
+}
+
+impl Conn {
+    fn open(port: u16, resp3: bool) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut c = Conn { s, buf: BytesMut::new() };
+        if resp3 {
+            c.call(&[b"HELLO".to_vec(), b"3".to_vec()]);
+        }
+        c
+    }
+
+    fn call(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", argv.len()).into_bytes();
+        for a in argv {
+            out.extend(format!("${}\r\n", a.len()).bytes());
+            out.extend(a);
+            out.extend(b"\r\n");
+        }
+        self.s.write_all(&out).unwrap();
+        loop {
+            if let Some(n) = reply_len(&self.buf) {
+                return self.buf.split_to(n).to_vec();
+            }
+            let mut chunk = [0u8; 16384];
+            let n = self.s.read(&mut chunk).expect("read reply");
+            assert!(n > 0, "server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Length of the first complete RESP2/RESP3 reply in `b`, if complete.
+fn reply_len(b: &[u8]) -> Option<usize> {
+    let line_end = b.windows(2).position(|w| w == b"\r\n")?;
+    let head = &b[1..line_end];
+    let after = line_end + 2;
+    let num = || std::str::from_utf8(head).ok()?.parse::<i64>().ok();
+    match b[0] {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Some(after),
+        b'$' | b'=' | b'!' => {
+            let n = num()?;
+            if n < 0 {
+                return Some(after);
+            }
+            let end = after + n as usize + 2;
+            (b.len() >= end).then_some(end)
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n = num()?;
+            let items = if matches!(b[0], b'%' | b'|') { n * 2 } else { n };
+            let mut pos = after;
+            for _ in 0..items.max(0) {
+                pos += reply_len(&b[pos..])?;
+            }
+            Some(pos)
+        }
+        _ => panic!("unexpected reply byte {:?}", b[0] as char),
+    }
+}
+
+/// Replays one script on both servers and returns the mismatches.
+fn run_script(name: &str, text: &str) -> Vec<String> {
+    let cin = spawn(env!("CARGO_BIN_EXE_cinnabar-server"));
+    let red = spawn(&redis_server_binary());
+    let (mut c2, mut r2) = (Conn::open(cin.port, false), Conn::open(red.port, false));
+    let (mut c3, mut r3) = (Conn::open(cin.port, true), Conn::open(red.port, true));
+    let mut failures = vec![];
+    for (n, line) in text.lines().enumerate() {
+        let mut line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let type_only = line.starts_with('~');
+        line = line.trim_start_matches('~');
+        let resp3 = line.starts_with("3>");
+        line = line.trim_start_matches("3>");
+        let argv: Vec<Vec<u8>> = cinnabar::resp::inline::split_inline(line.as_bytes())
+            .unwrap_or_else(|| panic!("{}:{}: bad quoting", name, n + 1))
+            .into_iter()
+            .map(|a| a.to_vec())
+            .collect();
+        let (ours, theirs) = if resp3 { (c3.call(&argv), r3.call(&argv)) } else { (c2.call(&argv), r2.call(&argv)) };
+        let same = if type_only { ours.first() == theirs.first() } else { ours == theirs };
+        if !same {
+            failures.push(format!(
+                "{}:{}: {}\n    cinnabar: {:?}\n    redis:    {:?}",
+                name,
+                n + 1,
+                line,
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs)
+            ));
+        }
+    }
+    failures
+}
+
+fn check(script: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential").join(script);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let failures = run_script(script, &text);
+    assert!(failures.is_empty(), "{} replies differ from redis-server:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn strings_match_redis_byte_for_byte() {
+    check("strings.redis");
+}
+
+#[test]
+fn keys_match_redis_byte_for_byte() {
+    check("keys.redis");
+}
+
+#[test]
+fn connection_and_server_commands_match_redis_byte_for_byte() {
+    check("connection.redis");
+}
