@@ -1,0 +1,282 @@
+//! CLIENT subcommands. Sessions live in the core, so CLIENT LIST and KILL see every host's
+//! clients the same way; killing another client is an event the host acts on.
+//! Redis: networking.c clientCommand.
+
+use bytes::Bytes;
+
+use super::{help_reply, valid_name};
+use crate::client::{Client, ReplyMode};
+use crate::command::spec::{acl::CONNECTION, flags::*};
+use crate::command::{dispatch::Ctx, CommandSpec};
+use crate::engine::Event;
+use crate::error::{Error, Result};
+use crate::reply::{Reply, OK};
+
+const G: &str = "connection";
+const S: u32 = NOSCRIPT | LOADING | STALE;
+
+pub static SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("getname", 2, S, G, getname).acl(CONNECTION).doc("2.6.9", "Returns the name of the connection.", "O(1)"),
+    CommandSpec::new("help", 2, LOADING | STALE, G, help).acl(CONNECTION).doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    CommandSpec::new("id", 2, S, G, id).acl(CONNECTION).doc("5.0.0", "Returns the unique client ID of the connection.", "O(1)"),
+    CommandSpec::new("info", 2, S, G, info).acl(CONNECTION).doc("6.2.0", "Returns information about the connection.", "O(1)"),
+    CommandSpec::new("kill", -3, ADMIN | S, G, kill).acl(CONNECTION).doc("2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections"),
+    CommandSpec::new("list", -2, ADMIN | S, G, list).acl(CONNECTION).doc("2.4.0", "Lists open connections.", "O(N) where N is the number of client connections"),
+    CommandSpec::new("no-evict", 3, ADMIN | S, G, no_evict).acl(CONNECTION).doc("7.0.0", "Sets the client eviction mode of the connection.", "O(1)"),
+    CommandSpec::new("no-touch", 3, S, G, no_touch).acl(CONNECTION).doc("7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)"),
+    CommandSpec::new("reply", 3, S, G, reply).acl(CONNECTION).doc("3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
+    CommandSpec::new("setinfo", 4, S, G, setinfo).acl(CONNECTION).doc("7.2.0", "Sets information specific to the client or connection.", "O(1)"),
+    CommandSpec::new("setname", 3, S, G, setname).acl(CONNECTION).doc("2.6.9", "Sets the connection name.", "O(1)"),
+];
+
+const HELP: &[&str] = &[
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>",
+    "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.",
+    "    * LIB-VER: the client lib version.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
+];
+
+fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(help_reply("CLIENT", HELP))
+}
+
+/// CLIENT ID
+fn id(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(ctx.client.id as i64))
+}
+
+/// CLIENT GETNAME — nil when unnamed.
+fn getname(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::opt_bulk(ctx.client.name.clone()))
+}
+
+/// CLIENT SETNAME name — an empty name clears it.
+fn setname(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if !valid_name(&argv[2]) {
+        return Err(Error::Msg("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    ctx.client.name = if argv[2].is_empty() { None } else { Some(argv[2].clone()) };
+    Ok(OK)
+}
+
+/// CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> (Redis 7.2)
+fn setinfo(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let (attr, val) = (&argv[2], &argv[3]);
+    let which = if attr.eq_ignore_ascii_case(b"lib-name") {
+        "lib-name"
+    } else if attr.eq_ignore_ascii_case(b"lib-ver") {
+        "lib-ver"
+    } else {
+        return Err(Error::Dyn(format!("ERR Unrecognized option '{}'", crate::error::clip(attr))));
+    };
+    if !valid_name(val) {
+        return Err(Error::Dyn(format!("ERR {} cannot contain spaces, newlines or special characters.", which)));
+    }
+    let v = if val.is_empty() { None } else { Some(val.clone()) };
+    if which == "lib-name" {
+        ctx.client.lib_name = v;
+    } else {
+        ctx.client.lib_ver = v;
+    }
+    Ok(OK)
+}
+
+/// CLIENT INFO — this connection's CLIENT LIST line.
+fn info(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    let line = ctx.client.info_line(ctx.srv.now_ms()) + "\n";
+    Ok(Reply::Verbatim("txt", Bytes::from(line)))
+}
+
+/// All clients, ordered by id as Redis's client list is by connection order.
+fn all_clients<'a>(ctx: &'a Ctx) -> Vec<&'a Client> {
+    let mut v: Vec<&Client> = ctx.others.values().collect();
+    v.push(&*ctx.client);
+    v.sort_by_key(|c| c.id);
+    v
+}
+
+/// Redis's getClientTypeByName; every connection is `normal` until pub/sub and replication.
+fn client_type(name: &[u8]) -> Result<&'static str> {
+    let n = String::from_utf8_lossy(name).to_ascii_lowercase();
+    match n.as_str() {
+        "normal" => Ok("normal"),
+        "slave" | "replica" => Ok("replica"),
+        "pubsub" => Ok("pubsub"),
+        "master" => Ok("master"),
+        _ => Err(Error::Dyn(format!("ERR Unknown client type '{}'", crate::error::clip(name)))),
+    }
+}
+
+/// CLIENT LIST [TYPE type] [ID id [id ...]]
+fn list(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let now = ctx.srv.now_ms();
+    let mut out = String::new();
+    if argv.len() == 4 && argv[2].eq_ignore_ascii_case(b"type") {
+        let t = client_type(&argv[3])?;
+        if t == "normal" {
+            for c in all_clients(ctx) {
+                out += &c.info_line(now);
+                out.push('\n');
+            }
+        }
+    } else if argv.len() > 3 && argv[2].eq_ignore_ascii_case(b"id") {
+        for a in &argv[3..] {
+            let id = crate::util::parse_i64(a).ok_or(Error::Msg("ERR Invalid client ID"))?;
+            if let Some(c) = all_clients(ctx).into_iter().find(|c| c.id as i64 == id) {
+                out += &c.info_line(now);
+                out.push('\n');
+            }
+        }
+    } else if argv.len() != 2 {
+        return Err(Error::Syntax);
+    } else {
+        for c in all_clients(ctx) {
+            out += &c.info_line(now);
+            out.push('\n');
+        }
+    }
+    Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}
+
+/// CLIENT KILL ip:port | CLIENT KILL [ID id] [TYPE type] [ADDR addr] [LADDR laddr] [USER user] [SKIPME yes|no]
+fn kill(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let (mut addr, mut laddr, mut ty, mut id, mut skipme) = (None, None, None, 0u64, true);
+    if argv.len() == 3 {
+        addr = Some(&argv[2]);
+        skipme = false;
+    } else {
+        let mut i = 2;
+        while i < argv.len() {
+            let more = argv.len() > i + 1;
+            let o = &argv[i];
+            if !more {
+                return Err(Error::Syntax);
+            }
+            let v = &argv[i + 1];
+            if o.eq_ignore_ascii_case(b"id") {
+                id = match crate::util::parse_i64(v) {
+                    Some(n) if n >= 1 => n as u64,
+                    _ => return Err(Error::Msg("ERR client-id should be greater than 0")),
+                };
+            } else if o.eq_ignore_ascii_case(b"type") {
+                ty = Some(client_type(v)?);
+            } else if o.eq_ignore_ascii_case(b"addr") {
+                addr = Some(v);
+            } else if o.eq_ignore_ascii_case(b"laddr") {
+                laddr = Some(v);
+            } else if o.eq_ignore_ascii_case(b"user") {
+                if &v[..] != b"default" {
+                    return Err(Error::Dyn(format!("ERR No such user '{}'", crate::error::clip(v))));
+                }
+            } else if o.eq_ignore_ascii_case(b"skipme") {
+                skipme = if v.eq_ignore_ascii_case(b"yes") {
+                    true
+                } else if v.eq_ignore_ascii_case(b"no") {
+                    false
+                } else {
+                    return Err(Error::Syntax);
+                };
+            } else {
+                return Err(Error::Syntax);
+            }
+            i += 2;
+        }
+    }
+    let me = ctx.client.id;
+    let matches = |c: &Client| {
+        addr.is_none_or(|a| c.info.addr.as_bytes() == &a[..])
+            && laddr.is_none_or(|a| c.info.laddr.as_bytes() == &a[..])
+            && ty.is_none_or(|t| t == "normal")
+            && (id == 0 || c.id == id)
+            && !(c.id == me && skipme)
+    };
+    let victims: Vec<u64> = all_clients(ctx).into_iter().filter(|c| matches(c)).map(|c| c.id).collect();
+    for &v in &victims {
+        if v == me {
+            ctx.client.close_asap = true;
+        } else if let Some(c) = ctx.others.get_mut(&v) {
+            c.close_asap = true;
+            ctx.srv.events.push(Event::CloseClient(v));
+        }
+    }
+    if argv.len() == 3 {
+        if victims.is_empty() {
+            return Err(Error::Msg("ERR No such client"));
+        }
+        return Ok(OK);
+    }
+    Ok(Reply::Int(victims.len() as i64))
+}
+
+/// CLIENT REPLY ON|OFF|SKIP — dispatch applies the mode to this and later replies.
+fn reply(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let m = &argv[2];
+    if m.eq_ignore_ascii_case(b"on") {
+        ctx.client.reply_mode = ReplyMode::On;
+        Ok(OK)
+    } else if m.eq_ignore_ascii_case(b"off") {
+        ctx.client.reply_mode = ReplyMode::Off;
+        Ok(OK)
+    } else if m.eq_ignore_ascii_case(b"skip") {
+        if ctx.client.reply_mode != ReplyMode::Off {
+            ctx.client.reply_mode = ReplyMode::Skip;
+        }
+        Ok(OK)
+    } else {
+        Err(Error::Syntax)
+    }
+}
+
+fn on_off(v: &[u8]) -> Result<bool> {
+    if v.eq_ignore_ascii_case(b"on") {
+        Ok(true)
+    } else if v.eq_ignore_ascii_case(b"off") {
+        Ok(false)
+    } else {
+        Err(Error::Syntax)
+    }
+}
+
+/// CLIENT NO-EVICT ON|OFF
+fn no_evict(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    ctx.client.no_evict = on_off(&argv[2])?;
+    Ok(OK)
+}
+
+/// CLIENT NO-TOUCH ON|OFF (Redis 7.2): reads by this client leave keys' LRU/LFU untouched.
+fn no_touch(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    ctx.client.no_touch = on_off(&argv[2])?;
+    Ok(OK)
+}

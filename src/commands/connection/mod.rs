@@ -1,0 +1,176 @@
+//! Connection commands: session state that lives in the core (db, protocol, name, auth,
+//! reply mode). Redis: networking.c (clientCommand, helloCommand, resetCommand),
+//! server.c (pingCommand, echoCommand), acl.c (authCommand), db.c (selectCommand).
+
+use bytes::Bytes;
+
+use crate::command::spec::{acl::CONNECTION, flags::*};
+use crate::command::{dispatch::Ctx, CommandSpec};
+use crate::error::{Error, Result};
+use crate::reply::{Reply, OK};
+
+mod client;
+#[cfg(test)]
+mod tests;
+
+const G: &str = "connection";
+
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, G, auth).acl(CONNECTION).doc("1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
+    CommandSpec::container("client", G, client::SUBCOMMANDS).doc("2.4.0", "A container for client connection commands.", "Depends on subcommand."),
+    CommandSpec::new("echo", 2, FAST, G, echo).acl(CONNECTION).doc("1.0.0", "Returns the given string.", "O(1)"),
+    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, G, hello).acl(CONNECTION).doc("6.0.0", "Handshakes with the Redis server.", "O(1)"),
+    CommandSpec::new("ping", -1, FAST | SENTINEL, G, ping).acl(CONNECTION).doc("1.0.0", "Returns the server's liveliness response.", "O(1)"),
+    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, G, quit).acl(CONNECTION).doc("1.0.0", "Closes the connection.", "O(1)"),
+    CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, G, reset).acl(CONNECTION).doc("6.2.0", "Resets the connection.", "O(1)"),
+    CommandSpec::new("select", 2, LOADING | STALE | FAST, G, select).acl(CONNECTION).doc("1.0.0", "Changes the selected database.", "O(1)"),
+];
+
+/// PING [message]
+fn ping(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    match argv.len() {
+        1 => Ok(Reply::Simple("PONG")),
+        2 => Ok(Reply::Bulk(argv[1].clone())),
+        _ => Err(Error::WrongArity("ping".into())),
+    }
+}
+
+/// ECHO message
+fn echo(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Bulk(argv[1].clone()))
+}
+
+/// QUIT — OK, then the host closes the connection.
+fn quit(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    ctx.client.close_asap = true;
+    Ok(OK)
+}
+
+/// RESET — back to a fresh connection's state: db 0, RESP2, no name, replies on, and
+/// unauthenticated again if a password is required.
+fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    let authenticated = !requires_pass(ctx);
+    let c = &mut *ctx.client;
+    c.db = 0;
+    c.resp = 2;
+    c.name = None;
+    c.reply_mode = crate::client::ReplyMode::On;
+    c.no_evict = false;
+    c.no_touch = false;
+    c.authenticated = authenticated;
+    Ok(Reply::Simple("RESET"))
+}
+
+/// SELECT index
+fn select(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let id = crate::command::args::int(&argv[1])?;
+    if id < 0 || id > i32::MAX as i64 || id as usize >= ctx.srv.dbs.len() {
+        if id < i32::MIN as i64 || id > i32::MAX as i64 {
+            return Err(Error::NotInteger);
+        }
+        return Err(Error::DbIndexOutOfRange);
+    }
+    ctx.client.db = id as usize;
+    Ok(OK)
+}
+
+fn requires_pass(ctx: &Ctx) -> bool {
+    !ctx.srv.config.get("requirepass").unwrap_or("").is_empty()
+}
+
+/// Checks a user/password pair against the default user (ACLs arrive later; until then the
+/// only user is `default`, with `requirepass` as its password or no password at all).
+fn check_auth(ctx: &Ctx, user: &[u8], pass: &[u8]) -> Result<()> {
+    let required = ctx.srv.config.get("requirepass").unwrap_or("");
+    if user != b"default" || (!required.is_empty() && pass != required.as_bytes()) {
+        return Err(Error::WrongPass);
+    }
+    Ok(())
+}
+
+/// AUTH [username] password
+fn auth(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len() > 3 {
+        return Err(Error::Syntax);
+    }
+    let (user, pass): (&[u8], &[u8]) = if argv.len() == 2 {
+        if !requires_pass(ctx) {
+            return Err(Error::AuthNotSet);
+        }
+        (b"default", &argv[1])
+    } else {
+        (&argv[1], &argv[2])
+    };
+    check_auth(ctx, user, pass)?;
+    ctx.client.authenticated = true;
+    Ok(OK)
+}
+
+/// Redis's validateClientName: printable ASCII without spaces.
+pub(crate) fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+/// A map describing the server; switches the connection's protocol.
+fn hello(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let mut ver = 0;
+    let mut j = 1;
+    if argv.len() >= 2 {
+        ver = crate::util::parse_i64(&argv[1]).ok_or(Error::Msg("ERR Protocol version is not an integer or out of range"))?;
+        j = 2;
+        if !(2..=3).contains(&ver) {
+            return Err(Error::Msg("NOPROTO unsupported protocol version"));
+        }
+    }
+    let (mut creds, mut name) = (None, None);
+    while j < argv.len() {
+        let more = argv.len() - 1 - j;
+        let opt = &argv[j];
+        if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            creds = Some((&argv[j + 1], &argv[j + 2]));
+            j += 2;
+        } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+            if !valid_name(&argv[j + 1]) {
+                return Err(Error::Msg("ERR Client names cannot contain spaces, newlines or special characters."));
+            }
+            name = Some(&argv[j + 1]);
+            j += 1;
+        } else {
+            return Err(Error::Dyn(format!("ERR Syntax error in HELLO option '{}'", crate::error::clip(opt))));
+        }
+        j += 1;
+    }
+    if let Some((u, p)) = creds {
+        check_auth(ctx, u, p)?;
+        ctx.client.authenticated = true;
+    }
+    if !ctx.client.authenticated {
+        return Err(Error::Msg("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+    }
+    if let Some(n) = name {
+        ctx.client.name = if n.is_empty() { None } else { Some(n.clone()) };
+    }
+    if ver != 0 {
+        ctx.client.resp = ver as u8;
+    }
+    let s = Reply::bulk_str;
+    Ok(Reply::Map(vec![
+        (s("server"), s("redis")),
+        (s("version"), s(crate::REDIS_VERSION)),
+        (s("proto"), Reply::Int(ctx.client.resp as i64)),
+        (s("id"), Reply::Int(ctx.client.id as i64)),
+        (s("mode"), s("standalone")),
+        (s("role"), s("master")),
+        (s("modules"), Reply::Array(vec![])),
+    ]))
+}
+
+/// `CMD <subcommand> [<arg> [value] [opt] ...]. Subcommands are:` + lines + HELP (addReplyHelp).
+pub(crate) fn help_reply(cmd: &str, lines: &[&'static str]) -> Reply {
+    let mut v = vec![Reply::Status(format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", cmd))];
+    v.extend(lines.iter().map(|l| Reply::Simple(l)));
+    v.push(Reply::Simple("HELP"));
+    v.push(Reply::Simple("    Prints this help."));
+    Reply::Array(v)
+}

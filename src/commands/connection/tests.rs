@@ -1,0 +1,155 @@
+//! Connection family, reply-exact (checked against redis-server 7.0.15).
+
+use crate::config::Config;
+use crate::reply::Reply;
+use crate::testing::*;
+
+fn with_pass(p: &str) -> TestEngine {
+    let mut c = Config::default();
+    c.set("requirepass", p, false).unwrap();
+    TestEngine::with_config(c)
+}
+
+#[test]
+fn ping_and_echo() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["PING"]), Reply::Simple("PONG"));
+    assert_eq!(t.run(&["PING", "hi"]), bulk("hi"));
+    assert_eq!(t.run(&["PING", "a", "b"]), err("ERR wrong number of arguments for 'ping' command"));
+    assert_eq!(t.run(&["ECHO", "x"]), bulk("x"));
+}
+
+#[test]
+fn select_switches_database_and_validates_the_index() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "0"]);
+    assert_eq!(t.run(&["SELECT", "1"]), ok());
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+    assert_eq!(t.run(&["SELECT", "16"]), err("ERR DB index is out of range"));
+    assert_eq!(t.run(&["SELECT", "-1"]), err("ERR DB index is out of range"));
+    assert_eq!(t.run(&["SELECT", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(t.run(&["SELECT", "0"]), ok());
+    assert_eq!(t.run(&["GET", "k"]), bulk("0"));
+}
+
+#[test]
+fn hello_3_switches_to_resp3_and_describes_the_server() {
+    let mut t = TestEngine::new();
+    let r = t.run(&["HELLO", "3"]);
+    let Reply::Map(m) = r else { panic!("{:?}", r) };
+    assert_eq!(m[0], (bulk("server"), bulk("redis")));
+    assert_eq!(m[1], (bulk("version"), bulk("7.0.15")));
+    assert_eq!(m[2], (bulk("proto"), int(3)));
+    assert_eq!(m[4], (bulk("mode"), bulk("standalone")));
+    assert!(t.engine.is_resp3(t.client));
+    assert_eq!(t.run(&["HELLO", "4"]), err("NOPROTO unsupported protocol version"));
+    assert_eq!(t.run(&["HELLO", "x"]), err("ERR Protocol version is not an integer or out of range"));
+    assert_eq!(t.run(&["HELLO", "3", "FOO"]), err("ERR Syntax error in HELLO option 'FOO'"));
+    t.run(&["HELLO", "2", "SETNAME", "me"]);
+    assert!(!t.engine.is_resp3(t.client));
+    assert_eq!(t.run(&["CLIENT", "GETNAME"]), bulk("me"));
+}
+
+#[test]
+fn requirepass_gates_commands_until_auth() {
+    let mut t = with_pass("secret");
+    assert_eq!(t.run(&["GET", "k"]), err("NOAUTH Authentication required."));
+    // Unknown commands and arity errors are reported before authentication, as in Redis.
+    assert_eq!(t.run(&["GET"]), err("ERR wrong number of arguments for 'get' command"));
+    assert_eq!(t.run(&["AUTH", "wrong"]), err("WRONGPASS invalid username-password pair or user is disabled."));
+    assert_eq!(t.run(&["AUTH", "nobody", "secret"]), err("WRONGPASS invalid username-password pair or user is disabled."));
+    assert_eq!(t.run(&["HELLO", "3"]).is_error(), true);
+    assert_eq!(t.run(&["AUTH", "secret"]), ok());
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+    assert_eq!(t.run(&["RESET"]), Reply::Simple("RESET"));
+    assert_eq!(t.run(&["GET", "k"]), err("NOAUTH Authentication required."));
+    assert!(matches!(t.run(&["HELLO", "3", "AUTH", "default", "secret"]), Reply::Map(_)));
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+}
+
+#[test]
+fn auth_without_a_configured_password_is_refused() {
+    let mut t = TestEngine::new();
+    assert_eq!(
+        t.run(&["AUTH", "x"]),
+        err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+    );
+    assert_eq!(t.run(&["AUTH", "default", "anything"]), ok());
+    assert_eq!(t.run(&["AUTH", "a", "b", "c"]), err("ERR syntax error"));
+}
+
+#[test]
+fn client_names_and_ids() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["CLIENT", "GETNAME"]), Reply::Nil);
+    assert_eq!(t.run(&["CLIENT", "SETNAME", "bad name"]), err("ERR Client names cannot contain spaces, newlines or special characters."));
+    assert_eq!(t.run(&["CLIENT", "SETNAME", "worker-1"]), ok());
+    assert_eq!(t.run(&["CLIENT", "GETNAME"]), bulk("worker-1"));
+    assert_eq!(t.run(&["CLIENT", "SETNAME", ""]), ok());
+    assert_eq!(t.run(&["CLIENT", "GETNAME"]), Reply::Nil);
+    assert_eq!(t.run(&["CLIENT", "ID"]), int(t.client as i64));
+    assert_eq!(t.run(&["CLIENT", "SETNAME"]), err("ERR wrong number of arguments for 'client|setname' command"));
+    assert_eq!(t.run(&["CLIENT", "BOGUS"]), err("ERR unknown subcommand 'BOGUS'. Try CLIENT HELP."));
+    assert_eq!(t.run(&["CLIENT", "SETINFO", "LIB-NAME", "redis-py"]), ok());
+    assert_eq!(t.run(&["CLIENT", "SETINFO", "FOO", "x"]), err("ERR Unrecognized option 'FOO'"));
+    let Reply::Verbatim(_, line) = t.run(&["CLIENT", "INFO"]) else { panic!() };
+    let line = String::from_utf8(line.to_vec()).unwrap();
+    assert!(line.starts_with(&format!("id={} addr=127.0.0.1:50000 ", t.client)), "{}", line);
+    assert!(line.contains(" cmd=client|info "), "{}", line);
+    assert!(line.contains(" lib-name=redis-py "), "{}", line);
+    assert!(line.ends_with('\n'));
+}
+
+#[test]
+fn client_list_shows_every_session_and_kill_closes_them() {
+    let mut t = TestEngine::new();
+    let other = t.connect();
+    let Reply::Verbatim(_, list) = t.run(&["CLIENT", "LIST"]) else { panic!() };
+    assert_eq!(String::from_utf8_lossy(&list).lines().count(), 2);
+    assert_eq!(t.run(&["CLIENT", "KILL", "ID", &other.to_string()]), int(1));
+    assert_eq!(t.engine.drain_events(), vec![crate::Event::CloseClient(other)]);
+    assert_eq!(t.run(&["CLIENT", "KILL", "1.2.3.4:5"]), err("ERR No such client"));
+    assert_eq!(t.run(&["CLIENT", "KILL", "ID", "0"]), err("ERR client-id should be greater than 0"));
+    assert_eq!(t.run(&["CLIENT", "KILL", "TYPE", "bogus"]), err("ERR Unknown client type 'bogus'"));
+    assert_eq!(t.run(&["CLIENT", "LIST", "TYPE", "bogus"]), err("ERR Unknown client type 'bogus'"));
+    // SKIPME defaults to yes in the filter form: we survive our own ADDR match.
+    assert_eq!(t.run(&["CLIENT", "KILL", "ADDR", "127.0.0.1:50000"]), int(0));
+    assert_eq!(t.run(&["CLIENT", "KILL", "ADDR", "127.0.0.1:50000", "SKIPME", "no"]), int(1));
+    assert!(t.engine.execute(t.client, vec!["PING".into()], t.now_us).close);
+}
+
+#[test]
+fn client_reply_off_and_skip_suppress_replies() {
+    let mut t = TestEngine::new();
+    let id = t.client;
+    let run = |t: &mut TestEngine, a: &[&str]| t.engine.execute(id, a.iter().map(|s| bytes::Bytes::copy_from_slice(s.as_bytes())).collect(), t.now_us).reply;
+    assert_eq!(run(&mut t, &["CLIENT", "REPLY", "SKIP"]), None);
+    assert_eq!(run(&mut t, &["SET", "a", "1"]), None);
+    assert_eq!(run(&mut t, &["GET", "a"]), Some(bulk("1")));
+    assert_eq!(run(&mut t, &["CLIENT", "REPLY", "OFF"]), None);
+    assert_eq!(run(&mut t, &["GET", "a"]), None);
+    assert_eq!(run(&mut t, &["CLIENT", "REPLY", "ON"]), Some(ok()));
+    assert_eq!(run(&mut t, &["CLIENT", "REPLY", "MAYBE"]), Some(err("ERR syntax error")));
+}
+
+#[test]
+fn quit_replies_ok_then_closes() {
+    let mut t = TestEngine::new();
+    let o = t.engine.execute(t.client, vec!["QUIT".into()], t.now_us);
+    assert_eq!(o.reply, Some(ok()));
+    assert!(o.close);
+}
+
+#[test]
+fn client_no_touch_keeps_the_idle_time() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v"]);
+    t.advance_ms(10_000);
+    assert_eq!(t.run(&["CLIENT", "NO-TOUCH", "on"]), ok());
+    t.run(&["GET", "k"]);
+    assert_eq!(t.run(&["OBJECT", "IDLETIME", "k"]), int(10));
+    assert_eq!(t.run(&["CLIENT", "NO-TOUCH", "off"]), ok());
+    t.run(&["GET", "k"]);
+    assert_eq!(t.run(&["OBJECT", "IDLETIME", "k"]), int(0));
+    assert_eq!(t.run(&["CLIENT", "NO-TOUCH", "maybe"]), err("ERR syntax error"));
+}
