@@ -43,30 +43,51 @@ impl Ctx<'_> {
         }
     }
 
+    /// The access stamp a newly written key gets (LRU clock or LFU initial counter).
     pub fn lru(&self) -> u32 {
-        self.srv.lru_clock()
+        crate::db::access::initial(self.srv)
     }
 
-    /// Redis's lookupKeyRead: expires lazily, counts a hit or miss, and touches the access
-    /// clock unless the client asked for CLIENT NO-TOUCH.
+    /// Redis's lookupKeyRead: expires lazily, counts a hit or miss, and records the access
+    /// (LRU or LFU) unless the client asked for CLIENT NO-TOUCH.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut crate::object::Entry> {
-        let (now, lru, touch) = (self.now_ms(), self.lru(), !self.client.no_touch);
-        let db = self.client.db;
-        let found = self.srv.dbs[db].get(key, now).is_some();
-        self.hit(found);
-        let e = self.srv.dbs[db].get(key, now)?;
-        if touch {
-            e.lru = lru;
-        }
-        Some(e)
+        let touch = !self.client.no_touch;
+        self.lookup(key, true, touch)
     }
 
-    /// Redis's lookupKeyWrite: expires lazily and touches the access clock; no hit/miss.
+    /// Redis's lookupKeyWrite: expires lazily and records the access; no hit/miss.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut crate::object::Entry> {
-        let (now, lru) = (self.now_ms(), self.lru());
+        self.lookup(key, false, true)
+    }
+
+    /// Existence check that leaves the access clock alone (LOOKUP_NOTOUCH: TTL, TYPE, EXISTS).
+    pub fn lookup_notouch(&mut self, key: &[u8]) -> Option<&mut crate::object::Entry> {
+        self.lookup(key, true, false)
+    }
+
+    fn lookup(&mut self, key: &[u8], stats: bool, touch: bool) -> Option<&mut crate::object::Entry> {
+        let now = self.now_ms();
         let db = self.client.db;
-        let e = self.srv.dbs[db].get(key, now)?;
-        e.lru = lru;
+        let lfu = touch && crate::db::access::lfu_policy(self.srv);
+        if lfu {
+            // The LFU counter draws from the server's generator, so update it in a first pass.
+            if let Some(old) = self.srv.dbs[db].get(key, now).map(|e| e.lru) {
+                let new = crate::db::access::touched(self.srv, old);
+                self.srv.dbs[db].get(key, now)?.lru = new;
+            }
+        }
+        let clock = self.srv.lru_clock();
+        let e = self.srv.dbs[db].get(key, now);
+        if stats {
+            match e {
+                Some(_) => self.srv.stats.keyspace_hits += 1,
+                None => self.srv.stats.keyspace_misses += 1,
+            }
+        }
+        let e = e?;
+        if touch && !lfu {
+            e.lru = clock;
+        }
         Some(e)
     }
 

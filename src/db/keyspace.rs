@@ -142,6 +142,11 @@ impl Db {
         None
     }
 
+    /// An entry without expiring it (callers that already ran expire_if_needed).
+    pub fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.keys.get(key)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
         self.keys.iter()
     }

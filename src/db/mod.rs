@@ -2,6 +2,7 @@
 //! `Db` so that lazy expiry and type checks happen in one place.
 //! Redis: db.c, expire.c.
 
+pub mod access;
 pub mod expire;
 pub mod keyspace;
 

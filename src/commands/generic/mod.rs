@@ -1,0 +1,177 @@
+//! Keyspace commands that work on any type: existence, deletion, renaming, copying between
+//! databases, iteration. Redis: db.c (the commands half), object.c (OBJECT).
+
+use bytes::Bytes;
+
+use crate::command::spec::{acl::KEYSPACE, flags::*};
+use crate::command::{dispatch::Ctx, CommandSpec};
+use crate::error::{Error, Result};
+use crate::object::{Entry, Value};
+use crate::reply::{Reply, OK, ONE, ZERO};
+
+mod expire;
+mod object;
+mod scan;
+#[cfg(test)]
+mod tests;
+
+const G: &str = "generic";
+
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("copy", -3, WRITE | DENYOOM, G, copy).keys(1, 2, 1).acl(KEYSPACE).doc("6.2.0", "Copies the value of a key to a new key.", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
+    CommandSpec::new("del", -2, WRITE, G, del).keys(1, -1, 1).acl(KEYSPACE).doc("1.0.0", "Deletes one or more keys.", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)."),
+    CommandSpec::new("exists", -2, READONLY | FAST, G, exists).keys(1, -1, 1).acl(KEYSPACE).doc("1.0.0", "Determines whether one or more keys exist.", "O(N) where N is the number of keys to check."),
+    CommandSpec::new("expire", -3, WRITE | FAST, G, expire::expire).keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Sets the expiration time of a key in seconds.", "O(1)"),
+    CommandSpec::new("expireat", -3, WRITE | FAST, G, expire::expireat).keys(1, 1, 1).acl(KEYSPACE).doc("1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)"),
+    CommandSpec::new("expiretime", 2, READONLY | FAST, G, expire::expiretime).keys(1, 1, 1).acl(KEYSPACE).doc("7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)"),
+    CommandSpec::new("keys", 2, READONLY, G, scan::keys).acl(KEYSPACE | crate::command::spec::acl::DANGEROUS).doc("1.0.0", "Returns all key names that match a pattern.", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."),
+    CommandSpec::new("move", 3, WRITE | FAST, G, move_).keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Moves a key to another database.", "O(1)"),
+    CommandSpec::container("object", G, object::SUBCOMMANDS).doc("2.2.3", "A container for object introspection commands.", "Depends on subcommand."),
+    CommandSpec::new("persist", 2, WRITE | FAST, G, expire::persist).keys(1, 1, 1).acl(KEYSPACE).doc("2.2.0", "Removes the expiration time of a key.", "O(1)"),
+    CommandSpec::new("pexpire", -3, WRITE | FAST, G, expire::pexpire).keys(1, 1, 1).acl(KEYSPACE).doc("2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)"),
+    CommandSpec::new("pexpireat", -3, WRITE | FAST, G, expire::pexpireat).keys(1, 1, 1).acl(KEYSPACE).doc("2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)"),
+    CommandSpec::new("pexpiretime", 2, READONLY | FAST, G, expire::pexpiretime).keys(1, 1, 1).acl(KEYSPACE).doc("7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)"),
+    CommandSpec::new("pttl", 2, READONLY | FAST, G, expire::pttl).keys(1, 1, 1).acl(KEYSPACE).doc("2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)"),
+    CommandSpec::new("randomkey", 1, READONLY, G, randomkey).acl(KEYSPACE).doc("1.0.0", "Returns a random key name from the database.", "O(1)"),
+    CommandSpec::new("rename", 3, WRITE, G, rename).keys(1, 2, 1).acl(KEYSPACE).doc("1.0.0", "Renames a key and overwrites the destination.", "O(1)"),
+    CommandSpec::new("renamenx", 3, WRITE | FAST, G, renamenx).keys(1, 2, 1).acl(KEYSPACE).doc("1.0.0", "Renames a key only when the target key name doesn't exist.", "O(1)"),
+    CommandSpec::new("scan", -2, READONLY, G, scan::scan).acl(KEYSPACE).doc("2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
+    CommandSpec::new("touch", -2, READONLY | FAST, G, touch).keys(1, -1, 1).acl(KEYSPACE).doc("3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N) where N is the number of keys that will be touched."),
+    CommandSpec::new("ttl", 2, READONLY | FAST, G, expire::ttl).keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Returns the expiration time in seconds of a key.", "O(1)"),
+    CommandSpec::new("type", 2, READONLY | FAST, G, type_).keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Determines the type of value stored at a key.", "O(1)"),
+    CommandSpec::new("unlink", -2, WRITE | FAST, G, del).keys(1, -1, 1).acl(KEYSPACE).doc("4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is number of allocations the deleted objects where composed of."),
+];
+
+/// DEL key [key ...] / UNLINK key [key ...] — the number of keys removed.
+fn del(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let mut n = 0;
+    for k in &argv[1..] {
+        let now = ctx.now_ms();
+        ctx.db().expire_if_needed(k, now);
+        if ctx.db().remove(k).is_some() {
+            ctx.modified(k, "del");
+            n += 1;
+        }
+    }
+    Ok(Reply::Int(n))
+}
+
+/// EXISTS key [key ...] — counts repeated keys each time.
+fn exists(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(argv[1..].iter().filter(|k| ctx.lookup_notouch(k).is_some()).count() as i64))
+}
+
+/// TOUCH key [key ...] — existing keys, after updating their access time.
+fn touch(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(argv[1..].iter().filter(|k| ctx.lookup_read(k).is_some()).count() as i64))
+}
+
+/// TYPE key — `none` when missing.
+fn type_(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Simple(ctx.lookup_notouch(&argv[1]).map_or("none", |e| e.value.type_name())))
+}
+
+/// RANDOMKEY — nil when the database is empty.
+fn randomkey(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    let now = ctx.now_ms();
+    let db = ctx.client.db;
+    let srv = &mut *ctx.srv;
+    Ok(Reply::opt_bulk(srv.dbs[db].random_key(&mut srv.rng, now)))
+}
+
+fn rename_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) -> Result<Option<bool>> {
+    let (src, dst) = (&argv[1], &argv[2]);
+    if ctx.lookup_write(src).is_none() {
+        return Err(Error::NoSuchKey);
+    }
+    if src == dst {
+        return Ok(Some(!nx));
+    }
+    if ctx.lookup_write(dst).is_some() && nx {
+        return Ok(Some(false));
+    }
+    let (entry, ttl) = ctx.db().take(src).expect("looked up above");
+    ctx.db().put(Bytes::copy_from_slice(dst), entry, ttl);
+    ctx.modified(src, "rename_from");
+    ctx.modified(dst, "rename_to");
+    Ok(Some(true))
+}
+
+/// RENAME key newkey — overwrites newkey; the TTL moves with the value.
+fn rename(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    rename_generic(ctx, argv, false).map(|_| OK)
+}
+
+/// RENAMENX key newkey — 1 if renamed, 0 if newkey exists.
+fn renamenx(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::from_bool(rename_generic(ctx, argv, true)?.unwrap_or(false)))
+}
+
+/// A database index argument (getIntFromObjectOrReply, then selectDb's range check).
+fn db_index(ctx: &Ctx, arg: &[u8]) -> Result<usize> {
+    let id = crate::command::args::int(arg)?;
+    if id < i32::MIN as i64 || id > i32::MAX as i64 {
+        return Err(Error::NotInteger);
+    }
+    if id < 0 || id as usize >= ctx.srv.dbs.len() {
+        return Err(Error::DbIndexOutOfRange);
+    }
+    Ok(id as usize)
+}
+
+/// MOVE key db — 1 if moved; 0 if the key is missing or already in the target.
+fn move_(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let dst = db_index(ctx, &argv[2])?;
+    let src = ctx.client.db;
+    if src == dst {
+        return Err(Error::SameObject);
+    }
+    let key = &argv[1];
+    if ctx.lookup_write(key).is_none() {
+        return Ok(ZERO);
+    }
+    let now = ctx.now_ms();
+    if ctx.srv.dbs[dst].exists(key, now) {
+        return Ok(ZERO);
+    }
+    let (entry, ttl) = ctx.db().take(key).expect("looked up above");
+    ctx.srv.dbs[dst].put(Bytes::copy_from_slice(key), entry, ttl);
+    ctx.modified(key, "move_from");
+    Ok(ONE)
+}
+
+/// COPY source destination [DB destination-db] [REPLACE] — 1 if copied.
+fn copy(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let src_db = ctx.client.db;
+    let (mut dst_db, mut replace) = (src_db, false);
+    let mut j = 3;
+    while j < argv.len() {
+        if argv[j].eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else if argv[j].eq_ignore_ascii_case(b"db") && j + 1 < argv.len() {
+            dst_db = db_index(ctx, &argv[j + 1])?;
+            j += 1;
+        } else {
+            return Err(Error::Syntax);
+        }
+        j += 1;
+    }
+    let (key, newkey) = (&argv[1], &argv[2]);
+    if src_db == dst_db && key == newkey {
+        return Err(Error::SameObject);
+    }
+    let Some(e) = ctx.lookup_read(key) else { return Ok(ZERO) };
+    let value: Value = e.value.clone();
+    let ttl = ctx.db().get_expire(key);
+    let now = ctx.now_ms();
+    if ctx.srv.dbs[dst_db].exists(newkey, now) {
+        if !replace {
+            return Ok(ZERO);
+        }
+        ctx.srv.dbs[dst_db].remove(newkey);
+    }
+    let lru = ctx.lru();
+    ctx.srv.dbs[dst_db].put(Bytes::copy_from_slice(newkey), Entry { value, lru }, ttl);
+    ctx.modified(newkey, "copy_to");
+    Ok(ONE)
+}

@@ -1,0 +1,249 @@
+//! Keyspace family, reply-exact (checked against redis-server 7.0.15).
+
+use std::collections::BTreeSet;
+
+use crate::config::Config;
+use crate::reply::Reply;
+use crate::testing::*;
+
+#[test]
+fn del_exists_touch_type() {
+    let mut t = TestEngine::new();
+    t.run(&["MSET", "a", "1", "b", "2", "c", "3"]);
+    assert_eq!(t.run(&["EXISTS", "a", "a", "nope"]), int(2));
+    assert_eq!(t.run(&["DEL", "a", "b", "nope"]), int(2));
+    assert_eq!(t.run(&["UNLINK", "c"]), int(1));
+    assert_eq!(t.run(&["EXISTS", "a", "b", "c"]), int(0));
+    t.run(&["SET", "s", "v"]);
+    assert_eq!(t.run(&["TOUCH", "s", "nope"]), int(1));
+    assert_eq!(t.run(&["TYPE", "s"]), Reply::Simple("string"));
+    assert_eq!(t.run(&["TYPE", "nope"]), Reply::Simple("none"));
+}
+
+#[test]
+fn expire_sets_and_ttl_reports_rounded_seconds() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["TTL", "k"]), int(-1));
+    assert_eq!(t.run(&["TTL", "nope"]), int(-2));
+    assert_eq!(t.run(&["PTTL", "nope"]), int(-2));
+    assert_eq!(t.run(&["EXPIRE", "k", "100"]), int(1));
+    assert_eq!(t.run(&["TTL", "k"]), int(100));
+    t.advance_ms(400);
+    assert_eq!(t.run(&["TTL", "k"]), int(100));
+    t.advance_ms(200);
+    assert_eq!(t.run(&["TTL", "k"]), int(99));
+    assert_eq!(t.run(&["PTTL", "k"]), int(99_400));
+    assert_eq!(t.run(&["EXPIRE", "nope", "10"]), int(0));
+}
+
+#[test]
+fn expire_conditions_nx_xx_gt_lt() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["EXPIRE", "k", "100", "XX"]), int(0));
+    assert_eq!(t.run(&["EXPIRE", "k", "100", "GT"]), int(0));
+    assert_eq!(t.run(&["EXPIRE", "k", "100", "NX"]), int(1));
+    assert_eq!(t.run(&["EXPIRE", "k", "200", "NX"]), int(0));
+    assert_eq!(t.run(&["EXPIRE", "k", "50", "GT"]), int(0));
+    assert_eq!(t.run(&["EXPIRE", "k", "300", "GT"]), int(1));
+    assert_eq!(t.run(&["EXPIRE", "k", "400", "LT"]), int(0));
+    assert_eq!(t.run(&["EXPIRE", "k", "10", "LT"]), int(1));
+    assert_eq!(t.run(&["TTL", "k"]), int(10));
+    assert_eq!(t.run(&["EXPIRE", "k", "10", "NX", "XX"]), err("ERR NX and XX, GT or LT options at the same time are not compatible"));
+    assert_eq!(t.run(&["EXPIRE", "k", "10", "GT", "LT"]), err("ERR GT and LT options at the same time are not compatible"));
+    assert_eq!(t.run(&["EXPIRE", "k", "10", "FOO"]), err("ERR Unsupported option FOO"));
+    t.run(&["SET", "p", "v"]);
+    assert_eq!(t.run(&["EXPIRE", "p", "10", "LT"]), int(1));
+}
+
+#[test]
+fn expire_in_the_past_deletes_and_overflow_is_an_error() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["EXPIRE", "k", "-1"]), int(1));
+    assert_eq!(t.run(&["EXISTS", "k"]), int(0));
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["EXPIREAT", "k", "1"]), int(1));
+    assert_eq!(t.run(&["EXISTS", "k"]), int(0));
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["EXPIRE", "k", "9223372036854775807"]), err("ERR invalid expire time in 'expire' command"));
+    assert_eq!(t.run(&["PEXPIRE", "k", "9223372036854775807"]), err("ERR invalid expire time in 'pexpire' command"));
+    assert_eq!(t.run(&["EXPIRE", "k", "x"]), err("ERR value is not an integer or out of range"));
+}
+
+#[test]
+fn expiretime_pexpiretime_and_persist() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["EXPIRETIME", "k"]), int(-1));
+    assert_eq!(t.run(&["PEXPIREAT", "k", "99999999999000"]), int(1));
+    assert_eq!(t.run(&["PEXPIRETIME", "k"]), int(99999999999000));
+    assert_eq!(t.run(&["EXPIRETIME", "k"]), int(99999999999));
+    assert_eq!(t.run(&["PERSIST", "k"]), int(1));
+    assert_eq!(t.run(&["PERSIST", "k"]), int(0));
+    assert_eq!(t.run(&["PERSIST", "nope"]), int(0));
+    assert_eq!(t.run(&["EXPIRETIME", "nope"]), int(-2));
+}
+
+#[test]
+fn keys_matches_globs_and_skips_expired_keys() {
+    let mut t = TestEngine::new();
+    t.run(&["MSET", "one", "1", "two", "2", "three", "3", "four", "4"]);
+    t.run(&["SET", "old", "x", "PX", "10"]);
+    t.advance_ms(10);
+    let set = |r: Reply| match r {
+        Reply::Array(v) => v.into_iter().map(|b| match b {
+            Reply::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
+            o => panic!("{:?}", o),
+        }).collect::<BTreeSet<_>>(),
+        o => panic!("{:?}", o),
+    };
+    assert_eq!(set(t.run(&["KEYS", "*o*"])), ["four", "one", "two"].iter().map(|s| s.to_string()).collect());
+    assert_eq!(set(t.run(&["KEYS", "t??"])), ["two".to_string()].into_iter().collect());
+    assert_eq!(set(t.run(&["KEYS", "*"])).len(), 4);
+}
+
+#[test]
+fn scan_returns_every_key_present_throughout_despite_writes() {
+    let mut t = TestEngine::new();
+    for i in 0..500 {
+        t.run(&["SET", &format!("stable:{}", i), "v"]);
+    }
+    let mut seen = BTreeSet::new();
+    let mut cursor = "0".to_string();
+    let mut round = 0;
+    loop {
+        let Reply::Array(parts) = t.run(&["SCAN", &cursor, "COUNT", "20"]) else { panic!() };
+        let Reply::Bulk(c) = &parts[0] else { panic!() };
+        cursor = String::from_utf8(c.to_vec()).unwrap();
+        let Reply::Array(keys) = &parts[1] else { panic!() };
+        for k in keys {
+            let Reply::Bulk(k) = k else { panic!() };
+            seen.insert(String::from_utf8(k.to_vec()).unwrap());
+        }
+        round += 1;
+        // Grow and shrink the keyspace mid-scan to force table resizes.
+        if round == 3 {
+            for i in 0..3000 {
+                t.run(&["SET", &format!("churn:{}", i), "v"]);
+            }
+        }
+        if round == 10 {
+            for i in 0..3000 {
+                t.run(&["DEL", &format!("churn:{}", i)]);
+            }
+        }
+        if cursor == "0" {
+            break;
+        }
+    }
+    for i in 0..500 {
+        assert!(seen.contains(&format!("stable:{}", i)), "missed stable:{}", i);
+    }
+}
+
+#[test]
+fn scan_options_and_errors() {
+    let mut t = TestEngine::new();
+    t.run(&["MSET", "a1", "1", "a2", "2", "b1", "3"]);
+    let Reply::Array(p) = t.run(&["SCAN", "0", "MATCH", "a*", "COUNT", "100", "TYPE", "string"]) else { panic!() };
+    assert_eq!(p[0], bulk("0"));
+    let Reply::Array(keys) = &p[1] else { panic!() };
+    assert_eq!(keys.len(), 2);
+    let Reply::Array(p) = t.run(&["SCAN", "0", "TYPE", "hash"]) else { panic!() };
+    assert_eq!(p[1], Reply::Array(vec![]));
+    assert_eq!(t.run(&["SCAN", "x"]), err("ERR invalid cursor"));
+    assert_eq!(t.run(&["SCAN", "0", "COUNT", "0"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["SCAN", "0", "COUNT", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(t.run(&["SCAN", "0", "MATCH"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["SCAN", "0", "FOO", "bar"]), err("ERR syntax error"));
+}
+
+#[test]
+fn randomkey_returns_a_live_key_or_nil() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["RANDOMKEY"]), Reply::Nil);
+    t.run(&["SET", "only", "v"]);
+    assert_eq!(t.run(&["RANDOMKEY"]), bulk("only"));
+}
+
+#[test]
+fn rename_moves_the_value_and_its_ttl() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "src", "v", "EX", "100"]);
+    assert_eq!(t.run(&["RENAME", "src", "dst"]), ok());
+    assert_eq!(t.run(&["TTL", "dst"]), int(100));
+    assert_eq!(t.run(&["EXISTS", "src"]), int(0));
+    assert_eq!(t.run(&["RENAME", "nope", "x"]), err("ERR no such key"));
+    assert_eq!(t.run(&["RENAME", "dst", "dst"]), ok());
+    t.run(&["SET", "other", "x"]);
+    assert_eq!(t.run(&["RENAMENX", "dst", "other"]), int(0));
+    assert_eq!(t.run(&["RENAMENX", "dst", "fresh"]), int(1));
+    assert_eq!(t.run(&["RENAMENX", "fresh", "fresh"]), int(0));
+    assert_eq!(t.run(&["RENAME", "fresh", "other"]), ok());
+    assert_eq!(t.run(&["GET", "other"]), bulk("v"));
+}
+
+#[test]
+fn copy_and_move_between_databases() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v", "EX", "100"]);
+    assert_eq!(t.run(&["COPY", "k", "k2"]), int(1));
+    assert_eq!(t.run(&["TTL", "k2"]), int(100));
+    assert_eq!(t.run(&["COPY", "k", "k2"]), int(0));
+    assert_eq!(t.run(&["COPY", "k", "k2", "REPLACE"]), int(1));
+    assert_eq!(t.run(&["COPY", "k", "k"]), err("ERR source and destination objects are the same"));
+    assert_eq!(t.run(&["COPY", "k", "k", "DB", "1"]), int(1));
+    assert_eq!(t.run(&["COPY", "k", "x", "DB", "100"]), err("ERR DB index is out of range"));
+    assert_eq!(t.run(&["COPY", "k", "x", "DB", "abc"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(t.run(&["COPY", "k", "x", "BOGUS"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["COPY", "nope", "x"]), int(0));
+    assert_eq!(t.run(&["MOVE", "k", "0"]), err("ERR source and destination objects are the same"));
+    assert_eq!(t.run(&["MOVE", "k", "1"]), int(0));
+    assert_eq!(t.run(&["MOVE", "k2", "1"]), int(1));
+    assert_eq!(t.run(&["MOVE", "nope", "1"]), int(0));
+    assert_eq!(t.run(&["MOVE", "k", "99"]), err("ERR DB index is out of range"));
+    t.run(&["SELECT", "1"]);
+    assert_eq!(t.run(&["GET", "k2"]), bulk("v"));
+    assert_eq!(t.run(&["TTL", "k2"]), int(100));
+}
+
+#[test]
+fn object_encoding_refcount_idletime_and_freq() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "i", "123"]);
+    t.run(&["SET", "big", "123456"]);
+    t.run(&["SET", "s", "hello"]);
+    assert_eq!(t.run(&["OBJECT", "ENCODING", "i"]), bulk("int"));
+    assert_eq!(t.run(&["OBJECT", "ENCODING", "nope"]), Reply::Nil);
+    assert_eq!(t.run(&["OBJECT", "REFCOUNT", "i"]), int(2147483647));
+    assert_eq!(t.run(&["OBJECT", "REFCOUNT", "big"]), int(1));
+    t.advance_ms(3_000);
+    assert_eq!(t.run(&["OBJECT", "IDLETIME", "s"]), int(3));
+    t.run(&["GET", "s"]);
+    assert_eq!(t.run(&["OBJECT", "IDLETIME", "s"]), int(0));
+    assert_eq!(
+        t.run(&["OBJECT", "FREQ", "s"]),
+        err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+    );
+    assert_eq!(t.run(&["OBJECT", "BOGUS", "s"]), err("ERR unknown subcommand 'BOGUS'. Try OBJECT HELP."));
+    assert!(matches!(t.run(&["OBJECT", "HELP"]), Reply::Array(_)));
+}
+
+#[test]
+fn lfu_counters_grow_with_access_and_decay_with_time() {
+    let mut c = Config::default();
+    c.set("maxmemory-policy", "allkeys-lfu", false).unwrap();
+    let mut t = TestEngine::with_config(c);
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["OBJECT", "FREQ", "k"]), int(5));
+    for _ in 0..200 {
+        t.run(&["GET", "k"]);
+    }
+    let Reply::Int(hot) = t.run(&["OBJECT", "FREQ", "k"]) else { panic!() };
+    assert!(hot > 5, "{}", hot);
+    t.advance_ms(3 * 60_000);
+    assert_eq!(t.run(&["OBJECT", "FREQ", "k"]), int(hot - 3));
+    assert!(t.run(&["OBJECT", "IDLETIME", "k"]).is_error());
+}

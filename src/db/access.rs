@@ -1,0 +1,68 @@
+//! The per-key access clock behind OBJECT IDLETIME / OBJECT FREQ and (later) eviction. Like
+//! Redis's 24-bit `lru` field it holds one of two things, chosen by `maxmemory-policy`:
+//! LRU: seconds on the engine's clock at last access; LFU: minutes (16 bits) << 8 | a
+//! logarithmic access counter (8 bits). Redis: evict.c (LFU*), db.c (updateLFU).
+
+use crate::engine::Server;
+use crate::object::Entry;
+
+/// Initial counter of a new key, so it is not evicted before it had a chance (LFU_INIT_VAL).
+pub const LFU_INIT_VAL: u32 = 5;
+
+pub fn lfu_policy(srv: &Server) -> bool {
+    srv.config.get("maxmemory-policy").is_some_and(|p| p.ends_with("-lfu"))
+}
+
+fn minutes(srv: &Server) -> u32 {
+    ((srv.now_ms() / 60_000) & 0xffff) as u32
+}
+
+/// The stamp a freshly written key gets.
+pub fn initial(srv: &Server) -> u32 {
+    if lfu_policy(srv) {
+        (minutes(srv) << 8) | LFU_INIT_VAL
+    } else {
+        srv.lru_clock()
+    }
+}
+
+/// The stamp after an access (lookupKey's updateLFU / LRU_CLOCK()).
+pub fn touched(srv: &mut Server, stamp: u32) -> u32 {
+    if lfu_policy(srv) {
+        let counter = lfu_incr(srv, lfu_decayed(srv, stamp));
+        (minutes(srv) << 8) | counter
+    } else {
+        srv.lru_clock()
+    }
+}
+
+/// The counter after decay: one point per `lfu-decay-time` minutes since the last access.
+pub fn lfu_decayed(srv: &Server, stamp: u32) -> u32 {
+    let ldt = stamp >> 8;
+    let counter = stamp & 255;
+    let decay = srv.config.get_i64("lfu-decay-time").max(0) as u32;
+    let now = minutes(srv);
+    let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
+    let periods = if decay > 0 { elapsed / decay } else { 0 };
+    counter.saturating_sub(periods)
+}
+
+/// Logarithmic increment: the higher the counter, the less likely it grows (LFULogIncr).
+fn lfu_incr(srv: &mut Server, counter: u32) -> u32 {
+    if counter >= 255 {
+        return 255;
+    }
+    let r = (srv.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+    let p = 1.0 / (base * srv.config.get_i64("lfu-log-factor") as f64 + 1.0);
+    if r < p {
+        counter + 1
+    } else {
+        counter
+    }
+}
+
+/// Seconds since last access under LRU (estimateObjectIdleTime).
+pub fn idle_seconds(srv: &Server, e: &Entry) -> i64 {
+    (srv.lru_clock() as i64 - e.lru as i64).max(0)
+}
