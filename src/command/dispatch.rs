@@ -159,6 +159,9 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec> {
         return Ok(spec);
     }
     if argv.len() < 2 {
+        if spec.handler.is_some() && spec.arity_ok(argv.len()) {
+            return Ok(spec);
+        }
         return Err(Error::WrongArity(super::args::lower(&argv[0])));
     }
     let sub = lookup_sub(spec, &argv[1]).ok_or_else(|| Error::UnknownSubcommand {
@@ -184,12 +187,14 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         return Reply::Error(Error::NoAuth.to_string());
     }
     ctx.client.last_cmd = full_name(argv, spec);
-    ctx.srv.stats.total_commands_processed += 1;
     let handler = spec.handler.expect("leaf commands have handlers");
-    match handler(ctx, argv) {
+    let reply = match handler(ctx, argv) {
         Ok(r) => r,
         Err(e) => Reply::Error(e.to_string()),
-    }
+    };
+    // Counted after the call, as Redis does, so INFO does not see itself.
+    ctx.srv.stats.total_commands_processed += 1;
+    reply
 }
 
 /// `get`, or `client|setname` for subcommands (CLIENT LIST `cmd=`, arity errors).

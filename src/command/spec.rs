@@ -162,6 +162,14 @@ impl CommandSpec {
         }
     }
 
+    /// A container that also runs by itself with no subcommand (COMMAND).
+    pub const fn bare(mut self, arity: i32, flags: u32, handler: Handler) -> Self {
+        self.arity = arity;
+        self.flags = flags;
+        self.handler = Some(handler);
+        self
+    }
+
     pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
         self.first_key = first;
         self.last_key = last;

@@ -1,3 +1,0 @@
-//! placeholder
-use crate::command::CommandSpec;
-pub static SPECS: &[CommandSpec] = &[];

@@ -1,0 +1,202 @@
+//! COMMAND and its subcommands, generated from the one command table: nothing here lists
+//! commands by hand. Redis: server.c (commandCommand, addReplyCommandInfo/Docs).
+
+use bytes::Bytes;
+
+use crate::command::spec::{acl::CONNECTION, flags::*, CommandSpec};
+use crate::command::table::{lookup_sub, table};
+use crate::command::dispatch::Ctx;
+use crate::commands::connection::help_reply;
+use crate::error::{Error, Result};
+use crate::reply::Reply;
+use crate::util::glob_match;
+
+const G: &str = "server";
+const F: u32 = LOADING | STALE;
+
+pub static SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("count", 2, F, G, count).acl(CONNECTION).doc("2.8.13", "Returns a count of commands.", "O(1)"),
+    CommandSpec::new("docs", -2, F, G, docs).acl(CONNECTION).doc("7.0.0", "Returns documentary information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
+    CommandSpec::new("getkeys", -3, F, G, getkeys).acl(CONNECTION).doc("2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
+    CommandSpec::new("help", 2, F, G, help).acl(CONNECTION).doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    CommandSpec::new("info", -2, F, G, info).acl(CONNECTION).doc("2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
+    CommandSpec::new("list", -2, F, G, list).acl(CONNECTION).doc("7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands"),
+];
+
+const HELP: &[&str] = &[
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+];
+
+fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(help_reply("COMMAND", HELP))
+}
+
+fn status_set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Reply {
+    Reply::Set(items.into_iter().map(|s| Reply::Status(s.into())).collect())
+}
+
+/// A Redis 7 key spec derived from the legacy first/last/step triple. The access flags are
+/// approximated from the command's flags (RO access for reads, RW update for writes).
+fn key_specs(spec: &CommandSpec) -> Reply {
+    if spec.first_key <= 0 {
+        return Reply::Array(vec![]);
+    }
+    let s = Reply::bulk_str;
+    let flags = if spec.is(WRITE) { vec!["RW", "update"] } else { vec!["RO", "access"] };
+    let last = if spec.last_key < 0 { spec.last_key } else { spec.last_key - spec.first_key };
+    Reply::Array(vec![Reply::Map(vec![
+        (s("flags"), status_set(flags)),
+        (s("begin_search"), Reply::Map(vec![(s("type"), s("index")), (s("spec"), Reply::Map(vec![(s("index"), Reply::Int(spec.first_key as i64))]))])),
+        (
+            s("find_keys"),
+            Reply::Map(vec![
+                (s("type"), s("range")),
+                (s("spec"), Reply::Map(vec![(s("lastkey"), Reply::Int(last as i64)), (s("keystep"), Reply::Int(spec.step as i64)), (s("limit"), Reply::Int(0))])),
+            ]),
+        ),
+    ])])
+}
+
+fn full_name(parent: Option<&CommandSpec>, spec: &CommandSpec) -> String {
+    match parent {
+        Some(p) => format!("{}|{}", p.name, spec.name),
+        None => spec.name.to_string(),
+    }
+}
+
+/// One COMMAND INFO entry: Redis 7.0's ten fields.
+fn command_info(parent: Option<&CommandSpec>, spec: &CommandSpec) -> Reply {
+    Reply::Array(vec![
+        Reply::Bulk(Bytes::from(full_name(parent, spec))),
+        Reply::Int(spec.arity as i64),
+        status_set(spec.flag_names()),
+        Reply::Int(spec.first_key as i64),
+        Reply::Int(spec.last_key as i64),
+        Reply::Int(spec.step as i64),
+        status_set(spec.acl_names().into_iter().map(|c| format!("@{}", c))),
+        Reply::Set(vec![]),
+        key_specs(spec),
+        Reply::Array(spec.subcommands.iter().map(|s| command_info(Some(spec), s)).collect()),
+    ])
+}
+
+/// COMMAND — every command's info.
+pub fn command(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Array(table().all.iter().map(|s| command_info(None, s)).collect()))
+}
+
+/// COMMAND COUNT
+fn count(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(table().len() as i64))
+}
+
+/// Looks up `name` or `parent|sub`.
+fn find(name: &[u8]) -> Option<(Option<&'static CommandSpec>, &'static CommandSpec)> {
+    match name.iter().position(|&c| c == b'|') {
+        Some(i) => {
+            let p = table().lookup(&name[..i])?;
+            Some((Some(p), lookup_sub(p, &name[i + 1..])?))
+        }
+        None => Some((None, table().lookup(name)?)),
+    }
+}
+
+/// COMMAND INFO [command-name ...] — nil for unknown names.
+fn info(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len() == 2 {
+        return Ok(Reply::Array(table().all.iter().map(|s| command_info(None, s)).collect()));
+    }
+    Ok(Reply::Array(argv[2..].iter().map(|n| find(n).map_or(Reply::NilArray, |(p, s)| command_info(p, s))).collect()))
+}
+
+fn command_docs(spec: &CommandSpec) -> Reply {
+    let s = Reply::bulk_str;
+    let mut m = vec![
+        (s("summary"), s(spec.summary)),
+        (s("since"), s(spec.since)),
+        (s("group"), s(spec.group)),
+        (s("complexity"), s(spec.complexity)),
+    ];
+    if !spec.subcommands.is_empty() {
+        m.push((
+            s("subcommands"),
+            Reply::Map(spec.subcommands.iter().map(|sub| (Reply::Bulk(Bytes::from(full_name(Some(spec), sub))), command_docs(sub))).collect()),
+        ));
+    }
+    Reply::Map(m)
+}
+
+/// COMMAND DOCS [command-name ...] — summary, since, group, complexity (and subcommands).
+fn docs(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let pick: Vec<(Option<&CommandSpec>, &CommandSpec)> =
+        if argv.len() == 2 { table().all.iter().map(|s| (None, *s)).collect() } else { argv[2..].iter().filter_map(|n| find(n)).collect() };
+    Ok(Reply::Map(pick.into_iter().map(|(p, s)| (Reply::Bulk(Bytes::from(full_name(p, s))), command_docs(s))).collect()))
+}
+
+/// COMMAND GETKEYS command [arg ...]
+fn getkeys(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let cmd = &argv[2..];
+    let spec = table().lookup(&cmd[0]).ok_or(Error::Msg("ERR Invalid command specified"))?;
+    let spec = if !spec.subcommands.is_empty() && cmd.len() >= 2 { lookup_sub(spec, &cmd[1]).ok_or(Error::Msg("ERR Invalid command specified"))? } else { spec };
+    if spec.first_key <= 0 {
+        return Err(Error::Msg("ERR The command has no key arguments"));
+    }
+    if !spec.arity_ok(cmd.len()) {
+        return Err(Error::Msg("ERR Invalid number of arguments specified for command"));
+    }
+    let keys = spec.key_positions(cmd.len());
+    if keys.is_empty() || (spec.step > 1 && spec.last_key < 0 && (cmd.len() - spec.first_key as usize) % spec.step as usize != 0) {
+        return Err(Error::Msg("ERR Invalid arguments specified for command"));
+    }
+    Ok(Reply::Array(keys.into_iter().map(|i| Reply::Bulk(cmd[i].clone())).collect()))
+}
+
+/// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
+fn list(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let mut filter: Option<(String, &Bytes)> = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let more = argv.len() - 1 - i;
+        if argv[i].eq_ignore_ascii_case(b"filterby") && more == 2 {
+            let kind = String::from_utf8_lossy(&argv[i + 1]).to_ascii_lowercase();
+            if !["module", "aclcat", "pattern"].contains(&kind.as_str()) {
+                return Err(Error::Syntax);
+            }
+            filter = Some((kind, &argv[i + 2]));
+            i += 3;
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    let mut names = vec![];
+    for spec in &table().all {
+        let all = std::iter::once((spec.name.to_string(), *spec)).chain(spec.subcommands.iter().map(|s| (format!("{}|{}", spec.name, s.name), s)));
+        for (name, s) in all {
+            let keep = match &filter {
+                None => true,
+                Some((k, _)) if k == "module" => false,
+                Some((k, v)) if k == "aclcat" => s.acl_names().iter().any(|c| c.as_bytes().eq_ignore_ascii_case(v)),
+                Some((_, v)) => glob_match(v, name.as_bytes(), true),
+            };
+            if keep {
+                names.push(Reply::Bulk(Bytes::from(name)));
+            }
+        }
+    }
+    Ok(Reply::Array(names))
+}

@@ -1,0 +1,79 @@
+//! CONFIG subcommands over the one parameter table in `config.rs`. Redis: config.c.
+
+use bytes::Bytes;
+
+use crate::command::spec::{acl::DANGEROUS, flags::*};
+use crate::command::{dispatch::Ctx, CommandSpec};
+use crate::commands::connection::help_reply;
+use crate::error::{Error, Result};
+use crate::reply::{Reply, OK};
+
+const G: &str = "server";
+const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+
+pub static SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("get", -3, F, G, get).doc("2.0.0", "Returns the effective values of configuration parameters.", "O(N) when N is the number of configuration parameters provided"),
+    CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
+    CommandSpec::new("resetstat", 2, F, G, resetstat).acl(DANGEROUS).doc("2.0.0", "Resets the server's statistics.", "O(1)"),
+    CommandSpec::new("set", -4, F, G, set).doc("2.0.0", "Sets configuration parameters in-flight.", "O(N) when N is the number of configuration parameters provided"),
+];
+
+const HELP: &[&str] = &[
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+];
+
+fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(help_reply("CONFIG", HELP))
+}
+
+/// CONFIG GET parameter [parameter ...] — a map of every matching name to its value.
+fn get(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let mut out: Vec<(Reply, Reply)> = vec![];
+    for pat in &argv[2..] {
+        for (name, value) in ctx.srv.config.get_matching(pat) {
+            if !out.iter().any(|(k, _)| matches!(k, Reply::Bulk(b) if &b[..] == name.as_bytes())) {
+                out.push((Reply::bulk_str(name), Reply::Bulk(Bytes::from(value))));
+            }
+        }
+    }
+    Ok(Reply::Map(out))
+}
+
+/// CONFIG SET parameter value [parameter value ...] — all or nothing.
+fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len() % 2 == 1 {
+        return Err(Error::Syntax);
+    }
+    let pairs: Vec<(String, String)> = argv[2..]
+        .chunks(2)
+        .map(|p| (String::from_utf8_lossy(&p[0]).to_ascii_lowercase(), String::from_utf8_lossy(&p[1]).into_owned()))
+        .collect();
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if !crate::config::Config::is_known(name) {
+            return Err(Error::Dyn(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)));
+        }
+        if pairs[..i].iter().any(|(n, _)| n == name) {
+            return Err(Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter", name)));
+        }
+    }
+    // Validate on a copy, then swap it in: a bad value leaves every parameter unchanged.
+    let mut next = ctx.srv.config.clone();
+    for (name, value) in &pairs {
+        next.set(name, value, false)?;
+    }
+    ctx.srv.config = next;
+    Ok(OK)
+}
+
+/// CONFIG RESETSTAT
+fn resetstat(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    let dirty = ctx.srv.stats.dirty;
+    ctx.srv.stats = Default::default();
+    ctx.srv.stats.dirty = dirty;
+    Ok(OK)
+}

@@ -1,0 +1,170 @@
+//! INFO: the sections and fields clients and operators parse. Values the core cannot know
+//! (process id, port, executable, RSS) come from the host through `HostInfo`; CPU time is
+//! not reported by any host yet, so the cpu section reads zeros. Redis: server.c genRedisInfoString.
+
+use bytes::Bytes;
+
+use crate::command::dispatch::Ctx;
+use crate::error::Result;
+use crate::reply::Reply;
+
+const DEFAULT: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+
+/// Bytes in Redis's human form (`1.00K`, `1.50M`, `123B`).
+pub fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    let units = [("B", 1.0), ("K", 1024.0), ("M", 1048576.0), ("G", 1073741824.0), ("T", 1099511627776.0), ("P", 1125899906842624.0)];
+    for w in units.windows(2) {
+        if n < w[1].1 {
+            return if w[0].0 == "B" { format!("{}B", n as u64) } else { format!("{:.2}{}", n / w[0].1, w[0].0) };
+        }
+    }
+    format!("{:.2}P", n / 1125899906842624.0)
+}
+
+/// Memory in use: the host's allocator figure when it has one, else the core's estimate.
+pub fn used_memory(ctx: &Ctx) -> u64 {
+    if ctx.srv.host.used_memory > 0 {
+        return ctx.srv.host.used_memory;
+    }
+    let mut total = 0usize;
+    for db in &ctx.srv.dbs {
+        total += db.mem_usage();
+        for (k, e) in db.iter() {
+            total += k.len() + e.value.mem_usage();
+        }
+    }
+    total as u64
+}
+
+fn section(ctx: &Ctx, name: &str, out: &mut String) {
+    let s = &ctx.srv;
+    let h = &s.host;
+    let uptime = (s.now_us - s.start_us).max(0) / 1_000_000;
+    let mut f = |k: &str, v: String| {
+        out.push_str(k);
+        out.push(':');
+        out.push_str(&v);
+        out.push_str("\r\n");
+    };
+    match name {
+        "server" => {
+            f("redis_version", crate::REDIS_VERSION.into());
+            f("redis_git_sha1", "00000000".into());
+            f("redis_git_dirty", "0".into());
+            f("redis_build_id", "0".into());
+            f("redis_mode", "standalone".into());
+            f("server_name", "cinnabar".into());
+            f("cinnabar_version", crate::CINNABAR_VERSION.into());
+            f("os", h.os.clone());
+            f("arch_bits", h.arch_bits.to_string());
+            f("multiplexing_api", "tokio".into());
+            f("process_id", h.process_id.to_string());
+            f("tcp_port", h.tcp_port.to_string());
+            f("server_time_usec", s.now_us.to_string());
+            f("uptime_in_seconds", uptime.to_string());
+            f("uptime_in_days", (uptime / 86400).to_string());
+            f("hz", s.config.get_i64("hz").to_string());
+            f("configured_hz", s.config.get_i64("hz").to_string());
+            f("lru_clock", s.lru_clock().to_string());
+            f("executable", h.executable.clone());
+            f("config_file", h.config_file.clone());
+        }
+        "clients" => {
+            f("connected_clients", (ctx.others.len() + 1).to_string());
+            f("cluster_connections", "0".into());
+            f("maxclients", s.config.get_i64("maxclients").to_string());
+            f("blocked_clients", "0".into());
+            f("tracking_clients", "0".into());
+            f("clients_in_timeout_table", "0".into());
+        }
+        "memory" => {
+            let used = used_memory(ctx);
+            let max = s.config.get_i64("maxmemory").max(0) as u64;
+            f("used_memory", used.to_string());
+            f("used_memory_human", human_bytes(used));
+            f("used_memory_rss", h.used_memory_rss.to_string());
+            f("used_memory_rss_human", human_bytes(h.used_memory_rss));
+            f("maxmemory", max.to_string());
+            f("maxmemory_human", human_bytes(max));
+            f("maxmemory_policy", s.config.get("maxmemory-policy").unwrap_or("noeviction").into());
+            f("mem_allocator", if h.used_memory > 0 { "host" } else { "estimate" }.into());
+        }
+        "persistence" => {
+            f("loading", "0".into());
+            f("async_loading", "0".into());
+            f("rdb_changes_since_last_save", s.stats.dirty.to_string());
+            f("rdb_bgsave_in_progress", "0".into());
+            f("aof_enabled", "0".into());
+            f("aof_rewrite_in_progress", "0".into());
+        }
+        "stats" => {
+            let st = &s.stats;
+            f("total_connections_received", st.total_connections_received.to_string());
+            f("total_commands_processed", st.total_commands_processed.to_string());
+            f("rejected_connections", st.rejected_connections.to_string());
+            f("expired_keys", st.expired_keys.to_string());
+            f("evicted_keys", "0".into());
+            f("keyspace_hits", st.keyspace_hits.to_string());
+            f("keyspace_misses", st.keyspace_misses.to_string());
+            f("pubsub_channels", "0".into());
+            f("pubsub_patterns", "0".into());
+            f("total_error_replies", st.total_error_replies.to_string());
+        }
+        "replication" => {
+            f("role", "master".into());
+            f("connected_slaves", "0".into());
+            f("master_repl_offset", "0".into());
+        }
+        "cpu" => {
+            f("used_cpu_sys", "0.000000".into());
+            f("used_cpu_user", "0.000000".into());
+        }
+        "keyspace" => {
+            for db in &s.dbs {
+                if !db.is_empty() {
+                    f(&format!("db{}", db.id), format!("keys={},expires={},avg_ttl={}", db.len(), db.expires_len(), db.avg_ttl));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn title(name: &str) -> String {
+    let mut c = name.chars();
+    match name {
+        "cpu" => "CPU".into(),
+        "errorstats" => "Errorstats".into(),
+        _ => c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default(),
+    }
+}
+
+/// INFO [section [section ...]] — `all`, `default` and `everything` as Redis; unknown
+/// sections give an empty reply.
+pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let mut wanted: Vec<String> = vec![];
+    if argv.len() == 1 {
+        wanted = DEFAULT.iter().map(|s| s.to_string()).collect();
+    }
+    for a in &argv[1..] {
+        match String::from_utf8_lossy(a).to_ascii_lowercase().as_str() {
+            "all" | "everything" | "default" => wanted.extend(DEFAULT.iter().map(|s| s.to_string())),
+            s => wanted.push(s.to_string()),
+        }
+    }
+    let mut out = String::new();
+    let mut seen = vec![];
+    for w in wanted {
+        if seen.contains(&w) || !DEFAULT.contains(&w.as_str()) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        out.push_str(&format!("# {}\r\n", title(&w)));
+        section(ctx, &w, &mut out);
+        seen.push(w);
+    }
+    Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}

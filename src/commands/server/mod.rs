@@ -1,0 +1,152 @@
+//! Server commands: database-wide operations, introspection (INFO, CONFIG, COMMAND) and the
+//! operator's controls (SHUTDOWN, DEBUG). Redis: server.c, db.c (flush/swap), config.c,
+//! debug.c.
+
+use bytes::Bytes;
+
+use crate::command::spec::{acl::{DANGEROUS, KEYSPACE}, flags::*};
+use crate::command::{dispatch::Ctx, CommandSpec};
+use crate::engine::Event;
+use crate::error::{Error, Result};
+use crate::reply::{Reply, OK};
+
+mod command;
+mod config;
+mod info;
+#[cfg(test)]
+mod tests;
+
+const G: &str = "server";
+
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::container("command", G, command::SUBCOMMANDS).bare(-1, LOADING | STALE, command::command).acl(crate::command::spec::acl::CONNECTION).doc("2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands"),
+    CommandSpec::container("config", G, config::SUBCOMMANDS).doc("2.0.0", "A container for server configuration commands.", "Depends on subcommand."),
+    CommandSpec::new("dbsize", 1, READONLY | FAST, G, dbsize).acl(KEYSPACE).doc("1.0.0", "Returns the number of keys in the database.", "O(1)"),
+    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, G, debug).doc("1.0.0", "A container for debugging commands.", "Depends on subcommand."),
+    CommandSpec::new("flushall", -1, WRITE, G, flushall).acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
+    CommandSpec::new("flushdb", -1, WRITE, G, flushdb).acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
+    CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info).acl(DANGEROUS).doc("1.0.0", "Returns information and statistics about the server.", "O(1)"),
+    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, G, shutdown).doc("1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+    CommandSpec::new("swapdb", 3, WRITE | FAST, G, swapdb).acl(KEYSPACE | DANGEROUS).doc("4.0.0", "Swaps two Redis databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases."),
+    CommandSpec::new("time", 1, LOADING | STALE | FAST, G, time).doc("2.6.0", "Returns the server time.", "O(1)"),
+];
+
+/// TIME — [unix seconds, microseconds], both as bulk strings.
+fn time(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    let us = ctx.srv.now_us;
+    Ok(Reply::Array(vec![Reply::Bulk(Bytes::from((us / 1_000_000).to_string())), Reply::Bulk(Bytes::from((us % 1_000_000).to_string()))]))
+}
+
+/// DBSIZE
+fn dbsize(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(ctx.db().len() as i64))
+}
+
+/// FLUSHDB/FLUSHALL's optional mode. Freeing is synchronous either way: the core has no
+/// threads, and dropping values is fast enough at the sizes a single engine holds.
+fn flush_mode(argv: &[Bytes]) -> Result<()> {
+    match argv.len() {
+        1 => Ok(()),
+        2 if argv[1].eq_ignore_ascii_case(b"async") || argv[1].eq_ignore_ascii_case(b"sync") => Ok(()),
+        _ => Err(Error::Syntax),
+    }
+}
+
+/// FLUSHDB [ASYNC | SYNC]
+fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    flush_mode(argv)?;
+    let n = ctx.db().clear();
+    ctx.srv.stats.dirty += n as u64;
+    Ok(OK)
+}
+
+/// FLUSHALL [ASYNC | SYNC]
+fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    flush_mode(argv)?;
+    let n: usize = ctx.srv.dbs.iter_mut().map(|d| d.clear()).sum();
+    // Redis counts FLUSHALL as one change plus the keys removed.
+    ctx.srv.stats.dirty += n as u64 + 1;
+    Ok(OK)
+}
+
+/// SWAPDB index1 index2 — every client of one database now sees the other's keys.
+fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let parse = |a: &[u8], which: &'static str| crate::util::parse_i64(a).filter(|n| *n >= i32::MIN as i64 && *n <= i32::MAX as i64).ok_or(Error::Msg(which));
+    let a = parse(&argv[1], "ERR invalid first DB index")?;
+    let b = parse(&argv[2], "ERR invalid second DB index")?;
+    let n = ctx.srv.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        return Err(Error::DbIndexOutOfRange);
+    }
+    let (a, b) = (a as usize, b as usize);
+    if a != b {
+        ctx.srv.dbs.swap(a, b);
+        ctx.srv.dbs[a].id = a;
+        ctx.srv.dbs[b].id = b;
+        ctx.srv.stats.dirty += 1;
+    }
+    Ok(OK)
+}
+
+/// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+/// No reply on success: the host stops and the connection closes, as with redis-server.
+fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let (mut save, mut abort) = (None, false);
+    for a in &argv[1..] {
+        if a.eq_ignore_ascii_case(b"nosave") {
+            save = Some(false);
+        } else if a.eq_ignore_ascii_case(b"save") {
+            save = Some(true);
+        } else if a.eq_ignore_ascii_case(b"now") || a.eq_ignore_ascii_case(b"force") {
+            // No replicas to wait for and nothing to force past yet: accepted as no-ops.
+        } else if a.eq_ignore_ascii_case(b"abort") {
+            abort = true;
+        } else {
+            return Err(Error::Syntax);
+        }
+    }
+    if abort {
+        if argv.len() != 2 {
+            return Err(Error::Syntax);
+        }
+        return Err(Error::Msg("ERR No shutdown in progress."));
+    }
+    if save == Some(true) && argv.iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
+        return Err(Error::Syntax);
+    }
+    ctx.event(Event::Shutdown { save });
+    ctx.client.close_asap = true;
+    Ok(OK)
+}
+
+const DEBUG_HELP: &[&str] = &[
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+];
+
+/// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
+fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let sub = &argv[1];
+    if sub.eq_ignore_ascii_case(b"help") && argv.len() == 2 {
+        return Ok(crate::commands::connection::help_reply("DEBUG", DEBUG_HELP));
+    }
+    if sub.eq_ignore_ascii_case(b"sleep") && argv.len() == 3 {
+        // strtod semantics: garbage reads as 0.
+        let secs = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(0.0);
+        let micros = (secs * 1e6).max(0.0) as u64;
+        ctx.event(Event::Sleep { micros });
+        return Ok(OK);
+    }
+    if sub.eq_ignore_ascii_case(b"set-active-expire") && argv.len() == 3 {
+        ctx.srv.active_expire_enabled = crate::util::parse_i64(&argv[2]).unwrap_or(0) != 0;
+        return Ok(OK);
+    }
+    Err(Error::Dyn(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+        crate::error::clip(sub)
+    )))
+}

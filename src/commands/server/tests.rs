@@ -1,0 +1,142 @@
+//! Server family, reply-exact (checked against redis-server 7.0.15).
+
+use crate::reply::Reply;
+use crate::testing::*;
+use crate::Event;
+
+fn text(r: Reply) -> String {
+    match r {
+        Reply::Verbatim(_, b) | Reply::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
+        o => panic!("{:?}", o),
+    }
+}
+
+#[test]
+fn time_reports_the_host_clock() {
+    let mut t = TestEngine::new();
+    t.now_us += 123_456;
+    assert_eq!(t.run(&["TIME"]), arr(&["1767225600", "123456"]));
+}
+
+#[test]
+fn dbsize_flushdb_flushall() {
+    let mut t = TestEngine::new();
+    t.run(&["MSET", "a", "1", "b", "2"]);
+    t.run(&["SELECT", "1"]);
+    t.run(&["SET", "c", "3"]);
+    assert_eq!(t.run(&["DBSIZE"]), int(1));
+    assert_eq!(t.run(&["FLUSHDB", "ASYNC"]), ok());
+    assert_eq!(t.run(&["DBSIZE"]), int(0));
+    t.run(&["SELECT", "0"]);
+    assert_eq!(t.run(&["DBSIZE"]), int(2));
+    assert_eq!(t.run(&["FLUSHALL", "BOGUS"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["FLUSHALL", "SYNC"]), ok());
+    assert_eq!(t.run(&["DBSIZE"]), int(0));
+}
+
+#[test]
+fn swapdb_exchanges_databases_for_every_client() {
+    let mut t = TestEngine::new();
+    let other = t.connect();
+    t.run(&["SET", "k", "db0"]);
+    assert_eq!(t.run(&["SWAPDB", "0", "1"]), ok());
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+    t.run_as(other, &["SELECT", "1"]);
+    assert_eq!(t.run_as(other, &["GET", "k"]), bulk("db0"));
+    assert_eq!(t.run(&["SWAPDB", "0", "100"]), err("ERR DB index is out of range"));
+    assert_eq!(t.run(&["SWAPDB", "x", "0"]), err("ERR invalid first DB index"));
+    assert_eq!(t.run(&["SWAPDB", "0", "y"]), err("ERR invalid second DB index"));
+}
+
+#[test]
+fn info_has_the_sections_and_fields_clients_parse() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v", "EX", "100"]);
+    t.run(&["SET", "j", "v"]);
+    let all = text(t.run(&["INFO"]));
+    for needle in ["# Server\r\n", "redis_version:7.0.15\r\n", "redis_mode:standalone\r\n", "server_name:cinnabar\r\n", "# Clients\r\nconnected_clients:1\r\n", "# Memory\r\nused_memory:", "# Stats\r\n", "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n"] {
+        assert!(all.contains(needle), "INFO lacks {:?}:\n{}", needle, all);
+    }
+    let ks = text(t.run(&["INFO", "keyspace"]));
+    assert_eq!(ks, "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n");
+    assert_eq!(text(t.run(&["INFO", "nosuchsection"])), "");
+    let two = text(t.run(&["INFO", "server", "clients"]));
+    assert!(two.starts_with("# Server\r\n") && two.contains("\r\n\r\n# Clients\r\n"), "{}", two);
+}
+
+#[test]
+fn info_counts_hits_misses_and_commands() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v"]);
+    t.run(&["GET", "k"]);
+    t.run(&["GET", "nope"]);
+    let s = text(t.run(&["INFO", "stats"]));
+    assert!(s.contains("keyspace_hits:1\r\n"), "{}", s);
+    assert!(s.contains("keyspace_misses:1\r\n"), "{}", s);
+    assert!(s.contains("total_commands_processed:3\r\n"), "{}", s);
+}
+
+#[test]
+fn config_get_and_set() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["CONFIG", "GET", "maxmemory"]), Reply::Map(vec![(bulk("maxmemory"), bulk("0"))]));
+    assert_eq!(t.run(&["CONFIG", "SET", "maxmemory", "10mb", "hz", "20"]), ok());
+    assert_eq!(t.run(&["CONFIG", "GET", "maxmemory", "hz"]), Reply::Map(vec![(bulk("maxmemory"), bulk("10485760")), (bulk("hz"), bulk("20"))]));
+    let Reply::Map(m) = t.run(&["CONFIG", "GET", "maxmemory*"]) else { panic!() };
+    assert_eq!(m.len(), 3);
+    assert_eq!(t.run(&["CONFIG", "GET", "nosuch"]), Reply::Map(vec![]));
+    assert_eq!(t.run(&["CONFIG", "SET", "nosuch", "1"]), err("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"));
+    assert_eq!(t.run(&["CONFIG", "SET", "hz", "x"]), err("ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"));
+    assert_eq!(t.run(&["CONFIG", "SET", "hz", "5", "hz", "6"]), err("ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"));
+    assert_eq!(t.run(&["CONFIG", "SET", "port", "1"]), err("ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"));
+    // All or nothing: the valid first pair is not applied when the second fails.
+    assert_eq!(t.run(&["CONFIG", "SET", "hz", "30", "maxmemory-policy", "bogus"]).is_error(), true);
+    assert_eq!(t.run(&["CONFIG", "GET", "hz"]), Reply::Map(vec![(bulk("hz"), bulk("20"))]));
+    assert_eq!(t.run(&["CONFIG", "SET", "hz"]), err("ERR wrong number of arguments for 'config|set' command"));
+    assert_eq!(t.run(&["CONFIG", "SET", "hz", "5", "maxmemory"]), err("ERR syntax error"));
+}
+
+#[test]
+fn command_introspection_comes_from_the_table() {
+    let mut t = TestEngine::new();
+    let n = crate::command::table::table().len() as i64;
+    assert_eq!(t.run(&["COMMAND", "COUNT"]), int(n));
+    let Reply::Array(all) = t.run(&["COMMAND"]) else { panic!() };
+    assert_eq!(all.len() as i64, n);
+    let Reply::Array(info) = t.run(&["COMMAND", "INFO", "get", "nosuch"]) else { panic!() };
+    assert_eq!(info[1], Reply::NilArray);
+    let Reply::Array(get) = &info[0] else { panic!() };
+    assert_eq!(get[0], bulk("get"));
+    assert_eq!(get[1], int(2));
+    assert_eq!(get[2], Reply::Set(vec![Reply::Status("readonly".into()), Reply::Status("fast".into())]));
+    assert_eq!((get[3].clone(), get[4].clone(), get[5].clone()), (int(1), int(1), int(1)));
+    assert_eq!(get[6], Reply::Set(vec![Reply::Status("@read".into()), Reply::Status("@string".into()), Reply::Status("@fast".into())]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"]), arr(&["a", "b"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "PING"]), err("ERR The command has no key arguments"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "NOSUCH"]), err("ERR Invalid command specified"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "GET"]), err("ERR Invalid number of arguments specified for command"));
+    let Reply::Array(names) = t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "client|*"]) else { panic!() };
+    assert!(names.contains(&bulk("client|setname")));
+    let Reply::Array(strings) = t.run(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"]) else { panic!() };
+    assert!(strings.contains(&bulk("incrbyfloat")) && !strings.contains(&bulk("ping")));
+    let Reply::Map(docs) = t.run(&["COMMAND", "DOCS", "set"]) else { panic!() };
+    let Reply::Map(set) = &docs[0].1 else { panic!() };
+    assert_eq!(set[2], (bulk("group"), bulk("string")));
+}
+
+#[test]
+fn shutdown_and_debug_become_host_events() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["DEBUG", "SLEEP", "0.5"]), ok());
+    assert_eq!(t.engine.drain_events(), vec![Event::Sleep { micros: 500_000 }]);
+    assert_eq!(t.run(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
+    t.run(&["SET", "k", "v", "PX", "1"]);
+    t.advance_ms(5);
+    t.tick();
+    assert_eq!(t.engine.dbsize(0), 1);
+    assert_eq!(t.run(&["DEBUG", "BOGUS"]), err("ERR unknown subcommand or wrong number of arguments for 'BOGUS'. Try DEBUG HELP."));
+    assert_eq!(t.run(&["SHUTDOWN", "BOGUS"]), err("ERR syntax error"));
+    let o = t.engine.execute(t.client, vec!["SHUTDOWN".into(), "NOSAVE".into()], t.now_us);
+    assert!(o.close);
+    assert_eq!(t.engine.drain_events(), vec![Event::Shutdown { save: Some(false) }]);
+}
