@@ -44,6 +44,7 @@ static PARAMS: &[Param] = &[
     fixed("unixsocket", Kind::Str, ""),
     fixed("pidfile", Kind::Str, ""),
     fixed("logfile", Kind::Str, ""),
+    fixed("enable-debug-command", Kind::Enum(&["no", "yes", "local"]), "no"),
     fixed("io-threads", Kind::Int { min: 1, max: 128 }, "1"),
     p("protected-mode", Kind::Bool, "yes"),
     p("tcp-backlog", I, "511"),

@@ -122,6 +122,21 @@ fn reply_len(b: &[u8]) -> Option<usize> {
     }
 }
 
+/// The items of an array reply, sorted: for replies whose order is unspecified (KEYS).
+fn sorted_items(reply: &[u8]) -> Vec<Vec<u8>> {
+    let header = reply_len(reply).map(|_| reply.windows(2).position(|w| w == b"\r\n").unwrap() + 2).unwrap_or(0);
+    let mut pos = header;
+    let mut items = vec![];
+    while pos < reply.len() {
+        let n = reply_len(&reply[pos..]).expect("complete reply");
+        items.push(reply[pos..pos + n].to_vec());
+        pos += n;
+    }
+    items.sort();
+    items.insert(0, reply[..header].to_vec());
+    items
+}
+
 /// Replays one script on both servers and returns the mismatches.
 fn run_script(name: &str, text: &str) -> Vec<String> {
     let cin = spawn(env!("CARGO_BIN_EXE_cinnabar-server"));
@@ -136,6 +151,8 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
         }
         let type_only = line.starts_with('~');
         line = line.trim_start_matches('~');
+        let unordered = line.starts_with('%');
+        line = line.trim_start_matches('%');
         let resp3 = line.starts_with("3>");
         line = line.trim_start_matches("3>");
         let argv: Vec<Vec<u8>> = cinnabar::resp::inline::split_inline(line.as_bytes())
@@ -144,7 +161,13 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
             .map(|a| a.to_vec())
             .collect();
         let (ours, theirs) = if resp3 { (c3.call(&argv), r3.call(&argv)) } else { (c2.call(&argv), r2.call(&argv)) };
-        let same = if type_only { ours.first() == theirs.first() } else { ours == theirs };
+        let same = if type_only {
+            ours.first() == theirs.first()
+        } else if unordered {
+            sorted_items(&ours) == sorted_items(&theirs)
+        } else {
+            ours == theirs
+        };
         if !same {
             failures.push(format!(
                 "{}:{}: {}\n    cinnabar: {:?}\n    redis:    {:?}",

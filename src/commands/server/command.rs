@@ -17,7 +17,7 @@ const F: u32 = LOADING | STALE;
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("count", 2, F, G, count).acl(CONNECTION).doc("2.8.13", "Returns a count of commands.", "O(1)"),
     CommandSpec::new("docs", -2, F, G, docs).acl(CONNECTION).doc("7.0.0", "Returns documentary information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
-    CommandSpec::new("getkeys", -3, F, G, getkeys).acl(CONNECTION).doc("2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
+    CommandSpec::new("getkeys", -4, F, G, getkeys).acl(CONNECTION).doc("2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
     CommandSpec::new("help", 2, F, G, help).acl(CONNECTION).doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
     CommandSpec::new("info", -2, F, G, info).acl(CONNECTION).doc("2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
     CommandSpec::new("list", -2, F, G, list).acl(CONNECTION).doc("7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands"),
@@ -121,7 +121,7 @@ fn info(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if argv.len() == 2 {
         return Ok(Reply::Array(table().all.iter().map(|s| command_info(None, s)).collect()));
     }
-    Ok(Reply::Array(argv[2..].iter().map(|n| find(n).map_or(Reply::NilArray, |(p, s)| command_info(p, s))).collect()))
+    Ok(Reply::Array(argv[2..].iter().map(|n| find(n).map_or(Reply::Nil, |(p, s)| command_info(p, s))).collect()))
 }
 
 fn command_docs(spec: &CommandSpec) -> Reply {

@@ -119,6 +119,11 @@ fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     Ok(OK)
 }
 
+/// A loopback peer (or an in-process host, which has no address).
+fn is_local(addr: &str) -> bool {
+    addr.is_empty() || addr.starts_with("127.") || addr.starts_with("[::1]") || addr.starts_with("::1")
+}
+
 const DEBUG_HELP: &[&str] = &[
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
@@ -130,6 +135,15 @@ const DEBUG_HELP: &[&str] = &[
 
 /// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
 fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    // Redis 7 refuses DEBUG unless enable-debug-command allows it (allowProtectedAction).
+    let allowed = match ctx.srv.config.get("enable-debug-command").unwrap_or("no") {
+        "yes" => true,
+        "local" => is_local(&ctx.client.info.addr),
+        _ => false,
+    };
+    if !allowed {
+        return Err(Error::Msg("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
+    }
     let sub = &argv[1];
     if sub.eq_ignore_ascii_case(b"help") && argv.len() == 2 {
         return Ok(crate::commands::connection::help_reply("DEBUG", DEBUG_HELP));

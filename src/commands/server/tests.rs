@@ -104,7 +104,7 @@ fn command_introspection_comes_from_the_table() {
     let Reply::Array(all) = t.run(&["COMMAND"]) else { panic!() };
     assert_eq!(all.len() as i64, n);
     let Reply::Array(info) = t.run(&["COMMAND", "INFO", "get", "nosuch"]) else { panic!() };
-    assert_eq!(info[1], Reply::NilArray);
+    assert_eq!(info[1], Reply::Nil);
     let Reply::Array(get) = &info[0] else { panic!() };
     assert_eq!(get[0], bulk("get"));
     assert_eq!(get[1], int(2));
@@ -112,9 +112,10 @@ fn command_introspection_comes_from_the_table() {
     assert_eq!((get[3].clone(), get[4].clone(), get[5].clone()), (int(1), int(1), int(1)));
     assert_eq!(get[6], Reply::Set(vec![Reply::Status("@read".into()), Reply::Status("@string".into()), Reply::Status("@fast".into())]));
     assert_eq!(t.run(&["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"]), arr(&["a", "b"]));
-    assert_eq!(t.run(&["COMMAND", "GETKEYS", "PING"]), err("ERR The command has no key arguments"));
-    assert_eq!(t.run(&["COMMAND", "GETKEYS", "NOSUCH"]), err("ERR Invalid command specified"));
-    assert_eq!(t.run(&["COMMAND", "GETKEYS", "GET"]), err("ERR Invalid number of arguments specified for command"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "PING", "x"]), err("ERR The command has no key arguments"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "NOSUCH", "x"]), err("ERR Invalid command specified"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "GET", "a", "b"]), err("ERR Invalid number of arguments specified for command"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "GET"]), err("ERR wrong number of arguments for 'command|getkeys' command"));
     let Reply::Array(names) = t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "client|*"]) else { panic!() };
     assert!(names.contains(&bulk("client|setname")));
     let Reply::Array(strings) = t.run(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"]) else { panic!() };
@@ -125,8 +126,23 @@ fn command_introspection_comes_from_the_table() {
 }
 
 #[test]
-fn shutdown_and_debug_become_host_events() {
+fn debug_is_refused_unless_enabled() {
     let mut t = TestEngine::new();
+    assert_eq!(
+        t.run(&["DEBUG", "SLEEP", "0"]),
+        err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
+    );
+    let mut c = crate::Config::default();
+    c.set("enable-debug-command", "local", true).unwrap();
+    let mut t = TestEngine::with_config(c);
+    assert_eq!(t.run(&["DEBUG", "SLEEP", "0"]), ok());
+}
+
+#[test]
+fn shutdown_and_debug_become_host_events() {
+    let mut c = crate::Config::default();
+    c.set("enable-debug-command", "yes", true).unwrap();
+    let mut t = TestEngine::with_config(c);
     assert_eq!(t.run(&["DEBUG", "SLEEP", "0.5"]), ok());
     assert_eq!(t.engine.drain_events(), vec![Event::Sleep { micros: 500_000 }]);
     assert_eq!(t.run(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), ok());
