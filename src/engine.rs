@@ -78,6 +78,8 @@ pub struct HostInfo {
     pub config_file: String,
     pub os: String,
     pub arch_bits: u32,
+    /// The host's event loop, INFO's `multiplexing_api`.
+    pub multiplexing_api: String,
     /// Bytes the host's allocator reports in use; 0 when unknown (then the core estimates).
     pub used_memory: u64,
     pub used_memory_rss: u64,

@@ -71,7 +71,8 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, ki
         }
         let mut close = false;
         // Unauthenticated clients are parsed one command at a time, because AUTH in the
-        // middle of a pipeline lifts the parser's limits for the commands after it.
+        // middle of a pipeline lifts the parser's limits for the commands after it. Keep
+        // going until the buffer holds no complete command.
         loop {
             let mut batch: Vec<Vec<Bytes>> = Vec::new();
             let mut proto_err = None;
@@ -90,7 +91,8 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, ki
                     }
                 }
             }
-            if !batch.is_empty() {
+            let parsed_any = !batch.is_empty();
+            if parsed_any {
                 let mut engine = shared.engine();
                 for argv in batch {
                     let outcome = engine.execute(id, argv, now_us());
@@ -110,11 +112,7 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, ki
                 out.extend_from_slice(format!("-{}\r\n", e).as_bytes());
                 close = true;
             }
-            if close || authenticated || buf.is_empty() {
-                break;
-            }
-            // Unauthenticated: loop to parse the next command with the updated limits.
-            if !has_complete_frame_hint(&buf) {
+            if close || !parsed_any || buf.is_empty() {
                 break;
             }
         }
@@ -135,9 +133,4 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, ki
             buf = BytesMut::with_capacity(READ_CHUNK);
         }
     }
-}
-
-/// Whether another command may already be buffered (cheap check: any line terminator).
-fn has_complete_frame_hint(buf: &[u8]) -> bool {
-    buf.contains(&b'\n')
 }

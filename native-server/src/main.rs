@@ -42,6 +42,7 @@ fn main() {
         h.config_file = startup.config_file.clone().unwrap_or_default();
         h.os = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
         h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
+        h.multiplexing_api = "tokio".into();
     }
     // Two workers: connections parse and write in parallel while the engine runs under one
     // lock per pipelined batch (see docs/ARCHITECTURE.md, "The native server").

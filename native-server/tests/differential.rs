@@ -3,58 +3,15 @@
 //! byte-identical. redis-server is the specification, so a mismatch is our bug unless the
 //! script marks the line as legitimately different (`~`, compare reply type only).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::BytesMut;
-
-/// A server process killed on drop, so a failing test leaves nothing behind.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Both servers take redis-server's flags, so one spawner serves both.
-fn spawn(binary: &str) -> Server {
-    let port = free_port();
-    let dir = std::env::temp_dir();
-    let child = Command::new(binary)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {} (the test command installs redis-server)", binary, e));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{} did not start listening on {}", binary, port);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server { child, port }
-}
-
-fn redis_server_binary() -> String {
-    for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] {
-        if Path::new(p).exists() {
-            return p.into();
-        }
-    }
-    panic!("redis-server is not installed: run ./scripts/test, which installs Debian's redis-server");
-}
+use common::{redis_server_binary, spawn};
 
 /// A raw RESP connection that reads exactly one reply per command.
 struct Conn {
@@ -139,7 +96,7 @@ fn sorted_items(reply: &[u8]) -> Vec<Vec<u8>> {
 
 /// Replays one script on both servers and returns the mismatches.
 fn run_script(name: &str, text: &str) -> Vec<String> {
-    let cin = spawn(env!("CARGO_BIN_EXE_cinnabar-server"));
+    let cin = common::cinnabar();
     let red = spawn(&redis_server_binary());
     let (mut c2, mut r2) = (Conn::open(cin.port, false), Conn::open(red.port, false));
     let (mut c3, mut r3) = (Conn::open(cin.port, true), Conn::open(red.port, true));

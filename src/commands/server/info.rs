@@ -58,7 +58,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("cinnabar_version", crate::CINNABAR_VERSION.into());
             f("os", h.os.clone());
             f("arch_bits", h.arch_bits.to_string());
-            f("multiplexing_api", "tokio".into());
+            f("multiplexing_api", h.multiplexing_api.clone());
             f("process_id", h.process_id.to_string());
             f("tcp_port", h.tcp_port.to_string());
             f("server_time_usec", s.now_us.to_string());

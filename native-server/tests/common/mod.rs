@@ -1,0 +1,96 @@
+//! Test support shared by the server's test files: start cinnabar-server or redis-server on
+//! a free loopback port, and kill it when the test ends (even when it fails).
+#![allow(dead_code)]
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process killed on drop, so a failing test leaves nothing behind.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Both servers take redis-server's flags, so one spawner serves both.
+pub fn spawn(binary: &str) -> Server {
+    spawn_with(binary, &[])
+}
+
+/// Starts a server with extra redis-server style flags. The free port is found by binding
+/// port 0 and releasing it, which races with other tests doing the same; a server that lost
+/// the race exits, so check it is our child that answers, and retry on a new port if not.
+pub fn spawn_with(binary: &str, extra: &[&str]) -> Server {
+    for _ in 0..5 {
+        let port = free_port();
+        let dir = std::env::temp_dir();
+        let mut child = Command::new(binary)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
+            .arg(&dir)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {} (the test command installs redis-server)", binary, e));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break; // exited: the port was taken
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                std::thread::sleep(Duration::from_millis(20));
+                if let Ok(None) = child.try_wait() {
+                    return Server { child, port };
+                }
+                break;
+            }
+            assert!(Instant::now() < deadline, "{} did not start listening on {}", binary, port);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("could not start {} on a free port", binary);
+}
+
+pub fn redis_server_binary() -> String {
+    for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] {
+        if Path::new(p).exists() {
+            return p.into();
+        }
+    }
+    panic!("redis-server is not installed: run ./scripts/test, which installs Debian's redis-server");
+}
+
+
+/// cinnabar-server from this build.
+pub fn cinnabar() -> Server {
+    spawn(env!("CARGO_BIN_EXE_cinnabar-server"))
+}
+
+pub fn cinnabar_with(extra: &[&str]) -> Server {
+    spawn_with(env!("CARGO_BIN_EXE_cinnabar-server"), extra)
+}
+
+/// A tool from Debian's redis-tools; failing (not skipping) when it is missing.
+pub fn redis_tool(name: &str) -> String {
+    for dir in ["/usr/bin", "/usr/local/bin"] {
+        let p = format!("{}/{}", dir, name);
+        if Path::new(&p).exists() {
+            return p;
+        }
+    }
+    panic!("{} is not installed: run ./scripts/test, which installs Debian's redis-tools", name);
+}

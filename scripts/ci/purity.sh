@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The core stays pure: no host I/O in src/, and only src/wasm/ may name the JS binding crates.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+fail=0
+io=$(grep -rnE '\b(tokio|std::net|std::fs|std::thread|SystemTime::now|Instant::now|std::process)\b' src | grep -vE '^\S+:\s*//' || true)
+if [ -n "$io" ]; then echo "purity: host I/O in the core:"; echo "$io"; fail=1; fi
+js=$(grep -rnE '\b(wasm_bindgen|js_sys)\b' src | grep -v '^src/wasm/' || true)
+if [ -n "$js" ]; then echo "purity: JS binding crates named outside src/wasm/:"; echo "$js"; fail=1; fi
+[ $fail -eq 0 ] && echo "purity: ok"
+exit $fail

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The core built for wasm32: the wasm-bindgen-test suite in Node, then the JS package built
+# with wasm-bindgen and tested with node --test.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --quiet --target wasm32-unknown-unknown -p cinnabar
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --quiet --target wasm32-unknown-unknown -p cinnabar --test wasm_node
+cargo build --quiet --release --target wasm32-unknown-unknown -p cinnabar
+wasm-bindgen --target nodejs --out-dir www/pkg target/wasm32-unknown-unknown/release/cinnabar.wasm
+(cd www && node --test test/)

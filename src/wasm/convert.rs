@@ -1,0 +1,67 @@
+//! Conversions between JS values and the core's argv / Reply. Replies map to the plain values
+//! a JS caller expects: strings for status and valid UTF-8 bulks (Uint8Array otherwise),
+//! numbers (BigInt beyond ±2^53), null for nil, arrays, `Map` for RESP3 maps, booleans.
+//! Errors nested inside arrays become `Error` objects in place.
+
+use bytes::Bytes;
+use wasm_bindgen::prelude::*;
+
+use crate::reply::Reply;
+
+const MAX_SAFE: i64 = (1 << 53) - 1;
+
+pub fn argv(arr: &js_sys::Array) -> Result<Vec<Bytes>, JsValue> {
+    let mut out = Vec::with_capacity(arr.length() as usize);
+    for v in arr.iter() {
+        if let Some(s) = v.as_string() {
+            out.push(Bytes::from(s));
+        } else if let Some(u) = v.dyn_ref::<js_sys::Uint8Array>() {
+            out.push(Bytes::from(u.to_vec()));
+        } else if let Some(n) = v.as_f64() {
+            // Numbers are sent as Redis would receive them from a client: their decimal text.
+            out.push(Bytes::from(if n.fract() == 0.0 && n.abs() < 1e21 { format!("{}", n as i64) } else { format!("{}", n) }));
+        } else {
+            return Err(js_sys::TypeError::new("command arguments must be strings, numbers or Uint8Arrays").into());
+        }
+    }
+    Ok(out)
+}
+
+fn bytes(b: &[u8]) -> JsValue {
+    match std::str::from_utf8(b) {
+        Ok(s) => JsValue::from_str(s),
+        Err(_) => js_sys::Uint8Array::from(b).into(),
+    }
+}
+
+fn list(items: &[Reply]) -> JsValue {
+    let a = js_sys::Array::new_with_length(items.len() as u32);
+    for (i, r) in items.iter().enumerate() {
+        a.set(i as u32, reply(r));
+    }
+    a.into()
+}
+
+pub fn reply(r: &Reply) -> JsValue {
+    match r {
+        Reply::Simple(s) => JsValue::from_str(s),
+        Reply::Status(s) => JsValue::from_str(s),
+        Reply::Error(e) => js_sys::Error::new(e).into(),
+        Reply::Int(n) if n.abs() <= MAX_SAFE => JsValue::from_f64(*n as f64),
+        Reply::Int(n) => js_sys::BigInt::from(*n).into(),
+        Reply::Bulk(b) => bytes(b),
+        Reply::Nil | Reply::NilArray => JsValue::NULL,
+        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) => list(v),
+        Reply::Map(pairs) => {
+            let m = js_sys::Map::new();
+            for (k, v) in pairs {
+                m.set(&reply(k), &reply(v));
+            }
+            m.into()
+        }
+        Reply::Double(d) => JsValue::from_f64(*d),
+        Reply::Bool(b) => JsValue::from_bool(*b),
+        Reply::BigNumber(s) => js_sys::BigInt::new(&JsValue::from_str(s)).map(Into::into).unwrap_or_else(|_| JsValue::from_str(s)),
+        Reply::Verbatim(_, b) => bytes(b),
+    }
+}
