@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --quiet --target wasm32-unknown-unknown -p cinnabar
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test --quiet --target wasm32-unknown-unknown -p cinnabar --test wasm_node
+  cargo test --target wasm32-unknown-unknown -p cinnabar --test wasm_node
 cargo build --quiet --release --target wasm32-unknown-unknown -p cinnabar
 wasm-bindgen --target nodejs --out-dir www/pkg target/wasm32-unknown-unknown/release/cinnabar.wasm
+# wasm-bindgen's nodejs output is CommonJS inside an ESM package: say so for pkg/.
+echo '{ "type": "commonjs" }' > www/pkg/package.json
 (cd www && node --test test/)
