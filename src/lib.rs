@@ -21,6 +21,7 @@ pub mod db;
 pub mod ds;
 pub mod engine;
 pub mod error;
+pub mod long_double;
 pub mod object;
 pub mod reply;
 pub mod resp;

@@ -85,17 +85,6 @@ fn trim_zeros(s: &str) -> &str {
     }
 }
 
-/// The human form INCRBYFLOAT and HINCRBYFLOAT store: no exponent, no trailing zeros.
-/// Redis computes in long double and prints `%.17Lf`; the shortest representation that
-/// round-trips an f64 gives the same text for every value an f64 can hold exactly.
-pub fn fmt_human_double(d: f64) -> String {
-    if d == 0.0 {
-        return "0".into();
-    }
-    let s = format!("{}", d);
-    s
-}
-
 /// Redis's stringmatchlen: `*`, `?`, `[...]` with ranges and `^`, backslash escapes,
 /// optionally case-insensitive. Every token but `*` matches exactly one byte, so the classic
 /// single-backtrack-point algorithm is exact and runs in O(pattern × string), never

@@ -8,7 +8,7 @@ use crate::command::{dispatch::Ctx, Args, CommandSpec};
 use crate::error::{Error, Result};
 use crate::object::{Str, Value};
 use crate::reply::{Reply, OK, ONE, ZERO};
-use crate::util::{fmt_human_double, parse_f64};
+use crate::long_double::LongDouble;
 
 mod lcs;
 #[cfg(test)]
@@ -343,22 +343,21 @@ fn decrby(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     incr_by(ctx, &argv[1], -by)
 }
 
-/// INCRBYFLOAT key increment — the new value as a bulk string; keeps the TTL.
+/// INCRBYFLOAT key increment — the new value as a bulk string; keeps the TTL. Computed in
+/// x87 extended precision like Redis, so the stored digits match (see long_double.rs).
 fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let key = &argv[1];
     let cur = match ctx.write_str(key)? {
-        Some(s) => match s {
-            Str::Int(n) => *n as f64,
-            Str::Emb(v) | Str::Raw(v) => float_value(v)?,
-        },
-        None => 0.0,
+        Some(Str::Int(n)) => LongDouble::from_i64(*n),
+        Some(Str::Emb(v) | Str::Raw(v)) => LongDouble::parse(v).ok_or(Error::NotFloat)?,
+        None => LongDouble::from_i64(0),
     };
-    let by = float_value(&argv[2])?;
-    let new = cur + by;
+    let by = LongDouble::parse(&argv[2]).ok_or(Error::NotFloat)?;
+    let new = cur.add(&by);
     if !new.is_finite() {
         return Err(Error::IncrNanOrInf);
     }
-    let text = fmt_human_double(new);
+    let text = new.to_human_string();
     let value = Str::from_bytes(text.as_bytes());
     match ctx.write_str(key)? {
         Some(s) => *s = value,
@@ -366,14 +365,6 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     ctx.modified(key, "incrbyfloat");
     Ok(Reply::Bulk(Bytes::from(text)))
-}
-
-/// Redis's string2ld limits: at most 5k characters, then strtold rules.
-fn float_value(b: &[u8]) -> Result<f64> {
-    if b.len() >= 5 * 1024 {
-        return Err(Error::NotFloat);
-    }
-    parse_f64(b).ok_or(Error::NotFloat)
 }
 
 /// MGET key [key ...] — nil for missing keys and for keys of other types.
