@@ -42,8 +42,9 @@ pub struct Client {
     pub no_touch: bool,
     pub created_ms: i64,
     pub last_interaction_ms: i64,
-    /// Name of the last command run (CLIENT LIST `cmd=`), `NULL` before the first.
-    pub last_cmd: String,
+    /// The last command run, as (command, subcommand) names for CLIENT LIST `cmd=`; kept as
+    /// static names so recording it costs nothing per command.
+    pub last_cmd: Option<(&'static str, Option<&'static str>)>,
     /// Set by QUIT or CLIENT KILL: the host closes after writing pending replies.
     pub close_asap: bool,
 }
@@ -64,7 +65,7 @@ impl Client {
             no_touch: false,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
-            last_cmd: "NULL".into(),
+            last_cmd: None,
             close_asap: false,
         }
     }
@@ -96,7 +97,11 @@ impl Client {
             (now_ms - self.last_interaction_ms).max(0) / 1000,
             flags,
             self.db,
-            self.last_cmd,
+            match self.last_cmd {
+                None => "NULL".to_string(),
+                Some((c, None)) => c.to_string(),
+                Some((c, Some(s))) => format!("{}|{}", c, s),
+            },
             self.resp,
             s(&self.lib_name),
             s(&self.lib_ver),

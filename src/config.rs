@@ -96,11 +96,24 @@ static PARAMS: &[Param] = &[
 #[derive(Debug, Clone)]
 pub struct Config {
     values: Vec<String>,
+    /// Values read on every command, kept typed so hot paths do no name lookup.
+    pub hot: Hot,
+}
+
+/// Parameters the per-command path reads; refreshed whenever any parameter is set.
+#[derive(Debug, Clone, Default)]
+pub struct Hot {
+    pub lfu_policy: bool,
+    pub proto_max_bulk_len: i64,
+    pub lfu_log_factor: i64,
+    pub lfu_decay_time: i64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect() }
+        let mut c = Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect(), hot: Hot::default() };
+        c.refresh_hot();
+        c
     }
 }
 
@@ -187,7 +200,17 @@ impl Config {
             }
         };
         self.values[i] = v;
+        self.refresh_hot();
         Ok(())
+    }
+
+    fn refresh_hot(&mut self) {
+        self.hot = Hot {
+            lfu_policy: self.get("maxmemory-policy").is_some_and(|p| p.ends_with("-lfu")),
+            proto_max_bulk_len: self.get_i64("proto-max-bulk-len"),
+            lfu_log_factor: self.get_i64("lfu-log-factor"),
+            lfu_decay_time: self.get_i64("lfu-decay-time"),
+        };
     }
 }
 

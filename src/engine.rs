@@ -161,6 +161,12 @@ impl Engine {
         crate::command::dispatch::execute(self, id, argv, now_us)
     }
 
+    /// Runs a pipelined batch (see `command::dispatch::execute_batch`): replies go to `emit`
+    /// with the client's RESP3 flag; returns true when the connection must close.
+    pub fn execute_batch(&mut self, id: ClientId, cmds: impl IntoIterator<Item = Vec<Bytes>>, now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
+        crate::command::dispatch::execute_batch(self, id, cmds, now_us, emit)
+    }
+
     /// Periodic work the host drives `hz` times a second: active expiry.
     pub fn tick(&mut self, now_us: i64) {
         self.srv.now_us = now_us;
@@ -206,7 +212,7 @@ impl Engine {
     }
 
     pub fn max_bulk_len(&self) -> i64 {
-        self.srv.config.get_i64("proto-max-bulk-len")
+        self.srv.config.hot.proto_max_bulk_len
     }
 
     pub fn client_count(&self) -> usize {

@@ -94,17 +94,7 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, ki
             let parsed_any = !batch.is_empty();
             if parsed_any {
                 let mut engine = shared.engine();
-                for argv in batch {
-                    let outcome = engine.execute(id, argv, now_us());
-                    if let Some(reply) = outcome.reply {
-                        // HELLO may switch the protocol mid-batch: ask per reply.
-                        write_reply(&reply, engine.is_resp3(id), &mut out);
-                    }
-                    if outcome.close {
-                        close = true;
-                        break;
-                    }
-                }
+                close = engine.execute_batch(id, batch, now_us(), |reply, resp3| write_reply(&reply, resp3, &mut out));
                 authenticated = engine.is_authenticated(id);
                 shared.handle_events(&mut engine);
             }

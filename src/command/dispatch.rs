@@ -119,48 +119,65 @@ impl Ctx<'_> {
 }
 
 pub fn execute(engine: &mut Engine, id: ClientId, argv: Vec<Bytes>, now_us: i64) -> Outcome {
-    engine.srv.now_us = now_us;
-    let Some(mut client) = engine.clients.remove(&id) else {
-        return Outcome { reply: Some(Reply::Error("ERR unknown client".into())), close: true };
-    };
-    client.last_interaction_ms = now_us / 1000;
-    let reply = {
-        let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
-        call(&mut ctx, &argv)
-    };
-    if let Reply::Error(_) = reply {
-        engine.srv.stats.total_error_replies += 1;
-    }
-    let close = client.close_asap;
-    // CLIENT REPLY: OFF swallows everything; SKIP swallows the next command's reply only.
-    let reply = match client.reply_mode {
-        ReplyMode::On => Some(reply),
-        ReplyMode::Off => None,
-        ReplyMode::Skip => {
-            client.reply_mode = ReplyMode::SkipNext;
-            None
-        }
-        ReplyMode::SkipNext => {
-            client.reply_mode = ReplyMode::On;
-            None
-        }
-    };
-    engine.clients.insert(id, client);
+    let mut reply = None;
+    let close = execute_batch(engine, id, std::iter::once(argv), now_us, |r, _| reply = Some(r));
     Outcome { reply, close }
 }
 
-/// Resolves argv to a spec (following subcommands) or the error Redis gives.
-pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec> {
+/// Runs a pipelined batch for one client, handing each reply to `emit` with whether the
+/// client speaks RESP3 at that point (HELLO can switch mid-batch). The session is taken out
+/// of the client table once per batch, not once per command. Stops after a command that
+/// closes the connection (QUIT, CLIENT KILL of itself); returns whether it did.
+pub fn execute_batch(
+    engine: &mut Engine,
+    id: ClientId,
+    cmds: impl IntoIterator<Item = Vec<Bytes>>,
+    now_us: i64,
+    mut emit: impl FnMut(Reply, bool),
+) -> bool {
+    engine.srv.now_us = now_us;
+    let Some(mut client) = engine.clients.remove(&id) else {
+        emit(Reply::Error("ERR unknown client".into()), false);
+        return true;
+    };
+    client.last_interaction_ms = now_us / 1000;
+    let mut close = false;
+    for argv in cmds {
+        let reply = {
+            let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
+            call(&mut ctx, &argv)
+        };
+        if let Reply::Error(_) = reply {
+            engine.srv.stats.total_error_replies += 1;
+        }
+        // CLIENT REPLY: OFF swallows everything; SKIP swallows the next command's reply only.
+        match client.reply_mode {
+            ReplyMode::On => emit(reply, client.resp == 3),
+            ReplyMode::Off => {}
+            ReplyMode::Skip => client.reply_mode = ReplyMode::SkipNext,
+            ReplyMode::SkipNext => client.reply_mode = ReplyMode::On,
+        }
+        if client.close_asap {
+            close = true;
+            break;
+        }
+    }
+    engine.clients.insert(id, client);
+    close
+}
+
+/// Resolves argv to (command, subcommand) specs or the error Redis gives.
+pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>)> {
     let spec = table().lookup(&argv[0]).ok_or_else(|| Error::unknown_command(argv))?;
     if spec.subcommands.is_empty() {
         if !spec.arity_ok(argv.len()) {
             return Err(Error::WrongArity(super::args::lower(&argv[0])));
         }
-        return Ok(spec);
+        return Ok((spec, None));
     }
     if argv.len() < 2 {
         if spec.handler.is_some() && spec.arity_ok(argv.len()) {
-            return Ok(spec);
+            return Ok((spec, None));
         }
         return Err(Error::WrongArity(super::args::lower(&argv[0])));
     }
@@ -171,7 +188,7 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec> {
     if !sub.arity_ok(argv.len()) {
         return Err(Error::WrongArity(format!("{}|{}", spec.name, sub.name)));
     }
-    Ok(sub)
+    Ok((spec, Some(sub)))
 }
 
 /// Runs one command through the shared path. Errors become error replies here, once.
@@ -179,14 +196,15 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     if argv.is_empty() {
         return Reply::Error(Error::Msg("ERR empty command").to_string());
     }
-    let spec = match resolve(argv) {
+    let (top, sub) = match resolve(argv) {
         Ok(s) => s,
         Err(e) => return Reply::Error(e.to_string()),
     };
+    let spec = sub.unwrap_or(top);
     if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) {
         return Reply::Error(Error::NoAuth.to_string());
     }
-    ctx.client.last_cmd = full_name(argv, spec);
+    ctx.client.last_cmd = Some((top.name, sub.map(|s| s.name)));
     let handler = spec.handler.expect("leaf commands have handlers");
     let reply = match handler(ctx, argv) {
         Ok(r) => r,
@@ -195,14 +213,4 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // Counted after the call, as Redis does, so INFO does not see itself.
     ctx.srv.stats.total_commands_processed += 1;
     reply
-}
-
-/// `get`, or `client|setname` for subcommands (CLIENT LIST `cmd=`, arity errors).
-fn full_name(argv: &[Bytes], spec: &CommandSpec) -> String {
-    let top = super::args::lower(&argv[0]);
-    if top == spec.name {
-        top
-    } else {
-        format!("{}|{}", top, spec.name)
-    }
 }

@@ -10,7 +10,7 @@ use crate::object::Entry;
 pub const LFU_INIT_VAL: u32 = 5;
 
 pub fn lfu_policy(srv: &Server) -> bool {
-    srv.config.get("maxmemory-policy").is_some_and(|p| p.ends_with("-lfu"))
+    srv.config.hot.lfu_policy
 }
 
 fn minutes(srv: &Server) -> u32 {
@@ -40,7 +40,7 @@ pub fn touched(srv: &mut Server, stamp: u32) -> u32 {
 pub fn lfu_decayed(srv: &Server, stamp: u32) -> u32 {
     let ldt = stamp >> 8;
     let counter = stamp & 255;
-    let decay = srv.config.get_i64("lfu-decay-time").max(0) as u32;
+    let decay = srv.config.hot.lfu_decay_time.max(0) as u32;
     let now = minutes(srv);
     let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
     let periods = if decay > 0 { elapsed / decay } else { 0 };
@@ -54,7 +54,7 @@ fn lfu_incr(srv: &mut Server, counter: u32) -> u32 {
     }
     let r = (srv.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
     let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
-    let p = 1.0 / (base * srv.config.get_i64("lfu-log-factor") as f64 + 1.0);
+    let p = 1.0 / (base * srv.config.hot.lfu_log_factor as f64 + 1.0);
     if r < p {
         counter + 1
     } else {

@@ -35,6 +35,10 @@ impl Db {
 
     /// Deletes the key if its deadline passed; true when it did (the caller notifies `expired`).
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        // Most keyspaces of counters and caches have no TTLs: skip the second hash probe.
+        if self.expires.is_empty() {
+            return false;
+        }
         match self.expires.get(key) {
             Some(&when) if when <= now_ms => {
                 self.remove(key);

@@ -54,7 +54,7 @@ pub fn lcs(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let (alen, blen) = (a.len(), b.len());
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
-    if cells.saturating_mul(4) > ctx.srv.config.get_i64("proto-max-bulk-len") as u64 {
+    if cells.saturating_mul(4) > ctx.srv.config.hot.proto_max_bulk_len as u64 {
         return Err(Error::Msg("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
     }
     let w = blen + 1;

@@ -239,7 +239,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::OutOfRangeOffset);
     }
     let value = &argv[3];
-    let max = ctx.srv.config.get_i64("proto-max-bulk-len");
+    let max = ctx.srv.config.hot.proto_max_bulk_len;
     let check = |len: i64| if len.checked_add(value.len() as i64).map_or(true, |t| t > max) { Err(Error::StringTooLong) } else { Ok(()) };
     let key = &argv[1];
     match ctx.write_str(key)? {
@@ -276,7 +276,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// APPEND key value — the new length; creates the key when missing.
 fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let (key, value) = (&argv[1], &argv[2]);
-    let max = ctx.srv.config.get_i64("proto-max-bulk-len");
+    let max = ctx.srv.config.hot.proto_max_bulk_len;
     let n = match ctx.write_str(key)? {
         None => {
             ctx.set_key(key, Value::Str(Str::from_bytes(value)), false);
