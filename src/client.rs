@@ -70,8 +70,9 @@ impl Client {
         }
     }
 
-    /// One CLIENT LIST / CLIENT INFO line, fields in Redis 7.0's order.
-    pub fn info_line(&self, now_ms: i64) -> String {
+    /// One CLIENT LIST / CLIENT INFO line, fields in Redis 7.0's order. `qbuf` is the bytes
+    /// of unprocessed input: for the client running CLIENT LIST, its own command.
+    pub fn info_line(&self, now_ms: i64, qbuf: usize) -> String {
         let s = |b: &Option<Bytes>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         let mut flags = String::new();
         if self.close_asap {
@@ -87,7 +88,7 @@ impl Client {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.info.addr,
             self.info.laddr,
@@ -97,6 +98,7 @@ impl Client {
             (now_ms - self.last_interaction_ms).max(0) / 1000,
             flags,
             self.db,
+            qbuf,
             match self.last_cmd {
                 None => "NULL".to_string(),
                 Some((c, None)) => c.to_string(),

@@ -14,8 +14,8 @@ pub struct Table {
 }
 
 /// Every family contributes its slice; new families add one line here.
-fn families() -> [&'static [CommandSpec]; 4] {
-    [commands::string::SPECS, commands::generic::SPECS, commands::connection::SPECS, commands::server::SPECS]
+fn families() -> [&'static [CommandSpec]; 5] {
+    [commands::string::SPECS, commands::generic::SPECS, commands::connection::SPECS, commands::server::SPECS, commands::scripting::SPECS]
 }
 
 pub fn table() -> &'static Table {

@@ -4,5 +4,6 @@
 
 pub mod connection;
 pub mod generic;
+pub mod scripting;
 pub mod server;
 pub mod string;

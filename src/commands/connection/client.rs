@@ -114,9 +114,27 @@ fn setinfo(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 /// CLIENT INFO — this connection's CLIENT LIST line.
-fn info(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    let line = ctx.client.info_line(ctx.srv.now_ms()) + "\n";
+fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let line = ctx.client.info_line(ctx.srv.now_ms(), multibulk_len(argv)) + "\n";
     Ok(Reply::Verbatim("txt", Bytes::from(line)))
+}
+
+/// The size of argv as a RESP multibulk: what Redis's query buffer holds while it runs.
+fn multibulk_len(argv: &[Bytes]) -> usize {
+    let digits = |n: usize| n.to_string().len();
+    3 + digits(argv.len()) + argv.iter().map(|a| 5 + digits(a.len()) + a.len()).sum::<usize>()
+}
+
+/// One line per client, with the caller's own query buffer filled in.
+fn lines<'a>(ctx: &'a Ctx, argv: &[Bytes], clients: impl Iterator<Item = &'a Client>) -> String {
+    let now = ctx.srv.now_ms();
+    let mut out = String::new();
+    for c in clients {
+        let qbuf = if c.id == ctx.client.id { multibulk_len(argv) } else { 0 };
+        out += &c.info_line(now, qbuf);
+        out.push('\n');
+    }
+    out
 }
 
 /// All clients, ordered by id as Redis's client list is by connection order.
@@ -141,32 +159,21 @@ fn client_type(name: &[u8]) -> Result<&'static str> {
 
 /// CLIENT LIST [TYPE type] [ID id [id ...]]
 fn list(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let now = ctx.srv.now_ms();
-    let mut out = String::new();
-    if argv.len() == 4 && argv[2].eq_ignore_ascii_case(b"type") {
-        let t = client_type(&argv[3])?;
-        if t == "normal" {
-            for c in all_clients(ctx) {
-                out += &c.info_line(now);
-                out.push('\n');
-            }
-        }
+    let out = if argv.len() == 4 && argv[2].eq_ignore_ascii_case(b"type") {
+        let normal = client_type(&argv[3])? == "normal";
+        lines(ctx, argv, all_clients(ctx).into_iter().filter(|_| normal))
     } else if argv.len() > 3 && argv[2].eq_ignore_ascii_case(b"id") {
+        let mut ids = vec![];
         for a in &argv[3..] {
-            let id = crate::util::parse_i64(a).ok_or(Error::Msg("ERR Invalid client ID"))?;
-            if let Some(c) = all_clients(ctx).into_iter().find(|c| c.id as i64 == id) {
-                out += &c.info_line(now);
-                out.push('\n');
-            }
+            ids.push(crate::util::parse_i64(a).ok_or(Error::Msg("ERR Invalid client ID"))?);
         }
+        let all = all_clients(ctx);
+        lines(ctx, argv, ids.iter().filter_map(|id| all.iter().find(|c| c.id as i64 == *id).copied()))
     } else if argv.len() != 2 {
         return Err(Error::Syntax);
     } else {
-        for c in all_clients(ctx) {
-            out += &c.info_line(now);
-            out.push('\n');
-        }
-    }
+        lines(ctx, argv, all_clients(ctx).into_iter())
+    };
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
 }
 

@@ -105,7 +105,11 @@ fn client_list_shows_every_session_and_kill_closes_them() {
     let mut t = TestEngine::new();
     let other = t.connect();
     let Reply::Verbatim(_, list) = t.run(&["CLIENT", "LIST"]) else { panic!() };
-    assert_eq!(String::from_utf8_lossy(&list).lines().count(), 2);
+    let list = String::from_utf8_lossy(&list).into_owned();
+    assert_eq!(list.lines().count(), 2);
+    // The caller's query buffer holds its own command, as in Redis: *2 $6 client $4 list = 26.
+    assert!(list.lines().next().unwrap().contains(" qbuf=26 "), "{}", list);
+    assert!(list.lines().nth(1).unwrap().contains(" qbuf=0 "), "{}", list);
     assert_eq!(t.run(&["CLIENT", "KILL", "ID", &other.to_string()]), int(1));
     assert_eq!(t.engine.drain_events(), vec![crate::Event::CloseClient(other)]);
     assert_eq!(t.run(&["CLIENT", "KILL", "1.2.3.4:5"]), err("ERR No such client"));
