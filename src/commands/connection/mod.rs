@@ -18,7 +18,7 @@ const G: &str = "connection";
 pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, G, auth).acl(CONNECTION).doc("1.0.0", "Authenticates the connection.", "O(N) where N is the number of passwords defined for the user"),
     CommandSpec::container("client", G, client::SUBCOMMANDS).doc("2.4.0", "A container for client connection commands.", "Depends on subcommand."),
-    CommandSpec::new("echo", 2, FAST, G, echo).acl(CONNECTION).doc("1.0.0", "Returns the given string.", "O(1)"),
+    CommandSpec::new("echo", 2, LOADING | STALE | FAST, G, echo).acl(CONNECTION).doc("1.0.0", "Returns the given string.", "O(1)"),
     CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, G, hello).acl(CONNECTION).doc("6.0.0", "Handshakes with the Redis server.", "O(1)"),
     CommandSpec::new("ping", -1, FAST | SENTINEL, G, ping).acl(CONNECTION).doc("1.0.0", "Returns the server's liveliness response.", "O(1)"),
     CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, G, quit).acl(CONNECTION).doc("1.0.0", "Closes the connection.", "O(1)"),

@@ -19,7 +19,7 @@ const RO: u32 = READONLY;
 const W: u32 = WRITE | DENYOOM;
 
 pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::new("append", 3, W, G, append).keys(1, 1, 1).acl(STRING).doc("2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation."),
+    CommandSpec::new("append", 3, W | FAST, G, append).keys(1, 1, 1).acl(STRING).doc("2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation."),
     CommandSpec::new("decr", 2, W | FAST, G, decr).keys(1, 1, 1).acl(STRING).doc("1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
     CommandSpec::new("decrby", 3, W | FAST, G, decrby).keys(1, 1, 1).acl(STRING).doc("1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "O(1)"),
     CommandSpec::new("get", 2, RO | FAST, G, get).keys(1, 1, 1).acl(STRING).doc("1.0.0", "Returns the string value of a key.", "O(1)"),
