@@ -233,7 +233,7 @@ fn command_table_metadata_matches_redis() {
             continue;
         };
         compared += 1;
-        let mut sorted = |v: &Val| {
+        let sorted = |v: &Val| {
             let mut n = names(v);
             n.sort();
             n
@@ -248,6 +248,59 @@ fn command_table_metadata_matches_redis() {
             if !same {
                 failures.push(format!("{} {}: ours {:?} redis {:?}", name, what, &ours[1..7], &theirs[1..7]));
             }
+        }
+    }
+    assert!(compared > 50, "only {} commands compared", compared);
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A COMMAND DOCS map (RESP2: a flat list of pairs) without the fields Cinnabar does not keep:
+/// history, doc_flags, deprecation notes, subcommands (compared on their own) and, inside
+/// arguments, per-argument `since`, `summary` and `deprecated_since`.
+fn docs_kept(v: &Val, in_argument: bool) -> Vec<(String, Val)> {
+    let Val::List(items) = v else { panic!("{:?}", v) };
+    let dropped: &[&str] = if in_argument {
+        &["since", "summary", "deprecated_since", "display_text"]
+    } else {
+        &["history", "doc_flags", "deprecated_since", "replaced_by", "subcommands"]
+    };
+    let mut out = vec![];
+    for pair in items.chunks(2) {
+        let Val::Str(k) = &pair[0] else { panic!() };
+        if dropped.contains(&k.as_str()) {
+            continue;
+        }
+        let val = match (k.as_str(), &pair[1]) {
+            ("arguments", Val::List(args)) => {
+                Val::List(args.iter().map(|a| Val::List(docs_kept(a, true).into_iter().flat_map(|(k, v)| [Val::Str(k), v]).collect())).collect())
+            }
+            (_, other) => other.clone(),
+        };
+        out.push((k.clone(), val));
+    }
+    out
+}
+
+/// Summaries, complexity and the argument trees (what redis-cli 7 shows as hints and in
+/// `help`) must be Redis 7.0's for every command both servers know.
+#[test]
+fn command_docs_match_redis() {
+    let cin = common::cinnabar();
+    let red = spawn(&redis_server_binary());
+    let (mut c, mut r) = (Conn::open(cin.port, false), Conn::open(red.port, false));
+    let (list, _) = parse(&c.call(&[b"COMMAND".to_vec(), b"LIST".to_vec()]));
+    let mut failures = vec![];
+    let mut compared = 0;
+    for name in names(&list) {
+        let ask = |conn: &mut Conn| parse(&conn.call(&[b"COMMAND".to_vec(), b"DOCS".to_vec(), name.clone().into_bytes()])).0;
+        let (Val::List(ours), Val::List(theirs)) = (ask(&mut c), ask(&mut r)) else { panic!() };
+        if theirs.is_empty() {
+            continue; // not in Redis 7.0
+        }
+        compared += 1;
+        let (ours, theirs) = (docs_kept(&ours[1], false), docs_kept(&theirs[1], false));
+        if ours != theirs {
+            failures.push(format!("{}:\n  ours  {:?}\n  redis {:?}", name, ours, theirs));
         }
     }
     assert!(compared > 50, "only {} commands compared", compared);

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod dispatch;
 pub mod spec;
+pub mod syntax;
 pub mod table;
 
 pub use args::Args;

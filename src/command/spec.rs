@@ -119,6 +119,8 @@ pub struct CommandSpec {
     pub since: &'static str,
     pub summary: &'static str,
     pub complexity: &'static str,
+    /// The arguments in `syntax`'s declaration language (COMMAND DOCS `arguments`).
+    pub syntax: &'static str,
     pub handler: Option<Handler>,
     pub subcommands: &'static [CommandSpec],
 }
@@ -138,6 +140,7 @@ impl CommandSpec {
             since: "1.0.0",
             summary: "",
             complexity: "",
+            syntax: "",
             handler: Some(handler),
             subcommands: &[],
         }
@@ -157,6 +160,7 @@ impl CommandSpec {
             since: "1.0.0",
             summary: "",
             complexity: "",
+            syntax: "",
             handler: None,
             subcommands: subs,
         }
@@ -186,6 +190,12 @@ impl CommandSpec {
         self.since = since;
         self.summary = summary;
         self.complexity = complexity;
+        self
+    }
+
+    /// Declares the arguments (see `syntax` for the language).
+    pub const fn args(mut self, syntax: &'static str) -> Self {
+        self.syntax = syntax;
         self
     }
 

@@ -60,3 +60,20 @@ impl Table {
 pub fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static CommandSpec> {
     parent.subcommands.iter().find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// COMMAND DOCS skips a declaration it cannot parse; this keeps one from ever shipping.
+    #[test]
+    fn every_argument_declaration_parses() {
+        for spec in &table().all {
+            for s in std::iter::once(*spec).chain(spec.subcommands.iter()) {
+                if let Err(e) = crate::command::syntax::parse(s.syntax) {
+                    panic!("{}: {} in {:?}", s.name, e, s.syntax);
+                }
+            }
+        }
+    }
+}

@@ -16,17 +16,17 @@ const G: &str = "connection";
 const S: u32 = NOSCRIPT | LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("getname", 2, S, G, getname).acl(CONNECTION).doc("2.6.9", "Returns the name of the connection.", "O(1)"),
-    CommandSpec::new("help", 2, LOADING | STALE, G, help).acl(CONNECTION).doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
-    CommandSpec::new("id", 2, S, G, id).acl(CONNECTION).doc("5.0.0", "Returns the unique client ID of the connection.", "O(1)"),
-    CommandSpec::new("info", 2, S, G, info).acl(CONNECTION).doc("6.2.0", "Returns information about the connection.", "O(1)"),
-    CommandSpec::new("kill", -3, ADMIN | S, G, kill).acl(CONNECTION).doc("2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections"),
-    CommandSpec::new("list", -2, ADMIN | S, G, list).acl(CONNECTION).doc("2.4.0", "Lists open connections.", "O(N) where N is the number of client connections"),
-    CommandSpec::new("no-evict", 3, ADMIN | S, G, no_evict).acl(CONNECTION).doc("7.0.0", "Sets the client eviction mode of the connection.", "O(1)"),
-    CommandSpec::new("no-touch", 3, S, G, no_touch).acl(CONNECTION).doc("7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)"),
-    CommandSpec::new("reply", 3, S, G, reply).acl(CONNECTION).doc("3.2.0", "Instructs the server whether to reply to commands.", "O(1)"),
-    CommandSpec::new("setinfo", 4, S, G, setinfo).acl(CONNECTION).doc("7.2.0", "Sets information specific to the client or connection.", "O(1)"),
-    CommandSpec::new("setname", 3, S, G, setname).acl(CONNECTION).doc("2.6.9", "Sets the connection name.", "O(1)"),
+    CommandSpec::new("getname", 2, S, G, getname).acl(CONNECTION).doc("2.6.9", "Get the current connection name", "O(1)"),
+    CommandSpec::new("help", 2, LOADING | STALE, G, help).acl(CONNECTION).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
+    CommandSpec::new("id", 2, S, G, id).acl(CONNECTION).doc("5.0.0", "Returns the client ID for the current connection", "O(1)"),
+    CommandSpec::new("info", 2, S, G, info).acl(CONNECTION).doc("6.2.0", "Returns information about the current client connection.", "O(1)"),
+    CommandSpec::new("kill", -3, ADMIN | S, G, kill).acl(CONNECTION).doc("2.4.0", "Kill the connection of a client", "O(N) where N is the number of client connections").args("filter=(ip:port|new-format=([ID client-id@integer]|[TYPE normal_master_slave_pubsub=(NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|[USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)"),
+    CommandSpec::new("list", -2, ADMIN | S, G, list).acl(CONNECTION).doc("2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections").args("[TYPE normal_master_replica_pubsub=(NORMAL|MASTER|REPLICA|PUBSUB)] [ID id=(client-id@integer ...)]"),
+    CommandSpec::new("no-evict", 3, ADMIN | S, G, no_evict).acl(CONNECTION).doc("7.0.0", "Set client eviction mode for the current connection", "O(1)").args("enabled=(ON|OFF)"),
+    CommandSpec::new("no-touch", 3, S, G, no_touch).acl(CONNECTION).doc("7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)").args("enabled=(ON|OFF)"),
+    CommandSpec::new("reply", 3, S, G, reply).acl(CONNECTION).doc("3.2.0", "Instruct the server whether to reply to commands", "O(1)").args("on_off_skip=(ON|OFF|SKIP)"),
+    CommandSpec::new("setinfo", 4, S, G, setinfo).acl(CONNECTION).doc("7.2.0", "Sets information specific to the client or connection.", "O(1)").args("attr=(LIB-NAME libname|LIB-VER libver)"),
+    CommandSpec::new("setname", 3, S, G, setname).acl(CONNECTION).doc("2.6.9", "Set the current connection name", "O(1)").args("connection-name"),
 ];
 
 const HELP: &[&str] = &[

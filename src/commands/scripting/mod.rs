@@ -14,9 +14,9 @@ const G: &str = "scripting";
 
 static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[CommandSpec::new("flush", -2, WRITE | NOSCRIPT, G, function_flush)
     .acl(SCRIPTING)
-    .doc("7.0.0", "Deletes all libraries and functions.", "O(N) where N is the number of functions deleted")];
+    .doc("7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted").args("[ASYNC|SYNC]")];
 
-pub static SPECS: &[CommandSpec] = &[CommandSpec::container("function", G, FUNCTION_SUBCOMMANDS).doc("7.0.0", "A container for function commands.", "Depends on subcommand.")];
+pub static SPECS: &[CommandSpec] = &[CommandSpec::container("function", G, FUNCTION_SUBCOMMANDS).doc("7.0.0", "A container for function commands", "Depends on subcommand.")];
 
 /// FUNCTION FLUSH [ASYNC | SYNC]
 fn function_flush(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {

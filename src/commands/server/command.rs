@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use crate::command::spec::{acl::CONNECTION, flags::*, CommandSpec};
+use crate::command::syntax;
 use crate::command::table::{lookup_sub, table};
 use crate::command::dispatch::Ctx;
 use crate::commands::connection::help_reply;
@@ -15,12 +16,12 @@ const G: &str = "server";
 const F: u32 = LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("count", 2, F, G, count).acl(CONNECTION).doc("2.8.13", "Returns a count of commands.", "O(1)"),
-    CommandSpec::new("docs", -2, F, G, docs).acl(CONNECTION).doc("7.0.0", "Returns documentary information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
-    CommandSpec::new("getkeys", -4, F, G, getkeys).acl(CONNECTION).doc("2.8.13", "Extracts the key names from an arbitrary command.", "O(N) where N is the number of arguments to the command"),
-    CommandSpec::new("help", 2, F, G, help).acl(CONNECTION).doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
-    CommandSpec::new("info", -2, F, G, info).acl(CONNECTION).doc("2.8.13", "Returns information about one, multiple or all commands.", "O(N) where N is the number of commands to look up"),
-    CommandSpec::new("list", -2, F, G, list).acl(CONNECTION).doc("7.0.0", "Returns a list of command names.", "O(N) where N is the total number of Redis commands"),
+    CommandSpec::new("count", 2, F, G, count).acl(CONNECTION).doc("2.8.13", "Get total number of Redis commands", "O(1)"),
+    CommandSpec::new("docs", -2, F, G, docs).acl(CONNECTION).doc("7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
+    CommandSpec::new("getkeys", -4, F, G, getkeys).acl(CONNECTION).doc("2.8.13", "Extract keys given a full Redis command", "O(N) where N is the number of arguments to the command"),
+    CommandSpec::new("help", 2, F, G, help).acl(CONNECTION).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
+    CommandSpec::new("info", -2, F, G, info).acl(CONNECTION).doc("2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
+    CommandSpec::new("list", -2, F, G, list).acl(CONNECTION).doc("7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands").args("[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern)]"),
 ];
 
 const HELP: &[&str] = &[
@@ -132,6 +133,11 @@ fn command_docs(spec: &CommandSpec) -> Reply {
         (s("group"), s(spec.group)),
         (s("complexity"), s(spec.complexity)),
     ];
+    // Declarations are checked by a test over the whole table, so a bad one cannot ship.
+    let args = syntax::parse(spec.syntax).unwrap_or_default();
+    if !args.is_empty() {
+        m.push((s("arguments"), Reply::Array(args.iter().map(|a| a.to_reply()).collect())));
+    }
     if !spec.subcommands.is_empty() {
         m.push((
             s("subcommands"),
@@ -141,7 +147,8 @@ fn command_docs(spec: &CommandSpec) -> Reply {
     Reply::Map(m)
 }
 
-/// COMMAND DOCS [command-name ...] — summary, since, group, complexity (and subcommands).
+/// COMMAND DOCS [command-name ...] — summary, since, group, complexity, arguments (and
+/// subcommands). Not kept: per-command history, doc_flags and per-argument `since`.
 fn docs(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let pick: Vec<(Option<&CommandSpec>, &CommandSpec)> =
         if argv.len() == 2 { table().all.iter().map(|s| (None, *s)).collect() } else { argv[2..].iter().filter_map(|n| find(n)).collect() };

@@ -12,10 +12,10 @@ const G: &str = "server";
 const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("get", -3, F, G, get).doc("2.0.0", "Returns the effective values of configuration parameters.", "O(N) when N is the number of configuration parameters provided"),
-    CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("5.0.0", "Returns helpful text about the different subcommands.", "O(1)"),
-    CommandSpec::new("resetstat", 2, F, G, resetstat).acl(DANGEROUS).doc("2.0.0", "Resets the server's statistics.", "O(1)"),
-    CommandSpec::new("set", -4, F, G, set).doc("2.0.0", "Sets configuration parameters in-flight.", "O(N) when N is the number of configuration parameters provided"),
+    CommandSpec::new("get", -3, F, G, get).doc("2.0.0", "Get the values of configuration parameters", "O(N) when N is the number of configuration parameters provided").args("parameter=(parameter) ..."),
+    CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
+    CommandSpec::new("resetstat", 2, F, G, resetstat).acl(DANGEROUS).doc("2.0.0", "Reset the stats returned by INFO", "O(1)"),
+    CommandSpec::new("set", -4, F, G, set).doc("2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided").args("parameter_value=(parameter value) ..."),
 ];
 
 const HELP: &[&str] = &[

@@ -19,16 +19,16 @@ mod tests;
 const G: &str = "server";
 
 pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::container("command", G, command::SUBCOMMANDS).bare(-1, LOADING | STALE, command::command).acl(crate::command::spec::acl::CONNECTION).doc("2.8.13", "Returns detailed information about all commands.", "O(N) where N is the total number of Redis commands"),
-    CommandSpec::container("config", G, config::SUBCOMMANDS).doc("2.0.0", "A container for server configuration commands.", "Depends on subcommand."),
-    CommandSpec::new("dbsize", 1, READONLY | FAST, G, dbsize).acl(KEYSPACE).doc("1.0.0", "Returns the number of keys in the database.", "O(1)"),
-    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, G, debug).doc("1.0.0", "A container for debugging commands.", "Depends on subcommand."),
-    CommandSpec::new("flushall", -1, WRITE, G, flushall).acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Removes all keys from all databases.", "O(N) where N is the total number of keys in all databases"),
-    CommandSpec::new("flushdb", -1, WRITE, G, flushdb).acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Remove all keys from the current database.", "O(N) where N is the number of keys in the selected database"),
-    CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info).acl(DANGEROUS).doc("1.0.0", "Returns information and statistics about the server.", "O(1)"),
-    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, G, shutdown).doc("1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
-    CommandSpec::new("swapdb", 3, WRITE | FAST, G, swapdb).acl(KEYSPACE | DANGEROUS).doc("4.0.0", "Swaps two Redis databases.", "O(N) where N is the count of clients watching or blocking on keys from both databases."),
-    CommandSpec::new("time", 1, LOADING | STALE | FAST, G, time).doc("2.6.0", "Returns the server time.", "O(1)"),
+    CommandSpec::container("command", G, command::SUBCOMMANDS).bare(-1, LOADING | STALE, command::command).acl(crate::command::spec::acl::CONNECTION).doc("2.8.13", "Get array of Redis command details", "O(N) where N is the total number of Redis commands"),
+    CommandSpec::container("config", G, config::SUBCOMMANDS).doc("2.0.0", "A container for server configuration commands", "Depends on subcommand."),
+    CommandSpec::new("dbsize", 1, READONLY | FAST, G, dbsize).acl(KEYSPACE).doc("1.0.0", "Return the number of keys in the selected database", "O(1)"),
+    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, G, debug).doc("1.0.0", "A container for debugging commands", "Depends on subcommand."),
+    CommandSpec::new("flushall", -1, WRITE, G, flushall).acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Remove all keys from all databases", "O(N) where N is the total number of keys in all databases").args("[ASYNC|SYNC]"),
+    CommandSpec::new("flushdb", -1, WRITE, G, flushdb).acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Remove all keys from the current database", "O(N) where N is the number of keys in the selected database").args("[ASYNC|SYNC]"),
+    CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info).acl(DANGEROUS).doc("1.0.0", "Get information and statistics about the server", "O(1)").args("[section ...]"),
+    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, G, shutdown).doc("1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)").args("nosave_save=[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"),
+    CommandSpec::new("swapdb", 3, WRITE | FAST, G, swapdb).acl(KEYSPACE | DANGEROUS).doc("4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.").args("index1@integer index2@integer"),
+    CommandSpec::new("time", 1, LOADING | STALE | FAST, G, time).doc("2.6.0", "Return the current server time", "O(1)"),
 ];
 
 /// TIME — [unix seconds, microseconds], both as bulk strings.
