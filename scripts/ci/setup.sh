@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine, and nothing that is already there:
 # Debian's redis-server/redis-tools (the differential test and real-client smoke tests),
+# redis-py (a client smoke test),
 # the wasm32 target, and the wasm-bindgen CLI at exactly the version in Cargo.lock.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,4 +28,6 @@ if [ "$have" != "$want" ]; then
   # lacks; the CLI version itself is pinned, which is what must match the crate.
   cargo install wasm-bindgen-cli --version "$want" --quiet
 fi
+python3 -c 'import redis' 2>/dev/null || { echo "setup: installing redis-py"; python3 -m pip install --quiet redis; }
+
 echo "setup: redis $(redis-server --version | awk '{print $3}'), $(wasm-bindgen --version), node $(node --version)"
