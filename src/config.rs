@@ -34,6 +34,11 @@ const fn fixed(name: &'static str, kind: Kind, default: &'static str) -> Param {
     Param { name, alias: None, kind, default, immutable: true }
 }
 
+const fn aka(mut p: Param, alias: &'static str) -> Param {
+    p.alias = Some(alias);
+    p
+}
+
 const I: Kind = Kind::Int { min: 0, max: i64::MAX };
 
 static PARAMS: &[Param] = &[
@@ -91,6 +96,14 @@ static PARAMS: &[Param] = &[
     p("lazyfree-lazy-server-del", Kind::Bool, "no"),
     p("latency-tracking", Kind::Bool, "yes"),
     p("close-on-oom", Kind::Bool, "no"),
+    // Collection encodings: past these, a listpack or intset converts to the big structure.
+    aka(p("hash-max-listpack-entries", I, "512"), "hash-max-ziplist-entries"),
+    aka(p("hash-max-listpack-value", Kind::Memory, "64"), "hash-max-ziplist-value"),
+    aka(p("list-max-listpack-size", Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, "-2"), "list-max-ziplist-size"),
+    p("list-compress-depth", Kind::Int { min: 0, max: i32::MAX as i64 }, "0"),
+    p("set-max-intset-entries", I, "512"),
+    aka(p("zset-max-listpack-entries", I, "128"), "zset-max-ziplist-entries"),
+    aka(p("zset-max-listpack-value", Kind::Memory, "64"), "zset-max-ziplist-value"),
 ];
 
 #[derive(Debug, Clone)]
@@ -107,6 +120,12 @@ pub struct Hot {
     pub proto_max_bulk_len: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
+    pub list_max_listpack_size: i64,
+    pub set_max_intset_entries: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
 }
 
 impl Default for Config {
@@ -138,12 +157,16 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 impl Config {
     /// Names and values matching a glob, for CONFIG GET (each name once).
     pub fn get_matching(&self, pattern: &[u8]) -> Vec<(&'static str, String)> {
-        PARAMS
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| glob_match(pattern, p.name.as_bytes(), true))
-            .map(|(i, p)| (p.name, self.values[i].clone()))
-            .collect()
+        // Aliases (the old ziplist names) answer under their own name, as in Redis 7.0.
+        let mut out = vec![];
+        for (i, p) in PARAMS.iter().enumerate() {
+            for name in std::iter::once(p.name).chain(p.alias) {
+                if glob_match(pattern, name.as_bytes(), true) {
+                    out.push((name, self.values[i].clone()));
+                }
+            }
+        }
+        out
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -210,6 +233,12 @@ impl Config {
             proto_max_bulk_len: self.get_i64("proto-max-bulk-len"),
             lfu_log_factor: self.get_i64("lfu-log-factor"),
             lfu_decay_time: self.get_i64("lfu-decay-time"),
+            hash_max_listpack_entries: self.get_i64("hash-max-listpack-entries") as usize,
+            hash_max_listpack_value: self.get_i64("hash-max-listpack-value") as usize,
+            list_max_listpack_size: self.get_i64("list-max-listpack-size"),
+            set_max_intset_entries: self.get_i64("set-max-intset-entries") as usize,
+            zset_max_listpack_entries: self.get_i64("zset-max-listpack-entries") as usize,
+            zset_max_listpack_value: self.get_i64("zset-max-listpack-value") as usize,
         };
     }
 }

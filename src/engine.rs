@@ -106,6 +106,7 @@ impl Engine {
         let n = config.get_i64("databases").max(1) as usize;
         let mut rng = Rng::new(seed);
         let dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
+        crate::ds::dict::set_element_seed(rng.next_u64());
         Engine {
             srv: Server {
                 dbs,

@@ -26,6 +26,7 @@ pub mod object;
 pub mod reply;
 pub mod resp;
 pub mod testing;
+pub mod types;
 pub mod util;
 
 #[cfg(target_arch = "wasm32")]

@@ -60,8 +60,8 @@ impl LongDouble {
         round_to_64(BigUint::from(n.unsigned_abs()), 0, n < 0)
     }
 
-    /// Redis's string2ld: no leading space, nothing after the number, no NaN, at most 5k
-    /// characters; `inf`/`infinity` accepted, as strtold does.
+    /// Redis's string2ld: no leading space, nothing after the number, no NaN, no overflow or
+    /// underflow to zero, at most 5k characters; `inf`/`infinity` accepted, as strtold does.
     pub fn parse(b: &[u8]) -> Option<LongDouble> {
         if b.is_empty() || b.len() >= 5 * 1024 || b[0].is_ascii_whitespace() {
             return None;
@@ -93,13 +93,12 @@ impl LongDouble {
         if d.bits() == 0 {
             return Some(LongDouble::Finite { neg, mant: 0, exp: 0 });
         }
-        // Out of any representable range: decide without building astronomic numbers.
+        // Out of any representable range: strtold reports ERANGE and string2ld rejects the
+        // overflow (±HUGE_VAL) and the underflow to zero alike. Decided without building
+        // astronomic numbers.
         let magnitude = e + digits.trim_start_matches('0').len() as i64;
-        if magnitude > 4933 {
-            return Some(LongDouble::Inf { neg });
-        }
-        if magnitude < -4952 {
-            return Some(LongDouble::Finite { neg, mant: 0, exp: 0 });
+        if !(-4952..=4933).contains(&magnitude) {
+            return None;
         }
         Some(if e >= 0 {
             round_to_64(d * pow10(e as u32), 0, neg)
@@ -223,7 +222,9 @@ mod tests {
             assert!(LongDouble::parse(bad).is_none(), "{:?}", std::str::from_utf8(bad));
         }
         assert!(!LongDouble::parse(b"inf").unwrap().is_finite());
-        assert!(!LongDouble::parse(b"1e5000").unwrap().is_finite());
+        // Overflow and underflow to zero are ERANGE, which string2ld rejects.
+        assert!(LongDouble::parse(b"1e5000").is_none());
+        assert!(LongDouble::parse(b"1e-5000").is_none());
         assert_eq!(LongDouble::parse(b"-0").unwrap().to_human_string(), "0");
         assert_eq!(LongDouble::parse(b"-2.5").unwrap().to_human_string(), "-2.5");
         assert_eq!(LongDouble::parse(b".5").unwrap().to_human_string(), "0.5");

@@ -1,6 +1,5 @@
-//! Values stored under keys, with Redis's encoding names. Only strings exist so far; the
-//! collection types add their variants here (list, hash, set, zset, stream).
-//! Redis: object.c.
+//! Values stored under keys, with Redis's encoding names. The collection types live in
+//! `types/`; this enum ties them together for the keyspace. Redis: object.c.
 
 use bytes::Bytes;
 
@@ -10,6 +9,8 @@ pub const EMBSTR_LIMIT: usize = 44;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Str),
+    Hash(crate::types::hash::Hash),
+    List(Box<crate::types::list::List>),
 }
 
 // Hot layout: one keyspace slot holds a Value; keep it small. (40: `Bytes` for embstr values
@@ -105,12 +106,28 @@ impl Str {
     }
 }
 
+/// `Value::hash(v)` etc.: the typed value inside, or WRONGTYPE (every command's type check).
+macro_rules! typed {
+    ($($get:ident: $variant:ident($t:ty)),* $(,)?) => {
+        impl Value {
+            $(pub fn $get(&mut self) -> crate::error::Result<&mut $t> {
+                match self {
+                    Value::$variant(x) => Ok(x),
+                    #[allow(unreachable_patterns)]
+                    _ => Err(crate::error::Error::WrongType),
+                }
+            })*
+        }
+    };
+}
+
+typed!(hash: Hash(crate::types::hash::Hash), list: List(Box<crate::types::list::List>));
+
 impl Value {
     /// The string inside, or WRONGTYPE: every string command's type check.
     pub fn as_str_mut(&mut self) -> crate::error::Result<Option<&mut Str>> {
         match self {
             Value::Str(s) => Ok(Some(s)),
-            #[allow(unreachable_patterns)]
             _ => Err(crate::error::Error::WrongType),
         }
     }
@@ -118,17 +135,34 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
         }
     }
+
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::List(_) => "quicklist",
         }
     }
+
+    /// An emptied collection is deleted at once (Redis never keeps empty ones).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::Hash(h) => h.is_empty(),
+            Value::List(l) => l.is_empty(),
+        }
+    }
+
     pub fn mem_usage(&self) -> usize {
         std::mem::size_of::<Value>()
             + match self {
                 Value::Str(s) => s.mem_usage(),
+                Value::Hash(h) => h.mem_usage(),
+                Value::List(l) => l.mem_usage(),
             }
     }
 }

@@ -179,6 +179,34 @@ impl Rng {
     }
 }
 
+/// Positions for the RANDMEMBER/RANDFIELD family over `len` elements: with `count < 0`,
+/// |count| picks with repetition; with `count >= len`, every position in order; otherwise
+/// `count` distinct positions. The caller bounds |count| (see `RAND_COUNT_MAX`).
+pub fn random_picks(rng: &mut Rng, len: usize, count: i64) -> Vec<usize> {
+    if len == 0 || count == 0 {
+        return vec![];
+    }
+    if count < 0 || count == 1 {
+        return (0..count.unsigned_abs()).map(|_| rng.below(len as u64) as usize).collect();
+    }
+    let count = count as usize;
+    if count >= len {
+        return (0..len).collect();
+    }
+    // Partial Fisher-Yates over the positions: `count` distinct, uniformly chosen.
+    let mut pos: Vec<usize> = (0..len).collect();
+    for i in 0..count {
+        let j = i + rng.below((len - i) as u64) as usize;
+        pos.swap(i, j);
+    }
+    pos.truncate(count);
+    pos
+}
+
+/// Redis answers any count and lets the output buffer limit cut the client off; a reply of
+/// more picks than this would exhaust memory first, so larger counts are refused.
+pub const RAND_COUNT_MAX: u64 = 1 << 28;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,9 @@
 //! Differential test: the scripts in `tests/differential/*.redis` run against cinnabar-server
 //! and a real redis-server (Debian's, started here on a loopback port); every reply must be
 //! byte-identical. redis-server is the specification, so a mismatch is our bug unless the
-//! script marks the line as legitimately different (`~`, compare reply type only).
+//! script marks the line as legitimately different: `~` compares the reply type only, `^` its
+//! first line (type and length), `%` the items in any order; `3>` sends it on the RESP3
+//! connection.
 
 mod common;
 
@@ -108,6 +110,8 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
         }
         let type_only = line.starts_with('~');
         line = line.trim_start_matches('~');
+        let header_only = line.starts_with('^');
+        line = line.trim_start_matches('^');
         let unordered = line.starts_with('%');
         line = line.trim_start_matches('%');
         let resp3 = line.starts_with("3>");
@@ -118,8 +122,11 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
             .map(|a| a.to_vec())
             .collect();
         let (ours, theirs) = if resp3 { (c3.call(&argv), r3.call(&argv)) } else { (c2.call(&argv), r2.call(&argv)) };
+        let first_line = |r: &[u8]| r.split(|&b| b == b'\n').next().map(|l| l.to_vec());
         let same = if type_only {
             ours.first() == theirs.first()
+        } else if header_only {
+            first_line(&ours) == first_line(&theirs)
         } else if unordered {
             sorted_items(&ours) == sorted_items(&theirs)
         } else {
@@ -149,6 +156,16 @@ fn check(script: &str) {
 #[test]
 fn strings_match_redis_byte_for_byte() {
     check("strings.redis");
+}
+
+#[test]
+fn hashes_match_redis_byte_for_byte() {
+    check("hashes.redis");
+}
+
+#[test]
+fn lists_match_redis_byte_for_byte() {
+    check("lists.redis");
 }
 
 #[test]

@@ -94,3 +94,24 @@ pub fn float(arg: &[u8]) -> Result<f64> {
 pub fn lower(arg: &[u8]) -> String {
     String::from_utf8_lossy(arg).to_ascii_lowercase()
 }
+
+/// getRangeLongFromObjectOrReply: an integer in `min..=max`. Redis replies `msg` both when
+/// the argument is not a number and when it is out of range; without one, its own texts.
+pub fn range_long(arg: &[u8], min: i64, max: i64, msg: Option<&'static str>) -> Result<i64> {
+    let n = parse_i64(arg).ok_or(match msg {
+        Some(m) => Error::Msg(m),
+        None => Error::NotInteger,
+    })?;
+    if n < min || n > max {
+        return Err(match msg {
+            Some(m) => Error::Msg(m),
+            None => Error::Dyn(format!("ERR value is out of range, value must between {} and {}", min, max)),
+        });
+    }
+    Ok(n)
+}
+
+/// getPositiveLongFromObjectOrReply (zero included).
+pub fn positive_long(arg: &[u8], msg: Option<&'static str>) -> Result<i64> {
+    range_long(arg, 0, i64::MAX, Some(msg.unwrap_or("ERR value is out of range, must be positive")))
+}

@@ -10,6 +10,7 @@ use super::table::{lookup_sub, table};
 use crate::client::{Client, ClientId, ReplyMode};
 use crate::engine::{Engine, Event, Outcome, Server};
 use crate::error::{Error, Result};
+use crate::object::Value;
 use crate::reply::Reply;
 
 /// What a handler may touch: the server, its own client, and the other clients.
@@ -105,6 +106,41 @@ impl Ctx<'_> {
             None => Ok(None),
             Some(e) => e.value.as_str_mut(),
         }
+    }
+
+    /// A value of one type for reading (lookupKeyRead + checkType): `Ok(None)` when absent.
+    /// `get` is the type's accessor, e.g. `Value::hash`.
+    pub fn read<T>(&mut self, key: &[u8], get: fn(&mut Value) -> Result<&mut T>) -> Result<Option<&mut T>> {
+        self.lookup_read(key).map(|e| get(&mut e.value)).transpose()
+    }
+
+    /// The same for writing (lookupKeyWrite: no hit/miss counted).
+    pub fn write<T>(&mut self, key: &[u8], get: fn(&mut Value) -> Result<&mut T>) -> Result<Option<&mut T>> {
+        self.lookup_write(key).map(|e| get(&mut e.value)).transpose()
+    }
+
+    /// For commands that create their key: the existing value (type-checked) or a new empty
+    /// one stored under `key`. Call it only once the arguments are validated, and pair it with
+    /// `delete_if_empty` if the command may still add nothing.
+    pub fn create<T>(&mut self, key: &[u8], make: fn() -> Value, get: fn(&mut Value) -> Result<&mut T>) -> Result<&mut T> {
+        match self.lookup_write(key) {
+            Some(e) => {
+                get(&mut e.value)?;
+            }
+            None => self.set_key(key, make(), false),
+        }
+        get(&mut self.lookup_write(key).expect("just stored").value)
+    }
+
+    /// Deletes `key` if a write left its collection empty (Redis never keeps empty ones).
+    /// Returns whether it did.
+    pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {
+        let db = self.db();
+        if db.peek(key).is_some_and(|e| e.value.is_empty_collection()) {
+            db.remove(key);
+            return true;
+        }
+        false
     }
 
     /// Stores a value as SET does: overwrites any type, drops the TTL unless `keep_ttl`.

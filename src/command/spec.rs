@@ -113,6 +113,9 @@ pub struct CommandSpec {
     pub first_key: i32,
     pub last_key: i32,
     pub step: i32,
+    /// Keys counted by an argument (LMPOP, ZUNIONSTORE, EVAL): (index of the count, offset of
+    /// the first key from it, step). Makes the command `movablekeys`.
+    pub keynum: Option<(i32, i32, i32)>,
     /// Explicit ACL categories; implied ones (from flags) are added by `acl_categories()`.
     pub acl: u32,
     pub group: &'static str,
@@ -135,6 +138,7 @@ impl CommandSpec {
             first_key: 0,
             last_key: 0,
             step: 0,
+            keynum: None,
             acl: 0,
             group,
             since: "1.0.0",
@@ -155,6 +159,7 @@ impl CommandSpec {
             first_key: 0,
             last_key: 0,
             step: 0,
+            keynum: None,
             acl: 0,
             group,
             since: "1.0.0",
@@ -178,6 +183,11 @@ impl CommandSpec {
         self.first_key = first;
         self.last_key = last;
         self.step = step;
+        self
+    }
+
+    pub const fn numkeys(mut self, index: i32, first: i32, step: i32) -> Self {
+        self.keynum = Some((index, first, step));
         self
     }
 
@@ -228,7 +238,11 @@ impl CommandSpec {
     }
 
     pub fn flag_names(&self) -> Vec<&'static str> {
-        flags::FLAG_NAMES.iter().filter(|(b, _)| self.flags & b != 0).map(|(_, n)| *n).collect()
+        let mut v: Vec<&'static str> = flags::FLAG_NAMES.iter().filter(|(b, _)| self.flags & b != 0).map(|(_, n)| *n).collect();
+        if self.keynum.is_some() {
+            v.push("movablekeys");
+        }
+        v
     }
 
     pub fn acl_names(&self) -> Vec<&'static str> {
@@ -249,16 +263,30 @@ impl CommandSpec {
     /// Key positions for argv (COMMAND GETKEYS, later WATCH/ACL/cluster): Redis's legacy
     /// first/last/step triple; negative `last` counts from the end.
     pub fn key_positions(&self, argc: usize) -> Vec<usize> {
-        if self.first_key <= 0 {
-            return vec![];
-        }
-        let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
         let mut v = vec![];
-        let mut i = self.first_key;
-        while i <= last && (i as usize) < argc {
-            v.push(i as usize);
-            i += self.step.max(1);
+        if self.first_key > 0 {
+            let last = if self.last_key < 0 { argc as i32 + self.last_key } else { self.last_key };
+            let mut i = self.first_key;
+            while i <= last && (i as usize) < argc {
+                v.push(i as usize);
+                i += self.step.max(1);
+            }
         }
         v
+    }
+
+    /// Key positions including those counted by a numkeys argument; None when that count is
+    /// not a valid number of keys for `argv` (COMMAND GETKEYS reports it).
+    pub fn all_key_positions(&self, argv: &[bytes::Bytes]) -> Option<Vec<usize>> {
+        let mut v = self.key_positions(argv.len());
+        if let Some((idx, first, step)) = self.keynum {
+            let n = crate::util::parse_i64(argv.get(idx as usize)?)?;
+            let start = idx as i64 + first as i64;
+            if n < 0 || start + (n - 1).max(0) * step as i64 >= argv.len() as i64 {
+                return None;
+            }
+            v.extend((0..n).map(|k| (start + k * step as i64) as usize));
+        }
+        Some(v)
     }
 }

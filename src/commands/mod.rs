@@ -4,6 +4,8 @@
 
 pub mod connection;
 pub mod generic;
+pub mod hash;
+pub mod list;
 pub mod scripting;
 pub mod server;
 pub mod string;

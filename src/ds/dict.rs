@@ -15,6 +15,14 @@ use foldhash::fast::FixedState;
 
 const NIL: u32 = u32::MAX;
 
+/// The seed of collection dicts (hash fields, set members, ...): one per process, drawn by
+/// the engine from its seed, so bucket order is not predictable from outside.
+static ELEMENT_SEED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0x243f_6a88_85a3_08d3);
+
+pub fn set_element_seed(seed: u64) {
+    ELEMENT_SEED.store(seed, std::sync::atomic::Ordering::Relaxed);
+}
+
 #[derive(Clone)]
 struct Slot<K, V> {
     key: K,
@@ -33,6 +41,17 @@ pub struct Dict<K, V> {
 impl<K: Hash + Eq, V> Dict<K, V> {
     pub fn with_seed(seed: u64) -> Self {
         Dict { slots: Vec::new(), buckets: Vec::new(), hasher: FixedState::with_seed(seed) }
+    }
+
+    /// A dict for a collection's elements (seeded by `set_element_seed`).
+    pub fn new() -> Self {
+        Dict::with_seed(ELEMENT_SEED.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        let mut d = Dict::new();
+        d.slots.reserve_exact(n);
+        d
     }
 
     pub fn len(&self) -> usize {
@@ -249,6 +268,12 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     /// Bytes of the table's own structure (not keys' or values' heap), for INFO memory.
     pub fn overhead(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot<K, V>>() + self.buckets.capacity() * 4
+    }
+}
+
+impl<K: Hash + Eq + std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for Dict<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 

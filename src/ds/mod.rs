@@ -2,3 +2,5 @@
 //! the collection types: listpack, intset, skiplist, quicklist).
 
 pub mod dict;
+pub mod intset;
+pub mod listpack;

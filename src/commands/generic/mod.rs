@@ -11,7 +11,7 @@ use crate::reply::{Reply, OK, ONE, ZERO};
 
 mod expire;
 mod object;
-mod scan;
+pub mod scan;
 #[cfg(test)]
 mod tests;
 

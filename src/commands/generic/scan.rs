@@ -45,52 +45,95 @@ pub fn parse_cursor(b: &[u8]) -> Result<u64> {
     Ok(if neg { v.wrapping_neg() } else { v })
 }
 
-/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] — [next cursor, keys].
-pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let mut cursor = parse_cursor(&argv[1])?;
-    let (mut count, mut pattern, mut typ): (i64, Option<&Bytes>, Option<&Bytes>) = (10, None, None);
-    let mut i = 2;
+/// SCAN-family options (MATCH, COUNT, and TYPE for SCAN only).
+pub struct ScanOpts<'a> {
+    pub count: i64,
+    pub pattern: Option<&'a Bytes>,
+    pub typ: Option<&'a Bytes>,
+}
+
+/// Parses options from `argv[from..]` as scanGenericCommand does.
+pub fn scan_opts(argv: &[Bytes], from: usize, allow_type: bool) -> Result<ScanOpts<'_>> {
+    let mut o = ScanOpts { count: 10, pattern: None, typ: None };
+    let mut i = from;
     while i < argv.len() {
         let more = argv.len() - i;
-        let o = &argv[i];
-        if o.eq_ignore_ascii_case(b"count") && more >= 2 {
-            count = crate::command::args::int(&argv[i + 1])?;
-            if count < 1 {
+        let a = &argv[i];
+        if a.eq_ignore_ascii_case(b"count") && more >= 2 {
+            o.count = crate::command::args::int(&argv[i + 1])?;
+            if o.count < 1 {
                 return Err(Error::Syntax);
             }
-        } else if o.eq_ignore_ascii_case(b"match") && more >= 2 {
-            pattern = Some(&argv[i + 1]).filter(|p| &p[..] != b"*");
-        } else if o.eq_ignore_ascii_case(b"type") && more >= 2 {
-            typ = Some(&argv[i + 1]);
+        } else if a.eq_ignore_ascii_case(b"match") && more >= 2 {
+            o.pattern = Some(&argv[i + 1]).filter(|p| &p[..] != b"*");
+        } else if allow_type && a.eq_ignore_ascii_case(b"type") && more >= 2 {
+            o.typ = Some(&argv[i + 1]);
         } else {
             return Err(Error::Syntax);
         }
         i += 2;
     }
-    let mut found: Vec<Bytes> = Vec::new();
-    {
-        let db = ctx.db();
-        // Visit buckets until COUNT keys or 10×COUNT buckets, as Redis bounds one call.
-        let mut budget = count.saturating_mul(10);
-        loop {
-            cursor = db.scan(cursor, |k, _| found.push(k.clone()));
-            budget -= 1;
-            if cursor == 0 || budget <= 0 || found.len() as i64 >= count {
-                break;
-            }
+    Ok(o)
+}
+
+/// Calls `step` (one bucket, or everything for a small encoding; returns the next cursor)
+/// until COUNT items or 10×COUNT steps, as Redis bounds one call.
+pub fn drive<T>(mut cursor: u64, count: i64, mut step: impl FnMut(u64, &mut Vec<T>) -> u64) -> (u64, Vec<T>) {
+    let mut found = Vec::new();
+    let mut budget = count.saturating_mul(10);
+    loop {
+        cursor = step(cursor, &mut found);
+        budget -= 1;
+        if cursor == 0 || budget <= 0 || found.len() as i64 >= count {
+            return (cursor, found);
         }
     }
+}
+
+pub fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
+    Reply::Array(vec![Reply::Bulk(Bytes::from(cursor.to_string())), Reply::Array(items)])
+}
+
+/// HSCAN/SSCAN/ZSCAN once the cursor is parsed and the key found: pairs of (element,
+/// companion) where the companion is a hash value or a score, filtered on the element.
+pub fn scan_elements(
+    cursor: u64,
+    opts: &ScanOpts,
+    step: impl FnMut(u64, &mut Vec<(Bytes, Option<Bytes>)>) -> u64,
+) -> Reply {
+    let (next, found) = drive(cursor, opts.count, step);
+    let mut out = Vec::with_capacity(found.len() * 2);
+    for (e, extra) in found {
+        if opts.pattern.is_some_and(|p| !glob_match(p, &e, false)) {
+            continue;
+        }
+        out.push(Reply::Bulk(e));
+        if let Some(x) = extra {
+            out.push(Reply::Bulk(x));
+        }
+    }
+    scan_reply(next, out)
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] — [next cursor, keys].
+pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let cursor = parse_cursor(&argv[1])?;
+    let opts = scan_opts(argv, 2, true)?;
+    let (cursor, found) = {
+        let db = ctx.db();
+        drive(cursor, opts.count, |c, found: &mut Vec<Bytes>| db.scan(c, |k, _| found.push(k.clone())))
+    };
     let now = ctx.now_ms();
     let mut out = Vec::with_capacity(found.len());
     for k in found {
-        if pattern.is_some_and(|p| !glob_match(p, &k, false)) {
+        if opts.pattern.is_some_and(|p| !glob_match(p, &k, false)) {
             continue;
         }
         let db = ctx.db();
         if db.expire_if_needed(&k, now) {
             continue;
         }
-        if let Some(t) = typ {
+        if let Some(t) = opts.typ {
             let matches = db.peek(&k).is_some_and(|e| t.eq_ignore_ascii_case(e.value.type_name().as_bytes()));
             if !matches {
                 continue;
@@ -98,5 +141,5 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
         out.push(Reply::Bulk(k));
     }
-    Ok(Reply::Array(vec![Reply::Bulk(Bytes::from(cursor.to_string())), Reply::Array(out)]))
+    Ok(scan_reply(cursor, out))
 }

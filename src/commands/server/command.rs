@@ -54,23 +54,38 @@ fn status_set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Reply {
 /// A Redis 7 key spec derived from the legacy first/last/step triple. The access flags are
 /// approximated from the command's flags (RO access for reads, RW update for writes).
 fn key_specs(spec: &CommandSpec) -> Reply {
-    if spec.first_key <= 0 {
-        return Reply::Array(vec![]);
-    }
     let s = Reply::bulk_str;
-    let flags = if spec.is(WRITE) { vec!["RW", "update"] } else { vec!["RO", "access"] };
-    let last = if spec.last_key < 0 { spec.last_key } else { spec.last_key - spec.first_key };
-    Reply::Array(vec![Reply::Map(vec![
-        (s("flags"), status_set(flags)),
-        (s("begin_search"), Reply::Map(vec![(s("type"), s("index")), (s("spec"), Reply::Map(vec![(s("index"), Reply::Int(spec.first_key as i64))]))])),
-        (
-            s("find_keys"),
-            Reply::Map(vec![
-                (s("type"), s("range")),
-                (s("spec"), Reply::Map(vec![(s("lastkey"), Reply::Int(last as i64)), (s("keystep"), Reply::Int(spec.step as i64)), (s("limit"), Reply::Int(0))])),
-            ]),
-        ),
-    ])])
+    let flags = || status_set(if spec.is(WRITE) { vec!["RW", "update"] } else { vec!["RO", "access"] });
+    let begin = |index: i32| Reply::Map(vec![(s("type"), s("index")), (s("spec"), Reply::Map(vec![(s("index"), Reply::Int(index as i64))]))]);
+    let mut specs = vec![];
+    if spec.first_key > 0 {
+        let last = if spec.last_key < 0 { spec.last_key } else { spec.last_key - spec.first_key };
+        specs.push(Reply::Map(vec![
+            (s("flags"), flags()),
+            (s("begin_search"), begin(spec.first_key)),
+            (
+                s("find_keys"),
+                Reply::Map(vec![
+                    (s("type"), s("range")),
+                    (s("spec"), Reply::Map(vec![(s("lastkey"), Reply::Int(last as i64)), (s("keystep"), Reply::Int(spec.step as i64)), (s("limit"), Reply::Int(0))])),
+                ]),
+            ),
+        ]));
+    }
+    if let Some((idx, first, step)) = spec.keynum {
+        specs.push(Reply::Map(vec![
+            (s("flags"), flags()),
+            (s("begin_search"), begin(idx)),
+            (
+                s("find_keys"),
+                Reply::Map(vec![
+                    (s("type"), s("keynum")),
+                    (s("spec"), Reply::Map(vec![(s("keynumidx"), Reply::Int(0)), (s("firstkey"), Reply::Int(first as i64)), (s("keystep"), Reply::Int(step as i64))])),
+                ]),
+            ),
+        ]));
+    }
+    Reply::Array(specs)
 }
 
 fn full_name(parent: Option<&CommandSpec>, spec: &CommandSpec) -> String {
@@ -160,13 +175,13 @@ fn getkeys(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let cmd = &argv[2..];
     let spec = table().lookup(&cmd[0]).ok_or(Error::Msg("ERR Invalid command specified"))?;
     let spec = if !spec.subcommands.is_empty() && cmd.len() >= 2 { lookup_sub(spec, &cmd[1]).ok_or(Error::Msg("ERR Invalid command specified"))? } else { spec };
-    if spec.first_key <= 0 {
+    if spec.first_key <= 0 && spec.keynum.is_none() {
         return Err(Error::Msg("ERR The command has no key arguments"));
     }
     if !spec.arity_ok(cmd.len()) {
         return Err(Error::Msg("ERR Invalid number of arguments specified for command"));
     }
-    let keys = spec.key_positions(cmd.len());
+    let keys = spec.all_key_positions(cmd).ok_or(Error::Msg("ERR Invalid arguments specified for command"))?;
     if keys.is_empty() || (spec.step > 1 && spec.last_key < 0 && (cmd.len() - spec.first_key as usize) % spec.step as usize != 0) {
         return Err(Error::Msg("ERR Invalid arguments specified for command"));
     }

@@ -1,0 +1,240 @@
+//! Hash commands. Redis: t_hash.c (commands half; the type is types/hash.rs).
+
+use bytes::Bytes;
+
+use crate::command::spec::{acl::HASH, flags::*};
+use crate::command::{dispatch::Ctx, CommandSpec};
+use crate::commands::generic::scan::{parse_cursor, scan_elements, scan_opts, scan_reply};
+use crate::error::{Error, Result};
+use crate::long_double::LongDouble;
+use crate::object::Value;
+use crate::reply::{Reply, OK};
+use crate::types::hash::{Hash, Limits};
+
+#[cfg(test)]
+mod tests;
+
+const G: &str = "hash";
+const W: u32 = WRITE | DENYOOM;
+
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("hdel", -3, WRITE | FAST, G, hdel).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed.").args("key field ..."),
+    CommandSpec::new("hexists", 3, READONLY | FAST, G, hexists).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Determine if a hash field exists", "O(1)").args("key field"),
+    CommandSpec::new("hget", 3, READONLY | FAST, G, hget).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the value of a hash field", "O(1)").args("key field"),
+    CommandSpec::new("hgetall", 2, READONLY, G, hgetall).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the fields and values in a hash", "O(N) where N is the size of the hash.").args("key"),
+    CommandSpec::new("hincrby", 4, W | FAST, G, hincrby).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Increment the integer value of a hash field by the given number", "O(1)").args("key field increment@integer"),
+    CommandSpec::new("hincrbyfloat", 4, W | FAST, G, hincrbyfloat).keys(1, 1, 1).acl(HASH).doc("2.6.0", "Increment the float value of a hash field by the given amount", "O(1)").args("key field increment@double"),
+    CommandSpec::new("hkeys", 2, READONLY, G, hkeys).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the fields in a hash", "O(N) where N is the size of the hash.").args("key"),
+    CommandSpec::new("hlen", 2, READONLY | FAST, G, hlen).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the number of fields in a hash", "O(1)").args("key"),
+    CommandSpec::new("hmget", -3, READONLY | FAST, G, hmget).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the values of all the given hash fields", "O(N) where N is the number of fields being requested.").args("key field ..."),
+    CommandSpec::new("hmset", -4, W | FAST, G, hmset).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set multiple hash fields to multiple values", "O(N) where N is the number of fields being set.").args("key field_value=(field value) ..."),
+    CommandSpec::new("hrandfield", -2, READONLY, G, hrandfield).keys(1, 1, 1).acl(HASH).doc("6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned").args("key options=[count [WITHVALUES]]"),
+    CommandSpec::new("hscan", -3, READONLY, G, hscan).keys(1, 1, 1).acl(HASH).doc("2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..").args("key cursor@integer [MATCH pattern] [COUNT count]"),
+    CommandSpec::new("hset", -4, W | FAST, G, hset).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.").args("key field_value=(field value) ..."),
+    CommandSpec::new("hsetnx", 4, W | FAST, G, hsetnx).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set the value of a hash field, only if the field does not exist", "O(1)").args("key field value"),
+    CommandSpec::new("hstrlen", 3, READONLY | FAST, G, hstrlen).keys(1, 1, 1).acl(HASH).doc("3.2.0", "Get the length of the value of a hash field", "O(1)").args("key field"),
+    CommandSpec::new("hvals", 2, READONLY, G, hvals).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash.").args("key"),
+];
+
+fn new_hash() -> Value {
+    Value::Hash(Hash::default())
+}
+
+fn limits(ctx: &Ctx) -> Limits {
+    let h = &ctx.srv.config.hot;
+    Limits { entries: h.hash_max_listpack_entries, value: h.hash_max_listpack_value }
+}
+
+/// Sets field/value pairs, creating the hash; returns how many fields were new.
+fn set_pairs(ctx: &mut Ctx, key: &[u8], pairs: &[Bytes]) -> Result<i64> {
+    let lim = limits(ctx);
+    let h = ctx.create(key, new_hash, Value::hash)?;
+    h.fit(pairs.iter().map(|a| a.len()), lim);
+    let mut added = 0;
+    for fv in pairs.chunks(2) {
+        added += h.set(&fv[0], &fv[1], lim) as i64;
+    }
+    ctx.modified(key, "hset");
+    Ok(added)
+}
+
+/// HSET key field value [field value ...] — the number of new fields.
+fn hset(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len() % 2 != 0 {
+        return Err(Error::WrongArity(crate::command::args::lower(&argv[0])));
+    }
+    Ok(Reply::Int(set_pairs(ctx, &argv[1], &argv[2..])?))
+}
+
+/// HMSET key field value [field value ...] — OK (HSET before 4.0).
+fn hmset(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    hset(ctx, argv).map(|_| OK)
+}
+
+/// HSETNX key field value — 1 if set, 0 if the field existed.
+fn hsetnx(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if ctx.write(&argv[1], Value::hash)?.is_some_and(|h| h.contains(&argv[2])) {
+        return Ok(Reply::Int(0));
+    }
+    set_pairs(ctx, &argv[1], &argv[2..4])?;
+    Ok(Reply::Int(1))
+}
+
+fn hget(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::opt_bulk(ctx.read(&argv[1], Value::hash)?.and_then(|h| h.get(&argv[2]))))
+}
+
+fn hmget(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let h = ctx.read(&argv[1], Value::hash)?;
+    let h = h.as_deref();
+    Ok(Reply::Array(argv[2..].iter().map(|f| Reply::opt_bulk(h.and_then(|h| h.get(f)))).collect()))
+}
+
+fn hexists(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::from_bool(ctx.read(&argv[1], Value::hash)?.is_some_and(|h| h.contains(&argv[2]))))
+}
+
+fn hlen(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(ctx.read(&argv[1], Value::hash)?.map_or(0, |h| h.len() as i64)))
+}
+
+fn hstrlen(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let n = ctx.read(&argv[1], Value::hash)?.and_then(|h| h.with(&argv[2], |v| v.len()));
+    Ok(Reply::Int(n.unwrap_or(0) as i64))
+}
+
+/// HDEL key field [field ...] — fields removed; the key goes when its last field does.
+fn hdel(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let key = &argv[1];
+    let Some(h) = ctx.write(key, Value::hash)? else { return Ok(Reply::Int(0)) };
+    let mut n = 0;
+    for f in &argv[2..] {
+        n += h.remove(f) as i64;
+        if h.is_empty() {
+            break;
+        }
+    }
+    if n > 0 {
+        ctx.modified(key, "hdel");
+        ctx.delete_if_empty(key);
+    }
+    Ok(Reply::Int(n))
+}
+
+/// What HKEYS / HVALS / HGETALL return.
+enum Part {
+    Keys,
+    Vals,
+    Both,
+}
+
+fn get_all(ctx: &mut Ctx, key: &[u8], part: Part) -> Result<Reply> {
+    let resp3 = ctx.client.resp == 3;
+    let Some(h) = ctx.read(key, Value::hash)? else {
+        return Ok(if matches!(part, Part::Both) && resp3 { Reply::Map(vec![]) } else { Reply::Array(vec![]) });
+    };
+    let mut flat = Vec::with_capacity(h.len());
+    let mut map = Vec::new();
+    h.for_each(|f, v| match part {
+        Part::Keys => flat.push(Reply::Bulk(f.to_bytes())),
+        Part::Vals => flat.push(Reply::Bulk(v.to_bytes())),
+        Part::Both => map.push((Reply::Bulk(f.to_bytes()), Reply::Bulk(v.to_bytes()))),
+    });
+    Ok(if matches!(part, Part::Both) { Reply::Map(map) } else { Reply::Array(flat) })
+}
+
+fn hkeys(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    get_all(ctx, &argv[1], Part::Keys)
+}
+
+fn hvals(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    get_all(ctx, &argv[1], Part::Vals)
+}
+
+fn hgetall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    get_all(ctx, &argv[1], Part::Both)
+}
+
+/// HINCRBY key field increment
+fn hincrby(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let by = crate::command::args::int(&argv[3])?;
+    let cur = match ctx.write(&argv[1], Value::hash)? {
+        Some(h) => h.with(&argv[2], |v| v.as_i64().ok_or(Error::Msg("ERR hash value is not an integer"))).transpose()?.unwrap_or(0),
+        None => 0,
+    };
+    let new = cur.checked_add(by).ok_or(Error::Overflow)?;
+    set_pairs(ctx, &argv[1], &[argv[2].clone(), Bytes::from(new.to_string())])?;
+    Ok(Reply::Int(new))
+}
+
+/// HINCRBYFLOAT key field increment — long double arithmetic and formatting, as INCRBYFLOAT.
+fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let by = LongDouble::parse(&argv[3]).ok_or(Error::NotFloat)?;
+    if !by.is_finite() {
+        return Err(Error::Msg("ERR value is NaN or Infinity"));
+    }
+    let cur = match ctx.write(&argv[1], Value::hash)? {
+        Some(h) => h
+            .with(&argv[2], |v| match v {
+                crate::ds::listpack::LpVal::Int(n) => Some(LongDouble::from_i64(n)),
+                crate::ds::listpack::LpVal::Str(s) => LongDouble::parse(s),
+            })
+            .map(|v| v.ok_or(Error::Msg("ERR hash value is not a float")))
+            .transpose()?
+            .unwrap_or_else(|| LongDouble::from_i64(0)),
+        None => LongDouble::from_i64(0),
+    };
+    let new = cur.add(&by);
+    if !new.is_finite() {
+        return Err(Error::IncrNanOrInf);
+    }
+    let text = Bytes::from(new.to_human_string());
+    set_pairs(ctx, &argv[1], &[argv[2].clone(), text.clone()])?;
+    Ok(Reply::Bulk(text))
+}
+
+/// HRANDFIELD key [count [WITHVALUES]] — one field (nil when missing), or `count` distinct
+/// fields, or with a negative count that many picks with repetition.
+fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len() > 4 || (argv.len() == 4 && !argv[3].eq_ignore_ascii_case(b"withvalues")) {
+        return Err(Error::Syntax);
+    }
+    let with_values = argv.len() == 4;
+    let count = if argv.len() >= 3 {
+        let c = crate::command::args::int(&argv[2])?;
+        if (with_values && c < -(i64::MAX / 2)) || c.unsigned_abs() > crate::util::RAND_COUNT_MAX {
+            return Err(Error::Msg("ERR value is out of range"));
+        }
+        Some(c)
+    } else {
+        None
+    };
+    let resp3 = ctx.client.resp == 3;
+    let mut rng = ctx.srv.rng.clone();
+    let Some(h) = ctx.read(&argv[1], Value::hash)? else {
+        return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Nil });
+    };
+    let picks = match count {
+        None => return Ok(Reply::Bulk(h.pair_at(rng.below(h.len() as u64) as usize).0)),
+        Some(c) => crate::util::random_picks(&mut rng, h.len(), c),
+    };
+    let mut out = Vec::with_capacity(picks.len());
+    for i in picks {
+        let (f, v) = h.pair_at(i);
+        match (with_values, resp3) {
+            (false, _) => out.push(Reply::Bulk(f)),
+            (true, true) => out.push(Reply::Array(vec![Reply::Bulk(f), Reply::Bulk(v)])),
+            (true, false) => out.extend([Reply::Bulk(f), Reply::Bulk(v)]),
+        }
+    }
+    ctx.srv.rng = rng;
+    Ok(Reply::Array(out))
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+fn hscan(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let cursor = parse_cursor(&argv[2])?;
+    let Some(h) = ctx.read(&argv[1], Value::hash)? else { return Ok(scan_reply(0, vec![])) };
+    let opts = scan_opts(argv, 3, false)?;
+    Ok(scan_elements(cursor, &opts, |c, found| h.scan(c, |f, v| found.push((f.to_bytes(), Some(v.to_bytes()))))))
+}
