@@ -11,6 +11,7 @@ pub enum Value {
     Str(Str),
     Hash(crate::types::hash::Hash),
     List(Box<crate::types::list::List>),
+    Set(crate::types::set::Set),
 }
 
 // Hot layout: one keyspace slot holds a Value; keep it small. (40: `Bytes` for embstr values
@@ -121,7 +122,7 @@ macro_rules! typed {
     };
 }
 
-typed!(hash: Hash(crate::types::hash::Hash), list: List(Box<crate::types::list::List>));
+typed!(hash: Hash(crate::types::hash::Hash), list: List(Box<crate::types::list::List>), set: Set(crate::types::set::Set));
 
 impl Value {
     /// The string inside, or WRONGTYPE: every string command's type check.
@@ -137,6 +138,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
             Value::List(_) => "list",
+            Value::Set(_) => "set",
         }
     }
 
@@ -145,6 +147,7 @@ impl Value {
             Value::Str(s) => s.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::List(_) => "quicklist",
+            Value::Set(s) => s.encoding(),
         }
     }
 
@@ -154,6 +157,7 @@ impl Value {
             Value::Str(_) => false,
             Value::Hash(h) => h.is_empty(),
             Value::List(l) => l.is_empty(),
+            Value::Set(s) => s.is_empty(),
         }
     }
 
@@ -163,6 +167,7 @@ impl Value {
                 Value::Str(s) => s.mem_usage(),
                 Value::Hash(h) => h.mem_usage(),
                 Value::List(l) => l.mem_usage(),
+                Value::Set(s) => s.mem_usage(),
             }
     }
 }

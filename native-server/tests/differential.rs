@@ -169,6 +169,11 @@ fn lists_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn sets_match_redis_byte_for_byte() {
+    check("sets.redis");
+}
+
+#[test]
 fn keys_match_redis_byte_for_byte() {
     check("keys.redis");
 }

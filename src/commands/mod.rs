@@ -8,4 +8,5 @@ pub mod hash;
 pub mod list;
 pub mod scripting;
 pub mod server;
+pub mod set;
 pub mod string;

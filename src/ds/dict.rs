@@ -271,6 +271,12 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     }
 }
 
+impl<K: Hash + Eq, V> Default for Dict<K, V> {
+    fn default() -> Self {
+        Dict::new()
+    }
+}
+
 impl<K: Hash + Eq + std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for Dict<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
