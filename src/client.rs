@@ -47,6 +47,13 @@ pub struct Client {
     pub last_cmd: Option<(&'static str, Option<&'static str>)>,
     /// Set by QUIT or CLIENT KILL: the host closes after writing pending replies.
     pub close_asap: bool,
+    /// Waiting on keys (BLPOP and friends); its later reply lands in `outbox`.
+    pub blocked: Option<Box<crate::blocking::Blocked>>,
+    /// Inside MULTI/EXEC or a script: blocking commands answer at once instead of waiting.
+    pub deny_blocking: bool,
+    /// Replies produced while the host was not running this client's commands (a blocked
+    /// command served by another client's write, a timeout); the host drains them.
+    pub outbox: Vec<crate::reply::Reply>,
 }
 
 impl Client {
@@ -67,6 +74,9 @@ impl Client {
             last_interaction_ms: now_ms,
             last_cmd: None,
             close_asap: false,
+            blocked: None,
+            deny_blocking: false,
+            outbox: Vec::new(),
         }
     }
 
@@ -77,6 +87,9 @@ impl Client {
         let mut flags = String::new();
         if self.close_asap {
             flags.push('A');
+        }
+        if self.blocked.is_some() {
+            flags.push('b');
         }
         if self.no_evict {
             flags.push('e');

@@ -29,6 +29,9 @@ pub enum Event {
     Sleep { micros: u64 },
     /// SHUTDOWN: `save` is Some(true) for SAVE, Some(false) for NOSAVE, None for the default.
     Shutdown { save: Option<bool> },
+    /// A blocked client's wait is over (served, timed out, CLIENT UNBLOCK): its reply is in
+    /// `take_replies`, and its pipelined commands after the blocking one may run now.
+    Unblocked(ClientId),
 }
 
 /// The reply to one command. `reply` is None when the client asked for no replies
@@ -68,6 +71,8 @@ pub struct Server {
     pub next_client_id: ClientId,
     /// Host-reported facts for INFO (process id, TCP port, executable, ...).
     pub host: HostInfo,
+    /// Clients waiting on keys, and keys written since their waiters were last served.
+    pub blocking: crate::blocking::Blocking,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -120,6 +125,7 @@ impl Engine {
                 expire_next_db: 0,
                 next_client_id: 1,
                 host: HostInfo::default(),
+                blocking: Default::default(),
             },
             clients: HashMap::new(),
         }
@@ -153,8 +159,57 @@ impl Engine {
         id
     }
 
+    /// Forgets a client; a blocked one leaves its queues (Redis unblocks on disconnect).
     pub fn disconnect(&mut self, id: ClientId) {
-        self.clients.remove(&id);
+        if let Some(c) = self.clients.remove(&id) {
+            if let Some(b) = c.blocked {
+                self.srv.blocking.remove(id, &b);
+            }
+        }
+    }
+
+    /// Whether the client waits on keys: the host runs none of its further commands until
+    /// an `Event::Unblocked` for it.
+    pub fn is_blocked(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.blocked.is_some())
+    }
+
+    /// When the blocked client's wait ends (Unix ms), if it has a timeout.
+    pub fn block_deadline_ms(&self, id: ClientId) -> Option<i64> {
+        self.clients.get(&id)?.blocked.as_ref().map(|b| b.deadline_ms).filter(|&d| d > 0)
+    }
+
+    /// Ends the waits whose deadline has passed (every blocked client, or just `only`): each
+    /// gets its timeout reply and an `Event::Unblocked`.
+    pub fn expire_blocked(&mut self, now_us: i64, only: Option<ClientId>) {
+        if self.srv.blocking.count == 0 {
+            return;
+        }
+        let now_ms = now_us / 1000;
+        let due: Vec<ClientId> = match only {
+            Some(id) => vec![id],
+            None => self.clients.iter().filter(|(_, c)| c.blocked.is_some()).map(|(id, _)| *id).collect(),
+        };
+        for id in due {
+            let Some(c) = self.clients.get_mut(&id) else { continue };
+            if !c.blocked.as_ref().is_some_and(|b| b.deadline_ms > 0 && b.deadline_ms <= now_ms) {
+                continue;
+            }
+            let b = c.blocked.take().expect("checked");
+            c.outbox.push(b.timeout_reply.clone());
+            self.srv.blocking.remove(id, &b);
+            self.srv.events.push(Event::Unblocked(id));
+        }
+    }
+
+    /// Hands the replies queued for a client while it was blocked to `emit`.
+    pub fn take_replies(&mut self, id: ClientId, mut emit: impl FnMut(Reply, bool)) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            let resp3 = c.resp == 3;
+            for r in c.outbox.drain(..) {
+                emit(r, resp3);
+            }
+        }
     }
 
     /// Runs one command for a client (see `command::dispatch`).
@@ -163,14 +218,17 @@ impl Engine {
     }
 
     /// Runs a pipelined batch (see `command::dispatch::execute_batch`): replies go to `emit`
-    /// with the client's RESP3 flag; returns true when the connection must close.
-    pub fn execute_batch(&mut self, id: ClientId, cmds: impl IntoIterator<Item = Vec<Bytes>>, now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
+    /// with the client's RESP3 flag; returns true when the connection must close. Commands
+    /// are taken from the front of `cmds`; if one blocks the client, the rest stay there.
+    pub fn execute_batch(&mut self, id: ClientId, cmds: &mut std::collections::VecDeque<Vec<Bytes>>, now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
         crate::command::dispatch::execute_batch(self, id, cmds, now_us, emit)
     }
 
-    /// Periodic work the host drives `hz` times a second: active expiry.
+    /// Periodic work the host drives `hz` times a second: active expiry, and blocked clients'
+    /// timeouts for hosts that do not watch each deadline themselves.
     pub fn tick(&mut self, now_us: i64) {
         self.srv.now_us = now_us;
+        self.expire_blocked(now_us, None);
         if !self.srv.active_expire_enabled {
             return;
         }

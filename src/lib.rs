@@ -13,6 +13,7 @@
 //! The host owns sockets, files and the clock: it passes `now` in, calls
 //! [`Engine::tick`] for active expiry and acts on [`Engine::drain_events`].
 
+pub mod blocking;
 pub mod client;
 pub mod command;
 pub mod commands;

@@ -148,6 +148,30 @@ impl LongDouble {
         }
     }
 
+    /// `(long long) ceill(x * 1000.0)` as Redis turns a timeout in seconds into milliseconds
+    /// (getTimeoutFromObjectOrReply): the product rounds to 64 bits first, so `-0.001` gives
+    /// 0, not -1. Out-of-range and infinite values give i64::MIN, as x87's conversion does.
+    pub fn times_1000_ceil(&self) -> i64 {
+        let LongDouble::Finite { neg, mant, exp } = *self else { return i64::MIN };
+        let LongDouble::Finite { mant, exp, .. } = round_to_64(BigUint::from(mant) * BigUint::from(1000u16), exp, neg) else { return i64::MIN };
+        // |x| = mant × 2^exp; ceil of a negative value is minus the floor of its magnitude.
+        let (whole, frac) = if exp >= 0 {
+            if exp >= 64 || (mant as u128) << exp > i64::MAX as u128 {
+                return i64::MIN;
+            }
+            (((mant as u128) << exp) as i64, false)
+        } else if exp <= -64 {
+            (0, mant != 0)
+        } else {
+            ((mant >> (-exp)) as i64, mant & ((1u64 << (-exp)) - 1) != 0)
+        };
+        if neg {
+            -whole
+        } else {
+            whole + frac as i64
+        }
+    }
+
     /// `%.17Lf`, then trailing zeros and a trailing dot removed, `-0` printed as `0`
     /// (ld2string's LD_STR_HUMAN).
     pub fn to_human_string(&self) -> String {
@@ -214,6 +238,17 @@ mod tests {
                 cur = LongDouble::parse(next.to_human_string().as_bytes()).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn timeouts_round_like_x87() {
+        let ms = |s: &str| LongDouble::parse(s.as_bytes()).unwrap().times_1000_ceil();
+        assert_eq!(ms("-0.001"), 0);
+        assert_eq!(ms("-0.5"), -500);
+        assert_eq!(ms("0.0001"), 1);
+        assert_eq!(ms("1.5"), 1500);
+        assert_eq!(ms("0"), 0);
+        assert_eq!(ms("inf"), i64::MIN);
     }
 
     #[test]

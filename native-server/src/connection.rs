@@ -1,11 +1,15 @@
 //! One client connection. Reads into a buffer, parses every complete command, runs the whole
 //! pipelined batch under one engine lock, and writes all replies with one write. Protocol
-//! errors get Redis's error line and close only this connection.
+//! errors get Redis's error line and close only this connection. A client blocked on keys
+//! (BLPOP ...) keeps reading but runs nothing until the engine wakes it or its deadline
+//! passes; then its reply and the rest of its pipeline go out.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+
+use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 use cinnabar::resp::{write_reply, RequestParser};
@@ -13,7 +17,7 @@ use cinnabar::ClientInfo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::shared::{now_us, Shared};
+use crate::shared::{now_us, Shared, Signals};
 
 const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
@@ -42,20 +46,33 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
         stream.as_raw_fd() as i64
     };
     let id = shared.engine().connect(ClientInfo { addr: peer.to_string(), laddr: local, fd }, now_us());
-    let killed = shared.register(id);
-    run(&mut stream, id, &shared, &killed, timeout_s, max_bulk).await;
+    let signals = shared.register(id);
+    run(&mut stream, id, &shared, &signals, timeout_s, max_bulk).await;
     shared.unregister(id);
     shared.engine().disconnect(id);
     shared.connections.fetch_sub(1, Ordering::Relaxed);
 }
 
-async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, killed: &tokio::sync::Notify, timeout_s: i64, max_bulk: i64) {
+/// Sleeps until a blocked client's deadline (forever without one).
+async fn until(deadline_ms: Option<i64>) {
+    match deadline_ms {
+        Some(d) => tokio::time::sleep(Duration::from_micros(((d * 1000) - now_us()).max(0) as u64)).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, signals: &Signals, timeout_s: i64, max_bulk: i64) {
     let mut shutdown = shared.shutdown_rx();
     let mut parser = RequestParser::new(max_bulk);
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    // Parsed commands not yet run: the rest of a pipeline behind a blocked command.
+    let mut pending: VecDeque<Vec<Bytes>> = VecDeque::new();
     let mut authenticated = shared.engine().is_authenticated(id);
+    let (mut blocked, mut deadline) = (false, None);
+    // A blocked client waits for its keys, not for the idle timeout (as in Redis).
     let idle = if timeout_s > 0 { Duration::from_secs(timeout_s as u64) } else { Duration::from_secs(365 * 24 * 3600) };
+    let mut proto_err = None;
     loop {
         if buf.capacity() - buf.len() < 1024 {
             buf.reserve(READ_CHUNK);
@@ -65,44 +82,55 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, ki
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             },
-            _ = killed.notified() => return,
+            _ = signals.killed.notified() => return,
             _ = shutdown.changed() => return,
-            _ = tokio::time::sleep(idle) => return,
+            _ = signals.wake.notified() => {}
+            _ = until(deadline), if blocked => shared.engine().expire_blocked(now_us(), Some(id)),
+            _ = tokio::time::sleep(idle), if !blocked => return,
         }
         let mut close = false;
-        // Unauthenticated clients are parsed one command at a time, because AUTH in the
-        // middle of a pipeline lifts the parser's limits for the commands after it. Keep
-        // going until the buffer holds no complete command.
+        // Parse, then run under one engine lock, until the buffer holds no complete command
+        // or the client blocks. The first round always takes the lock: a wake-up has replies
+        // to collect. Unauthenticated clients are parsed one command at a time, because AUTH
+        // in the middle of a pipeline lifts the parser's limits for the commands after it.
+        let mut first = true;
         loop {
-            let mut batch: Vec<Vec<Bytes>> = Vec::new();
-            let mut proto_err = None;
-            loop {
+            let mut parsed = false;
+            while !blocked && proto_err.is_none() {
                 match parser.next(&mut buf, authenticated) {
                     Ok(Some(argv)) => {
-                        batch.push(argv);
+                        pending.push_back(argv);
+                        parsed = true;
                         if !authenticated {
                             break;
                         }
                     }
                     Ok(None) => break,
-                    Err(e) => {
-                        proto_err = Some(e);
-                        break;
-                    }
+                    Err(e) => proto_err = Some(e),
                 }
             }
-            let parsed_any = !batch.is_empty();
-            if parsed_any {
-                let mut engine = shared.engine();
-                close = engine.execute_batch(id, batch, now_us(), |reply, resp3| write_reply(&reply, resp3, &mut out));
-                authenticated = engine.is_authenticated(id);
-                shared.handle_events(&mut engine);
+            if !first && !parsed && proto_err.is_none() {
+                break;
             }
-            if let Some(e) = proto_err {
+            first = false;
+            {
+                let mut engine = shared.engine();
+                engine.take_replies(id, |reply, resp3| write_reply(&reply, resp3, &mut out));
+                if !engine.is_blocked(id) && !pending.is_empty() {
+                    close = engine.execute_batch(id, &mut pending, now_us(), |reply, resp3| write_reply(&reply, resp3, &mut out));
+                    authenticated = engine.is_authenticated(id);
+                    shared.handle_events(&mut engine);
+                }
+                blocked = engine.is_blocked(id);
+                deadline = engine.block_deadline_ms(id);
+            }
+            if close || blocked {
+                break;
+            }
+            if let Some(e) = proto_err.take() {
+                // Everything before the bad frame has run; now the error, then close.
                 out.extend_from_slice(format!("-{}\r\n", e).as_bytes());
                 close = true;
-            }
-            if close || !parsed_any || buf.is_empty() {
                 break;
             }
         }

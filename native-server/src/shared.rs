@@ -1,5 +1,5 @@
 //! What every connection task shares: the engine behind one lock, the registry that lets the
-//! engine's `CloseClient` events reach a connection's task, the shutdown signal, and the
+//! engine's `CloseClient` and `Unblocked` events reach a connection's task, the shutdown signal, and the
 //! host's clock. Host events (DEBUG SLEEP, CLIENT KILL, SHUTDOWN) are acted on here.
 
 use std::sync::atomic::AtomicUsize;
@@ -10,9 +10,18 @@ use cinnabar::{ClientId, Engine, Event};
 use hashbrown::HashMap;
 use tokio::sync::{watch, Notify};
 
+/// How the engine's events reach one connection's task.
+#[derive(Default)]
+pub struct Signals {
+    /// CLIENT KILL, QUIT from elsewhere: close the connection.
+    pub killed: Notify,
+    /// The client's wait on keys ended: take its replies and run its pending commands.
+    pub wake: Notify,
+}
+
 pub struct Shared {
     engine: Mutex<Engine>,
-    kills: Mutex<HashMap<ClientId, Arc<Notify>>>,
+    clients: Mutex<HashMap<ClientId, Arc<Signals>>>,
     shutdown: watch::Sender<bool>,
     pub connections: AtomicUsize,
 }
@@ -29,7 +38,7 @@ pub fn seed() -> u64 {
 
 impl Shared {
     pub fn new(engine: Engine) -> Shared {
-        Shared { engine: Mutex::new(engine), kills: Mutex::new(HashMap::new()), shutdown: watch::channel(false).0, connections: AtomicUsize::new(0) }
+        Shared { engine: Mutex::new(engine), clients: Mutex::new(HashMap::new()), shutdown: watch::channel(false).0, connections: AtomicUsize::new(0) }
     }
 
     /// The engine lock. A panic inside a command must not take the server down with a
@@ -38,14 +47,18 @@ impl Shared {
         self.engine.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn register(&self, id: ClientId) -> Arc<Notify> {
-        let n = Arc::new(Notify::new());
-        self.kills.lock().unwrap_or_else(|p| p.into_inner()).insert(id, n.clone());
+    pub fn register(&self, id: ClientId) -> Arc<Signals> {
+        let n = Arc::new(Signals::default());
+        self.clients.lock().unwrap_or_else(|p| p.into_inner()).insert(id, n.clone());
         n
     }
 
     pub fn unregister(&self, id: ClientId) {
-        self.kills.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.clients.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+
+    fn signals(&self, id: ClientId) -> Option<Arc<Signals>> {
+        self.clients.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned()
     }
 
     pub fn shutdown_rx(&self) -> watch::Receiver<bool> {
@@ -65,8 +78,13 @@ impl Shared {
         for e in engine.drain_events() {
             match e {
                 Event::CloseClient(id) => {
-                    if let Some(n) = self.kills.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
-                        n.notify_one();
+                    if let Some(n) = self.signals(id) {
+                        n.killed.notify_one();
+                    }
+                }
+                Event::Unblocked(id) => {
+                    if let Some(n) = self.signals(id) {
+                        n.wake.notify_one();
                     }
                 }
                 Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),

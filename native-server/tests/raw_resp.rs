@@ -7,30 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-fn connect(port: u16) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s
-}
-
-/// Reads until exactly `want` bytes arrived (or the peer closed).
-fn read_exact_str(s: &mut TcpStream, want: usize) -> String {
-    let mut buf = vec![0u8; want];
-    let mut got = 0;
-    while got < want {
-        match s.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) => panic!("read after {} of {} bytes: {} (so far {:?})", got, want, e, String::from_utf8_lossy(&buf[..got])),
-        }
-    }
-    String::from_utf8_lossy(&buf[..got]).into_owned()
-}
-
-fn roundtrip(s: &mut TcpStream, send: &[u8], expect: &str) {
-    s.write_all(send).unwrap();
-    assert_eq!(read_exact_str(s, expect.len()), expect);
-}
+use common::{connect, read_exact_str, roundtrip};
 
 fn closed(s: &mut TcpStream) -> bool {
     let mut b = [0u8; 1];

@@ -30,9 +30,36 @@ impl Ctx<'_> {
     }
 
     /// The trailing bookkeeping of every write (Valkey's signalModifiedKey + notify +
-    /// dirty++). WATCH and keyspace notifications hook in here as those families land.
-    pub fn modified(&mut self, _key: &[u8], _event: &'static str) {
+    /// dirty++): wakes clients blocked on the key. WATCH and keyspace notifications hook in
+    /// here as those families land.
+    pub fn modified(&mut self, key: &[u8], event: &'static str) {
+        let db = self.client.db;
+        self.modified_in(db, key, event);
+    }
+
+    /// `modified` for a key of another database (MOVE, COPY ... DB).
+    pub fn modified_in(&mut self, db: usize, key: &[u8], _event: &'static str) {
         self.srv.stats.dirty += 1;
+        self.srv.blocking.signal(db, key);
+    }
+
+    /// Whether a blocking command may wait (not inside MULTI or a script).
+    pub fn can_block(&self) -> bool {
+        !self.client.deny_blocking
+    }
+
+    /// Blocks the client on `keys` until one holds a `btype` value, `deadline_ms` passes
+    /// (0: never) or CLIENT UNBLOCK; returns the reply a handler gives meanwhile.
+    pub fn block(&mut self, keys: &[Bytes], btype: &'static str, deadline_ms: i64, argv: &[Bytes], timeout_reply: Reply) -> Reply {
+        self.client.blocked = Some(Box::new(crate::blocking::Blocked {
+            db: self.client.db,
+            keys: keys.to_vec(),
+            btype,
+            deadline_ms,
+            argv: argv.to_vec(),
+            timeout_reply,
+        }));
+        Reply::Blocked
     }
 
     /// Counts a hit or miss for INFO keyspace_hits/misses.
@@ -156,7 +183,8 @@ impl Ctx<'_> {
 
 pub fn execute(engine: &mut Engine, id: ClientId, argv: Vec<Bytes>, now_us: i64) -> Outcome {
     let mut reply = None;
-    let close = execute_batch(engine, id, std::iter::once(argv), now_us, |r, _| reply = Some(r));
+    let mut cmds = std::collections::VecDeque::from([argv]);
+    let close = execute_batch(engine, id, &mut cmds, now_us, |r, _| reply = Some(r));
     Outcome { reply, close }
 }
 
@@ -167,7 +195,7 @@ pub fn execute(engine: &mut Engine, id: ClientId, argv: Vec<Bytes>, now_us: i64)
 pub fn execute_batch(
     engine: &mut Engine,
     id: ClientId,
-    cmds: impl IntoIterator<Item = Vec<Bytes>>,
+    cmds: &mut std::collections::VecDeque<Vec<Bytes>>,
     now_us: i64,
     mut emit: impl FnMut(Reply, bool),
 ) -> bool {
@@ -178,11 +206,20 @@ pub fn execute_batch(
     };
     client.last_interaction_ms = now_us / 1000;
     let mut close = false;
-    for argv in cmds {
+    while let Some(argv) = cmds.pop_front() {
         let reply = {
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
             call(&mut ctx, &argv)
         };
+        if engine.srv.blocking.has_ready() {
+            serve_ready(engine);
+        }
+        if matches!(reply, Reply::Blocked) {
+            // Nothing more runs for this client until its wait ends.
+            let b = client.blocked.as_ref().expect("a blocking reply blocks the client");
+            engine.srv.blocking.add(id, b);
+            break;
+        }
         if let Reply::Error(_) = reply {
             engine.srv.stats.total_error_replies += 1;
         }
@@ -200,6 +237,37 @@ pub fn execute_batch(
     }
     engine.clients.insert(id, client);
     close
+}
+
+/// Re-runs the commands of clients blocked on keys that were written (Redis's
+/// handleClientsBlockedOnKeys), first come first served per key. A client whose command now
+/// completes leaves its queues; one that would block again keeps its place.
+fn serve_ready(engine: &mut Engine) {
+    while let Some(((db, key), ids)) = engine.srv.blocking.next_ready() {
+        for id in ids {
+            let servable = engine.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.btype);
+            let Some(btype) = servable else { continue };
+            // Only a value of the awaited type can serve (a SET on the key does not).
+            match engine.srv.dbs[db].peek(&key) {
+                Some(e) if e.value.type_name() == btype => {}
+                _ => break,
+            }
+            let mut c = engine.clients.remove(&id).expect("looked up");
+            let b = c.blocked.take().expect("blocked");
+            let reply = {
+                let mut ctx = Ctx { srv: &mut engine.srv, client: &mut c, others: &mut engine.clients };
+                call(&mut ctx, &b.argv)
+            };
+            if matches!(reply, Reply::Blocked) {
+                c.blocked = Some(b);
+            } else {
+                engine.srv.blocking.remove(id, &b);
+                c.outbox.push(reply);
+                engine.srv.events.push(Event::Unblocked(id));
+            }
+            engine.clients.insert(id, c);
+        }
+    }
 }
 
 /// Resolves argv to (command, subcommand) specs or the error Redis gives.
@@ -246,7 +314,10 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Ok(r) => r,
         Err(e) => Reply::Error(e.to_string()),
     };
-    // Counted after the call, as Redis does, so INFO does not see itself.
-    ctx.srv.stats.total_commands_processed += 1;
+    // Counted after the call, as Redis does, so INFO does not see itself; a command that
+    // blocked counts once, when it completes.
+    if !matches!(reply, Reply::Blocked) {
+        ctx.srv.stats.total_commands_processed += 1;
+    }
     reply
 }

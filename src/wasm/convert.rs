@@ -51,6 +51,7 @@ pub fn reply(r: &Reply) -> JsValue {
         Reply::Int(n) => js_sys::BigInt::from(*n).into(),
         Reply::Bulk(b) => bytes(b),
         Reply::Nil | Reply::NilArray => JsValue::NULL,
+        Reply::Blocked => JsValue::UNDEFINED,
         Reply::Array(v) | Reply::Set(v) | Reply::Push(v) => list(v),
         Reply::Map(pairs) => {
             let m = js_sys::Map::new();

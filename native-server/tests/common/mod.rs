@@ -2,6 +2,7 @@
 //! a free loopback port, and kill it when the test ends (even when it fails).
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -93,4 +94,31 @@ pub fn redis_tool(name: &str) -> String {
         }
     }
     panic!("{} is not installed: run ./scripts/test, which installs Debian's redis-tools", name);
+}
+
+/// A raw client socket with a read timeout, for byte-exact replies.
+pub fn connect(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
+/// Reads until exactly `want` bytes arrived (or the peer closed).
+pub fn read_exact_str(s: &mut TcpStream, want: usize) -> String {
+    let mut buf = vec![0u8; want];
+    let mut got = 0;
+    while got < want {
+        match s.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => panic!("read after {} of {} bytes: {} (so far {:?})", got, want, e, String::from_utf8_lossy(&buf[..got])),
+        }
+    }
+    String::from_utf8_lossy(&buf[..got]).into_owned()
+}
+
+/// Sends `send` and asserts the reply bytes are exactly `expect`.
+pub fn roundtrip(s: &mut TcpStream, send: &[u8], expect: &str) {
+    s.write_all(send).unwrap();
+    assert_eq!(read_exact_str(s, expect.len()), expect);
 }

@@ -26,6 +26,7 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("no-touch", 3, S, G, no_touch).acl(CONNECTION).doc("7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)").args("enabled=(ON|OFF)"),
     CommandSpec::new("reply", 3, S, G, reply).acl(CONNECTION).doc("3.2.0", "Instruct the server whether to reply to commands", "O(1)").args("on_off_skip=(ON|OFF|SKIP)"),
     CommandSpec::new("setinfo", 4, S, G, setinfo).acl(CONNECTION).doc("7.2.0", "Sets information specific to the client or connection.", "O(1)").args("attr=(LIB-NAME libname|LIB-VER libver)"),
+    CommandSpec::new("unblock", -3, ADMIN | S, G, unblock).acl(CONNECTION).doc("5.0.0", "Unblock a client blocked in a blocking command from a different connection", "O(log N) where N is the number of client connections").args("client-id@integer timeout_error=[TIMEOUT|ERROR]"),
     CommandSpec::new("setname", 3, S, G, setname).acl(CONNECTION).doc("2.6.9", "Set the current connection name", "O(1)").args("connection-name"),
 ];
 
@@ -58,6 +59,8 @@ const HELP: &[&str] = &[
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "SETINFO <option> <value>",
     "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.",
@@ -70,6 +73,27 @@ const HELP: &[&str] = &[
 
 fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     Ok(help_reply("CLIENT", HELP))
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR] — 1 if that client was blocked and now is not:
+/// it gets its timeout reply, or an UNBLOCKED error.
+fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len() > 4 {
+        return Err(Error::Msg("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP."));
+    }
+    let id = crate::command::args::int(&argv[2])?;
+    let as_error = match argv.get(3) {
+        None => false,
+        Some(a) if a.eq_ignore_ascii_case(b"timeout") => false,
+        Some(a) if a.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => return Err(Error::Msg("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    let Some(target) = ctx.others.get_mut(&(id as u64)) else { return Ok(Reply::Int(0)) };
+    let Some(b) = target.blocked.take() else { return Ok(Reply::Int(0)) };
+    target.outbox.push(if as_error { Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into()) } else { b.timeout_reply.clone() });
+    ctx.srv.blocking.remove(id as u64, &b);
+    ctx.event(crate::engine::Event::Unblocked(id as u64));
+    Ok(Reply::Int(1))
 }
 
 /// CLIENT ID

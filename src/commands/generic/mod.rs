@@ -137,6 +137,7 @@ fn move_(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let (entry, ttl) = ctx.db().take(key).expect("looked up above");
     ctx.srv.dbs[dst].put(Bytes::copy_from_slice(key), entry, ttl);
     ctx.modified(key, "move_from");
+    ctx.modified_in(dst, key, "move_to");
     Ok(ONE)
 }
 
@@ -172,6 +173,6 @@ fn copy(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let lru = ctx.lru();
     ctx.srv.dbs[dst_db].put(Bytes::copy_from_slice(newkey), Entry { value, lru }, ttl);
-    ctx.modified(newkey, "copy_to");
+    ctx.modified_in(dst_db, newkey, "copy_to");
     Ok(ONE)
 }

@@ -11,13 +11,21 @@ use crate::object::Value;
 use crate::reply::{Reply, OK};
 use crate::types::list::End;
 
+mod blocking;
 #[cfg(test)]
 mod tests;
+
+pub use blocking::parse_timeout;
 
 const G: &str = "list";
 const W: u32 = WRITE | DENYOOM;
 
 pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("blmove", 6, W | NOSCRIPT | BLOCKING, G, blocking::blmove).keys(1, 2, 1).acl(LIST).doc("6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)").args("source@key destination@key wherefrom=(LEFT|RIGHT) whereto=(LEFT|RIGHT) timeout@double"),
+    CommandSpec::new("blmpop", -5, WRITE | BLOCKING, G, blocking::blmpop).numkeys(2, 1, 1).acl(LIST).doc("7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned.").args("timeout@double numkeys key ... where=(LEFT|RIGHT) [COUNT count]"),
+    CommandSpec::new("blpop", -3, WRITE | NOSCRIPT | BLOCKING, G, blocking::blpop).keys(1, -2, 1).acl(LIST).doc("2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys.").args("key ... timeout@double"),
+    CommandSpec::new("brpop", -3, WRITE | NOSCRIPT | BLOCKING, G, blocking::brpop).keys(1, -2, 1).acl(LIST).doc("2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys.").args("key ... timeout@double"),
+    CommandSpec::new("brpoplpush", 4, W | NOSCRIPT | BLOCKING, G, blocking::brpoplpush).keys(1, 2, 1).acl(LIST).doc("2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)").args("source@key destination@key timeout@double"),
     CommandSpec::new("lindex", 3, READONLY, G, lindex).keys(1, 1, 1).acl(LIST).doc("1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).").args("key index"),
     CommandSpec::new("linsert", 5, W, G, linsert).keys(1, 1, 1).acl(LIST).doc("2.2.0", "Insert an element before or after another element in a list", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).").args("key where=(BEFORE|AFTER) pivot element"),
     CommandSpec::new("llen", 2, READONLY | FAST, G, llen).keys(1, 1, 1).acl(LIST).doc("1.0.0", "Get the length of a list", "O(1)").args("key"),

@@ -74,7 +74,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("connected_clients", (ctx.others.len() + 1).to_string());
             f("cluster_connections", "0".into());
             f("maxclients", s.config.get_i64("maxclients").to_string());
-            f("blocked_clients", "0".into());
+            f("blocked_clients", ctx.srv.blocking.count.to_string());
             f("tracking_clients", "0".into());
             f("clients_in_timeout_table", "0".into());
         }

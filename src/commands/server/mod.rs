@@ -84,6 +84,9 @@ fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.srv.dbs[a].id = a;
         ctx.srv.dbs[b].id = b;
         ctx.srv.stats.dirty += 1;
+        // Clients blocked in either database may now find what they wait for.
+        ctx.srv.blocking.signal_db(a);
+        ctx.srv.blocking.signal_db(b);
     }
     Ok(OK)
 }
