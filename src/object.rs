@@ -12,6 +12,7 @@ pub enum Value {
     Hash(crate::types::hash::Hash),
     List(Box<crate::types::list::List>),
     Set(crate::types::set::Set),
+    ZSet(crate::types::zset::ZSet),
 }
 
 // Hot layout: one keyspace slot holds a Value; keep it small. (40: `Bytes` for embstr values
@@ -122,7 +123,7 @@ macro_rules! typed {
     };
 }
 
-typed!(hash: Hash(crate::types::hash::Hash), list: List(Box<crate::types::list::List>), set: Set(crate::types::set::Set));
+typed!(hash: Hash(crate::types::hash::Hash), list: List(Box<crate::types::list::List>), set: Set(crate::types::set::Set), zset: ZSet(crate::types::zset::ZSet));
 
 impl Value {
     /// The string inside, or WRONGTYPE: every string command's type check.
@@ -139,6 +140,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::List(_) => "list",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -148,6 +150,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -158,6 +161,7 @@ impl Value {
             Value::Hash(h) => h.is_empty(),
             Value::List(l) => l.is_empty(),
             Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
         }
     }
 
@@ -168,6 +172,7 @@ impl Value {
                 Value::Hash(h) => h.mem_usage(),
                 Value::List(l) => l.mem_usage(),
                 Value::Set(s) => s.mem_usage(),
+                Value::ZSet(z) => z.mem_usage(),
             }
     }
 }

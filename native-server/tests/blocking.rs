@@ -173,3 +173,21 @@ fn moves_renames_and_swapdb_wake_waiters_but_other_types_do_not() {
     roundtrip(&mut c, b"SWAPDB 0 1\r\n", "+OK\r\n");
     expect(&mut a, "*2\r\n$7\r\nswapped\r\n$1\r\ns\r\n");
 }
+
+#[test]
+fn sorted_set_pops_wait_for_zadd() {
+    let srv = common::cinnabar();
+    let (mut a, mut b, mut c) = (connect(srv.port), connect(srv.port), connect(srv.port));
+    send(&mut a, "BZPOPMIN z 0\r\n");
+    wait_blocked(&mut c, 1);
+    send(&mut b, "BZMPOP 0 1 z MAX COUNT 2\r\n");
+    wait_blocked(&mut c, 2);
+    // A list on the key serves neither.
+    roundtrip(&mut c, b"RPUSH z x\r\n", ":1\r\n");
+    silent(&mut a);
+    roundtrip(&mut c, b"DEL z\r\n", ":1\r\n");
+    roundtrip(&mut c, b"ZADD z 1 one 2 two 3 three\r\n", ":3\r\n");
+    expect(&mut a, "*3\r\n$1\r\nz\r\n$3\r\none\r\n$1\r\n1\r\n");
+    expect(&mut b, "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$5\r\nthree\r\n$1\r\n3\r\n*2\r\n$3\r\ntwo\r\n$1\r\n2\r\n");
+    roundtrip(&mut c, b"EXISTS z\r\n", ":0\r\n");
+}

@@ -174,6 +174,11 @@ fn sets_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn sorted_sets_match_redis_byte_for_byte() {
+    check("zsets.redis");
+}
+
+#[test]
 fn keys_match_redis_byte_for_byte() {
     check("keys.redis");
 }

@@ -10,3 +10,4 @@ pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod zset;

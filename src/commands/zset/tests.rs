@@ -1,0 +1,2 @@
+use crate::reply::Reply;
+use crate::testing::*;
