@@ -179,6 +179,11 @@ fn sorted_sets_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn sort_matches_redis_byte_for_byte() {
+    check("sort.redis");
+}
+
+#[test]
 fn keys_match_redis_byte_for_byte() {
     check("keys.redis");
 }

@@ -116,6 +116,8 @@ pub struct CommandSpec {
     /// Keys counted by an argument (LMPOP, ZUNIONSTORE, EVAL): (index of the count, offset of
     /// the first key from it, step). Makes the command `movablekeys`.
     pub keynum: Option<(i32, i32, i32)>,
+    /// Keys only a parser can find (SORT ... STORE dst): makes the command `movablekeys`.
+    pub getkeys: Option<fn(&[bytes::Bytes]) -> Vec<usize>>,
     /// Explicit ACL categories; implied ones (from flags) are added by `acl_categories()`.
     pub acl: u32,
     pub group: &'static str,
@@ -139,6 +141,7 @@ impl CommandSpec {
             last_key: 0,
             step: 0,
             keynum: None,
+            getkeys: None,
             acl: 0,
             group,
             since: "1.0.0",
@@ -160,6 +163,7 @@ impl CommandSpec {
             last_key: 0,
             step: 0,
             keynum: None,
+            getkeys: None,
             acl: 0,
             group,
             since: "1.0.0",
@@ -188,6 +192,11 @@ impl CommandSpec {
 
     pub const fn numkeys(mut self, index: i32, first: i32, step: i32) -> Self {
         self.keynum = Some((index, first, step));
+        self
+    }
+
+    pub const fn getkeys(mut self, f: fn(&[bytes::Bytes]) -> Vec<usize>) -> Self {
+        self.getkeys = Some(f);
         self
     }
 
@@ -239,7 +248,7 @@ impl CommandSpec {
 
     pub fn flag_names(&self) -> Vec<&'static str> {
         let mut v: Vec<&'static str> = flags::FLAG_NAMES.iter().filter(|(b, _)| self.flags & b != 0).map(|(_, n)| *n).collect();
-        if self.keynum.is_some() {
+        if self.keynum.is_some() || self.getkeys.is_some() {
             v.push("movablekeys");
         }
         v
@@ -278,6 +287,9 @@ impl CommandSpec {
     /// Key positions including those counted by a numkeys argument; None when that count is
     /// not a valid number of keys for `argv` (COMMAND GETKEYS reports it).
     pub fn all_key_positions(&self, argv: &[bytes::Bytes]) -> Option<Vec<usize>> {
+        if let Some(f) = self.getkeys {
+            return Some(f(argv));
+        }
         let mut v = self.key_positions(argv.len());
         if let Some((idx, first, step)) = self.keynum {
             let n = crate::util::parse_i64(argv.get(idx as usize)?)?;

@@ -12,6 +12,7 @@ use crate::reply::{Reply, OK, ONE, ZERO};
 mod expire;
 mod object;
 pub mod scan;
+mod sort;
 #[cfg(test)]
 mod tests;
 
@@ -36,6 +37,8 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("rename", 3, WRITE, G, rename).keys(1, 2, 1).acl(KEYSPACE).doc("1.0.0", "Rename a key", "O(1)").args("key newkey"),
     CommandSpec::new("renamenx", 3, WRITE | FAST, G, renamenx).keys(1, 2, 1).acl(KEYSPACE).doc("1.0.0", "Rename a key, only if the new key does not exist", "O(1)").args("key newkey"),
     CommandSpec::new("scan", -2, READONLY, G, scan::scan).acl(KEYSPACE).doc("2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.").args("cursor@integer [MATCH pattern] [COUNT count] [TYPE type]"),
+    CommandSpec::new("sort", -2, WRITE | DENYOOM, G, sort::sort).keys(1, 1, 1).getkeys(sort::sort_keys).acl(crate::command::spec::acl::SET | crate::command::spec::acl::SORTEDSET | crate::command::spec::acl::LIST | crate::command::spec::acl::DANGEROUS).doc("1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).").args("key [BY pattern] [LIMIT offset_count=(offset count)] [GET pattern +...] order=[ASC|DESC] [sorting=ALPHA] [STORE destination@key#2]"),
+    CommandSpec::new("sort_ro", -2, READONLY, G, sort::sort_ro).keys(1, 1, 1).acl(crate::command::spec::acl::SET | crate::command::spec::acl::SORTEDSET | crate::command::spec::acl::LIST | crate::command::spec::acl::DANGEROUS).doc("7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).").args("key [BY pattern] [LIMIT offset_count=(offset count)] [GET pattern +...] order=[ASC|DESC] [sorting=ALPHA]"),
     CommandSpec::new("touch", -2, READONLY | FAST, G, touch).keys(1, -1, 1).acl(KEYSPACE).doc("3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched.").args("key ..."),
     CommandSpec::new("ttl", 2, READONLY | FAST, G, expire::ttl).keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Get the time to live for a key in seconds", "O(1)").args("key"),
     CommandSpec::new("type", 2, READONLY | FAST, G, type_).keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Determine the type stored at key", "O(1)").args("key"),
