@@ -53,6 +53,8 @@ def emit_arg(a, st):
             idx = a.get("key_spec_index")
             if idx != st.key_ordinal: w += f"#{idx}"
             st.key_ordinal += 1
+        elif a.get("key_spec_index") is not None:
+            w += f"#{a['key_spec_index']}"
         tk = token if token is None or is_token_word(token) else '"' + token + '"'
         core = f"{tk} {w}" if token else w
     if mult: core += " +..." if mtok else " ..."

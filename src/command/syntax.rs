@@ -4,7 +4,8 @@
 //! Why text: Redis keeps these trees in per-command JSON files; a one-line declaration beside
 //! each handler stays readable and costs a few bytes in the wasm build. The syntax:
 //! - `name` a typed argument, `name@type` when the type is not the default one, `#n` after it
-//!   when a key's key_spec_index is not its ordinal among the command's keys;
+//!   when its key_spec_index is not a key's ordinal among the command's keys (or when a
+//!   non-key argument has one);
 //! - `TOKEN` a pure token (named after it lower-cased), `name=TOKEN` with another name,
 //!   `"..."` quotes a token that is not an upper-case word;
 //! - `TOKEN name` a token introducing an argument, `TOKEN name=(...)` one introducing a group;
@@ -200,11 +201,13 @@ impl Parser {
             Some((n, t)) => (n, t),
             None => (head, default_type(head)),
         };
+        // Keys count in order; any argument may name a key spec explicitly (SORT's BY
+        // pattern points at keys without being one).
         let key_spec_index = if ty == "key" {
             self.keys += 1;
             Some(index.unwrap_or(self.keys - 1))
         } else {
-            None
+            index
         };
         Ok(Arg { key_spec_index, token, ..Arg::plain(name.to_string(), Kind::Typed(ty.to_string())) })
     }
