@@ -87,6 +87,9 @@ pub struct HostInfo {
     pub multiplexing_api: String,
     /// Bytes the host's allocator reports in use; 0 when unknown (then the core estimates).
     pub used_memory: u64,
+    /// Asks the host's allocator for its live bytes at the moment (INFO, later maxmemory);
+    /// preferred over `used_memory` when set.
+    pub memory_probe: Option<fn() -> u64>,
     pub used_memory_rss: u64,
 }
 
@@ -144,6 +147,11 @@ impl Engine {
             self.srv.dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
         }
         Ok(())
+    }
+
+    /// Lets the core read the host allocator's live bytes whenever it needs them.
+    pub fn set_memory_probe(&mut self, probe: fn() -> u64) {
+        self.srv.host.memory_probe = Some(probe);
     }
 
     pub fn host_info_mut(&mut self) -> &mut HostInfo {

@@ -2,6 +2,7 @@
 //! the engine owns everything else. Startup reads flags and redis.conf the way redis-server
 //! does, binds, then serves each connection on its own tokio task.
 
+mod alloc;
 mod connection;
 mod flags;
 mod listener;
@@ -10,6 +11,9 @@ mod shared;
 use std::sync::Arc;
 
 use cinnabar::{Config, Engine};
+
+#[global_allocator]
+static ALLOC: alloc::Counting = alloc::Counting;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +48,7 @@ fn main() {
         h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
         h.multiplexing_api = "tokio".into();
     }
+    engine.set_memory_probe(alloc::live_bytes);
     // Two workers: connections parse and write in parallel while the engine runs under one
     // lock per pipelined batch (see docs/ARCHITECTURE.md, "The native server").
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");

@@ -94,6 +94,8 @@ impl IntSet {
             Err(at) => {
                 let wb = self.width as usize;
                 let tail = self.data.len();
+                // Exact growth, as Redis's intsetResize: sets of ids are mostly small.
+                self.data.reserve_exact(wb);
                 self.data.resize(tail + wb, 0);
                 self.data.copy_within(at * wb..tail, (at + 1) * wb);
                 self.put(at, v);

@@ -270,6 +270,9 @@ impl Listpack {
     }
 
     pub fn push_back(&mut self, v: &[u8]) {
+        // Exact growth, as Redis reallocs a listpack to its new size: doubling would leave a
+        // third of every small collection's bytes unused on average.
+        self.buf.reserve_exact(v.len() + 16);
         encode(v, &mut self.buf);
         self.set_len(self.len() + 1);
     }
@@ -280,8 +283,9 @@ impl Listpack {
 
     /// Inserts before the entry at `off` (`off == end()` appends); returns the new entry's offset.
     pub fn insert(&mut self, off: usize, v: &[u8]) -> usize {
-        let mut e = Vec::with_capacity(v.len() + 8);
+        let mut e = Vec::with_capacity(v.len() + 16);
         encode(v, &mut e);
+        self.buf.reserve_exact(e.len());
         self.buf.splice(off..off, e);
         self.set_len(self.len() + 1);
         off
@@ -292,6 +296,7 @@ impl Listpack {
         let mut e = Vec::with_capacity(v.len() + 8);
         encode(v, &mut e);
         let old = self.entry_size(off);
+        self.buf.reserve_exact(e.len().saturating_sub(old));
         self.buf.splice(off..off + old, e);
         off
     }

@@ -24,6 +24,9 @@ pub fn human_bytes(n: u64) -> String {
 
 /// Memory in use: the host's allocator figure when it has one, else the core's estimate.
 pub fn used_memory(ctx: &Ctx) -> u64 {
+    if let Some(probe) = ctx.srv.host.memory_probe {
+        return probe();
+    }
     if ctx.srv.host.used_memory > 0 {
         return ctx.srv.host.used_memory;
     }
@@ -88,7 +91,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("maxmemory", max.to_string());
             f("maxmemory_human", human_bytes(max));
             f("maxmemory_policy", s.config.get("maxmemory-policy").unwrap_or("noeviction").into());
-            f("mem_allocator", if h.used_memory > 0 { "host" } else { "estimate" }.into());
+            f("mem_allocator", if h.memory_probe.is_some() || h.used_memory > 0 { "host" } else { "estimate" }.into());
         }
         "persistence" => {
             f("loading", "0".into());

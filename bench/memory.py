@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Bytes per element, cinnabar-server vs redis-server, side by side on this machine.
+
+For each collection type and size it loads the same data into both servers (one key of N
+elements, repeated over K keys) and reports used_memory growth per element and MEMORY USAGE
+of one key, with the ratio cinnabar/redis (lower is better). Memory is measured here, never
+asserted in tests.
+
+    bench/memory.py            (needs redis-py; builds the release server)
+"""
+import os, socket, subprocess, sys, time
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start(cmd, port):
+    proc = subprocess.Popen(cmd + ["--port", str(port), "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            r.ping()
+            return proc, r
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start: %s" % cmd)
+
+
+def fill(r, kind, keys, n, small):
+    p = r.pipeline(transaction=False)
+    for k in range(keys):
+        key = "%s:%d" % (kind, k)
+        for i in range(0, n, 100):
+            chunk = range(i, min(n, i + 100))
+            val = lambda j: ("v%d" % j) if small else ("value-%08d-" % j) * 3
+            if kind == "hash":
+                p.hset(key, mapping={"field:%d" % j: val(j) for j in chunk})
+            elif kind == "list":
+                p.rpush(key, *[val(j) for j in chunk])
+            elif kind == "set":
+                p.sadd(key, *[("m%d" % j) if small else val(j) for j in chunk])
+            elif kind == "intset":
+                p.sadd(key, *chunk)
+            elif kind == "zset":
+                p.zadd(key, {("m%d" % j) if small else val(j): j * 1.5 for j in chunk})
+        p.execute()
+
+
+def used(r):
+    return int(r.info("memory")["used_memory"])
+
+
+CASES = [  # kind, keys, elements per key, small values (listpack/intset) or not
+    ("hash", 2000, 50, True), ("hash", 20, 20000, False),
+    ("list", 2000, 50, True), ("list", 20, 20000, False),
+    ("intset", 2000, 100, True), ("set", 20, 20000, False),
+    ("zset", 2000, 50, True), ("zset", 20, 20000, False),
+]
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "cinnabar-server"], cwd=ROOT, check=True)
+    servers = {
+        "cinnabar": start([os.path.join(ROOT, "target/release/cinnabar-server")], free_port()),
+        "redis": start(["redis-server", "--appendonly", "no"], free_port()),
+    }
+    print("| type | keys × elements | cinnabar B/elem | redis B/elem | ratio | MEMORY USAGE cinnabar | redis |")
+    print("|---|---|---|---|---|---|---|")
+    try:
+        for kind, keys, n, small in CASES:
+            row = {}
+            for name, (_, r) in servers.items():
+                r.flushall()
+                time.sleep(0.1)
+                before = used(r)
+                fill(r, kind, keys, n, small)
+                after = used(r)
+                row[name] = ((after - before) / (keys * n), r.memory_usage("%s:0" % kind, samples=0))
+            c, rd = row["cinnabar"], row["redis"]
+            print("| %s%s | %d × %d | %.1f | %.1f | %.2f | %d | %d |" % (kind, " (small)" if small else "", keys, n, c[0], rd[0], c[0] / rd[0], c[1], rd[1]))
+    finally:
+        for proc, _ in servers.values():
+            proc.kill()
+
+
+if __name__ == "__main__":
+    main()
