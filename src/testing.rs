@@ -66,6 +66,14 @@ impl TestEngine {
     pub fn now_ms(&self) -> i64 {
         self.now_us / 1000
     }
+
+    /// Replies a blocked client received since (served by another client's write, timed
+    /// out, unblocked), as a host would drain them.
+    pub fn replies_for(&mut self, id: ClientId) -> Vec<Reply> {
+        let mut out = vec![];
+        self.engine.take_replies(id, |r, _| out.push(r));
+        out
+    }
 }
 
 /// Shorthands for expected replies.

@@ -185,6 +185,10 @@ pub fn execute(engine: &mut Engine, id: ClientId, argv: Vec<Bytes>, now_us: i64)
     let mut reply = None;
     let mut cmds = std::collections::VecDeque::from([argv]);
     let close = execute_batch(engine, id, &mut cmds, now_us, |r, _| reply = Some(r));
+    // A blocked client gets its reply later (`take_replies`); say so rather than nothing.
+    if reply.is_none() && engine.is_blocked(id) {
+        reply = Some(Reply::Blocked);
+    }
     Outcome { reply, close }
 }
 

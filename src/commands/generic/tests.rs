@@ -247,3 +247,17 @@ fn lfu_counters_grow_with_access_and_decay_with_time() {
     assert_eq!(t.run(&["OBJECT", "FREQ", "k"]), int(hot - 3));
     assert!(t.run(&["OBJECT", "IDLETIME", "k"]).is_error());
 }
+
+#[test]
+fn sort_sorts_lists_sets_and_zsets() {
+    let mut t = TestEngine::new();
+    t.run(&["RPUSH", "l", "3", "1", "2"]);
+    assert_eq!(t.run(&["SORT", "l"]), arr(&["1", "2", "3"]));
+    assert_eq!(t.run(&["SORT", "l", "DESC", "LIMIT", "0", "2"]), arr(&["3", "2"]));
+    t.run(&["MSET", "w_1", "30", "w_2", "20", "w_3", "10"]);
+    assert_eq!(t.run(&["SORT", "l", "BY", "w_*", "GET", "#", "GET", "w_*"]), arr(&["3", "10", "2", "20", "1", "30"]));
+    assert_eq!(t.run(&["SORT", "l", "STORE", "dst"]), int(3));
+    assert_eq!(t.run(&["LRANGE", "dst", "0", "-1"]), arr(&["1", "2", "3"]));
+    t.run(&["RPUSH", "bad", "x"]);
+    assert_eq!(t.run(&["SORT", "bad"]), err("ERR One or more scores can't be converted into double"));
+}
