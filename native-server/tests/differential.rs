@@ -6,6 +6,8 @@
 //! connection.
 
 mod common;
+#[path = "differential/random.rs"]
+mod random;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
