@@ -287,6 +287,8 @@ pub fn parse_conf(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>,
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
 
     #[test]
     fn memory_values_accept_redis_suffixes() {

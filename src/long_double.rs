@@ -215,6 +215,8 @@ impl LongDouble {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
 
     /// Sequences of INCRBYFLOAT steps and the text redis-server 7.0.15 stored after each.
     const REDIS: &[&[(&str, &str)]] = &[

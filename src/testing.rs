@@ -76,6 +76,11 @@ impl TestEngine {
     }
 }
 
+/// Under wasm32 the family tests' `#[test]` means wasm-bindgen-test's, so the same tests
+/// run in Node against the wasm build (`use crate::testing::*` brings it in).
+#[cfg(all(test, target_arch = "wasm32"))]
+pub use wasm_bindgen_test::wasm_bindgen_test as test;
+
 /// Shorthands for expected replies.
 pub fn bulk(s: &str) -> Reply {
     Reply::bulk_str(s)

@@ -210,6 +210,8 @@ pub const RAND_COUNT_MAX: u64 = 1 << 28;
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
 
     #[test]
     fn string2ll_rejects_what_redis_rejects() {

@@ -313,6 +313,8 @@ pub fn parse(src: &str) -> Result<Vec<Arg>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
 
     /// redis-cli's rendering (cliConcatArguments), the form users see in hints and `help`.
     fn render(args: &[Arg], sep: &str) -> String {

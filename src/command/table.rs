@@ -64,6 +64,8 @@ pub fn lookup_sub(parent: &'static CommandSpec, name: &[u8]) -> Option<&'static 
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
 
     /// COMMAND DOCS skips a declaration it cannot parse; this keeps one from ever shipping.
     #[test]

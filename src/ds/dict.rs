@@ -286,6 +286,8 @@ impl<K: Hash + Eq + std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for Dic
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
     use std::collections::{BTreeMap, BTreeSet};
 
     #[test]

@@ -453,7 +453,8 @@ impl SkipList {
     }
 }
 
-#[cfg(test)]
+// Property tests need proptest, which the wasm build does not carry.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -96,6 +96,8 @@ fn hex(c: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
 
     #[test]
     fn quotes_and_escapes_follow_sdssplitargs() {

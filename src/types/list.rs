@@ -319,7 +319,8 @@ impl List {
     }
 }
 
-#[cfg(test)]
+// Property tests need proptest, which the wasm build does not carry.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use crate::config::Config;
 use crate::reply::Reply;
 use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
 
 #[test]
 fn del_exists_touch_type() {

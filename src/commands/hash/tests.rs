@@ -3,6 +3,8 @@
 use crate::config::Config;
 use crate::reply::Reply;
 use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
 
 #[test]
 fn hset_counts_new_fields_and_hget_reads_them() {

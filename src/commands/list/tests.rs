@@ -4,6 +4,8 @@
 use crate::config::Config;
 use crate::reply::Reply;
 use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
 
 #[test]
 fn pushes_pops_and_ranges() {

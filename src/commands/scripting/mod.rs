@@ -35,6 +35,8 @@ fn function_flush(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 #[cfg(test)]
 mod tests {
     use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
 
     #[test]
     fn function_flush_accepts_sync_and_async_only() {

@@ -2,6 +2,8 @@
 
 use crate::reply::Reply;
 use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
 use crate::Event;
 
 fn text(r: Reply) -> String {

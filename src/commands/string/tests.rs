@@ -2,6 +2,8 @@
 
 use crate::reply::Reply;
 use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
 
 fn t() -> TestEngine {
     TestEngine::new()

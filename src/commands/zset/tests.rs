@@ -3,6 +3,8 @@
 use crate::config::Config;
 use crate::reply::Reply;
 use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
 
 fn d(v: f64) -> Reply {
     Reply::Double(v)
