@@ -51,6 +51,15 @@ pub struct Client {
     pub blocked: Option<Box<crate::blocking::Blocked>>,
     /// Inside MULTI/EXEC or a script: blocking commands answer at once instead of waiting.
     pub deny_blocking: bool,
+    /// Inside MULTI: the queued commands (CLIENT LIST `multi=`).
+    pub multi: Option<Vec<Vec<Bytes>>>,
+    /// A queued command was refused (unknown, wrong arity): EXEC answers EXECABORT.
+    pub multi_error: bool,
+    /// A watched key changed: EXEC answers the null array.
+    pub dirty_cas: bool,
+    /// The (db, key) pairs this client WATCHes, and whether each was already expired then
+    /// (an expired key that stays expired does not fail EXEC).
+    pub watched: Vec<(usize, Bytes, bool)>,
     /// Replies produced while the host was not running this client's commands (a blocked
     /// command served by another client's write, a timeout); the host drains them.
     pub outbox: Vec<crate::reply::Reply>,
@@ -76,6 +85,10 @@ impl Client {
             close_asap: false,
             blocked: None,
             deny_blocking: false,
+            multi: None,
+            multi_error: false,
+            dirty_cas: false,
+            watched: Vec::new(),
             outbox: Vec::new(),
         }
     }
@@ -85,11 +98,18 @@ impl Client {
     pub fn info_line(&self, now_ms: i64, qbuf: usize) -> String {
         let s = |b: &Option<Bytes>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         let mut flags = String::new();
-        if self.close_asap {
-            flags.push('A');
+        // Redis's order: x b d A e T (getClientInfoString).
+        if self.multi.is_some() {
+            flags.push('x');
         }
         if self.blocked.is_some() {
             flags.push('b');
+        }
+        if self.dirty_cas {
+            flags.push('d');
+        }
+        if self.close_asap {
+            flags.push('A');
         }
         if self.no_evict {
             flags.push('e');
@@ -101,7 +121,7 @@ impl Client {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.info.addr,
             self.info.laddr,
@@ -111,6 +131,7 @@ impl Client {
             (now_ms - self.last_interaction_ms).max(0) / 1000,
             flags,
             self.db,
+            self.multi.as_ref().map_or(-1, |q| q.len() as i64),
             qbuf,
             match self.last_cmd {
                 None => "NULL".to_string(),

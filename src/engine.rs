@@ -73,6 +73,8 @@ pub struct Server {
     pub host: HostInfo,
     /// Clients waiting on keys, and keys written since their waiters were last served.
     pub blocking: crate::blocking::Blocking,
+    /// Keys under WATCH, by client.
+    pub watched: crate::multi::WatchedKeys,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,6 +131,7 @@ impl Engine {
                 next_client_id: 1,
                 host: HostInfo::default(),
                 blocking: Default::default(),
+                watched: Default::default(),
             },
             clients: HashMap::new(),
         }
@@ -169,10 +172,11 @@ impl Engine {
 
     /// Forgets a client; a blocked one leaves its queues (Redis unblocks on disconnect).
     pub fn disconnect(&mut self, id: ClientId) {
-        if let Some(c) = self.clients.remove(&id) {
-            if let Some(b) = c.blocked {
+        if let Some(mut c) = self.clients.remove(&id) {
+            if let Some(b) = c.blocked.take() {
                 self.srv.blocking.remove(id, &b);
             }
+            crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
         }
     }
 
@@ -253,6 +257,9 @@ impl Engine {
             let d = (*expire_next_db + i) % n;
             let deleted = crate::db::expire::active_expire_cycle(&mut dbs[d], now_ms, rng, &mut budget);
             stats.expired_keys += deleted.len() as u64;
+            if dbs[d].watched > 0 {
+                dbs[d].expired_log.extend(deleted);
+            }
             if budget == 0 {
                 *expire_next_db = d;
                 return;

@@ -23,6 +23,7 @@ pub mod ds;
 pub mod engine;
 pub mod error;
 pub mod long_double;
+pub mod multi;
 pub mod object;
 pub mod reply;
 pub mod resp;

@@ -191,3 +191,34 @@ fn sorted_set_pops_wait_for_zadd() {
     expect(&mut b, "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$5\r\nthree\r\n$1\r\n3\r\n*2\r\n$3\r\ntwo\r\n$1\r\n2\r\n");
     roundtrip(&mut c, b"EXISTS z\r\n", ":0\r\n");
 }
+
+#[test]
+fn a_transaction_wakes_waiters_only_once_it_has_run_whole() {
+    let srv = common::cinnabar();
+    let (mut a, mut c) = (connect(srv.port), connect(srv.port));
+    send(&mut a, "BLPOP q 0\r\n");
+    wait_blocked(&mut c, 1);
+    roundtrip(&mut c, b"MULTI\r\n", "+OK\r\n");
+    roundtrip(&mut c, b"LPUSH q a\r\n", "+QUEUED\r\n");
+    roundtrip(&mut c, b"LPUSH q b\r\n", "+QUEUED\r\n");
+    roundtrip(&mut c, b"LPUSH q c\r\n", "+QUEUED\r\n");
+    silent(&mut a);
+    roundtrip(&mut c, b"EXEC\r\n", "*3\r\n:1\r\n:2\r\n:3\r\n");
+    // The waiter sees the list as EXEC left it: c is at the head.
+    expect(&mut a, "*2\r\n$1\r\nq\r\n$1\r\nc\r\n");
+    // Inside MULTI a blocking pop answers at once.
+    roundtrip(&mut a, b"MULTI\r\nBLPOP empty 0\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*1\r\n*-1\r\n");
+}
+
+#[test]
+fn watch_fails_exec_when_another_client_writes_the_key() {
+    let srv = common::cinnabar();
+    let (mut a, mut b) = (connect(srv.port), connect(srv.port));
+    roundtrip(&mut a, b"SET balance 10\r\n", "+OK\r\n");
+    roundtrip(&mut a, b"WATCH balance\r\n", "+OK\r\n");
+    roundtrip(&mut b, b"INCRBY balance 5\r\n", ":15\r\n");
+    roundtrip(&mut a, b"MULTI\r\nDECRBY balance 10\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*-1\r\n");
+    roundtrip(&mut a, b"GET balance\r\n", "$2\r\n15\r\n");
+    // Retried without interference, it applies.
+    roundtrip(&mut a, b"WATCH balance\r\nMULTI\r\nDECRBY balance 10\r\nEXEC\r\n", "+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:5\r\n");
+}

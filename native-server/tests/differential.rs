@@ -186,6 +186,11 @@ fn sort_matches_redis_byte_for_byte() {
 }
 
 #[test]
+fn transactions_match_redis_byte_for_byte() {
+    check("transactions.redis");
+}
+
+#[test]
 fn keys_match_redis_byte_for_byte() {
     check("keys.redis");
 }

@@ -41,6 +41,35 @@ impl Ctx<'_> {
     pub fn modified_in(&mut self, db: usize, key: &[u8], _event: &'static str) {
         self.srv.stats.dirty += 1;
         self.srv.blocking.signal(db, key);
+        self.touch_watched(db, key);
+    }
+
+    /// Fails the transactions of clients watching the key (touchWatchedKey).
+    pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
+        if self.srv.watched.is_empty() {
+            return;
+        }
+        for id in self.srv.watched.watchers(db, key) {
+            if id == self.client.id {
+                self.client.dirty_cas = true;
+            } else if let Some(c) = self.others.get_mut(&id) {
+                c.dirty_cas = true;
+            }
+        }
+    }
+
+    /// FLUSHDB, FLUSHALL, SWAPDB: every watched key of `db` that exists (in `db`, or in
+    /// `other` for SWAPDB) counts as touched (touchAllWatchedKeysInDb).
+    pub fn touch_watched_db(&mut self, db: usize, other: Option<usize>) {
+        if self.srv.watched.is_empty() {
+            return;
+        }
+        for key in self.srv.watched.keys_in(db) {
+            let exists = self.srv.dbs[db].peek(&key).is_some() || other.is_some_and(|o| self.srv.dbs[o].peek(&key).is_some());
+            if exists {
+                self.touch_watched(db, &key);
+            }
+        }
     }
 
     /// Whether a blocking command may wait (not inside MULTI or a script).
@@ -211,6 +240,9 @@ pub fn execute_batch(
     client.last_interaction_ms = now_us / 1000;
     let mut close = false;
     while let Some(argv) = cmds.pop_front() {
+        if !engine.srv.watched.is_empty() {
+            touch_expired(engine, &mut client);
+        }
         let reply = {
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
             call(&mut ctx, &argv)
@@ -241,6 +273,20 @@ pub fn execute_batch(
     }
     engine.clients.insert(id, client);
     close
+}
+
+/// Watched keys that expired (lazily or in the active cycle) fail their watchers'
+/// transactions, as Redis touches a key when it deletes it on expiry.
+fn touch_expired(engine: &mut Engine, current: &mut Client) {
+    for db in 0..engine.srv.dbs.len() {
+        if engine.srv.dbs[db].expired_log.is_empty() {
+            continue;
+        }
+        for key in std::mem::take(&mut engine.srv.dbs[db].expired_log) {
+            let mut ctx = Ctx { srv: &mut engine.srv, client: &mut *current, others: &mut engine.clients };
+            ctx.touch_watched(db, &key);
+        }
+    }
 }
 
 /// Re-runs the commands of clients blocked on keys that were written (Redis's
@@ -304,15 +350,30 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     if argv.is_empty() {
         return Reply::Error(Error::Msg("ERR empty command").to_string());
     }
+    // A command refused before it runs also dooms an open transaction (flagTransaction).
+    let reject = |ctx: &mut Ctx, e: Error| {
+        if ctx.client.multi.is_some() {
+            ctx.client.multi_error = true;
+        }
+        Reply::Error(e.to_string())
+    };
     let (top, sub) = match resolve(argv) {
         Ok(s) => s,
-        Err(e) => return Reply::Error(e.to_string()),
+        Err(e) => return reject(ctx, e),
     };
     let spec = sub.unwrap_or(top);
     if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) {
-        return Reply::Error(Error::NoAuth.to_string());
+        return reject(ctx, Error::NoAuth);
     }
     ctx.client.last_cmd = Some((top.name, sub.map(|s| s.name)));
+    // Inside MULTI everything but the transaction's own controls is queued.
+    if ctx.client.multi.is_some() && !matches!(top.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
+        if spec.is(flags::NO_MULTI) {
+            return reject(ctx, Error::Msg("ERR Command not allowed inside a transaction"));
+        }
+        ctx.client.multi.as_mut().expect("in MULTI").push(argv.to_vec());
+        return Reply::Simple("QUEUED");
+    }
     let handler = spec.handler.expect("leaf commands have handlers");
     let reply = match handler(ctx, argv) {
         Ok(r) => r,

@@ -10,4 +10,5 @@ pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod transaction;
 pub mod zset;

@@ -14,11 +14,15 @@ pub struct Db {
     pub(crate) expires: Dict<Bytes, i64>,
     /// Running estimate of the average TTL of keys sampled by the active cycle (INFO keyspace).
     pub avg_ttl: i64,
+    /// How many keys of this db clients WATCH; while non-zero, lazily expired keys are logged
+    /// in `expired_log` so their watchers' transactions fail (Redis touches them on expiry).
+    pub watched: usize,
+    pub expired_log: Vec<Bytes>,
 }
 
 impl Db {
     pub fn new(id: usize, seed: u64) -> Db {
-        Db { id, keys: Dict::with_seed(seed), expires: Dict::with_seed(seed ^ 0x5bd1e995), avg_ttl: 0 }
+        Db { id, keys: Dict::with_seed(seed), expires: Dict::with_seed(seed ^ 0x5bd1e995), avg_ttl: 0, watched: 0, expired_log: Vec::new() }
     }
 
     pub fn len(&self) -> usize {
@@ -42,6 +46,9 @@ impl Db {
         match self.expires.get(key) {
             Some(&when) if when <= now_ms => {
                 self.remove(key);
+                if self.watched > 0 {
+                    self.expired_log.push(Bytes::copy_from_slice(key));
+                }
                 true
             }
             _ => false,

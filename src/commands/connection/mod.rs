@@ -50,6 +50,7 @@ fn quit(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 /// unauthenticated again if a password is required.
 fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     let authenticated = !requires_pass(ctx);
+    crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.resp = 2;

@@ -57,6 +57,8 @@ fn flush_mode(argv: &[Bytes]) -> Result<()> {
 /// FLUSHDB [ASYNC | SYNC]
 fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     flush_mode(argv)?;
+    let db = ctx.client.db;
+    ctx.touch_watched_db(db, None);
     let n = ctx.db().clear();
     ctx.srv.stats.dirty += n as u64;
     Ok(OK)
@@ -65,6 +67,9 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// FLUSHALL [ASYNC | SYNC]
 fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     flush_mode(argv)?;
+    for db in 0..ctx.srv.dbs.len() {
+        ctx.touch_watched_db(db, None);
+    }
     let n: usize = ctx.srv.dbs.iter_mut().map(|d| d.clear()).sum();
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
@@ -82,9 +87,15 @@ fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let (a, b) = (a as usize, b as usize);
     if a != b {
+        ctx.touch_watched_db(a, Some(b));
+        ctx.touch_watched_db(b, Some(a));
         ctx.srv.dbs.swap(a, b);
         ctx.srv.dbs[a].id = a;
         ctx.srv.dbs[b].id = b;
+        // Watches belong to database numbers, not to the data that moved.
+        let (wa, wb) = (ctx.srv.dbs[a].watched, ctx.srv.dbs[b].watched);
+        ctx.srv.dbs[a].watched = wb;
+        ctx.srv.dbs[b].watched = wa;
         ctx.srv.stats.dirty += 1;
         // Clients blocked in either database may now find what they wait for.
         ctx.srv.blocking.signal_db(a);

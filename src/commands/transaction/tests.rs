@@ -1,0 +1,57 @@
+//! Transactions, reply-exact (checked against redis-server 7.0.15).
+
+use crate::reply::Reply;
+use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
+
+fn queued() -> Reply {
+    Reply::Simple("QUEUED")
+}
+
+#[test]
+fn exec_runs_the_queue_and_keeps_runtime_errors_in_place() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["MULTI"]), ok());
+    assert_eq!(t.run(&["SET", "k", "v"]), queued());
+    assert_eq!(t.run(&["INCR", "k"]), queued());
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![ok(), err("ERR value is not an integer or out of range")]));
+    assert_eq!(t.run(&["EXEC"]), err("ERR EXEC without MULTI"));
+}
+
+#[test]
+fn a_refused_command_aborts_exec() {
+    let mut t = TestEngine::new();
+    t.run(&["MULTI"]);
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["GET"]), err("ERR wrong number of arguments for 'get' command"));
+    assert_eq!(t.run(&["EXEC"]), err("EXECABORT Transaction discarded because of previous errors."));
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+}
+
+#[test]
+fn watched_keys_written_by_others_or_expired_fail_exec() {
+    let mut t = TestEngine::new();
+    let other = t.connect();
+    t.run(&["WATCH", "k"]);
+    t.run_as(other, &["SET", "k", "x"]);
+    t.run(&["MULTI"]);
+    t.run(&["PING"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::NilArray);
+    t.run(&["SET", "e", "1", "PX", "100"]);
+    t.run(&["WATCH", "e"]);
+    t.advance_ms(200);
+    t.run(&["MULTI"]);
+    t.run(&["PING"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::NilArray);
+}
+
+#[test]
+fn nesting_and_watch_inside_multi_are_errors() {
+    let mut t = TestEngine::new();
+    t.run(&["MULTI"]);
+    assert_eq!(t.run(&["MULTI"]), err("ERR MULTI calls can not be nested"));
+    assert_eq!(t.run(&["WATCH", "k"]), err("ERR WATCH inside MULTI is not allowed"));
+    assert_eq!(t.run(&["DISCARD"]), ok());
+    assert_eq!(t.run(&["DISCARD"]), err("ERR DISCARD without MULTI"));
+}
