@@ -215,7 +215,11 @@ fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Nil });
     };
     let picks = match count {
-        None => return Ok(Reply::Bulk(h.pair_at(rng.below(h.len() as u64) as usize).0)),
+        None => {
+            let field = h.pair_at(rng.below(h.len() as u64) as usize).0;
+            ctx.srv.rng = rng;
+            return Ok(Reply::Bulk(field));
+        }
         Some(c) => crate::util::random_picks(&mut rng, h.len(), c),
     };
     let mut out = Vec::with_capacity(picks.len());

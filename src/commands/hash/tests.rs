@@ -96,3 +96,11 @@ fn wrong_types_are_refused() {
         assert_eq!(t.run(cmd), err("WRONGTYPE Operation against a key holding the wrong kind of value"));
     }
 }
+
+#[test]
+fn hrandfield_draws_a_new_field_each_call() {
+    let mut t = TestEngine::new();
+    t.run(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+    let seen: std::collections::HashSet<String> = (0..60).map(|_| format!("{:?}", t.run(&["HRANDFIELD", "h"]))).collect();
+    assert_eq!(seen.len(), 3);
+}
