@@ -4,4 +4,4 @@
 pub mod dict;
 pub mod intset;
 pub mod listpack;
-pub mod skiplist;
+pub mod ostree;

@@ -1,6 +1,7 @@
 //! The sorted-set type: a listpack of member/score pairs in (score, member) order while
-//! small, a dict (member → score) plus a skiplist past zset-max-listpack-entries / -value.
-//! Range queries return owned results; their order is the skiplist's, which is Redis's.
+//! small, a dict (member → score) plus an order-statistic tree (`ds/ostree.rs`) past
+//! zset-max-listpack-entries / -value; OBJECT ENCODING calls the big one `skiplist`, as Redis
+//! does. Range queries return owned results in (score, member) order, Redis's order.
 //! Redis: t_zset.c (type half).
 
 use std::sync::Arc;
@@ -9,13 +10,109 @@ use bytes::Bytes;
 
 use crate::ds::dict::Dict;
 use crate::ds::listpack::{Listpack, LpVal, Probe};
-use crate::ds::skiplist::{LexRange, ScoreRange, SkipList};
+use crate::ds::ostree::OsTree;
 use crate::util::{fmt_double, parse_f64};
 
+/// A score interval (zrangespec).
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreRange {
+    pub min: f64,
+    pub max: f64,
+    pub minex: bool,
+    pub maxex: bool,
+}
+
+impl ScoreRange {
+    pub fn gte_min(&self, v: f64) -> bool {
+        if self.minex {
+            v > self.min
+        } else {
+            v >= self.min
+        }
+    }
+
+    pub fn lte_max(&self, v: f64) -> bool {
+        if self.maxex {
+            v < self.max
+        } else {
+            v <= self.max
+        }
+    }
+
+    pub fn contains(&self, v: f64) -> bool {
+        self.gte_min(v) && self.lte_max(v)
+    }
+
+    /// Whether no value can be in the range (zslIsInRange's first test).
+    pub fn is_empty(&self) -> bool {
+        self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
+    }
+}
+
+/// A lexicographic bound (zlexrangespec): `-`, `+`, `[x` or `(x`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lex {
+    Min,
+    Max,
+    Incl(Vec<u8>),
+    Excl(Vec<u8>),
+}
+
 #[derive(Clone, Debug)]
+pub struct LexRange {
+    pub min: Lex,
+    pub max: Lex,
+}
+
+impl LexRange {
+    pub fn gte_min(&self, v: &[u8]) -> bool {
+        match &self.min {
+            Lex::Min => true,
+            Lex::Max => false,
+            Lex::Incl(m) => v >= &m[..],
+            Lex::Excl(m) => v > &m[..],
+        }
+    }
+
+    pub fn lte_max(&self, v: &[u8]) -> bool {
+        match &self.max {
+            Lex::Min => false,
+            Lex::Max => true,
+            Lex::Incl(m) => v <= &m[..],
+            Lex::Excl(m) => v < &m[..],
+        }
+    }
+
+    pub fn contains(&self, v: &[u8]) -> bool {
+        self.gte_min(v) && self.lte_max(v)
+    }
+
+    /// zslLexValueGteMin/LteMax on the bounds themselves: the range can hold nothing.
+    pub fn is_empty(&self) -> bool {
+        match (&self.min, &self.max) {
+            (Lex::Max, _) | (_, Lex::Min) => true,
+            (Lex::Min, _) | (_, Lex::Max) => false,
+            (a, b) => {
+                let (av, ae) = match a {
+                    Lex::Incl(v) => (v, false),
+                    Lex::Excl(v) => (v, true),
+                    _ => unreachable!(),
+                };
+                let (bv, be) = match b {
+                    Lex::Incl(v) => (v, false),
+                    Lex::Excl(v) => (v, true),
+                    _ => unreachable!(),
+                };
+                av > bv || (av == bv && (ae || be))
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
 pub struct Big {
     pub dict: Dict<Arc<[u8]>, f64>,
-    pub list: SkipList,
+    pub tree: OsTree,
 }
 
 #[derive(Clone, Debug)]
@@ -68,7 +165,7 @@ impl ZSet {
     /// unless listpacks are disabled or the first member is already too long.
     pub fn new(first_member_len: usize, lim: Limits) -> ZSet {
         if lim.entries == 0 || first_member_len > lim.value {
-            ZSet::Skiplist(Box::new(Big { dict: Dict::new(), list: SkipList::new(0x9e37_79b9_7f4a_7c15) }))
+            ZSet::Skiplist(Box::default())
         } else {
             ZSet::Listpack(Listpack::new())
         }
@@ -77,7 +174,7 @@ impl ZSet {
     pub fn len(&self) -> usize {
         match self {
             ZSet::Listpack(lp) => lp.len() / 2,
-            ZSet::Skiplist(b) => b.list.len(),
+            ZSet::Skiplist(b) => b.tree.len(),
         }
     }
 
@@ -94,10 +191,10 @@ impl ZSet {
 
     fn convert(&mut self) {
         if let ZSet::Listpack(lp) = self {
-            let mut big = Big { dict: Dict::with_capacity(lp.len() / 2), list: SkipList::new(0x9e37_79b9_7f4a_7c15) };
+            let mut big = Big { dict: Dict::with_capacity(lp.len() / 2), tree: OsTree::new() };
             for (_, m, s) in lp_pairs(lp) {
                 let m: Arc<[u8]> = Arc::from(m.to_vec());
-                big.list.insert(s, m.clone());
+                big.tree.insert(s, m.clone());
                 big.dict.insert_new(m, s);
             }
             *self = ZSet::Skiplist(Box::new(big));
@@ -134,7 +231,7 @@ impl ZSet {
             }
             ZSet::Skiplist(b) => {
                 let m: Arc<[u8]> = Arc::from(member);
-                b.list.insert(score, m.clone());
+                b.tree.insert(score, m.clone());
                 b.dict.insert_new(m, score);
             }
         }
@@ -148,7 +245,9 @@ impl ZSet {
                 self.insert(member, new, lim);
             }
             ZSet::Skiplist(b) => {
-                b.list.update_score(old, member, new);
+                let m = b.dict.get_key_value(member).expect("present").0.clone();
+                b.tree.remove(old, member);
+                b.tree.insert(new, m);
                 *b.dict.get_mut(member).expect("present") = new;
             }
         }
@@ -165,7 +264,7 @@ impl ZSet {
             },
             ZSet::Skiplist(b) => match b.dict.remove(member) {
                 Some(s) => {
-                    b.list.delete(s, member);
+                    b.tree.remove(s, member);
                     true
                 }
                 None => false,
@@ -183,7 +282,7 @@ impl ZSet {
             }
             ZSet::Skiplist(b) => {
                 let s = *b.dict.get(member)?;
-                b.list.rank(s, member) - 1
+                b.tree.rank(s, member)
             }
         };
         Some(if rev { len - 1 - r } else { r })
@@ -211,15 +310,9 @@ impl ZSet {
                 }
             }
             ZSet::Skiplist(b) => {
-                let len = b.list.len();
-                let mut x = b.list.by_rank(if rev { len - start } else { start + 1 });
-                while let Some(i) = x {
-                    if out.len() == n {
-                        break;
-                    }
-                    out.push((Bytes::copy_from_slice(b.list.member(i)), b.list.score(i)));
-                    x = if rev { b.list.prev(i) } else { b.list.next(i) };
-                }
+                let len = b.tree.len();
+                let from = if rev { len - 1 - start } else { start };
+                out.extend(b.tree.iter_from(from, rev).take(n).map(|(s, m)| (Bytes::copy_from_slice(m), s)));
             }
         }
         out
@@ -227,11 +320,11 @@ impl ZSet {
 
     /// Members with scores in `r`, skipping `offset` and returning at most `limit` (< 0: all).
     pub fn by_score(&self, r: &ScoreRange, rev: bool, offset: usize, limit: i64) -> Vec<(Bytes, f64)> {
-        self.range_walk(rev, offset, limit, |s, _| r.gte_min(s), |s, _| r.lte_max(s), |b| if rev { b.list.last_in_score(r) } else { b.list.first_in_score(r) })
+        self.range_walk(rev, offset, limit, |s, _| r.gte_min(s), |s, _| r.lte_max(s))
     }
 
     pub fn by_lex(&self, r: &LexRange, rev: bool, offset: usize, limit: i64) -> Vec<(Bytes, f64)> {
-        self.range_walk(rev, offset, limit, |_, m| r.gte_min(m), |_, m| r.lte_max(m), |b| if rev { b.list.last_in_lex(r) } else { b.list.first_in_lex(r) })
+        self.range_walk(rev, offset, limit, |_, m| r.gte_min(m), |_, m| r.lte_max(m))
     }
 
     /// The shared walk of ZRANGEBYSCORE/BYLEX: start at the first in-range element from the
@@ -243,7 +336,6 @@ impl ZSet {
         limit: i64,
         gte_min: impl Fn(f64, &[u8]) -> bool,
         lte_max: impl Fn(f64, &[u8]) -> bool,
-        start: impl Fn(&Big) -> Option<u32>,
     ) -> Vec<(Bytes, f64)> {
         let mut out = vec![];
         let want = |out: &Vec<(Bytes, f64)>| limit < 0 || (out.len() as i64) < limit;
@@ -272,26 +364,28 @@ impl ZSet {
                 }
             }
             ZSet::Skiplist(b) => {
-                let mut x = start(b);
-                let mut skipped = 0;
-                while let Some(i) = x {
-                    if skipped >= offset {
-                        break;
+                // The first in-range position from the chosen end; then skip, then take while
+                // the far bound holds.
+                let first = if rev {
+                    match b.tree.count_before(|s, m| !lte_max(s, m)) {
+                        0 => return out,
+                        n => n - 1,
                     }
-                    skipped += 1;
-                    x = if rev { b.list.prev(i) } else { b.list.next(i) };
+                } else {
+                    b.tree.count_before(|s, m| gte_min(s, m))
+                };
+                if first >= b.tree.len() || (rev && !gte_min(b.tree.get(first).0, b.tree.get(first).1)) {
+                    return out;
                 }
-                while let Some(i) = x {
+                for (s, m) in b.tree.iter_from(first, rev).skip(offset) {
                     if !want(&out) {
                         break;
                     }
-                    let (s, m) = (b.list.score(i), &b.list.member(i)[..]);
                     let inside = if rev { gte_min(s, m) } else { lte_max(s, m) };
                     if !inside {
                         break;
                     }
                     out.push((Bytes::copy_from_slice(m), s));
-                    x = if rev { b.list.prev(i) } else { b.list.next(i) };
                 }
             }
         }
@@ -301,20 +395,14 @@ impl ZSet {
     pub fn count_score(&self, r: &ScoreRange) -> usize {
         match self {
             ZSet::Listpack(lp) => lp_pairs(lp).iter().filter(|(_, _, s)| r.contains(*s)).count(),
-            ZSet::Skiplist(b) => match (b.list.first_in_score(r), b.list.last_in_score(r)) {
-                (Some(f), Some(l)) => b.list.rank(b.list.score(l), b.list.member(l)) - b.list.rank(b.list.score(f), b.list.member(f)) + 1,
-                _ => 0,
-            },
+            ZSet::Skiplist(b) => b.tree.count_before(|s, _| !r.lte_max(s)).saturating_sub(b.tree.count_before(|s, _| r.gte_min(s))),
         }
     }
 
     pub fn count_lex(&self, r: &LexRange) -> usize {
         match self {
             ZSet::Listpack(lp) => lp_pairs(lp).iter().filter(|(_, m, _)| r.contains(&m.to_vec())).count(),
-            ZSet::Skiplist(b) => match (b.list.first_in_lex(r), b.list.last_in_lex(r)) {
-                (Some(f), Some(l)) => b.list.rank(b.list.score(l), b.list.member(l)) - b.list.rank(b.list.score(f), b.list.member(f)) + 1,
-                _ => 0,
-            },
+            ZSet::Skiplist(b) => b.tree.count_before(|_, m| !r.lte_max(m)).saturating_sub(b.tree.count_before(|_, m| r.gte_min(m))),
         }
     }
 
@@ -353,7 +441,7 @@ impl ZSet {
     pub fn mem_usage(&self) -> usize {
         match self {
             ZSet::Listpack(lp) => lp.capacity(),
-            ZSet::Skiplist(b) => b.dict.overhead() + b.list.overhead() + b.dict.keys().map(|k| k.len() + 16).sum::<usize>(),
+            ZSet::Skiplist(b) => b.dict.overhead() + b.tree.overhead() + b.dict.keys().map(|k| k.len() + 16).sum::<usize>(),
         }
     }
 }

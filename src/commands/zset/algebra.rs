@@ -180,7 +180,7 @@ fn combine(p: &mut Parsed, op: Op) -> Vec<(Bytes, f64)> {
             first.items.iter().filter(|(m, _)| rest.iter().all(|s| s.score(m).is_none())).cloned().collect()
         }
     };
-    out.sort_by(|a, b| crate::ds::skiplist::SkipList::cmp((a.1, &a.0), (b.1, &b.0)));
+    out.sort_by(|a, b| crate::ds::ostree::cmp_key((a.1, &a.0), (b.1, &b.0)));
     out
 }
 

@@ -7,7 +7,7 @@ use crate::command::args::{self, positive_long};
 use crate::command::spec::{acl::SORTEDSET, flags::*};
 use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::commands::generic::scan::{parse_cursor, scan_elements, scan_opts, scan_reply};
-use crate::ds::skiplist::{Lex, LexRange, ScoreRange};
+use crate::types::zset::{Lex, LexRange, ScoreRange};
 use crate::error::{Error, Result};
 use crate::object::Value;
 use crate::reply::Reply;

@@ -1,8 +1,8 @@
-//! The skiplist of big sorted sets: (score, member) in order, each level's links carrying
-//! spans so rank lookups are O(log n) as well as range starts. Nodes live in an arena
-//! (indexes, not pointers); members are `Arc<[u8]>` shared with the zset's dict, so each is
-//! stored once. A port of Redis's zsl* functions (t_zset.c), whose algorithms fix the
-//! iteration order every sorted-set reply depends on.
+//! A port of Redis's zset skiplist (zsl* in t_zset.c): (score, member) in order, each level's
+//! links carrying spans so rank lookups are O(log n). Nodes live in an arena (indexes, not
+//! pointers). Cinnabar served big sorted sets with this until bench/zset_index.rs measured
+//! the counted B+tree (src/ds/ostree.rs) faster at every operation; it stays here as the
+//! baseline that measurement is made against.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
