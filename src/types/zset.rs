@@ -189,7 +189,9 @@ impl ZSet {
         }
     }
 
-    fn convert(&mut self) {
+    /// Moves a listpack to the big encoding (also SORT's side effect, as Redis's
+    /// zsetConvert in sortCommandGeneric).
+    pub fn convert(&mut self) {
         if let ZSet::Listpack(lp) = self {
             let mut big = Big { dict: Dict::with_capacity(lp.len() / 2), tree: OsTree::new() };
             for (_, m, s) in lp_pairs(lp) {

@@ -115,8 +115,12 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Result<Reply> 
         }
         j += 1;
     }
-    // The elements, in the order the value keeps them.
-    let (elems, kind): (Vec<Bytes>, &str) = match ctx.lookup_read(&argv[1]).map(|e| &e.value) {
+    // The elements, in the order the value keeps them. Redis converts a small sorted set to
+    // its big encoding before sorting it, and OBJECT ENCODING shows it afterwards.
+    if let Some(Value::ZSet(z)) = ctx.lookup_read(&argv[1]).map(|e| &mut e.value) {
+        z.convert();
+    }
+    let (elems, kind): (Vec<Bytes>, &str) = match ctx.db().peek(&argv[1]).map(|e| &e.value) {
         None => (vec![], "list"),
         Some(Value::List(l)) => (l.to_vec(), "list"),
         Some(Value::Set(s)) => (s.members(), "set"),
