@@ -60,6 +60,15 @@ pub struct Client {
     /// The (db, key) pairs this client WATCHes, and whether each was already expired then
     /// (an expired key that stays expired does not fail EXEC).
     pub watched: Vec<(usize, Bytes, bool)>,
+    /// Pub/sub subscriptions: channels, patterns (in subscription order, as Redis lists
+    /// them) and shard channels.
+    pub subs: hashbrown::HashSet<Bytes>,
+    pub psubs: Vec<Bytes>,
+    pub ssubs: hashbrown::HashSet<Bytes>,
+    /// Bytes queued in `outbox` and not yet taken by the host, and since when (ms) that
+    /// has been over the soft output limit (client-output-buffer-limit pubsub).
+    pub outbox_bytes: u64,
+    pub over_soft_since: Option<i64>,
     /// Replies produced while the host was not running this client's commands (a blocked
     /// command served by another client's write, a timeout); the host drains them.
     pub outbox: Vec<crate::reply::Reply>,
@@ -89,8 +98,23 @@ impl Client {
             multi_error: false,
             dirty_cas: false,
             watched: Vec::new(),
+            subs: Default::default(),
+            psubs: Vec::new(),
+            ssubs: Default::default(),
+            outbox_bytes: 0,
+            over_soft_since: None,
             outbox: Vec::new(),
         }
+    }
+
+    /// Channel plus pattern subscriptions (the count SUBSCRIBE replies carry).
+    pub fn subscriptions(&self) -> usize {
+        self.subs.len() + self.psubs.len()
+    }
+
+    /// Whether a RESP2 client is in subscribed mode (any kind of subscription).
+    pub fn in_pubsub(&self) -> bool {
+        !self.subs.is_empty() || !self.psubs.is_empty() || !self.ssubs.is_empty()
     }
 
     /// One CLIENT LIST / CLIENT INFO line, fields in Redis 7.0's order. `qbuf` is the bytes
@@ -99,6 +123,9 @@ impl Client {
         let s = |b: &Option<Bytes>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         let mut flags = String::new();
         // Redis's order: x b d A e T (getClientInfoString).
+        if self.in_pubsub() {
+            flags.push('P');
+        }
         if self.multi.is_some() {
             flags.push('x');
         }
@@ -121,7 +148,7 @@ impl Client {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.info.addr,
             self.info.laddr,
@@ -131,6 +158,9 @@ impl Client {
             (now_ms - self.last_interaction_ms).max(0) / 1000,
             flags,
             self.db,
+            self.subs.len(),
+            self.psubs.len(),
+            self.ssubs.len(),
             self.multi.as_ref().map_or(-1, |q| q.len() as i64),
             qbuf,
             match self.last_cmd {

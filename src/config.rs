@@ -96,6 +96,7 @@ static PARAMS: &[Param] = &[
     p("lazyfree-lazy-server-del", Kind::Bool, "no"),
     p("latency-tracking", Kind::Bool, "yes"),
     p("close-on-oom", Kind::Bool, "no"),
+    p("client-output-buffer-limit", Kind::Str, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
     // Collection encodings: past these, a listpack or intset converts to the big structure.
     aka(p("hash-max-listpack-entries", I, "512"), "hash-max-ziplist-entries"),
     aka(p("hash-max-listpack-value", Kind::Memory, "64"), "hash-max-ziplist-value"),

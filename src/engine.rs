@@ -32,6 +32,8 @@ pub enum Event {
     /// A blocked client's wait is over (served, timed out, CLIENT UNBLOCK): its reply is in
     /// `take_replies`, and its pipelined commands after the blocking one may run now.
     Unblocked(ClientId),
+    /// Pub/sub messages wait in this client's `take_replies`: write them.
+    Deliver(ClientId),
 }
 
 /// The reply to one command. `reply` is None when the client asked for no replies
@@ -75,6 +77,8 @@ pub struct Server {
     pub blocking: crate::blocking::Blocking,
     /// Keys under WATCH, by client.
     pub watched: crate::multi::WatchedKeys,
+    /// Channel, pattern and shard-channel subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -132,6 +136,7 @@ impl Engine {
                 host: HostInfo::default(),
                 blocking: Default::default(),
                 watched: Default::default(),
+                pubsub: Default::default(),
             },
             clients: HashMap::new(),
         }
@@ -177,6 +182,7 @@ impl Engine {
                 self.srv.blocking.remove(id, &b);
             }
             crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
+            crate::commands::pubsub::unsubscribe_all(&mut self.srv, &mut c);
         }
     }
 
@@ -221,6 +227,8 @@ impl Engine {
             for r in c.outbox.drain(..) {
                 emit(r, resp3);
             }
+            c.outbox_bytes = 0;
+            c.over_soft_since = None;
         }
     }
 

@@ -25,6 +25,7 @@ pub mod error;
 pub mod long_double;
 pub mod multi;
 pub mod object;
+pub mod pubsub;
 pub mod reply;
 pub mod resp;
 pub mod testing;

@@ -27,6 +27,9 @@ pub enum Reply {
     /// `=` in RESP3 with a three-letter format (`txt`, `mkd`); a bulk in RESP2.
     Verbatim(&'static str, Bytes),
     Push(Vec<Reply>),
+    /// Several replies from one command, written one after another (SUBSCRIBE a b c
+    /// confirms each channel separately).
+    Multi(Vec<Reply>),
     /// No reply now: the command blocked its client (see `blocking`); the reply comes later
     /// through the client's outbox. Never written to the wire.
     Blocked,

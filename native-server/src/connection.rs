@@ -135,8 +135,14 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
             }
         }
         if !out.is_empty() {
-            if stream.write_all(&out).await.is_err() {
-                return;
+            // A peer that stops reading must not pin this task: CLIENT KILL and the pubsub
+            // output limit close it even mid-write.
+            tokio::select! {
+                r = stream.write_all(&out) => if r.is_err() {
+                    return;
+                },
+                _ = signals.killed.notified() => return,
+                _ = shutdown.changed() => return,
             }
             out.clear();
             if out.capacity() > 4 * READ_CHUNK {

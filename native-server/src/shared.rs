@@ -82,7 +82,7 @@ impl Shared {
                         n.killed.notify_one();
                     }
                 }
-                Event::Unblocked(id) => {
+                Event::Unblocked(id) | Event::Deliver(id) => {
                     if let Some(n) = self.signals(id) {
                         n.wake.notify_one();
                     }

@@ -77,6 +77,8 @@ for k, v in conn.read_response().items():
 
 # Subcommand arrays live in their own files; a family's mod.rs may also hold one (FUNCTION_*).
 PARENT_OF_FILE = {"command.rs": "command", "config.rs": "config", "object.rs": "object", "client.rs": "client", "memory.rs": "memory"}
+# A family mod.rs may hold its container's subcommands as a plain SUBCOMMANDS static.
+PARENT_OF_SUBCOMMANDS = {"pubsub/mod.rs": "pubsub"}
 def esc(t): return t.replace('\\', '\\\\').replace('"', '\\"')
 STR = r'"((?:[^"\\]|\\.)*)"'
 missing = []
@@ -87,6 +89,9 @@ for path in FILES:
         name = m.group(1)
         parent = PARENT_OF_FILE.get(path.rsplit("/", 1)[-1])
         m2 = re.search(r"static ([A-Z]+)_SUBCOMMANDS", src[:m.start()])
+        for suffix, par in PARENT_OF_SUBCOMMANDS.items():
+            if path.endswith(suffix) and "static SUBCOMMANDS" in src[:m.start()]:
+                parent = par
         if m2 and not parent: parent = m2.group(1).lower()
         full = f"{parent}|{name}" if parent and name != parent else name
         d = re.compile(r'\.doc\(' + STR + r', ' + STR + r', ' + STR + r'\)(\.args\(' + STR + r'\))?').search(src, m.end())

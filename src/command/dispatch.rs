@@ -250,6 +250,16 @@ pub fn execute_batch(
         if engine.srv.blocking.has_ready() {
             serve_ready(engine);
         }
+        // Messages this client published to itself (RESP3) go out before the reply, as in
+        // Redis, where they are queued during the command.
+        if !client.outbox.is_empty() && !matches!(reply, Reply::Blocked) {
+            let resp3 = client.resp == 3;
+            for r in client.outbox.drain(..) {
+                emit(r, resp3);
+            }
+            client.outbox_bytes = 0;
+            client.over_soft_since = None;
+        }
         if matches!(reply, Reply::Blocked) {
             // Nothing more runs for this client until its wait ends.
             let b = client.blocked.as_ref().expect("a blocking reply blocks the client");
@@ -366,6 +376,17 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         return reject(ctx, Error::NoAuth);
     }
     ctx.client.last_cmd = Some((top.name, sub.map(|s| s.name)));
+    // A RESP2 subscriber's connection carries messages; only these commands may share it.
+    if ctx.client.resp == 2
+        && ctx.client.in_pubsub()
+        && !matches!(top.name, "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "ping" | "quit" | "reset")
+    {
+        let name = match sub {
+            Some(s) => format!("{}|{}", top.name, s.name),
+            None => top.name.to_string(),
+        };
+        return reject(ctx, Error::Dyn(format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", name)));
+    }
     // Inside MULTI everything but the transaction's own controls is queued.
     if ctx.client.multi.is_some() && !matches!(top.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
         if spec.is(flags::NO_MULTI) {

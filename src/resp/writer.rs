@@ -18,6 +18,11 @@ pub fn write_reply(r: &Reply, resp3: bool, out: &mut Vec<u8>) {
         Reply::Int(n) => int_line(out, b':', *n),
         Reply::Bulk(b) => bulk(out, b),
         Reply::Blocked => {}
+        Reply::Multi(items) => {
+            for i in items {
+                write_reply(i, resp3, out);
+            }
+        }
         Reply::Nil => out.extend_from_slice(if resp3 { b"_\r\n" } else { b"$-1\r\n" }),
         Reply::NilArray => out.extend_from_slice(if resp3 { b"_\r\n" } else { b"*-1\r\n" }),
         Reply::Array(items) => {

@@ -52,7 +52,7 @@ pub fn reply(r: &Reply) -> JsValue {
         Reply::Bulk(b) => bytes(b),
         Reply::Nil | Reply::NilArray => JsValue::NULL,
         Reply::Blocked => JsValue::UNDEFINED,
-        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) => list(v),
+        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => list(v),
         Reply::Map(pairs) => {
             let m = js_sys::Map::new();
             for (k, v) in pairs {

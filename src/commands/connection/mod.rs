@@ -27,7 +27,12 @@ pub static SPECS: &[CommandSpec] = &[
 ];
 
 /// PING [message]
-fn ping(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+fn ping(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    // A RESP2 subscriber gets PING's answer in the shape of a message.
+    if ctx.client.resp == 2 && ctx.client.in_pubsub() && argv.len() <= 2 {
+        let payload = argv.get(1).cloned().unwrap_or_default();
+        return Ok(Reply::Array(vec![Reply::bulk_str("pong"), Reply::Bulk(payload)]));
+    }
     match argv.len() {
         1 => Ok(Reply::Simple("PONG")),
         2 => Ok(Reply::Bulk(argv[1].clone())),
@@ -51,6 +56,7 @@ fn quit(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     let authenticated = !requires_pass(ctx);
     crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
+    crate::commands::pubsub::unsubscribe_all(ctx.srv, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.resp = 2;

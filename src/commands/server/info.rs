@@ -110,8 +110,9 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("evicted_keys", "0".into());
             f("keyspace_hits", st.keyspace_hits.to_string());
             f("keyspace_misses", st.keyspace_misses.to_string());
-            f("pubsub_channels", "0".into());
-            f("pubsub_patterns", "0".into());
+            f("pubsub_channels", ctx.srv.pubsub.channels.len().to_string());
+            f("pubsub_patterns", ctx.srv.pubsub.patterns.len().to_string());
+            f("pubsubshard_channels", ctx.srv.pubsub.shard.len().to_string());
             f("total_error_replies", st.total_error_replies.to_string());
         }
         "replication" => {

@@ -1,0 +1,49 @@
+//! Pub/sub in the core: deliveries land in receivers' outboxes as pushes, with Redis's
+//! confirmations and counts (checked against redis-server 7.0.15).
+
+use crate::reply::Reply;
+use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
+
+fn push(items: &[Reply]) -> Reply {
+    Reply::Push(items.to_vec())
+}
+
+#[test]
+fn publish_reaches_channel_and_pattern_subscribers() {
+    let mut t = TestEngine::new();
+    let sub = t.connect();
+    assert_eq!(t.run_as(sub, &["SUBSCRIBE", "a", "b"]), Reply::Multi(vec![push(&[bulk("subscribe"), bulk("a"), int(1)]), push(&[bulk("subscribe"), bulk("b"), int(2)])]));
+    assert_eq!(t.run_as(sub, &["PSUBSCRIBE", "a*"]), Reply::Multi(vec![push(&[bulk("psubscribe"), bulk("a*"), int(3)])]));
+    assert_eq!(t.run(&["PUBLISH", "a", "hi"]), int(2));
+    assert_eq!(
+        t.replies_for(sub),
+        vec![push(&[bulk("message"), bulk("a"), bulk("hi")]), push(&[bulk("pmessage"), bulk("a*"), bulk("a"), bulk("hi")])]
+    );
+    assert_eq!(t.run(&["PUBSUB", "NUMSUB", "a", "zz"]), Reply::Array(vec![bulk("a"), int(1), bulk("zz"), int(0)]));
+    assert_eq!(t.run(&["PUBSUB", "CHANNELS", "b*"]), arr(&["b"]));
+    assert_eq!(t.run(&["PUBSUB", "NUMPAT"]), int(1));
+}
+
+#[test]
+fn resp2_subscribed_mode_refuses_other_commands_and_reset_leaves_it() {
+    let mut t = TestEngine::new();
+    t.run(&["SUBSCRIBE", "c"]);
+    assert_eq!(t.run(&["GET", "k"]), err("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"));
+    assert_eq!(t.run(&["PING", "x"]), arr(&["pong", "x"]));
+    assert_eq!(t.run(&["RESET"]), Reply::Simple("RESET"));
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+    assert_eq!(t.run(&["PUBLISH", "c", "m"]), int(0));
+}
+
+#[test]
+fn shard_channels_are_separate() {
+    let mut t = TestEngine::new();
+    let sub = t.connect();
+    t.run_as(sub, &["SSUBSCRIBE", "s"]);
+    assert_eq!(t.run(&["PUBLISH", "s", "m"]), int(0));
+    assert_eq!(t.run(&["SPUBLISH", "s", "m"]), int(1));
+    assert_eq!(t.replies_for(sub), vec![push(&[bulk("smessage"), bulk("s"), bulk("m")])]);
+    assert_eq!(t.run(&["PUBSUB", "SHARDNUMSUB", "s"]), Reply::Array(vec![bulk("s"), int(1)]));
+}
