@@ -127,6 +127,7 @@ pub struct Hot {
     pub set_max_intset_entries: usize,
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
+    pub notify_flags: u32,
 }
 
 impl Default for Config {
@@ -215,6 +216,9 @@ impl Config {
                 }
                 l
             }
+            Kind::Str if p.name == "notify-keyspace-events" => {
+                crate::notify::to_string(crate::notify::parse(value).ok_or_else(|| fail("Invalid event class character. Use 'Ag$lshzxeKEtmdn'."))?)
+            }
             Kind::Str => value.to_string(),
             Kind::List => {
                 if p.name == "save" {
@@ -240,6 +244,7 @@ impl Config {
             set_max_intset_entries: self.get_i64("set-max-intset-entries") as usize,
             zset_max_listpack_entries: self.get_i64("zset-max-listpack-entries") as usize,
             zset_max_listpack_value: self.get_i64("zset-max-listpack-value") as usize,
+            notify_flags: crate::notify::parse(self.get("notify-keyspace-events").unwrap_or("")).unwrap_or(0),
         };
     }
 }

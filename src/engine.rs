@@ -249,6 +249,15 @@ impl Engine {
     pub fn tick(&mut self, now_us: i64) {
         self.srv.now_us = now_us;
         self.expire_blocked(now_us, None);
+        self.active_expire();
+        // What the cycle deleted fails watchers and notifies now, not at the next command.
+        if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) {
+            let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
+            crate::command::dispatch::touch_expired(self, &mut nobody);
+        }
+    }
+
+    fn active_expire(&mut self) {
         if !self.srv.active_expire_enabled {
             return;
         }
@@ -265,9 +274,7 @@ impl Engine {
             let d = (*expire_next_db + i) % n;
             let deleted = crate::db::expire::active_expire_cycle(&mut dbs[d], now_ms, rng, &mut budget);
             stats.expired_keys += deleted.len() as u64;
-            if dbs[d].watched > 0 {
-                dbs[d].expired_log.extend(deleted);
-            }
+            dbs[d].expired_log.extend(deleted);
             if budget == 0 {
                 *expire_next_db = d;
                 return;

@@ -24,6 +24,7 @@ pub mod engine;
 pub mod error;
 pub mod long_double;
 pub mod multi;
+pub mod notify;
 pub mod object;
 pub mod pubsub;
 pub mod reply;

@@ -42,6 +42,11 @@ impl Conn {
             out.extend(b"\r\n");
         }
         self.s.write_all(&out).unwrap();
+        self.read_reply()
+    }
+
+    /// The next complete reply (or pushed message) on the connection.
+    fn read_reply(&mut self) -> Vec<u8> {
         loop {
             if let Some(n) = reply_len(&self.buf) {
                 return self.buf.split_to(n).to_vec();
@@ -188,6 +193,46 @@ fn sort_matches_redis_byte_for_byte() {
 #[test]
 fn transactions_match_redis_byte_for_byte() {
     check("transactions.redis");
+}
+
+/// Keyspace notifications: with `notify-keyspace-events KEA` on both servers, a subscriber
+/// to every channel must see the same messages, in the same order, after each command of
+/// `notifications.redis`. A marker message published after each command ends its batch.
+#[test]
+fn keyspace_notifications_match_redis() {
+    let cin = common::cinnabar();
+    let red = spawn(&redis_server_binary());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/notifications.redis");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let argv = |line: &str| -> Vec<Vec<u8>> { cinnabar::resp::inline::split_inline(line.as_bytes()).unwrap().into_iter().map(|a| a.to_vec()).collect() };
+    let mut failures = vec![];
+    let mut runs: Vec<Vec<String>> = vec![];
+    for port in [cin.port, red.port] {
+        let (mut cmd, mut sub) = (Conn::open(port, false), Conn::open(port, false));
+        cmd.call(&argv("CONFIG SET notify-keyspace-events KEA"));
+        sub.call(&argv("PSUBSCRIBE *"));
+        let mut seen = vec![];
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            cmd.call(&argv(line));
+            cmd.call(&argv("PUBLISH zz-marker end"));
+            let mut batch = vec![];
+            loop {
+                let m = String::from_utf8_lossy(&sub.read_reply()).replace("\r\n", " ");
+                if m.contains("zz-marker") {
+                    break;
+                }
+                batch.push(m);
+            }
+            seen.push(format!("{} => {:?}", line, batch));
+        }
+        runs.push(seen);
+    }
+    for (ours, theirs) in runs[0].iter().zip(&runs[1]) {
+        if ours != theirs {
+            failures.push(format!("  cinnabar {}\n  redis    {}", ours, theirs));
+        }
+    }
+    assert!(failures.is_empty(), "{} commands notify differently:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]

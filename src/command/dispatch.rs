@@ -38,10 +38,29 @@ impl Ctx<'_> {
     }
 
     /// `modified` for a key of another database (MOVE, COPY ... DB).
-    pub fn modified_in(&mut self, db: usize, key: &[u8], _event: &'static str) {
+    pub fn modified_in(&mut self, db: usize, key: &[u8], event: &'static str) {
         self.srv.stats.dirty += 1;
         self.srv.blocking.signal(db, key);
         self.touch_watched(db, key);
+        self.notify(db, key, event);
+    }
+
+    /// Publishes a keyspace notification if its class is enabled (notifyKeyspaceEvent).
+    pub fn notify(&mut self, db: usize, key: &[u8], event: &'static str) {
+        let flags = self.srv.config.hot.notify_flags;
+        if flags == 0 || flags & crate::notify::class_of(event) == 0 {
+            return;
+        }
+        let key = Bytes::copy_from_slice(key);
+        let event_b = Bytes::from_static(event.as_bytes());
+        if flags & crate::notify::KEYSPACE != 0 {
+            let chan = Bytes::from([format!("__keyspace@{}__:", db).as_bytes(), &key[..]].concat());
+            crate::commands::pubsub::publish_message(self, &chan, &event_b, false);
+        }
+        if flags & crate::notify::KEYEVENT != 0 {
+            let chan = Bytes::from(format!("__keyevent@{}__:{}", db, event));
+            crate::commands::pubsub::publish_message(self, &chan, &key, false);
+        }
     }
 
     /// Fails the transactions of clients watching the key (touchWatchedKey).
@@ -134,7 +153,22 @@ impl Ctx<'_> {
             }
         }
         let clock = self.srv.lru_clock();
-        let e = self.srv.dbs[db].get(key, now);
+        // Expire first (one probe of the expires dict, none when the db has no TTLs), so a
+        // key this lookup expires is announced and touched before anything else.
+        self.srv.dbs[db].expire_if_needed(key, now);
+        if !self.srv.dbs[db].expired_log.is_empty() {
+            for k in std::mem::take(&mut self.srv.dbs[db].expired_log) {
+                self.touch_watched(db, &k);
+                self.notify(db, &k, "expired");
+            }
+        }
+        // Key-miss notifications need a second look; the usual path probes once.
+        if stats && self.srv.config.hot.notify_flags & crate::notify::KEY_MISS != 0 && self.srv.dbs[db].peek(key).is_none() {
+            self.srv.stats.keyspace_misses += 1;
+            self.notify(db, key, "keymiss");
+            return None;
+        }
+        let e = self.srv.dbs[db].keys.get_mut(key);
         if stats {
             match e {
                 Some(_) => self.srv.stats.keyspace_hits += 1,
@@ -194,6 +228,8 @@ impl Ctx<'_> {
         let db = self.db();
         if db.peek(key).is_some_and(|e| e.value.is_empty_collection()) {
             db.remove(key);
+            let id = self.client.db;
+            self.notify(id, key, "del");
             return true;
         }
         false
@@ -202,7 +238,12 @@ impl Ctx<'_> {
     /// Stores a value as SET does: overwrites any type, drops the TTL unless `keep_ttl`.
     pub fn set_key(&mut self, key: &[u8], value: crate::object::Value, keep_ttl: bool) {
         let lru = self.lru();
+        let announce_new = self.srv.config.hot.notify_flags & crate::notify::NEW != 0 && self.db().peek(key).is_none();
         self.db().set(key, value, keep_ttl, lru);
+        if announce_new {
+            let db = self.client.db;
+            self.notify(db, key, "new");
+        }
     }
 
     pub fn event(&mut self, e: Event) {
@@ -240,9 +281,7 @@ pub fn execute_batch(
     client.last_interaction_ms = now_us / 1000;
     let mut close = false;
     while let Some(argv) = cmds.pop_front() {
-        if !engine.srv.watched.is_empty() {
-            touch_expired(engine, &mut client);
-        }
+        touch_expired(engine, &mut client);
         let reply = {
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
             call(&mut ctx, &argv)
@@ -285,9 +324,9 @@ pub fn execute_batch(
     close
 }
 
-/// Watched keys that expired (lazily or in the active cycle) fail their watchers'
-/// transactions, as Redis touches a key when it deletes it on expiry.
-fn touch_expired(engine: &mut Engine, current: &mut Client) {
+/// Keys that expired (lazily or in the active cycle) fail their watchers' transactions and
+/// raise `expired` notifications, as Redis does when it deletes a key on expiry.
+pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
     for db in 0..engine.srv.dbs.len() {
         if engine.srv.dbs[db].expired_log.is_empty() {
             continue;
@@ -295,6 +334,7 @@ fn touch_expired(engine: &mut Engine, current: &mut Client) {
         for key in std::mem::take(&mut engine.srv.dbs[db].expired_log) {
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut *current, others: &mut engine.clients };
             ctx.touch_watched(db, &key);
+            ctx.notify(db, &key, "expired");
         }
     }
 }

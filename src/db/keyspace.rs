@@ -14,9 +14,10 @@ pub struct Db {
     pub(crate) expires: Dict<Bytes, i64>,
     /// Running estimate of the average TTL of keys sampled by the active cycle (INFO keyspace).
     pub avg_ttl: i64,
-    /// How many keys of this db clients WATCH; while non-zero, lazily expired keys are logged
-    /// in `expired_log` so their watchers' transactions fail (Redis touches them on expiry).
+    /// How many keys of this db clients WATCH.
     pub watched: usize,
+    /// Keys deleted on expiry since dispatch last looked: their watchers' transactions fail
+    /// and `expired` notifications go out (the Db cannot reach either itself).
     pub expired_log: Vec<Bytes>,
 }
 
@@ -46,9 +47,7 @@ impl Db {
         match self.expires.get(key) {
             Some(&when) if when <= now_ms => {
                 self.remove(key);
-                if self.watched > 0 {
-                    self.expired_log.push(Bytes::copy_from_slice(key));
-                }
+                self.expired_log.push(Bytes::copy_from_slice(key));
                 true
             }
             _ => false,

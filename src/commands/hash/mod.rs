@@ -46,7 +46,7 @@ fn limits(ctx: &Ctx) -> Limits {
 }
 
 /// Sets field/value pairs, creating the hash; returns how many fields were new.
-fn set_pairs(ctx: &mut Ctx, key: &[u8], pairs: &[Bytes]) -> Result<i64> {
+fn set_pairs(ctx: &mut Ctx, key: &[u8], pairs: &[Bytes], event: &'static str) -> Result<i64> {
     let lim = limits(ctx);
     let h = ctx.create(key, new_hash, Value::hash)?;
     h.fit(pairs.iter().map(|a| a.len()), lim);
@@ -54,7 +54,7 @@ fn set_pairs(ctx: &mut Ctx, key: &[u8], pairs: &[Bytes]) -> Result<i64> {
     for fv in pairs.chunks(2) {
         added += h.set(&fv[0], &fv[1], lim) as i64;
     }
-    ctx.modified(key, "hset");
+    ctx.modified(key, event);
     Ok(added)
 }
 
@@ -63,7 +63,7 @@ fn hset(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if argv.len() % 2 != 0 {
         return Err(Error::WrongArity(crate::command::args::lower(&argv[0])));
     }
-    Ok(Reply::Int(set_pairs(ctx, &argv[1], &argv[2..])?))
+    Ok(Reply::Int(set_pairs(ctx, &argv[1], &argv[2..], "hset")?))
 }
 
 /// HMSET key field value [field value ...] — OK (HSET before 4.0).
@@ -76,7 +76,7 @@ fn hsetnx(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if ctx.write(&argv[1], Value::hash)?.is_some_and(|h| h.contains(&argv[2])) {
         return Ok(Reply::Int(0));
     }
-    set_pairs(ctx, &argv[1], &argv[2..4])?;
+    set_pairs(ctx, &argv[1], &argv[2..4], "hset")?;
     Ok(Reply::Int(1))
 }
 
@@ -163,7 +163,7 @@ fn hincrby(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         None => 0,
     };
     let new = cur.checked_add(by).ok_or(Error::Overflow)?;
-    set_pairs(ctx, &argv[1], &[argv[2].clone(), Bytes::from(new.to_string())])?;
+    set_pairs(ctx, &argv[1], &[argv[2].clone(), Bytes::from(new.to_string())], "hincrby")?;
     Ok(Reply::Int(new))
 }
 
@@ -189,7 +189,7 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::IncrNanOrInf);
     }
     let text = Bytes::from(new.to_human_string());
-    set_pairs(ctx, &argv[1], &[argv[2].clone(), text.clone()])?;
+    set_pairs(ctx, &argv[1], &[argv[2].clone(), text.clone()], "hincrbyfloat")?;
     Ok(Reply::Bulk(text))
 }
 

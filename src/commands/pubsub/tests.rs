@@ -47,3 +47,24 @@ fn shard_channels_are_separate() {
     assert_eq!(t.replies_for(sub), vec![push(&[bulk("smessage"), bulk("s"), bulk("m")])]);
     assert_eq!(t.run(&["PUBSUB", "SHARDNUMSUB", "s"]), Reply::Array(vec![bulk("s"), int(1)]));
 }
+
+#[test]
+fn keyspace_notifications_cover_expiry_misses_and_new_keys() {
+    let mut t = TestEngine::new();
+    let sub = t.connect();
+    t.run(&["CONFIG", "SET", "notify-keyspace-events", "Exmn"]);
+    assert_eq!(t.run(&["CONFIG", "GET", "notify-keyspace-events"]), Reply::Map(vec![(bulk("notify-keyspace-events"), bulk("xnEm"))]));
+    t.run_as(sub, &["PSUBSCRIBE", "__keyevent@0__:*"]);
+    t.run(&["SET", "k", "v", "PX", "100"]);
+    t.advance_ms(200);
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+    let msg = |event: &str, key: &str| push(&[bulk("pmessage"), bulk("__keyevent@0__:*"), bulk(&format!("__keyevent@0__:{}", event)), bulk(key)]);
+    assert_eq!(t.replies_for(sub), vec![msg("new", "k"), msg("expired", "k"), msg("keymiss", "k")]);
+    // The active cycle announces what it deletes at once.
+    t.run(&["SET", "j", "v", "PX", "100"]);
+    t.replies_for(sub);
+    t.advance_ms(200);
+    t.tick();
+    assert_eq!(t.replies_for(sub), vec![msg("expired", "j")]);
+    assert_eq!(t.run(&["CONFIG", "SET", "notify-keyspace-events", "Q"]), err("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
+}

@@ -32,9 +32,6 @@ pub fn unwatch_all(srv: &mut Server, c: &mut Client) {
         if srv.watched.unwatch(c.id, db, &key) {
             let d = &mut srv.dbs[db];
             d.watched = d.watched.saturating_sub(1);
-            if d.watched == 0 {
-                d.expired_log.clear();
-            }
         }
     }
     c.dirty_cas = false;
