@@ -128,6 +128,8 @@ pub struct Hot {
     pub zset_max_listpack_entries: usize,
     pub zset_max_listpack_value: usize,
     pub notify_flags: u32,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: usize,
 }
 
 impl Default for Config {
@@ -244,6 +246,8 @@ impl Config {
             set_max_intset_entries: self.get_i64("set-max-intset-entries") as usize,
             zset_max_listpack_entries: self.get_i64("zset-max-listpack-entries") as usize,
             zset_max_listpack_value: self.get_i64("zset-max-listpack-value") as usize,
+            slowlog_log_slower_than: self.get_i64("slowlog-log-slower-than"),
+            slowlog_max_len: self.get_i64("slowlog-max-len") as usize,
             notify_flags: crate::notify::parse(self.get("notify-keyspace-events").unwrap_or("")).unwrap_or(0),
         };
     }

@@ -56,6 +56,29 @@ pub struct Stats {
     pub dirty: u64,
     pub unexpected_error_replies: u64,
     pub total_error_replies: u64,
+    /// INFO commandstats, by (command, subcommand).
+    pub commands: HashMap<(&'static str, Option<&'static str>), CommandStat>,
+    /// INFO errorstats: error replies by their first word (ERR, WRONGTYPE, ...).
+    pub errors: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CommandStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+/// One SLOWLOG entry.
+#[derive(Debug, Clone)]
+pub struct SlowEntry {
+    pub id: u64,
+    pub unix_secs: i64,
+    pub micros: i64,
+    pub argv: Vec<Bytes>,
+    pub addr: String,
+    pub name: Bytes,
 }
 
 /// Server-wide state that command handlers see (everything but the client table).
@@ -79,6 +102,9 @@ pub struct Server {
     pub watched: crate::multi::WatchedKeys,
     /// Channel, pattern and shard-channel subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// SLOWLOG, newest first, and the next entry's id.
+    pub slowlog: std::collections::VecDeque<SlowEntry>,
+    pub slowlog_next_id: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -96,6 +122,9 @@ pub struct HostInfo {
     /// Asks the host's allocator for its live bytes at the moment (INFO, later maxmemory);
     /// preferred over `used_memory` when set.
     pub memory_probe: Option<fn() -> u64>,
+    /// A monotonic microsecond clock for command durations (SLOWLOG, commandstats); without
+    /// one every command takes 0 µs.
+    pub clock: Option<fn() -> i64>,
     pub used_memory_rss: u64,
 }
 
@@ -137,6 +166,8 @@ impl Engine {
                 blocking: Default::default(),
                 watched: Default::default(),
                 pubsub: Default::default(),
+                slowlog: Default::default(),
+                slowlog_next_id: 0,
             },
             clients: HashMap::new(),
         }
@@ -155,6 +186,11 @@ impl Engine {
             self.srv.dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
         }
         Ok(())
+    }
+
+    /// Lets the core time commands (SLOWLOG, INFO commandstats) with the host's clock.
+    pub fn set_clock(&mut self, clock: fn() -> i64) {
+        self.srv.host.clock = Some(clock);
     }
 
     /// Lets the core read the host allocator's live bytes whenever it needs them.

@@ -31,6 +31,12 @@ pub fn now_us() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
+/// A monotonic clock in microseconds, for command durations (SLOWLOG, commandstats).
+pub fn monotonic_us() -> i64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_micros() as i64
+}
+
 /// A seed for the engine's generator (random sampling, RANDOMKEY), different per process.
 pub fn seed() -> u64 {
     now_us() as u64 ^ ((std::process::id() as u64) << 32)

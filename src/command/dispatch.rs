@@ -305,8 +305,10 @@ pub fn execute_batch(
             engine.srv.blocking.add(id, b);
             break;
         }
-        if let Reply::Error(_) = reply {
+        if let Reply::Error(e) = &reply {
             engine.srv.stats.total_error_replies += 1;
+            let kind = e.split(' ').next().unwrap_or("ERR").to_string();
+            *engine.srv.stats.errors.entry(kind).or_default() += 1;
         }
         // CLIENT REPLY: OFF swallows everything; SKIP swallows the next command's reply only.
         match client.reply_mode {
@@ -407,13 +409,19 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         }
         Reply::Error(e.to_string())
     };
+    // Known commands refused before running count as rejected calls (commandstats).
+    let rejected = |ctx: &mut Ctx, key: (&'static str, Option<&'static str>), e: Error| {
+        ctx.srv.stats.commands.entry(key).or_default().rejected += 1;
+        reject(ctx, e)
+    };
     let (top, sub) = match resolve(argv) {
         Ok(s) => s,
         Err(e) => return reject(ctx, e),
     };
     let spec = sub.unwrap_or(top);
+    let key = (top.name, sub.map(|s| s.name));
     if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) {
-        return reject(ctx, Error::NoAuth);
+        return rejected(ctx, key, Error::NoAuth);
     }
     ctx.client.last_cmd = Some((top.name, sub.map(|s| s.name)));
     // A RESP2 subscriber's connection carries messages; only these commands may share it.
@@ -425,25 +433,36 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             Some(s) => format!("{}|{}", top.name, s.name),
             None => top.name.to_string(),
         };
-        return reject(ctx, Error::Dyn(format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", name)));
+        return rejected(ctx, key, Error::Dyn(format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", name)));
     }
     // Inside MULTI everything but the transaction's own controls is queued.
     if ctx.client.multi.is_some() && !matches!(top.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
         if spec.is(flags::NO_MULTI) {
-            return reject(ctx, Error::Msg("ERR Command not allowed inside a transaction"));
+            return rejected(ctx, key, Error::Msg("ERR Command not allowed inside a transaction"));
         }
         ctx.client.multi.as_mut().expect("in MULTI").push(argv.to_vec());
         return Reply::Simple("QUEUED");
     }
     let handler = spec.handler.expect("leaf commands have handlers");
-    let reply = match handler(ctx, argv) {
-        Ok(r) => r,
-        Err(e) => Reply::Error(e.to_string()),
+    let clock = ctx.srv.host.clock;
+    let start = clock.map_or(0, |c| c());
+    let (reply, failed) = match handler(ctx, argv) {
+        Ok(r) => (r, false),
+        Err(e) => (Reply::Error(e.to_string()), true),
     };
     // Counted after the call, as Redis does, so INFO does not see itself; a command that
     // blocked counts once, when it completes.
     if !matches!(reply, Reply::Blocked) {
+        let micros = clock.map_or(0, |c| (c() - start).max(0));
         ctx.srv.stats.total_commands_processed += 1;
+        let st = ctx.srv.stats.commands.entry(key).or_default();
+        st.calls += 1;
+        st.usec += micros as u64;
+        st.failed += failed as u64;
+        let threshold = ctx.srv.config.hot.slowlog_log_slower_than;
+        if threshold >= 0 && micros >= threshold && !spec.is(flags::SKIP_SLOWLOG) {
+            crate::commands::server::slowlog::record(ctx, argv, micros);
+        }
     }
     reply
 }

@@ -115,6 +115,23 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("pubsubshard_channels", ctx.srv.pubsub.shard.len().to_string());
             f("total_error_replies", st.total_error_replies.to_string());
         }
+        "commandstats" => {
+            let mut rows: Vec<_> = s.stats.commands.iter().filter(|(_, c)| c.calls + c.rejected + c.failed > 0).collect();
+            rows.sort_by_key(|(k, _)| *k);
+            for ((cmd, sub), c) in rows {
+                let name = match sub {
+                    Some(sub) => format!("cmdstat_{}|{}", cmd, sub),
+                    None => format!("cmdstat_{}", cmd),
+                };
+                let per = if c.calls > 0 { c.usec as f64 / c.calls as f64 } else { 0.0 };
+                f(&name, format!("calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}", c.calls, c.usec, per, c.rejected, c.failed));
+            }
+        }
+        "errorstats" => {
+            for (kind, n) in &s.stats.errors {
+                f(&format!("errorstat_{}", kind), format!("count={}", n));
+            }
+        }
         "replication" => {
             f("role", "master".into());
             f("connected_slaves", "0".into());
@@ -153,14 +170,18 @@ pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     for a in &argv[1..] {
         match String::from_utf8_lossy(a).to_ascii_lowercase().as_str() {
-            "all" | "everything" | "default" => wanted.extend(DEFAULT.iter().map(|s| s.to_string())),
+            "default" => wanted.extend(DEFAULT.iter().map(|s| s.to_string())),
+            "all" | "everything" => {
+                wanted.extend(DEFAULT.iter().map(|s| s.to_string()));
+                wanted.push("commandstats".into());
+            }
             s => wanted.push(s.to_string()),
         }
     }
     let mut out = String::new();
     let mut seen = vec![];
     for w in wanted {
-        if seen.contains(&w) || !DEFAULT.contains(&w.as_str()) {
+        if seen.contains(&w) || !(DEFAULT.contains(&w.as_str()) || w == "commandstats") {
             continue;
         }
         if !out.is_empty() {

@@ -158,3 +158,45 @@ fn shutdown_and_debug_become_host_events() {
     assert!(o.close);
     assert_eq!(t.engine.drain_events(), vec![Event::Shutdown { save: Some(false) }]);
 }
+
+#[test]
+fn slowlog_records_trims_and_resets() {
+    let mut t = TestEngine::new();
+    t.run(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    t.run(&["SLOWLOG", "RESET"]);
+    let long = "x".repeat(200);
+    t.run(&["SET", "k", &long]);
+    let Reply::Array(entries) = t.run(&["SLOWLOG", "GET", "1"]) else { panic!() };
+    let Reply::Array(e) = &entries[0] else { panic!() };
+    assert_eq!(e[3], Reply::Array(vec![bulk("SET"), bulk("k"), bulk(&format!("{}... (72 more bytes)", "x".repeat(128)))]));
+    assert_eq!(e[4], bulk("127.0.0.1:50000"));
+    assert_eq!(t.run(&["SLOWLOG", "GET", "-2"]), err("ERR count should be greater than or equal to -1"));
+    let many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    let mut argv = vec!["MSET"];
+    for a in &many {
+        argv.push(a);
+    }
+    t.run(&argv);
+    let Reply::Array(entries) = t.run(&["SLOWLOG", "GET", "1"]) else { panic!() };
+    let Reply::Array(e) = &entries[0] else { panic!() };
+    let Reply::Array(args) = &e[3] else { panic!() };
+    assert_eq!(args.len(), 32);
+    assert_eq!(args[31], bulk("... (10 more arguments)"));
+    t.run(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    let before = t.run(&["SLOWLOG", "LEN"]);
+    t.run(&["PING"]);
+    assert_eq!(t.run(&["SLOWLOG", "LEN"]), before);
+}
+
+#[test]
+fn commandstats_and_errorstats() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v"]);
+    t.run(&["INCR", "k"]);
+    t.run(&["GET"]);
+    let Reply::Verbatim(_, text) = t.run(&["INFO", "commandstats"]) else { panic!() };
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("cmdstat_incr:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1"), "{}", text);
+    let Reply::Verbatim(_, text) = t.run(&["INFO", "errorstats"]) else { panic!() };
+    assert!(String::from_utf8_lossy(&text).contains("errorstat_ERR:count=2"));
+}
