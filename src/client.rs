@@ -60,6 +60,8 @@ pub struct Client {
     /// The (db, key) pairs this client WATCHes, and whether each was already expired then
     /// (an expired key that stays expired does not fail EXEC).
     pub watched: Vec<(usize, Bytes, bool)>,
+    /// In MONITOR mode: every command the server runs is streamed to this client.
+    pub monitor: bool,
     /// Pub/sub subscriptions: channels, patterns (in subscription order, as Redis lists
     /// them) and shard channels.
     pub subs: hashbrown::HashSet<Bytes>,
@@ -98,6 +100,7 @@ impl Client {
             multi_error: false,
             dirty_cas: false,
             watched: Vec::new(),
+            monitor: false,
             subs: Default::default(),
             psubs: Vec::new(),
             ssubs: Default::default(),
@@ -123,6 +126,9 @@ impl Client {
         let s = |b: &Option<Bytes>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         let mut flags = String::new();
         // Redis's order: x b d A e T (getClientInfoString).
+        if self.monitor {
+            flags.push('O');
+        }
         if self.in_pubsub() {
             flags.push('P');
         }

@@ -102,6 +102,8 @@ pub struct Server {
     pub watched: crate::multi::WatchedKeys,
     /// Channel, pattern and shard-channel subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Clients in MONITOR mode.
+    pub monitors: Vec<ClientId>,
     /// SLOWLOG, newest first, and the next entry's id.
     pub slowlog: std::collections::VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
@@ -166,6 +168,7 @@ impl Engine {
                 blocking: Default::default(),
                 watched: Default::default(),
                 pubsub: Default::default(),
+                monitors: Vec::new(),
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
             },
@@ -219,6 +222,7 @@ impl Engine {
             }
             crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
             crate::commands::pubsub::unsubscribe_all(&mut self.srv, &mut c);
+            self.srv.monitors.retain(|&m| m != id);
         }
     }
 

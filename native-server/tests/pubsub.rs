@@ -111,3 +111,24 @@ fn a_subscriber_that_stops_reading_is_disconnected_and_memory_stays_bounded() {
         }
     }
 }
+
+#[test]
+fn monitor_streams_other_clients_commands_in_redis_format() {
+    let srv = common::cinnabar();
+    let (mut mon, mut c) = (connect(srv.port), connect(srv.port));
+    roundtrip(&mut mon, b"MONITOR\r\n", "+OK\r\n");
+    roundtrip(&mut c, b"SET \"a\\\"b\" \"x\\ny\"\r\n", "+OK\r\n");
+    roundtrip(&mut c, b"CONFIG GET maxmemory\r\n", "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
+    roundtrip(&mut c, b"SELECT 3\r\nGET k\r\n", "+OK\r\n$-1\r\n");
+    std::thread::sleep(Duration::from_millis(50));
+    let mut buf = vec![0u8; 4096];
+    let n = mon.read(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    // Timestamps and ports vary; the rest is Redis's line. CONFIG is an admin command: hidden.
+    let tail = |l: &str| l.split_once(" [").map(|(ts, rest)| (ts.starts_with('+'), rest.split_once(' ').map(|(db, r)| (db.to_string(), r.split_once("] ").map(|(_, cmd)| cmd.to_string())))));
+    assert_eq!(lines.len(), 3, "{:?}", lines);
+    assert_eq!(tail(lines[0]), Some((true, Some(("0".into(), Some("\"SET\" \"a\\\"b\" \"x\\ny\"".into()))))));
+    assert_eq!(tail(lines[1]), Some((true, Some(("3".into(), Some("\"SELECT\" \"3\"".into()))))));
+    assert_eq!(tail(lines[2]), Some((true, Some(("3".into(), Some("\"GET\" \"k\"".into()))))));
+}

@@ -463,6 +463,9 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         if threshold >= 0 && micros >= threshold && !spec.is(flags::SKIP_SLOWLOG) {
             crate::commands::server::slowlog::record(ctx, argv, micros);
         }
+        if !ctx.srv.monitors.is_empty() && !spec.is(flags::SKIP_MONITOR) && !spec.is(flags::ADMIN) {
+            crate::commands::server::monitor::feed(ctx, argv);
+        }
     }
     reply
 }

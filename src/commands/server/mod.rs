@@ -14,6 +14,7 @@ mod command;
 mod config;
 mod info;
 mod memory;
+pub mod monitor;
 pub mod slowlog;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info).acl(DANGEROUS).doc("1.0.0", "Get information and statistics about the server", "O(1)").args("[section ...]"),
     CommandSpec::container("memory", G, memory::SUBCOMMANDS).doc("4.0.0", "A container for memory diagnostics commands", "Depends on subcommand."),
     CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, G, shutdown).doc("1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)").args("nosave_save=[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"),
+    CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, G, monitor::monitor).doc("1.0.0", "Listen for all requests received by the server in real time", ""),
     CommandSpec::container("slowlog", G, slowlog::SUBCOMMANDS).doc("2.2.12", "A container for slow log commands", "Depends on subcommand."),
     CommandSpec::new("swapdb", 3, WRITE | FAST, G, swapdb).acl(KEYSPACE | DANGEROUS).doc("4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.").args("index1@integer index2@integer"),
     CommandSpec::new("time", 1, LOADING | STALE | FAST, G, time).doc("2.6.0", "Return the current server time", "O(1)"),

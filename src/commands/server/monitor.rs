@@ -1,0 +1,57 @@
+//! MONITOR: every command the server runs, as Redis prints it, streamed to monitoring
+//! clients (`+<secs>.<usecs> [<db> <addr>] "cmd" "arg" ...`). Administrative commands are
+//! not shown. Redis: replication.c replicationFeedMonitors.
+
+use bytes::Bytes;
+
+use crate::command::dispatch::Ctx;
+use crate::engine::Event;
+use crate::error::Result;
+use crate::reply::{Reply, OK};
+
+/// MONITOR — OK, then a line per command run by anyone else.
+pub fn monitor(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    if !ctx.client.monitor {
+        ctx.client.monitor = true;
+        ctx.srv.monitors.push(ctx.client.id);
+    }
+    Ok(OK)
+}
+
+/// sdscatrepr: a quoted, escaped argument.
+fn repr(out: &mut String, a: &[u8]) {
+    out.push('"');
+    for &b in a {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{:02x}", b)),
+        }
+    }
+    out.push('"');
+}
+
+/// Feeds one executed command to the monitors (not to the client that ran it).
+pub fn feed(ctx: &mut Ctx, argv: &[Bytes]) {
+    let us = ctx.srv.now_us;
+    let mut line = format!("{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, ctx.client.db, ctx.client.info.addr);
+    for a in argv {
+        line.push(' ');
+        repr(&mut line, a);
+    }
+    for id in ctx.srv.monitors.clone() {
+        if id == ctx.client.id {
+            continue;
+        }
+        if let Some(c) = ctx.others.get_mut(&id) {
+            c.outbox.push(Reply::Status(line.clone()));
+            ctx.srv.events.push(Event::Deliver(id));
+        }
+    }
+}
