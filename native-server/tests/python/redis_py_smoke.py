@@ -1,4 +1,5 @@
-"""redis-py against cinnabar-server: sync, pipelines, a connection pool, asyncio and RESP3.
+"""redis-py against cinnabar-server: sync, pipelines, a connection pool, asyncio, WATCH/MULTI,
+pub/sub, blocking pops and RESP3.
 Run by native-server/tests/clients.rs with the server's port as the first argument; any
 failed assertion exits non-zero and fails that Rust test."""
 import asyncio
@@ -71,6 +72,30 @@ async def asyncio_client():
     await r.aclose()
 
 
+def transactions_and_pubsub():
+    r = redis.Redis(port=PORT, decode_responses=True)
+    r.set("stock", 3)
+    with r.pipeline() as p:  # MULTI/EXEC with WATCH, redis-py's optimistic-locking loop
+        p.watch("stock")
+        n = int(p.get("stock"))
+        p.multi()
+        p.set("stock", n - 1)
+        p.lpush("orders", "o1")
+        assert p.execute() == [True, 1]
+    assert r.get("stock") == "2"
+    ps = r.pubsub()
+    ps.subscribe("events")
+    ps.psubscribe("ev*")
+    assert ps.get_message(timeout=1)["type"] == "subscribe"
+    assert ps.get_message(timeout=1)["type"] == "psubscribe"
+    assert r.publish("events", "hello") == 2
+    got = [ps.get_message(timeout=1) for _ in range(2)]
+    assert sorted(m["type"] for m in got) == ["message", "pmessage"], got
+    assert all(m["data"] == "hello" for m in got)
+    ps.close()
+    assert r.blpop(["orders"], timeout=1) == ("orders", "o1")
+
+
 def resp3():
     r = redis.Redis(port=PORT, protocol=3, decode_responses=True)
     assert r.set("r3", "x") is True and r.get("r3") == "x"
@@ -81,5 +106,6 @@ def resp3():
 sync_basics()
 pipeline_and_pool()
 asyncio.run(asyncio_client())
+transactions_and_pubsub()
 resp3()
 print("redis-py smoke: ok")
