@@ -7,6 +7,8 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use cinnabar::types::zset::{LexRange, ScoreRange};
+
 const NIL: u32 = u32::MAX;
 const HEAD: u32 = 0;
 pub const MAX_LEVEL: usize = 32;
@@ -34,102 +36,6 @@ pub struct SkipList {
     level: usize,
     /// xorshift state for node levels (the core has no OS randomness).
     seed: u64,
-}
-
-/// A score interval (zrangespec).
-#[derive(Clone, Copy, Debug)]
-pub struct ScoreRange {
-    pub min: f64,
-    pub max: f64,
-    pub minex: bool,
-    pub maxex: bool,
-}
-
-impl ScoreRange {
-    pub fn gte_min(&self, v: f64) -> bool {
-        if self.minex {
-            v > self.min
-        } else {
-            v >= self.min
-        }
-    }
-
-    pub fn lte_max(&self, v: f64) -> bool {
-        if self.maxex {
-            v < self.max
-        } else {
-            v <= self.max
-        }
-    }
-
-    pub fn contains(&self, v: f64) -> bool {
-        self.gte_min(v) && self.lte_max(v)
-    }
-
-    /// Whether no value can be in the range (zslIsInRange's first test).
-    pub fn is_empty(&self) -> bool {
-        self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
-    }
-}
-
-/// A lexicographic bound (zlexrangespec): `-`, `+`, `[x` or `(x`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Lex {
-    Min,
-    Max,
-    Incl(Vec<u8>),
-    Excl(Vec<u8>),
-}
-
-#[derive(Clone, Debug)]
-pub struct LexRange {
-    pub min: Lex,
-    pub max: Lex,
-}
-
-impl LexRange {
-    pub fn gte_min(&self, v: &[u8]) -> bool {
-        match &self.min {
-            Lex::Min => true,
-            Lex::Max => false,
-            Lex::Incl(m) => v >= &m[..],
-            Lex::Excl(m) => v > &m[..],
-        }
-    }
-
-    pub fn lte_max(&self, v: &[u8]) -> bool {
-        match &self.max {
-            Lex::Min => false,
-            Lex::Max => true,
-            Lex::Incl(m) => v <= &m[..],
-            Lex::Excl(m) => v < &m[..],
-        }
-    }
-
-    pub fn contains(&self, v: &[u8]) -> bool {
-        self.gte_min(v) && self.lte_max(v)
-    }
-
-    /// zslLexValueGteMin/LteMax on the bounds themselves: the range can hold nothing.
-    pub fn is_empty(&self) -> bool {
-        match (&self.min, &self.max) {
-            (Lex::Max, _) | (_, Lex::Min) => true,
-            (Lex::Min, _) | (_, Lex::Max) => false,
-            (a, b) => {
-                let (av, ae) = match a {
-                    Lex::Incl(v) => (v, false),
-                    Lex::Excl(v) => (v, true),
-                    _ => unreachable!(),
-                };
-                let (bv, be) = match b {
-                    Lex::Incl(v) => (v, false),
-                    Lex::Excl(v) => (v, true),
-                    _ => unreachable!(),
-                };
-                av > bv || (av == bv && (ae || be))
-            }
-        }
-    }
 }
 
 /// (score, member) order, members compared as bytes (sdscmp).

@@ -115,3 +115,22 @@ pub fn range_long(arg: &[u8], min: i64, max: i64, msg: Option<&'static str>) -> 
 pub fn positive_long(arg: &[u8], msg: Option<&'static str>) -> Result<i64> {
     range_long(arg, 0, i64::MAX, Some(msg.unwrap_or("ERR value is out of range, must be positive")))
 }
+
+/// `key [count [WITHVALUES|WITHSCORES]]` of HRANDFIELD and ZRANDMEMBER: the count (None when
+/// absent) and whether the companion word was given. Counts past what a reply could hold
+/// are refused (see `util::RAND_COUNT_MAX`), as are the negative counts Redis refuses with
+/// the companion (they would overflow the reply length).
+pub fn rand_count(argv: &[Bytes], with_word: &str) -> Result<(Option<i64>, bool)> {
+    if argv.len() > 4 || (argv.len() == 4 && !argv[3].eq_ignore_ascii_case(with_word.as_bytes())) {
+        return Err(Error::Syntax);
+    }
+    let with = argv.len() == 4;
+    if argv.len() < 3 {
+        return Ok((None, with));
+    }
+    let c = int(&argv[2])?;
+    if (with && c < -(i64::MAX / 2)) || c.unsigned_abs() > crate::util::RAND_COUNT_MAX {
+        return Err(Error::Msg("ERR value is out of range"));
+    }
+    Ok((Some(c), with))
+}

@@ -196,19 +196,7 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// HRANDFIELD key [count [WITHVALUES]] — one field (nil when missing), or `count` distinct
 /// fields, or with a negative count that many picks with repetition.
 fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    if argv.len() > 4 || (argv.len() == 4 && !argv[3].eq_ignore_ascii_case(b"withvalues")) {
-        return Err(Error::Syntax);
-    }
-    let with_values = argv.len() == 4;
-    let count = if argv.len() >= 3 {
-        let c = crate::command::args::int(&argv[2])?;
-        if (with_values && c < -(i64::MAX / 2)) || c.unsigned_abs() > crate::util::RAND_COUNT_MAX {
-            return Err(Error::Msg("ERR value is out of range"));
-        }
-        Some(c)
-    } else {
-        None
-    };
+    let (count, with_values) = crate::command::args::rand_count(argv, "withvalues")?;
     let resp3 = ctx.client.resp == 3;
     let mut rng = ctx.srv.rng.clone();
     let Some(h) = ctx.read(&argv[1], Value::hash)? else {

@@ -481,19 +481,7 @@ fn zremrangebylex(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// ZRANDMEMBER key [count [WITHSCORES]]
 fn zrandmember(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    if argv.len() > 4 || (argv.len() == 4 && !argv[3].eq_ignore_ascii_case(b"withscores")) {
-        return Err(Error::Syntax);
-    }
-    let with_scores = argv.len() == 4;
-    let count = if argv.len() >= 3 {
-        let c = args::int(&argv[2])?;
-        if (with_scores && c < -(i64::MAX / 2)) || c.unsigned_abs() > crate::util::RAND_COUNT_MAX {
-            return Err(Error::Msg("ERR value is out of range"));
-        }
-        Some(c)
-    } else {
-        None
-    };
+    let (count, with_scores) = crate::command::args::rand_count(argv, "withscores")?;
     let resp3 = ctx.client.resp == 3;
     let mut rng = ctx.srv.rng.clone();
     let Some(z) = ctx.read(&argv[1], Value::zset)? else {
