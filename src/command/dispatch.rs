@@ -311,8 +311,11 @@ pub fn execute_batch(
             *engine.srv.stats.errors.entry(kind).or_default() += 1;
         }
         // CLIENT REPLY: OFF swallows everything; SKIP swallows the next command's reply only.
+        // Pub/sub confirmations are pushes, which Redis sends even then (CLIENT_PUSHING).
+        let pushing = matches!(reply, Reply::Push(_) | Reply::Multi(_));
         match client.reply_mode {
             ReplyMode::On => emit(reply, client.resp == 3),
+            _ if pushing => emit(reply, client.resp == 3),
             ReplyMode::Off => {}
             ReplyMode::Skip => client.reply_mode = ReplyMode::SkipNext,
             ReplyMode::SkipNext => client.reply_mode = ReplyMode::On,
