@@ -63,6 +63,11 @@ impl Blocking {
         self.count = self.count.saturating_sub(1);
     }
 
+    #[inline]
+    pub fn has_waiters(&self) -> bool {
+        !self.waiters.is_empty()
+    }
+
     /// Marks a written key ready if anyone waits on it (signalKeyAsReady).
     pub fn signal(&mut self, db: usize, key: &[u8]) {
         if self.waiters.is_empty() {

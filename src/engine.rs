@@ -56,8 +56,8 @@ pub struct Stats {
     pub dirty: u64,
     pub unexpected_error_replies: u64,
     pub total_error_replies: u64,
-    /// INFO commandstats, by (command, subcommand).
-    pub commands: HashMap<(&'static str, Option<&'static str>), CommandStat>,
+    /// INFO commandstats, by stat id (`command::table::Table::names`).
+    pub commands: Vec<CommandStat>,
     /// INFO errorstats: error replies by their first word (ERR, WRONGTYPE, ...).
     pub errors: std::collections::BTreeMap<String, u64>,
 }
@@ -104,6 +104,8 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// Clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
+    /// The host clock's reading when the running command started (see `dispatch::call`).
+    pub clock_mark: i64,
     /// SLOWLOG, newest first, and the next entry's id.
     pub slowlog: std::collections::VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
@@ -169,6 +171,7 @@ impl Engine {
                 watched: Default::default(),
                 pubsub: Default::default(),
                 monitors: Vec::new(),
+                clock_mark: 0,
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
             },

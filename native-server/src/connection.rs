@@ -53,6 +53,14 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
     shared.connections.fetch_sub(1, Ordering::Relaxed);
 }
 
+/// Sleeps for the idle timeout (forever without one).
+async fn idle_timeout(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Sleeps until a blocked client's deadline (forever without one).
 async fn until(deadline_ms: Option<i64>) {
     match deadline_ms {
@@ -71,7 +79,9 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
     let mut authenticated = shared.engine().is_authenticated(id);
     let (mut blocked, mut deadline) = (false, None);
     // A blocked client waits for its keys, not for the idle timeout (as in Redis).
-    let idle = if timeout_s > 0 { Duration::from_secs(timeout_s as u64) } else { Duration::from_secs(365 * 24 * 3600) };
+    // Without a `timeout` no timer is armed at all: registering one per read costs the
+    // runtime's timer wheel a lock and an entry on every pipelined batch.
+    let idle = (timeout_s > 0).then(|| Duration::from_secs(timeout_s as u64));
     let mut proto_err = None;
     loop {
         if buf.capacity() - buf.len() < 1024 {
@@ -86,7 +96,7 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
             _ = shutdown.changed() => return,
             _ = signals.wake.notified() => {}
             _ = until(deadline), if blocked => shared.engine().expire_blocked(now_us(), Some(id)),
-            _ = tokio::time::sleep(idle), if !blocked => return,
+            _ = idle_timeout(idle), if !blocked => return,
         }
         let mut close = false;
         // Parse, then run under one engine lock, until the buffer holds no complete command

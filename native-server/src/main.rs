@@ -50,6 +50,7 @@ fn main() {
     }
     engine.set_memory_probe(alloc::live_bytes);
     engine.set_clock(shared::monotonic_us);
+    shared::monotonic_us(); // calibrate now, not inside the first command
     // Two workers: connections parse and write in parallel while the engine runs under one
     // lock per pipelined batch (see docs/ARCHITECTURE.md, "The native server").
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");

@@ -9,8 +9,11 @@ use super::spec::CommandSpec;
 use crate::commands;
 
 pub struct Table {
-    by_name: HashMap<&'static str, &'static CommandSpec>,
+    by_name: HashMap<&'static str, (&'static CommandSpec, u32)>,
     pub all: Vec<&'static CommandSpec>,
+    /// (command, subcommand) of every stat id: top-level commands and subcommands alike get
+    /// a dense id, so per-command statistics are a vector index, not a hash lookup.
+    pub names: Vec<(&'static str, Option<&'static str>)>,
 }
 
 /// Every family contributes its slice; new families add one line here.
@@ -23,19 +26,29 @@ pub fn table() -> &'static Table {
     T.get_or_init(|| {
         let mut by_name = HashMap::new();
         let mut all = Vec::new();
+        let mut names = Vec::new();
         for fam in families() {
             for spec in fam {
-                let prev = by_name.insert(spec.name, spec);
+                // A container's subcommands take the ids right after its own.
+                let id = names.len() as u32;
+                names.push((spec.name, None));
+                names.extend(spec.subcommands.iter().map(|sub| (spec.name, Some(sub.name))));
+                let prev = by_name.insert(spec.name, (spec, id));
                 assert!(prev.is_none(), "command {} registered twice", spec.name);
                 all.push(spec);
             }
         }
-        Table { by_name, all }
+        Table { by_name, all, names }
     })
 }
 
 impl Table {
     pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        self.lookup_with_id(name).map(|(s, _)| s)
+    }
+
+    /// The command and its stat id (subcommand ids follow: `id + 1 + position`).
+    pub fn lookup_with_id(&self, name: &[u8]) -> Option<(&'static CommandSpec, u32)> {
         let mut buf = [0u8; 32];
         if name.len() > buf.len() {
             return None;

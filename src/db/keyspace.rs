@@ -39,6 +39,7 @@ impl Db {
     }
 
     /// Deletes the key if its deadline passed; true when it did (the caller notifies `expired`).
+    #[inline]
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         // Most keyspaces of counters and caches have no TTLs: skip the second hash probe.
         if self.expires.is_empty() {

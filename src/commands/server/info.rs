@@ -116,7 +116,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("total_error_replies", st.total_error_replies.to_string());
         }
         "commandstats" => {
-            let mut rows: Vec<_> = s.stats.commands.iter().filter(|(_, c)| c.calls + c.rejected + c.failed > 0).collect();
+            let names = &crate::command::table::table().names;
+            let mut rows: Vec<_> = s.stats.commands.iter().enumerate().filter(|(_, c)| c.calls + c.rejected + c.failed > 0).map(|(i, c)| (names[i], c)).collect();
             rows.sort_by_key(|(k, _)| *k);
             for ((cmd, sub), c) in rows {
                 let name = match sub {

@@ -304,8 +304,8 @@ fn strlen(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) -> Result<Reply> {
     let new = match ctx.write_str(key)? {
         Some(s) => {
-            let old = s.as_int().ok_or(Error::NotInteger)?;
-            let new = old.checked_add(by).ok_or(Error::Overflow)?;
+            let old = s.as_int().ok_or_else(|| Error::NotInteger)?;
+            let new = old.checked_add(by).ok_or_else(|| Error::Overflow)?;
             *s = Str::Int(new);
             new
         }

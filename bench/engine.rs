@@ -1,0 +1,34 @@
+//! The engine alone, no network: a pipelined batch of 16 commands through
+//! `Engine::execute_batch`, as the server runs them under its lock. Catches per-command
+//! overhead in dispatch that socket benchmarks blur. `cargo bench --bench engine`.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use cinnabar::{ClientInfo, Config, Engine};
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn argv(parts: &[&str]) -> Vec<Bytes> {
+    parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let mut e = Engine::new(Config::default(), 1, 1_767_225_600_000_000);
+    let id = e.connect(ClientInfo::default(), 1_767_225_600_000_000);
+    e.execute(id, argv(&["SET", "key:1", "xxx"]), 1_767_225_600_000_000);
+    let mut g = c.benchmark_group("batch_of_16");
+    for (name, cmd) in [("set", &["SET", "key:1", "xxx"][..]), ("get", &["GET", "key:1"][..]), ("incr", &["INCR", "counter"][..])] {
+        let one = argv(cmd);
+        g.bench_function(name, |b| {
+            let mut out = 0usize;
+            b.iter(|| {
+                let mut q: VecDeque<Vec<Bytes>> = (0..16).map(|_| one.clone()).collect();
+                e.execute_batch(id, &mut q, 1_767_225_600_000_000, |_, _| out += 1);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
