@@ -169,15 +169,10 @@ impl Ctx<'_> {
         // Expire first (one probe of the expires dict, none when the db has no TTLs), so a
         // key this lookup expires is announced and touched before anything else.
         if self.srv.dbs[db].expire_if_needed(key, now) {
-            for k in std::mem::take(&mut self.srv.dbs[db].expired_log) {
-                self.touch_watched(db, &k);
-                self.notify(db, &k, "expired");
-            }
+            self.announce_expired(db);
         }
         // Key-miss notifications need a second look; the usual path probes once.
-        if stats && self.srv.config.hot.notify_flags & crate::notify::KEY_MISS != 0 && self.srv.dbs[db].peek(key).is_none() {
-            self.srv.stats.keyspace_misses += 1;
-            self.notify(db, key, "keymiss");
+        if stats && self.srv.config.hot.notify_flags & crate::notify::KEY_MISS != 0 && self.key_missed(db, key) {
             return None;
         }
         let e = self.srv.dbs[db].keys.get_mut(key);
@@ -192,6 +187,28 @@ impl Ctx<'_> {
             e.lru = clock;
         }
         Some(e)
+    }
+
+    /// Fails watchers and notifies for keys a lookup just expired (out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn announce_expired(&mut self, db: usize) {
+        for k in std::mem::take(&mut self.srv.dbs[db].expired_log) {
+            self.touch_watched(db, &k);
+            self.notify(db, &k, "expired");
+        }
+    }
+
+    /// The key-miss notification: true (after counting the miss) when the key is absent.
+    #[cold]
+    #[inline(never)]
+    fn key_missed(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.srv.dbs[db].peek(key).is_some() {
+            return false;
+        }
+        self.srv.stats.keyspace_misses += 1;
+        self.notify(db, key, "keymiss");
+        true
     }
 
     /// A string for reading: `Ok(None)` when absent, WRONGTYPE for other types.
@@ -339,9 +356,9 @@ pub fn execute_batch(
             break;
         }
     }
-    // Expiries no lookup announced (EXISTS-style probes, other databases): once per batch;
-    // lookups announce their own and the active cycle drains in `tick`.
-    if engine.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) {
+    // Expiries no lookup announced (EXISTS-style probes) in the client's database: once per
+    // batch; lookups announce their own, and `tick` sweeps every database (MOVE, COPY ... DB).
+    if !engine.srv.dbs[client.db].expired_log.is_empty() {
         touch_expired(engine, &mut client);
     }
     engine.clients.insert(id, client);
@@ -429,11 +446,16 @@ fn resolve_with_id(argv: &[Bytes]) -> Result<(&'static CommandSpec, Option<&'sta
 /// The statistics slot of a command id, growing the table on first use.
 #[inline]
 fn stat<'a>(ctx: &'a mut Ctx, id: usize) -> &'a mut crate::engine::CommandStat {
-    let v = &mut ctx.srv.stats.commands;
-    if v.len() <= id {
-        v.resize(table().names.len().max(id + 1), Default::default());
+    if ctx.srv.stats.commands.len() <= id {
+        grow_stats(&mut ctx.srv.stats.commands, id);
     }
-    &mut v[id]
+    &mut ctx.srv.stats.commands[id]
+}
+
+#[cold]
+#[inline(never)]
+fn grow_stats(v: &mut Vec<crate::engine::CommandStat>, id: usize) {
+    v.resize(table().names.len().max(id + 1), Default::default());
 }
 
 /// Runs one command through the shared path. Errors become error replies here, once.
