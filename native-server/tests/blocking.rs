@@ -4,19 +4,13 @@
 
 mod common;
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{connect, read_exact_str, roundtrip};
+use common::{connect, expect, roundtrip, send};
 
-fn send(s: &mut TcpStream, cmd: &str) {
-    s.write_all(cmd.as_bytes()).unwrap();
-}
 
-fn expect(s: &mut TcpStream, reply: &str) {
-    assert_eq!(read_exact_str(s, reply.len()), reply);
-}
 
 /// The client has no reply pending: it is (still) blocked.
 fn silent(s: &mut TcpStream) {

@@ -8,11 +8,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{connect, read_exact_str, roundtrip};
+use common::{connect, expect, roundtrip};
 
-fn expect(s: &mut TcpStream, reply: &str) {
-    assert_eq!(read_exact_str(s, reply.len()), reply);
-}
 
 #[test]
 fn resp2_subscribers_receive_messages_and_only_pubsub_commands() {

@@ -122,3 +122,13 @@ pub fn roundtrip(s: &mut TcpStream, send: &[u8], expect: &str) {
     s.write_all(send).unwrap();
     assert_eq!(read_exact_str(s, expect.len()), expect);
 }
+
+/// Sends a command line without waiting for its reply.
+pub fn send(s: &mut TcpStream, cmd: &str) {
+    s.write_all(cmd.as_bytes()).unwrap();
+}
+
+/// Asserts the next reply bytes are exactly `reply`.
+pub fn expect(s: &mut TcpStream, reply: &str) {
+    assert_eq!(read_exact_str(s, reply.len()), reply);
+}
