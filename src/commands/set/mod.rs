@@ -115,8 +115,10 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     ctx.modified(src, "srem");
     ctx.delete_if_empty(src);
-    add_members(ctx, dst, std::slice::from_ref(m))?;
-    ctx.modified(dst, "sadd");
+    // The destination changes (WATCH, notifications) only if it did not hold the member.
+    if add_members(ctx, dst, std::slice::from_ref(m))? > 0 {
+        ctx.modified(dst, "sadd");
+    }
     Ok(Reply::Int(1))
 }
 
