@@ -60,6 +60,28 @@ pub struct Stats {
     pub commands: Vec<CommandStat>,
     /// INFO errorstats: error replies by their first word (ERR, WRONGTYPE, ...).
     pub errors: std::collections::BTreeMap<String, u64>,
+    /// instantaneous_ops_per_sec: the last 16 per-tick rates and where the last tick was.
+    pub ops_samples: [u64; 16],
+    pub ops_sample_idx: usize,
+    pub ops_last: (i64, u64),
+}
+
+impl Stats {
+    /// Redis's trackInstantaneousMetric: one rate sample per tick, averaged over 16.
+    pub fn sample_ops(&mut self, now_us: i64) {
+        let (t, n) = self.ops_last;
+        let dt = now_us - t;
+        if t > 0 && dt > 0 {
+            let rate = (self.total_commands_processed.saturating_sub(n)) * 1_000_000 / dt as u64;
+            self.ops_samples[self.ops_sample_idx % 16] = rate;
+            self.ops_sample_idx += 1;
+        }
+        self.ops_last = (now_us, self.total_commands_processed);
+    }
+
+    pub fn instantaneous_ops(&self) -> u64 {
+        self.ops_samples.iter().sum::<u64>() / 16
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -126,6 +148,8 @@ pub struct HostInfo {
     /// Asks the host's allocator for its live bytes at the moment (INFO, later maxmemory);
     /// preferred over `used_memory` when set.
     pub memory_probe: Option<fn() -> u64>,
+    /// The process's CPU time so far, (system, user) seconds, for INFO cpu.
+    pub cpu_probe: Option<fn() -> (f64, f64)>,
     /// A monotonic microsecond clock for command durations (SLOWLOG, commandstats); without
     /// one every command takes 0 µs.
     pub clock: Option<fn() -> i64>,
@@ -192,6 +216,11 @@ impl Engine {
             self.srv.dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
         }
         Ok(())
+    }
+
+    /// Lets INFO cpu report the host process's CPU time.
+    pub fn set_cpu_probe(&mut self, probe: fn() -> (f64, f64)) {
+        self.srv.host.cpu_probe = Some(probe);
     }
 
     /// Lets the core time commands (SLOWLOG, INFO commandstats) with the host's clock.
@@ -291,6 +320,7 @@ impl Engine {
     /// timeouts for hosts that do not watch each deadline themselves.
     pub fn tick(&mut self, now_us: i64) {
         self.srv.now_us = now_us;
+        self.srv.stats.sample_ops(now_us);
         self.expire_blocked(now_us, None);
         self.active_expire();
         // What the cycle deleted fails watchers and notifies now, not at the next command.

@@ -49,6 +49,7 @@ fn main() {
         h.multiplexing_api = "tokio".into();
     }
     engine.set_memory_probe(alloc::live_bytes);
+    engine.set_cpu_probe(shared::cpu_seconds);
     engine.set_clock(shared::monotonic_us);
     shared::monotonic_us(); // calibrate now, not inside the first command
     // Two workers: connections parse and write in parallel while the engine runs under one

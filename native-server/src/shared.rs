@@ -38,6 +38,16 @@ pub fn monotonic_us() -> i64 {
     START.get_or_init(std::time::Instant::now).elapsed().as_micros() as i64
 }
 
+/// The process's (system, user) CPU seconds from /proc/self/stat (Linux); zeros elsewhere.
+pub fn cpu_seconds() -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return (0.0, 0.0) };
+    // Fields after the parenthesised command name: utime is the 12th, stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    (ticks(12), ticks(11))
+}
+
 /// A seed for the engine's generator (random sampling, RANDOMKEY), different per process.
 pub fn seed() -> u64 {
     now_us() as u64 ^ ((std::process::id() as u64) << 32)

@@ -105,6 +105,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             let st = &s.stats;
             f("total_connections_received", st.total_connections_received.to_string());
             f("total_commands_processed", st.total_commands_processed.to_string());
+            f("instantaneous_ops_per_sec", st.instantaneous_ops().to_string());
             f("rejected_connections", st.rejected_connections.to_string());
             f("expired_keys", st.expired_keys.to_string());
             f("evicted_keys", "0".into());
@@ -139,8 +140,11 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("master_repl_offset", "0".into());
         }
         "cpu" => {
-            f("used_cpu_sys", "0.000000".into());
-            f("used_cpu_user", "0.000000".into());
+            let (sys, user) = h.cpu_probe.map_or((0.0, 0.0), |p| p());
+            f("used_cpu_sys", format!("{:.6}", sys));
+            f("used_cpu_user", format!("{:.6}", user));
+            f("used_cpu_sys_children", "0.000000".into());
+            f("used_cpu_user_children", "0.000000".into());
         }
         "keyspace" => {
             for db in &s.dbs {

@@ -200,3 +200,17 @@ fn commandstats_and_errorstats() {
     let Reply::Verbatim(_, text) = t.run(&["INFO", "errorstats"]) else { panic!() };
     assert!(String::from_utf8_lossy(&text).contains("errorstat_ERR:count=2"));
 }
+
+#[test]
+fn instantaneous_ops_follow_the_tick_clock() {
+    let mut t = TestEngine::new();
+    t.tick();
+    for _ in 0..100 {
+        t.run(&["PING"]);
+    }
+    t.advance_ms(100);
+    t.tick();
+    let Reply::Verbatim(_, text) = t.run(&["INFO", "stats"]) else { panic!() };
+    // 100 commands in 0.1 s is 1000/s, averaged over 16 samples: 62.
+    assert!(String::from_utf8_lossy(&text).contains("instantaneous_ops_per_sec:62\r\n"), "{}", String::from_utf8_lossy(&text));
+}
