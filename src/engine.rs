@@ -126,6 +126,10 @@ pub struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// Clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
+    /// CLIENT PAUSE in force: until when (Unix ms) and whether every command (ALL) or only
+    /// writes wait; and the clients whose command waits for the pause to end.
+    pub pause: Option<(i64, bool)>,
+    pub paused: Vec<ClientId>,
     /// The host clock's reading when the running command started (see `dispatch::call`).
     pub clock_mark: i64,
     /// SLOWLOG, newest first, and the next entry's id.
@@ -195,6 +199,8 @@ impl Engine {
                 watched: Default::default(),
                 pubsub: Default::default(),
                 monitors: Vec::new(),
+                pause: None,
+                paused: Vec::new(),
                 clock_mark: 0,
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
@@ -255,6 +261,7 @@ impl Engine {
             crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
             crate::commands::pubsub::unsubscribe_all(&mut self.srv, &mut c);
             self.srv.monitors.retain(|&m| m != id);
+            self.srv.paused.retain(|&m| m != id);
         }
     }
 
@@ -321,6 +328,10 @@ impl Engine {
     pub fn tick(&mut self, now_us: i64) {
         self.srv.now_us = now_us;
         self.srv.stats.sample_ops(now_us);
+        if self.srv.pause.is_some_and(|(end, _)| now_us / 1000 >= end) {
+            self.srv.pause = None;
+        }
+        crate::command::dispatch::resume_paused(self);
         self.expire_blocked(now_us, None);
         self.active_expire();
         // What the cycle deleted fails watchers and notifies now, not at the next command.

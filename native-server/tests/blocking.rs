@@ -216,3 +216,24 @@ fn watch_fails_exec_when_another_client_writes_the_key() {
     // Retried without interference, it applies.
     roundtrip(&mut a, b"WATCH balance\r\nMULTI\r\nDECRBY balance 10\r\nEXEC\r\n", "+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:5\r\n");
 }
+
+#[test]
+fn client_pause_write_holds_writes_until_unpause_or_timeout() {
+    let srv = common::cinnabar();
+    let (mut a, mut c) = (connect(srv.port), connect(srv.port));
+    roundtrip(&mut c, b"CLIENT PAUSE 100000 WRITE\r\n", "+OK\r\n");
+    send(&mut a, "SET k v\r\nGET k\r\n");
+    silent(&mut a);
+    // Reads go on; the held write is not a blocked client in INFO.
+    roundtrip(&mut c, b"GET k\r\n", "$-1\r\n");
+    wait_blocked(&mut c, 0);
+    roundtrip(&mut c, b"CLIENT UNPAUSE\r\n", "+OK\r\n");
+    expect(&mut a, "+OK\r\n$1\r\nv\r\n");
+    // A pause that runs out releases by itself (the server's tick notices).
+    roundtrip(&mut c, b"CLIENT PAUSE 200 ALL\r\n", "+OK\r\n");
+    send(&mut a, "PING\r\n");
+    silent(&mut a);
+    expect(&mut a, "+PONG\r\n");
+    roundtrip(&mut c, b"CLIENT PAUSE 100 BOTH\r\n", "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
+    roundtrip(&mut c, b"CLIENT PAUSE -1\r\n", "-ERR timeout is negative\r\n");
+}

@@ -330,10 +330,17 @@ pub fn execute_batch(
             client.outbox_bytes = 0;
             client.over_soft_since = None;
         }
+        if !engine.srv.paused.is_empty() && engine.srv.pause.is_none() {
+            resume_paused(engine);
+        }
         if matches!(reply, Reply::Blocked) {
             // Nothing more runs for this client until its wait ends.
             let b = client.blocked.as_ref().expect("a blocking reply blocks the client");
-            engine.srv.blocking.add(id, b);
+            if b.btype == PAUSED {
+                engine.srv.paused.push(id);
+            } else {
+                engine.srv.blocking.add(id, b);
+            }
             break;
         }
         if let Reply::Error(e) = &reply {
@@ -377,6 +384,44 @@ pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
             ctx.touch_watched(db, &key);
             ctx.notify(db, &key, "expired");
         }
+    }
+}
+
+/// The wait of a command held back by CLIENT PAUSE (it has no keys).
+pub const PAUSED: &str = "pause";
+
+/// Once CLIENT PAUSE has ended (UNPAUSE or its timeout), runs the held-back commands in the
+/// order they arrived; each client gets its reply and an `Event::Unblocked`.
+pub fn resume_paused(engine: &mut Engine) {
+    if engine.srv.pause.is_some() || engine.srv.paused.is_empty() {
+        return;
+    }
+    for id in std::mem::take(&mut engine.srv.paused) {
+        let Some(mut c) = engine.clients.remove(&id) else { continue };
+        let Some(b) = c.blocked.take() else {
+            engine.clients.insert(id, c);
+            continue;
+        };
+        let reply = {
+            let mut ctx = Ctx { srv: &mut engine.srv, client: &mut c, others: &mut engine.clients };
+            call(&mut ctx, &b.argv)
+        };
+        if matches!(reply, Reply::Blocked) {
+            // Paused again, or now waiting on keys: register the new wait.
+            let nb = c.blocked.as_ref().expect("blocked");
+            if nb.btype == PAUSED {
+                engine.srv.paused.push(id);
+            } else {
+                engine.srv.blocking.add(id, nb);
+            }
+        } else {
+            c.outbox.push(reply);
+            engine.srv.events.push(Event::Unblocked(id));
+        }
+        engine.clients.insert(id, c);
+    }
+    if engine.srv.blocking.has_ready() {
+        serve_ready(engine);
     }
 }
 
@@ -494,6 +539,20 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             None => top.name.to_string(),
         };
         return rejected(ctx, key, Error::Dyn(format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", name)));
+    }
+    // CLIENT PAUSE holds back every command (ALL) or those that write (WRITE), EXEC of a
+    // queue with writes included, until the pause ends.
+    if let Some((end, all)) = ctx.srv.pause {
+        if ctx.now_ms() >= end {
+            ctx.srv.pause = None;
+        } else {
+            let writes = |s: &CommandSpec| s.is(flags::WRITE) || s.is(flags::MAY_REPLICATE);
+            let exec_writes = top.name == "exec"
+                && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| writes(s.unwrap_or(t)))));
+            if all || writes(spec) || exec_writes {
+                return ctx.block(&[], PAUSED, 0, argv, Reply::Nil);
+            }
+        }
     }
     // Inside MULTI everything but the transaction's own controls is queued.
     if ctx.client.multi.is_some() && !matches!(top.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {

@@ -24,8 +24,10 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("list", -2, ADMIN | S, G, list).acl(CONNECTION).doc("2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections").args("[TYPE normal_master_replica_pubsub=(NORMAL|MASTER|REPLICA|PUBSUB)] [ID id=(client-id@integer ...)]"),
     CommandSpec::new("no-evict", 3, ADMIN | S, G, no_evict).acl(CONNECTION).doc("7.0.0", "Set client eviction mode for the current connection", "O(1)").args("enabled=(ON|OFF)"),
     CommandSpec::new("no-touch", 3, S, G, no_touch).acl(CONNECTION).doc("7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)").args("enabled=(ON|OFF)"),
+    CommandSpec::new("pause", -3, ADMIN | S, G, pause).acl(CONNECTION).doc("2.9.50", "Stop processing commands from clients for some time", "O(1)").args("timeout mode=[WRITE|ALL]"),
     CommandSpec::new("reply", 3, S, G, reply).acl(CONNECTION).doc("3.2.0", "Instruct the server whether to reply to commands", "O(1)").args("on_off_skip=(ON|OFF|SKIP)"),
     CommandSpec::new("setinfo", 4, S, G, setinfo).acl(CONNECTION).doc("7.2.0", "Sets information specific to the client or connection.", "O(1)").args("attr=(LIB-NAME libname|LIB-VER libver)"),
+    CommandSpec::new("unpause", 2, ADMIN | S, G, unpause).acl(CONNECTION).doc("6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
     CommandSpec::new("unblock", -3, ADMIN | S, G, unblock).acl(CONNECTION).doc("5.0.0", "Unblock a client blocked in a blocking command from a different connection", "O(log N) where N is the number of client connections").args("client-id@integer timeout_error=[TIMEOUT|ERROR]"),
     CommandSpec::new("setname", 3, S, G, setname).acl(CONNECTION).doc("2.6.9", "Set the current connection name", "O(1)").args("connection-name"),
 ];
@@ -55,6 +57,10 @@ const HELP: &[&str] = &[
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
@@ -75,6 +81,37 @@ fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     Ok(help_reply("CLIENT", HELP))
 }
 
+/// CLIENT PAUSE timeout [WRITE|ALL] — hold back every command (ALL, the default) or those
+/// that write, from every client, for `timeout` milliseconds or until CLIENT UNPAUSE. A new
+/// pause extends the current one and never narrows it.
+fn pause(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len() > 4 {
+        return Err(Error::Msg("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP."));
+    }
+    let all = match argv.get(3) {
+        None => true,
+        Some(a) if a.eq_ignore_ascii_case(b"all") => true,
+        Some(a) if a.eq_ignore_ascii_case(b"write") => false,
+        Some(_) => return Err(Error::Msg("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let ms = crate::util::parse_i64(&argv[2]).ok_or(Error::Msg("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(Error::Msg("ERR timeout is negative"));
+    }
+    let end = ctx.now_ms().saturating_add(ms);
+    ctx.srv.pause = Some(match ctx.srv.pause {
+        Some((e, a)) => (e.max(end), a || all),
+        None => (end, all),
+    });
+    Ok(OK)
+}
+
+/// CLIENT UNPAUSE — the held-back commands run, in arrival order.
+fn unpause(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    ctx.srv.pause = None;
+    Ok(OK)
+}
+
 /// CLIENT UNBLOCK client-id [TIMEOUT|ERROR] — 1 if that client was blocked and now is not:
 /// it gets its timeout reply, or an UNBLOCKED error.
 fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
@@ -89,6 +126,10 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         Some(_) => return Err(Error::Msg("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
     };
     let Some(target) = ctx.others.get_mut(&(id as u64)) else { return Ok(Reply::Int(0)) };
+    // A command held back by CLIENT PAUSE waits for the pause, not for CLIENT UNBLOCK.
+    if target.blocked.as_ref().is_none_or(|b| b.btype == crate::command::dispatch::PAUSED) {
+        return Ok(Reply::Int(0));
+    }
     let Some(b) = target.blocked.take() else { return Ok(Reply::Int(0)) };
     target.outbox.push(if as_error { Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into()) } else { b.timeout_reply.clone() });
     ctx.srv.blocking.remove(id as u64, &b);

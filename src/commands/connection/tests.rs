@@ -159,3 +159,20 @@ fn client_no_touch_keeps_the_idle_time() {
     assert_eq!(t.run(&["OBJECT", "IDLETIME", "k"]), int(0));
     assert_eq!(t.run(&["CLIENT", "NO-TOUCH", "maybe"]), err("ERR syntax error"));
 }
+
+#[test]
+fn client_pause_holds_writes_and_unpause_runs_them_in_order() {
+    let mut t = TestEngine::new();
+    let w = t.connect();
+    assert_eq!(t.run(&["CLIENT", "PAUSE", "1000", "WRITE"]), ok());
+    assert_eq!(t.run_as(w, &["INCR", "n"]), Reply::Blocked);
+    assert_eq!(t.run(&["GET", "n"]), Reply::Nil);
+    assert_eq!(t.run(&["CLIENT", "UNPAUSE"]), ok());
+    assert_eq!(t.replies_for(w), vec![int(1)]);
+    // The timeout ends a pause at the next tick.
+    t.run(&["CLIENT", "PAUSE", "50"]);
+    assert_eq!(t.run_as(w, &["PING"]), Reply::Blocked);
+    t.advance_ms(60);
+    t.tick();
+    assert_eq!(t.replies_for(w), vec![Reply::Simple("PONG")]);
+}
