@@ -343,11 +343,6 @@ pub fn execute_batch(
             }
             break;
         }
-        if let Reply::Error(e) = &reply {
-            engine.srv.stats.total_error_replies += 1;
-            let kind = e.split(' ').next().unwrap_or("ERR").to_string();
-            *engine.srv.stats.errors.entry(kind).or_default() += 1;
-        }
         // CLIENT REPLY: OFF swallows everything; SKIP swallows the next command's reply only.
         // Pub/sub confirmations are pushes, which Redis sends even then (CLIENT_PUSHING).
         let pushing = matches!(reply, Reply::Push(_) | Reply::Multi(_));
@@ -463,11 +458,17 @@ pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, Option<&'static 
 
 /// `resolve`, plus the stat id of what runs (see `Table::names`).
 fn resolve_with_id(argv: &[Bytes]) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>, usize)> {
-    let (spec, id) = table().lookup_with_id(&argv[0]).ok_or_else(|| Error::unknown_command(argv))?;
+    resolve_or_reject(argv).map_err(|(e, _)| e)
+}
+
+/// `resolve_with_id`, with the stat id of a known command its error refers to (an arity
+/// error is a rejected call of that command in commandstats).
+fn resolve_or_reject(argv: &[Bytes]) -> std::result::Result<(&'static CommandSpec, Option<&'static CommandSpec>, usize), (Error, Option<usize>)> {
+    let (spec, id) = table().lookup_with_id(&argv[0]).ok_or_else(|| (Error::unknown_command(argv), None))?;
     let id = id as usize;
     if spec.subcommands.is_empty() {
         if !spec.arity_ok(argv.len()) {
-            return Err(Error::WrongArity(super::args::lower(&argv[0])));
+            return Err((Error::WrongArity(super::args::lower(&argv[0])), Some(id)));
         }
         return Ok((spec, None, id));
     }
@@ -475,15 +476,14 @@ fn resolve_with_id(argv: &[Bytes]) -> Result<(&'static CommandSpec, Option<&'sta
         if spec.handler.is_some() && spec.arity_ok(argv.len()) {
             return Ok((spec, None, id));
         }
-        return Err(Error::WrongArity(super::args::lower(&argv[0])));
+        return Err((Error::WrongArity(super::args::lower(&argv[0])), Some(id)));
     }
-    let pos = spec.subcommands.iter().position(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[1])).ok_or_else(|| Error::UnknownSubcommand {
-        sub: crate::error::clip(&argv[1]),
-        cmd: String::from_utf8_lossy(&argv[0]).to_ascii_uppercase(),
+    let pos = spec.subcommands.iter().position(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[1])).ok_or_else(|| {
+        (Error::UnknownSubcommand { sub: crate::error::clip(&argv[1]), cmd: String::from_utf8_lossy(&argv[0]).to_ascii_uppercase() }, None)
     })?;
     let sub = &spec.subcommands[pos];
     if !sub.arity_ok(argv.len()) {
-        return Err(Error::WrongArity(format!("{}|{}", spec.name, sub.name)));
+        return Err((Error::WrongArity(format!("{}|{}", spec.name, sub.name)), Some(id + 1 + pos)));
     }
     Ok((spec, Some(sub), id + 1 + pos))
 }
@@ -503,8 +503,24 @@ fn grow_stats(v: &mut Vec<crate::engine::CommandStat>, id: usize) {
     v.resize(table().names.len().max(id + 1), Default::default());
 }
 
-/// Runs one command through the shared path. Errors become error replies here, once.
+/// Runs one command through the shared path. Errors become error replies here, once, and
+/// are counted here (INFO errorstats), including those of commands inside EXEC.
 pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    let reply = call_inner(ctx, argv);
+    if let Reply::Error(e) = &reply {
+        ctx.srv.stats.total_error_replies += 1;
+        let kind = e.split(' ').next().unwrap_or("ERR");
+        match ctx.srv.stats.errors.get_mut(kind) {
+            Some(n) => *n += 1,
+            None => {
+                ctx.srv.stats.errors.insert(kind.to_string(), 1);
+            }
+        }
+    }
+    reply
+}
+
+fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     if argv.is_empty() {
         return Reply::Error(Error::Msg("ERR empty command").to_string());
     }
@@ -520,9 +536,10 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         stat(ctx, id).rejected += 1;
         reject(ctx, e)
     };
-    let (top, sub, key) = match resolve_with_id(argv) {
+    let (top, sub, key) = match resolve_or_reject(argv) {
         Ok(s) => s,
-        Err(e) => return reject(ctx, e),
+        Err((e, Some(id))) => return rejected(ctx, id, e),
+        Err((e, None)) => return reject(ctx, e),
     };
     let spec = sub.unwrap_or(top);
     if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) {

@@ -197,8 +197,15 @@ fn commandstats_and_errorstats() {
     let Reply::Verbatim(_, text) = t.run(&["INFO", "commandstats"]) else { panic!() };
     let text = String::from_utf8_lossy(&text);
     assert!(text.contains("cmdstat_incr:calls=1,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=1"), "{}", text);
+    assert!(text.contains("cmdstat_get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0"), "{}", text);
     let Reply::Verbatim(_, text) = t.run(&["INFO", "errorstats"]) else { panic!() };
     assert!(String::from_utf8_lossy(&text).contains("errorstat_ERR:count=2"));
+    // Errors inside EXEC count too.
+    t.run(&["MULTI"]);
+    t.run(&["INCR", "k"]);
+    t.run(&["EXEC"]);
+    let Reply::Verbatim(_, text) = t.run(&["INFO", "errorstats"]) else { panic!() };
+    assert!(String::from_utf8_lossy(&text).contains("errorstat_ERR:count=3"));
 }
 
 #[test]
