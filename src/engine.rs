@@ -224,6 +224,12 @@ impl Engine {
         Ok(())
     }
 
+    /// The dataset as RDB bytes (SHUTDOWN SAVE; the host writes them where `dir` and
+    /// `dbfilename` say).
+    pub fn rdb_snapshot(&self) -> Vec<u8> {
+        crate::rdb::dump(&self.srv)
+    }
+
     /// Lets INFO cpu report the host process's CPU time.
     pub fn set_cpu_probe(&mut self, probe: fn() -> (f64, f64)) {
         self.srv.host.cpu_probe = Some(probe);

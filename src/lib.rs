@@ -27,6 +27,7 @@ pub mod multi;
 pub mod notify;
 pub mod object;
 pub mod pubsub;
+pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod testing;

@@ -105,8 +105,16 @@ impl Shared {
                     }
                 }
                 Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
-                Event::Shutdown { .. } => {
-                    // Persistence arrives with its issue; until then there is nothing to save.
+                Event::Shutdown { save } => {
+                    // As redis-server: SAVE saves, NOSAVE does not, and plain SHUTDOWN saves
+                    // when save points are configured. A failed save keeps the server up.
+                    let save = save.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty());
+                    if save {
+                        if let Err(e) = save_rdb(engine) {
+                            eprintln!("Error trying to save the DB, can't exit: {}", e);
+                            continue;
+                        }
+                    }
                     let _ = self.shutdown.send(true);
                 }
             }
@@ -125,6 +133,19 @@ impl Shared {
         let _ = self.shutdown.send(true);
         println!("Cinnabar is now ready to exit, bye bye...");
     }
+}
+
+/// Writes the engine's RDB snapshot to `dir`/`dbfilename`, through a temporary file and a
+/// rename so a crash never leaves a half-written dump in its place (rdbSave).
+pub fn save_rdb(engine: &Engine) -> std::io::Result<()> {
+    let cfg = engine.config();
+    let dir = std::path::PathBuf::from(cfg.get("dir").filter(|d| !d.is_empty()).unwrap_or("."));
+    let file = dir.join(cfg.get("dbfilename").unwrap_or("dump.rdb"));
+    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    std::fs::write(&tmp, engine.rdb_snapshot())?;
+    std::fs::rename(&tmp, &file)?;
+    println!("DB saved on disk");
+    Ok(())
 }
 
 /// Drives `Engine::tick` `hz` times a second (active expiry).
