@@ -106,9 +106,12 @@ impl Shared {
                 }
                 Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
                 Event::Shutdown { save } => {
-                    // As redis-server: SAVE saves, NOSAVE does not, and plain SHUTDOWN saves
-                    // when save points are configured. A failed save keeps the server up.
-                    let save = save.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty());
+                    // SHUTDOWN SAVE saves; a failed save keeps the server up. Redis also saves on
+                    // a plain SHUTDOWN (or SIGTERM) when save points are set, but Cinnabar does
+                    // not load dump files at startup yet, so that would overwrite the last
+                    // snapshot with whatever a restarted, empty server holds: until loading
+                    // exists, only an explicit SAVE writes.
+                    let save = save.unwrap_or(false);
                     if save {
                         if let Err(e) = save_rdb(engine) {
                             eprintln!("Error trying to save the DB, can't exit: {}", e);
