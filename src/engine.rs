@@ -262,7 +262,10 @@ impl Engine {
     pub fn disconnect(&mut self, id: ClientId) {
         if let Some(mut c) = self.clients.remove(&id) {
             if let Some(b) = c.blocked.take() {
-                self.srv.blocking.remove(id, &b);
+                // A command held by CLIENT PAUSE sits in `paused`, not in the key queues.
+                if b.btype != crate::command::dispatch::PAUSED {
+                    self.srv.blocking.remove(id, &b);
+                }
             }
             crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
             crate::commands::pubsub::unsubscribe_all(&mut self.srv, &mut c);

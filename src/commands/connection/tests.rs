@@ -176,3 +176,15 @@ fn client_pause_holds_writes_and_unpause_runs_them_in_order() {
     t.tick();
     assert_eq!(t.replies_for(w), vec![Reply::Simple("PONG")]);
 }
+
+#[test]
+fn a_client_disconnecting_while_paused_leaves_no_trace() {
+    let mut t = TestEngine::new();
+    let w = t.connect();
+    t.run(&["CLIENT", "PAUSE", "1000"]);
+    assert_eq!(t.run_as(w, &["PING"]), Reply::Blocked);
+    t.engine.disconnect(w);
+    t.run(&["CLIENT", "UNPAUSE"]);
+    let Reply::Verbatim(_, text) = t.run(&["INFO", "clients"]) else { panic!() };
+    assert!(String::from_utf8_lossy(&text).contains("blocked_clients:0\r\n"));
+}
