@@ -230,6 +230,31 @@ impl Engine {
         crate::rdb::dump(&self.srv)
     }
 
+    /// Replaces the dataset with an RDB file's (startup, DEBUG RELOAD later): the number of
+    /// keys loaded, or Redis's reason for refusing the file. Nothing changes on error.
+    pub fn rdb_load(&mut self, bytes: &[u8]) -> Result<usize, String> {
+        let h = &self.srv.config.hot;
+        let lim = crate::rdb::load::Limits {
+            hash: crate::types::hash::Limits { entries: h.hash_max_listpack_entries, value: h.hash_max_listpack_value },
+            zset: crate::types::zset::Limits { entries: h.zset_max_listpack_entries, value: h.zset_max_listpack_value },
+            list_fill: h.list_max_listpack_size,
+            intset_max: h.set_max_intset_entries,
+        };
+        let records = crate::rdb::load::load(bytes, &lim)?;
+        if let Some((db, ..)) = records.iter().find(|(db, ..)| *db >= self.srv.dbs.len()) {
+            return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", self.srv.dbs.len(), db));
+        }
+        for d in &mut self.srv.dbs {
+            d.clear();
+        }
+        let lru = crate::db::access::initial(&self.srv);
+        let n = records.len();
+        for (db, key, value, expire) in records {
+            self.srv.dbs[db].put(key, crate::rdb::load::entry(value, lru), expire);
+        }
+        Ok(n)
+    }
+
     /// Lets INFO cpu report the host process's CPU time.
     pub fn set_cpu_probe(&mut self, probe: fn() -> (f64, f64)) {
         self.srv.host.cpu_probe = Some(probe);

@@ -49,6 +49,21 @@ fn main() {
         h.multiplexing_api = "tokio".into();
     }
     engine.set_memory_probe(alloc::live_bytes);
+    // As redis-server: load the snapshot in dir/dbfilename if there is one; a file that
+    // cannot be read is fatal rather than silently starting empty (and later overwriting it).
+    let snapshot = {
+        let cfg = engine.config();
+        std::path::PathBuf::from(cfg.get("dir").filter(|d| !d.is_empty()).unwrap_or(".")).join(cfg.get("dbfilename").unwrap_or("dump.rdb"))
+    };
+    if let Ok(bytes) = std::fs::read(&snapshot) {
+        match engine.rdb_load(&bytes) {
+            Ok(n) => println!("DB loaded from disk: {} keys", n),
+            Err(e) => {
+                eprintln!("Fatal error loading the DB ({}): {}. Exiting.", snapshot.display(), e);
+                std::process::exit(1);
+            }
+        }
+    }
     engine.set_cpu_probe(shared::cpu_seconds);
     engine.set_clock(shared::monotonic_us);
     shared::monotonic_us(); // calibrate now, not inside the first command

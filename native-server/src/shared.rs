@@ -106,12 +106,9 @@ impl Shared {
                 }
                 Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
                 Event::Shutdown { save } => {
-                    // SHUTDOWN SAVE saves; a failed save keeps the server up. Redis also saves on
-                    // a plain SHUTDOWN (or SIGTERM) when save points are set, but Cinnabar does
-                    // not load dump files at startup yet, so that would overwrite the last
-                    // snapshot with whatever a restarted, empty server holds: until loading
-                    // exists, only an explicit SAVE writes.
-                    let save = save.unwrap_or(false);
+                    // As redis-server: SAVE saves, NOSAVE does not, and a plain SHUTDOWN saves
+                    // when save points are configured. A failed save keeps the server up.
+                    let save = save.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty());
                     if save {
                         if let Err(e) = save_rdb(engine) {
                             eprintln!("Error trying to save the DB, can't exit: {}", e);
@@ -128,10 +125,25 @@ impl Shared {
         let mut rx = self.shutdown_rx();
         let ctrl_c = tokio::signal::ctrl_c();
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => println!("Received SIGINT scheduling shutdown..."),
-            _ = term.recv() => println!("Received SIGTERM scheduling shutdown..."),
-            _ = rx.wait_for(|v| *v) => {}
+        let signalled = tokio::select! {
+            _ = ctrl_c => {
+                println!("Received SIGINT scheduling shutdown...");
+                true
+            }
+            _ = term.recv() => {
+                println!("Received SIGTERM scheduling shutdown...");
+                true
+            }
+            _ = rx.wait_for(|v| *v) => false,
+        };
+        // A signal shuts down like a plain SHUTDOWN: saving when save points are configured.
+        if signalled {
+            let engine = self.engine();
+            if !engine.config().get("save").unwrap_or("").trim().is_empty() {
+                if let Err(e) = save_rdb(&engine) {
+                    eprintln!("Error trying to save the DB: {}", e);
+                }
+            }
         }
         let _ = self.shutdown.send(true);
         println!("Cinnabar is now ready to exit, bye bye...");

@@ -68,9 +68,79 @@ impl Send1 for std::net::TcpStream {
         let mut line = String::new();
         BufReader::new(self.try_clone().unwrap()).read_line(&mut line).unwrap();
         assert!(!line.starts_with('-'), "{} -> {}", cmd, line);
-        if cmd.starts_with("TTL") {
+        if cmd.starts_with("TTL ttl500") {
+            let ttl: i64 = line.trim_start_matches(':').trim().parse().unwrap();
+            assert!(ttl > 400 && ttl <= 500, "ttl {}", ttl);
+        } else if cmd.starts_with("TTL") {
             let ttl: i64 = line.trim_start_matches(':').trim().parse().unwrap();
             assert!(ttl > 900 && ttl <= 1000, "ttl {}", ttl);
         }
     }
+}
+
+#[test]
+fn a_dump_saved_by_redis_server_loads_at_startup() {
+    let dir = std::env::temp_dir().join(format!("cinnabar-rdb-in-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_s = dir.to_str().unwrap().to_string();
+    {
+        let red = common::spawn_with(&common::redis_server_binary(), &["--dir", &dir_s, "--dbfilename", "redis.rdb"]);
+        let mut r = connect(red.port);
+        let compressible = "abc".repeat(1000);
+        for cmd in [
+            format!("SET lzf {}", compressible),
+            "SET small 7".to_string(),
+            "SET neg -300000".to_string(),
+            "SET big 9000000000".to_string(),
+            "SET ttl500 v PX 500000".to_string(),
+            "HSET hs f1 v1 f2 2".to_string(),
+            "RPUSH l a 1 -70000 bb".to_string(),
+            "SADD ints 1 2 300 -5".to_string(),
+            "SADD words x y".to_string(),
+            "ZADD zs 1 a 2.5 b -1 c".to_string(),
+        ] {
+            r.write_all_cmd(&cmd);
+        }
+        let mut big_hash = String::from("HSET hb");
+        let mut big_zset = String::from("ZADD zb");
+        for i in 0..200 {
+            big_hash.push_str(&format!(" f{} v{}", i, i));
+            big_zset.push_str(&format!(" {} m{}", i, i));
+        }
+        r.write_all_cmd(&big_hash);
+        r.write_all_cmd(&big_zset);
+        r.write_all_cmd("SAVE");
+    }
+    let cin = common::cinnabar_with(&["--dir", &dir_s, "--dbfilename", "redis.rdb"]);
+    let mut c = connect(cin.port);
+    roundtrip(&mut c, b"STRLEN lzf\r\n", ":3000\r\n");
+    roundtrip(&mut c, b"GETRANGE lzf 2997 -1\r\n", "$3\r\nabc\r\n");
+    roundtrip(&mut c, b"MGET small neg big\r\n", "*3\r\n$1\r\n7\r\n$7\r\n-300000\r\n$10\r\n9000000000\r\n");
+    roundtrip(&mut c, b"HGETALL hs\r\n", "*4\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$1\r\n2\r\n");
+    roundtrip(&mut c, b"LRANGE l 0 -1\r\n", "*4\r\n$1\r\na\r\n$1\r\n1\r\n$6\r\n-70000\r\n$2\r\nbb\r\n");
+    roundtrip(&mut c, b"SMEMBERS ints\r\n", "*4\r\n$2\r\n-5\r\n$1\r\n1\r\n$1\r\n2\r\n$3\r\n300\r\n");
+    roundtrip(&mut c, b"SCARD words\r\n", ":2\r\n");
+    roundtrip(&mut c, b"ZRANGE zs 0 -1 WITHSCORES\r\n", "*6\r\n$1\r\nc\r\n$2\r\n-1\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
+    roundtrip(&mut c, b"HGET hb f199\r\n", "$4\r\nv199\r\n");
+    roundtrip(&mut c, b"ZSCORE zb m150\r\n", "$3\r\n150\r\n");
+    roundtrip(&mut c, b"PTTL nokey\r\n", ":-2\r\n");
+    c.write_all_cmd("TTL ttl500");
+    let _ = cin;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_corrupt_dump_stops_the_server_from_starting() {
+    let dir = std::env::temp_dir().join(format!("cinnabar-rdb-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("dump.rdb"), b"REDIS0010\xfe\x00\x00\x03key").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cinnabar-server"))
+        .args(["--port", "0", "--dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Short read or corrupt RDB file"), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
 }

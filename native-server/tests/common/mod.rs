@@ -36,7 +36,9 @@ pub fn spawn(binary: &str) -> Server {
 pub fn spawn_with(binary: &str, extra: &[&str]) -> Server {
     for _ in 0..5 {
         let port = free_port();
-        let dir = std::env::temp_dir();
+        // A directory of its own, so no server loads a dump file some other run left behind.
+        let dir = std::env::temp_dir().join(format!("cinnabar-test-{}-{}", std::process::id(), port));
+        std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(binary)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
             .arg(&dir)
