@@ -34,6 +34,24 @@ pub enum Event {
     Unblocked(ClientId),
     /// Pub/sub messages wait in this client's `take_replies`: write them.
     Deliver(ClientId),
+    /// Write `rdb_snapshot()` to the snapshot file and report with `save_finished` (SAVE,
+    /// BGSAVE, save points).
+    Save,
+}
+
+/// Snapshot bookkeeping: when the last save succeeded and how many changes it covered.
+#[derive(Debug, Clone, Default)]
+pub struct Persistence {
+    pub last_save_unix: i64,
+    /// `stats.dirty` when the last successful save started.
+    pub dirty_at_save: u64,
+    /// `stats.dirty` when the save in flight started.
+    pub dirty_at_start: u64,
+    pub last_save_failed: bool,
+    pub last_attempt_ms: i64,
+    pub saves: u64,
+    /// An `Event::Save` awaits the host's `save_finished`: ask once, not every tick.
+    pub pending: bool,
 }
 
 /// The reply to one command. `reply` is None when the client asked for no replies
@@ -130,6 +148,7 @@ pub struct Server {
     /// writes wait; and the clients whose command waits for the pause to end.
     pub pause: Option<(i64, bool)>,
     pub paused: Vec<ClientId>,
+    pub persistence: Persistence,
     /// The host clock's reading when the running command started (see `dispatch::call`).
     pub clock_mark: i64,
     /// SLOWLOG, newest first, and the next entry's id.
@@ -202,6 +221,7 @@ impl Engine {
                 pause: None,
                 paused: Vec::new(),
                 clock_mark: 0,
+                persistence: Persistence { last_save_unix: now_us / 1_000_000, ..Default::default() },
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
             },
@@ -228,6 +248,18 @@ impl Engine {
     /// `dbfilename` say).
     pub fn rdb_snapshot(&self) -> Vec<u8> {
         crate::rdb::dump(&self.srv)
+    }
+
+    /// The host's report on the snapshot an `Event::Save` asked for.
+    pub fn save_finished(&mut self, ok: bool, now_us: i64) {
+        let p = &mut self.srv.persistence;
+        p.pending = false;
+        p.last_save_failed = !ok;
+        if ok {
+            p.last_save_unix = now_us / 1_000_000;
+            p.dirty_at_save = p.dirty_at_start;
+            p.saves += 1;
+        }
     }
 
     /// Replaces the dataset with an RDB file's (startup, DEBUG RELOAD later): the number of
@@ -366,6 +398,7 @@ impl Engine {
             self.srv.pause = None;
         }
         crate::command::dispatch::resume_paused(self);
+        self.check_save_points(now_us);
         self.expire_blocked(now_us, None);
         self.active_expire();
         // What the cycle deleted fails watchers and notifies now, not at the next command.
@@ -373,6 +406,29 @@ impl Engine {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
             crate::command::dispatch::touch_expired(self, &mut nobody);
         }
+    }
+
+    /// `save <seconds> <changes> ...`: snapshot when any pair is met (serverCron), retrying
+    /// a failed save only after 5 seconds as Redis does.
+    fn check_save_points(&mut self, now_us: i64) {
+        let p = &self.srv.persistence;
+        let changes = self.srv.stats.dirty.saturating_sub(p.dirty_at_save);
+        if p.pending || changes == 0 || (p.last_save_failed && now_us / 1000 - p.last_attempt_ms < 5000) {
+            return;
+        }
+        let elapsed = now_us / 1_000_000 - p.last_save_unix;
+        let save = self.srv.config.get("save").unwrap_or("").to_string();
+        let nums: Vec<i64> = save.split_whitespace().filter_map(|n| n.parse().ok()).collect();
+        if nums.chunks(2).any(|w| w.len() == 2 && elapsed >= w[0] && changes >= w[1] as u64) {
+            self.request_save(now_us);
+        }
+    }
+
+    fn request_save(&mut self, now_us: i64) {
+        self.srv.persistence.pending = true;
+        self.srv.persistence.dirty_at_start = self.srv.stats.dirty;
+        self.srv.persistence.last_attempt_ms = now_us / 1000;
+        self.srv.events.push(Event::Save);
     }
 
     fn active_expire(&mut self) {

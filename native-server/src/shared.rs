@@ -105,6 +105,16 @@ impl Shared {
                     }
                 }
                 Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
+                Event::Save => {
+                    let ok = match save_rdb(engine) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            eprintln!("Error saving DB on disk: {}", e);
+                            false
+                        }
+                    };
+                    engine.save_finished(ok, now_us());
+                }
                 Event::Shutdown { save } => {
                     // As redis-server: SAVE saves, NOSAVE does not, and a plain SHUTDOWN saves
                     // when save points are configured. A failed save keeps the server up.
@@ -112,6 +122,7 @@ impl Shared {
                     if save {
                         if let Err(e) = save_rdb(engine) {
                             eprintln!("Error trying to save the DB, can't exit: {}", e);
+                            engine.save_finished(false, now_us());
                             continue;
                         }
                     }

@@ -144,3 +144,29 @@ fn a_corrupt_dump_stops_the_server_from_starting() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Short read or corrupt RDB file"), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn save_bgsave_and_save_points_write_snapshots() {
+    let dir = std::env::temp_dir().join(format!("cinnabar-rdb-points-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_s = dir.to_str().unwrap().to_string();
+    let file = dir.join("dump.rdb");
+    let cin = common::cinnabar_with(&["--dir", &dir_s, "--save", "1 1"]);
+    let mut c = connect(cin.port);
+    roundtrip(&mut c, b"SET k v\r\n", "+OK\r\n");
+    // The save point (1 change in 1 second) fires on its own.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "no snapshot after the save point");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::remove_file(&file).unwrap();
+    roundtrip(&mut c, b"SAVE\r\n", "+OK\r\n");
+    assert!(file.exists());
+    std::fs::remove_file(&file).unwrap();
+    roundtrip(&mut c, b"BGSAVE\r\n", "+Background saving started\r\n");
+    assert!(file.exists());
+    roundtrip(&mut c, b"BGSAVE NOW\r\n", "-ERR syntax error\r\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -96,8 +96,12 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
         "persistence" => {
             f("loading", "0".into());
             f("async_loading", "0".into());
-            f("rdb_changes_since_last_save", s.stats.dirty.to_string());
+            let p = &s.persistence;
+            f("rdb_changes_since_last_save", s.stats.dirty.saturating_sub(p.dirty_at_save).to_string());
             f("rdb_bgsave_in_progress", "0".into());
+            f("rdb_last_save_time", p.last_save_unix.to_string());
+            f("rdb_last_bgsave_status", if p.last_save_failed { "err" } else { "ok" }.into());
+            f("rdb_saves", p.saves.to_string());
             f("aof_enabled", "0".into());
             f("aof_rewrite_in_progress", "0".into());
         }

@@ -30,6 +30,9 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("flushdb", -1, WRITE, G, flushdb).acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Remove all keys from the current database", "O(N) where N is the number of keys in the selected database").args("[ASYNC|SYNC]"),
     CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info).acl(DANGEROUS).doc("1.0.0", "Get information and statistics about the server", "O(1)").args("[section ...]"),
     CommandSpec::container("memory", G, memory::SUBCOMMANDS).doc("4.0.0", "A container for memory diagnostics commands", "Depends on subcommand."),
+    CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, G, save).doc("1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases"),
+    CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgsave).doc("1.0.0", "Asynchronously save the dataset to disk", "O(1)").args("[SCHEDULE]"),
+    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, G, lastsave).acl(crate::command::spec::acl::ADMIN | DANGEROUS).doc("1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
     CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, G, shutdown).doc("1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)").args("nosave_save=[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"),
     CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, G, monitor::monitor).doc("1.0.0", "Listen for all requests received by the server in real time", ""),
     CommandSpec::container("slowlog", G, slowlog::SUBCOMMANDS).doc("2.2.12", "A container for slow log commands", "Depends on subcommand."),
@@ -78,6 +81,36 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
     Ok(OK)
+}
+
+/// Asks the host to write a snapshot now (it does, under the engine lock, before this
+/// command's reply reaches the client).
+fn request_save(ctx: &mut Ctx) {
+    ctx.srv.persistence.pending = true;
+    ctx.srv.persistence.dirty_at_start = ctx.srv.stats.dirty;
+    ctx.srv.persistence.last_attempt_ms = ctx.now_ms();
+    ctx.event(Event::Save);
+}
+
+/// SAVE — a snapshot of the dataset on disk.
+fn save(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    request_save(ctx);
+    Ok(OK)
+}
+
+/// BGSAVE [SCHEDULE] — the same snapshot; Cinnabar serialises it under the engine lock and
+/// writes it before the next command, so it is never "in progress" for another client.
+fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len() > 2 || (argv.len() == 2 && !argv[1].eq_ignore_ascii_case(b"schedule")) {
+        return Err(Error::Syntax);
+    }
+    request_save(ctx);
+    Ok(Reply::Simple("Background saving started"))
+}
+
+/// LASTSAVE — Unix time of the last successful snapshot.
+fn lastsave(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(ctx.srv.persistence.last_save_unix))
 }
 
 /// SWAPDB index1 index2 — every client of one database now sees the other's keys.

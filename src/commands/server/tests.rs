@@ -221,3 +221,26 @@ fn instantaneous_ops_follow_the_tick_clock() {
     // 100 commands in 0.1 s is 1000/s, averaged over 16 samples: 62.
     assert!(String::from_utf8_lossy(&text).contains("instantaneous_ops_per_sec:62\r\n"), "{}", String::from_utf8_lossy(&text));
 }
+
+#[test]
+fn save_points_ask_the_host_for_a_snapshot() {
+    let mut c = crate::config::Config::default();
+    c.set("save", "10 2", false).unwrap();
+    let mut t = TestEngine::with_config(c);
+    let saved = |t: &mut TestEngine| t.engine.drain_events().contains(&crate::engine::Event::Save);
+    t.run(&["SET", "a", "1"]);
+    t.advance_ms(11_000);
+    t.tick();
+    assert!(!saved(&mut t), "one change is below the save point");
+    t.run(&["SET", "b", "1"]);
+    t.tick();
+    assert!(saved(&mut t));
+    t.tick();
+    assert!(!saved(&mut t), "asked once until the host answers");
+    t.engine.save_finished(true, t.now_us);
+    let Reply::Verbatim(_, text) = t.run(&["INFO", "persistence"]) else { panic!() };
+    assert!(String::from_utf8_lossy(&text).contains("rdb_changes_since_last_save:0\r\n"));
+    assert_eq!(t.run(&["LASTSAVE"]), int(t.now_us / 1_000_000));
+    t.tick();
+    assert!(!saved(&mut t));
+}
