@@ -265,13 +265,7 @@ impl Engine {
     /// Replaces the dataset with an RDB file's (startup, DEBUG RELOAD later): the number of
     /// keys loaded, or Redis's reason for refusing the file. Nothing changes on error.
     pub fn rdb_load(&mut self, bytes: &[u8]) -> Result<usize, String> {
-        let h = &self.srv.config.hot;
-        let lim = crate::rdb::load::Limits {
-            hash: crate::types::hash::Limits { entries: h.hash_max_listpack_entries, value: h.hash_max_listpack_value },
-            zset: crate::types::zset::Limits { entries: h.zset_max_listpack_entries, value: h.zset_max_listpack_value },
-            list_fill: h.list_max_listpack_size,
-            intset_max: h.set_max_intset_entries,
-        };
+        let lim = crate::rdb::load::Limits::from_config(&self.srv.config);
         let records = crate::rdb::load::load(bytes, &lim)?;
         if let Some((db, ..)) = records.iter().find(|(db, ..)| *db >= self.srv.dbs.len()) {
             return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", self.srv.dbs.len(), db));

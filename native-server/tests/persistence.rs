@@ -170,3 +170,47 @@ fn save_bgsave_and_save_points_write_snapshots() {
     roundtrip(&mut c, b"BGSAVE NOW\r\n", "-ERR syntax error\r\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// DUMP payloads move both ways between Cinnabar and redis-server, for every type.
+#[test]
+fn dump_and_restore_move_values_between_cinnabar_and_redis() {
+    let cin = common::cinnabar();
+    let red = common::spawn(&common::redis_server_binary());
+    let open = |port: u16| redis::Client::open(format!("redis://127.0.0.1:{}/", port)).unwrap().get_connection().unwrap();
+    let (mut c, mut r) = (open(cin.port), open(red.port));
+    for con in [&mut c, &mut r] {
+        let _: () = redis::pipe()
+            .cmd("RPUSH").arg("l").arg(&["a", "1", "b"]).ignore()
+            .cmd("SADD").arg("s").arg(&["1", "2", "x"]).ignore()
+            .cmd("SADD").arg("i").arg(&["5", "7"]).ignore()
+            .cmd("ZADD").arg("z").arg(&["1.5", "m", "-2", "n"]).ignore()
+            .cmd("HSET").arg("h").arg(&["f", "v", "g", "12"]).ignore()
+            .cmd("SET").arg("str").arg("x".repeat(100)).ignore()
+            .query(con)
+            .unwrap();
+    }
+    let views = |con: &mut redis::Connection, key: &str| -> Vec<String> {
+        let ty: String = redis::cmd("TYPE").arg(key).query(con).unwrap();
+        let mut v: Vec<String> = match ty.as_str() {
+            "list" => redis::cmd("LRANGE").arg(key).arg(0).arg(-1).query(con).unwrap(),
+            "set" => redis::cmd("SMEMBERS").arg(key).query(con).unwrap(),
+            "zset" => redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query(con).unwrap(),
+            "hash" => redis::cmd("HGETALL").arg(key).query(con).unwrap(),
+            _ => vec![redis::cmd("GET").arg(key).query(con).unwrap()],
+        };
+        if ty == "set" || ty == "hash" {
+            v.sort();
+        }
+        v
+    };
+    for key in ["l", "s", "i", "z", "h", "str"] {
+        for (from, to) in [(0, 1), (1, 0)] {
+            let (src, dst) = if from == 0 { (&mut c, &mut r) } else { (&mut r, &mut c) };
+            let payload: Vec<u8> = redis::cmd("DUMP").arg(key).query(src).unwrap();
+            let copy = format!("{}-copy", key);
+            let _: () = redis::cmd("RESTORE").arg(&copy).arg(0).arg(payload).arg("REPLACE").query(dst).unwrap();
+            let (want, got) = (views(src, key), views(dst, &copy));
+            assert_eq!(got, want, "{} from {} to {}", key, from, to);
+        }
+    }
+}

@@ -202,6 +202,18 @@ pub struct Limits {
     pub intset_max: usize,
 }
 
+impl Limits {
+    pub fn from_config(c: &crate::config::Config) -> Limits {
+        let h = &c.hot;
+        Limits {
+            hash: HashLimits { entries: h.hash_max_listpack_entries, value: h.hash_max_listpack_value },
+            zset: ZLimits { entries: h.zset_max_listpack_entries, value: h.zset_max_listpack_value },
+            list_fill: h.list_max_listpack_size,
+            intset_max: h.set_max_intset_entries,
+        }
+    }
+}
+
 fn zset_from(pairs: Vec<(Vec<u8>, f64)>, lim: &Limits) -> Value {
     let mut z = ZSet::new(pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0), lim.zset);
     for (m, s) in pairs {
@@ -323,6 +335,27 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Value> {
         6 | 7 => return Err("RDB contains module data, which Cinnabar cannot load".into()),
         _ => return Err(format!("Unknown RDB value type {}", ty)),
     })
+}
+
+/// RESTORE's payload back into a value: Err(true) when the version or checksum is wrong,
+/// Err(false) when the data itself is bad (verifyDumpPayload, then rdbLoadObject).
+pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, bool> {
+    if p.len() < 10 {
+        return Err(true);
+    }
+    let (body, footer) = p.split_at(p.len() - 10);
+    let ver = u16::from_le_bytes([footer[0], footer[1]]);
+    let crc = u64::from_le_bytes(footer[2..].try_into().unwrap());
+    if ver > 10 || crc != crc64::crc64(0, &p[..p.len() - 8]) {
+        return Err(true);
+    }
+    let mut r = Reader { b: body, pos: 0 };
+    let ty = r.u8().map_err(|_| false)?;
+    let v = object(&mut r, ty, lim).map_err(|_| false)?;
+    if r.pos != body.len() {
+        return Err(false);
+    }
+    Ok(v)
 }
 
 /// Parses a whole RDB file into (db, key, value, expire ms) records.

@@ -90,6 +90,16 @@ fn value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// DUMP's payload: the value as RDB stores it, the RDB version, and a CRC64 of both.
+pub fn dump_value(v: &Value) -> Vec<u8> {
+    let mut out = vec![type_of(v)];
+    value(&mut out, v);
+    out.extend_from_slice(&10u16.to_le_bytes());
+    let crc = crc64::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
 /// The whole dataset as an RDB file, keys already past their deadline left out.
 pub fn dump(srv: &Server) -> Vec<u8> {
     let now = srv.now_ms();
