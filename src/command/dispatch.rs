@@ -251,6 +251,33 @@ impl Ctx<'_> {
         get(&mut self.lookup_write(key).expect("just stored").value)
     }
 
+    /// HDEL / SREM / ZREM: remove each member of `members` from the collection at `key`,
+    /// stopping once it is empty, then signal and drop the emptied key as Redis does.
+    /// Replies the number removed.
+    pub fn remove_members<T>(
+        &mut self,
+        key: &[u8],
+        members: &[Bytes],
+        get: fn(&mut Value) -> Result<&mut T>,
+        remove: fn(&mut T, &[u8]) -> bool,
+        is_empty: fn(&T) -> bool,
+        event: &'static str,
+    ) -> Result<Reply> {
+        let Some(c) = self.write(key, get)? else { return Ok(Reply::Int(0)) };
+        let mut n = 0;
+        for m in members {
+            n += remove(c, m) as i64;
+            if is_empty(c) {
+                break;
+            }
+        }
+        if n > 0 {
+            self.modified(key, event);
+            self.delete_if_empty(key);
+        }
+        Ok(Reply::Int(n))
+    }
+
     /// Deletes `key` if a write left its collection empty (Redis never keeps empty ones).
     /// Returns whether it did.
     pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {

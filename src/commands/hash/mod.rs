@@ -105,20 +105,7 @@ fn hstrlen(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// HDEL key field [field ...] — fields removed; the key goes when its last field does.
 fn hdel(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let key = &argv[1];
-    let Some(h) = ctx.write(key, Value::hash)? else { return Ok(Reply::Int(0)) };
-    let mut n = 0;
-    for f in &argv[2..] {
-        n += h.remove(f) as i64;
-        if h.is_empty() {
-            break;
-        }
-    }
-    if n > 0 {
-        ctx.modified(key, "hdel");
-        ctx.delete_if_empty(key);
-    }
-    Ok(Reply::Int(n))
+    ctx.remove_members(&argv[1], &argv[2..], Value::hash, Hash::remove, Hash::is_empty, "hdel")
 }
 
 /// What HKEYS / HVALS / HGETALL return.

@@ -61,19 +61,7 @@ fn sadd(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 fn srem(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let Some(s) = ctx.write(&argv[1], Value::set)? else { return Ok(Reply::Int(0)) };
-    let mut n = 0;
-    for m in &argv[2..] {
-        n += s.remove(m) as i64;
-        if s.is_empty() {
-            break;
-        }
-    }
-    if n > 0 {
-        ctx.modified(&argv[1], "srem");
-        ctx.delete_if_empty(&argv[1]);
-    }
-    Ok(Reply::Int(n))
+    ctx.remove_members(&argv[1], &argv[2..], Value::set, Set::remove, Set::is_empty, "srem")
 }
 
 fn scard(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {

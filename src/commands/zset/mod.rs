@@ -238,19 +238,7 @@ fn zincrby(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 fn zrem(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let Some(z) = ctx.write(&argv[1], Value::zset)? else { return Ok(Reply::Int(0)) };
-    let mut n = 0;
-    for m in &argv[2..] {
-        n += z.remove(m) as i64;
-        if z.is_empty() {
-            break;
-        }
-    }
-    if n > 0 {
-        ctx.modified(&argv[1], "zrem");
-        ctx.delete_if_empty(&argv[1]);
-    }
-    Ok(Reply::Int(n))
+    ctx.remove_members(&argv[1], &argv[2..], Value::zset, ZSet::remove, ZSet::is_empty, "zrem")
 }
 
 fn zcard(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
