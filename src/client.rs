@@ -51,6 +51,9 @@ pub struct Client {
     pub blocked: Option<Box<crate::blocking::Blocked>>,
     /// Inside MULTI/EXEC or a script: blocking commands answer at once instead of waiting.
     pub deny_blocking: bool,
+    /// Set while a blocked stream read is re-run because this key got data: the command then
+    /// serves that key alone, as Redis serves a woken XREAD (blocked.c).
+    pub unblocked_on: Option<bytes::Bytes>,
     /// Inside MULTI: the queued commands (CLIENT LIST `multi=`).
     pub multi: Option<Vec<Vec<Bytes>>>,
     /// A queued command was refused (unknown, wrong arity): EXEC answers EXECABORT.
@@ -96,6 +99,7 @@ impl Client {
             close_asap: false,
             blocked: None,
             deny_blocking: false,
+            unblocked_on: None,
             multi: None,
             multi_error: false,
             dirty_cas: false,

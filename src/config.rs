@@ -105,6 +105,8 @@ static PARAMS: &[Param] = &[
     p("set-max-intset-entries", I, "512"),
     aka(p("zset-max-listpack-entries", I, "128"), "zset-max-ziplist-entries"),
     aka(p("zset-max-listpack-value", Kind::Memory, "64"), "zset-max-ziplist-value"),
+    p("stream-node-max-bytes", Kind::Memory, "4096"),
+    p("stream-node-max-entries", I, "100"),
 ];
 
 #[derive(Debug, Clone)]

@@ -15,6 +15,8 @@ pub enum Error {
     WrongArity(String),
     UnknownCommand { name: String, args: String },
     UnknownSubcommand { sub: String, cmd: String },
+    /// addReplySubcommandSyntaxError: a known container given a bad subcommand or arguments.
+    SubcommandSyntax { sub: String, cmd: &'static str },
     InvalidExpire(String),
     NoSuchKey,
     OutOfRangeOffset,
@@ -51,6 +53,7 @@ impl fmt::Display for Error {
             UnknownSubcommand { sub, cmd } => {
                 write!(f, "ERR unknown subcommand '{}'. Try {} HELP.", sub, cmd)
             }
+            SubcommandSyntax { sub, cmd } => write!(f, "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.", sub, cmd),
             InvalidExpire(c) => write!(f, "ERR invalid expire time in '{}' command", c),
             NoSuchKey => f.write_str("ERR no such key"),
             OutOfRangeOffset => f.write_str("ERR offset is out of range"),
@@ -72,6 +75,10 @@ impl fmt::Display for Error {
 }
 
 impl Error {
+    pub fn subcommand_syntax(sub: &[u8], cmd: &'static str) -> Error {
+        Error::SubcommandSyntax { sub: String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned(), cmd }
+    }
+
     /// Redis truncates user input it echoes in errors (unknown command args) to 128 bytes.
     pub fn unknown_command(argv: &[bytes::Bytes]) -> Error {
         // server.c: for each arg while len(args) < 128: "'%.*s' " with 128-len(args) as precision.

@@ -13,6 +13,7 @@ pub enum Value {
     List(Box<crate::types::list::List>),
     Set(crate::types::set::Set),
     ZSet(crate::types::zset::ZSet),
+    Stream(Box<crate::types::stream::Stream>),
 }
 
 // Hot layout: one keyspace slot holds a Value; keep it small. (40: `Bytes` for embstr values
@@ -123,7 +124,7 @@ macro_rules! typed {
     };
 }
 
-typed!(hash: Hash(crate::types::hash::Hash), list: List(Box<crate::types::list::List>), set: Set(crate::types::set::Set), zset: ZSet(crate::types::zset::ZSet));
+typed!(hash: Hash(crate::types::hash::Hash), list: List(Box<crate::types::list::List>), set: Set(crate::types::set::Set), zset: ZSet(crate::types::zset::ZSet), stream: Stream(Box<crate::types::stream::Stream>));
 
 impl Value {
     /// The string inside, or WRONGTYPE: every string command's type check.
@@ -141,6 +142,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -151,6 +153,7 @@ impl Value {
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -162,6 +165,8 @@ impl Value {
             Value::List(l) => l.is_empty(),
             Value::Set(s) => s.is_empty(),
             Value::ZSet(z) => z.is_empty(),
+            // Streams outlive their entries: groups and the last ID are state (as in Redis).
+            Value::Stream(_) => false,
         }
     }
 
@@ -173,6 +178,7 @@ impl Value {
                 Value::List(l) => l.mem_usage(),
                 Value::Set(s) => s.mem_usage(),
                 Value::ZSet(z) => z.mem_usage(),
+                Value::Stream(s) => s.mem_usage(),
             }
     }
 }

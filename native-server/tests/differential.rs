@@ -191,6 +191,11 @@ fn sort_matches_redis_byte_for_byte() {
 }
 
 #[test]
+fn streams_match_redis_byte_for_byte() {
+    check("streams.redis");
+}
+
+#[test]
 fn transactions_match_redis_byte_for_byte() {
     check("transactions.redis");
 }

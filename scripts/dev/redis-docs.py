@@ -88,7 +88,9 @@ for path in FILES:
     for m in re.finditer(r'CommandSpec::(?:new|container)\(\s*"([a-z0-9_-]+)"', src):
         name = m.group(1)
         parent = PARENT_OF_FILE.get(path.rsplit("/", 1)[-1])
-        m2 = re.search(r"static ([A-Z]+)_SUBCOMMANDS", src[:m.start()])
+        # The nearest array declared above the row: a NAME_SUBCOMMANDS one makes it a subcommand.
+        decls = list(re.finditer(r"static ([A-Z]+)_SUBCOMMANDS|static SPECS", src[:m.start()]))
+        m2 = decls[-1] if decls and decls[-1].group(1) else None
         for suffix, par in PARENT_OF_SUBCOMMANDS.items():
             if path.endswith(suffix) and "static SUBCOMMANDS" in src[:m.start()]:
                 parent = par

@@ -456,16 +456,25 @@ fn serve_ready(engine: &mut Engine) {
             let servable = engine.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.btype);
             let Some(btype) = servable else { continue };
             // Only a value of the awaited type can serve (a SET on the key does not).
-            match engine.srv.dbs[db].peek(&key) {
-                Some(e) if e.value.type_name() == btype => {}
-                _ => break,
+            let holds_type = engine.srv.dbs[db].peek(&key).is_some_and(|e| e.value.type_name() == btype);
+            if !holds_type {
+                if btype == crate::commands::stream::BLOCKED_STREAM {
+                    // A consumer-group read can never be served once its stream is gone.
+                    crate::commands::stream::unblock_deleted_readgroup(engine, id);
+                    continue;
+                }
+                break;
             }
             let mut c = engine.clients.remove(&id).expect("looked up");
             let b = c.blocked.take().expect("blocked");
+            if btype == crate::commands::stream::BLOCKED_STREAM {
+                c.unblocked_on = Some(key.clone());
+            }
             let reply = {
                 let mut ctx = Ctx { srv: &mut engine.srv, client: &mut c, others: &mut engine.clients };
                 call(&mut ctx, &b.argv)
             };
+            c.unblocked_on = None;
             if matches!(reply, Reply::Blocked) {
                 c.blocked = Some(b);
             } else {

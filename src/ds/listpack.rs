@@ -100,8 +100,17 @@ fn backlen_size(n: usize) -> usize {
 }
 
 fn encode(v: &[u8], out: &mut Vec<u8>) {
+    encode_val(parse_i64(v), v, out)
+}
+
+/// `encode` for a known integer, skipping the parse (stream entry headers are integers).
+fn encode_int(n: i64, out: &mut Vec<u8>) {
+    encode_val(Some(n), &[], out)
+}
+
+fn encode_val(int: Option<i64>, v: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
-    match parse_i64(v) {
+    match int {
         Some(n @ 0..=63) => out.push(0x80 + n as u8),
         Some(n) if i8::try_from(n).is_ok() => out.extend_from_slice(&[0xC0, n as i8 as u8]),
         Some(n) if i16::try_from(n).is_ok() => {
@@ -275,6 +284,26 @@ impl Listpack {
         self.buf.reserve_exact(v.len() + 16);
         encode(v, &mut self.buf);
         self.set_len(self.len() + 1);
+    }
+
+    pub fn push_int(&mut self, n: i64) {
+        self.buf.reserve_exact(16);
+        encode_int(n, &mut self.buf);
+        self.set_len(self.len() + 1);
+    }
+
+    /// The integer at `off` (0 for a string that is not one: callers store integers there).
+    pub fn get_int(&self, off: usize) -> i64 {
+        self.get(off).as_i64().unwrap_or(0)
+    }
+
+    /// Replaces the entry at `off` with an integer; returns its offset (unchanged).
+    pub fn replace_int(&mut self, off: usize, n: i64) -> usize {
+        let mut e = Vec::with_capacity(10);
+        encode_int(n, &mut e);
+        let old = self.entry_size(off);
+        self.buf.splice(off..off + old, e);
+        off
     }
 
     pub fn push_front(&mut self, v: &[u8]) {

@@ -50,6 +50,14 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// A plain length as the 64-bit number it is (stream IDs and counters).
+    fn u64(&mut self) -> LoadResult<u64> {
+        match self.len_enc()? {
+            (n, false) => Ok(n),
+            _ => Err("Unexpected encoded length in RDB".into()),
+        }
+    }
+
     fn len(&mut self) -> LoadResult<usize> {
         match self.len_enc()? {
             (n, false) => usize::try_from(n).map_err(|_| short()),
@@ -111,64 +119,6 @@ fn lzf_decompress(input: &[u8], out_len: usize) -> LoadResult<Vec<u8>> {
         return Err("Invalid LZF compressed string".into());
     }
     Ok(out)
-}
-
-/// The elements of a Redis listpack blob (lpNext over the binary format).
-fn listpack_items(blob: &[u8]) -> LoadResult<Vec<Vec<u8>>> {
-    let bad = || "Corrupt listpack in RDB".to_string();
-    if blob.len() < 7 || u32::from_le_bytes(blob[..4].try_into().unwrap()) as usize != blob.len() {
-        return Err(bad());
-    }
-    let mut items = vec![];
-    let mut p = 6;
-    loop {
-        let b = *blob.get(p).ok_or_else(bad)?;
-        if b == 0xFF {
-            break;
-        }
-        let (item, size): (Vec<u8>, usize) = if b & 0x80 == 0 {
-            ((b & 0x7F).to_string().into_bytes(), 1)
-        } else if b & 0xC0 == 0x80 {
-            let n = (b & 0x3F) as usize;
-            (blob.get(p + 1..p + 1 + n).ok_or_else(bad)?.to_vec(), 1 + n)
-        } else if b & 0xE0 == 0xC0 {
-            let v = (((b & 0x1F) as i64) << 8) | *blob.get(p + 1).ok_or_else(bad)? as i64;
-            let v = if v >= 1 << 12 { v - (1 << 13) } else { v };
-            (v.to_string().into_bytes(), 2)
-        } else if b & 0xF0 == 0xE0 {
-            let n = (((b & 0x0F) as usize) << 8) | *blob.get(p + 1).ok_or_else(bad)? as usize;
-            (blob.get(p + 2..p + 2 + n).ok_or_else(bad)?.to_vec(), 2 + n)
-        } else {
-            let int = |w: usize| -> LoadResult<i64> {
-                let s = blob.get(p + 1..p + 1 + w).ok_or_else(bad)?;
-                let mut buf = [0u8; 8];
-                buf[..w].copy_from_slice(s);
-                let shift = 64 - 8 * w as u32;
-                Ok((i64::from_le_bytes(buf) << shift) >> shift)
-            };
-            match b {
-                0xF1 => (int(2)?.to_string().into_bytes(), 3),
-                0xF2 => (int(3)?.to_string().into_bytes(), 4),
-                0xF3 => (int(4)?.to_string().into_bytes(), 5),
-                0xF4 => (int(8)?.to_string().into_bytes(), 9),
-                0xF0 => {
-                    let n = u32::from_le_bytes(blob.get(p + 1..p + 5).ok_or_else(bad)?.try_into().unwrap()) as usize;
-                    (blob.get(p + 5..p + 5 + n).ok_or_else(bad)?.to_vec(), 5 + n)
-                }
-                _ => return Err(bad()),
-            }
-        };
-        let backlen = match size {
-            0..=127 => 1,
-            128..=16382 => 2,
-            16383..=2097150 => 3,
-            2097151..=268435454 => 4,
-            _ => 5,
-        };
-        p = p.checked_add(size + backlen).filter(|&q| q < blob.len()).ok_or_else(bad)?;
-        items.push(item);
-    }
-    Ok(items)
 }
 
 /// The members of a Redis intset blob.
@@ -300,7 +250,7 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Value> {
         }
         11 => set_from(intset_items(&r.string()?)?.into_iter().map(|v| v.to_string().into_bytes()).collect(), lim),
         16 | 17 => {
-            let items = listpack_items(&r.string()?)?;
+            let items = super::listpack::decode(&r.string()?)?;
             if items.len() % 2 != 0 {
                 return Err("Corrupt listpack in RDB".into());
             }
@@ -324,17 +274,91 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Value> {
                 let blob = r.string()?;
                 match container {
                     1 => items.push(blob),
-                    2 => items.extend(listpack_items(&blob)?),
+                    2 => items.extend(super::listpack::decode(&blob)?),
                     _ => return Err("Unknown quicklist container in RDB".into()),
                 }
             }
             list_from(items, lim)
         }
         10 | 12 | 13 | 14 => return Err(format!("RDB value type {} (a pre-7.0 ziplist encoding) is not supported yet", ty)),
-        15 | 19 | 20 | 21 => return Err("RDB contains a stream, which Cinnabar does not load yet".into()),
+        15 | 19 => Value::Stream(Box::new(stream(r, ty == 19)?)),
+        20 | 21 => return Err(format!("RDB value type {} (a stream of a later Redis) is not supported", ty)),
         6 | 7 => return Err("RDB contains module data, which Cinnabar cannot load".into()),
         _ => return Err(format!("Unknown RDB value type {}", ty)),
     })
+}
+
+/// A stream (RDB_TYPE_STREAM_LISTPACKS and _2), checked as Redis's deep sanitization checks
+/// it: well-formed nodes, a length that matches them, PEL entries owned by known consumers.
+fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> {
+    use crate::types::stream::{Group, Nack, Stream, StreamId};
+    let corrupt = |what: &str| format!("Stream {} in RDB is corrupt", what);
+    let mut s = Stream::default();
+    let nodes = r.len()?;
+    for _ in 0..nodes {
+        let key = r.string()?;
+        let master = StreamId::decode(&key).ok_or_else(|| corrupt("node key"))?;
+        let blob = r.string()?;
+        let items = super::listpack::decode(&blob)?;
+        s.load_node(master, items).ok_or_else(|| corrupt("listpack"))?;
+    }
+    let id = |r: &mut Reader| -> LoadResult<StreamId> { Ok(StreamId::new(r.u64()?, r.u64()?)) };
+    s.length = r.u64()?;
+    s.last_id = id(r)?;
+    if v2 {
+        s.first_id = id(r)?;
+        s.max_deleted_entry_id = id(r)?;
+        s.entries_added = r.u64()?;
+    } else {
+        s.entries_added = s.length;
+        s.first_id = if s.length == 0 { StreamId::MIN } else { s.edge_id(true) };
+    }
+    if !s.consistent() {
+        return Err(corrupt("length"));
+    }
+    let groups = r.len()?;
+    for _ in 0..groups {
+        let name = Bytes::from(r.string()?);
+        let last = id(r)?;
+        let entries_read = if v2 { r.u64()? as i64 } else { s.estimate_distance(last) };
+        let mut g = Group::new(last, entries_read);
+        let pel = r.len()?;
+        for _ in 0..pel {
+            let id = StreamId::decode(r.take(16)?).ok_or_else(|| corrupt("PEL"))?;
+            let delivery_time = i64::from_le_bytes(r.take(8)?.try_into().unwrap());
+            let delivery_count = r.u64()?;
+            if g.pel.insert(id, Nack { delivery_time, delivery_count, consumer: Bytes::new() }).is_some() {
+                return Err(corrupt("PEL (duplicate entry)"));
+            }
+        }
+        let mut owned = std::collections::BTreeSet::new();
+        let consumers = r.len()?;
+        for _ in 0..consumers {
+            let cname = Bytes::from(r.string()?);
+            let seen = i64::from_le_bytes(r.take(8)?.try_into().unwrap());
+            if g.consumers.contains_key(&cname) {
+                return Err(corrupt("consumer (duplicate)"));
+            }
+            g.ensure_consumer(&cname, seen);
+            let n = r.len()?;
+            for _ in 0..n {
+                let id = StreamId::decode(r.take(16)?).ok_or_else(|| corrupt("PEL"))?;
+                let nack = g.pel.get_mut(&id).ok_or_else(|| corrupt("consumer PEL entry"))?;
+                if !owned.insert(id) {
+                    return Err(corrupt("PEL (entry owned twice)"));
+                }
+                nack.consumer = cname.clone();
+                g.consumers.get_mut(&cname).expect("just added").pel.insert(id);
+            }
+        }
+        if owned.len() != g.pel.len() {
+            return Err(corrupt("PEL (entry without a consumer)"));
+        }
+        if s.groups.insert(name, g).is_some() {
+            return Err(corrupt("group (duplicate)"));
+        }
+    }
+    Ok(s)
 }
 
 /// RESTORE's payload back into a value: Err(true) when the version or checksum is wrong,

@@ -4,6 +4,7 @@
 //! plain encodings every loader accepts (list, set, zset with binary scores, hash); the packed
 //! ones are a size optimisation for later. `load` reads what Redis 7.0 writes. Redis: rdb.c.
 
+pub mod listpack;
 pub mod load;
 
 use crate::engine::Server;
@@ -20,6 +21,7 @@ const TYPE_LIST: u8 = 1;
 const TYPE_SET: u8 = 2;
 const TYPE_HASH: u8 = 4;
 const TYPE_ZSET_2: u8 = 5;
+const TYPE_STREAM_LISTPACKS_2: u8 = 19;
 
 /// rdbSaveLen: 6, 14, 32 or 64 bits.
 fn len(out: &mut Vec<u8>, n: u64) {
@@ -49,6 +51,7 @@ fn type_of(v: &Value) -> u8 {
         Value::Set(_) => TYPE_SET,
         Value::ZSet(_) => TYPE_ZSET_2,
         Value::Hash(_) => TYPE_HASH,
+        Value::Stream(_) => TYPE_STREAM_LISTPACKS_2,
     }
 }
 
@@ -85,6 +88,45 @@ fn value(out: &mut Vec<u8>, v: &Value) {
             for (f, v) in pairs {
                 string(out, &f);
                 string(out, &v);
+            }
+        }
+        Value::Stream(s) => stream(out, s),
+    }
+}
+
+/// RDB_TYPE_STREAM_LISTPACKS_2, field for field as Redis 7.0's rdbSaveObject writes it.
+fn stream(out: &mut Vec<u8>, s: &crate::types::stream::Stream) {
+    let nodes = s.rdb_nodes();
+    len(out, nodes.len() as u64);
+    for (key, lp) in &nodes {
+        string(out, key);
+        string(out, lp);
+    }
+    len(out, s.length);
+    for id in [s.last_id, s.first_id, s.max_deleted_entry_id] {
+        len(out, id.ms);
+        len(out, id.seq);
+    }
+    len(out, s.entries_added);
+    len(out, s.groups.len() as u64);
+    for (name, g) in &s.groups {
+        string(out, name);
+        len(out, g.last_id.ms);
+        len(out, g.last_id.seq);
+        len(out, g.entries_read as u64);
+        len(out, g.pel.len() as u64);
+        for (id, nack) in &g.pel {
+            out.extend_from_slice(&id.encode());
+            out.extend_from_slice(&nack.delivery_time.to_le_bytes());
+            len(out, nack.delivery_count);
+        }
+        len(out, g.consumers.len() as u64);
+        for (cname, c) in &g.consumers {
+            string(out, cname);
+            out.extend_from_slice(&c.seen_time.to_le_bytes());
+            len(out, c.pel.len() as u64);
+            for id in &c.pel {
+                out.extend_from_slice(&id.encode());
             }
         }
     }

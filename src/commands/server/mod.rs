@@ -66,6 +66,8 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     flush_mode(argv)?;
     let db = ctx.client.db;
     ctx.touch_watched_db(db, None);
+    // Group readers blocked on a stream that goes away are told so (see stream::read).
+    ctx.srv.blocking.signal_db(db);
     let n = ctx.db().clear();
     ctx.srv.stats.dirty += n as u64;
     Ok(OK)
@@ -76,6 +78,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     flush_mode(argv)?;
     for db in 0..ctx.srv.dbs.len() {
         ctx.touch_watched_db(db, None);
+        ctx.srv.blocking.signal_db(db);
     }
     let n: usize = ctx.srv.dbs.iter_mut().map(|d| d.clear()).sum();
     // Redis counts FLUSHALL as one change plus the keys removed.

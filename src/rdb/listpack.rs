@@ -1,0 +1,184 @@
+//! Redis's listpack byte format (listpack.c), as RDB files and DUMP payloads carry it. Our own
+//! in-memory listpack (`ds/listpack.rs`) has a different layout; these functions convert at the
+//! persistence boundary, and `entry_size` lets a stream cut its nodes exactly where Redis would
+//! (stream-node-max-bytes counts Redis's bytes).
+
+use super::load::LoadResult;
+use crate::util::parse_i64;
+
+/// Header (total bytes u32, element count u16) plus the 0xFF terminator.
+pub const OVERHEAD: usize = 7;
+
+/// How many bytes one element takes in a Redis listpack (encoding plus back-length).
+pub fn entry_size(v: &[u8]) -> usize {
+    match parse_i64(v) {
+        Some(n) => int_size(n),
+        None => with_backlen(str_enc_size(v.len())),
+    }
+}
+
+/// `entry_size` of an integer element.
+pub fn int_size(n: i64) -> usize {
+    with_backlen(match n {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8388608..=8388607 => 4,
+        _ if i32::try_from(n).is_ok() => 5,
+        _ => 9,
+    })
+}
+
+fn str_enc_size(len: usize) -> usize {
+    match len {
+        0..=63 => 1 + len,
+        64..=4095 => 2 + len,
+        _ => 5 + len,
+    }
+}
+
+fn backlen_size(l: usize) -> usize {
+    match l {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2097150 => 3,
+        2097151..=268435454 => 4,
+        _ => 5,
+    }
+}
+
+fn with_backlen(enc: usize) -> usize {
+    enc + backlen_size(enc)
+}
+
+/// Encodes elements (integers where they parse as Redis would store them) as a Redis listpack.
+pub fn encode<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = vec![0u8; 6];
+    let mut count = 0usize;
+    for v in items {
+        let start = out.len();
+        match parse_i64(v) {
+            Some(n @ 0..=127) => out.push(n as u8),
+            Some(n @ -4096..=4095) => {
+                let u = (n as u16) & 0x1FFF;
+                out.extend_from_slice(&[0xC0 | (u >> 8) as u8, u as u8]);
+            }
+            Some(n @ -32768..=32767) => {
+                out.push(0xF1);
+                out.extend_from_slice(&(n as i16).to_le_bytes());
+            }
+            Some(n @ -8388608..=8388607) => {
+                out.push(0xF2);
+                out.extend_from_slice(&(n as i32).to_le_bytes()[..3]);
+            }
+            Some(n) if i32::try_from(n).is_ok() => {
+                out.push(0xF3);
+                out.extend_from_slice(&(n as i32).to_le_bytes());
+            }
+            Some(n) => {
+                out.push(0xF4);
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+            None if v.len() < 64 => {
+                out.push(0x80 | v.len() as u8);
+                out.extend_from_slice(v);
+            }
+            None if v.len() < 4096 => {
+                out.extend_from_slice(&[0xE0 | (v.len() >> 8) as u8, v.len() as u8]);
+                out.extend_from_slice(v);
+            }
+            None => {
+                out.push(0xF0);
+                out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                out.extend_from_slice(v);
+            }
+        }
+        let l = out.len() - start;
+        // lpEncodeBacklen: the high group first, every later byte flagged with 0x80.
+        let k = backlen_size(l);
+        for i in (0..k).rev() {
+            let group = ((l >> (7 * i)) & 0x7F) as u8;
+            out.push(if i + 1 < k { group | 0x80 } else { group });
+        }
+        count += 1;
+    }
+    out.push(0xFF);
+    let total = out.len() as u32;
+    out[..4].copy_from_slice(&total.to_le_bytes());
+    out[4..6].copy_from_slice(&(count.min(65535) as u16).to_le_bytes());
+    out
+}
+
+/// The elements of a Redis listpack blob (lpNext over the binary format).
+pub fn decode(blob: &[u8]) -> LoadResult<Vec<Vec<u8>>> {
+    let bad = || "Corrupt listpack in RDB".to_string();
+    if blob.len() < OVERHEAD || u32::from_le_bytes(blob[..4].try_into().unwrap()) as usize != blob.len() {
+        return Err(bad());
+    }
+    let mut items = vec![];
+    let mut p = 6;
+    loop {
+        let b = *blob.get(p).ok_or_else(bad)?;
+        if b == 0xFF {
+            break;
+        }
+        let (item, size): (Vec<u8>, usize) = if b & 0x80 == 0 {
+            ((b & 0x7F).to_string().into_bytes(), 1)
+        } else if b & 0xC0 == 0x80 {
+            let n = (b & 0x3F) as usize;
+            (blob.get(p + 1..p + 1 + n).ok_or_else(bad)?.to_vec(), 1 + n)
+        } else if b & 0xE0 == 0xC0 {
+            let v = (((b & 0x1F) as i64) << 8) | *blob.get(p + 1).ok_or_else(bad)? as i64;
+            let v = if v >= 1 << 12 { v - (1 << 13) } else { v };
+            (v.to_string().into_bytes(), 2)
+        } else if b & 0xF0 == 0xE0 {
+            let n = (((b & 0x0F) as usize) << 8) | *blob.get(p + 1).ok_or_else(bad)? as usize;
+            (blob.get(p + 2..p + 2 + n).ok_or_else(bad)?.to_vec(), 2 + n)
+        } else {
+            let int = |w: usize| -> LoadResult<i64> {
+                let s = blob.get(p + 1..p + 1 + w).ok_or_else(bad)?;
+                let mut buf = [0u8; 8];
+                buf[..w].copy_from_slice(s);
+                let shift = 64 - 8 * w as u32;
+                Ok((i64::from_le_bytes(buf) << shift) >> shift)
+            };
+            match b {
+                0xF1 => (int(2)?.to_string().into_bytes(), 3),
+                0xF2 => (int(3)?.to_string().into_bytes(), 4),
+                0xF3 => (int(4)?.to_string().into_bytes(), 5),
+                0xF4 => (int(8)?.to_string().into_bytes(), 9),
+                0xF0 => {
+                    let n = u32::from_le_bytes(blob.get(p + 1..p + 5).ok_or_else(bad)?.try_into().unwrap()) as usize;
+                    (blob.get(p + 5..p + 5 + n).ok_or_else(bad)?.to_vec(), 5 + n)
+                }
+                _ => return Err(bad()),
+            }
+        };
+        p = p.checked_add(size + backlen_size(size)).filter(|&q| q < blob.len()).ok_or_else(bad)?;
+        items.push(item);
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_then_decode_round_trips_every_encoding() {
+        let long = vec![b'x'; 5000];
+        let mid = vec![b'y'; 300];
+        let items: Vec<&[u8]> = vec![b"0", b"127", b"128", b"-1", b"-4096", b"4095", b"30000", b"-8000000", b"2000000000", b"-9223372036854775808", b"abc", b"", b"007", &mid, &long];
+        let blob = encode(items.iter().copied());
+        let back = decode(&blob).unwrap();
+        assert_eq!(back, items.iter().map(|v| v.to_vec()).collect::<Vec<_>>());
+        let sum: usize = items.iter().map(|v| entry_size(v)).sum();
+        assert_eq!(blob.len(), OVERHEAD + sum, "entry_size agrees with the encoder");
+    }
+
+    #[test]
+    fn matches_the_bytes_redis_writes() {
+        // The listpack inside redis-server 7.0's DUMP of `HSET h a 1`.
+        assert_eq!(encode([&b"a"[..], b"1"]), vec![12, 0, 0, 0, 2, 0, 0x81, b'a', 2, 1, 1, 0xFF]);
+    }
+}
