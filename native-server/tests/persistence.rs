@@ -26,6 +26,9 @@ fn shutdown_save_writes_an_rdb_that_redis_server_loads() {
         "SADD words x y".to_string(),
         "ZADD z 1.5 a -2 b inf c".to_string(),
         "HSET h f1 v1 f2 v2".to_string(),
+        "XADD st 1-1 a 1 b 2".to_string(),
+        "XADD st 2-0 c 3".to_string(),
+        "XGROUP CREATE st g 0".to_string(),
         "SELECT 3".to_string(),
         "SET other db3".to_string(),
     ] {
@@ -49,6 +52,8 @@ fn shutdown_save_writes_an_rdb_that_redis_server_loads() {
     roundtrip(&mut r, b"SCARD words\r\n", ":2\r\n");
     roundtrip(&mut r, b"ZRANGE z 0 -1 WITHSCORES\r\n", "*6\r\n$1\r\nb\r\n$2\r\n-2\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nc\r\n$3\r\ninf\r\n");
     roundtrip(&mut r, b"HGET h f2\r\n", "$2\r\nv2\r\n");
+    roundtrip(&mut r, b"XRANGE st 2 2\r\n", "*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n");
+    roundtrip(&mut r, b"XREADGROUP GROUP g c COUNT 1 STREAMS st >\r\n", "*1\r\n*2\r\n$2\r\nst\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n");
     r.write_all_cmd("TTL ttl");
     roundtrip(&mut r, b"SELECT 3\r\n", "+OK\r\n");
     roundtrip(&mut r, b"GET other\r\n", "$3\r\ndb3\r\n");
@@ -99,6 +104,11 @@ fn a_dump_saved_by_redis_server_loads_at_startup() {
             "SADD ints 1 2 300 -5".to_string(),
             "SADD words x y".to_string(),
             "ZADD zs 1 a 2.5 b -1 c".to_string(),
+            "XADD xs 1-0 f v".to_string(),
+            "XADD xs 2-0 f w g 5".to_string(),
+            "XDEL xs 1-0".to_string(),
+            "XGROUP CREATE xs g 0".to_string(),
+            "XREADGROUP GROUP g c STREAMS xs >".to_string(),
         ] {
             r.write_all_cmd(&cmd);
         }
@@ -125,6 +135,12 @@ fn a_dump_saved_by_redis_server_loads_at_startup() {
     roundtrip(&mut c, b"HGET hb f199\r\n", "$4\r\nv199\r\n");
     roundtrip(&mut c, b"ZSCORE zb m150\r\n", "$3\r\n150\r\n");
     roundtrip(&mut c, b"PTTL nokey\r\n", ":-2\r\n");
+    roundtrip(&mut c, b"XRANGE xs - +\r\n", "*1\r\n*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\nf\r\n$1\r\nw\r\n$1\r\ng\r\n$1\r\n5\r\n");
+    roundtrip(
+        &mut c,
+        b"XINFO GROUPS xs\r\n",
+        "*1\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:1\r\n$7\r\npending\r\n:1\r\n$17\r\nlast-delivered-id\r\n$3\r\n2-0\r\n$12\r\nentries-read\r\n:2\r\n$3\r\nlag\r\n:0\r\n",
+    );
     c.write_all_cmd("TTL ttl500");
     let _ = cin;
     let _ = std::fs::remove_dir_all(&dir);
@@ -188,6 +204,15 @@ fn dump_and_restore_move_values_between_cinnabar_and_redis() {
             .cmd("SET").arg("str").arg("x".repeat(100)).ignore()
             .query(con)
             .unwrap();
+        // A stream spanning several nodes, with a tombstone, a group and pending entries.
+        let mut p = redis::pipe();
+        for i in 1..=150 {
+            p.cmd("XADD").arg("x").arg(format!("{}-{}", i, i % 3)).arg("n").arg(i).arg(if i % 2 == 0 { "even" } else { "odd" }).arg("y").ignore();
+        }
+        p.cmd("XDEL").arg("x").arg("7-1").ignore();
+        p.cmd("XGROUP").arg("CREATE").arg("x").arg("g").arg("0").ignore();
+        p.cmd("XREADGROUP").arg("GROUP").arg("g").arg("c").arg("COUNT").arg(3).arg("STREAMS").arg("x").arg(">").ignore();
+        let _: () = p.query(con).unwrap();
     }
     let views = |con: &mut redis::Connection, key: &str| -> Vec<String> {
         let ty: String = redis::cmd("TYPE").arg(key).query(con).unwrap();
@@ -196,6 +221,12 @@ fn dump_and_restore_move_values_between_cinnabar_and_redis() {
             "set" => redis::cmd("SMEMBERS").arg(key).query(con).unwrap(),
             "zset" => redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query(con).unwrap(),
             "hash" => redis::cmd("HGETALL").arg(key).query(con).unwrap(),
+            "stream" => {
+                let range: redis::Value = redis::cmd("XRANGE").arg(key).arg("-").arg("+").query(con).unwrap();
+                let groups: redis::Value = redis::cmd("XINFO").arg("GROUPS").arg(key).query(con).unwrap();
+                let pending: redis::Value = redis::cmd("XPENDING").arg(key).arg("g").query(con).unwrap();
+                vec![format!("{:?}", range), format!("{:?}", groups), format!("{:?}", pending)]
+            }
             _ => vec![redis::cmd("GET").arg(key).query(con).unwrap()],
         };
         if ty == "set" || ty == "hash" {
@@ -203,7 +234,7 @@ fn dump_and_restore_move_values_between_cinnabar_and_redis() {
         }
         v
     };
-    for key in ["l", "s", "i", "z", "h", "str"] {
+    for key in ["l", "s", "i", "z", "h", "str", "x"] {
         for (from, to) in [(0, 1), (1, 0)] {
             let (src, dst) = if from == 0 { (&mut c, &mut r) } else { (&mut r, &mut c) };
             let payload: Vec<u8> = redis::cmd("DUMP").arg(key).query(src).unwrap();
