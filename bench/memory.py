@@ -6,7 +6,7 @@ elements, repeated over K keys) and reports used_memory growth per element and M
 of one key, with the ratio cinnabar/redis (lower is better). Memory is measured here, never
 asserted in tests.
 
-    bench/memory.py            (needs redis-py; builds the release server)
+    bench/memory.py [type ...]   (needs redis-py; builds the release server)
 """
 import os, socket, subprocess, sys, time
 import redis
@@ -51,6 +51,10 @@ def fill(r, kind, keys, n, small):
                 p.sadd(key, *chunk)
             elif kind == "zset":
                 p.zadd(key, {("m%d" % j) if small else val(j): j * 1.5 for j in chunk})
+            elif kind == "stream":
+                # The seed's order events: a few short fields, IDs from the server's clock.
+                for j in chunk:
+                    p.xadd(key, {"order": j, "customer": "c%d" % (j % 5000), "amount": j % 997})
         p.execute()
 
 
@@ -63,6 +67,7 @@ CASES = [  # kind, keys, elements per key, small values (listpack/intset) or not
     ("list", 2000, 50, True), ("list", 20, 20000, False),
     ("intset", 2000, 100, True), ("set", 20, 20000, False),
     ("zset", 2000, 50, True), ("zset", 20, 20000, False),
+    ("stream", 1, 1000000, True),
 ]
 
 
@@ -75,7 +80,10 @@ def main():
     print("| type | keys × elements | cinnabar B/elem | redis B/elem | ratio | MEMORY USAGE cinnabar | redis |")
     print("|---|---|---|---|---|---|---|")
     try:
+        only = sys.argv[1:]  # e.g. `bench/memory.py stream`
         for kind, keys, n, small in CASES:
+            if only and kind not in only:
+                continue
             row = {}
             for name, (_, r) in servers.items():
                 r.flushall()

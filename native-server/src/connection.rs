@@ -70,6 +70,12 @@ async fn until(deadline_ms: Option<i64>) {
 }
 
 async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, signals: &Signals, timeout_s: i64, max_bulk: i64) {
+    // Reading and writing are independent, as in Redis: a client that pipelines many
+    // commands before reading any reply (redis-py's pipeline does) must not stall the
+    // connection when its receive window fills, so input keeps being read and run while
+    // replies wait in `out` for the socket to drain.
+    let (mut rd, mut wr) = stream.split();
+    let mut written = 0;
     let mut shutdown = shared.shutdown_rx();
     let mut parser = RequestParser::new(max_bulk);
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
@@ -88,10 +94,25 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
             buf.reserve(READ_CHUNK);
         }
         tokio::select! {
-            r = stream.read_buf(&mut buf) => match r {
+            r = rd.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             },
+            r = wr.write(&out[written..]), if written < out.len() => {
+                match r {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => written += n,
+                }
+                if written < out.len() {
+                    continue;
+                }
+                // Drained: collect what waited in the engine meanwhile (below).
+                out.clear();
+                written = 0;
+                if out.capacity() > 4 * READ_CHUNK {
+                    out.shrink_to(READ_CHUNK);
+                }
+            }
             _ = signals.killed.notified() => return,
             _ = shutdown.changed() => return,
             _ = signals.wake.notified() => {}
@@ -125,7 +146,11 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
             first = false;
             {
                 let mut engine = shared.engine();
-                engine.take_replies(id, |reply, resp3| write_reply(&reply, resp3, &mut out));
+                // Pub/sub messages stay in the engine while the socket is backed up, so its
+                // output limit (client-output-buffer-limit pubsub) sees them.
+                if written == out.len() {
+                    engine.take_replies(id, |reply, resp3| write_reply(&reply, resp3, &mut out));
+                }
                 if !engine.is_blocked(id) && !pending.is_empty() {
                     close = engine.execute_batch(id, &mut pending, now_us(), |reply, resp3| write_reply(&reply, resp3, &mut out));
                     authenticated = engine.is_authenticated(id);
@@ -144,23 +169,32 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                 break;
             }
         }
-        if !out.is_empty() {
-            // A peer that stops reading must not pin this task: CLIENT KILL and the pubsub
-            // output limit close it even mid-write.
-            tokio::select! {
-                r = stream.write_all(&out) => if r.is_err() {
-                    return;
-                },
-                _ = signals.killed.notified() => return,
-                _ = shutdown.changed() => return,
+        // The usual case: the whole batch's replies leave in one non-blocking write. What
+        // the socket does not take now is written by the select above as it drains.
+        while written < out.len() {
+            match wr.try_write(&out[written..]) {
+                Ok(0) => return,
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => return,
             }
+        }
+        if written == out.len() {
             out.clear();
+            written = 0;
             if out.capacity() > 4 * READ_CHUNK {
                 out.shrink_to(READ_CHUNK);
             }
         }
         if close {
-            let _ = stream.shutdown().await;
+            // A peer that stops reading must not pin this task: CLIENT KILL and shutdown
+            // end it even mid-write.
+            tokio::select! {
+                _ = wr.write_all(&out[written..]) => {},
+                _ = signals.killed.notified() => return,
+                _ = shutdown.changed() => return,
+            }
+            let _ = wr.shutdown().await;
             return;
         }
         if buf.is_empty() && buf.capacity() > 4 * READ_CHUNK && parser.wants(0) == 0 {

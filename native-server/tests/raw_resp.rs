@@ -134,3 +134,28 @@ fn requirepass_is_enforced_on_the_socket() {
     roundtrip(&mut t, b"*20\r\n", "-ERR Protocol error: unauthenticated multibulk length\r\n");
     assert!(closed(&mut t));
 }
+
+/// A client may send a long pipeline before reading any reply (redis-py's pipeline does):
+/// the server keeps reading while replies wait for the socket, instead of both sides
+/// waiting on full buffers.
+#[test]
+fn a_long_pipeline_sent_before_any_read_completes() {
+    use std::io::{Read, Write};
+    let srv = common::cinnabar();
+    let mut s = common::connect(srv.port);
+    // Both directions far beyond what socket buffers hold.
+    let n = 20_000;
+    let payload = "x".repeat(4000);
+    let cmd = format!("*2\r\n$4\r\nECHO\r\n$4000\r\n{}\r\n", payload).into_bytes().repeat(n);
+    let reply_len = format!("$4000\r\n{}\r\n", payload).len();
+    s.set_write_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    s.write_all(&cmd).expect("the server stopped reading while its replies were unread");
+    let mut got = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    while got < n * reply_len {
+        let k = s.read(&mut buf).unwrap();
+        assert!(k > 0);
+        got += k;
+    }
+    assert_eq!(got, n * reply_len, "one reply per command");
+}
