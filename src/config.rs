@@ -95,6 +95,8 @@ static PARAMS: &[Param] = &[
     p("lazyfree-lazy-eviction", Kind::Bool, "no"),
     p("lazyfree-lazy-server-del", Kind::Bool, "no"),
     p("latency-tracking", Kind::Bool, "yes"),
+    p("latency-monitor-threshold", I, "0"),
+    p("tracking-table-max-keys", I, "1000000"),
     p("close-on-oom", Kind::Bool, "no"),
     p("client-output-buffer-limit", Kind::Str, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
     // Collection encodings: past these, a listpack or intset converts to the big structure.

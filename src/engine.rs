@@ -142,6 +142,8 @@ pub struct Server {
     pub watched: crate::multi::WatchedKeys,
     /// Channel, pattern and shard-channel subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: tracked keys, BCAST prefixes, pending invalidations.
+    pub tracking: crate::tracking::Tracking,
     /// Clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
     /// CLIENT PAUSE in force: until when (Unix ms) and whether every command (ALL) or only
@@ -217,6 +219,7 @@ impl Engine {
                 blocking: Default::default(),
                 watched: Default::default(),
                 pubsub: Default::default(),
+                tracking: Default::default(),
                 monitors: Vec::new(),
                 pause: None,
                 paused: Vec::new(),
@@ -320,6 +323,7 @@ impl Engine {
             }
             crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
             crate::commands::pubsub::unsubscribe_all(&mut self.srv, &mut c);
+            crate::tracking::disable(&mut self.srv.tracking, &mut c);
             self.srv.monitors.retain(|&m| m != id);
             self.srv.paused.retain(|&m| m != id);
         }
@@ -396,9 +400,11 @@ impl Engine {
         self.expire_blocked(now_us, None);
         self.active_expire();
         // What the cycle deleted fails watchers and notifies now, not at the next command.
-        if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) {
+        if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
             crate::command::dispatch::touch_expired(self, &mut nobody);
+            // BCAST clients hear of keys the cycle expired.
+            crate::command::dispatch::broadcast_invalidations(self, &mut nobody);
         }
     }
 

@@ -31,6 +31,7 @@ pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod testing;
+pub mod tracking;
 pub mod types;
 pub mod util;
 

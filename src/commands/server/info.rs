@@ -78,7 +78,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("cluster_connections", "0".into());
             f("maxclients", s.config.get_i64("maxclients").to_string());
             f("blocked_clients", ctx.srv.blocking.count.to_string());
-            f("tracking_clients", "0".into());
+            f("tracking_clients", ctx.srv.tracking.clients.to_string());
             f("clients_in_timeout_table", "0".into());
         }
         "memory" => {
@@ -118,6 +118,9 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("pubsub_channels", ctx.srv.pubsub.channels.len().to_string());
             f("pubsub_patterns", ctx.srv.pubsub.patterns.len().to_string());
             f("pubsubshard_channels", ctx.srv.pubsub.shard.len().to_string());
+            f("tracking_total_keys", ctx.srv.tracking.total_keys().to_string());
+            f("tracking_total_items", ctx.srv.tracking.total_items().to_string());
+            f("tracking_total_prefixes", ctx.srv.tracking.total_prefixes().to_string());
             f("total_error_replies", st.total_error_replies.to_string());
         }
         "commandstats" => {

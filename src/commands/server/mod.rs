@@ -66,6 +66,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     flush_mode(argv)?;
     let db = ctx.client.db;
     ctx.touch_watched_db(db, None);
+    crate::tracking::invalidate_all(ctx);
     let n = ctx.db().clear();
     ctx.srv.stats.dirty += n as u64;
     Ok(OK)
@@ -77,6 +78,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     for db in 0..ctx.srv.dbs.len() {
         ctx.touch_watched_db(db, None);
     }
+    crate::tracking::invalidate_all(ctx);
     let n: usize = ctx.srv.dbs.iter_mut().map(|d| d.clear()).sum();
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
