@@ -403,8 +403,12 @@ impl Engine {
         if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
             crate::command::dispatch::touch_expired(self, &mut nobody);
-            // BCAST clients hear of keys the cycle expired.
-            crate::command::dispatch::broadcast_invalidations(self, &mut nobody);
+            if self.srv.tracking.clients > 0 {
+                // The table's size limit also holds for an idle server (a CONFIG SET lowered it).
+                crate::command::dispatch::limit_tracking_table(self, &mut nobody);
+                // BCAST clients hear of keys the cycle expired.
+                crate::command::dispatch::broadcast_invalidations(self, &mut nobody);
+            }
         }
     }
 

@@ -451,6 +451,12 @@ fn flush_pending_invalidations(engine: &mut Engine, current: &mut Client) {
     crate::tracking::flush_pending(&mut ctx);
 }
 
+/// Keeps the tracking table within tracking-table-max-keys (from `tick`).
+pub fn limit_tracking_table(engine: &mut Engine, current: &mut Client) {
+    let mut ctx = Ctx { srv: &mut engine.srv, client: current, others: &mut engine.clients };
+    crate::tracking::limit_used_slots(&mut ctx);
+}
+
 /// Broadcasts the keys written under BCAST prefixes since the last time (`current` is the
 /// client whose batch just ran, or a placeholder in `tick`).
 pub fn broadcast_invalidations(engine: &mut Engine, current: &mut Client) {

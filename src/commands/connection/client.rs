@@ -224,7 +224,7 @@ fn all_clients<'a>(ctx: &'a Ctx) -> Vec<&'a Client> {
     v
 }
 
-/// Redis's getClientTypeByName; every connection is `normal` until pub/sub and replication.
+/// Redis's getClientTypeByName (there are no replication connections yet).
 fn client_type(name: &[u8]) -> Result<&'static str> {
     let n = String::from_utf8_lossy(name).to_ascii_lowercase();
     match n.as_str() {
@@ -236,11 +236,20 @@ fn client_type(name: &[u8]) -> Result<&'static str> {
     }
 }
 
+/// Redis's getClientType: a connection in subscribed mode is `pubsub`, any other `normal`.
+fn type_of(c: &Client) -> &'static str {
+    if c.in_pubsub() {
+        "pubsub"
+    } else {
+        "normal"
+    }
+}
+
 /// CLIENT LIST [TYPE type] [ID id [id ...]]
 fn list(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let out = if argv.len() == 4 && argv[2].eq_ignore_ascii_case(b"type") {
-        let normal = client_type(&argv[3])? == "normal";
-        lines(ctx, argv, all_clients(ctx).into_iter().filter(|_| normal))
+        let ty = client_type(&argv[3])?;
+        lines(ctx, argv, all_clients(ctx).into_iter().filter(|c| type_of(c) == ty))
     } else if argv.len() > 3 && argv[2].eq_ignore_ascii_case(b"id") {
         let mut ids = vec![];
         for a in &argv[3..] {
@@ -304,7 +313,7 @@ fn kill(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let matches = |c: &Client| {
         addr.is_none_or(|a| c.info.addr.as_bytes() == &a[..])
             && laddr.is_none_or(|a| c.info.laddr.as_bytes() == &a[..])
-            && ty.is_none_or(|t| t == "normal")
+            && ty.is_none_or(|t| t == type_of(c))
             && (id == 0 || c.id == id)
             && !(c.id == me && skipme)
     };
