@@ -21,6 +21,7 @@ pub mod config;
 pub mod db;
 pub mod ds;
 pub mod engine;
+pub mod latency;
 pub mod error;
 pub mod long_double;
 pub mod multi;

@@ -241,6 +241,11 @@ fn client_tracking_matches_redis_byte_for_byte() {
 }
 
 #[test]
+fn latency_matches_redis_byte_for_byte() {
+    check("latency.redis");
+}
+
+#[test]
 fn keys_match_redis_byte_for_byte() {
     check("keys.redis");
 }

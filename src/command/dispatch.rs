@@ -381,6 +381,8 @@ pub fn execute_batch(
             let b = client.blocked.as_ref().expect("a blocking reply blocks the client");
             if b.btype == PAUSED {
                 engine.srv.paused.push(id);
+            } else if b.btype == HOST_WAIT {
+                // The host answers after acting on the event.
             } else {
                 engine.srv.blocking.add(id, b);
             }
@@ -485,6 +487,10 @@ pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
 /// The wait of a command held back by CLIENT PAUSE (it has no keys).
 pub const PAUSED: &str = "pause";
 
+/// The wait of a command whose reply the host gives (CONFIG REWRITE writes a file): in no
+/// queue, never timed out; `Engine::config_rewrite_finished` ends it.
+pub const HOST_WAIT: &str = "host";
+
 /// Once CLIENT PAUSE has ended (UNPAUSE or its timeout), runs the held-back commands in the
 /// order they arrived; each client gets its reply and an `Event::Unblocked`.
 pub fn resume_paused(engine: &mut Engine) {
@@ -506,6 +512,7 @@ pub fn resume_paused(engine: &mut Engine) {
             let nb = c.blocked.as_ref().expect("blocked");
             if nb.btype == PAUSED {
                 engine.srv.paused.push(id);
+            } else if nb.btype == HOST_WAIT {
             } else {
                 engine.srv.blocking.add(id, nb);
             }
@@ -702,13 +709,23 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // blocked counts once, when it completes.
     if !matches!(reply, Reply::Blocked) {
         let end = clock.map_or(0, |c| c());
-        let micros = (end - start).max(0);
+        let micros = (end - start).max(0) + std::mem::take(&mut ctx.srv.slept_us);
         ctx.srv.clock_mark = end;
         ctx.srv.stats.total_commands_processed += 1;
+        let tracking_latency = ctx.srv.config.hot.latency_tracking;
         let st = stat(ctx, key);
         st.calls += 1;
         st.usec += micros as u64;
         st.failed += failed as u64;
+        if tracking_latency {
+            st.latency.get_or_insert_with(Default::default).record(micros * 1000);
+        }
+        let threshold = ctx.srv.config.hot.latency_monitor_threshold;
+        if threshold > 0 && micros / 1000 >= threshold {
+            let event = if spec.is(flags::FAST) { "fast-command" } else { "command" };
+            let now = ctx.srv.now_us / 1_000_000;
+            ctx.srv.latency.add_sample(event, (micros / 1000) as u64, now);
+        }
         let threshold = ctx.srv.config.hot.slowlog_log_slower_than;
         if threshold >= 0 && micros >= threshold && !spec.is(flags::SKIP_SLOWLOG) {
             crate::commands::server::slowlog::record(ctx, argv, micros);

@@ -141,7 +141,7 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     };
     let Some(target) = ctx.others.get_mut(&(id as u64)) else { return Ok(Reply::Int(0)) };
     // A command held back by CLIENT PAUSE waits for the pause, not for CLIENT UNBLOCK.
-    if target.blocked.as_ref().is_none_or(|b| b.btype == crate::command::dispatch::PAUSED) {
+    if target.blocked.as_ref().is_none_or(|b| b.btype == crate::command::dispatch::PAUSED || b.btype == crate::command::dispatch::HOST_WAIT) {
         return Ok(Reply::Int(0));
     }
     let Some(b) = target.blocked.take() else { return Ok(Reply::Int(0)) };

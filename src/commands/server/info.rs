@@ -136,6 +136,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 f(&name, format!("calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}", c.calls, c.usec, per, c.rejected, c.failed));
             }
         }
+        "latencystats" => crate::commands::server::latency::info_latencystats(ctx, out),
         "errorstats" => {
             for (kind, n) in &s.stats.errors {
                 f(&format!("errorstat_{}", kind), format!("count={}", n));
@@ -169,6 +170,7 @@ fn title(name: &str) -> String {
     match name {
         "cpu" => "CPU".into(),
         "errorstats" => "Errorstats".into(),
+        "latencystats" => "Latencystats".into(),
         _ => c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default(),
     }
 }
@@ -186,6 +188,7 @@ pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             "all" | "everything" => {
                 wanted.extend(DEFAULT.iter().map(|s| s.to_string()));
                 wanted.push("commandstats".into());
+                wanted.push("latencystats".into());
             }
             s => wanted.push(s.to_string()),
         }
@@ -193,7 +196,7 @@ pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let mut out = String::new();
     let mut seen = vec![];
     for w in wanted {
-        if seen.contains(&w) || !(DEFAULT.contains(&w.as_str()) || w == "commandstats") {
+        if seen.contains(&w) || !(DEFAULT.contains(&w.as_str()) || w == "commandstats" || w == "latencystats") {
             continue;
         }
         if !out.is_empty() {
