@@ -225,7 +225,7 @@ impl Config {
             Kind::Str if p.name == "notify-keyspace-events" => {
                 crate::notify::to_string(crate::notify::parse(value).ok_or_else(|| fail("Invalid event class character. Use 'Ag$lshzxeKEtmdn'."))?)
             }
-            Kind::Str if p.name == "client-output-buffer-limit" => merge_output_limits(&self.values[i], value).map_err(|why| fail(why))?,
+            Kind::Str if p.name == "client-output-buffer-limit" => merge_output_limits(&self.values[i], value).map_err(&fail)?,
             Kind::Str => value.to_string(),
             Kind::List => {
                 if p.name == "save" {

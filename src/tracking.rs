@@ -253,8 +253,10 @@ fn send(ctx: &mut Ctx, target: ClientId, payload: &Payload) {
 
 /// A key changed (trackingInvalidateKey): the clients that may cache it are told, and the
 /// key is forgotten; with `bcast`, it is also collected for the prefixes it falls under.
-/// `ctx.client` is the client running the command (id 0 outside any, e.g. active expiry).
-pub fn invalidate_key(ctx: &mut Ctx, key: &[u8], bcast: bool) {
+/// `ctx.client` is the client running the command (id 0 outside any, e.g. active expiry);
+/// its own invalidation waits for its reply when this happens inside the command (`in_call`),
+/// and goes before it otherwise (the table limit, checked before a command runs).
+pub fn invalidate_key(ctx: &mut Ctx, key: &[u8], bcast: bool, in_call: bool) {
     let current = ctx.client.id;
     let t = &mut ctx.srv.tracking;
     if bcast && !t.prefixes.is_empty() {
@@ -271,10 +273,11 @@ pub fn invalidate_key(ctx: &mut Ctx, key: &[u8], bcast: bool) {
         let Some(c) = client_mut(ctx, id) else { continue };
         // Ids of clients that stopped tracking, or switched to BCAST, are stale.
         let Some(state) = c.tracking.as_ref().filter(|s| !s.bcast) else { continue };
-        if id == current {
-            if !state.noloop {
-                ctx.srv.tracking.pending.push(Some(key.clone()));
-            }
+        if id == current && state.noloop {
+            continue;
+        }
+        if id == current && in_call {
+            ctx.srv.tracking.pending.push(Some(key.clone()));
         } else {
             send(ctx, id, &Payload::Keys(vec![key.clone()]));
         }
@@ -345,7 +348,7 @@ pub fn limit_used_slots(ctx: &mut Ctx) {
     let excess = t.table.len() - max;
     let victims: Vec<Bytes> = t.table.keys().take(effort.min(excess)).cloned().collect();
     for k in victims {
-        invalidate_key(ctx, &k, false);
+        invalidate_key(ctx, &k, false, false);
     }
     let t = &mut ctx.srv.tracking;
     t.limit_misses = if t.table.len() <= max { 0 } else { t.limit_misses + 1 };

@@ -272,3 +272,19 @@ fn the_table_is_held_to_tracking_table_max_keys() {
     assert_eq!(info_field(&mut t, "stats", "tracking_total_keys"), "2");
     assert_eq!(t.replies_for(c).len(), 2);
 }
+
+#[test]
+fn table_limit_invalidations_precede_the_reply_even_when_queued_in_multi() {
+    // Redis's regression test for #11715.
+    let mut t = TestEngine::new();
+    let c = resp3_tracker(&mut t, &[]);
+    t.run(&["CONFIG", "SET", "tracking-table-max-keys", "2"]);
+    t.run_as(c, &["MGET", "1", "2"]);
+    t.run_as(c, &["MULTI"]);
+    t.run(&["CONFIG", "SET", "tracking-table-max-keys", "1"]);
+    let got = t.run_all(c, &["PING"]);
+    assert_eq!(got.len(), 2, "{:?}", got);
+    assert!(matches!(&got[0], Reply::Push(v) if v[0] == bulk("invalidate")), "{:?}", got);
+    assert_eq!(got[1], Reply::Simple("QUEUED"));
+    assert_eq!(t.run_as(c, &["EXEC"]), Reply::Array(vec![Reply::Simple("PONG")]));
+}

@@ -113,5 +113,5 @@ fn config_rewrite_waits_for_the_host() {
     t.run(&["CONFIG", "REWRITE"]);
     assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![ok()]));
     assert_eq!(t.engine.drain_events(), vec![Event::RewriteConfig { client: None }]);
-    assert_eq!(t.run(&["INFO", "clients"]).is_error(), false);
+    assert!(!t.run(&["INFO", "clients"]).is_error());
 }
