@@ -513,6 +513,7 @@ pub fn resume_paused(engine: &mut Engine) {
             if nb.btype == PAUSED {
                 engine.srv.paused.push(id);
             } else if nb.btype == HOST_WAIT {
+                // The host answers after acting on the event.
             } else {
                 engine.srv.blocking.add(id, nb);
             }
