@@ -77,6 +77,8 @@ pub struct Client {
     /// Replies produced while the host was not running this client's commands (a blocked
     /// command served by another client's write, a timeout); the host drains them.
     pub outbox: Vec<crate::reply::Reply>,
+    /// CLIENT TRACKING is on: its mode (see `tracking.rs`).
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
 }
 
 impl Client {
@@ -111,6 +113,7 @@ impl Client {
             outbox_bytes: 0,
             over_soft_since: None,
             outbox: Vec::new(),
+            tracking: None,
         }
     }
 
@@ -129,7 +132,7 @@ impl Client {
     pub fn info_line(&self, now_ms: i64, qbuf: usize) -> String {
         let s = |b: &Option<Bytes>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         let mut flags = String::new();
-        // Redis's order: x b d A e T (getClientInfoString).
+        // Redis's order: x b t R B d A e T (catClientInfoString).
         if self.monitor {
             flags.push('O');
         }
@@ -141,6 +144,15 @@ impl Client {
         }
         if self.blocked.is_some() {
             flags.push('b');
+        }
+        if let Some(t) = &self.tracking {
+            flags.push('t');
+            if t.broken_redirect {
+                flags.push('R');
+            }
+            if t.bcast {
+                flags.push('B');
+            }
         }
         if self.dirty_cas {
             flags.push('d');
@@ -158,7 +170,7 @@ impl Client {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.info.addr,
             self.info.laddr,
@@ -178,6 +190,7 @@ impl Client {
                 Some((c, None)) => c.to_string(),
                 Some((c, Some(s))) => format!("{}|{}", c, s),
             },
+            self.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             self.resp,
             s(&self.lib_name),
             s(&self.lib_ver),

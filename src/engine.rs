@@ -37,6 +37,11 @@ pub enum Event {
     /// Write `rdb_snapshot()` to the snapshot file and report with `save_finished` (SAVE,
     /// BGSAVE, save points).
     Save,
+    /// CONFIG REWRITE: read the config file (`HostInfo::config_file`), write back
+    /// `config_rewrite(old text, absolute dir)`, and report with `config_rewrite_finished`;
+    /// `client` waits for that report (None inside MULTI/EXEC, which cannot wait: it was
+    /// answered OK).
+    RewriteConfig { client: Option<ClientId> },
 }
 
 /// Snapshot bookkeeping: when the last save succeeded and how many changes it covered.
@@ -108,6 +113,8 @@ pub struct CommandStat {
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Durations (LATENCY HISTOGRAM, INFO latencystats), when `latency-tracking` is on.
+    pub latency: Option<Box<crate::latency::Histogram>>,
 }
 
 /// One SLOWLOG entry.
@@ -142,6 +149,8 @@ pub struct Server {
     pub watched: crate::multi::WatchedKeys,
     /// Channel, pattern and shard-channel subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: tracked keys, BCAST prefixes, pending invalidations.
+    pub tracking: crate::tracking::Tracking,
     /// Clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
     /// CLIENT PAUSE in force: until when (Unix ms) and whether every command (ALL) or only
@@ -151,6 +160,11 @@ pub struct Server {
     pub persistence: Persistence,
     /// The host clock's reading when the running command started (see `dispatch::call`).
     pub clock_mark: i64,
+    /// Latency monitor events (LATENCY LATEST/HISTORY/GRAPH/DOCTOR).
+    pub latency: crate::latency::Monitor,
+    /// Time the host will spend sleeping for the running command (DEBUG SLEEP happens after
+    /// the batch), counted in that command's duration as in Redis.
+    pub slept_us: i64,
     /// SLOWLOG, newest first, and the next entry's id.
     pub slowlog: std::collections::VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
@@ -217,6 +231,7 @@ impl Engine {
                 blocking: Default::default(),
                 watched: Default::default(),
                 pubsub: Default::default(),
+                tracking: Default::default(),
                 monitors: Vec::new(),
                 pause: None,
                 paused: Vec::new(),
@@ -224,6 +239,8 @@ impl Engine {
                 persistence: Persistence { last_save_unix: now_us / 1_000_000, ..Default::default() },
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
+                latency: Default::default(),
+                slept_us: 0,
             },
             clients: HashMap::new(),
         }
@@ -281,6 +298,32 @@ impl Engine {
         Ok(n)
     }
 
+    /// CONFIG REWRITE's new config file text from the old one (a pure function; see
+    /// `Config::rewrite`). `dir` is the absolute directory the server works in.
+    pub fn config_rewrite(&self, old: &str, dir: &str) -> String {
+        self.srv.config.rewrite(old, dir)
+    }
+
+    /// The host's report on an `Event::RewriteConfig`: the waiting client gets OK, or
+    /// Redis's error with the system's reason.
+    pub fn config_rewrite_finished(&mut self, client: Option<ClientId>, result: Result<(), String>) {
+        let Some(id) = client else { return };
+        let Some(c) = self.clients.get_mut(&id) else { return };
+        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
+            return;
+        }
+        c.blocked = None;
+        c.outbox.push(match result {
+            Ok(()) => crate::reply::OK,
+            Err(e) => Reply::Error(format!("ERR Rewriting config file: {}", e)),
+        });
+        self.srv.events.push(Event::Unblocked(id));
+    }
+
+    pub fn host_info(&self) -> &HostInfo {
+        &self.srv.host
+    }
+
     /// Lets INFO cpu report the host process's CPU time.
     pub fn set_cpu_probe(&mut self, probe: fn() -> (f64, f64)) {
         self.srv.host.cpu_probe = Some(probe);
@@ -313,13 +356,15 @@ impl Engine {
     pub fn disconnect(&mut self, id: ClientId) {
         if let Some(mut c) = self.clients.remove(&id) {
             if let Some(b) = c.blocked.take() {
-                // A command held by CLIENT PAUSE sits in `paused`, not in the key queues.
-                if b.btype != crate::command::dispatch::PAUSED {
+                // A command held by CLIENT PAUSE sits in `paused`, not in the key queues; one
+                // waiting for the host (CONFIG REWRITE) in no queue at all.
+                if b.btype != crate::command::dispatch::PAUSED && b.btype != crate::command::dispatch::HOST_WAIT {
                     self.srv.blocking.remove(id, &b);
                 }
             }
             crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
             crate::commands::pubsub::unsubscribe_all(&mut self.srv, &mut c);
+            crate::tracking::disable(&mut self.srv.tracking, &mut c);
             self.srv.monitors.retain(|&m| m != id);
             self.srv.paused.retain(|&m| m != id);
         }
@@ -396,9 +441,15 @@ impl Engine {
         self.expire_blocked(now_us, None);
         self.active_expire();
         // What the cycle deleted fails watchers and notifies now, not at the next command.
-        if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) {
+        if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
             crate::command::dispatch::touch_expired(self, &mut nobody);
+            if self.srv.tracking.clients > 0 {
+                // The table's size limit also holds for an idle server (a CONFIG SET lowered it).
+                crate::command::dispatch::limit_tracking_table(self, &mut nobody);
+                // BCAST clients hear of keys the cycle expired.
+                crate::command::dispatch::broadcast_invalidations(self, &mut nobody);
+            }
         }
     }
 

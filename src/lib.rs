@@ -21,6 +21,7 @@ pub mod config;
 pub mod db;
 pub mod ds;
 pub mod engine;
+pub mod latency;
 pub mod error;
 pub mod long_double;
 pub mod multi;
@@ -31,6 +32,7 @@ pub mod rdb;
 pub mod reply;
 pub mod resp;
 pub mod testing;
+pub mod tracking;
 pub mod types;
 pub mod util;
 

@@ -50,6 +50,15 @@ impl TestEngine {
         self.engine.execute(id, argv, self.now_us).reply.unwrap_or(Reply::Simple("<no reply>"))
     }
 
+    /// Everything one command sends its client, in order: pushes queued before the reply
+    /// (messages to itself), the reply, and pushes after it (its own invalidations).
+    pub fn run_all(&mut self, id: ClientId, argv: &[&str]) -> Vec<Reply> {
+        let mut cmds = std::collections::VecDeque::from([argv.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect::<Vec<_>>()]);
+        let mut out = vec![];
+        self.engine.execute_batch(id, &mut cmds, self.now_us, |r, _| out.push(r));
+        out
+    }
+
     pub fn run_bytes(&mut self, argv: Vec<Bytes>) -> Reply {
         self.engine.execute(self.client, argv, self.now_us).reply.unwrap_or(Reply::Simple("<no reply>"))
     }

@@ -87,11 +87,15 @@ impl Shared {
     }
 
     /// Acts on the engine's events. Called with the engine locked, right after a batch, so
-    /// DEBUG SLEEP holds the whole server as it does in Redis.
+    /// DEBUG SLEEP holds the whole server as it does in Redis. Acting on one may raise more
+    /// (a rewritten config file wakes its client): loop until none are left.
     pub fn handle_events(&self, engine: &mut Engine) {
-        if !engine.has_events() {
-            return;
+        while engine.has_events() {
+            self.handle_batch_of_events(engine);
         }
+    }
+
+    fn handle_batch_of_events(&self, engine: &mut Engine) {
         for e in engine.drain_events() {
             match e {
                 Event::CloseClient(id) => {
@@ -114,6 +118,13 @@ impl Shared {
                         }
                     };
                     engine.save_finished(ok, now_us());
+                }
+                Event::RewriteConfig { client } => {
+                    let result = rewrite_config(engine).map_err(|e| {
+                        eprintln!("CONFIG REWRITE failed: {}", e);
+                        e
+                    });
+                    engine.config_rewrite_finished(client, result);
                 }
                 Event::Shutdown { save } => {
                     // As redis-server: SAVE saves, NOSAVE does not, and a plain SHUTDOWN saves
@@ -172,6 +183,39 @@ pub fn save_rdb(engine: &Engine) -> std::io::Result<()> {
     std::fs::rename(&tmp, &file)?;
     println!("DB saved on disk");
     Ok(())
+}
+
+/// CONFIG REWRITE's file work (rewriteConfigOverwriteFile): read the config file the server
+/// started with (a missing one reads as empty), let the engine produce the new text, write it
+/// to a temporary file beside it, fsync, and rename it over the old one. The error is the
+/// system's reason, as Redis reports it (strerror).
+fn rewrite_config(engine: &Engine) -> Result<(), String> {
+    let path = std::path::PathBuf::from(&engine.host_info().config_file);
+    let reason = |e: std::io::Error| {
+        let s = e.to_string();
+        // std appends " (os error N)"; Redis prints strerror's text alone.
+        s.split(" (os error").next().unwrap_or(&s).to_string()
+    };
+    let old = match std::fs::read(&path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(reason(e)),
+    };
+    let dir = engine.config().get("dir").filter(|d| !d.is_empty()).unwrap_or(".").to_string();
+    let dir = std::fs::canonicalize(&dir).map(|p| p.display().to_string()).unwrap_or(dir);
+    let text = engine.config_rewrite(&old, &dir);
+    let tmp = path.with_file_name(format!("{}.{}.tmp", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), std::process::id()));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        reason(e)
+    })
 }
 
 /// Drives `Engine::tick` `hz` times a second (active expiry).

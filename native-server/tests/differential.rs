@@ -241,6 +241,16 @@ fn keyspace_notifications_match_redis() {
 }
 
 #[test]
+fn client_tracking_matches_redis_byte_for_byte() {
+    check("tracking.redis");
+}
+
+#[test]
+fn latency_matches_redis_byte_for_byte() {
+    check("latency.redis");
+}
+
+#[test]
 fn keys_match_redis_byte_for_byte() {
     check("keys.redis");
 }

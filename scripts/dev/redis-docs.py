@@ -76,7 +76,7 @@ for k, v in conn.read_response().items():
     walk(s(k), v, docs)
 
 # Subcommand arrays live in their own files; a family's mod.rs may also hold one (FUNCTION_*).
-PARENT_OF_FILE = {"command.rs": "command", "config.rs": "config", "object.rs": "object", "client.rs": "client", "memory.rs": "memory", "slowlog.rs": "slowlog"}
+PARENT_OF_FILE = {"command.rs": "command", "config.rs": "config", "object.rs": "object", "client.rs": "client", "memory.rs": "memory", "slowlog.rs": "slowlog", "latency.rs": "latency"}
 # A family mod.rs may hold its container's subcommands as a plain SUBCOMMANDS static.
 PARENT_OF_SUBCOMMANDS = {"pubsub/mod.rs": "pubsub"}
 def esc(t): return t.replace('\\', '\\\\').replace('"', '\\"')

@@ -30,8 +30,8 @@ impl Ctx<'_> {
     }
 
     /// The trailing bookkeeping of every write (Valkey's signalModifiedKey + notify +
-    /// dirty++): wakes clients blocked on the key. WATCH and keyspace notifications hook in
-    /// here as those families land.
+    /// dirty++): wakes clients blocked on the key, fails WATCHes, invalidates client-side
+    /// caches (tracking) and publishes keyspace notifications.
     #[inline]
     pub fn modified(&mut self, key: &[u8], event: &'static str) {
         let db = self.client.db;
@@ -49,9 +49,19 @@ impl Ctx<'_> {
         if !self.srv.watched.is_empty() {
             self.touch_watched(db, key);
         }
+        if self.srv.tracking.is_active() {
+            self.invalidate(key);
+        }
         if self.srv.config.hot.notify_flags != 0 {
             self.notify(db, key, event);
         }
+    }
+
+    /// Tells the clients caching the key that it changed (trackingInvalidateKey).
+    #[cold]
+    #[inline(never)]
+    pub fn invalidate(&mut self, key: &[u8]) {
+        crate::tracking::invalidate_key(self, key, true, true);
     }
 
     /// Publishes a keyspace notification if its class is enabled (notifyKeyspaceEvent).
@@ -195,6 +205,9 @@ impl Ctx<'_> {
     fn announce_expired(&mut self, db: usize) {
         for k in std::mem::take(&mut self.srv.dbs[db].expired_log) {
             self.touch_watched(db, &k);
+            if self.srv.tracking.is_active() {
+                self.invalidate(&k);
+            }
             self.notify(db, &k, "expired");
         }
     }
@@ -342,6 +355,9 @@ pub fn execute_batch(
     while let Some(argv) = cmds.pop_front() {
         let reply = {
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
+            if ctx.srv.tracking.clients > 0 {
+                crate::tracking::limit_used_slots(&mut ctx);
+            }
             call(&mut ctx, &argv)
         };
         if engine.srv.blocking.has_ready() {
@@ -365,8 +381,13 @@ pub fn execute_batch(
             let b = client.blocked.as_ref().expect("a blocking reply blocks the client");
             if b.btype == PAUSED {
                 engine.srv.paused.push(id);
+            } else if b.btype == HOST_WAIT {
+                // The host answers after acting on the event.
             } else {
                 engine.srv.blocking.add(id, b);
+            }
+            if engine.srv.tracking.has_pending() {
+                flush_pending_invalidations(engine, &mut client);
             }
             break;
         }
@@ -380,6 +401,19 @@ pub fn execute_batch(
             ReplyMode::Skip => client.reply_mode = ReplyMode::SkipNext,
             ReplyMode::SkipNext => client.reply_mode = ReplyMode::On,
         }
+        // Invalidations of keys this client tracks and just wrote follow its reply.
+        if engine.srv.tracking.has_pending() {
+            flush_pending_invalidations(engine, &mut client);
+            let resp3 = client.resp == 3;
+            for r in client.outbox.drain(..) {
+                emit(r, resp3);
+            }
+            client.outbox_bytes = 0;
+        }
+        // CLIENT CACHING applies to the next command (or transaction) only.
+        if client.tracking.as_ref().is_some_and(|t| t.caching) && client.multi.is_none() && !argv[0].eq_ignore_ascii_case(b"client") {
+            client.tracking.as_mut().expect("checked").caching = false;
+        }
         if client.close_asap {
             close = true;
             break;
@@ -390,8 +424,46 @@ pub fn execute_batch(
     if !engine.srv.dbs[client.db].expired_log.is_empty() {
         touch_expired(engine, &mut client);
     }
+    if engine.srv.tracking.has_pending() {
+        flush_pending_invalidations(engine, &mut client);
+    }
+    // BCAST invalidations go out once per batch, as Redis sends them once per event loop.
+    if engine.srv.tracking.clients > 0 {
+        broadcast_invalidations(engine, &mut client);
+    }
+    // What those queued for this client goes out now (or with its wake-up, if it waits).
+    if !client.outbox.is_empty() {
+        if client.blocked.is_some() {
+            engine.srv.events.push(Event::Deliver(id));
+        } else {
+            let resp3 = client.resp == 3;
+            for r in client.outbox.drain(..) {
+                emit(r, resp3);
+            }
+            client.outbox_bytes = 0;
+        }
+    }
     engine.clients.insert(id, client);
     close
+}
+
+/// Sends the invalidations that wait for `current`'s reply into the outboxes.
+fn flush_pending_invalidations(engine: &mut Engine, current: &mut Client) {
+    let mut ctx = Ctx { srv: &mut engine.srv, client: current, others: &mut engine.clients };
+    crate::tracking::flush_pending(&mut ctx);
+}
+
+/// Keeps the tracking table within tracking-table-max-keys (from `tick`).
+pub fn limit_tracking_table(engine: &mut Engine, current: &mut Client) {
+    let mut ctx = Ctx { srv: &mut engine.srv, client: current, others: &mut engine.clients };
+    crate::tracking::limit_used_slots(&mut ctx);
+}
+
+/// Broadcasts the keys written under BCAST prefixes since the last time (`current` is the
+/// client whose batch just ran, or a placeholder in `tick`).
+pub fn broadcast_invalidations(engine: &mut Engine, current: &mut Client) {
+    let mut ctx = Ctx { srv: &mut engine.srv, client: current, others: &mut engine.clients };
+    crate::tracking::broadcast(&mut ctx);
 }
 
 /// Keys that expired (lazily or in the active cycle) fail their watchers' transactions and
@@ -404,6 +476,9 @@ pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
         for key in std::mem::take(&mut engine.srv.dbs[db].expired_log) {
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut *current, others: &mut engine.clients };
             ctx.touch_watched(db, &key);
+            if ctx.srv.tracking.is_active() {
+                ctx.invalidate(&key);
+            }
             ctx.notify(db, &key, "expired");
         }
     }
@@ -411,6 +486,10 @@ pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
 
 /// The wait of a command held back by CLIENT PAUSE (it has no keys).
 pub const PAUSED: &str = "pause";
+
+/// The wait of a command whose reply the host gives (CONFIG REWRITE writes a file): in no
+/// queue, never timed out; `Engine::config_rewrite_finished` ends it.
+pub const HOST_WAIT: &str = "host";
 
 /// Once CLIENT PAUSE has ended (UNPAUSE or its timeout), runs the held-back commands in the
 /// order they arrived; each client gets its reply and an `Event::Unblocked`.
@@ -433,11 +512,16 @@ pub fn resume_paused(engine: &mut Engine) {
             let nb = c.blocked.as_ref().expect("blocked");
             if nb.btype == PAUSED {
                 engine.srv.paused.push(id);
+            } else if nb.btype == HOST_WAIT {
+                // The host answers after acting on the event.
             } else {
                 engine.srv.blocking.add(id, nb);
             }
         } else {
             c.outbox.push(reply);
+            if engine.srv.tracking.has_pending() {
+                flush_pending_invalidations(engine, &mut c);
+            }
             engine.srv.events.push(Event::Unblocked(id));
         }
         engine.clients.insert(id, c);
@@ -480,6 +564,9 @@ fn serve_ready(engine: &mut Engine) {
             } else {
                 engine.srv.blocking.remove(id, &b);
                 c.outbox.push(reply);
+                if engine.srv.tracking.has_pending() {
+                    flush_pending_invalidations(engine, &mut c);
+                }
                 engine.srv.events.push(Event::Unblocked(id));
             }
             engine.clients.insert(id, c);
@@ -624,17 +711,31 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Ok(r) => (r, false),
         Err(e) => (Reply::Error(e.to_string()), true),
     };
+    // A tracking client's reads are remembered for invalidation, errors included, as Redis.
+    if ctx.client.tracking.is_some() && spec.is(flags::READONLY) {
+        crate::tracking::remember_keys(ctx, spec, argv);
+    }
     // Counted after the call, as Redis does, so INFO does not see itself; a command that
     // blocked counts once, when it completes.
     if !matches!(reply, Reply::Blocked) {
         let end = clock.map_or(0, |c| c());
-        let micros = (end - start).max(0);
+        let micros = (end - start).max(0) + std::mem::take(&mut ctx.srv.slept_us);
         ctx.srv.clock_mark = end;
         ctx.srv.stats.total_commands_processed += 1;
+        let tracking_latency = ctx.srv.config.hot.latency_tracking;
         let st = stat(ctx, key);
         st.calls += 1;
         st.usec += micros as u64;
         st.failed += failed as u64;
+        if tracking_latency {
+            st.latency.get_or_insert_with(Default::default).record(micros * 1000);
+        }
+        let threshold = ctx.srv.config.hot.latency_monitor_threshold;
+        if threshold > 0 && micros / 1000 >= threshold {
+            let event = if spec.is(flags::FAST) { "fast-command" } else { "command" };
+            let now = ctx.srv.now_us / 1_000_000;
+            ctx.srv.latency.add_sample(event, (micros / 1000) as u64, now);
+        }
         let threshold = ctx.srv.config.hot.slowlog_log_slower_than;
         if threshold >= 0 && micros >= threshold && !spec.is(flags::SKIP_SLOWLOG) {
             crate::commands::server::slowlog::record(ctx, argv, micros);

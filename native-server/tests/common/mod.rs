@@ -30,16 +30,27 @@ pub fn spawn(binary: &str) -> Server {
     spawn_with(binary, &[])
 }
 
+/// Both servers take redis-server's flags, so one spawner serves both: `config` (a config
+/// file, passed first as redis-server wants it) and then flags.
+pub fn spawn_with_config(binary: &str, config: &Path, extra: &[&str]) -> Server {
+    spawn_inner(binary, Some(config), extra)
+}
+
 /// Starts a server with extra redis-server style flags. The free port is found by binding
 /// port 0 and releasing it, which races with other tests doing the same; a server that lost
 /// the race exits, so check it is our child that answers, and retry on a new port if not.
 pub fn spawn_with(binary: &str, extra: &[&str]) -> Server {
+    spawn_inner(binary, None, extra)
+}
+
+fn spawn_inner(binary: &str, config: Option<&Path>, extra: &[&str]) -> Server {
     for _ in 0..5 {
         let port = free_port();
         // A directory of its own, so no server loads a dump file some other run left behind.
         let dir = std::env::temp_dir().join(format!("cinnabar-test-{}-{}", std::process::id(), port));
         std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(binary)
+            .args(config)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
             .arg(&dir)
             .args(extra)

@@ -11,11 +11,14 @@ use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::engine::Event;
 use crate::error::{Error, Result};
 use crate::reply::{Reply, OK};
+use crate::tracking;
 
 const G: &str = "connection";
 const S: u32 = NOSCRIPT | LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("caching", 3, S, G, caching).acl(CONNECTION).doc("6.0.0", "Instruct the server about tracking or not keys in the next request", "O(1)").args("mode=(YES|NO)"),
+    CommandSpec::new("getredir", 2, S, G, getredir).acl(CONNECTION).doc("6.0.0", "Get tracking notifications redirection client ID if any", "O(1)"),
     CommandSpec::new("getname", 2, S, G, getname).acl(CONNECTION).doc("2.6.9", "Get the current connection name", "O(1)"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).acl(CONNECTION).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
     CommandSpec::new("id", 2, S, G, id).acl(CONNECTION).doc("5.0.0", "Returns the client ID for the current connection", "O(1)"),
@@ -29,10 +32,16 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("setinfo", 4, S, G, setinfo).acl(CONNECTION).doc("7.2.0", "Sets information specific to the client or connection.", "O(1)").args("attr=(LIB-NAME libname|LIB-VER libver)"),
     CommandSpec::new("unpause", 2, ADMIN | S, G, unpause).acl(CONNECTION).doc("6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
     CommandSpec::new("unblock", -3, ADMIN | S, G, unblock).acl(CONNECTION).doc("5.0.0", "Unblock a client blocked in a blocking command from a different connection", "O(log N) where N is the number of client connections").args("client-id@integer timeout_error=[TIMEOUT|ERROR]"),
+    CommandSpec::new("tracking", -3, S, G, tracking).acl(CONNECTION).doc("6.0.0", "Enable or disable server assisted client side caching support", "O(1). Some options may introduce additional complexity.").args("status=(ON|OFF) [REDIRECT client-id@integer] [PREFIX prefix +...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]"),
+    CommandSpec::new("trackinginfo", 2, S, G, trackinginfo).acl(CONNECTION).doc("6.2.0", "Return information about server assisted client side caching for the current connection", "O(1)"),
     CommandSpec::new("setname", 3, S, G, setname).acl(CONNECTION).doc("2.6.9", "Set the current connection name", "O(1)").args("connection-name"),
 ];
 
 const HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "GETNAME",
     "    Return the name of the current connection.",
     "ID",
@@ -67,6 +76,11 @@ const HELP: &[&str] = &[
     "    Assign the name <name> to the current connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
     "SETINFO <option> <value>",
     "    Set client meta attr. Options are:",
     "    * LIB-NAME: the client lib name.",
@@ -127,7 +141,7 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     };
     let Some(target) = ctx.others.get_mut(&(id as u64)) else { return Ok(Reply::Int(0)) };
     // A command held back by CLIENT PAUSE waits for the pause, not for CLIENT UNBLOCK.
-    if target.blocked.as_ref().is_none_or(|b| b.btype == crate::command::dispatch::PAUSED) {
+    if target.blocked.as_ref().is_none_or(|b| b.btype == crate::command::dispatch::PAUSED || b.btype == crate::command::dispatch::HOST_WAIT) {
         return Ok(Reply::Int(0));
     }
     let Some(b) = target.blocked.take() else { return Ok(Reply::Int(0)) };
@@ -210,7 +224,7 @@ fn all_clients<'a>(ctx: &'a Ctx) -> Vec<&'a Client> {
     v
 }
 
-/// Redis's getClientTypeByName; every connection is `normal` until pub/sub and replication.
+/// Redis's getClientTypeByName (there are no replication connections yet).
 fn client_type(name: &[u8]) -> Result<&'static str> {
     let n = String::from_utf8_lossy(name).to_ascii_lowercase();
     match n.as_str() {
@@ -222,11 +236,20 @@ fn client_type(name: &[u8]) -> Result<&'static str> {
     }
 }
 
+/// Redis's getClientType: a connection in subscribed mode is `pubsub`, any other `normal`.
+fn type_of(c: &Client) -> &'static str {
+    if c.in_pubsub() {
+        "pubsub"
+    } else {
+        "normal"
+    }
+}
+
 /// CLIENT LIST [TYPE type] [ID id [id ...]]
 fn list(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let out = if argv.len() == 4 && argv[2].eq_ignore_ascii_case(b"type") {
-        let normal = client_type(&argv[3])? == "normal";
-        lines(ctx, argv, all_clients(ctx).into_iter().filter(|_| normal))
+        let ty = client_type(&argv[3])?;
+        lines(ctx, argv, all_clients(ctx).into_iter().filter(|c| type_of(c) == ty))
     } else if argv.len() > 3 && argv[2].eq_ignore_ascii_case(b"id") {
         let mut ids = vec![];
         for a in &argv[3..] {
@@ -290,7 +313,7 @@ fn kill(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let matches = |c: &Client| {
         addr.is_none_or(|a| c.info.addr.as_bytes() == &a[..])
             && laddr.is_none_or(|a| c.info.laddr.as_bytes() == &a[..])
-            && ty.is_none_or(|t| t == "normal")
+            && ty.is_none_or(|t| t == type_of(c))
             && (id == 0 || c.id == id)
             && !(c.id == me && skipme)
     };
@@ -351,4 +374,127 @@ fn no_evict(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 fn no_touch(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     ctx.client.no_touch = on_off(&argv[2])?;
     Ok(OK)
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX prefix ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]
+/// — client-side caching for this connection (see `tracking.rs`). Options are parsed (and a
+/// REDIRECT target checked) even for OFF, as Redis does.
+fn tracking(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let mut o = tracking::Options::default();
+    let mut redirect_given = false;
+    let mut j = 3;
+    while j < argv.len() {
+        let more = j + 1 < argv.len();
+        let a = &argv[j];
+        if a.eq_ignore_ascii_case(b"redirect") && more {
+            j += 1;
+            if redirect_given && o.redirect != 0 {
+                return Err(Error::Msg("ERR A client can only redirect to a single other client"));
+            }
+            let id = crate::command::args::int(&argv[j])?;
+            let exists = id > 0 && (id as u64 == ctx.client.id || ctx.others.contains_key(&(id as u64)));
+            if !exists {
+                return Err(Error::Msg("ERR The client ID you want redirect to does not exist"));
+            }
+            o.redirect = id as u64;
+            redirect_given = true;
+        } else if a.eq_ignore_ascii_case(b"bcast") {
+            o.bcast = true;
+        } else if a.eq_ignore_ascii_case(b"optin") {
+            o.optin = true;
+        } else if a.eq_ignore_ascii_case(b"optout") {
+            o.optout = true;
+        } else if a.eq_ignore_ascii_case(b"noloop") {
+            o.noloop = true;
+        } else if a.eq_ignore_ascii_case(b"prefix") && more {
+            j += 1;
+            o.prefixes.push(argv[j].clone());
+        } else {
+            return Err(Error::Syntax);
+        }
+        j += 1;
+    }
+    if argv[2].eq_ignore_ascii_case(b"on") {
+        let current = ctx.client.tracking.as_deref();
+        if !o.bcast && !o.prefixes.is_empty() {
+            return Err(Error::Msg("ERR PREFIX option requires BCAST mode to be enabled"));
+        }
+        if current.is_some_and(|t| t.bcast != o.bcast) {
+            return Err(Error::Msg("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+        }
+        if o.bcast && (o.optin || o.optout) {
+            return Err(Error::Msg("ERR OPTIN and OPTOUT are not compatible with BCAST"));
+        }
+        if o.optin && o.optout {
+            return Err(Error::Msg("ERR You can't specify both OPTIN mode and OPTOUT mode"));
+        }
+        if current.is_some_and(|t| (o.optin && t.optout) || (o.optout && t.optin)) {
+            return Err(Error::Msg("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."));
+        }
+        if o.bcast {
+            if let Some(e) = tracking::prefix_collision(current, &o.prefixes) {
+                return Err(Error::Dyn(e));
+            }
+        }
+        tracking::enable(&mut ctx.srv.tracking, ctx.client, o);
+    } else if argv[2].eq_ignore_ascii_case(b"off") {
+        tracking::disable(&mut ctx.srv.tracking, ctx.client);
+    } else {
+        return Err(Error::Syntax);
+    }
+    Ok(OK)
+}
+
+/// CLIENT CACHING YES|NO — in OPTIN (YES) or OPTOUT (NO) mode, whether the next command's
+/// keys are tracked.
+fn caching(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let Some(t) = ctx.client.tracking.as_deref_mut() else {
+        return Err(Error::Msg("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    };
+    let v = &argv[2];
+    if v.eq_ignore_ascii_case(b"yes") {
+        if !t.optin {
+            return Err(Error::Msg("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
+        }
+    } else if v.eq_ignore_ascii_case(b"no") {
+        if !t.optout {
+            return Err(Error::Msg("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
+        }
+    } else {
+        return Err(Error::Syntax);
+    }
+    t.caching = true;
+    Ok(OK)
+}
+
+/// CLIENT GETREDIR — the redirect client's id, 0 without one, -1 when not tracking.
+fn getredir(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(ctx.client.tracking.as_ref().map_or(-1, |t| t.redirect as i64)))
+}
+
+/// CLIENT TRACKINGINFO — {flags: set, redirect: id, prefixes: [...]}.
+fn trackinginfo(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    let s = Reply::bulk_str;
+    let t = ctx.client.tracking.as_deref();
+    let mut flags = vec![s(if t.is_some() { "on" } else { "off" })];
+    if let Some(t) = t {
+        let mut add = |on: bool, name: &str| {
+            if on {
+                flags.push(s(name));
+            }
+        };
+        add(t.bcast, "bcast");
+        add(t.optin, "optin");
+        add(t.optin && t.caching, "caching-yes");
+        add(t.optout, "optout");
+        add(t.optout && t.caching, "caching-no");
+        add(t.noloop, "noloop");
+        add(t.broken_redirect, "broken_redirect");
+    }
+    let prefixes = t.map(|t| t.prefixes.iter().cloned().map(Reply::Bulk).collect()).unwrap_or_default();
+    Ok(Reply::Map(vec![
+        (s("flags"), Reply::Set(flags)),
+        (s("redirect"), Reply::Int(t.map_or(-1, |t| t.redirect as i64))),
+        (s("prefixes"), Reply::Array(prefixes)),
+    ]))
 }

@@ -12,6 +12,8 @@ use crate::reply::{Reply, OK};
 mod client;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tracking_tests;
 
 const G: &str = "connection";
 
@@ -57,6 +59,7 @@ fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     let authenticated = !requires_pass(ctx);
     crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
     crate::commands::pubsub::unsubscribe_all(ctx.srv, ctx.client);
+    crate::tracking::disable(&mut ctx.srv.tracking, ctx.client);
     if ctx.client.monitor {
         ctx.client.monitor = false;
         let id = ctx.client.id;

@@ -191,3 +191,17 @@ fn a_client_disconnecting_while_paused_leaves_no_trace() {
     let Reply::Verbatim(_, text) = t.run(&["INFO", "clients"]) else { panic!() };
     assert!(String::from_utf8_lossy(&text).contains("blocked_clients:1\r\n"), "{}", String::from_utf8_lossy(&text));
 }
+
+#[test]
+fn client_list_and_kill_know_pubsub_connections_by_type() {
+    let mut t = TestEngine::new();
+    let sub = t.connect();
+    t.run_as(sub, &["SUBSCRIBE", "c"]);
+    let Reply::Verbatim(_, list) = t.run(&["CLIENT", "LIST", "TYPE", "pubsub"]) else { panic!() };
+    let list = String::from_utf8_lossy(&list).into_owned();
+    assert!(list.starts_with(&format!("id={} ", sub)) && list.lines().count() == 1, "{}", list);
+    let Reply::Verbatim(_, list) = t.run(&["CLIENT", "LIST", "TYPE", "normal"]) else { panic!() };
+    assert!(String::from_utf8_lossy(&list).starts_with(&format!("id={} ", t.client)));
+    assert_eq!(t.run(&["CLIENT", "KILL", "TYPE", "normal"]), int(0));
+    assert_eq!(t.run(&["CLIENT", "KILL", "TYPE", "pubsub"]), int(1));
+}

@@ -168,7 +168,7 @@ fn sunsubscribe(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// Queues a message for one receiver, disconnecting it instead when its undelivered output
 /// passes the pubsub output buffer limits.
-fn deliver(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64, limits: (u64, u64, u64)) {
+pub(crate) fn deliver(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64, limits: (u64, u64, u64)) {
     let now = ctx.now_ms();
     let c = if id == ctx.client.id { &mut *ctx.client } else if let Some(c) = ctx.others.get_mut(&id) { c } else { return };
     if c.close_asap {

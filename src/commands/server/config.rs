@@ -14,6 +14,7 @@ const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("get", -3, F, G, get).doc("2.0.0", "Get the values of configuration parameters", "O(N) when N is the number of configuration parameters provided").args("parameter=(parameter) ..."),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
+    CommandSpec::new("rewrite", 2, F, G, rewrite).acl(DANGEROUS).doc("2.8.0", "Rewrite the configuration file with the in memory configuration", "O(1)"),
     CommandSpec::new("resetstat", 2, F, G, resetstat).acl(DANGEROUS).doc("2.0.0", "Reset the stats returned by INFO", "O(1)"),
     CommandSpec::new("set", -4, F, G, set).doc("2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided").args("parameter_value=(parameter value) ..."),
 ];
@@ -25,6 +26,8 @@ const HELP: &[&str] = &[
     "    Set the configuration <directive> to <value>.",
     "RESETSTAT",
     "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
 ];
 
 fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
@@ -68,6 +71,21 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     ctx.srv.config = next;
     Ok(OK)
+}
+
+/// CONFIG REWRITE — the host rewrites the file it was started with (`Event::RewriteConfig`,
+/// `Config::rewrite`); the client waits for its report, except inside MULTI/EXEC.
+fn rewrite(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if ctx.srv.host.config_file.is_empty() {
+        return Err(Error::Msg("ERR The server is running without a config file"));
+    }
+    if !ctx.can_block() {
+        ctx.event(crate::engine::Event::RewriteConfig { client: None });
+        return Ok(OK);
+    }
+    let id = ctx.client.id;
+    ctx.event(crate::engine::Event::RewriteConfig { client: Some(id) });
+    Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil))
 }
 
 /// CONFIG RESETSTAT

@@ -78,7 +78,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("cluster_connections", "0".into());
             f("maxclients", s.config.get_i64("maxclients").to_string());
             f("blocked_clients", ctx.srv.blocking.count.to_string());
-            f("tracking_clients", "0".into());
+            f("tracking_clients", ctx.srv.tracking.clients.to_string());
             f("clients_in_timeout_table", "0".into());
         }
         "memory" => {
@@ -118,6 +118,9 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("pubsub_channels", ctx.srv.pubsub.channels.len().to_string());
             f("pubsub_patterns", ctx.srv.pubsub.patterns.len().to_string());
             f("pubsubshard_channels", ctx.srv.pubsub.shard.len().to_string());
+            f("tracking_total_keys", ctx.srv.tracking.total_keys().to_string());
+            f("tracking_total_items", ctx.srv.tracking.total_items().to_string());
+            f("tracking_total_prefixes", ctx.srv.tracking.total_prefixes().to_string());
             f("total_error_replies", st.total_error_replies.to_string());
         }
         "commandstats" => {
@@ -133,6 +136,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 f(&name, format!("calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}", c.calls, c.usec, per, c.rejected, c.failed));
             }
         }
+        "latencystats" => crate::commands::server::latency::info_latencystats(ctx, out),
         "errorstats" => {
             for (kind, n) in &s.stats.errors {
                 f(&format!("errorstat_{}", kind), format!("count={}", n));
@@ -166,6 +170,7 @@ fn title(name: &str) -> String {
     match name {
         "cpu" => "CPU".into(),
         "errorstats" => "Errorstats".into(),
+        "latencystats" => "Latencystats".into(),
         _ => c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default(),
     }
 }
@@ -183,6 +188,7 @@ pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             "all" | "everything" => {
                 wanted.extend(DEFAULT.iter().map(|s| s.to_string()));
                 wanted.push("commandstats".into());
+                wanted.push("latencystats".into());
             }
             s => wanted.push(s.to_string()),
         }
@@ -190,7 +196,7 @@ pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let mut out = String::new();
     let mut seen = vec![];
     for w in wanted {
-        if seen.contains(&w) || !(DEFAULT.contains(&w.as_str()) || w == "commandstats") {
+        if seen.contains(&w) || !(DEFAULT.contains(&w.as_str()) || w == "commandstats" || w == "latencystats") {
             continue;
         }
         if !out.is_empty() {

@@ -13,11 +13,14 @@ use crate::reply::{Reply, OK};
 mod command;
 mod config;
 mod info;
+mod latency;
 mod memory;
 pub mod monitor;
 pub mod slowlog;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod latency_tests;
 
 const G: &str = "server";
 
@@ -32,6 +35,7 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::container("memory", G, memory::SUBCOMMANDS).doc("4.0.0", "A container for memory diagnostics commands", "Depends on subcommand."),
     CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, G, save).doc("1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases"),
     CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgsave).doc("1.0.0", "Asynchronously save the dataset to disk", "O(1)").args("[SCHEDULE]"),
+    CommandSpec::container("latency", G, latency::SUBCOMMANDS).doc("2.8.13", "A container for latency diagnostics commands", "Depends on subcommand."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, G, lastsave).acl(crate::command::spec::acl::ADMIN | DANGEROUS).doc("1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
     CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, G, shutdown).doc("1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)").args("nosave_save=[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"),
     CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, G, monitor::monitor).doc("1.0.0", "Listen for all requests received by the server in real time", ""),
@@ -68,6 +72,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     ctx.touch_watched_db(db, None);
     // Group readers blocked on a stream that goes away are told so (see stream::read).
     ctx.srv.blocking.signal_db(db);
+    crate::tracking::invalidate_all(ctx);
     let n = ctx.db().clear();
     ctx.srv.stats.dirty += n as u64;
     Ok(OK)
@@ -80,6 +85,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.touch_watched_db(db, None);
         ctx.srv.blocking.signal_db(db);
     }
+    crate::tracking::invalidate_all(ctx);
     let n: usize = ctx.srv.dbs.iter_mut().map(|d| d.clear()).sum();
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
@@ -209,6 +215,7 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let secs = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(0.0);
         let micros = (secs * 1e6).max(0.0) as u64;
         ctx.event(Event::Sleep { micros });
+        ctx.srv.slept_us += micros as i64;
         return Ok(OK);
     }
     if sub.eq_ignore_ascii_case(b"set-active-expire") && argv.len() == 3 {

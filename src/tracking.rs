@@ -1,0 +1,355 @@
+//! Client-side caching: which clients may hold which keys, and the invalidation messages a
+//! write sends them. Redis: tracking.c.
+//!
+//! In the default mode a tracking client's reads (the keys of read-only commands, found by
+//! the command table's key positions) are remembered in one table, key → client ids, shared
+//! by every database as in Redis. A write to the key (`Ctx::modified`), its expiry, or a
+//! flush sends the clients in that entry an invalidation and forgets the entry. In BCAST
+//! mode nothing is remembered: every write to a key under a subscribed prefix is collected
+//! and broadcast once per batch (Redis: once per event loop iteration).
+//!
+//! A message goes to the tracking client itself when it speaks RESP3 (a `invalidate` push),
+//! or to its REDIRECT client: a RESP3 push, or for a RESP2 connection in subscribed mode a
+//! pub/sub message on `__redis__:invalidate` whose payload is the array of keys. Messages are
+//! queued in the receiver's outbox with `Event::Deliver`, like pub/sub; an invalidation for
+//! the client running the command waits until its reply is out, as Redis's pending keys do.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+use crate::client::{Client, ClientId};
+use crate::command::dispatch::Ctx;
+use crate::command::CommandSpec;
+use crate::reply::Reply;
+
+/// The pub/sub channel RESP2 redirect targets receive invalidations on.
+pub const CHANNEL: &[u8] = b"__redis__:invalidate";
+
+/// One client's tracking mode (Redis keeps these as client flags).
+#[derive(Debug, Clone, Default)]
+pub struct ClientTracking {
+    /// The client invalidations go to; 0 for the tracking client itself.
+    pub redirect: ClientId,
+    pub bcast: bool,
+    pub optin: bool,
+    pub optout: bool,
+    pub noloop: bool,
+    /// CLIENT CACHING YES (OPTIN) or NO (OPTOUT) was given for the next command.
+    pub caching: bool,
+    /// The redirect client went away (CLIENT LIST flag `R`, TRACKINGINFO broken_redirect).
+    pub broken_redirect: bool,
+    /// BCAST prefixes, in byte order as Redis's radix tree lists them.
+    pub prefixes: BTreeSet<Bytes>,
+}
+
+/// Keys written under one BCAST prefix since the last broadcast (with the client that wrote
+/// each last, for NOLOOP; 0 when no client did, e.g. expiry), and its subscribers.
+#[derive(Debug, Default)]
+struct Bcast {
+    keys: BTreeMap<Bytes, ClientId>,
+    clients: Vec<ClientId>,
+}
+
+/// The server side of client-side caching.
+#[derive(Debug, Default)]
+pub struct Tracking {
+    /// Key → clients that may have it cached. Ids stay until the key is invalidated, even if
+    /// the client stopped tracking or left (Redis cleans them lazily too).
+    table: HashMap<Bytes, Vec<ClientId>>,
+    /// Ids stored across the whole table (INFO tracking_total_items).
+    items: u64,
+    prefixes: BTreeMap<Bytes, Bcast>,
+    /// Clients with tracking on (INFO tracking_clients).
+    pub clients: usize,
+    /// Invalidations for the client running the command, sent after its reply; None is a
+    /// flush (all keys).
+    pending: Vec<Option<Bytes>>,
+    /// How many times in a row the table stayed over tracking-table-max-keys.
+    limit_misses: u32,
+}
+
+impl Tracking {
+    /// Whether any write can concern tracking (the check `Ctx::modified` makes inline).
+    #[inline]
+    pub fn is_active(&self) -> bool {
+        !self.table.is_empty() || !self.prefixes.is_empty()
+    }
+
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    pub fn total_keys(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn total_items(&self) -> u64 {
+        self.items
+    }
+
+    pub fn total_prefixes(&self) -> usize {
+        self.prefixes.len()
+    }
+}
+
+/// Options parsed from CLIENT TRACKING.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub redirect: ClientId,
+    pub bcast: bool,
+    pub optin: bool,
+    pub optout: bool,
+    pub noloop: bool,
+    pub prefixes: Vec<Bytes>,
+}
+
+/// Turns tracking on (or changes its options) for `c` (enableTracking). The caller has
+/// validated the options against the client's current mode.
+pub fn enable(t: &mut Tracking, c: &mut Client, o: Options) {
+    let state = c.tracking.get_or_insert_with(|| {
+        t.clients += 1;
+        Box::default()
+    });
+    state.redirect = o.redirect;
+    state.broken_redirect = false;
+    state.optin = o.optin;
+    state.optout = o.optout;
+    state.noloop = o.noloop;
+    state.bcast = o.bcast;
+    if o.bcast {
+        let prefixes = if o.prefixes.is_empty() { vec![Bytes::new()] } else { o.prefixes };
+        for p in prefixes {
+            let b = t.prefixes.entry(p.clone()).or_default();
+            if !b.clients.contains(&c.id) {
+                b.clients.push(c.id);
+                state.prefixes.insert(p);
+            }
+        }
+    }
+}
+
+/// Turns tracking off (disableTracking): leaves its prefixes; its ids in the table stay
+/// until their keys are invalidated.
+pub fn disable(t: &mut Tracking, c: &mut Client) {
+    let Some(state) = c.tracking.take() else { return };
+    t.clients -= 1;
+    for p in &state.prefixes {
+        if let Some(b) = t.prefixes.get_mut(p) {
+            b.clients.retain(|&id| id != c.id);
+            if b.clients.is_empty() {
+                t.prefixes.remove(p);
+            }
+        }
+    }
+}
+
+/// The overlap check of CLIENT TRACKING ... BCAST PREFIX: two prefixes overlap when one
+/// starts the other. Returns Redis's error text for the first collision.
+pub fn prefix_collision(existing: Option<&ClientTracking>, new: &[Bytes]) -> Option<String> {
+    let overlap = |a: &[u8], b: &[u8]| {
+        let n = a.len().min(b.len());
+        a[..n] == b[..n]
+    };
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    for (i, p) in new.iter().enumerate() {
+        if let Some(old) = existing.map(|e| &e.prefixes).into_iter().flatten().find(|old| overlap(old, p)) {
+            return Some(format!("ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.", s(p), s(old)));
+        }
+        if let Some(q) = new[i + 1..].iter().find(|q| overlap(p, q)) {
+            return Some(format!("ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.", s(p), s(q)));
+        }
+    }
+    None
+}
+
+/// After a read-only command of a client tracking in the default mode: remember its keys
+/// (trackingRememberKeys), unless OPTIN without CACHING YES or OPTOUT with CACHING NO.
+pub fn remember_keys(ctx: &mut Ctx, spec: &CommandSpec, argv: &[Bytes]) {
+    let Some(state) = ctx.client.tracking.as_deref() else { return };
+    if state.bcast || (state.optin && !state.caching) || (state.optout && state.caching) {
+        return;
+    }
+    // Shard channels are keys to the table, not data: never tracked.
+    if spec.is(crate::command::spec::flags::PUBSUB) {
+        return;
+    }
+    let Some(positions) = spec.all_key_positions(argv) else { return };
+    let id = ctx.client.id;
+    let t = &mut ctx.srv.tracking;
+    for pos in positions {
+        match t.table.get_mut(&argv[pos][..]) {
+            Some(ids) if ids.contains(&id) => {}
+            Some(ids) => {
+                ids.push(id);
+                t.items += 1;
+            }
+            // Copied, so the table never pins a network buffer.
+            None => {
+                t.table.insert(Bytes::copy_from_slice(&argv[pos]), vec![id]);
+                t.items += 1;
+            }
+        }
+    }
+}
+
+/// What an invalidation says: these keys, or every key (a flush).
+enum Payload {
+    Keys(Vec<Bytes>),
+    All,
+}
+
+fn client_mut<'a>(ctx: &'a mut Ctx, id: ClientId) -> Option<&'a mut Client> {
+    if id == ctx.client.id {
+        Some(ctx.client)
+    } else {
+        ctx.others.get_mut(&id)
+    }
+}
+
+/// Queues a message for a client: in its outbox with `Event::Deliver`, and within the
+/// output limits of its class (pub/sub for a subscriber; normal clients have none).
+fn queue(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64) {
+    let pubsub = client_mut(ctx, id).is_some_and(|c| c.in_pubsub());
+    let limits = if pubsub { crate::pubsub::pubsub_limits(ctx.srv.config.get("client-output-buffer-limit").unwrap_or("")) } else { (0, 0, 0) };
+    crate::commands::pubsub::deliver(ctx, id, msg, size, limits);
+}
+
+/// Sends one invalidation on behalf of tracking client `target` (sendTrackingMessage): to it
+/// or to its redirect client, as a RESP3 push or, for a RESP2 subscriber it redirects to, a
+/// message on `__redis__:invalidate`. RESP2 clients without a redirect get nothing.
+fn send(ctx: &mut Ctx, target: ClientId, payload: &Payload) {
+    let Some(c) = client_mut(ctx, target) else { return };
+    let redirect = c.tracking.as_ref().map_or(0, |t| t.redirect);
+    let mut dest = target;
+    if redirect != 0 {
+        if client_mut(ctx, redirect).is_none() {
+            let c = client_mut(ctx, target).expect("looked up");
+            if let Some(t) = c.tracking.as_mut() {
+                t.broken_redirect = true;
+            }
+            if c.resp > 2 {
+                queue(ctx, target, Reply::Push(vec![Reply::bulk_str("tracking-redir-broken"), Reply::Int(redirect as i64)]), 40);
+            }
+            return;
+        }
+        dest = redirect;
+    }
+    let (value, size) = match payload {
+        Payload::Keys(keys) => (Reply::Array(keys.iter().cloned().map(Reply::Bulk).collect()), keys.iter().map(|k| k.len() as u64 + 8).sum::<u64>()),
+        Payload::All => (Reply::Nil, 8),
+    };
+    let d = client_mut(ctx, dest).expect("looked up");
+    let msg = if d.resp > 2 {
+        Reply::Push(vec![Reply::bulk_str("invalidate"), value])
+    } else if redirect != 0 && d.in_pubsub() {
+        Reply::Push(vec![Reply::bulk_str("message"), Reply::Bulk(Bytes::from_static(CHANNEL)), value])
+    } else {
+        return;
+    };
+    queue(ctx, dest, msg, size + 48);
+}
+
+/// A key changed (trackingInvalidateKey): the clients that may cache it are told, and the
+/// key is forgotten; with `bcast`, it is also collected for the prefixes it falls under.
+/// `ctx.client` is the client running the command (id 0 outside any, e.g. active expiry);
+/// its own invalidation waits for its reply when this happens inside the command (`in_call`),
+/// and goes before it otherwise (the table limit, checked before a command runs).
+pub fn invalidate_key(ctx: &mut Ctx, key: &[u8], bcast: bool, in_call: bool) {
+    let current = ctx.client.id;
+    let t = &mut ctx.srv.tracking;
+    if bcast && !t.prefixes.is_empty() {
+        for (p, b) in t.prefixes.iter_mut() {
+            if key.starts_with(p) {
+                b.keys.insert(Bytes::copy_from_slice(key), current);
+            }
+        }
+    }
+    let Some(ids) = t.table.remove(key) else { return };
+    t.items -= ids.len() as u64;
+    let key = Bytes::copy_from_slice(key);
+    for id in ids {
+        let Some(c) = client_mut(ctx, id) else { continue };
+        // Ids of clients that stopped tracking, or switched to BCAST, are stale.
+        let Some(state) = c.tracking.as_ref().filter(|s| !s.bcast) else { continue };
+        if id == current && state.noloop {
+            continue;
+        }
+        if id == current && in_call {
+            ctx.srv.tracking.pending.push(Some(key.clone()));
+        } else {
+            send(ctx, id, &Payload::Keys(vec![key.clone()]));
+        }
+    }
+}
+
+/// FLUSHDB / FLUSHALL (trackingInvalidateKeysOnFlush): every tracking client, BCAST ones
+/// included, is told that all keys are invalid (a null), and the table is emptied.
+pub fn invalidate_all(ctx: &mut Ctx) {
+    if ctx.srv.tracking.clients > 0 {
+        let mut ids: Vec<ClientId> = ctx.others.iter().filter(|(_, c)| c.tracking.is_some()).map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        if ctx.client.tracking.is_some() {
+            ctx.srv.tracking.pending.push(None);
+        }
+        for id in ids {
+            send(ctx, id, &Payload::All);
+        }
+    }
+    let t = &mut ctx.srv.tracking;
+    t.table = HashMap::new();
+    t.items = 0;
+}
+
+/// Sends the invalidations that waited for the running client's reply
+/// (trackingHandlePendingKeyInvalidations); the caller writes them after that reply.
+pub fn flush_pending(ctx: &mut Ctx) {
+    let id = ctx.client.id;
+    for key in std::mem::take(&mut ctx.srv.tracking.pending) {
+        let payload = match key {
+            Some(k) => Payload::Keys(vec![k]),
+            None => Payload::All,
+        };
+        send(ctx, id, &payload);
+    }
+}
+
+/// Sends each prefix's collected keys to its BCAST clients, one message per prefix
+/// (trackingBroadcastInvalidationMessages); NOLOOP clients do not hear of their own writes.
+pub fn broadcast(ctx: &mut Ctx) {
+    if ctx.srv.tracking.clients == 0 || ctx.srv.tracking.prefixes.values().all(|b| b.keys.is_empty()) {
+        return;
+    }
+    let batches: Vec<(BTreeMap<Bytes, ClientId>, Vec<ClientId>)> =
+        ctx.srv.tracking.prefixes.values_mut().filter(|b| !b.keys.is_empty()).map(|b| (std::mem::take(&mut b.keys), b.clients.clone())).collect();
+    for (keys, clients) in batches {
+        for id in clients {
+            let noloop = client_mut(ctx, id).and_then(|c| c.tracking.as_ref()).is_some_and(|t| t.noloop);
+            let list: Vec<Bytes> = keys.iter().filter(|(_, &by)| !noloop || by != id).map(|(k, _)| k.clone()).collect();
+            if !list.is_empty() {
+                send(ctx, id, &Payload::Keys(list));
+            }
+        }
+    }
+}
+
+/// Keeps the table within `tracking-table-max-keys` (trackingLimitUsedSlots): past it,
+/// keys are invalidated as if written, with more effort each time the limit is still
+/// exceeded. Redis picks them by a random walk; any order serves, so the table's own is used.
+pub fn limit_used_slots(ctx: &mut Ctx) {
+    let max = ctx.srv.config.get_i64("tracking-table-max-keys").max(0) as usize;
+    let t = &mut ctx.srv.tracking;
+    if max == 0 || t.table.len() <= max {
+        t.limit_misses = 0;
+        return;
+    }
+    let effort = 100 * (t.limit_misses as usize + 1);
+    let excess = t.table.len() - max;
+    let victims: Vec<Bytes> = t.table.keys().take(effort.min(excess)).cloned().collect();
+    for k in victims {
+        invalidate_key(ctx, &k, false, false);
+    }
+    let t = &mut ctx.srv.tracking;
+    t.limit_misses = if t.table.len() <= max { 0 } else { t.limit_misses + 1 };
+}
