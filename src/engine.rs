@@ -282,20 +282,7 @@ impl Engine {
     /// Replaces the dataset with an RDB file's (startup, DEBUG RELOAD later): the number of
     /// keys loaded, or Redis's reason for refusing the file. Nothing changes on error.
     pub fn rdb_load(&mut self, bytes: &[u8]) -> Result<usize, String> {
-        let lim = crate::rdb::load::Limits::from_config(&self.srv.config);
-        let records = crate::rdb::load::load(bytes, &lim)?;
-        if let Some((db, ..)) = records.iter().find(|(db, ..)| *db >= self.srv.dbs.len()) {
-            return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", self.srv.dbs.len(), db));
-        }
-        for d in &mut self.srv.dbs {
-            d.clear();
-        }
-        let lru = crate::db::access::initial(&self.srv);
-        let n = records.len();
-        for (db, key, value, expire) in records {
-            self.srv.dbs[db].put(key, crate::rdb::load::entry(value, lru), expire);
-        }
-        Ok(n)
+        crate::rdb::load::load_into(&mut self.srv, bytes)
     }
 
     /// CONFIG REWRITE's new config file text from the old one (a pure function; see

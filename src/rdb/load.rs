@@ -382,6 +382,25 @@ pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, bool> {
     Ok(v)
 }
 
+/// Replaces the dataset with an RDB file's (the startup load, DEBUG RELOAD); returns the
+/// number of keys. A file that does not parse leaves the dataset untouched.
+pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<usize> {
+    let lim = Limits::from_config(&srv.config);
+    let records = load(bytes, &lim)?;
+    if let Some((db, ..)) = records.iter().find(|(db, ..)| *db >= srv.dbs.len()) {
+        return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", srv.dbs.len(), db));
+    }
+    for d in &mut srv.dbs {
+        d.clear();
+    }
+    let lru = crate::db::access::initial(srv);
+    let n = records.len();
+    for (db, key, value, expire) in records {
+        srv.dbs[db].put(key, entry(value, lru), expire);
+    }
+    Ok(n)
+}
+
 /// Parses a whole RDB file into (db, key, value, expire ms) records.
 pub fn load(b: &[u8], lim: &Limits) -> LoadResult<Vec<(usize, Bytes, Value, Option<i64>)>> {
     if b.len() < 9 || &b[..5] != b"REDIS" {

@@ -187,6 +187,8 @@ fn is_local(addr: &str) -> bool {
 }
 
 const DEBUG_HELP: &[&str] = &[
+    "RELOAD",
+    "    Save the RDB on disk and reload it back to memory.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -195,7 +197,7 @@ const DEBUG_HELP: &[&str] = &[
     "    Stop the server for <seconds>. Decimals allowed.",
 ];
 
-/// DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
+/// DEBUG RELOAD | DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
 fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // Redis 7 refuses DEBUG unless enable-debug-command allows it (allowProtectedAction).
     let allowed = match ctx.srv.config.get("enable-debug-command").unwrap_or("no") {
@@ -216,6 +218,14 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let micros = (secs * 1e6).max(0.0) as u64;
         ctx.event(Event::Sleep { micros });
         ctx.srv.slept_us += micros as i64;
+        return Ok(OK);
+    }
+    if sub.eq_ignore_ascii_case(b"reload") && argv.len() == 2 {
+        // A save and a load through the RDB format, as Redis does: what survives this
+        // survives a restart. The snapshot also goes to disk through the host.
+        let snapshot = crate::rdb::dump(ctx.srv);
+        crate::rdb::load::load_into(ctx.srv, &snapshot).map_err(|e| Error::Dyn(format!("ERR Error trying to load the RDB dump: {}", e)))?;
+        request_save(ctx);
         return Ok(OK);
     }
     if sub.eq_ignore_ascii_case(b"set-active-expire") && argv.len() == 3 {

@@ -244,3 +244,25 @@ fn save_points_ask_the_host_for_a_snapshot() {
     t.tick();
     assert!(!saved(&mut t));
 }
+
+#[test]
+fn debug_reload_round_trips_the_dataset_through_rdb() {
+    let mut c = crate::Config::default();
+    c.set("enable-debug-command", "yes", true).unwrap();
+    let mut t = TestEngine::with_config(c);
+    t.run(&["SET", "k", "v", "EX", "100"]);
+    t.run(&["HSET", "h", "f", "1"]);
+    t.run(&["XADD", "s", "1-0", "f", "v"]);
+    t.run(&["XGROUP", "CREATE", "s", "g", "0"]);
+    t.run(&["SELECT", "2"]);
+    t.run(&["RPUSH", "l", "a", "b"]);
+    assert_eq!(t.run(&["DEBUG", "RELOAD"]), ok());
+    assert!(t.engine.drain_events().contains(&crate::engine::Event::Save), "the snapshot goes to disk too");
+    assert_eq!(t.run(&["LRANGE", "l", "0", "-1"]), arr(&["a", "b"]));
+    t.run(&["SELECT", "0"]);
+    assert_eq!(t.run(&["TTL", "k"]), int(100));
+    assert_eq!(t.run(&["HGET", "h", "f"]), bulk("1"));
+    assert_eq!(t.run(&["XGROUP", "CREATE", "s", "g", "0"]), err("BUSYGROUP Consumer Group name already exists"));
+    assert_eq!(t.run(&["XLEN", "s"]), int(1));
+    assert_eq!(t.run(&["DBSIZE"]), int(3));
+}
