@@ -257,3 +257,23 @@ mod tests {
         assert!(!glob_match(b"*a*a*a*a*a*a*a*a*a*b", &[b'a'; 40], false));
     }
 }
+
+/// Redis's sdscatrepr: a quoted string with C escapes (MONITOR lines, CONFIG REWRITE
+/// values), which sdssplitargs reads back.
+pub fn repr(out: &mut String, a: &[u8]) {
+    out.push('"');
+    for &b in a {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{:02x}", b)),
+        }
+    }
+    out.push('"');
+}

@@ -4,24 +4,14 @@
 
 mod common;
 
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{connect, expect, roundtrip, send};
+use common::{connect, expect, roundtrip, send, silent};
 
 
 
-/// The client has no reply pending: it is (still) blocked.
-fn silent(s: &mut TcpStream) {
-    s.set_read_timeout(Some(Duration::from_millis(150))).unwrap();
-    let mut b = [0u8; 64];
-    match s.read(&mut b) {
-        Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {}
-        other => panic!("expected no reply, got {:?} {:?}", other, String::from_utf8_lossy(&b)),
-    }
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-}
 
 /// Reads one reply that arrives in a single write (INFO, CLIENT LIST, HELLO), whole.
 fn read_available(s: &mut TcpStream) -> String {

@@ -4,23 +4,11 @@
 
 mod common;
 
-use std::io::{ErrorKind, Read};
-use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{connect, expect, roundtrip, send};
+use common::{connect, expect, roundtrip, send, silent};
 
-/// The client has no reply pending: it is (still) blocked.
-fn silent(s: &mut TcpStream) {
-    s.set_read_timeout(Some(Duration::from_millis(150))).unwrap();
-    let mut b = [0u8; 64];
-    match s.read(&mut b) {
-        Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::TimedOut => {}
-        other => panic!("expected no reply, got {:?} {:?}", other, String::from_utf8_lossy(&b)),
-    }
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-}
 
 fn entry(id: &str, f: &str, v: &str) -> String {
     format!("*2\r\n${}\r\n{}\r\n*2\r\n${}\r\n{}\r\n${}\r\n{}\r\n", id.len(), id, f.len(), f, v.len(), v)

@@ -145,3 +145,14 @@ pub fn send(s: &mut TcpStream, cmd: &str) {
 pub fn expect(s: &mut TcpStream, reply: &str) {
     assert_eq!(read_exact_str(s, reply.len()), reply);
 }
+
+/// The client has no reply pending: it is (still) blocked.
+pub fn silent(s: &mut TcpStream) {
+    s.set_read_timeout(Some(Duration::from_millis(150))).unwrap();
+    let mut b = [0u8; 64];
+    match s.read(&mut b) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+        other => panic!("expected no reply, got {:?} {:?}", other, String::from_utf8_lossy(&b)),
+    }
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+}

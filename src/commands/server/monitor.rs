@@ -18,24 +18,6 @@ pub fn monitor(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     Ok(OK)
 }
 
-/// sdscatrepr: a quoted, escaped argument.
-fn repr(out: &mut String, a: &[u8]) {
-    out.push('"');
-    for &b in a {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            7 => out.push_str("\\a"),
-            8 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{:02x}", b)),
-        }
-    }
-    out.push('"');
-}
 
 /// Feeds one executed command to the monitors (not to the client that ran it).
 pub fn feed(ctx: &mut Ctx, argv: &[Bytes]) {
@@ -43,7 +25,7 @@ pub fn feed(ctx: &mut Ctx, argv: &[Bytes]) {
     let mut line = format!("{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, ctx.client.db, ctx.client.info.addr);
     for a in argv {
         line.push(' ');
-        repr(&mut line, a);
+        crate::util::repr(&mut line, a);
     }
     for id in ctx.srv.monitors.clone() {
         if id == ctx.client.id {
