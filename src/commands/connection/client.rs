@@ -100,7 +100,7 @@ fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 /// pause extends the current one and never narrows it.
 fn pause(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if argv.len() > 4 {
-        return Err(Error::Msg("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP."));
+        return Err(Error::subcommand_syntax(&argv[1], "CLIENT"));
     }
     let all = match argv.get(3) {
         None => true,
@@ -130,7 +130,7 @@ fn unpause(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 /// it gets its timeout reply, or an UNBLOCKED error.
 fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if argv.len() > 4 {
-        return Err(Error::Msg("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP."));
+        return Err(Error::subcommand_syntax(&argv[1], "CLIENT"));
     }
     let id = crate::command::args::int(&argv[2])?;
     let as_error = match argv.get(3) {

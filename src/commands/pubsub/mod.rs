@@ -246,7 +246,7 @@ fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 
 fn list_channels(ctx: &mut Ctx, argv: &[Bytes], shard: bool) -> Result<Reply> {
     if argv.len() > 3 {
-        return Err(Error::Dyn(format!("ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.", String::from_utf8_lossy(&argv[1]))));
+        return Err(Error::subcommand_syntax(&argv[1], "PUBSUB"));
     }
     let map = if shard { &ctx.srv.pubsub.shard } else { &ctx.srv.pubsub.channels };
     let pat = argv.get(2);

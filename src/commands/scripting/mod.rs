@@ -21,10 +21,7 @@ pub static SPECS: &[CommandSpec] = &[CommandSpec::container("function", G, FUNCT
 /// FUNCTION FLUSH [ASYNC | SYNC]
 fn function_flush(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if argv.len() > 3 {
-        return Err(Error::Dyn(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-            crate::error::clip(&argv[1])
-        )));
+        return Err(Error::subcommand_syntax(&argv[1], "FUNCTION"));
     }
     if argv.len() == 3 && !argv[2].eq_ignore_ascii_case(b"sync") && !argv[2].eq_ignore_ascii_case(b"async") {
         return Err(Error::Msg("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"));

@@ -232,8 +232,5 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.srv.active_expire_enabled = crate::util::parse_i64(&argv[2]).unwrap_or(0) != 0;
         return Ok(OK);
     }
-    Err(Error::Dyn(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-        crate::error::clip(sub)
-    )))
+    Err(Error::subcommand_syntax(sub, "DEBUG"))
 }

@@ -57,7 +57,7 @@ pub fn record(ctx: &mut Ctx, argv: &[Bytes], micros: i64) {
 /// SLOWLOG GET [count] — newest first; count -1 means all, default 10.
 fn get(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if argv.len() > 3 {
-        return Err(crate::error::Error::Dyn(format!("ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.", String::from_utf8_lossy(&argv[1]))));
+        return Err(crate::error::Error::subcommand_syntax(&argv[1], "SLOWLOG"));
     }
     let mut count = 10usize;
     if argv.len() == 3 {
