@@ -31,6 +31,7 @@ pub mod pubsub;
 pub mod rdb;
 pub mod reply;
 pub mod resp;
+pub mod script;
 pub mod testing;
 pub mod tracking;
 pub mod types;
