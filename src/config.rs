@@ -98,6 +98,8 @@ static PARAMS: &[Param] = &[
     p("latency-monitor-threshold", I, "0"),
     p("tracking-table-max-keys", I, "1000000"),
     p("close-on-oom", Kind::Bool, "no"),
+    // How long a script runs before other clients get BUSY and SCRIPT KILL may stop it.
+    aka(p("busy-reply-threshold", I, "5000"), "lua-time-limit"),
     p("client-output-buffer-limit", Kind::Str, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
     // Collection encodings: past these, a listpack or intset converts to the big structure.
     aka(p("hash-max-listpack-entries", I, "512"), "hash-max-ziplist-entries"),

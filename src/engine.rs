@@ -168,6 +168,15 @@ pub struct Server {
     /// SLOWLOG, newest first, and the next entry's id.
     pub slowlog: std::collections::VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
+    /// EVAL scripts, FUNCTION libraries and their Lua VMs.
+    pub scripting: crate::script::Scripting,
+    /// The client scripts run commands as, between runs.
+    pub script_client: Option<Box<Client>>,
+    /// The host's watch over a running script (BUSY, SCRIPT KILL); see `script::run`.
+    pub script_watch: Option<crate::script::run::ScriptWatch>,
+    /// The next error reply was already counted in errorstats (a script's error that came
+    /// from a command it ran): `call` counts the command as failed, not the error again.
+    pub error_counted: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -196,6 +205,16 @@ pub struct HostInfo {
 impl Server {
     pub fn now_ms(&self) -> i64 {
         self.now_us / 1000
+    }
+
+    /// Whether used memory is past `maxmemory` (0: no limit), by the host's allocator.
+    pub fn over_maxmemory(&self) -> bool {
+        let max = self.config.get_i64("maxmemory");
+        if max <= 0 {
+            return false;
+        }
+        let used = self.host.memory_probe.map_or(self.host.used_memory, |p| p());
+        used > max as u64
     }
 
     /// Seconds since start, the clock `Entry::lru` counts in.
@@ -241,6 +260,10 @@ impl Engine {
                 slowlog_next_id: 0,
                 latency: Default::default(),
                 slept_us: 0,
+                scripting: Default::default(),
+                script_client: None,
+                script_watch: None,
+                error_counted: false,
             },
             clients: HashMap::new(),
         }

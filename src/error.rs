@@ -26,6 +26,8 @@ pub enum Error {
     InvalidDbIndex,
     SameObject,
     NoAuth,
+    Oom,
+    NoScript,
     WrongPass,
     AuthNotSet,
     Timeout(&'static str),
@@ -63,6 +65,8 @@ impl fmt::Display for Error {
             InvalidDbIndex => f.write_str("ERR invalid DB index"),
             SameObject => f.write_str("ERR source and destination objects are the same"),
             NoAuth => f.write_str("NOAUTH Authentication required."),
+            Oom => f.write_str("OOM command not allowed when used memory > 'maxmemory'."),
+            NoScript => f.write_str("NOSCRIPT No matching script. Please use EVAL."),
             WrongPass => f.write_str("WRONGPASS invalid username-password pair or user is disabled."),
             AuthNotSet => f.write_str(
                 "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",

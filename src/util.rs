@@ -277,3 +277,34 @@ pub fn repr(out: &mut String, a: &[u8]) {
     }
     out.push('"');
 }
+
+/// C's `%.<prec>g`: the shortest of fixed and scientific notation for `prec` significant
+/// digits, trailing zeros dropped (Lua prints numbers with `%.14g`, redis.call sends them
+/// with `%.17g`).
+pub fn fmt_g(n: f64, prec: usize) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let prec = prec.max(1);
+    // The exponent after rounding to `prec` digits decides the notation, as C does.
+    let sci = format!("{:.*e}", prec - 1, n);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let strip = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if exp < -4 || exp >= prec as i32 {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{}{:02}", strip(mantissa), sign, exp.unsigned_abs())
+    } else {
+        let decimals = (prec as i32 - 1 - exp).max(0) as usize;
+        strip(&format!("{:.*}", decimals, n))
+    }
+}

@@ -196,6 +196,11 @@ fn streams_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn scripting_matches_redis_byte_for_byte() {
+    check("scripting.redis");
+}
+
+#[test]
 fn transactions_match_redis_byte_for_byte() {
     check("transactions.redis");
 }

@@ -630,6 +630,9 @@ fn grow_stats(v: &mut Vec<crate::engine::CommandStat>, id: usize) {
 /// are counted here (INFO errorstats), including those of commands inside EXEC.
 pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let reply = call_inner(ctx, argv);
+    if std::mem::take(&mut ctx.srv.error_counted) {
+        return reply;
+    }
     if let Reply::Error(e) = &reply {
         ctx.srv.stats.total_error_replies += 1;
         let kind = e.split(' ').next().unwrap_or("ERR");

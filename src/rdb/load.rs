@@ -361,18 +361,44 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
     Ok(s)
 }
 
-/// RESTORE's payload back into a value: Err(true) when the version or checksum is wrong,
-/// Err(false) when the data itself is bad (verifyDumpPayload, then rdbLoadObject).
-pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, bool> {
+/// verifyDumpPayload: the body of a DUMP-framed payload whose RDB version and CRC64 check.
+pub fn unframe(p: &[u8]) -> Option<&[u8]> {
     if p.len() < 10 {
-        return Err(true);
+        return None;
     }
     let (body, footer) = p.split_at(p.len() - 10);
     let ver = u16::from_le_bytes([footer[0], footer[1]]);
-    let crc = u64::from_le_bytes(footer[2..].try_into().unwrap());
+    let crc = u64::from_le_bytes(footer[2..].try_into().ok()?);
     if ver > 10 || crc != crc64::crc64(0, &p[..p.len() - 8]) {
-        return Err(true);
+        return None;
     }
+    Some(body)
+}
+
+/// A FUNCTION DUMP payload's library codes (functionRestoreCommand's read loop).
+pub fn function_codes(body: &[u8]) -> Result<Vec<Bytes>, String> {
+    let mut r = Reader { b: body, pos: 0 };
+    let mut out = Vec::new();
+    while r.pos < body.len() {
+        let ty = r.u8().map_err(|_| "can not read data type".to_string())?;
+        out.push(function_code(&mut r, ty)?);
+    }
+    Ok(out)
+}
+
+/// One library after its opcode (rdbFunctionLoad).
+fn function_code(r: &mut Reader, ty: u8) -> Result<Bytes, String> {
+    match ty {
+        0xF5 => r.string().map(Bytes::from).map_err(|_| "Failed loading library payload".to_string()),
+        0xF6 => Err("Pre-GA function format not supported".into()),
+        _ => Err("given type is not a function".into()),
+    }
+}
+
+/// RESTORE's payload back into a value: Err(true) when the version or checksum is wrong,
+/// Err(false) when the data itself is bad (verifyDumpPayload, then rdbLoadObject).
+pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, bool> {
+    let body = unframe(p).ok_or(true)?;
     let mut r = Reader { b: body, pos: 0 };
     let ty = r.u8().map_err(|_| false)?;
     let v = object(&mut r, ty, lim).map_err(|_| false)?;
@@ -386,10 +412,15 @@ pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, bool> {
 /// number of keys. A file that does not parse leaves the dataset untouched.
 pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<usize> {
     let lim = Limits::from_config(&srv.config);
-    let records = load(bytes, &lim)?;
+    let (records, functions) = load_all(bytes, &lim)?;
     if let Some((db, ..)) = records.iter().find(|(db, ..)| *db >= srv.dbs.len()) {
         return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", srv.dbs.len(), db));
     }
+    // The file's libraries replace the server's (rdbLoad swaps in a new functions context).
+    let built = crate::commands::scripting::rebuild(&functions, srv.scripting.rng, srv.host.clock).map_err(|e| format!("Failed loading library: {}", e))?;
+    srv.scripting.fn_vm = built.fn_vm;
+    srv.scripting.libraries = built.libraries;
+    srv.scripting.functions = built.functions;
     for d in &mut srv.dbs {
         d.clear();
     }
@@ -403,6 +434,13 @@ pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<us
 
 /// Parses a whole RDB file into (db, key, value, expire ms) records.
 pub fn load(b: &[u8], lim: &Limits) -> LoadResult<Vec<(usize, Bytes, Value, Option<i64>)>> {
+    load_all(b, lim).map(|(records, _)| records)
+}
+
+type Records = Vec<(usize, Bytes, Value, Option<i64>)>;
+
+/// `load`, plus the code of each function library the file carries.
+pub fn load_all(b: &[u8], lim: &Limits) -> LoadResult<(Records, Vec<Bytes>)> {
     if b.len() < 9 || &b[..5] != b"REDIS" {
         return Err("Wrong signature trying to load DB from file".into());
     }
@@ -413,6 +451,7 @@ pub fn load(b: &[u8], lim: &Limits) -> LoadResult<Vec<(usize, Bytes, Value, Opti
     let mut r = Reader { b, pos: 9 };
     let (mut db, mut expire) = (0usize, None);
     let mut out = vec![];
+    let mut functions = vec![];
     loop {
         let op = r.u8()?;
         match op {
@@ -434,7 +473,7 @@ pub fn load(b: &[u8], lim: &Limits) -> LoadResult<Vec<(usize, Bytes, Value, Opti
             0xF8 => {
                 r.len()?;
             }
-            0xF5 | 0xF6 => return Err("RDB contains functions, which Cinnabar does not load yet".into()),
+            0xF5 | 0xF6 => functions.push(function_code(&mut r, op)?),
             0xF7 => return Err("RDB contains module data, which Cinnabar cannot load".into()),
             ty => {
                 let key = r.string()?;
@@ -451,7 +490,7 @@ pub fn load(b: &[u8], lim: &Limits) -> LoadResult<Vec<(usize, Bytes, Value, Opti
             return Err("Wrong RDB checksum. Aborting now.".into());
         }
     }
-    Ok(out)
+    Ok((out, functions))
 }
 
 pub(crate) fn entry(value: Value, lru: u32) -> Entry {

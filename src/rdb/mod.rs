@@ -39,7 +39,7 @@ fn len(out: &mut Vec<u8>, n: u64) {
     }
 }
 
-fn string(out: &mut Vec<u8>, s: &[u8]) {
+pub fn string(out: &mut Vec<u8>, s: &[u8]) {
     len(out, s.len() as u64);
     out.extend_from_slice(s);
 }
@@ -136,10 +136,15 @@ fn stream(out: &mut Vec<u8>, s: &crate::types::stream::Stream) {
 pub fn dump_value(v: &Value) -> Vec<u8> {
     let mut out = vec![type_of(v)];
     value(&mut out, v);
-    out.extend_from_slice(&10u16.to_le_bytes());
-    let crc = crc64::crc64(0, &out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    frame(&mut out);
     out
+}
+
+/// The footer of a DUMP / FUNCTION DUMP payload: RDB version, then a CRC64 of everything.
+pub fn frame(out: &mut Vec<u8>) {
+    out.extend_from_slice(&10u16.to_le_bytes());
+    let crc = crc64::crc64(0, out);
+    out.extend_from_slice(&crc.to_le_bytes());
 }
 
 /// The whole dataset as an RDB file, keys already past their deadline left out.
@@ -152,6 +157,8 @@ pub fn dump(srv: &Server) -> Vec<u8> {
         string(&mut out, k.as_bytes());
         string(&mut out, v.as_bytes());
     }
+    // Functions come before the keyspace, as rdbSaveRio writes them.
+    crate::commands::scripting::dump_libraries(&srv.scripting, &mut out);
     for db in &srv.dbs {
         if db.is_empty() {
             continue;

@@ -1,45 +1,122 @@
-//! Scripting: the FUNCTION container. Libraries (FUNCTION LOAD, FCALL) and EVAL arrive with
-//! the scripting issue; until then the library store is always empty, and FUNCTION FLUSH, which
-//! empties it, is complete as it stands (clients and Redis's test harness call it between tests).
-//! Redis: functions.c.
+//! Scripting commands: EVAL and the script cache (eval.rs, Redis's eval.c), FUNCTION and
+//! FCALL (function.rs, Redis's functions.c). The Lua environment itself is `crate::script`.
 
 use bytes::Bytes;
 
+use crate::command::dispatch::Ctx;
 use crate::command::spec::{acl::SCRIPTING, flags::*};
-use crate::command::{dispatch::Ctx, CommandSpec};
+use crate::command::CommandSpec;
 use crate::error::{Error, Result};
-use crate::reply::{Reply, OK};
+use crate::reply::Reply;
+use crate::script::lua::{LuaVm, Outcome};
+use crate::script::run::Run;
+use crate::script::{flags, Invocation};
+
+mod eval;
+mod function;
+
+pub use function::{dump_libraries, flush_all, rebuild};
+#[cfg(test)]
+mod tests;
 
 const G: &str = "scripting";
+const RUN: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
-static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[CommandSpec::new("flush", -2, WRITE | NOSCRIPT, G, function_flush)
-    .acl(SCRIPTING)
-    .doc("7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted").args("[ASYNC|SYNC]")];
+static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("exists", -3, NOSCRIPT, G, eval::script_exists).acl(SCRIPTING).doc("2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).").args("sha1 ..."),
+    CommandSpec::new("flush", -2, NOSCRIPT, G, eval::script_flush).acl(SCRIPTING).doc("2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache").args("[ASYNC|SYNC]"),
+    CommandSpec::new("help", 2, LOADING | STALE, G, eval::script_help).acl(SCRIPTING).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
+    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, G, eval::script_kill).acl(SCRIPTING).doc("2.6.0", "Kill the script currently in execution.", "O(1)"),
+    CommandSpec::new("load", 3, NOSCRIPT | STALE, G, eval::script_load).acl(SCRIPTING).doc("2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.").args("script"),
+];
 
-pub static SPECS: &[CommandSpec] = &[CommandSpec::container("function", G, FUNCTION_SUBCOMMANDS).doc("7.0.0", "A container for function commands", "Depends on subcommand.")];
+static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("delete", 3, WRITE | NOSCRIPT, G, function::delete).acl(SCRIPTING).doc("7.0.0", "Delete a function by name", "O(1)").args("library-name"),
+    CommandSpec::new("dump", 2, NOSCRIPT, G, function::dump).acl(SCRIPTING).doc("7.0.0", "Dump all functions into a serialized binary payload", "O(N) where N is the number of functions"),
+    CommandSpec::new("flush", -2, WRITE | NOSCRIPT, G, function::flush).acl(SCRIPTING).doc("7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted").args("[ASYNC|SYNC]"),
+    CommandSpec::new("help", 2, LOADING | STALE, G, function::help).acl(SCRIPTING).doc("7.0.0", "Show helpful text about the different subcommands", "O(1)"),
+    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, G, function::kill).acl(SCRIPTING).doc("7.0.0", "Kill the function currently in execution.", "O(1)"),
+    CommandSpec::new("list", -2, NOSCRIPT, G, function::list).acl(SCRIPTING).doc("7.0.0", "List information about all the functions", "O(N) where N is the number of functions").args("[LIBRARYNAME library-name-pattern] [WITHCODE]"),
+    CommandSpec::new("load", -3, WRITE | DENYOOM | NOSCRIPT, G, function::load).acl(SCRIPTING).doc("7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)").args("[REPLACE] function-code"),
+    CommandSpec::new("restore", -3, WRITE | DENYOOM | NOSCRIPT, G, function::restore).acl(SCRIPTING).doc("7.0.0", "Restore all the functions on the given payload", "O(N) where N is the number of functions on the payload").args("serialized-value policy=[FLUSH|APPEND|REPLACE]"),
+    CommandSpec::new("stats", 2, NOSCRIPT | ALLOW_BUSY, G, function::stats).acl(SCRIPTING).doc("7.0.0", "Return information about the function currently running (name, description, duration)", "O(1)"),
+];
 
-/// FUNCTION FLUSH [ASYNC | SYNC]
-fn function_flush(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    if argv.len() > 3 {
-        return Err(Error::subcommand_syntax(&argv[1], "FUNCTION"));
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("eval", -3, RUN | MAY_REPLICATE, G, eval::eval).numkeys(2, 1, 1).acl(SCRIPTING).doc("2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.").args("script numkeys [key ...] [arg ...]"),
+    CommandSpec::new("eval_ro", -3, RUN | READONLY, G, eval::eval_ro).numkeys(2, 1, 1).acl(SCRIPTING).doc("7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.").args("script numkeys [key ...] [arg ...]"),
+    CommandSpec::new("evalsha", -3, RUN | MAY_REPLICATE, G, eval::evalsha).numkeys(2, 1, 1).acl(SCRIPTING).doc("2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.").args("sha1 numkeys [key ...] [arg ...]"),
+    CommandSpec::new("evalsha_ro", -3, RUN | READONLY, G, eval::evalsha_ro).numkeys(2, 1, 1).acl(SCRIPTING).doc("7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.").args("sha1 numkeys [key ...] [arg ...]"),
+    CommandSpec::new("fcall", -3, RUN | MAY_REPLICATE, G, function::fcall).numkeys(2, 1, 1).acl(SCRIPTING).doc("7.0.0", "Invoke a function", "Depends on the function that is executed.").args("function numkeys [key ...] [arg ...]"),
+    CommandSpec::new("fcall_ro", -3, RUN | READONLY, G, function::fcall_ro).numkeys(2, 1, 1).acl(SCRIPTING).doc("7.0.0", "Invoke a read-only function", "Depends on the function that is executed.").args("function numkeys [key ...] [arg ...]"),
+    CommandSpec::container("function", G, FUNCTION_SUBCOMMANDS).doc("7.0.0", "A container for function commands", "Depends on subcommand."),
+    CommandSpec::container("script", G, SCRIPT_SUBCOMMANDS).doc("2.6.0", "A container for Lua scripts management commands", "Depends on subcommand."),
+];
+
+/// The keys and args of EVAL / FCALL after numkeys, or Redis's errors for a bad count.
+fn split_keys<'a>(argv: &'a [Bytes], bad_count: Error) -> Result<(&'a [Bytes], &'a [Bytes])> {
+    let numkeys = crate::util::parse_i64(&argv[2]).ok_or(bad_count)?;
+    let rest = &argv[3..];
+    if numkeys > rest.len() as i64 {
+        return Err(Error::Msg("ERR Number of keys can't be greater than number of args"));
     }
-    if argv.len() == 3 && !argv[2].eq_ignore_ascii_case(b"sync") && !argv[2].eq_ignore_ascii_case(b"async") {
-        return Err(Error::Msg("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"));
+    if numkeys < 0 {
+        return Err(Error::Msg("ERR Number of keys can't be negative"));
     }
-    Ok(OK)
+    Ok(rest.split_at(numkeys as usize))
 }
 
-#[cfg(test)]
-mod tests {
-    use crate::testing::*;
-#[cfg(target_arch = "wasm32")]
-use crate::testing::test;
+/// scriptPrepareForRun's refusals for scripts that declare flags.
+fn check_flags(ctx: &Ctx, script_flags: u8, ro: bool) -> Result<()> {
+    if script_flags & flags::EVAL_COMPAT != 0 {
+        return Ok(());
+    }
+    if script_flags & flags::NO_WRITES == 0 && ro {
+        return Err(Error::Msg("ERR Can not execute a script with write flag using *_ro command."));
+    }
+    if script_flags & (flags::ALLOW_OOM | flags::NO_WRITES) == 0 && ctx.srv.over_maxmemory() {
+        return Err(Error::Msg("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"));
+    }
+    Ok(())
+}
 
-    #[test]
-    fn function_flush_accepts_sync_and_async_only() {
-        let mut t = TestEngine::new();
-        assert_eq!(t.run(&["FUNCTION", "FLUSH"]), ok());
-        assert_eq!(t.run(&["FUNCTION", "FLUSH", "ASYNC"]), ok());
-        assert_eq!(t.run(&["FUNCTION", "FLUSH", "later"]), err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"));
+/// Which script a run executes.
+enum Target<'a> {
+    Eval(&'a str),
+    Function(u64, &'a str),
+}
+
+/// Runs a script or function as the calling client (luaCallFunction), with the VM taken
+/// out of the server while it runs so the script's commands can reach the server.
+fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &[Bytes], args: &[Bytes]) -> Result<Reply> {
+    let eval = matches!(target, Target::Eval(_));
+    let slot = |ctx: &mut Ctx| if eval { ctx.srv.scripting.eval_vm.take() } else { ctx.srv.scripting.fn_vm.take() };
+    let mut vm = match slot(ctx) {
+        Some(vm) => vm,
+        None => LuaVm::new(eval).map_err(|e| Error::Dyn(format!("ERR {}", e)))?,
+    };
+    let mut rng = ctx.srv.scripting.rng;
+    let outcome = {
+        let mut run = Run::new(ctx, script_flags, ro, eval);
+        let mut inv = Invocation { host: &mut run, resp: 2, rng: &mut rng, killed: false };
+        let out = match target {
+            Target::Eval(sha) => vm.call_script(sha, keys, args, &mut inv, true),
+            Target::Function(id, name) => vm.call_function(id, name, keys, args, &mut inv, true),
+        };
+        run.finish();
+        out
+    };
+    ctx.srv.scripting.rng = rng;
+    if eval {
+        ctx.srv.scripting.eval_vm = Some(vm);
+    } else {
+        ctx.srv.scripting.fn_vm = Some(vm);
+    }
+    match outcome {
+        Outcome::Ok(r) => Ok(r),
+        Outcome::Err(msg, counted) => {
+            ctx.srv.error_counted = counted;
+            Err(Error::Dyn(msg))
+        }
     }
 }

@@ -1,0 +1,160 @@
+//! One script run on the server side (Redis: script.c's scriptRunCtx): the script's own
+//! client, the checks every command a script runs goes through (scriptCall), the timeout
+//! the count hook measures, and the host's watch that lets other clients see BUSY and stop
+//! the script with SCRIPT KILL / FUNCTION KILL.
+
+use bytes::Bytes;
+
+use crate::client::{Client, ClientInfo};
+use crate::command::dispatch::{call, resolve, Ctx};
+use crate::command::spec::flags as cmd;
+use crate::reply::Reply;
+use crate::script::{flags, ScriptHost};
+
+/// The id of the client scripts run their commands as; real clients start at 1.
+pub const SCRIPT_CLIENT_ID: u64 = 0;
+
+/// What the host hears about a running script, so its other connections can answer BUSY
+/// and act on SCRIPT KILL / FUNCTION KILL while the engine is busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptState {
+    /// A script (or FUNCTION LOAD's code) began running.
+    Started { eval: bool },
+    /// It has run past `busy-reply-threshold`; sent again at every count hook until it
+    /// ends. `wrote`: a write already happened, so only SHUTDOWN NOSAVE may stop it.
+    Busy { eval: bool, wrote: bool, elapsed_ms: i64 },
+    Ended,
+}
+
+/// The host's watch: told about the running script, answers whether to stop it now.
+pub type ScriptWatch = Box<dyn FnMut(ScriptState) -> bool + Send>;
+
+/// A new client for scripts' commands: authenticated, never blocking, shown as `lua` by
+/// MONITOR.
+pub fn script_client() -> Client {
+    let mut c = Client::new(SCRIPT_CLIENT_ID, ClientInfo { addr: "lua".into(), laddr: String::new(), fd: -1 }, 0, true);
+    c.deny_blocking = true;
+    c
+}
+
+/// Per-run flags (scriptRunCtx.flags).
+pub struct Run<'c, 'a> {
+    pub ctx: &'c mut Ctx<'a>,
+    pub client: Client,
+    pub read_only: bool,
+    pub allow_oom: bool,
+    pub dirty: bool,
+    pub eval: bool,
+    pub start_us: i64,
+    pub timed_out: bool,
+    pub repl: u8,
+}
+
+impl<'c, 'a> Run<'c, 'a> {
+    /// scriptPrepareForRun: the script's client takes the caller's database; RESP 2 until
+    /// the script says otherwise.
+    pub fn new(ctx: &'c mut Ctx<'a>, script_flags: u8, ro: bool, eval: bool) -> Run<'c, 'a> {
+        let mut client = ctx.srv.script_client.take().map(|b| *b).unwrap_or_else(script_client);
+        client.db = ctx.client.db;
+        client.resp = 2;
+        client.info.addr = "lua".into();
+        let compat = script_flags & flags::EVAL_COMPAT != 0;
+        let read_only = ro || (!compat && script_flags & flags::NO_WRITES != 0);
+        let allow_oom = !compat && script_flags & flags::ALLOW_OOM != 0;
+        let start_us = now_us(ctx);
+        if let Some(w) = ctx.srv.script_watch.as_mut() {
+            w(ScriptState::Started { eval });
+        }
+        Run { ctx, client, read_only, allow_oom, dirty: false, eval, start_us, timed_out: false, repl: 3 }
+    }
+
+    /// scriptResetRun: gives the script client back and tells the host the run is over.
+    pub fn finish(self) {
+        let Run { ctx, client, .. } = self;
+        ctx.srv.script_client = Some(Box::new(client));
+        if let Some(w) = ctx.srv.script_watch.as_mut() {
+            w(ScriptState::Ended);
+        }
+    }
+}
+
+/// The host's monotonic clock when it has one, the command's start time otherwise.
+fn now_us(ctx: &Ctx) -> i64 {
+    ctx.srv.host.clock.map_or(ctx.srv.now_us, |c| c())
+}
+
+impl ScriptHost for Run<'_, '_> {
+    /// scriptCall: the checks, then the command through the shared `call` as the script's
+    /// client.
+    fn call(&mut self, argv: Vec<Bytes>, resp: u8) -> Result<Reply, String> {
+        let spec = match resolve(&argv) {
+            Ok((top, sub)) => sub.unwrap_or(top),
+            Err(crate::error::Error::WrongArity(_)) => return Err("Wrong number of args calling Redis command from script".into()),
+            Err(_) => return Err("Unknown Redis command called from script".into()),
+        };
+        if spec.is(cmd::NOSCRIPT) {
+            return Err("This Redis command is not allowed from script".into());
+        }
+        if self.read_only && (spec.is(cmd::WRITE) || spec.is(cmd::MAY_REPLICATE)) {
+            return Err("Write commands are not allowed from read-only scripts.".into());
+        }
+        if !self.allow_oom && !self.dirty && spec.is(cmd::DENYOOM) && self.ctx.srv.over_maxmemory() {
+            return Err(crate::error::Error::Oom.to_string());
+        }
+        if spec.is(cmd::WRITE) {
+            self.dirty = true;
+        }
+        self.client.resp = resp;
+        let mut inner = Ctx { srv: &mut *self.ctx.srv, client: &mut self.client, others: &mut *self.ctx.others };
+        Ok(call(&mut inner, &argv))
+    }
+
+    /// scriptInterrupt: past `busy-reply-threshold` the run is timed out, and from then on
+    /// the host's watch decides at every hook whether it stops.
+    fn interrupted(&mut self) -> bool {
+        let elapsed_ms = (now_us(self.ctx) - self.start_us) / 1000;
+        if !self.timed_out {
+            let threshold = self.ctx.srv.config.get_i64("busy-reply-threshold");
+            if threshold <= 0 || elapsed_ms < threshold {
+                return false;
+            }
+            self.timed_out = true;
+        }
+        let (eval, wrote) = (self.eval, self.dirty);
+        match self.ctx.srv.script_watch.as_mut() {
+            Some(w) => w(ScriptState::Busy { eval, wrote, elapsed_ms }),
+            None => false,
+        }
+    }
+
+    fn log(&mut self, _level: u8, _msg: &[u8]) {}
+
+    fn set_repl(&mut self, flags: u8) {
+        self.repl = flags;
+    }
+}
+
+/// scriptKill's answer to SCRIPT KILL (`eval_cmd`) or FUNCTION KILL, from what the host
+/// knows of the running script (`None`: nothing runs). `Ok` means: stop it.
+pub fn kill_reply(running: Option<(bool, bool)>, eval_cmd: bool) -> Result<(), String> {
+    let Some((eval, wrote)) = running else { return Err("NOTBUSY No scripts in execution right now.".into()) };
+    if wrote {
+        return Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into());
+    }
+    if eval_cmd && !eval {
+        return Err(busy_error(false).into());
+    }
+    if !eval_cmd && eval {
+        return Err(busy_error(true).into());
+    }
+    Ok(())
+}
+
+/// The BUSY error other clients get while a script is timed out.
+pub fn busy_error(eval: bool) -> &'static str {
+    if eval {
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    } else {
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    }
+}
