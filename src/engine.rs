@@ -344,6 +344,13 @@ impl Engine {
         self.srv.host.clock = Some(clock);
     }
 
+    /// Lets the host follow a running script (see `script::run::ScriptState`): a threaded host
+    /// answers BUSY to other clients and acts on SCRIPT KILL while the engine is busy; a
+    /// single-threaded one can stop a script that runs too long.
+    pub fn set_script_watch(&mut self, watch: crate::script::run::ScriptWatch) {
+        self.srv.script_watch = Some(watch);
+    }
+
     /// Lets the core read the host allocator's live bytes whenever it needs them.
     pub fn set_memory_probe(&mut self, probe: fn() -> u64) {
         self.srv.host.memory_probe = Some(probe);

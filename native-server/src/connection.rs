@@ -27,11 +27,7 @@ const READ_CHUNK: usize = 16 * 1024;
 pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    let (max_clients, protected, timeout_s, max_bulk) = {
-        let e = shared.engine();
-        let c = e.config();
-        (c.get_i64("maxclients") as usize, c.get_bool("protected-mode") && c.get("requirepass").unwrap_or("").is_empty(), c.get_i64("timeout"), e.max_bulk_len())
-    };
+    let Params { max_clients, protected, timeout_s, max_bulk } = shared.connection_params().await;
     if protected && !peer.ip().is_loopback() {
         let _ = stream.write_all(DENIED.as_bytes()).await;
         return;
@@ -45,12 +41,63 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
         use std::os::fd::AsRawFd;
         stream.as_raw_fd() as i64
     };
-    let id = shared.engine().connect(ClientInfo { addr: peer.to_string(), laddr: local, fd }, now_us());
+    let mut start = Start { parser: RequestParser::new(max_bulk), buf: BytesMut::with_capacity(READ_CHUNK), pending: VecDeque::new() };
+    // A new connection registers with the engine; while a script keeps the engine busy it
+    // is answered the way a registered one is (BUSY, SCRIPT KILL, ...) until it can.
+    let (id, authenticated) = loop {
+        if let Some(mut e) = shared.engine_unless_busy().await {
+            let id = e.connect(ClientInfo { addr: peer.to_string(), laddr: local.clone(), fd }, now_us());
+            break (id, e.is_authenticated(id));
+        }
+        if !serve_while_busy(&mut stream, &shared, &mut start).await {
+            shared.connections.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+    };
     let signals = shared.register(id);
-    run(&mut stream, id, &shared, &signals, timeout_s, max_bulk).await;
+    run(&mut stream, id, &shared, &signals, timeout_s, authenticated, start).await;
     shared.unregister(id);
     shared.engine().disconnect(id);
     shared.connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// What a connection has read before it could register: its parser, unparsed bytes and
+/// parsed commands.
+struct Start {
+    parser: RequestParser,
+    buf: BytesMut,
+    pending: VecDeque<Vec<Bytes>>,
+}
+
+/// One round of a not-yet-registered connection while a script is timed out: answers what
+/// it sent, then waits for more input or a moment. False when the connection is over.
+async fn serve_while_busy(stream: &mut TcpStream, shared: &Shared, start: &mut Start) -> bool {
+    while let Ok(Some(argv)) = start.parser.next(&mut start.buf, false) {
+        start.pending.push_back(argv);
+    }
+    let mut out = Vec::new();
+    let outcome = answer_while_busy(shared, &mut start.pending, &mut out);
+    if stream.write_all(&out).await.is_err() {
+        return false;
+    }
+    if let BusyOutcome::Close = outcome {
+        return false;
+    }
+    if start.buf.capacity() - start.buf.len() < 1024 {
+        start.buf.reserve(READ_CHUNK);
+    }
+    tokio::select! {
+        r = stream.read_buf(&mut start.buf) => matches!(r, Ok(n) if n > 0),
+        _ = tokio::time::sleep(Duration::from_millis(5)) => true,
+    }
+}
+
+/// Connection settings read from the config when a connection opens.
+pub struct Params {
+    pub max_clients: usize,
+    pub protected: bool,
+    pub timeout_s: i64,
+    pub max_bulk: i64,
 }
 
 /// Sleeps for the idle timeout (forever without one).
@@ -69,7 +116,7 @@ async fn until(deadline_ms: Option<i64>) {
     }
 }
 
-async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, signals: &Signals, timeout_s: i64, max_bulk: i64) {
+async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, signals: &Signals, timeout_s: i64, mut authenticated: bool, start: Start) {
     // Reading and writing are independent, as in Redis: a client that pipelines many
     // commands before reading any reply (redis-py's pipeline does) must not stall the
     // connection when its receive window fills, so input keeps being read and run while
@@ -77,12 +124,9 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
     let (mut rd, mut wr) = stream.split();
     let mut written = 0;
     let mut shutdown = shared.shutdown_rx();
-    let mut parser = RequestParser::new(max_bulk);
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
-    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     // Parsed commands not yet run: the rest of a pipeline behind a blocked command.
-    let mut pending: VecDeque<Vec<Bytes>> = VecDeque::new();
-    let mut authenticated = shared.engine().is_authenticated(id);
+    let Start { mut parser, mut buf, mut pending } = start;
+    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let (mut blocked, mut deadline) = (false, None);
     // A blocked client waits for its keys, not for the idle timeout (as in Redis).
     // Without a `timeout` no timer is armed at all: registering one per read costs the
@@ -144,20 +188,48 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                 break;
             }
             first = false;
+            // A timed-out script holds the engine: answer for it (BUSY, SCRIPT KILL) and
+            // retry shortly for what must wait until the script ends.
+            let Some(mut engine) = shared.engine_unless_busy().await else {
+                match answer_while_busy(shared, &mut pending, &mut out) {
+                    BusyOutcome::Close => {
+                        close = true;
+                        break;
+                    }
+                    BusyOutcome::Wait => {
+                        if !write_out(&mut wr, &mut out, &mut written) {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        first = true;
+                        continue;
+                    }
+                    BusyOutcome::Done => break,
+                }
+            };
             {
-                let mut engine = shared.engine();
                 // Pub/sub messages stay in the engine while the socket is backed up, so its
                 // output limit (client-output-buffer-limit pubsub) sees them.
                 if written == out.len() {
                     engine.take_replies(id, |reply, resp3| write_reply(&reply, resp3, &mut out));
                 }
                 if !engine.is_blocked(id) && !pending.is_empty() {
-                    close = engine.execute_batch(id, &mut pending, now_us(), |reply, resp3| write_reply(&reply, resp3, &mut out));
+                    let run = |engine: &mut cinnabar::Engine, pending: &mut VecDeque<Vec<Bytes>>, out: &mut Vec<u8>| {
+                        engine.execute_batch(id, pending, now_us(), |reply, resp3| write_reply(&reply, resp3, out))
+                    };
+                    // A script may run long: let the runtime move this worker's other
+                    // connections to another thread meanwhile.
+                    close = if pending.iter().any(|a| runs_script(&a[0])) {
+                        tokio::task::block_in_place(|| run(&mut engine, &mut pending, &mut out))
+                    } else {
+                        run(&mut engine, &mut pending, &mut out)
+                    };
                     authenticated = engine.is_authenticated(id);
                     shared.handle_events(&mut engine);
                 }
                 blocked = engine.is_blocked(id);
                 deadline = engine.block_deadline_ms(id);
+                drop(engine);
             }
             if close || blocked {
                 break;
@@ -171,20 +243,8 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
         }
         // The usual case: the whole batch's replies leave in one non-blocking write. What
         // the socket does not take now is written by the select above as it drains.
-        while written < out.len() {
-            match wr.try_write(&out[written..]) {
-                Ok(0) => return,
-                Ok(n) => written += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(_) => return,
-            }
-        }
-        if written == out.len() {
-            out.clear();
-            written = 0;
-            if out.capacity() > 4 * READ_CHUNK {
-                out.shrink_to(READ_CHUNK);
-            }
+        if !write_out(&mut wr, &mut out, &mut written) {
+            return;
         }
         if close {
             // A peer that stops reading must not pin this task: CLIENT KILL and shutdown
@@ -201,4 +261,67 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
             buf = BytesMut::with_capacity(READ_CHUNK);
         }
     }
+}
+
+/// Commands that run Lua (and may hold the engine for long).
+fn runs_script(name: &[u8]) -> bool {
+    ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "function"].iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+}
+
+enum BusyOutcome {
+    /// Every pending command was answered.
+    Done,
+    /// The head command needs the engine: retry once the script ends.
+    Wait,
+    Close,
+}
+
+/// Answers pending commands while a script is timed out, in order, as Redis does from its
+/// script hook: SCRIPT KILL / FUNCTION KILL, SHUTDOWN NOSAVE, QUIT; BUSY for the rest;
+/// commands allowed while busy that need the engine wait at the head of the queue.
+fn answer_while_busy(shared: &Shared, pending: &mut VecDeque<Vec<Bytes>>, out: &mut Vec<u8>) -> BusyOutcome {
+    use cinnabar::reply::Reply;
+    use cinnabar::script::run::{busy_error, while_busy, WhileBusy};
+    while let Some(argv) = pending.front() {
+        let reply = match while_busy(argv) {
+            WhileBusy::Wait => return BusyOutcome::Wait,
+            WhileBusy::Kill(eval_cmd) => match shared.kill_script(eval_cmd) {
+                Ok(()) => Reply::Simple("OK"),
+                Err(e) => Reply::Error(e),
+            },
+            WhileBusy::ShutdownNoSave => {
+                println!("User requested shutdown while a script was running, exiting without saving");
+                std::process::exit(0);
+            }
+            WhileBusy::Quit => {
+                pending.clear();
+                write_reply(&Reply::Simple("OK"), false, out);
+                return BusyOutcome::Close;
+            }
+            WhileBusy::Busy => Reply::Error(busy_error(shared.script.eval.load(Ordering::SeqCst)).to_string()),
+        };
+        pending.pop_front();
+        write_reply(&reply, false, out);
+    }
+    BusyOutcome::Done
+}
+
+/// Writes what the socket takes now without waiting; false when the peer is gone.
+fn write_out(wr: &mut tokio::net::tcp::WriteHalf<'_>, out: &mut Vec<u8>, written: &mut usize) -> bool {
+    while *written < out.len() {
+        match wr.try_write(&out[*written..]) {
+            Ok(0) => return false,
+            Ok(n) => *written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(_) => return false,
+        }
+    }
+    if *written == out.len() {
+        out.clear();
+        *written = 0;
+        if out.capacity() > 4 * READ_CHUNK {
+            out.shrink_to(READ_CHUNK);
+        }
+    }
+    true
 }

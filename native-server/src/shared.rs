@@ -2,8 +2,8 @@
 //! engine's `CloseClient` and `Unblocked` events reach a connection's task, the shutdown signal, and the
 //! host's clock. Host events (DEBUG SLEEP, CLIENT KILL, SHUTDOWN) are acted on here.
 
-use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cinnabar::{ClientId, Engine, Event};
@@ -19,7 +19,50 @@ pub struct Signals {
     pub wake: Notify,
 }
 
+/// A running script as the other connections see it, outside the engine lock: whether one
+/// runs, whether it has timed out (then they answer BUSY), what SCRIPT KILL needs to know,
+/// and the kill request the script's count hook picks up.
+#[derive(Default)]
+pub struct ScriptStatus {
+    pub running: AtomicBool,
+    pub busy: AtomicBool,
+    pub eval: AtomicBool,
+    pub wrote: AtomicBool,
+    pub kill: AtomicBool,
+}
+
+impl ScriptStatus {
+    /// The engine's watch over its scripts (`Engine::set_script_watch`).
+    pub fn watch(self: &Arc<Self>) -> cinnabar::script::run::ScriptWatch {
+        use cinnabar::script::run::ScriptState;
+        let me = self.clone();
+        Box::new(move |state| match state {
+            ScriptState::Started { eval } => {
+                me.eval.store(eval, Ordering::SeqCst);
+                me.wrote.store(false, Ordering::SeqCst);
+                me.kill.store(false, Ordering::SeqCst);
+                me.running.store(true, Ordering::SeqCst);
+                false
+            }
+            ScriptState::Busy { eval, wrote, .. } => {
+                me.eval.store(eval, Ordering::SeqCst);
+                me.wrote.store(wrote, Ordering::SeqCst);
+                me.busy.store(true, Ordering::SeqCst);
+                me.kill.load(Ordering::SeqCst)
+            }
+            ScriptState::Ended => {
+                me.busy.store(false, Ordering::SeqCst);
+                me.running.store(false, Ordering::SeqCst);
+                false
+            }
+        })
+    }
+}
+
 pub struct Shared {
+    pub script: Arc<ScriptStatus>,
+    /// The connection settings last read, for connections that open while a script is busy.
+    params: Mutex<(usize, bool, i64, i64)>,
     engine: Mutex<Engine>,
     clients: Mutex<HashMap<ClientId, Arc<Signals>>>,
     shutdown: watch::Sender<bool>,
@@ -54,14 +97,66 @@ pub fn seed() -> u64 {
 }
 
 impl Shared {
-    pub fn new(engine: Engine) -> Shared {
-        Shared { engine: Mutex::new(engine), clients: Mutex::new(HashMap::new()), shutdown: watch::channel(false).0, connections: AtomicUsize::new(0) }
+    pub fn new(mut engine: Engine) -> Shared {
+        let script = Arc::new(ScriptStatus::default());
+        engine.set_script_watch(script.watch());
+        let params = Mutex::new(Self::read_params(&engine));
+        Shared { script, params, engine: Mutex::new(engine), clients: Mutex::new(HashMap::new()), shutdown: watch::channel(false).0, connections: AtomicUsize::new(0) }
     }
 
     /// The engine lock. A panic inside a command must not take the server down with a
     /// poisoned lock: the engine's state is still consistent per command, so recover it.
     pub fn engine(&self) -> MutexGuard<'_, Engine> {
         self.engine.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The engine lock, unless a script holds it past `busy-reply-threshold`: then `None`,
+    /// and the caller answers for the engine (BUSY, SCRIPT KILL). Waits in short async
+    /// sleeps only while a script runs, so a plain command never polls.
+    pub async fn engine_unless_busy(&self) -> Option<MutexGuard<'_, Engine>> {
+        loop {
+            if !self.script.running.load(Ordering::SeqCst) {
+                return Some(self.engine());
+            }
+            match self.engine.try_lock() {
+                Ok(g) => return Some(g),
+                Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) => {}
+            }
+            if self.script.busy.load(Ordering::SeqCst) {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    fn read_params(e: &Engine) -> (usize, bool, i64, i64) {
+        let c = e.config();
+        (c.get_i64("maxclients") as usize, c.get_bool("protected-mode") && c.get("requirepass").unwrap_or("").is_empty(), c.get_i64("timeout"), e.max_bulk_len())
+    }
+
+    /// maxclients, protected mode, the idle timeout and the bulk limit as the config has them
+    /// now (as last seen, while a script keeps the engine).
+    pub async fn connection_params(&self) -> crate::connection::Params {
+        let p = match self.engine_unless_busy().await {
+            Some(e) => {
+                let p = Self::read_params(&e);
+                *self.params.lock().unwrap_or_else(|p| p.into_inner()) = p;
+                p
+            }
+            None => *self.params.lock().unwrap_or_else(|p| p.into_inner()),
+        };
+        crate::connection::Params { max_clients: p.0, protected: p.1, timeout_s: p.2, max_bulk: p.3 }
+    }
+
+    /// SCRIPT KILL / FUNCTION KILL while a script is timed out: the reply, and the request
+    /// its next count hook honours.
+    pub fn kill_script(&self, eval_cmd: bool) -> Result<(), String> {
+        let s = &self.script;
+        let running = s.running.load(Ordering::SeqCst).then(|| (s.eval.load(Ordering::SeqCst), s.wrote.load(Ordering::SeqCst)));
+        cinnabar::script::run::kill_reply(running, eval_cmd)?;
+        s.kill.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     pub fn register(&self, id: ClientId) -> Arc<Signals> {
@@ -228,7 +323,8 @@ pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
             if shared.is_shutting_down() {
                 return;
             }
-            let mut e = shared.engine();
+            // A busy script holds the engine: skip the tick rather than wait for it.
+            let Some(mut e) = shared.engine_unless_busy().await else { continue };
             e.tick(now_us());
             shared.handle_events(&mut e);
         }

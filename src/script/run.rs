@@ -158,3 +158,40 @@ pub fn busy_error(eval: bool) -> &'static str {
         "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
     }
 }
+
+/// What a host does with a command that arrives while a script is timed out (Redis runs
+/// only commands flagged allow-busy then, from inside the script's hook).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhileBusy {
+    /// SCRIPT KILL (`true`) or FUNCTION KILL: answer with `kill_reply`.
+    Kill(bool),
+    /// SHUTDOWN NOSAVE: stop the server without saving, script or not.
+    ShutdownNoSave,
+    /// QUIT: +OK and close.
+    Quit,
+    /// Allowed while busy but needs the engine: runs once the script ends.
+    Wait,
+    /// Everything else: the BUSY error.
+    Busy,
+}
+
+pub fn while_busy(argv: &[Bytes]) -> WhileBusy {
+    let Some(name) = argv.first() else { return WhileBusy::Busy };
+    let sub = |s: &str| argv.len() == 2 && argv[1].eq_ignore_ascii_case(s.as_bytes());
+    if name.eq_ignore_ascii_case(b"script") && sub("kill") {
+        return WhileBusy::Kill(true);
+    }
+    if name.eq_ignore_ascii_case(b"function") && sub("kill") {
+        return WhileBusy::Kill(false);
+    }
+    if name.eq_ignore_ascii_case(b"shutdown") && argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
+        return WhileBusy::ShutdownNoSave;
+    }
+    if name.eq_ignore_ascii_case(b"quit") {
+        return WhileBusy::Quit;
+    }
+    match resolve(argv) {
+        Ok((top, sub)) if sub.unwrap_or(top).is(cmd::ALLOW_BUSY) => WhileBusy::Wait,
+        _ => WhileBusy::Busy,
+    }
+}
