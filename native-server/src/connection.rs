@@ -190,7 +190,15 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
             first = false;
             // A timed-out script holds the engine: answer for it (BUSY, SCRIPT KILL) and
             // retry shortly for what must wait until the script ends.
-            let Some(mut engine) = shared.engine_unless_busy().await else {
+            let scripted = pending.iter().any(|a| runs_script(&a[0]));
+            if scripted {
+                shared.script.queued.fetch_add(1, Ordering::SeqCst);
+            }
+            let locked = shared.engine_unless_busy().await;
+            if scripted && locked.is_none() {
+                shared.script.queued.fetch_sub(1, Ordering::SeqCst);
+            }
+            let Some(mut engine) = locked else {
                 match answer_while_busy(shared, &mut pending, &mut out) {
                     BusyOutcome::Close => {
                         close = true;
@@ -219,7 +227,7 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                     };
                     // A script may run long: let the runtime move this worker's other
                     // connections to another thread meanwhile.
-                    close = if pending.iter().any(|a| runs_script(&a[0])) {
+                    close = if scripted {
                         tokio::task::block_in_place(|| run(&mut engine, &mut pending, &mut out))
                     } else {
                         run(&mut engine, &mut pending, &mut out)
@@ -230,6 +238,9 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                 blocked = engine.is_blocked(id);
                 deadline = engine.block_deadline_ms(id);
                 drop(engine);
+                if scripted {
+                    shared.script.queued.fetch_sub(1, Ordering::SeqCst);
+                }
             }
             if close || blocked {
                 break;

@@ -25,6 +25,9 @@ pub struct Signals {
 #[derive(Default)]
 pub struct ScriptStatus {
     pub running: AtomicBool,
+    /// Connections about to run a batch with a script: others stop waiting on the lock
+    /// blindly from this moment, before the script itself starts.
+    pub queued: AtomicUsize,
     pub busy: AtomicBool,
     pub eval: AtomicBool,
     pub wrote: AtomicBool,
@@ -115,7 +118,7 @@ impl Shared {
     /// sleeps only while a script runs, so a plain command never polls.
     pub async fn engine_unless_busy(&self) -> Option<MutexGuard<'_, Engine>> {
         loop {
-            if !self.script.running.load(Ordering::SeqCst) {
+            if !self.script.running.load(Ordering::SeqCst) && self.script.queued.load(Ordering::SeqCst) == 0 {
                 return Some(self.engine());
             }
             match self.engine.try_lock() {

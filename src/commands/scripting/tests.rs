@@ -207,6 +207,8 @@ mod kill {
         t.engine.set_script_watch(Box::new(|s| matches!(s, crate::script::run::ScriptState::Busy { .. })));
         let r = eval(&mut t, "local f = function() while true do end end while true do pcall(f) end", &[], &[]);
         assert!(matches!(&r, Reply::Error(e) if e.starts_with("ERR Script killed by user with SCRIPT KILL...")), "{:?}", r);
+        let r = eval(&mut t, "local n = 0 for i = 1, 600000000 do n = n + 1 end return n", &[], &[]);
+        assert!(matches!(&r, Reply::Error(e) if e.starts_with("ERR Script killed by user with SCRIPT KILL...")), "{:?}", r);
         // The VM is usable afterwards.
         assert_eq!(eval(&mut t, "return 1", &[], &[]), int(1));
     }

@@ -232,8 +232,9 @@ impl LuaVm {
     }
 
     /// Bytes the Lua heap holds (INFO used_memory_lua, FUNCTION STATS).
-    pub fn used_memory(&mut self) -> usize {
-        self.state().gc.gc_state.total_bytes
+    pub fn used_memory(&self) -> usize {
+        use rilua::LuaApi;
+        self.lua.state().gc.gc_state.total_bytes
     }
 
     fn script_key(sha: &str) -> String {

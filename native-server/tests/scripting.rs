@@ -1,0 +1,147 @@
+//! Scripts over real sockets: a timed-out script makes other clients (already connected or
+//! new) get BUSY until SCRIPT KILL / FUNCTION KILL stops it; one that wrote cannot be
+//! killed; the script's own pipeline resumes after it. And the sliding-window rate limiter
+//! admits exactly `limit` calls per window under 50 concurrent clients.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{connect, expect, roundtrip, send};
+
+const BUSY: &str = "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+const FBUSY: &str = "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n";
+
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{}\r\n", a.len(), a).as_bytes());
+    }
+    out
+}
+
+/// Sends PING until it answers BUSY (the script has timed out).
+fn wait_busy(c: &mut TcpStream, busy: &str) {
+    for _ in 0..100 {
+        send(c, "PING\r\n");
+        if line(c) == busy {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the script never timed out");
+}
+
+/// One reply line, read a byte at a time so nothing after it is consumed.
+fn line(c: &mut TcpStream) -> String {
+    let mut l = Vec::new();
+    let mut b = [0u8; 1];
+    while !l.ends_with(b"\n") {
+        match c.read(&mut b) {
+            Ok(1) => l.push(b[0]),
+            other => panic!("read: {:?} after {:?}", other, String::from_utf8_lossy(&l)),
+        }
+    }
+    String::from_utf8_lossy(&l).into_owned()
+}
+
+#[test]
+fn a_timed_out_script_answers_busy_and_script_kill_stops_it() {
+    let srv = common::cinnabar();
+    let (mut a, mut b) = (connect(srv.port), connect(srv.port));
+    roundtrip(&mut b, b"CONFIG SET busy-reply-threshold 50\r\n", "+OK\r\n");
+    // The script loops under pcall so it cannot swallow the kill; a PING waits behind it.
+    let mut req = resp(&["EVAL", "local f = function() while true do end end while true do pcall(f) end", "0"]);
+    req.extend_from_slice(b"PING\r\n");
+    a.write_all(&req).unwrap();
+    wait_busy(&mut b, BUSY);
+    // A connection opened while the script runs is answered too.
+    let mut c = connect(srv.port);
+    roundtrip(&mut c, b"GET x\r\n", BUSY);
+    // FUNCTION KILL does not stop an EVAL script (Redis answers with the EVAL's BUSY text).
+    roundtrip(&mut c, b"FUNCTION KILL\r\n", BUSY);
+    roundtrip(&mut c, b"SCRIPT KILL\r\n", "+OK\r\n");
+    let killed = line(&mut a);
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{}", killed);
+    expect(&mut a, "+PONG\r\n");
+    roundtrip(&mut b, b"PING\r\n", "+PONG\r\n");
+    roundtrip(&mut c, b"SCRIPT KILL\r\n", "-NOTBUSY No scripts in execution right now.\r\n");
+}
+
+#[test]
+fn a_script_that_wrote_cannot_be_killed() {
+    let srv = common::cinnabar();
+    let (mut a, mut b) = (connect(srv.port), connect(srv.port));
+    roundtrip(&mut b, b"CONFIG SET busy-reply-threshold 50\r\n", "+OK\r\n");
+    // Writes, then spins until a key it reads through the clock... runs for a bounded time.
+    a.write_all(&resp(&["EVAL", "redis.call('set','x','1') local n = 0 for i = 1, 60000000 do n = n + 1 end return n", "0"])).unwrap();
+    wait_busy(&mut b, BUSY);
+    let l = line(&mut b);
+    let l = if l.starts_with("-BUSY") { line_after(&mut b, "SCRIPT KILL\r\n") } else { l };
+    assert!(l.starts_with("-UNKILLABLE Sorry the script already executed write commands"), "{}", l);
+    assert_eq!(line(&mut a), ":60000000\r\n");
+    roundtrip(&mut b, b"GET x\r\n", "$1\r\n1\r\n");
+}
+
+fn line_after(c: &mut TcpStream, cmd: &str) -> String {
+    send(c, cmd);
+    line(c)
+}
+
+#[test]
+fn function_kill_stops_a_timed_out_function() {
+    let srv = common::cinnabar();
+    let (mut a, mut b) = (connect(srv.port), connect(srv.port));
+    roundtrip(&mut b, b"CONFIG SET busy-reply-threshold 50\r\n", "+OK\r\n");
+    let lib = "#!lua name=spin\nredis.register_function('spin', function() while true do end end)";
+    let mut r = resp(&["FUNCTION", "LOAD", lib]);
+    r.extend_from_slice(&resp(&["FCALL", "spin", "0"]));
+    a.write_all(&r).unwrap();
+    wait_busy(&mut b, FBUSY);
+    roundtrip(&mut b, b"SCRIPT KILL\r\n", FBUSY);
+    roundtrip(&mut b, b"FUNCTION KILL\r\n", "+OK\r\n");
+    // The load's reply went out with the rest of the batch, after the function ended.
+    expect(&mut a, "$4\r\nspin\r\n");
+    let killed = line(&mut a);
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{}", killed);
+    roundtrip(&mut b, b"PING\r\n", "+PONG\r\n");
+}
+
+#[test]
+fn the_rate_limiter_admits_exactly_the_limit_under_concurrency() {
+    let srv = common::cinnabar();
+    let script = "local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('zremrangebyscore', key, '-inf', now - window)
+if redis.call('zcard', key) < limit then
+  redis.call('zadd', key, now, ARGV[4])
+  return 1
+end
+return 0";
+    let mut c = connect(srv.port);
+    c.write_all(&resp(&["SCRIPT", "LOAD", script])).unwrap();
+    let _len = line(&mut c);
+    let sha = line(&mut c).trim().to_string();
+    let port = srv.port;
+    // 50 clients, 20 requests each, all inside one 60 s window with a limit of 100.
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let sha = sha.clone();
+            std::thread::spawn(move || {
+                let mut s = connect(port);
+                let mut allowed = 0;
+                for j in 0..20 {
+                    s.write_all(&resp(&["EVALSHA", &sha, "1", "limit", "1000", "60000", "100", &format!("c{}-{}", i, j)])).unwrap();
+                    if line(&mut s) == ":1\r\n" {
+                        allowed += 1;
+                    }
+                }
+                allowed
+            })
+        })
+        .collect();
+    let total: i32 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(total, 100);
+    roundtrip(&mut c, b"ZCARD limit\r\n", ":100\r\n");
+}
