@@ -133,10 +133,13 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
     // runtime's timer wheel a lock and an entry on every pipelined batch.
     let idle = (timeout_s > 0).then(|| Duration::from_secs(timeout_s as u64));
     let mut proto_err = None;
+    // What arrived before the connection could register is run before waiting for more.
+    let mut ready = !buf.is_empty() || !pending.is_empty();
     loop {
         if buf.capacity() - buf.len() < 1024 {
             buf.reserve(READ_CHUNK);
         }
+        if !std::mem::take(&mut ready) {
         tokio::select! {
             r = rd.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => return,
@@ -162,6 +165,7 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
             _ = signals.wake.notified() => {}
             _ = until(deadline), if blocked => shared.engine().expire_blocked(now_us(), Some(id)),
             _ = idle_timeout(idle), if !blocked => return,
+        }
         }
         let mut close = false;
         // Parse, then run under one engine lock, until the buffer holds no complete command
@@ -194,11 +198,10 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
             if scripted {
                 shared.script.queued.fetch_add(1, Ordering::SeqCst);
             }
-            let locked = shared.engine_unless_busy().await;
-            if scripted && locked.is_none() {
-                shared.script.queued.fetch_sub(1, Ordering::SeqCst);
-            }
-            let Some(mut engine) = locked else {
+            let Some(mut engine) = shared.engine_unless_busy().await else {
+                if scripted {
+                    shared.script.queued.fetch_sub(1, Ordering::SeqCst);
+                }
                 match answer_while_busy(shared, &mut pending, &mut out) {
                     BusyOutcome::Close => {
                         close = true;
