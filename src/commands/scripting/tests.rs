@@ -190,6 +190,8 @@ fn strings_churned_by_many_scripts_stay_valid() {
 
 mod kill {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
     use std::sync::atomic::{AtomicI64, Ordering};
 
     static CLOCK: AtomicI64 = AtomicI64::new(0);
