@@ -473,6 +473,82 @@ impl LuaVm {
     }
 }
 
+/// Builds a library table of native functions and string fields and makes it the global
+/// `name` (luaL_register), as the libraries Redis's Lua carries are opened.
+pub(crate) fn open_library(st: &mut LuaState, name: &str, funcs: &[(&str, rilua::RustFn)], fields: &[(&str, &str)]) -> rilua::LuaResult<()> {
+    let lib = Values(st).table(0, funcs.len() + fields.len());
+    for (n, f) in funcs {
+        let f = api::closure(st, *f, n, vec![]);
+        api::set_field(st, lib, n, f);
+    }
+    for (n, v) in fields {
+        let v = api::string(st, v.as_bytes());
+        api::set_field(st, lib, n, v);
+    }
+    let g = Val::Table(st.global);
+    api::set_field(st, g, name, lib);
+    Ok(())
+}
+
+/// The libraries' shared test harness: a snippet run in a fresh Lua with one library open,
+/// its results serialised the way the expectations were taken from redis-server.
+#[cfg(test)]
+pub(crate) mod libtest {
+    use rilua::vm::state::LuaState;
+    use rilua::{Lua, LuaApiMut, LuaResult, StdLib};
+
+    /// Serialises results identically in both engines; every expectation in
+    /// `CASES` is what redis-server 7.0.15 answered to `EVAL PRELUDE..case 0`.
+    /// Kept line for line as sent so that positions in messages agree.
+    const PRELUDE: &str = r#"local function hex(s) return (string.gsub(s, '.', function(c) return string.format('%02x', string.byte(c)) end)) end
+local function ser(v)
+  local t = type(v)
+  if t == 'string' then
+    if string.find(v, '^[ -~]*$') then return '"' .. v .. '"' end
+    return 'x' .. hex(v)
+  elseif t == 'number' then
+    if v ~= v then return 'nan' elseif v == 1/0 then return 'inf' elseif v == -1/0 then return '-inf' end
+    return string.format('%.17g', v)
+  elseif t == 'table' then
+    local parts = {}
+    for k, x in pairs(v) do parts[#parts + 1] = ser(k) .. '=' .. ser(x) end
+    table.sort(parts)
+    return '{' .. table.concat(parts, ',') .. '}'
+  end
+  return tostring(v)
+end
+local function R(...)
+  local out = {}
+  for i = 1, select('#', ...) do out[i] = ser((select(i, ...))) end
+  return table.concat(out, ' ')
+end
+"#;
+
+    pub fn run(open: fn(&mut LuaState) -> LuaResult<()>, case: &str) -> String {
+        let mut lua = Lua::new_with(StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH)
+            .expect("lua state");
+        open(lua.state_mut()).expect("open library");
+        let starts = ["return", "local", "do "];
+        let body = if starts.iter().any(|s| case.trim_start().starts_with(s)) {
+            case.to_string()
+        } else {
+            format!("return R({case})")
+        };
+        let src = format!("{PRELUDE}{body}\n");
+        let f = lua
+            .load_bytes(src.as_bytes(), "@user_script")
+            .expect("compile");
+        match lua.call_function(&f, &[]) {
+            Ok(vals) => vals
+                .first()
+                .and_then(|v| lua.val_as_bytes(*v))
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default(),
+            Err(e) => format!("ERR {e}"),
+        }
+    }
+}
+
 fn st_gc(st: &mut LuaState) {
     let _ = st.gc_check();
 }

@@ -6,10 +6,9 @@
 //! maximum alignment 8) whatever the host we run on, so those are constants
 //! here rather than `size_of` of Rust types.
 
-use rilua::vm::closure::{Closure, RustClosure};
+use rilua::vm::closure::Closure;
 use rilua::vm::state::LuaState;
-use rilua::vm::table::Table as RawTable;
-use rilua::{LuaError, LuaResult, RustFn, Table, Val};
+use rilua::{LuaError, LuaResult, RustFn, Val};
 
 /// Largest `i`/`I` size accepted (MAXINTSIZE).
 const MAXINTSIZE: i32 = 32;
@@ -527,72 +526,14 @@ const FUNCS: [(&str, RustFn); 3] = [("pack", b_pack), ("unpack", b_unpack), ("si
 
 /// Creates the global `struct` table (what `luaL_register(L, "struct", ...)` does).
 pub fn open(state: &mut LuaState) -> LuaResult<()> {
-    let lib = Table::from_gc_ref(state.gc.alloc_table(RawTable::new()));
-    for (name, func) in FUNCS {
-        let f = state
-            .gc
-            .alloc_closure(Closure::Rust(RustClosure::new(func, name)));
-        let key = Val::Str(state.gc.intern_string(name.as_bytes()));
-        lib.raw_set(state, key, Val::Function(f))?;
-    }
-    let globals = Table::from_gc_ref(state.global);
-    let key = Val::Str(state.gc.intern_string(b"struct"));
-    globals.raw_set(state, key, Val::Table(lib.gc_ref()))
+    super::open_library(state, "struct", &FUNCS, &[])
 }
 
 #[cfg(test)]
 mod tests {
-    use rilua::{Lua, LuaApiMut, StdLib};
-
-    /// Serialises results identically in both engines; every expectation in
-    /// `CASES` is what redis-server 7.0.15 answered to `EVAL PRELUDE..case 0`.
-    /// Kept line for line as sent so that positions in messages agree.
-    const PRELUDE: &str = r#"local function hex(s) return (string.gsub(s, '.', function(c) return string.format('%02x', string.byte(c)) end)) end
-local function ser(v)
-  local t = type(v)
-  if t == 'string' then
-    if string.find(v, '^[ -~]*$') then return '"' .. v .. '"' end
-    return 'x' .. hex(v)
-  elseif t == 'number' then
-    if v ~= v then return 'nan' elseif v == 1/0 then return 'inf' elseif v == -1/0 then return '-inf' end
-    return string.format('%.17g', v)
-  elseif t == 'table' then
-    local parts = {}
-    for k, x in pairs(v) do parts[#parts + 1] = ser(k) .. '=' .. ser(x) end
-    table.sort(parts)
-    return '{' .. table.concat(parts, ',') .. '}'
-  end
-  return tostring(v)
-end
-local function R(...)
-  local out = {}
-  for i = 1, select('#', ...) do out[i] = ser((select(i, ...))) end
-  return table.concat(out, ' ')
-end
-"#;
 
     fn run(case: &str) -> String {
-        let mut lua = Lua::new_with(StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH)
-            .expect("lua state");
-        super::open(lua.state_mut()).expect("open struct");
-        let starts = ["return", "local", "do "];
-        let body = if starts.iter().any(|s| case.trim_start().starts_with(s)) {
-            case.to_string()
-        } else {
-            format!("return R({case})")
-        };
-        let src = format!("{PRELUDE}{body}\n");
-        let f = lua
-            .load_bytes(src.as_bytes(), "@user_script")
-            .expect("compile");
-        match lua.call_function(&f, &[]) {
-            Ok(vals) => vals
-                .first()
-                .and_then(|v| lua.val_as_bytes(*v))
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default(),
-            Err(e) => format!("ERR {e}"),
-        }
+        super::super::libtest::run(super::open, case)
     }
 
     #[rustfmt::skip]
