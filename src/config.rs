@@ -81,6 +81,8 @@ static PARAMS: &[Param] = &[
     p("proto-max-bulk-len", Kind::Memory, "536870912"),
     p("client-query-buffer-limit", Kind::Memory, "1073741824"),
     p("save", Kind::List, "3600 1 300 100 60 10000"),
+    // After a failed background save, refuse writes (MISCONF) until a save succeeds.
+    p("stop-writes-on-bgsave-error", Kind::Bool, "yes"),
     p("dir", Kind::Str, ""),
     p("dbfilename", Kind::Str, "dump.rdb"),
     p("appendonly", Kind::Bool, "no"),

@@ -17,6 +17,7 @@ use hashbrown::HashMap;
 use crate::client::{Client, ClientId, ClientInfo};
 use crate::config::Config;
 use crate::db::Db;
+use crate::persistence::Persistence;
 use crate::reply::Reply;
 use crate::util::Rng;
 
@@ -34,29 +35,18 @@ pub enum Event {
     Unblocked(ClientId),
     /// Pub/sub messages wait in this client's `take_replies`: write them.
     Deliver(ClientId),
-    /// Write `rdb_snapshot()` to the snapshot file and report with `save_finished` (SAVE,
-    /// BGSAVE, save points).
+    /// Write `rdb_snapshot()` to the snapshot file now and report with `save_finished`
+    /// (SAVE, DEBUG RELOAD; BGSAVE and save points too on a host without fork support).
     Save,
+    /// Start a background save (BGSAVE, save points; only with `set_fork_support`): fork
+    /// with the engine locked, report the fork with `bgsave_started`, and the child's exit
+    /// with `bgsave_finished`. The child writes `rdb_snapshot()` as its copy sees it.
+    BackgroundSave,
     /// CONFIG REWRITE: read the config file (`HostInfo::config_file`), write back
     /// `config_rewrite(old text, absolute dir)`, and report with `config_rewrite_finished`;
     /// `client` waits for that report (None inside MULTI/EXEC, which cannot wait: it was
     /// answered OK).
     RewriteConfig { client: Option<ClientId> },
-}
-
-/// Snapshot bookkeeping: when the last save succeeded and how many changes it covered.
-#[derive(Debug, Clone, Default)]
-pub struct Persistence {
-    pub last_save_unix: i64,
-    /// `stats.dirty` when the last successful save started.
-    pub dirty_at_save: u64,
-    /// `stats.dirty` when the save in flight started.
-    pub dirty_at_start: u64,
-    pub last_save_failed: bool,
-    pub last_attempt_ms: i64,
-    pub saves: u64,
-    /// An `Event::Save` awaits the host's `save_finished`: ask once, not every tick.
-    pub pending: bool,
 }
 
 /// The reply to one command. `reply` is None when the client asked for no replies
@@ -200,6 +190,8 @@ pub struct HostInfo {
     /// one every command takes 0 µs.
     pub clock: Option<fn() -> i64>,
     pub used_memory_rss: u64,
+    /// The host forks for background saves and reports every save (`set_fork_support`).
+    pub forks: bool,
 }
 
 impl Server {
@@ -230,10 +222,15 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: Config, seed: u64, now_us: i64) -> Engine {
+        let mut e = Engine::with_rng(config, Rng::new(seed), now_us);
+        // Drawn after the databases' seeds, so a seed gives the same engine as it always did.
+        crate::ds::dict::set_element_seed(e.srv.rng.next_u64());
+        e
+    }
+
+    fn with_rng(config: Config, mut rng: Rng, now_us: i64) -> Engine {
         let n = config.get_i64("databases").max(1) as usize;
-        let mut rng = Rng::new(seed);
         let dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
-        crate::ds::dict::set_element_seed(rng.next_u64());
         Engine {
             srv: Server {
                 dbs,
@@ -255,7 +252,7 @@ impl Engine {
                 pause: None,
                 paused: Vec::new(),
                 clock_mark: 0,
-                persistence: Persistence { last_save_unix: now_us / 1_000_000, ..Default::default() },
+                persistence: Persistence::new(now_us),
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
                 latency: Default::default(),
@@ -290,16 +287,52 @@ impl Engine {
         crate::rdb::dump(&self.srv)
     }
 
-    /// The host's report on the snapshot an `Event::Save` asked for.
+    /// The host's report on the snapshot an `Event::Save` asked for: a waiting SAVE gets OK
+    /// or `ERR`; a background save done in place updates rdb_last_bgsave_status.
     pub fn save_finished(&mut self, ok: bool, now_us: i64) {
-        let p = &mut self.srv.persistence;
-        p.pending = false;
-        p.last_save_failed = !ok;
-        if ok {
-            p.last_save_unix = now_us / 1_000_000;
-            p.dirty_at_save = p.dirty_at_start;
-            p.saves += 1;
-        }
+        crate::persistence::save_finished(self, ok, now_us)
+    }
+
+    /// Declares that the host forks for background saves (`Event::BackgroundSave`) and
+    /// answers every save request at once, so SAVE and BGSAVE can wait for its report.
+    pub fn set_fork_support(&mut self, yes: bool) {
+        self.srv.host.forks = yes;
+    }
+
+    /// The host's report on the fork of an `Event::BackgroundSave`.
+    pub fn bgsave_started(&mut self, forked: Result<crate::persistence::Forked, String>, now_us: i64) {
+        crate::persistence::bgsave_started(self, forked, now_us)
+    }
+
+    /// The host's report on how the background save's child ended.
+    pub fn bgsave_finished(&mut self, exit: crate::persistence::ChildExit, now_us: i64) {
+        crate::persistence::bgsave_finished(self, exit, now_us)
+    }
+
+    /// Starts loading a dataset of `total_bytes`: from now on commands without the
+    /// `loading` flag answer LOADING, and the returned empty engine (same configuration) is
+    /// for the loader to fill (`rdb_load`, or commands replayed) without holding this one;
+    /// `end_loading` moves its contents in.
+    pub fn begin_loading(&mut self, total_bytes: u64, now_us: i64) -> Engine {
+        crate::persistence::begin_loading(self, total_bytes, now_us)
+    }
+
+    /// Ends the LOADING state with what the loader filled (None when it failed).
+    pub fn end_loading(&mut self, loaded: Option<Engine>) {
+        crate::persistence::end_loading(self, loaded)
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.srv.persistence.loading.is_some()
+    }
+
+    /// An empty engine like this one (configuration, host facts, clocks), for a loader.
+    pub(crate) fn sibling(&mut self, now_us: i64) -> Engine {
+        let rng = Rng::new(self.srv.rng.next_u64());
+        let mut e = Engine::with_rng(self.srv.config.clone(), rng, now_us);
+        e.srv.start_us = self.srv.start_us;
+        e.srv.host = self.srv.host.clone();
+        e
     }
 
     /// Replaces the dataset with an RDB file's (startup, DEBUG RELOAD later): the number of
@@ -454,7 +487,7 @@ impl Engine {
             self.srv.pause = None;
         }
         crate::command::dispatch::resume_paused(self);
-        self.check_save_points(now_us);
+        crate::persistence::cron(&mut self.srv, now_us);
         self.expire_blocked(now_us, None);
         self.active_expire();
         // What the cycle deleted fails watchers and notifies now, not at the next command.
@@ -468,29 +501,6 @@ impl Engine {
                 crate::command::dispatch::broadcast_invalidations(self, &mut nobody);
             }
         }
-    }
-
-    /// `save <seconds> <changes> ...`: snapshot when any pair is met (serverCron), retrying
-    /// a failed save only after 5 seconds as Redis does.
-    fn check_save_points(&mut self, now_us: i64) {
-        let p = &self.srv.persistence;
-        let changes = self.srv.stats.dirty.saturating_sub(p.dirty_at_save);
-        if p.pending || changes == 0 || (p.last_save_failed && now_us / 1000 - p.last_attempt_ms < 5000) {
-            return;
-        }
-        let elapsed = now_us / 1_000_000 - p.last_save_unix;
-        let save = self.srv.config.get("save").unwrap_or("").to_string();
-        let nums: Vec<i64> = save.split_whitespace().filter_map(|n| n.parse().ok()).collect();
-        if nums.chunks(2).any(|w| w.len() == 2 && elapsed >= w[0] && changes >= w[1] as u64) {
-            self.request_save(now_us);
-        }
-    }
-
-    fn request_save(&mut self, now_us: i64) {
-        self.srv.persistence.pending = true;
-        self.srv.persistence.dirty_at_start = self.srv.stats.dirty;
-        self.srv.persistence.last_attempt_ms = now_us / 1000;
-        self.srv.events.push(Event::Save);
     }
 
     fn active_expire(&mut self) {

@@ -32,6 +32,12 @@ pub enum Error {
     AuthNotSet,
     Timeout(&'static str),
     NotValidFloat,
+    /// SAVE or BGSAVE while an RDB child runs.
+    BgsaveInProgress,
+    /// stop-writes-on-bgsave-error: the last background save failed (shared.bgsaveerr).
+    Misconf,
+    /// The dataset is still being loaded (shared.loadingerr).
+    Loading,
     /// A fixed message that already carries its prefix (`ERR ...`, `NOPROTO ...`).
     Msg(&'static str),
     /// A message built at run time, prefix included; kept for texts that embed user input.
@@ -71,6 +77,11 @@ impl fmt::Display for Error {
             AuthNotSet => f.write_str(
                 "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
             ),
+            BgsaveInProgress => f.write_str("ERR Background save already in progress"),
+            Misconf => f.write_str(
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.",
+            ),
+            Loading => f.write_str("LOADING Redis is loading the dataset in memory"),
             Timeout(what) => write!(f, "ERR {} is not an integer or out of range", what),
             Msg(m) => f.write_str(m),
             Dyn(m) => f.write_str(m),

@@ -27,6 +27,7 @@ pub mod long_double;
 pub mod multi;
 pub mod notify;
 pub mod object;
+pub mod persistence;
 pub mod pubsub;
 pub mod rdb;
 pub mod reply;

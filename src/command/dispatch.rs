@@ -671,6 +671,13 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) {
         return rejected(ctx, key, Error::NoAuth);
     }
+    // MISCONF after a failed save, LOADING while a dataset loads: for commands as clients
+    // send them (EXEC's queue and scripts are judged by EXEC and the script runner).
+    if !ctx.client.deny_blocking {
+        if let Some(e) = crate::persistence::refuse(ctx, top, spec) {
+            return rejected(ctx, key, e);
+        }
+    }
     ctx.client.last_cmd = Some((top.name, sub.map(|s| s.name)));
     // A RESP2 subscriber's connection carries messages; only these commands may share it.
     if ctx.client.resp == 2

@@ -98,6 +98,12 @@ impl ScriptHost for Run<'_, '_> {
         if self.read_only && (spec.is(cmd::WRITE) || spec.is(cmd::MAY_REPLICATE)) {
             return Err("Write commands are not allowed from read-only scripts.".into());
         }
+        if spec.is(cmd::WRITE) {
+            if let Some(e) = crate::persistence::script_write_denied(self.ctx.srv, self.dirty) {
+                // With its leading '-' the error keeps its code (MISCONF), as Redis's does.
+                return Err(format!("-{}", e));
+            }
+        }
         if !self.allow_oom && !self.dirty && spec.is(cmd::DENYOOM) && self.ctx.srv.over_maxmemory() {
             return Err(crate::error::Error::Oom.to_string());
         }

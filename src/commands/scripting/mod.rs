@@ -71,6 +71,11 @@ fn check_flags(ctx: &Ctx, script_flags: u8, ro: bool) -> Result<()> {
     if script_flags & flags::EVAL_COMPAT != 0 {
         return Ok(());
     }
+    // A script that may write is a write command (scriptFlagsToCmdFlags), so Redis's
+    // processCommand refuses it with the plain MISCONF before scriptPrepareForRun would.
+    if script_flags & flags::NO_WRITES == 0 && crate::persistence::writes_denied(ctx.srv) {
+        return Err(Error::Misconf);
+    }
     if script_flags & flags::NO_WRITES == 0 && ro {
         return Err(Error::Msg("ERR Can not execute a script with write flag using *_ro command."));
     }

@@ -112,16 +112,10 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("mem_allocator", if h.memory_probe.is_some() || h.used_memory > 0 { "host" } else { "estimate" }.into());
         }
         "persistence" => {
-            f("loading", "0".into());
-            f("async_loading", "0".into());
-            let p = &s.persistence;
-            f("rdb_changes_since_last_save", s.stats.dirty.saturating_sub(p.dirty_at_save).to_string());
-            f("rdb_bgsave_in_progress", "0".into());
-            f("rdb_last_save_time", p.last_save_unix.to_string());
-            f("rdb_last_bgsave_status", if p.last_save_failed { "err" } else { "ok" }.into());
-            f("rdb_saves", p.saves.to_string());
+            crate::persistence::info_rdb(s, &mut f);
             f("aof_enabled", "0".into());
             f("aof_rewrite_in_progress", "0".into());
+            crate::persistence::info_loading(s, &mut f);
         }
         "stats" => {
             let st = &s.stats;
@@ -136,6 +130,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("pubsub_channels", ctx.srv.pubsub.channels.len().to_string());
             f("pubsub_patterns", ctx.srv.pubsub.patterns.len().to_string());
             f("pubsubshard_channels", ctx.srv.pubsub.shard.len().to_string());
+            f("latest_fork_usec", s.persistence.latest_fork_usec.to_string());
+            f("total_forks", s.persistence.total_forks.to_string());
             f("tracking_total_keys", ctx.srv.tracking.total_keys().to_string());
             f("tracking_total_items", ctx.srv.tracking.total_items().to_string());
             f("tracking_total_prefixes", ctx.srv.tracking.total_prefixes().to_string());

@@ -21,6 +21,8 @@ pub mod slowlog;
 mod tests;
 #[cfg(test)]
 mod latency_tests;
+#[cfg(test)]
+mod persistence_tests;
 
 const G: &str = "server";
 
@@ -92,29 +94,15 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     Ok(OK)
 }
 
-/// Asks the host to write a snapshot now (it does, under the engine lock, before this
-/// command's reply reaches the client).
-fn request_save(ctx: &mut Ctx) {
-    ctx.srv.persistence.pending = true;
-    ctx.srv.persistence.dirty_at_start = ctx.srv.stats.dirty;
-    ctx.srv.persistence.last_attempt_ms = ctx.now_ms();
-    ctx.event(Event::Save);
+/// SAVE — a snapshot of the dataset on disk, written before the reply (see `persistence`).
+fn save(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    crate::persistence::save(ctx, argv)
 }
 
-/// SAVE — a snapshot of the dataset on disk.
-fn save(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    request_save(ctx);
-    Ok(OK)
-}
-
-/// BGSAVE [SCHEDULE] — the same snapshot; Cinnabar serialises it under the engine lock and
-/// writes it before the next command, so it is never "in progress" for another client.
+/// BGSAVE [SCHEDULE] — a snapshot written by a child process while clients keep being
+/// served; on a host that cannot fork, written in place before the reply.
 fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    if argv.len() > 2 || (argv.len() == 2 && !argv[1].eq_ignore_ascii_case(b"schedule")) {
-        return Err(Error::Syntax);
-    }
-    request_save(ctx);
-    Ok(Reply::Simple("Background saving started"))
+    crate::persistence::bgsave(ctx, argv)
 }
 
 /// LASTSAVE — Unix time of the last successful snapshot.
@@ -176,6 +164,8 @@ fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if save == Some(true) && argv.iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
         return Err(Error::Syntax);
     }
+    // A dataset still loading is never saved over the file it comes from (prepareForShutdown).
+    let save = if ctx.srv.persistence.loading.is_some() { Some(false) } else { save };
     ctx.event(Event::Shutdown { save });
     ctx.client.close_asap = true;
     Ok(OK)
@@ -223,9 +213,13 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if sub.eq_ignore_ascii_case(b"reload") && argv.len() == 2 {
         // A save and a load through the RDB format, as Redis does: what survives this
         // survives a restart. The snapshot also goes to disk through the host.
+        if ctx.srv.persistence.loading.is_some() {
+            // The file being loaded must not be replaced by the part read so far.
+            return Err(Error::Loading);
+        }
         let snapshot = crate::rdb::dump(ctx.srv);
         crate::rdb::load::load_into(ctx.srv, &snapshot).map_err(|e| Error::Dyn(format!("ERR Error trying to load the RDB dump: {}", e)))?;
-        request_save(ctx);
+        crate::persistence::request_save(ctx.srv, crate::persistence::SaveKind::Foreground);
         return Ok(OK);
     }
     if sub.eq_ignore_ascii_case(b"set-active-expire") && argv.len() == 3 {

@@ -1,0 +1,450 @@
+//! Snapshots as the core sees them: the bookkeeping of saves (LASTSAVE, INFO persistence),
+//! the one child process a host may run at a time (`ChildType`), save points and scheduled
+//! saves in the tick, what stops writes after a failed save (MISCONF), and the LOADING state
+//! while a dataset is read. The host does the files and the forking; it drives this module
+//! through the `Engine` calls named below. Redis: rdb.c (saveCommand, bgsaveCommand,
+//! rdbSaveBackground, backgroundSaveDoneHandler), server.c (serverCron's save points,
+//! writeCommandsDeniedByDiskError, processCommand's LOADING check, INFO persistence).
+//!
+//! Two kinds of host:
+//! - one that cannot fork (the wasm binding, the test harness) gets `Event::Save` for every
+//!   save and writes `rdb_snapshot()` while the engine waits; BGSAVE answers at once;
+//! - one that can (`Engine::set_fork_support`) gets `Event::BackgroundSave` for BGSAVE and
+//!   save points, forks with the engine locked, reports `bgsave_started` (the fork's result)
+//!   and later `bgsave_finished` (how the child exited). The BGSAVE and SAVE clients wait
+//!   for those reports, so a fork or write that fails answers `ERR` as in Redis.
+
+use bytes::Bytes;
+
+use crate::client::ClientId;
+use crate::command::dispatch::Ctx;
+use crate::command::spec::flags;
+use crate::command::CommandSpec;
+use crate::engine::{Engine, Event, Server};
+use crate::error::Error;
+use crate::reply::Reply;
+
+/// Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points and
+/// scheduled saves wait this many seconds before trying again.
+const RETRY_DELAY_S: i64 = 5;
+
+/// The child process a host runs for the dataset (server.child_type). One at a time: each
+/// is a copy-on-write image of the whole dataset, and two would double that cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChildType {
+    #[default]
+    None,
+    /// A background save (BGSAVE, save points).
+    Rdb,
+    /// An AOF rewrite (not offered yet; BGSAVE SCHEDULE waits for it as Redis does).
+    Aof,
+}
+
+/// How a background save's child ended, as the host saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildExit {
+    /// Exit status 0: the snapshot is on disk. `cow_bytes` is the memory copy-on-write cost
+    /// (the child's private dirty pages), 0 when the host cannot tell.
+    Saved { cow_bytes: u64 },
+    /// A non-zero exit status: the child could not write the snapshot.
+    Failed,
+    /// Killed by a signal. `on_purpose` when the host killed it itself (SHUTDOWN), which is
+    /// no error (Redis kills with SIGUSR1 for this reason).
+    Killed { on_purpose: bool },
+}
+
+/// A successful fork, as the host reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forked {
+    pub pid: u32,
+    /// How long the fork call took: the pause every client saw (INFO latest_fork_usec).
+    pub fork_usec: u64,
+}
+
+/// What an `Event::Save` stands for, so its report updates the right state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveKind {
+    /// SAVE, DEBUG RELOAD: rdbSave, whose failure does not change rdb_last_bgsave_status.
+    Foreground,
+    /// BGSAVE or a save point on a host that cannot fork: a background save done in place.
+    Background,
+}
+
+/// A dataset being read (startup's RDB file; later an AOF), for INFO's loading fields.
+#[derive(Debug, Clone, Default)]
+pub struct Loading {
+    pub start_unix: i64,
+    pub total_bytes: u64,
+    /// Bytes read so far, when the loader can tell (0 until the end otherwise).
+    pub loaded_bytes: u64,
+}
+
+/// Snapshot bookkeeping (the persistence half of Redis's `server` struct). `stats.dirty`
+/// only grows here, so "changes since the last save" is a difference of two readings.
+#[derive(Debug, Clone)]
+pub struct Persistence {
+    /// LASTSAVE: when the last successful save ended.
+    pub last_save_unix: i64,
+    /// `stats.dirty` covered by the last successful save.
+    pub dirty_at_save: u64,
+    /// `stats.dirty` when the save in flight started (dirty_before_bgsave): what it covers.
+    pub dirty_at_start: u64,
+    /// rdb_last_bgsave_status is `err`.
+    pub last_save_failed: bool,
+    /// When the last background save was tried (lastbgsave_try), for the retry delay.
+    pub last_try_unix: i64,
+    /// rdb_saves: SAVE commands and background saves started.
+    pub saves: u64,
+    /// An `Event::Save` awaits the host's `save_finished`: ask once, not every tick.
+    pub pending: Option<SaveKind>,
+    /// The SAVE or BGSAVE client waiting for the host's report.
+    pub waiter: Option<ClientId>,
+    pub child: ChildType,
+    pub child_pid: u32,
+    /// When the running background save started, -1 without one (rdb_save_time_start).
+    pub bgsave_start_unix: i64,
+    /// How long the last background save took, -1 before the first (rdb_save_time_last).
+    pub last_bgsave_secs: i64,
+    /// BGSAVE SCHEDULE (or BGSAVE inside MULTI): start one when no child runs.
+    pub bgsave_scheduled: bool,
+    /// The fork in flight is the scheduled save (kept scheduled if the fork fails).
+    pub forking_scheduled: bool,
+    /// rdb_last_cow_size: copy-on-write bytes of the last successful background save.
+    pub cow_bytes: u64,
+    pub total_forks: u64,
+    pub latest_fork_usec: u64,
+    pub loading: Option<Loading>,
+    /// rdb_last_load_keys_loaded.
+    pub last_load_keys: u64,
+}
+
+impl Persistence {
+    pub fn new(now_us: i64) -> Persistence {
+        Persistence {
+            last_save_unix: now_us / 1_000_000,
+            dirty_at_save: 0,
+            dirty_at_start: 0,
+            last_save_failed: false,
+            last_try_unix: 0,
+            saves: 0,
+            pending: None,
+            waiter: None,
+            child: ChildType::None,
+            child_pid: 0,
+            bgsave_start_unix: -1,
+            last_bgsave_secs: -1,
+            bgsave_scheduled: false,
+            forking_scheduled: false,
+            cow_bytes: 0,
+            total_forks: 0,
+            latest_fork_usec: 0,
+            loading: None,
+            last_load_keys: 0,
+        }
+    }
+
+    /// rdb_changes_since_last_save.
+    pub fn changes(&self, dirty: u64) -> u64 {
+        dirty.saturating_sub(self.dirty_at_save)
+    }
+}
+
+/// Whether `save` has save points configured (Redis's saveparamslen > 0).
+fn has_save_points(srv: &Server) -> bool {
+    !srv.config.get("save").unwrap_or("").trim().is_empty()
+}
+
+/// writeCommandsDeniedByDiskError for RDB: the last background save failed, save points
+/// are set and stop-writes-on-bgsave-error is on.
+pub fn writes_denied(srv: &Server) -> bool {
+    srv.persistence.last_save_failed && srv.config.get_bool("stop-writes-on-bgsave-error") && has_save_points(srv)
+}
+
+/// processCommand's persistence checks for a command as a client sent it (not EXEC's queue
+/// or a script's calls, which EXEC and the script runner check): MISCONF for writes (and
+/// PING, as Redis 7.0 does) after a failed save, LOADING for commands without the
+/// `loading` flag while a dataset loads. EXEC is judged by its queue, and refusing it ends
+/// the transaction (execCommandAbort). Cheap when neither state holds.
+pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Error> {
+    let p = &ctx.srv.persistence;
+    if !p.last_save_failed && p.loading.is_none() {
+        return None;
+    }
+    let queued = |ctx: &Ctx, test: &dyn Fn(&CommandSpec) -> bool| {
+        top.name == "exec"
+            && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
+    };
+    let error = if writes_denied(ctx.srv) && (spec.is(flags::WRITE) || top.name == "ping" || queued(ctx, &|s| s.is(flags::WRITE))) {
+        Error::Misconf
+    } else if ctx.srv.persistence.loading.is_some() && (!spec.is(flags::LOADING) || queued(ctx, &|s| !s.is(flags::LOADING))) {
+        Error::Loading
+    } else {
+        return None;
+    };
+    if top.name == "exec" && ctx.client.multi.is_some() {
+        crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
+        return Some(Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", error)));
+    }
+    Some(error)
+}
+
+/// The script runner's check before a write (scriptVerifyWriteCommandAllow): refused while
+/// writes are denied, unless the script already wrote (it cannot be stopped half done).
+pub fn script_write_denied(srv: &Server, script_wrote: bool) -> Option<Error> {
+    (!script_wrote && writes_denied(srv)).then_some(Error::Misconf)
+}
+
+/// SAVE: the client waits for the host's report when the host gives one.
+pub fn save(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
+    if ctx.srv.persistence.child == ChildType::Rdb {
+        return Err(Error::BgsaveInProgress);
+    }
+    ctx.srv.persistence.saves += 1;
+    request_save(ctx.srv, SaveKind::Foreground);
+    if ctx.srv.host.forks && ctx.can_block() {
+        ctx.srv.persistence.waiter = Some(ctx.client.id);
+        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+    }
+    Ok(crate::reply::OK)
+}
+
+/// BGSAVE [SCHEDULE] (bgsaveCommand). Inside EXEC, or while another child runs, the save is
+/// scheduled for the tick instead (SCHEDULE, or always inside EXEC, as Redis does).
+pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
+    let schedule = match argv.len() {
+        1 => false,
+        2 if argv[1].eq_ignore_ascii_case(b"schedule") => true,
+        _ => return Err(Error::Syntax),
+    };
+    let in_exec = !ctx.can_block();
+    let p = &mut ctx.srv.persistence;
+    if p.child == ChildType::Rdb {
+        return Err(Error::BgsaveInProgress);
+    }
+    if p.child != ChildType::None || in_exec {
+        if schedule || in_exec {
+            p.bgsave_scheduled = true;
+            return Ok(Reply::Simple("Background saving scheduled"));
+        }
+        return Err(Error::Msg("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
+    }
+    let now = ctx.srv.now_us;
+    start_bgsave(ctx.srv, now);
+    if ctx.srv.host.forks {
+        ctx.srv.persistence.waiter = Some(ctx.client.id);
+        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+    }
+    Ok(Reply::Simple("Background saving started"))
+}
+
+/// Asks the host for a snapshot written in place (`Event::Save`).
+pub fn request_save(srv: &mut Server, kind: SaveKind) {
+    srv.persistence.pending = Some(kind);
+    srv.persistence.dirty_at_start = srv.stats.dirty;
+    srv.events.push(Event::Save);
+}
+
+/// rdbSaveBackground: a fork on a host that can, an in-place save otherwise.
+fn start_bgsave(srv: &mut Server, now_us: i64) {
+    let p = &mut srv.persistence;
+    p.saves += 1;
+    p.last_try_unix = now_us / 1_000_000;
+    if srv.host.forks {
+        p.dirty_at_start = srv.stats.dirty;
+        p.child = ChildType::Rdb;
+        p.child_pid = 0;
+        p.bgsave_start_unix = now_us / 1_000_000;
+        srv.events.push(Event::BackgroundSave);
+    } else {
+        request_save(srv, SaveKind::Background);
+    }
+}
+
+/// serverCron's part: with no child running, start a background save when a save point
+/// (`save <seconds> <changes> ...`) is met, or when one was scheduled; after a failed save
+/// only once the retry delay has passed. Nothing starts while a dataset loads.
+pub fn cron(srv: &mut Server, now_us: i64) {
+    let p = &srv.persistence;
+    if p.loading.is_some() || p.child != ChildType::None || p.pending.is_some() {
+        return;
+    }
+    let now = now_us / 1_000_000;
+    let may_retry = !p.last_save_failed || now - p.last_try_unix > RETRY_DELAY_S;
+    if !may_retry {
+        return;
+    }
+    let changes = p.changes(srv.stats.dirty);
+    let since_save = now - p.last_save_unix;
+    let save = srv.config.get("save").unwrap_or("");
+    let mut points = save.split_whitespace().filter_map(|n| n.parse::<i64>().ok());
+    let mut due = false;
+    while let (Some(secs), Some(min_changes)) = (points.next(), points.next()) {
+        if changes >= min_changes as u64 && since_save > secs {
+            due = true;
+            break;
+        }
+    }
+    if due {
+        start_bgsave(srv, now_us);
+    } else if srv.persistence.bgsave_scheduled {
+        start_bgsave(srv, now_us);
+        if srv.host.forks {
+            srv.persistence.forking_scheduled = true;
+        } else {
+            srv.persistence.bgsave_scheduled = false;
+        }
+    }
+}
+
+/// Answers the client that waits for the host's report (SAVE, BGSAVE).
+fn answer_waiter(engine: &mut Engine, reply: Reply) {
+    let Some(id) = engine.srv.persistence.waiter.take() else { return };
+    let Some(c) = engine.clients.get_mut(&id) else { return };
+    if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
+        return;
+    }
+    c.blocked = None;
+    c.outbox.push(reply);
+    engine.srv.events.push(Event::Unblocked(id));
+}
+
+/// The host's report on an `Event::Save`.
+pub fn save_finished(engine: &mut Engine, ok: bool, now_us: i64) {
+    let p = &mut engine.srv.persistence;
+    let kind = p.pending.take();
+    if ok {
+        // rdbSave: everything up to the save is on disk.
+        p.dirty_at_save = p.dirty_at_start;
+        p.last_save_unix = now_us / 1_000_000;
+        p.last_save_failed = false;
+    } else if kind == Some(SaveKind::Background) {
+        p.last_save_failed = true;
+    }
+    if kind == Some(SaveKind::Background) {
+        p.last_bgsave_secs = 0;
+    }
+    answer_waiter(engine, if ok { crate::reply::OK } else { Reply::Error("ERR".into()) });
+}
+
+/// The host's report on the fork an `Event::BackgroundSave` asked for: the child's pid and
+/// the fork's duration, or why it failed (the BGSAVE client gets `ERR`, as in Redis).
+pub fn bgsave_started(engine: &mut Engine, forked: Result<Forked, String>, now_us: i64) {
+    let p = &mut engine.srv.persistence;
+    let scheduled = std::mem::take(&mut p.forking_scheduled);
+    match forked {
+        Ok(Forked { pid, fork_usec }) => {
+            p.child_pid = pid;
+            p.total_forks += 1;
+            p.latest_fork_usec = fork_usec;
+            if scheduled {
+                p.bgsave_scheduled = false;
+            }
+            let threshold = engine.srv.config.hot.latency_monitor_threshold;
+            let ms = fork_usec / 1000;
+            if threshold > 0 && ms as i64 >= threshold {
+                engine.srv.latency.add_sample("fork", ms, now_us / 1_000_000);
+            }
+            answer_waiter(engine, Reply::Simple("Background saving started"));
+        }
+        Err(_) => {
+            p.child = ChildType::None;
+            p.bgsave_start_unix = -1;
+            p.last_save_failed = true;
+            answer_waiter(engine, Reply::Error("ERR".into()));
+        }
+    }
+}
+
+/// The host's report on a background save's child (backgroundSaveDoneHandlerDisk).
+pub fn bgsave_finished(engine: &mut Engine, exit: ChildExit, now_us: i64) {
+    let p = &mut engine.srv.persistence;
+    if p.child != ChildType::Rdb {
+        return;
+    }
+    let now = now_us / 1_000_000;
+    match exit {
+        ChildExit::Saved { cow_bytes } => {
+            // Changes made while the child wrote are not in the file: they stay counted.
+            p.dirty_at_save = p.dirty_at_start;
+            p.last_save_unix = now;
+            p.last_save_failed = false;
+            p.cow_bytes = cow_bytes;
+        }
+        ChildExit::Failed | ChildExit::Killed { on_purpose: false } => p.last_save_failed = true,
+        ChildExit::Killed { on_purpose: true } => {}
+    }
+    p.last_bgsave_secs = if p.bgsave_start_unix >= 0 { now - p.bgsave_start_unix } else { 0 };
+    p.bgsave_start_unix = -1;
+    p.child = ChildType::None;
+    p.child_pid = 0;
+}
+
+/// Marks the engine as loading and hands back an empty engine of the same configuration
+/// for the loader to fill off the lock (see `Engine::begin_loading`).
+pub fn begin_loading(engine: &mut Engine, total_bytes: u64, now_us: i64) -> Engine {
+    engine.srv.persistence.loading = Some(Loading { start_unix: now_us / 1_000_000, total_bytes, loaded_bytes: 0 });
+    engine.sibling(now_us)
+}
+
+/// Moves what the loader put in `loaded` (keys, expiries, function libraries and scripts)
+/// into the engine and ends the LOADING state. Without a loaded engine (the load failed)
+/// the dataset stays as it was.
+pub fn end_loading(engine: &mut Engine, loaded: Option<Engine>) {
+    if engine.srv.persistence.loading.take().is_none() {
+        return;
+    }
+    let Some(mut loaded) = loaded else { return };
+    let mut keys = 0;
+    for (mine, theirs) in engine.srv.dbs.iter_mut().zip(loaded.srv.dbs.iter_mut()) {
+        std::mem::swap(&mut mine.keys, &mut theirs.keys);
+        std::mem::swap(&mut mine.expires, &mut theirs.expires);
+        mine.avg_ttl = theirs.avg_ttl;
+        keys += mine.len() as u64;
+    }
+    std::mem::swap(&mut engine.srv.scripting, &mut loaded.srv.scripting);
+    engine.srv.persistence.last_load_keys = keys;
+}
+
+/// INFO persistence up to the AOF fields, in Redis's order. The fields about a running
+/// child's progress (cow, fork_perc, keys processed) read 0: the core serialises a snapshot
+/// in one call and has no progress to report.
+pub fn info_rdb(srv: &Server, f: &mut dyn FnMut(&str, String)) {
+    let p = &srv.persistence;
+    let now = srv.now_us / 1_000_000;
+    f("loading", (p.loading.is_some() as u8).to_string());
+    f("async_loading", "0".into());
+    f("current_cow_peak", "0".into());
+    f("current_cow_size", "0".into());
+    f("current_cow_size_age", "0".into());
+    f("current_fork_perc", "0.00".into());
+    f("current_save_keys_processed", "0".into());
+    f("current_save_keys_total", "0".into());
+    f("rdb_changes_since_last_save", p.changes(srv.stats.dirty).to_string());
+    f("rdb_bgsave_in_progress", ((p.child == ChildType::Rdb) as u8).to_string());
+    f("rdb_last_save_time", p.last_save_unix.to_string());
+    f("rdb_last_bgsave_status", if p.last_save_failed { "err" } else { "ok" }.into());
+    f("rdb_last_bgsave_time_sec", p.last_bgsave_secs.to_string());
+    let current = if p.child == ChildType::Rdb && p.bgsave_start_unix >= 0 { now - p.bgsave_start_unix } else { -1 };
+    f("rdb_current_bgsave_time_sec", current.to_string());
+    f("rdb_saves", p.saves.to_string());
+    f("rdb_last_cow_size", p.cow_bytes.to_string());
+    f("rdb_last_load_keys_expired", "0".into());
+    f("rdb_last_load_keys_loaded", p.last_load_keys.to_string());
+}
+
+/// INFO persistence's fields about a load in progress (after the AOF fields, as Redis).
+/// Without a progress figure the ETA is Redis's fake one second.
+pub fn info_loading(srv: &Server, f: &mut dyn FnMut(&str, String)) {
+    let Some(l) = &srv.persistence.loading else { return };
+    let now = srv.now_us / 1_000_000;
+    let perc = if l.total_bytes > 0 { l.loaded_bytes as f64 * 100.0 / l.total_bytes as f64 } else { 0.0 };
+    let elapsed = now - l.start_unix;
+    let remaining = l.total_bytes.saturating_sub(l.loaded_bytes).max(1) as i64;
+    let eta = if elapsed <= 0 || l.loaded_bytes == 0 { 1 } else { elapsed * remaining / (l.loaded_bytes as i64 + 1) };
+    f("loading_start_time", l.start_unix.to_string());
+    f("loading_total_bytes", l.total_bytes.to_string());
+    f("loading_rdb_used_mem", "0".into());
+    f("loading_loaded_bytes", l.loaded_bytes.to_string());
+    f("loading_loaded_perc", format!("{:.2}", perc));
+    f("loading_eta_seconds", eta.to_string());
+}
