@@ -202,40 +202,44 @@ impl Config {
     /// Validates and stores one parameter. `startup` allows immutable ones (flags, redis.conf).
     pub fn set(&mut self, name: &str, value: &str, startup: bool) -> Result<()> {
         let i = index(name).ok_or_else(|| Error::Dyn(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)))?;
+        self.set_at(i, value, startup).map_err(|why| Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", PARAMS[i].name, why)))
+    }
+
+    /// `set` with the bare reason for a refusal, as the config file reports it.
+    fn set_at(&mut self, i: usize, value: &str, startup: bool) -> std::result::Result<(), String> {
         let p = &PARAMS[i];
-        let fail = |why: &str| Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", p.name, why));
         if p.immutable && !startup {
-            return Err(fail("can't set immutable config"));
+            return Err("can't set immutable config".into());
         }
         let v = match p.kind {
             Kind::Bool => match value.to_ascii_lowercase().as_str() {
                 "yes" => "yes".to_string(),
                 "no" => "no".to_string(),
-                _ => return Err(fail("argument must be 'yes' or 'no'")),
+                _ => return Err("argument must be 'yes' or 'no'".into()),
             },
             Kind::Int { min, max } => {
-                let n = parse_memory(value).or_else(|| value.parse::<i64>().ok()).ok_or_else(|| fail("argument couldn't be parsed into an integer"))?;
+                let n = parse_memory(value).or_else(|| value.parse::<i64>().ok()).ok_or("argument couldn't be parsed into an integer")?;
                 if n < min || n > max {
-                    return Err(fail(&format!("argument must be between {} and {} inclusive", min, max)));
+                    return Err(format!("argument must be between {} and {} inclusive", min, max));
                 }
                 n.to_string()
             }
-            Kind::Memory => parse_memory(value).ok_or_else(|| fail("argument must be a memory value"))?.to_string(),
+            Kind::Memory => parse_memory(value).ok_or("argument must be a memory value")?.to_string(),
             Kind::Enum(opts) => {
                 let l = value.to_ascii_lowercase();
                 if !opts.contains(&l.as_str()) {
-                    return Err(fail("argument(s) must be one of the following: ".to_string().as_str()).with_suffix(&opts.join(", ")));
+                    return Err(format!("argument(s) must be one of the following: {}", opts.join(", ")));
                 }
                 l
             }
             Kind::Str if p.name == "notify-keyspace-events" => {
-                crate::notify::to_string(crate::notify::parse(value).ok_or_else(|| fail("Invalid event class character. Use 'Ag$lshzxeKEtmdn'."))?)
+                crate::notify::to_string(crate::notify::parse(value).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?)
             }
-            Kind::Str if p.name == "client-output-buffer-limit" => merge_output_limits(&self.values[i], value).map_err(&fail)?,
+            Kind::Str if p.name == "client-output-buffer-limit" => merge_output_limits(&self.values[i], value)?,
             Kind::Str => value.to_string(),
             Kind::List => {
                 if p.name == "save" {
-                    validate_save(value).map_err(|_| fail("Invalid save parameters"))?;
+                    validate_save(value).map_err(|_| "Invalid save parameters")?;
                 }
                 value.split_whitespace().collect::<Vec<_>>().join(" ")
             }
@@ -243,6 +247,12 @@ impl Config {
         self.values[i] = v;
         self.refresh_hot();
         Ok(())
+    }
+
+    /// Directives that take several arguments on one line (MULTI_ARG_CONFIG); the others
+    /// take exactly one.
+    fn is_multi_arg(i: usize) -> bool {
+        PARAMS[i].kind == Kind::List || PARAMS[i].name == "client-output-buffer-limit"
     }
 
     fn refresh_hot(&mut self) {
@@ -263,15 +273,6 @@ impl Config {
             latency_monitor_threshold: self.get_i64("latency-monitor-threshold"),
             notify_flags: crate::notify::parse(self.get("notify-keyspace-events").unwrap_or("")).unwrap_or(0),
         };
-    }
-}
-
-impl Error {
-    fn with_suffix(self, s: &str) -> Error {
-        match self {
-            Error::Dyn(m) => Error::Dyn(m + s),
-            e => e,
-        }
     }
 }
 
@@ -475,8 +476,8 @@ impl Config {
 }
 
 /// Parses redis.conf text into (directive, arguments) pairs, with Redis's quoting rules
-/// (sdssplitargs) and `#` comments. Unknown directives are reported by the caller, which
-/// knows which ones the host (not the core) owns.
+/// (sdssplitargs) and `#` comments, without judging the directives (CONFIG REWRITE reads
+/// old files this way).
 pub fn parse_conf(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>, String> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -493,6 +494,71 @@ pub fn parse_conf(text: &str) -> std::result::Result<Vec<(String, Vec<String>)>,
         out.push((name, rest));
     }
     Ok(out)
+}
+
+/// Why a config text was refused, as loadServerConfigFromString reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfError {
+    /// A line Redis refuses: its number within its own file, its text (trimmed), and why.
+    Line { line: usize, text: String, reason: String },
+    /// An included file could not be read: the host's message, printed as it is.
+    Include(String),
+}
+
+/// How deep `include` may nest; a file that includes itself stops here instead of
+/// recursing until the stack runs out.
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// Reads a whole config text as loadServerConfigFromString does, line by line in order:
+/// each directive is checked as it comes (unknown name, argument count, value) against a
+/// scratch configuration, `include <path>` reads another text through `include` (the host
+/// reads files; the path is as given, so relative to the working directory) and is read
+/// in place, and the first refusal stops everything with its line. The result is the
+/// directives in order, each with its value as `Config::set` takes it.
+pub fn load_conf(text: &str, include: &mut dyn FnMut(&str) -> std::result::Result<String, String>) -> std::result::Result<Vec<(String, String)>, ConfError> {
+    let mut scratch = Config::default();
+    let mut out = Vec::new();
+    load_conf_into(text, include, &mut scratch, &mut out, 0)?;
+    Ok(out)
+}
+
+fn load_conf_into(
+    text: &str,
+    include: &mut dyn FnMut(&str) -> std::result::Result<String, String>,
+    scratch: &mut Config,
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) -> std::result::Result<(), ConfError> {
+    for (i, raw) in text.split('\n').enumerate() {
+        let line = raw.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fail = |reason: &str| ConfError::Line { line: i + 1, text: line.to_string(), reason: reason.to_string() };
+        let args = crate::resp::inline::split_inline(line.as_bytes()).ok_or_else(|| fail("Unbalanced quotes in configuration line"))?;
+        if args.is_empty() {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+        let values: Vec<String> = args[1..].iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        if let Some(p) = index(&name) {
+            if !Config::is_multi_arg(p) && values.len() != 1 {
+                return Err(fail("wrong number of arguments"));
+            }
+            let value = values.join(" ");
+            scratch.set_at(p, &value, true).map_err(|why| fail(&why))?;
+            out.push((name, value));
+        } else if name == "include" && values.len() == 1 {
+            if depth >= MAX_INCLUDE_DEPTH {
+                return Err(fail("Too many nested include directives"));
+            }
+            let text = include(&values[0]).map_err(ConfError::Include)?;
+            load_conf_into(&text, include, scratch, out, depth + 1)?;
+        } else {
+            return Err(fail("Bad directive or wrong number of arguments"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -576,5 +642,51 @@ mod tests {
         assert_eq!(c[0], ("port".into(), vec!["7000".into()]));
         assert_eq!(c[1], ("save".into(), vec!["".into()]));
         assert_eq!(c[2].1, vec!["a b".to_string()]);
+    }
+
+    fn no_includes(path: &str) -> std::result::Result<String, String> {
+        Err(format!("no file {}", path))
+    }
+
+    fn line_err(line: usize, text: &str, reason: &str) -> ConfError {
+        ConfError::Line { line, text: text.into(), reason: reason.into() }
+    }
+
+    #[test]
+    fn a_config_text_is_checked_line_by_line_as_redis_reports_it() {
+        let ok = load_conf("port 7000\n  save 1 2 3 4  \r\nsave \"\"\nbind a b\n", &mut no_includes).unwrap();
+        assert_eq!(ok, vec![("port".into(), "7000".into()), ("save".into(), "1 2 3 4".into()), ("save".into(), "".into()), ("bind".into(), "a b".into())]);
+        // Texts checked against redis-server 7.0.15's fatal config errors.
+        assert_eq!(load_conf("port 1\n# c\nnosuch 1\n", &mut no_includes), Err(line_err(3, "nosuch 1", "Bad directive or wrong number of arguments")));
+        assert_eq!(load_conf("\nport \"1\" \"2\"", &mut no_includes), Err(line_err(2, "port \"1\" \"2\"", "wrong number of arguments")));
+        assert_eq!(load_conf("port abc", &mut no_includes), Err(line_err(1, "port abc", "argument couldn't be parsed into an integer")));
+        assert_eq!(load_conf("save 1 2 3", &mut no_includes), Err(line_err(1, "save 1 2 3", "Invalid save parameters")));
+        assert_eq!(
+            load_conf("maxmemory-policy foo", &mut no_includes),
+            Err(line_err(1, "maxmemory-policy foo", "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"))
+        );
+        assert_eq!(load_conf("port 'x", &mut no_includes), Err(line_err(1, "port 'x", "Unbalanced quotes in configuration line")));
+        // The first refusal in line order wins, whatever its kind.
+        assert_eq!(load_conf("port x\nnosuch 1", &mut no_includes), Err(line_err(1, "port x", "argument couldn't be parsed into an integer")));
+    }
+
+    #[test]
+    fn include_reads_another_text_in_place_with_its_own_line_numbers() {
+        let mut files = |path: &str| -> std::result::Result<String, String> {
+            match path {
+                "a.conf" => Ok("maxmemory 1mb\ninclude b.conf\nhz 20\n".into()),
+                "b.conf" => Ok("\n\nmaxclients 7".into()),
+                "bad.conf" => Ok("\n\nport zz\n".into()),
+                "self.conf" => Ok("include self.conf\n".into()),
+                p => Err(format!("Fatal error, can't open config file '{}': No such file or directory", p)),
+            }
+        };
+        let got = load_conf("port 1\ninclude a.conf\nport 2", &mut files).unwrap();
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["port", "maxmemory", "maxclients", "hz", "port"]);
+        assert_eq!(load_conf("include bad.conf", &mut files), Err(line_err(3, "port zz", "argument couldn't be parsed into an integer")));
+        assert_eq!(load_conf("include nofile", &mut files), Err(ConfError::Include("Fatal error, can't open config file 'nofile': No such file or directory".into())));
+        assert_eq!(load_conf("include a b", &mut files), Err(line_err(1, "include a b", "Bad directive or wrong number of arguments")));
+        assert!(matches!(load_conf("include self.conf", &mut files), Err(ConfError::Line { reason, .. }) if reason == "Too many nested include directives"));
     }
 }

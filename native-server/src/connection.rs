@@ -305,6 +305,7 @@ fn answer_while_busy(shared: &Shared, pending: &mut VecDeque<Vec<Bytes>>, out: &
             },
             WhileBusy::ShutdownNoSave => {
                 println!("User requested shutdown while a script was running, exiting without saving");
+                crate::persist::kill_child_now(shared);
                 std::process::exit(0);
             }
             WhileBusy::Quit => {

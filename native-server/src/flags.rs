@@ -1,8 +1,11 @@
 //! redis-server's command line: an optional config file first (`-` for stdin), then
 //! `--directive value ...` pairs, each starting a new config line. Both sources are read as
-//! one redis.conf text, so a directive works the same in the file and as a flag.
+//! one redis.conf text (`include` pulls in more files), so a directive works the same in
+//! the file and as a flag, and an error names its line as Redis's does.
 
 use std::io::Read;
+
+use cinnabar::config::ConfError;
 
 pub struct Settings {
     pub config_file: Option<String>,
@@ -28,9 +31,15 @@ Examples:
        ./cinnabar-server /etc/myredis.conf --loglevel verbose -
        ./cinnabar-server /etc/myredis.conf --loglevel verbose";
 
-/// Redis's fatal config error block.
-pub fn fatal(line: &str, why: &str) -> String {
-    format!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\n>>> '{}'\n{}", cinnabar::REDIS_VERSION, line, why)
+/// Redis's fatal config error block (loadServerConfigFromString's `loaderr`): the line's
+/// number and text when the error has one.
+pub fn fatal(at: Option<(usize, &str)>, why: &str) -> String {
+    let mut out = format!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\n", cinnabar::REDIS_VERSION);
+    if let Some((line, text)) = at {
+        out.push_str(&format!("Reading the configuration file, at line {}\n>>> '{}'\n", line, text));
+    }
+    out.push_str(why);
+    out
 }
 
 pub fn parse(args: &[String]) -> Result<Startup, String> {
@@ -47,68 +56,115 @@ pub fn parse(args: &[String]) -> Result<Startup, String> {
             _ => {}
         }
     }
+    // As redis-server's main(): the config file, then stdin when `-` is the first or last
+    // argument, then the flags as one more config text, each `--name` starting a line. A
+    // name's values are quoted (sdscatrepr), so line numbers and the `>>>` line of an error
+    // read as Redis's do.
     let mut text = String::new();
     let mut config_file = None;
-    let mut i = 0;
-    if let Some(a) = args.first() {
-        if !a.starts_with("--") {
-            if a == "-" {
-                std::io::stdin().read_to_string(&mut text).map_err(|e| format!("Reading config from stdin: {}", e))?;
-            } else {
-                text = std::fs::read_to_string(a).map_err(|e| format!("Fatal error, can't open config file '{}': {}", a, e))?;
-                config_file = Some(std::fs::canonicalize(a).map(|p| p.display().to_string()).unwrap_or_else(|_| a.clone()));
-            }
-            i = 1;
-        }
+    let mut j = 0;
+    if let Some(a) = args.first().filter(|a| !a.starts_with('-')) {
+        text = read_file(a)?;
+        config_file = Some(std::fs::canonicalize(a).map(|p| p.display().to_string()).unwrap_or_else(|_| a.clone()));
+        j = 1;
     }
-    text.push('\n');
-    // Flags become config lines; each value is quoted so spaces and "" survive.
-    let mut line = String::new();
-    for a in &args[i..] {
-        if let Some(name) = a.strip_prefix("--") {
-            if !line.is_empty() {
-                text.push_str(&line);
-                text.push('\n');
+    let mut from_stdin = false;
+    let mut options = String::new();
+    // After a name, the next argument is its value even if it starts with `--`.
+    let mut handled_last = true;
+    while j < args.len() {
+        let a = &args[j];
+        let last = j == args.len() - 1;
+        if a == "-" && (j == 0 || last) {
+            from_stdin = true;
+        } else if handled_last && a.starts_with("--") {
+            if !options.is_empty() {
+                options.push('\n');
             }
-            line = name.to_string();
-        } else if a == "-" {
-            let mut stdin = String::new();
-            std::io::stdin().read_to_string(&mut stdin).map_err(|e| format!("Reading config from stdin: {}", e))?;
-            text.push_str(&stdin);
-            text.push('\n');
+            options.push_str(&a[2..]);
+            options.push(' ');
+            handled_last = false;
+            let next_is_name = args.get(j + 1).is_some_and(|n| n.starts_with("--"));
+            // `--save` with no value means `save ""` (7.0.1's compatibility rule).
+            if a.eq_ignore_ascii_case("--save") && (last || next_is_name) {
+                options.push_str("\"\"");
+                handled_last = true;
+            }
         } else {
-            if line.is_empty() {
+            if options.is_empty() {
                 return Err(format!("Invalid argument '{}'\n{}", a, USAGE));
             }
-            line.push(' ');
-            line.push_str(&quote(a));
+            options.push_str(&quote(a));
+            options.push(' ');
+            handled_last = true;
         }
+        j += 1;
     }
-    if !line.is_empty() {
-        text.push_str(&line);
-        text.push('\n');
+    if from_stdin {
+        std::io::stdin().read_to_string(&mut text).map_err(|e| format!("Reading config from stdin: {}", e))?;
     }
-    let lines = cinnabar::config::parse_conf(&text).map_err(|e| fatal(&text, &e))?;
-    let mut directives = vec![];
-    for (name, values) in lines {
-        if !cinnabar::Config::is_known(&name) {
-            return Err(fatal(&format!("{} {}", name, values.join(" ")), "Bad directive or wrong number of arguments"));
-        }
-        directives.push((name, values.join(" ")));
-    }
+    text.push('\n');
+    text.push_str(&options);
+    let directives = cinnabar::config::load_conf(&text, &mut read_include).map_err(|e| match e {
+        ConfError::Line { line, text, reason } => fatal(Some((line, &text)), &reason),
+        ConfError::Include(msg) => msg,
+    })?;
     Ok(Startup::Run(Settings { config_file, directives }))
 }
 
-/// Quotes a flag value for the config-line parser (sdssplitargs rules).
+/// A config file's text, or Redis's message for one that cannot be opened.
+fn read_file(path: &str) -> Result<String, String> {
+    std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).map_err(|e| {
+        let s = e.to_string();
+        format!("Fatal error, can't open config file '{}': {}", path, s.split(" (os error").next().unwrap_or(&s))
+    })
+}
+
+/// `include <path>`: the file's text, relative paths from the working directory as Redis's
+/// fopen reads them. A pattern (`*`, `?`, `[`) includes every match in order, their texts
+/// joined, and matching nothing includes nothing (so an empty conf.d is fine).
+fn read_include(path: &str) -> Result<String, String> {
+    if !path.contains(['*', '?', '[']) {
+        return read_file(path);
+    }
+    let mut text = String::new();
+    for file in glob(path) {
+        text.push_str(&read_file(&file)?);
+    }
+    Ok(text)
+}
+
+/// glob(3)'s matches for a pattern, sorted as glob sorts them.
+fn glob(pattern: &str) -> Vec<String> {
+    let Ok(c) = std::ffi::CString::new(pattern) else { return vec![] };
+    // SAFETY: glob_t is plain data that glob fills and globfree releases; the paths are
+    // copied out before that.
+    unsafe {
+        let mut g: libc::glob_t = std::mem::zeroed();
+        if libc::glob(c.as_ptr(), 0, None, &mut g) != 0 {
+            libc::globfree(&mut g);
+            return vec![];
+        }
+        let paths = (0..g.gl_pathc).map(|i| std::ffi::CStr::from_ptr(*g.gl_pathv.add(i)).to_string_lossy().into_owned()).collect();
+        libc::globfree(&mut g);
+        paths
+    }
+}
+
+/// Quotes a flag value as sdscatrepr does, so the config-line parser reads it back whole.
 fn quote(s: &str) -> String {
     let mut q = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => q.push_str("\\\""),
-            '\\' => q.push_str("\\\\"),
-            '\n' => q.push_str("\\n"),
-            '\r' => q.push_str("\\r"),
-            c => q.push(c),
+    for b in s.bytes() {
+        match b {
+            b'\\' => q.push_str("\\\\"),
+            b'"' => q.push_str("\\\""),
+            b'\n' => q.push_str("\\n"),
+            b'\r' => q.push_str("\\r"),
+            b'\t' => q.push_str("\\t"),
+            7 => q.push_str("\\a"),
+            8 => q.push_str("\\b"),
+            0x20..=0x7e => q.push(b as char),
+            _ => q.push_str(&format!("\\x{:02x}", b)),
         }
     }
     q.push('"');
@@ -135,9 +191,17 @@ mod tests {
     }
 
     #[test]
-    fn unknown_directives_are_fatal_like_redis() {
+    fn unknown_directives_are_fatal_with_the_line_flags_make() {
         let e = parse(&["--nosuch".to_string(), "1".to_string()]).err().unwrap();
-        assert!(e.contains("FATAL CONFIG FILE ERROR"), "{}", e);
-        assert!(e.contains("Bad directive"), "{}", e);
+        // Checked against redis-server 7.0.15: with no file, flags start at line 2.
+        assert_eq!(e, "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'nosuch \"1\"'\nBad directive or wrong number of arguments");
+    }
+
+    #[test]
+    fn a_name_without_value_takes_the_next_argument_and_values_are_quoted_like_sdscatrepr() {
+        let d = run(&["--requirepass", "--x", "--save", "--port", "7000"]);
+        assert_eq!(d, vec![("requirepass".into(), "--x".into()), ("save".into(), "".into()), ("port".into(), "7000".into())]);
+        assert_eq!(quote("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\x01\\xc3\\xa9\"");
+        assert_eq!(run(&["--requirepass", "a\"b\\c\n\u{1}é"]), vec![("requirepass".into(), "a\"b\\c\n\u{1}é".into())]);
     }
 }

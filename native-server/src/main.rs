@@ -1,14 +1,14 @@
-//! cinnabar-server: the native host. It owns sockets, the clock, signals and (later) files;
-//! the engine owns everything else. Startup reads flags and redis.conf the way redis-server
-//! does, binds, then serves each connection on its own tokio task.
+//! cinnabar-server: the native host. It owns sockets, the clock, signals and files; the
+//! engine owns everything else. Startup reads flags and redis.conf the way redis-server
+//! does, binds, loads the snapshot in the background, and serves each connection on its
+//! own tokio task.
 
 mod alloc;
 mod connection;
 mod flags;
 mod listener;
+mod persist;
 mod shared;
-
-use std::sync::Arc;
 
 use cinnabar::{Config, Engine};
 
@@ -31,7 +31,7 @@ fn main() {
     let mut engine = Engine::new(Config::default(), shared::seed(), shared::now_us());
     for (name, value) in &startup.directives {
         if let Err(e) = engine.config_set_startup(name, value) {
-            eprintln!("{}", flags::fatal(&format!("{} {}", name, value), &e.to_string()));
+            eprintln!("{}", flags::fatal(None, &e.to_string()));
             std::process::exit(1);
         }
     }
@@ -49,21 +49,8 @@ fn main() {
         h.multiplexing_api = "tokio".into();
     }
     engine.set_memory_probe(alloc::live_bytes);
-    // As redis-server: load the snapshot in dir/dbfilename if there is one; a file that
-    // cannot be read is fatal rather than silently starting empty (and later overwriting it).
-    let snapshot = {
-        let cfg = engine.config();
-        std::path::PathBuf::from(cfg.get("dir").filter(|d| !d.is_empty()).unwrap_or(".")).join(cfg.get("dbfilename").unwrap_or("dump.rdb"))
-    };
-    if let Ok(bytes) = std::fs::read(&snapshot) {
-        match engine.rdb_load(&bytes) {
-            Ok(n) => println!("DB loaded from disk: {} keys", n),
-            Err(e) => {
-                eprintln!("Fatal error loading the DB ({}): {}. Exiting.", snapshot.display(), e);
-                std::process::exit(1);
-            }
-        }
-    }
+    // BGSAVE and save points fork a child that writes the snapshot (see persist.rs).
+    engine.set_fork_support(true);
     engine.set_cpu_probe(shared::cpu_seconds);
     engine.set_clock(shared::monotonic_us);
     shared::monotonic_us(); // calibrate now, not inside the first command
@@ -78,7 +65,10 @@ fn main() {
                 return 1;
             }
         };
-        let shared = Arc::new(shared::Shared::new(engine));
+        let shared = shared::Shared::new(engine);
+        // As redis-server: bound first, then the dataset loads while clients that connect
+        // meanwhile are told LOADING.
+        persist::load_at_startup(&shared);
         println!("Cinnabar {} (Redis {} compatible) ready to accept connections on port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
         shared::spawn_ticker(shared.clone(), hz);
         for l in listeners {

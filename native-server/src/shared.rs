@@ -1,9 +1,10 @@
 //! What every connection task shares: the engine behind one lock, the registry that lets the
 //! engine's `CloseClient` and `Unblocked` events reach a connection's task, the shutdown signal, and the
-//! host's clock. Host events (DEBUG SLEEP, CLIENT KILL, SHUTDOWN) are acted on here.
+//! host's clock. Host events (DEBUG SLEEP, CLIENT KILL, SHUTDOWN) are acted on here; saves
+//! and loads are `persist`'s.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cinnabar::{ClientId, Engine, Event};
@@ -70,6 +71,11 @@ pub struct Shared {
     clients: Mutex<HashMap<ClientId, Arc<Signals>>>,
     shutdown: watch::Sender<bool>,
     pub connections: AtomicUsize,
+    /// The background save child, if one runs (see `persist`).
+    pub children: crate::persist::Children,
+    /// This `Shared` itself, for threads that outlive the call that starts them (the
+    /// reaper of a save child).
+    me: Weak<Shared>,
 }
 
 /// The host's clock: microseconds since the Unix epoch.
@@ -100,11 +106,24 @@ pub fn seed() -> u64 {
 }
 
 impl Shared {
-    pub fn new(mut engine: Engine) -> Shared {
+    pub fn new(mut engine: Engine) -> Arc<Shared> {
         let script = Arc::new(ScriptStatus::default());
         engine.set_script_watch(script.watch());
         let params = Mutex::new(Self::read_params(&engine));
-        Shared { script, params, engine: Mutex::new(engine), clients: Mutex::new(HashMap::new()), shutdown: watch::channel(false).0, connections: AtomicUsize::new(0) }
+        Arc::new_cyclic(|me| Shared {
+            script,
+            params,
+            engine: Mutex::new(engine),
+            clients: Mutex::new(HashMap::new()),
+            shutdown: watch::channel(false).0,
+            connections: AtomicUsize::new(0),
+            children: Default::default(),
+            me: me.clone(),
+        })
+    }
+
+    pub fn me(&self) -> Weak<Shared> {
+        self.me.clone()
     }
 
     /// The engine lock. A panic inside a command must not take the server down with a
@@ -208,15 +227,10 @@ impl Shared {
                 }
                 Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
                 Event::Save => {
-                    let ok = match save_rdb(engine) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            eprintln!("Error saving DB on disk: {}", e);
-                            false
-                        }
-                    };
+                    let ok = crate::persist::save(engine).inspect_err(|e| eprintln!("{}", e)).is_ok();
                     engine.save_finished(ok, now_us());
                 }
+                Event::BackgroundSave => crate::persist::bgsave(self, engine),
                 Event::RewriteConfig { client } => {
                     let result = rewrite_config(engine).map_err(|e| {
                         eprintln!("CONFIG REWRITE failed: {}", e);
@@ -227,15 +241,9 @@ impl Shared {
                 Event::Shutdown { save } => {
                     // As redis-server: SAVE saves, NOSAVE does not, and a plain SHUTDOWN saves
                     // when save points are configured. A failed save keeps the server up.
-                    let save = save.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty());
-                    if save {
-                        if let Err(e) = save_rdb(engine) {
-                            eprintln!("Error trying to save the DB, can't exit: {}", e);
-                            engine.save_finished(false, now_us());
-                            continue;
-                        }
+                    if crate::persist::shutdown(self, engine, save) {
+                        let _ = self.shutdown.send(true);
                     }
-                    let _ = self.shutdown.send(true);
                 }
             }
         }
@@ -258,29 +266,11 @@ impl Shared {
         };
         // A signal shuts down like a plain SHUTDOWN: saving when save points are configured.
         if signalled {
-            let engine = self.engine();
-            if !engine.config().get("save").unwrap_or("").trim().is_empty() {
-                if let Err(e) = save_rdb(&engine) {
-                    eprintln!("Error trying to save the DB: {}", e);
-                }
-            }
+            crate::persist::shutdown(self, &mut self.engine(), None);
         }
         let _ = self.shutdown.send(true);
         println!("Cinnabar is now ready to exit, bye bye...");
     }
-}
-
-/// Writes the engine's RDB snapshot to `dir`/`dbfilename`, through a temporary file and a
-/// rename so a crash never leaves a half-written dump in its place (rdbSave).
-pub fn save_rdb(engine: &Engine) -> std::io::Result<()> {
-    let cfg = engine.config();
-    let dir = std::path::PathBuf::from(cfg.get("dir").filter(|d| !d.is_empty()).unwrap_or("."));
-    let file = dir.join(cfg.get("dbfilename").unwrap_or("dump.rdb"));
-    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
-    std::fs::write(&tmp, engine.rdb_snapshot())?;
-    std::fs::rename(&tmp, &file)?;
-    println!("DB saved on disk");
-    Ok(())
 }
 
 /// CONFIG REWRITE's file work (rewriteConfigOverwriteFile): read the config file the server

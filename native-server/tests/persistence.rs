@@ -163,27 +163,260 @@ fn a_corrupt_dump_stops_the_server_from_starting() {
 
 #[test]
 fn save_bgsave_and_save_points_write_snapshots() {
-    let dir = std::env::temp_dir().join(format!("cinnabar-rdb-points-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("points");
     let dir_s = dir.to_str().unwrap().to_string();
     let file = dir.join("dump.rdb");
     let cin = common::cinnabar_with(&["--dir", &dir_s, "--save", "1 1"]);
     let mut c = connect(cin.port);
     roundtrip(&mut c, b"SET k v\r\n", "+OK\r\n");
-    // The save point (1 change in 1 second) fires on its own.
+    // The save point (1 change in 1 second) starts a background save on its own.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !file.exists() {
         assert!(Instant::now() < deadline, "no snapshot after the save point");
         std::thread::sleep(Duration::from_millis(50));
     }
+    wait_for_bgsave(&mut c);
+    assert!(info(&mut c, "stats").contains("total_forks:1\r\n"));
     std::fs::remove_file(&file).unwrap();
     roundtrip(&mut c, b"SAVE\r\n", "+OK\r\n");
     assert!(file.exists());
     std::fs::remove_file(&file).unwrap();
     roundtrip(&mut c, b"BGSAVE\r\n", "+Background saving started\r\n");
+    wait_for_bgsave(&mut c);
     assert!(file.exists());
     roundtrip(&mut c, b"BGSAVE NOW\r\n", "-ERR syntax error\r\n");
+    assert_eq!(temp_files(&dir), Vec::<String>::new());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh directory of this test's own.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cinnabar-rdb-{}-{}", name, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `temp-*.rdb` files left in a directory.
+fn temp_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.starts_with("temp-")).collect()
+}
+
+/// The text of INFO `section`.
+fn info(c: &mut std::net::TcpStream, section: &str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    c.write_all(format!("INFO {}\r\n", section).as_bytes()).unwrap();
+    let mut r = BufReader::new(c.try_clone().unwrap());
+    let mut head = String::new();
+    r.read_line(&mut head).unwrap();
+    let len: usize = head.trim().trim_start_matches('$').parse().unwrap_or_else(|_| panic!("INFO replied {:?}", head));
+    let mut body = vec![0; len + 2];
+    r.read_exact(&mut body).unwrap();
+    String::from_utf8(body).unwrap()
+}
+
+/// Waits until no background save runs.
+fn wait_for_bgsave(c: &mut std::net::TcpStream) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while info(c, "persistence").contains("rdb_bgsave_in_progress:1") {
+        assert!(Instant::now() < deadline, "the background save did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One reply line.
+fn line(c: &mut std::net::TcpStream, cmd: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    c.write_all(format!("{}\r\n", cmd).as_bytes()).unwrap();
+    let mut l = String::new();
+    BufReader::new(c.try_clone().unwrap()).read_line(&mut l).unwrap();
+    l
+}
+
+/// Waits until the server has loaded its dataset (PING stops answering LOADING).
+fn wait_loaded(c: &mut std::net::TcpStream) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while line(c, "PING").starts_with("-LOADING") {
+        assert!(Instant::now() < deadline, "the dataset did not load");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// An RDB file of `n` string keys `key:<i>` (8 digits) holding `value-<i>-` and 40 x's,
+/// written directly (a zero checksum means none, as in Redis): big datasets for the tests
+/// in a fraction of the time commands would take.
+fn big_rdb(path: &std::path::Path, n: u32) {
+    fn len(out: &mut Vec<u8>, n: usize) {
+        match n {
+            0..=63 => out.push(n as u8),
+            64..=16383 => out.extend_from_slice(&[0x40 | (n >> 8) as u8, n as u8]),
+            _ => {
+                out.push(0x80);
+                out.extend_from_slice(&(n as u32).to_be_bytes());
+            }
+        }
+    }
+    let mut out = b"REDIS0010\xfe\x00\xfb".to_vec();
+    len(&mut out, n as usize);
+    len(&mut out, 0);
+    for i in 0..n {
+        let (k, v) = (format!("key:{:08}", i), format!("value-{:08}-{}", i, "x".repeat(40)));
+        out.push(0);
+        len(&mut out, k.len());
+        out.extend_from_slice(k.as_bytes());
+        len(&mut out, v.len());
+        out.extend_from_slice(v.as_bytes());
+    }
+    out.push(0xff);
+    out.extend_from_slice(&[0; 8]);
+    std::fs::write(path, out).unwrap();
+}
+
+/// Keys in the big datasets: enough that a debug build takes a good part of a second to
+/// load or save them, so the tests see both in progress (nothing here depends on timing).
+const BIG: u32 = 1_000_000;
+
+#[test]
+fn clients_connecting_during_the_load_get_loading_then_the_data() {
+    let dir = scratch("loading");
+    big_rdb(&dir.join("dump.rdb"), BIG);
+    let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap()]);
+    let mut c = connect(cin.port);
+    // The load started before the first connection was accepted, and lasts long enough.
+    assert_eq!(line(&mut c, "GET key:00000007"), "-LOADING Redis is loading the dataset in memory\r\n");
+    let text = info(&mut c, "persistence");
+    assert!(text.contains("loading:1\r\n"), "{}", text);
+    assert!(text.contains(&format!("loading_total_bytes:{}\r\n", std::fs::metadata(dir.join("dump.rdb")).unwrap().len())), "{}", text);
+    roundtrip(&mut c, b"ECHO still-here\r\n", "$10\r\nstill-here\r\n");
+    wait_loaded(&mut c);
+    roundtrip(&mut c, b"DBSIZE\r\n", &format!(":{}\r\n", BIG));
+    roundtrip(&mut c, b"GET key:00000007\r\n", &format!("${}\r\nvalue-00000007-{}\r\n", 55, "x".repeat(40)));
+    let text = info(&mut c, "persistence");
+    assert!(text.contains("loading:0\r\n") && !text.contains("loading_total_bytes"), "{}", text);
+    assert!(text.contains(&format!("rdb_last_load_keys_loaded:{}\r\n", BIG)), "{}", text);
+    drop(cin);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bgsave_returns_at_once_and_clients_are_served_while_the_child_saves() {
+    let dir = scratch("bgsave");
+    let file = dir.join("dump.rdb");
+    big_rdb(&file, BIG);
+    let before = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap()]);
+    let (mut c, mut other) = (connect(cin.port), connect(cin.port));
+    wait_loaded(&mut c);
+    roundtrip(&mut c, b"SET extra 1\r\n", "+OK\r\n");
+    roundtrip(&mut c, b"BGSAVE\r\n", "+Background saving started\r\n");
+    roundtrip(&mut c, b"BGSAVE\r\n", "-ERR Background save already in progress\r\n");
+    roundtrip(&mut c, b"BGSAVE SCHEDULE\r\n", "-ERR Background save already in progress\r\n");
+    roundtrip(&mut c, b"SAVE\r\n", "-ERR Background save already in progress\r\n");
+    // Another client is served, writes included, while INFO says the save runs.
+    let mut served_during_save = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let running = info(&mut c, "persistence").contains("rdb_bgsave_in_progress:1\r\n");
+        roundtrip(&mut other, b"PING\r\n", "+PONG\r\n");
+        roundtrip(&mut other, b"INCR counter\r\n", &format!(":{}\r\n", served_during_save + 1));
+        if !running || !info(&mut c, "persistence").contains("rdb_bgsave_in_progress:1\r\n") {
+            break;
+        }
+        served_during_save += 1;
+        assert!(Instant::now() < deadline, "the background save did not end");
+    }
+    assert!(served_during_save > 0, "no command was answered while the child saved");
+    wait_for_bgsave(&mut c);
+    let text = info(&mut c, "persistence");
+    assert!(text.contains("rdb_last_bgsave_status:ok\r\n"), "{}", text);
+    // The INCRs came after the fork: still unsaved.
+    assert!(text.contains(&format!("rdb_changes_since_last_save:{}\r\n", served_during_save + 1)), "{}", text);
+    let stats = info(&mut c, "stats");
+    assert!(stats.contains("total_forks:1\r\n"), "{}", stats);
+    assert!(std::fs::metadata(&file).unwrap().modified().unwrap() > before);
+    assert_eq!(temp_files(&dir), Vec::<String>::new());
+    drop(cin);
+    // The child's file holds the dataset as it was at the fork.
+    let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap()]);
+    let mut c = connect(cin.port);
+    wait_loaded(&mut c);
+    roundtrip(&mut c, b"DBSIZE\r\n", &format!(":{}\r\n", BIG + 1));
+    roundtrip(&mut c, b"EXISTS counter\r\n", ":0\r\n");
+    drop(cin);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failed_background_save_stops_writes_with_misconf_until_a_save_succeeds() {
+    let dir = scratch("misconf");
+    let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap(), "--save", "3600 1"]);
+    let mut c = connect(cin.port);
+    roundtrip(&mut c, b"SET k v\r\n", "+OK\r\n");
+    // A directory where the snapshot should go: the child's rename fails (even for root,
+    // whom permissions would not stop).
+    std::fs::create_dir(dir.join("dump.rdb")).unwrap();
+    roundtrip(&mut c, b"BGSAVE\r\n", "+Background saving started\r\n");
+    wait_for_bgsave(&mut c);
+    assert!(info(&mut c, "persistence").contains("rdb_last_bgsave_status:err\r\n"));
+    let misconf = "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n";
+    roundtrip(&mut c, b"SET k w\r\n", misconf);
+    roundtrip(&mut c, b"PING\r\n", misconf);
+    roundtrip(&mut c, b"GET k\r\n", "$1\r\nv\r\n");
+    // SAVE fails too, with Redis's bare ERR, and leaves the state as it was.
+    roundtrip(&mut c, b"SAVE\r\n", "-ERR\r\n");
+    roundtrip(&mut c, b"DEL k\r\n", misconf);
+    roundtrip(&mut c, b"CONFIG GET stop-writes-on-bgsave-error\r\n", "*2\r\n$27\r\nstop-writes-on-bgsave-error\r\n$3\r\nyes\r\n");
+    assert_eq!(temp_files(&dir), Vec::<String>::new());
+    std::fs::remove_dir(dir.join("dump.rdb")).unwrap();
+    roundtrip(&mut c, b"BGSAVE\r\n", "+Background saving started\r\n");
+    wait_for_bgsave(&mut c);
+    roundtrip(&mut c, b"SET k w\r\n", "+OK\r\n");
+    roundtrip(&mut c, b"PING\r\n", "+PONG\r\n");
+    assert!(dir.join("dump.rdb").is_file());
+    drop(cin);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shutdown_during_a_background_save_kills_the_child_and_saves_in_place() {
+    let dir = scratch("shutdown");
+    let file = dir.join("dump.rdb");
+    big_rdb(&file, BIG);
+    let log = dir.join("server.log");
+    let port = common::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cinnabar-server"))
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir", dir.to_str().unwrap()])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut c = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            break s;
+        }
+        assert!(Instant::now() < deadline, "cinnabar-server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    wait_loaded(&mut c);
+    roundtrip(&mut c, b"SET extra 1\r\n", "+OK\r\n");
+    roundtrip(&mut c, b"BGSAVE\r\n", "+Background saving started\r\n");
+    roundtrip(&mut c, b"SHUTDOWN SAVE\r\n", "");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "cinnabar-server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("There is a child saving an .rdb. Killing it!"), "{}", text);
+    assert!(text.contains("DB saved on disk"), "{}", text);
+    assert_eq!(temp_files(&dir), Vec::<String>::new());
+    let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap()]);
+    let mut c = connect(cin.port);
+    wait_loaded(&mut c);
+    roundtrip(&mut c, b"DBSIZE\r\n", &format!(":{}\r\n", BIG + 1));
+    drop(cin);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,0 +1,377 @@
+//! The server's persistence files: snapshots written in place (SAVE, SHUTDOWN) or by a
+//! forked child (BGSAVE, save points) while the parent keeps serving, and the dataset read
+//! at startup while clients are told LOADING. The core keeps the bookkeeping (see
+//! `cinnabar::persistence`); this file does the files, the fork and the waiting.
+//! Redis: rdb.c (rdbSave, rdbSaveBackground, rdbRemoveTempFile), server.c (redisFork,
+//! checkChildrenDone, loadDataFromDisk), childinfo.c (the child's copy-on-write report).
+//!
+//! A snapshot is always written as Redis writes one: to `temp-<pid>.rdb` in `dir`, fsynced,
+//! renamed over `dbfilename`, and the directory fsynced, so a crash leaves either the old
+//! file or the new one, never half of one.
+//!
+//! Fork. The child gets a copy-on-write image of the parent's memory, including the engine
+//! the forking thread holds locked: it serialises that copy (`rdb_snapshot`), writes the
+//! file, reports through a pipe and `_exit`s. Only the forking thread exists in the child,
+//! so it must not touch what other threads may have held at the fork: no tokio, no stdout
+//! (its lock), nothing but the engine, the allocator (glibc's fork makes malloc usable in
+//! the child) and plain system calls. A reaper thread per child waits for it and reports to
+//! the engine.
+
+use std::io::{Read, Write};
+use std::os::fd::{FromRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use cinnabar::persistence::{ChildExit, Forked};
+use cinnabar::Engine;
+
+use crate::shared::{now_us, Shared};
+
+/// The background save child, as the parent tracks it.
+struct Child {
+    pid: libc::pid_t,
+    dir: PathBuf,
+    /// Set by the reaper once the child is gone.
+    exit: Option<ChildExit>,
+}
+
+/// The running child (at most one), and a signal for whoever waits for it to end.
+#[derive(Default)]
+pub struct Children {
+    child: Mutex<Option<Child>>,
+    ended: Condvar,
+}
+
+/// Where snapshots live: `dir` (the working directory when empty) and `dbfilename`.
+pub fn snapshot_paths(engine: &Engine) -> (PathBuf, PathBuf) {
+    let cfg = engine.config();
+    let dir = PathBuf::from(cfg.get("dir").filter(|d| !d.is_empty()).unwrap_or("."));
+    let file = dir.join(cfg.get("dbfilename").unwrap_or("dump.rdb"));
+    (dir, file)
+}
+
+/// The system's reason alone, as Redis prints strerror (std appends " (os error N)").
+fn reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_string()
+}
+
+/// rdbSave's file work: the snapshot into `dir/temp-<pid>.rdb`, fsync, rename over the
+/// snapshot file, fsync of the directory. On failure the temp file is removed and the error
+/// is Redis's log line.
+fn write_snapshot(bytes: &[u8], dir: &Path, file: &Path, pid: u32) -> Result<(), String> {
+    let tmp_name = format!("temp-{}.rdb", pid);
+    let tmp = dir.join(&tmp_name);
+    let root = || std::fs::canonicalize(dir).map(|p| p.display().to_string()).unwrap_or_else(|_| "unknown".into());
+    let mut f = std::fs::File::create(&tmp)
+        .map_err(|e| format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", tmp_name, root(), reason(&e)))?;
+    let step = |op: &str, r: std::io::Result<()>| r.map_err(|e| format!("Write error saving DB on disk({}): {}", op, reason(&e)));
+    let written = step("rdbSaveRio", f.write_all(bytes)).and_then(|_| step("fsync", f.sync_all()));
+    drop(f);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Err(e) = std::fs::rename(&tmp, file) {
+        let _ = std::fs::remove_file(&tmp);
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        return Err(format!("Error moving temp DB file {} on the final destination {} (in server root dir {}): {}", tmp_name, name, root(), reason(&e)));
+    }
+    // The rename is durable only once the directory entry is (fsyncFileDir).
+    step("fsyncFileDir", std::fs::File::open(dir).and_then(|d| d.sync_all()))
+}
+
+/// A snapshot written now, in this process (SAVE, DEBUG RELOAD, SHUTDOWN, and every save
+/// of a host that cannot fork).
+pub fn save(engine: &Engine) -> Result<(), String> {
+    let (dir, file) = snapshot_paths(engine);
+    write_snapshot(&engine.rdb_snapshot(), &dir, &file, std::process::id())?;
+    println!("DB saved on disk");
+    Ok(())
+}
+
+/// `Event::BackgroundSave`: fork with the engine locked (the caller holds it), tell the
+/// engine how the fork went, and leave a thread waiting for the child.
+pub fn bgsave(shared: &Shared, engine: &mut Engine) {
+    let (dir, file) = snapshot_paths(engine);
+    let mut pipe: [RawFd; 2] = [-1, -1];
+    // SAFETY: pipe2 fills the two descriptors it is given room for.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        let e = std::io::Error::last_os_error();
+        eprintln!("Can't save in background: pipe: {}", reason(&e));
+        engine.bgsave_started(Err(reason(&e)), now_us());
+        return;
+    }
+    let start = Instant::now();
+    // SAFETY: the child runs only `child_main`, which keeps to the engine (its own copy),
+    // the allocator and system calls, and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        child_main(engine, &dir, &file, pipe[0], pipe[1]);
+    }
+    let fork_usec = start.elapsed().as_micros() as u64;
+    // SAFETY: the parent's copy of the write end; the child holds its own.
+    unsafe { libc::close(pipe[1]) };
+    if pid < 0 {
+        let e = std::io::Error::last_os_error();
+        // SAFETY: the read end is ours and no longer needed.
+        unsafe { libc::close(pipe[0]) };
+        eprintln!("Can't save in background: fork: {}", reason(&e));
+        engine.bgsave_started(Err(reason(&e)), now_us());
+        return;
+    }
+    println!("Background saving started by pid {}", pid);
+    engine.bgsave_started(Ok(Forked { pid: pid as u32, fork_usec }), now_us());
+    *shared.children.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(Child { pid, dir, exit: None });
+    // SAFETY: the read end is ours alone from here; the File closes it.
+    let report = unsafe { std::fs::File::from_raw_fd(pipe[0]) };
+    let me = shared.me();
+    let spawned = std::thread::Builder::new().name("rdb-child".into()).spawn(move || reap(me, pid, report));
+    if let Err(e) = spawned {
+        eprintln!("Can't watch the background save child {}: {}", pid, e);
+    }
+}
+
+/// The child: serialise the copy of the dataset, write it, report, exit. Never returns.
+fn child_main(engine: &Engine, dir: &Path, file: &Path, read_end: RawFd, write_end: RawFd) -> ! {
+    // SAFETY: plain system calls on this process's own descriptors and signal dispositions.
+    unsafe {
+        libc::close(read_end);
+        // The parent's handlers (tokio's) write to descriptors the child is about to close:
+        // a SIGTERM or SIGUSR1 (the parent's kill) must end the child.
+        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGUSR1] {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
+    close_inherited(write_end);
+    let bytes = engine.rdb_snapshot();
+    let result = write_snapshot(&bytes, dir, file, std::process::id());
+    // Freed before measuring, so what is left private to the child is what copy-on-write
+    // cost (pages either side wrote since the fork), not the snapshot buffer.
+    drop(bytes);
+    let msg = match &result {
+        Ok(()) => format!("ok {}\n", private_dirty_bytes()),
+        Err(e) => format!("err {}\n", e),
+    };
+    // SAFETY: writes a small message (well under the pipe's buffer) and exits without
+    // running the parent's atexit handlers or destructors.
+    unsafe {
+        libc::write(write_end, msg.as_ptr().cast(), msg.len());
+        libc::_exit(if result.is_ok() { 0 } else { 1 });
+    }
+}
+
+/// Closes every descriptor the child inherited except stdio and `keep`: listening and
+/// client sockets stay with the parent alone, so a parent that exits frees its port and
+/// its clients see their connections close at once, whatever the child still does.
+fn close_inherited(keep: RawFd) {
+    let fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect(),
+        Err(_) => return,
+    };
+    for fd in fds {
+        if fd > 2 && fd != keep {
+            // SAFETY: the child owns nothing behind these descriptors that it still uses.
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+/// The process's private dirty memory (zmalloc_get_private_dirty), from smaps_rollup.
+fn private_dirty_bytes() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else { return 0 };
+    text.lines().filter_map(|l| l.strip_prefix("Private_Dirty:")).filter_map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).sum::<u64>() * 1024
+}
+
+/// The reaper: waits for the child, reads its report, records how it ended (waking a
+/// SHUTDOWN that waits for it), then reports to the engine unless someone already did.
+fn reap(me: Weak<Shared>, pid: libc::pid_t, mut report: std::fs::File) {
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            eprintln!("waitpid() returned an error: {}. child_type: RDB, child_pid = {}", std::io::Error::last_os_error(), pid);
+            status = 1 << 8;
+            break;
+        }
+    }
+    let mut msg = String::new();
+    let _ = report.read_to_string(&mut msg);
+    let exit = if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        let cow_bytes = msg.trim().strip_prefix("ok ").and_then(|n| n.parse().ok()).unwrap_or(0);
+        println!("Background saving terminated with success");
+        println!("Fork CoW for RDB: current {} MB, peak {0} MB, average {0} MB", cow_bytes >> 20);
+        ChildExit::Saved { cow_bytes }
+    } else if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        eprintln!("Background saving terminated by signal {}", sig);
+        ChildExit::Killed { on_purpose: sig == libc::SIGUSR1 }
+    } else {
+        if let Some(why) = msg.trim().strip_prefix("err ") {
+            eprintln!("{}", why);
+        }
+        eprintln!("Background saving error");
+        ChildExit::Failed
+    };
+    let Some(shared) = me.upgrade() else { return };
+    {
+        let mut slot = shared.children.child.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.as_mut() {
+            Some(c) if c.pid == pid => c.exit = Some(exit),
+            _ => return,
+        }
+        shared.children.ended.notify_all();
+    }
+    let mut engine = shared.engine();
+    let taken = shared.children.child.lock().unwrap_or_else(|p| p.into_inner()).take_if(|c| c.pid == pid);
+    let Some(child) = taken else { return };
+    if let ChildExit::Killed { .. } = exit {
+        remove_temp(&child);
+    }
+    engine.bgsave_finished(exit, now_us());
+    shared.handle_events(&mut engine);
+}
+
+/// rdbRemoveTempFile: what a child killed mid-save left behind.
+fn remove_temp(child: &Child) {
+    let _ = std::fs::remove_file(child.dir.join(format!("temp-{}.rdb", child.pid)));
+}
+
+/// SHUTDOWN's first step (finishShutdown) with the engine locked: a running save child is
+/// killed and waited for (so it cannot rename its file over the final snapshot), and its
+/// temp file removed.
+pub fn kill_child(shared: &Shared, engine: &mut Engine) {
+    let children = &shared.children;
+    let mut slot = children.child.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(child) = slot.as_ref() else { return };
+    if child.exit.is_none() {
+        println!("There is a child saving an .rdb. Killing it!");
+        // SAFETY: signals our own child.
+        unsafe { libc::kill(child.pid, libc::SIGUSR1) };
+        // The reaper records the exit without the engine lock, so waiting here is safe.
+        slot = children.ended.wait_timeout_while(slot, Duration::from_secs(10), |s| s.as_ref().is_some_and(|c| c.exit.is_none())).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+    }
+    let Some(child) = slot.take() else { return };
+    drop(slot);
+    remove_temp(&child);
+    engine.bgsave_finished(child.exit.unwrap_or(ChildExit::Killed { on_purpose: true }), now_us());
+}
+
+/// At exit without SHUTDOWN's path (SHUTDOWN NOSAVE while a script is busy): the child
+/// must not outlive the server and write a file nobody asked for any more.
+pub fn kill_child_now(shared: &Shared) {
+    if let Some(child) = shared.children.child.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        // SAFETY: signals our own child.
+        unsafe { libc::kill(child.pid, libc::SIGUSR1) };
+        remove_temp(child);
+    }
+}
+
+/// SHUTDOWN (and SIGTERM): kill a running save child, then save in place when asked or
+/// when save points are set. False when that save failed (the server stays up).
+pub fn shutdown(shared: &Shared, engine: &mut Engine, save_flag: Option<bool>) -> bool {
+    kill_child(shared, engine);
+    let wanted = save_flag.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty()) && !engine.is_loading();
+    if wanted {
+        println!("Saving the final RDB snapshot before exiting.");
+        if let Err(e) = save(engine) {
+            eprintln!("{}", e);
+            eprintln!("Error trying to save the DB, can't exit.");
+            return false;
+        }
+    }
+    true
+}
+
+/// Runs `load` against an empty engine of the same configuration on its own thread, while
+/// the server's engine answers LOADING to commands that cannot run during a load (INFO,
+/// CONFIG and the others Redis allows still run); then moves the loaded data in. A loader
+/// that fails ends the server, as Redis does. Startup's RDB load uses it; an AOF loader is
+/// meant to as well. Call before accepting connections, so none sees the empty dataset.
+pub fn load_in_background<F>(shared: &Arc<Shared>, total_bytes: u64, load: F) -> std::thread::JoinHandle<()>
+where
+    F: FnOnce(&mut Engine) -> Result<String, String> + Send + 'static,
+{
+    let mut loader = shared.engine().begin_loading(total_bytes, now_us());
+    let me = Arc::downgrade(shared);
+    let spawned = std::thread::Builder::new().name("loader".into()).spawn(move || {
+        let start = Instant::now();
+        match load(&mut loader) {
+            Ok(what) => {
+                let Some(shared) = me.upgrade() else { return };
+                let mut engine = shared.engine();
+                engine.end_loading(Some(loader));
+                println!("{}: {:.3} seconds", what, start.elapsed().as_secs_f64());
+                shared.handle_events(&mut engine);
+            }
+            Err(e) => {
+                eprintln!("{}", e);
+                std::process::exit(1);
+            }
+        }
+    });
+    spawned.unwrap_or_else(|e| {
+        eprintln!("Can't start loading the dataset: {}", e);
+        std::process::exit(1);
+    })
+}
+
+/// Redis serves events during a load only every loading-process-events-interval-bytes
+/// (2 MB) read, so a smaller file is loaded before any client is answered: so it is here.
+const LOAD_EVENTS_INTERVAL: u64 = 2 * 1024 * 1024;
+
+/// loadDataFromDisk: the snapshot in `dir`/`dbfilename`, if there is one, loaded in the
+/// background. A file that cannot be read or parsed is fatal rather than silently starting
+/// empty (and later overwriting it).
+pub fn load_at_startup(shared: &Arc<Shared>) {
+    let (_, file) = snapshot_paths(&shared.engine());
+    let size = match std::fs::metadata(&file) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            eprintln!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), reason(&e));
+            std::process::exit(1);
+        }
+    };
+    let loader = load_in_background(shared, size, move |engine| {
+        let fatal = |e: String| format!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), e);
+        let bytes = std::fs::read(&file).map_err(|e| fatal(reason(&e)))?;
+        let keys = engine.rdb_load(&bytes).map_err(fatal)?;
+        Ok(format!("DB loaded from disk ({} keys)", keys))
+    });
+    if size < LOAD_EVENTS_INTERVAL {
+        let _ = loader.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_replaces_the_file_through_a_temp_file() {
+        let dir = std::env::temp_dir().join(format!("cinnabar-persist-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("dump.rdb");
+        std::fs::write(&file, b"old").unwrap();
+        write_snapshot(b"new", &dir, &file, 77).unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"new");
+        assert!(!dir.join("temp-77.rdb").exists());
+        // A directory where the file should go: the rename fails, the temp file goes.
+        std::fs::remove_file(&file).unwrap();
+        std::fs::create_dir(&file).unwrap();
+        let e = write_snapshot(b"x", &dir, &file, 78).unwrap_err();
+        assert!(e.starts_with("Error moving temp DB file temp-78.rdb on the final destination dump.rdb (in server root dir "), "{}", e);
+        assert!(e.ends_with("): Is a directory"), "{}", e);
+        assert!(!dir.join("temp-78.rdb").exists());
+        let e = write_snapshot(b"x", &dir.join("missing"), &file, 79).unwrap_err();
+        assert!(e.starts_with("Failed opening the temp RDB file temp-79.rdb (in server root dir unknown) for saving: No such file or directory"), "{}", e);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
