@@ -42,6 +42,9 @@ pub enum Event {
     /// with the engine locked, report the fork with `bgsave_started`, and the child's exit
     /// with `bgsave_finished`. The child writes `rdb_snapshot()` as its copy sees it.
     BackgroundSave,
+    /// Kill the background save's child (FLUSHALL: its snapshot is of data now gone), wait
+    /// for it, remove its temp file and report with `bgsave_finished`.
+    KillBackgroundSave,
     /// CONFIG REWRITE: read the config file (`HostInfo::config_file`), write back
     /// `config_rewrite(old text, absolute dir)`, and report with `config_rewrite_finished`;
     /// `client` waits for that report (None inside MULTI/EXEC, which cannot wait: it was

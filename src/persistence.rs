@@ -237,6 +237,17 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
     Ok(Reply::Simple("Background saving started"))
 }
 
+/// FLUSHALL's part (flushAllDataAndResetRDB): a running save child is of data now gone and
+/// is killed; with save points the empty dataset is saved at once.
+pub fn flushall(srv: &mut Server) {
+    if srv.persistence.child == ChildType::Rdb {
+        srv.events.push(Event::KillBackgroundSave);
+    }
+    if has_save_points(srv) {
+        request_save(srv, SaveKind::Foreground);
+    }
+}
+
 /// Asks the host for a snapshot written in place (`Event::Save`).
 pub fn request_save(srv: &mut Server, kind: SaveKind) {
     srv.persistence.pending = Some(kind);

@@ -242,9 +242,9 @@ fn remove_temp(child: &Child) {
     let _ = std::fs::remove_file(child.dir.join(format!("temp-{}.rdb", child.pid)));
 }
 
-/// SHUTDOWN's first step (finishShutdown) with the engine locked: a running save child is
-/// killed and waited for (so it cannot rename its file over the final snapshot), and its
-/// temp file removed.
+/// With the engine locked (SHUTDOWN's first step, FLUSHALL): a running save child is
+/// killed and waited for (so it cannot rename its file over a newer snapshot), its temp
+/// file removed, and the engine told.
 pub fn kill_child(shared: &Shared, engine: &mut Engine) {
     let children = &shared.children;
     let mut slot = children.child.lock().unwrap_or_else(|p| p.into_inner());

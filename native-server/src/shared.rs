@@ -231,6 +231,7 @@ impl Shared {
                     engine.save_finished(ok, now_us());
                 }
                 Event::BackgroundSave => crate::persist::bgsave(self, engine),
+                Event::KillBackgroundSave => crate::persist::kill_child(self, engine),
                 Event::RewriteConfig { client } => {
                     let result = rewrite_config(engine).map_err(|e| {
                         eprintln!("CONFIG REWRITE failed: {}", e);

@@ -91,6 +91,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let n: usize = ctx.srv.dbs.iter_mut().map(|d| d.clear()).sum();
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
+    crate::persistence::flushall(ctx.srv);
     Ok(OK)
 }
 

@@ -258,3 +258,22 @@ fn shutdown_while_loading_never_saves() {
     t.run(&["SHUTDOWN", "SAVE"]);
     assert!(t.engine.drain_events().contains(&Event::Shutdown { save: Some(false) }));
 }
+
+#[test]
+fn flushall_kills_a_running_save_and_saves_the_empty_dataset_when_save_points_are_set() {
+    let mut t = forking();
+    t.run(&["SET", "a", "1"]);
+    t.run(&["BGSAVE"]);
+    forked(&mut t, 13);
+    assert_eq!(t.engine.drain_events(), vec![Event::Unblocked(t.client)], "the BGSAVE client's answer");
+    assert_eq!(t.run(&["FLUSHALL"]), ok());
+    assert_eq!(t.engine.drain_events(), vec![Event::KillBackgroundSave, Event::Save]);
+    t.engine.bgsave_finished(ChildExit::Killed { on_purpose: true }, t.now_us);
+    t.engine.save_finished(true, t.now_us);
+    assert_eq!(field(&mut t, "persistence", "rdb_changes_since_last_save"), "0");
+    assert_eq!(field(&mut t, "persistence", "rdb_last_bgsave_status"), "ok");
+    assert_eq!(t.run(&["CONFIG", "SET", "save", ""]), ok());
+    t.run(&["SET", "a", "1"]);
+    assert_eq!(t.run(&["FLUSHALL"]), ok());
+    assert!(t.engine.drain_events().is_empty());
+}
