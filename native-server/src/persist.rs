@@ -145,11 +145,15 @@ fn child_main(engine: &Engine, dir: &Path, file: &Path, read_end: RawFd, write_e
         }
     }
     close_inherited(write_end);
-    let bytes = engine.rdb_snapshot();
-    let result = write_snapshot(&bytes, dir, file, std::process::id());
-    // Freed before measuring, so what is left private to the child is what copy-on-write
-    // cost (pages either side wrote since the fork), not the snapshot buffer.
-    drop(bytes);
+    // Whatever happens, the child leaves through _exit below, never by unwinding into the
+    // parent's code.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // The buffer is freed when this closure returns, before measuring, so what is left
+        // private to the child is what copy-on-write cost (pages either side wrote since).
+        let bytes = engine.rdb_snapshot();
+        write_snapshot(&bytes, dir, file, std::process::id())
+    }))
+    .unwrap_or_else(|_| Err("the snapshot could not be serialised".into()));
     let msg = match &result {
         Ok(()) => format!("ok {}\n", private_dirty_bytes()),
         Err(e) => format!("err {}\n", e),
