@@ -97,8 +97,8 @@ pub struct Persistence {
     pub saves: u64,
     /// An `Event::Save` awaits the host's `save_finished`: ask once, not every tick.
     pub pending: Option<SaveKind>,
-    /// The SAVE or BGSAVE client waiting for the host's report.
-    pub waiter: Option<ClientId>,
+    /// The SAVE or BGSAVE client waiting for the host's report, and which command it sent.
+    pub waiter: Option<(ClientId, &'static str)>,
     pub child: ChildType,
     pub child_pid: u32,
     /// When the running background save started, -1 without one (rdb_save_time_start).
@@ -202,7 +202,7 @@ pub fn save(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
     ctx.srv.persistence.saves += 1;
     request_save(ctx.srv, SaveKind::Foreground);
     if ctx.srv.host.forks && ctx.can_block() {
-        ctx.srv.persistence.waiter = Some(ctx.client.id);
+        ctx.srv.persistence.waiter = Some((ctx.client.id, "save"));
         return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
     }
     Ok(crate::reply::OK)
@@ -231,7 +231,7 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
     let now = ctx.srv.now_us;
     start_bgsave(ctx.srv, now);
     if ctx.srv.host.forks {
-        ctx.srv.persistence.waiter = Some(ctx.client.id);
+        ctx.srv.persistence.waiter = Some((ctx.client.id, "bgsave"));
         return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
     }
     Ok(Reply::Simple("Background saving started"))
@@ -307,16 +307,33 @@ pub fn cron(srv: &mut Server, now_us: i64) {
     }
 }
 
-/// Answers the client that waits for the host's report (SAVE, BGSAVE).
+/// Answers the client that waits for the host's report (SAVE, BGSAVE), and counts the
+/// command now that it is done (INFO commandstats, errorstats), since dispatch counts a
+/// waiting command only when its reply comes through it.
 fn answer_waiter(engine: &mut Engine, reply: Reply) {
-    let Some(id) = engine.srv.persistence.waiter.take() else { return };
+    let Some((id, name)) = engine.srv.persistence.waiter.take() else { return };
     let Some(c) = engine.clients.get_mut(&id) else { return };
     if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
         return;
     }
     c.blocked = None;
+    let failed = matches!(reply, Reply::Error(_));
     c.outbox.push(reply);
     engine.srv.events.push(Event::Unblocked(id));
+    let stats = &mut engine.srv.stats;
+    let names = &crate::command::table::table().names;
+    if let Some(i) = names.iter().position(|&(c, sub)| c == name && sub.is_none()) {
+        if stats.commands.len() <= i {
+            stats.commands.resize(names.len(), Default::default());
+        }
+        stats.commands[i].calls += 1;
+        stats.commands[i].failed += failed as u64;
+        stats.total_commands_processed += 1;
+    }
+    if failed {
+        stats.total_error_replies += 1;
+        *stats.errors.entry("ERR".to_string()).or_default() += 1;
+    }
 }
 
 /// The host's report on an `Event::Save`.

@@ -81,6 +81,10 @@ fn bgsave_waits_for_the_fork_and_reports_the_child_while_it_runs() {
     assert_eq!(field(&mut t, "persistence", "rdb_last_cow_size"), "8192");
     assert_eq!(field(&mut t, "persistence", "rdb_saves"), "1");
     assert_eq!(t.run(&["LASTSAVE"]), int(t.now_us / 1_000_000));
+    // Counted once, when answered; the refusals count as failed calls.
+    let stats = info(&mut t, "commandstats");
+    assert!(stats.contains("cmdstat_bgsave:calls=3,"), "{}", stats);
+    assert!(stats.contains("failed_calls=2\r\n"), "{}", stats);
 }
 
 #[test]
