@@ -177,6 +177,10 @@ pub struct Server {
     /// The next error reply was already counted in errorstats (a script's error that came
     /// from a command it ran): `call` counts the command as failed, not the error again.
     pub error_counted: bool,
+    /// Commands as they must be replayed, for the AOF (see `propagate`).
+    pub prop: crate::propagate::Propagation,
+    /// A dataset is being loaded (AOF replay): commands are not counted, keys do not expire.
+    pub loading: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -264,6 +268,8 @@ impl Engine {
                 script_client: None,
                 script_watch: None,
                 error_counted: false,
+                prop: Default::default(),
+                loading: false,
             },
             clients: HashMap::new(),
         }
@@ -288,6 +294,35 @@ impl Engine {
     /// `dbfilename` say).
     pub fn rdb_snapshot(&self) -> Vec<u8> {
         crate::rdb::dump(&self.srv)
+    }
+
+    /// Turns the AOF stream on (`appendonly yes`, once the host has its file open) or off.
+    /// While on, every change is recorded as the commands that replay it (`propagate`).
+    pub fn set_aof(&mut self, on: bool) {
+        crate::propagate::set_on(&mut self.srv, on);
+    }
+
+    /// The AOF text recorded since the last call: the host appends it to its file (and,
+    /// under `appendfsync always`, syncs it) before it sends the replies of that batch.
+    pub fn take_aof(&mut self) -> Vec<u8> {
+        self.srv.prop.take()
+    }
+
+    /// The host starts a new AOF file: its first command must name its database.
+    pub fn aof_new_file(&mut self) {
+        self.srv.prop.new_file();
+    }
+
+    /// Replays one AOF file (base or incremental part, in manifest order). Keys do not
+    /// expire until `loading_finished`; see `aof::load` for what a short file reports.
+    pub fn aof_load(&mut self, bytes: &[u8], now_us: i64) -> Result<crate::aof::Loaded, crate::aof::LoadError> {
+        crate::aof::set_loading(self, true);
+        crate::aof::load(self, bytes, now_us)
+    }
+
+    /// Every file is in: keys may expire again.
+    pub fn loading_finished(&mut self) {
+        crate::aof::set_loading(self, false);
     }
 
     /// The host's report on the snapshot an `Event::Save` asked for.
@@ -457,6 +492,7 @@ impl Engine {
         self.check_save_points(now_us);
         self.expire_blocked(now_us, None);
         self.active_expire();
+        crate::propagate::flush_expired(&mut self.srv);
         // What the cycle deleted fails watchers and notifies now, not at the next command.
         if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
@@ -510,6 +546,9 @@ impl Engine {
             let d = (*expire_next_db + i) % n;
             let deleted = crate::db::expire::active_expire_cycle(&mut dbs[d], now_ms, rng, &mut budget);
             stats.expired_keys += deleted.len() as u64;
+            if let Some(dels) = dbs[d].expired_dels.as_mut() {
+                dels.extend(deleted.iter().cloned());
+            }
             dbs[d].expired_log.extend(deleted);
             if budget == 0 {
                 *expire_next_db = d;

@@ -13,6 +13,7 @@
 //! The host owns sockets, files and the clock: it passes `now` in, calls
 //! [`Engine::tick`] for active expiry and acts on [`Engine::drain_events`].
 
+pub mod aof;
 pub mod blocking;
 pub mod client;
 pub mod command;
@@ -27,6 +28,7 @@ pub mod long_double;
 pub mod multi;
 pub mod notify;
 pub mod object;
+pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod reply;

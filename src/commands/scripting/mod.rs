@@ -107,6 +107,9 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
         out
     };
     ctx.srv.scripting.rng = rng;
+    // The script's effects were recorded command by command; the script itself is not
+    // replayed (Redis 7 propagates effects only).
+    ctx.prevent_propagation();
     if eval {
         ctx.srv.scripting.eval_vm = Some(vm);
     } else {

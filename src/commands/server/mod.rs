@@ -12,6 +12,7 @@ use crate::reply::{Reply, OK};
 
 mod command;
 mod config;
+pub mod digest;
 mod info;
 mod latency;
 mod memory;
@@ -75,6 +76,8 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     crate::tracking::invalidate_all(ctx);
     let n = ctx.db().clear();
     ctx.srv.stats.dirty += n as u64;
+    // Replayed even when the database was already empty, as Redis does.
+    ctx.force_propagation();
     Ok(OK)
 }
 
@@ -89,6 +92,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let n: usize = ctx.srv.dbs.iter_mut().map(|d| d.clear()).sum();
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
+    ctx.force_propagation();
     Ok(OK)
 }
 
@@ -187,6 +191,10 @@ fn is_local(addr: &str) -> bool {
 }
 
 const DEBUG_HELP: &[&str] = &[
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "RELOAD",
     "    Save the RDB on disk and reload it back to memory.",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -197,7 +205,7 @@ const DEBUG_HELP: &[&str] = &[
     "    Stop the server for <seconds>. Decimals allowed.",
 ];
 
-/// DEBUG RELOAD | DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
+/// DEBUG DIGEST | DEBUG DIGEST-VALUE key ... | DEBUG RELOAD | DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
 fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // Redis 7 refuses DEBUG unless enable-debug-command allows it (allowProtectedAction).
     let allowed = match ctx.srv.config.get("enable-debug-command").unwrap_or("no") {
@@ -227,6 +235,13 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         crate::rdb::load::load_into(ctx.srv, &snapshot).map_err(|e| Error::Dyn(format!("ERR Error trying to load the RDB dump: {}", e)))?;
         request_save(ctx);
         return Ok(OK);
+    }
+    if sub.eq_ignore_ascii_case(b"digest") && argv.len() == 2 {
+        return Ok(Reply::Status(digest::dataset(&ctx.srv.dbs)));
+    }
+    if sub.eq_ignore_ascii_case(b"digest-value") {
+        let db = &ctx.srv.dbs[ctx.client.db];
+        return Ok(Reply::Array(argv[2..].iter().map(|k| Reply::Status(digest::key(db, k))).collect()));
     }
     if sub.eq_ignore_ascii_case(b"set-active-expire") && argv.len() == 3 {
         ctx.srv.active_expire_enabled = crate::util::parse_i64(&argv[2]).unwrap_or(0) != 0;
