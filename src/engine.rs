@@ -42,6 +42,13 @@ pub enum Event {
     /// `client` waits for that report (None inside MULTI/EXEC, which cannot wait: it was
     /// answered OK).
     RewriteConfig { client: Option<ClientId> },
+    /// Rewrite the AOF (BGREWRITEAOF, the automatic rewrite, turning `appendonly` on): start
+    /// a new incremental file, write `aof_base()` as the new base, then report with
+    /// `aof_rewrite_finished`.
+    RewriteAof,
+    /// CONFIG SET appendonly changed: open the AOF (with a rewrite, so it starts from the
+    /// current dataset) or flush and close it.
+    AppendOnly { on: bool },
 }
 
 /// Snapshot bookkeeping: when the last save succeeded and how many changes it covered.
@@ -181,6 +188,8 @@ pub struct Server {
     pub prop: crate::propagate::Propagation,
     /// A dataset is being loaded (AOF replay): commands are not counted, keys do not expire.
     pub loading: bool,
+    /// The append-only file's state (the host owns the file).
+    pub aof: crate::aof::Status,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -270,6 +279,7 @@ impl Engine {
                 error_counted: false,
                 prop: Default::default(),
                 loading: false,
+                aof: Default::default(),
             },
             clients: HashMap::new(),
         }
@@ -300,6 +310,42 @@ impl Engine {
     /// While on, every change is recorded as the commands that replay it (`propagate`).
     pub fn set_aof(&mut self, on: bool) {
         crate::propagate::set_on(&mut self.srv, on);
+        self.srv.aof.enabled = on;
+    }
+
+    /// The new base of a rewritten AOF: the dataset as RDB (`aof-use-rdb-preamble yes`)
+    /// or as the commands that rebuild it.
+    pub fn aof_base(&self) -> Vec<u8> {
+        if self.srv.config.get("aof-use-rdb-preamble") == Some("no") {
+            crate::aof::rewrite::commands(&self.srv)
+        } else {
+            crate::rdb::dump(&self.srv)
+        }
+    }
+
+    /// The host's report on an `Event::RewriteAof`.
+    pub fn aof_rewrite_finished(&mut self, ok: bool, now_us: i64) {
+        let a = &mut self.srv.aof;
+        a.rewrite_in_progress = false;
+        a.last_rewrite_secs = (now_us / 1000 - a.rewrite_started_ms).max(0) / 1000;
+        a.last_rewrite_ok = ok;
+        if ok {
+            a.rewrites += 1;
+            a.consecutive_failures = 0;
+        } else {
+            a.consecutive_failures += 1;
+        }
+    }
+
+    /// The AOF files' sizes: all parts, and the base alone.
+    pub fn aof_sizes(&mut self, current: u64, base: u64) {
+        self.srv.aof.current_size = current;
+        self.srv.aof.base_size = base;
+    }
+
+    /// Whether the last write to the AOF worked (INFO aof_last_write_status).
+    pub fn aof_write_result(&mut self, result: Result<(), String>) {
+        self.srv.aof.write_error = result.err();
     }
 
     /// The AOF text recorded since the last call: the host appends it to its file (and,
@@ -490,6 +536,7 @@ impl Engine {
         }
         crate::command::dispatch::resume_paused(self);
         self.check_save_points(now_us);
+        crate::aof::cron(&mut self.srv);
         self.expire_blocked(now_us, None);
         self.active_expire();
         crate::propagate::flush_expired(&mut self.srv);

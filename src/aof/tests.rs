@@ -344,3 +344,40 @@ fn an_rdb_preamble_loads_before_the_commands_after_it() {
     let mut r = replay(&mut t, &file);
     assert_eq!(digest(&mut r), want);
 }
+
+#[test]
+fn a_rewritten_base_rebuilds_the_dataset_in_both_forms() {
+    for preamble in ["yes", "no"] {
+        let mut t = t();
+        t.engine.config_set_startup("aof-use-rdb-preamble", preamble).unwrap();
+        let items: Vec<String> = (0..200).map(|i| i.to_string()).collect();
+        let mut rpush = vec!["RPUSH", "biglist"];
+        rpush.extend(items.iter().map(|s| s.as_str()));
+        t.run(&rpush);
+        t.run(&["SADD", "s", "a", "b", "1"]);
+        t.run(&["ZADD", "z", "0.1", "a", "-inf", "b", "1e300", "c"]);
+        t.run(&["HSET", "h", "f", "v"]);
+        t.run(&["SET", "ttl", "v", "EX", "100"]);
+        t.run(&["SELECT", "5"]);
+        t.run(&["XADD", "st", "1-1", "a", "1"]);
+        t.run(&["XADD", "st", "2-1", "b", "2"]);
+        t.run(&["XGROUP", "CREATE", "st", "g", "0"]);
+        t.run(&["XGROUP", "CREATE", "st", "g2", "$"]);
+        t.run(&["XREADGROUP", "GROUP", "g", "c1", "COUNT", "1", "STREAMS", "st", ">"]);
+        t.run(&["XGROUP", "CREATECONSUMER", "st", "g", "idle"]);
+        t.run(&["XADD", "empty", "MAXLEN", "0", "5-5", "x", "y"]);
+        t.run(&["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)"]);
+        let base = t.engine.aof_base();
+        assert_eq!(base.starts_with(b"REDIS"), preamble == "yes");
+        let want = digest(&mut t);
+        let pending = t.run(&["XPENDING", "st", "g", "-", "+", "10"]);
+        let info = t.run(&["XINFO", "STREAM", "empty"]);
+        let mut r = replay(&mut t, &base);
+        assert_eq!(digest(&mut r), want, "preamble {}", preamble);
+        r.run(&["SELECT", "5"]);
+        assert_eq!(r.run(&["XPENDING", "st", "g", "-", "+", "10"]), pending);
+        assert_eq!(r.run(&["XINFO", "STREAM", "empty"]), info);
+        assert_eq!(r.run(&["FCALL", "f", "0"]), int(1));
+        assert!(format!("{:?}", r.run(&["XINFO", "CONSUMERS", "st", "g"])).contains("idle"));
+    }
+}

@@ -120,8 +120,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("rdb_last_save_time", p.last_save_unix.to_string());
             f("rdb_last_bgsave_status", if p.last_save_failed { "err" } else { "ok" }.into());
             f("rdb_saves", p.saves.to_string());
-            f("aof_enabled", "0".into());
-            f("aof_rewrite_in_progress", "0".into());
+            aof_fields(s, &mut f);
         }
         "stats" => {
             let st = &s.stats;
@@ -225,4 +224,31 @@ pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         seen.push(w);
     }
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}
+
+/// INFO persistence's aof_* lines (Redis 7.0's order; sizes only while the AOF is on).
+fn aof_fields(s: &crate::engine::Server, f: &mut impl FnMut(&str, String)) {
+    let a = &s.aof;
+    let flag = |b: bool| if b { "1" } else { "0" }.to_string();
+    f("aof_enabled", flag(a.enabled));
+    f("aof_rewrite_in_progress", flag(a.rewrite_in_progress));
+    f("aof_rewrite_scheduled", flag(a.rewrite_scheduled));
+    f("aof_last_rewrite_time_sec", a.last_rewrite_secs.to_string());
+    let current = if a.rewrite_in_progress { (s.now_ms() - a.rewrite_started_ms).max(0) / 1000 } else { -1 };
+    f("aof_current_rewrite_time_sec", current.to_string());
+    f("aof_last_bgrewrite_status", if a.last_rewrite_ok { "ok" } else { "err" }.into());
+    f("aof_rewrites", a.rewrites.to_string());
+    f("aof_rewrites_consecutive_failures", a.consecutive_failures.to_string());
+    f("aof_last_write_status", if a.write_error.is_none() { "ok" } else { "err" }.into());
+    f("aof_last_cow_size", "0".into());
+    f("module_fork_in_progress", "0".into());
+    f("module_fork_last_cow_size", "0".into());
+    if a.enabled {
+        f("aof_current_size", a.current_size.to_string());
+        f("aof_base_size", a.base_size.to_string());
+        f("aof_pending_rewrite", flag(a.rewrite_scheduled));
+        f("aof_buffer_length", s.prop.pending_bytes().to_string());
+        f("aof_pending_bio_fsync", "0".into());
+        f("aof_delayed_fsync", "0".into());
+    }
 }

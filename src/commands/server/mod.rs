@@ -35,6 +35,7 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info).acl(DANGEROUS).doc("1.0.0", "Get information and statistics about the server", "O(1)").args("[section ...]"),
     CommandSpec::container("memory", G, memory::SUBCOMMANDS).doc("4.0.0", "A container for memory diagnostics commands", "Depends on subcommand."),
     CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, G, save).doc("1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases"),
+    CommandSpec::new("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgrewriteaof).doc("1.0.0", "Asynchronously rewrite the append-only file", "O(1)"),
     CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgsave).doc("1.0.0", "Asynchronously save the dataset to disk", "O(1)").args("[SCHEDULE]"),
     CommandSpec::container("latency", G, latency::SUBCOMMANDS).doc("2.8.13", "A container for latency diagnostics commands", "Depends on subcommand."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, G, lastsave).acl(crate::command::spec::acl::ADMIN | DANGEROUS).doc("1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
@@ -119,6 +120,22 @@ fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     request_save(ctx);
     Ok(Reply::Simple("Background saving started"))
+}
+
+/// BGREWRITEAOF — a new AOF base from the current dataset, written by the host while
+/// clients are served (or once a snapshot being saved is done).
+fn bgrewriteaof(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    if ctx.srv.aof.rewrite_in_progress {
+        return Err(Error::Msg("ERR Background append only file rewriting already in progress"));
+    }
+    if ctx.srv.persistence.pending {
+        ctx.srv.aof.rewrite_scheduled = true;
+        // Asked for by hand: no waiting out earlier failures.
+        ctx.srv.aof.consecutive_failures = 0;
+        return Ok(Reply::Simple("Background append only file rewriting scheduled"));
+    }
+    crate::aof::start_rewrite(ctx.srv);
+    Ok(Reply::Simple("Background append only file rewriting started"))
 }
 
 /// LASTSAVE — Unix time of the last successful snapshot.

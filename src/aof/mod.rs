@@ -4,12 +4,93 @@
 //! The host owns the files (the manifest, base and incremental parts, fsync, truncation):
 //! it hands each part's bytes here in order and decides what a short read means.
 
+pub mod rewrite;
+
 use bytes::Bytes;
 
 use crate::client::{Client, ClientInfo};
 use crate::command::dispatch::{call, Ctx};
 use crate::engine::Engine;
 use crate::reply::Reply;
+
+/// The AOF as INFO persistence and BGREWRITEAOF see it; the host reports what happens to
+/// its files (`Engine::aof_*`).
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub enabled: bool,
+    pub rewrite_in_progress: bool,
+    /// Asked for while a snapshot was being saved: starts when that ends.
+    pub rewrite_scheduled: bool,
+    pub rewrite_started_ms: i64,
+    pub last_rewrite_secs: i64,
+    pub last_rewrite_ok: bool,
+    pub rewrites: u64,
+    pub consecutive_failures: u64,
+    /// The last write to the file failed: why.
+    pub write_error: Option<String>,
+    /// Bytes in the base and incremental files, and in the base at the last rewrite
+    /// (auto-aof-rewrite-percentage grows from it).
+    pub current_size: u64,
+    pub base_size: u64,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Status {
+            enabled: false,
+            rewrite_in_progress: false,
+            rewrite_scheduled: false,
+            rewrite_started_ms: 0,
+            last_rewrite_secs: -1,
+            last_rewrite_ok: true,
+            rewrites: 0,
+            consecutive_failures: 0,
+            write_error: None,
+            current_size: 0,
+            base_size: 0,
+        }
+    }
+}
+
+/// Starts a rewrite now (the host does it on `Event::RewriteAof`).
+pub fn start_rewrite(srv: &mut crate::engine::Server) {
+    srv.aof.rewrite_scheduled = false;
+    srv.aof.rewrite_in_progress = true;
+    srv.aof.rewrite_started_ms = srv.now_ms();
+    srv.events.push(crate::engine::Event::RewriteAof);
+}
+
+/// serverCron's AOF duties: a scheduled rewrite once no snapshot is being saved, and the
+/// automatic one when the file has grown `auto-aof-rewrite-percentage` past its base (and
+/// is over `auto-aof-rewrite-min-size`). After a failure, automatic rewrites wait as Redis's
+/// do (a minute per consecutive failure, at most an hour).
+pub fn cron(srv: &mut crate::engine::Server) {
+    let a = &srv.aof;
+    if a.rewrite_in_progress || srv.persistence.pending {
+        return;
+    }
+    if a.rewrite_scheduled {
+        start_rewrite(srv);
+        return;
+    }
+    let perc = srv.config.get_i64("auto-aof-rewrite-percentage");
+    let min = srv.config.get_i64("auto-aof-rewrite-min-size").max(0) as u64;
+    if !a.enabled || perc <= 0 || a.current_size <= min {
+        return;
+    }
+    let base = a.base_size.max(1);
+    let growth = (a.current_size.saturating_sub(base) * 100 / base) as i64;
+    if growth < perc {
+        return;
+    }
+    if a.consecutive_failures > 0 {
+        let wait_ms = (60_000 * a.consecutive_failures as i64).min(3_600_000);
+        if srv.now_ms() - a.rewrite_started_ms < wait_ms {
+            return;
+        }
+    }
+    start_rewrite(srv);
+}
 
 /// What replaying one file did.
 #[derive(Debug, Default, PartialEq)]
