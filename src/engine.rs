@@ -323,6 +323,16 @@ impl Engine {
         }
     }
 
+    /// Asks for an AOF rewrite (the host turned the AOF on and needs a base): it starts as
+    /// BGREWRITEAOF's would, with an `Event::RewriteAof`.
+    pub fn request_aof_rewrite(&mut self) {
+        if self.srv.aof.rewrite_in_progress {
+            self.srv.aof.rewrite_scheduled = true;
+        } else {
+            crate::aof::start_rewrite(&mut self.srv);
+        }
+    }
+
     /// The host's report on an `Event::RewriteAof`.
     pub fn aof_rewrite_finished(&mut self, ok: bool, now_us: i64) {
         let a = &mut self.srv.aof;

@@ -3,6 +3,7 @@
 //! does, binds, then serves each connection on its own tokio task.
 
 mod alloc;
+mod aof;
 mod connection;
 mod flags;
 mod listener;
@@ -49,18 +50,30 @@ fn main() {
         h.multiplexing_api = "tokio".into();
     }
     engine.set_memory_probe(alloc::live_bytes);
-    // As redis-server: load the snapshot in dir/dbfilename if there is one; a file that
-    // cannot be read is fatal rather than silently starting empty (and later overwriting it).
-    let snapshot = {
-        let cfg = engine.config();
-        std::path::PathBuf::from(cfg.get("dir").filter(|d| !d.is_empty()).unwrap_or(".")).join(cfg.get("dbfilename").unwrap_or("dump.rdb"))
-    };
-    if let Ok(bytes) = std::fs::read(&snapshot) {
-        match engine.rdb_load(&bytes) {
-            Ok(n) => println!("DB loaded from disk: {} keys", n),
+    // As redis-server: with appendonly yes the AOF is the dataset (the RDB is not read);
+    // otherwise the snapshot in dir/dbfilename if there is one. A file that cannot be read
+    // is fatal rather than silently starting empty (and later overwriting it).
+    let mut aof = None;
+    if engine.config().get_bool("appendonly") {
+        match aof::Aof::start(&mut engine) {
+            Ok(a) => aof = Some(a),
             Err(e) => {
-                eprintln!("Fatal error loading the DB ({}): {}. Exiting.", snapshot.display(), e);
+                eprintln!("{}", e);
                 std::process::exit(1);
+            }
+        }
+    } else {
+        let snapshot = {
+            let cfg = engine.config();
+            std::path::PathBuf::from(cfg.get("dir").filter(|d| !d.is_empty()).unwrap_or(".")).join(cfg.get("dbfilename").unwrap_or("dump.rdb"))
+        };
+        if let Ok(bytes) = std::fs::read(&snapshot) {
+            match engine.rdb_load(&bytes) {
+                Ok(n) => println!("DB loaded from disk: {} keys", n),
+                Err(e) => {
+                    eprintln!("Fatal error loading the DB ({}): {}. Exiting.", snapshot.display(), e);
+                    std::process::exit(1);
+                }
             }
         }
     }
@@ -79,6 +92,7 @@ fn main() {
             }
         };
         let shared = Arc::new(shared::Shared::new(engine));
+        shared.set_aof(aof);
         println!("Cinnabar {} (Redis {} compatible) ready to accept connections on port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
         shared::spawn_ticker(shared.clone(), hz);
         for l in listeners {

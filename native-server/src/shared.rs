@@ -70,6 +70,8 @@ pub struct Shared {
     clients: Mutex<HashMap<ClientId, Arc<Signals>>>,
     shutdown: watch::Sender<bool>,
     pub connections: AtomicUsize,
+    /// The append-only file (always taken with the engine locked first).
+    aof: Mutex<Option<crate::aof::Aof>>,
 }
 
 /// The host's clock: microseconds since the Unix epoch.
@@ -104,7 +106,33 @@ impl Shared {
         let script = Arc::new(ScriptStatus::default());
         engine.set_script_watch(script.watch());
         let params = Mutex::new(Self::read_params(&engine));
-        Shared { script, params, engine: Mutex::new(engine), clients: Mutex::new(HashMap::new()), shutdown: watch::channel(false).0, connections: AtomicUsize::new(0) }
+        Shared { script, params, engine: Mutex::new(engine), clients: Mutex::new(HashMap::new()), shutdown: watch::channel(false).0, connections: AtomicUsize::new(0), aof: Mutex::new(None) }
+    }
+
+    /// Hands over the AOF opened at startup.
+    pub fn set_aof(&self, aof: Option<crate::aof::Aof>) {
+        *self.aof() = aof;
+    }
+
+    fn aof(&self) -> MutexGuard<'_, Option<crate::aof::Aof>> {
+        self.aof.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes what the engine recorded to the AOF and finishes a rewrite whose base is
+    /// done. Runs with the engine locked after every batch and tick, before any reply of
+    /// the batch is sent.
+    fn flush_aof(&self, engine: &mut Engine) {
+        if let Some(a) = self.aof().as_mut() {
+            a.flush(engine);
+            a.poll_rewrite(engine);
+        }
+    }
+
+    /// The AOF's last writes on disk (shutdown).
+    fn sync_aof(&self, engine: &mut Engine) {
+        if let Some(a) = self.aof().as_mut() {
+            a.sync(engine);
+        }
     }
 
     /// The engine lock. A panic inside a command must not take the server down with a
@@ -188,8 +216,10 @@ impl Shared {
     /// DEBUG SLEEP holds the whole server as it does in Redis. Acting on one may raise more
     /// (a rewritten config file wakes its client): loop until none are left.
     pub fn handle_events(&self, engine: &mut Engine) {
+        self.flush_aof(engine);
         while engine.has_events() {
             self.handle_batch_of_events(engine);
+            self.flush_aof(engine);
         }
     }
 
@@ -224,6 +254,28 @@ impl Shared {
                     });
                     engine.config_rewrite_finished(client, result);
                 }
+                Event::RewriteAof => {
+                    let mut aof = self.aof();
+                    match aof.as_mut() {
+                        Some(a) => a.begin_rewrite(engine),
+                        None => *aof = Some(crate::aof::rewrite_while_off(engine)),
+                    }
+                }
+                Event::AppendOnly { on: true } => {
+                    let mut aof = self.aof();
+                    match crate::aof::Aof::enable(engine) {
+                        Ok(a) => {
+                            *aof = Some(a);
+                            engine.request_aof_rewrite();
+                        }
+                        Err(e) => eprintln!("Unable to turn on AOF: {}", e),
+                    }
+                }
+                Event::AppendOnly { on: false } => {
+                    if let Some(a) = self.aof().take() {
+                        a.disable(engine);
+                    }
+                }
                 Event::Shutdown { save } => {
                     // As redis-server: SAVE saves, NOSAVE does not, and a plain SHUTDOWN saves
                     // when save points are configured. A failed save keeps the server up.
@@ -235,6 +287,7 @@ impl Shared {
                             continue;
                         }
                     }
+                    self.sync_aof(engine);
                     let _ = self.shutdown.send(true);
                 }
             }
@@ -258,7 +311,8 @@ impl Shared {
         };
         // A signal shuts down like a plain SHUTDOWN: saving when save points are configured.
         if signalled {
-            let engine = self.engine();
+            let mut engine = self.engine();
+            self.sync_aof(&mut engine);
             if !engine.config().get("save").unwrap_or("").trim().is_empty() {
                 if let Err(e) = save_rdb(&engine) {
                     eprintln!("Error trying to save the DB: {}", e);
