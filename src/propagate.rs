@@ -34,6 +34,8 @@ pub struct Propagation {
     buf: Vec<u8>,
     /// The database the last command in the stream ran in (server.aof_selected_db).
     selected_db: Option<usize>,
+    /// The last `#TS:` annotation's second (aof-timestamp-enabled).
+    last_ts: i64,
 }
 
 /// What the running command asked of its own propagation.
@@ -59,10 +61,15 @@ impl Propagation {
     }
 
     /// Ends the execution unit: its commands go to the stream, in MULTI/EXEC when several
-    /// (propagatePendingCommands).
-    pub fn flush(&mut self) {
+    /// (propagatePendingCommands). `ts` is the time in seconds when commands are annotated
+    /// with it (`#TS:<unix>` before the first command of each new second).
+    pub fn flush(&mut self, ts: Option<i64>) {
         if self.ops.is_empty() {
             return;
+        }
+        if let Some(now) = ts.filter(|&t| t > self.last_ts) {
+            self.last_ts = now;
+            self.buf.extend_from_slice(format!("#TS:{}\r\n", now).as_bytes());
         }
         let ops = std::mem::take(&mut self.ops);
         let transaction = ops.len() > 1 && !self.no_multi;
@@ -140,6 +147,15 @@ pub fn collect_expired(srv: &mut Server) {
     }
 }
 
+/// Ends an execution unit: what it recorded goes to the stream, wrapped in MULTI/EXEC
+/// unless `no_multi`.
+pub fn end_unit(srv: &mut Server, no_multi: bool) {
+    let ts = (srv.config.get("aof-timestamp-enabled") == Some("yes")).then(|| srv.now_us / 1_000_000);
+    srv.prop.no_multi = no_multi;
+    srv.prop.flush(ts);
+    srv.prop.no_multi = false;
+}
+
 /// Ends a unit that ran outside `call()` (active expiry in `tick`, the end of a batch):
 /// one DEL per expired key, never wrapped, as Redis's active expire cycle propagates.
 pub fn flush_expired(srv: &mut Server) {
@@ -147,9 +163,7 @@ pub fn flush_expired(srv: &mut Server) {
         return;
     }
     collect_expired(srv);
-    srv.prop.no_multi = true;
-    srv.prop.flush();
-    srv.prop.no_multi = false;
+    end_unit(srv, true);
 }
 
 /// Turns propagation on or off for the whole server: the databases log expiries only

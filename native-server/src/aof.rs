@@ -158,6 +158,9 @@ pub struct Aof {
     policy: Fsync,
     /// What the once-a-second fsync thread syncs (everysec).
     syncing: Arc<Mutex<Option<Arc<File>>>>,
+    /// `no-appendfsync-on-rewrite yes` and a rewrite runs: nothing is synced meanwhile
+    /// (the rewrite has the disk).
+    hold_fsync: Arc<std::sync::atomic::AtomicBool>,
     base_size: u64,
     incr_size: u64,
     rewrite: Option<Rewrite>,
@@ -205,6 +208,7 @@ impl Aof {
             file: None,
             policy: Fsync::from_config(engine),
             syncing: Arc::new(Mutex::new(None)),
+            hold_fsync: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             base_size: 0,
             incr_size: 0,
             rewrite: None,
@@ -368,9 +372,13 @@ impl Aof {
     /// everysec: a thread syncs the current file once a second (Redis's bio fsync job).
     fn spawn_fsync_thread(&self) {
         let syncing = Arc::downgrade(&self.syncing);
+        let hold = self.hold_fsync.clone();
         std::thread::spawn(move || loop {
             std::thread::sleep(Duration::from_secs(1));
             let Some(slot) = syncing.upgrade() else { return };
+            if hold.load(std::sync::atomic::Ordering::Relaxed) {
+                continue;
+            }
             let file = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
             if let Some(f) = file {
                 let _ = f.sync_data();
@@ -392,7 +400,8 @@ impl Aof {
         bytes.extend_from_slice(&fresh);
         let policy = Fsync::from_config(engine);
         let before = f.metadata().map(|m| m.len()).ok();
-        let result = (&*f).write_all(&bytes).and_then(|_| if policy == Fsync::Always { f.sync_data() } else { Ok(()) });
+        let sync_now = policy == Fsync::Always && !self.hold_fsync.load(std::sync::atomic::Ordering::Relaxed);
+        let result = (&*f).write_all(&bytes).and_then(|_| if sync_now { f.sync_data() } else { Ok(()) });
         match result {
             Ok(()) => {
                 self.incr_size += bytes.len() as u64;
@@ -468,11 +477,25 @@ impl Aof {
         let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
         let bytes = engine.aof_base();
         let path = temp.clone();
+        // aof-rewrite-incremental-fsync: sync every 4 MB so the final sync is not one
+        // huge latency spike for everything else on the disk.
+        let incremental = engine.config().get("aof-rewrite-incremental-fsync") != Some("no");
+        let hold = self.hold_fsync.clone();
+        hold.store(engine.config().get("no-appendfsync-on-rewrite") == Some("yes"), std::sync::atomic::Ordering::Relaxed);
         let job = std::thread::spawn(move || -> std::io::Result<u64> {
-            let mut f = File::create(&path)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            Ok(bytes.len() as u64)
+            let result = (|| {
+                let mut f = File::create(&path)?;
+                for chunk in bytes.chunks(4 << 20) {
+                    f.write_all(chunk)?;
+                    if incremental {
+                        f.sync_data()?;
+                    }
+                }
+                f.sync_all()?;
+                Ok(bytes.len() as u64)
+            })();
+            hold.store(false, std::sync::atomic::Ordering::Relaxed);
+            result
         });
         self.rewrite = Some(Rewrite { job, temp, base_name, first_incr_seq });
         println!("Background append only file rewriting started");

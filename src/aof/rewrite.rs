@@ -15,6 +15,9 @@ const ITEMS_PER_CMD: usize = 64;
 
 pub fn commands(srv: &Server) -> Vec<u8> {
     let mut out = Vec::new();
+    if srv.config.get("aof-timestamp-enabled") == Some("yes") {
+        out.extend_from_slice(format!("#TS:{}\r\n", srv.now_us / 1_000_000).as_bytes());
+    }
     for lib in srv.scripting.libraries.values() {
         encode_command(&mut out, &[&b"FUNCTION"[..], b"LOAD", &lib.code]);
     }

@@ -381,3 +381,21 @@ fn a_rewritten_base_rebuilds_the_dataset_in_both_forms() {
         assert!(format!("{:?}", r.run(&["XINFO", "CONSUMERS", "st", "g"])).contains("idle"));
     }
 }
+
+#[test]
+fn timestamps_annotate_each_new_second_and_replay_skips_them() {
+    let mut t = t();
+    t.engine.config_set_startup("aof-timestamp-enabled", "yes").unwrap();
+    t.run(&["SET", "a", "1"]);
+    t.run(&["SET", "b", "2"]);
+    t.advance_ms(1000);
+    t.run(&["SET", "c", "3"]);
+    let aof = t.engine.take_aof();
+    let text = String::from_utf8_lossy(&aof).into_owned();
+    let secs = t.now_ms() / 1000;
+    assert_eq!(text.matches("#TS:").count(), 2, "{}", text);
+    assert!(text.starts_with(&format!("#TS:{}\r\n", secs - 1)) && text.contains(&format!("#TS:{}\r\n", secs)));
+    let want = digest(&mut t);
+    let mut r = replay(&mut t, &aof);
+    assert_eq!(digest(&mut r), want);
+}

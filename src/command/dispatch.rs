@@ -710,9 +710,7 @@ fn call_propagating(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         // Commands that may delete arbitrary expired keys are not wrapped (as Redis's
         // CMD_TOUCHES_ARBITRARY_KEYS): their DELs are independent of each other.
         let arbitrary = argv.first().is_some_and(|c| c.eq_ignore_ascii_case(b"scan") || c.eq_ignore_ascii_case(b"randomkey"));
-        ctx.srv.prop.no_multi = arbitrary;
-        ctx.srv.prop.flush();
-        ctx.srv.prop.no_multi = false;
+        crate::propagate::end_unit(ctx.srv, arbitrary);
     }
     reply
 }
