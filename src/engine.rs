@@ -46,6 +46,9 @@ pub enum Event {
     /// a new incremental file, write `aof_base()` as the new base, then report with
     /// `aof_rewrite_finished`.
     RewriteAof,
+    /// A line for the server log (redis.log from a script): level 0 debug, 1 verbose,
+    /// 2 notice, 3 warning; already filtered by `loglevel`.
+    Log { level: u8, message: String },
     /// CONFIG SET appendonly changed: open the AOF (with a rewrite, so it starts from the
     /// current dataset) or flush and close it.
     AppendOnly { on: bool },

@@ -254,6 +254,11 @@ impl Shared {
                     });
                     engine.config_rewrite_finished(client, result);
                 }
+                Event::Log { level, message } => {
+                    // Redis's log line marks: . debug, - verbose, * notice, # warning.
+                    let mark = ['.', '-', '*', '#'][level.min(3) as usize];
+                    println!("{}:M {} {}", std::process::id(), mark, message);
+                }
                 Event::RewriteAof => {
                     let mut aof = self.aof();
                     match aof.as_mut() {

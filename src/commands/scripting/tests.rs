@@ -239,3 +239,15 @@ mod kill {
         assert_eq!(eval(&mut t, "local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) return {co(1), co(5)}", &[], &[]), Reply::Array(vec![int(2), int(10)]));
     }
 }
+
+#[test]
+fn redis_log_reaches_the_host_at_or_above_loglevel() {
+    let mut t = TestEngine::new();
+    t.engine.drain_events();
+    eval(&mut t, "redis.log(redis.LOG_WARNING, 'disk', 'full') redis.log(redis.LOG_DEBUG, 'noise')", &[], &[]);
+    let logs: Vec<_> = t.engine.drain_events().into_iter().filter_map(|e| if let crate::engine::Event::Log { level, message } = e { Some((level, message)) } else { None }).collect();
+    assert_eq!(logs, vec![(3, "disk full".to_string())]);
+    t.run(&["CONFIG", "SET", "loglevel", "debug"]);
+    eval(&mut t, "redis.log(redis.LOG_DEBUG, 'noise')", &[], &[]);
+    assert!(t.engine.drain_events().iter().any(|e| matches!(e, crate::engine::Event::Log { level: 0, .. })));
+}
