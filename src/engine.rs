@@ -50,6 +50,16 @@ pub enum Event {
     /// `client` waits for that report (None inside MULTI/EXEC, which cannot wait: it was
     /// answered OK).
     RewriteConfig { client: Option<ClientId> },
+    /// Rewrite the AOF (BGREWRITEAOF, the automatic rewrite, turning `appendonly` on): start
+    /// a new incremental file, write `aof_base()` as the new base, then report with
+    /// `aof_rewrite_finished`.
+    RewriteAof,
+    /// A line for the server log (redis.log from a script): level 0 debug, 1 verbose,
+    /// 2 notice, 3 warning; already filtered by `loglevel`.
+    Log { level: u8, message: String },
+    /// CONFIG SET appendonly changed: open the AOF (with a rewrite, so it starts from the
+    /// current dataset) or flush and close it.
+    AppendOnly { on: bool },
 }
 
 /// The reply to one command. `reply` is None when the client asked for no replies
@@ -170,6 +180,12 @@ pub struct Server {
     /// The next error reply was already counted in errorstats (a script's error that came
     /// from a command it ran): `call` counts the command as failed, not the error again.
     pub error_counted: bool,
+    /// Commands as they must be replayed, for the AOF (see `propagate`).
+    pub prop: crate::propagate::Propagation,
+    /// A dataset is being loaded (AOF replay): commands are not counted, keys do not expire.
+    pub loading: bool,
+    /// The append-only file's state (the host owns the file).
+    pub aof: crate::aof::Status,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -264,6 +280,9 @@ impl Engine {
                 script_client: None,
                 script_watch: None,
                 error_counted: false,
+                prop: Default::default(),
+                loading: false,
+                aof: Default::default(),
             },
             clients: HashMap::new(),
         }
@@ -288,6 +307,81 @@ impl Engine {
     /// `dbfilename` say).
     pub fn rdb_snapshot(&self) -> Vec<u8> {
         crate::rdb::dump(&self.srv)
+    }
+
+    /// Turns the AOF stream on (`appendonly yes`, once the host has its file open) or off.
+    /// While on, every change is recorded as the commands that replay it (`propagate`).
+    pub fn set_aof(&mut self, on: bool) {
+        crate::propagate::set_on(&mut self.srv, on);
+        self.srv.aof.enabled = on;
+    }
+
+    /// The new base of a rewritten AOF: the dataset as RDB (`aof-use-rdb-preamble yes`)
+    /// or as the commands that rebuild it.
+    pub fn aof_base(&self) -> Vec<u8> {
+        if self.srv.config.get("aof-use-rdb-preamble") == Some("no") {
+            crate::aof::rewrite::commands(&self.srv)
+        } else {
+            crate::rdb::dump(&self.srv)
+        }
+    }
+
+    /// Asks for an AOF rewrite (the host turned the AOF on and needs a base): it starts as
+    /// BGREWRITEAOF's would, with an `Event::RewriteAof`.
+    pub fn request_aof_rewrite(&mut self) {
+        if self.srv.aof.rewrite_in_progress {
+            self.srv.aof.rewrite_scheduled = true;
+        } else {
+            crate::aof::start_rewrite(&mut self.srv);
+        }
+    }
+
+    /// The host's report on an `Event::RewriteAof`.
+    pub fn aof_rewrite_finished(&mut self, ok: bool, now_us: i64) {
+        let a = &mut self.srv.aof;
+        a.rewrite_in_progress = false;
+        a.last_rewrite_secs = (now_us / 1000 - a.rewrite_started_ms).max(0) / 1000;
+        a.last_rewrite_ok = ok;
+        if ok {
+            a.rewrites += 1;
+            a.consecutive_failures = 0;
+        } else {
+            a.consecutive_failures += 1;
+        }
+    }
+
+    /// The AOF files' sizes: all parts, and the base alone.
+    pub fn aof_sizes(&mut self, current: u64, base: u64) {
+        self.srv.aof.current_size = current;
+        self.srv.aof.base_size = base;
+    }
+
+    /// Whether the last write to the AOF worked (INFO aof_last_write_status).
+    pub fn aof_write_result(&mut self, result: Result<(), String>) {
+        self.srv.aof.write_error = result.err();
+    }
+
+    /// The AOF text recorded since the last call: the host appends it to its file (and,
+    /// under `appendfsync always`, syncs it) before it sends the replies of that batch.
+    pub fn take_aof(&mut self) -> Vec<u8> {
+        self.srv.prop.take()
+    }
+
+    /// The host starts a new AOF file: its first command must name its database.
+    pub fn aof_new_file(&mut self) {
+        self.srv.prop.new_file();
+    }
+
+    /// Replays one AOF file (base or incremental part, in manifest order). Keys do not
+    /// expire until `loading_finished`; see `aof::load` for what a short file reports.
+    pub fn aof_load(&mut self, bytes: &[u8], now_us: i64) -> Result<crate::aof::Loaded, crate::aof::LoadError> {
+        crate::aof::set_loading(self, true);
+        crate::aof::load(self, bytes, now_us)
+    }
+
+    /// Every file is in: keys may expire again.
+    pub fn loading_finished(&mut self) {
+        crate::aof::set_loading(self, false);
     }
 
     /// The host's report on the snapshot an `Event::Save` asked for: a waiting SAVE gets OK
@@ -491,8 +585,10 @@ impl Engine {
         }
         crate::command::dispatch::resume_paused(self);
         crate::persistence::cron(&mut self.srv, now_us);
+        crate::aof::cron(&mut self.srv);
         self.expire_blocked(now_us, None);
         self.active_expire();
+        crate::propagate::flush_expired(&mut self.srv);
         // What the cycle deleted fails watchers and notifies now, not at the next command.
         if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
@@ -523,6 +619,9 @@ impl Engine {
             let d = (*expire_next_db + i) % n;
             let deleted = crate::db::expire::active_expire_cycle(&mut dbs[d], now_ms, rng, &mut budget);
             stats.expired_keys += deleted.len() as u64;
+            if let Some(dels) = dbs[d].expired_dels.as_mut() {
+                dels.extend(deleted.iter().cloned());
+            }
             dbs[d].expired_log.extend(deleted);
             if budget == 0 {
                 *expire_next_db = d;

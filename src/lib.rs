@@ -13,6 +13,7 @@
 //! The host owns sockets, files and the clock: it passes `now` in, calls
 //! [`Engine::tick`] for active expiry and acts on [`Engine::drain_events`].
 
+pub mod aof;
 pub mod blocking;
 pub mod client;
 pub mod command;
@@ -28,6 +29,7 @@ pub mod multi;
 pub mod notify;
 pub mod object;
 pub mod persistence;
+pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod reply;

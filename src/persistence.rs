@@ -36,7 +36,7 @@ pub enum ChildType {
     None,
     /// A background save (BGSAVE, save points).
     Rdb,
-    /// An AOF rewrite (not offered yet; BGSAVE SCHEDULE waits for it as Redis does).
+    /// An AOF rewrite (BGREWRITEAOF, the automatic rewrite): BGSAVE SCHEDULE waits for it.
     Aof,
 }
 
@@ -154,10 +154,30 @@ fn has_save_points(srv: &Server) -> bool {
     !srv.config.get("save").unwrap_or("").trim().is_empty()
 }
 
-/// writeCommandsDeniedByDiskError for RDB: the last background save failed, save points
-/// are set and stop-writes-on-bgsave-error is on.
-pub fn writes_denied(srv: &Server) -> bool {
-    srv.persistence.last_save_failed && srv.config.get_bool("stop-writes-on-bgsave-error") && has_save_points(srv)
+/// The child running now (server.child_type, hasActiveChildProcess): a background save, or
+/// an AOF rewrite (whose base the host writes on a thread rather than in a child process,
+/// but which excludes a save all the same, as Redis's AOF child does).
+pub fn active_child(srv: &Server) -> ChildType {
+    if srv.persistence.child == ChildType::Rdb {
+        ChildType::Rdb
+    } else if srv.aof.rewrite_in_progress {
+        ChildType::Aof
+    } else {
+        ChildType::None
+    }
+}
+
+/// writeCommandsDeniedByDiskError: why writes are refused, if they are. After a failed
+/// background save with save points set and stop-writes-on-bgsave-error on; or while the
+/// AOF is on and its last write failed.
+pub fn write_denial(srv: &Server) -> Option<Error> {
+    if srv.persistence.last_save_failed && srv.config.get_bool("stop-writes-on-bgsave-error") && has_save_points(srv) {
+        return Some(Error::Misconf);
+    }
+    match &srv.aof.write_error {
+        Some(why) if srv.aof.enabled => Some(Error::Dyn(format!("MISCONF Errors writing to the AOF file: {}", why))),
+        _ => None,
+    }
 }
 
 /// processCommand's persistence checks for a command as a client sent it (not EXEC's queue
@@ -167,15 +187,16 @@ pub fn writes_denied(srv: &Server) -> bool {
 /// the transaction (execCommandAbort). Cheap when neither state holds.
 pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Error> {
     let p = &ctx.srv.persistence;
-    if !p.last_save_failed && p.loading.is_none() {
+    if !p.last_save_failed && p.loading.is_none() && ctx.srv.aof.write_error.is_none() {
         return None;
     }
     let queued = |ctx: &Ctx, test: &dyn Fn(&CommandSpec) -> bool| {
         top.name == "exec"
             && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
     };
-    let error = if writes_denied(ctx.srv) && (spec.is(flags::WRITE) || top.name == "ping" || queued(ctx, &|s| s.is(flags::WRITE))) {
-        Error::Misconf
+    let denial = write_denial(ctx.srv).filter(|_| spec.is(flags::WRITE) || top.name == "ping" || queued(ctx, &|s| s.is(flags::WRITE)));
+    let error = if let Some(e) = denial {
+        e
     } else if ctx.srv.persistence.loading.is_some() && (!spec.is(flags::LOADING) || queued(ctx, &|s| !s.is(flags::LOADING))) {
         Error::Loading
     } else {
@@ -191,7 +212,7 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Er
 /// The script runner's check before a write (scriptVerifyWriteCommandAllow): refused while
 /// writes are denied, unless the script already wrote (it cannot be stopped half done).
 pub fn script_write_denied(srv: &Server, script_wrote: bool) -> Option<Error> {
-    (!script_wrote && writes_denied(srv)).then_some(Error::Misconf)
+    write_denial(srv).filter(|_| !script_wrote)
 }
 
 /// SAVE: the client waits for the host's report when the host gives one.
@@ -217,11 +238,12 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
         _ => return Err(Error::Syntax),
     };
     let in_exec = !ctx.can_block();
+    let child = active_child(ctx.srv);
     let p = &mut ctx.srv.persistence;
-    if p.child == ChildType::Rdb {
+    if child == ChildType::Rdb {
         return Err(Error::BgsaveInProgress);
     }
-    if p.child != ChildType::None || in_exec {
+    if child != ChildType::None || in_exec {
         if schedule || in_exec {
             p.bgsave_scheduled = true;
             return Ok(Reply::Simple("Background saving scheduled"));
@@ -276,7 +298,7 @@ fn start_bgsave(srv: &mut Server, now_us: i64) {
 /// only once the retry delay has passed. Nothing starts while a dataset loads.
 pub fn cron(srv: &mut Server, now_us: i64) {
     let p = &srv.persistence;
-    if p.loading.is_some() || p.child != ChildType::None || p.pending.is_some() {
+    if p.loading.is_some() || active_child(srv) != ChildType::None || p.pending.is_some() {
         return;
     }
     let now = now_us / 1_000_000;

@@ -76,6 +76,25 @@ impl TestEngine {
         self.now_us / 1000
     }
 
+    /// Starts recording the AOF stream (as a host with `appendonly yes` does).
+    pub fn aof_on(&mut self) {
+        self.engine.set_aof(true);
+    }
+
+    /// The commands recorded since the last call, each as its arguments joined by spaces
+    /// (SELECTs included), for asserting what a replay would run.
+    pub fn aof_commands(&mut self) -> Vec<String> {
+        let bytes = self.engine.take_aof();
+        let mut out = vec![];
+        let mut parser = crate::resp::parser::RequestParser::new(i64::MAX);
+        let mut buf = bytes::BytesMut::from(&bytes[..]);
+        while let Ok(Some(argv)) = parser.next(&mut buf, true) {
+            out.push(argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "));
+        }
+        assert!(buf.is_empty(), "the AOF stream parses to its end");
+        out
+    }
+
     /// Replies a blocked client received since (served by another client's write, timed
     /// out, unblocked), as a host would drain them.
     pub fn replies_for(&mut self, id: ClientId) -> Vec<Reply> {

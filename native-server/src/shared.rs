@@ -74,8 +74,10 @@ pub struct Shared {
     /// The background save child, if one runs (see `persist`).
     pub children: crate::persist::Children,
     /// This `Shared` itself, for threads that outlive the call that starts them (the
-    /// reaper of a save child).
+    /// reaper of a save child, the loader).
     me: Weak<Shared>,
+    /// The append-only file (always taken with the engine locked first).
+    aof: Mutex<Option<crate::aof::Aof>>,
 }
 
 /// The host's clock: microseconds since the Unix epoch.
@@ -119,11 +121,38 @@ impl Shared {
             connections: AtomicUsize::new(0),
             children: Default::default(),
             me: me.clone(),
+            aof: Mutex::new(None),
         })
     }
 
     pub fn me(&self) -> Weak<Shared> {
         self.me.clone()
+    }
+
+    /// Hands over the AOF opened at startup.
+    pub fn set_aof(&self, aof: Option<crate::aof::Aof>) {
+        *self.aof() = aof;
+    }
+
+    fn aof(&self) -> MutexGuard<'_, Option<crate::aof::Aof>> {
+        self.aof.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes what the engine recorded to the AOF and finishes a rewrite whose base is
+    /// done. Runs with the engine locked after every batch and tick, before any reply of
+    /// the batch is sent.
+    fn flush_aof(&self, engine: &mut Engine) {
+        if let Some(a) = self.aof().as_mut() {
+            a.flush(engine);
+            a.poll_rewrite(engine);
+        }
+    }
+
+    /// The AOF's last writes on disk (shutdown).
+    fn sync_aof(&self, engine: &mut Engine) {
+        if let Some(a) = self.aof().as_mut() {
+            a.sync(engine);
+        }
     }
 
     /// The engine lock. A panic inside a command must not take the server down with a
@@ -207,8 +236,10 @@ impl Shared {
     /// DEBUG SLEEP holds the whole server as it does in Redis. Acting on one may raise more
     /// (a rewritten config file wakes its client): loop until none are left.
     pub fn handle_events(&self, engine: &mut Engine) {
+        self.flush_aof(engine);
         while engine.has_events() {
             self.handle_batch_of_events(engine);
+            self.flush_aof(engine);
         }
     }
 
@@ -239,9 +270,38 @@ impl Shared {
                     });
                     engine.config_rewrite_finished(client, result);
                 }
+                Event::Log { level, message } => {
+                    // Redis's log line marks: . debug, - verbose, * notice, # warning.
+                    let mark = ['.', '-', '*', '#'][level.min(3) as usize];
+                    println!("{}:M {} {}", std::process::id(), mark, message);
+                }
+                Event::RewriteAof => {
+                    let mut aof = self.aof();
+                    match aof.as_mut() {
+                        Some(a) => a.begin_rewrite(engine),
+                        None => *aof = Some(crate::aof::rewrite_while_off(engine)),
+                    }
+                }
+                Event::AppendOnly { on: true } => {
+                    let mut aof = self.aof();
+                    match crate::aof::Aof::enable(engine) {
+                        Ok(a) => {
+                            *aof = Some(a);
+                            engine.request_aof_rewrite();
+                        }
+                        Err(e) => eprintln!("Unable to turn on AOF: {}", e),
+                    }
+                }
+                Event::AppendOnly { on: false } => {
+                    if let Some(a) = self.aof().take() {
+                        a.disable(engine);
+                    }
+                }
                 Event::Shutdown { save } => {
-                    // As redis-server: SAVE saves, NOSAVE does not, and a plain SHUTDOWN saves
-                    // when save points are configured. A failed save keeps the server up.
+                    // As redis-server (finishShutdown): the AOF's last writes synced, a save
+                    // child killed, then SAVE saves, NOSAVE does not, and a plain SHUTDOWN
+                    // saves when save points are configured. A failed save keeps the server up.
+                    self.sync_aof(engine);
                     if crate::persist::shutdown(self, engine, save) {
                         let _ = self.shutdown.send(true);
                     }
@@ -267,7 +327,9 @@ impl Shared {
         };
         // A signal shuts down like a plain SHUTDOWN: saving when save points are configured.
         if signalled {
-            crate::persist::shutdown(self, &mut self.engine(), None);
+            let mut engine = self.engine();
+            self.sync_aof(&mut engine);
+            crate::persist::shutdown(self, &mut engine, None);
         }
         let _ = self.shutdown.send(true);
         println!("Cinnabar is now ready to exit, bye bye...");

@@ -318,6 +318,46 @@ impl Ctx<'_> {
     pub fn event(&mut self, e: Event) {
         self.srv.events.push(e);
     }
+
+    /// Whether effects are being recorded (the AOF is on): handlers that would have to build
+    /// a rewritten command only do so then.
+    #[inline]
+    pub fn propagating(&self) -> bool {
+        self.srv.prop.on
+    }
+
+    /// Replay this command as `argv` instead of as sent (rewriteClientCommandVector), e.g.
+    /// EXPIRE as PEXPIREAT, so the replay does not depend on when it runs.
+    #[inline]
+    pub fn propagate_as(&mut self, argv: impl FnOnce() -> Vec<Bytes>) {
+        if self.srv.prop.on {
+            self.srv.prop.frame.rewrite = Some(argv());
+        }
+    }
+
+    /// Records an extra command in the running unit, in the client's database (alsoPropagate),
+    /// e.g. one SREM per member SPOP took.
+    #[inline]
+    pub fn also_propagate(&mut self, argv: impl FnOnce() -> Vec<Bytes>) {
+        if self.srv.prop.on {
+            crate::propagate::collect_expired(self.srv);
+            let db = self.client.db;
+            self.srv.prop.push(db, argv());
+        }
+    }
+
+    /// The command itself is not replayed: what it did was recorded otherwise (scripts, SPOP
+    /// with a count, XREADGROUP).
+    #[inline]
+    pub fn prevent_propagation(&mut self) {
+        self.srv.prop.frame.prevent = true;
+    }
+
+    /// Replayed even if it changed nothing (FLUSHALL on an empty server).
+    #[inline]
+    pub fn force_propagation(&mut self) {
+        self.srv.prop.frame.force = true;
+    }
 }
 
 pub fn execute(engine: &mut Engine, id: ClientId, argv: Vec<Bytes>, now_us: i64) -> Outcome {
@@ -418,6 +458,9 @@ pub fn execute_batch(
             close = true;
             break;
         }
+    }
+    if engine.srv.prop.on {
+        crate::propagate::flush_expired(&mut engine.srv);
     }
     // Expiries no lookup announced (EXISTS-style probes) in the client's database: once per
     // batch; lookups announce their own, and `tick` sweeps every database (MOVE, COPY ... DB).
@@ -629,7 +672,7 @@ fn grow_stats(v: &mut Vec<crate::engine::CommandStat>, id: usize) {
 /// Runs one command through the shared path. Errors become error replies here, once, and
 /// are counted here (INFO errorstats), including those of commands inside EXEC.
 pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
-    let reply = call_inner(ctx, argv);
+    let reply = if ctx.srv.prop.on { call_propagating(ctx, argv) } else { call_inner(ctx, argv) };
     if std::mem::take(&mut ctx.srv.error_counted) {
         return reply;
     }
@@ -642,6 +685,32 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
                 ctx.srv.stats.errors.insert(kind.to_string(), 1);
             }
         }
+    }
+    reply
+}
+
+/// `call_inner` recording what must be replayed (the tail of Redis's call() and
+/// afterCommand): a command that changed the dataset is recorded (or what it asked to be
+/// recorded instead); EXEC never is (its commands were); the unit is flushed when the
+/// outermost call returns.
+fn call_propagating(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    let outer = std::mem::take(&mut ctx.srv.prop.frame);
+    let dirty = ctx.srv.stats.dirty;
+    ctx.srv.prop.depth += 1;
+    let reply = call_inner(ctx, argv);
+    ctx.srv.prop.depth -= 1;
+    let frame = std::mem::replace(&mut ctx.srv.prop.frame, outer);
+    crate::propagate::collect_expired(ctx.srv);
+    let changed = ctx.srv.stats.dirty != dirty || frame.force;
+    if changed && !frame.prevent && !argv.is_empty() && !argv[0].eq_ignore_ascii_case(b"exec") && !matches!(reply, Reply::Blocked) {
+        let db = ctx.client.db;
+        ctx.srv.prop.push(db, frame.rewrite.unwrap_or_else(|| argv.to_vec()));
+    }
+    if ctx.srv.prop.depth == 0 && ctx.srv.prop.has_ops() {
+        // Commands that may delete arbitrary expired keys are not wrapped (as Redis's
+        // CMD_TOUCHES_ARBITRARY_KEYS): their DELs are independent of each other.
+        let arbitrary = argv.first().is_some_and(|c| c.eq_ignore_ascii_case(b"scan") || c.eq_ignore_ascii_case(b"randomkey"));
+        crate::propagate::end_unit(ctx.srv, arbitrary);
     }
     reply
 }
@@ -726,8 +795,8 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         crate::tracking::remember_keys(ctx, spec, argv);
     }
     // Counted after the call, as Redis does, so INFO does not see itself; a command that
-    // blocked counts once, when it completes.
-    if !matches!(reply, Reply::Blocked) {
+    // blocked counts once, when it completes. An AOF replay counts nothing.
+    if !matches!(reply, Reply::Blocked) && !ctx.srv.loading {
         let end = clock.map_or(0, |c| c());
         let micros = (end - start).max(0) + std::mem::take(&mut ctx.srv.slept_us);
         ctx.srv.clock_mark = end;

@@ -19,11 +19,17 @@ pub struct Db {
     /// Keys deleted on expiry since dispatch last looked: their watchers' transactions fail
     /// and `expired` notifications go out (the Db cannot reach either itself).
     pub expired_log: Vec<Bytes>,
+    /// Keys deleted on expiry that the AOF has not heard of yet; None while nothing
+    /// propagates (see `propagate::collect_expired`).
+    pub expired_dels: Option<Vec<Bytes>>,
+    /// Loading a dataset (an AOF replay): nothing expires until it is all in, as in Redis,
+    /// so a command that follows a key's deadline in the file still finds the key.
+    pub loading: bool,
 }
 
 impl Db {
     pub fn new(id: usize, seed: u64) -> Db {
-        Db { id, keys: Dict::with_seed(seed), expires: Dict::with_seed(seed ^ 0x5bd1e995), avg_ttl: 0, watched: 0, expired_log: Vec::new() }
+        Db { id, keys: Dict::with_seed(seed), expires: Dict::with_seed(seed ^ 0x5bd1e995), avg_ttl: 0, watched: 0, expired_log: Vec::new(), expired_dels: None, loading: false }
     }
 
     pub fn len(&self) -> usize {
@@ -42,13 +48,16 @@ impl Db {
     #[inline]
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         // Most keyspaces of counters and caches have no TTLs: skip the second hash probe.
-        if self.expires.is_empty() {
+        if self.expires.is_empty() || self.loading {
             return false;
         }
         match self.expires.get(key) {
             Some(&when) if when <= now_ms => {
                 self.remove(key);
                 self.expired_log.push(Bytes::copy_from_slice(key));
+                if let Some(dels) = self.expired_dels.as_mut() {
+                    dels.push(Bytes::copy_from_slice(key));
+                }
                 true
             }
             _ => false,

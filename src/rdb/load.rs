@@ -411,8 +411,15 @@ pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, bool> {
 /// Replaces the dataset with an RDB file's (the startup load, DEBUG RELOAD); returns the
 /// number of keys. A file that does not parse leaves the dataset untouched.
 pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<usize> {
+    load_prefix(srv, bytes).map(|(keys, _)| keys)
+}
+
+/// `load_into` for an RDB that other data may follow (an AOF's preamble): also returns
+/// how many bytes the RDB took.
+pub fn load_prefix(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<(usize, usize)> {
     let lim = Limits::from_config(&srv.config);
-    let (records, functions) = load_all(bytes, &lim)?;
+    let mut used = 0;
+    let (records, functions) = load_all_at(bytes, &lim, &mut used)?;
     if let Some((db, ..)) = records.iter().find(|(db, ..)| *db >= srv.dbs.len()) {
         return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", srv.dbs.len(), db));
     }
@@ -429,7 +436,7 @@ pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<us
     for (db, key, value, expire) in records {
         srv.dbs[db].put(key, entry(value, lru), expire);
     }
-    Ok(n)
+    Ok((n, used))
 }
 
 /// Parses a whole RDB file into (db, key, value, expire ms) records.
@@ -441,6 +448,11 @@ type Records = Vec<(usize, Bytes, Value, Option<i64>)>;
 
 /// `load`, plus the code of each function library the file carries.
 pub fn load_all(b: &[u8], lim: &Limits) -> LoadResult<(Records, Vec<Bytes>)> {
+    load_all_at(b, lim, &mut 0)
+}
+
+/// `load_all`, telling where the RDB ended (`used`).
+fn load_all_at(b: &[u8], lim: &Limits, used: &mut usize) -> LoadResult<(Records, Vec<Bytes>)> {
     if b.len() < 9 || &b[..5] != b"REDIS" {
         return Err("Wrong signature trying to load DB from file".into());
     }
@@ -490,6 +502,7 @@ pub fn load_all(b: &[u8], lim: &Limits) -> LoadResult<(Records, Vec<Bytes>)> {
             return Err("Wrong RDB checksum. Aborting now.".into());
         }
     }
+    *used = r.pos;
     Ok((out, functions))
 }
 

@@ -111,8 +111,18 @@ impl ScriptHost for Run<'_, '_> {
             self.dirty = true;
         }
         self.client.resp = resp;
+        // redis.set_repl without REPL_AOF: what the script does from here on is not
+        // recorded (the script chose to keep it out of the AOF).
+        let unrecorded = self.repl & REPL_AOF == 0 && self.ctx.srv.prop.on;
+        if unrecorded {
+            self.ctx.srv.prop.on = false;
+        }
         let mut inner = Ctx { srv: &mut *self.ctx.srv, client: &mut self.client, others: &mut *self.ctx.others };
-        Ok(call(&mut inner, &argv))
+        let reply = call(&mut inner, &argv);
+        if unrecorded {
+            self.ctx.srv.prop.on = true;
+        }
+        Ok(reply)
     }
 
     /// scriptInterrupt: past `busy-reply-threshold` the run is timed out, and from then on
@@ -133,12 +143,27 @@ impl ScriptHost for Run<'_, '_> {
         }
     }
 
-    fn log(&mut self, _level: u8, _msg: &[u8]) {}
+    /// redis.log: lines at or above `loglevel` go to the host's log (serverLogRaw).
+    fn log(&mut self, level: u8, msg: &[u8]) {
+        let threshold = match self.ctx.srv.config.get("loglevel") {
+            Some("debug") => 0,
+            Some("verbose") => 1,
+            Some("notice") => 2,
+            Some("warning") => 3,
+            _ => 4,
+        };
+        if level >= threshold {
+            self.ctx.srv.events.push(crate::engine::Event::Log { level, message: String::from_utf8_lossy(msg).into_owned() });
+        }
+    }
 
     fn set_repl(&mut self, flags: u8) {
         self.repl = flags;
     }
 }
+
+/// redis.REPL_AOF: the script's effects go to the AOF.
+const REPL_AOF: u8 = 1;
 
 /// scriptKill's answer to SCRIPT KILL (`eval_cmd`) or FUNCTION KILL, from what the host
 /// knows of the running script (`None`: nothing runs). `Ok` means: stop it.

@@ -71,6 +71,7 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         // Already expired: nothing is created (the old value, if replaced, is gone).
         if deleted {
             ctx.modified(key, "del");
+            ctx.propagate_as(|| vec![Bytes::from_static(b"DEL"), key.clone()]);
         }
         return Ok(OK);
     }
@@ -83,5 +84,14 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     };
     ctx.db().put(Bytes::copy_from_slice(key), Entry { value, lru }, expire);
     ctx.modified(key, "restore");
+    if let (Some(when), false) = (expire, absttl) {
+        // Replayed with the absolute deadline (RESTORE ... ABSTTL).
+        ctx.propagate_as(|| {
+            let mut v = argv.to_vec();
+            v[2] = Bytes::from(when.to_string());
+            v.push(Bytes::from_static(b"ABSTTL"));
+            v
+        });
+    }
     Ok(OK)
 }

@@ -66,9 +66,17 @@ fn expire_generic(ctx: &mut Ctx, argv: &[Bytes], base_ms: i64, seconds: bool) ->
     if when <= ctx.now_ms() {
         ctx.db().remove(key);
         ctx.modified(key, "del");
+        let del = super::del_command(ctx, "lazyfree-lazy-expire");
+        ctx.propagate_as(|| vec![del, key.clone()]);
     } else {
         ctx.db().set_expire(key, when);
         ctx.modified(key, "expire");
+        // Replayed as an absolute deadline, so a late replay does not extend the key's life.
+        ctx.propagate_as(|| {
+            let mut v = vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), Bytes::from(when.to_string())];
+            v.extend(argv[3..].iter().cloned());
+            v
+        });
     }
     Ok(ONE)
 }

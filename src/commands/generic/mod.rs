@@ -48,6 +48,16 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("unlink", -2, WRITE | FAST, G, del).keys(1, -1, 1).acl(KEYSPACE).doc("4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.").args("key ..."),
 ];
 
+/// How a deletion the server decided is replayed: UNLINK when the lazyfree directive that
+/// governs it is on, else DEL (Redis's `server.lazyfree_lazy_* ? shared.unlink : shared.del`).
+pub fn del_command(ctx: &Ctx, directive: &str) -> Bytes {
+    if ctx.srv.config.get(directive) == Some("yes") {
+        Bytes::from_static(b"UNLINK")
+    } else {
+        Bytes::from_static(b"DEL")
+    }
+}
+
 /// DEL key [key ...] / UNLINK key [key ...] — the number of keys removed.
 fn del(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let mut n = 0;

@@ -177,6 +177,8 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let text = Bytes::from(new.to_human_string());
     set_pairs(ctx, &argv[1], &[argv[2].clone(), text.clone()], "hincrbyfloat")?;
+    // Replayed as the value it produced, so float formatting never diverges.
+    ctx.propagate_as(|| vec![Bytes::from_static(b"HSET"), argv[1].clone(), argv[2].clone(), text.clone()]);
     Ok(Reply::Bulk(text))
 }
 

@@ -30,6 +30,7 @@ fn bpop(ctx: &mut Ctx, argv: &[Bytes], end: End) -> Result<Reply> {
     for key in keys {
         if ctx.write(key, Value::list)?.is_some() {
             let v = pop_from(ctx, key, end, 1).pop().expect("lists are never empty");
+            ctx.propagate_as(|| vec![super::pop_command(end), key.clone()]);
             return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Bulk(v)]));
         }
     }
@@ -72,7 +73,14 @@ fn bmove(ctx: &mut Ctx, argv: &[Bytes], from: End, to: End, deadline: i64) -> Re
         // replyToBlockedClientTimedOut treats every list wait alike).
         return Ok(ctx.block(&argv[1..2], "list", deadline, argv, Reply::NilArray));
     }
-    Ok(Reply::opt_bulk(move_one(ctx, &argv[1], &argv[2], from, to)?))
+    let moved = move_one(ctx, &argv[1], &argv[2], from, to)?;
+    // Replayed as the non-blocking form: a replay must never wait.
+    if argv.len() == 6 {
+        ctx.propagate_as(|| [&[Bytes::from_static(b"LMOVE")], &argv[1..5]].concat());
+    } else {
+        ctx.propagate_as(|| vec![Bytes::from_static(b"RPOPLPUSH"), argv[1].clone(), argv[2].clone()]);
+    }
+    Ok(Reply::opt_bulk(moved))
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout

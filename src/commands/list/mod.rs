@@ -253,6 +253,11 @@ pub fn pop_from(ctx: &mut Ctx, key: &[u8], end: End, count: usize) -> Vec<Bytes>
     out
 }
 
+/// LPOP or RPOP, what a pop from `end` is replayed as.
+pub fn pop_command(end: End) -> Bytes {
+    Bytes::from_static(if end == End::Head { b"LPOP" } else { b"RPOP" })
+}
+
 fn pop(ctx: &mut Ctx, argv: &[Bytes], end: End) -> Result<Reply> {
     if argv.len() > 3 {
         return Err(Error::WrongArity(args::lower(&argv[0])));
@@ -334,6 +339,8 @@ pub fn mpop_lists(ctx: &mut Ctx, keys: &[Bytes], end: End, count: i64) -> Result
     for key in keys {
         if ctx.write(key, Value::list)?.is_some() {
             let items = pop_from(ctx, key, end, count as usize);
+            // Replayed as [LR]POP key count: the replay must pop from the same list.
+            ctx.propagate_as(|| vec![pop_command(end), key.clone(), Bytes::from(items.len().to_string())]);
             return Ok(Some(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Array(items.into_iter().map(Reply::Bulk).collect())])));
         }
     }

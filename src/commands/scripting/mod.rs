@@ -73,8 +73,10 @@ fn check_flags(ctx: &Ctx, script_flags: u8, ro: bool) -> Result<()> {
     }
     // A script that may write is a write command (scriptFlagsToCmdFlags), so Redis's
     // processCommand refuses it with the plain MISCONF before scriptPrepareForRun would.
-    if script_flags & flags::NO_WRITES == 0 && crate::persistence::writes_denied(ctx.srv) {
-        return Err(Error::Misconf);
+    if script_flags & flags::NO_WRITES == 0 {
+        if let Some(e) = crate::persistence::write_denial(ctx.srv) {
+            return Err(e);
+        }
     }
     if script_flags & flags::NO_WRITES == 0 && ro {
         return Err(Error::Msg("ERR Can not execute a script with write flag using *_ro command."));
@@ -112,6 +114,9 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
         out
     };
     ctx.srv.scripting.rng = rng;
+    // The script's effects were recorded command by command; the script itself is not
+    // replayed (Redis 7 propagates effects only).
+    ctx.prevent_propagation();
     if eval {
         ctx.srv.scripting.eval_vm = Some(vm);
     } else {

@@ -214,4 +214,40 @@ mod kill {
         // The VM is usable afterwards.
         assert_eq!(eval(&mut t, "return 1", &[], &[]), int(1));
     }
+
+    #[test]
+    fn a_loop_inside_a_coroutine_can_be_stopped_too() {
+        let mut t = TestEngine::new();
+        t.engine.set_clock(clock);
+        t.run(&["CONFIG", "SET", "busy-reply-threshold", "50"]);
+        t.engine.set_script_watch(Box::new(|s| matches!(s, crate::script::run::ScriptState::Busy { .. })));
+        for script in [
+            "local co = coroutine.create(function() while true do end end) return coroutine.resume(co)",
+            "return coroutine.wrap(function() while true do end end)()",
+            "local co = coroutine.wrap(function() coroutine.yield(1) while true do end end) co() return co()",
+        ] {
+            let r = eval(&mut t, script, &[], &[]);
+            let stopped = match &r {
+                Reply::Error(e) => e.starts_with("ERR Script killed by user with SCRIPT KILL..."),
+                // coroutine.resume catches the error: its `false` is the script's result.
+                Reply::Nil => true,
+                _ => false,
+            };
+            assert!(stopped, "{}: {:?}", script, r);
+        }
+        // Coroutines that finish behave as ever.
+        assert_eq!(eval(&mut t, "local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) return {co(1), co(5)}", &[], &[]), Reply::Array(vec![int(2), int(10)]));
+    }
+}
+
+#[test]
+fn redis_log_reaches_the_host_at_or_above_loglevel() {
+    let mut t = TestEngine::new();
+    t.engine.drain_events();
+    eval(&mut t, "redis.log(redis.LOG_WARNING, 'disk', 'full') redis.log(redis.LOG_DEBUG, 'noise')", &[], &[]);
+    let logs: Vec<_> = t.engine.drain_events().into_iter().filter_map(|e| if let crate::engine::Event::Log { level, message } = e { Some((level, message)) } else { None }).collect();
+    assert_eq!(logs, vec![(3, "disk full".to_string())]);
+    t.run(&["CONFIG", "SET", "loglevel", "debug"]);
+    eval(&mut t, "redis.log(redis.LOG_DEBUG, 'noise')", &[], &[]);
+    assert!(t.engine.drain_events().iter().any(|e| matches!(e, crate::engine::Event::Log { level: 0, .. })));
 }

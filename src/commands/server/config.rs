@@ -69,7 +69,13 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     for (name, value) in &pairs {
         next.set(name, value, false)?;
     }
+    let was = ctx.srv.config.get_bool("appendonly");
     ctx.srv.config = next;
+    // The host opens or closes the file (startAppendOnly / stopAppendOnly).
+    if ctx.srv.config.get_bool("appendonly") != was {
+        let on = !was;
+        ctx.event(crate::engine::Event::AppendOnly { on });
+    }
     Ok(OK)
 }
 

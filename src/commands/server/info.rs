@@ -113,8 +113,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
         }
         "persistence" => {
             crate::persistence::info_rdb(s, &mut f);
-            f("aof_enabled", "0".into());
-            f("aof_rewrite_in_progress", "0".into());
+            aof_fields(s, &mut f);
             crate::persistence::info_loading(s, &mut f);
         }
         "stats" => {
@@ -221,4 +220,31 @@ pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         seen.push(w);
     }
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}
+
+/// INFO persistence's aof_* lines (Redis 7.0's order; sizes only while the AOF is on).
+fn aof_fields(s: &crate::engine::Server, f: &mut impl FnMut(&str, String)) {
+    let a = &s.aof;
+    let flag = |b: bool| if b { "1" } else { "0" }.to_string();
+    f("aof_enabled", flag(a.enabled));
+    f("aof_rewrite_in_progress", flag(a.rewrite_in_progress));
+    f("aof_rewrite_scheduled", flag(a.rewrite_scheduled));
+    f("aof_last_rewrite_time_sec", a.last_rewrite_secs.to_string());
+    let current = if a.rewrite_in_progress { (s.now_ms() - a.rewrite_started_ms).max(0) / 1000 } else { -1 };
+    f("aof_current_rewrite_time_sec", current.to_string());
+    f("aof_last_bgrewrite_status", if a.last_rewrite_ok { "ok" } else { "err" }.into());
+    f("aof_rewrites", a.rewrites.to_string());
+    f("aof_rewrites_consecutive_failures", a.consecutive_failures.to_string());
+    f("aof_last_write_status", if a.write_error.is_none() { "ok" } else { "err" }.into());
+    f("aof_last_cow_size", "0".into());
+    f("module_fork_in_progress", "0".into());
+    f("module_fork_last_cow_size", "0".into());
+    if a.enabled {
+        f("aof_current_size", a.current_size.to_string());
+        f("aof_base_size", a.base_size.to_string());
+        f("aof_pending_rewrite", flag(a.rewrite_scheduled));
+        f("aof_buffer_length", s.prop.pending_bytes().to_string());
+        f("aof_pending_bio_fsync", "0".into());
+        f("aof_delayed_fsync", "0".into());
+    }
 }

@@ -12,6 +12,7 @@ use crate::reply::{Reply, OK};
 
 mod command;
 mod config;
+pub mod digest;
 mod info;
 mod latency;
 mod memory;
@@ -36,6 +37,7 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info).acl(DANGEROUS).doc("1.0.0", "Get information and statistics about the server", "O(1)").args("[section ...]"),
     CommandSpec::container("memory", G, memory::SUBCOMMANDS).doc("4.0.0", "A container for memory diagnostics commands", "Depends on subcommand."),
     CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, G, save).doc("1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases"),
+    CommandSpec::new("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgrewriteaof).doc("1.0.0", "Asynchronously rewrite the append-only file", "O(1)"),
     CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgsave).doc("1.0.0", "Asynchronously save the dataset to disk", "O(1)").args("[SCHEDULE]"),
     CommandSpec::container("latency", G, latency::SUBCOMMANDS).doc("2.8.13", "A container for latency diagnostics commands", "Depends on subcommand."),
     CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, G, lastsave).acl(crate::command::spec::acl::ADMIN | DANGEROUS).doc("1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
@@ -77,6 +79,8 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     crate::tracking::invalidate_all(ctx);
     let n = ctx.db().clear();
     ctx.srv.stats.dirty += n as u64;
+    // Replayed even when the database was already empty, as Redis does.
+    ctx.force_propagation();
     Ok(OK)
 }
 
@@ -92,6 +96,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
     crate::persistence::flushall(ctx.srv);
+    ctx.force_propagation();
     Ok(OK)
 }
 
@@ -104,6 +109,23 @@ fn save(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// served; on a host that cannot fork, written in place before the reply.
 fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     crate::persistence::bgsave(ctx, argv)
+}
+
+/// BGREWRITEAOF — a new AOF base from the current dataset, written by the host while
+/// clients are served (or once a snapshot being saved is done).
+fn bgrewriteaof(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    if ctx.srv.aof.rewrite_in_progress {
+        return Err(Error::Msg("ERR Background append only file rewriting already in progress"));
+    }
+    // Behind a background save (hasActiveChildProcess), or one being written in place.
+    if ctx.srv.persistence.child != crate::persistence::ChildType::None || ctx.srv.persistence.pending.is_some() {
+        ctx.srv.aof.rewrite_scheduled = true;
+        // Asked for by hand: no waiting out earlier failures.
+        ctx.srv.aof.consecutive_failures = 0;
+        return Ok(Reply::Simple("Background append only file rewriting scheduled"));
+    }
+    crate::aof::start_rewrite(ctx.srv);
+    Ok(Reply::Simple("Background append only file rewriting started"))
 }
 
 /// LASTSAVE — Unix time of the last successful snapshot.
@@ -178,6 +200,10 @@ fn is_local(addr: &str) -> bool {
 }
 
 const DEBUG_HELP: &[&str] = &[
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "RELOAD",
     "    Save the RDB on disk and reload it back to memory.",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -188,7 +214,7 @@ const DEBUG_HELP: &[&str] = &[
     "    Stop the server for <seconds>. Decimals allowed.",
 ];
 
-/// DEBUG RELOAD | DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
+/// DEBUG DIGEST | DEBUG DIGEST-VALUE key ... | DEBUG RELOAD | DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
 fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // Redis 7 refuses DEBUG unless enable-debug-command allows it (allowProtectedAction).
     let allowed = match ctx.srv.config.get("enable-debug-command").unwrap_or("no") {
@@ -222,6 +248,13 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         crate::rdb::load::load_into(ctx.srv, &snapshot).map_err(|e| Error::Dyn(format!("ERR Error trying to load the RDB dump: {}", e)))?;
         crate::persistence::request_save(ctx.srv, crate::persistence::SaveKind::Foreground);
         return Ok(OK);
+    }
+    if sub.eq_ignore_ascii_case(b"digest") && argv.len() == 2 {
+        return Ok(Reply::Status(digest::dataset(&ctx.srv.dbs)));
+    }
+    if sub.eq_ignore_ascii_case(b"digest-value") {
+        let db = &ctx.srv.dbs[ctx.client.db];
+        return Ok(Reply::Array(argv[2..].iter().map(|k| Reply::Status(digest::key(db, k))).collect()));
     }
     if sub.eq_ignore_ascii_case(b"set-active-expire") && argv.len() == 3 {
         ctx.srv.active_expire_enabled = crate::util::parse_i64(&argv[2]).unwrap_or(0) != 0;

@@ -214,8 +214,8 @@ fn bgsave_inside_exec_or_with_schedule_behind_another_child_is_scheduled_for_the
     t.engine.bgsave_finished(ChildExit::Saved { cow_bytes: 0 }, t.now_us);
     t.tick();
     assert!(t.engine.drain_events().is_empty(), "the schedule was served");
-    // An AOF rewrite child (not offered yet) makes BGSAVE wait unless SCHEDULE is given.
-    t.engine.srv.persistence.child = crate::persistence::ChildType::Aof;
+    // An AOF rewrite makes BGSAVE wait unless SCHEDULE is given.
+    t.engine.srv.aof.rewrite_in_progress = true;
     assert_eq!(
         t.run(&["BGSAVE"]),
         err("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
@@ -223,9 +223,11 @@ fn bgsave_inside_exec_or_with_schedule_behind_another_child_is_scheduled_for_the
     assert_eq!(t.run(&["BGSAVE", "SCHEDULE"]), Reply::Simple("Background saving scheduled"));
     t.tick();
     assert!(t.engine.drain_events().is_empty());
-    t.engine.srv.persistence.child = crate::persistence::ChildType::None;
+    t.engine.aof_rewrite_finished(true, t.now_us);
     t.tick();
     forked(&mut t, 12);
+    // BGREWRITEAOF behind a running save is scheduled (hasActiveChildProcess).
+    assert_eq!(t.run(&["BGREWRITEAOF"]), Reply::Simple("Background append only file rewriting scheduled"));
 }
 
 #[test]
@@ -280,4 +282,15 @@ fn flushall_kills_a_running_save_and_saves_the_empty_dataset_when_save_points_ar
     t.run(&["SET", "a", "1"]);
     assert_eq!(t.run(&["FLUSHALL"]), ok());
     assert!(t.engine.drain_events().is_empty());
+}
+
+#[test]
+fn a_failed_aof_write_stops_writes_with_its_own_misconf() {
+    let mut t = TestEngine::new();
+    t.engine.srv.aof.enabled = true;
+    t.engine.aof_write_result(Err("No space left on device".into()));
+    assert_eq!(t.run(&["SET", "a", "1"]), err("MISCONF Errors writing to the AOF file: No space left on device"));
+    assert_eq!(t.run(&["GET", "a"]), Reply::Nil);
+    t.engine.aof_write_result(Ok(()));
+    assert_eq!(t.run(&["SET", "a", "1"]), ok());
 }

@@ -120,11 +120,16 @@ fn spop(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let Some(s) = ctx.write(&argv[1], Value::set)? else {
         return Ok(if count.is_some() { Reply::Set(vec![]) } else { Reply::Nil });
     };
+    let key = &argv[1];
+    // What a replay must do instead of drawing again: DEL when all went, one SREM per
+    // member taken otherwise.
+    let mut taken = Vec::new();
     let reply = match count {
         Some(0) => return Ok(Reply::Set(vec![])),
         Some(c) if c as usize >= s.len() => {
             let r = members_reply(s);
             *s = Set::default();
+            ctx.propagate_as(|| vec![Bytes::from_static(b"DEL"), key.clone()]);
             r
         }
         Some(c) => {
@@ -132,6 +137,7 @@ fn spop(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             for _ in 0..c {
                 let m = s.member_at(rng.below(s.len() as u64) as usize);
                 s.remove(&m);
+                taken.push(m.clone());
                 out.push(Reply::Bulk(m));
             }
             Reply::Set(out)
@@ -139,12 +145,19 @@ fn spop(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         None => {
             let m = s.member_at(rng.below(s.len() as u64) as usize);
             s.remove(&m);
+            ctx.propagate_as(|| vec![Bytes::from_static(b"SREM"), key.clone(), m.clone()]);
             Reply::Bulk(m)
         }
     };
     ctx.srv.rng = rng;
-    ctx.modified(&argv[1], "spop");
-    ctx.delete_if_empty(&argv[1]);
+    if !taken.is_empty() {
+        for m in taken {
+            ctx.also_propagate(|| vec![Bytes::from_static(b"SREM"), key.clone(), m]);
+        }
+        ctx.prevent_propagation();
+    }
+    ctx.modified(key, "spop");
+    ctx.delete_if_empty(key);
     Ok(reply)
 }
 

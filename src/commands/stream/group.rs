@@ -320,11 +320,15 @@ pub fn xclaim(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         Some(t) if t >= 0 && t <= now => t,
         _ => now,
     };
+    // Replayed as one exact XCLAIM per entry it changed (or the group's new last ID alone).
+    ctx.prevent_propagation();
+    let mut propagate_last_id = false;
     {
         let s = stream_with_group(ctx, key, group)?;
         let g = s.groups.get_mut(&group[..]).expect("checked");
         if last_id > g.last_id {
             g.last_id = last_id;
+            propagate_last_id = true;
         }
     }
     let mut out = vec![];
@@ -336,8 +340,12 @@ pub fn xclaim(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let pending = g.pel.get(&id).map(|n| n.delivery_time);
         if !exists {
             // Entries deleted from the stream leave the PEL when someone tries to claim them.
+            let before = g.pel.get(&id).cloned().map(|n| (n, g.last_id));
             if g.ack(id) {
                 ctx.srv.stats.dirty += 1;
+                let (nack, last) = before.expect("was pending");
+                ctx.also_propagate(|| super::claim_argv(key, group, id, &nack, last));
+                propagate_last_id = false;
             }
             continue;
         }
@@ -358,8 +366,17 @@ pub fn xclaim(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             g.consumers.get_mut(&consumer[..]).expect("created").pel.insert(id);
         }
         claim(g, id, consumer, delivery, retry.map(|r| r as u64), justid);
+        let (nack, last) = (g.pel[&id].clone(), g.last_id);
         out.push(if justid { Reply::Bulk(id.to_bytes()) } else { entry_reply(id, s.get(id).expect("exists")) });
         ctx.srv.stats.dirty += 1;
+        ctx.also_propagate(|| super::claim_argv(key, group, id, &nack, last));
+        propagate_last_id = false;
+    }
+    if propagate_last_id {
+        let g = &stream_with_group(ctx, key, group)?.groups[&group[..]];
+        let argv = super::setid_argv(key, group, g.last_id, g.entries_read);
+        ctx.srv.stats.dirty += 1;
+        ctx.also_propagate(|| argv);
     }
     Ok(Reply::Array(out))
 }
@@ -401,8 +418,10 @@ pub fn xautoclaim(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let exists = s.contains(id);
         let g = s.groups.get_mut(&group[..]).expect("checked");
         if !exists {
+            let (nack, last) = (g.pel[&id].clone(), g.last_id);
             g.ack(id);
             ctx.srv.stats.dirty += 1;
+            ctx.also_propagate(|| super::claim_argv(key, group, id, &nack, last));
             deleted.push(Reply::Bulk(id.to_bytes()));
             count -= 1;
             continue;
@@ -415,11 +434,15 @@ pub fn xautoclaim(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             have_consumer = true;
         }
         let s = stream_with_group(ctx, key, group)?;
-        claim(s.groups.get_mut(&group[..]).expect("checked"), id, consumer, now, None, justid);
+        let g = s.groups.get_mut(&group[..]).expect("checked");
+        claim(g, id, consumer, now, None, justid);
+        let (nack, last) = (g.pel[&id].clone(), g.last_id);
         claimed.push(if justid { Reply::Bulk(id.to_bytes()) } else { entry_reply(id, s.get(id).expect("exists")) });
         count -= 1;
         ctx.srv.stats.dirty += 1;
+        ctx.also_propagate(|| super::claim_argv(key, group, id, &nack, last));
     }
+    ctx.prevent_propagation();
     // The cursor: the first pending entry not looked at, or 0-0 when the scan is complete.
     let cursor = candidates.get(examined).copied().unwrap_or(StreamId::MIN);
     Ok(Reply::Array(vec![Reply::Bulk(cursor.to_bytes()), Reply::Array(claimed), Reply::Array(deleted)]))

@@ -124,6 +124,42 @@ pub(crate) fn announce(ctx: &mut Ctx, key: &[u8], event: &'static str) {
     ctx.notify(db, key, event);
 }
 
+/// How a change to a pending entry is replayed (streamPropagateXCLAIM): an XCLAIM that
+/// sets the entry's owner, delivery time and count, and the group's last ID, exactly; on a
+/// replay where the entry is gone it drops the NACK, as the original did.
+pub(crate) fn claim_argv(key: &Bytes, group: &Bytes, id: StreamId, nack: &crate::types::stream::Nack, last_id: StreamId) -> Vec<Bytes> {
+    let s = |x: &'static [u8]| Bytes::from_static(x);
+    vec![
+        s(b"XCLAIM"),
+        key.clone(),
+        group.clone(),
+        nack.consumer.clone(),
+        s(b"0"),
+        id.to_bytes(),
+        s(b"TIME"),
+        Bytes::from(nack.delivery_time.to_string()),
+        s(b"RETRYCOUNT"),
+        Bytes::from(nack.delivery_count.to_string()),
+        s(b"FORCE"),
+        s(b"JUSTID"),
+        s(b"LASTID"),
+        last_id.to_bytes(),
+    ]
+}
+
+/// A group's position, replayed exactly (streamPropagateGroupID).
+pub(crate) fn setid_argv(key: &Bytes, group: &Bytes, last_id: StreamId, entries_read: i64) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"XGROUP"),
+        Bytes::from_static(b"SETID"),
+        key.clone(),
+        group.clone(),
+        last_id.to_bytes(),
+        Bytes::from_static(b"ENTRIESREAD"),
+        Bytes::from(entries_read.to_string()),
+    ]
+}
+
 /// XADD / XTRIM options (streamAddTrimArgs).
 struct TrimArgs {
     trim: Option<Trim>,
@@ -134,11 +170,13 @@ struct TrimArgs {
     no_mkstream: bool,
     /// XADD: where the ID argument is (the fields follow it).
     idpos: usize,
+    /// Where the MAXLEN/MINID threshold is (an approximate trim is replayed exactly).
+    trim_arg: usize,
 }
 
 /// streamParseAddOrTrimArgsOrReply.
 fn parse_trim_args(ctx: &Ctx, argv: &[Bytes], xadd: bool) -> Result<TrimArgs> {
-    let mut a = TrimArgs { trim: None, approx: false, limit: 0, id: None, no_mkstream: false, idpos: argv.len() };
+    let mut a = TrimArgs { trim: None, approx: false, limit: 0, id: None, no_mkstream: false, idpos: argv.len(), trim_arg: 0 };
     let mut limit_given = false;
     let mut i = 2;
     let incompatible = Error::Msg("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
@@ -159,6 +197,7 @@ fn parse_trim_args(ctx: &Ctx, argv: &[Bytes], xadd: bool) -> Result<TrimArgs> {
             } else if more >= 2 && next == b"=" {
                 i += 1;
             }
+            a.trim_arg = i + 1;
             if opt.eq_ignore_ascii_case(b"maxlen") {
                 let n = crate::command::args::int(&argv[i + 1])?;
                 if n < 0 {
@@ -194,7 +233,11 @@ fn parse_trim_args(ctx: &Ctx, argv: &[Bytes], xadd: bool) -> Result<TrimArgs> {
     if !xadd && a.trim.is_none() {
         return Err(Error::Msg("ERR syntax error, XTRIM must be called with a trimming strategy"));
     }
-    if limit_given {
+    if ctx.srv.loading {
+        // A replayed trim was rewritten to its exact result: LIMIT no longer applies
+        // (Redis ignores it for its AOF and master clients).
+        a.limit = 0;
+    } else if limit_given {
         if !a.approx {
             return Err(Error::Msg("ERR syntax error, LIMIT cannot be used without the special ~ option"));
         }
@@ -257,6 +300,18 @@ fn xadd(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if trimmed {
         let db = ctx.client.db;
         ctx.notify(db, key, "xtrim");
+    }
+    if ctx.propagating() {
+        // Replayed with the ID it got and, for an approximate trim, the exact result.
+        let mut v = argv.to_vec();
+        if !matches!(a.id, Some((_, true))) {
+            v[a.idpos] = id.to_bytes();
+        }
+        if a.approx {
+            let s = ctx.write(key, Value::stream)?.expect("just added");
+            exact_trim(&mut v, &a, s);
+        }
+        ctx.propagate_as(|| v);
     }
     Ok(Reply::Bulk(id.to_bytes()))
 }
@@ -329,12 +384,28 @@ fn xdel(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
 fn xtrim(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let a = parse_trim_args(ctx, argv, false)?;
+    let propagating = ctx.propagating();
     let Some(s) = ctx.write(&argv[1], Value::stream)? else { return Ok(Reply::Int(0)) };
     let deleted = s.trim(a.trim.expect("XTRIM has a strategy"), a.approx, a.limit);
+    if a.approx && propagating {
+        let mut v = argv.to_vec();
+        exact_trim(&mut v, &a, s);
+        ctx.propagate_as(|| v);
+    }
     if deleted > 0 {
         ctx.modified(&argv[1], "xtrim");
     }
     Ok(Reply::Int(deleted))
+}
+
+/// `MAXLEN ~ n` / `MINID ~ id` as `= <what the stream kept>` (streamRewriteTrimArgument):
+/// an approximate trim depends on node boundaries, which a replay need not share.
+fn exact_trim(v: &mut [Bytes], a: &TrimArgs, s: &Stream) {
+    v[a.trim_arg - 1] = Bytes::from_static(b"=");
+    v[a.trim_arg] = match a.trim {
+        Some(Trim::MaxLen(_)) => Bytes::from(s.length.to_string()),
+        _ => s.edge_id(true).to_bytes(),
+    };
 }
 
 /// XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]

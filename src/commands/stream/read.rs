@@ -35,6 +35,8 @@ pub fn xread(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]
 pub fn xreadgroup(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    // Replayed as the claims and group moves it recorded, never as a read.
+    ctx.prevent_propagation();
     read(ctx, argv, true)
 }
 
@@ -155,7 +157,14 @@ fn read(ctx: &mut Ctx, argv: &[Bytes], xreadgroup: bool) -> Result<Reply> {
                     None
                 } else {
                     let created = create_consumer(s, g, consumer, now);
-                    let r = deliver(s, g, consumer, last.incr().unwrap_or(StreamId::MAX), count, noack, now);
+                    let (r, effects) = deliver(s, g, consumer, last.incr().unwrap_or(StreamId::MAX), count, noack, now);
+                    // Replayed as what the read did to the group (the read itself is not).
+                    if created && noack {
+                        ctx.also_propagate(|| vec![Bytes::from_static(b"XGROUP"), Bytes::from_static(b"CREATECONSUMER"), key.clone(), g.clone(), consumer.clone()]);
+                    }
+                    for argv in effects.into_iter().map(|e| e.argv(key, g)) {
+                        ctx.also_propagate(|| argv);
+                    }
                     Some((r, created))
                 }
             }
@@ -208,16 +217,39 @@ fn create_consumer(s: &mut Stream, group: &[u8], consumer: &[u8], now: i64) -> b
     s.groups.get_mut(group).expect("group checked").ensure_consumer(consumer, now)
 }
 
+/// What a group read changed, to be replayed: each delivered entry's claim, or with NOACK
+/// the group's new position.
+enum Effect {
+    Claim(StreamId, crate::types::stream::Nack, StreamId),
+    SetId(StreamId, i64),
+}
+
+impl Effect {
+    fn argv(self, key: &Bytes, group: &Bytes) -> Vec<Bytes> {
+        match self {
+            Effect::Claim(id, nack, last) => super::claim_argv(key, group, id, &nack, last),
+            Effect::SetId(last, read) => super::setid_argv(key, group, last, read),
+        }
+    }
+}
+
 /// New entries for a consumer: they advance the group and, unless NOACK, enter its PEL.
-fn deliver(s: &mut Stream, group: &[u8], consumer: &Bytes, start: StreamId, count: usize, noack: bool, now: i64) -> Reply {
+fn deliver(s: &mut Stream, group: &[u8], consumer: &Bytes, start: StreamId, count: usize, noack: bool, now: i64) -> (Reply, Vec<Effect>) {
     let entries = s.range(start, StreamId::MAX, false, count);
+    let mut effects = vec![];
     for (id, _) in &entries {
         s.advance_group(group, *id);
         if !noack {
-            s.groups.get_mut(group).expect("group").assign(*id, consumer, now, 1);
+            let g = s.groups.get_mut(group).expect("group");
+            g.assign(*id, consumer, now, 1);
+            effects.push(Effect::Claim(*id, g.pel[id].clone(), g.last_id));
         }
     }
-    super::entries_reply(entries)
+    if noack && !entries.is_empty() {
+        let g = &s.groups[group];
+        effects.push(Effect::SetId(g.last_id, g.entries_read));
+    }
+    (super::entries_reply(entries), effects)
 }
 
 /// A consumer's pending entries from `start`; deleted ones show as `[id, nil]`. Each one

@@ -125,6 +125,8 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], o: &StringOpts, expire_at:
     if let Some(when) = expire_at {
         ctx.db().set_expire(key, when);
         ctx.modified(key, "expire");
+        // Replayed with the absolute deadline, whichever form set it.
+        ctx.propagate_as(|| vec![Bytes::from_static(b"SET"), Bytes::copy_from_slice(key), Bytes::copy_from_slice(val), Bytes::from_static(b"PXAT"), Bytes::from(when.to_string())]);
     }
     Ok(Some(old.map(Reply::opt_bulk).unwrap_or(OK)))
 }
@@ -135,6 +137,10 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], o: &StringOpts, expire_at:
 fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let o = StringOpts::parse(&mut Args::at(argv, 3), true)?;
     let when = o.expire.map(|(k, a)| expire_at_ms(ctx, k, a, "set")).transpose()?;
+    if o.get && when.is_none() {
+        // Replayed without GET, which only shaped the reply.
+        ctx.propagate_as(|| argv.iter().enumerate().filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get")).map(|(_, a)| a.clone()).collect());
+    }
     Ok(set_generic(ctx, &argv[1], &argv[2], &o, when)?.unwrap_or(Reply::Nil))
 }
 
@@ -167,6 +173,8 @@ fn getdel(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if v.is_some() {
         ctx.db().remove(&argv[1]);
         ctx.modified(&argv[1], "del");
+        let del = crate::commands::generic::del_command(ctx, "lazyfree-lazy-user-del");
+        ctx.propagate_as(|| vec![del, argv[1].clone()]);
     }
     Ok(Reply::opt_bulk(v))
 }
@@ -183,14 +191,18 @@ fn getex(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         Some(w) if absolute && w <= ctx.now_ms() => {
             ctx.db().remove(key);
             ctx.modified(key, "del");
+            let del = crate::commands::generic::del_command(ctx, "lazyfree-lazy-expire");
+            ctx.propagate_as(|| vec![del, key.clone()]);
         }
         Some(w) => {
             ctx.db().set_expire(key, w);
             ctx.modified(key, "expire");
+            ctx.propagate_as(|| vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), Bytes::from(w.to_string())]);
         }
         None if o.persist => {
             if ctx.db().persist(key) {
                 ctx.modified(key, "persist");
+                ctx.propagate_as(|| vec![Bytes::from_static(b"PERSIST"), key.clone()]);
             }
         }
         None => {}
@@ -201,6 +213,7 @@ fn getex(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// GETSET key value — the old value (or nil); the new value drops any TTL.
 fn getset(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let o = StringOpts { get: true, ..Default::default() };
+    ctx.propagate_as(|| vec![Bytes::from_static(b"SET"), argv[1].clone(), argv[2].clone()]);
     Ok(set_generic(ctx, &argv[1], &argv[2], &o, None)?.unwrap_or(Reply::Nil))
 }
 
@@ -365,7 +378,10 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         None => ctx.set_key(key, Value::Str(value), false),
     }
     ctx.modified(key, "incrbyfloat");
-    Ok(Reply::Bulk(Bytes::from(text)))
+    // Replayed as the value it produced: float arithmetic must not run twice.
+    let text = Bytes::from(text);
+    ctx.propagate_as(|| vec![Bytes::from_static(b"SET"), key.clone(), text.clone(), Bytes::from_static(b"KEEPTTL")]);
+    Ok(Reply::Bulk(text))
 }
 
 /// MGET key [key ...] — nil for missing keys and for keys of other types.

@@ -47,6 +47,15 @@ fn pop(ctx: &mut Ctx, keys: &[Bytes], side: Side, count: Option<i64>, shape: Sha
     z.remove_all(&items);
     ctx.modified(key, if side == Side::Min { "zpopmin" } else { "zpopmax" });
     ctx.delete_if_empty(key);
+    if shape.emit_key {
+        // The blocking and multi-key forms are replayed as a ZPOP of the key they popped.
+        let cmd = Bytes::from_static(if side == Side::Min { b"ZPOPMIN" } else { b"ZPOPMAX" });
+        let popped = items.len();
+        ctx.propagate_as(|| match count {
+            None => vec![cmd, key.clone()],
+            Some(_) => vec![cmd, key.clone(), Bytes::from(popped.to_string())],
+        });
+    }
     let mut body = Vec::with_capacity(items.len() * 2);
     for (m, s) in items {
         if shape.nested {

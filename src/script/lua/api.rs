@@ -55,6 +55,38 @@ pub fn upvalue(st: &LuaState, i: usize) -> Val {
     Val::Nil
 }
 
+/// coroutine.create: the new thread inherits its creator's count hook, as lua_newthread does
+/// in C Lua (rilua's threads start without one), so a loop inside a coroutine is still
+/// interrupted by busy-reply-threshold and SCRIPT KILL.
+pub fn co_create(st: &mut LuaState) -> LuaResult<u32> {
+    let n = rilua::stdlib::coroutine::co_create(st)?;
+    if let Val::Thread(t) = st.stack_get(st.top.wrapping_sub(1)) {
+        inherit_hook(st, t);
+    }
+    Ok(n)
+}
+
+/// coroutine.wrap: the same, for the thread inside the wrapper.
+pub fn co_wrap(st: &mut LuaState) -> LuaResult<u32> {
+    let n = rilua::stdlib::coroutine::co_wrap(st)?;
+    if let Val::Function(f) = st.stack_get(st.top.wrapping_sub(1)) {
+        if let Some(Closure::Rust(c)) = st.gc.closures.get(f) {
+            if let Some(Val::Thread(t)) = c.upvalues.first().copied() {
+                inherit_hook(st, t);
+            }
+        }
+    }
+    Ok(n)
+}
+
+fn inherit_hook(st: &mut LuaState, t: rilua::vm::gc::arena::GcRef<rilua::vm::state::LuaThread>) {
+    let mut hook = st.hook.clone();
+    hook.hook_count = hook.base_hook_count;
+    if let Some(thread) = st.gc.threads.get_mut(t) {
+        thread.hook = hook;
+    }
+}
+
 pub fn closure(st: &mut LuaState, f: RustFn, name: &str, upvalues: Vec<Val>) -> Val {
     let mut c = RustClosure::new(f, name);
     c.upvalues = upvalues;

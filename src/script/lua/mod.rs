@@ -162,6 +162,11 @@ impl LuaVm {
             let f = api::closure(st, func, name, vec![ro_map]);
             api::set_field(st, g, name, f);
         }
+        let co = api::raw_get(st, g, "coroutine");
+        for (name, func) in [("create", api::co_create as rilua::RustFn), ("wrap", api::co_wrap)] {
+            let f = api::closure(st, func, name, vec![]);
+            api::set_field(st, co, name, f);
+        }
         let math = api::raw_get(st, g, "math");
         let f = api::closure(st, api::math_random, "random", vec![]);
         api::set_field(st, math, "random", f);

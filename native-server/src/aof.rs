@@ -1,0 +1,595 @@
+//! The append-only file on disk, as Redis 7 keeps it: a directory (`appenddirname`) with a
+//! base file (an RDB, or commands), incremental files of commands, and a manifest naming
+//! them in order. The engine produces the bytes (`Engine::take_aof`, `Engine::aof_base`)
+//! and replays them (`Engine::aof_load`); this module owns the files: appending, the
+//! fsync policy, the manifest, loading at startup, and rewrites.
+//!
+//! A rewrite never stops writes from being durable: first a new incremental file is
+//! opened and the manifest (old base, old and new incremental files) is written, so every
+//! command from then on is in the new file; then the new base is written to a temporary
+//! file in the background; only when it is complete, synced and renamed does the manifest
+//! switch to (new base, new incremental file) and the old files go. A crash at any point
+//! leaves a manifest whose files are all there.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cinnabar::Engine;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Fsync {
+    Always,
+    EverySec,
+    No,
+}
+
+impl Fsync {
+    pub fn from_config(engine: &Engine) -> Fsync {
+        match engine.config().get("appendfsync") {
+            Some("always") => Fsync::Always,
+            Some("no") => Fsync::No,
+            _ => Fsync::EverySec,
+        }
+    }
+}
+
+/// One file the manifest names.
+#[derive(Clone, Debug, PartialEq)]
+struct Part {
+    name: String,
+    seq: u64,
+}
+
+/// The manifest (aofManifest): the base, the incremental files in order, and history
+/// files that are no longer part of the AOF and are deleted once the manifest is written.
+#[derive(Default, Debug, PartialEq)]
+pub struct Manifest {
+    base: Option<Part>,
+    incrs: Vec<Part>,
+    history: Vec<Part>,
+}
+
+impl Manifest {
+    /// aofLoadManifestFromFile: `file <name> seq <n> type <b|i|h>` lines; comments skipped.
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let mut m = Manifest::default();
+        let mut max_incr = 0;
+        let fatal = |n: usize, line: &str, why: &str| format!("\n*** FATAL AOF MANIFEST FILE ERROR ***\nReading the manifest file, at line {}\n>>> '{}'\n{}", n, line, why);
+        let mut lines = 0;
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim_matches(|c| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+            if line.starts_with('#') {
+                continue;
+            }
+            lines += 1;
+            let invalid = || fatal(i + 1, line, "Invalid AOF manifest file format");
+            let args = cinnabar::resp::inline::split_inline(line.as_bytes()).ok_or_else(invalid)?;
+            if args.len() < 6 || args.len() % 2 != 0 {
+                return Err(invalid());
+            }
+            let (mut name, mut seq, mut kind) = (None, None, None);
+            for kv in args.chunks(2) {
+                let v = String::from_utf8_lossy(&kv[1]).into_owned();
+                match &kv[0][..] {
+                    b"file" => {
+                        if v.contains('/') {
+                            return Err(fatal(i + 1, line, "File can't be a path, just a filename"));
+                        }
+                        name = Some(v)
+                    }
+                    b"seq" => seq = v.parse::<u64>().ok(),
+                    b"type" => kind = v.bytes().next(),
+                    _ => {}
+                }
+            }
+            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else { return Err(invalid()) };
+            let part = Part { name, seq };
+            match kind {
+                b'b' => {
+                    if m.base.is_some() {
+                        return Err(fatal(i + 1, line, "Found duplicate base file information"));
+                    }
+                    m.base = Some(part);
+                }
+                b'i' => {
+                    if part.seq <= max_incr {
+                        return Err(fatal(i + 1, line, "Found a non-monotonic sequence number"));
+                    }
+                    max_incr = part.seq;
+                    m.incrs.push(part);
+                }
+                b'h' => m.history.push(part),
+                _ => return Err(fatal(i + 1, line, "Unknown AOF file type")),
+            }
+        }
+        if lines == 0 {
+            return Err(fatal(0, "", "Found an empty AOF manifest"));
+        }
+        Ok(m)
+    }
+
+    /// getAofManifestAsString: base, history, then incremental files.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut line = |p: &Part, kind: char| {
+            let name = if p.name.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\') { p.name.clone() } else { format!("{:?}", p.name) };
+            out.push_str(&format!("file {} seq {} type {}\n", name, p.seq, kind));
+        };
+        if let Some(b) = &self.base {
+            line(b, 'b');
+        }
+        for h in &self.history {
+            line(h, 'h');
+        }
+        for i in &self.incrs {
+            line(i, 'i');
+        }
+        out
+    }
+
+    fn next_incr_seq(&self) -> u64 {
+        self.incrs.last().map_or(1, |p| p.seq + 1)
+    }
+
+    fn next_base_seq(&self) -> u64 {
+        self.base.as_ref().map_or(1, |p| p.seq + 1)
+    }
+}
+
+/// A rewrite in flight: the new base being written, and the incremental file it started.
+struct Rewrite {
+    job: std::thread::JoinHandle<std::io::Result<u64>>,
+    temp: PathBuf,
+    base_name: String,
+    /// The first incremental file written after the snapshot (stays in the manifest).
+    first_incr_seq: u64,
+}
+
+pub struct Aof {
+    dir: PathBuf,
+    name: String,
+    manifest: Manifest,
+    /// The incremental file being appended to (None while the AOF is off but a manifest
+    /// is kept, as after BGREWRITEAOF with appendonly no).
+    file: Option<Arc<File>>,
+    policy: Fsync,
+    /// What the once-a-second fsync thread syncs (everysec).
+    syncing: Arc<Mutex<Option<Arc<File>>>>,
+    /// `no-appendfsync-on-rewrite yes` and a rewrite runs: nothing is synced meanwhile
+    /// (the rewrite has the disk).
+    hold_fsync: Arc<std::sync::atomic::AtomicBool>,
+    base_size: u64,
+    incr_size: u64,
+    rewrite: Option<Rewrite>,
+    /// Bytes a failed write left behind, written first next time.
+    unwritten: Vec<u8>,
+}
+
+fn err(e: std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_string()
+}
+
+/// The directory the server works in (`dir`).
+fn work_dir(engine: &Engine) -> PathBuf {
+    PathBuf::from(engine.config().get("dir").filter(|d| !d.is_empty()).unwrap_or("."))
+}
+
+/// Writes `bytes` to `path` through a temporary file, fsync and rename (the manifest and
+/// every file a manifest names are complete or absent).
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_file_name(format!("temp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("aof")));
+    let mut f = File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")));
+    Ok(())
+}
+
+/// Makes a rename durable.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+impl Aof {
+    fn new(engine: &Engine) -> Aof {
+        let dir = work_dir(engine).join(engine.config().get("appenddirname").unwrap_or("appendonlydir"));
+        let name = engine.config().get("appendfilename").unwrap_or("appendonly.aof").to_string();
+        Aof {
+            dir,
+            name,
+            manifest: Manifest::default(),
+            file: None,
+            policy: Fsync::from_config(engine),
+            syncing: Arc::new(Mutex::new(None)),
+            hold_fsync: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            base_size: 0,
+            incr_size: 0,
+            rewrite: None,
+            unwritten: Vec::new(),
+        }
+    }
+
+    fn manifest_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.manifest", self.name))
+    }
+
+    fn persist_manifest(&self) -> std::io::Result<()> {
+        write_atomically(&self.manifest_path(), self.manifest.render().as_bytes())
+    }
+
+    /// Startup with `appendonly yes` (loadAppendOnlyFiles + aofOpenIfNeededOnServerStart):
+    /// replays the manifest's files in order (an old single-file AOF in `dir` is moved in
+    /// as the base first), creates a base and an incremental file if there are none, and
+    /// opens the last incremental file for appending. Errors are Redis's fatal messages.
+    pub fn start(engine: &mut Engine) -> Result<Aof, String> {
+        let mut aof = Aof::new(engine);
+        std::fs::create_dir_all(&aof.dir).map_err(|e| format!("Can't open or create append-only dir {}: {}", aof.dir.display(), err(e)))?;
+        aof.remove_stale_temp_files();
+        let manifest = aof.manifest_path();
+        let old_style = work_dir(engine).join(&aof.name);
+        if !manifest.exists() && old_style.is_file() {
+            // aofUpgradePrepare: a Redis 6 appendonly.aof becomes the base of a manifest.
+            std::fs::rename(&old_style, aof.dir.join(&aof.name)).map_err(|e| format!("Error trying to move the old AOF file {} into dir {}: {}", old_style.display(), aof.dir.display(), err(e)))?;
+            aof.manifest.base = Some(Part { name: aof.name.clone(), seq: 1 });
+            aof.persist_manifest().map_err(err)?;
+            println!("Successfully migrated an old-style AOF into the AOF directory");
+        }
+        match std::fs::read_to_string(&manifest) {
+            Ok(text) => aof.manifest = Manifest::parse(&text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("Fatal error: can't open the AOF manifest {} for reading: {}", manifest.display(), err(e))),
+        }
+        aof.load(engine)?;
+        engine.loading_finished();
+        if aof.manifest.base.is_none() && aof.manifest.incrs.is_empty() {
+            // Nothing yet: start from a base of the (empty) dataset.
+            let base = aof.base_name(aof.manifest.next_base_seq(), engine);
+            let bytes = engine.aof_base();
+            write_atomically(&aof.dir.join(&base), &bytes).map_err(|e| format!("Can't write the AOF base file {}: {}", base, err(e)))?;
+            aof.base_size = bytes.len() as u64;
+            aof.manifest.base = Some(Part { name: base, seq: aof.manifest.next_base_seq() });
+        }
+        if aof.manifest.incrs.is_empty() {
+            let seq = aof.manifest.next_incr_seq();
+            aof.manifest.incrs.push(Part { name: format!("{}.{}.incr.aof", aof.name, seq), seq });
+        }
+        aof.persist_manifest().map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
+        aof.delete_history();
+        let last = aof.manifest.incrs.last().expect("one at least").name.clone();
+        aof.open_incr(&last).map_err(|e| format!("Can't open the append-only file {}: {}", last, err(e)))?;
+        engine.set_aof(true);
+        engine.aof_new_file();
+        aof.report_sizes(engine);
+        aof.spawn_fsync_thread();
+        Ok(aof)
+    }
+
+    /// CONFIG SET appendonly yes (startAppendOnly): a new incremental file takes every write
+    /// from now on, and a rewrite makes the base from the dataset as it is now.
+    pub fn enable(engine: &mut Engine) -> Result<Aof, String> {
+        let mut aof = Aof::new(engine);
+        std::fs::create_dir_all(&aof.dir).map_err(err)?;
+        if let Ok(text) = std::fs::read_to_string(aof.manifest_path()) {
+            aof.manifest = Manifest::parse(&text)?;
+        }
+        let seq = aof.manifest.next_incr_seq();
+        let name = format!("{}.{}.incr.aof", aof.name, seq);
+        aof.open_incr(&name).map_err(err)?;
+        aof.manifest.incrs.push(Part { name, seq });
+        engine.set_aof(true);
+        engine.aof_new_file();
+        aof.spawn_fsync_thread();
+        Ok(aof)
+    }
+
+    fn base_name(&self, seq: u64, engine: &Engine) -> String {
+        let ext = if engine.config().get("aof-use-rdb-preamble") == Some("no") { "aof" } else { "rdb" };
+        format!("{}.{}.base.{}", self.name, seq, ext)
+    }
+
+    fn remove_stale_temp_files(&self) {
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with("temp-") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+
+    /// Replays base then incremental files. A short read is forgiven only in the last file
+    /// and only with `aof-load-truncated yes`: the file is cut back to its last whole
+    /// command and loading goes on.
+    fn load(&mut self, engine: &mut Engine) -> Result<(), String> {
+        let mut parts: Vec<(Part, bool)> = self.manifest.base.iter().map(|p| (p.clone(), true)).collect();
+        parts.extend(self.manifest.incrs.iter().map(|p| (p.clone(), false)));
+        let n = parts.len();
+        let start = std::time::Instant::now();
+        for (i, (part, is_base)) in parts.into_iter().enumerate() {
+            let path = self.dir.join(&part.name);
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                // An incremental file not created yet (a crash right after the manifest)
+                // is empty, as Redis treats it.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_base => Vec::new(),
+                Err(e) => return Err(format!("Unrecoverable error reading the append only file {}: {}", part.name, err(e))),
+            };
+            if is_base {
+                self.base_size = bytes.len() as u64;
+                if bytes.starts_with(b"REDIS") {
+                    println!("Reading RDB base file on AOF loading...");
+                }
+            } else {
+                self.incr_size += bytes.len() as u64;
+            }
+            let loaded = engine.aof_load(&bytes, crate::shared::now_us()).map_err(|e| match e {
+                cinnabar::aof::LoadError::Preamble(why) => format!("Error reading the RDB base file {}, AOF loading aborted: {}", part.name, why),
+                cinnabar::aof::LoadError::UnknownCommand(c) => format!("Unknown command '{}' reading the append only file {}", c, part.name),
+                cinnabar::aof::LoadError::BadFormat { .. } => format!("Bad file format reading the append only file {}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>", part.name),
+            })?;
+            if let Some(valid) = loaded.truncated_at {
+                if loaded.incomplete_multi {
+                    eprintln!("Revert incomplete MULTI/EXEC transaction in AOF file {}", part.name);
+                }
+                let truncate_ok = engine.config().get("aof-load-truncated") != Some("no");
+                if i + 1 != n {
+                    return Err("Fatal error: the truncated file is not the last file".into());
+                }
+                if !truncate_ok {
+                    return Err(format!("Unexpected end of file reading the append only file {}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.", part.name));
+                }
+                eprintln!("!!! Warning: short read while loading the AOF file {}!!!", part.name);
+                eprintln!("!!! Truncating the AOF {} at offset {} !!!", part.name, valid);
+                let f = OpenOptions::new().write(true).open(&path).map_err(err)?;
+                f.set_len(valid as u64).map_err(|e| format!("Error truncating the AOF file {}: {}", part.name, err(e)))?;
+                f.sync_all().map_err(err)?;
+                self.incr_size -= (bytes.len() - valid) as u64;
+                eprintln!("AOF {} loaded anyway because aof-load-truncated is enabled", part.name);
+            }
+            println!("DB loaded from {} file {}: {:.3} seconds", if is_base { "base" } else { "incr" }, part.name, start.elapsed().as_secs_f64());
+        }
+        if n > 0 {
+            println!("DB loaded from append only file: {:.3} seconds", start.elapsed().as_secs_f64());
+        }
+        Ok(())
+    }
+
+    fn open_incr(&mut self, name: &str) -> std::io::Result<()> {
+        let f = Arc::new(OpenOptions::new().create(true).append(true).open(self.dir.join(name))?);
+        sync_dir(&self.dir);
+        *self.syncing.lock().unwrap_or_else(|p| p.into_inner()) = Some(f.clone());
+        self.file = Some(f);
+        Ok(())
+    }
+
+    /// everysec: a thread syncs the current file once a second (Redis's bio fsync job).
+    fn spawn_fsync_thread(&self) {
+        let syncing = Arc::downgrade(&self.syncing);
+        let hold = self.hold_fsync.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let Some(slot) = syncing.upgrade() else { return };
+            if hold.load(std::sync::atomic::Ordering::Relaxed) {
+                continue;
+            }
+            let file = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(f) = file {
+                let _ = f.sync_data();
+            }
+        });
+    }
+
+    /// Appends what the engine recorded (flushAppendOnlyFile); under `always` it is on disk
+    /// before this returns, so before any reply of the batch is sent. A failed write is
+    /// reported to the engine (INFO, and the bytes are kept to retry); with `always` it is
+    /// fatal, as in Redis.
+    pub fn flush(&mut self, engine: &mut Engine) {
+        let fresh = engine.take_aof();
+        if fresh.is_empty() && self.unwritten.is_empty() {
+            return;
+        }
+        let Some(f) = self.file.clone() else { return };
+        let mut bytes = std::mem::take(&mut self.unwritten);
+        bytes.extend_from_slice(&fresh);
+        let policy = Fsync::from_config(engine);
+        let before = f.metadata().map(|m| m.len()).ok();
+        let sync_now = policy == Fsync::Always && !self.hold_fsync.load(std::sync::atomic::Ordering::Relaxed);
+        let result = (&*f).write_all(&bytes).and_then(|_| if sync_now { f.sync_data() } else { Ok(()) });
+        match result {
+            Ok(()) => {
+                self.incr_size += bytes.len() as u64;
+                engine.aof_write_result(Ok(()));
+                self.report_sizes(engine);
+            }
+            Err(e) if policy == Fsync::Always => {
+                eprintln!("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... ({})", err(e));
+                std::process::exit(1);
+            }
+            Err(e) => {
+                // Undo a short write so the file never holds half a command, and keep
+                // everything for the next attempt.
+                let why = err(e);
+                eprintln!("Error writing to the AOF file: {}", why);
+                if let Some(len) = before {
+                    let _ = f.set_len(len);
+                }
+                self.unwritten = bytes;
+                engine.aof_write_result(Err(why));
+            }
+        }
+        self.policy = policy;
+    }
+
+    fn report_sizes(&self, engine: &mut Engine) {
+        engine.aof_sizes(self.base_size + self.incr_size, self.base_size);
+    }
+
+    /// Syncs everything written (shutdown, turning the AOF off).
+    pub fn sync(&mut self, engine: &mut Engine) {
+        self.flush(engine);
+        if let Some(f) = &self.file {
+            let _ = f.sync_all();
+        }
+    }
+
+    /// CONFIG SET appendonly no (stopAppendOnly): the last writes are synced and the file
+    /// closed; the engine stops recording.
+    pub fn disable(mut self, engine: &mut Engine) {
+        self.sync(engine);
+        engine.set_aof(false);
+        *self.syncing.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Starts a rewrite (rewriteAppendOnlyFileBackground): a new incremental file and
+    /// manifest first, then the new base written by a background thread from a snapshot
+    /// taken now. `None` when it could not start (reported to the engine as failed).
+    pub fn begin_rewrite(&mut self, engine: &mut Engine) {
+        if self.rewrite.is_some() {
+            return;
+        }
+        if let Err(e) = self.try_begin_rewrite(engine) {
+            eprintln!("Can't rewrite append only file in background: {}", e);
+            engine.aof_rewrite_finished(false, crate::shared::now_us());
+        }
+    }
+
+    fn try_begin_rewrite(&mut self, engine: &mut Engine) -> Result<(), String> {
+        std::fs::create_dir_all(&self.dir).map_err(err)?;
+        self.flush(engine);
+        let first_incr_seq = self.manifest.next_incr_seq();
+        if self.file.is_some() {
+            let name = format!("{}.{}.incr.aof", self.name, first_incr_seq);
+            self.open_incr(&name).map_err(err)?;
+            self.manifest.incrs.push(Part { name, seq: first_incr_seq });
+            self.persist_manifest().map_err(err)?;
+            engine.aof_new_file();
+            self.incr_size = 0;
+        }
+        let base_seq = self.manifest.next_base_seq();
+        let base_name = self.base_name(base_seq, engine);
+        let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+        let bytes = engine.aof_base();
+        let path = temp.clone();
+        // aof-rewrite-incremental-fsync: sync every 4 MB so the final sync is not one
+        // huge latency spike for everything else on the disk.
+        let incremental = engine.config().get("aof-rewrite-incremental-fsync") != Some("no");
+        let hold = self.hold_fsync.clone();
+        hold.store(engine.config().get("no-appendfsync-on-rewrite") == Some("yes"), std::sync::atomic::Ordering::Relaxed);
+        let job = std::thread::spawn(move || -> std::io::Result<u64> {
+            let result = (|| {
+                let mut f = File::create(&path)?;
+                for chunk in bytes.chunks(4 << 20) {
+                    f.write_all(chunk)?;
+                    if incremental {
+                        f.sync_data()?;
+                    }
+                }
+                f.sync_all()?;
+                Ok(bytes.len() as u64)
+            })();
+            hold.store(false, std::sync::atomic::Ordering::Relaxed);
+            result
+        });
+        self.rewrite = Some(Rewrite { job, temp, base_name, first_incr_seq });
+        println!("Background append only file rewriting started");
+        Ok(())
+    }
+
+    /// Finishes a rewrite whose base is written (backgroundRewriteDoneHandler): the base
+    /// goes in place, the manifest switches to it, the old files are deleted.
+    pub fn poll_rewrite(&mut self, engine: &mut Engine) {
+        if !self.rewrite.as_ref().is_some_and(|r| r.job.is_finished()) {
+            return;
+        }
+        let Rewrite { job, temp, base_name, first_incr_seq } = self.rewrite.take().expect("checked");
+        let ok = match job.join() {
+            Ok(Ok(size)) => match self.install_base(&temp, &base_name, first_incr_seq, size) {
+                Ok(()) => true,
+                Err(e) => {
+                    eprintln!("Error trying to rename the temporary AOF base file {} into {}: {}", temp.display(), base_name, e);
+                    false
+                }
+            },
+            Ok(Err(e)) => {
+                eprintln!("Error writing the AOF rewrite: {}", err(e));
+                false
+            }
+            Err(_) => false,
+        };
+        if !ok {
+            let _ = std::fs::remove_file(&temp);
+        } else {
+            println!("Background AOF rewrite finished successfully");
+        }
+        engine.aof_rewrite_finished(ok, crate::shared::now_us());
+        self.report_sizes(engine);
+    }
+
+    fn install_base(&mut self, temp: &Path, base_name: &str, first_incr_seq: u64, size: u64) -> Result<(), String> {
+        std::fs::rename(temp, self.dir.join(base_name)).map_err(err)?;
+        sync_dir(&self.dir);
+        let base_seq = self.manifest.next_base_seq();
+        if let Some(old) = self.manifest.base.replace(Part { name: base_name.to_string(), seq: base_seq }) {
+            self.manifest.history.push(old);
+        }
+        let off = self.file.is_none();
+        let (keep, old): (Vec<Part>, Vec<Part>) = std::mem::take(&mut self.manifest.incrs).into_iter().partition(|p| p.seq >= first_incr_seq || off);
+        self.manifest.history.extend(old);
+        self.manifest.incrs = keep;
+        self.persist_manifest().map_err(err)?;
+        self.base_size = size;
+        self.delete_history();
+        Ok(())
+    }
+
+    /// aofDelHistoryFiles: files the manifest no longer needs.
+    fn delete_history(&mut self) {
+        if self.manifest.history.is_empty() {
+            return;
+        }
+        for h in std::mem::take(&mut self.manifest.history) {
+            let _ = std::fs::remove_file(self.dir.join(&h.name));
+        }
+        let _ = self.persist_manifest();
+    }
+}
+
+/// BGREWRITEAOF with appendonly no still writes a base and a manifest (Redis does), so
+/// turning the AOF on later starts from a recent base.
+pub fn rewrite_while_off(engine: &mut Engine) -> Aof {
+    let mut aof = Aof::new(engine);
+    if let Ok(text) = std::fs::read_to_string(aof.manifest_path()) {
+        aof.manifest = Manifest::parse(&text).unwrap_or_default();
+    }
+    aof.begin_rewrite(engine);
+    aof
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_round_trip_and_bad_ones_are_refused_with_redis_texts() {
+        let text = "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n";
+        let m = Manifest::parse(text).unwrap();
+        assert_eq!(m.render(), text);
+        assert_eq!(m.next_incr_seq(), 3);
+        assert_eq!(m.next_base_seq(), 2);
+        let e = Manifest::parse("file a seq 2 type i\nfile b seq 1 type i\n").unwrap_err();
+        assert!(e.contains("at line 2") && e.contains("Found a non-monotonic sequence number"), "{}", e);
+        assert!(Manifest::parse("file x/y seq 1 type b\n").unwrap_err().contains("File can't be a path"));
+        assert!(Manifest::parse("file a seq 1\n").unwrap_err().contains("Invalid AOF manifest file format"));
+        assert!(Manifest::parse("file a seq 1 type z\n").unwrap_err().contains("Unknown AOF file type"));
+        assert!(Manifest::parse("# only a comment\n").unwrap_err().contains("Found an empty AOF manifest"));
+        let spaced = Manifest { base: Some(Part { name: "my aof.1.base.rdb".into(), seq: 1 }), ..Default::default() };
+        assert_eq!(Manifest::parse(&spaced.render()).unwrap(), spaced);
+    }
+}
