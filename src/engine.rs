@@ -336,6 +336,12 @@ impl Engine {
         }
     }
 
+    /// The host forked its AOF rewrite child in `usec` (INFO latest_fork_usec, the fork
+    /// latency event).
+    pub fn aof_fork_done(&mut self, usec: u64) {
+        crate::persistence::record_fork(&mut self.srv, usec);
+    }
+
     /// The host's report on an `Event::RewriteAof`.
     pub fn aof_rewrite_finished(&mut self, ok: bool, now_us: i64) {
         let a = &mut self.srv.aof;

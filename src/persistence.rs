@@ -376,6 +376,19 @@ pub fn save_finished(engine: &mut Engine, ok: bool, now_us: i64) {
     answer_waiter(engine, if ok { crate::reply::OK } else { Reply::Error("ERR".into()) });
 }
 
+/// A fork's cost, whatever it was for: INFO total_forks and latest_fork_usec, and the
+/// `fork` latency event past latency-monitor-threshold.
+pub fn record_fork(srv: &mut Server, fork_usec: u64) {
+    srv.persistence.total_forks += 1;
+    srv.persistence.latest_fork_usec = fork_usec;
+    let threshold = srv.config.hot.latency_monitor_threshold;
+    let ms = fork_usec / 1000;
+    if threshold > 0 && ms as i64 >= threshold {
+        let now = srv.now_us / 1_000_000;
+        srv.latency.add_sample("fork", ms, now);
+    }
+}
+
 /// The host's report on the fork an `Event::BackgroundSave` asked for: the child's pid and
 /// the fork's duration, or why it failed (the BGSAVE client gets `ERR`, as in Redis).
 pub fn bgsave_started(engine: &mut Engine, forked: Result<Forked, String>, now_us: i64) {
@@ -384,16 +397,11 @@ pub fn bgsave_started(engine: &mut Engine, forked: Result<Forked, String>, now_u
     match forked {
         Ok(Forked { pid, fork_usec }) => {
             p.child_pid = pid;
-            p.total_forks += 1;
-            p.latest_fork_usec = fork_usec;
             if scheduled {
                 p.bgsave_scheduled = false;
             }
-            let threshold = engine.srv.config.hot.latency_monitor_threshold;
-            let ms = fork_usec / 1000;
-            if threshold > 0 && ms as i64 >= threshold {
-                engine.srv.latency.add_sample("fork", ms, now_us / 1_000_000);
-            }
+            engine.srv.now_us = now_us;
+            record_fork(&mut engine.srv, fork_usec);
             answer_waiter(engine, Reply::Simple("Background saving started"));
         }
         Err(_) => {

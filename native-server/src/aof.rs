@@ -141,7 +141,8 @@ impl Manifest {
 
 /// A rewrite in flight: the new base being written, and the incremental file it started.
 struct Rewrite {
-    job: std::thread::JoinHandle<std::io::Result<u64>>,
+    /// The child writing the base (a fork: its copy of the dataset is the snapshot).
+    pid: libc::pid_t,
     temp: PathBuf,
     base_name: String,
     /// The first incremental file written after the snapshot (stays in the manifest).
@@ -224,11 +225,11 @@ impl Aof {
         write_atomically(&self.manifest_path(), self.manifest.render().as_bytes())
     }
 
-    /// Startup with `appendonly yes` (loadAppendOnlyFiles + aofOpenIfNeededOnServerStart):
-    /// replays the manifest's files in order (an old single-file AOF in `dir` is moved in
-    /// as the base first), creates a base and an incremental file if there are none, and
-    /// opens the last incremental file for appending. Errors are Redis's fatal messages.
-    pub fn start(engine: &mut Engine) -> Result<Aof, String> {
+    /// Startup with `appendonly yes`, first step (on the main thread): the directory, an
+    /// old single-file AOF in `dir` moved in as the base, the manifest read. Then `load`
+    /// replays (on the loader), then `open` starts appending (on the server's engine).
+    /// Errors are Redis's fatal messages.
+    pub fn prepare(engine: &Engine) -> Result<Aof, String> {
         let mut aof = Aof::new(engine);
         std::fs::create_dir_all(&aof.dir).map_err(|e| format!("Can't open or create append-only dir {}: {}", aof.dir.display(), err(e)))?;
         aof.remove_stale_temp_files();
@@ -246,29 +247,39 @@ impl Aof {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(format!("Fatal error: can't open the AOF manifest {} for reading: {}", manifest.display(), err(e))),
         }
-        aof.load(engine)?;
-        engine.loading_finished();
-        if aof.manifest.base.is_none() && aof.manifest.incrs.is_empty() {
-            // Nothing yet: start from a base of the (empty) dataset.
-            let base = aof.base_name(aof.manifest.next_base_seq(), engine);
+        Ok(aof)
+    }
+
+    /// The bytes a startup load will read (for LOADING's progress and its 2 MB rule).
+    pub fn files_size(&self) -> u64 {
+        self.manifest.base.iter().chain(&self.manifest.incrs).filter_map(|p| std::fs::metadata(self.dir.join(&p.name)).ok()).map(|m| m.len()).sum()
+    }
+
+    /// Startup, last step (aofOpenIfNeededOnServerStart), with the replayed data in the
+    /// server's engine: a base of the dataset if there was none, an incremental file if
+    /// there was none, the manifest written, the last incremental file opened for appends.
+    pub fn open(mut self, engine: &mut Engine) -> Result<Aof, String> {
+        if self.manifest.base.is_none() && self.manifest.incrs.is_empty() {
+            let seq = self.manifest.next_base_seq();
+            let base = self.base_name(seq, engine);
             let bytes = engine.aof_base();
-            write_atomically(&aof.dir.join(&base), &bytes).map_err(|e| format!("Can't write the AOF base file {}: {}", base, err(e)))?;
-            aof.base_size = bytes.len() as u64;
-            aof.manifest.base = Some(Part { name: base, seq: aof.manifest.next_base_seq() });
+            write_atomically(&self.dir.join(&base), &bytes).map_err(|e| format!("Can't write the AOF base file {}: {}", base, err(e)))?;
+            self.base_size = bytes.len() as u64;
+            self.manifest.base = Some(Part { name: base, seq });
         }
-        if aof.manifest.incrs.is_empty() {
-            let seq = aof.manifest.next_incr_seq();
-            aof.manifest.incrs.push(Part { name: format!("{}.{}.incr.aof", aof.name, seq), seq });
+        if self.manifest.incrs.is_empty() {
+            let seq = self.manifest.next_incr_seq();
+            self.manifest.incrs.push(Part { name: format!("{}.{}.incr.aof", self.name, seq), seq });
         }
-        aof.persist_manifest().map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
-        aof.delete_history();
-        let last = aof.manifest.incrs.last().expect("one at least").name.clone();
-        aof.open_incr(&last).map_err(|e| format!("Can't open the append-only file {}: {}", last, err(e)))?;
+        self.persist_manifest().map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
+        self.delete_history();
+        let last = self.manifest.incrs.last().expect("one at least").name.clone();
+        self.open_incr(&last).map_err(|e| format!("Can't open the append-only file {}: {}", last, err(e)))?;
         engine.set_aof(true);
         engine.aof_new_file();
-        aof.report_sizes(engine);
-        aof.spawn_fsync_thread();
-        Ok(aof)
+        self.report_sizes(engine);
+        self.spawn_fsync_thread();
+        Ok(self)
     }
 
     /// CONFIG SET appendonly yes (startAppendOnly): a new incremental file takes every write
@@ -307,7 +318,7 @@ impl Aof {
     /// Replays base then incremental files. A short read is forgiven only in the last file
     /// and only with `aof-load-truncated yes`: the file is cut back to its last whole
     /// command and loading goes on.
-    fn load(&mut self, engine: &mut Engine) -> Result<(), String> {
+    pub fn load(&mut self, engine: &mut Engine) -> Result<(), String> {
         let mut parts: Vec<(Part, bool)> = self.manifest.base.iter().map(|p| (p.clone(), true)).collect();
         parts.extend(self.manifest.incrs.iter().map(|p| (p.clone(), false)));
         let n = parts.len();
@@ -355,9 +366,7 @@ impl Aof {
             }
             println!("DB loaded from {} file {}: {:.3} seconds", if is_base { "base" } else { "incr" }, part.name, start.elapsed().as_secs_f64());
         }
-        if n > 0 {
-            println!("DB loaded from append only file: {:.3} seconds", start.elapsed().as_secs_f64());
-        }
+        engine.loading_finished();
         Ok(())
     }
 
@@ -474,56 +483,69 @@ impl Aof {
         }
         let base_seq = self.manifest.next_base_seq();
         let base_name = self.base_name(base_seq, engine);
-        let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-        let bytes = engine.aof_base();
-        let path = temp.clone();
         // aof-rewrite-incremental-fsync: sync every 4 MB so the final sync is not one
         // huge latency spike for everything else on the disk.
         let incremental = engine.config().get("aof-rewrite-incremental-fsync") != Some("no");
-        let hold = self.hold_fsync.clone();
-        hold.store(engine.config().get("no-appendfsync-on-rewrite") == Some("yes"), std::sync::atomic::Ordering::Relaxed);
-        let job = std::thread::spawn(move || -> std::io::Result<u64> {
-            let result = (|| {
-                let mut f = File::create(&path)?;
-                for chunk in bytes.chunks(4 << 20) {
-                    f.write_all(chunk)?;
-                    if incremental {
-                        f.sync_data()?;
-                    }
-                }
-                f.sync_all()?;
-                Ok(bytes.len() as u64)
-            })();
-            hold.store(false, std::sync::atomic::Ordering::Relaxed);
-            result
-        });
-        self.rewrite = Some(Rewrite { job, temp, base_name, first_incr_seq });
-        println!("Background append only file rewriting started");
+        // As Redis: a child process with a copy-on-write image of the dataset serialises and
+        // writes the base, so the server only pauses for the fork itself.
+        let start = std::time::Instant::now();
+        // SAFETY: the child runs only `rewrite_child`, which keeps to its copy of the engine,
+        // the allocator and system calls, and leaves with _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            rewrite_child(engine, &self.dir, incremental);
+        }
+        if pid < 0 {
+            return Err(err(std::io::Error::last_os_error()));
+        }
+        engine.aof_fork_done(start.elapsed().as_micros() as u64);
+        self.hold_fsync.store(engine.config().get("no-appendfsync-on-rewrite") == Some("yes"), std::sync::atomic::Ordering::Relaxed);
+        let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", pid));
+        self.rewrite = Some(Rewrite { pid, temp, base_name, first_incr_seq });
+        println!("Background append only file rewriting started by pid {}", pid);
         Ok(())
+    }
+
+    /// SHUTDOWN while a rewrite runs (killAppendOnlyChild): the child is killed and its temp
+    /// file removed; the manifest never named it.
+    pub fn kill_rewrite(&mut self, engine: &mut Engine) {
+        let Some(r) = self.rewrite.take() else { return };
+        println!("Killing running AOF rewrite child: {}", r.pid);
+        // SAFETY: signals and reaps our own child.
+        unsafe {
+            libc::kill(r.pid, libc::SIGUSR1);
+            let mut status = 0;
+            libc::waitpid(r.pid, &mut status, 0);
+        }
+        let _ = std::fs::remove_file(&r.temp);
+        self.hold_fsync.store(false, std::sync::atomic::Ordering::Relaxed);
+        engine.aof_rewrite_finished(false, crate::shared::now_us());
     }
 
     /// Finishes a rewrite whose base is written (backgroundRewriteDoneHandler): the base
     /// goes in place, the manifest switches to it, the old files are deleted.
     pub fn poll_rewrite(&mut self, engine: &mut Engine) {
-        if !self.rewrite.as_ref().is_some_and(|r| r.job.is_finished()) {
+        let Some(pid) = self.rewrite.as_ref().map(|r| r.pid) else { return };
+        let mut status = 0;
+        // SAFETY: polls our own child without blocking.
+        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } != pid {
             return;
         }
-        let Rewrite { job, temp, base_name, first_incr_seq } = self.rewrite.take().expect("checked");
-        let ok = match job.join() {
-            Ok(Ok(size)) => match self.install_base(&temp, &base_name, first_incr_seq, size) {
+        self.hold_fsync.store(false, std::sync::atomic::Ordering::Relaxed);
+        let Rewrite { temp, base_name, first_incr_seq, .. } = self.rewrite.take().expect("checked");
+        let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        let ok = exited_ok
+            && match std::fs::metadata(&temp).map(|m| m.len()).map_err(err).and_then(|size| self.install_base(&temp, &base_name, first_incr_seq, size)) {
                 Ok(()) => true,
                 Err(e) => {
                     eprintln!("Error trying to rename the temporary AOF base file {} into {}: {}", temp.display(), base_name, e);
                     false
                 }
-            },
-            Ok(Err(e)) => {
-                eprintln!("Error writing the AOF rewrite: {}", err(e));
-                false
-            }
-            Err(_) => false,
-        };
+            };
         if !ok {
+            if !exited_ok {
+                eprintln!("Background AOF rewrite terminated with error");
+            }
             let _ = std::fs::remove_file(&temp);
         } else {
             println!("Background AOF rewrite finished successfully");
@@ -559,6 +581,34 @@ impl Aof {
         }
         let _ = self.persist_manifest();
     }
+}
+
+/// The rewrite child: writes the new base from its copy of the dataset to
+/// `temp-rewriteaof-bg-<pid>.aof`, synced, then exits. Never returns.
+fn rewrite_child(engine: &Engine, dir: &Path, incremental: bool) -> ! {
+    // SAFETY: resets this process's own signal dispositions.
+    unsafe {
+        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGUSR1] {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
+    crate::persist::close_inherited(-1);
+    let path = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> std::io::Result<()> {
+        let bytes = engine.aof_base();
+        let mut f = File::create(&path)?;
+        for chunk in bytes.chunks(4 << 20) {
+            f.write_all(chunk)?;
+            if incremental {
+                f.sync_data()?;
+            }
+        }
+        f.sync_all()
+    }))
+    .map(|r| r.is_ok())
+    .unwrap_or(false);
+    // SAFETY: leaves without running the parent's destructors or atexit handlers.
+    unsafe { libc::_exit(if ok { 0 } else { 1 }) }
 }
 
 /// BGREWRITEAOF with appendonly no still writes a base and a manifest (Redis does), so

@@ -52,13 +52,13 @@ fn main() {
     engine.set_memory_probe(alloc::live_bytes);
     // BGSAVE and save points fork a child that writes the snapshot (see persist.rs).
     engine.set_fork_support(true);
-    // As redis-server: with appendonly yes the AOF is the dataset (the RDB is not read). It
-    // is replayed here, before the listeners are bound; the snapshot in dir/dbfilename is
-    // loaded once they are, behind LOADING (persist::load_at_startup). A file that cannot
-    // be read is fatal rather than silently starting empty (and later overwriting it).
+    // As redis-server: with appendonly yes the AOF is the dataset (the RDB is not read),
+    // else the snapshot in dir/dbfilename; either loads once the listeners are bound,
+    // behind LOADING (persist.rs). A file that cannot be read is fatal rather than
+    // silently starting empty (and later overwriting it).
     let mut aof = None;
     if engine.config().get_bool("appendonly") {
-        match aof::Aof::start(&mut engine) {
+        match aof::Aof::prepare(&engine) {
             Ok(a) => aof = Some(a),
             Err(e) => {
                 eprintln!("{}", e);
@@ -81,12 +81,11 @@ fn main() {
             }
         };
         let shared = shared::Shared::new(engine);
-        let aof_on = aof.is_some();
-        shared.set_aof(aof);
-        if !aof_on {
-            // As redis-server: bound first, then the dataset loads while clients that
-            // connect meanwhile are told LOADING.
-            persist::load_at_startup(&shared);
+        // As redis-server: bound first, then the dataset loads while clients that connect
+        // meanwhile are told LOADING.
+        match aof {
+            Some(aof) => persist::load_aof_at_startup(&shared, aof),
+            None => persist::load_at_startup(&shared),
         }
         println!("Cinnabar {} (Redis {} compatible) ready to accept connections on port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
         shared::spawn_ticker(shared.clone(), hz);

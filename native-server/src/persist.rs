@@ -169,7 +169,7 @@ fn child_main(engine: &Engine, dir: &Path, file: &Path, read_end: RawFd, write_e
 /// Closes every descriptor the child inherited except stdio and `keep`: listening and
 /// client sockets stay with the parent alone, so a parent that exits frees its port and
 /// its clients see their connections close at once, whatever the child still does.
-fn close_inherited(keep: RawFd) {
+pub(crate) fn close_inherited(keep: RawFd) {
     let fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
         Ok(dir) => dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect(),
         Err(_) => return,
@@ -297,19 +297,23 @@ pub fn shutdown(shared: &Shared, engine: &mut Engine, save_flag: Option<bool>) -
 /// CONFIG and the others Redis allows still run); then moves the loaded data in. A loader
 /// that fails ends the server, as Redis does. Startup's RDB load uses it; an AOF loader is
 /// meant to as well. Call before accepting connections, so none sees the empty dataset.
-pub fn load_in_background<F>(shared: &Arc<Shared>, total_bytes: u64, load: F) -> std::thread::JoinHandle<()>
+pub fn load_in_background<T, F, G>(shared: &Arc<Shared>, total_bytes: u64, load: F, then: G) -> std::thread::JoinHandle<()>
 where
-    F: FnOnce(&mut Engine) -> Result<String, String> + Send + 'static,
+    T: Send + 'static,
+    F: FnOnce(&mut Engine) -> Result<(String, T), String> + Send + 'static,
+    G: FnOnce(&Shared, &mut Engine, T) + Send + 'static,
 {
     let mut loader = shared.engine().begin_loading(total_bytes, now_us());
     let me = Arc::downgrade(shared);
     let spawned = std::thread::Builder::new().name("loader".into()).spawn(move || {
         let start = Instant::now();
         match load(&mut loader) {
-            Ok(what) => {
+            Ok((what, extra)) => {
                 let Some(shared) = me.upgrade() else { return };
                 let mut engine = shared.engine();
                 engine.end_loading(Some(loader));
+                // Still under the lock: nothing runs between the data arriving and `then`.
+                then(&shared, &mut engine, extra);
                 println!("{}: {:.3} seconds", what, start.elapsed().as_secs_f64());
                 shared.handle_events(&mut engine);
             }
@@ -342,12 +346,42 @@ pub fn load_at_startup(shared: &Arc<Shared>) {
             std::process::exit(1);
         }
     };
-    let loader = load_in_background(shared, size, move |engine| {
-        let fatal = |e: String| format!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), e);
-        let bytes = std::fs::read(&file).map_err(|e| fatal(reason(&e)))?;
-        let keys = engine.rdb_load(&bytes).map_err(fatal)?;
-        Ok(format!("DB loaded from disk ({} keys)", keys))
-    });
+    let loader = load_in_background(
+        shared,
+        size,
+        move |engine| {
+            let fatal = |e: String| format!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), e);
+            let bytes = std::fs::read(&file).map_err(|e| fatal(reason(&e)))?;
+            let keys = engine.rdb_load(&bytes).map_err(fatal)?;
+            Ok((format!("DB loaded from disk ({} keys)", keys), ()))
+        },
+        |_, _, ()| {},
+    );
+    if size < LOAD_EVENTS_INTERVAL {
+        let _ = loader.join();
+    }
+}
+
+/// loadDataFromDisk with `appendonly yes`: the AOF's files replayed behind LOADING as an
+/// RDB is, then (with the data in) the AOF opened for appends. The RDB is not read.
+pub fn load_aof_at_startup(shared: &Arc<Shared>, aof: crate::aof::Aof) {
+    let size = aof.files_size();
+    let loader = load_in_background(
+        shared,
+        size,
+        move |engine| {
+            let mut aof = aof;
+            aof.load(engine)?;
+            Ok(("DB loaded from append only file".to_string(), aof))
+        },
+        |shared, engine, aof| match aof.open(engine) {
+            Ok(aof) => shared.set_aof(Some(aof)),
+            Err(e) => {
+                eprintln!("{}", e);
+                std::process::exit(1);
+            }
+        },
+    );
     if size < LOAD_EVENTS_INTERVAL {
         let _ = loader.join();
     }

@@ -151,6 +151,7 @@ impl Shared {
     /// The AOF's last writes on disk (shutdown).
     fn sync_aof(&self, engine: &mut Engine) {
         if let Some(a) = self.aof().as_mut() {
+            a.kill_rewrite(engine);
             a.sync(engine);
         }
     }

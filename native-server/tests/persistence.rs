@@ -299,6 +299,29 @@ fn clients_connecting_during_the_load_get_loading_then_the_data() {
 }
 
 #[test]
+fn an_aof_loads_behind_loading_too_and_appends_once_loaded() {
+    let dir = scratch("aof-loading");
+    let aofdir = dir.join("appendonlydir");
+    std::fs::create_dir_all(&aofdir).unwrap();
+    big_rdb(&aofdir.join("appendonly.aof.1.base.rdb"), BIG);
+    std::fs::write(aofdir.join("appendonly.aof.1.incr.aof"), b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nextra\r\n$1\r\n1\r\n").unwrap();
+    std::fs::write(aofdir.join("appendonly.aof.manifest"), "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n").unwrap();
+    let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap(), "--appendonly", "yes"]);
+    let mut c = connect(cin.port);
+    assert_eq!(line(&mut c, "GET extra"), "-LOADING Redis is loading the dataset in memory\r\n");
+    assert!(info(&mut c, "persistence").contains("loading:1\r\n"));
+    wait_loaded(&mut c);
+    roundtrip(&mut c, b"DBSIZE\r\n", &format!(":{}\r\n", BIG + 1));
+    roundtrip(&mut c, b"GET extra\r\n", "$1\r\n1\r\n");
+    assert!(info(&mut c, "persistence").contains("aof_enabled:1\r\n"));
+    roundtrip(&mut c, b"SET after-load 2\r\n", "+OK\r\n");
+    let incr = std::fs::read(aofdir.join("appendonly.aof.1.incr.aof")).unwrap();
+    assert!(incr.ends_with(b"$10\r\nafter-load\r\n$1\r\n2\r\n"), "{}", String::from_utf8_lossy(&incr));
+    drop(cin);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn bgsave_returns_at_once_and_clients_are_served_while_the_child_saves() {
     let dir = scratch("bgsave");
     let file = dir.join("dump.rdb");

@@ -191,7 +191,10 @@ fn header(b: &[u8], at: usize) -> Result<Option<(usize, usize)>, LoadError> {
         // A header longer than any count is corruption, not a torn write.
         return if b.len() - at.min(b.len()) > 24 { Err(LoadError::BadFormat { offset: at }) } else { Ok(None) };
     };
-    let n = std::str::from_utf8(&b[at..end]).ok().and_then(|s| s.parse::<usize>().ok()).ok_or(LoadError::BadFormat { offset: at })?;
+    // Parsed as u64 so a count past a 32-bit usize (wasm) reads as "more than the file
+    // holds", a short read, as it does on 64 bits.
+    let n = std::str::from_utf8(&b[at..end]).ok().and_then(|s| s.parse::<u64>().ok()).ok_or(LoadError::BadFormat { offset: at })?;
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
     Ok(Some((n, end + 2)))
 }
 
