@@ -54,6 +54,9 @@ pub enum Event {
     /// a new incremental file, write `aof_base()` as the new base, then report with
     /// `aof_rewrite_finished`.
     RewriteAof,
+    /// DEBUG LOADAOF: sync the AOF, then replay its files into an emptied dataset
+    /// (`empty_data`, `aof_load`, `loading_finished`) and answer with `host_wait_finished`.
+    LoadAof { client: ClientId },
     /// A line for the server log (redis.log from a script): level 0 debug, 1 verbose,
     /// 2 notice, 3 warning; already filtered by `loglevel`.
     Log { level: u8, message: String },
@@ -334,6 +337,24 @@ impl Engine {
         } else {
             crate::aof::start_rewrite(&mut self.srv);
         }
+    }
+
+    /// Every database emptied, nothing propagated or notified (DEBUG LOADAOF's emptyData).
+    pub fn empty_data(&mut self) {
+        for db in &mut self.srv.dbs {
+            db.clear();
+        }
+    }
+
+    /// Answers a client that waits for the host (DEBUG LOADAOF).
+    pub fn host_wait_finished(&mut self, id: ClientId, reply: Reply) {
+        let Some(c) = self.clients.get_mut(&id) else { return };
+        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
+            return;
+        }
+        c.blocked = None;
+        c.outbox.push(reply);
+        self.srv.events.push(Event::Unblocked(id));
     }
 
     /// The host forked its AOF rewrite child in `usec` (INFO latest_fork_usec, the fork

@@ -276,6 +276,13 @@ impl Shared {
                     let mark = ['.', '-', '*', '#'][level.min(3) as usize];
                     println!("{}:M {} {}", std::process::id(), mark, message);
                 }
+                Event::LoadAof { client } => {
+                    let reply = match crate::aof::reload(engine, self.aof().as_mut()) {
+                        Ok(()) => cinnabar::reply::OK,
+                        Err(e) => cinnabar::reply::Reply::Error(format!("ERR {}", e.lines().last().unwrap_or(&e))),
+                    };
+                    engine.host_wait_finished(client, reply);
+                }
                 Event::RewriteAof => {
                     let mut aof = self.aof();
                     match aof.as_mut() {

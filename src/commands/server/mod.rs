@@ -204,6 +204,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
     "    Output a hex signature of the values of all the specified keys.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "RELOAD",
     "    Save the RDB on disk and reload it back to memory.",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -248,6 +250,18 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         crate::rdb::load::load_into(ctx.srv, &snapshot).map_err(|e| Error::Dyn(format!("ERR Error trying to load the RDB dump: {}", e)))?;
         crate::persistence::request_save(ctx.srv, crate::persistence::SaveKind::Foreground);
         return Ok(OK);
+    }
+    if sub.eq_ignore_ascii_case(b"loadaof") && argv.len() == 2 {
+        // The host owns the files: it syncs the AOF and replays it, then answers.
+        if ctx.srv.persistence.loading.is_some() {
+            return Err(Error::Loading);
+        }
+        if !ctx.can_block() {
+            return Err(Error::Msg("ERR DEBUG LOADAOF is not allowed inside MULTI or scripts"));
+        }
+        let id = ctx.client.id;
+        ctx.event(Event::LoadAof { client: id });
+        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
     }
     if sub.eq_ignore_ascii_case(b"digest") && argv.len() == 2 {
         return Ok(Reply::Status(digest::dataset(&ctx.srv.dbs)));
