@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 checkout=${1:?usage: scripts/compat.sh <redis-checkout> [port]}
 port=${2:-6390}
-cargo build --release -q -p cinnabar-server
+[ -n "${NO_BUILD:-}" ] || cargo build --release -q -p cinnabar-server
 restart=$(mktemp)
 cat > "$restart" <<SH
 #!/usr/bin/env bash

@@ -71,7 +71,10 @@ fn main() {
     shared::monotonic_us(); // calibrate now, not inside the first command
     // Two workers: connections parse and write in parallel while the engine runs under one
     // lock per pipelined batch (see docs/ARCHITECTURE.md, "The native server").
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    // Worker stacks as deep as Redis's main thread (8 MB): a script may return a table nested
+    // thousands deep (converted, written and freed recursively, as Redis does) before Lua's
+    // stack limit stops it. Untouched stack costs no memory.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_stack_size(8 << 20).enable_all().build().expect("tokio runtime");
     let code = rt.block_on(async move {
         let listeners = match listener::bind_all(&bind, port).await {
             Ok(l) => l,

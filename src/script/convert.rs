@@ -36,9 +36,11 @@ pub trait ScriptValues {
     fn set(&mut self, t: Self::V, k: Self::V, v: Self::V);
 }
 
-/// How deep a returned table may nest before the reply is refused (Redis runs out of Lua
-/// stack near this depth and answers "reached lua stack limit").
-const MAX_DEPTH: usize = 7900;
+/// How deep a returned table may nest before the reply is refused with Redis's "reached lua
+/// stack limit" (Redis runs out of Lua stack after 7995 levels). Writing and freeing a
+/// reply recurse once per level, so the limit is kept where every host's stack (a wasm
+/// module's 1 MB, a debug build's frames) has room.
+const MAX_DEPTH: usize = 999;
 
 /// The error table redis.pcall returns and redis.call raises (luaPushErrorBuff): `-CODE msg`
 /// keeps its code, a bare message gets `ERR`, trailing CR/LF go.
@@ -223,15 +225,88 @@ pub fn extract_error<S: ScriptValues>(s: &mut S, v: S::V) -> ScriptError {
 
 /// A script's return value as the client's reply (luaReplyToRedisReply). `resp3` is the
 /// dialect the script chose with redis.setresp: with RESP2, `false` is a null and `true` 1.
+/// Nested tables are walked with an explicit stack, not recursion, so a deep (or
+/// self-referencing) table costs heap, never the host's stack.
 pub fn value_to_reply<S: ScriptValues>(s: &mut S, v: S::V, resp3: bool) -> Reply {
-    value_to_reply_at(s, v, resp3, 0)
+    // Each open table: what it becomes, the children still to convert, the replies so far.
+    struct Open<V> {
+        kind: Container,
+        todo: std::vec::IntoIter<V>,
+        done: Vec<Reply>,
+    }
+    let mut stack: Vec<Open<S::V>> = Vec::new();
+    let mut next = v;
+    loop {
+        // Convert `next`: a leaf is finished at once, a table opens a level.
+        let mut finished = match convert_one(s, next, resp3, stack.len()) {
+            Step::Leaf(r) => r,
+            Step::Open(kind, children) => {
+                stack.push(Open { kind, todo: children.into_iter(), done: Vec::new() });
+                let top = stack.last_mut().expect("just pushed");
+                match top.todo.next() {
+                    Some(c) => {
+                        next = c;
+                        continue;
+                    }
+                    None => stack.pop().expect("just pushed").kind.close(Vec::new()),
+                }
+            }
+        };
+        // Hand the finished reply to its parent; close parents that are complete.
+        loop {
+            let Some(top) = stack.last_mut() else { return finished };
+            top.done.push(finished);
+            match top.todo.next() {
+                Some(c) => {
+                    next = c;
+                    break;
+                }
+                None => {
+                    let open = stack.pop().expect("not empty");
+                    finished = open.kind.close(open.done);
+                }
+            }
+        }
+    }
 }
 
-fn value_to_reply_at<S: ScriptValues>(s: &mut S, v: S::V, resp3: bool, depth: usize) -> Reply {
-    if depth > MAX_DEPTH {
-        return Reply::Error("ERR reached lua stack limit".into());
+/// What an open table becomes once its children are converted.
+#[derive(Clone, Copy)]
+enum Container {
+    Array,
+    /// Children alternate key, value.
+    Map,
+    Set,
+}
+
+impl Container {
+    fn close(self, done: Vec<Reply>) -> Reply {
+        match self {
+            Container::Array => Reply::Array(done),
+            Container::Set => Reply::Set(done),
+            Container::Map => {
+                let mut it = done.into_iter();
+                let mut pairs = Vec::new();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    pairs.push((k, v));
+                }
+                Reply::Map(pairs)
+            }
+        }
     }
-    match s.kind(v) {
+}
+
+enum Step<V> {
+    Leaf(Reply),
+    Open(Container, Vec<V>),
+}
+
+/// One value at `depth`: a finished reply, or a table to open with its children in order.
+fn convert_one<S: ScriptValues>(s: &mut S, v: S::V, resp3: bool, depth: usize) -> Step<S::V> {
+    if depth > MAX_DEPTH {
+        return Step::Leaf(Reply::Error("ERR reached lua stack limit".into()));
+    }
+    Step::Leaf(match s.kind(v) {
         Kind::Str(b) => Reply::Bulk(Bytes::copy_from_slice(b)),
         Kind::Bool(b) => {
             if resp3 {
@@ -247,21 +322,21 @@ fn value_to_reply_at<S: ScriptValues>(s: &mut S, v: S::V, resp3: bool, depth: us
             let f = s.field(v, "err");
             if let Kind::Str(_) = s.kind(f) {
                 let e = extract_error(s, v);
-                return Reply::Error(e.msg);
+                return Step::Leaf(Reply::Error(e.msg));
             }
             let f = s.field(v, "ok");
             if let Kind::Str(b) = s.kind(f) {
                 let st: String = String::from_utf8_lossy(b).chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
-                return Reply::Status(st);
+                return Step::Leaf(Reply::Status(st));
             }
             let f = s.field(v, "double");
             if let Kind::Number(n) = s.kind(f) {
-                return Reply::Double(n);
+                return Step::Leaf(Reply::Double(n));
             }
             let f = s.field(v, "big_number");
             if let Kind::Str(b) = s.kind(f) {
                 let n: String = String::from_utf8_lossy(b).chars().map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect();
-                return Reply::BigNumber(n);
+                return Step::Leaf(Reply::BigNumber(n));
             }
             let f = s.field(v, "verbatim_string");
             if let Kind::Table = s.kind(f) {
@@ -270,32 +345,32 @@ fn value_to_reply_at<S: ScriptValues>(s: &mut S, v: S::V, resp3: bool, depth: us
                 if let (Kind::Str(fm), Kind::Str(_)) = (s.kind(fmt), s.kind(body)) {
                     let fmt = verbatim_format(fm);
                     if let Kind::Str(b) = s.kind(body) {
-                        return Reply::Verbatim(fmt, Bytes::copy_from_slice(b));
+                        return Step::Leaf(Reply::Verbatim(fmt, Bytes::copy_from_slice(b)));
                     }
                 }
             }
             let f = s.field(v, "map");
             if let Kind::Table = s.kind(f) {
-                let pairs = s.pairs(f);
-                return Reply::Map(pairs.into_iter().map(|(k, v)| (value_to_reply_at(s, k, resp3, depth + 1), value_to_reply_at(s, v, resp3, depth + 1))).collect());
+                let children = s.pairs(f).into_iter().flat_map(|(k, v)| [k, v]).collect();
+                return Step::Open(Container::Map, children);
             }
             let f = s.field(v, "set");
             if let Kind::Table = s.kind(f) {
-                let pairs = s.pairs(f);
-                return Reply::Set(pairs.into_iter().map(|(k, _)| value_to_reply_at(s, k, resp3, depth + 1)).collect());
+                let children = s.pairs(f).into_iter().map(|(k, _)| k).collect();
+                return Step::Open(Container::Set, children);
             }
-            let mut items = Vec::new();
+            let mut children = Vec::new();
             for i in 1.. {
                 let e = s.index(v, i);
                 if let Kind::Nil = s.kind(e) {
                     break;
                 }
-                items.push(value_to_reply_at(s, e, resp3, depth + 1));
+                children.push(e);
             }
-            Reply::Array(items)
+            return Step::Open(Container::Array, children);
         }
         Kind::Nil | Kind::Other => Reply::Nil,
-    }
+    })
 }
 
 /// A verbatim string's three-letter format; anything else is sent as plain text.

@@ -251,3 +251,18 @@ fn redis_log_reaches_the_host_at_or_above_loglevel() {
     eval(&mut t, "redis.log(redis.LOG_DEBUG, 'noise')", &[], &[]);
     assert!(t.engine.drain_events().iter().any(|e| matches!(e, crate::engine::Event::Log { level: 0, .. })));
 }
+
+#[test]
+fn a_recursive_table_is_returned_nested_until_the_stack_limit() {
+    let mut t = TestEngine::new();
+    let mut r = eval(&mut t, "local a = {}; local b = {a}; a[1] = b; return a", &[], &[]);
+    let mut depth = 0;
+    while let Reply::Array(mut v) = r {
+        assert_eq!(v.len(), 1);
+        r = v.pop().unwrap();
+        depth += 1;
+    }
+    assert_eq!(r, err("ERR reached lua stack limit"));
+    assert_eq!(depth, 1000);
+    assert_eq!(t.run(&["PING"]), Reply::Simple("PONG"));
+}
