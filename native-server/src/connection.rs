@@ -313,6 +313,11 @@ fn answer_while_busy(shared: &Shared, pending: &mut VecDeque<Vec<Bytes>>, out: &
                 write_reply(&Reply::Simple("OK"), false, out);
                 return BusyOutcome::Close;
             }
+            WhileBusy::FunctionStats => {
+                let f = shared.script.function.lock().unwrap_or_else(|p| p.into_inner());
+                let running = f.as_ref().map(|(f, since)| (f.as_ref(), since.elapsed().as_millis() as i64));
+                cinnabar::script::run::busy_function_stats(shared.script.eval.load(Ordering::SeqCst), running.map(|r| r.0), running.map_or(0, |r| r.1))
+            }
             WhileBusy::Busy => Reply::Error(busy_error(shared.script.eval.load(Ordering::SeqCst)).to_string()),
         };
         pending.pop_front();

@@ -33,6 +33,8 @@ pub struct ScriptStatus {
     pub eval: AtomicBool,
     pub wrote: AtomicBool,
     pub kill: AtomicBool,
+    /// The running function and when it started (FUNCTION STATS while busy).
+    pub function: Mutex<Option<(Box<cinnabar::script::run::RunningFunction>, std::time::Instant)>>,
 }
 
 impl ScriptStatus {
@@ -41,7 +43,8 @@ impl ScriptStatus {
         use cinnabar::script::run::ScriptState;
         let me = self.clone();
         Box::new(move |state| match state {
-            ScriptState::Started { eval } => {
+            ScriptState::Started { eval, function } => {
+                *me.function.lock().unwrap_or_else(|p| p.into_inner()) = function.map(|f| (f, std::time::Instant::now()));
                 me.eval.store(eval, Ordering::SeqCst);
                 me.wrote.store(false, Ordering::SeqCst);
                 me.kill.store(false, Ordering::SeqCst);

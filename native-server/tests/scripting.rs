@@ -60,8 +60,10 @@ fn a_timed_out_script_answers_busy_and_script_kill_stops_it() {
     // A connection opened while the script runs is answered too.
     let mut c = connect(srv.port);
     roundtrip(&mut c, b"GET x\r\n", BUSY);
-    // FUNCTION KILL does not stop an EVAL script (Redis answers with the EVAL's BUSY text).
+    // FUNCTION KILL does not stop an EVAL script (Redis answers with the EVAL's BUSY text),
+    // nor does FUNCTION STATS describe one.
     roundtrip(&mut c, b"FUNCTION KILL\r\n", BUSY);
+    roundtrip(&mut c, b"FUNCTION STATS\r\n", BUSY);
     roundtrip(&mut c, b"SCRIPT KILL\r\n", "+OK\r\n");
     let killed = line(&mut a);
     assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{}", killed);
@@ -100,6 +102,12 @@ fn function_kill_stops_a_timed_out_function() {
     r.extend_from_slice(&resp(&["FCALL", "spin", "0"]));
     a.write_all(&r).unwrap();
     wait_busy(&mut b, FBUSY);
+    // FUNCTION STATS describes the busy function (name, command, how long so far).
+    send(&mut b, "FUNCTION STATS\r\n");
+    let head = "*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n$7\r\ncommand\r\n*3\r\n$5\r\nfcall\r\n$4\r\nspin\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n";
+    expect(&mut b, head);
+    assert!(line(&mut b).starts_with(':'));
+    expect(&mut b, "$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n$15\r\nlibraries_count\r\n:1\r\n$15\r\nfunctions_count\r\n:1\r\n");
     roundtrip(&mut b, b"SCRIPT KILL\r\n", FBUSY);
     roundtrip(&mut b, b"FUNCTION KILL\r\n", "+OK\r\n");
     // The load's reply went out with the rest of the batch, after the function ended.

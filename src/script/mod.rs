@@ -160,14 +160,16 @@ pub struct Scripting {
     pub scripts_mem: usize,
     pub fn_vm: Option<lua::LuaVm>,
     pub libraries: std::collections::BTreeMap<String, Library>,
-    /// Function name → its library.
+    /// Function name, lowercased (names are unique without regard to case) → its library.
     pub functions: hashbrown::HashMap<String, String>,
     pub rng: Lrand48,
 }
 
 impl Scripting {
+    /// A function by name, matched without regard to case as Redis's function dict does
+    /// (`FCALL TEST` runs `test`); a library's own table keeps the registered spelling.
     pub fn function(&self, name: &str) -> Option<&FunctionInfo> {
-        let lib = self.functions.get(name)?;
-        self.libraries.get(lib)?.functions.get(name)
+        let lib = self.functions.get(&name.to_ascii_lowercase())?;
+        self.libraries.get(lib)?.functions.values().find(|f| f.name.eq_ignore_ascii_case(name))
     }
 }

@@ -16,14 +16,48 @@ pub const SCRIPT_CLIENT_ID: u64 = 0;
 
 /// What the host hears about a running script, so its other connections can answer BUSY
 /// and act on SCRIPT KILL / FUNCTION KILL while the engine is busy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScriptState {
-    /// A script (or FUNCTION LOAD's code) began running.
-    Started { eval: bool },
+    /// A script (or FUNCTION LOAD's code) began running; for a function, what FUNCTION
+    /// STATS shows of it while it is busy.
+    Started { eval: bool, function: Option<Box<RunningFunction>> },
     /// It has run past `busy-reply-threshold`; sent again at every count hook until it
     /// ends. `wrote`: a write already happened, so only SHUTDOWN NOSAVE may stop it.
     Busy { eval: bool, wrote: bool, elapsed_ms: i64 },
     Ended,
+}
+
+/// A running function as FUNCTION STATS describes it (answered by the host while the
+/// function keeps the engine busy), with the engine's counts, which cannot change meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningFunction {
+    pub name: String,
+    pub command: Vec<Bytes>,
+    pub libraries: usize,
+    pub functions: usize,
+}
+
+/// FUNCTION STATS while a script is busy (functionStatsCommand): a running EVAL script is
+/// refused with the EVAL flavour of BUSY; a function is described with how long it has run.
+pub fn busy_function_stats(eval: bool, running: Option<&RunningFunction>, duration_ms: i64) -> Reply {
+    if eval {
+        return Reply::Error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into());
+    }
+    let s = |t: &str| Reply::bulk_str(t);
+    let (script, libraries, functions) = match running {
+        Some(f) => (
+            Reply::Map(vec![
+                (s("name"), s(&f.name)),
+                (s("command"), Reply::Array(f.command.iter().cloned().map(Reply::Bulk).collect())),
+                (s("duration_ms"), Reply::Int(duration_ms)),
+            ]),
+            f.libraries,
+            f.functions,
+        ),
+        None => (Reply::Nil, 0, 0),
+    };
+    let lua = Reply::Map(vec![(s("libraries_count"), Reply::Int(libraries as i64)), (s("functions_count"), Reply::Int(functions as i64))]);
+    Reply::Map(vec![(s("running_script"), script), (s("engines"), Reply::Map(vec![(s("LUA"), lua)]))])
 }
 
 /// The host's watch: told about the running script, answers whether to stop it now.
@@ -53,7 +87,7 @@ pub struct Run<'c, 'a> {
 impl<'c, 'a> Run<'c, 'a> {
     /// scriptPrepareForRun: the script's client takes the caller's database; RESP 2 until
     /// the script says otherwise.
-    pub fn new(ctx: &'c mut Ctx<'a>, script_flags: u8, ro: bool, eval: bool) -> Run<'c, 'a> {
+    pub fn new(ctx: &'c mut Ctx<'a>, script_flags: u8, ro: bool, eval: bool, function: Option<Box<RunningFunction>>) -> Run<'c, 'a> {
         let mut client = ctx.srv.script_client.take().map(|b| *b).unwrap_or_else(script_client);
         client.db = ctx.client.db;
         client.resp = 2;
@@ -63,7 +97,7 @@ impl<'c, 'a> Run<'c, 'a> {
         let allow_oom = !compat && script_flags & flags::ALLOW_OOM != 0;
         let start_us = now_us(ctx);
         if let Some(w) = ctx.srv.script_watch.as_mut() {
-            w(ScriptState::Started { eval });
+            w(ScriptState::Started { eval, function });
         }
         Run { ctx, client, read_only, allow_oom, dirty: false, eval, start_us, timed_out: false, repl: 3 }
     }
@@ -202,6 +236,8 @@ pub enum WhileBusy {
     Quit,
     /// Allowed while busy but needs the engine: runs once the script ends.
     Wait,
+    /// FUNCTION STATS: answered from what `Started` said (`busy_function_stats`).
+    FunctionStats,
     /// Everything else: the BUSY error.
     Busy,
 }
@@ -214,6 +250,9 @@ pub fn while_busy(argv: &[Bytes]) -> WhileBusy {
     }
     if name.eq_ignore_ascii_case(b"function") && sub("kill") {
         return WhileBusy::Kill(false);
+    }
+    if name.eq_ignore_ascii_case(b"function") && sub("stats") {
+        return WhileBusy::FunctionStats;
     }
     if name.eq_ignore_ascii_case(b"shutdown") && argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
         return WhileBusy::ShutdownNoSave;

@@ -32,9 +32,9 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Result<Reply> {
     if !ctx.srv.monitors.is_empty() {
         crate::commands::server::monitor::feed(ctx, argv);
     }
-    let name = String::from_utf8_lossy(&argv[1]).into_owned();
-    let Some(f) = ctx.srv.scripting.function(&name) else { return Err(Error::Msg("ERR Function not found")) };
-    let (id, fflags) = (f.id, f.flags);
+    let asked = String::from_utf8_lossy(&argv[1]).into_owned();
+    let Some(f) = ctx.srv.scripting.function(&asked) else { return Err(Error::Msg("ERR Function not found")) };
+    let (id, fflags, name) = (f.id, f.flags, f.name.clone());
     let (keys, args) = split_keys(argv, Error::Msg("ERR Bad number of keys provided"))?;
     check_flags(ctx, fflags, ro)?;
     run_script(ctx, Target::Function(id, &name), fflags, ro, keys, args)
@@ -110,19 +110,19 @@ pub fn create_library(sc: &mut Scripting, code: &Bytes, replace: bool, clock: Op
     if loaded.is_empty() {
         return fail(vm, "No functions registered".into());
     }
-    if let Some(f) = loaded.iter().find(|f| sc.functions.get(&f.name).is_some_and(|lib| *lib != name)) {
+    if let Some(f) = loaded.iter().find(|f| sc.functions.get(&f.name.to_ascii_lowercase()).is_some_and(|lib| *lib != name)) {
         return fail(vm, format!("Function {} already exists", f.name));
     }
     if let Some(old) = sc.libraries.remove(&name) {
         let old_ids: Vec<u64> = old.functions.values().map(|f| f.id).collect();
         vm.drop_functions(&old_ids);
         for f in old.functions.keys() {
-            sc.functions.remove(f);
+            sc.functions.remove(&f.to_ascii_lowercase());
         }
     }
     let mut functions = BTreeMap::new();
     for f in loaded {
-        sc.functions.insert(f.name.clone(), name.clone());
+        sc.functions.insert(f.name.to_ascii_lowercase(), name.clone());
         functions.insert(f.name.clone(), FunctionInfo { name: f.name, desc: f.desc, flags: f.flags, id: f.id });
     }
     sc.libraries.insert(name.clone(), Library { name: name.clone(), code: code.clone(), functions });
@@ -178,7 +178,7 @@ pub fn delete(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         vm.drop_functions(&ids);
     }
     for f in lib.functions.keys() {
-        sc.functions.remove(f);
+        sc.functions.remove(&f.to_ascii_lowercase());
     }
     ctx.srv.stats.dirty += 1;
     Ok(OK)

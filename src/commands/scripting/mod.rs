@@ -103,8 +103,18 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
         None => LuaVm::new(eval).map_err(|e| Error::Dyn(format!("ERR {}", e)))?,
     };
     let mut rng = ctx.srv.scripting.rng;
+    // What FUNCTION STATS shows while the function is busy (only a watching host asks).
+    let running = match target {
+        Target::Function(_, name) if ctx.srv.script_watch.is_some() => {
+            let mut command = vec![Bytes::from_static(if ro { b"fcall_ro" } else { b"fcall" }), Bytes::from(name.to_string()), Bytes::from(keys.len().to_string())];
+            command.extend(keys.iter().chain(args).cloned());
+            let sc = &ctx.srv.scripting;
+            Some(Box::new(crate::script::run::RunningFunction { name: name.to_string(), command, libraries: sc.libraries.len(), functions: sc.functions.len() }))
+        }
+        _ => None,
+    };
     let outcome = {
-        let mut run = Run::new(ctx, script_flags, ro, eval);
+        let mut run = Run::new(ctx, script_flags, ro, eval, running);
         let mut inv = Invocation { host: &mut run, resp: 2, rng: &mut rng, killed: false };
         let out = match target {
             Target::Eval(sha) => vm.call_script(sha, keys, args, &mut inv, true),

@@ -266,3 +266,13 @@ fn a_recursive_table_is_returned_nested_until_the_stack_limit() {
     assert_eq!(depth, 1000);
     assert_eq!(t.run(&["PING"]), Reply::Simple("PONG"));
 }
+
+#[test]
+fn function_names_match_without_regard_to_case() {
+    let mut t = TestEngine::new();
+    t.run(&["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('test', function() return 'hello1' end)"]);
+    assert_eq!(t.run(&["FCALL", "TEST", "0"]), bulk("hello1"));
+    assert_eq!(t.run(&["FCALL_RO", "Test", "0"]), err("ERR Can not execute a script with write flag using *_ro command."));
+    let r = t.run(&["FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('TEST', function() return 2 end)"]);
+    assert_eq!(r, err("ERR Function TEST already exists"));
+}
