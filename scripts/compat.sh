@@ -13,7 +13,10 @@ restart=$(mktemp)
 cat > "$restart" <<SH
 #!/usr/bin/env bash
 pkill -f "cinnabar-server --port $port" 2>/dev/null || true
-sleep 0.2
+sleep 0.3
+# A server busy with a script ignores SIGTERM until the script ends (as Redis does).
+pkill -9 -f "cinnabar-server --port $port" 2>/dev/null || true
+sleep 0.1
 nohup $PWD/target/release/cinnabar-server --port $port --save "" --enable-debug-command yes >/dev/null 2>&1 &
 SH
 chmod +x "$restart"

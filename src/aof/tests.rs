@@ -399,3 +399,42 @@ fn timestamps_annotate_each_new_second_and_replay_skips_them() {
     let mut r = replay(&mut t, &aof);
     assert_eq!(digest(&mut r), want);
 }
+
+#[test]
+fn the_aof_is_rewritten_automatically_once_it_doubles_past_the_minimum() {
+    let mut t = t();
+    t.run(&["CONFIG", "SET", "auto-aof-rewrite-min-size", "1mb"]);
+    let rewrite_asked = |t: &mut TestEngine| t.engine.drain_events().iter().any(|e| matches!(e, crate::engine::Event::RewriteAof));
+    // Small, or grown less than 100% over the base: nothing.
+    t.engine.aof_sizes(900_000, 100_000);
+    t.tick();
+    assert!(!rewrite_asked(&mut t));
+    t.engine.aof_sizes(3_000_000, 2_000_000);
+    t.tick();
+    assert!(!rewrite_asked(&mut t));
+    // Past the minimum and doubled: one rewrite, not another while it runs.
+    t.engine.aof_sizes(4_000_000, 2_000_000);
+    t.tick();
+    assert!(rewrite_asked(&mut t));
+    t.tick();
+    assert!(!rewrite_asked(&mut t));
+    assert_eq!(t.run(&["BGREWRITEAOF"]), err("ERR Background append only file rewriting already in progress"));
+    // A failed rewrite is retried only after a minute.
+    t.engine.aof_rewrite_finished(false, t.now_us);
+    t.tick();
+    assert!(!rewrite_asked(&mut t));
+    t.advance_ms(61_000);
+    t.tick();
+    assert!(rewrite_asked(&mut t));
+    t.engine.aof_rewrite_finished(true, t.now_us);
+    // 0% turns the automatic rewrite off.
+    t.run(&["CONFIG", "SET", "auto-aof-rewrite-percentage", "0"]);
+    t.engine.aof_sizes(40_000_000, 2_000_000);
+    t.tick();
+    assert!(!rewrite_asked(&mut t));
+    let text = match t.run(&["INFO", "persistence"]) {
+        Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("{:?}", other),
+    };
+    assert!(text.contains("aof_rewrites:1\r\n") && text.contains("aof_current_size:40000000\r\n") && text.contains("aof_last_bgrewrite_status:ok\r\n"), "{}", text);
+}
