@@ -139,7 +139,8 @@ impl ScriptHost for Run<'_, '_> {
             }
         }
         if !self.allow_oom && !self.dirty && spec.is(cmd::DENYOOM) && self.ctx.srv.over_maxmemory() {
-            return Err(crate::error::Error::Oom.to_string());
+            // With its code (shared.oomerr), not as a plain ERR.
+            return Err(format!("-{}", crate::error::Error::Oom));
         }
         if spec.is(cmd::WRITE) {
             self.dirty = true;

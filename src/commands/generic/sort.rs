@@ -127,8 +127,10 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Result<Reply> 
         Some(Value::ZSet(z)) => (z.all().into_iter().map(|(m, _)| m).collect(), "zset"),
         Some(_) => return Err(Error::WrongType),
     };
-    // A set has no order of its own: storing it unsorted would differ between replicas.
-    if dontsort && kind == "set" && store.is_some() {
+    // A set has no order of its own: storing it unsorted, or handing it to a script, would
+    // differ between replicas and AOF replays.
+    let from_script = ctx.client.id == crate::script::run::SCRIPT_CLIENT_ID;
+    if dontsort && kind == "set" && (store.is_some() || from_script) {
         dontsort = false;
         alpha = true;
         by = None;

@@ -64,8 +64,9 @@ fn metadata(code: &[u8]) -> std::result::Result<(String, &[u8]), String> {
         return Err("Missing library metadata".into());
     }
     let Some(end) = code.iter().position(|&c| c == b'\n') else { return Err("Invalid library metadata".into()) };
-    let parts: Vec<&[u8]> = code[..end].split(|c| c.is_ascii_whitespace()).filter(|p| !p.is_empty()).collect();
-    let Some(engine) = parts.first() else { return Err("Invalid library metadata".into()) };
+    // sdssplitargs, as Redis reads the line: `name="foo"` is foo.
+    let parts = crate::resp::inline::split_inline(&code[..end]).ok_or("Invalid library metadata")?;
+    let Some(engine) = parts.first().filter(|e| e.starts_with(b"#!")) else { return Err("Invalid library metadata".into()) };
     let mut name = None;
     for p in &parts[1..] {
         if p.len() >= 5 && p[..5].eq_ignore_ascii_case(b"name=") {

@@ -216,6 +216,15 @@ mod kill {
     }
 
     #[test]
+    fn a_library_that_loops_at_load_times_out() {
+        let mut t = TestEngine::new();
+        t.engine.set_clock(clock);
+        let r = t.run(&["FUNCTION", "LOAD", "#!lua name=lib\nlocal a = 1\nwhile 1 do a = a + 1 end"]);
+        assert_eq!(r, err("ERR Error registering functions: FUNCTION LOAD timeout"));
+        assert_eq!(t.run(&["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)"]), bulk("lib"));
+    }
+
+    #[test]
     fn a_loop_inside_a_coroutine_can_be_stopped_too() {
         let mut t = TestEngine::new();
         t.engine.set_clock(clock);
@@ -275,4 +284,34 @@ fn function_names_match_without_regard_to_case() {
     assert_eq!(t.run(&["FCALL_RO", "Test", "0"]), err("ERR Can not execute a script with write flag using *_ro command."));
     let r = t.run(&["FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('TEST', function() return 2 end)"]);
     assert_eq!(r, err("ERR Function TEST already exists"));
+}
+
+#[test]
+fn scripts_get_deterministic_sort_and_no_blocking_reads() {
+    let mut t = TestEngine::new();
+    t.run(&["SADD", "myset", "a", "b", "c", "d", "e", "f", "g", "h", "i", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "z", "aa", "aaa", "azz"]);
+    let r = eval(&mut t, "return redis.call('sort', KEYS[1], 'by', '_')", &["myset"], &[]);
+    let want: Vec<&str> = "a aa aaa azz b c d e f g h i l m n o p q r s t u v z".split(' ').collect();
+    assert_eq!(r, arr(&want));
+    let r = eval(&mut t, "return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')", &["s"], &[]);
+    assert_eq!(r, err("ERR xread command is not allowed with BLOCK option from scripts"));
+    let r = eval(&mut t, "return redis.pcall('XREADGROUP','group','g','c','BLOCK',0,'STREAMS','s','>')", &["s"], &[]);
+    assert_eq!(r, err("ERR XREADGROUP command is not allowed with BLOCK option from scripts"));
+}
+
+#[test]
+fn oom_inside_a_script_keeps_its_code() {
+    let mut t = TestEngine::new();
+    t.engine.set_memory_probe(|| 1 << 30);
+    t.run(&["CONFIG", "SET", "maxmemory", "1"]);
+    let r = eval(&mut t, "return redis.call('set','x','y')", &[], &[]);
+    assert!(matches!(&r, Reply::Error(e) if e.starts_with("OOM command not allowed when used memory > 'maxmemory'. script: ")), "{:?}", r);
+}
+
+#[test]
+fn library_metadata_is_read_with_redis_quoting() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["FUNCTION", "LOAD", "#!lua name=\"foo\"\nredis.register_function('foo', function() return 1 end)"]), bulk("foo"));
+    let r = t.run(&["FUNCTION", "LOAD", "#!lua name=\"fo o\"\nredis.register_function('foo2', function() return 1 end)"]);
+    assert_eq!(r, err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"));
 }

@@ -408,7 +408,9 @@ impl LuaVm {
                 st.base = base;
                 st.ci = ci;
                 st.close_upvalues(top);
-                Err(format!("Error registering functions: {}", e))
+                // The hook's stop can surface here rather than through the runner's xpcall.
+                let why = if inv.killed { "FUNCTION LOAD timeout".to_string() } else { e.to_string() };
+                Err(format!("Error registering functions: {}", why))
             }
         };
         let mut out = Vec::new();
