@@ -339,6 +339,31 @@ impl Engine {
         }
     }
 
+    /// Whether the client is inside MULTI (the host's shadow while a script is busy).
+    pub fn in_multi(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.multi.is_some())
+    }
+
+    /// What the client did to its transaction while a script kept the engine busy (see
+    /// `script::run::BusyTx`): entered MULTI, had a command refused, or left it by EXEC's
+    /// abort or DISCARD (which also forget its WATCHes).
+    pub fn apply_busy_transaction(&mut self, id: ClientId, tx: crate::script::run::BusyTx) {
+        if !tx.changed {
+            return;
+        }
+        let Some(mut c) = self.clients.remove(&id) else { return };
+        if tx.in_multi {
+            if c.multi.is_none() {
+                c.multi = Some(Vec::new());
+                c.multi_error = false;
+            }
+            c.multi_error |= tx.errored;
+        } else if c.multi.is_some() {
+            crate::commands::transaction::discard_transaction(&mut self.srv, &mut c);
+        }
+        self.clients.insert(id, c);
+    }
+
     /// Every database emptied, nothing propagated or notified (DEBUG LOADAOF's emptyData).
     pub fn empty_data(&mut self) {
         for db in &mut self.srv.dbs {

@@ -41,7 +41,7 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
         use std::os::fd::AsRawFd;
         stream.as_raw_fd() as i64
     };
-    let mut start = Start { parser: RequestParser::new(max_bulk), buf: BytesMut::with_capacity(READ_CHUNK), pending: VecDeque::new() };
+    let mut start = Start { parser: RequestParser::new(max_bulk), buf: BytesMut::with_capacity(READ_CHUNK), pending: VecDeque::new(), tx: Default::default() };
     // A new connection registers with the engine; while a script keeps the engine busy it
     // is answered the way a registered one is (BUSY, SCRIPT KILL, ...) until it can.
     let (id, authenticated) = loop {
@@ -67,6 +67,8 @@ struct Start {
     parser: RequestParser,
     buf: BytesMut,
     pending: VecDeque<Vec<Bytes>>,
+    /// MULTI/EXEC/DISCARD answered while a script was busy (see `BusyTx`).
+    tx: cinnabar::script::run::BusyTx,
 }
 
 /// One round of a not-yet-registered connection while a script is timed out: answers what
@@ -76,7 +78,7 @@ async fn serve_while_busy(stream: &mut TcpStream, shared: &Shared, start: &mut S
         start.pending.push_back(argv);
     }
     let mut out = Vec::new();
-    let outcome = answer_while_busy(shared, &mut start.pending, &mut out);
+    let outcome = answer_while_busy(shared, &mut start.pending, &mut out, &mut start.tx);
     if stream.write_all(&out).await.is_err() {
         return false;
     }
@@ -125,7 +127,7 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
     let mut written = 0;
     let mut shutdown = shared.shutdown_rx();
     // Parsed commands not yet run: the rest of a pipeline behind a blocked command.
-    let Start { mut parser, mut buf, mut pending } = start;
+    let Start { mut parser, mut buf, mut pending, mut tx } = start;
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let (mut blocked, mut deadline) = (false, None);
     // A blocked client waits for its keys, not for the idle timeout (as in Redis).
@@ -202,7 +204,7 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                 if scripted {
                     shared.script.queued.fetch_sub(1, Ordering::SeqCst);
                 }
-                match answer_while_busy(shared, &mut pending, &mut out) {
+                match answer_while_busy(shared, &mut pending, &mut out, &mut tx) {
                     BusyOutcome::Close => {
                         close = true;
                         break;
@@ -224,6 +226,8 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                 if written == out.len() {
                     engine.take_replies(id, |reply, resp3| write_reply(&reply, resp3, &mut out));
                 }
+                // What the client did to its transaction while a script was busy.
+                engine.apply_busy_transaction(id, std::mem::take(&mut tx));
                 if !engine.is_blocked(id) && !pending.is_empty() {
                     let run = |engine: &mut cinnabar::Engine, pending: &mut VecDeque<Vec<Bytes>>, out: &mut Vec<u8>| {
                         engine.execute_batch(id, pending, now_us(), |reply, resp3| write_reply(&reply, resp3, out))
@@ -240,6 +244,7 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                 }
                 blocked = engine.is_blocked(id);
                 deadline = engine.block_deadline_ms(id);
+                tx.in_multi = engine.in_multi(id);
                 drop(engine);
                 if scripted {
                     shared.script.queued.fetch_sub(1, Ordering::SeqCst);
@@ -293,7 +298,7 @@ enum BusyOutcome {
 /// Answers pending commands while a script is timed out, in order, as Redis does from its
 /// script hook: SCRIPT KILL / FUNCTION KILL, SHUTDOWN NOSAVE, QUIT; BUSY for the rest;
 /// commands allowed while busy that need the engine wait at the head of the queue.
-fn answer_while_busy(shared: &Shared, pending: &mut VecDeque<Vec<Bytes>>, out: &mut Vec<u8>) -> BusyOutcome {
+fn answer_while_busy(shared: &Shared, pending: &mut VecDeque<Vec<Bytes>>, out: &mut Vec<u8>, tx: &mut cinnabar::script::run::BusyTx) -> BusyOutcome {
     use cinnabar::reply::Reply;
     use cinnabar::script::run::{busy_error, while_busy, WhileBusy};
     while let Some(argv) = pending.front() {
@@ -318,7 +323,11 @@ fn answer_while_busy(shared: &Shared, pending: &mut VecDeque<Vec<Bytes>>, out: &
                 let running = f.as_ref().map(|(f, since)| (f.as_ref(), since.elapsed().as_millis() as i64));
                 cinnabar::script::run::busy_function_stats(shared.script.eval.load(Ordering::SeqCst), running.map(|r| r.0), running.map_or(0, |r| r.1))
             }
-            WhileBusy::Busy => Reply::Error(busy_error(shared.script.eval.load(Ordering::SeqCst)).to_string()),
+            WhileBusy::Transaction(cmd) => tx.answer(cmd, busy_error(shared.script.eval.load(Ordering::SeqCst))),
+            WhileBusy::Busy => {
+                tx.refused();
+                Reply::Error(busy_error(shared.script.eval.load(Ordering::SeqCst)).to_string())
+            }
         };
         pending.pop_front();
         write_reply(&reply, false, out);

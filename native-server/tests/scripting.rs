@@ -47,6 +47,39 @@ fn line(c: &mut TcpStream) -> String {
     String::from_utf8_lossy(&l).into_owned()
 }
 
+/// MULTI/EXEC around a busy script, as unit/multi's "script timeout" tests check it: MULTI
+/// is answered, a command refused with BUSY dooms the transaction, EXEC during the script
+/// aborts it with the BUSY reason, and no half transaction ever runs.
+#[test]
+fn transactions_during_a_busy_script_never_run_halfway() {
+    let srv = common::cinnabar();
+    let (mut r, mut b, mut s) = (connect(srv.port), connect(srv.port), connect(srv.port));
+    roundtrip(&mut r, b"CONFIG SET busy-reply-threshold 10\r\n", "+OK\r\n");
+    roundtrip(&mut r, b"SET xx 1\r\n", "+OK\r\n");
+    let spin = resp(&["EVAL", "while true do end", "0"]);
+    // MULTI during the script, a refused command, then EXEC after it: EXECABORT.
+    s.write_all(&spin).unwrap();
+    wait_busy(&mut r, BUSY);
+    roundtrip(&mut b, b"MULTI\r\n", "+OK\r\n");
+    roundtrip(&mut b, b"INCR xx\r\n", BUSY);
+    roundtrip(&mut r, b"SCRIPT KILL\r\n", "+OK\r\n");
+    assert!(line(&mut s).starts_with("-ERR Script killed"));
+    roundtrip(&mut b, b"INCR xx\r\n", "+QUEUED\r\n");
+    roundtrip(&mut b, b"EXEC\r\n", "-EXECABORT Transaction discarded because of previous errors.\r\n");
+    roundtrip(&mut b, b"PING asdf\r\n", "$4\r\nasdf\r\n");
+    // A transaction begun before the script, EXEC during it: aborted with the reason.
+    roundtrip(&mut b, b"MULTI\r\n", "+OK\r\n");
+    roundtrip(&mut b, b"INCR xx\r\n", "+QUEUED\r\n");
+    s.write_all(&spin).unwrap();
+    wait_busy(&mut r, BUSY);
+    roundtrip(&mut b, b"EXEC\r\n", &format!("-EXECABORT Transaction discarded because of: {}", &BUSY[1..]));
+    roundtrip(&mut b, b"DISCARD\r\n", "-ERR DISCARD without MULTI\r\n");
+    roundtrip(&mut r, b"SCRIPT KILL\r\n", "+OK\r\n");
+    assert!(line(&mut s).starts_with("-ERR Script killed"));
+    roundtrip(&mut r, b"GET xx\r\n", "$1\r\n1\r\n");
+    roundtrip(&mut b, b"PING asdf\r\n", "$4\r\nasdf\r\n");
+}
+
 #[test]
 fn a_timed_out_script_answers_busy_and_script_kill_stops_it() {
     let srv = common::cinnabar();

@@ -239,8 +239,68 @@ pub enum WhileBusy {
     Wait,
     /// FUNCTION STATS: answered from what `Started` said (`busy_function_stats`).
     FunctionStats,
+    /// MULTI, EXEC, DISCARD: answered against the connection's `BusyTx`.
+    Transaction(TxCommand),
     /// Everything else: the BUSY error.
     Busy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxCommand {
+    Multi,
+    Exec,
+    Discard,
+}
+
+/// A connection's transaction while a script keeps the engine busy. Redis runs MULTI and
+/// DISCARD (flagged allow-busy) from the script's hook, refuses the rest with BUSY, which
+/// dooms an open transaction, and answers EXEC with EXECABORT (rejectCommand). The host
+/// keeps this shadow and hands it to `Engine::apply_busy_transaction` once the engine is
+/// free, before the connection runs anything else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BusyTx {
+    /// The client is in MULTI (as the engine last said, then as changed while busy).
+    pub in_multi: bool,
+    /// Something was refused while queueing: EXEC will abort.
+    pub errored: bool,
+    /// The engine must be told.
+    pub changed: bool,
+}
+
+impl BusyTx {
+    /// The reply to MULTI, EXEC or DISCARD while busy (`busy` is the BUSY error text).
+    pub fn answer(&mut self, cmd: TxCommand, busy: &str) -> Reply {
+        match cmd {
+            TxCommand::Multi if self.in_multi => Reply::Error("ERR MULTI calls can not be nested".into()),
+            TxCommand::Multi => {
+                self.in_multi = true;
+                self.errored = false;
+                self.changed = true;
+                Reply::Simple("OK")
+            }
+            TxCommand::Exec => {
+                self.in_multi = false;
+                self.errored = false;
+                self.changed = true;
+                Reply::Error(format!("EXECABORT Transaction discarded because of: {}", busy))
+            }
+            TxCommand::Discard if !self.in_multi => Reply::Error("ERR DISCARD without MULTI".into()),
+            TxCommand::Discard => {
+                self.in_multi = false;
+                self.errored = false;
+                self.changed = true;
+                Reply::Simple("OK")
+            }
+        }
+    }
+
+    /// A command refused with BUSY: inside MULTI it dooms the transaction (flagTransaction).
+    pub fn refused(&mut self) {
+        if self.in_multi {
+            self.errored = true;
+            self.changed = true;
+        }
+    }
 }
 
 pub fn while_busy(argv: &[Bytes]) -> WhileBusy {
@@ -254,6 +314,13 @@ pub fn while_busy(argv: &[Bytes]) -> WhileBusy {
     }
     if name.eq_ignore_ascii_case(b"function") && sub("stats") {
         return WhileBusy::FunctionStats;
+    }
+    if argv.len() == 1 {
+        for (n, c) in [(&b"multi"[..], TxCommand::Multi), (b"exec", TxCommand::Exec), (b"discard", TxCommand::Discard)] {
+            if name.eq_ignore_ascii_case(n) {
+                return WhileBusy::Transaction(c);
+            }
+        }
     }
     if name.eq_ignore_ascii_case(b"shutdown") && argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
         return WhileBusy::ShutdownNoSave;
