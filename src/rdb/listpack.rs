@@ -191,6 +191,9 @@ pub fn decode(blob: &[u8]) -> LoadResult<Vec<Vec<u8>>> {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
+
     use super::*;
 
     #[test]
@@ -209,5 +212,35 @@ mod tests {
     fn matches_the_bytes_redis_writes() {
         // The listpack inside redis-server 7.0's DUMP of `HSET h a 1`.
         assert_eq!(encode([&b"a"[..], b"1"]), vec![12, 0, 0, 0, 2, 0, 0x81, b'a', 2, 1, 1, 0xFF]);
+    }
+
+    #[test]
+    fn damaged_blobs_are_refused() {
+        let good = encode([&b"a"[..], b"1", &[b'x'; 200]]);
+        assert!(decode(&good).is_ok());
+        let mut wrong_count = good.clone();
+        wrong_count[4] = 2;
+        let mut wrong_backlen = good.clone();
+        wrong_backlen[8] = 7; // the back-length of "a" says 7 bytes, not 2
+        let mut trailing = good.clone();
+        trailing.push(0);
+        let n = trailing.len() as u32;
+        trailing[..4].copy_from_slice(&n.to_le_bytes());
+        let mut no_end = good.clone();
+        let last = no_end.len() - 1;
+        no_end[last] = 0x01;
+        for (what, blob) in [("count", wrong_count), ("back-length", wrong_backlen), ("bytes after the end", trailing), ("no terminator", no_end)] {
+            assert_eq!(decode(&blob), Err("Listpack integrity check failed.".to_string()), "{}", what);
+        }
+        // An unknown count (65535) is accepted, as Redis writes it past 65534 elements.
+        let mut unknown = good.clone();
+        unknown[4..6].copy_from_slice(&[0xFF, 0xFF]);
+        assert!(decode(&unknown).is_ok());
+        // A 4 GB string length inside a small blob.
+        let mut huge = vec![0u8; 6];
+        huge.extend_from_slice(&[0xF0, 0xFF, 0xFF, 0xFF, 0xFF, 0x05, 0xFF]);
+        let n = huge.len() as u32;
+        huge[..4].copy_from_slice(&n.to_le_bytes());
+        assert!(decode(&huge).is_err());
     }
 }

@@ -178,6 +178,14 @@ fn a_dump_is_framed_and_checksummed_as_redis_expects() {
 }
 
 #[test]
+fn rdbcompression_and_rdbchecksum_are_config_parameters_as_in_redis() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["CONFIG", "GET", "rdbc*"]), Reply::Map(vec![(bulk("rdbchecksum"), bulk("yes")), (bulk("rdbcompression"), bulk("yes"))]));
+    assert_eq!(t.run(&["CONFIG", "SET", "rdbcompression", "no"]), ok());
+    assert_eq!(t.run(&["CONFIG", "SET", "rdbchecksum", "no"]), err("ERR CONFIG SET failed (possibly related to argument 'rdbchecksum') - can't set immutable config"));
+}
+
+#[test]
 fn crc64_is_redis_crc64_jones() {
     // crc64.c's own test vector.
     assert_eq!(crc64::crc64(0, b"123456789"), 0xe9c6d914c4b8d9ca);
