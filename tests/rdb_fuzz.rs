@@ -216,7 +216,7 @@ fn exercise(t: &mut TestEngine, key: &str) {
         ],
         _ => &[],
     };
-    for cmd in cmds.iter().copied() {
+    for cmd in cmds {
         let parts: Vec<&[u8]> = cmd.iter().map(|a| if *a == "$" { key.as_bytes() } else { a.as_bytes() }).collect();
         t.run_bytes(argv(&parts));
     }
