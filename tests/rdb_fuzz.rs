@@ -368,3 +368,60 @@ fn the_fuzz_seeds_written_by_redis_server_load() {
     }
     assert_eq!(n, 12);
 }
+
+/// cargo-fuzz (restore and rdb_load): a stream whose entries_added (1) is below its length
+/// (2), the file's other fields intact. Loading it made XINFO's lag arithmetic underflow;
+/// counters Redis could never have saved are now corrupt data.
+#[test]
+fn a_stream_with_fewer_entries_added_than_entries_is_corrupt_from_fuzz() {
+    let hex = "130110000000000000000100000000000000014043430000001a000201010102018166028167020001020100010001817602010105010101010100010101816602817702060100010201dfff0201018168028178020601ff0203010203000101010167010181ffffffffffffffff0100000000000000010000000000000001d4bc6d120100005001010163d4bc6d12a20100000100000000000000010000000000000001";
+    let body: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+    let mut payload = body.clone();
+    payload.extend_from_slice(&10u16.to_le_bytes());
+    let crc = crc64::crc64(0, &payload);
+    payload.extend_from_slice(&crc.to_le_bytes());
+    let mut t = TestEngine::new();
+    assert_eq!(t.run_bytes(argv(&[b"RESTORE", b"k", b"0", &payload])), Reply::Error("ERR Bad data format".into()));
+    let mut file = b"REDIS0010\xfe\x00\x13\x01k".to_vec();
+    file.extend_from_slice(&body[1..]);
+    file.push(0xFF);
+    file.extend_from_slice(&[0; 8]);
+    assert_eq!(t.engine.rdb_load(&file), Err("Stream length in RDB is corrupt".into()));
+}
+
+/// Stream times and counters outside what Redis's commands can produce (negative delivery
+/// or seen times, delivery counts or read counters past a long long) are corrupt, so idle
+/// times, lags and delivery bumps never overflow.
+#[test]
+fn stream_times_and_counters_out_of_range_are_corrupt() {
+    let mut t = TestEngine::new();
+    t.run(&["XADD", "s", "1-1", "f", "v"]);
+    t.run(&["XGROUP", "CREATE", "s", "g", "0"]);
+    t.run(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"]);
+    let Reply::Bulk(good) = t.run(&["DUMP", "s"]) else { panic!() };
+    let good = good[..good.len() - 10].to_vec();
+    // As a file, so the loader's message shows which check refused it.
+    let load = |t: &mut TestEngine, body: &[u8]| {
+        let mut file = b"REDIS0010\xfe\x00\x13\x01k".to_vec();
+        file.extend_from_slice(&body[1..]);
+        file.push(0xFF);
+        file.extend_from_slice(&[0; 8]);
+        t.engine.rdb_load(&file)
+    };
+    assert_eq!(load(&mut t, &good), Ok(1));
+    // The group PEL entry (the ID's second appearance, after the node key): the ID, then
+    // the delivery time (8 bytes LE), then the count.
+    let id = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1];
+    let at = good.windows(16).enumerate().filter(|(_, w)| *w == id).map(|(i, _)| i).nth(1).unwrap() + 16;
+    let mut negative_time = good.clone();
+    negative_time[at + 7] = 0x80;
+    assert_eq!(load(&mut t, &negative_time), Err("Stream PEL in RDB is corrupt".into()));
+    let mut huge_count = good.clone();
+    huge_count.splice(at + 8..at + 9, [0x81, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(load(&mut t, &huge_count), Err("Stream PEL in RDB is corrupt".into()));
+    // The consumer's seen time follows its name ("\x01c").
+    let seen = good.windows(2).rposition(|w| w == b"\x01c").unwrap() + 2;
+    let mut negative_seen = good.clone();
+    negative_seen[seen + 7] = 0xFF;
+    assert_eq!(load(&mut t, &negative_seen), Err("Stream consumer in RDB is corrupt".into()));
+}

@@ -83,7 +83,8 @@ impl<'a> Reader<'a> {
         if !enc {
             return Ok(self.take(usize::try_from(n).map_err(|_| short())?)?.to_vec());
         }
-        Ok(match n as u8 | ENC_INT8 {
+        // An encoded string's first byte is 0b11 then the encoding: rebuild it to match.
+        Ok(match 0xC0 | n as u8 {
             ENC_INT8 => (self.u8()? as i8).to_string().into_bytes(),
             ENC_INT16 => i16::from_le_bytes(self.array()?).to_string().into_bytes(),
             ENC_INT32 => i32::from_le_bytes(self.array()?).to_string().into_bytes(),
@@ -341,20 +342,34 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
         s.entries_added = s.length;
         s.first_id = if s.length == 0 { StreamId::MIN } else { s.edge_id(true) };
     }
-    if !s.consistent() {
+    // Every live entry was once added, and the counters are long longs in Redis: anything
+    // else would make lag and read-counter arithmetic overflow later.
+    if !s.consistent() || s.entries_added < s.length || s.entries_added > i64::MAX as u64 {
         return Err(corrupt("length"));
     }
     let groups = r.len()?;
     for _ in 0..groups {
         let name = Bytes::from(r.string()?);
         let last = id(r)?;
-        let entries_read = if v2 { r.u64()? as i64 } else { s.estimate_distance(last) };
+        // -1 (saved as 2^64-1) means "unknown"; any other negative value is damage.
+        let entries_read = if v2 {
+            match r.u64()? {
+                u64::MAX => -1,
+                n => i64::try_from(n).map_err(|_| corrupt("group read counter"))?,
+            }
+        } else {
+            s.estimate_distance(last)
+        };
         let mut g = Group::new(last, entries_read);
         let pel = r.len()?;
         for _ in 0..pel {
             let id = StreamId::decode(r.take(16)?).ok_or_else(|| corrupt("PEL"))?;
             let delivery_time = r.millis()?;
             let delivery_count = r.u64()?;
+            // Times are unix ms and counts long longs, as Redis's commands keep them.
+            if delivery_time < 0 || delivery_count > i64::MAX as u64 {
+                return Err(corrupt("PEL"));
+            }
             if g.pel.insert(id, Nack { delivery_time, delivery_count, consumer: Bytes::new() }).is_some() {
                 return Err(corrupt("PEL (duplicate entry)"));
             }
@@ -364,6 +379,9 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
         for _ in 0..consumers {
             let cname = Bytes::from(r.string()?);
             let seen = r.millis()?;
+            if seen < 0 {
+                return Err(corrupt("consumer"));
+            }
             if g.consumers.contains_key(&cname) {
                 return Err(corrupt("consumer (duplicate)"));
             }
