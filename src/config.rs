@@ -85,6 +85,10 @@ static PARAMS: &[Param] = &[
     p("stop-writes-on-bgsave-error", Kind::Bool, "yes"),
     p("dir", Kind::Str, ""),
     p("dbfilename", Kind::Str, "dump.rdb"),
+    // A CRC64 ends every RDB file (0 when off) and is verified on load; fixed at startup.
+    fixed("rdbchecksum", Kind::Bool, "yes"),
+    // Strings over 20 bytes in RDB files and DUMP payloads are LZF-compressed when it pays.
+    p("rdbcompression", Kind::Bool, "yes"),
     p("appendonly", Kind::Bool, "no"),
     p("appendfilename", Kind::Str, "appendonly.aof"),
     p("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec"),

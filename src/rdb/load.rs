@@ -1,11 +1,15 @@
-//! Reading RDB files (version ≤ 10, as Redis 7.0 writes them): plain and packed encodings
-//! (intset, listpack hashes, sorted sets and quicklists), LZF-compressed and integer-encoded
-//! strings, expiry and database selection. Every read is bounds-checked: a truncated or
-//! corrupt file is an error, never a panic. Pre-7.0 ziplist encodings, streams, functions and
-//! module data are refused with a clear message. Redis: rdb.c (rdbLoadRio, rdbLoadObject).
+//! Reading RDB files (version 1 to 10) as Redis 7.0 writes them: every encoding rdbSaveObject
+//! produces (plain, intset, listpack hashes and sorted sets, quicklists of listpack and plain
+//! nodes, streams), LZF-compressed and integer-encoded strings, expiry, LRU/LFU stamps,
+//! databases, function libraries and the CRC64. Every read is bounds-checked and every count
+//! is believed only as far as the bytes behind it go, so a truncated or forged file is an
+//! error, never a panic or an allocation the file's size does not justify. Pre-7.0 ziplist
+//! encodings and module data are refused with a clear message.
+//! Redis: rdb.c (rdbLoadRio, rdbLoadObject), cluster.c (verifyDumpPayload, restoreCommand).
 
 use bytes::Bytes;
 
+use super::kind::*;
 use crate::object::{Entry, Str, Value};
 use crate::types::hash::{Hash, Limits as HashLimits};
 use crate::types::list::{End, List};
@@ -31,8 +35,18 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    fn array<const N: usize>(&mut self) -> LoadResult<[u8; N]> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
     fn u8(&mut self) -> LoadResult<u8> {
         Ok(self.take(1)?[0])
+    }
+
+    fn millis(&mut self) -> LoadResult<i64> {
+        Ok(i64::from_le_bytes(self.array()?))
     }
 
     /// rdbLoadLen: Ok((value, is_encoded)).
@@ -42,9 +56,9 @@ impl<'a> Reader<'a> {
             0 => ((b & 0x3F) as u64, false),
             1 => ((((b & 0x3F) as u64) << 8) | self.u8()? as u64, false),
             2 => match b {
-                0x80 => (u32::from_be_bytes(self.take(4)?.try_into().unwrap()) as u64, false),
-                0x81 => (u64::from_be_bytes(self.take(8)?.try_into().unwrap()), false),
-                _ => return Err(format!("Unknown length encoding {} in RDB", b)),
+                0x80 => (u32::from_be_bytes(self.array()?) as u64, false),
+                0x81 => (u64::from_be_bytes(self.array()?), false),
+                _ => return Err(format!("Unknown length encoding {} in rdbLoadLen()", b)),
             },
             _ => ((b & 0x3F) as u64, true),
         })
@@ -58,11 +72,9 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A count or size: only a promise, which the loops that use it check against the bytes.
     fn len(&mut self) -> LoadResult<usize> {
-        match self.len_enc()? {
-            (n, false) => usize::try_from(n).map_err(|_| short()),
-            _ => Err("Unexpected encoded length in RDB".into()),
-        }
+        usize::try_from(self.u64()?).map_err(|_| short())
     }
 
     /// rdbGenericLoadStringObject: plain, integer-encoded or LZF-compressed.
@@ -71,85 +83,30 @@ impl<'a> Reader<'a> {
         if !enc {
             return Ok(self.take(usize::try_from(n).map_err(|_| short())?)?.to_vec());
         }
-        Ok(match n {
-            0 => (self.u8()? as i8).to_string().into_bytes(),
-            1 => i16::from_le_bytes(self.take(2)?.try_into().unwrap()).to_string().into_bytes(),
-            2 => i32::from_le_bytes(self.take(4)?.try_into().unwrap()).to_string().into_bytes(),
-            3 => {
+        // An encoded string's first byte is 0b11 then the encoding: rebuild it to match.
+        Ok(match 0xC0 | n as u8 {
+            ENC_INT8 => (self.u8()? as i8).to_string().into_bytes(),
+            ENC_INT16 => i16::from_le_bytes(self.array()?).to_string().into_bytes(),
+            ENC_INT32 => i32::from_le_bytes(self.array()?).to_string().into_bytes(),
+            ENC_LZF => {
                 let clen = self.len()?;
                 let ulen = self.len()?;
-                lzf_decompress(self.take(clen)?, ulen)?
+                super::lzf::decompress(self.take(clen)?, ulen).ok_or("Invalid LZF compressed string")?
             }
             _ => return Err(format!("Unknown RDB string encoding type {}", n)),
         })
     }
 }
 
-/// LZF (liblzf's lzf_decompress), checked at every step.
-fn lzf_decompress(input: &[u8], out_len: usize) -> LoadResult<Vec<u8>> {
-    let mut out = Vec::with_capacity(out_len.min(input.len().saturating_mul(64)).min(1 << 30));
-    let mut ip = 0;
-    while ip < input.len() {
-        let ctrl = input[ip] as usize;
-        ip += 1;
-        if ctrl < 32 {
-            let run = ctrl + 1;
-            let lit = input.get(ip..ip + run).ok_or("Invalid LZF compressed string")?;
-            out.extend_from_slice(lit);
-            ip += run;
-        } else {
-            let mut len = ctrl >> 5;
-            if len == 7 {
-                len += *input.get(ip).ok_or("Invalid LZF compressed string")? as usize;
-                ip += 1;
-            }
-            let back = ((ctrl & 0x1F) << 8) + *input.get(ip).ok_or("Invalid LZF compressed string")? as usize + 1;
-            ip += 1;
-            let start = out.len().checked_sub(back).ok_or("Invalid LZF compressed string")?;
-            for i in 0..len + 2 {
-                let c = out[start + i];
-                out.push(c);
-            }
-        }
-        if out.len() > out_len {
-            return Err("Invalid LZF compressed string".into());
-        }
-    }
-    if out.len() != out_len {
-        return Err("Invalid LZF compressed string".into());
-    }
-    Ok(out)
-}
-
-/// The members of a Redis intset blob.
-fn intset_items(blob: &[u8]) -> LoadResult<Vec<i64>> {
-    let bad = || "Corrupt intset in RDB".to_string();
-    if blob.len() < 8 {
-        return Err(bad());
-    }
-    let w = u32::from_le_bytes(blob[..4].try_into().unwrap()) as usize;
-    let n = u32::from_le_bytes(blob[4..8].try_into().unwrap()) as usize;
-    if !matches!(w, 2 | 4 | 8) || n.checked_mul(w).and_then(|s| s.checked_add(8)) != Some(blob.len()) {
-        return Err(bad());
-    }
-    Ok((0..n)
-        .map(|i| {
-            let s = &blob[8 + i * w..8 + (i + 1) * w];
-            match w {
-                2 => i16::from_le_bytes(s.try_into().unwrap()) as i64,
-                4 => i32::from_le_bytes(s.try_into().unwrap()) as i64,
-                _ => i64::from_le_bytes(s.try_into().unwrap()),
-            }
-        })
-        .collect())
-}
-
-/// Encoding thresholds the loaded values are built under (the configured ones).
+/// What loading must respect from the configuration: the encoding thresholds loaded values
+/// are built under, and whether a file's checksum is verified.
 pub struct Limits {
     pub hash: HashLimits,
     pub zset: ZLimits,
     pub list_fill: i64,
     pub intset_max: usize,
+    /// `rdbchecksum`: verify an RDB file's CRC64 (DUMP payloads are always verified).
+    pub checksum: bool,
 }
 
 impl Limits {
@@ -160,28 +117,63 @@ impl Limits {
             zset: ZLimits { entries: h.zset_max_listpack_entries, value: h.zset_max_listpack_value },
             list_fill: h.list_max_listpack_size,
             intset_max: h.set_max_intset_entries,
+            checksum: c.get_bool("rdbchecksum"),
         }
     }
 }
 
-fn zset_from(pairs: Vec<(Vec<u8>, f64)>, lim: &Limits) -> Value {
-    let mut z = ZSet::new(pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0), lim.zset);
+/// Reads `n` items of a collection whose count the file claims: the vector grows with what
+/// is really read, never reserved from the claim.
+fn items<'a, T>(r: &mut Reader<'a>, n: usize, mut one: impl FnMut(&mut Reader<'a>) -> LoadResult<T>) -> LoadResult<Vec<T>> {
+    let mut out = Vec::with_capacity(n.min(1024));
+    for _ in 0..n {
+        out.push(one(r)?);
+    }
+    Ok(out)
+}
+
+/// A sorted set from (member, score) pairs in any order, in the encoding Redis ends with.
+/// `value_limit` is the member length past which a listpack converts: the configured one for
+/// plain sorted sets (converted after loading, as rdbLoadObject does), none for a listpack
+/// (Redis only checks its entry count).
+fn zset_from(pairs: Vec<(Vec<u8>, f64)>, lim: &Limits, value_limit: usize, dup: &str) -> LoadResult<Value> {
+    let lim = ZLimits { entries: lim.zset.entries, value: value_limit };
+    let mut z = ZSet::new(pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0), lim);
     for (m, s) in pairs {
-        match z.score(&m) {
-            Some(old) => z.update(&m, old, s, lim.zset),
-            None => z.insert(&m, s, lim.zset),
+        if z.score(&m).is_some() {
+            return Err(dup.into());
         }
+        z.insert(&m, s, lim);
     }
-    Value::ZSet(z)
+    Ok(Value::ZSet(z))
 }
 
-fn hash_from(pairs: Vec<(Vec<u8>, Vec<u8>)>, lim: &Limits) -> Value {
+/// A hash from pairs; `check_lengths` converts on a long field or value (the plain type, as
+/// rdbLoadObject does), a listpack only converts past the entry count.
+fn hash_from(pairs: Vec<(Vec<u8>, Vec<u8>)>, lim: &Limits, check_lengths: bool, dup: &str) -> LoadResult<Value> {
     let mut h = Hash::default();
-    h.fit(pairs.iter().flat_map(|(f, v)| [f.len(), v.len()]), lim.hash);
-    for (f, v) in pairs {
-        h.set(&f, &v, lim.hash);
+    let mut lim = lim.hash;
+    if check_lengths {
+        h.fit(pairs.iter().flat_map(|(f, v)| [f.len(), v.len()]), lim);
+    } else {
+        lim.value = usize::MAX;
     }
-    Value::Hash(h)
+    for (f, v) in pairs {
+        if !h.set(&f, &v, lim) {
+            return Err(dup.into());
+        }
+    }
+    Ok(Value::Hash(h))
+}
+
+fn set_from(items: Vec<Vec<u8>>, lim: &Limits, dup: &str) -> LoadResult<Value> {
+    let mut s = items.first().map_or_else(Set::default, |m| Set::for_member(m));
+    for m in items {
+        if !s.add(&m, lim.intset_max) {
+            return Err(dup.into());
+        }
+    }
+    Ok(Value::Set(s))
 }
 
 fn list_from(items: Vec<Vec<u8>>, lim: &Limits) -> Value {
@@ -192,101 +184,138 @@ fn list_from(items: Vec<Vec<u8>>, lim: &Limits) -> Value {
     Value::List(Box::new(l))
 }
 
-fn set_from(items: Vec<Vec<u8>>, lim: &Limits) -> Value {
-    let mut s = items.first().map_or_else(Set::default, |m| Set::for_member(m));
-    for m in items {
-        s.add(&m, lim.intset_max);
-    }
-    Value::Set(s)
-}
-
 /// A double in the old ZSET encoding: a length byte, then text (253 nan, 254 +inf, 255 -inf).
 fn old_double(r: &mut Reader) -> LoadResult<f64> {
     match r.u8()? {
-        253 => Err("NaN score in RDB".into()),
+        253 => Ok(f64::NAN),
         254 => Ok(f64::INFINITY),
         255 => Ok(f64::NEG_INFINITY),
         n => crate::util::parse_f64(r.take(n as usize)?).ok_or_else(|| "Bad score in RDB".into()),
     }
 }
 
-fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Value> {
-    // Counts come from the file: cap preallocation so a forged count cannot exhaust memory.
-    let count = |r: &mut Reader| -> LoadResult<usize> { r.len() };
-    Ok(match ty {
-        0 => Value::Str(Str::from_bytes(&r.string()?)),
-        1 | 2 => {
-            let n = count(r)?;
-            let mut items = Vec::with_capacity(n.min(1 << 16));
-            for _ in 0..n {
-                items.push(r.string()?);
-            }
-            if ty == 1 {
-                list_from(items, lim)
-            } else {
-                set_from(items, lim)
-            }
-        }
-        3 | 5 => {
-            let n = count(r)?;
-            let mut pairs = Vec::with_capacity(n.min(1 << 16));
-            for _ in 0..n {
-                let m = r.string()?;
-                let s = if ty == 5 { f64::from_le_bytes(r.take(8)?.try_into().unwrap()) } else { old_double(r)? };
-                if s.is_nan() {
-                    return Err("NaN score in RDB".into());
-                }
-                pairs.push((m, s));
-            }
-            zset_from(pairs, lim)
-        }
-        4 => {
-            let n = count(r)?;
-            let mut pairs = Vec::with_capacity(n.min(1 << 16));
-            for _ in 0..n {
-                pairs.push((r.string()?, r.string()?));
-            }
-            hash_from(pairs, lim)
-        }
-        11 => set_from(intset_items(&r.string()?)?.into_iter().map(|v| v.to_string().into_bytes()).collect(), lim),
-        16 | 17 => {
-            let items = super::listpack::decode(&r.string()?)?;
-            if items.len() % 2 != 0 {
-                return Err("Corrupt listpack in RDB".into());
-            }
-            let mut it = items.into_iter();
-            let mut pairs = vec![];
-            while let (Some(a), Some(b)) = (it.next(), it.next()) {
-                pairs.push((a, b));
-            }
-            if ty == 16 {
-                hash_from(pairs, lim)
-            } else {
-                let pairs = pairs.into_iter().map(|(m, s)| crate::util::parse_f64(&s).filter(|v| !v.is_nan()).map(|v| (m, v)).ok_or("Bad score in RDB".to_string())).collect::<LoadResult<Vec<_>>>()?;
-                zset_from(pairs, lim)
-            }
-        }
-        18 => {
-            let nodes = count(r)?;
-            let mut items = vec![];
-            for _ in 0..nodes {
-                let container = r.len()?;
-                let blob = r.string()?;
-                match container {
-                    1 => items.push(blob),
-                    2 => items.extend(super::listpack::decode(&blob)?),
-                    _ => return Err("Unknown quicklist container in RDB".into()),
-                }
-            }
-            list_from(items, lim)
-        }
-        10 | 12 | 13 | 14 => return Err(format!("RDB value type {} (a pre-7.0 ziplist encoding) is not supported yet", ty)),
-        15 | 19 => Value::Stream(Box::new(stream(r, ty == 19)?)),
-        20 | 21 => return Err(format!("RDB value type {} (a stream of a later Redis) is not supported", ty)),
-        6 | 7 => return Err("RDB contains module data, which Cinnabar cannot load".into()),
-        _ => return Err(format!("Unknown RDB value type {}", ty)),
-    })
+/// A listpack of pairs (hash fields and values, or sorted set members and scores).
+fn listpack_pairs(blob: &[u8], what: &str) -> LoadResult<Vec<(Vec<u8>, Vec<u8>)>> {
+    let bad = || format!("{} listpack integrity check failed.", what);
+    let items = super::listpack::decode(blob).map_err(|_| bad())?;
+    if items.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let mut it = items.into_iter();
+    let mut pairs = Vec::new();
+    while let (Some(a), Some(b)) = (it.next(), it.next()) {
+        pairs.push((a, b));
+    }
+    Ok(pairs)
 }
+
+/// rdbLoadObject: one value of type `ty`. Ok(None) is an empty collection, which Redis skips
+/// when loading a file (old versions could save one) and RESTORE refuses.
+fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Option<Value>> {
+    let v = match ty {
+        TYPE_STRING => Value::Str(Str::from_bytes(&r.string()?)),
+        TYPE_LIST | TYPE_SET => {
+            let n = r.len()?;
+            let members = items(r, n, Reader::string)?;
+            if members.is_empty() {
+                return Ok(None);
+            }
+            if ty == TYPE_LIST {
+                list_from(members, lim)
+            } else {
+                set_from(members, lim, "Duplicate set members detected")?
+            }
+        }
+        TYPE_ZSET | TYPE_ZSET_2 => {
+            let n = r.len()?;
+            let pairs = items(r, n, |r| {
+                let m = r.string()?;
+                let s = if ty == TYPE_ZSET_2 { f64::from_le_bytes(r.array()?) } else { old_double(r)? };
+                if s.is_nan() {
+                    return Err("Zset with NAN score detected".to_string());
+                }
+                Ok((m, s))
+            })?;
+            if pairs.is_empty() {
+                return Ok(None);
+            }
+            zset_from(pairs, lim, lim.zset.value, "Duplicate zset fields detected")?
+        }
+        TYPE_HASH => {
+            let n = r.len()?;
+            let pairs = items(r, n, |r| Ok((r.string()?, r.string()?)))?;
+            if pairs.is_empty() {
+                return Ok(None);
+            }
+            hash_from(pairs, lim, true, "Duplicate hash fields detected")?
+        }
+        TYPE_SET_INTSET => {
+            let members = super::intset::decode(&r.string()?)?;
+            set_from(members.into_iter().map(|v| v.to_string().into_bytes()).collect(), lim, "Intset integrity check failed.")?
+        }
+        TYPE_HASH_LISTPACK => {
+            let pairs = listpack_pairs(&r.string()?, "Hash")?;
+            if pairs.is_empty() {
+                return Ok(None);
+            }
+            hash_from(pairs, lim, false, "Hash listpack integrity check failed.")?
+        }
+        TYPE_ZSET_LISTPACK => {
+            let pairs = listpack_pairs(&r.string()?, "Zset")?;
+            if pairs.is_empty() {
+                return Ok(None);
+            }
+            let bad = || "Zset listpack integrity check failed.".to_string();
+            let pairs = pairs.into_iter().map(|(m, s)| crate::util::parse_f64(&s).filter(|v| !v.is_nan()).map(|v| (m, v)).ok_or_else(bad)).collect::<LoadResult<Vec<_>>>()?;
+            zset_from(pairs, lim, usize::MAX, "Zset listpack integrity check failed.")?
+        }
+        TYPE_LIST_QUICKLIST_2 => {
+            let nodes = r.len()?;
+            let mut members = Vec::new();
+            for _ in 0..nodes {
+                let container = r.u64()?;
+                let blob = r.string()?;
+                if blob.is_empty() {
+                    return Err("Quicklist integrity check failed.".into());
+                }
+                match container {
+                    QUICKLIST_PLAIN => members.push(blob),
+                    // An empty listpack node is skipped, as Redis skips it.
+                    QUICKLIST_PACKED => members.extend(super::listpack::decode(&blob)?),
+                    _ => return Err("Quicklist integrity check failed.".into()),
+                }
+            }
+            if members.is_empty() {
+                return Ok(None);
+            }
+            list_from(members, lim)
+        }
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(stream(r, ty == TYPE_STREAM_LISTPACKS_2)?)),
+        TYPE_HASH_ZIPMAP | TYPE_LIST_ZIPLIST | TYPE_ZSET_ZIPLIST | TYPE_HASH_ZIPLIST | TYPE_LIST_QUICKLIST => {
+            return Err(format!("RDB value type {} (an encoding of Redis before 7.0) is not supported", ty))
+        }
+        TYPE_MODULE_PRE_GA => return Err("Module value with an unsupported pre-GA encoding".into()),
+        TYPE_MODULE_2 => {
+            let id = r.u64()?;
+            return Err(format!("The RDB file contains module data I can't load: no matching module type '{}'", module_type_name(id)));
+        }
+        _ => return Err(format!("Unknown RDB encoding type {}", ty)),
+    };
+    Ok(Some(v))
+}
+
+/// moduleTypeNameByID: the 9-character type name packed in a module id's high 54 bits.
+fn module_type_name(id: u64) -> String {
+    const CSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut name = [0u8; 9];
+    let mut id = id >> 10;
+    for c in name.iter_mut().rev() {
+        *c = CSET[(id & 63) as usize];
+        id >>= 6;
+    }
+    String::from_utf8_lossy(&name).into_owned()
+}
+
 
 /// A stream (RDB_TYPE_STREAM_LISTPACKS and _2), checked as Redis's deep sanitization checks
 /// it: well-formed nodes, a length that matches them, PEL entries owned by known consumers.
@@ -313,20 +342,34 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
         s.entries_added = s.length;
         s.first_id = if s.length == 0 { StreamId::MIN } else { s.edge_id(true) };
     }
-    if !s.consistent() {
+    // Every live entry was once added, and the counters are long longs in Redis: anything
+    // else would make lag and read-counter arithmetic overflow later.
+    if !s.consistent() || s.entries_added < s.length || s.entries_added > i64::MAX as u64 {
         return Err(corrupt("length"));
     }
     let groups = r.len()?;
     for _ in 0..groups {
         let name = Bytes::from(r.string()?);
         let last = id(r)?;
-        let entries_read = if v2 { r.u64()? as i64 } else { s.estimate_distance(last) };
+        // -1 (saved as 2^64-1) means "unknown"; any other negative value is damage.
+        let entries_read = if v2 {
+            match r.u64()? {
+                u64::MAX => -1,
+                n => i64::try_from(n).map_err(|_| corrupt("group read counter"))?,
+            }
+        } else {
+            s.estimate_distance(last)
+        };
         let mut g = Group::new(last, entries_read);
         let pel = r.len()?;
         for _ in 0..pel {
             let id = StreamId::decode(r.take(16)?).ok_or_else(|| corrupt("PEL"))?;
-            let delivery_time = i64::from_le_bytes(r.take(8)?.try_into().unwrap());
+            let delivery_time = r.millis()?;
             let delivery_count = r.u64()?;
+            // Times are unix ms and counts long longs, as Redis's commands keep them.
+            if delivery_time < 0 || delivery_count > i64::MAX as u64 {
+                return Err(corrupt("PEL"));
+            }
             if g.pel.insert(id, Nack { delivery_time, delivery_count, consumer: Bytes::new() }).is_some() {
                 return Err(corrupt("PEL (duplicate entry)"));
             }
@@ -335,7 +378,10 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
         let consumers = r.len()?;
         for _ in 0..consumers {
             let cname = Bytes::from(r.string()?);
-            let seen = i64::from_le_bytes(r.take(8)?.try_into().unwrap());
+            let seen = r.millis()?;
+            if seen < 0 {
+                return Err(corrupt("consumer"));
+            }
             if g.consumers.contains_key(&cname) {
                 return Err(corrupt("consumer (duplicate)"));
             }
@@ -361,6 +407,7 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
     Ok(s)
 }
 
+
 /// verifyDumpPayload: the body of a DUMP-framed payload whose RDB version and CRC64 check.
 pub fn unframe(p: &[u8]) -> Option<&[u8]> {
     if p.len() < 10 {
@@ -369,7 +416,7 @@ pub fn unframe(p: &[u8]) -> Option<&[u8]> {
     let (body, footer) = p.split_at(p.len() - 10);
     let ver = u16::from_le_bytes([footer[0], footer[1]]);
     let crc = u64::from_le_bytes(footer[2..].try_into().ok()?);
-    if ver > 10 || crc != crc64::crc64(0, &p[..p.len() - 8]) {
+    if ver > super::RDB_VERSION || crc != crc64::crc64(0, &p[..p.len() - 8]) {
         return None;
     }
     Some(body)
@@ -389,40 +436,67 @@ pub fn function_codes(body: &[u8]) -> Result<Vec<Bytes>, String> {
 /// One library after its opcode (rdbFunctionLoad).
 fn function_code(r: &mut Reader, ty: u8) -> Result<Bytes, String> {
     match ty {
-        0xF5 => r.string().map(Bytes::from).map_err(|_| "Failed loading library payload".to_string()),
-        0xF6 => Err("Pre-GA function format not supported".into()),
+        OP_FUNCTION2 => r.string().map(Bytes::from).map_err(|_| "Failed loading library payload".to_string()),
+        OP_FUNCTION_PRE_GA => Err("Pre-GA function format not supported".into()),
         _ => Err("given type is not a function".into()),
     }
 }
 
 /// RESTORE's payload back into a value: Err(true) when the version or checksum is wrong,
-/// Err(false) when the data itself is bad (verifyDumpPayload, then rdbLoadObject).
+/// Err(false) when the data itself is bad, empty included (verifyDumpPayload, then
+/// rdbLoadObject, which must consume the whole body).
 pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, bool> {
     let body = unframe(p).ok_or(true)?;
     let mut r = Reader { b: body, pos: 0 };
     let ty = r.u8().map_err(|_| false)?;
-    let v = object(&mut r, ty, lim).map_err(|_| false)?;
+    let v = object(&mut r, ty, lim).map_err(|_| false)?.ok_or(false)?;
     if r.pos != body.len() {
         return Err(false);
     }
     Ok(v)
 }
 
-/// Replaces the dataset with an RDB file's (the startup load, DEBUG RELOAD); returns the
-/// number of keys. A file that does not parse leaves the dataset untouched.
-pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<usize> {
-    load_prefix(srv, bytes).map(|(keys, _)| keys)
+/// One key as the file has it: where, what, until when, and its access stamp if saved.
+pub struct Record {
+    pub db: usize,
+    pub key: Bytes,
+    pub value: Value,
+    /// Unix ms.
+    pub expire: Option<i64>,
+    /// RDB_OPCODE_IDLE: seconds since last access (saved under an LRU policy).
+    pub idle: Option<u64>,
+    /// RDB_OPCODE_FREQ: the LFU counter (saved under an LFU policy).
+    pub freq: Option<u8>,
 }
 
-/// `load_into` for an RDB that other data may follow (an AOF's preamble): also returns
-/// how many bytes the RDB took.
+/// Replaces the dataset with an RDB file's (the startup load, DEBUG RELOAD); returns the
+/// number of keys loaded. A file that does not parse leaves the dataset untouched. As
+/// rdbLoadRio does: keys already past their deadline are not loaded, a key twice in one
+/// database is an error, and a saved LRU idle time or LFU counter becomes the key's stamp
+/// when the policy in force uses that kind.
+pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<usize> {
+    load_rdb(srv, bytes, false).map(|(keys, _)| keys)
+}
+
+/// `load_into` for an RDB that other data may follow (an AOF's preamble or base): also
+/// returns how many bytes the RDB took. Keys past their deadline are kept, as Redis keeps
+/// them under RDBFLAGS_AOF_PREAMBLE: the commands after them may still touch them.
 pub fn load_prefix(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<(usize, usize)> {
+    load_rdb(srv, bytes, true)
+}
+
+fn load_rdb(srv: &mut crate::engine::Server, bytes: &[u8], aof_preamble: bool) -> LoadResult<(usize, usize)> {
     let lim = Limits::from_config(&srv.config);
     let mut used = 0;
     let (records, functions) = load_all_at(bytes, &lim, &mut used)?;
-    if let Some((db, ..)) = records.iter().find(|(db, ..)| *db >= srv.dbs.len()) {
-        return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", srv.dbs.len(), db));
+    if let Some(r) = records.iter().find(|r| r.db >= srv.dbs.len()) {
+        return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", srv.dbs.len(), r.db));
     }
+    let mut seen = hashbrown::HashSet::with_capacity(records.len());
+    if let Some(r) = records.iter().find(|r| !seen.insert((r.db, &r.key))) {
+        return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(&r.key), r.db));
+    }
+    drop(seen);
     // The file's libraries replace the server's (rdbLoad swaps in a new functions context).
     let built = crate::commands::scripting::rebuild(&functions, srv.scripting.rng, srv.host.clock).map_err(|e| format!("Failed loading library: {}", e))?;
     srv.scripting.fn_vm = built.fn_vm;
@@ -431,75 +505,94 @@ pub fn load_prefix(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<
     for d in &mut srv.dbs {
         d.clear();
     }
-    let lru = crate::db::access::initial(srv);
-    let n = records.len();
-    for (db, key, value, expire) in records {
-        srv.dbs[db].put(key, entry(value, lru), expire);
+    let now = srv.now_ms();
+    let lfu = crate::db::access::lfu_policy(srv);
+    let initial = crate::db::access::initial(srv);
+    let mut n = 0;
+    for r in records {
+        if !aof_preamble && r.expire.is_some_and(|when| when < now) {
+            continue;
+        }
+        // objectSetLRUOrLFU: only the kind of stamp the policy in force keeps.
+        let lru = match (lfu, r.freq, r.idle) {
+            (true, Some(f), _) => (initial & !0xFF) | f as u32,
+            (false, _, Some(idle)) => srv.lru_clock().saturating_sub(idle.min(u32::MAX as u64) as u32),
+            _ => initial,
+        };
+        srv.dbs[r.db].put(r.key, entry(r.value, lru), r.expire);
+        n += 1;
     }
     Ok((n, used))
 }
 
-/// Parses a whole RDB file into (db, key, value, expire ms) records.
-pub fn load(b: &[u8], lim: &Limits) -> LoadResult<Vec<(usize, Bytes, Value, Option<i64>)>> {
+/// Parses a whole RDB file into its records.
+pub fn load(b: &[u8], lim: &Limits) -> LoadResult<Vec<Record>> {
     load_all(b, lim).map(|(records, _)| records)
 }
 
-type Records = Vec<(usize, Bytes, Value, Option<i64>)>;
-
 /// `load`, plus the code of each function library the file carries.
-pub fn load_all(b: &[u8], lim: &Limits) -> LoadResult<(Records, Vec<Bytes>)> {
+pub fn load_all(b: &[u8], lim: &Limits) -> LoadResult<(Vec<Record>, Vec<Bytes>)> {
     load_all_at(b, lim, &mut 0)
 }
 
 /// `load_all`, telling where the RDB ended (`used`).
-fn load_all_at(b: &[u8], lim: &Limits, used: &mut usize) -> LoadResult<(Records, Vec<Bytes>)> {
+fn load_all_at(b: &[u8], lim: &Limits, used: &mut usize) -> LoadResult<(Vec<Record>, Vec<Bytes>)> {
     if b.len() < 9 || &b[..5] != b"REDIS" {
         return Err("Wrong signature trying to load DB from file".into());
     }
     let ver: u32 = std::str::from_utf8(&b[5..9]).ok().and_then(|v| v.parse().ok()).ok_or("Wrong signature trying to load DB from file")?;
-    if ver == 0 || ver > 10 {
+    if ver == 0 || ver > super::RDB_VERSION as u32 {
         return Err(format!("Can't handle RDB format version {}", ver));
     }
     let mut r = Reader { b, pos: 9 };
-    let (mut db, mut expire) = (0usize, None);
+    let mut db = 0usize;
+    // Set by opcodes before a key, for that key only.
+    let (mut expire, mut idle, mut freq) = (None, None, None);
     let mut out = vec![];
     let mut functions = vec![];
     loop {
         let op = r.u8()?;
         match op {
-            0xFF => break,
-            0xFE => db = r.len()?,
-            0xFB => {
-                r.len()?;
-                r.len()?;
+            OP_EOF => break,
+            OP_SELECTDB => db = r.len()?,
+            OP_RESIZEDB => {
+                // Only a sizing hint: nothing is reserved from it.
+                r.u64()?;
+                r.u64()?;
             }
-            0xFA => {
+            OP_AUX => {
                 r.string()?;
                 r.string()?;
             }
-            0xFC => expire = Some(i64::from_le_bytes(r.take(8)?.try_into().unwrap())),
-            0xFD => expire = Some(u32::from_le_bytes(r.take(4)?.try_into().unwrap()) as i64 * 1000),
-            0xF9 => {
-                r.u8()?;
+            OP_EXPIRETIME_MS => expire = Some(r.millis()?),
+            OP_EXPIRETIME => expire = Some(i32::from_le_bytes(r.array()?) as i64 * 1000),
+            OP_FREQ => freq = Some(r.u8()?),
+            OP_IDLE => idle = Some(r.u64()?),
+            OP_FUNCTION2 | OP_FUNCTION_PRE_GA => functions.push(function_code(&mut r, op)?),
+            OP_MODULE_AUX => {
+                let id = r.u64()?;
+                return Err(format!("The RDB file contains AUX module data I can't load: no matching module '{}'", module_type_name(id)));
             }
-            0xF8 => {
-                r.len()?;
-            }
-            0xF5 | 0xF6 => functions.push(function_code(&mut r, op)?),
-            0xF7 => return Err("RDB contains module data, which Cinnabar cannot load".into()),
             ty => {
                 let key = r.string()?;
                 let value = object(&mut r, ty, lim)?;
-                out.push((db, Bytes::from(key), value, expire.take()));
+                let (e, i, f) = (expire.take(), idle.take(), freq.take());
+                // An empty collection is skipped, as rdbLoadRio skips it.
+                if let Some(value) = value {
+                    out.push(Record { db, key: Bytes::from(key), value, expire: e, idle: i, freq: f });
+                }
             }
         }
     }
-    // Version 5 and later end with a CRC64 of everything before it (0 means "not computed").
+    // Version 5 and later end with a CRC64 of everything before it (0: none was computed).
     if ver >= 5 {
         let body = r.pos;
-        let crc = u64::from_le_bytes(r.take(8)?.try_into().unwrap());
-        if crc != 0 && crc != crc64::crc64(0, &b[..body]) {
-            return Err("Wrong RDB checksum. Aborting now.".into());
+        let crc = u64::from_le_bytes(r.array()?);
+        if lim.checksum && crc != 0 {
+            let expected = crc64::crc64(0, &b[..body]);
+            if crc != expected {
+                return Err(format!("Wrong RDB checksum expected: ({:x}) but got ({:x}). Aborting now.", expected, crc));
+            }
         }
     }
     *used = r.pos;

@@ -37,6 +37,11 @@ impl List {
         self.nodes.len()
     }
 
+    /// The nodes head to tail: RDB saves a quicklist node by node.
+    pub fn nodes(&self) -> impl Iterator<Item = &Listpack> {
+        self.nodes.iter()
+    }
+
     pub fn mem_usage(&self) -> usize {
         self.nodes.iter().map(|n| n.capacity() + std::mem::size_of::<Listpack>()).sum()
     }

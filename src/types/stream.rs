@@ -662,7 +662,7 @@ impl Stream {
         let g = self.groups.get_mut(group).expect("group exists");
         if id > g.last_id {
             if g.entries_read != INVALID_ENTRIES_READ && !tomb {
-                g.entries_read += 1;
+                g.entries_read = g.entries_read.saturating_add(1);
             } else if let Some(e) = est {
                 g.entries_read = e;
             }

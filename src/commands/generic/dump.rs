@@ -12,7 +12,8 @@ use crate::reply::{Reply, OK};
 
 /// DUMP key — the serialised value, or nil.
 pub fn dump(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    Ok(ctx.lookup_read(&argv[1]).map_or(Reply::Nil, |e| Reply::Bulk(Bytes::from(crate::rdb::dump_value(&e.value)))))
+    let compress = ctx.srv.config.get_bool("rdbcompression");
+    Ok(ctx.lookup_read(&argv[1]).map_or(Reply::Nil, |e| Reply::Bulk(Bytes::from(crate::rdb::dump_value(&e.value, compress)))))
 }
 
 /// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]

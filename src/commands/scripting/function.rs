@@ -271,17 +271,18 @@ pub fn kill(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 
 /// The libraries as FUNCTION DUMP and RDB files carry them: each as the FUNCTION2 opcode
 /// and its code.
-pub fn dump_libraries(sc: &Scripting, out: &mut Vec<u8>) {
+pub fn dump_libraries(sc: &Scripting, w: &mut crate::rdb::Writer) {
     for lib in sc.libraries.values() {
-        out.push(OPCODE_FUNCTION2);
-        crate::rdb::string(out, &lib.code);
+        w.byte(OPCODE_FUNCTION2);
+        w.string(&lib.code);
     }
 }
 
 /// FUNCTION DUMP: the libraries, the RDB version and a CRC64, as DUMP frames a value.
 pub fn dump(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    let mut out = Vec::new();
-    dump_libraries(&ctx.srv.scripting, &mut out);
+    let mut w = crate::rdb::Writer::new(ctx.srv.config.get_bool("rdbcompression"));
+    dump_libraries(&ctx.srv.scripting, &mut w);
+    let mut out = w.into_bytes();
     crate::rdb::frame(&mut out);
     Ok(Reply::Bulk(out.into()))
 }
