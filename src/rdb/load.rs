@@ -291,8 +291,43 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Option<Value>> {
             list_from(members, lim)
         }
         TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(stream(r, ty == TYPE_STREAM_LISTPACKS_2)?)),
-        TYPE_HASH_ZIPMAP | TYPE_LIST_ZIPLIST | TYPE_ZSET_ZIPLIST | TYPE_HASH_ZIPLIST | TYPE_LIST_QUICKLIST => {
-            return Err(format!("RDB value type {} (an encoding of Redis before 7.0) is not supported", ty))
+        // Encodings of older Redis versions, loaded and converted as 7.0 converts them.
+        TYPE_HASH_ZIPMAP | TYPE_HASH_ZIPLIST => {
+            let blob = r.string()?;
+            let pairs = if ty == TYPE_HASH_ZIPMAP { super::ziplist::decode_zipmap(&blob)? } else { super::ziplist::decode_pairs(&blob)? };
+            if pairs.is_empty() {
+                return Ok(None);
+            }
+            let dup = if ty == TYPE_HASH_ZIPMAP { "Zipmap integrity check failed." } else { "Hash ziplist integrity check failed." };
+            hash_from(pairs, lim, false, dup)?
+        }
+        TYPE_LIST_ZIPLIST => {
+            let members = super::ziplist::decode(&r.string()?)?;
+            if members.is_empty() {
+                return Ok(None);
+            }
+            list_from(members, lim)
+        }
+        TYPE_ZSET_ZIPLIST => {
+            let pairs = super::ziplist::decode_pairs(&r.string()?)?;
+            if pairs.is_empty() {
+                return Ok(None);
+            }
+            let bad = || "Zset ziplist integrity check failed.".to_string();
+            let pairs = pairs.into_iter().map(|(m, s)| crate::util::parse_f64(&s).filter(|v| !v.is_nan()).map(|v| (m, v)).ok_or_else(bad)).collect::<LoadResult<Vec<_>>>()?;
+            zset_from(pairs, lim, usize::MAX, "Zset ziplist integrity check failed.")?
+        }
+        TYPE_LIST_QUICKLIST => {
+            // Redis 3.2–6.2: a quicklist whose nodes are ziplists.
+            let nodes = r.len()?;
+            let mut members = Vec::new();
+            for _ in 0..nodes {
+                members.extend(super::ziplist::decode(&r.string()?)?);
+            }
+            if members.is_empty() {
+                return Ok(None);
+            }
+            list_from(members, lim)
         }
         TYPE_MODULE_PRE_GA => return Err("Module value with an unsupported pre-GA encoding".into()),
         TYPE_MODULE_2 => {

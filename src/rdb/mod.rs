@@ -13,6 +13,7 @@ pub mod intset;
 pub mod listpack;
 pub mod load;
 pub mod lzf;
+pub mod ziplist;
 pub mod save;
 
 pub use save::{dump, dump_value, frame, Writer};
