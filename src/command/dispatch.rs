@@ -765,10 +765,12 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         if ctx.now_ms() >= end {
             ctx.srv.pause = None;
         } else {
-            let writes = |s: &CommandSpec| s.is(flags::WRITE) || s.is(flags::MAY_REPLICATE);
+            // A script that declared its flags writes only without `no-writes`.
+            let srv = &*ctx.srv;
+            let writes = |s: &CommandSpec, a: &[Bytes]| crate::commands::scripting::declared_writes(srv, s, a).unwrap_or_else(|| s.is(flags::WRITE) || s.is(flags::MAY_REPLICATE));
             let exec_writes = top.name == "exec"
-                && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| writes(s.unwrap_or(t)))));
-            if all || writes(spec) || exec_writes {
+                && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| writes(s.unwrap_or(t), a))));
+            if all || writes(spec, argv) || exec_writes {
                 return ctx.block(&[], PAUSED, 0, argv, Reply::Nil);
             }
         }

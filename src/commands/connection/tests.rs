@@ -205,3 +205,24 @@ fn client_list_and_kill_know_pubsub_connections_by_type() {
     assert_eq!(t.run(&["CLIENT", "KILL", "TYPE", "normal"]), int(0));
     assert_eq!(t.run(&["CLIENT", "KILL", "TYPE", "pubsub"]), int(1));
 }
+
+#[test]
+fn pause_write_counts_held_clients_and_lets_no_writes_scripts_run() {
+    let mut t = TestEngine::new();
+    t.run(&["FUNCTION", "LOAD", "#!lua name=f1\nredis.register_function{function_name='f1', callback=function() return 'hello' end, flags={'no-writes'}}"]);
+    t.run(&["FUNCTION", "LOAD", "#!lua name=f2\nredis.register_function('f2', function() return redis.call('set', 'x', 1) end)"]);
+    t.run(&["CLIENT", "PAUSE", "60000", "WRITE"]);
+    let c = t.connect();
+    assert_eq!(t.run_as(c, &["EVAL", "#!lua flags=no-writes\nreturn 'unique script'", "0"]), bulk("unique script"));
+    assert_eq!(t.run_as(c, &["FCALL", "f1", "0"]), bulk("hello"));
+    assert_eq!(t.run_as(c, &["EVAL_RO", "return 1", "0"]), int(1));
+    // A script that may write, or declares no flags, waits like any write.
+    let w = t.connect();
+    assert_eq!(t.run_as(w, &["FCALL", "f2", "0"]), Reply::Blocked);
+    let Reply::Verbatim(_, text) = t.run(&["INFO", "clients"]) else { panic!() };
+    assert!(String::from_utf8_lossy(&text).contains("blocked_clients:1\r\n"), "{}", String::from_utf8_lossy(&text));
+    let e = t.connect();
+    assert_eq!(t.run_as(e, &["EVAL", "return 1", "0"]), Reply::Blocked);
+    t.run(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(t.replies_for(w), vec![Reply::Status("OK".into())]);
+}

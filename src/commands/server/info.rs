@@ -77,7 +77,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("connected_clients", (ctx.others.len() + 1).to_string());
             f("cluster_connections", "0".into());
             f("maxclients", s.config.get_i64("maxclients").to_string());
-            f("blocked_clients", ctx.srv.blocking.count.to_string());
+            // Clients held by CLIENT PAUSE count too (Redis blocks them as BLOCKED_POSTPONE).
+            f("blocked_clients", (ctx.srv.blocking.count + ctx.srv.paused.len()).to_string());
             f("tracking_clients", ctx.srv.tracking.clients.to_string());
             f("clients_in_timeout_table", "0".into());
         }
