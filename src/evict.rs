@@ -139,10 +139,11 @@ fn time_limit_us(tenacity: i64) -> u64 {
     }
 }
 
-/// Whether eviction may run now (isSafeToPerformEvictions): not while a dataset loads, a
-/// script holds the server, or clients are paused (the dataset must stay as it is).
+/// Whether eviction may run now (isSafeToPerformEvictions): not while a dataset loads or
+/// clients are paused (the dataset must stay as it is). A running script's own commands
+/// never evict (they are not clients' commands), nor does anything answered for a busy one.
 fn safe(srv: &Server) -> bool {
-    !srv.loading && srv.script_watch.is_none() && srv.pause.is_none()
+    !srv.loading && srv.pause.is_none()
 }
 
 /// Evicts keys until used memory is under `maxmemory` (performEvictions).

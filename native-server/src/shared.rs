@@ -393,6 +393,16 @@ fn rewrite_config(engine: &Engine) -> Result<(), String> {
 }
 
 /// Drives `Engine::tick` `hz` times a second (active expiry).
+/// The process's resident set (INFO used_memory_rss, mem_fragmentation_ratio), from
+/// /proc/self/statm; 0 where there is no procfs.
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64;
+    pages * page
+}
+
 pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_millis(1000 / hz.max(1)));
@@ -403,7 +413,9 @@ pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
                 return;
             }
             // A busy script holds the engine: skip the tick rather than wait for it.
+            let rss = resident_bytes();
             let Some(mut e) = shared.engine_unless_busy().await else { continue };
+            e.host_info_mut().used_memory_rss = rss;
             e.tick(now_us());
             shared.handle_events(&mut e);
         }
