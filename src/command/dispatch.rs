@@ -709,6 +709,21 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     reply
 }
 
+/// A command a script tried to run was refused before running (scriptCall's error path:
+/// afterErrorReply and ERROR_COMMAND_REJECTED): the error counts in errorstats and the
+/// command's rejected calls; the script's own error reply is then not counted again.
+pub fn count_script_refusal(ctx: &mut Ctx, argv: &[Bytes], err: &str) {
+    ctx.srv.stats.total_error_replies += 1;
+    let kind = match err.strip_prefix('-') {
+        Some(e) => e.split(' ').next().unwrap_or("ERR"),
+        None => "ERR",
+    };
+    *ctx.srv.stats.errors.entry(kind.to_string()).or_insert(0) += 1;
+    if let Ok((_, _, id)) | Err((_, Some(id))) = resolve_or_reject(argv).map_err(|(e, id)| (e, id)) {
+        stat(ctx, id).rejected += 1;
+    }
+}
+
 /// `call_inner` recording what must be replayed (the tail of Redis's call() and
 /// afterCommand): a command that changed the dataset is recorded (or what it asked to be
 /// recorded instead); EXEC never is (its commands were); the unit is flushed when the

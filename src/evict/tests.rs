@@ -165,7 +165,7 @@ fn noeviction_refuses_denyoom_commands_while_reads_and_deletes_work() {
     let r = t.run(&["EVAL", "return redis.call('set','z2','1')", "0"]);
     assert!(matches!(&r, Reply::Error(e) if e.starts_with(OOM)), "{:?}", r);
     let rejected = info_field(&mut t, "commandstats", "cmdstat_set");
-    assert!(rejected.contains("rejected_calls=1"), "{}", rejected);
+    assert!(rejected.contains("rejected_calls=2"), "{}", rejected);
 }
 
 #[test]
@@ -230,4 +230,21 @@ fn info_memory_reports_the_limit_and_the_peak() {
     let after: u64 = info_field(&mut t, "memory", "used_memory").parse().unwrap();
     assert!(peak >= used && after < used, "peak {} used {} after {}", peak, used, after);
     assert_eq!(t.run(&["CONFIG", "GET", "maxmemory-eviction-tenacity"]), Reply::Map(vec![(bulk("maxmemory-eviction-tenacity"), bulk("10"))]));
+}
+
+#[test]
+fn a_script_refused_for_memory_counts_one_oom_error() {
+    let mut t = engine("noeviction");
+    t.run(&["CONFIG", "SET", "maxmemory", "1"]);
+    t.run(&["CONFIG", "RESETSTAT"]);
+    let r = t.run(&["EVAL", "return redis.call('set','x','y')", "1", "x"]);
+    assert!(matches!(&r, Reply::Error(e) if e.starts_with(OOM)), "{:?}", r);
+    assert_eq!(info_field(&mut t, "errorstats", "errorstat_OOM"), "count=1");
+    assert_eq!(info_field(&mut t, "stats", "total_error_replies"), "1");
+    assert!(info_field(&mut t, "commandstats", "cmdstat_set").starts_with("calls=0,"));
+    assert!(info_field(&mut t, "commandstats", "cmdstat_set").contains("rejected_calls=1,failed_calls=0"));
+    assert!(info_field(&mut t, "commandstats", "cmdstat_eval").contains("rejected_calls=0,failed_calls=1"));
+    // `flags=` alone declares no flags: refused like any writer.
+    let r = t.run(&["EVAL", "#!lua flags=\nreturn 1", "0"]);
+    assert!(matches!(&r, Reply::Error(e) if e.starts_with("OOM ")), "{:?}", r);
 }
