@@ -1,7 +1,8 @@
 //! Conversions between JS values and the core's argv / Reply. Replies map to the plain values
 //! a JS caller expects: strings for status and valid UTF-8 bulks (Uint8Array otherwise),
 //! numbers (BigInt beyond ±2^53), null for nil, arrays, `Map` for RESP3 maps, booleans.
-//! Errors nested inside arrays become `Error` objects in place.
+//! Errors nested inside arrays become `Error` objects in place. In raw mode every bulk string
+//! is a Uint8Array (binary-safe values whatever their bytes).
 
 use bytes::Bytes;
 use wasm_bindgen::prelude::*;
@@ -27,42 +28,45 @@ pub fn argv(arr: &js_sys::Array) -> Result<Vec<Bytes>, JsValue> {
     Ok(out)
 }
 
-fn bytes(b: &[u8]) -> JsValue {
+fn bytes(b: &[u8], raw: bool) -> JsValue {
+    if raw {
+        return js_sys::Uint8Array::from(b).into();
+    }
     match std::str::from_utf8(b) {
         Ok(s) => JsValue::from_str(s),
         Err(_) => js_sys::Uint8Array::from(b).into(),
     }
 }
 
-fn list(items: &[Reply]) -> JsValue {
+fn list(items: &[Reply], raw: bool) -> JsValue {
     let a = js_sys::Array::new_with_length(items.len() as u32);
     for (i, r) in items.iter().enumerate() {
-        a.set(i as u32, reply(r));
+        a.set(i as u32, reply(r, raw));
     }
     a.into()
 }
 
-pub fn reply(r: &Reply) -> JsValue {
+pub fn reply(r: &Reply, raw: bool) -> JsValue {
     match r {
         Reply::Simple(s) => JsValue::from_str(s),
         Reply::Status(s) => JsValue::from_str(s),
         Reply::Error(e) => js_sys::Error::new(e).into(),
         Reply::Int(n) if n.abs() <= MAX_SAFE => JsValue::from_f64(*n as f64),
         Reply::Int(n) => js_sys::BigInt::from(*n).into(),
-        Reply::Bulk(b) => bytes(b),
+        Reply::Bulk(b) => bytes(b, raw),
         Reply::Nil | Reply::NilArray => JsValue::NULL,
         Reply::Blocked => JsValue::UNDEFINED,
-        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => list(v),
+        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => list(v, raw),
         Reply::Map(pairs) => {
             let m = js_sys::Map::new();
             for (k, v) in pairs {
-                m.set(&reply(k), &reply(v));
+                m.set(&reply(k, raw), &reply(v, raw));
             }
             m.into()
         }
         Reply::Double(d) => JsValue::from_f64(*d),
         Reply::Bool(b) => JsValue::from_bool(*b),
         Reply::BigNumber(s) => js_sys::BigInt::new(&JsValue::from_str(s)).map(Into::into).unwrap_or_else(|_| JsValue::from_str(s)),
-        Reply::Verbatim(_, b) => bytes(b),
+        Reply::Verbatim(_, b) => bytes(b, raw),
     }
 }
