@@ -1,6 +1,7 @@
 //! Conversions between JS values and the core's argv / Reply. Replies map to the plain values
 //! a JS caller expects: strings for status and valid UTF-8 bulks (Uint8Array otherwise),
 //! numbers (BigInt beyond ±2^53), null for nil, arrays, `Map` for RESP3 maps, booleans.
+//! A RESP2 session gets RESP2's shapes (flat arrays for maps, strings for doubles).
 //! Errors nested inside arrays become `Error` objects in place. In raw mode every bulk string
 //! is a Uint8Array (binary-safe values whatever their bytes).
 
@@ -38,15 +39,15 @@ fn bytes(b: &[u8], raw: bool) -> JsValue {
     }
 }
 
-fn list(items: &[Reply], raw: bool) -> JsValue {
+fn list(items: &[Reply], raw: bool, resp3: bool) -> JsValue {
     let a = js_sys::Array::new_with_length(items.len() as u32);
     for (i, r) in items.iter().enumerate() {
-        a.set(i as u32, reply(r, raw));
+        a.set(i as u32, reply(r, raw, resp3));
     }
     a.into()
 }
 
-pub fn reply(r: &Reply, raw: bool) -> JsValue {
+pub fn reply(r: &Reply, raw: bool, resp3: bool) -> JsValue {
     match r {
         Reply::Simple(s) => JsValue::from_str(s),
         Reply::Status(s) => JsValue::from_str(s),
@@ -56,11 +57,24 @@ pub fn reply(r: &Reply, raw: bool) -> JsValue {
         Reply::Bulk(b) => bytes(b, raw),
         Reply::Nil | Reply::NilArray => JsValue::NULL,
         Reply::Blocked => JsValue::UNDEFINED,
-        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => list(v, raw),
+        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => list(v, raw, resp3),
+        // A RESP2 session sees what a RESP2 client would: maps flattened, doubles and big
+        // numbers as strings, booleans as 0/1 (the writer's downgrade).
+        Reply::Map(pairs) if !resp3 => {
+            let a = js_sys::Array::new();
+            for (k, v) in pairs {
+                a.push(&reply(k, raw, resp3));
+                a.push(&reply(v, raw, resp3));
+            }
+            a.into()
+        }
+        Reply::Double(d) if !resp3 => bytes(crate::util::fmt_double(*d).as_bytes(), raw),
+        Reply::Bool(b) if !resp3 => JsValue::from_f64(*b as i64 as f64),
+        Reply::BigNumber(s) if !resp3 => bytes(s.as_bytes(), raw),
         Reply::Map(pairs) => {
             let m = js_sys::Map::new();
             for (k, v) in pairs {
-                m.set(&reply(k, raw), &reply(v, raw));
+                m.set(&reply(k, raw, resp3), &reply(v, raw, resp3));
             }
             m.into()
         }

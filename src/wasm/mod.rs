@@ -95,7 +95,11 @@ impl Engine {
         let id = id as ClientId;
         let mut replies = Vec::new();
         let mut cmds = VecDeque::from([args]);
-        self.inner.execute_batch(id, &mut cmds, us(now_ms), |r, _| replies.push(r));
+        let mut resp3 = false;
+        self.inner.execute_batch(id, &mut cmds, us(now_ms), |r, r3| {
+            resp3 = r3;
+            replies.push(r)
+        });
         // The command's own reply is its last non-push one (pushes it caused to itself come
         // first; invalidations follow). Pub/sub confirmations are pushes and are the reply
         // when nothing else is.
@@ -111,7 +115,7 @@ impl Engine {
         }
         match reply {
             Reply::Error(e) => Err(js_error(&e)),
-            r => Ok(convert::reply(&r, raw)),
+            r => Ok(convert::reply(&r, raw, resp3)),
         }
     }
 
@@ -119,8 +123,8 @@ impl Engine {
     /// (RESP3 pushes as arrays). Errors are `Error` objects in place.
     pub fn take(&mut self, id: f64, raw: bool) -> js_sys::Array {
         let out = js_sys::Array::new();
-        self.inner.take_replies(id as ClientId, |r, _| {
-            out.push(&convert::reply(&r, raw));
+        self.inner.take_replies(id as ClientId, |r, resp3| {
+            out.push(&convert::reply(&r, raw, resp3));
         });
         out
     }
