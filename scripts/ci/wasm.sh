@@ -73,10 +73,8 @@ echo "==> node tests"
 node --test test/*.test.mjs
 echo "==> chromium tests"
 node --test test/browser/*.test.mjs
-if [ -d edge/test ]; then
-  echo "==> edge worker tests (node, workerd)"
-  node --test edge/test/*.test.mjs
-fi
+echo "==> edge worker tests (node, workerd via miniflare)"
+node --test edge/test/*.test.mjs
 if [ -d sandbox/test ]; then
   echo "==> sandbox tests (chromium)"
   node --test sandbox/test/*.test.mjs
