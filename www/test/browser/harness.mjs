@@ -24,7 +24,7 @@ const TYPES = {
 };
 
 /** Serves `root` (default www/) on 127.0.0.1; resolves to { url, close }. */
-export async function serve(root = WWW) {
+export async function serve(root = WWW, port = 0) {
   const server = createServer(async (req, res) => {
     if (req.url === '/favicon.ico') {
       res.writeHead(204);
@@ -44,7 +44,7 @@ export async function serve(root = WWW) {
       res.end('not found');
     }
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
