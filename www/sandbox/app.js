@@ -236,9 +236,9 @@ term.onData((data) => {
   } else if (data === '\x1b[F' || data === '\x05') {
     cursor = line.length;
   } else if (data === '\x03') {
+    term.write(`\r\x1b[K${prompt()}${line}^C\r\n`);
     line = '';
     cursor = 0;
-    print('^C\r\n');
   } else if (data === '\x0c') {
     term.clear();
   } else if (data === '\t') {
