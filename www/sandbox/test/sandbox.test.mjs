@@ -158,7 +158,40 @@ test('import a dump.rdb from redis-server (file input, progress) and export one 
     assert.match(check.stdout, /RDB looks OK!/);
     const bytes = await readFile(out);
     assert.equal(bytes.subarray(0, 5).toString(), 'REDIS');
+    // Drag and drop: a dump dropped on the page is imported too.
+    await cli('FLUSHALL');
+    await cli('SET', 'dropped', 'yes');
+    await cli('SAVE');
+    const dropped = [...(await readFile(join(dir, 'dump.rdb')))];
+    await page.evaluate((data) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], 'dropped.rdb'));
+      document.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      document.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, dropped);
+    await page.waitForSelector('#keys tr[data-key="dropped"]');
+    assert.equal(await page.$eval('#drop', (d) => d.hidden), true);
     await context.close();
+    // The export loads into a redis-server started on it, with the sandbox's keys.
+    redis.kill('SIGKILL');
+    const port2 = await freePort();
+    const redis2 = spawn('redis-server', ['--port', String(port2), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', 'exported.rdb', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    try {
+      const cli2 = (...a) => run('redis-cli', ['-p', String(port2), ...a]);
+      for (let i = 0; ; i++) {
+        try {
+          if ((await cli2('PING')).stdout.trim() === 'PONG') break;
+        } catch (e) {
+          if (i > 50) throw e;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal((await cli2('GET', 'from:redis')).stdout.trim(), 'server value');
+      assert.equal((await cli2('HGET', 'from:hash', 'f')).stdout.trim(), 'v');
+      assert.equal((await cli2('DBSIZE')).stdout.trim(), '3');
+    } finally {
+      redis2.kill('SIGKILL');
+    }
   } finally {
     redis.kill('SIGKILL');
     await rm(dir, { recursive: true });
