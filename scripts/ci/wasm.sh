@@ -2,7 +2,8 @@
 # The wasm hosts, from a clean clone: installs what is missing (the wasm32 target, the
 # wasm-bindgen CLI of the version Cargo.lock pins, Debian's chromium and redis-server, the
 # npm packages from www/package-lock.json), then
-#   1. the core's unit tests compiled to wasm32 and the wasm-bindgen-test suite, in Node;
+#   1. the core's unit tests compiled to wasm32 and the wasm-bindgen-test suites, in Node and
+#      in headless Chromium (chromedriver);
 #   2. the package (wasm-bindgen --target web into www/pkg) and its Node tests;
 #   3. the Chromium tests (playwright-core driving Debian's chromium);
 #   4. the edge-worker example under Node and under workerd (miniflare);
@@ -34,6 +35,7 @@ fi
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-check-rdb >/dev/null || command -v redis-server >/dev/null || missing+=(redis-tools)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
@@ -43,7 +45,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-for tool in chromium redis-server redis-cli redis-check-rdb node npm wasm-bindgen wasm-bindgen-test-runner; do
+for tool in chromium chromedriver redis-server redis-cli redis-check-rdb node npm wasm-bindgen wasm-bindgen-test-runner; do
   command -v "$tool" >/dev/null || { echo "wasm.sh: $tool is required and missing" >&2; exit 1; }
 done
 
@@ -53,6 +55,9 @@ cargo build --quiet --target wasm32-unknown-unknown -p cinnabar
 # in Node, then the JS-binding suite.
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --target wasm32-unknown-unknown -p cinnabar --lib --test wasm_node
+# The binding in headless Chromium (webdriver.json holds Chromium's flags).
+CHROMEDRIVER=$(command -v chromedriver) CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown -p cinnabar --test wasm_browser
 
 # --- 2. the package ----------------------------------------------------------------------------
 cargo build --quiet --release --target wasm32-unknown-unknown -p cinnabar
