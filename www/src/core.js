@@ -246,10 +246,11 @@ export class Cinnabar {
       reply = this.engine.exec(this.main, argv, this.clock(), raw);
     } catch (e) {
       this._drain();
+      // A refused command inside MULTI dooms it; EXEC/DISCARD end it even when they fail.
+      if (name === 'exec' || name === 'discard') this.inMulti = false;
       throw toError(e);
-    } finally {
-      this._track(name, argv);
     }
+    this._track(name, argv);
     this._drain();
     if (this.engine.isBlocked(this.main)) {
       // Held by CLIENT PAUSE: the default session waits, and so do the commands behind it.

@@ -124,3 +124,24 @@ test('SELECT on the default session sticks for later commands', async () => {
   assert.equal(await db.get('k'), null);
   await db.close();
 });
+
+test('a failed SELECT does not move blocking calls to another database', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  await assert.rejects(() => db.command('SELECT', 99), /DB index is out of range/);
+  const p = db.blpop('l', 0);
+  await db.rpush('l', 'in0');
+  assert.deepEqual(await p, ['l', 'in0']);
+  await db.close();
+});
+
+test('a blocking command inside MULTI runs in the transaction without blocking', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  await db.command('MULTI');
+  assert.equal(await db.command('BLPOP', 'empty', 0), 'QUEUED');
+  assert.deepEqual(await db.command('EXEC'), [null]);
+  // After EXEC, blocking commands wait on their own sessions again.
+  const p = db.blpop('l', 0);
+  await db.rpush('l', 'x');
+  assert.deepEqual(await p, ['l', 'x']);
+  await db.close();
+});
