@@ -110,7 +110,10 @@ export class Cinnabar {
   ssubscribe(channel: string, cb: (message: string | Uint8Array, channel: string) => void): Promise<() => Promise<void>>;
 
   connect(onData?: ((bytes: Uint8Array) => void) | null): RespConnection;
+  /** RESP bytes in, reply bytes ready now out, on one shared RESP session (`respConnection`;
+   * its later replies go to `respConnection.onData`). */
   resp(bytes: Uint8Array | string): Uint8Array;
+  readonly respConnection?: RespConnection;
 
   save(): Promise<void>;
   exportRdb(): Uint8Array;

@@ -88,6 +88,32 @@ test('an IndexedDB snapshot survives a page reload; pagehide saves unsaved chang
   await context.close();
 });
 
+test('hiding the page (visibilitychange) saves unsaved changes; a visible page does not', async () => {
+  const context = await browser.newContext();
+  const page = await open(context);
+  const r = await page.evaluate(async () => {
+    const { Cinnabar, indexedDbAdapter } = window.pkg;
+    const db = await Cinnabar.open({ persistence: indexedDbAdapter('hide'), autosave: false });
+    await db.set('k', 'v');
+    let state = 'visible';
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    document.dispatchEvent(new Event('visibilitychange'));
+    await db.saving;
+    const whileVisible = db.status.dirty;
+    state = 'hidden';
+    document.dispatchEvent(new Event('visibilitychange'));
+    await db.saving;
+    const afterHidden = db.status.dirty;
+    const stored = await indexedDbAdapter('hide').load();
+    await db.close();
+    return { whileVisible, afterHidden, stored: stored ? stored.length : 0 };
+  });
+  assert.equal(r.whileVisible, 1);
+  assert.equal(r.afterHidden, 0);
+  assert.ok(r.stored > 0);
+  await context.close();
+});
+
 test('a corrupt snapshot in IndexedDB is refused by its checksum and the previous one opens', async () => {
   const context = await browser.newContext();
   const page = await open(context);
