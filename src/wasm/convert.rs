@@ -29,6 +29,18 @@ pub fn argv(arr: &js_sys::Array) -> Result<Vec<Bytes>, JsValue> {
     Ok(out)
 }
 
+/// Arguments packed as (u32 little-endian length, bytes)*; None if the lengths overrun.
+pub fn unpack(mut buf: &[u8]) -> Option<Vec<Bytes>> {
+    let mut out = Vec::with_capacity(4);
+    while !buf.is_empty() {
+        let len = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
+        let arg = buf.get(4..4 + len)?;
+        out.push(Bytes::copy_from_slice(arg));
+        buf = &buf[4 + len..];
+    }
+    Some(out)
+}
+
 fn bytes(b: &[u8], raw: bool) -> JsValue {
     if raw {
         return js_sys::Uint8Array::from(b).into();

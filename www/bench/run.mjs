@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import RedisMock from 'ioredis-mock';
 import { Cinnabar } from '../src/index.js';
+import { pack } from '../src/core.js';
 
 const N = Number(process.env.N ?? 200_000);
 const workload = {
@@ -30,7 +31,7 @@ const main = engine.defaultClient();
 const mock = new RedisMock();
 const rows = [];
 for (const [name, args] of Object.entries(workload)) {
-  const sync = await time(name, N, (i) => engine.exec(main, args(i), Date.now(), false));
+  const sync = await time(name, N, (i) => engine.execPacked(main, pack(args(i)), Date.now(), false));
   const asyncOps = await time(name, N, (i) => db.command(...args(i)));
   const mockN = Math.max(5000, N / 20);
   const mockOps = await time(name, mockN, (i) => {

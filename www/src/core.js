@@ -43,6 +43,52 @@ const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'b
 
 const REDIS_DEFAULT_SAVE = [{ seconds: 3600, changes: 1 }, { seconds: 300, changes: 100 }, { seconds: 60, changes: 10000 }];
 
+// Arguments cross into wasm packed in one buffer (u32 LE length + bytes each): one copy per
+// command instead of several boundary calls per argument.
+const encoder = new TextEncoder();
+let packBuf = new Uint8Array(1024);
+let packView = new DataView(packBuf.buffer);
+
+function room(n) {
+  if (n <= packBuf.length) return;
+  let size = packBuf.length;
+  while (size < n) size *= 2;
+  const b = new Uint8Array(size);
+  b.set(packBuf);
+  packBuf = b;
+  packView = new DataView(b.buffer);
+}
+
+function numberArg(n) {
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  return String(n);
+}
+
+/** argv (strings, numbers, bigints, Uint8Arrays) → the packed buffer (a view, reused). */
+export function pack(argv) {
+  let off = 0;
+  for (let a of argv) {
+    if (typeof a === 'number') a = numberArg(a);
+    else if (typeof a === 'bigint') a = String(a);
+    if (typeof a === 'string') {
+      room(off + 4 + a.length * 3);
+      const { written } = encoder.encodeInto(a, packBuf.subarray(off + 4));
+      packView.setUint32(off, written, true);
+      off += 4 + written;
+    } else if (a instanceof Uint8Array || ArrayBuffer.isView(a)) {
+      const u8 = a instanceof Uint8Array ? a : new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      room(off + 4 + u8.length);
+      packView.setUint32(off, u8.length, true);
+      packBuf.set(u8, off + 4);
+      off += 4 + u8.length;
+    } else {
+      throw new TypeError('command arguments must be strings, numbers or Uint8Arrays');
+    }
+  }
+  return packBuf.subarray(0, off);
+}
+
 function toError(e) {
   if (e instanceof ReplyError) return e;
   if (e instanceof Error) return new ReplyError(e.message);
@@ -243,8 +289,9 @@ export class Cinnabar {
     const savesBefore = this.pendingSaves;
     let reply;
     try {
-      reply = this.engine.exec(this.main, argv, this.clock(), raw);
+      reply = this.engine.execPacked(this.main, pack(argv), this.clock(), raw);
     } catch (e) {
+      if (e instanceof TypeError) throw e;
       this._drain();
       // A refused command inside MULTI dooms it; EXEC/DISCARD end it even when they fail.
       if (name === 'exec' || name === 'discard') this.inMulti = false;
@@ -252,7 +299,7 @@ export class Cinnabar {
     }
     this._track(name, argv);
     this._drain();
-    if (this.engine.isBlocked(this.main)) {
+    if (reply === undefined && this.engine.isBlocked(this.main)) {
       // Held by CLIENT PAUSE: the default session waits, and so do the commands behind it.
       const p = this._wait(this.main, raw);
       this.mainBusy = p.catch(() => {}).then(() => { this.mainBusy = null; });
@@ -285,13 +332,14 @@ export class Cinnabar {
       if (this.mainResp === 3) this.engine.exec(id, ['HELLO', 3], now, false);
       let reply;
       try {
-        reply = this.engine.exec(id, argv, now, raw);
+        reply = this.engine.execPacked(id, pack(argv), now, raw);
       } catch (e) {
+        if (e instanceof TypeError) throw e;
         throw toError(e);
       } finally {
         this._drain();
       }
-      if (!this.engine.isBlocked(id)) return fixErrors(reply);
+      if (reply !== undefined || !this.engine.isBlocked(id)) return fixErrors(reply);
       return fixErrors(await this._wait(id, raw));
     } finally {
       if (!this.closed) this.engine.disconnect(id);
@@ -321,7 +369,7 @@ export class Cinnabar {
   /** Acts on what the engine asks for: wake waiters, deliver messages, save. */
   _drain() {
     if (this.closed) return;
-    for (;;) {
+    while (this.engine.hasEvents()) {
       const events = this.engine.events(this.clock());
       if (events.length === 0) return;
       for (const [kind, a, b] of events) {
