@@ -95,22 +95,60 @@ function currentHint() {
   return args.length === 1 ? ` ${hintFor(doc, 0)}` : '';
 }
 
-function redraw(showHint = true) {
+// The input may span several rows: remember where the cursor sits in the rendered block
+// (its row offset from the prompt's row) so the next render starts from the prompt's row.
+let cursorRow = 0;
+
+function render(showHint, cursorAtEnd) {
+  const cols = term.cols;
   let hint = showHint ? currentHint() : '';
-  // Never wrap: a wrapped hint would leave a row the next redraw cannot clear.
-  const room = term.cols - prompt().length - line.length - 1;
-  hint = room > 0 ? hint.slice(0, room) : '';
-  term.write(`\r\x1b[K${prompt()}${line}`);
-  if (hint) term.write(`\x1b[90m${hint}\x1b[0m`);
-  const back = hint.length + (line.length - cursor);
-  if (back > 0) term.write(`\x1b[${back}D`);
+  // A hint never wraps: it is cut at the end of the row it starts on.
+  const used = (prompt().length + line.length) % cols;
+  hint = hint.slice(0, Math.max(0, cols - used - 1));
+  let out = cursorRow > 0 ? `\x1b[${cursorRow}A` : '';
+  out += `\r\x1b[J${prompt()}${line}`;
+  if (hint) out += `\x1b[90m${hint}\x1b[0m`;
+  const total = prompt().length + line.length + hint.length;
+  // After writing `total` cells the cursor is on row floor(total / cols), except when the
+  // text ends exactly at a row's end: the terminal then waits on that row's last cell.
+  const endRow = total > 0 && total % cols === 0 ? total / cols - 1 : Math.floor(total / cols);
+  const target = prompt().length + (cursorAtEnd ? line.length : cursor);
+  let targetRow = Math.floor(target / cols);
+  if (targetRow > endRow) {
+    out += '\r\n';
+    targetRow = endRow + 1;
+  } else {
+    if (endRow > targetRow) out += `\x1b[${endRow - targetRow}A`;
+    out += '\r';
+    if (target % cols) out += `\x1b[${target % cols}C`;
+  }
+  cursorRow = targetRow;
+  term.write(out);
   const args = splitArgs(line) ?? [];
   const doc = args.length ? docs.get(args[0].toUpperCase()) : null;
   $('hint').textContent = doc ? `${args[0].toUpperCase()} ${hintFor(doc)} — ${doc.summary ?? ''}` : '';
 }
 
+function redraw(showHint = true) {
+  render(showHint, false);
+}
+
+/** Ends the input block (the line as typed, no hint) and moves below it. */
+function finishLine(suffix = '') {
+  render(false, true);
+  term.write(`${suffix}\r\n`);
+  cursorRow = 0;
+}
+
 function print(text) {
   term.write(text);
+}
+
+/** A message while the prompt is shown (save, import): below the input, then the prompt again. */
+function notify(text) {
+  finishLine();
+  print(`${text}\r\n`);
+  redraw();
 }
 
 function connect() {
@@ -209,9 +247,9 @@ term.onData((data) => {
   }
   if (data === '\r') {
     const input = line;
+    finishLine();
     line = '';
     cursor = 0;
-    term.write(`\r\x1b[K${prompt()}${input}\r\n`);
     run(input);
     return;
   }
@@ -236,7 +274,7 @@ term.onData((data) => {
   } else if (data === '\x1b[F' || data === '\x05') {
     cursor = line.length;
   } else if (data === '\x03') {
-    term.write(`\r\x1b[K${prompt()}${line}^C\r\n`);
+    finishLine('^C');
     line = '';
     cursor = 0;
   } else if (data === '\x0c') {
@@ -251,7 +289,8 @@ term.onData((data) => {
         for (const m of matches) while (!m.startsWith(common)) common = common.slice(0, -1);
         if (common.length > word.length) line = common;
         else {
-          print(`\r\n${matches.slice(0, 40).join('  ')}${matches.length > 40 ? '  …' : ''}\r\n`);
+          finishLine();
+          print(`${matches.slice(0, 40).join('  ')}${matches.length > 40 ? '  …' : ''}\r\n`);
         }
       }
       cursor = line.length;
@@ -376,7 +415,7 @@ $('save').addEventListener('click', async () => {
   try {
     await db.save();
   } catch (e) {
-    print(`\r\n(error) ${e.message}\r\n`);
+    notify(`(error) ${e.message}`);
   }
   renderStatus();
 });
@@ -416,12 +455,11 @@ async function importFile(file) {
   try {
     const bytes = await readWithProgress(file);
     const n = await db.importRdb(bytes);
-    print(`\r\nImported ${file.name}: ${n} keys.\r\n`);
+    notify(`Imported ${file.name}: ${n} keys.`);
   } catch (e) {
-    print(`\r\n(error) ${e.message}\r\n`);
+    notify(`(error) ${e.message}`);
   } finally {
     $('drop').hidden = true;
-    redraw();
     refresh();
   }
 }

@@ -70,6 +70,12 @@ test('the terminal formats replies as redis-cli, the panels follow, data survive
   assert.equal(await type(page, `EVAL "return {1,{2,'x'}}" 0`), '1) (integer) 1\n2) 1) (integer) 2\n   2) "x"');
   assert.equal(await type(page, 'HSET user:1 name "Ada Lovelace"'), '(integer) 1');
   assert.equal(await type(page, 'EXPIRE user:1 1000'), '(integer) 1');
+  // A line longer than the terminal is wide wraps and still runs as typed.
+  const long = 'x'.repeat(250);
+  await page.keyboard.type(`SET long ${long}`);
+  await page.keyboard.press('Enter');
+  assert.equal(await type(page, 'STRLEN long'), '(integer) 250');
+  assert.ok((await screen(page)).replace(/\n/g, '').includes(`cinnabar> SET long ${long}`), 'the wrapped input is shown whole');
   // History: Up brings back the last line.
   await page.keyboard.press('ArrowUp');
   await page.keyboard.press('Enter');
