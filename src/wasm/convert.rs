@@ -1,7 +1,9 @@
 //! Conversions between JS values and the core's argv / Reply. Replies map to the plain values
 //! a JS caller expects: strings for status and valid UTF-8 bulks (Uint8Array otherwise),
 //! numbers (BigInt beyond ±2^53), null for nil, arrays, `Map` for RESP3 maps, booleans.
-//! Errors nested inside arrays become `Error` objects in place.
+//! A RESP2 session gets RESP2's shapes (flat arrays for maps, strings for doubles).
+//! Errors nested inside arrays become `Error` objects in place. In raw mode every bulk string
+//! is a Uint8Array (binary-safe values whatever their bytes).
 
 use bytes::Bytes;
 use wasm_bindgen::prelude::*;
@@ -27,42 +29,70 @@ pub fn argv(arr: &js_sys::Array) -> Result<Vec<Bytes>, JsValue> {
     Ok(out)
 }
 
-fn bytes(b: &[u8]) -> JsValue {
+/// Arguments packed as (u32 little-endian length, bytes)*; None if the lengths overrun.
+pub fn unpack(mut buf: &[u8]) -> Option<Vec<Bytes>> {
+    let mut out = Vec::with_capacity(4);
+    while !buf.is_empty() {
+        let len = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
+        let arg = buf.get(4..4 + len)?;
+        out.push(Bytes::copy_from_slice(arg));
+        buf = &buf[4 + len..];
+    }
+    Some(out)
+}
+
+fn bytes(b: &[u8], raw: bool) -> JsValue {
+    if raw {
+        return js_sys::Uint8Array::from(b).into();
+    }
     match std::str::from_utf8(b) {
         Ok(s) => JsValue::from_str(s),
         Err(_) => js_sys::Uint8Array::from(b).into(),
     }
 }
 
-fn list(items: &[Reply]) -> JsValue {
+fn list(items: &[Reply], raw: bool, resp3: bool) -> JsValue {
     let a = js_sys::Array::new_with_length(items.len() as u32);
     for (i, r) in items.iter().enumerate() {
-        a.set(i as u32, reply(r));
+        a.set(i as u32, reply(r, raw, resp3));
     }
     a.into()
 }
 
-pub fn reply(r: &Reply) -> JsValue {
+pub fn reply(r: &Reply, raw: bool, resp3: bool) -> JsValue {
     match r {
         Reply::Simple(s) => JsValue::from_str(s),
         Reply::Status(s) => JsValue::from_str(s),
         Reply::Error(e) => js_sys::Error::new(e).into(),
         Reply::Int(n) if n.abs() <= MAX_SAFE => JsValue::from_f64(*n as f64),
         Reply::Int(n) => js_sys::BigInt::from(*n).into(),
-        Reply::Bulk(b) => bytes(b),
+        Reply::Bulk(b) => bytes(b, raw),
         Reply::Nil | Reply::NilArray => JsValue::NULL,
         Reply::Blocked => JsValue::UNDEFINED,
-        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => list(v),
+        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => list(v, raw, resp3),
+        // A RESP2 session sees what a RESP2 client would: maps flattened, doubles and big
+        // numbers as strings, booleans as 0/1 (the writer's downgrade).
+        Reply::Map(pairs) if !resp3 => {
+            let a = js_sys::Array::new();
+            for (k, v) in pairs {
+                a.push(&reply(k, raw, resp3));
+                a.push(&reply(v, raw, resp3));
+            }
+            a.into()
+        }
+        Reply::Double(d) if !resp3 => bytes(crate::util::fmt_double(*d).as_bytes(), raw),
+        Reply::Bool(b) if !resp3 => JsValue::from_f64(*b as i64 as f64),
+        Reply::BigNumber(s) if !resp3 => bytes(s.as_bytes(), raw),
         Reply::Map(pairs) => {
             let m = js_sys::Map::new();
             for (k, v) in pairs {
-                m.set(&reply(k), &reply(v));
+                m.set(&reply(k, raw, resp3), &reply(v, raw, resp3));
             }
             m.into()
         }
         Reply::Double(d) => JsValue::from_f64(*d),
         Reply::Bool(b) => JsValue::from_bool(*b),
         Reply::BigNumber(s) => js_sys::BigInt::new(&JsValue::from_str(s)).map(Into::into).unwrap_or_else(|_| JsValue::from_str(s)),
-        Reply::Verbatim(_, b) => bytes(b),
+        Reply::Verbatim(_, b) => bytes(b, raw),
     }
 }

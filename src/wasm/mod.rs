@@ -1,23 +1,52 @@
 //! The wasm binding: the same engine, driven from JavaScript. The JS host supplies the clock
 //! (milliseconds, as `Date.now()` gives) and the seed; the core does no I/O. This module and
 //! `convert.rs` are the only core files that name wasm-bindgen or js-sys.
+//!
+//! The binding is the host contract (`crate::Engine`) made callable from JS, nothing more:
+//! several client sessions (the wrapper opens one per blocking call, one for its pub/sub
+//! subscriptions, one per RESP connection), the events the host must act on, and the RDB
+//! snapshot as bytes. Waiting, timers and storage live in the JS wrapper (`www/src/core.js`).
 
 mod convert;
 
+use std::collections::{HashMap, VecDeque};
+
+use bytes::{Bytes, BytesMut};
 use wasm_bindgen::prelude::*;
 
 use crate::client::{ClientId, ClientInfo};
 use crate::config::Config;
+use crate::engine::Event;
+use crate::reply::Reply;
+use crate::resp::parser::RequestParser;
 
-/// One engine with one client session, as a browser tab or an edge worker uses it.
+/// One RESP connection (`respOpen`): bytes in, bytes out, with the commands that wait behind
+/// a blocked one (a pipeline resumes when the wait ends).
+struct Conn {
+    parser: RequestParser,
+    buf: BytesMut,
+    queue: VecDeque<Vec<Bytes>>,
+    closed: bool,
+}
+
+/// One engine and its client sessions, as a browser tab or an edge worker uses it.
 #[wasm_bindgen]
 pub struct Engine {
     inner: crate::Engine,
     client: ClientId,
+    conns: HashMap<ClientId, Conn>,
 }
 
 fn us(ms: f64) -> i64 {
     (ms * 1000.0) as i64
+}
+
+fn info(kind: &str) -> ClientInfo {
+    ClientInfo { addr: format!("wasm:{kind}"), laddr: String::new(), fd: -1 }
+}
+
+fn js_error(msg: &str) -> JsValue {
+    js_sys::Error::new(msg).into()
 }
 
 #[wasm_bindgen]
@@ -26,33 +55,263 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new(seed: f64, now_ms: f64) -> Engine {
         let mut inner = crate::Engine::new(Config::default(), seed as u64, us(now_ms));
-        let client = inner.connect(ClientInfo { addr: String::new(), laddr: String::new(), fd: -1 }, us(now_ms));
-        Engine { inner, client }
+        let client = inner.connect(info("default"), us(now_ms));
+        Engine { inner, client, conns: HashMap::new() }
     }
 
-    /// Runs one command. `argv` holds strings or Uint8Arrays; the reply comes back as plain
-    /// JS values (see convert.rs), and a Redis error reply is thrown as an `Error` whose
-    /// message is Redis's text.
+    /// Runs one command on the default session. `argv` holds strings, numbers or
+    /// Uint8Arrays; the reply comes back as plain JS values (see convert.rs), and a Redis
+    /// error reply is thrown as an `Error` whose message is Redis's text.
     pub fn command(&mut self, argv: js_sys::Array, now_ms: f64) -> Result<JsValue, JsValue> {
-        let args = convert::argv(&argv)?;
-        if args.is_empty() {
-            return Err(js_sys::Error::new("ERR empty command").into());
-        }
-        let out = self.inner.execute(self.client, args, us(now_ms));
-        match out.reply {
-            None => Ok(JsValue::UNDEFINED),
-            Some(crate::Reply::Error(e)) => Err(js_sys::Error::new(&e).into()),
-            Some(r) => Ok(convert::reply(&r)),
-        }
+        self.exec(self.client as f64, argv, now_ms, false)
     }
 
-    /// Periodic work (active expiry); call it `hz` times a second.
+    /// The default session's id.
+    #[wasm_bindgen(js_name = defaultClient)]
+    pub fn default_client(&self) -> f64 {
+        self.client as f64
+    }
+
+    /// A new session (its own db, RESP version, subscriptions, wait).
+    pub fn connect(&mut self, kind: &str, now_ms: f64) -> f64 {
+        self.inner.connect(info(kind), us(now_ms)) as f64
+    }
+
+    /// Forgets a session, its subscriptions and its wait.
+    pub fn disconnect(&mut self, id: f64) {
+        self.conns.remove(&(id as ClientId));
+        self.inner.disconnect(id as ClientId);
+    }
+
+    /// Runs one command for a session. The reply as JS values (`raw`: every bulk string as
+    /// a Uint8Array); an error reply is thrown. A command that blocks its session returns
+    /// `undefined` with `isBlocked(id)` true: its reply comes later through `take`.
+    /// Messages the session published to itself (RESP3 pushes) wait in `take` too.
+    pub fn exec(&mut self, id: f64, argv: js_sys::Array, now_ms: f64, raw: bool) -> Result<JsValue, JsValue> {
+        let args = convert::argv(&argv)?;
+        self.run(id as ClientId, args, now_ms, raw)
+    }
+
+    /// `exec` with the arguments packed by the caller into one buffer (each one a u32
+    /// little-endian length, then its bytes): one copy across the boundary instead of a
+    /// call per argument, which is most of a simple command's cost.
+    #[wasm_bindgen(js_name = execPacked)]
+    pub fn exec_packed(&mut self, id: f64, packed: &[u8], now_ms: f64, raw: bool) -> Result<JsValue, JsValue> {
+        let args = convert::unpack(packed).ok_or_else(|| js_error("ERR malformed packed arguments"))?;
+        self.run(id as ClientId, args, now_ms, raw)
+    }
+
+
+    /// Replies queued for a session: a blocked command's late reply, pub/sub messages
+    /// (RESP3 pushes as arrays). Errors are `Error` objects in place.
+    pub fn take(&mut self, id: f64, raw: bool) -> js_sys::Array {
+        let out = js_sys::Array::new();
+        self.inner.take_replies(id as ClientId, |r, resp3| {
+            out.push(&convert::reply(&r, raw, resp3));
+        });
+        out
+    }
+
+    #[wasm_bindgen(js_name = isBlocked)]
+    pub fn is_blocked(&self, id: f64) -> bool {
+        self.inner.is_blocked(id as ClientId)
+    }
+
+    /// When the session's wait times out (Unix ms), if it has a timeout.
+    #[wasm_bindgen(js_name = blockDeadline)]
+    pub fn block_deadline(&self, id: f64) -> Option<f64> {
+        self.inner.block_deadline_ms(id as ClientId).map(|d| d as f64)
+    }
+
+    /// Ends the session's wait if its deadline has passed (its timeout reply goes to `take`).
+    #[wasm_bindgen(js_name = expireBlocked)]
+    pub fn expire_blocked(&mut self, id: f64, now_ms: f64) {
+        self.inner.expire_blocked(us(now_ms), Some(id as ClientId));
+    }
+
+    /// A RESP connection: bytes in with `respFeed`, bytes out.
+    #[wasm_bindgen(js_name = respOpen)]
+    pub fn resp_open(&mut self, now_ms: f64) -> f64 {
+        let id = self.inner.connect(info("resp"), us(now_ms));
+        let parser = RequestParser::new(self.inner.max_bulk_len());
+        self.conns.insert(id, Conn { parser, buf: BytesMut::new(), queue: VecDeque::new(), closed: false });
+        id as f64
+    }
+
+    /// Feeds request bytes (any split: a frame may arrive in pieces) and returns the reply
+    /// bytes ready now. A blocking command holds the rest of the pipeline until its wait
+    /// ends (`Unblocked` event, then `respPump`). A protocol error answers the error and
+    /// closes the connection (`respClosed`), as Redis does.
+    #[wasm_bindgen(js_name = respFeed)]
+    pub fn resp_feed(&mut self, id: f64, bytes: &[u8], now_ms: f64) -> Vec<u8> {
+        let id = id as ClientId;
+        let mut out = Vec::new();
+        let authed = self.inner.is_authenticated(id);
+        let Some(conn) = self.conns.get_mut(&id) else { return out };
+        if conn.closed {
+            return out;
+        }
+        conn.buf.extend_from_slice(bytes);
+        let mut error = None;
+        loop {
+            match conn.parser.next(&mut conn.buf, authed) {
+                Ok(Some(argv)) => conn.queue.push_back(argv),
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e.to_string());
+                    conn.buf.clear();
+                    break;
+                }
+            }
+        }
+        self.pump(id, now_ms, &mut out);
+        if let Some(e) = error {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                crate::resp::writer::write_reply(&Reply::Error(e), false, &mut out);
+                conn.closed = true;
+            }
+        }
+        out
+    }
+
+    /// Reply bytes that became ready without new input (a wait ended, pub/sub messages),
+    /// then the commands that waited behind a blocked one.
+    #[wasm_bindgen(js_name = respPump)]
+    pub fn resp_pump(&mut self, id: f64, now_ms: f64) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.pump(id as ClientId, now_ms, &mut out);
+        out
+    }
+
+    /// Whether the connection is over (QUIT, CLIENT KILL, a protocol error).
+    #[wasm_bindgen(js_name = respClosed)]
+    pub fn resp_closed(&self, id: f64) -> bool {
+        self.conns.get(&(id as ClientId)).is_none_or(|c| c.closed)
+    }
+
+    /// Periodic work (active expiry, save points, wait timeouts); call it `hz` times a second.
     pub fn tick(&mut self, now_ms: f64) {
         self.inner.tick(us(now_ms));
+    }
+
+    /// What the host must act on, as `[kind, ...]` arrays: `['unblocked', id]`,
+    /// `['deliver', id]`, `['close', id]`, `['save']` (write `snapshot()` and report with
+    /// `saveFinished`), `['shutdown', save]`, `['log', level, message]`. Requests a wasm
+    /// host cannot serve (CONFIG REWRITE without a file, the AOF) are answered here.
+    pub fn events(&mut self, now_ms: f64) -> js_sys::Array {
+        let out = js_sys::Array::new();
+        let ev = |parts: &[JsValue]| parts.iter().collect::<js_sys::Array>();
+        for e in self.inner.drain_events() {
+            match e {
+                Event::Unblocked(id) => {
+                    out.push(&ev(&["unblocked".into(), (id as f64).into()]));
+                }
+                Event::Deliver(id) => {
+                    out.push(&ev(&["deliver".into(), (id as f64).into()]));
+                }
+                Event::CloseClient(id) => {
+                    if let Some(c) = self.conns.get_mut(&id) {
+                        c.closed = true;
+                    }
+                    out.push(&ev(&["close".into(), (id as f64).into()]));
+                }
+                Event::Save => {
+                    out.push(&ev(&["save".into()]));
+                }
+                Event::Shutdown { save } => {
+                    out.push(&ev(&["shutdown".into(), save.map_or(JsValue::NULL, JsValue::from_bool)]));
+                }
+                Event::Log { level, message } => {
+                    out.push(&ev(&["log".into(), (level as f64).into(), message.into()]));
+                }
+                Event::RewriteConfig { client } => self.inner.config_rewrite_finished(client, Err("The server is running without a config file".into())),
+                Event::LoadAof { client } => self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no AOF".into())),
+                Event::RewriteAof | Event::AppendOnly { on: true } => self.inner.aof_rewrite_finished(false, us(now_ms)),
+                Event::AppendOnly { on: false } | Event::Sleep { .. } | Event::BackgroundSave | Event::KillBackgroundSave => {}
+            }
+        }
+        out
+    }
+
+    /// Whether `events` has anything (a cheap check before building its array).
+    #[wasm_bindgen(js_name = hasEvents)]
+    pub fn has_events(&self) -> bool {
+        self.inner.has_events()
+    }
+
+    /// The dataset as RDB bytes (Redis 7.0's format, with its CRC64 checksum).
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.inner.rdb_snapshot()
+    }
+
+    /// Replaces the dataset with an RDB file's; returns the number of keys. A corrupt or
+    /// truncated file (bad checksum, short read) is refused with Redis's reason and the
+    /// dataset is left as it was.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<u32, JsValue> {
+        self.inner.rdb_load(bytes).map(|n| n as u32).map_err(|e| js_error(&format!("ERR bad RDB snapshot: {e}")))
+    }
+
+    /// The host's report on a `save` event.
+    #[wasm_bindgen(js_name = saveFinished)]
+    pub fn save_finished(&mut self, ok: bool, now_ms: f64) {
+        self.inner.save_finished(ok, us(now_ms));
+    }
+
+    /// Changes since the last successful save (INFO's rdb_changes_since_last_save).
+    #[wasm_bindgen(js_name = changesSinceSave)]
+    pub fn changes_since_save(&self) -> f64 {
+        self.inner.srv.persistence.changes(self.inner.srv.stats.dirty) as f64
     }
 
     /// Keys in a database (for hosts that show status without running a command).
     pub fn dbsize(&self, db: u32) -> u32 {
         self.inner.dbsize(db as usize) as u32
+    }
+}
+
+impl Engine {
+    fn run(&mut self, id: ClientId, args: Vec<Bytes>, now_ms: f64, raw: bool) -> Result<JsValue, JsValue> {
+        if args.is_empty() {
+            return Err(js_error("ERR empty command"));
+        }
+        let mut replies = Vec::new();
+        let mut cmds = VecDeque::from([args]);
+        let mut resp3 = false;
+        self.inner.execute_batch(id, &mut cmds, us(now_ms), |r, r3| {
+            resp3 = r3;
+            replies.push(r)
+        });
+        // The command's own reply is its last non-push one (pushes it caused to itself come
+        // first; invalidations follow). Pub/sub confirmations are pushes and are the reply
+        // when nothing else is.
+        let pos = replies.iter().rposition(|r| !matches!(r, Reply::Push(_))).or(if replies.is_empty() { None } else { Some(replies.len() - 1) });
+        let Some(pos) = pos else { return Ok(JsValue::UNDEFINED) };
+        let reply = replies.remove(pos);
+        if !replies.is_empty() {
+            if let Some(c) = self.inner.clients.get_mut(&id) {
+                let mut rest: Vec<Reply> = std::mem::take(&mut c.outbox);
+                replies.append(&mut rest);
+                c.outbox = replies;
+            }
+        }
+        match reply {
+            Reply::Error(e) => Err(js_error(&e)),
+            r => Ok(convert::reply(&r, raw, resp3)),
+        }
+    }
+
+    fn pump(&mut self, id: ClientId, now_ms: f64, out: &mut Vec<u8>) {
+        self.inner.take_replies(id, |r, resp3| crate::resp::writer::write_reply(&r, resp3, out));
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        if conn.closed || conn.queue.is_empty() || self.inner.is_blocked(id) {
+            return;
+        }
+        let mut queue = std::mem::take(&mut conn.queue);
+        let close = self.inner.execute_batch(id, &mut queue, us(now_ms), |r, resp3| crate::resp::writer::write_reply(&r, resp3, out));
+        let conn = self.conns.get_mut(&id).expect("still open");
+        conn.queue = queue;
+        if close {
+            conn.closed = true;
+        }
     }
 }

@@ -1,35 +1,21 @@
-// Cinnabar in JavaScript: the Rust engine compiled to wasm (built into ../pkg by
-// scripts/ci/wasm.sh with `wasm-bindgen --target nodejs`). The host owns the clock: pass
-// `clock` to control time (tests, simulations); it defaults to Date.now.
-import { createRequire } from 'node:module';
+// Cinnabar for Node: the wasm engine (wasm-bindgen's `--target web` output in ../pkg, loaded
+// from its file with initSync) behind the wrapper in core.js. Browsers import browser.js and
+// edge workers worker.js; package.json's "exports" picks the right one.
+import { readFileSync } from 'node:fs';
+import { setLoader } from './core.js';
+import * as wasm from '../pkg/cinnabar.js';
 
-const require = createRequire(import.meta.url);
-const wasm = require('../pkg/cinnabar.js');
-
-export class Cinnabar {
-  /**
-   * @param {{ seed?: number, clock?: () => number, hz?: number }} [options]
-   *   hz > 0 starts a timer that runs active expiry; call close() to stop it.
-   */
-  constructor({ seed = Math.floor(Math.random() * 2 ** 32), clock = Date.now, hz = 0 } = {}) {
-    this.clock = clock;
-    this.engine = new wasm.Engine(seed, clock());
-    this.timer = hz > 0 ? setInterval(() => this.tick(), 1000 / hz) : null;
-    if (this.timer && this.timer.unref) this.timer.unref();
+let ready = false;
+setLoader(async () => {
+  if (!ready) {
+    wasm.initSync({ module: readFileSync(new URL('../pkg/cinnabar_bg.wasm', import.meta.url)) });
+    ready = true;
   }
+  return wasm;
+});
 
-  /** Runs a command: `db.command('SET', 'k', 'v')`. Redis errors are thrown as Error. */
-  command(...argv) {
-    return this.engine.command(argv, this.clock());
-  }
-
-  /** Active expiry; runs automatically when constructed with `hz`. */
-  tick() {
-    this.engine.tick(this.clock());
-  }
-
-  close() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-}
+export { Cinnabar, ReplyError, DatabaseLockedError, RespConnection } from './core.js';
+export { memoryAdapter } from './adapters/memory.js';
+export { fileAdapter } from './adapters/file.js';
+export { customAdapter } from './adapters/custom.js';
+export { createRespStream, ioredisConnector, serveResp } from './stream.js';

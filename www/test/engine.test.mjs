@@ -1,51 +1,147 @@
-// The wasm package in real Node: load it the way a user would and drive it with a fake clock.
+// The package in real Node, loaded the way a user loads it: commands, replies as JS values,
+// errors, raw mode, convenience methods, the host clock and the wrapper's expiry timer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cinnabar } from '../src/index.js';
+import { Cinnabar, ReplyError } from '../src/index.js';
+import { fakeClock } from './helpers.mjs';
 
-function fakeClock(start = 1_767_225_600_000) {
-  let now = start;
-  const clock = () => now;
-  clock.advance = (ms) => { now += ms; };
-  return clock;
-}
-
-test('strings and counters work through the package', () => {
-  const db = new Cinnabar({ seed: 1, clock: fakeClock() });
-  assert.equal(db.command('SET', 'greeting', 'hello'), 'OK');
-  assert.equal(db.command('GET', 'greeting'), 'hello');
-  assert.equal(db.command('GET', 'missing'), null);
-  assert.equal(db.command('INCR', 'visits'), 1);
-  assert.equal(db.command('INCRBY', 'visits', 9), 10);
-  assert.deepEqual(db.command('MGET', 'greeting', 'missing', 'visits'), ['hello', null, '10']);
+test('strings and counters work through the package', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  assert.equal(await db.command('SET', 'greeting', 'hello'), 'OK');
+  assert.equal(await db.command('GET', 'greeting'), 'hello');
+  assert.equal(await db.command('GET', 'missing'), null);
+  assert.equal(await db.command('INCR', 'visits'), 1);
+  assert.equal(await db.command('INCRBY', 'visits', 9), 10);
+  assert.deepEqual(await db.command('MGET', 'greeting', 'missing', 'visits'), ['hello', null, '10']);
+  await db.close();
 });
 
-test('keys expire on the host clock, lazily and by tick', () => {
+test('keys expire on the host clock, lazily and by tick', async () => {
   const clock = fakeClock();
-  const db = new Cinnabar({ seed: 1, clock });
-  db.command('SET', 'session', 'abc', 'EX', 10);
-  db.command('SET', 'lock', 'me', 'NX', 'PX', 500);
-  assert.equal(db.command('SET', 'lock', 'you', 'NX', 'PX', 500), null);
+  const db = await Cinnabar.open({ seed: 1, clock, hz: 0 });
+  await db.command('SET', 'session', 'abc', 'EX', 10);
+  await db.command('SET', 'lock', 'me', 'NX', 'PX', 500);
+  assert.equal(await db.command('SET', 'lock', 'you', 'NX', 'PX', 500), null);
   clock.advance(500);
-  assert.equal(db.command('SET', 'lock', 'you', 'NX', 'PX', 500), 'OK');
-  assert.equal(db.command('TTL', 'session'), 10);
+  assert.equal(await db.command('SET', 'lock', 'you', 'NX', 'PX', 500), 'OK');
+  assert.equal(await db.command('TTL', 'session'), 10);
   clock.advance(10_000);
   db.tick();
   assert.equal(db.engine.dbsize(0), 0);
+  await db.close();
 });
 
-test('Redis errors are thrown with Redis wording', () => {
-  const db = new Cinnabar({ seed: 1, clock: fakeClock() });
-  db.command('SET', 's', 'text');
-  assert.throws(() => db.command('INCR', 's'), { message: 'ERR value is not an integer or out of range' });
-  assert.throws(() => db.command('GET'), { message: "ERR wrong number of arguments for 'get' command" });
+test('the wrapper timer runs active expiry and close() stops it', async () => {
+  const db = await Cinnabar.open({ hz: 100 });
+  for (let i = 0; i < 50; i++) await db.set(`k${i}`, 'v', { PX: 20 });
+  assert.equal(await db.dbsize(), 50);
+  await new Promise((r) => setTimeout(r, 300));
+  // No command touched the keys: only the timer's ticks can have removed them.
+  assert.equal(db.engine.dbsize(0), 0);
+  const info = await db.command('INFO', 'stats');
+  assert.match(info, /expired_keys:50/);
+  await db.close();
+  assert.equal(db.timer, null);
+  await assert.rejects(() => db.get('k'), /closed/);
 });
 
-test('RESP3 maps come back as Map and binary values as Uint8Array', () => {
-  const db = new Cinnabar({ seed: 1, clock: fakeClock() });
-  const hello = db.command('HELLO', '3');
-  assert.ok(hello instanceof Map);
-  assert.equal(hello.get('version'), '7.0.15');
-  db.command('SET', 'bin', new Uint8Array([0xff, 0x00, 0xfe]));
-  assert.deepEqual(db.command('GET', 'bin'), new Uint8Array([0xff, 0x00, 0xfe]));
+test('Redis errors are thrown as ReplyError with Redis wording', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  await db.command('SET', 's', 'text');
+  await assert.rejects(() => db.command('INCR', 's'), (e) => e instanceof ReplyError && e.message === 'ERR value is not an integer or out of range' && e.code === 'ERR');
+  await assert.rejects(() => db.command('GET'), { message: "ERR wrong number of arguments for 'get' command" });
+  await assert.rejects(() => db.command('LPUSH', 's', 'x'), { code: 'WRONGTYPE' });
+  // Errors inside EXEC's array are ReplyErrors in place.
+  await db.command('MULTI');
+  await db.command('INCR', 's');
+  await db.command('SET', 't', '1');
+  const res = await db.command('EXEC');
+  assert.ok(res[0] instanceof ReplyError);
+  assert.equal(res[1], 'OK');
+  await db.close();
+});
+
+test('RESP3 maps come back as Map, binary values as Uint8Array, raw mode as bytes', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  const bin = new Uint8Array([0, 255, 1, 128]);
+  await db.command('SET', 'bin', bin);
+  assert.deepEqual(await db.command('GET', 'bin'), bin);
+  await db.command('SET', 'text', 'héllo');
+  const raw = await db.commandRaw('GET', 'text');
+  assert.ok(raw instanceof Uint8Array);
+  assert.equal(new TextDecoder().decode(raw), 'héllo');
+  await db.hset('h', { a: '1', b: '2' });
+  assert.deepEqual(await db.command('HGETALL', 'h'), ['a', '1', 'b', '2']);
+  await db.command('HELLO', 3);
+  const m = await db.command('HGETALL', 'h');
+  assert.ok(m instanceof Map);
+  assert.equal(m.get('b'), '2');
+  assert.equal(await db.command('ZSCORE', 'nope', 'x'), null);
+  await db.close();
+});
+
+test('convenience methods follow ioredis/node-redis shapes', async () => {
+  const clock = fakeClock();
+  const db = await Cinnabar.open({ seed: 1, clock, hz: 0 });
+  assert.equal(await db.set('k', 'v', { EX: 60 }), 'OK');
+  assert.equal(await db.set('k', 'w', { NX: true }), null);
+  assert.equal(await db.set('k', 'w', { XX: true, GET: true }), 'v');
+  assert.equal(await db.ttl('k'), -1);
+  assert.equal(await db.expire('k', 30), 1);
+  assert.equal(await db.ttl('k'), 30);
+  assert.equal(await db.pttl('k'), 30_000);
+  assert.equal(await db.incr('n'), 1);
+  assert.equal(await db.incrby('n', 4), 5);
+  assert.equal(await db.decr('n'), 4);
+  assert.equal(await db.del('k', 'n', 'zzz'), 2);
+  assert.equal(await db.hset('user:1', 'name', 'ada'), 1);
+  assert.equal(await db.hset('user:1', { lang: 'en', n: 3 }), 2);
+  assert.equal(await db.hget('user:1', 'name'), 'ada');
+  assert.deepEqual(await db.hgetall('user:1'), { name: 'ada', lang: 'en', n: '3' });
+  assert.deepEqual(await db.hgetall('nobody'), {});
+  assert.equal(await db.rpush('l', 'a', 'b', 'c'), 3);
+  assert.equal(await db.lpush('l', 'z'), 4);
+  assert.deepEqual(await db.lrange('l', 0, -1), ['z', 'a', 'b', 'c']);
+  assert.equal(await db.lpop('l'), 'z');
+  assert.equal(await db.rpop('l'), 'c');
+  assert.equal(await db.sadd('s', 'x', 'y', 'x'), 2);
+  assert.deepEqual((await db.smembers('s')).sort(), ['x', 'y']);
+  assert.equal(await db.zadd('z', 3, 'c', 1, 'a'), 2);
+  assert.equal(await db.zadd('z', [{ score: 2, value: 'b' }]), 1);
+  assert.deepEqual(await db.zrange('z', 0, -1), ['a', 'b', 'c']);
+  assert.deepEqual(await db.zrange('z', 0, 1, { WITHSCORES: true }), ['a', '1', 'b', '2']);
+  assert.deepEqual(await db.zrange('z', '(1', '+inf', { BYSCORE: true }), ['b', 'c']);
+  assert.equal(await db.type('z'), 'zset');
+  assert.equal(await db.eval("return redis.call('INCRBY', KEYS[1], ARGV[1])", ['e'], [7]), 7);
+  await db.close();
+});
+
+test('SELECT on the default session sticks for later commands', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  await db.command('SELECT', 2);
+  await db.set('k', 'in2');
+  await db.command('SELECT', 0);
+  assert.equal(await db.get('k'), null);
+  await db.close();
+});
+
+test('a failed SELECT does not move blocking calls to another database', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  await assert.rejects(() => db.command('SELECT', 99), /DB index is out of range/);
+  const p = db.blpop('l', 0);
+  await db.rpush('l', 'in0');
+  assert.deepEqual(await p, ['l', 'in0']);
+  await db.close();
+});
+
+test('a blocking command inside MULTI runs in the transaction without blocking', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  await db.command('MULTI');
+  assert.equal(await db.command('BLPOP', 'empty', 0), 'QUEUED');
+  assert.deepEqual(await db.command('EXEC'), [null]);
+  // After EXEC, blocking commands wait on their own sessions again.
+  const p = db.blpop('l', 0);
+  await db.rpush('l', 'x');
+  assert.deepEqual(await p, ['l', 'x']);
+  await db.close();
 });

@@ -1,0 +1,51 @@
+// In-process ops/s of the wasm engine in Node against ioredis-mock on the same workload
+// (GET, SET, INCR, HSET, ZADD, LPUSH+RPOP). Not a test; results go in docs/PERFORMANCE.md.
+//   cd www/bench && npm install && node run.mjs
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import RedisMock from 'ioredis-mock';
+import { Cinnabar } from '../src/index.js';
+import { pack } from '../src/core.js';
+
+const N = Number(process.env.N ?? 200_000);
+const workload = {
+  SET: (i) => ['SET', `key:${i % 1000}`, 'value'],
+  GET: (i) => ['GET', `key:${i % 1000}`],
+  INCR: () => ['INCR', 'counter'],
+  HSET: (i) => ['HSET', 'hash', `f${i % 100}`, 'v'],
+  ZADD: (i) => ['ZADD', 'zset', i % 1000, `m${i % 1000}`],
+  'LPUSH+RPOP': (i) => (i % 2 ? ['RPOP', 'list'] : ['LPUSH', 'list', 'x']),
+};
+
+async function time(label, n, fn) {
+  for (let i = 0; i < Math.min(n, 2000); i++) await fn(i); // warm up
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await fn(i);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return n / s;
+}
+
+const db = await Cinnabar.open({ hz: 0 });
+const engine = db.engine;
+const main = engine.defaultClient();
+const mock = new RedisMock();
+const rows = [];
+for (const [name, args] of Object.entries(workload)) {
+  const sync = await time(name, N, (i) => engine.execPacked(main, pack(args(i)), Date.now(), false));
+  const asyncOps = await time(name, N, (i) => db.command(...args(i)));
+  const mockN = Math.max(5000, N / 20);
+  const mockOps = await time(name, mockN, (i) => {
+    const [cmd, ...rest] = args(i);
+    return mock[cmd.toLowerCase()](...rest);
+  });
+  rows.push({ name, sync, asyncOps, mockOps });
+}
+await db.close();
+mock.disconnect();
+
+const wasm = readFileSync(new URL('../pkg/cinnabar_bg.wasm', import.meta.url));
+const f = (x) => Math.round(x).toLocaleString('en-US');
+console.log(`| command | engine.exec (sync) ops/s | db.command (await) ops/s | ioredis-mock ops/s | db.command ÷ mock |`);
+console.log(`| --- | ---: | ---: | ---: | ---: |`);
+for (const r of rows) console.log(`| ${r.name} | ${f(r.sync)} | ${f(r.asyncOps)} | ${f(r.mockOps)} | ${(r.asyncOps / r.mockOps).toFixed(1)}× |`);
+console.log(`\ncinnabar_bg.wasm: ${f(wasm.length)} bytes, ${f(gzipSync(wasm, { level: 9 }).length)} gzipped; node ${process.version}, N=${N}`);

@@ -1,0 +1,751 @@
+// The runtime-neutral wrapper around the wasm engine (`../pkg`, built by wasm-bindgen). The
+// per-runtime entry points (index.js for Node, browser.js, worker.js) only say how the
+// .wasm file is loaded; everything else is here:
+//
+//   Cinnabar.open(options)  → a Database
+//   db.command(...argv)     any command on the default session; replies as JS values
+//   db.set/get/hset/...     convenience methods (ioredis / node-redis style)
+//   blocking commands       each on its own engine session, settled by the engine's events
+//   db.subscribe(...)       one subscriber session, messages delivered as callbacks
+//   db.connect()/db.resp()  RESP bytes in, RESP bytes out (one session per connection)
+//   persistence             RDB snapshots through an adapter { load, save }; save points,
+//                           SAVE/BGSAVE, a save when the page hides; one owner (Web Locks)
+//
+// The engine never blocks and never reads a clock: time is `options.clock()` (Date.now by
+// default) passed into every call, and the wrapper's timer drives active expiry (`hz`).
+
+let loader = null;
+
+/** Each runtime entry registers how it gets the initialised wasm module. */
+export function setLoader(fn) {
+  loader = fn;
+}
+
+/** A Redis error reply (`-ERR ...`, `-WRONGTYPE ...`): `message` is Redis's exact text. */
+export class ReplyError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'ReplyError';
+    this.code = String(message).split(' ')[0];
+  }
+}
+
+/** The database is owned by another tab or worker (Web Locks) and `lock: 'error'` was asked. */
+export class DatabaseLockedError extends Error {
+  constructor(name) {
+    super(`database "${name}" is open in another tab or worker; open it with lock: 'wait' to wait for it or lock: 'shared' for an unsaved copy`);
+    this.name = 'DatabaseLockedError';
+  }
+}
+
+/** The commands that may block their caller: each runs on a session of its own. */
+const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof']);
+
+const REDIS_DEFAULT_SAVE = [{ seconds: 3600, changes: 1 }, { seconds: 300, changes: 100 }, { seconds: 60, changes: 10000 }];
+
+// Arguments cross into wasm packed in one buffer (u32 LE length + bytes each): one copy per
+// command instead of several boundary calls per argument.
+const encoder = new TextEncoder();
+let packBuf = new Uint8Array(1024);
+let packView = new DataView(packBuf.buffer);
+
+function room(n) {
+  if (n <= packBuf.length) return;
+  let size = packBuf.length;
+  while (size < n) size *= 2;
+  const b = new Uint8Array(size);
+  b.set(packBuf);
+  packBuf = b;
+  packView = new DataView(b.buffer);
+}
+
+function numberArg(n) {
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  return String(n);
+}
+
+/** argv (strings, numbers, bigints, Uint8Arrays) → the packed buffer (a view, reused). */
+export function pack(argv) {
+  let off = 0;
+  for (let a of argv) {
+    if (typeof a === 'number') a = numberArg(a);
+    else if (typeof a === 'bigint') a = String(a);
+    if (typeof a === 'string') {
+      room(off + 4 + a.length * 3);
+      const { written } = encoder.encodeInto(a, packBuf.subarray(off + 4));
+      packView.setUint32(off, written, true);
+      off += 4 + written;
+    } else if (a instanceof Uint8Array || ArrayBuffer.isView(a)) {
+      const u8 = a instanceof Uint8Array ? a : new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      room(off + 4 + u8.length);
+      packView.setUint32(off, u8.length, true);
+      packBuf.set(u8, off + 4);
+      off += 4 + u8.length;
+    } else {
+      throw new TypeError('command arguments must be strings, numbers or Uint8Arrays');
+    }
+  }
+  return packBuf.subarray(0, off);
+}
+
+function toError(e) {
+  if (e instanceof ReplyError) return e;
+  if (e instanceof Error) return new ReplyError(e.message);
+  return new ReplyError(String(e));
+}
+
+/** Nested error replies (inside EXEC's array) become ReplyError too. */
+function fixErrors(v) {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] instanceof Error && !(v[i] instanceof ReplyError)) v[i] = new ReplyError(v[i].message);
+      else if (Array.isArray(v[i])) fixErrors(v[i]);
+    }
+  }
+  return v;
+}
+
+function pairsToObject(v) {
+  if (v instanceof Map) return Object.fromEntries(v);
+  const o = {};
+  for (let i = 0; i + 1 < (v?.length ?? 0); i += 2) o[v[i]] = v[i + 1];
+  return o;
+}
+
+function flatOptions(opts, names) {
+  const out = [];
+  if (!opts) return out;
+  for (const n of names) {
+    const v = opts[n];
+    if (v === undefined || v === false || v === null) continue;
+    out.push(n);
+    if (v !== true) out.push(v);
+  }
+  return out;
+}
+
+export class Cinnabar {
+  /**
+   * Opens a database. See index.d.ts for the options; in short: `persistence` an adapter
+   * `{ load, save, name? }`, `autosave` save points (or false), `maxmemory`/`policy`,
+   * `rdb` a dump.rdb to start from, `hz` the active-expiry rate, `clock`, `seed`,
+   * `lock` ('error' | 'wait' | 'shared'), `saveOnHide`.
+   */
+  static async open(options = {}) {
+    if (!loader) throw new Error('cinnabar: no wasm loader registered (import the package entry, not src/core.js)');
+    const wasm = options.wasm ?? (await loader());
+    const db = new Cinnabar(wasm, options);
+    try {
+      await db._start(options);
+    } catch (e) {
+      db._stop();
+      throw e;
+    }
+    return db;
+  }
+
+  constructor(wasm, options) {
+    this.clock = options.clock ?? Date.now;
+    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+    this.engine = new wasm.Engine(seed, this.clock());
+    this.main = this.engine.defaultClient();
+    this.closed = false;
+    this.adapter = options.persistence ?? null;
+    this.owner = true;
+    this.waiters = new Map(); // session id → { resolve, reject, raw, timer }
+    this.conns = new Map(); // session id → RespConnection
+    this.sub = null; // { id, channels: Map, patterns: Map, shards: Map }
+    this.saving = Promise.resolve();
+    this.pendingSaves = 0;
+    this.lastSave = null;
+    this.lastSaveError = null;
+    this.statusListeners = new Set();
+    this.logListeners = new Set();
+    this.mainDb = 0;
+    this.mainResp = 2;
+    this.inMulti = false;
+    this.mainBusy = null;
+    this.loadError = null;
+    this.timer = null;
+    this.releaseLock = null;
+    this.hideHandler = null;
+  }
+
+  async _start(options) {
+    const lockMode = options.lock ?? 'error';
+    const lockName = options.lockName ?? (this.adapter?.name ? `cinnabar:${this.adapter.name}` : null);
+    if (this.adapter && lockName && globalThis.navigator?.locks) {
+      const got = await this._acquireLock(lockName, lockMode);
+      if (!got) {
+        if (lockMode === 'shared') this.owner = false;
+        else throw new DatabaseLockedError(this.adapter.name);
+      }
+    }
+    if (options.maxmemory !== undefined) this._config('maxmemory', options.maxmemory);
+    if (options.policy !== undefined) this._config('maxmemory-policy', options.policy);
+    if (options.config) for (const [k, v] of Object.entries(options.config)) this._config(k, v);
+    const points = this.adapter && this.owner ? (options.autosave === undefined || options.autosave === true ? REDIS_DEFAULT_SAVE : options.autosave || []) : [];
+    this._config('save', points.map((p) => `${p.seconds} ${p.changes}`).join(' '));
+    let loaded = null;
+    if (options.rdb) {
+      this._load(options.rdb);
+      loaded = 'rdb';
+    } else if (this.adapter) {
+      const bytes = await this.adapter.load();
+      if (bytes && bytes.length) {
+        try {
+          this._load(bytes);
+          loaded = 'persistence';
+        } catch (e) {
+          // A corrupt or truncated snapshot (RDB checksum, short file) is refused; the one
+          // before it, if the adapter keeps it and it is sound, is opened instead. Either
+          // way the refused bytes are never loaded and `db.loadError` says why.
+          const prev = this.adapter.loadPrevious ? await this.adapter.loadPrevious() : null;
+          if (!prev) throw new ReplyError(`${e.message} (the stored snapshot was refused; no previous snapshot to fall back to)`);
+          this._load(prev);
+          this.loadError = e;
+          this.lastSaveError = new Error(`the latest snapshot was refused (${e.message}); opened the previous one`);
+          loaded = 'previous';
+        }
+      }
+    }
+    // What was just loaded is what the store holds (or, from `rdb`, what it should).
+    if (loaded === 'persistence') this._markSaved();
+    if (loaded === 'rdb' && this.adapter && this.owner) await this.save();
+    const hz = options.hz ?? 10;
+    if (hz > 0) {
+      this.timer = setInterval(() => this.tick(), 1000 / hz);
+      if (this.timer.unref) this.timer.unref();
+    }
+    if (this.adapter && this.owner && options.saveOnHide !== false && typeof globalThis.addEventListener === 'function' && typeof document !== 'undefined') {
+      this.hideHandler = (ev) => {
+        if (ev.type === 'visibilitychange' && document.visibilityState !== 'hidden') return;
+        if (this.engine && this.engine.changesSinceSave() > 0) this.save().catch(() => {});
+      };
+      globalThis.addEventListener('pagehide', this.hideHandler);
+      document.addEventListener('visibilitychange', this.hideHandler);
+    }
+  }
+
+  _acquireLock(name, mode) {
+    return new Promise((resolve, reject) => {
+      const opts = mode === 'wait' ? {} : { ifAvailable: true };
+      globalThis.navigator.locks
+        .request(name, opts, (lock) => {
+          if (!lock) {
+            resolve(false);
+            return undefined;
+          }
+          resolve(true);
+          return new Promise((release) => {
+            this.releaseLock = release;
+          });
+        })
+        .catch(reject);
+    });
+  }
+
+  _config(name, value) {
+    this.engine.exec(this.main, ['CONFIG', 'SET', name, String(value)], this.clock(), false);
+  }
+
+  _load(bytes) {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    try {
+      return this.engine.load(u8);
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  _markSaved() {
+    // A SAVE with no adapter attached would be pointless; the engine only needs its report.
+    const adapter = this.adapter;
+    this.adapter = null;
+    this.engine.exec(this.main, ['SAVE'], this.clock(), false);
+    this._drain();
+    this.adapter = adapter;
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /** Any command on the default session: `await db.command('SET', 'k', 'v', 'EX', 60)`. */
+  async command(...argv) {
+    return this._run(argv, false);
+  }
+
+  /** Like `command`, but every bulk string comes back as a Uint8Array (binary values). */
+  async commandRaw(...argv) {
+    return this._run(argv, true);
+  }
+
+  async _run(argv, raw) {
+    this._open();
+    if (argv.length === 1 && Array.isArray(argv[0])) argv = argv[0];
+    const name = String(argv[0] ?? '').toLowerCase();
+    if (BLOCKING.has(name) && !this.inMulti) return this._blocking(argv, raw);
+    while (this.mainBusy) await this.mainBusy;
+    const savesBefore = this.pendingSaves;
+    let reply;
+    try {
+      reply = this.engine.execPacked(this.main, pack(argv), this.clock(), raw);
+    } catch (e) {
+      if (e instanceof TypeError) throw e;
+      this._drain();
+      // A refused command inside MULTI dooms it; EXEC/DISCARD end it even when they fail.
+      if (name === 'exec' || name === 'discard') this.inMulti = false;
+      throw toError(e);
+    }
+    this._track(name, argv);
+    this._drain();
+    if (reply === undefined && this.engine.isBlocked(this.main)) {
+      // Held by CLIENT PAUSE: the default session waits, and so do the commands behind it.
+      const p = this._wait(this.main, raw);
+      this.mainBusy = p.catch(() => {}).then(() => { this.mainBusy = null; });
+      reply = await p;
+    }
+    // SAVE answers once the snapshot is stored (or failed), as Redis's does.
+    if ((name === 'save' || name === 'shutdown') && this.pendingSaves > savesBefore) {
+      await this.saving;
+      if (this.lastSaveError) throw new ReplyError(`ERR snapshot not saved: ${this.lastSaveError.message}`);
+    }
+    return fixErrors(reply);
+  }
+
+  /** Keeps blocking sessions like the default one: same db, same protocol. */
+  _track(name, argv) {
+    if (name === 'multi') this.inMulti = true;
+    else if (name === 'exec' || name === 'discard' || name === 'reset') this.inMulti = false;
+    if (this.inMulti) return;
+    if (name === 'select' && argv.length === 2) this.mainDb = Number(argv[1]) | 0;
+    if (name === 'reset') { this.mainDb = 0; this.mainResp = 2; }
+    if (name === 'hello' && argv.length >= 2 && (argv[1] === 3 || argv[1] === '3' || argv[1] === 2 || argv[1] === '2')) this.mainResp = Number(argv[1]);
+  }
+
+  /** A blocking command on a session of its own, settled by the engine's events. */
+  async _blocking(argv, raw) {
+    const now = this.clock();
+    const id = this.engine.connect('blocking', now);
+    try {
+      if (this.mainDb) this.engine.exec(id, ['SELECT', this.mainDb], now, false);
+      if (this.mainResp === 3) this.engine.exec(id, ['HELLO', 3], now, false);
+      let reply;
+      try {
+        reply = this.engine.execPacked(id, pack(argv), now, raw);
+      } catch (e) {
+        if (e instanceof TypeError) throw e;
+        throw toError(e);
+      } finally {
+        this._drain();
+      }
+      if (reply !== undefined || !this.engine.isBlocked(id)) return fixErrors(reply);
+      return fixErrors(await this._wait(id, raw));
+    } finally {
+      if (!this.closed) this.engine.disconnect(id);
+    }
+  }
+
+  _wait(id, raw) {
+    return new Promise((resolve, reject) => {
+      const w = { resolve, reject, raw, timer: null };
+      this.waiters.set(id, w);
+      const deadline = this.engine.blockDeadline(id);
+      if (deadline !== undefined && deadline !== null) this._armDeadline(id, w, deadline);
+    });
+  }
+
+  _armDeadline(id, w, deadline) {
+    const delay = Math.max(0, deadline - this.clock());
+    w.timer = setTimeout(() => {
+      if (this.closed || !this.waiters.has(id)) return;
+      this.engine.expireBlocked(id, this.clock());
+      this._drain();
+      // A fake clock may not have reached the deadline yet: look again later.
+      if (this.waiters.has(id)) this._armDeadline(id, w, deadline);
+    }, Math.min(delay + 1, 2 ** 31 - 1));
+  }
+
+  /** Acts on what the engine asks for: wake waiters, deliver messages, save. */
+  _drain() {
+    if (this.closed) return;
+    while (this.engine.hasEvents()) {
+      const events = this.engine.events(this.clock());
+      if (events.length === 0) return;
+      for (const [kind, a, b] of events) {
+        if (kind === 'unblocked') this._unblocked(a);
+        else if (kind === 'deliver') this._deliver(a);
+        else if (kind === 'close') this._closeSession(a);
+        else if (kind === 'save') this._snapshot();
+        else if (kind === 'shutdown') this._shutdown(a);
+        else if (kind === 'log') for (const l of this.logListeners) l(a, b);
+      }
+    }
+  }
+
+  _unblocked(id) {
+    const w = this.waiters.get(id);
+    if (w) {
+      this.waiters.delete(id);
+      if (w.timer) clearTimeout(w.timer);
+      const replies = this.engine.take(id, w.raw);
+      const r = replies[0];
+      if (r instanceof Error) w.reject(toError(r));
+      else w.resolve(r);
+      return;
+    }
+    const c = this.conns.get(id);
+    if (c) c._pump();
+  }
+
+  _deliver(id) {
+    if (this.sub && id === this.sub.id) {
+      const msgs = this.engine.take(id, false);
+      for (const m of msgs) this._dispatch(m);
+      return;
+    }
+    const c = this.conns.get(id);
+    if (c) return c._pump();
+    // Pushes to the default session (CLIENT TRACKING, its own SUBSCRIBE) are dropped here:
+    // use db.subscribe or a RESP connection to receive them.
+    this.engine.take(id, false);
+  }
+
+  _closeSession(id) {
+    const c = this.conns.get(id);
+    if (c) c._pump();
+  }
+
+  _shutdown(save) {
+    const done = save !== false && this.adapter && this.owner ? this.save() : Promise.resolve();
+    done.catch(() => {}).finally(() => this.close());
+  }
+
+  // ---------------------------------------------------------------- pub/sub
+
+  _subscriber() {
+    if (!this.sub) {
+      const id = this.engine.connect('subscriber', this.clock());
+      this.engine.exec(id, ['HELLO', 3], this.clock(), false);
+      this.sub = { id, channel: new Map(), pattern: new Map(), shard: new Map() };
+    }
+    return this.sub;
+  }
+
+  _dispatch(m) {
+    if (!Array.isArray(m)) return;
+    const [kind, ...rest] = m;
+    let table, key, args;
+    if (kind === 'message') [table, key, args] = [this.sub.channel, rest[0], [rest[1], rest[0]]];
+    else if (kind === 'pmessage') [table, key, args] = [this.sub.pattern, rest[0], [rest[2], rest[1], rest[0]]];
+    else if (kind === 'smessage') [table, key, args] = [this.sub.shard, rest[0], [rest[1], rest[0]]];
+    else return;
+    for (const cb of table.get(key) ?? []) queueMicrotask(() => cb(...args));
+  }
+
+  async _subscribe(kind, verb, unverb, name, cb) {
+    this._open();
+    const s = this._subscriber();
+    const table = s[kind];
+    let set = table.get(name);
+    if (!set) {
+      set = new Set();
+      table.set(name, set);
+      try {
+        this.engine.exec(s.id, [verb, name], this.clock(), false);
+      } catch (e) {
+        table.delete(name);
+        throw toError(e);
+      }
+      this._drain();
+    }
+    set.add(cb);
+    return async () => {
+      set.delete(cb);
+      if (set.size === 0 && table.get(name) === set && !this.closed) {
+        table.delete(name);
+        this.engine.exec(s.id, [unverb, name], this.clock(), false);
+        this._drain();
+      }
+    };
+  }
+
+  /** `cb(message, channel)` for each PUBLISH to `channel`; resolves to an unsubscribe function. */
+  subscribe(channel, cb) {
+    return this._subscribe('channel', 'SUBSCRIBE', 'UNSUBSCRIBE', channel, cb);
+  }
+
+  /** `cb(message, channel, pattern)` for each PUBLISH matching `pattern`. */
+  psubscribe(pattern, cb) {
+    return this._subscribe('pattern', 'PSUBSCRIBE', 'PUNSUBSCRIBE', pattern, cb);
+  }
+
+  /** `cb(message, channel)` for each SPUBLISH to `channel`. */
+  ssubscribe(channel, cb) {
+    return this._subscribe('shard', 'SSUBSCRIBE', 'SUNSUBSCRIBE', channel, cb);
+  }
+
+  // ---------------------------------------------------------------- RESP
+
+  /** A RESP connection: its own session; bytes in with `write`, bytes out (also later, for
+   * blocked replies and pub/sub messages) to `onData`. */
+  connect(onData) {
+    this._open();
+    return new RespConnection(this, onData);
+  }
+
+  /** RESP bytes in, the reply bytes ready now out, on one shared RESP connection. Replies
+   * that come later (a blocking command's, pub/sub messages) go to `db.respConnection.onData`. */
+  resp(bytes) {
+    if (!this.respConnection) this.respConnection = this.connect(null);
+    return this.respConnection.write(bytes);
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** Active expiry, save points and wait timeouts; the wrapper's timer calls it `hz` times a second. */
+  tick() {
+    if (this.closed) return;
+    this.engine.tick(this.clock());
+    this._drain();
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  _snapshot() {
+    const bytes = this.engine.snapshot();
+    this.pendingSaves++;
+    const adapter = this.adapter && this.owner ? this.adapter : null;
+    this.saving = this.saving.then(async () => {
+      let ok = true;
+      try {
+        if (adapter) await adapter.save(bytes);
+        this.lastSave = this.clock();
+        this.lastSaveError = null;
+      } catch (e) {
+        ok = false;
+        this.lastSaveError = e instanceof Error ? e : new Error(String(e));
+      }
+      this.pendingSaves--;
+      if (!this.closed) {
+        this.engine.saveFinished(ok, this.clock());
+        this._drain();
+      }
+      this._emitStatus();
+    });
+    this._emitStatus();
+  }
+
+  /** Writes a snapshot through the adapter now (Redis's SAVE) and resolves when stored. */
+  async save() {
+    await this.command('SAVE');
+  }
+
+  /** The dataset as a dump.rdb (Uint8Array) that redis-server loads. */
+  exportRdb() {
+    this._open();
+    return this.engine.snapshot();
+  }
+
+  /** Replaces the dataset with a dump.rdb's; a corrupt file is refused and nothing changes. */
+  async importRdb(bytes) {
+    this._open();
+    const n = this._load(bytes);
+    if (this.adapter && this.owner) await this.save();
+    return n;
+  }
+
+  /** { owner, dirty (changes since the last save), saving, lastSave (ms), error }. */
+  get status() {
+    return {
+      owner: this.owner,
+      persistent: !!this.adapter,
+      dirty: this.closed ? 0 : this.engine.changesSinceSave(),
+      saving: this.pendingSaves > 0,
+      lastSave: this.lastSave,
+      error: this.lastSaveError ? this.lastSaveError.message : null,
+    };
+  }
+
+  /** `cb(status)` whenever a save starts or ends. Returns a function that stops it. */
+  onStatus(cb) {
+    this.statusListeners.add(cb);
+    return () => this.statusListeners.delete(cb);
+  }
+
+  /** `cb(level, message)` for redis.log lines from scripts. */
+  onLog(cb) {
+    this.logListeners.add(cb);
+    return () => this.logListeners.delete(cb);
+  }
+
+  _emitStatus() {
+    if (this.closed) return;
+    const s = this.status;
+    for (const cb of this.statusListeners) cb(s);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  _open() {
+    if (this.closed) throw new Error('cinnabar: the database is closed');
+  }
+
+  _stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.hideHandler) {
+      globalThis.removeEventListener('pagehide', this.hideHandler);
+      document.removeEventListener('visibilitychange', this.hideHandler);
+      this.hideHandler = null;
+    }
+  }
+
+  /** Stops the timer, waits for saves in flight, ends waits (rejected), frees the engine and
+   * releases the database's lock. `{ save: true }` saves first. */
+  async close({ save = false } = {}) {
+    if (this.closed) return;
+    if (save && this.adapter && this.owner) await this.save();
+    this._stop();
+    await this.saving;
+    if (this.closed) return;
+    this.closed = true;
+    for (const [, w] of this.waiters) {
+      if (w.timer) clearTimeout(w.timer);
+      w.reject(new Error('cinnabar: the database was closed'));
+    }
+    this.waiters.clear();
+    for (const c of this.conns.values()) c._end();
+    this.conns.clear();
+    this.engine.free();
+    this.engine = null;
+    if (this.releaseLock) this.releaseLock();
+    this.releaseLock = null;
+  }
+
+  // ---------------------------------------------------------------- convenience
+
+  /** SET key value [{ EX, PX, EXAT, PXAT, NX, XX, KEEPTTL, GET }] */
+  set(key, value, opts) {
+    return this.command('SET', key, value, ...flatOptions(opts, ['EX', 'PX', 'EXAT', 'PXAT', 'NX', 'XX', 'KEEPTTL', 'GET']));
+  }
+  get(key) { return this.command('GET', key); }
+  getBuffer(key) { return this.commandRaw('GET', key); }
+  mget(...keys) { return this.command('MGET', ...keys.flat()); }
+  mset(obj) { return this.command('MSET', ...Object.entries(obj).flat()); }
+  del(...keys) { return this.command('DEL', ...keys.flat()); }
+  exists(...keys) { return this.command('EXISTS', ...keys.flat()); }
+  type(key) { return this.command('TYPE', key); }
+  keys(pattern = '*') { return this.command('KEYS', pattern); }
+  incr(key) { return this.command('INCR', key); }
+  incrby(key, n) { return this.command('INCRBY', key, n); }
+  decr(key) { return this.command('DECR', key); }
+  decrby(key, n) { return this.command('DECRBY', key, n); }
+  append(key, v) { return this.command('APPEND', key, v); }
+  expire(key, seconds, mode) { return this.command('EXPIRE', key, seconds, ...(mode ? [mode] : [])); }
+  pexpire(key, ms, mode) { return this.command('PEXPIRE', key, ms, ...(mode ? [mode] : [])); }
+  ttl(key) { return this.command('TTL', key); }
+  pttl(key) { return this.command('PTTL', key); }
+  persist(key) { return this.command('PERSIST', key); }
+  dbsize() { return this.command('DBSIZE'); }
+  flushall() { return this.command('FLUSHALL'); }
+  /** HSET key field value, or HSET key { field: value, ... } */
+  hset(key, field, value) {
+    if (typeof field === 'object' && field !== null) return this.command('HSET', key, ...Object.entries(field).flat());
+    return this.command('HSET', key, field, value);
+  }
+  hget(key, field) { return this.command('HGET', key, field); }
+  hmget(key, ...fields) { return this.command('HMGET', key, ...fields.flat()); }
+  hdel(key, ...fields) { return this.command('HDEL', key, ...fields.flat()); }
+  hincrby(key, field, n) { return this.command('HINCRBY', key, field, n); }
+  hlen(key) { return this.command('HLEN', key); }
+  /** An object of the hash's fields (`{}` for a missing key). */
+  async hgetall(key) { return pairsToObject(await this.command('HGETALL', key)); }
+  lpush(key, ...values) { return this.command('LPUSH', key, ...values.flat()); }
+  rpush(key, ...values) { return this.command('RPUSH', key, ...values.flat()); }
+  lpop(key, count) { return this.command('LPOP', key, ...(count === undefined ? [] : [count])); }
+  rpop(key, count) { return this.command('RPOP', key, ...(count === undefined ? [] : [count])); }
+  lrange(key, start, stop) { return this.command('LRANGE', key, start, stop); }
+  llen(key) { return this.command('LLEN', key); }
+  sadd(key, ...members) { return this.command('SADD', key, ...members.flat()); }
+  srem(key, ...members) { return this.command('SREM', key, ...members.flat()); }
+  smembers(key) { return this.command('SMEMBERS', key); }
+  sismember(key, m) { return this.command('SISMEMBER', key, m); }
+  scard(key) { return this.command('SCARD', key); }
+  /** ZADD key score member [score member ...], or ZADD key [{ score, value }, ...] */
+  zadd(key, ...args) {
+    if (args.length === 1 && Array.isArray(args[0])) args = args[0].flatMap((e) => [e.score, e.value]);
+    return this.command('ZADD', key, ...args);
+  }
+  zscore(key, member) { return this.command('ZSCORE', key, member); }
+  zincrby(key, n, member) { return this.command('ZINCRBY', key, n, member); }
+  zrem(key, ...members) { return this.command('ZREM', key, ...members.flat()); }
+  zcard(key) { return this.command('ZCARD', key); }
+  /** ZRANGE key start stop [{ BYSCORE, BYLEX, REV, LIMIT: [offset, count], WITHSCORES }] */
+  zrange(key, start, stop, opts = {}) {
+    const extra = flatOptions(opts, ['BYSCORE', 'BYLEX', 'REV']);
+    if (opts.LIMIT) extra.push('LIMIT', ...opts.LIMIT);
+    if (opts.WITHSCORES) extra.push('WITHSCORES');
+    return this.command('ZRANGE', key, start, stop, ...extra);
+  }
+  publish(channel, message) { return this.command('PUBLISH', channel, message); }
+  xadd(key, id, fields) { return this.command('XADD', key, id, ...Object.entries(fields).flat()); }
+  eval(script, keys = [], args = []) { return this.command('EVAL', script, keys.length, ...keys, ...args); }
+  /** BLPOP key [key ...] timeout → [key, value] or null at the timeout (seconds; 0 waits forever). */
+  blpop(keys, timeout) { return this.command('BLPOP', ...[keys].flat(), timeout); }
+  brpop(keys, timeout) { return this.command('BRPOP', ...[keys].flat(), timeout); }
+  blmove(src, dst, from, to, timeout) { return this.command('BLMOVE', src, dst, from, to, timeout); }
+  bzpopmin(keys, timeout) { return this.command('BZPOPMIN', ...[keys].flat(), timeout); }
+  bzpopmax(keys, timeout) { return this.command('BZPOPMAX', ...[keys].flat(), timeout); }
+}
+
+/** One RESP session: `write(bytes)` returns the reply bytes ready now; bytes that become
+ * ready later (a blocked command served, pub/sub messages) go to `onData`. */
+export class RespConnection {
+  constructor(db, onData) {
+    this.db = db;
+    this.onData = onData;
+    this.id = db.engine.respOpen(db.clock());
+    this.ended = false;
+    this.onEnd = null;
+    db.conns.set(this.id, this);
+  }
+
+  write(bytes) {
+    if (this.ended) return new Uint8Array(0);
+    const u8 = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const out = this.db.engine.respFeed(this.id, u8, this.db.clock());
+    this.db._drain();
+    this._checkClosed();
+    return out;
+  }
+
+  _pump() {
+    if (this.ended) return;
+    const out = this.db.engine.respPump(this.id, this.db.clock());
+    if (out.length && this.onData) this.onData(out);
+    this._checkClosed();
+  }
+
+  _checkClosed() {
+    if (!this.ended && this.db.engine.respClosed(this.id)) {
+      this.close();
+    }
+  }
+
+  _end() {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.onEnd) this.onEnd();
+  }
+
+  /** Ends the session (its subscriptions and waits go with it). */
+  close() {
+    if (this.ended) return;
+    if (!this.db.closed) {
+      this.db.engine.disconnect(this.id);
+      this.db.conns.delete(this.id);
+    }
+    this._end();
+  }
+}
