@@ -27,7 +27,10 @@ pub fn set_element_seed(seed: u64) {
 struct Slot<K, V> {
     key: K,
     value: V,
-    hash: u64,
+    /// The low 32 bits of the key's hash: enough for the bucket (tables stay under 2^32
+    /// slots) and a cheap filter before comparing keys, and 8 bytes less per slot than the
+    /// full hash (a million keys save 8 MB).
+    hash: u32,
     next: u32,
 }
 
@@ -63,8 +66,8 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     }
 
     #[inline]
-    fn hash<Q: Hash + ?Sized>(&self, k: &Q) -> u64 {
-        self.hasher.hash_one(k)
+    fn hash<Q: Hash + ?Sized>(&self, k: &Q) -> u32 {
+        self.hasher.hash_one(k) as u32
     }
 
     #[inline]
