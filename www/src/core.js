@@ -139,7 +139,12 @@ export class Cinnabar {
     try {
       await db._start(options);
     } catch (e) {
+      // Nothing half-open stays behind: no timer, no engine, no lock on the database.
       db._stop();
+      db.closed = true;
+      db.engine?.free();
+      db.engine = null;
+      if (db.releaseLock) db.releaseLock();
       throw e;
     }
     return db;
@@ -247,7 +252,11 @@ export class Cinnabar {
   }
 
   _config(name, value) {
-    this.engine.exec(this.main, ['CONFIG', 'SET', name, String(value)], this.clock(), false);
+    try {
+      this.engine.exec(this.main, ['CONFIG', 'SET', name, String(value)], this.clock(), false);
+    } catch (e) {
+      throw toError(e);
+    }
   }
 
   _load(bytes) {
@@ -260,12 +269,15 @@ export class Cinnabar {
   }
 
   _markSaved() {
-    // A SAVE with no adapter attached would be pointless; the engine only needs its report.
-    const adapter = this.adapter;
-    this.adapter = null;
-    this.engine.exec(this.main, ['SAVE'], this.clock(), false);
-    this._drain();
-    this.adapter = adapter;
+    // The engine's bookkeeping (changes since the last save, LASTSAVE) as after a SAVE, without
+    // writing back the bytes just read: the save is reported at once.
+    this.skipSnapshot = true;
+    try {
+      this.engine.exec(this.main, ['SAVE'], this.clock(), false);
+      this._drain();
+    } finally {
+      this.skipSnapshot = false;
+    }
   }
 
   // ---------------------------------------------------------------- commands
@@ -513,6 +525,11 @@ export class Cinnabar {
   // ---------------------------------------------------------------- persistence
 
   _snapshot() {
+    if (this.skipSnapshot) {
+      this.engine.saveFinished(true, this.clock());
+      this.lastSave = this.clock();
+      return;
+    }
     const bytes = this.engine.snapshot();
     this.pendingSaves++;
     const adapter = this.adapter && this.owner ? this.adapter : null;
