@@ -36,6 +36,14 @@ def start(cmd, port):
 
 def fill(r, kind, keys, n, small):
     p = r.pipeline(transaction=False)
+    if kind == "string":
+        # Many small string keys (16-byte values), the cache's shape.
+        for k in range(keys):
+            p.set("string:%d" % k, "%016d" % k)
+            if k % 1000 == 999:
+                p.execute()
+        p.execute()
+        return
     for k in range(keys):
         key = "%s:%d" % (kind, k)
         for i in range(0, n, 100):
@@ -68,7 +76,17 @@ CASES = [  # kind, keys, elements per key, small values (listpack/intset) or not
     ("intset", 2000, 100, True), ("set", 20, 20000, False),
     ("zset", 2000, 50, True), ("zset", 20, 20000, False),
     ("stream", 1, 1000000, True),
+    ("string", 1000000, 1, True),
+    ("hash", 1, 1000000, True), ("set", 1, 1000000, True), ("zset", 1, 1000000, True),
 ]
+
+
+def rss(proc):
+    with open("/proc/%d/status" % proc.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def main():
@@ -77,23 +95,24 @@ def main():
         "cinnabar": start([os.path.join(ROOT, "target/release/cinnabar-server")], free_port()),
         "redis": start(["redis-server", "--appendonly", "no"], free_port()),
     }
-    print("| type | keys × elements | cinnabar B/elem | redis B/elem | ratio | MEMORY USAGE cinnabar | redis |")
-    print("|---|---|---|---|---|---|---|")
+    print("| type | keys × elements | cinnabar B/elem | redis B/elem | ratio | RSS cinnabar B/elem | RSS redis B/elem | MEMORY USAGE cinnabar | redis |")
+    print("|---|---|---|---|---|---|---|---|---|")
     try:
         only = sys.argv[1:]  # e.g. `bench/memory.py stream`
         for kind, keys, n, small in CASES:
             if only and kind not in only:
                 continue
             row = {}
-            for name, (_, r) in servers.items():
+            for name, (proc, r) in servers.items():
                 r.flushall()
-                time.sleep(0.1)
-                before = used(r)
+                time.sleep(0.3)
+                before, rss_before = used(r), rss(proc)
                 fill(r, kind, keys, n, small)
-                after = used(r)
-                row[name] = ((after - before) / (keys * n), r.memory_usage("%s:0" % kind, samples=0))
+                time.sleep(0.3)
+                after, rss_after = used(r), rss(proc)
+                row[name] = ((after - before) / (keys * n), r.memory_usage("%s:0" % kind, samples=0), (rss_after - rss_before) / (keys * n))
             c, rd = row["cinnabar"], row["redis"]
-            print("| %s%s | %d × %d | %.1f | %.1f | %.2f | %d | %d |" % (kind, " (small)" if small else "", keys, n, c[0], rd[0], c[0] / rd[0], c[1], rd[1]))
+            print("| %s%s | %d × %d | %.1f | %.1f | %.2f | %.1f | %.1f | %d | %d |" % (kind, " (small)" if small else "", keys, n, c[0], rd[0], c[0] / rd[0], c[2], rd[2], c[1], rd[1]), flush=True)
     finally:
         for proc, _ in servers.values():
             proc.kill()

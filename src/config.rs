@@ -74,6 +74,7 @@ static PARAMS: &[Param] = &[
         "noeviction",
     ),
     p("maxmemory-samples", Kind::Int { min: 1, max: 64 }, "5"),
+    p("maxmemory-eviction-tenacity", Kind::Int { min: 0, max: 100 }, "10"),
     p("lfu-log-factor", I, "10"),
     p("lfu-decay-time", I, "1"),
     p("hz", Kind::Int { min: 1, max: 500 }, "10"),
@@ -138,6 +139,9 @@ pub struct Config {
 #[derive(Debug, Clone, Default)]
 pub struct Hot {
     pub lfu_policy: bool,
+    /// `maxmemory` in bytes (0: no limit) and the policy, read before every command.
+    pub maxmemory: u64,
+    pub evict_policy: crate::evict::Policy,
     pub proto_max_bulk_len: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
@@ -270,6 +274,8 @@ impl Config {
     fn refresh_hot(&mut self) {
         self.hot = Hot {
             lfu_policy: self.get("maxmemory-policy").is_some_and(|p| p.ends_with("-lfu")),
+            maxmemory: self.get_i64("maxmemory").max(0) as u64,
+            evict_policy: crate::evict::Policy::parse(self.get("maxmemory-policy").unwrap_or("")),
             proto_max_bulk_len: self.get_i64("proto-max-bulk-len"),
             lfu_log_factor: self.get_i64("lfu-log-factor"),
             lfu_decay_time: self.get_i64("lfu-decay-time"),

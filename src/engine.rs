@@ -79,6 +79,7 @@ pub struct Stats {
     pub total_connections_received: u64,
     pub total_commands_processed: u64,
     pub expired_keys: u64,
+    pub evicted_keys: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub rejected_connections: u64,
@@ -189,6 +190,8 @@ pub struct Server {
     pub loading: bool,
     /// The append-only file's state (the host owns the file).
     pub aof: crate::aof::Status,
+    /// maxmemory eviction: the candidate pool, a pass still running, keys to announce.
+    pub evict: crate::evict::Evict,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -221,14 +224,11 @@ impl Server {
         self.now_us / 1000
     }
 
-    /// Whether used memory is past `maxmemory` (0: no limit), by the host's allocator.
+    /// Whether the last eviction pass before the running command left memory over the
+    /// limit with nothing to evict (server.pre_command_oom_state): scripts judge their
+    /// writes by it, not by memory their own run allocated.
     pub fn over_maxmemory(&self) -> bool {
-        let max = self.config.get_i64("maxmemory");
-        if max <= 0 {
-            return false;
-        }
-        let used = self.host.memory_probe.map_or(self.host.used_memory, |p| p());
-        used > max as u64
+        self.config.hot.maxmemory > 0 && self.evict.oom
     }
 
     /// Seconds since start, the clock `Entry::lru` counts in.
@@ -247,6 +247,9 @@ impl Engine {
         let mut e = Engine::with_rng(config, Rng::new(seed), now_us);
         // Drawn after the databases' seeds, so a seed gives the same engine as it always did.
         crate::ds::dict::set_element_seed(e.srv.rng.next_u64());
+        // In wasm the core is the program: its own allocator counts what it holds.
+        #[cfg(target_arch = "wasm32")]
+        e.set_memory_probe(crate::alloc::live_bytes);
         e
     }
 
@@ -286,6 +289,7 @@ impl Engine {
                 prop: Default::default(),
                 loading: false,
                 aof: Default::default(),
+                evict: Default::default(),
             },
             clients: HashMap::new(),
         }
@@ -534,8 +538,10 @@ impl Engine {
     }
 
     /// Lets the core read the host allocator's live bytes whenever it needs them.
+    /// The host's allocator reading; what it reads now counts as startup memory.
     pub fn set_memory_probe(&mut self, probe: fn() -> u64) {
         self.srv.host.memory_probe = Some(probe);
+        self.srv.evict.startup = probe();
     }
 
     pub fn host_info_mut(&mut self) -> &mut HostInfo {
@@ -641,6 +647,7 @@ impl Engine {
         self.expire_blocked(now_us, None);
         self.active_expire();
         crate::propagate::flush_expired(&mut self.srv);
+        self.evict_now();
         // What the cycle deleted fails watchers and notifies now, not at the next command.
         if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
@@ -651,6 +658,23 @@ impl Engine {
                 // BCAST clients hear of keys the cycle expired.
                 crate::command::dispatch::broadcast_invalidations(self, &mut nobody);
             }
+        }
+    }
+
+    /// An eviction pass outside any command (the tick, the end of a batch while a pass is
+    /// still running): memory comes down even when no client writes.
+    pub(crate) fn evict_now(&mut self) {
+        if self.srv.config.hot.maxmemory == 0 {
+            if self.srv.host.memory_probe.is_some() {
+                self.srv.evict.peak = self.srv.evict.peak.max(crate::evict::used_memory(&self.srv));
+            }
+            return;
+        }
+        crate::evict::perform_evictions(&mut self.srv);
+        if !self.srv.evict.log.is_empty() {
+            let mut nobody = Client::new(0, ClientInfo::default(), self.srv.now_ms(), true);
+            let mut ctx = crate::command::dispatch::Ctx { srv: &mut self.srv, client: &mut nobody, others: &mut self.clients };
+            crate::command::dispatch::announce_evicted(&mut ctx);
         }
     }
 

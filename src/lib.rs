@@ -13,6 +13,7 @@
 //! The host owns sockets, files and the clock: it passes `now` in, calls
 //! [`Engine::tick`] for active expiry and acts on [`Engine::drain_events`].
 
+pub mod alloc;
 pub mod aof;
 pub mod blocking;
 pub mod client;
@@ -22,6 +23,7 @@ pub mod config;
 pub mod db;
 pub mod ds;
 pub mod engine;
+pub mod evict;
 pub mod latency;
 pub mod error;
 pub mod long_double;

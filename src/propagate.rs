@@ -51,6 +51,11 @@ pub struct Frame {
 }
 
 impl Propagation {
+    /// Bytes the AOF text waiting for the host holds (not counted against maxmemory).
+    pub fn buffered(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Records one command of the running unit (alsoPropagate).
     pub fn push(&mut self, db: usize, argv: Vec<Bytes>) {
         self.ops.push((db, argv));

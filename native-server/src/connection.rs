@@ -229,16 +229,9 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                 // What the client did to its transaction while a script was busy.
                 engine.apply_busy_transaction(id, std::mem::take(&mut tx));
                 if !engine.is_blocked(id) && !pending.is_empty() {
-                    let run = |engine: &mut cinnabar::Engine, pending: &mut VecDeque<Vec<Bytes>>, out: &mut Vec<u8>| {
-                        engine.execute_batch(id, pending, now_us(), |reply, resp3| write_reply(&reply, resp3, out))
-                    };
-                    // A script may run long: let the runtime move this worker's other
-                    // connections to another thread meanwhile.
-                    close = if scripted {
-                        tokio::task::block_in_place(|| run(&mut engine, &mut pending, &mut out))
-                    } else {
-                        run(&mut engine, &mut pending, &mut out)
-                    };
+                    // A script that runs long hands this worker's other connections to
+                    // another thread once it times out (see `ScriptStatus::watch`).
+                    close = engine.execute_batch(id, &mut pending, now_us(), |reply, resp3| write_reply(&reply, resp3, &mut out));
                     authenticated = engine.is_authenticated(id);
                     shared.handle_events(&mut engine);
                 }

@@ -4,7 +4,7 @@
 //! and loads are `persist`'s.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cinnabar::{ClientId, Engine, Event};
@@ -33,6 +33,8 @@ pub struct ScriptStatus {
     pub eval: AtomicBool,
     pub wrote: AtomicBool,
     pub kill: AtomicBool,
+    /// This run has handed its worker's other connections to another thread.
+    handed_off: AtomicBool,
     /// The running function and when it started (FUNCTION STATS while busy).
     pub function: Mutex<Option<(Box<cinnabar::script::run::RunningFunction>, std::time::Instant)>>,
 }
@@ -48,10 +50,19 @@ impl ScriptStatus {
                 me.eval.store(eval, Ordering::SeqCst);
                 me.wrote.store(false, Ordering::SeqCst);
                 me.kill.store(false, Ordering::SeqCst);
+                me.handed_off.store(false, Ordering::SeqCst);
                 me.running.store(true, Ordering::SeqCst);
                 false
             }
             ScriptState::Busy { eval, wrote, .. } => {
+                // Scripts run inline on their worker (a hand-off per script would cost more
+                // than most scripts take). One that times out gives the worker's queue of
+                // other connections to a fresh thread, so those get their BUSY replies:
+                // block_in_place hands the worker's core over, and the pause lets the new
+                // thread take it before this one could take it back.
+                if !me.handed_off.swap(true, Ordering::SeqCst) && tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread) {
+                    tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(2)));
+                }
                 me.eval.store(eval, Ordering::SeqCst);
                 me.wrote.store(wrote, Ordering::SeqCst);
                 me.busy.store(true, Ordering::SeqCst);
@@ -70,7 +81,10 @@ pub struct Shared {
     pub script: Arc<ScriptStatus>,
     /// The connection settings last read, for connections that open while a script is busy.
     params: Mutex<(usize, bool, i64, i64)>,
-    engine: Mutex<Engine>,
+    /// parking_lot's mutex for its timed lock (see `engine_unless_busy`); it does not
+    /// poison, so a panic inside a command leaves the engine usable, as each command's
+    /// state is consistent on its own.
+    engine: parking_lot::Mutex<Engine>,
     clients: Mutex<HashMap<ClientId, Arc<Signals>>>,
     shutdown: watch::Sender<bool>,
     pub connections: AtomicUsize,
@@ -118,7 +132,7 @@ impl Shared {
         Arc::new_cyclic(|me| Shared {
             script,
             params,
-            engine: Mutex::new(engine),
+            engine: parking_lot::Mutex::new(engine),
             clients: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
             connections: AtomicUsize::new(0),
@@ -159,29 +173,27 @@ impl Shared {
         }
     }
 
-    /// The engine lock. A panic inside a command must not take the server down with a
-    /// poisoned lock: the engine's state is still consistent per command, so recover it.
-    pub fn engine(&self) -> MutexGuard<'_, Engine> {
-        self.engine.lock().unwrap_or_else(|p| p.into_inner())
+    /// The engine lock.
+    pub fn engine(&self) -> parking_lot::MutexGuard<'_, Engine> {
+        self.engine.lock()
     }
 
     /// The engine lock, unless a script holds it past `busy-reply-threshold`: then `None`,
-    /// and the caller answers for the engine (BUSY, SCRIPT KILL). Waits in short async
-    /// sleeps only while a script runs, so a plain command never polls.
-    pub async fn engine_unless_busy(&self) -> Option<MutexGuard<'_, Engine>> {
+    /// and the caller answers for the engine (BUSY, SCRIPT KILL). While a script may run,
+    /// the wait is a series of short timed waits that look at the busy flag in between:
+    /// the lock passes on the moment the script ends (no polling delay added to every
+    /// scripted command) and a busy script is still noticed within a few milliseconds.
+    pub async fn engine_unless_busy(&self) -> Option<parking_lot::MutexGuard<'_, Engine>> {
         loop {
             if !self.script.running.load(Ordering::SeqCst) && self.script.queued.load(Ordering::SeqCst) == 0 {
                 return Some(self.engine());
             }
-            match self.engine.try_lock() {
-                Ok(g) => return Some(g),
-                Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
-                Err(TryLockError::WouldBlock) => {}
+            if let Some(g) = self.engine.try_lock_for(Duration::from_millis(2)) {
+                return Some(g);
             }
             if self.script.busy.load(Ordering::SeqCst) {
                 return None;
             }
-            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 
@@ -381,6 +393,16 @@ fn rewrite_config(engine: &Engine) -> Result<(), String> {
 }
 
 /// Drives `Engine::tick` `hz` times a second (active expiry).
+/// The process's resident set (INFO used_memory_rss, mem_fragmentation_ratio), from
+/// /proc/self/statm; 0 where there is no procfs.
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64;
+    pages * page
+}
+
 pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_millis(1000 / hz.max(1)));
@@ -391,7 +413,9 @@ pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
                 return;
             }
             // A busy script holds the engine: skip the tick rather than wait for it.
+            let rss = resident_bytes();
             let Some(mut e) = shared.engine_unless_busy().await else { continue };
+            e.host_info_mut().used_memory_rss = rss;
             e.tick(now_us());
             shared.handle_events(&mut e);
         }

@@ -462,6 +462,10 @@ pub fn execute_batch(
     if engine.srv.prop.on {
         crate::propagate::flush_expired(&mut engine.srv);
     }
+    // A pass that ran out of time goes on between batches (Redis's eviction timer).
+    if engine.srv.evict.running {
+        engine.evict_now();
+    }
     // Expiries no lookup announced (EXISTS-style probes) in the client's database: once per
     // batch; lookups announce their own, and `tick` sweeps every database (MOVE, COPY ... DB).
     if !engine.srv.dbs[client.db].expired_log.is_empty() {
@@ -524,6 +528,22 @@ pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
             }
             ctx.notify(db, &key, "expired");
         }
+    }
+}
+
+/// Tells about keys eviction deleted: their watchers' transactions fail, tracking clients
+/// hear they changed, and the `evicted` event goes out; their DELs reach the AOF as their
+/// own unit, before the command that made room (propagateDeletion).
+pub fn announce_evicted(ctx: &mut Ctx) {
+    for (db, key) in std::mem::take(&mut ctx.srv.evict.log) {
+        ctx.touch_watched(db, &key);
+        if ctx.srv.tracking.is_active() {
+            ctx.invalidate(&key);
+        }
+        ctx.notify(db, &key, "evicted");
+    }
+    if ctx.srv.prop.on && ctx.srv.prop.depth <= 1 {
+        crate::propagate::flush_expired(ctx.srv);
     }
 }
 
@@ -689,6 +709,21 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     reply
 }
 
+/// A command a script tried to run was refused before running (scriptCall's error path:
+/// afterErrorReply and ERROR_COMMAND_REJECTED): the error counts in errorstats and the
+/// command's rejected calls; the script's own error reply is then not counted again.
+pub fn count_script_refusal(ctx: &mut Ctx, argv: &[Bytes], err: &str) {
+    ctx.srv.stats.total_error_replies += 1;
+    let kind = match err.strip_prefix('-') {
+        Some(e) => e.split(' ').next().unwrap_or("ERR"),
+        None => "ERR",
+    };
+    *ctx.srv.stats.errors.entry(kind.to_string()).or_insert(0) += 1;
+    if let Ok((_, _, id)) | Err((_, Some(id))) = resolve_or_reject(argv).map_err(|(e, id)| (e, id)) {
+        stat(ctx, id).rejected += 1;
+    }
+}
+
 /// `call_inner` recording what must be replayed (the tail of Redis's call() and
 /// afterCommand): a command that changed the dataset is recorded (or what it asked to be
 /// recorded instead); EXEC never is (its commands were); the unit is flushed when the
@@ -739,6 +774,30 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let spec = sub.unwrap_or(top);
     if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) {
         return rejected(ctx, key, Error::NoAuth);
+    }
+    // Over maxmemory: evict first; if nothing more can go, refuse what may add memory (and
+    // anything but the transaction's controls inside MULTI, whose queue grows too).
+    if ctx.srv.config.hot.maxmemory > 0 && !ctx.client.deny_blocking {
+        let oom = crate::evict::perform_evictions(ctx.srv) == crate::evict::Outcome::Fail;
+        if !ctx.srv.evict.log.is_empty() {
+            announce_evicted(ctx);
+        }
+        ctx.srv.evict.oom = oom;
+        if oom {
+            let srv = &*ctx.srv;
+            let denyoom = |s: &CommandSpec, a: &[Bytes]| crate::commands::scripting::declared_denyoom(srv, s, a).unwrap_or_else(|| s.is(flags::DENYOOM));
+            let refuse = denyoom(spec, argv)
+                || (top.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| denyoom(s.unwrap_or(t), a)))))
+                || (ctx.client.multi.is_some() && !matches!(top.name, "exec" | "discard" | "quit" | "reset"));
+            if refuse {
+                // EXEC refused ends the transaction (execCommandAbort).
+                if top.name == "exec" && ctx.client.multi.is_some() {
+                    crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
+                    return rejected(ctx, key, Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", Error::Oom)));
+                }
+                return rejected(ctx, key, Error::Oom);
+            }
+        }
     }
     // MISCONF after a failed save, LOADING while a dataset loads: for commands as clients
     // send them (EXEC's queue and scripts are judged by EXEC and the script runner).

@@ -51,9 +51,14 @@ pub fn extract_shebang(body: &[u8]) -> Result<(u8, usize), String> {
     }
     let mut out = 0;
     for p in &parts[1..] {
-        let Some(list) = p.strip_prefix(b"flags=") else {
+        if p.len() < 6 || !p[..6].eq_ignore_ascii_case(b"flags=") {
             return Err(format!("Unknown lua shebang option: {}", String::from_utf8_lossy(p)));
-        };
+        }
+        let list = &p[6..];
+        // `flags=` alone declares no flags (sdssplitlen of nothing is no pieces).
+        if list.is_empty() {
+            continue;
+        }
         for f in list.split(|&c| c == b',') {
             // Redis splits on commas and compares each piece, empty ones included.
             match flags::NAMES.iter().find(|(_, n)| n.as_bytes() == f) {

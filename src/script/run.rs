@@ -117,11 +117,11 @@ fn now_us(ctx: &Ctx) -> i64 {
     ctx.srv.host.clock.map_or(ctx.srv.now_us, |c| c())
 }
 
-impl ScriptHost for Run<'_, '_> {
-    /// scriptCall: the checks, then the command through the shared `call` as the script's
-    /// client.
-    fn call(&mut self, argv: Vec<Bytes>, resp: u8) -> Result<Reply, String> {
-        let spec = match resolve(&argv) {
+impl Run<'_, '_> {
+    /// scriptCall's checks before a script's command runs: arity, NOSCRIPT, read-only
+    /// scripts, MISCONF, OOM. A write marks the run dirty (no kill, no later OOM).
+    fn admit(&mut self, argv: &[Bytes]) -> Result<(), String> {
+        let spec = match resolve(argv) {
             Ok((top, sub)) => sub.unwrap_or(top),
             Err(crate::error::Error::WrongArity(_)) => return Err("Wrong number of args calling Redis command from script".into()),
             Err(_) => return Err("Unknown Redis command called from script".into()),
@@ -144,6 +144,21 @@ impl ScriptHost for Run<'_, '_> {
         }
         if spec.is(cmd::WRITE) {
             self.dirty = true;
+        }
+        Ok(())
+    }
+}
+
+impl ScriptHost for Run<'_, '_> {
+    /// scriptCall: the checks, then the command through the shared `call` as the script's
+    /// client.
+    fn call(&mut self, argv: Vec<Bytes>, resp: u8) -> Result<Reply, String> {
+        match self.admit(&argv) {
+            Ok(()) => {}
+            Err(e) => {
+                crate::command::dispatch::count_script_refusal(self.ctx, &argv, &e);
+                return Err(e);
+            }
         }
         self.client.resp = resp;
         // redis.set_repl without REPL_AOF: what the script does from here on is not

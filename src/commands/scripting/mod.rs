@@ -87,21 +87,28 @@ fn check_flags(ctx: &Ctx, script_flags: u8, ro: bool) -> Result<()> {
     Ok(())
 }
 
-/// Whether a script call counts as a write, by the flags its script declared
-/// (scriptFlagsToCmdFlags: declared flags replace the command's WRITE and MAY_REPLICATE);
-/// None for commands that are not script calls and for EVAL scripts without a shebang,
-/// which keep the command's own flags. CLIENT PAUSE WRITE lets `no-writes` scripts run.
-pub fn declared_writes(srv: &crate::engine::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
+/// The flags a script call's script declared (scriptFlagsToCmdFlags: they replace the
+/// command's WRITE, MAY_REPLICATE and DENYOOM); None for commands that are not script calls
+/// and for EVAL scripts without a shebang, which keep the command's own flags. CLIENT PAUSE
+/// WRITE lets `no-writes` scripts run; the OOM check spares `allow-oom` ones.
+pub fn declared_flags(srv: &crate::engine::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<u8> {
     let script_flags = match spec.name {
         "eval" | "eval_ro" => crate::script::extract_shebang(argv.get(1)?).ok()?.0,
         "evalsha" | "evalsha_ro" => srv.scripting.scripts.get(&String::from_utf8_lossy(argv.get(1)?).to_ascii_lowercase())?.flags,
         "fcall" | "fcall_ro" => srv.scripting.function(&String::from_utf8_lossy(argv.get(1)?))?.flags,
         _ => return None,
     };
-    if script_flags & crate::script::flags::EVAL_COMPAT != 0 {
-        return None;
-    }
-    Some(script_flags & crate::script::flags::NO_WRITES == 0)
+    (script_flags & crate::script::flags::EVAL_COMPAT == 0).then_some(script_flags)
+}
+
+/// Whether a script call writes, by its declared flags (see `declared_flags`).
+pub fn declared_writes(srv: &crate::engine::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
+    declared_flags(srv, spec, argv).map(|f| f & crate::script::flags::NO_WRITES == 0)
+}
+
+/// Whether a script call is refused when out of memory, by its declared flags.
+pub fn declared_denyoom(srv: &crate::engine::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
+    declared_flags(srv, spec, argv).map(|f| f & (crate::script::flags::ALLOW_OOM | crate::script::flags::NO_WRITES) == 0)
 }
 
 /// Which script a run executes.

@@ -70,7 +70,16 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         next.set(name, value, false)?;
     }
     let was = ctx.srv.config.get_bool("appendonly");
+    let policy = ctx.srv.config.hot.evict_policy;
     ctx.srv.config = next;
+    if ctx.srv.config.hot.evict_policy != policy {
+        crate::evict::clear_pool(ctx.srv);
+    }
+    // A lower limit takes effect now, not at the next write (updateMaxmemory).
+    if pairs.iter().any(|(n, _)| n == "maxmemory") && ctx.srv.config.hot.maxmemory > 0 {
+        crate::evict::perform_evictions(ctx.srv);
+        crate::command::dispatch::announce_evicted(ctx);
+    }
     // The host opens or closes the file (startAppendOnly / stopAppendOnly).
     if ctx.srv.config.get_bool("appendonly") != was {
         let on = !was;

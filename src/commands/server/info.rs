@@ -23,23 +23,6 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// Memory in use: the host's allocator figure when it has one, else the core's estimate.
-pub fn used_memory(ctx: &Ctx) -> u64 {
-    if let Some(probe) = ctx.srv.host.memory_probe {
-        return probe();
-    }
-    if ctx.srv.host.used_memory > 0 {
-        return ctx.srv.host.used_memory;
-    }
-    let mut total = 0usize;
-    for db in &ctx.srv.dbs {
-        total += db.mem_usage();
-        for (k, e) in db.iter() {
-            total += k.len() + e.value.mem_usage();
-        }
-    }
-    total as u64
-}
-
 fn section(ctx: &Ctx, name: &str, out: &mut String) {
     let s = &ctx.srv;
     let h = &s.host;
@@ -83,12 +66,25 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("clients_in_timeout_table", "0".into());
         }
         "memory" => {
-            let used = used_memory(ctx);
-            let max = s.config.get_i64("maxmemory").max(0) as u64;
+            let used = crate::evict::used_memory(s);
+            let max = s.config.hot.maxmemory;
+            let peak = s.evict.peak.max(used);
+            // The tables themselves (dict buckets, expires) are overhead; the rest is data.
+            let overhead: u64 = s.dbs.iter().map(|d| d.mem_usage() as u64).sum();
+            let startup = s.evict.startup.min(used);
+            let dataset = used.saturating_sub(overhead + startup);
+            let pct = |a: u64, b: u64| if b == 0 { "0.00%".to_string() } else { format!("{:.2}%", a as f64 * 100.0 / b as f64) };
             f("used_memory", used.to_string());
             f("used_memory_human", human_bytes(used));
             f("used_memory_rss", h.used_memory_rss.to_string());
             f("used_memory_rss_human", human_bytes(h.used_memory_rss));
+            f("used_memory_peak", peak.to_string());
+            f("used_memory_peak_human", human_bytes(peak));
+            f("used_memory_peak_perc", pct(used, peak));
+            f("used_memory_overhead", (overhead + startup).to_string());
+            f("used_memory_startup", startup.to_string());
+            f("used_memory_dataset", dataset.to_string());
+            f("used_memory_dataset_perc", pct(dataset, used.saturating_sub(startup)));
             let sc = &s.scripting;
             let vm_eval = sc.eval_vm.as_ref().map_or(0, |v| v.used_memory()) as u64;
             let vm_functions = sc.fn_vm.as_ref().map_or(0, |v| v.used_memory()) as u64;
@@ -110,6 +106,14 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("maxmemory", max.to_string());
             f("maxmemory_human", human_bytes(max));
             f("maxmemory_policy", s.config.get("maxmemory-policy").unwrap_or("noeviction").into());
+            let frag = if used > 0 && h.used_memory_rss > 0 { h.used_memory_rss as f64 / used as f64 } else { 0.0 };
+            f("mem_fragmentation_ratio", format!("{:.2}", frag));
+            f("mem_fragmentation_bytes", (h.used_memory_rss as i64 - used as i64).to_string());
+            f("mem_not_counted_for_evict", crate::evict::not_counted(s).to_string());
+            f("mem_replication_backlog", "0".into());
+            f("mem_total_replication_buffers", "0".into());
+            f("mem_clients_slaves", "0".into());
+            f("mem_aof_buffer", s.prop.buffered().to_string());
             f("mem_allocator", if h.memory_probe.is_some() || h.used_memory > 0 { "host" } else { "estimate" }.into());
         }
         "persistence" => {
@@ -124,7 +128,11 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("instantaneous_ops_per_sec", st.instantaneous_ops().to_string());
             f("rejected_connections", st.rejected_connections.to_string());
             f("expired_keys", st.expired_keys.to_string());
-            f("evicted_keys", "0".into());
+            f("evicted_keys", st.evicted_keys.to_string());
+            let clock_now = h.clock.map_or(0, |c| c());
+            let current = s.evict.exceeded_since.map_or(0, |t| (clock_now - t).max(0));
+            f("total_eviction_exceeded_time", ((s.evict.exceeded_total_us + current) / 1000).to_string());
+            f("current_eviction_exceeded_time", (current / 1000).to_string());
             f("keyspace_hits", st.keyspace_hits.to_string());
             f("keyspace_misses", st.keyspace_misses.to_string());
             f("pubsub_channels", ctx.srv.pubsub.channels.len().to_string());

@@ -526,6 +526,8 @@ pub fn count_hook(st: &mut LuaState) -> LuaResult<u32> {
         st.hook.base_hook_count = 1000;
         return Err(throw_table(st, KILLED));
     }
+    // A long script's garbage is collected while it runs, not only after it.
+    super::pace_collector(st);
     Ok(0)
 }
 

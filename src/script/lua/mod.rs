@@ -348,7 +348,7 @@ impl LuaVm {
         };
         st.error_object = None;
         // Pace the collector by what this run allocated (host allocations included).
-        let _ = st.gc_check();
+        st_gc(st);
         outcome
     }
 
@@ -558,6 +558,24 @@ end
 
 fn st_gc(st: &mut LuaState) {
     let _ = st.gc_check();
+    pace_collector(st);
+}
+
+/// Keeps the collector's next cycle within twice the live heap. rilua counts a new string
+/// or a grown table at its real size but takes back only a fixed size when it frees one,
+/// and sets the next threshold from that running estimate: garbage's unreturned bytes
+/// raise each threshold, the cycles grow further apart, and a server running scripts
+/// would hold ever more dead Lua objects. After any cycle the arenas say what is live.
+pub(crate) fn pace_collector(st: &mut LuaState) {
+    /// The smallest heap a cycle waits for, so tiny heaps do not collect on every run.
+    const FLOOR: usize = 256 * 1024;
+    let live = st.gc.estimate_memory();
+    let gs = &mut st.gc.gc_state;
+    let target = (live / 100).saturating_mul(gs.gc_pause as usize).max(FLOOR);
+    if gs.gc_threshold != usize::MAX && gs.gc_threshold > target {
+        gs.estimate = gs.estimate.min(live);
+        gs.gc_threshold = target;
+    }
 }
 
 /// REDIS_VERSION_NUM: 0x00MMmmpp.

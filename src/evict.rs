@@ -1,0 +1,316 @@
+//! maxmemory: what the engine holds, and the eviction that keeps it under the limit. Redis:
+//! evict.c (performEvictions, evictionPoolPopulate, getMaxmemoryState).
+//!
+//! Memory is what the host's allocator says is live (a counting allocator natively and in
+//! wasm), because only the allocator sees every byte the engine holds; a host without one
+//! gets a per-key estimate. Eviction runs before each command that may add memory and from
+//! the host's tick, deleting keys the policy picks until used memory is under `maxmemory`
+//! or a time budget (`maxmemory-eviction-tenacity`) runs out; then it goes on from the next
+//! command or tick, as Redis's eviction timer does.
+
+use bytes::Bytes;
+
+use crate::db::access;
+use crate::engine::Server;
+
+/// Which keys eviction may take and in what order (`maxmemory-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Policy {
+    #[default]
+    NoEviction,
+    AllkeysLru,
+    VolatileLru,
+    AllkeysLfu,
+    VolatileLfu,
+    AllkeysRandom,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl Policy {
+    pub fn parse(s: &str) -> Policy {
+        match s {
+            "allkeys-lru" => Policy::AllkeysLru,
+            "volatile-lru" => Policy::VolatileLru,
+            "allkeys-lfu" => Policy::AllkeysLfu,
+            "volatile-lfu" => Policy::VolatileLfu,
+            "allkeys-random" => Policy::AllkeysRandom,
+            "volatile-random" => Policy::VolatileRandom,
+            "volatile-ttl" => Policy::VolatileTtl,
+            _ => Policy::NoEviction,
+        }
+    }
+
+    /// Only keys with a TTL are candidates.
+    fn volatile(self) -> bool {
+        matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
+    }
+
+    fn random(self) -> bool {
+        matches!(self, Policy::AllkeysRandom | Policy::VolatileRandom)
+    }
+}
+
+/// Candidates kept between calls, best (most idle) last (EVPOOL_SIZE).
+pub const POOL_SIZE: usize = 16;
+
+/// The outcome of one eviction pass (EVICT_OK / EVICT_RUNNING / EVICT_FAIL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Under the limit (or no limit).
+    Ok,
+    /// Over the limit, but the pass ran out of time and will go on: commands still run.
+    Running,
+    /// Over the limit with nothing left that the policy may evict: denyoom commands fail.
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    idle: u64,
+    db: usize,
+    key: Bytes,
+}
+
+/// Eviction's state across commands.
+#[derive(Debug, Default)]
+pub struct Evict {
+    pool: Vec<Candidate>,
+    /// The database random eviction takes from next (evict.c's static next_db).
+    next_db: usize,
+    /// A pass stopped on its time budget while still over the limit.
+    pub running: bool,
+    /// Keys evicted and not yet announced (WATCH, tracking, the `evicted` event), by db.
+    pub log: Vec<(usize, Bytes)>,
+    /// When the server went over the limit without getting back under (µs on the host's
+    /// clock), and the total time spent so (INFO stats *_eviction_exceeded_time).
+    pub exceeded_since: Option<i64>,
+    pub exceeded_total_us: i64,
+    /// The highest used memory seen (INFO used_memory_peak).
+    pub peak: u64,
+    /// The last pass before a command failed (pre_command_oom_state).
+    pub oom: bool,
+    /// Used memory when the host finished starting (INFO used_memory_startup).
+    pub startup: u64,
+}
+
+/// Bytes the engine holds: the host's allocator, else the host's last report, else an
+/// estimate from the keyspace (a host without either pays a full walk each time).
+pub fn used_memory(srv: &Server) -> u64 {
+    if let Some(probe) = srv.host.memory_probe {
+        return probe();
+    }
+    if srv.host.used_memory > 0 {
+        return srv.host.used_memory;
+    }
+    let mut total = 0usize;
+    for db in &srv.dbs {
+        total += db.mem_usage();
+        for (k, e) in db.iter() {
+            total += k.len() + e.value.mem_usage();
+        }
+    }
+    total as u64
+}
+
+/// Memory eviction does not count: buffers that would shrink by themselves, so evicting
+/// keys for them would empty the dataset for nothing (freeMemoryGetNotCountedMemory).
+pub fn not_counted(srv: &Server) -> u64 {
+    srv.prop.buffered() as u64
+}
+
+/// Used memory as the limit sees it, and how far over the limit that is (0: under).
+pub fn maxmemory_state(srv: &Server) -> (u64, u64) {
+    let max = srv.config.hot.maxmemory;
+    if max == 0 {
+        return (0, 0);
+    }
+    let used = used_memory(srv).saturating_sub(not_counted(srv));
+    (used, used.saturating_sub(max))
+}
+
+/// How long one pass may run before handing over to the next (evictionTimeLimitUs):
+/// 50 µs per step up to tenacity 10, then 15% more per step, unbounded at 100.
+fn time_limit_us(tenacity: i64) -> u64 {
+    match tenacity {
+        t if t <= 10 => 50 * t.max(0) as u64,
+        t if t < 100 => (500.0 * 1.15f64.powi(t as i32 - 10)) as u64,
+        _ => u64::MAX,
+    }
+}
+
+/// Whether eviction may run now (isSafeToPerformEvictions): not while a dataset loads or
+/// clients are paused (the dataset must stay as it is). A running script's own commands
+/// never evict (they are not clients' commands), nor does anything answered for a busy one.
+fn safe(srv: &Server) -> bool {
+    !srv.loading && srv.pause.is_none()
+}
+
+/// Evicts keys until used memory is under `maxmemory` (performEvictions).
+pub fn perform_evictions(srv: &mut Server) -> Outcome {
+    if srv.config.hot.maxmemory == 0 || !safe(srv) {
+        return Outcome::Ok;
+    }
+    let (used, to_free) = maxmemory_state(srv);
+    srv.evict.peak = srv.evict.peak.max(used);
+    let clock = srv.host.clock;
+    let now = || clock.map_or(0, |c| c());
+    if to_free == 0 {
+        srv.evict.running = false;
+        if let Some(since) = srv.evict.exceeded_since.take() {
+            srv.evict.exceeded_total_us += (now() - since).max(0);
+        }
+        return Outcome::Ok;
+    }
+    let start = now();
+    if srv.evict.exceeded_since.is_none() {
+        srv.evict.exceeded_since = Some(start);
+    }
+    let policy = srv.config.hot.evict_policy;
+    if policy == Policy::NoEviction {
+        return Outcome::Fail;
+    }
+    let limit_us = time_limit_us(srv.config.get_i64("maxmemory-eviction-tenacity"));
+    let probe = srv.host.memory_probe.is_some();
+    let mut freed = 0u64;
+    let mut keys_freed = 0u64;
+    let mut outcome = Outcome::Ok;
+    srv.evict.running = false;
+    while freed < to_free {
+        let Some((db, key)) = (if policy.random() { pick_random(srv, policy) } else { pick_best(srv, policy) }) else {
+            outcome = Outcome::Fail;
+            break;
+        };
+        let before = if probe { used_memory(srv) } else { 0 };
+        let estimate = srv.dbs[db].peek(&key).map_or(0, |e| key.len() + e.value.mem_usage()) as u64;
+        srv.dbs[db].remove(&key);
+        freed += if probe { before.saturating_sub(used_memory(srv)) } else { estimate };
+        srv.stats.evicted_keys += 1;
+        if let Some(dels) = srv.dbs[db].expired_dels.as_mut() {
+            dels.push(key.clone());
+        }
+        srv.evict.log.push((db, key));
+        keys_freed += 1;
+        // Without a host clock, count each key as one microsecond of work.
+        if keys_freed % 16 == 0 {
+            let elapsed = if clock.is_some() { (now() - start).max(0) as u64 } else { keys_freed };
+            if elapsed > limit_us {
+                srv.evict.running = true;
+                break;
+            }
+        }
+    }
+    if outcome == Outcome::Ok && srv.evict.running {
+        outcome = Outcome::Running;
+    }
+    if outcome == Outcome::Ok {
+        // Reached the target: the span over the limit ends.
+        if let Some(since) = srv.evict.exceeded_since.take() {
+            srv.evict.exceeded_total_us += (now() - since).max(0);
+        }
+    }
+    if clock.is_some() && keys_freed > 0 {
+        let ms = ((now() - start).max(0) / 1000) as u64;
+        let threshold = srv.config.hot.latency_monitor_threshold;
+        if threshold > 0 && ms as i64 >= threshold {
+            let t = srv.now_ms() / 1000;
+            srv.latency.add_sample("eviction-cycle", ms, t);
+        }
+    }
+    outcome
+}
+
+/// A random key of the next database that has one (the random policies).
+fn pick_random(srv: &mut Server, policy: Policy) -> Option<(usize, Bytes)> {
+    let n = srv.dbs.len();
+    for _ in 0..n {
+        srv.evict.next_db = (srv.evict.next_db + 1) % n;
+        let db = &srv.dbs[srv.evict.next_db];
+        let len = if policy.volatile() { db.expires.len() } else { db.keys.len() };
+        if len == 0 {
+            continue;
+        }
+        let i = srv.rng.below(len as u64) as usize;
+        let key = if policy.volatile() { db.expires.entry_at(i).0.clone() } else { db.keys.entry_at(i).0.clone() };
+        return Some((srv.evict.next_db, key));
+    }
+    None
+}
+
+/// The best candidate by the pool (the LRU, LFU and TTL policies): sample every database
+/// into the pool, then take the most idle entry that still exists.
+fn pick_best(srv: &mut Server, policy: Policy) -> Option<(usize, Bytes)> {
+    loop {
+        let mut sampled = 0;
+        for db in 0..srv.dbs.len() {
+            sampled += populate(srv, db, policy);
+        }
+        if sampled == 0 {
+            return None;
+        }
+        while let Some(c) = srv.evict.pool.pop() {
+            let d = &srv.dbs[c.db];
+            let alive = if policy.volatile() { d.expires.contains_key(&c.key[..]) } else { d.keys.contains_key(&c.key[..]) };
+            if alive {
+                return Some((c.db, c.key));
+            }
+        }
+    }
+}
+
+/// Samples `maxmemory-samples` keys of one database into the pool (evictionPoolPopulate);
+/// how many it looked at.
+fn populate(srv: &mut Server, db: usize, policy: Policy) -> usize {
+    let samples = srv.config.get_i64("maxmemory-samples").max(1) as usize;
+    let len = if policy.volatile() { srv.dbs[db].expires.len() } else { srv.dbs[db].keys.len() };
+    if len == 0 {
+        return 0;
+    }
+    let n = samples.min(len);
+    for _ in 0..n {
+        let i = srv.rng.below(len as u64) as usize;
+        let d = &srv.dbs[db];
+        let (key, ttl) = if policy.volatile() {
+            let (k, &w) = d.expires.entry_at(i);
+            (k.clone(), Some(w))
+        } else {
+            (d.keys.entry_at(i).0.clone(), None)
+        };
+        let idle = match policy {
+            Policy::VolatileTtl => u64::MAX - ttl.unwrap_or(0).max(0) as u64,
+            Policy::AllkeysLfu | Policy::VolatileLfu => {
+                let Some(e) = d.keys.get(&key[..]) else { continue };
+                255 - access::lfu_decayed(srv, e.lru) as u64
+            }
+            _ => {
+                let Some(e) = d.keys.get(&key[..]) else { continue };
+                access::idle_seconds(srv, e) as u64
+            }
+        };
+        insert(&mut srv.evict.pool, Candidate { idle, db, key });
+    }
+    n
+}
+
+/// Keeps the pool sorted by idle, best last, at most POOL_SIZE long; a candidate worse
+/// than every entry of a full pool is dropped.
+fn insert(pool: &mut Vec<Candidate>, c: Candidate) {
+    if pool.iter().any(|p| p.db == c.db && p.key == c.key) {
+        return;
+    }
+    let k = pool.partition_point(|p| p.idle < c.idle);
+    if pool.len() < POOL_SIZE {
+        pool.insert(k, c);
+    } else if k > 0 {
+        pool.remove(0);
+        pool.insert(k - 1, c);
+    }
+}
+
+/// Forgets pooled candidates (FLUSHALL, a policy change), as Redis empties its pool.
+pub fn clear_pool(srv: &mut Server) {
+    srv.evict.pool.clear();
+}
+
+#[cfg(test)]
+mod tests;
