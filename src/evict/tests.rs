@@ -2,6 +2,8 @@
 //! limits below are real bytes the engine holds.
 
 use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
 use crate::Reply;
 
 const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
