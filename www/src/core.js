@@ -73,6 +73,21 @@ export function pack(argv) {
     else if (typeof a === 'bigint') a = String(a);
     if (typeof a === 'string') {
       room(off + 4 + a.length * 3);
+      // Short ASCII strings (most keys and values) are copied by hand: cheaper than a
+      // TextEncoder call for a few bytes.
+      if (a.length <= 64) {
+        let j = 0;
+        for (; j < a.length; j++) {
+          const c = a.charCodeAt(j);
+          if (c > 127) break;
+          packBuf[off + 4 + j] = c;
+        }
+        if (j === a.length) {
+          packView.setUint32(off, j, true);
+          off += 4 + j;
+          continue;
+        }
+      }
       const { written } = encoder.encodeInto(a, packBuf.subarray(off + 4));
       packView.setUint32(off, written, true);
       off += 4 + written;
