@@ -119,6 +119,15 @@ test('blocking commands wait in the terminal; pub/sub shows live', async () => {
     return t.includes('1) "jobs"') && t.includes('2) "j1"');
   });
   assert.equal(await type(page, 'PUBLISH news "hello world"'), '(integer) 1');
+  // Ctrl-C leaves a waiting command; QUIT ends the session and a new one opens.
+  await page.keyboard.type('BLPOP nothing 0');
+  await page.keyboard.press('Enter');
+  await new Promise((r) => setTimeout(r, 50));
+  await page.keyboard.press('Control+C');
+  assert.equal(await type(page, 'SELECT 1'), 'OK');
+  assert.match(await type(page, 'QUIT'), /^OK\n.*\(the connection was closed: a new one is open\)$/s);
+  assert.equal(await type(page, 'PING'), 'PONG');
+  assert.equal(await page.evaluate(() => window.sandbox.db.command('INFO', 'clients').then((s) => /blocked_clients:0/.test(s))), true);
   await page.waitForFunction(() => document.getElementById('messages').textContent.includes('news: hello world'));
   await context.close();
 });
