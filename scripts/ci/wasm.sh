@@ -37,8 +37,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v redis-server >/dev/null || missing+=(redis-server)
-command -v redis-check-rdb >/dev/null || command -v redis-server >/dev/null || missing+=(redis-tools)
-command -v redis-cli >/dev/null || missing+=(redis-tools)
+if ! command -v redis-cli >/dev/null || ! command -v redis-check-rdb >/dev/null; then missing+=(redis-tools); fi
 command -v node >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
