@@ -48,6 +48,12 @@ for tool in chromium chromedriver redis-server redis-cli redis-check-rdb node np
   command -v "$tool" >/dev/null || { echo "wasm.sh: $tool is required and missing" >&2; exit 1; }
 done
 
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "wasm.sh: Node >= 20 is required (playwright-core, node --test); found $(node --version)" >&2
+  exit 1
+fi
+
 # --- 1. the core in wasm32 -------------------------------------------------------------------
 cargo build --quiet --target wasm32-unknown-unknown -p cinnabar
 # The core's own unit tests (every command family, reply-exact) compiled to wasm32 and run
