@@ -651,6 +651,8 @@ export class Cinnabar {
     this.conns.clear();
     this.engine.free();
     this.engine = null;
+    // The adapter reopens lazily if used again (IndexedDB: its connection is closed now).
+    if (typeof this.adapter?.close === 'function') this.adapter.close();
     if (this.releaseLock) this.releaseLock();
     this.releaseLock = null;
   }
