@@ -37,8 +37,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v redis-server >/dev/null || missing+=(redis-server)
-command -v redis-check-rdb >/dev/null || command -v redis-server >/dev/null || missing+=(redis-tools)
-command -v redis-cli >/dev/null || missing+=(redis-tools)
+if ! command -v redis-cli >/dev/null || ! command -v redis-check-rdb >/dev/null; then missing+=(redis-tools); fi
 command -v node >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
@@ -48,6 +47,12 @@ fi
 for tool in chromium chromedriver redis-server redis-cli redis-check-rdb node npm wasm-bindgen wasm-bindgen-test-runner; do
   command -v "$tool" >/dev/null || { echo "wasm.sh: $tool is required and missing" >&2; exit 1; }
 done
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "wasm.sh: Node >= 20 is required (playwright-core, node --test); found $(node --version)" >&2
+  exit 1
+fi
 
 # --- 1. the core in wasm32 -------------------------------------------------------------------
 cargo build --quiet --target wasm32-unknown-unknown -p cinnabar

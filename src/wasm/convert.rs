@@ -41,6 +41,16 @@ pub fn unpack(mut buf: &[u8]) -> Option<Vec<Bytes>> {
     Some(out)
 }
 
+thread_local! {
+    /// JS strings for the static status replies (OK, PONG, QUEUED, ...): made once, since
+    /// decoding a short string across the boundary costs more than the command itself.
+    static SIMPLE: std::cell::RefCell<hashbrown::HashMap<&'static str, JsValue>> = std::cell::RefCell::new(hashbrown::HashMap::new());
+}
+
+fn simple(s: &'static str) -> JsValue {
+    SIMPLE.with(|m| m.borrow_mut().entry(s).or_insert_with(|| JsValue::from_str(s)).clone())
+}
+
 fn bytes(b: &[u8], raw: bool) -> JsValue {
     if raw {
         return js_sys::Uint8Array::from(b).into();
@@ -61,7 +71,7 @@ fn list(items: &[Reply], raw: bool, resp3: bool) -> JsValue {
 
 pub fn reply(r: &Reply, raw: bool, resp3: bool) -> JsValue {
     match r {
-        Reply::Simple(s) => JsValue::from_str(s),
+        Reply::Simple(s) => simple(s),
         Reply::Status(s) => JsValue::from_str(s),
         Reply::Error(e) => js_sys::Error::new(e).into(),
         Reply::Int(n) if n.abs() <= MAX_SAFE => JsValue::from_f64(*n as f64),

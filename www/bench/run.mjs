@@ -45,7 +45,7 @@ mock.disconnect();
 
 const wasm = readFileSync(new URL('../pkg/cinnabar_bg.wasm', import.meta.url));
 const f = (x) => Math.round(x).toLocaleString('en-US');
-console.log(`| command | engine.exec (sync) ops/s | db.command (await) ops/s | ioredis-mock ops/s | db.command ÷ mock |`);
+console.log(`| command | engine.execPacked (sync) ops/s | db.command (await) ops/s | ioredis-mock ops/s | db.command ÷ mock |`);
 console.log(`| --- | ---: | ---: | ---: | ---: |`);
 for (const r of rows) console.log(`| ${r.name} | ${f(r.sync)} | ${f(r.asyncOps)} | ${f(r.mockOps)} | ${(r.asyncOps / r.mockOps).toFixed(1)}× |`);
 console.log(`\ncinnabar_bg.wasm: ${f(wasm.length)} bytes, ${f(gzipSync(wasm, { level: 9 }).length)} gzipped; node ${process.version}, N=${N}`);

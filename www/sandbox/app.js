@@ -152,12 +152,32 @@ function notify(text) {
 }
 
 function connect() {
-  conn = db.connect((bytes) => received(bytes));
-  conn.onEnd = () => {
-    if (!reconnecting) print('Error: Server closed the connection\n');
+  const c = db.connect((bytes) => received(bytes));
+  conn = c;
+  // QUIT, CLIENT KILL, a protocol error: the session is over. A new one is opened, as
+  // redis-cli reconnects, once whatever ended it has been printed.
+  c.onEnd = () => {
+    if (!reconnecting) queueMicrotask(() => c === conn && reopen(true));
   };
 }
 let reconnecting = false;
+
+function reopen(announce) {
+  reconnecting = true;
+  if (!conn.ended) conn.close();
+  reconnecting = false;
+  reader.buf = new Uint8Array(0);
+  const wasWaiting = waiting || subscribed;
+  waiting = false;
+  subscribed = false;
+  dbIndex = 0;
+  connect();
+  if (announce) {
+    if (!wasWaiting) finishLine();
+    print('(the connection was closed: a new one is open)\r\n');
+  }
+  redraw();
+}
 
 function received(bytes) {
   reader.push(bytes);
@@ -228,16 +248,8 @@ function run(input) {
 
 function cancel() {
   // As redis-cli: Ctrl-C while a command waits (or in subscribe mode) drops the connection.
-  reconnecting = true;
-  conn.close();
-  reconnecting = false;
-  reader.buf = new Uint8Array(0);
-  waiting = false;
-  subscribed = false;
-  dbIndex = 0;
-  connect();
-  print('\n');
-  redraw();
+  print('\r\n');
+  reopen(false);
 }
 
 term.onData((data) => {

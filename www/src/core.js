@@ -73,6 +73,21 @@ export function pack(argv) {
     else if (typeof a === 'bigint') a = String(a);
     if (typeof a === 'string') {
       room(off + 4 + a.length * 3);
+      // Short ASCII strings (most keys and values) are copied by hand: cheaper than a
+      // TextEncoder call for a few bytes.
+      if (a.length <= 64) {
+        let j = 0;
+        for (; j < a.length; j++) {
+          const c = a.charCodeAt(j);
+          if (c > 127) break;
+          packBuf[off + 4 + j] = c;
+        }
+        if (j === a.length) {
+          packView.setUint32(off, j, true);
+          off += 4 + j;
+          continue;
+        }
+      }
       const { written } = encoder.encodeInto(a, packBuf.subarray(off + 4));
       packView.setUint32(off, written, true);
       off += 4 + written;
@@ -139,7 +154,12 @@ export class Cinnabar {
     try {
       await db._start(options);
     } catch (e) {
+      // Nothing half-open stays behind: no timer, no engine, no lock on the database.
       db._stop();
+      db.closed = true;
+      db.engine?.free();
+      db.engine = null;
+      if (db.releaseLock) db.releaseLock();
       throw e;
     }
     return db;
@@ -247,7 +267,11 @@ export class Cinnabar {
   }
 
   _config(name, value) {
-    this.engine.exec(this.main, ['CONFIG', 'SET', name, String(value)], this.clock(), false);
+    try {
+      this.engine.exec(this.main, ['CONFIG', 'SET', name, String(value)], this.clock(), false);
+    } catch (e) {
+      throw toError(e);
+    }
   }
 
   _load(bytes) {
@@ -260,12 +284,15 @@ export class Cinnabar {
   }
 
   _markSaved() {
-    // A SAVE with no adapter attached would be pointless; the engine only needs its report.
-    const adapter = this.adapter;
-    this.adapter = null;
-    this.engine.exec(this.main, ['SAVE'], this.clock(), false);
-    this._drain();
-    this.adapter = adapter;
+    // The engine's bookkeeping (changes since the last save, LASTSAVE) as after a SAVE, without
+    // writing back the bytes just read: the save is reported at once.
+    this.skipSnapshot = true;
+    try {
+      this.engine.exec(this.main, ['SAVE'], this.clock(), false);
+      this._drain();
+    } finally {
+      this.skipSnapshot = false;
+    }
   }
 
   // ---------------------------------------------------------------- commands
@@ -513,6 +540,11 @@ export class Cinnabar {
   // ---------------------------------------------------------------- persistence
 
   _snapshot() {
+    if (this.skipSnapshot) {
+      this.engine.saveFinished(true, this.clock());
+      this.lastSave = this.clock();
+      return;
+    }
     const bytes = this.engine.snapshot();
     this.pendingSaves++;
     const adapter = this.adapter && this.owner ? this.adapter : null;
@@ -619,6 +651,8 @@ export class Cinnabar {
     this.conns.clear();
     this.engine.free();
     this.engine = null;
+    // The adapter reopens lazily if used again (IndexedDB: its connection is closed now).
+    if (typeof this.adapter?.close === 'function') this.adapter.close();
     if (this.releaseLock) this.releaseLock();
     this.releaseLock = null;
   }

@@ -100,3 +100,22 @@ test('close() rejects pending waits', async () => {
   await db.close();
   await assert.rejects(p, /closed/);
 });
+
+test('sessions opened for blocking calls are all closed again (served, timed out, or refused)', async () => {
+  const clock = fakeClock();
+  const db = await Cinnabar.open({ clock, hz: 0 });
+  const clients = async () => Number(/connected_clients:(\d+)/.exec(await db.command('INFO', 'clients'))[1]);
+  const base = await clients();
+  const served = Array.from({ length: 200 }, (_, i) => db.blpop(`q${i % 10}`, 0));
+  const timedOut = Array.from({ length: 100 }, () => db.brpop('never', 1));
+  await db.set('str', 'x');
+  await assert.rejects(() => db.blpop('str', 0), { code: 'WRONGTYPE' });
+  assert.equal(await clients(), base + 300);
+  for (let i = 0; i < 10; i++) await db.rpush(`q${i}`, ...Array.from({ length: 20 }, (_, j) => `v${j}`));
+  clock.advance(1001);
+  db.tick();
+  assert.equal((await Promise.all(served)).length, 200);
+  assert.deepEqual(new Set(await Promise.all(timedOut)), new Set([null]));
+  assert.equal(await clients(), base);
+  await db.close();
+});

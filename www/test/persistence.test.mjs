@@ -250,3 +250,27 @@ test('a dump.rdb exported by the package passes redis-check-rdb and loads into r
     await rm(dir, { recursive: true });
   }
 });
+
+test('opening from a snapshot marks it saved without writing it back', async () => {
+  const store = memoryAdapter();
+  const db = await Cinnabar.open({ persistence: store, hz: 0 });
+  await db.set('k', 'v');
+  await db.save();
+  await db.close();
+  let writes = 0;
+  const orig = store.save;
+  store.save = async (b) => {
+    writes++;
+    return orig(b);
+  };
+  const again = await Cinnabar.open({ persistence: store, hz: 0 });
+  assert.equal(again.status.dirty, 0);
+  assert.ok(again.status.lastSave > 0);
+  assert.match(await again.command('INFO', 'persistence'), /rdb_changes_since_last_save:0/);
+  assert.equal(writes, 0);
+  await again.close();
+});
+
+test('a bad option fails open() with Redis’s error and leaves nothing running', async () => {
+  await assert.rejects(() => Cinnabar.open({ policy: 'most-recently-used' }), (e) => e instanceof ReplyError && /maxmemory-policy/.test(e.message));
+});

@@ -120,12 +120,15 @@ test('maxmemory and the policy are passed to the engine', async () => {
   await db.close();
 });
 
-test('eviction keeps the cache under its memory cap', { todo: 'wasm memory accounting and eviction land with issue 8' }, async () => {
+test('eviction keeps the cache under its memory cap (allkeys-lru keeps the recent keys)', async () => {
   const db = await Cinnabar.open({ hz: 0, maxmemory: '2mb', policy: 'allkeys-lru' });
   const value = 'x'.repeat(1024);
   for (let i = 0; i < 10_000; i++) await db.set(`cache:item:${i}`, value);
   const info = await db.command('INFO', 'stats');
   assert.ok(Number(/evicted_keys:(\d+)/.exec(info)[1]) > 0, 'keys were evicted');
   assert.ok((await db.dbsize()) < 10_000);
+  const used = Number(/used_memory:(\d+)/.exec(await db.command('INFO', 'memory'))[1]);
+  assert.ok(used <= 2 * 1024 * 1024 * 1.1, `used_memory ${used} stays near the 2mb cap`);
+  assert.equal(await db.exists('cache:item:9999'), 1, 'the newest key is kept');
   await db.close();
 });

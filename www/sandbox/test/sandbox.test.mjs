@@ -119,6 +119,29 @@ test('blocking commands wait in the terminal; pub/sub shows live', async () => {
     return t.includes('1) "jobs"') && t.includes('2) "j1"');
   });
   assert.equal(await type(page, 'PUBLISH news "hello world"'), '(integer) 1');
+  // Ctrl-C leaves a waiting command; QUIT ends the session and a new one opens.
+  await page.keyboard.type('BLPOP nothing 0');
+  await page.keyboard.press('Enter');
+  await new Promise((r) => setTimeout(r, 50));
+  await page.keyboard.press('Control+C');
+  assert.equal(await type(page, 'SELECT 1'), 'OK');
+  assert.match(await type(page, 'QUIT'), /^OK\n.*\(the connection was closed: a new one is open\)$/s);
+  assert.equal(await type(page, 'PING'), 'PONG');
+  // SUBSCRIBE in the terminal: messages print as redis-cli prints them, Ctrl-C leaves.
+  await page.keyboard.type('SUBSCRIBE chan');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => window.sandbox.term.buffer.active.getLine(0) !== undefined);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await page.evaluate(() => window.sandbox.db.publish('chan', 'hi')), 2); // the terminal and the panel
+  await page.waitForFunction(() => {
+    const b = window.sandbox.term.buffer.active;
+    let t = '';
+    for (let i = 0; i < b.length; i++) t += b.getLine(i).translateToString(true) + '\n';
+    return t.includes('Reading messages... (press Ctrl-C to quit)\n1) "subscribe"\n2) "chan"\n3) (integer) 1\n1) "message"\n2) "chan"\n3) "hi"\n');
+  });
+  await page.keyboard.press('Control+C');
+  assert.match(await type(page, 'help GET'), /GET key\n\s+summary: Get the value of a key/);
+  assert.equal(await page.evaluate(() => window.sandbox.db.command('INFO', 'clients').then((s) => /blocked_clients:0/.test(s))), true);
   await page.waitForFunction(() => document.getElementById('messages').textContent.includes('news: hello world'));
   await context.close();
 });

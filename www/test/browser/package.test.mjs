@@ -142,6 +142,22 @@ test('a corrupt snapshot in IndexedDB is refused by its checksum and the previou
   assert.equal(r.gen, '1');
   assert.match(r.loadError, /bad RDB snapshot/);
   assert.match(r.status, /refused/);
+  // With no sound snapshot at all, open() fails with the reason and does not keep the lock.
+  const lone = await page.evaluate(async () => {
+    const { Cinnabar, indexedDbAdapter } = window.pkg;
+    const store = indexedDbAdapter('lone');
+    await store._putRaw(new TextEncoder().encode('REDIS0010 truncated'));
+    let error = null;
+    try {
+      await Cinnabar.open({ persistence: store });
+    } catch (e) {
+      error = e.message;
+    }
+    const held = (await navigator.locks.query()).held.map((l) => l.name);
+    return { error, held };
+  });
+  assert.match(lone.error, /bad RDB snapshot/);
+  assert.ok(!lone.held.includes('cinnabar:indexeddb:lone'), 'the lock was released');
   await context.close();
 });
 
