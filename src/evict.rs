@@ -231,7 +231,7 @@ fn pick_random(srv: &mut Server, policy: Policy) -> Option<(usize, Bytes)> {
             continue;
         }
         let i = srv.rng.below(len as u64) as usize;
-        let key = if policy.volatile() { db.expires.entry_at(i).0.clone() } else { db.keys.entry_at(i).0.clone() };
+        let key = Bytes::copy_from_slice(if policy.volatile() { db.expires.entry_at(i).0 } else { db.keys.entry_at(i).0 });
         return Some((srv.evict.next_db, key));
     }
     None
@@ -272,9 +272,9 @@ fn populate(srv: &mut Server, db: usize, policy: Policy) -> usize {
         let d = &srv.dbs[db];
         let (key, ttl) = if policy.volatile() {
             let (k, &w) = d.expires.entry_at(i);
-            (k.clone(), Some(w))
+            (Bytes::copy_from_slice(k), Some(w))
         } else {
-            (d.keys.entry_at(i).0.clone(), None)
+            (Bytes::copy_from_slice(d.keys.entry_at(i).0), None)
         };
         let idle = match policy {
             Policy::VolatileTtl => u64::MAX - ttl.unwrap_or(0).max(0) as u64,

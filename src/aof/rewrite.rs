@@ -27,7 +27,7 @@ pub fn commands(srv: &Server) -> Vec<u8> {
         }
         encode_command(&mut out, &[&b"SELECT"[..], j.to_string().as_bytes()]);
         for (key, entry) in db.iter() {
-            value(&mut out, key, &entry.value);
+            value(&mut out, &Bytes::copy_from_slice(key), &entry.value);
             if let Some(when) = db.get_expire(key) {
                 encode_command(&mut out, &[&b"PEXPIREAT"[..], key, when.to_string().as_bytes()]);
             }

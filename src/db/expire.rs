@@ -31,7 +31,7 @@ pub fn active_expire_cycle(db: &mut Db, now_ms: i64, rng: &mut Rng, budget: &mut
             let i = rng.below(db.expires.len() as u64) as usize;
             let (k, &when) = db.expires.entry_at(i);
             if when <= now_ms {
-                let k = k.clone();
+                let k = Bytes::copy_from_slice(k);
                 db.remove(&k);
                 deleted.push(k);
                 expired += 1;

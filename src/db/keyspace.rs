@@ -4,14 +4,15 @@
 
 use bytes::Bytes;
 
+use super::key::Key;
 use crate::ds::dict::Dict;
 use crate::error::{Error, Result};
 use crate::object::{Entry, Str, Value};
 
 pub struct Db {
     pub id: usize,
-    pub(crate) keys: Dict<Bytes, Entry>,
-    pub(crate) expires: Dict<Bytes, i64>,
+    pub(crate) keys: Dict<Key, Entry>,
+    pub(crate) expires: Dict<Key, i64>,
     /// Running estimate of the average TTL of keys sampled by the active cycle (INFO keyspace).
     pub avg_ttl: i64,
     /// How many keys of this db clients WATCH.
@@ -94,7 +95,7 @@ impl Db {
                 self.expires.remove(key);
             }
         } else {
-            self.keys.insert_new(Bytes::copy_from_slice(key), Entry { value, lru });
+            self.keys.insert_new(Key::new(key), Entry { value, lru });
         }
     }
 
@@ -140,6 +141,7 @@ impl Db {
     pub fn put(&mut self, key: Bytes, entry: Entry, expire: Option<i64>) {
         self.keys.remove(&key[..]);
         self.expires.remove(&key[..]);
+        let key = Key::new(&key);
         if let Some(w) = expire {
             self.expires.insert_new(key.clone(), w);
         }
@@ -154,7 +156,7 @@ impl Db {
                 return None;
             }
             let i = rng.below(self.keys.len() as u64) as usize;
-            let k = self.keys.entry_at(i).0.clone();
+            let k = Bytes::copy_from_slice(self.keys.entry_at(i).0);
             if !self.expire_if_needed(&k, now_ms) {
                 return Some(k);
             }
@@ -167,8 +169,8 @@ impl Db {
         self.keys.get(key)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
-        self.keys.iter()
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
+        self.keys.iter().map(|(k, e)| (k.as_slice(), e))
     }
 
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
@@ -176,8 +178,8 @@ impl Db {
     }
 
     /// One SCAN step over the keyspace (see `Dict::scan` for the guarantee).
-    pub fn scan(&self, cursor: u64, f: impl FnMut(&Bytes, &Entry)) -> u64 {
-        self.keys.scan(cursor, f)
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &Entry)) -> u64 {
+        self.keys.scan(cursor, |k, e| f(k, e))
     }
 
     pub fn mem_usage(&self) -> usize {

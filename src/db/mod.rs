@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod expire;
+pub mod key;
 pub mod keyspace;
 
 pub use keyspace::Db;

@@ -18,7 +18,7 @@ pub fn keys(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let out = db
         .iter()
         .filter(|(k, _)| (all || glob_match(pat, k, false)) && !db.is_expired(k, now))
-        .map(|(k, _)| Reply::Bulk(k.clone()))
+        .map(|(k, _)| Reply::Bulk(Bytes::copy_from_slice(k)))
         .collect();
     Ok(Reply::Array(out))
 }
@@ -121,7 +121,7 @@ pub fn scan(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let opts = scan_opts(argv, 2, true)?;
     let (cursor, found) = {
         let db = ctx.db();
-        drive(cursor, opts.count, |c, found: &mut Vec<Bytes>| db.scan(c, |k, _| found.push(k.clone())))
+        drive(cursor, opts.count, |c, found: &mut Vec<Bytes>| db.scan(c, |k, _| found.push(Bytes::copy_from_slice(k))))
     };
     let now = ctx.now_ms();
     let mut out = Vec::with_capacity(found.len());
