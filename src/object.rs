@@ -6,6 +6,9 @@ use bytes::Bytes;
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LIMIT: usize = 44;
 
+/// Longest string kept inside the value (`Str::Small`); sized so a `Value` stays 40 bytes.
+pub const SMALL: usize = 30;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Str),
@@ -25,6 +28,9 @@ const _: () = assert!(std::mem::size_of::<Value>() <= 40);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Str {
     Int(i64),
+    /// Very short strings set whole, inside the value itself (no allocation): most cached
+    /// values, flags and tokens. Also Redis's `embstr`.
+    Small { len: u8, buf: [u8; SMALL] },
     /// Short strings set whole (SET, GETSET): Redis's `embstr`. Refcounted, so GET replies
     /// share the bytes instead of copying them.
     Emb(Bytes),
@@ -40,7 +46,11 @@ impl Str {
                 return Str::Int(n);
             }
         }
-        if b.len() <= EMBSTR_LIMIT {
+        if b.len() <= SMALL {
+            let mut buf = [0u8; SMALL];
+            buf[..b.len()].copy_from_slice(b);
+            Str::Small { len: b.len() as u8, buf }
+        } else if b.len() <= EMBSTR_LIMIT {
             Str::Emb(Bytes::copy_from_slice(b))
         } else {
             Str::Raw(b.to_vec())
@@ -50,8 +60,19 @@ impl Str {
     pub fn to_bytes(&self) -> Bytes {
         match self {
             Str::Int(n) => Bytes::from(n.to_string()),
+            Str::Small { len, buf } => Bytes::copy_from_slice(&buf[..*len as usize]),
             Str::Emb(b) => b.clone(),
             Str::Raw(v) => Bytes::copy_from_slice(v),
+        }
+    }
+
+    /// The bytes, unless the value is an integer (which has no byte form stored).
+    pub fn as_slice(&self) -> Option<&[u8]> {
+        match self {
+            Str::Int(_) => None,
+            Str::Small { len, buf } => Some(&buf[..*len as usize]),
+            Str::Emb(b) => Some(b),
+            Str::Raw(v) => Some(v),
         }
     }
 
@@ -61,6 +82,7 @@ impl Str {
                 let mut buf = [0u8; 20];
                 crate::resp::writer::fmt_i64(*n, &mut buf).len()
             }
+            Str::Small { len, .. } => *len as usize,
             Str::Emb(b) => b.len(),
             Str::Raw(v) => v.len(),
         }
@@ -74,6 +96,7 @@ impl Str {
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         let v = match std::mem::replace(self, Str::Int(0)) {
             Str::Int(n) => n.to_string().into_bytes(),
+            Str::Small { len, buf } => buf[..len as usize].to_vec(),
             Str::Emb(b) => b.to_vec(),
             Str::Raw(v) => v,
         };
@@ -87,6 +110,7 @@ impl Str {
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Str::Int(n) => Some(*n),
+            Str::Small { len, buf } => crate::util::parse_i64(&buf[..*len as usize]),
             Str::Emb(b) => crate::util::parse_i64(b),
             Str::Raw(v) => crate::util::parse_i64(v),
         }
@@ -95,14 +119,14 @@ impl Str {
     pub fn encoding(&self) -> &'static str {
         match self {
             Str::Int(_) => "int",
-            Str::Emb(_) => "embstr",
+            Str::Small { .. } | Str::Emb(_) => "embstr",
             Str::Raw(_) => "raw",
         }
     }
 
     pub fn mem_usage(&self) -> usize {
         match self {
-            Str::Int(_) => 0,
+            Str::Int(_) | Str::Small { .. } => 0,
             Str::Emb(b) => b.len(),
             Str::Raw(v) => v.capacity(),
         }

@@ -127,8 +127,7 @@ impl Writer {
     pub fn object(&mut self, v: &Value) {
         match v {
             Value::Str(Str::Int(n)) => self.int(*n),
-            Value::Str(Str::Emb(b)) => self.string(b),
-            Value::Str(Str::Raw(r)) => self.string(r),
+            Value::Str(s) => self.string(s.as_slice().expect("integers are matched above")),
             Value::List(l) => self.list(l),
             Value::Set(Set::Intset(is)) => {
                 let members: Vec<i64> = is.iter().collect();

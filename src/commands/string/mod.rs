@@ -362,8 +362,7 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let key = &argv[1];
     let cur = match ctx.write_str(key)? {
         Some(Str::Int(n)) => LongDouble::from_i64(*n),
-        Some(Str::Emb(v)) => LongDouble::parse(v).ok_or(Error::NotFloat)?,
-        Some(Str::Raw(v)) => LongDouble::parse(v).ok_or(Error::NotFloat)?,
+        Some(s) => LongDouble::parse(s.as_slice().expect("not an integer")).ok_or(Error::NotFloat)?,
         None => LongDouble::from_i64(0),
     };
     let by = LongDouble::parse(&argv[2]).ok_or(Error::NotFloat)?;
