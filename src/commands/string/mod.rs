@@ -124,7 +124,9 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], o: &StringOpts, expire_at:
     ctx.modified(key, "set");
     if let Some(when) = expire_at {
         ctx.db().set_expire(key, when);
-        ctx.modified(key, "expire");
+        // One change (server.dirty) for SET with EX, as Redis counts it; the event still goes.
+        let db = ctx.client.db;
+        ctx.notify(db, key, "expire");
         // Replayed with the absolute deadline, whichever form set it.
         ctx.propagate_as(|| vec![Bytes::from_static(b"SET"), Bytes::copy_from_slice(key), Bytes::copy_from_slice(val), Bytes::from_static(b"PXAT"), Bytes::from(when.to_string())]);
     }

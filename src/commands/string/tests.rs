@@ -283,3 +283,17 @@ fn arity_errors_name_the_command_as_typed() {
     assert_eq!(t.run(&["SeT", "k"]), err("ERR wrong number of arguments for 'set' command"));
     assert_eq!(t.run(&["SETRANGE", "k", "1"]), err("ERR wrong number of arguments for 'setrange' command"));
 }
+
+#[test]
+fn set_with_a_ttl_is_one_change() {
+    let mut t = TestEngine::new();
+    let changes = |t: &mut TestEngine| {
+        let Reply::Verbatim(_, text) = t.run(&["INFO", "persistence"]) else { panic!() };
+        let text = String::from_utf8_lossy(&text).into_owned();
+        text.lines().find_map(|l| l.strip_prefix("rdb_changes_since_last_save:")).unwrap().to_string()
+    };
+    t.run(&["SET", "k", "v", "EX", "100"]);
+    assert_eq!(changes(&mut t), "1");
+    t.run(&["SETEX", "k2", "100", "v"]);
+    assert_eq!(changes(&mut t), "2");
+}
