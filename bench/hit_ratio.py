@@ -14,38 +14,19 @@ import bisect
 import itertools
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
 
 import redis
 
+from servers import free_port, start
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
 KEYS = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
 BUDGET = (int(sys.argv[3]) if len(sys.argv) > 3 else 8) << 20
 VALUE = b"v" * 200
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start(cmd, port):
-    proc = subprocess.Popen(cmd + ["--port", str(port), "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    r = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            r.ping()
-            return proc, r
-        except redis.exceptions.ConnectionError:
-            time.sleep(0.05)
-    raise SystemExit(f"{cmd[0]} did not start")
 
 
 def trace(n, keys, s=1.0, seed=7):

@@ -11,27 +11,9 @@ asserted in tests.
 import os, socket, subprocess, sys, time
 import redis
 
+from servers import free_port, start
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def start(cmd, port):
-    proc = subprocess.Popen(cmd + ["--port", str(port), "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    r = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            r.ping()
-            return proc, r
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    raise SystemExit("server did not start: %s" % cmd)
 
 
 def fill(r, kind, keys, n, small):

@@ -100,7 +100,5 @@ fn redis_benchmark_smoke_test_completes() {
 #[test]
 fn redis_py_works() {
     let srv = common::cinnabar();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/redis_py_smoke.py");
-    let out = Command::new("python3").arg(script).arg(srv.port.to_string()).output().expect("python3 (scripts/ci/setup.sh installs redis-py)");
-    assert!(out.status.success(), "redis-py smoke failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    common::run_python("redis_py_smoke.py", srv.port);
 }

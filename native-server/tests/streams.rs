@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::{connect, expect, roundtrip, send, silent};
@@ -72,7 +71,5 @@ fn deleting_the_stream_ends_a_blocked_group_read_with_an_error() {
 #[test]
 fn redis_py_stream_api_works() {
     let srv = common::cinnabar();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/redis_py_streams.py");
-    let out = Command::new("python3").arg(script).arg(srv.port.to_string()).output().expect("python3 (scripts/ci/setup.sh installs redis-py)");
-    assert!(out.status.success(), "redis-py streams failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    common::run_python("redis_py_streams.py", srv.port);
 }

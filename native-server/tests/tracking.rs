@@ -181,8 +181,6 @@ fn expired_keys_are_invalidated() {
 #[test]
 fn redis_py_receives_invalidations() {
     both(|port| {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/tracking_py.py");
-        let out = std::process::Command::new("python3").arg(script).arg(port.to_string()).output().expect("python3 (scripts/ci/setup.sh installs redis-py)");
-        assert!(out.status.success(), "redis-py tracking failed on port {}:\n{}\n{}", port, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        common::run_python("tracking_py.py", port);
     });
 }

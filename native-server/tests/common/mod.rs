@@ -156,3 +156,11 @@ pub fn silent(s: &mut TcpStream) {
     }
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 }
+
+/// Runs one of tests/python/*.py (redis-py scenarios) against the server on `port`; the
+/// script exits non-zero on any failed assertion, which fails the calling test.
+pub fn run_python(script: &str, port: u16) {
+    let path = format!("{}/tests/python/{}", env!("CARGO_MANIFEST_DIR"), script);
+    let out = Command::new("python3").arg(&path).arg(port.to_string()).output().expect("python3 (scripts/ci/setup.sh installs redis-py)");
+    assert!(out.status.success(), "{} failed:\n{}\n{}", script, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
