@@ -647,6 +647,9 @@ impl Engine {
         self.expire_blocked(now_us, None);
         self.active_expire();
         crate::propagate::flush_expired(&mut self.srv);
+        for db in &mut self.srv.dbs {
+            db.shrink_if_sparse();
+        }
         self.evict_now();
         // What the cycle deleted fails watchers and notifies now, not at the next command.
         if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
@@ -661,6 +664,18 @@ impl Engine {
         }
     }
 
+    /// Whether an eviction pass ran out of time over the limit: the host should call
+    /// `continue_eviction` again soon (Redis's eviction timer runs every event loop turn).
+    pub fn eviction_running(&self) -> bool {
+        self.srv.evict.running
+    }
+
+    /// One more eviction pass, between clients' batches (the host's eviction timer).
+    pub fn continue_eviction(&mut self, now_us: i64) {
+        self.srv.now_us = now_us;
+        self.evict_now();
+    }
+
     /// An eviction pass outside any command (the tick, the end of a batch while a pass is
     /// still running): memory comes down even when no client writes.
     pub(crate) fn evict_now(&mut self) {
@@ -671,6 +686,13 @@ impl Engine {
             return;
         }
         crate::evict::perform_evictions(&mut self.srv);
+        // Evicting frees slots for reuse; when the process is still over the limit, give
+        // the spare slab back so used_memory (and RSS) come down too.
+        if crate::evict::used_memory(&self.srv) > self.srv.config.hot.maxmemory {
+            for db in &mut self.srv.dbs {
+                db.shrink_spare();
+            }
+        }
         if !self.srv.evict.log.is_empty() {
             let mut nobody = Client::new(0, ClientInfo::default(), self.srv.now_ms(), true);
             let mut ctx = crate::command::dispatch::Ctx { srv: &mut self.srv, client: &mut nobody, others: &mut self.clients };

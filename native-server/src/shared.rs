@@ -403,6 +403,27 @@ fn resident_bytes() -> u64 {
     pages * page
 }
 
+impl Shared {
+    /// Eviction passes back to back, yielding between them, until one ends under the limit
+    /// (or with nothing left to evict).
+    async fn continue_eviction(&self) {
+        loop {
+            tokio::task::yield_now().await;
+            let running = match self.engine_unless_busy().await {
+                Some(mut e) => {
+                    e.continue_eviction(now_us());
+                    self.handle_events(&mut e);
+                    e.eviction_running()
+                }
+                None => false,
+            };
+            if !running {
+                return;
+            }
+        }
+    }
+}
+
 pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_millis(1000 / hz.max(1)));
@@ -414,10 +435,20 @@ pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
             }
             // A busy script holds the engine: skip the tick rather than wait for it.
             let rss = resident_bytes();
-            let Some(mut e) = shared.engine_unless_busy().await else { continue };
-            e.host_info_mut().used_memory_rss = rss;
-            e.tick(now_us());
-            shared.handle_events(&mut e);
+            let running = match shared.engine_unless_busy().await {
+                Some(mut e) => {
+                    e.host_info_mut().used_memory_rss = rss;
+                    e.tick(now_us());
+                    shared.handle_events(&mut e);
+                    e.eviction_running()
+                }
+                None => continue,
+            };
+            // Over maxmemory with a pass cut short by its time budget: go on as soon as
+            // other connections have had their turn, as Redis's eviction timer does.
+            if running {
+                shared.continue_eviction().await;
+            }
         }
     });
 }
