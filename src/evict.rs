@@ -315,6 +315,33 @@ fn insert(pool: &mut Vec<Candidate>, c: Candidate) {
     }
 }
 
+/// Client eviction (Redis 7's evictClients): while the clients together hold more than
+/// `maxmemory-clients`, the biggest one that is not `CLIENT NO-EVICT` is closed, so many
+/// clients' buffers cannot take the memory the dataset needs. Returns the clients to close;
+/// the caller marks them and tells the host.
+pub fn clients_to_evict<'a>(srv: &mut Server, clients: impl Iterator<Item = &'a crate::client::Client>) -> Vec<crate::client::ClientId> {
+    let limit = srv.config.hot.client_limit;
+    if limit == 0 {
+        return Vec::new();
+    }
+    let mut sizes: Vec<(u64, crate::client::ClientId)> = clients.filter(|c| !c.no_evict && !c.close_asap && c.id != 0).map(|c| (c.memory(), c.id)).collect();
+    let mut total: u64 = sizes.iter().map(|(m, _)| m).sum();
+    if total <= limit {
+        return Vec::new();
+    }
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let mut out = Vec::new();
+    for (m, id) in sizes {
+        if total <= limit {
+            break;
+        }
+        total -= m;
+        out.push(id);
+    }
+    srv.stats.evicted_clients += out.len() as u64;
+    out
+}
+
 /// Forgets pooled candidates (FLUSHALL, a policy change), as Redis empties its pool.
 pub fn clear_pool(srv: &mut Server) {
     srv.evict.pool.clear();

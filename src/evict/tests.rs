@@ -251,3 +251,25 @@ fn a_script_refused_for_memory_counts_one_oom_error() {
     let r = t.run(&["EVAL", "#!lua flags=\nreturn 1", "0"]);
     assert!(matches!(&r, Reply::Error(e) if e.starts_with("OOM ")), "{:?}", r);
 }
+
+#[test]
+fn maxmemory_clients_closes_the_biggest_client_but_not_no_evict_ones() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["CONFIG", "SET", "maxmemory-clients", "bogus"]), err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - argument must be a memory or percent value"));
+    t.run(&["CONFIG", "SET", "maxmemory", "1000000", "maxmemory-clients", "1%"]);
+    assert_eq!(t.run(&["CONFIG", "GET", "maxmemory-clients"]), Reply::Map(vec![(bulk("maxmemory-clients"), bulk("1%"))]));
+    let (small, big, keep) = (t.connect(), t.connect(), t.connect());
+    assert_eq!(t.run_as(keep, &["CLIENT", "NO-EVICT", "on"]), ok());
+    // 1% of 1 MB: 10000 bytes for all clients together.
+    assert!(!t.engine.report_client_memory(small, 3000));
+    assert!(!t.engine.report_client_memory(keep, 50_000), "CLIENT NO-EVICT clients are never evicted");
+    assert!(t.engine.report_client_memory(big, 9000), "the biggest client goes");
+    assert!(t.engine.drain_events().contains(&crate::Event::CloseClient(big)));
+    assert!(!t.engine.report_client_memory(small, 3000));
+    assert_eq!(info_field(&mut t, "stats", "evicted_clients"), "1");
+    let Reply::Verbatim(_, list) = t.run(&["CLIENT", "LIST"]) else { panic!() };
+    let list = String::from_utf8_lossy(&list).into_owned();
+    assert!(list.lines().any(|l| l.contains(&format!("id={} ", keep)) && l.contains(" tot-mem=50000 ")), "{}", list);
+    t.run(&["CONFIG", "SET", "maxmemory-clients", "0"]);
+    assert!(!t.engine.report_client_memory(small, 1 << 30));
+}
