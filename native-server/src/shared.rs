@@ -33,8 +33,9 @@ pub struct ScriptStatus {
     pub eval: AtomicBool,
     pub wrote: AtomicBool,
     pub kill: AtomicBool,
-    /// This run has handed its worker's other connections to another thread.
-    handed_off: AtomicBool,
+    /// When this run last handed its worker's core to another thread (ms since the script
+    /// started; see the Busy arm below).
+    handed_off_ms: std::sync::atomic::AtomicI64,
     /// The running function and when it started (FUNCTION STATS while busy).
     pub function: Mutex<Option<(Box<cinnabar::script::run::RunningFunction>, std::time::Instant)>>,
 }
@@ -50,18 +51,22 @@ impl ScriptStatus {
                 me.eval.store(eval, Ordering::SeqCst);
                 me.wrote.store(false, Ordering::SeqCst);
                 me.kill.store(false, Ordering::SeqCst);
-                me.handed_off.store(false, Ordering::SeqCst);
+                me.handed_off_ms.store(-1_000_000, Ordering::SeqCst);
                 me.running.store(true, Ordering::SeqCst);
                 false
             }
-            ScriptState::Busy { eval, wrote, .. } => {
+            ScriptState::Busy { eval, wrote, elapsed_ms } => {
                 // Scripts run inline on their worker (a hand-off per script would cost more
-                // than most scripts take). One that times out gives the worker's queue of
-                // other connections to a fresh thread, so those get their BUSY replies:
-                // block_in_place hands the worker's core over, and the pause lets the new
-                // thread take it before this one could take it back.
-                if !me.handed_off.swap(true, Ordering::SeqCst) && tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread) {
-                    tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(2)));
+                // than most scripts take). One that times out gives the worker's core (its
+                // queue of connections, and the I/O driver if no other worker polls it) to a
+                // fresh thread, so the others get their BUSY replies: block_in_place hands the
+                // core over, and the pause lets the new thread take it before this one could
+                // take it back. A loaded machine can lose that race, so it is tried again
+                // every 50 ms while the script runs (a no-op hand-off once the core is gone).
+                let last = me.handed_off_ms.load(Ordering::SeqCst);
+                if elapsed_ms - last >= 50 && tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread) {
+                    me.handed_off_ms.store(elapsed_ms, Ordering::SeqCst);
+                    tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(1)));
                 }
                 me.eval.store(eval, Ordering::SeqCst);
                 me.wrote.store(wrote, Ordering::SeqCst);
