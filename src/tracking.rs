@@ -176,10 +176,25 @@ pub fn remember_keys(ctx: &mut Ctx, spec: &CommandSpec, argv: &[Bytes]) {
         return;
     }
     let Some(positions) = spec.all_key_positions(argv) else { return };
+    remember(ctx, positions.into_iter().map(|pos| &argv[pos][..]));
+}
+
+/// A script that ran a read-only command makes its caller track every key the script
+/// declared (trackingRememberKeys on the script's caller): the keys it reads may depend on
+/// them.
+pub fn remember_script_keys(ctx: &mut Ctx, keys: &[Bytes]) {
+    let Some(state) = ctx.client.tracking.as_deref() else { return };
+    if state.bcast || (state.optin && !state.caching) || (state.optout && state.caching) {
+        return;
+    }
+    remember(ctx, keys.iter().map(|k| &k[..]));
+}
+
+fn remember<'k>(ctx: &mut Ctx, keys: impl Iterator<Item = &'k [u8]>) {
     let id = ctx.client.id;
     let t = &mut ctx.srv.tracking;
-    for pos in positions {
-        match t.table.get_mut(&argv[pos][..]) {
+    for key in keys {
+        match t.table.get_mut(key) {
             Some(ids) if ids.contains(&id) => {}
             Some(ids) => {
                 ids.push(id);
@@ -187,7 +202,7 @@ pub fn remember_keys(ctx: &mut Ctx, spec: &CommandSpec, argv: &[Bytes]) {
             }
             // Copied, so the table never pins a network buffer.
             None => {
-                t.table.insert(Bytes::copy_from_slice(&argv[pos]), vec![id]);
+                t.table.insert(Bytes::copy_from_slice(key), vec![id]);
                 t.items += 1;
             }
         }

@@ -857,7 +857,8 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Err(e) => (Reply::Error(e.to_string()), true),
     };
     // A tracking client's reads are remembered for invalidation, errors included, as Redis.
-    if ctx.client.tracking.is_some() && spec.is(flags::READONLY) {
+    // Read-only scripts are judged by the commands they run (see `Run::call`), not as reads.
+    if ctx.client.tracking.is_some() && spec.is(flags::READONLY) && !matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro") {
         crate::tracking::remember_keys(ctx, spec, argv);
     }
     // Counted after the call, as Redis does, so INFO does not see itself; a command that

@@ -82,6 +82,9 @@ pub struct Run<'c, 'a> {
     pub start_us: i64,
     pub timed_out: bool,
     pub repl: u8,
+    /// The keys the script declared, while its caller tracks keys and no read-only
+    /// command has run yet (then the caller tracks them all).
+    pub tracked_keys: Option<Vec<Bytes>>,
 }
 
 impl<'c, 'a> Run<'c, 'a> {
@@ -99,7 +102,7 @@ impl<'c, 'a> Run<'c, 'a> {
         if let Some(w) = ctx.srv.script_watch.as_mut() {
             w(ScriptState::Started { eval, function });
         }
-        Run { ctx, client, read_only, allow_oom, dirty: false, eval, start_us, timed_out: false, repl: 3 }
+        Run { ctx, client, read_only, allow_oom, dirty: false, eval, start_us, timed_out: false, repl: 3, tracked_keys: None }
     }
 
     /// scriptResetRun: gives the script client back and tells the host the run is over.
@@ -120,7 +123,7 @@ fn now_us(ctx: &Ctx) -> i64 {
 impl Run<'_, '_> {
     /// scriptCall's checks before a script's command runs: arity, NOSCRIPT, read-only
     /// scripts, MISCONF, OOM. A write marks the run dirty (no kill, no later OOM).
-    fn admit(&mut self, argv: &[Bytes]) -> Result<(), String> {
+    fn admit(&mut self, argv: &[Bytes]) -> Result<&'static crate::command::CommandSpec, String> {
         let spec = match resolve(argv) {
             Ok((top, sub)) => sub.unwrap_or(top),
             Err(crate::error::Error::WrongArity(_)) => return Err("Wrong number of args calling Redis command from script".into()),
@@ -145,7 +148,7 @@ impl Run<'_, '_> {
         if spec.is(cmd::WRITE) {
             self.dirty = true;
         }
-        Ok(())
+        Ok(spec)
     }
 }
 
@@ -153,13 +156,13 @@ impl ScriptHost for Run<'_, '_> {
     /// scriptCall: the checks, then the command through the shared `call` as the script's
     /// client.
     fn call(&mut self, argv: Vec<Bytes>, resp: u8) -> Result<Reply, String> {
-        match self.admit(&argv) {
-            Ok(()) => {}
+        let spec = match self.admit(&argv) {
+            Ok(spec) => spec,
             Err(e) => {
                 crate::command::dispatch::count_script_refusal(self.ctx, &argv, &e);
                 return Err(e);
             }
-        }
+        };
         self.client.resp = resp;
         // redis.set_repl without REPL_AOF: what the script does from here on is not
         // recorded (the script chose to keep it out of the AOF).
@@ -171,6 +174,11 @@ impl ScriptHost for Run<'_, '_> {
         let reply = call(&mut inner, &argv);
         if unrecorded {
             self.ctx.srv.prop.on = true;
+        }
+        if spec.is(cmd::READONLY) {
+            if let Some(keys) = self.tracked_keys.take() {
+                crate::tracking::remember_script_keys(self.ctx, &keys);
+            }
         }
         Ok(reply)
     }

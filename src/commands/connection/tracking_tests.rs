@@ -288,3 +288,24 @@ fn table_limit_invalidations_precede_the_reply_even_when_queued_in_multi() {
     assert_eq!(got[1], Reply::Simple("QUEUED"));
     assert_eq!(t.run_as(c, &["EXEC"]), Reply::Array(vec![Reply::Simple("PONG")]));
 }
+
+/// As unit/tracking's "Tracking only occurs for scripts when a command calls a read-only
+/// command": a script that reads makes its caller track every declared key; one that only
+/// writes or pings tracks nothing, EVAL_RO included.
+#[test]
+fn scripts_track_their_declared_keys_once_they_read() {
+    let mut t = TestEngine::new();
+    let c = resp3_tracker(&mut t, &[]);
+    t.run_as(c, &["EVAL", "redis.call('set', 'key3', 'bar')", "2", "key1", "key2"]);
+    t.run(&["MSET", "key2", "1", "key1", "1"]);
+    assert_eq!(t.replies_for(c), vec![]);
+    t.run_as(c, &["EVAL", "redis.call('get', 'key3')", "2", "key1", "key2"]);
+    t.run(&["MSET", "key2", "2", "key1", "2"]);
+    assert_eq!(t.replies_for(c), vec![invalidate(&["key2"]), invalidate(&["key1"])]);
+    t.run_as(c, &["EVAL_RO", "redis.call('ping')", "2", "key1", "key2"]);
+    t.run(&["MSET", "key2", "3", "key1", "3"]);
+    assert_eq!(t.replies_for(c), vec![]);
+    t.run_as(c, &["EVAL_RO", "redis.call('get', 'key1')", "2", "key1", "key2"]);
+    t.run(&["MSET", "key2", "4", "key1", "4"]);
+    assert_eq!(t.replies_for(c), vec![invalidate(&["key2"]), invalidate(&["key1"])]);
+}

@@ -139,6 +139,9 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
     };
     let outcome = {
         let mut run = Run::new(ctx, script_flags, ro, eval, running);
+        if run.ctx.client.tracking.is_some() {
+            run.tracked_keys = Some(keys.to_vec());
+        }
         let mut inv = Invocation { host: &mut run, resp: 2, rng: &mut rng, killed: false };
         let out = match target {
             Target::Eval(sha) => vm.call_script(sha, keys, args, &mut inv, true),
