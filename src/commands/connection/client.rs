@@ -113,16 +113,17 @@ fn pause(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::Msg("ERR timeout is negative"));
     }
     let end = ctx.now_ms().saturating_add(ms);
-    ctx.srv.pause = Some(match ctx.srv.pause {
+    let pause = match ctx.srv.pause {
         Some((e, a)) => (e.max(end), a || all),
         None => (end, all),
-    });
+    };
+    ctx.srv.set_pause(Some(pause));
     Ok(OK)
 }
 
 /// CLIENT UNPAUSE — the held-back commands run, in arrival order.
 fn unpause(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    ctx.srv.pause = None;
+    ctx.srv.set_pause(None);
     Ok(OK)
 }
 

@@ -117,10 +117,15 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Result<Reply> 
     }
     // The elements, in the order the value keeps them. Redis converts a small sorted set to
     // its big encoding before sorting it, and OBJECT ENCODING shows it afterwards.
-    if let Some(Value::ZSet(z)) = ctx.lookup_read(&argv[1]).map(|e| &mut e.value) {
-        z.convert();
-    }
-    let (elems, kind): (Vec<Bytes>, &str) = match ctx.db().peek(&argv[1]).map(|e| &e.value) {
+    let present = match ctx.lookup_read(&argv[1]).map(|e| &mut e.value) {
+        Some(Value::ZSet(z)) => {
+            z.convert();
+            true
+        }
+        other => other.is_some(),
+    };
+    // (A key kept expired by CLIENT PAUSE is missing, though still in place.)
+    let (elems, kind): (Vec<Bytes>, &str) = match ctx.db().peek(&argv[1]).map(|e| &e.value).filter(|_| present) {
         None => (vec![], "list"),
         Some(Value::List(l)) => (l.to_vec(), "list"),
         Some(Value::Set(s)) => (s.members(), "set"),

@@ -189,14 +189,17 @@ fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// The sets named by `keys` (None for missing ones), type-checked, borrowed in place.
 fn load<'a>(ctx: &'a mut Ctx, keys: &[Bytes]) -> Result<Vec<Option<&'a Set>>> {
+    // Expires, counts the hit, checks the type; a key kept expired by CLIENT PAUSE is missing.
+    let mut present = Vec::with_capacity(keys.len());
     for k in keys {
-        ctx.read(k, Value::set)?; // expires, counts the hit, checks the type
+        present.push(ctx.read(k, Value::set)?.is_some());
     }
     let db = &ctx.srv.dbs[ctx.client.db];
     Ok(keys
         .iter()
-        .map(|k| match db.peek(k).map(|e| &e.value) {
-            Some(Value::Set(s)) => Some(s),
+        .zip(present)
+        .map(|(k, here)| match db.peek(k).map(|e| &e.value) {
+            Some(Value::Set(s)) if here => Some(s),
             _ => None,
         })
         .collect())
