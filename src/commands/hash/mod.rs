@@ -18,22 +18,22 @@ const G: &str = "hash";
 const W: u32 = WRITE | DENYOOM;
 
 pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::new("hdel", -3, WRITE | FAST, G, hdel).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed.").args("key field ..."),
-    CommandSpec::new("hexists", 3, READONLY | FAST, G, hexists).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Determine if a hash field exists", "O(1)").args("key field"),
-    CommandSpec::new("hget", 3, READONLY | FAST, G, hget).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the value of a hash field", "O(1)").args("key field"),
-    CommandSpec::new("hgetall", 2, READONLY, G, hgetall).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the fields and values in a hash", "O(N) where N is the size of the hash.").args("key"),
-    CommandSpec::new("hincrby", 4, W | FAST, G, hincrby).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Increment the integer value of a hash field by the given number", "O(1)").args("key field increment@integer"),
-    CommandSpec::new("hincrbyfloat", 4, W | FAST, G, hincrbyfloat).keys(1, 1, 1).acl(HASH).doc("2.6.0", "Increment the float value of a hash field by the given amount", "O(1)").args("key field increment@double"),
-    CommandSpec::new("hkeys", 2, READONLY, G, hkeys).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the fields in a hash", "O(N) where N is the size of the hash.").args("key"),
-    CommandSpec::new("hlen", 2, READONLY | FAST, G, hlen).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the number of fields in a hash", "O(1)").args("key"),
-    CommandSpec::new("hmget", -3, READONLY | FAST, G, hmget).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the values of all the given hash fields", "O(N) where N is the number of fields being requested.").args("key field ..."),
-    CommandSpec::new("hmset", -4, W | FAST, G, hmset).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set multiple hash fields to multiple values", "O(N) where N is the number of fields being set.").args("key field_value=(field value) ..."),
-    CommandSpec::new("hrandfield", -2, READONLY, G, hrandfield).keys(1, 1, 1).acl(HASH).doc("6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned").args("key options=[count [WITHVALUES]]"),
-    CommandSpec::new("hscan", -3, READONLY, G, hscan).keys(1, 1, 1).acl(HASH).doc("2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..").args("key cursor@integer [MATCH pattern] [COUNT count]"),
-    CommandSpec::new("hset", -4, W | FAST, G, hset).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.").args("key field_value=(field value) ..."),
-    CommandSpec::new("hsetnx", 4, W | FAST, G, hsetnx).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set the value of a hash field, only if the field does not exist", "O(1)").args("key field value"),
-    CommandSpec::new("hstrlen", 3, READONLY | FAST, G, hstrlen).keys(1, 1, 1).acl(HASH).doc("3.2.0", "Get the length of the value of a hash field", "O(1)").args("key field"),
-    CommandSpec::new("hvals", 2, READONLY, G, hvals).keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash.").args("key"),
+    CommandSpec::new("hdel", -3, WRITE | FAST, G, hdel).key_specs("RW delete index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed.").args("key field ..."),
+    CommandSpec::new("hexists", 3, READONLY | FAST, G, hexists).key_specs("RO index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Determine if a hash field exists", "O(1)").args("key field"),
+    CommandSpec::new("hget", 3, READONLY | FAST, G, hget).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the value of a hash field", "O(1)").args("key field"),
+    CommandSpec::new("hgetall", 2, READONLY, G, hgetall).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the fields and values in a hash", "O(N) where N is the size of the hash.").args("key"),
+    CommandSpec::new("hincrby", 4, W | FAST, G, hincrby).key_specs("RW access update index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Increment the integer value of a hash field by the given number", "O(1)").args("key field increment@integer"),
+    CommandSpec::new("hincrbyfloat", 4, W | FAST, G, hincrbyfloat).key_specs("RW access update index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.6.0", "Increment the float value of a hash field by the given amount", "O(1)").args("key field increment@double"),
+    CommandSpec::new("hkeys", 2, READONLY, G, hkeys).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the fields in a hash", "O(N) where N is the size of the hash.").args("key"),
+    CommandSpec::new("hlen", 2, READONLY | FAST, G, hlen).key_specs("RO index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the number of fields in a hash", "O(1)").args("key"),
+    CommandSpec::new("hmget", -3, READONLY | FAST, G, hmget).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get the values of all the given hash fields", "O(N) where N is the number of fields being requested.").args("key field ..."),
+    CommandSpec::new("hmset", -4, W | FAST, G, hmset).key_specs("RW update index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set multiple hash fields to multiple values", "O(N) where N is the number of fields being set.").args("key field_value=(field value) ..."),
+    CommandSpec::new("hrandfield", -2, READONLY, G, hrandfield).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned").args("key options=[count [WITHVALUES]]"),
+    CommandSpec::new("hscan", -3, READONLY, G, hscan).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..").args("key cursor@integer [MATCH pattern] [COUNT count]"),
+    CommandSpec::new("hset", -4, W | FAST, G, hset).key_specs("RW update index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.").args("key field_value=(field value) ..."),
+    CommandSpec::new("hsetnx", 4, W | FAST, G, hsetnx).key_specs("RW insert index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Set the value of a hash field, only if the field does not exist", "O(1)").args("key field value"),
+    CommandSpec::new("hstrlen", 3, READONLY | FAST, G, hstrlen).key_specs("RO index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("3.2.0", "Get the length of the value of a hash field", "O(1)").args("key field"),
+    CommandSpec::new("hvals", 2, READONLY, G, hvals).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(HASH).doc("2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash.").args("key"),
 ];
 
 fn new_hash() -> Value {

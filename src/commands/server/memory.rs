@@ -13,7 +13,7 @@ const G: &str = "server";
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("4.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("usage", -3, READONLY, G, usage).keys(2, 2, 1).doc("4.0.0", "Estimate the memory usage of a key", "O(N) where N is the number of samples.").args("key [SAMPLES count]"),
+    CommandSpec::new("usage", -3, READONLY, G, usage).key_specs("RO index:2 range:0:1:0").keys(2, 2, 1).doc("4.0.0", "Estimate the memory usage of a key", "O(N) where N is the number of samples.").args("key [SAMPLES count]"),
 ];
 
 const HELP: &[&str] = &[

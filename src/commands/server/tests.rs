@@ -127,6 +127,102 @@ fn command_introspection_comes_from_the_table() {
     assert_eq!(set[2], (bulk("group"), bulk("string")));
 }
 
+fn keys_and_flags(t: &mut TestEngine, argv: &[&str]) -> Vec<(String, Vec<String>)> {
+    let Reply::Array(keys) = t.run(argv) else { panic!("{:?}", t.run(argv)) };
+    keys.into_iter()
+        .map(|k| {
+            let Reply::Array(pair) = k else { panic!() };
+            let (Reply::Bulk(name), Reply::Set(flags)) = (&pair[0], &pair[1]) else { panic!() };
+            let flags = flags.iter().map(|f| match f {
+                Reply::Status(s) => s.to_string(),
+                o => panic!("{:?}", o),
+            });
+            (String::from_utf8_lossy(name).into_owned(), flags.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn command_getkeysandflags_reports_each_keys_spec_flags() {
+    let mut t = TestEngine::new();
+    let kf = |k: &str, f: &[&str]| (k.to_string(), f.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1"]), vec![kf("k1", &["OW", "update"])]);
+    // SET's flags vary (variable_flags): with GET it reads the old value.
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1", "get"]), vec![kf("k1", &["RW", "access", "update"])]);
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "mset", "k1", "v1", "k2", "v2"]), vec![kf("k1", &["OW", "update"]), kf("k2", &["OW", "update"])]);
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"]), vec![kf("k1", &["RW", "access", "delete"]), kf("k2", &["RW", "insert"])]);
+    // SORT's STORE can be anywhere: its specs are `unknown`, so its own key finder answers.
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "sort", "k1", "store", "k2"]), vec![kf("k1", &["RO", "access"]), kf("k2", &["OW", "update"])]);
+    assert_eq!(t.run(&["COMMAND", "GETKEYSANDFLAGS", "ping", "x"]), err("ERR The command has no key arguments"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYSANDFLAGS", "spublish", "ch", "m"]), err("ERR The command has no key arguments"));
+}
+
+#[test]
+fn command_getkeys_follows_numkeys_keywords_and_subcommands() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "get", "key"]), arr(&["key"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "memory", "usage", "key"]), arr(&["key"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "xgroup", "create", "key", "groupname", "$"]), arr(&["key"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "eval", "return 1", "1", "key"]), arr(&["key"]));
+    // EVAL may name no keys (no_mandatory_keys), even with a count that makes no sense.
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "eval", "return 1", "0"]), Reply::Array(vec![]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "eval", "return 1", "abc"]), Reply::Array(vec![]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "lcs", "key1", "key2"]), arr(&["key1", "key2"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "xread", "count", "1", "streams", "a", "b", "0", "0"]), arr(&["a", "b"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "zunionstore", "d", "3", "a", "b"]), err("ERR Invalid arguments specified for command"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "client", "foo"]), err("ERR Invalid command specified"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "client", "list"]), err("ERR The command has no key arguments"));
+    let keys: Vec<String> = (1..=260).map(|i| format!("key{}", i)).collect();
+    let mut argv = vec!["COMMAND", "GETKEYS", "ZUNIONSTORE", "target", "260"];
+    argv.extend(keys.iter().map(|k| k.as_str()));
+    let mut want = vec!["target"];
+    want.extend(keys.iter().map(|k| k.as_str()));
+    assert_eq!(t.run(&argv), arr(&want));
+}
+
+#[test]
+fn command_info_shows_key_specs_and_movablekeys_as_redis() {
+    let mut t = TestEngine::new();
+    let flags = |t: &mut TestEngine, name: &str| {
+        let Reply::Array(info) = t.run(&["COMMAND", "INFO", name]) else { panic!() };
+        let Reply::Array(one) = &info[0] else { panic!("{}", name) };
+        let Reply::Set(f) = &one[2] else { panic!() };
+        f.contains(&Reply::Status("movablekeys".into()))
+    };
+    for name in ["SET", "GET", "MSET", "LMOVE", "LPOP", "BLPOP", "PING", "MEMORY", "MEMORY|USAGE", "RENAME"] {
+        assert!(!flags(&mut t, name), "{} is not movablekeys", name);
+    }
+    for name in ["ZUNIONSTORE", "XREAD", "EVAL", "SORT", "SORT_RO"] {
+        assert!(flags(&mut t, name), "{} is movablekeys", name);
+    }
+    assert_eq!(t.run(&["COMMAND", "INFO", "get|key", "config|get|key"]), Reply::Array(vec![Reply::Nil, Reply::Nil]));
+    let Reply::Array(info) = t.run(&["COMMAND", "INFO", "getex"]) else { panic!() };
+    let Reply::Array(getex) = &info[0] else { panic!() };
+    let Reply::Set(specs) = &getex[8] else { panic!() };
+    let Reply::Map(spec) = &specs[0] else { panic!() };
+    assert_eq!(spec[0], (bulk("notes"), bulk("RW and UPDATE because it changes the TTL")));
+}
+
+#[test]
+fn command_list_filters_by_module_aclcat_and_pattern() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["COMMAND", "LIST", "bad_arg"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "bad_arg"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "bad_arg", "bad_arg2"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "MODULE", "non_existing_module"]), Reply::Array(vec![]));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "non_existing_category"]), Reply::Array(vec![]));
+    let Reply::Array(scripting) = t.run(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "scripting"]) else { panic!() };
+    assert!(scripting.contains(&bulk("eval")) && scripting.contains(&bulk("script|kill")) && !scripting.contains(&bulk("set")));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "set"]), arr(&["set"]));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "non_exists*"]), Reply::Array(vec![]));
+    let Reply::Array(config) = t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "config*"]) else { panic!() };
+    assert!(config.contains(&bulk("config")) && config.contains(&bulk("config|get")));
+    let Reply::Array(re) = t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "config|*re*"]) else { panic!() };
+    assert!(re.contains(&bulk("config|resetstat")) && re.contains(&bulk("config|rewrite")));
+    let Reply::Array(help) = t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "cl*help"]) else { panic!() };
+    assert!(help.contains(&bulk("client|help")));
+}
+
 #[test]
 fn debug_is_refused_unless_enabled() {
     let mut t = TestEngine::new();
