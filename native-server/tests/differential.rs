@@ -261,6 +261,11 @@ fn keys_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn introspection_and_memory_commands_match_redis_byte_for_byte() {
+    check("introspection.redis");
+}
+
+#[test]
 fn connection_and_server_commands_match_redis_byte_for_byte() {
     check("connection.redis");
 }

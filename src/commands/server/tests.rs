@@ -223,6 +223,119 @@ fn command_list_filters_by_module_aclcat_and_pattern() {
     assert!(help.contains(&bulk("client|help")));
 }
 
+fn map_keys(r: &Reply) -> Vec<String> {
+    let Reply::Map(m) = r else { panic!("{:?}", r) };
+    m.iter().map(|(k, _)| match k {
+        Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+        o => panic!("{:?}", o),
+    }).collect()
+}
+
+fn map_get<'a>(r: &'a Reply, key: &str) -> &'a Reply {
+    let Reply::Map(m) = r else { panic!("{:?}", r) };
+    &m.iter().find(|(k, _)| *k == bulk(key)).unwrap_or_else(|| panic!("no {}", key)).1
+}
+
+fn ten_mb() -> u64 {
+    10 << 20
+}
+
+fn one_mb() -> u64 {
+    1 << 20
+}
+
+/// An engine whose host reports 10 MB used (1 MB at start-up) and 12 MB resident.
+fn with_memory(probe: fn() -> u64) -> TestEngine {
+    let mut t = TestEngine::new();
+    t.engine.srv.host.memory_probe = Some(probe);
+    t.engine.srv.host.used_memory_rss = 12 << 20;
+    t.engine.srv.evict.startup = 1 << 20;
+    t.engine.srv.evict.peak = 0;
+    t
+}
+
+#[test]
+fn memory_stats_breaks_used_memory_down_as_redis() {
+    let mut t = with_memory(ten_mb);
+    t.run(&["SET", "a", "1"]);
+    t.run(&["SET", "b", "2", "EX", "100"]);
+    t.run(&["SELECT", "3"]);
+    t.run(&["SET", "c", "3"]);
+    let stats = t.run(&["MEMORY", "STATS"]);
+    let names = map_keys(&stats);
+    let mut want: Vec<&str> = "peak.allocated total.allocated startup.allocated replication.backlog clients.slaves clients.normal cluster.links aof.buffer lua.caches functions.caches".split(' ').collect();
+    want.extend(["db.0", "db.3"]);
+    want.extend("overhead.total keys.count keys.bytes-per-key dataset.bytes dataset.percentage peak.percentage allocator.allocated allocator.active allocator.resident allocator-fragmentation.ratio allocator-fragmentation.bytes allocator-rss.ratio allocator-rss.bytes rss-overhead.ratio rss-overhead.bytes fragmentation fragmentation.bytes".split(' '));
+    assert_eq!(names, want);
+    assert_eq!(map_get(&stats, "total.allocated"), &int(10 << 20));
+    assert_eq!(map_get(&stats, "peak.allocated"), &int(10 << 20));
+    assert_eq!(map_get(&stats, "startup.allocated"), &int(1 << 20));
+    assert_eq!(map_get(&stats, "keys.count"), &int(3));
+    assert_eq!(map_get(&stats, "keys.bytes-per-key"), &int((9 << 20) / 3));
+    let db0 = map_get(&stats, "db.0");
+    assert_eq!(map_keys(db0), vec!["overhead.hashtable.main", "overhead.hashtable.expires", "overhead.hashtable.slot-to-keys"]);
+    let Reply::Int(expires) = map_get(db0, "overhead.hashtable.expires") else { panic!() };
+    assert!(*expires > 0);
+    let (Reply::Int(total), Reply::Int(dataset)) = (map_get(&stats, "overhead.total"), map_get(&stats, "dataset.bytes")) else { panic!() };
+    assert_eq!(total + dataset, 10 << 20);
+    let Reply::Double(perc) = map_get(&stats, "dataset.percentage") else { panic!() };
+    assert_eq!(*perc, (*dataset as f32 * 100.0 / (9 << 20) as f32) as f64);
+    assert_eq!(map_get(&stats, "peak.percentage"), &Reply::Double(100.0));
+    // Redis's figures for an allocator other than jemalloc.
+    assert_eq!(map_get(&stats, "allocator.allocated"), &int(10 << 20));
+    assert_eq!(map_get(&stats, "allocator.resident"), &int(12 << 20));
+    assert_eq!(map_get(&stats, "fragmentation"), &Reply::Double(1.2f32 as f64));
+    assert_eq!(map_get(&stats, "fragmentation.bytes"), &int(2 << 20));
+    assert_eq!(t.run(&["MEMORY", "STATS", "x"]), err("ERR wrong number of arguments for 'memory|stats' command"));
+}
+
+#[test]
+fn info_memory_agrees_with_memory_stats() {
+    let mut t = with_memory(ten_mb);
+    t.run(&["SET", "a", "1"]);
+    let stats = t.run(&["MEMORY", "STATS"]);
+    let Reply::Verbatim(_, info) = t.run(&["INFO", "memory"]) else { panic!() };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    let Reply::Int(total) = map_get(&stats, "overhead.total") else { panic!() };
+    assert!(info.contains(&format!("used_memory_overhead:{}\r\n", total)), "{}", info);
+    let Reply::Int(dataset) = map_get(&stats, "dataset.bytes") else { panic!() };
+    assert!(info.contains(&format!("used_memory_dataset:{}\r\n", dataset)), "{}", info);
+    let Reply::Int(clients) = map_get(&stats, "clients.normal") else { panic!() };
+    assert!(*clients > 0 && info.contains(&format!("mem_clients_normal:{}\r\n", clients)));
+}
+
+#[test]
+fn memory_doctor_speaks_as_redis() {
+    let mut t = with_memory(one_mb);
+    let text = |r: Reply| match r {
+        Reply::Verbatim("txt", b) => String::from_utf8_lossy(&b).into_owned(),
+        o => panic!("{:?}", o),
+    };
+    assert_eq!(
+        text(t.run(&["MEMORY", "DOCTOR"])),
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+    );
+    let mut t = with_memory(ten_mb);
+    assert_eq!(text(t.run(&["MEMORY", "DOCTOR"])), "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n");
+    // A peak over 150% of what is used now, and an RSS 3x the allocations.
+    t.engine.srv.evict.peak = 20 << 20;
+    t.engine.srv.host.used_memory_rss = 30 << 20;
+    let report = text(t.run(&["MEMORY", "DOCTOR"]));
+    assert!(report.starts_with("Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory: In the past this instance used more than 150% the memory"), "{}", report);
+    assert!(report.contains("\n\n * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4"), "{}", report);
+    assert!(report.ends_with("I'm here to keep you safe, Sam. I want to help you.\n"));
+}
+
+#[test]
+fn memory_malloc_stats_and_purge_answer_as_redis_without_jemalloc() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["MEMORY", "MALLOC-STATS"]), bulk("Stats not supported for the current allocator"));
+    assert_eq!(t.run(&["MEMORY", "PURGE"]), ok());
+    let Reply::Array(help) = t.run(&["MEMORY", "HELP"]) else { panic!() };
+    assert_eq!(help[1], Reply::Simple("DOCTOR"));
+    assert_eq!(t.run(&["MEMORY", "NOPE"]), err("ERR unknown subcommand 'NOPE'. Try MEMORY HELP."));
+}
+
 #[test]
 fn debug_is_refused_unless_enabled() {
     let mut t = TestEngine::new();
