@@ -302,10 +302,10 @@ mod tests {
         each_row(|name, spec| {
             let specs = specs_of(spec.key_specs);
             let (triple, _) = legacy_range(&specs);
-            if triple != (spec.first_key, spec.last_key, spec.step) && spec.first_key > 0 {
+            if triple != (spec.first_key, spec.last_key, spec.step) {
                 bad.push(format!("{}: declared {:?}, specs say {:?}", name, (spec.first_key, spec.last_key, spec.step), triple));
             }
-            if spec.first_key > 0 && specs.is_empty() {
+            if (spec.first_key > 0 || spec.keynum.is_some() || spec.getkeys.is_some()) && specs.is_empty() {
                 bad.push(format!("{}: keys without key specs", name));
             }
             if let Some((idx, first, step)) = spec.keynum {
