@@ -82,6 +82,13 @@ pub struct MemOverhead {
     pub peak_perc: f32,
     /// The process's resident size as the host reports it (0: unknown).
     pub rss: u64,
+    /// The allocator's view. There is no jemalloc to ask, so these are Redis's stand-ins for
+    /// other allocators (cronUpdateMemoryStats): allocated = used memory, active = resident
+    /// = RSS. Every byte the core holds is in used memory, the Lua heap included, so nothing
+    /// is taken off the RSS for it as Redis does.
+    pub allocator_allocated: u64,
+    pub allocator_active: u64,
+    pub allocator_resident: u64,
 }
 
 /// getMemoryOverheadData, from the engine's own accounting.
@@ -134,11 +141,14 @@ pub fn overhead(ctx: &Ctx) -> MemOverhead {
         dataset_perc: dataset as f32 * 100.0 / net as f32,
         peak_perc: if peak > 0 { used as f32 * 100.0 / peak as f32 } else { 0.0 },
         rss: s.host.used_memory_rss,
+        allocator_allocated: used,
+        allocator_active: s.host.used_memory_rss,
+        allocator_resident: s.host.used_memory_rss,
     }
 }
 
 /// a / b as Redis computes its ratios (in float), 0 when b is unknown.
-fn ratio(a: u64, b: u64) -> f32 {
+pub fn ratio(a: u64, b: u64) -> f32 {
     if b == 0 {
         0.0
     } else {
@@ -146,18 +156,14 @@ fn ratio(a: u64, b: u64) -> f32 {
     }
 }
 
-/// MEMORY STATS — Redis 7.0's 27 fields plus one map per non-empty database. There is no
-/// jemalloc to ask, so the allocator figures are Redis's own stand-ins for other allocators
-/// (allocated = used memory, active = resident = RSS); every byte the core holds is in used
-/// memory, the Lua heap included, so nothing is taken off the RSS for it.
+/// MEMORY STATS — Redis 7.0's 27 fields plus one map per non-empty database.
 fn stats(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     let mh = overhead(ctx);
     let b = Reply::bulk_str;
     let n = |v: u64| Reply::Int(v as i64);
     let d = |v: f32| Reply::Double(v as f64);
     let diff = |a: u64, b: u64| Reply::Int(a as i64 - b as i64);
-    let (allocated, resident) = (mh.total_allocated, mh.rss);
-    let active = resident;
+    let (allocated, active, resident) = (mh.allocator_allocated, mh.allocator_active, mh.allocator_resident);
     let mut m = vec![
         (b("peak.allocated"), n(mh.peak_allocated)),
         (b("total.allocated"), n(mh.total_allocated)),
