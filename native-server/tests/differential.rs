@@ -324,7 +324,7 @@ fn names(v: &Val) -> Vec<String> {
 
 /// The command table is declared in Rust, not generated; this keeps it honest. For every
 /// command and subcommand we declare, redis-server's COMMAND INFO must agree on arity, flags,
-/// first/last/step key positions, ACL categories and key specs.
+/// first/last/step key positions, ACL categories, tips and key specs.
 #[test]
 fn command_table_metadata_matches_redis() {
     each_command_against_redis(b"INFO", |name, ours, theirs| {
@@ -343,6 +343,7 @@ fn command_table_metadata_matches_redis() {
             ("flags", sorted(&ours[2]) == sorted(&theirs[2])),
             ("keys", ours[3..6] == theirs[3..6]),
             ("acl", sorted(&ours[6]) == sorted(&theirs[6])),
+            ("tips", sorted(&ours[7]) == sorted(&theirs[7])),
             ("key specs", ours[8] == theirs[8]),
         ];
         Some(fields.iter().filter(|(_, same)| !same).map(|(what, _)| format!("{} {}: ours {:?} redis {:?}", name, what, &ours[1..9], &theirs[1..9])).collect())

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Declares Redis 7.0's key specs on the command table's rows.
+"""Declares Redis 7.0's key specs and command tips on the command table's rows.
 
 Usage: scripts/dev/redis-keyspecs.py PORT   (PORT: a running redis-server 7.0.x; plain sockets)
 
@@ -11,8 +11,9 @@ that server's COMMAND INFO, it writes (or rewrites) `.key_specs("...")` right af
     BEGIN: index:N | keyword:WORD:N | unknown
     FIND:  range:LASTKEY:STEP:LIMIT | keynum:IDX:FIRST:STEP | unknown
 
-A unit test then holds the legacy first/last/step of each row to what the specs imply, and
-the differential test `command_table_metadata_matches_redis` compares COMMAND INFO whole.
+It also writes `.tips("...")` (COMMAND INFO's eighth field, space-separated) for commands
+that have tips (container rows, such as COMMAND's own tip, are declared by hand). A unit test then holds the legacy first/last/step of each row to what the
+specs imply, and the differential test `command_table_metadata_matches_redis` compares them.
 """
 import os, re, socket, sys
 
@@ -73,9 +74,11 @@ def dsl(specs):
     return "; ".join(out)
 
 table = {}
+tips = {}
 def walk(c, parent=None):
-    name = c[0] if parent is None else c[0]
+    name = c[0]
     table[name] = c[8]
+    tips[name] = c[7]
     for sc in c[9]:
         walk(sc, c[0])
 for c in call(["COMMAND"]):
@@ -92,7 +95,7 @@ for root, _, files in os.walk("src/commands"):
             path = os.path.join(root, mod + ".rs") if mod else os.path.join(root, fn)
             PARENTS[(os.path.normpath(path), m.group(3))] = m.group(1)
 
-row = re.compile(r'(CommandSpec::new\("([a-z_|-]+)", -?\d+, [^()]*\))(\.key_specs\("[^"]*"\))?')
+row = re.compile(r'(CommandSpec::new\("([a-z_|-]+)", -?\d+, [^()]*\))(\.key_specs\("[^"]*"\))?(\.tips\("[^"]*"\))?')
 for root, _, files in os.walk("src/commands"):
     for fn in files:
         if not fn.endswith(".rs"): continue
@@ -107,9 +110,11 @@ for root, _, files in os.walk("src/commands"):
             if not m: continue
             parent = PARENTS.get((path, array))
             full = f"{parent}|{m.group(2)}" if parent else m.group(2)
-            specs = table.get(full)
-            if not specs: continue
-            new = f'{m.group(1)}.key_specs("{dsl(specs)}")'
+            specs, tip = table.get(full), tips.get(full)
+            if not specs and not tip: continue
+            new = m.group(1)
+            if specs: new += f'.key_specs("{dsl(specs)}")'
+            if tip: new += f'.tips("{" ".join(tip)}")'
             if m.group(0) != new:
                 lines[i] = l[: m.start()] + new + l[m.end():]
                 changed = True

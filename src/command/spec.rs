@@ -122,6 +122,9 @@ pub struct CommandSpec {
     /// Redis 7's key specs, in `keyspec`'s declaration language (COMMAND INFO, GETKEYS,
     /// GETKEYSANDFLAGS, `movablekeys`).
     pub key_specs: &'static str,
+    /// Redis 7's command tips, space-separated (COMMAND INFO's eighth field), e.g.
+    /// `nondeterministic_output`, `request_policy:all_shards`.
+    pub tips: &'static str,
     /// Explicit ACL categories; implied ones (from flags) are added by `acl_categories()`.
     pub acl: u32,
     pub group: &'static str,
@@ -147,6 +150,7 @@ impl CommandSpec {
             keynum: None,
             getkeys: None,
             key_specs: "",
+            tips: "",
             acl: 0,
             group,
             since: "1.0.0",
@@ -170,6 +174,7 @@ impl CommandSpec {
             keynum: None,
             getkeys: None,
             key_specs: "",
+            tips: "",
             acl: 0,
             group,
             since: "1.0.0",
@@ -203,6 +208,12 @@ impl CommandSpec {
 
     pub const fn getkeys(mut self, f: fn(&[bytes::Bytes]) -> Vec<(usize, u16)>) -> Self {
         self.getkeys = Some(f);
+        self
+    }
+
+    /// Declares the command tips.
+    pub const fn tips(mut self, tips: &'static str) -> Self {
+        self.tips = tips;
         self
     }
 

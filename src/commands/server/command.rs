@@ -18,12 +18,12 @@ const F: u32 = LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("count", 2, F, G, count).acl(CONNECTION).doc("2.8.13", "Get total number of Redis commands", "O(1)"),
-    CommandSpec::new("docs", -2, F, G, docs).acl(CONNECTION).doc("7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
+    CommandSpec::new("docs", -2, F, G, docs).tips("nondeterministic_output_order").acl(CONNECTION).doc("7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
     CommandSpec::new("getkeys", -4, F, G, getkeys).acl(CONNECTION).doc("2.8.13", "Extract keys given a full Redis command", "O(N) where N is the number of arguments to the command"),
     CommandSpec::new("getkeysandflags", -4, F, G, getkeysandflags).acl(CONNECTION).doc("7.0.0", "Extract keys and access flags given a full Redis command", "O(N) where N is the number of arguments to the command"),
     CommandSpec::new("help", 2, F, G, help).acl(CONNECTION).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("info", -2, F, G, info).acl(CONNECTION).doc("2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
-    CommandSpec::new("list", -2, F, G, list).acl(CONNECTION).doc("7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands").args("[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern)]"),
+    CommandSpec::new("info", -2, F, G, info).tips("nondeterministic_output_order").acl(CONNECTION).doc("2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
+    CommandSpec::new("list", -2, F, G, list).tips("nondeterministic_output_order").acl(CONNECTION).doc("7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands").args("[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern)]"),
 ];
 
 const HELP: &[&str] = &[
@@ -77,7 +77,7 @@ fn command_info(parent: Option<&CommandSpec>, spec: &CommandSpec) -> Reply {
         Reply::Int(spec.last_key as i64),
         Reply::Int(spec.step as i64),
         status_set(spec.acl_names().into_iter().map(|c| format!("@{}", c))),
-        Reply::Set(vec![]),
+        Reply::Set(spec.tips.split_whitespace().map(Reply::bulk_str).collect()),
         key_specs(spec),
         Reply::Array(spec.subcommands.iter().map(|s| command_info(Some(spec), s)).collect()),
     ])
