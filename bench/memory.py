@@ -58,7 +58,7 @@ CASES = [  # kind, keys, elements per key, small values (listpack/intset) or not
     ("intset", 2000, 100, True), ("set", 20, 20000, False),
     ("zset", 2000, 50, True), ("zset", 20, 20000, False),
     ("stream", 1, 1000000, True),
-    ("string", 1000000, 1, True),
+    ("string", 1000000, 1, True), ("string", 1300000, 1, True),
     ("hash", 1, 1000000, True), ("set", 1, 1000000, True), ("zset", 1, 1000000, True),
 ]
 

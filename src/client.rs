@@ -73,6 +73,9 @@ pub struct Client {
     /// Bytes queued in `outbox` and not yet taken by the host, and since when (ms) that
     /// has been over the soft output limit (client-output-buffer-limit pubsub).
     pub outbox_bytes: u64,
+    /// Bytes the host holds for this connection (query buffer, replies not yet written),
+    /// as it last reported them: client eviction (`maxmemory-clients`) and CLIENT LIST.
+    pub host_mem: u64,
     pub over_soft_since: Option<i64>,
     /// Replies produced while the host was not running this client's commands (a blocked
     /// command served by another client's write, a timeout); the host drains them.
@@ -111,6 +114,7 @@ impl Client {
             psubs: Vec::new(),
             ssubs: Default::default(),
             outbox_bytes: 0,
+            host_mem: 0,
             over_soft_since: None,
             outbox: Vec::new(),
             tracking: None,
@@ -125,6 +129,13 @@ impl Client {
     /// Whether a RESP2 client is in subscribed mode (any kind of subscription).
     pub fn in_pubsub(&self) -> bool {
         !self.subs.is_empty() || !self.psubs.is_empty() || !self.ssubs.is_empty()
+    }
+
+    /// The memory this client costs, as client eviction weighs it: what the host buffers
+    /// for it, replies queued in the engine, a transaction's queued commands.
+    pub fn memory(&self) -> u64 {
+        let multi: usize = self.multi.as_ref().map_or(0, |q| q.iter().map(|a| a.iter().map(|b| b.len() + 16).sum::<usize>()).sum());
+        self.host_mem + self.outbox_bytes + multi as u64
     }
 
     /// One CLIENT LIST / CLIENT INFO line, fields in Redis 7.0's order. `qbuf` is the bytes
@@ -170,7 +181,7 @@ impl Client {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem={} rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.info.addr,
             self.info.laddr,
@@ -185,6 +196,9 @@ impl Client {
             self.ssubs.len(),
             self.multi.as_ref().map_or(-1, |q| q.len() as i64),
             qbuf,
+            self.memory() - self.host_mem - self.outbox_bytes,
+            self.outbox_bytes,
+            self.memory(),
             match self.last_cmd {
                 None => "NULL".to_string(),
                 Some((c, None)) => c.to_string(),

@@ -75,6 +75,7 @@ static PARAMS: &[Param] = &[
     ),
     p("maxmemory-samples", Kind::Int { min: 1, max: 64 }, "5"),
     p("maxmemory-eviction-tenacity", Kind::Int { min: 0, max: 100 }, "10"),
+    p("maxmemory-clients", Kind::Str, "0"),
     p("lfu-log-factor", I, "10"),
     p("lfu-decay-time", I, "1"),
     p("hz", Kind::Int { min: 1, max: 500 }, "10"),
@@ -142,6 +143,8 @@ pub struct Hot {
     /// `maxmemory` in bytes (0: no limit) and the policy, read before every command.
     pub maxmemory: u64,
     pub evict_policy: crate::evict::Policy,
+    /// `maxmemory-clients` in bytes (a percentage resolved against maxmemory); 0: off.
+    pub client_limit: u64,
     pub proto_max_bulk_len: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
@@ -252,6 +255,14 @@ impl Config {
                 crate::notify::to_string(crate::notify::parse(value).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?)
             }
             Kind::Str if p.name == "client-output-buffer-limit" => merge_output_limits(&self.values[i], value)?,
+            // Bytes, or a percentage of maxmemory (Redis's PERCENT_CONFIG).
+            Kind::Str if p.name == "maxmemory-clients" => match value.strip_suffix('%') {
+                Some(pct) => match pct.parse::<u32>() {
+                    Ok(n) if n <= 100 => format!("{}%", n),
+                    _ => return Err("argument must be a memory or percent value".into()),
+                },
+                None => parse_memory(value).ok_or("argument must be a memory or percent value")?.to_string(),
+            },
             Kind::Str => value.to_string(),
             Kind::List => {
                 if p.name == "save" {
@@ -276,6 +287,13 @@ impl Config {
             lfu_policy: self.get("maxmemory-policy").is_some_and(|p| p.ends_with("-lfu")),
             maxmemory: self.get_i64("maxmemory").max(0) as u64,
             evict_policy: crate::evict::Policy::parse(self.get("maxmemory-policy").unwrap_or("")),
+            client_limit: {
+                let v = self.get("maxmemory-clients").unwrap_or("0");
+                match v.strip_suffix('%') {
+                    Some(pct) => (self.get_i64("maxmemory").max(0) as u64) * pct.parse::<u64>().unwrap_or(0) / 100,
+                    None => v.parse().unwrap_or(0),
+                }
+            },
             proto_max_bulk_len: self.get_i64("proto-max-bulk-len"),
             lfu_log_factor: self.get_i64("lfu-log-factor"),
             lfu_decay_time: self.get_i64("lfu-decay-time"),

@@ -80,6 +80,7 @@ pub struct Stats {
     pub total_commands_processed: u64,
     pub expired_keys: u64,
     pub evicted_keys: u64,
+    pub evicted_clients: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub rejected_connections: u64,
@@ -657,7 +658,11 @@ impl Engine {
         self.expire_blocked(now_us, None);
         self.active_expire();
         crate::propagate::flush_expired(&mut self.srv);
+        for db in &mut self.srv.dbs {
+            db.shrink_if_sparse();
+        }
         self.evict_now();
+        self.evict_clients(None);
         // What the cycle deleted fails watchers and notifies now, not at the next command.
         if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
@@ -671,6 +676,47 @@ impl Engine {
         }
     }
 
+    /// The host's bytes for a connection (query buffer, unwritten replies), for client
+    /// eviction and CLIENT LIST; reported after each batch it runs.
+    /// True when that made the client one `maxmemory-clients` evicts: close it.
+    pub fn report_client_memory(&mut self, id: ClientId, bytes: u64) -> bool {
+        let Some(c) = self.clients.get_mut(&id) else { return false };
+        c.host_mem = bytes;
+        if self.srv.config.hot.client_limit == 0 {
+            return false;
+        }
+        self.evict_clients(None);
+        self.clients.get(&id).is_some_and(|c| c.close_asap)
+    }
+
+    /// Closes the clients `maxmemory-clients` says must go (see `evict::clients_to_evict`);
+    /// true when `current` (a client taken out of the table to run its batch) is one.
+    pub(crate) fn evict_clients(&mut self, current: Option<&Client>) -> bool {
+        let victims = crate::evict::clients_to_evict(&mut self.srv, self.clients.values().chain(current));
+        let mut me = false;
+        for id in victims {
+            if current.is_some_and(|c| c.id == id) {
+                me = true;
+            } else if let Some(c) = self.clients.get_mut(&id) {
+                c.close_asap = true;
+                self.srv.events.push(Event::CloseClient(id));
+            }
+        }
+        me
+    }
+
+    /// Whether an eviction pass ran out of time over the limit: the host should call
+    /// `continue_eviction` again soon (Redis's eviction timer runs every event loop turn).
+    pub fn eviction_running(&self) -> bool {
+        self.srv.evict.running
+    }
+
+    /// One more eviction pass, between clients' batches (the host's eviction timer).
+    pub fn continue_eviction(&mut self, now_us: i64) {
+        self.srv.now_us = now_us;
+        self.evict_now();
+    }
+
     /// An eviction pass outside any command (the tick, the end of a batch while a pass is
     /// still running): memory comes down even when no client writes.
     pub(crate) fn evict_now(&mut self) {
@@ -681,6 +727,13 @@ impl Engine {
             return;
         }
         crate::evict::perform_evictions(&mut self.srv);
+        // Evicting frees slots for reuse; when the process is still over the limit, give
+        // the spare slab back so used_memory (and RSS) come down too.
+        if crate::evict::used_memory(&self.srv) > self.srv.config.hot.maxmemory {
+            for db in &mut self.srv.dbs {
+                db.shrink_spare();
+            }
+        }
         if !self.srv.evict.log.is_empty() {
             let mut nobody = Client::new(0, ClientInfo::default(), self.srv.now_ms(), true);
             let mut ctx = crate::command::dispatch::Ctx { srv: &mut self.srv, client: &mut nobody, others: &mut self.clients };

@@ -116,7 +116,15 @@ pub fn used_memory(srv: &Server) -> u64 {
 /// Memory eviction does not count: buffers that would shrink by themselves, so evicting
 /// keys for them would empty the dataset for nothing (freeMemoryGetNotCountedMemory).
 pub fn not_counted(srv: &Server) -> u64 {
-    srv.prop.buffered() as u64
+    // Slots the keyspace keeps after deletes are free for the next keys, as freed memory
+    // is for jemalloc: counting them would make eviction delete far more than it must.
+    let spare: usize = srv.dbs.iter().map(|d| d.spare_bytes()).sum();
+    (srv.prop.buffered() + spare) as u64
+}
+
+/// Used memory as the limit sees it (used_memory less what is not counted).
+pub fn counted_memory(srv: &Server) -> u64 {
+    used_memory(srv).saturating_sub(not_counted(srv))
 }
 
 /// Used memory as the limit sees it, and how far over the limit that is (0: under).
@@ -125,7 +133,7 @@ pub fn maxmemory_state(srv: &Server) -> (u64, u64) {
     if max == 0 {
         return (0, 0);
     }
-    let used = used_memory(srv).saturating_sub(not_counted(srv));
+    let used = counted_memory(srv);
     (used, used.saturating_sub(max))
 }
 
@@ -151,8 +159,8 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
     if srv.config.hot.maxmemory == 0 || !safe(srv) {
         return Outcome::Ok;
     }
-    let (used, to_free) = maxmemory_state(srv);
-    srv.evict.peak = srv.evict.peak.max(used);
+    let (_, to_free) = maxmemory_state(srv);
+    srv.evict.peak = srv.evict.peak.max(used_memory(srv));
     let clock = srv.host.clock;
     let now = || clock.map_or(0, |c| c());
     if to_free == 0 {
@@ -181,10 +189,10 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
             outcome = Outcome::Fail;
             break;
         };
-        let before = if probe { used_memory(srv) } else { 0 };
+        let before = if probe { maxmemory_state(srv).0 } else { 0 };
         let estimate = srv.dbs[db].peek(&key).map_or(0, |e| key.len() + e.value.mem_usage()) as u64;
         srv.dbs[db].remove(&key);
-        freed += if probe { before.saturating_sub(used_memory(srv)) } else { estimate };
+        freed += if probe { before.saturating_sub(maxmemory_state(srv).0) } else { estimate };
         srv.stats.evicted_keys += 1;
         if let Some(dels) = srv.dbs[db].expired_dels.as_mut() {
             dels.push(key.clone());
@@ -305,6 +313,33 @@ fn insert(pool: &mut Vec<Candidate>, c: Candidate) {
         pool.remove(0);
         pool.insert(k - 1, c);
     }
+}
+
+/// Client eviction (Redis 7's evictClients): while the clients together hold more than
+/// `maxmemory-clients`, the biggest one that is not `CLIENT NO-EVICT` is closed, so many
+/// clients' buffers cannot take the memory the dataset needs. Returns the clients to close;
+/// the caller marks them and tells the host.
+pub fn clients_to_evict<'a>(srv: &mut Server, clients: impl Iterator<Item = &'a crate::client::Client>) -> Vec<crate::client::ClientId> {
+    let limit = srv.config.hot.client_limit;
+    if limit == 0 {
+        return Vec::new();
+    }
+    let mut sizes: Vec<(u64, crate::client::ClientId)> = clients.filter(|c| !c.no_evict && !c.close_asap && c.id != 0).map(|c| (c.memory(), c.id)).collect();
+    let mut total: u64 = sizes.iter().map(|(m, _)| m).sum();
+    if total <= limit {
+        return Vec::new();
+    }
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let mut out = Vec::new();
+    for (m, id) in sizes {
+        if total <= limit {
+            break;
+        }
+        total -= m;
+        out.push(id);
+    }
+    srv.stats.evicted_clients += out.len() as u64;
+    out
 }
 
 /// Forgets pooled candidates (FLUSHALL, a policy change), as Redis empties its pool.

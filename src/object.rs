@@ -6,8 +6,8 @@ use bytes::Bytes;
 /// Longest string Redis stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_LIMIT: usize = 44;
 
-/// Longest string kept inside the value (`Str::Small`); sized so a `Value` stays 40 bytes.
-pub const SMALL: usize = 30;
+/// Longest string kept inside the value (`Str::Small`); sized so a `Value` stays 32 bytes.
+pub const SMALL: usize = 22;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -19,9 +19,10 @@ pub enum Value {
     Stream(Box<crate::types::stream::Stream>),
 }
 
-// Hot layout: one keyspace slot holds a Value; keep it small. (40: `Bytes` for embstr values
-// costs 8 bytes a key and saves an allocation and copy on every GET.)
-const _: () = assert!(std::mem::size_of::<Value>() <= 40);
+// Hot layout: one keyspace slot holds a Value; keep it small. (32: short strings inline, an
+// intset's width inside its buffer; embstr values are boxed rather than refcounted `Bytes`,
+// which cost 8 bytes a key and saved a copy on GET.)
+const _: () = assert!(std::mem::size_of::<Value>() <= 32);
 
 /// A string value. Integers are kept as machine words (Redis's `int` encoding) so INCR needs
 /// no parse and a counter costs 8 bytes.
@@ -31,9 +32,9 @@ pub enum Str {
     /// Very short strings set whole, inside the value itself (no allocation): most cached
     /// values, flags and tokens. Also Redis's `embstr`.
     Small { len: u8, buf: [u8; SMALL] },
-    /// Short strings set whole (SET, GETSET): Redis's `embstr`. Refcounted, so GET replies
-    /// share the bytes instead of copying them.
-    Emb(Bytes),
+    /// Short strings set whole (SET, GETSET) too long for `Small`: Redis's `embstr`, in one
+    /// exact-size box (16 bytes in the value; a GET copies it into the reply).
+    Emb(Box<[u8]>),
     /// Strings grown in place (APPEND, SETRANGE) or longer than 44 bytes: Redis's `raw`.
     Raw(Vec<u8>),
 }
@@ -51,7 +52,7 @@ impl Str {
             buf[..b.len()].copy_from_slice(b);
             Str::Small { len: b.len() as u8, buf }
         } else if b.len() <= EMBSTR_LIMIT {
-            Str::Emb(Bytes::copy_from_slice(b))
+            Str::Emb(b.into())
         } else {
             Str::Raw(b.to_vec())
         }
@@ -61,7 +62,7 @@ impl Str {
         match self {
             Str::Int(n) => Bytes::from(n.to_string()),
             Str::Small { len, buf } => Bytes::copy_from_slice(&buf[..*len as usize]),
-            Str::Emb(b) => b.clone(),
+            Str::Emb(b) => Bytes::copy_from_slice(b),
             Str::Raw(v) => Bytes::copy_from_slice(v),
         }
     }

@@ -228,7 +228,16 @@ async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, si
                 }
                 // What the client did to its transaction while a script was busy.
                 engine.apply_busy_transaction(id, std::mem::take(&mut tx));
-                if !engine.is_blocked(id) && !pending.is_empty() {
+                // What this connection holds (unparsed input, parsed commands waiting,
+                // unwritten replies), for maxmemory-clients and CLIENT LIST.
+                let held = buf.capacity() + pending.iter().map(|a| a.iter().map(|b| b.len()).sum::<usize>()).sum::<usize>() + (out.len() - written);
+                let evicted = engine.report_client_memory(id, held as u64);
+                close |= evicted;
+                if engine.has_events() {
+                    // Connections client eviction closed hear of it now.
+                    shared.handle_events(&mut engine);
+                }
+                if !evicted && !engine.is_blocked(id) && !pending.is_empty() {
                     // A script that runs long hands this worker's other connections to
                     // another thread once it times out (see `ScriptStatus::watch`).
                     close = engine.execute_batch(id, &mut pending, now_us(), |reply, resp3| write_reply(&reply, resp3, &mut out));

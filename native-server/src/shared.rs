@@ -33,8 +33,9 @@ pub struct ScriptStatus {
     pub eval: AtomicBool,
     pub wrote: AtomicBool,
     pub kill: AtomicBool,
-    /// This run has handed its worker's other connections to another thread.
-    handed_off: AtomicBool,
+    /// When this run last handed its worker's core to another thread (ms since the script
+    /// started; see the Busy arm below).
+    handed_off_ms: std::sync::atomic::AtomicI64,
     /// The running function and when it started (FUNCTION STATS while busy).
     pub function: Mutex<Option<(Box<cinnabar::script::run::RunningFunction>, std::time::Instant)>>,
 }
@@ -50,18 +51,22 @@ impl ScriptStatus {
                 me.eval.store(eval, Ordering::SeqCst);
                 me.wrote.store(false, Ordering::SeqCst);
                 me.kill.store(false, Ordering::SeqCst);
-                me.handed_off.store(false, Ordering::SeqCst);
+                me.handed_off_ms.store(-1_000_000, Ordering::SeqCst);
                 me.running.store(true, Ordering::SeqCst);
                 false
             }
-            ScriptState::Busy { eval, wrote, .. } => {
+            ScriptState::Busy { eval, wrote, elapsed_ms } => {
                 // Scripts run inline on their worker (a hand-off per script would cost more
-                // than most scripts take). One that times out gives the worker's queue of
-                // other connections to a fresh thread, so those get their BUSY replies:
-                // block_in_place hands the worker's core over, and the pause lets the new
-                // thread take it before this one could take it back.
-                if !me.handed_off.swap(true, Ordering::SeqCst) && tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread) {
-                    tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(2)));
+                // than most scripts take). One that times out gives the worker's core (its
+                // queue of connections, and the I/O driver if no other worker polls it) to a
+                // fresh thread, so the others get their BUSY replies: block_in_place hands the
+                // core over, and the pause lets the new thread take it before this one could
+                // take it back. A loaded machine can lose that race, so it is tried again
+                // every 50 ms while the script runs (a no-op hand-off once the core is gone).
+                let last = me.handed_off_ms.load(Ordering::SeqCst);
+                if elapsed_ms - last >= 50 && tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread) {
+                    me.handed_off_ms.store(elapsed_ms, Ordering::SeqCst);
+                    tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(1)));
                 }
                 me.eval.store(eval, Ordering::SeqCst);
                 me.wrote.store(wrote, Ordering::SeqCst);
@@ -403,6 +408,27 @@ fn resident_bytes() -> u64 {
     pages * page
 }
 
+impl Shared {
+    /// Eviction passes back to back, yielding between them, until one ends under the limit
+    /// (or with nothing left to evict).
+    async fn continue_eviction(&self) {
+        loop {
+            tokio::task::yield_now().await;
+            let running = match self.engine_unless_busy().await {
+                Some(mut e) => {
+                    e.continue_eviction(now_us());
+                    self.handle_events(&mut e);
+                    e.eviction_running()
+                }
+                None => false,
+            };
+            if !running {
+                return;
+            }
+        }
+    }
+}
+
 pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_millis(1000 / hz.max(1)));
@@ -414,10 +440,20 @@ pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
             }
             // A busy script holds the engine: skip the tick rather than wait for it.
             let rss = resident_bytes();
-            let Some(mut e) = shared.engine_unless_busy().await else { continue };
-            e.host_info_mut().used_memory_rss = rss;
-            e.tick(now_us());
-            shared.handle_events(&mut e);
+            let running = match shared.engine_unless_busy().await {
+                Some(mut e) => {
+                    e.host_info_mut().used_memory_rss = rss;
+                    e.tick(now_us());
+                    shared.handle_events(&mut e);
+                    e.eviction_running()
+                }
+                None => continue,
+            };
+            // Over maxmemory with a pass cut short by its time budget: go on as soon as
+            // other connections have had their turn, as Redis's eviction timer does.
+            if running {
+                shared.continue_eviction().await;
+            }
         }
     });
 }

@@ -469,6 +469,11 @@ pub fn execute_batch(
     if engine.srv.evict.running {
         engine.evict_now();
     }
+    // Client eviction after each batch, this client included (it may be the one to go).
+    if engine.srv.config.hot.client_limit > 0 && engine.evict_clients(Some(&client)) {
+        client.close_asap = true;
+        close = true;
+    }
     // Expiries no lookup announced (EXISTS-style probes) in the client's database: once per
     // batch; lookups announce their own, and `tick` sweeps every database (MOVE, COPY ... DB).
     if !engine.srv.dbs[client.db].expired_log.is_empty() {

@@ -191,6 +191,23 @@ impl Db {
         self.keys.scan(cursor, |k, e| f(k, e))
     }
 
+    /// Slot memory kept for reuse by both dicts (not counted against maxmemory).
+    pub fn spare_bytes(&self) -> usize {
+        self.keys.spare_bytes() + self.expires.spare_bytes()
+    }
+
+    /// The tick's resize: give back the unused half of big dicts.
+    pub fn shrink_if_sparse(&mut self) {
+        self.keys.shrink_if_sparse();
+        self.expires.shrink_if_sparse();
+    }
+
+    /// Gives back the dicts' unused slab now (over maxmemory after evicting).
+    pub fn shrink_spare(&mut self) {
+        self.keys.shrink_spare();
+        self.expires.shrink_spare();
+    }
+
     pub fn mem_usage(&self) -> usize {
         self.keys.overhead() + self.expires.overhead()
     }

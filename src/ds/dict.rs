@@ -15,6 +15,9 @@ use foldhash::fast::FixedState;
 
 const NIL: u32 = u32::MAX;
 
+/// Slabs at least this long grow by a quarter and are shrunk by `shrink_if_sparse`.
+const BIG: usize = 4096;
+
 /// The seed of collection dicts (hash fields, set members, ...): one per process, drawn by
 /// the engine from its seed, so bucket order is not predictable from outside.
 static ELEMENT_SEED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0x243f_6a88_85a3_08d3);
@@ -141,6 +144,11 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         if self.slots.len() >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(4));
         }
+        // A big slab grows by a quarter, not by doubling: a keyspace just past a power of two
+        // would otherwise hold almost twice the slots it needs.
+        if self.slots.len() == self.slots.capacity() && self.slots.len() >= BIG {
+            self.slots.reserve_exact(self.slots.len() / 4);
+        }
         let h = self.hash(&k);
         let b = h as usize & self.mask();
         let idx = self.slots.len() as u32;
@@ -212,6 +220,32 @@ impl<K: Hash + Eq, V> Dict<K, V> {
             let b = s.hash as usize & mask;
             s.next = self.buckets[b];
             self.buckets[b] = i as u32;
+        }
+    }
+
+    /// Bytes of slab allocated for slots not in use: free for the next inserts, so eviction
+    /// does not count them as held (see `evict::not_counted`).
+    pub fn spare_bytes(&self) -> usize {
+        (self.slots.capacity() - self.slots.len()) * std::mem::size_of::<Slot<K, V>>()
+    }
+
+    /// Gives back a big slab's unused half (Redis's cron resizes dicts too): deleting keys
+    /// frees their slots only for reuse, so without this memory would not come down after
+    /// mass deletes or a lower maxmemory. Run from the host's tick, never per command, so
+    /// a delete-insert rhythm does not shrink and regrow.
+    pub fn shrink_if_sparse(&mut self) {
+        let cap = self.slots.capacity();
+        if cap >= BIG && self.slots.len() < cap / 2 {
+            let len = self.slots.len();
+            self.slots.shrink_to(len + len / 8);
+        }
+    }
+
+    /// Gives back nearly all unused slab (a host over maxmemory wants its memory back now).
+    pub fn shrink_spare(&mut self) {
+        let len = self.slots.len();
+        if self.slots.capacity() > len + len / 16 + 16 {
+            self.slots.shrink_to(len + len / 16);
         }
     }
 
@@ -292,6 +326,24 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use crate::testing::test;
     use std::collections::{BTreeMap, BTreeSet};
+
+    #[test]
+    fn big_slabs_grow_by_a_quarter_and_give_back_their_unused_half() {
+        let mut d: Dict<u64, u64> = Dict::new();
+        for i in 0..(1u64 << 16) + 1 {
+            d.insert_new(i, i);
+        }
+        // Doubling would leave 2^17 slots for 2^16 + 1 keys.
+        assert!(d.slots.capacity() <= (1 << 16) + (1 << 14) + 1, "{}", d.slots.capacity());
+        for i in 0..60_000u64 {
+            d.remove(&i);
+        }
+        assert!(d.spare_bytes() > 60_000 * std::mem::size_of::<Slot<u64, u64>>() - 1);
+        d.shrink_if_sparse();
+        assert!(d.slots.capacity() < 7_000, "{}", d.slots.capacity());
+        assert_eq!(d.len(), (1 << 16) + 1 - 60_000);
+        assert!((60_000u64..(1 << 16) + 1).all(|i| d.get(&i) == Some(&i)));
+    }
 
     #[test]
     fn behaves_like_a_map_under_random_operations() {

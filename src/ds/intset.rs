@@ -4,10 +4,14 @@
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct IntSet {
-    /// Bytes per element: 2, 4 or 8 (0 while empty and never written).
-    width: u8,
+    /// Empty, or the width (bytes per element: 2, 4 or 8) followed by the elements. The
+    /// width lives in the buffer so an intset is one Vec, which keeps `Value` (and so every
+    /// keyspace slot) at 32 bytes.
     data: Vec<u8>,
 }
+
+/// Where the elements start (after the width byte).
+const HEAD: usize = 1;
 
 fn width_for(v: i64) -> u8 {
     if i16::try_from(v).is_ok() {
@@ -21,15 +25,21 @@ fn width_for(v: i64) -> u8 {
 
 impl IntSet {
     pub fn new() -> IntSet {
-        IntSet { width: 2, data: Vec::new() }
+        IntSet { data: Vec::new() }
+    }
+
+    /// Bytes per element (2 until something wider arrives).
+    #[inline]
+    fn width(&self) -> u8 {
+        self.data.first().copied().unwrap_or(2)
     }
 
     pub fn len(&self) -> usize {
-        self.data.len() / self.width as usize
+        self.data.len().saturating_sub(HEAD) / self.width() as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.data.len() <= HEAD
     }
 
     pub fn bytes(&self) -> usize {
@@ -37,8 +47,8 @@ impl IntSet {
     }
 
     pub fn get(&self, i: usize) -> i64 {
-        let w = self.width as usize;
-        let b = &self.data[i * w..(i + 1) * w];
+        let w = self.width() as usize;
+        let b = &self.data[HEAD + i * w..HEAD + (i + 1) * w];
         match w {
             2 => i16::from_le_bytes(b.try_into().unwrap()) as i64,
             4 => i32::from_le_bytes(b.try_into().unwrap()) as i64,
@@ -47,8 +57,8 @@ impl IntSet {
     }
 
     fn put(&mut self, i: usize, v: i64) {
-        let w = self.width as usize;
-        let b = &mut self.data[i * w..(i + 1) * w];
+        let w = self.width() as usize;
+        let b = &mut self.data[HEAD + i * w..HEAD + (i + 1) * w];
         match w {
             2 => b.copy_from_slice(&(v as i16).to_le_bytes()),
             4 => b.copy_from_slice(&(v as i32).to_le_bytes()),
@@ -76,8 +86,8 @@ impl IntSet {
 
     fn upgrade(&mut self, width: u8) {
         let vals: Vec<i64> = self.iter().collect();
-        self.width = width;
-        self.data = vec![0; vals.len() * width as usize];
+        self.data = vec![0; HEAD + vals.len() * width as usize];
+        self.data[0] = width;
         for (i, v) in vals.into_iter().enumerate() {
             self.put(i, v);
         }
@@ -86,18 +96,20 @@ impl IntSet {
     /// Adds `v`; false if it was already there.
     pub fn insert(&mut self, v: i64) -> bool {
         let w = width_for(v);
-        if w > self.width {
+        if self.data.is_empty() {
+            self.data.push(w.max(2));
+        } else if w > self.width() {
             self.upgrade(w);
         }
         match self.search(v) {
             Ok(_) => false,
             Err(at) => {
-                let wb = self.width as usize;
+                let wb = self.width() as usize;
                 let tail = self.data.len();
                 // Exact growth, as Redis's intsetResize: sets of ids are mostly small.
                 self.data.reserve_exact(wb);
                 self.data.resize(tail + wb, 0);
-                self.data.copy_within(at * wb..tail, (at + 1) * wb);
+                self.data.copy_within(HEAD + at * wb..tail, HEAD + (at + 1) * wb);
                 self.put(at, v);
                 true
             }
@@ -107,8 +119,8 @@ impl IntSet {
     pub fn remove(&mut self, v: i64) -> bool {
         match self.search(v) {
             Ok(at) => {
-                let w = self.width as usize;
-                self.data.drain(at * w..(at + 1) * w);
+                let w = self.width() as usize;
+                self.data.drain(HEAD + at * w..HEAD + (at + 1) * w);
                 true
             }
             Err(_) => false,

@@ -15,8 +15,9 @@ fn engine(policy: &str) -> TestEngine {
     t
 }
 
-fn used() -> u64 {
-    crate::alloc::live_bytes()
+/// Memory as maxmemory counts it (spare keyspace slots are free for the next keys).
+fn counted(t: &TestEngine) -> u64 {
+    crate::evict::counted_memory(&t.engine.srv)
 }
 
 fn info_field(t: &mut TestEngine, section: &str, field: &str) -> String {
@@ -53,7 +54,7 @@ fn exists(t: &mut TestEngine, k: &str) -> bool {
 fn allkeys_lru_keeps_recently_used_keys_under_the_limit() {
     let mut t = engine("allkeys-lru");
     fill(&mut t, "old", 2000, false);
-    let limit = used();
+    let limit = counted(&t);
     t.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
     // A hot tenth of the old keys is read after everything else was written.
     t.advance_ms(5000);
@@ -61,7 +62,7 @@ fn allkeys_lru_keeps_recently_used_keys_under_the_limit() {
         t.run(&["GET", &format!("old:{}", i)]);
     }
     fill(&mut t, "new", 1000, false);
-    assert!(used() <= limit + 4096, "used {} over the limit {}", used(), limit);
+    assert!(counted(&t) <= limit + 4096, "used {} over the limit {}", counted(&t), limit);
     let evicted: u64 = info_field(&mut t, "stats", "evicted_keys").parse().unwrap();
     assert!(evicted >= 800, "evicted {}", evicted);
     let hot_kept = (0..2000).step_by(10).filter(|i| exists(&mut t, &format!("old:{}", i))).count();
@@ -83,7 +84,7 @@ fn allkeys_lfu_keeps_frequently_used_keys() {
     }
     let Reply::Int(freq) = t.run(&["OBJECT", "FREQ", "k:0"]) else { panic!() };
     assert!(freq > 5, "freq {}", freq);
-    t.run(&["CONFIG", "SET", "maxmemory", &used().to_string()]);
+    t.run(&["CONFIG", "SET", "maxmemory", &counted(&t).to_string()]);
     fill(&mut t, "n", 1000, false);
     let kept = (0..50).filter(|i| exists(&mut t, &format!("k:{}", i))).count();
     assert!(kept >= 48, "frequent keys kept: {} of 50", kept);
@@ -95,7 +96,7 @@ fn volatile_policies_never_evict_keys_without_ttl_and_then_refuse_writes() {
         let mut t = engine(policy);
         fill(&mut t, "p", 500, false);
         fill(&mut t, "v", 500, true);
-        t.run(&["CONFIG", "SET", "maxmemory", &used().to_string()]);
+        t.run(&["CONFIG", "SET", "maxmemory", &counted(&t).to_string()]);
         let mut refused = false;
         for i in 0..2000 {
             match t.run(&["SET", &format!("w:{}", i), &value()]) {
@@ -123,7 +124,7 @@ fn volatile_ttl_takes_the_nearest_deadline_first() {
     for i in 0..300 {
         t.run(&["SET", &format!("k:{}", i), &value(), "EX", &(1000 + i).to_string()]);
     }
-    t.run(&["CONFIG", "SET", "maxmemory", &used().to_string()]);
+    t.run(&["CONFIG", "SET", "maxmemory", &counted(&t).to_string()]);
     for i in 0..100 {
         t.run(&["SET", &format!("n:{}", i), &value(), "EX", "100000"]);
     }
@@ -174,17 +175,17 @@ fn noeviction_refuses_denyoom_commands_while_reads_and_deletes_work() {
 fn lowering_maxmemory_evicts_at_once_and_from_the_tick() {
     let mut t = engine("allkeys-random");
     fill(&mut t, "k", 3000, false);
-    let target = used() - 300_000;
+    let target = counted(&t) - 300_000;
     t.run(&["CONFIG", "SET", "maxmemory-eviction-tenacity", "0"]);
     assert_eq!(t.run(&["CONFIG", "SET", "maxmemory", &target.to_string()]), ok());
     // Tenacity 0 gives each pass almost no time: the rest happens on later ticks.
     for _ in 0..200 {
-        if used() <= target {
+        if counted(&t) <= target {
             break;
         }
         t.tick();
     }
-    assert!(used() <= target, "used {} target {}", used(), target);
+    assert!(counted(&t) <= target, "used {} target {}", counted(&t), target);
     let Reply::Int(n) = t.run(&["DBSIZE"]) else { panic!() };
     assert!(n < 3000 && n > 0, "{}", n);
     let evicted: i64 = info_field(&mut t, "stats", "evicted_keys").parse().unwrap();
@@ -207,7 +208,7 @@ fn evicted_keys_are_announced_propagated_and_fail_watchers() {
     t.aof_on();
     fill(&mut t, "k", 50, false);
     t.aof_commands();
-    t.run(&["CONFIG", "SET", "maxmemory", &(used() - 100).to_string()]);
+    t.run(&["CONFIG", "SET", "maxmemory", &(counted(&t) - 100).to_string()]);
     assert!(!exists(&mut t, "victim"), "the least recently used key goes first");
     let msgs = t.replies_for(sub);
     assert!(msgs.iter().any(|m| format!("{:?}", m).contains("victim")), "{:?}", msgs);
@@ -249,4 +250,26 @@ fn a_script_refused_for_memory_counts_one_oom_error() {
     // `flags=` alone declares no flags: refused like any writer.
     let r = t.run(&["EVAL", "#!lua flags=\nreturn 1", "0"]);
     assert!(matches!(&r, Reply::Error(e) if e.starts_with("OOM ")), "{:?}", r);
+}
+
+#[test]
+fn maxmemory_clients_closes_the_biggest_client_but_not_no_evict_ones() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["CONFIG", "SET", "maxmemory-clients", "bogus"]), err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - argument must be a memory or percent value"));
+    t.run(&["CONFIG", "SET", "maxmemory", "1000000", "maxmemory-clients", "1%"]);
+    assert_eq!(t.run(&["CONFIG", "GET", "maxmemory-clients"]), Reply::Map(vec![(bulk("maxmemory-clients"), bulk("1%"))]));
+    let (small, big, keep) = (t.connect(), t.connect(), t.connect());
+    assert_eq!(t.run_as(keep, &["CLIENT", "NO-EVICT", "on"]), ok());
+    // 1% of 1 MB: 10000 bytes for all clients together.
+    assert!(!t.engine.report_client_memory(small, 3000));
+    assert!(!t.engine.report_client_memory(keep, 50_000), "CLIENT NO-EVICT clients are never evicted");
+    assert!(t.engine.report_client_memory(big, 9000), "the biggest client goes");
+    assert!(t.engine.drain_events().contains(&crate::Event::CloseClient(big)));
+    assert!(!t.engine.report_client_memory(small, 3000));
+    assert_eq!(info_field(&mut t, "stats", "evicted_clients"), "1");
+    let Reply::Verbatim(_, list) = t.run(&["CLIENT", "LIST"]) else { panic!() };
+    let list = String::from_utf8_lossy(&list).into_owned();
+    assert!(list.lines().any(|l| l.contains(&format!("id={} ", keep)) && l.contains(" tot-mem=50000 ")), "{}", list);
+    t.run(&["CONFIG", "SET", "maxmemory-clients", "0"]);
+    assert!(!t.engine.report_client_memory(small, 1 << 30));
 }

@@ -144,6 +144,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("rejected_connections", st.rejected_connections.to_string());
             f("expired_keys", st.expired_keys.to_string());
             f("evicted_keys", st.evicted_keys.to_string());
+            f("evicted_clients", st.evicted_clients.to_string());
             let clock_now = h.clock.map_or(0, |c| c());
             let current = s.evict.exceeded_since.map_or(0, |t| (clock_now - t).max(0));
             f("total_eviction_exceeded_time", ((s.evict.exceeded_total_us + current) / 1000).to_string());
