@@ -97,13 +97,9 @@ pub fn overhead(ctx: &Ctx) -> MemOverhead {
     let used = crate::evict::used_memory(s);
     let peak = s.evict.peak.max(used);
     let startup = s.evict.startup.min(used);
-    // What the core keeps per client: the session itself, undelivered output, a queued
-    // transaction (the host's socket buffers are not the core's to see).
-    let client_mem = |c: &crate::client::Client| {
-        let multi: usize = c.multi.as_ref().map_or(0, |q| q.iter().map(|a| a.iter().map(|b| b.len() + 16).sum::<usize>() + 24).sum());
-        (std::mem::size_of::<crate::client::Client>() + multi) as u64 + c.outbox_bytes
-    };
-    let clients_normal = client_mem(ctx.client) + ctx.others.values().map(client_mem).sum::<u64>();
+    // Every client's memory as CLIENT LIST's tot-mem counts it (what the host buffers for
+    // it, replies queued in the engine, a queued transaction), as Redis sums tot-mem here.
+    let clients_normal = ctx.client.memory() + ctx.others.values().map(|c| c.memory()).sum::<u64>();
     let aof_buffer = if s.prop.on { s.prop.buffered() as u64 } else { 0 };
     let lua_caches = s.scripting.scripts_mem as u64;
     let functions_caches: u64 = s.scripting.libraries.values().map(|l| l.code.len() as u64).sum();

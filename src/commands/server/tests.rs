@@ -293,7 +293,14 @@ fn memory_stats_breaks_used_memory_down_as_redis() {
 fn info_memory_agrees_with_memory_stats() {
     let mut t = with_memory(ten_mb);
     t.run(&["SET", "a", "1"]);
+    // A queued transaction is client memory (CLIENT LIST's multi-mem and tot-mem).
+    let c = t.connect();
+    t.run_as(c, &["MULTI"]);
+    t.run_as(c, &["SET", "x", "y"]);
     let stats = t.run(&["MEMORY", "STATS"]);
+    let Reply::Verbatim(_, list) = t.run(&["CLIENT", "LIST"]) else { panic!() };
+    let tot: i64 = String::from_utf8_lossy(&list).lines().map(|l| l.split(' ').find_map(|f| f.strip_prefix("tot-mem=")).unwrap().parse::<i64>().unwrap()).sum();
+    assert_eq!(map_get(&stats, "clients.normal"), &int(tot));
     let Reply::Verbatim(_, info) = t.run(&["INFO", "memory"]) else { panic!() };
     let info = String::from_utf8_lossy(&info).into_owned();
     let Reply::Int(total) = map_get(&stats, "overhead.total") else { panic!() };
