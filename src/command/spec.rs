@@ -110,11 +110,13 @@ pub struct CommandSpec {
     /// Redis's convention: N means exactly N arguments (command name included), -N at least N.
     pub arity: i32,
     pub flags: u32,
+    /// The legacy key range COMMAND INFO shows and client-side caching reads (the keys a
+    /// tracked read remembers); a unit test holds it to what `key_specs` implies.
     pub first_key: i32,
     pub last_key: i32,
     pub step: i32,
     /// Keys counted by an argument (LMPOP, ZUNIONSTORE, EVAL): (index of the count, offset of
-    /// the first key from it, step). Makes the command `movablekeys`.
+    /// the first key from it, step), the fast path of the matching `keynum` key spec.
     pub keynum: Option<(i32, i32, i32)>,
     /// Keys only a parser can find (SORT ... STORE dst), with their key flags (Redis's
     /// getkeys_proc): used where the key specs cannot say (`keyspec::keys_with_flags`).
