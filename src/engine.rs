@@ -232,6 +232,16 @@ impl Server {
         self.config.hot.maxmemory > 0 && self.evict.oom
     }
 
+    /// Starts, extends or (None) ends CLIENT PAUSE. The databases learn until when, since
+    /// expired keys stay in place while clients are paused (see `Db::paused_until`).
+    pub fn set_pause(&mut self, pause: Option<(i64, bool)>) {
+        self.pause = pause;
+        let until = pause.map_or(0, |(end, _)| end);
+        for db in &mut self.dbs {
+            db.paused_until = until;
+        }
+    }
+
     /// Seconds since start, the clock `Entry::lru` counts in.
     pub fn lru_clock(&self) -> u32 {
         ((self.now_us - self.start_us).max(0) / 1_000_000) as u32
@@ -640,7 +650,7 @@ impl Engine {
         self.srv.now_us = now_us;
         self.srv.stats.sample_ops(now_us);
         if self.srv.pause.is_some_and(|(end, _)| now_us / 1000 >= end) {
-            self.srv.pause = None;
+            self.srv.set_pause(None);
         }
         crate::command::dispatch::resume_paused(self);
         crate::persistence::cron(&mut self.srv, now_us);
@@ -732,7 +742,9 @@ impl Engine {
     }
 
     fn active_expire(&mut self) {
-        if !self.srv.active_expire_enabled {
+        // While clients are paused the dataset stays as it is (activeExpireCycle's
+        // checkClientPauseTimeoutAndReturnIfPaused); expired keys go once the pause ends.
+        if !self.srv.active_expire_enabled || self.srv.pause.is_some() {
             return;
         }
         let effort = self.srv.config.get_i64("active-expire-effort").clamp(1, 10) as usize;
@@ -740,14 +752,13 @@ impl Engine {
         // of keys per database per tick gives the same bounded work without a clock.
         let mut budget = 200 * effort * self.srv.dbs.len().max(1);
         let now_ms = self.srv.now_ms();
-        let Server { dbs, rng, stats, expire_next_db, .. } = &mut self.srv;
+        let Server { dbs, rng, expire_next_db, .. } = &mut self.srv;
         // Start where the last tick stopped (Redis's static current_db), so a busy db0
         // cannot spend every tick's budget and starve the others.
         let n = dbs.len();
         for i in 0..n {
             let d = (*expire_next_db + i) % n;
             let deleted = crate::db::expire::active_expire_cycle(&mut dbs[d], now_ms, rng, &mut budget);
-            stats.expired_keys += deleted.len() as u64;
             if let Some(dels) = dbs[d].expired_dels.as_mut() {
                 dels.extend(deleted.iter().cloned());
             }

@@ -228,3 +228,27 @@ fn client_pause_write_holds_writes_until_unpause_or_timeout() {
     roundtrip(&mut c, b"CLIENT PAUSE 100 BOTH\r\n", "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
     roundtrip(&mut c, b"CLIENT PAUSE -1\r\n", "-ERR timeout is negative\r\n");
 }
+
+#[test]
+fn client_pause_in_a_transaction_starts_when_exec_ends_and_keeps_expired_keys() {
+    let srv = common::cinnabar();
+    let (mut a, mut c) = (connect(srv.port), connect(srv.port));
+    roundtrip(
+        &mut c,
+        b"MULTI\r\nSET t1 BAR PX 10\r\nCLIENT PAUSE 60000 WRITE\r\nSET t2 BAR\r\nEXEC\r\n",
+        "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n+OK\r\n+OK\r\n+OK\r\n",
+    );
+    send(&mut a, "SET t3 BAR\r\n");
+    wait_blocked(&mut c, 1);
+    silent(&mut a);
+    std::thread::sleep(Duration::from_millis(150));
+    // t1 expired: it reads as missing, but neither lookups nor the active cycle deleted it.
+    roundtrip(&mut c, b"GET t1\r\nGET t2\r\nGET t3\r\nDBSIZE\r\n", "$-1\r\n$3\r\nBAR\r\n$-1\r\n:2\r\n");
+    send(&mut c, "INFO stats\r\n");
+    assert!(read_available(&mut c).contains("expired_keys:0\r\n"));
+    roundtrip(&mut c, b"CLIENT UNPAUSE\r\n", "+OK\r\n");
+    expect(&mut a, "+OK\r\n");
+    roundtrip(&mut c, b"GET t1\r\nDBSIZE\r\n", "$-1\r\n:2\r\n");
+    send(&mut c, "INFO stats\r\n");
+    assert!(read_available(&mut c).contains("expired_keys:1\r\n"));
+}

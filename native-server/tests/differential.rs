@@ -261,6 +261,11 @@ fn keys_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn introspection_and_memory_commands_match_redis_byte_for_byte() {
+    check("introspection.redis");
+}
+
+#[test]
 fn connection_and_server_commands_match_redis_byte_for_byte() {
     check("connection.redis");
 }
@@ -319,7 +324,7 @@ fn names(v: &Val) -> Vec<String> {
 
 /// The command table is declared in Rust, not generated; this keeps it honest. For every
 /// command and subcommand we declare, redis-server's COMMAND INFO must agree on arity, flags,
-/// first/last/step key positions and ACL categories.
+/// first/last/step key positions, ACL categories, tips and key specs.
 #[test]
 fn command_table_metadata_matches_redis() {
     each_command_against_redis(b"INFO", |name, ours, theirs| {
@@ -338,8 +343,10 @@ fn command_table_metadata_matches_redis() {
             ("flags", sorted(&ours[2]) == sorted(&theirs[2])),
             ("keys", ours[3..6] == theirs[3..6]),
             ("acl", sorted(&ours[6]) == sorted(&theirs[6])),
+            ("tips", sorted(&ours[7]) == sorted(&theirs[7])),
+            ("key specs", ours[8] == theirs[8]),
         ];
-        Some(fields.iter().filter(|(_, same)| !same).map(|(what, _)| format!("{} {}: ours {:?} redis {:?}", name, what, &ours[1..7], &theirs[1..7])).collect())
+        Some(fields.iter().filter(|(_, same)| !same).map(|(what, _)| format!("{} {}: ours {:?} redis {:?}", name, what, &ours[1..9], &theirs[1..9])).collect())
     });
 }
 

@@ -178,14 +178,16 @@ impl Ctx<'_> {
         let clock = self.srv.lru_clock();
         // Expire first (one probe of the expires dict, none when the db has no TTLs), so a
         // key this lookup expires is announced and touched before anything else.
-        if self.srv.dbs[db].expire_if_needed(key, now) {
+        // While clients are paused an expired key is kept but reads as missing.
+        let expired = self.srv.dbs[db].expire_if_needed(key, now);
+        if expired {
             self.announce_expired(db);
         }
         // Key-miss notifications need a second look; the usual path probes once.
-        if stats && self.srv.config.hot.notify_flags & crate::notify::KEY_MISS != 0 && self.key_missed(db, key) {
+        if stats && self.srv.config.hot.notify_flags & crate::notify::KEY_MISS != 0 && self.key_missed(db, key, expired) {
             return None;
         }
-        let e = self.srv.dbs[db].keys.get_mut(key);
+        let e = if expired { None } else { self.srv.dbs[db].keys.get_mut(key) };
         if stats {
             match e {
                 Some(_) => self.srv.stats.keyspace_hits += 1,
@@ -204,6 +206,7 @@ impl Ctx<'_> {
     #[inline(never)]
     fn announce_expired(&mut self, db: usize) {
         for k in std::mem::take(&mut self.srv.dbs[db].expired_log) {
+            self.srv.stats.expired_keys += 1;
             self.touch_watched(db, &k);
             if self.srv.tracking.is_active() {
                 self.invalidate(&k);
@@ -215,8 +218,8 @@ impl Ctx<'_> {
     /// The key-miss notification: true (after counting the miss) when the key is absent.
     #[cold]
     #[inline(never)]
-    fn key_missed(&mut self, db: usize, key: &[u8]) -> bool {
-        if self.srv.dbs[db].peek(key).is_some() {
+    fn key_missed(&mut self, db: usize, key: &[u8], expired: bool) -> bool {
+        if !expired && self.srv.dbs[db].peek(key).is_some() {
             return false;
         }
         self.srv.stats.keyspace_misses += 1;
@@ -518,14 +521,16 @@ pub fn broadcast_invalidations(engine: &mut Engine, current: &mut Client) {
     crate::tracking::broadcast(&mut ctx);
 }
 
-/// Keys that expired (lazily or in the active cycle) fail their watchers' transactions and
-/// raise `expired` notifications, as Redis does when it deletes a key on expiry.
+/// Keys that expired (lazily or in the active cycle) count in INFO's expired_keys, fail their
+/// watchers' transactions and raise `expired` notifications, as Redis does when it deletes a
+/// key on expiry.
 pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
     for db in 0..engine.srv.dbs.len() {
         if engine.srv.dbs[db].expired_log.is_empty() {
             continue;
         }
         for key in std::mem::take(&mut engine.srv.dbs[db].expired_log) {
+            engine.srv.stats.expired_keys += 1;
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut *current, others: &mut engine.clients };
             ctx.touch_watched(db, &key);
             if ctx.srv.tracking.is_active() {
@@ -825,10 +830,12 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     // CLIENT PAUSE holds back every command (ALL) or those that write (WRITE), EXEC of a
     // queue with writes included, until the pause ends.
+    // Commands inside EXEC or a script are not held: a CLIENT PAUSE in a transaction takes
+    // effect when it ends (Redis checks the pause in processCommand only).
     if let Some((end, all)) = ctx.srv.pause {
         if ctx.now_ms() >= end {
-            ctx.srv.pause = None;
-        } else {
+            ctx.srv.set_pause(None);
+        } else if !ctx.client.deny_blocking {
             // A script that declared its flags writes only without `no-writes`.
             let srv = &*ctx.srv;
             let writes = |s: &CommandSpec, a: &[Bytes]| crate::commands::scripting::declared_writes(srv, s, a).unwrap_or_else(|| s.is(flags::WRITE) || s.is(flags::MAY_REPLICATE));

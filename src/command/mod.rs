@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod dispatch;
+pub mod keyspec;
 pub mod spec;
 pub mod syntax;
 pub mod table;

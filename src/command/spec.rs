@@ -110,14 +110,23 @@ pub struct CommandSpec {
     /// Redis's convention: N means exactly N arguments (command name included), -N at least N.
     pub arity: i32,
     pub flags: u32,
+    /// The legacy key range COMMAND INFO shows and client-side caching reads (the keys a
+    /// tracked read remembers); a unit test holds it to what `key_specs` implies.
     pub first_key: i32,
     pub last_key: i32,
     pub step: i32,
     /// Keys counted by an argument (LMPOP, ZUNIONSTORE, EVAL): (index of the count, offset of
-    /// the first key from it, step). Makes the command `movablekeys`.
+    /// the first key from it, step), the fast path of the matching `keynum` key spec.
     pub keynum: Option<(i32, i32, i32)>,
-    /// Keys only a parser can find (SORT ... STORE dst): makes the command `movablekeys`.
-    pub getkeys: Option<fn(&[bytes::Bytes]) -> Vec<usize>>,
+    /// Keys only a parser can find (SORT ... STORE dst), with their key flags (Redis's
+    /// getkeys_proc): used where the key specs cannot say (`keyspec::keys_with_flags`).
+    pub getkeys: Option<fn(&[bytes::Bytes]) -> Vec<(usize, u16)>>,
+    /// Redis 7's key specs, in `keyspec`'s declaration language (COMMAND INFO, GETKEYS,
+    /// GETKEYSANDFLAGS, `movablekeys`).
+    pub key_specs: &'static str,
+    /// Redis 7's command tips, space-separated (COMMAND INFO's eighth field), e.g.
+    /// `nondeterministic_output`, `request_policy:all_shards`.
+    pub tips: &'static str,
     /// Explicit ACL categories; implied ones (from flags) are added by `acl_categories()`.
     pub acl: u32,
     pub group: &'static str,
@@ -142,6 +151,8 @@ impl CommandSpec {
             step: 0,
             keynum: None,
             getkeys: None,
+            key_specs: "",
+            tips: "",
             acl: 0,
             group,
             since: "1.0.0",
@@ -164,6 +175,8 @@ impl CommandSpec {
             step: 0,
             keynum: None,
             getkeys: None,
+            key_specs: "",
+            tips: "",
             acl: 0,
             group,
             since: "1.0.0",
@@ -195,8 +208,20 @@ impl CommandSpec {
         self
     }
 
-    pub const fn getkeys(mut self, f: fn(&[bytes::Bytes]) -> Vec<usize>) -> Self {
+    pub const fn getkeys(mut self, f: fn(&[bytes::Bytes]) -> Vec<(usize, u16)>) -> Self {
         self.getkeys = Some(f);
+        self
+    }
+
+    /// Declares the command tips.
+    pub const fn tips(mut self, tips: &'static str) -> Self {
+        self.tips = tips;
+        self
+    }
+
+    /// Declares the key specs (see `keyspec` for the language).
+    pub const fn key_specs(mut self, decl: &'static str) -> Self {
+        self.key_specs = decl;
         self
     }
 
@@ -248,7 +273,8 @@ impl CommandSpec {
 
     pub fn flag_names(&self) -> Vec<&'static str> {
         let mut v: Vec<&'static str> = flags::FLAG_NAMES.iter().filter(|(b, _)| self.flags & b != 0).map(|(_, n)| *n).collect();
-        if self.keynum.is_some() || self.getkeys.is_some() {
+        // Derived from the key specs as Redis derives it (populateCommandLegacyRangeSpec).
+        if super::keyspec::legacy_range(&super::keyspec::specs_of(self.key_specs)).1 {
             v.push("movablekeys");
         }
         v
@@ -288,7 +314,7 @@ impl CommandSpec {
     /// not a valid number of keys for `argv` (COMMAND GETKEYS reports it).
     pub fn all_key_positions(&self, argv: &[bytes::Bytes]) -> Option<Vec<usize>> {
         if let Some(f) = self.getkeys {
-            return Some(f(argv));
+            return Some(f(argv).into_iter().map(|(i, _)| i).collect());
         }
         let mut v = self.key_positions(argv.len());
         if let Some((idx, first, step)) = self.keynum {

@@ -17,8 +17,8 @@ pub struct Table {
 }
 
 /// Every family contributes its slice; new families add one line here.
-fn families() -> [&'static [CommandSpec]; 12] {
-    [commands::pubsub::SPECS, commands::transaction::SPECS, commands::string::SPECS, commands::hash::SPECS, commands::list::SPECS, commands::set::SPECS, commands::zset::SPECS, commands::stream::SPECS, commands::generic::SPECS, commands::connection::SPECS, commands::server::SPECS, commands::scripting::SPECS]
+fn families() -> [&'static [CommandSpec]; 13] {
+    [commands::pubsub::SPECS, commands::transaction::SPECS, commands::string::SPECS, commands::hash::SPECS, commands::list::SPECS, commands::set::SPECS, commands::zset::SPECS, commands::stream::SPECS, commands::generic::SPECS, commands::connection::SPECS, commands::server::SPECS, commands::scripting::SPECS, commands::cluster::SPECS]
 }
 
 pub fn table() -> &'static Table {

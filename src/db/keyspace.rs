@@ -26,11 +26,15 @@ pub struct Db {
     /// Loading a dataset (an AOF replay): nothing expires until it is all in, as in Redis,
     /// so a command that follows a key's deadline in the file still finds the key.
     pub loading: bool,
+    /// CLIENT PAUSE in force until this Unix ms (0: none). Redis keeps the dataset constant
+    /// while clients are paused: an expired key reads as missing but is not deleted until
+    /// the pause ends (expireIfNeeded's checkClientPauseTimeoutAndReturnIfPaused).
+    pub paused_until: i64,
 }
 
 impl Db {
     pub fn new(id: usize, seed: u64) -> Db {
-        Db { id, keys: Dict::with_seed(seed), expires: Dict::with_seed(seed ^ 0x5bd1e995), avg_ttl: 0, watched: 0, expired_log: Vec::new(), expired_dels: None, loading: false }
+        Db { id, keys: Dict::with_seed(seed), expires: Dict::with_seed(seed ^ 0x5bd1e995), avg_ttl: 0, watched: 0, expired_log: Vec::new(), expired_dels: None, loading: false, paused_until: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -45,7 +49,8 @@ impl Db {
         self.expires.len()
     }
 
-    /// Deletes the key if its deadline passed; true when it did (the caller notifies `expired`).
+    /// Deletes the key if its deadline passed; true when it did (the caller notifies `expired`)
+    /// or, while clients are paused, when the key is expired but kept (nothing to notify).
     #[inline]
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         // Most keyspaces of counters and caches have no TTLs: skip the second hash probe.
@@ -54,6 +59,9 @@ impl Db {
         }
         match self.expires.get(key) {
             Some(&when) if when <= now_ms => {
+                if now_ms < self.paused_until {
+                    return true;
+                }
                 self.remove(key);
                 self.expired_log.push(Bytes::copy_from_slice(key));
                 if let Some(dels) = self.expired_dels.as_mut() {
@@ -67,12 +75,13 @@ impl Db {
 
     /// Existence without touching the access clock.
     pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {
-        self.expire_if_needed(key, now_ms);
-        self.keys.contains_key(key)
+        !self.expire_if_needed(key, now_ms) && self.keys.contains_key(key)
     }
 
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
         self.keys.get_mut(key)
     }
 

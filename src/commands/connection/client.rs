@@ -22,9 +22,9 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("getname", 2, S, G, getname).acl(CONNECTION).doc("2.6.9", "Get the current connection name", "O(1)"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).acl(CONNECTION).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
     CommandSpec::new("id", 2, S, G, id).acl(CONNECTION).doc("5.0.0", "Returns the client ID for the current connection", "O(1)"),
-    CommandSpec::new("info", 2, S, G, info).acl(CONNECTION).doc("6.2.0", "Returns information about the current client connection.", "O(1)"),
+    CommandSpec::new("info", 2, S, G, info).tips("nondeterministic_output").acl(CONNECTION).doc("6.2.0", "Returns information about the current client connection.", "O(1)"),
     CommandSpec::new("kill", -3, ADMIN | S, G, kill).acl(CONNECTION).doc("2.4.0", "Kill the connection of a client", "O(N) where N is the number of client connections").args("filter=(ip:port|new-format=([ID client-id@integer]|[TYPE normal_master_slave_pubsub=(NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|[USER username]|[ADDR ip:port]|[LADDR ip:port]|[SKIPME yes/no]) ...)"),
-    CommandSpec::new("list", -2, ADMIN | S, G, list).acl(CONNECTION).doc("2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections").args("[TYPE normal_master_replica_pubsub=(NORMAL|MASTER|REPLICA|PUBSUB)] [ID id=(client-id@integer ...)]"),
+    CommandSpec::new("list", -2, ADMIN | S, G, list).tips("nondeterministic_output").acl(CONNECTION).doc("2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections").args("[TYPE normal_master_replica_pubsub=(NORMAL|MASTER|REPLICA|PUBSUB)] [ID id=(client-id@integer ...)]"),
     CommandSpec::new("no-evict", 3, ADMIN | S, G, no_evict).acl(CONNECTION).doc("7.0.0", "Set client eviction mode for the current connection", "O(1)").args("enabled=(ON|OFF)"),
     CommandSpec::new("no-touch", 3, S, G, no_touch).acl(CONNECTION).doc("7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)").args("enabled=(ON|OFF)"),
     CommandSpec::new("pause", -3, ADMIN | S, G, pause).acl(CONNECTION).doc("2.9.50", "Stop processing commands from clients for some time", "O(1)").args("timeout mode=[WRITE|ALL]"),
@@ -113,16 +113,17 @@ fn pause(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::Msg("ERR timeout is negative"));
     }
     let end = ctx.now_ms().saturating_add(ms);
-    ctx.srv.pause = Some(match ctx.srv.pause {
+    let pause = match ctx.srv.pause {
         Some((e, a)) => (e.max(end), a || all),
         None => (end, all),
-    });
+    };
+    ctx.srv.set_pause(Some(pause));
     Ok(OK)
 }
 
 /// CLIENT UNPAUSE — the held-back commands run, in arrival order.
 fn unpause(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    ctx.srv.pause = None;
+    ctx.srv.set_pause(None);
     Ok(OK)
 }
 

@@ -226,3 +226,82 @@ fn pause_write_counts_held_clients_and_lets_no_writes_scripts_run() {
     t.run(&["CLIENT", "UNPAUSE"]);
     assert_eq!(t.replies_for(w), vec![Reply::Status("OK".into())]);
 }
+
+fn info_field(t: &mut TestEngine, section: &str, field: &str) -> String {
+    let Reply::Verbatim(_, text) = t.run(&["INFO", section]) else { panic!() };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let prefix = format!("{}:", field);
+    text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("{} in {}", field, text)).to_string()
+}
+
+#[test]
+fn expired_keys_stay_in_place_while_clients_are_paused() {
+    let mut t = TestEngine::new();
+    t.run(&["SADD", "s", "a"]);
+    t.run(&["RPUSH", "l", "1"]);
+    t.run(&["MULTI"]);
+    t.run(&["SET", "foo", "bar", "PX", "10"]);
+    t.run(&["SET", "bar", "foo", "PX", "10"]);
+    t.run(&["PEXPIRE", "s", "10"]);
+    t.run(&["PEXPIRE", "l", "10"]);
+    t.run(&["CLIENT", "PAUSE", "50000", "WRITE"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![ok(), ok(), int(1), int(1), ok()]));
+    t.advance_ms(20);
+    t.tick();
+    // Reads see them gone, yet neither the lookup nor the active cycle deleted them.
+    assert_eq!(t.run(&["GET", "foo"]), Reply::Nil);
+    assert_eq!(t.run(&["EXISTS", "bar"]), int(0));
+    assert_eq!(t.run(&["SUNION", "s"]), Reply::Set(vec![]));
+    assert_eq!(t.run(&["SORT_RO", "l"]), Reply::Array(vec![]));
+    assert_eq!(t.run(&["KEYS", "*"]), Reply::Array(vec![]));
+    assert_eq!(t.run(&["DBSIZE"]), int(4));
+    assert_eq!(info_field(&mut t, "stats", "expired_keys"), "0");
+    assert_eq!(t.run(&["CLIENT", "UNPAUSE"]), ok());
+    assert_eq!(t.run(&["GET", "foo"]), Reply::Nil);
+    assert_eq!(t.run(&["GET", "bar"]), Reply::Nil);
+    assert_eq!(t.run(&["DBSIZE"]), int(2));
+    assert_eq!(info_field(&mut t, "stats", "expired_keys"), "2");
+}
+
+#[test]
+fn the_active_cycle_deletes_what_expired_during_a_pause_once_it_ends() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v", "PX", "10"]);
+    t.run(&["CLIENT", "PAUSE", "100", "WRITE"]);
+    t.advance_ms(20);
+    t.tick();
+    assert_eq!(t.run(&["DBSIZE"]), int(1));
+    // The pause's timeout ends it; the next tick's cycle deletes the key.
+    t.advance_ms(100);
+    t.tick();
+    assert_eq!(t.run(&["DBSIZE"]), int(0));
+    assert_eq!(info_field(&mut t, "stats", "expired_keys"), "1");
+}
+
+#[test]
+fn a_lazily_expired_key_counts_in_expired_keys() {
+    let mut t = TestEngine::new();
+    t.run(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    t.run(&["SET", "k", "v", "PX", "1"]);
+    t.advance_ms(5);
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+    assert_eq!(info_field(&mut t, "stats", "expired_keys"), "1");
+}
+
+#[test]
+fn client_pause_starts_at_the_end_of_a_transaction() {
+    let mut t = TestEngine::new();
+    t.run(&["MULTI"]);
+    t.run(&["SET", "FOO1", "BAR"]);
+    t.run(&["CLIENT", "PAUSE", "60000", "WRITE"]);
+    t.run(&["SET", "FOO2", "BAR"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![ok(), ok(), ok()]));
+    let w = t.connect();
+    assert_eq!(t.run_as(w, &["SET", "FOO3", "BAR"]), Reply::Blocked);
+    assert_eq!(info_field(&mut t, "clients", "blocked_clients"), "1");
+    assert_eq!(t.run(&["GET", "FOO1"]), bulk("BAR"));
+    assert_eq!(t.run(&["GET", "FOO2"]), bulk("BAR"));
+    assert_eq!(t.run(&["GET", "FOO3"]), Reply::Nil);
+    t.run(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(t.replies_for(w), vec![ok()]);
+}

@@ -48,8 +48,9 @@ fn by_pattern(ctx: &mut Ctx, pattern: &[u8], elem: &Bytes) -> Option<Bytes> {
 }
 
 /// COMMAND GETKEYS for SORT: the key, and the STORE destination if any (sortGetKeys).
-pub fn sort_keys(argv: &[Bytes]) -> Vec<usize> {
-    let mut keys = vec![1];
+pub fn sort_keys(argv: &[Bytes]) -> Vec<(usize, u16)> {
+    use crate::command::keyspec::flags::*;
+    let mut keys = vec![(1, RO | ACCESS)];
     let mut j = 2;
     while j < argv.len() {
         let a = &argv[j];
@@ -60,7 +61,7 @@ pub fn sort_keys(argv: &[Bytes]) -> Vec<usize> {
         } else if a.eq_ignore_ascii_case(b"store") {
             if j + 1 < argv.len() {
                 keys.truncate(1);
-                keys.push(j + 1);
+                keys.push((j + 1, OW | UPDATE));
             }
             1
         } else {
@@ -72,8 +73,9 @@ pub fn sort_keys(argv: &[Bytes]) -> Vec<usize> {
 }
 
 /// SORT_RO's keys: BY and GET name keys only at run time, so just the sorted one.
-pub fn sort_ro_keys(_argv: &[Bytes]) -> Vec<usize> {
-    vec![1]
+pub fn sort_ro_keys(_argv: &[Bytes]) -> Vec<(usize, u16)> {
+    use crate::command::keyspec::flags::*;
+    vec![(1, RO | ACCESS)]
 }
 
 struct Item {
@@ -117,10 +119,15 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Result<Reply> 
     }
     // The elements, in the order the value keeps them. Redis converts a small sorted set to
     // its big encoding before sorting it, and OBJECT ENCODING shows it afterwards.
-    if let Some(Value::ZSet(z)) = ctx.lookup_read(&argv[1]).map(|e| &mut e.value) {
-        z.convert();
-    }
-    let (elems, kind): (Vec<Bytes>, &str) = match ctx.db().peek(&argv[1]).map(|e| &e.value) {
+    let present = match ctx.lookup_read(&argv[1]).map(|e| &mut e.value) {
+        Some(Value::ZSet(z)) => {
+            z.convert();
+            true
+        }
+        other => other.is_some(),
+    };
+    // (A key kept expired by CLIENT PAUSE is missing, though still in place.)
+    let (elems, kind): (Vec<Bytes>, &str) = match ctx.db().peek(&argv[1]).map(|e| &e.value).filter(|_| present) {
         None => (vec![], "list"),
         Some(Value::List(l)) => (l.to_vec(), "list"),
         Some(Value::Set(s)) => (s.members(), "set"),

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use crate::command::spec::{acl::CONNECTION, flags::*, CommandSpec};
+use crate::command::keyspec;
 use crate::command::syntax;
 use crate::command::table::{lookup_sub, table};
 use crate::command::dispatch::Ctx;
@@ -17,11 +18,12 @@ const F: u32 = LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("count", 2, F, G, count).acl(CONNECTION).doc("2.8.13", "Get total number of Redis commands", "O(1)"),
-    CommandSpec::new("docs", -2, F, G, docs).acl(CONNECTION).doc("7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
+    CommandSpec::new("docs", -2, F, G, docs).tips("nondeterministic_output_order").acl(CONNECTION).doc("7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
     CommandSpec::new("getkeys", -4, F, G, getkeys).acl(CONNECTION).doc("2.8.13", "Extract keys given a full Redis command", "O(N) where N is the number of arguments to the command"),
+    CommandSpec::new("getkeysandflags", -4, F, G, getkeysandflags).acl(CONNECTION).doc("7.0.0", "Extract keys and access flags given a full Redis command", "O(N) where N is the number of arguments to the command"),
     CommandSpec::new("help", 2, F, G, help).acl(CONNECTION).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("info", -2, F, G, info).acl(CONNECTION).doc("2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
-    CommandSpec::new("list", -2, F, G, list).acl(CONNECTION).doc("7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands").args("[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern)]"),
+    CommandSpec::new("info", -2, F, G, info).tips("nondeterministic_output_order").acl(CONNECTION).doc("2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
+    CommandSpec::new("list", -2, F, G, list).tips("nondeterministic_output_order").acl(CONNECTION).doc("7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands").args("[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern)]"),
 ];
 
 const HELP: &[&str] = &[
@@ -41,6 +43,8 @@ const HELP: &[&str] = &[
     "    commands are returned.",
     "GETKEYS <full-command>",
     "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
 ];
 
 fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
@@ -51,41 +55,9 @@ fn status_set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Reply {
     Reply::Set(items.into_iter().map(|s| Reply::Status(s.into())).collect())
 }
 
-/// A Redis 7 key spec derived from the legacy first/last/step triple. The access flags are
-/// approximated from the command's flags (RO access for reads, RW update for writes).
+/// COMMAND INFO's key specs: the row's declaration (see `command::keyspec`).
 fn key_specs(spec: &CommandSpec) -> Reply {
-    let s = Reply::bulk_str;
-    let flags = || status_set(if spec.is(WRITE) { vec!["RW", "update"] } else { vec!["RO", "access"] });
-    let begin = |index: i32| Reply::Map(vec![(s("type"), s("index")), (s("spec"), Reply::Map(vec![(s("index"), Reply::Int(index as i64))]))]);
-    let mut specs = vec![];
-    if spec.first_key > 0 {
-        let last = if spec.last_key < 0 { spec.last_key } else { spec.last_key - spec.first_key };
-        specs.push(Reply::Map(vec![
-            (s("flags"), flags()),
-            (s("begin_search"), begin(spec.first_key)),
-            (
-                s("find_keys"),
-                Reply::Map(vec![
-                    (s("type"), s("range")),
-                    (s("spec"), Reply::Map(vec![(s("lastkey"), Reply::Int(last as i64)), (s("keystep"), Reply::Int(spec.step as i64)), (s("limit"), Reply::Int(0))])),
-                ]),
-            ),
-        ]));
-    }
-    if let Some((idx, first, step)) = spec.keynum {
-        specs.push(Reply::Map(vec![
-            (s("flags"), flags()),
-            (s("begin_search"), begin(idx)),
-            (
-                s("find_keys"),
-                Reply::Map(vec![
-                    (s("type"), s("keynum")),
-                    (s("spec"), Reply::Map(vec![(s("keynumidx"), Reply::Int(0)), (s("firstkey"), Reply::Int(first as i64)), (s("keystep"), Reply::Int(step as i64))])),
-                ]),
-            ),
-        ]));
-    }
-    Reply::Array(specs)
+    Reply::Set(keyspec::specs_of(spec.key_specs).iter().map(|k| k.to_reply()).collect())
 }
 
 fn full_name(parent: Option<&CommandSpec>, spec: &CommandSpec) -> String {
@@ -105,7 +77,7 @@ fn command_info(parent: Option<&CommandSpec>, spec: &CommandSpec) -> Reply {
         Reply::Int(spec.last_key as i64),
         Reply::Int(spec.step as i64),
         status_set(spec.acl_names().into_iter().map(|c| format!("@{}", c))),
-        Reply::Set(vec![]),
+        Reply::Set(spec.tips.split_whitespace().map(Reply::bulk_str).collect()),
         key_specs(spec),
         Reply::Array(spec.subcommands.iter().map(|s| command_info(Some(spec), s)).collect()),
     ])
@@ -173,22 +145,35 @@ fn docs(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     Ok(Reply::Map(pick.into_iter().map(|(p, s)| (Reply::Bulk(Bytes::from(full_name(p, s))), command_docs(s))).collect()))
 }
 
-/// COMMAND GETKEYS command [arg ...]
+/// COMMAND GETKEYS command [arg ...] — the keys a full command names.
 fn getkeys(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let cmd = &argv[2..];
-    let spec = table().lookup(&cmd[0]).ok_or(Error::Msg("ERR Invalid command specified"))?;
-    let spec = if !spec.subcommands.is_empty() && cmd.len() >= 2 { lookup_sub(spec, &cmd[1]).ok_or(Error::Msg("ERR Invalid command specified"))? } else { spec };
-    if spec.first_key <= 0 && spec.keynum.is_none() {
+    let keys = keys_of(&argv[2..])?;
+    Ok(Reply::Array(keys.into_iter().map(|(i, _)| Reply::Bulk(argv[2 + i].clone())).collect()))
+}
+
+/// COMMAND GETKEYSANDFLAGS command [arg ...] — each key with its key-spec flags.
+fn getkeysandflags(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let keys = keys_of(&argv[2..])?;
+    Ok(Reply::Array(keys.into_iter().map(|(i, f)| Reply::Array(vec![Reply::Bulk(argv[2 + i].clone()), keyspec::flag_reply(f)])).collect()))
+}
+
+/// getKeysSubcommandImpl: the command (a subcommand when the container has them), its
+/// arity, then its keys by the key specs or its own key finder.
+fn keys_of(cmd: &[Bytes]) -> Result<Vec<(usize, u16)>> {
+    let invalid = Error::Msg("ERR Invalid command specified");
+    let spec = table().lookup(&cmd[0]).ok_or(invalid.clone())?;
+    let spec = if !spec.subcommands.is_empty() && cmd.len() >= 2 { lookup_sub(spec, &cmd[1]).ok_or(invalid)? } else { spec };
+    if !keyspec::has_keys(spec) {
         return Err(Error::Msg("ERR The command has no key arguments"));
     }
     if !spec.arity_ok(cmd.len()) {
         return Err(Error::Msg("ERR Invalid number of arguments specified for command"));
     }
-    let keys = spec.all_key_positions(cmd).ok_or(Error::Msg("ERR Invalid arguments specified for command"))?;
-    if keys.is_empty() || (spec.step > 1 && spec.last_key < 0 && (cmd.len() - spec.first_key as usize) % spec.step as usize != 0) {
-        return Err(Error::Msg("ERR Invalid arguments specified for command"));
+    match keyspec::keys_with_flags(spec, cmd) {
+        Some(keys) if !keys.is_empty() => Ok(keys),
+        _ if spec.is(NO_MANDATORY_KEYS) => Ok(vec![]),
+        _ => Err(Error::Msg("ERR Invalid arguments specified for command")),
     }
-    Ok(Reply::Array(keys.into_iter().map(|i| Reply::Bulk(cmd[i].clone())).collect()))
 }
 
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]

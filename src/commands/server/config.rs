@@ -16,7 +16,7 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
     CommandSpec::new("rewrite", 2, F, G, rewrite).acl(DANGEROUS).doc("2.8.0", "Rewrite the configuration file with the in memory configuration", "O(1)"),
     CommandSpec::new("resetstat", 2, F, G, resetstat).acl(DANGEROUS).doc("2.0.0", "Reset the stats returned by INFO", "O(1)"),
-    CommandSpec::new("set", -4, F, G, set).doc("2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided").args("parameter_value=(parameter value) ..."),
+    CommandSpec::new("set", -4, F, G, set).tips("request_policy:all_nodes response_policy:all_succeeded").doc("2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided").args("parameter_value=(parameter value) ..."),
 ];
 
 const HELP: &[&str] = &[

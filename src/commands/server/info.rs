@@ -66,13 +66,13 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("clients_in_timeout_table", "0".into());
         }
         "memory" => {
-            let used = crate::evict::used_memory(s);
+            // The same breakdown as MEMORY STATS (getMemoryOverheadData).
+            let mh = super::memory::overhead(ctx);
+            let used = mh.total_allocated;
             let max = s.config.hot.maxmemory;
-            let peak = s.evict.peak.max(used);
-            // The tables themselves (dict buckets, expires) are overhead; the rest is data.
-            let overhead: u64 = s.dbs.iter().map(|d| d.mem_usage() as u64).sum();
-            let startup = s.evict.startup.min(used);
-            let dataset = used.saturating_sub(overhead + startup);
+            let peak = mh.peak_allocated;
+            let startup = mh.startup_allocated;
+            let dataset = mh.dataset;
             let pct = |a: u64, b: u64| if b == 0 { "0.00%".to_string() } else { format!("{:.2}%", a as f64 * 100.0 / b as f64) };
             f("used_memory", used.to_string());
             f("used_memory_human", human_bytes(used));
@@ -81,10 +81,13 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("used_memory_peak", peak.to_string());
             f("used_memory_peak_human", human_bytes(peak));
             f("used_memory_peak_perc", pct(used, peak));
-            f("used_memory_overhead", (overhead + startup).to_string());
+            f("used_memory_overhead", mh.overhead_total.to_string());
             f("used_memory_startup", startup.to_string());
             f("used_memory_dataset", dataset.to_string());
-            f("used_memory_dataset_perc", pct(dataset, used.saturating_sub(startup)));
+            f("used_memory_dataset_perc", format!("{:.2}%", mh.dataset_perc));
+            f("allocator_allocated", mh.allocator_allocated.to_string());
+            f("allocator_active", mh.allocator_active.to_string());
+            f("allocator_resident", mh.allocator_resident.to_string());
             let sc = &s.scripting;
             let vm_eval = sc.eval_vm.as_ref().map_or(0, |v| v.used_memory()) as u64;
             let vm_functions = sc.fn_vm.as_ref().map_or(0, |v| v.used_memory()) as u64;
@@ -106,6 +109,15 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("maxmemory", max.to_string());
             f("maxmemory_human", human_bytes(max));
             f("maxmemory_policy", s.config.get("maxmemory-policy").unwrap_or("noeviction").into());
+            use super::memory::ratio;
+            let signed = |a: u64, b: u64| (a as i64 - b as i64).to_string();
+            let (allocated, active, resident) = (mh.allocator_allocated, mh.allocator_active, mh.allocator_resident);
+            f("allocator_frag_ratio", format!("{:.2}", ratio(active, allocated)));
+            f("allocator_frag_bytes", signed(active, allocated));
+            f("allocator_rss_ratio", format!("{:.2}", ratio(resident, active)));
+            f("allocator_rss_bytes", signed(resident, active));
+            f("rss_overhead_ratio", format!("{:.2}", ratio(mh.rss, resident)));
+            f("rss_overhead_bytes", signed(mh.rss, resident));
             let frag = if used > 0 && h.used_memory_rss > 0 { h.used_memory_rss as f64 / used as f64 } else { 0.0 };
             f("mem_fragmentation_ratio", format!("{:.2}", frag));
             f("mem_fragmentation_bytes", (h.used_memory_rss as i64 - used as i64).to_string());
@@ -113,8 +125,11 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("mem_replication_backlog", "0".into());
             f("mem_total_replication_buffers", "0".into());
             f("mem_clients_slaves", "0".into());
+            f("mem_clients_normal", mh.clients_normal.to_string());
+            f("mem_cluster_links", "0".into());
             f("mem_aof_buffer", s.prop.buffered().to_string());
             f("mem_allocator", if h.memory_probe.is_some() || h.used_memory > 0 { "host" } else { "estimate" }.into());
+            f("active_defrag_running", "0".into());
         }
         "persistence" => {
             crate::persistence::info_rdb(s, &mut f);

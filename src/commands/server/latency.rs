@@ -14,13 +14,13 @@ const G: &str = "server";
 const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("doctor", 2, F, G, doctor).doc("2.8.13", "Return a human readable latency analysis report.", "O(1)"),
-    CommandSpec::new("graph", 3, F, G, graph).doc("2.8.13", "Return a latency graph for the event.", "O(1)").args("event"),
+    CommandSpec::new("doctor", 2, F, G, doctor).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("2.8.13", "Return a human readable latency analysis report.", "O(1)"),
+    CommandSpec::new("graph", 3, F, G, graph).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("2.8.13", "Return a latency graph for the event.", "O(1)").args("event"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("2.8.13", "Show helpful text about the different subcommands.", "O(1)"),
-    CommandSpec::new("histogram", -2, F, G, histogram).doc("7.0.0", "Return the cumulative distribution of latencies of a subset of commands or all.", "O(N) where N is the number of commands with latency information being retrieved.").args("[command ...]"),
-    CommandSpec::new("history", 3, F, G, history).doc("2.8.13", "Return timestamp-latency samples for the event.", "O(1)").args("event"),
-    CommandSpec::new("latest", 2, F, G, latest).doc("2.8.13", "Return the latest latency samples for all events.", "O(1)"),
-    CommandSpec::new("reset", -2, F, G, reset).doc("2.8.13", "Reset latency data for one or more events.", "O(1)").args("[event ...]"),
+    CommandSpec::new("histogram", -2, F, G, histogram).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("7.0.0", "Return the cumulative distribution of latencies of a subset of commands or all.", "O(N) where N is the number of commands with latency information being retrieved.").args("[command ...]"),
+    CommandSpec::new("history", 3, F, G, history).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("2.8.13", "Return timestamp-latency samples for the event.", "O(1)").args("event"),
+    CommandSpec::new("latest", 2, F, G, latest).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("2.8.13", "Return the latest latency samples for all events.", "O(1)"),
+    CommandSpec::new("reset", -2, F, G, reset).tips("request_policy:all_nodes response_policy:all_succeeded").doc("2.8.13", "Reset latency data for one or more events.", "O(1)").args("[event ...]"),
 ];
 
 const HELP: &[&str] = &[

@@ -127,6 +127,222 @@ fn command_introspection_comes_from_the_table() {
     assert_eq!(set[2], (bulk("group"), bulk("string")));
 }
 
+fn keys_and_flags(t: &mut TestEngine, argv: &[&str]) -> Vec<(String, Vec<String>)> {
+    let Reply::Array(keys) = t.run(argv) else { panic!("{:?}", t.run(argv)) };
+    keys.into_iter()
+        .map(|k| {
+            let Reply::Array(pair) = k else { panic!() };
+            let (Reply::Bulk(name), Reply::Set(flags)) = (&pair[0], &pair[1]) else { panic!() };
+            let flags = flags.iter().map(|f| match f {
+                Reply::Status(s) => s.to_string(),
+                o => panic!("{:?}", o),
+            });
+            (String::from_utf8_lossy(name).into_owned(), flags.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn command_getkeysandflags_reports_each_keys_spec_flags() {
+    let mut t = TestEngine::new();
+    let kf = |k: &str, f: &[&str]| (k.to_string(), f.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1"]), vec![kf("k1", &["OW", "update"])]);
+    // SET's flags vary (variable_flags): with GET it reads the old value.
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1", "get"]), vec![kf("k1", &["RW", "access", "update"])]);
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "mset", "k1", "v1", "k2", "v2"]), vec![kf("k1", &["OW", "update"]), kf("k2", &["OW", "update"])]);
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"]), vec![kf("k1", &["RW", "access", "delete"]), kf("k2", &["RW", "insert"])]);
+    // SORT's STORE can be anywhere: its specs are `unknown`, so its own key finder answers.
+    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "sort", "k1", "store", "k2"]), vec![kf("k1", &["RO", "access"]), kf("k2", &["OW", "update"])]);
+    assert_eq!(t.run(&["COMMAND", "GETKEYSANDFLAGS", "ping", "x"]), err("ERR The command has no key arguments"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYSANDFLAGS", "spublish", "ch", "m"]), err("ERR The command has no key arguments"));
+}
+
+#[test]
+fn command_getkeys_follows_numkeys_keywords_and_subcommands() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "get", "key"]), arr(&["key"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "memory", "usage", "key"]), arr(&["key"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "xgroup", "create", "key", "groupname", "$"]), arr(&["key"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "eval", "return 1", "1", "key"]), arr(&["key"]));
+    // EVAL may name no keys (no_mandatory_keys), even with a count that makes no sense.
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "eval", "return 1", "0"]), Reply::Array(vec![]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "eval", "return 1", "abc"]), Reply::Array(vec![]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "lcs", "key1", "key2"]), arr(&["key1", "key2"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "xread", "count", "1", "streams", "a", "b", "0", "0"]), arr(&["a", "b"]));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "zunionstore", "d", "3", "a", "b"]), err("ERR Invalid arguments specified for command"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "client", "foo"]), err("ERR Invalid command specified"));
+    assert_eq!(t.run(&["COMMAND", "GETKEYS", "client", "list"]), err("ERR The command has no key arguments"));
+    let keys: Vec<String> = (1..=260).map(|i| format!("key{}", i)).collect();
+    let mut argv = vec!["COMMAND", "GETKEYS", "ZUNIONSTORE", "target", "260"];
+    argv.extend(keys.iter().map(|k| k.as_str()));
+    let mut want = vec!["target"];
+    want.extend(keys.iter().map(|k| k.as_str()));
+    assert_eq!(t.run(&argv), arr(&want));
+}
+
+#[test]
+fn command_info_shows_key_specs_and_movablekeys_as_redis() {
+    let mut t = TestEngine::new();
+    let flags = |t: &mut TestEngine, name: &str| {
+        let Reply::Array(info) = t.run(&["COMMAND", "INFO", name]) else { panic!() };
+        let Reply::Array(one) = &info[0] else { panic!("{}", name) };
+        let Reply::Set(f) = &one[2] else { panic!() };
+        f.contains(&Reply::Status("movablekeys".into()))
+    };
+    for name in ["SET", "GET", "MSET", "LMOVE", "LPOP", "BLPOP", "PING", "MEMORY", "MEMORY|USAGE", "RENAME"] {
+        assert!(!flags(&mut t, name), "{} is not movablekeys", name);
+    }
+    for name in ["ZUNIONSTORE", "XREAD", "EVAL", "SORT", "SORT_RO"] {
+        assert!(flags(&mut t, name), "{} is movablekeys", name);
+    }
+    assert_eq!(t.run(&["COMMAND", "INFO", "get|key", "config|get|key"]), Reply::Array(vec![Reply::Nil, Reply::Nil]));
+    let Reply::Array(info) = t.run(&["COMMAND", "INFO", "getex"]) else { panic!() };
+    let Reply::Array(getex) = &info[0] else { panic!() };
+    let Reply::Set(specs) = &getex[8] else { panic!() };
+    let Reply::Map(spec) = &specs[0] else { panic!() };
+    assert_eq!(spec[0], (bulk("notes"), bulk("RW and UPDATE because it changes the TTL")));
+}
+
+#[test]
+fn command_list_filters_by_module_aclcat_and_pattern() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["COMMAND", "LIST", "bad_arg"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "bad_arg"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "bad_arg", "bad_arg2"]), err("ERR syntax error"));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "MODULE", "non_existing_module"]), Reply::Array(vec![]));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "non_existing_category"]), Reply::Array(vec![]));
+    let Reply::Array(scripting) = t.run(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "scripting"]) else { panic!() };
+    assert!(scripting.contains(&bulk("eval")) && scripting.contains(&bulk("script|kill")) && !scripting.contains(&bulk("set")));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "set"]), arr(&["set"]));
+    assert_eq!(t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "non_exists*"]), Reply::Array(vec![]));
+    let Reply::Array(config) = t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "config*"]) else { panic!() };
+    assert!(config.contains(&bulk("config")) && config.contains(&bulk("config|get")));
+    let Reply::Array(re) = t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "config|*re*"]) else { panic!() };
+    assert!(re.contains(&bulk("config|resetstat")) && re.contains(&bulk("config|rewrite")));
+    let Reply::Array(help) = t.run(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "cl*help"]) else { panic!() };
+    assert!(help.contains(&bulk("client|help")));
+}
+
+fn map_keys(r: &Reply) -> Vec<String> {
+    let Reply::Map(m) = r else { panic!("{:?}", r) };
+    m.iter().map(|(k, _)| match k {
+        Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+        o => panic!("{:?}", o),
+    }).collect()
+}
+
+fn map_get<'a>(r: &'a Reply, key: &str) -> &'a Reply {
+    let Reply::Map(m) = r else { panic!("{:?}", r) };
+    &m.iter().find(|(k, _)| *k == bulk(key)).unwrap_or_else(|| panic!("no {}", key)).1
+}
+
+fn ten_mb() -> u64 {
+    10 << 20
+}
+
+fn one_mb() -> u64 {
+    1 << 20
+}
+
+/// An engine whose host reports 10 MB used (1 MB at start-up) and 12 MB resident.
+fn with_memory(probe: fn() -> u64) -> TestEngine {
+    let mut t = TestEngine::new();
+    t.engine.srv.host.memory_probe = Some(probe);
+    t.engine.srv.host.used_memory_rss = 12 << 20;
+    t.engine.srv.evict.startup = 1 << 20;
+    t.engine.srv.evict.peak = 0;
+    t
+}
+
+#[test]
+fn memory_stats_breaks_used_memory_down_as_redis() {
+    let mut t = with_memory(ten_mb);
+    t.run(&["SET", "a", "1"]);
+    t.run(&["SET", "b", "2", "EX", "100"]);
+    t.run(&["SELECT", "3"]);
+    t.run(&["SET", "c", "3"]);
+    let stats = t.run(&["MEMORY", "STATS"]);
+    let names = map_keys(&stats);
+    let mut want: Vec<&str> = "peak.allocated total.allocated startup.allocated replication.backlog clients.slaves clients.normal cluster.links aof.buffer lua.caches functions.caches".split(' ').collect();
+    want.extend(["db.0", "db.3"]);
+    want.extend("overhead.total keys.count keys.bytes-per-key dataset.bytes dataset.percentage peak.percentage allocator.allocated allocator.active allocator.resident allocator-fragmentation.ratio allocator-fragmentation.bytes allocator-rss.ratio allocator-rss.bytes rss-overhead.ratio rss-overhead.bytes fragmentation fragmentation.bytes".split(' '));
+    assert_eq!(names, want);
+    assert_eq!(map_get(&stats, "total.allocated"), &int(10 << 20));
+    assert_eq!(map_get(&stats, "peak.allocated"), &int(10 << 20));
+    assert_eq!(map_get(&stats, "startup.allocated"), &int(1 << 20));
+    assert_eq!(map_get(&stats, "keys.count"), &int(3));
+    assert_eq!(map_get(&stats, "keys.bytes-per-key"), &int((9 << 20) / 3));
+    let db0 = map_get(&stats, "db.0");
+    assert_eq!(map_keys(db0), vec!["overhead.hashtable.main", "overhead.hashtable.expires", "overhead.hashtable.slot-to-keys"]);
+    let Reply::Int(expires) = map_get(db0, "overhead.hashtable.expires") else { panic!() };
+    assert!(*expires > 0);
+    let (Reply::Int(total), Reply::Int(dataset)) = (map_get(&stats, "overhead.total"), map_get(&stats, "dataset.bytes")) else { panic!() };
+    assert_eq!(total + dataset, 10 << 20);
+    let Reply::Double(perc) = map_get(&stats, "dataset.percentage") else { panic!() };
+    assert_eq!(*perc, (*dataset as f32 * 100.0 / (9 << 20) as f32) as f64);
+    assert_eq!(map_get(&stats, "peak.percentage"), &Reply::Double(100.0));
+    // Redis's figures for an allocator other than jemalloc.
+    assert_eq!(map_get(&stats, "allocator.allocated"), &int(10 << 20));
+    assert_eq!(map_get(&stats, "allocator.resident"), &int(12 << 20));
+    assert_eq!(map_get(&stats, "fragmentation"), &Reply::Double(1.2f32 as f64));
+    assert_eq!(map_get(&stats, "fragmentation.bytes"), &int(2 << 20));
+    assert_eq!(t.run(&["MEMORY", "STATS", "x"]), err("ERR wrong number of arguments for 'memory|stats' command"));
+}
+
+#[test]
+fn info_memory_agrees_with_memory_stats() {
+    let mut t = with_memory(ten_mb);
+    t.run(&["SET", "a", "1"]);
+    // A queued transaction is client memory (CLIENT LIST's multi-mem and tot-mem).
+    let c = t.connect();
+    t.run_as(c, &["MULTI"]);
+    t.run_as(c, &["SET", "x", "y"]);
+    let stats = t.run(&["MEMORY", "STATS"]);
+    let Reply::Verbatim(_, list) = t.run(&["CLIENT", "LIST"]) else { panic!() };
+    let tot: i64 = String::from_utf8_lossy(&list).lines().map(|l| l.split(' ').find_map(|f| f.strip_prefix("tot-mem=")).unwrap().parse::<i64>().unwrap()).sum();
+    assert_eq!(map_get(&stats, "clients.normal"), &int(tot));
+    let Reply::Verbatim(_, info) = t.run(&["INFO", "memory"]) else { panic!() };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    let Reply::Int(total) = map_get(&stats, "overhead.total") else { panic!() };
+    assert!(info.contains(&format!("used_memory_overhead:{}\r\n", total)), "{}", info);
+    let Reply::Int(dataset) = map_get(&stats, "dataset.bytes") else { panic!() };
+    assert!(info.contains(&format!("used_memory_dataset:{}\r\n", dataset)), "{}", info);
+    let Reply::Int(clients) = map_get(&stats, "clients.normal") else { panic!() };
+    assert!(*clients > 0 && info.contains(&format!("mem_clients_normal:{}\r\n", clients)));
+}
+
+#[test]
+fn memory_doctor_speaks_as_redis() {
+    let mut t = with_memory(one_mb);
+    let text = |r: Reply| match r {
+        Reply::Verbatim("txt", b) => String::from_utf8_lossy(&b).into_owned(),
+        o => panic!("{:?}", o),
+    };
+    assert_eq!(
+        text(t.run(&["MEMORY", "DOCTOR"])),
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+    );
+    let mut t = with_memory(ten_mb);
+    assert_eq!(text(t.run(&["MEMORY", "DOCTOR"])), "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n");
+    // A peak over 150% of what is used now, and an RSS 3x the allocations.
+    t.engine.srv.evict.peak = 20 << 20;
+    t.engine.srv.host.used_memory_rss = 30 << 20;
+    let report = text(t.run(&["MEMORY", "DOCTOR"]));
+    assert!(report.starts_with("Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory: In the past this instance used more than 150% the memory"), "{}", report);
+    assert!(report.contains("\n\n * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4"), "{}", report);
+    assert!(report.ends_with("I'm here to keep you safe, Sam. I want to help you.\n"));
+}
+
+#[test]
+fn memory_malloc_stats_and_purge_answer_as_redis_without_jemalloc() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["MEMORY", "MALLOC-STATS"]), bulk("Stats not supported for the current allocator"));
+    assert_eq!(t.run(&["MEMORY", "PURGE"]), ok());
+    let Reply::Array(help) = t.run(&["MEMORY", "HELP"]) else { panic!() };
+    assert_eq!(help[1], Reply::Simple("DOCTOR"));
+    assert_eq!(t.run(&["MEMORY", "NOPE"]), err("ERR unknown subcommand 'NOPE'. Try MEMORY HELP."));
+}
+
 #[test]
 fn debug_is_refused_unless_enabled() {
     let mut t = TestEngine::new();

@@ -18,23 +18,23 @@ const G: &str = "set";
 const W: u32 = WRITE | DENYOOM;
 
 pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::new("sadd", -3, W | FAST, G, sadd).keys(1, 1, 1).acl(SET).doc("1.0.0", "Add one or more members to a set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.").args("key member ..."),
-    CommandSpec::new("scard", 2, READONLY | FAST, G, scard).keys(1, 1, 1).acl(SET).doc("1.0.0", "Get the number of members in a set", "O(1)").args("key"),
-    CommandSpec::new("sdiff", -2, READONLY, G, sdiff).keys(1, -1, 1).acl(SET).doc("1.0.0", "Subtract multiple sets", "O(N) where N is the total number of elements in all given sets.").args("key ..."),
-    CommandSpec::new("sdiffstore", -3, W, G, sdiffstore).keys(1, -1, 1).acl(SET).doc("1.0.0", "Subtract multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.").args("destination@key key ..."),
-    CommandSpec::new("sinter", -2, READONLY, G, sinter).keys(1, -1, 1).acl(SET).doc("1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").args("key ..."),
-    CommandSpec::new("sintercard", -3, READONLY, G, sintercard).numkeys(1, 1, 1).acl(SET).doc("7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").args("numkeys key ... [LIMIT limit@integer]"),
-    CommandSpec::new("sinterstore", -3, W, G, sinterstore).keys(1, -1, 1).acl(SET).doc("1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").args("destination@key key ..."),
-    CommandSpec::new("sismember", 3, READONLY | FAST, G, sismember).keys(1, 1, 1).acl(SET).doc("1.0.0", "Determine if a given value is a member of a set", "O(1)").args("key member"),
-    CommandSpec::new("smembers", 2, READONLY, G, smembers).keys(1, 1, 1).acl(SET).doc("1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality.").args("key"),
-    CommandSpec::new("smismember", -3, READONLY | FAST, G, smismember).keys(1, 1, 1).acl(SET).doc("6.2.0", "Returns the membership associated with the given elements for a set", "O(N) where N is the number of elements being checked for membership").args("key member ..."),
-    CommandSpec::new("smove", 4, WRITE | FAST, G, smove).keys(1, 2, 1).acl(SET).doc("1.0.0", "Move a member from one set to another", "O(1)").args("source@key destination@key member"),
-    CommandSpec::new("spop", -2, WRITE | FAST, G, spop).keys(1, 1, 1).acl(SET).doc("1.0.0", "Remove and return one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.").args("key [count]"),
-    CommandSpec::new("srandmember", -2, READONLY, G, srandmember).keys(1, 1, 1).acl(SET).doc("1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.").args("key [count]"),
-    CommandSpec::new("srem", -3, WRITE | FAST, G, srem).keys(1, 1, 1).acl(SET).doc("1.0.0", "Remove one or more members from a set", "O(N) where N is the number of members to be removed.").args("key member ..."),
-    CommandSpec::new("sscan", -3, READONLY, G, sscan).keys(1, 1, 1).acl(SET).doc("2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..").args("key cursor@integer [MATCH pattern] [COUNT count]"),
-    CommandSpec::new("sunion", -2, READONLY, G, sunion).keys(1, -1, 1).acl(SET).doc("1.0.0", "Add multiple sets", "O(N) where N is the total number of elements in all given sets.").args("key ..."),
-    CommandSpec::new("sunionstore", -3, W, G, sunionstore).keys(1, -1, 1).acl(SET).doc("1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.").args("destination@key key ..."),
+    CommandSpec::new("sadd", -3, W | FAST, G, sadd).key_specs("RW insert index:1 range:0:1:0").keys(1, 1, 1).acl(SET).doc("1.0.0", "Add one or more members to a set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.").args("key member ..."),
+    CommandSpec::new("scard", 2, READONLY | FAST, G, scard).key_specs("RO index:1 range:0:1:0").keys(1, 1, 1).acl(SET).doc("1.0.0", "Get the number of members in a set", "O(1)").args("key"),
+    CommandSpec::new("sdiff", -2, READONLY, G, sdiff).key_specs("RO access index:1 range:-1:1:0").tips("nondeterministic_output_order").keys(1, -1, 1).acl(SET).doc("1.0.0", "Subtract multiple sets", "O(N) where N is the total number of elements in all given sets.").args("key ..."),
+    CommandSpec::new("sdiffstore", -3, W, G, sdiffstore).key_specs("OW update index:1 range:0:1:0; RO access index:2 range:-1:1:0").keys(1, -1, 1).acl(SET).doc("1.0.0", "Subtract multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.").args("destination@key key ..."),
+    CommandSpec::new("sinter", -2, READONLY, G, sinter).key_specs("RO access index:1 range:-1:1:0").tips("nondeterministic_output_order").keys(1, -1, 1).acl(SET).doc("1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").args("key ..."),
+    CommandSpec::new("sintercard", -3, READONLY, G, sintercard).key_specs("RO access index:1 keynum:0:1:1").numkeys(1, 1, 1).acl(SET).doc("7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").args("numkeys key ... [LIMIT limit@integer]"),
+    CommandSpec::new("sinterstore", -3, W, G, sinterstore).key_specs("RW update index:1 range:0:1:0; RO access index:2 range:-1:1:0").keys(1, -1, 1).acl(SET).doc("1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.").args("destination@key key ..."),
+    CommandSpec::new("sismember", 3, READONLY | FAST, G, sismember).key_specs("RO index:1 range:0:1:0").keys(1, 1, 1).acl(SET).doc("1.0.0", "Determine if a given value is a member of a set", "O(1)").args("key member"),
+    CommandSpec::new("smembers", 2, READONLY, G, smembers).key_specs("RO access index:1 range:0:1:0").tips("nondeterministic_output_order").keys(1, 1, 1).acl(SET).doc("1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality.").args("key"),
+    CommandSpec::new("smismember", -3, READONLY | FAST, G, smismember).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(SET).doc("6.2.0", "Returns the membership associated with the given elements for a set", "O(N) where N is the number of elements being checked for membership").args("key member ..."),
+    CommandSpec::new("smove", 4, WRITE | FAST, G, smove).key_specs("RW access delete index:1 range:0:1:0; RW insert index:2 range:0:1:0").keys(1, 2, 1).acl(SET).doc("1.0.0", "Move a member from one set to another", "O(1)").args("source@key destination@key member"),
+    CommandSpec::new("spop", -2, WRITE | FAST, G, spop).key_specs("RW access delete index:1 range:0:1:0").tips("nondeterministic_output").keys(1, 1, 1).acl(SET).doc("1.0.0", "Remove and return one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.").args("key [count]"),
+    CommandSpec::new("srandmember", -2, READONLY, G, srandmember).key_specs("RO access index:1 range:0:1:0").tips("nondeterministic_output").keys(1, 1, 1).acl(SET).doc("1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.").args("key [count]"),
+    CommandSpec::new("srem", -3, WRITE | FAST, G, srem).key_specs("RW delete index:1 range:0:1:0").keys(1, 1, 1).acl(SET).doc("1.0.0", "Remove one or more members from a set", "O(N) where N is the number of members to be removed.").args("key member ..."),
+    CommandSpec::new("sscan", -3, READONLY, G, sscan).key_specs("RO access index:1 range:0:1:0").tips("nondeterministic_output").keys(1, 1, 1).acl(SET).doc("2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..").args("key cursor@integer [MATCH pattern] [COUNT count]"),
+    CommandSpec::new("sunion", -2, READONLY, G, sunion).key_specs("RO access index:1 range:-1:1:0").tips("nondeterministic_output_order").keys(1, -1, 1).acl(SET).doc("1.0.0", "Add multiple sets", "O(N) where N is the total number of elements in all given sets.").args("key ..."),
+    CommandSpec::new("sunionstore", -3, W, G, sunionstore).key_specs("OW update index:1 range:0:1:0; RO access index:2 range:-1:1:0").keys(1, -1, 1).acl(SET).doc("1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.").args("destination@key key ..."),
 ];
 
 fn max_intset(ctx: &Ctx) -> usize {
@@ -189,14 +189,17 @@ fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// The sets named by `keys` (None for missing ones), type-checked, borrowed in place.
 fn load<'a>(ctx: &'a mut Ctx, keys: &[Bytes]) -> Result<Vec<Option<&'a Set>>> {
+    // Expires, counts the hit, checks the type; a key kept expired by CLIENT PAUSE is missing.
+    let mut present = Vec::with_capacity(keys.len());
     for k in keys {
-        ctx.read(k, Value::set)?; // expires, counts the hit, checks the type
+        present.push(ctx.read(k, Value::set)?.is_some());
     }
     let db = &ctx.srv.dbs[ctx.client.db];
     Ok(keys
         .iter()
-        .map(|k| match db.peek(k).map(|e| &e.value) {
-            Some(Value::Set(s)) => Some(s),
+        .zip(present)
+        .map(|(k, here)| match db.peek(k).map(|e| &e.value) {
+            Some(Value::Set(s)) if here => Some(s),
             _ => None,
         })
         .collect())

@@ -21,11 +21,12 @@ pub const BLOCKED_STREAM: &str = "stream";
 const BLOCKED_DEFAULT_COUNT: usize = 1000;
 
 /// The keys of XREAD/XREADGROUP: the first half of what follows STREAMS.
-pub fn xread_keys(argv: &[Bytes]) -> Vec<usize> {
+pub fn xread_keys(argv: &[Bytes]) -> Vec<(usize, u16)> {
+    use crate::command::keyspec::flags::*;
     let Some(pos) = argv.iter().skip(1).position(|a| a.eq_ignore_ascii_case(b"streams")) else { return vec![] };
     let first = pos + 2;
     let n = (argv.len() - first) / 2;
-    (first..first + n).collect()
+    (first..first + n).map(|i| (i, RO | ACCESS)).collect()
 }
 
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]

@@ -23,7 +23,7 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, G, exec).acl(TRANSACTION).doc("1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction"),
     CommandSpec::new("multi", 1, F, G, multi).acl(TRANSACTION).doc("1.2.0", "Mark the start of a transaction block", "O(1)"),
     CommandSpec::new("unwatch", 1, F, G, unwatch).acl(TRANSACTION).doc("2.2.0", "Forget about all watched keys", "O(1)"),
-    CommandSpec::new("watch", -2, F, G, watch).keys(1, -1, 1).acl(TRANSACTION).doc("2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.").args("key ..."),
+    CommandSpec::new("watch", -2, F, G, watch).key_specs("RO index:1 range:-1:1:0").keys(1, -1, 1).acl(TRANSACTION).doc("2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.").args("key ..."),
 ];
 
 /// Forgets every key the client watches (unwatchAllKeys); also on disconnect and RESET.
