@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from servers import free_port
+
 
 def rdb_file(path, keys, vsize):
     """An RDB (version 10, no checksum) of `keys` strings key:<12 digits> -> random bytes."""
@@ -100,14 +102,6 @@ def children(pid):
     except OSError:
         pass
     return found
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def measure(name, argv, dump, keys, vsize, rounds):

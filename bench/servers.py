@@ -3,8 +3,6 @@ import socket
 import subprocess
 import time
 
-import redis
-
 
 def free_port():
     s = socket.socket()
@@ -16,6 +14,8 @@ def free_port():
 
 def start(cmd, port):
     """Starts `cmd --port P --save ""` and waits until it answers PING; (process, client)."""
+    import redis  # only the redis-py benchmarks need it
+
     proc = subprocess.Popen(cmd + ["--port", str(port), "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     r = redis.Redis(port=port)
     for _ in range(200):

@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createServer } from 'node:net';
 import Redis from 'ioredis';
 import { Cinnabar, memoryAdapter, fileAdapter, customAdapter, ReplyError } from '../src/index.js';
-import { fakeClock, settle } from './helpers.mjs';
+import { fakeClock, settle, startRedisServer } from './helpers.mjs';
 
 const run = promisify(execFile);
 
@@ -152,32 +151,14 @@ test('a custom adapter over a key-value store (Durable Object storage / KV shape
   await db2.close();
 });
 
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 async function redisServer(dir) {
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    try {
-      if ((await run('redis-cli', ['-p', String(port), 'PING'])).stdout.trim() === 'PONG') break;
-    } catch (e) {
-      if (i > 50) throw e;
-    }
-    await settle(100);
-  }
-  const client = new Redis({ port, host: '127.0.0.1' });
+  const server = await startRedisServer(dir);
+  const client = new Redis({ port: server.port, host: '127.0.0.1' });
   return {
     client,
     async stop() {
       client.disconnect();
-      proc.kill('SIGKILL');
-      await new Promise((r) => proc.once('exit', r));
+      await server.stop();
     },
   };
 }

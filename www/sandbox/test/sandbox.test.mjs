@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createServer } from 'node:net';
 import { serve, launch, newPage, ARTIFACTS } from '../../test/browser/harness.mjs';
+import { startRedisServer } from '../../test/helpers.mjs';
 
 const run = promisify(execFile);
 let server, browser;
@@ -146,28 +146,11 @@ test('blocking commands wait in the terminal; pub/sub shows live', async () => {
   await context.close();
 });
 
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 test('import a dump.rdb from redis-server (file input, progress) and export one redis-check-rdb accepts', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cinnabar-sandbox-'));
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redis = await startRedisServer(dir);
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await run('redis-cli', ['-p', String(port), 'PING'])).stdout.trim() === 'PONG') break;
-      } catch (e) {
-        if (i > 50) throw e;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const cli = (...a) => run('redis-cli', ['-p', String(port), ...a]);
+    const cli = redis.cli;
     await cli('SET', 'from:redis', 'server value');
     await cli('HSET', 'from:hash', 'f', 'v');
     await cli('ZADD', 'from:zset', '1', 'a');
@@ -202,27 +185,18 @@ test('import a dump.rdb from redis-server (file input, progress) and export one 
     assert.equal(await page.$eval('#drop', (d) => d.hidden), true);
     await context.close();
     // The export loads into a redis-server started on it, with the sandbox's keys.
-    redis.kill('SIGKILL');
-    const port2 = await freePort();
-    const redis2 = spawn('redis-server', ['--port', String(port2), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', 'exported.rdb', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await redis.stop();
+    const redis2 = await startRedisServer(dir, ['--dbfilename', 'exported.rdb']);
     try {
-      const cli2 = (...a) => run('redis-cli', ['-p', String(port2), ...a]);
-      for (let i = 0; ; i++) {
-        try {
-          if ((await cli2('PING')).stdout.trim() === 'PONG') break;
-        } catch (e) {
-          if (i > 50) throw e;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const cli2 = redis2.cli;
       assert.equal((await cli2('GET', 'from:redis')).stdout.trim(), 'server value');
       assert.equal((await cli2('HGET', 'from:hash', 'f')).stdout.trim(), 'v');
       assert.equal((await cli2('DBSIZE')).stdout.trim(), '3');
     } finally {
-      redis2.kill('SIGKILL');
+      await redis2.stop();
     }
   } finally {
-    redis.kill('SIGKILL');
+    await redis.stop();
     await rm(dir, { recursive: true });
   }
 });
