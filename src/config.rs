@@ -259,6 +259,7 @@ impl Config {
             Kind::Str if p.name == "maxmemory-clients" => match value.strip_suffix('%') {
                 Some(pct) => match pct.parse::<u32>() {
                     Ok(n) if n <= 100 => format!("{}%", n),
+                    Ok(_) => return Err("percentage argument must be less or equal to 100".into()),
                     _ => return Err("argument must be a memory or percent value".into()),
                 },
                 None => parse_memory(value).ok_or("argument must be a memory or percent value")?.to_string(),

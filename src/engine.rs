@@ -216,6 +216,8 @@ pub struct HostInfo {
     /// one every command takes 0 µs.
     pub clock: Option<fn() -> i64>,
     pub used_memory_rss: u64,
+    /// The machine's physical memory (INFO total_system_memory); 0 when unknown.
+    pub total_system_memory: u64,
     /// The host forks for background saves and reports every save (`set_fork_support`).
     pub forks: bool,
 }

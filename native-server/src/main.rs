@@ -48,6 +48,11 @@ fn main() {
         h.os = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
         h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
         h.multiplexing_api = "tokio".into();
+        // MemTotal from /proc/meminfo, in kB.
+        h.total_system_memory = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())))
+            .map_or(0, |kb| kb * 1024);
     }
     engine.set_memory_probe(alloc::live_bytes);
     // BGSAVE and save points fork a child that writes the snapshot (see persist.rs).

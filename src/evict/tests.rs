@@ -256,6 +256,7 @@ fn a_script_refused_for_memory_counts_one_oom_error() {
 fn maxmemory_clients_closes_the_biggest_client_but_not_no_evict_ones() {
     let mut t = TestEngine::new();
     assert_eq!(t.run(&["CONFIG", "SET", "maxmemory-clients", "bogus"]), err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - argument must be a memory or percent value"));
+    assert_eq!(t.run(&["CONFIG", "SET", "maxmemory-clients", "101%"]), err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100"));
     t.run(&["CONFIG", "SET", "maxmemory", "1000000", "maxmemory-clients", "1%"]);
     assert_eq!(t.run(&["CONFIG", "GET", "maxmemory-clients"]), Reply::Map(vec![(bulk("maxmemory-clients"), bulk("1%"))]));
     let (small, big, keep) = (t.connect(), t.connect(), t.connect());

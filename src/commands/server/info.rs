@@ -88,6 +88,9 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("allocator_allocated", mh.allocator_allocated.to_string());
             f("allocator_active", mh.allocator_active.to_string());
             f("allocator_resident", mh.allocator_resident.to_string());
+            // The machine's memory, as the host knows it (0 where it cannot tell).
+            f("total_system_memory", h.total_system_memory.to_string());
+            f("total_system_memory_human", human_bytes(h.total_system_memory));
             let sc = &s.scripting;
             let vm_eval = sc.eval_vm.as_ref().map_or(0, |v| v.used_memory()) as u64;
             let vm_functions = sc.fn_vm.as_ref().map_or(0, |v| v.used_memory()) as u64;
