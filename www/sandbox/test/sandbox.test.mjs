@@ -2,30 +2,22 @@
 // printed (redis-cli's formatting), watch the key browser and the persistence indicator,
 // reload and find the data again (IndexedDB), import a dump.rdb written by redis-server and
 // export one that redis-check-rdb accepts, see PUBLISH live, and load the page offline.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { serve, launch, newPage, ARTIFACTS } from '../../test/browser/harness.mjs';
+import { withBrowser, newPage, ARTIFACTS } from '../../test/browser/harness.mjs';
 import { startRedisServer } from '../../test/helpers.mjs';
 
 const run = promisify(execFile);
-let server, browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = withBrowser();
 
 async function openSandbox(context) {
   const page = await newPage(context);
-  await page.goto(`${server.url}/sandbox/`);
+  await page.goto(`${env.server.url}/sandbox/`);
   await page.waitForFunction(() => window.sandbox?.ready === true, null, { timeout: 20_000 });
   await page.click('#terminal');
   return page;
@@ -58,7 +50,7 @@ async function type(page, line) {
 }
 
 test('the terminal formats replies as redis-cli, the panels follow, data survives a reload', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await openSandbox(context);
   assert.equal(await type(page, 'SET greeting hello'), 'OK');
   assert.equal(await type(page, 'GET greeting'), '"hello"');
@@ -105,7 +97,7 @@ test('the terminal formats replies as redis-cli, the panels follow, data survive
 });
 
 test('blocking commands wait in the terminal; pub/sub shows live', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await openSandbox(context);
   await page.keyboard.type('BLPOP jobs 0');
   await page.keyboard.press('Enter');
@@ -155,7 +147,7 @@ test('import a dump.rdb from redis-server (file input, progress) and export one 
     await cli('HSET', 'from:hash', 'f', 'v');
     await cli('ZADD', 'from:zset', '1', 'a');
     await cli('SAVE');
-    const context = await browser.newContext({ acceptDownloads: true });
+    const context = await env.browser.newContext({ acceptDownloads: true });
     const page = await openSandbox(context);
     await page.setInputFiles('#import', join(dir, 'dump.rdb'));
     await page.waitForSelector('#keys tr[data-key="from:redis"]');
@@ -202,7 +194,7 @@ test('import a dump.rdb from redis-server (file input, progress) and export one 
 });
 
 test('the page loads and works offline once loaded (service worker)', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await openSandbox(context);
   await page.evaluate(async () => {
     await navigator.serviceWorker.ready;

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
 
 export const WWW = fileURLToPath(new URL('../../', import.meta.url));
 export const ARTIFACTS = join(WWW, 'test-artifacts');
@@ -74,4 +75,19 @@ export async function newPage(context) {
     if (m.type() === 'error') console.error('[page console]', m.text());
   });
   return page;
+}
+
+/** A static server and a Chromium for the whole test file, started before its tests and
+ * closed after them; their handles are on the returned object once `before` has run. */
+export function withBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await serve();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
 }

@@ -1,29 +1,21 @@
 // The package in real headless Chromium: commands, blocking and pub/sub in a page, IndexedDB
 // snapshots across reloads, a corrupt snapshot refused, and two tabs on one database.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { serve, launch, newPage, ARTIFACTS } from './harness.mjs';
+import { withBrowser, newPage, ARTIFACTS } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = withBrowser();
 
 async function open(context) {
   const page = await newPage(context);
-  await page.goto(`${server.url}/test/browser/page.html`);
+  await page.goto(`${env.server.url}/test/browser/page.html`);
   await page.waitForFunction(() => window.ready === true);
   return page;
 }
 
 test('the package runs in the page: commands, errors, blocking, pub/sub', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await open(context);
   const result = await page.evaluate(async () => {
     const { Cinnabar } = window.pkg;
@@ -61,7 +53,7 @@ test('the package runs in the page: commands, errors, blocking, pub/sub', async 
 });
 
 test('an IndexedDB snapshot survives a page reload; pagehide saves unsaved changes', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await open(context);
   await page.evaluate(async () => {
     const { Cinnabar, indexedDbAdapter } = window.pkg;
@@ -89,7 +81,7 @@ test('an IndexedDB snapshot survives a page reload; pagehide saves unsaved chang
 });
 
 test('hiding the page (visibilitychange) saves unsaved changes; a visible page does not', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await open(context);
   const r = await page.evaluate(async () => {
     const { Cinnabar, indexedDbAdapter } = window.pkg;
@@ -115,7 +107,7 @@ test('hiding the page (visibilitychange) saves unsaved changes; a visible page d
 });
 
 test('a corrupt snapshot in IndexedDB is refused by its checksum and the previous one opens', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await open(context);
   await page.evaluate(async () => {
     const { Cinnabar, indexedDbAdapter } = window.pkg;
@@ -162,7 +154,7 @@ test('a corrupt snapshot in IndexedDB is refused by its checksum and the previou
 });
 
 test('two tabs on one database: one owner (Web Locks), the other told so', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const a = await open(context);
   const b = await open(context);
   await a.evaluate(async () => {
