@@ -73,31 +73,33 @@ def rss(proc):
 
 def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "cinnabar-server"], cwd=ROOT, check=True)
-    servers = {
-        "cinnabar": start([os.path.join(ROOT, "target/release/cinnabar-server")], free_port()),
-        "redis": start(["redis-server", "--appendonly", "no"], free_port()),
+    commands = {
+        "cinnabar": [os.path.join(ROOT, "target/release/cinnabar-server")],
+        "redis": ["redis-server", "--appendonly", "no"],
     }
-    print("| type | keys × elements | cinnabar B/elem | redis B/elem | ratio | RSS cinnabar B/elem | RSS redis B/elem | MEMORY USAGE cinnabar | redis |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    try:
-        only = sys.argv[1:]  # e.g. `bench/memory.py stream`
-        for kind, keys, n, small in CASES:
-            if only and kind not in only:
-                continue
-            row = {}
-            for name, (proc, r) in servers.items():
-                r.flushall()
+    print("| type | keys × elements | cinnabar B/elem | redis B/elem | ratio | RSS cinnabar B/elem | RSS redis B/elem | RSS ratio | MEMORY USAGE cinnabar | redis |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    only = sys.argv[1:]  # e.g. `bench/memory.py stream`
+    for kind, keys, n, small in CASES:
+        if only and kind not in only:
+            continue
+        row = {}
+        for name, cmd in commands.items():
+            # A fresh server per case: RSS growth is then the case's own, not pages the
+            # allocator kept from the previous case.
+            proc, r = start(cmd, free_port())
+            try:
                 time.sleep(0.3)
                 before, rss_before = used(r), rss(proc)
                 fill(r, kind, keys, n, small)
                 time.sleep(0.3)
                 after, rss_after = used(r), rss(proc)
                 row[name] = ((after - before) / (keys * n), r.memory_usage("%s:0" % kind, samples=0), (rss_after - rss_before) / (keys * n))
-            c, rd = row["cinnabar"], row["redis"]
-            print("| %s%s | %d × %d | %.1f | %.1f | %.2f | %.1f | %.1f | %d | %d |" % (kind, " (small)" if small else "", keys, n, c[0], rd[0], c[0] / rd[0], c[2], rd[2], c[1], rd[1]), flush=True)
-    finally:
-        for proc, _ in servers.values():
-            proc.kill()
+            finally:
+                proc.kill()
+                proc.wait()
+        c, rd = row["cinnabar"], row["redis"]
+        print("| %s%s | %d × %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %d | %d |" % (kind, " (small)" if small else "", keys, n, c[0], rd[0], c[0] / rd[0], c[2], rd[2], c[2] / rd[2], c[1], rd[1]), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 //! the collection types: listpack, intset, skiplist, quicklist).
 
 pub mod dict;
+pub mod ele;
 pub mod intset;
 pub mod listpack;
 pub mod ostree;

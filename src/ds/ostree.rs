@@ -6,10 +6,10 @@
 //! ascending score, ties by member bytes.
 
 use std::cmp::Ordering;
-use std::sync::Arc;
+use crate::ds::ele::Ele;
 
 /// (score, member): members are shared with the zset's dict, stored once.
-pub type Key = (f64, Arc<[u8]>);
+pub type Key = (f64, Ele);
 
 const LEAF_MAX: usize = 64;
 const FANOUT_MAX: usize = 64;
@@ -70,8 +70,28 @@ impl Node {
         match self {
             Node::Leaf(v) => {
                 let at = v.partition_point(|x| cmp(x, (k.0, &k.1)) == Ordering::Less);
-                v.insert(at, k);
-                (v.len() > LEAF_MAX).then(|| Node::Leaf(v.split_off(v.len() / 2)))
+                if v.len() < LEAF_MAX {
+                    v.insert(at, k);
+                    return None;
+                }
+                // A full leaf splits before the insert, so no leaf's buffer outgrows
+                // LEAF_MAX. Keys arriving in order (scores from a clock or a counter, the
+                // common way an index fills) leave the old leaf full instead of two half-full
+                // ones: appends split off only the new key, prepends keep only it.
+                if at == v.len() {
+                    return Some(Node::Leaf(vec![k]));
+                }
+                if at == 0 {
+                    let old = std::mem::replace(v, vec![k]);
+                    return Some(Node::Leaf(old));
+                }
+                let mut right = v.split_off(LEAF_MAX / 2);
+                if at <= LEAF_MAX / 2 {
+                    v.insert(at, k);
+                } else {
+                    right.insert(at - LEAF_MAX / 2, k);
+                }
+                Some(Node::Leaf(right))
             }
             Node::Internal(children) => {
                 // The first child whose max is not below the key; past all of them, the last.
@@ -89,7 +109,9 @@ impl Node {
                     children[i].max = children[i].node.max();
                     children.insert(i + 1, right);
                 }
-                (children.len() > FANOUT_MAX).then(|| Node::Internal(children.split_off(children.len() / 2)))
+                // As leaves do: a new last child (an append) starts the new sibling alone.
+                let mid = if i + 2 == children.len() { FANOUT_MAX } else { children.len() / 2 };
+                (children.len() > FANOUT_MAX).then(|| Node::Internal(children.split_off(mid)))
             }
         }
     }
@@ -207,7 +229,7 @@ impl OsTree {
     }
 
     /// Inserts a key known to be absent.
-    pub fn insert(&mut self, score: f64, member: Arc<[u8]>) {
+    pub fn insert(&mut self, score: f64, member: Ele) {
         if let Some(right) = self.root.insert((score, member)) {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Vec::new()));
             self.root = Node::Internal(vec![Node::child(left), Node::child(right)]);
@@ -244,7 +266,7 @@ impl OsTree {
         self.root.count_before(&at_or_after)
     }
 
-    pub fn get(&self, i: usize) -> (f64, &Arc<[u8]>) {
+    pub fn get(&self, i: usize) -> (f64, &Ele) {
         let (leaf, off) = self.root.leaf_at(i);
         (leaf[off].0, &leaf[off].1)
     }
@@ -275,7 +297,7 @@ pub struct Iter<'a> {
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (f64, &'a Arc<[u8]>);
+    type Item = (f64, &'a Ele);
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.next < 0 || self.next as usize >= self.tree.len {
@@ -309,7 +331,7 @@ mod tests {
                 let member = format!("m{}", m).into_bytes();
                 let pos = model.iter().position(|(_, x)| *x == member);
                 match (op, pos) {
-                    (0 | 1, None) => { t.insert(sc as f64, Arc::from(&member[..])); model.push((sc as f64, member)); }
+                    (0 | 1, None) => { t.insert(sc as f64, Ele::new(&member)); model.push((sc as f64, member)); }
                     (2, Some(p)) => { let (s, m) = model.remove(p); prop_assert!(t.remove(s, &m)); }
                     _ => {}
                 }

@@ -4,9 +4,10 @@
 use bytes::Bytes;
 
 use crate::ds::dict::Dict;
+use crate::ds::ele::Ele;
 use crate::ds::listpack::{Listpack, LpVal, Probe};
 
-pub type Table = Dict<Box<[u8]>, Box<[u8]>>;
+pub type Table = Dict<Ele, Ele>;
 
 #[derive(Clone, Debug)]
 pub enum Hash {
@@ -174,7 +175,7 @@ impl Hash {
     pub fn mem_usage(&self) -> usize {
         match self {
             Hash::Listpack(lp) => lp.capacity(),
-            Hash::Table(t) => t.overhead() + t.iter().map(|(k, v)| k.len() + v.len() + 32).sum::<usize>(),
+            Hash::Table(t) => t.overhead() + t.iter().map(|(k, v)| k.heap_size() + v.heap_size()).sum::<usize>(),
         }
     }
 }

@@ -5,11 +5,12 @@
 use bytes::Bytes;
 
 use crate::ds::dict::Dict;
+use crate::ds::ele::Ele;
 use crate::ds::intset::IntSet;
 use crate::ds::listpack::LpVal;
 use crate::util::parse_i64;
 
-pub type Table = Dict<Box<[u8]>, ()>;
+pub type Table = Dict<Ele, ()>;
 
 #[derive(Clone, Debug)]
 pub enum Set {
@@ -143,7 +144,7 @@ impl Set {
     pub fn mem_usage(&self) -> usize {
         match self {
             Set::Intset(s) => s.bytes(),
-            Set::Table(t) => t.overhead() + t.keys().map(|k| k.len() + 16).sum::<usize>(),
+            Set::Table(t) => t.overhead() + t.keys().map(|k| k.heap_size()).sum::<usize>(),
         }
     }
 }

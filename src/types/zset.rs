@@ -4,7 +4,7 @@
 //! does. Range queries return owned results in (score, member) order, Redis's order.
 //! Redis: t_zset.c (type half).
 
-use std::sync::Arc;
+use crate::ds::ele::Ele;
 
 use bytes::Bytes;
 
@@ -111,7 +111,7 @@ impl LexRange {
 
 #[derive(Clone, Debug, Default)]
 pub struct Big {
-    pub dict: Dict<Arc<[u8]>, f64>,
+    pub dict: Dict<Ele, f64>,
     pub tree: OsTree,
 }
 
@@ -195,7 +195,7 @@ impl ZSet {
         if let ZSet::Listpack(lp) = self {
             let mut big = Big { dict: Dict::with_capacity(lp.len() / 2), tree: OsTree::new() };
             for (_, m, s) in lp_pairs(lp) {
-                let m: Arc<[u8]> = Arc::from(m.to_vec());
+                let m: Ele = Ele::new(&m.to_vec());
                 big.tree.insert(s, m.clone());
                 big.dict.insert_new(m, s);
             }
@@ -232,7 +232,7 @@ impl ZSet {
                 lp.insert(so, fmt_double(score).as_bytes());
             }
             ZSet::Skiplist(b) => {
-                let m: Arc<[u8]> = Arc::from(member);
+                let m: Ele = Ele::new(member);
                 b.tree.insert(score, m.clone());
                 b.dict.insert_new(m, score);
             }
@@ -443,7 +443,7 @@ impl ZSet {
     pub fn mem_usage(&self) -> usize {
         match self {
             ZSet::Listpack(lp) => lp.capacity(),
-            ZSet::Skiplist(b) => b.dict.overhead() + b.tree.overhead() + b.dict.keys().map(|k| k.len() + 16).sum::<usize>(),
+            ZSet::Skiplist(b) => b.dict.overhead() + b.tree.overhead() + b.dict.keys().map(|k| k.heap_size()).sum::<usize>(),
         }
     }
 }
