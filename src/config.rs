@@ -42,8 +42,9 @@ const fn aka(mut p: Param, alias: &'static str) -> Param {
 const I: Kind = Kind::Int { min: 0, max: i64::MAX };
 
 static PARAMS: &[Param] = &[
-    fixed("port", Kind::Int { min: 0, max: 65535 }, "6379"),
-    fixed("bind", Kind::List, "127.0.0.1 -::1"),
+    // Settable at runtime where the host listens (`HostInfo::listens`): it re-binds.
+    p("port", Kind::Int { min: 0, max: 65535 }, "6379"),
+    p("bind", Kind::List, "127.0.0.1 -::1"),
     fixed("databases", Kind::Int { min: 1, max: i32::MAX as i64 }, "16"),
     fixed("daemonize", Kind::Bool, "no"),
     fixed("unixsocket", Kind::Str, ""),
@@ -617,7 +618,7 @@ mod tests {
         let mut c = Config::default();
         c.set("maxmemory", "1mb", false).unwrap();
         assert_eq!(c.get("maxmemory"), Some("1048576"));
-        assert!(c.set("port", "1", false).is_err());
+        assert!(c.set("databases", "1", false).is_err());
         assert!(c.set("maxmemory-policy", "bogus", false).is_err());
         c.set("MAXMEMORY-POLICY", "allkeys-lru", false).unwrap();
         assert_eq!(c.get("maxmemory-policy"), Some("allkeys-lru"));

@@ -63,6 +63,11 @@ pub enum Event {
     /// CONFIG SET appendonly changed: open the AOF (with a rewrite, so it starts from the
     /// current dataset) or flush and close it.
     AppendOnly { on: bool },
+    /// CONFIG SET port/bind changed (only where `HostInfo::listens`): close the listening
+    /// sockets, listen on `bind`/`port` (port 0: no TCP), and report with
+    /// `listen_finished`; on failure listen on the previous addresses again. `client`
+    /// waits for the report (None inside MULTI/EXEC, which was answered OK).
+    Listen { client: Option<ClientId>, bind: String, port: u16, previous: Vec<(String, String)> },
 }
 
 /// The reply to one command. `reply` is None when the client asked for no replies
@@ -220,6 +225,9 @@ pub struct HostInfo {
     pub total_system_memory: u64,
     /// The host forks for background saves and reports every save (`set_fork_support`).
     pub forks: bool,
+    /// The host owns TCP listeners and re-binds them on `Event::Listen`; elsewhere `port`
+    /// and `bind` are plain values.
+    pub listens: bool,
 }
 
 impl Server {
@@ -527,6 +535,32 @@ impl Engine {
             Err(e) => Reply::Error(format!("ERR Rewriting config file: {}", e)),
         });
         self.srv.events.push(Event::Unblocked(id));
+    }
+
+    /// The host's report on `Event::Listen`. On failure it listens where it did before, so
+    /// the parameters go back to those values and the client gets Redis's error for the
+    /// parameter that could not be applied.
+    pub fn listen_finished(&mut self, client: Option<ClientId>, result: Result<(), String>, previous: &[(String, String)]) {
+        let reply = match result {
+            Ok(()) => {
+                self.srv.host.tcp_port = self.srv.config.get_i64("port") as u16;
+                crate::reply::OK
+            }
+            Err(_) => {
+                let bind_changed = previous.iter().any(|(n, v)| n == "bind" && self.srv.config.get("bind") != Some(v.as_str()));
+                for (name, value) in previous {
+                    let _ = self.srv.config.set(name, value, false);
+                }
+                Reply::Error(if bind_changed {
+                    "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.".into()
+                } else {
+                    "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.".into()
+                })
+            }
+        };
+        if let Some(id) = client {
+            self.host_wait_finished(id, reply);
+        }
     }
 
     pub fn host_info(&self) -> &HostInfo {

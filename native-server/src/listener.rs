@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::shared::Shared;
 
@@ -41,10 +42,69 @@ fn tracing_skip(addr: &SocketAddr, e: &std::io::Error) {
     tracing::debug!("optional bind address {} skipped: {}", addr, e);
 }
 
-pub async fn accept_loop(l: TcpListener, shared: Arc<Shared>) {
+/// The accept loops of the current listening sockets. Dropping the sockets (CONFIG SET
+/// port/bind) means stopping the loops that own them and waiting for them to end.
+pub struct Listening {
+    stop: watch::Sender<bool>,
+    loops: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Listening {
+    pub fn start(listeners: Vec<TcpListener>, shared: &Arc<Shared>) -> Listening {
+        let stop = watch::channel(false).0;
+        let loops = listeners.into_iter().map(|l| tokio::spawn(accept_loop(l, shared.clone(), stop.subscribe()))).collect();
+        Listening { stop, loops }
+    }
+
+    /// Closes the sockets: returns once every loop has ended and dropped its listener.
+    pub async fn close(self) {
+        let _ = self.stop.send(true);
+        for l in self.loops {
+            let _ = l.await;
+        }
+    }
+}
+
+/// CONFIG SET port/bind (changeListener): the old sockets close, the new ones open; when
+/// they cannot, the old addresses are bound again. Reported to the engine either way.
+pub async fn rebind(shared: Arc<Shared>, client: Option<cinnabar::ClientId>, bind: String, port: u16, previous: Vec<(String, String)>) {
+    if let Some(old) = shared.take_listening() {
+        old.close().await;
+    }
+    let result = match open(&bind, port).await {
+        Ok(ls) => {
+            shared.set_listening(Listening::start(ls, &shared));
+            Ok(())
+        }
+        Err(e) => {
+            let prev = |n: &str| previous.iter().find(|(k, _)| k == n).map_or("", |(_, v)| v.as_str()).to_string();
+            let old_port = prev("port").parse::<u16>().unwrap_or(0);
+            match open(&prev("bind"), old_port).await {
+                Ok(ls) => shared.set_listening(Listening::start(ls, &shared)),
+                Err(e) => eprintln!("Could not listen again on the previous addresses: {}", e),
+            }
+            eprintln!("{}", e);
+            Err(e)
+        }
+    };
+    let mut engine = shared.engine();
+    engine.listen_finished(client, result, &previous);
+    shared.handle_events(&mut engine);
+}
+
+/// `bind_all`, except that port 0 means no TCP listener at all, as in Redis.
+async fn open(bind: &str, port: u16) -> Result<Vec<TcpListener>, String> {
+    if port == 0 {
+        return Ok(Vec::new());
+    }
+    bind_all(bind, port).await
+}
+
+async fn accept_loop(l: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         let mut shutdown = shared.shutdown_rx();
         tokio::select! {
+            _ = stop.changed() => return,
             r = l.accept() => match r {
                 Ok((stream, peer)) => {
                     let shared = shared.clone();

@@ -48,6 +48,7 @@ fn main() {
         h.os = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
         h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
         h.multiplexing_api = "tokio".into();
+        h.listens = true;
         // MemTotal from /proc/meminfo, in kB.
         h.total_system_memory = std::fs::read_to_string("/proc/meminfo")
             .ok()
@@ -97,9 +98,7 @@ fn main() {
         }
         println!("Cinnabar {} (Redis {} compatible) ready to accept connections on port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
         shared::spawn_ticker(shared.clone(), hz);
-        for l in listeners {
-            tokio::spawn(listener::accept_loop(l, shared.clone()));
-        }
+        shared.set_listening(listener::Listening::start(listeners, &shared));
         shared.wait_for_shutdown().await;
         0
     });

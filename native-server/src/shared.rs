@@ -100,6 +100,8 @@ pub struct Shared {
     me: Weak<Shared>,
     /// The append-only file (always taken with the engine locked first).
     aof: Mutex<Option<crate::aof::Aof>>,
+    /// The listening sockets' accept loops (replaced by CONFIG SET port/bind).
+    listening: Mutex<Option<crate::listener::Listening>>,
 }
 
 /// The host's clock: microseconds since the Unix epoch.
@@ -144,7 +146,16 @@ impl Shared {
             children: Default::default(),
             me: me.clone(),
             aof: Mutex::new(None),
+            listening: Mutex::new(None),
         })
+    }
+
+    pub fn set_listening(&self, l: crate::listener::Listening) {
+        *self.listening.lock().unwrap_or_else(|p| p.into_inner()) = Some(l);
+    }
+
+    pub fn take_listening(&self) -> Option<crate::listener::Listening> {
+        self.listening.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     pub fn me(&self) -> Weak<Shared> {
@@ -320,6 +331,12 @@ impl Shared {
                         Err(e) => eprintln!("Unable to turn on AOF: {}", e),
                     }
                 }
+                Event::Listen { client, bind, port, previous } => match self.me.upgrade() {
+                    Some(me) => {
+                        tokio::spawn(crate::listener::rebind(me, client, bind, port, previous));
+                    }
+                    None => engine.listen_finished(client, Err("shutting down".into()), &previous),
+                },
                 Event::AppendOnly { on: false } => {
                     if let Some(a) = self.aof().take() {
                         a.disable(engine);

@@ -71,6 +71,7 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let was = ctx.srv.config.get_bool("appendonly");
     let policy = ctx.srv.config.hot.evict_policy;
+    let previous: Vec<(String, String)> = ["port", "bind"].iter().map(|n| (n.to_string(), ctx.srv.config.get(n).unwrap_or("").to_string())).collect();
     ctx.srv.config = next;
     if ctx.srv.config.hot.evict_policy != policy {
         crate::evict::clear_pool(ctx.srv);
@@ -84,6 +85,20 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if ctx.srv.config.get_bool("appendonly") != was {
         let on = !was;
         ctx.event(crate::engine::Event::AppendOnly { on });
+    }
+    // The host closes its listeners and opens the new ones (changeListener); the client
+    // hears whether that worked.
+    let moved = previous.iter().any(|(n, v)| ctx.srv.config.get(n) != Some(v.as_str()));
+    if moved && ctx.srv.host.listens {
+        let bind = ctx.srv.config.get("bind").unwrap_or("").to_string();
+        let port = ctx.srv.config.get_i64("port") as u16;
+        if !ctx.can_block() {
+            ctx.event(crate::engine::Event::Listen { client: None, bind, port, previous });
+            return Ok(OK);
+        }
+        let id = ctx.client.id;
+        ctx.event(crate::engine::Event::Listen { client: Some(id), bind, port, previous });
+        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
     }
     Ok(OK)
 }

@@ -90,7 +90,9 @@ fn config_get_and_set() {
     assert_eq!(t.run(&["CONFIG", "SET", "nosuch", "1"]), err("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"));
     assert_eq!(t.run(&["CONFIG", "SET", "hz", "x"]), err("ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"));
     assert_eq!(t.run(&["CONFIG", "SET", "hz", "5", "hz", "6"]), err("ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"));
-    assert_eq!(t.run(&["CONFIG", "SET", "port", "1"]), err("ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"));
+    assert_eq!(t.run(&["CONFIG", "SET", "databases", "1"]), err("ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config"));
+    // Without a host that listens (this test engine, the wasm build) port is a plain value.
+    assert_eq!(t.run(&["CONFIG", "SET", "port", "1"]), Reply::Simple("OK".into()));
     // All or nothing: the valid first pair is not applied when the second fails.
     assert_eq!(t.run(&["CONFIG", "SET", "hz", "30", "maxmemory-policy", "bogus"]).is_error(), true);
     assert_eq!(t.run(&["CONFIG", "GET", "hz"]), Reply::Map(vec![(bulk("hz"), bulk("20"))]));
