@@ -40,15 +40,18 @@ fn scenario(server: Server) {
     roundtrip(&mut c, b"CONFIG GET port\r\n", &config_get_port(second));
     roundtrip(&mut c, b"SET k v\r\n", "+OK\r\n");
 
-    // A port someone else holds: refused, and the server stays where it was.
+    // A port someone else holds: refused, the server stays where it was, and every
+    // parameter of that CONFIG SET is rolled back.
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let busy = taken.local_addr().unwrap().port();
     roundtrip(
         &mut c,
-        format!("CONFIG SET port {}\r\n", busy).as_bytes(),
+        format!("CONFIG SET maxmemory 10000001 port {} hz 11\r\n", busy).as_bytes(),
         "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n",
     );
     roundtrip(&mut c, b"CONFIG GET port\r\n", &config_get_port(second));
+    roundtrip(&mut c, b"CONFIG GET maxmemory\r\n", &format!("*2\r\n{}{}", bulk("maxmemory"), bulk("0")));
+    roundtrip(&mut c, b"CONFIG GET hz\r\n", &format!("*2\r\n{}{}", bulk("hz"), bulk("10")));
     assert!(answers_on(second));
 
     // An address this machine does not have (TEST-NET-1): refused the same way.

@@ -71,7 +71,14 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let was = ctx.srv.config.get_bool("appendonly");
     let policy = ctx.srv.config.hot.evict_policy;
-    let previous: Vec<(String, String)> = ["port", "bind"].iter().map(|n| (n.to_string(), ctx.srv.config.get(n).unwrap_or("").to_string())).collect();
+    // What a failed re-bind restores: every parameter of this CONFIG SET, as Redis rolls
+    // back all of them when one fails to apply.
+    let mut previous: Vec<(String, String)> = Vec::new();
+    for name in ["port", "bind"].into_iter().chain(pairs.iter().map(|(n, _)| n.as_str())) {
+        if !previous.iter().any(|(n, _)| n == name) {
+            previous.push((name.to_string(), ctx.srv.config.get(name).unwrap_or("").to_string()));
+        }
+    }
     ctx.srv.config = next;
     if ctx.srv.config.hot.evict_policy != policy {
         crate::evict::clear_pool(ctx.srv);
@@ -88,7 +95,7 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     // The host closes its listeners and opens the new ones (changeListener); the client
     // hears whether that worked.
-    let moved = previous.iter().any(|(n, v)| ctx.srv.config.get(n) != Some(v.as_str()));
+    let moved = previous[..2].iter().any(|(n, v)| ctx.srv.config.get(n) != Some(v.as_str()));
     if moved && ctx.srv.host.listens {
         let bind = ctx.srv.config.get("bind").unwrap_or("").to_string();
         let port = ctx.srv.config.get_i64("port") as u16;
