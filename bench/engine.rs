@@ -1,6 +1,7 @@
 //! The engine alone, no network: a pipelined batch of 16 commands through
 //! `Engine::execute_batch`, as the server runs them under its lock. Catches per-command
-//! overhead in dispatch that socket benchmarks blur. `cargo bench --bench engine`.
+//! overhead in dispatch that socket benchmarks blur; and single commands, as the wasm package
+//! runs them. `cargo bench --bench engine`.
 
 use std::collections::VecDeque;
 
@@ -23,6 +24,20 @@ fn bench(c: &mut Criterion) {
             let mut out = 0usize;
             b.iter(|| {
                 let mut q: VecDeque<Vec<Bytes>> = (0..16).map(|_| one.clone()).collect();
+                e.execute_batch(id, &mut q, 1_767_225_600_000_000, |_, _| out += 1);
+            })
+        });
+    }
+    g.finish();
+    // One command per batch, as the wasm package's `db.command` runs them: what the batch's
+    // own frame (taking the session out, stats, the end-of-batch work) adds per command.
+    let mut g = c.benchmark_group("single");
+    for (name, cmd) in [("set", &["SET", "key:1", "xxx"][..]), ("get", &["GET", "key:1"][..]), ("incr", &["INCR", "counter"][..])] {
+        let one = argv(cmd);
+        g.bench_function(name, |b| {
+            let mut out = 0usize;
+            b.iter(|| {
+                let mut q: VecDeque<Vec<Bytes>> = VecDeque::from([one.clone()]);
                 e.execute_batch(id, &mut q, 1_767_225_600_000_000, |_, _| out += 1);
             })
         });

@@ -30,13 +30,17 @@ pub fn argv(arr: &js_sys::Array) -> Result<Vec<Bytes>, JsValue> {
 }
 
 /// Arguments packed as (u32 little-endian length, bytes)*; None if the lengths overrun.
-pub fn unpack(mut buf: &[u8]) -> Option<Vec<Bytes>> {
+pub fn unpack(packed: Vec<u8>) -> Option<Vec<Bytes>> {
+    // The arguments share the buffer JS filled (as the native server's share its read
+    // buffer): no allocation or copy per argument.
+    let all = Bytes::from(packed);
     let mut out = Vec::with_capacity(4);
-    while !buf.is_empty() {
-        let len = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
-        let arg = buf.get(4..4 + len)?;
-        out.push(Bytes::copy_from_slice(arg));
-        buf = &buf[4 + len..];
+    let mut at = 0;
+    while at < all.len() {
+        let len = u32::from_le_bytes(all.get(at..at + 4)?.try_into().ok()?) as usize;
+        let end = (at + 4).checked_add(len).filter(|&e| e <= all.len())?;
+        out.push(all.slice(at + 4..end));
+        at = end;
     }
     Some(out)
 }

@@ -96,7 +96,7 @@ impl Engine {
     /// little-endian length, then its bytes): one copy across the boundary instead of a
     /// call per argument, which is most of a simple command's cost.
     #[wasm_bindgen(js_name = execPacked)]
-    pub fn exec_packed(&mut self, id: f64, packed: &[u8], now_ms: f64, raw: bool) -> Result<JsValue, JsValue> {
+    pub fn exec_packed(&mut self, id: f64, packed: Vec<u8>, now_ms: f64, raw: bool) -> Result<JsValue, JsValue> {
         let args = convert::unpack(packed).ok_or_else(|| js_error("ERR malformed packed arguments"))?;
         self.run(id as ClientId, args, now_ms, raw)
     }
