@@ -33,14 +33,39 @@ pub fn argv(arr: &js_sys::Array) -> Result<Vec<Bytes>, JsValue> {
 pub fn unpack(packed: Vec<u8>) -> Option<Vec<Bytes>> {
     // The arguments share the buffer JS filled (as the native server's share its read
     // buffer): no allocation or copy per argument.
-    let all = Bytes::from(packed);
-    let mut out = Vec::with_capacity(4);
+    unpack_bytes(Bytes::from(packed))
+}
+
+/// Length-prefixed frames (u32 little-endian length, then the bytes), as slices of `all`.
+pub fn frames(all: &Bytes) -> impl Iterator<Item = Option<Bytes>> + '_ {
     let mut at = 0;
-    while at < all.len() {
-        let len = u32::from_le_bytes(all.get(at..at + 4)?.try_into().ok()?) as usize;
-        let end = (at + 4).checked_add(len).filter(|&e| e <= all.len())?;
-        out.push(all.slice(at + 4..end));
-        at = end;
+    std::iter::from_fn(move || {
+        if at >= all.len() {
+            return None;
+        }
+        let frame = all.get(at..at + 4).and_then(|l| {
+            let len = u32::from_le_bytes(l.try_into().ok()?) as usize;
+            let end = (at + 4).checked_add(len).filter(|&e| e <= all.len())?;
+            Some((at + 4, end))
+        });
+        Some(match frame {
+            Some((start, end)) => {
+                at = end;
+                Some(all.slice(start..end))
+            }
+            None => {
+                at = all.len();
+                None
+            }
+        })
+    })
+}
+
+/// One command's arguments, packed as `pack` in www/src/core.js packs them.
+pub fn unpack_bytes(all: Bytes) -> Option<Vec<Bytes>> {
+    let mut out = Vec::with_capacity(4);
+    for f in frames(&all) {
+        out.push(f?);
     }
     Some(out)
 }

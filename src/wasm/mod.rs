@@ -101,6 +101,33 @@ impl Engine {
         self.run(id as ClientId, args, now_ms, raw)
     }
 
+    /// Many commands for one session in one call (a pipeline): each packed as for
+    /// `execPacked` and preceded by its packed length (u32 little-endian). The replies in
+    /// order, an error reply as an `Error` in its place. A command that blocks the session
+    /// ends the call with `undefined` as its reply (it comes later through `take`); the
+    /// caller sends the rest once the wait is over.
+    #[wasm_bindgen(js_name = execPipeline)]
+    pub fn exec_pipeline(&mut self, id: f64, packed: Vec<u8>, now_ms: f64, raw: bool) -> Result<js_sys::Array, JsValue> {
+        let all = Bytes::from(packed);
+        let out = js_sys::Array::new();
+        for cmd in convert::frames(&all) {
+            let args = cmd.and_then(convert::unpack_bytes).ok_or_else(|| js_error("ERR malformed packed arguments"))?;
+            match self.run(id as ClientId, args, now_ms, raw) {
+                Ok(v) => {
+                    let blocked = v.is_undefined() && self.inner.is_blocked(id as ClientId);
+                    out.push(&v);
+                    if blocked {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    out.push(&e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
 
     /// Replies queued for a session: a blocked command's late reply, pub/sub messages
     /// (RESP3 pushes as arrays). Errors are `Error` objects in place.

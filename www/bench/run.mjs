@@ -33,19 +33,27 @@ const rows = [];
 for (const [name, args] of Object.entries(workload)) {
   const sync = await time(name, N, (i) => engine.execPacked(main, pack(args(i)), Date.now(), false));
   const asyncOps = await time(name, N, (i) => db.command(...args(i)));
+  // 100 commands per `db.pipeline` call (ioredis's pipeline().exec() is the mock's match).
+  const batch = (i) => Array.from({ length: 100 }, (_, j) => args(i * 100 + j));
+  const pipeOps = 100 * (await time(name, N / 100, (i) => db.pipeline(batch(i))));
+  const mockPipe = 100 * (await time(name, Math.max(50, N / 2000), (i) => {
+    const p = mock.pipeline();
+    for (const [cmd, ...rest] of batch(i)) p[cmd.toLowerCase()](...rest);
+    return p.exec();
+  }));
   const mockN = Math.max(5000, N / 20);
   const mockOps = await time(name, mockN, (i) => {
     const [cmd, ...rest] = args(i);
     return mock[cmd.toLowerCase()](...rest);
   });
-  rows.push({ name, sync, asyncOps, mockOps });
+  rows.push({ name, sync, asyncOps, mockOps, pipeOps, mockPipe });
 }
 await db.close();
 mock.disconnect();
 
 const wasm = readFileSync(new URL('../pkg/cinnabar_bg.wasm', import.meta.url));
 const f = (x) => Math.round(x).toLocaleString('en-US');
-console.log(`| command | engine.execPacked (sync) ops/s | db.command (await) ops/s | ioredis-mock ops/s | db.command ÷ mock |`);
-console.log(`| --- | ---: | ---: | ---: | ---: |`);
-for (const r of rows) console.log(`| ${r.name} | ${f(r.sync)} | ${f(r.asyncOps)} | ${f(r.mockOps)} | ${(r.asyncOps / r.mockOps).toFixed(1)}× |`);
+console.log(`| command | engine.execPacked (sync) ops/s | db.command (await) ops/s | ioredis-mock ops/s | db.command ÷ mock | db.pipeline ×100 ops/s | mock pipeline ×100 ops/s | pipeline ÷ mock |`);
+console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
+for (const r of rows) console.log(`| ${r.name} | ${f(r.sync)} | ${f(r.asyncOps)} | ${f(r.mockOps)} | ${(r.asyncOps / r.mockOps).toFixed(1)}× | ${f(r.pipeOps)} | ${f(r.mockPipe)} | ${(r.pipeOps / r.mockPipe).toFixed(1)}× |`);
 console.log(`\ncinnabar_bg.wasm: ${f(wasm.length)} bytes, ${f(gzipSync(wasm, { level: 9 }).length)} gzipped; node ${process.version}, N=${N}`);

@@ -4,6 +4,7 @@
 //
 //   Cinnabar.open(options)  → a Database
 //   db.command(...argv)     any command on the default session; replies as JS values
+//   db.pipeline(commands)   many commands in one engine call, replies (and errors) in order
 //   db.set/get/hset/...     convenience methods (ioredis / node-redis style)
 //   blocking commands       each on its own engine session, settled by the engine's events
 //   db.subscribe(...)       one subscriber session, messages delivered as callbacks
@@ -116,6 +117,26 @@ export function pack(argv) {
     }
   }
   return packBuf.subarray(0, off);
+}
+
+// Several commands for `execPipeline`: each packed as `pack` packs it, after its length.
+let manyBuf = new Uint8Array(4096);
+function packMany(commands, start) {
+  let off = 0;
+  for (let i = start; i < commands.length; i++) {
+    const p = pack(commands[i]);
+    if (off + 4 + p.length > manyBuf.length) {
+      let size = manyBuf.length;
+      while (size < off + 4 + p.length) size *= 2;
+      const b = new Uint8Array(size);
+      b.set(manyBuf.subarray(0, off));
+      manyBuf = b;
+    }
+    new DataView(manyBuf.buffer).setUint32(off, p.length, true);
+    manyBuf.set(p, off + 4);
+    off += 4 + p.length;
+  }
+  return manyBuf.subarray(0, off);
 }
 
 function toError(e) {
@@ -353,6 +374,58 @@ export class Cinnabar {
     if (TRACKED.has(name)) this._track(name, argv);
     this._drain();
     return reply;
+  }
+
+  /**
+   * Many commands in one engine call, as a client pipelines them:
+   * `await db.pipeline([['SET', 'a', 1], ['INCR', 'a']])` gives `['OK', 2]`. Every reply
+   * comes back in order, a Redis error as a ReplyError in its place (nothing is thrown for
+   * it, as with EXEC's replies). A blocking command waits as on a connection, holding the
+   * commands after it.
+   */
+  async pipeline(commands, options = {}) {
+    const raw = !!options.raw;
+    this._open();
+    if (!Array.isArray(commands) || !commands.every(Array.isArray)) throw new TypeError('pipeline takes an array of commands, each an array of arguments');
+    while (this.mainBusy) await this.mainBusy;
+    this._open();
+    const savesBefore = this.pendingSaves;
+    const names = commands.map((c) => commandName(c[0]));
+    const out = [];
+    while (out.length < commands.length) {
+      const start = out.length;
+      const replies = this.engine.execPipeline(this.main, packMany(commands, start), this.clock(), raw);
+      for (let i = 0; i < replies.length; i++) {
+        const name = names[start + i];
+        let r = replies[i];
+        if (r instanceof Error) {
+          if (name === 'exec' || name === 'discard') this.inMulti = false;
+          r = toError(r);
+        } else {
+          if (TRACKED.has(name)) this._track(name, commands[start + i]);
+          r = fixErrors(r);
+        }
+        out.push(r);
+      }
+      this._drain();
+      if (replies.length === 0) break;
+      if (out[out.length - 1] === undefined && this.engine.isBlocked(this.main)) {
+        try {
+          out[out.length - 1] = await this._held(raw);
+        } catch (e) {
+          out[out.length - 1] = toError(e);
+        }
+      }
+    }
+    // SAVE's reply stands once the snapshot is stored, as for `command`.
+    if (this.pendingSaves > savesBefore && names.some((n) => n === 'save' || n === 'shutdown')) {
+      await this.saving;
+      if (this.lastSaveError) {
+        const i = names.findIndex((n) => n === 'save' || n === 'shutdown');
+        out[i] = new ReplyError(`ERR snapshot not saved: ${this.lastSaveError.message}`);
+      }
+    }
+    return out;
   }
 
   /** Held by CLIENT PAUSE: the default session waits, and so do the commands behind it. */

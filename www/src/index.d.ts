@@ -100,6 +100,8 @@ export class Cinnabar {
   readonly saving: Promise<void>;
 
   command(...argv: Arg[]): Promise<Reply>;
+  /** Many commands in one engine call; replies in order, Redis errors as ReplyError in place. */
+  pipeline(commands: Arg[][], options?: { raw?: boolean }): Promise<(Reply | ReplyError)[]>;
   /** Every bulk string as Uint8Array. */
   commandRaw(...argv: Arg[]): Promise<Reply>;
   tick(): void;

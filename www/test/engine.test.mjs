@@ -145,3 +145,34 @@ test('a blocking command inside MULTI runs in the transaction without blocking',
   assert.deepEqual(await p, ['l', 'x']);
   await db.close();
 });
+
+test('pipeline runs many commands in one call, errors in place, blocking ones waiting', async () => {
+  const db = await Cinnabar.open({ seed: 1, hz: 0 });
+  const replies = await db.pipeline([
+    ['SET', 'a', 1],
+    ['INCR', 'a'],
+    ['HSET', 'h', 'f', 'v'],
+    ['LPUSH', 'h', 'x'],
+    ['GET', 'a'],
+    ['MULTI'],
+    ['INCR', 'a'],
+    ['EXEC'],
+    ['SELECT', 2],
+    ['SET', 'in2', 'yes'],
+    ['RPUSH', 'q', 'job'],
+    ['BLPOP', 'q', 0],
+    ['BLPOP', 'q', 0.05],
+    ['PING'],
+  ]);
+  assert.equal(replies.length, 14);
+  assert.deepEqual(replies.slice(0, 3), ['OK', 2, 1]);
+  assert.ok(replies[3] instanceof ReplyError);
+  assert.match(replies[3].message, /^WRONGTYPE /);
+  assert.deepEqual(replies.slice(4), ['2', 'OK', 'QUEUED', [3], 'OK', 'OK', 1, ['q', 'job'], null, 'PONG']);
+  // The session's state carried over: still in db 2, not in MULTI.
+  assert.equal(await db.command('GET', 'in2'), 'yes');
+  assert.equal(await db.command('DBSIZE'), 1); // in2; q was emptied by BLPOP
+  assert.deepEqual(await db.pipeline([]), []);
+  await assert.rejects(db.pipeline(['GET', 'a']), TypeError);
+  await db.close();
+});
