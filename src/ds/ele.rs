@@ -125,8 +125,10 @@ impl Clone for Ele {
             // SAFETY: the block is live while `self` is.
             let refs = unsafe { block.cast::<AtomicU32>().as_ref() };
             if refs.fetch_add(1, Ordering::Relaxed) > u32::MAX / 2 {
-                // As Arc does: a count this high means handles are leaking.
-                std::process::abort();
+                // Billions of handles to one block (only leaking ones could get here): a
+                // copy of its own instead of a count that could wrap.
+                refs.fetch_sub(1, Ordering::Relaxed);
+                return Ele::new(self.as_slice());
             }
         }
         // SAFETY: both forms are plain bytes; the count now covers the copy.
