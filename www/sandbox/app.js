@@ -356,12 +356,19 @@ function ttlText(ms) {
 
 async function refresh() {
   if (db.closed) return;
-  const keys = (await db.command('KEYS', '*')).map(String).sort().slice(0, 200);
+  // The browser shows the database the terminal has selected; the page's own session
+  // follows it (nothing else the page runs on that session depends on its database).
+  const shown = dbIndex;
+  const [, listed, size] = await db.pipeline([['SELECT', shown], ['KEYS', '*'], ['DBSIZE']]);
+  if (!Array.isArray(listed)) return;
+  const keys = listed.map(String).sort().slice(0, 200);
+  // Types and TTLs of every shown key in one engine call.
+  const meta = await db.pipeline(keys.flatMap((k) => [['TYPE', k], ['PTTL', k]]));
   const rows = [];
-  for (const k of keys) {
-    const type = await db.command('TYPE', k);
-    if (type === 'none') continue;
-    const ttl = await db.command('PTTL', k);
+  for (const [i, k] of keys.entries()) {
+    const type = meta[2 * i];
+    if (type === 'none' || type instanceof Error) continue;
+    const ttl = meta[2 * i + 1];
     let value = '';
     try {
       value = show(await preview(k, type));
@@ -385,7 +392,7 @@ async function refresh() {
       return tr;
     }),
   );
-  $('key-count').textContent = `(${await db.dbsize()} in db 0)`;
+  $('key-count').textContent = `(${size} in db ${shown}${size > keys.length ? `, first ${keys.length} shown` : ''})`;
   renderStatus();
 }
 // TTLs count down and keys expire without commands: refresh now and then.

@@ -84,6 +84,14 @@ test('the terminal formats replies as redis-cli, the panels follow, data survive
   assert.match(row[2], /^\d+s$/);
   assert.match(row[3], /Ada Lovelace/);
   assert.equal(await page.$eval('#keys tr[data-key="list"] td.type', (td) => td.textContent), 'list');
+  // It follows the terminal's database.
+  assert.equal(await type(page, 'SELECT 3'), 'OK');
+  assert.equal(await type(page, 'SET only:in:3 x'), 'OK');
+  await page.waitForSelector('#keys tr[data-key="only:in:3"]');
+  assert.equal(await page.$('#keys tr[data-key="user:1"]'), null);
+  assert.equal(await page.textContent('#key-count'), '(1 in db 3)');
+  assert.equal(await type(page, 'SELECT 0'), 'OK');
+  await page.waitForSelector('#keys tr[data-key="user:1"]');
   // The indicator goes from unsaved changes to saved (save point: 1 change, 1 second).
   await page.waitForFunction(() => document.getElementById('persist-state').dataset.state === 'saved', null, { timeout: 10_000 });
   assert.match(await page.textContent('#persist-last'), /last save/);
