@@ -63,6 +63,9 @@ pub enum Event {
     /// CONFIG SET appendonly changed: open the AOF (with a rewrite, so it starts from the
     /// current dataset) or flush and close it.
     AppendOnly { on: bool },
+    /// DEBUG RELOAD NOSAVE: read the snapshot file (dir/dbfilename) and hand its bytes to
+    /// `rdb_reload_finished` with `merge`; the client waits for that.
+    ReloadRdb { client: ClientId, merge: crate::rdb::load::Merge },
     /// CONFIG SET port/bind changed (only where `HostInfo::listens`): close the listening
     /// sockets, listen on `bind`/`port` (port 0: no TCP), and report with
     /// `listen_finished`; on failure listen on the previous addresses again. `client`
@@ -535,6 +538,16 @@ impl Engine {
             Err(e) => Reply::Error(format!("ERR Rewriting config file: {}", e)),
         });
         self.srv.events.push(Event::Unblocked(id));
+    }
+
+    /// The host's answer to `Event::ReloadRdb`: the file's bytes (or why it could not read
+    /// them), loaded into the dataset as DEBUG RELOAD's options asked.
+    pub fn rdb_reload_finished(&mut self, client: ClientId, file: Result<Vec<u8>, String>, merge: crate::rdb::load::Merge) {
+        let reply = match file.and_then(|bytes| crate::rdb::load::load_merging(&mut self.srv, &bytes, merge)) {
+            Ok(_) => crate::reply::OK,
+            Err(_) => Reply::Error("ERR Error trying to load the RDB dump".into()),
+        };
+        self.host_wait_finished(client, reply);
     }
 
     /// The host's report on `Event::Listen`. On failure it listens where it did before, so

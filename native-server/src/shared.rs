@@ -331,6 +331,11 @@ impl Shared {
                         Err(e) => eprintln!("Unable to turn on AOF: {}", e),
                     }
                 }
+                Event::ReloadRdb { client, merge } => {
+                    let path = crate::persist::snapshot_paths(engine).1;
+                    let file = std::fs::read(&path).map_err(|e| format!("{}: {}", path.display(), e));
+                    engine.rdb_reload_finished(client, file, merge);
+                }
                 Event::Listen { client, bind, port, previous } => match self.me.upgrade() {
                     Some(me) => {
                         tokio::spawn(crate::listener::rebind(me, client, bind, port, previous));

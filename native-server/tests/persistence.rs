@@ -523,3 +523,32 @@ fn dump_and_restore_move_values_between_cinnabar_and_redis() {
         }
     }
 }
+
+/// DEBUG RELOAD NOSAVE reads the snapshot already on disk (the server does not save first):
+/// alone it replaces the dataset, with NOFLUSH MERGE it joins it. Same replies from
+/// redis-server. (NOFLUSH without MERGE over keys already there is an error here, tested in
+/// the core; redis-server panics.)
+#[test]
+fn debug_reload_nosave_loads_the_file_on_disk_like_redis() {
+    for (name, binary) in [("cinnabar", env!("CARGO_BIN_EXE_cinnabar-server").to_string()), ("redis", common::redis_server_binary())] {
+        let dir = scratch(&format!("reload-{}", name));
+        let server = common::spawn_with(&binary, &["--dir", dir.to_str().unwrap(), "--enable-debug-command", "yes"]);
+        let mut c = common::connect(server.port);
+        common::roundtrip(&mut c, b"SET a 1\r\n", "+OK\r\n");
+        common::roundtrip(&mut c, b"SAVE\r\n", "+OK\r\n");
+        common::roundtrip(&mut c, b"SET b 2\r\n", "+OK\r\n");
+        common::roundtrip(&mut c, b"DEBUG RELOAD NOSAVE NOFLUSH MERGE\r\n", "+OK\r\n");
+        common::roundtrip(&mut c, b"MGET a b\r\n", "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        common::roundtrip(&mut c, b"DEBUG RELOAD NOSAVE\r\n", "+OK\r\n");
+        common::roundtrip(&mut c, b"MGET a b\r\n", "*2\r\n$1\r\n1\r\n$-1\r\n");
+        common::roundtrip(&mut c, b"DEBUG RELOAD NOSAVE NOFLUSH MERGE\r\n", "+OK\r\n");
+        common::roundtrip(&mut c, b"DBSIZE\r\n", ":1\r\n");
+        common::roundtrip(&mut c, b"DEBUG RELOAD WHAT\r\n", "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n");
+        // The default (save, flush, load) still round-trips.
+        common::roundtrip(&mut c, b"SET c 3\r\n", "+OK\r\n");
+        common::roundtrip(&mut c, b"DEBUG RELOAD\r\n", "+OK\r\n");
+        common::roundtrip(&mut c, b"MGET a c\r\n", "*2\r\n$1\r\n1\r\n$1\r\n3\r\n");
+        drop(server);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -510,17 +510,33 @@ pub struct Record {
 /// database is an error, and a saved LRU idle time or LFU counter becomes the key's stamp
 /// when the policy in force uses that kind.
 pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<usize> {
-    load_rdb(srv, bytes, false).map(|(keys, _)| keys)
+    load_rdb(srv, bytes, false, Merge::Flush).map(|(keys, _)| keys)
+}
+
+/// How a load meets the dataset already there (DEBUG RELOAD's NOFLUSH and MERGE).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Merge {
+    /// Emptied first (every load but DEBUG RELOAD NOFLUSH).
+    Flush,
+    /// Kept; a key or library the file also has is an error, and nothing is loaded.
+    Refuse,
+    /// Kept; the file's keys and libraries replace those of the same name.
+    Replace,
+}
+
+/// `load_into` that keeps (`Refuse`, `Replace`) or empties (`Flush`) the dataset first.
+pub fn load_merging(srv: &mut crate::engine::Server, bytes: &[u8], merge: Merge) -> LoadResult<usize> {
+    load_rdb(srv, bytes, false, merge).map(|(keys, _)| keys)
 }
 
 /// `load_into` for an RDB that other data may follow (an AOF's preamble or base): also
 /// returns how many bytes the RDB took. Keys past their deadline are kept, as Redis keeps
 /// them under RDBFLAGS_AOF_PREAMBLE: the commands after them may still touch them.
 pub fn load_prefix(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<(usize, usize)> {
-    load_rdb(srv, bytes, true)
+    load_rdb(srv, bytes, true, Merge::Flush)
 }
 
-fn load_rdb(srv: &mut crate::engine::Server, bytes: &[u8], aof_preamble: bool) -> LoadResult<(usize, usize)> {
+fn load_rdb(srv: &mut crate::engine::Server, bytes: &[u8], aof_preamble: bool, merge: Merge) -> LoadResult<(usize, usize)> {
     let lim = Limits::from_config(&srv.config);
     let mut used = 0;
     let (records, functions) = load_all_at(bytes, &lim, &mut used)?;
@@ -532,13 +548,26 @@ fn load_rdb(srv: &mut crate::engine::Server, bytes: &[u8], aof_preamble: bool) -
         return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(&r.key), r.db));
     }
     drop(seen);
-    // The file's libraries replace the server's (rdbLoad swaps in a new functions context).
-    let built = crate::commands::scripting::rebuild(&functions, srv.scripting.rng, srv.host.clock).map_err(|e| format!("Failed loading library: {}", e))?;
+    // Checked before anything changes, so a refused merge leaves the dataset as it was.
+    if merge == Merge::Refuse {
+        if let Some(r) = records.iter().find(|r| srv.dbs[r.db].keys.contains_key(&r.key[..])) {
+            return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(&r.key), r.db));
+        }
+    }
+    // The file's libraries replace the server's (rdbLoad swaps in a new functions context),
+    // or join them when the dataset is kept.
+    let codes = match merge {
+        Merge::Flush => functions,
+        _ => crate::commands::scripting::merged_codes(&srv.scripting, &functions, merge == Merge::Replace)?,
+    };
+    let built = crate::commands::scripting::rebuild(&codes, srv.scripting.rng, srv.host.clock).map_err(|e| format!("Failed loading library: {}", e))?;
     srv.scripting.fn_vm = built.fn_vm;
     srv.scripting.libraries = built.libraries;
     srv.scripting.functions = built.functions;
-    for d in &mut srv.dbs {
-        d.clear();
+    if merge == Merge::Flush {
+        for d in &mut srv.dbs {
+            d.clear();
+        }
     }
     let now = srv.now_ms();
     let lfu = crate::db::access::lfu_policy(srv);

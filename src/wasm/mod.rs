@@ -255,6 +255,7 @@ impl Engine {
                 Event::LoadAof { client } => self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no AOF".into())),
                 Event::RewriteAof | Event::AppendOnly { on: true } => self.inner.aof_rewrite_finished(false, us(now_ms)),
                 Event::AppendOnly { on: false } | Event::Sleep { .. } | Event::BackgroundSave | Event::KillBackgroundSave => {}
+                Event::ReloadRdb { client, .. } => self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into())),
                 // Not raised here (no `HostInfo::listens`): nothing to re-bind.
                 Event::Listen { client, previous, .. } => self.inner.listen_finished(client, Ok(()), &previous),
             }

@@ -140,6 +140,22 @@ pub fn rebuild(codes: &[Bytes], rng: Lrand48, clock: Option<fn() -> i64>) -> std
     Ok(sc)
 }
 
+/// The libraries after adding `incoming` to the server's (DEBUG RELOAD NOFLUSH): the
+/// server's own, minus those an incoming one of the same name replaces (`replace`, MERGE),
+/// then the incoming ones. Without `replace` a name already present is an error.
+pub fn merged_codes(sc: &Scripting, incoming: &[Bytes], replace: bool) -> std::result::Result<Vec<Bytes>, String> {
+    let mut names = Vec::with_capacity(incoming.len());
+    for code in incoming {
+        let (name, _) = metadata(code)?;
+        if sc.libraries.contains_key(&name) && !replace {
+            return Err(format!("Library '{}' already exists", name));
+        }
+        names.push(name);
+    }
+    let kept = sc.libraries.values().filter(|l| !names.contains(&l.name)).map(|l| l.code.clone());
+    Ok(kept.chain(incoming.iter().cloned()).collect())
+}
+
 /// Moves a rebuilt library set into the server, keeping the EVAL side as it is.
 fn install(ctx: &mut Ctx, built: Scripting) {
     let s = &mut ctx.srv.scripting;

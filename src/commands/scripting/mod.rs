@@ -15,7 +15,7 @@ use crate::script::{flags, Invocation};
 mod eval;
 mod function;
 
-pub use function::{dump_libraries, flush_all, rebuild};
+pub use function::{dump_libraries, flush_all, merged_codes, rebuild};
 #[cfg(test)]
 mod tests;
 

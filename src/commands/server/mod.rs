@@ -206,8 +206,19 @@ const DEBUG_HELP: &[&str] = &[
     "    Output a hex signature of the values of all the specified keys.",
     "LOADAOF",
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
-    "RELOAD",
-    "    Save the RDB on disk and reload it back to memory.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -239,15 +250,44 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.srv.slept_us += micros as i64;
         return Ok(OK);
     }
-    if sub.eq_ignore_ascii_case(b"reload") && argv.len() == 2 {
+    if sub.eq_ignore_ascii_case(b"reload") {
         // A save and a load through the RDB format, as Redis does: what survives this
-        // survives a restart. The snapshot also goes to disk through the host.
+        // survives a restart. The snapshot also goes to disk through the host. NOFLUSH keeps
+        // the dataset (a key or library the file also has is then an error, unless MERGE
+        // lets the file's replace it); NOSAVE loads the file already on disk.
+        let (mut flush, mut save, mut merge) = (true, true, false);
+        for opt in &argv[2..] {
+            if opt.eq_ignore_ascii_case(b"merge") {
+                merge = true;
+            } else if opt.eq_ignore_ascii_case(b"noflush") {
+                flush = false;
+            } else if opt.eq_ignore_ascii_case(b"nosave") {
+                save = false;
+            } else {
+                return Err(Error::Msg("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."));
+            }
+        }
         if ctx.srv.persistence.loading.is_some() {
             // The file being loaded must not be replaced by the part read so far.
             return Err(Error::Loading);
         }
+        use crate::rdb::load::Merge;
+        let mode = match (flush, merge) {
+            (true, _) => Merge::Flush,
+            (false, true) => Merge::Replace,
+            (false, false) => Merge::Refuse,
+        };
+        if !save {
+            // The file is the host's to read; it answers with `rdb_reload_finished`.
+            if !ctx.can_block() {
+                return Err(Error::Msg("ERR DEBUG RELOAD NOSAVE is not allowed inside MULTI or scripts"));
+            }
+            let id = ctx.client.id;
+            ctx.event(Event::ReloadRdb { client: id, merge: mode });
+            return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+        }
         let snapshot = crate::rdb::dump(ctx.srv);
-        crate::rdb::load::load_into(ctx.srv, &snapshot).map_err(|e| Error::Dyn(format!("ERR Error trying to load the RDB dump: {}", e)))?;
+        crate::rdb::load::load_merging(ctx.srv, &snapshot, mode).map_err(|_| Error::Msg("ERR Error trying to load the RDB dump"))?;
         crate::persistence::request_save(ctx.srv, crate::persistence::SaveKind::Foreground);
         return Ok(OK);
     }

@@ -484,3 +484,54 @@ fn debug_reload_round_trips_the_dataset_through_rdb() {
     assert_eq!(t.run(&["XLEN", "s"]), int(1));
     assert_eq!(t.run(&["DBSIZE"]), int(3));
 }
+
+#[test]
+fn debug_reload_noflush_merge_and_nosave_as_redis() {
+    let mut c = crate::Config::default();
+    c.set("enable-debug-command", "yes", true).unwrap();
+    let mut t = TestEngine::with_config(c);
+    t.run(&["SET", "a", "1"]);
+    t.run(&["FUNCTION", "LOAD", "#!lua name=lib1\nredis.register_function('f1', function() return 'one' end)"]);
+    assert_eq!(t.run(&["DEBUG", "RELOAD", "BOGUS"]), err("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."));
+    // Without MERGE every key (and library) of the snapshot is already there: refused, unchanged.
+    assert_eq!(t.run(&["DEBUG", "RELOAD", "NOFLUSH"]), err("ERR Error trying to load the RDB dump"));
+    assert_eq!(t.run(&["GET", "a"]), bulk("1"));
+    assert_eq!(t.run(&["DEBUG", "RELOAD", "noflush", "merge"]), ok());
+    assert_eq!(t.run(&["GET", "a"]), bulk("1"));
+    assert_eq!(t.run(&["FCALL", "f1", "0"]), bulk("one"));
+    // NOSAVE: the host reads the file and answers; here the file holds `a` and lib1 as
+    // they were, while the dataset moved on.
+    let file = t.engine.rdb_snapshot();
+    t.run(&["SET", "b", "2"]);
+    t.run(&["FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('f2', function() return 'two' end)"]);
+    t.engine.drain_events();
+    assert_eq!(t.run(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]), Reply::Blocked);
+    let id = t.client;
+    let merge = match t.engine.drain_events().as_slice() {
+        [crate::engine::Event::ReloadRdb { client, merge }] if *client == id => *merge,
+        other => panic!("{:?}", other),
+    };
+    t.engine.rdb_reload_finished(id, Ok(file.clone()), merge);
+    assert_eq!(t.replies_for(id), vec![ok()]);
+    t.engine.drain_events();
+    assert_eq!(t.run(&["MGET", "a", "b"]), arr(&["1", "2"]));
+    assert_eq!(t.run(&["FCALL", "f2", "0"]), bulk("two"), "merged: lib2 stays beside lib1");
+    // NOSAVE alone: the file replaces the dataset; a file that cannot be read is an error.
+    assert_eq!(t.run(&["DEBUG", "RELOAD", "NOSAVE"]), Reply::Blocked);
+    let merge = match t.engine.drain_events().as_slice() {
+        [crate::engine::Event::ReloadRdb { merge, .. }] => *merge,
+        other => panic!("{:?}", other),
+    };
+    t.engine.rdb_reload_finished(id, Ok(file), merge);
+    assert_eq!(t.replies_for(id), vec![ok()]);
+    assert_eq!(t.run(&["MGET", "a", "b"]), Reply::Array(vec![bulk("1"), Reply::Nil]));
+    assert_eq!(t.run(&["FCALL", "f2", "0"]), err("ERR Function not found"));
+    assert_eq!(t.run(&["DEBUG", "RELOAD", "NOSAVE"]), Reply::Blocked);
+    t.engine.drain_events();
+    t.engine.rdb_reload_finished(id, Err("dump.rdb: No such file or directory".into()), merge);
+    assert_eq!(t.replies_for(id), vec![err("ERR Error trying to load the RDB dump")]);
+    // Inside MULTI it cannot wait for the host.
+    t.run(&["MULTI"]);
+    t.run(&["DEBUG", "RELOAD", "NOSAVE"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![err("ERR DEBUG RELOAD NOSAVE is not allowed inside MULTI or scripts")]));
+}
