@@ -6,7 +6,8 @@
 #      in headless Chromium (chromedriver);
 #   2. the package (wasm-bindgen --target web into www/pkg) and its Node tests;
 #   3. the Chromium tests (playwright-core driving Debian's chromium);
-#   4. the edge-worker example under Node and under workerd (miniflare);
+#   4. the edge-worker example under Node, under workerd (miniflare) and under Deno (npm's
+#      deno binary);
 #   5. the sandbox page in Chromium.
 # A missing tool is a failure, never a skip.
 set -euo pipefail
@@ -83,7 +84,7 @@ echo "==> node tests"
 node --test test/*.test.mjs
 echo "==> chromium tests"
 node --test test/browser/*.test.mjs
-echo "==> edge worker tests (node, workerd via miniflare)"
+echo "==> edge worker tests (node, workerd via miniflare, deno)"
 node --test edge/test/*.test.mjs
 echo "==> sandbox tests (redis-cli formatting against redis-cli; the page in chromium)"
 node --test sandbox/test/*.test.mjs

@@ -286,7 +286,9 @@ export class Cinnabar {
   _acquireLock(name, mode) {
     return new Promise((resolve, reject) => {
       const opts = mode === 'wait' ? {} : { ifAvailable: true };
-      globalThis.navigator.locks
+      // The request's own promise settles once the lock is released: close() waits for it,
+      // so a database reopened right after close() finds its lock free.
+      this.lockReleased = globalThis.navigator.locks
         .request(name, opts, (lock) => {
           if (!lock) {
             resolve(false);
@@ -763,8 +765,11 @@ export class Cinnabar {
     this.engine = null;
     // The adapter reopens lazily if used again (IndexedDB: its connection is closed now).
     if (typeof this.adapter?.close === 'function') this.adapter.close();
-    if (this.releaseLock) this.releaseLock();
-    this.releaseLock = null;
+    if (this.releaseLock) {
+      this.releaseLock();
+      this.releaseLock = null;
+      await this.lockReleased?.catch(() => {});
+    }
   }
 
   // ---------------------------------------------------------------- convenience
