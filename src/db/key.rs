@@ -4,9 +4,6 @@
 //! bytes plus a heap buffer. A million small keys hold about 22 MB less. The expires dict
 //! keeps its own copy (free for inline keys).
 
-use std::borrow::Borrow;
-use std::hash::{Hash, Hasher};
-
 /// Longest key kept inline.
 pub const INLINE: usize = 22;
 
@@ -46,43 +43,7 @@ impl Key {
     }
 }
 
-impl std::ops::Deref for Key {
-    type Target = [u8];
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-impl Borrow<[u8]> for Key {
-    #[inline]
-    fn borrow(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-/// Hashes as the byte slice does, so lookups by `&[u8]` find it.
-impl Hash for Key {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_slice().hash(state)
-    }
-}
-
-impl PartialEq for Key {
-    #[inline]
-    fn eq(&self, other: &Key) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for Key {}
-
-impl std::fmt::Debug for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
-    }
-}
+crate::ds::bytes_traits!(Key);
 
 #[cfg(test)]
 mod tests {

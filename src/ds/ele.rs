@@ -9,8 +9,6 @@
 //! million-field hash held about 64 MB of element blocks that now sit in its slots.
 
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
-use std::borrow::Borrow;
-use std::hash::{Hash, Hasher};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 
@@ -168,62 +166,7 @@ impl From<Vec<u8>> for Ele {
     }
 }
 
-impl std::ops::Deref for Ele {
-    type Target = [u8];
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-impl Borrow<[u8]> for Ele {
-    #[inline]
-    fn borrow(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-impl AsRef<[u8]> for Ele {
-    #[inline]
-    fn as_ref(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
-/// Hashes as the byte slice does, so lookups by `&[u8]` find it.
-impl Hash for Ele {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_slice().hash(state)
-    }
-}
-
-impl PartialEq for Ele {
-    #[inline]
-    fn eq(&self, other: &Ele) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for Ele {}
-
-impl PartialOrd for Ele {
-    fn partial_cmp(&self, other: &Ele) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Ele {
-    fn cmp(&self, other: &Ele) -> std::cmp::Ordering {
-        self.as_slice().cmp(other.as_slice())
-    }
-}
-
-impl std::fmt::Debug for Ele {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
-    }
-}
+super::bytes_traits!(Ele);
 
 #[cfg(test)]
 mod tests {

@@ -73,11 +73,13 @@ pub fn unpack_bytes(all: Bytes) -> Option<Vec<Bytes>> {
 thread_local! {
     /// JS strings for the static status replies (OK, PONG, QUEUED, ...): made once, since
     /// decoding a short string across the boundary costs more than the command itself.
-    static SIMPLE: std::cell::RefCell<hashbrown::HashMap<&'static str, JsValue>> = std::cell::RefCell::new(hashbrown::HashMap::new());
+    /// Keyed by the text's place in the binary (address and length), which hashes cheaper
+    /// than its bytes.
+    static SIMPLE: std::cell::RefCell<hashbrown::HashMap<(usize, usize), JsValue>> = std::cell::RefCell::new(hashbrown::HashMap::new());
 }
 
 fn simple(s: &'static str) -> JsValue {
-    SIMPLE.with(|m| m.borrow_mut().entry(s).or_insert_with(|| JsValue::from_str(s)).clone())
+    SIMPLE.with(|m| m.borrow_mut().entry((s.as_ptr() as usize, s.len())).or_insert_with(|| JsValue::from_str(s)).clone())
 }
 
 fn bytes(b: &[u8], raw: bool) -> JsValue {
