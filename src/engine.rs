@@ -263,7 +263,7 @@ impl Server {
 
 pub struct Engine {
     pub(crate) srv: Server,
-    pub(crate) clients: HashMap<ClientId, Client>,
+    pub(crate) clients: HashMap<ClientId, Box<Client>>,
 }
 
 impl Engine {
@@ -613,7 +613,7 @@ impl Engine {
         self.srv.next_client_id += 1;
         self.srv.stats.total_connections_received += 1;
         let needs_auth = !self.srv.config.get("requirepass").unwrap_or("").is_empty();
-        self.clients.insert(id, Client::new(id, info, now_us / 1000, !needs_auth));
+        self.clients.insert(id, Box::new(Client::new(id, info, now_us / 1000, !needs_auth)));
         id
     }
 
@@ -683,14 +683,22 @@ impl Engine {
 
     /// Runs one command for a client (see `command::dispatch`).
     pub fn execute(&mut self, id: ClientId, argv: Vec<Bytes>, now_us: i64) -> Outcome {
-        crate::command::dispatch::execute(self, id, argv, now_us)
+        crate::command::dispatch::execute(self, id, &argv, now_us)
     }
 
     /// Runs a pipelined batch (see `command::dispatch::execute_batch`): replies go to `emit`
     /// with the client's RESP3 flag; returns true when the connection must close. Commands
     /// are taken from the front of `cmds`; if one blocks the client, the rest stay there.
     pub fn execute_batch(&mut self, id: ClientId, cmds: &mut std::collections::VecDeque<Vec<Bytes>>, now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
-        crate::command::dispatch::execute_batch(self, id, cmds, now_us, emit)
+        crate::command::dispatch::execute_batch(self, id, || cmds.pop_front(), now_us, emit)
+    }
+
+    /// One command given by reference (the wasm binding's arguments are slices of its
+    /// argument buffer): replies go to `emit` as for `execute_batch`; true when the
+    /// connection must close.
+    pub fn execute_args(&mut self, id: ClientId, argv: &[Bytes], now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
+        let mut one = Some(argv);
+        crate::command::dispatch::execute_batch(self, id, || one.take(), now_us, emit)
     }
 
     /// Periodic work the host drives `hz` times a second: active expiry, and blocked clients'
@@ -741,7 +749,7 @@ impl Engine {
     /// Closes the clients `maxmemory-clients` says must go (see `evict::clients_to_evict`);
     /// true when `current` (a client taken out of the table to run its batch) is one.
     pub(crate) fn evict_clients(&mut self, current: Option<&Client>) -> bool {
-        let victims = crate::evict::clients_to_evict(&mut self.srv, self.clients.values().chain(current));
+        let victims = crate::evict::clients_to_evict(&mut self.srv, self.clients.values().map(|c| &**c).chain(current));
         let mut me = false;
         for id in victims {
             if current.is_some_and(|c| c.id == id) {

@@ -219,7 +219,7 @@ fn client_mut<'a>(ctx: &'a mut Ctx, id: ClientId) -> Option<&'a mut Client> {
     if id == ctx.client.id {
         Some(ctx.client)
     } else {
-        ctx.others.get_mut(&id)
+        ctx.others.get_mut(&id).map(|c| &mut **c)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::reply::Reply;
 pub struct Ctx<'a> {
     pub srv: &'a mut Server,
     pub client: &'a mut Client,
-    pub others: &'a mut HashMap<ClientId, Client>,
+    pub others: &'a mut HashMap<ClientId, Box<Client>>,
 }
 
 impl Ctx<'_> {
@@ -363,10 +363,10 @@ impl Ctx<'_> {
     }
 }
 
-pub fn execute(engine: &mut Engine, id: ClientId, argv: Vec<Bytes>, now_us: i64) -> Outcome {
+pub fn execute(engine: &mut Engine, id: ClientId, argv: &[Bytes], now_us: i64) -> Outcome {
     let mut reply = None;
-    let mut cmds = std::collections::VecDeque::from([argv]);
-    let close = execute_batch(engine, id, &mut cmds, now_us, |r, _| reply = Some(r));
+    let mut one = Some(argv);
+    let close = execute_batch(engine, id, || one.take(), now_us, |r, _| reply = Some(r));
     // A blocked client gets its reply later (`take_replies`); say so rather than nothing.
     if reply.is_none() && engine.is_blocked(id) {
         reply = Some(Reply::Blocked);
@@ -378,10 +378,12 @@ pub fn execute(engine: &mut Engine, id: ClientId, argv: Vec<Bytes>, now_us: i64)
 /// client speaks RESP3 at that point (HELLO can switch mid-batch). The session is taken out
 /// of the client table once per batch, not once per command. Stops after a command that
 /// closes the connection (QUIT, CLIENT KILL of itself); returns whether it did.
-pub fn execute_batch(
+/// Commands are pulled from `next` one at a time, and none after one that blocks the
+/// client: what the caller has not handed over is what waits behind the blocked one.
+pub fn execute_batch<A: AsRef<[Bytes]>>(
     engine: &mut Engine,
     id: ClientId,
-    cmds: &mut std::collections::VecDeque<Vec<Bytes>>,
+    mut next: impl FnMut() -> Option<A>,
     now_us: i64,
     mut emit: impl FnMut(Reply, bool),
 ) -> bool {
@@ -395,13 +397,14 @@ pub fn execute_batch(
     };
     client.last_interaction_ms = now_us / 1000;
     let mut close = false;
-    while let Some(argv) = cmds.pop_front() {
+    while let Some(argv) = next() {
+        let argv = argv.as_ref();
         let reply = {
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
             if ctx.srv.tracking.clients > 0 {
                 crate::tracking::limit_used_slots(&mut ctx);
             }
-            call(&mut ctx, &argv)
+            call(&mut ctx, argv)
         };
         if engine.srv.blocking.has_ready() {
             serve_ready(engine);

@@ -1,15 +1,29 @@
-//! The one command table, assembled from every family's `SPECS`. Lookup is case-insensitive
-//! without allocating: names are lower-cased into a stack buffer first.
+//! The one command table, assembled from every family's `SPECS`. Lookup runs once per
+//! command, so it is its own small open-addressing table: the name is hashed and compared
+//! case-insensitively as it is (no lower-cased copy), with a hash of 64-bit multiplies only
+//! (cheap in wasm32 too, unlike the 128-bit products general hashers use).
 
 use std::sync::OnceLock;
-
-use hashbrown::HashMap;
 
 use super::spec::CommandSpec;
 use crate::commands;
 
+/// Slots in the name table: a power of two, several times the number of commands, so that a
+/// lookup probes one or two slots.
+const SLOTS: usize = 2048;
+
+/// FNV-1a over the bytes with ASCII case folded (`| 0x20` folds letters; other bytes may
+/// fold onto each other, which only costs a probe: names are compared exactly after).
+fn name_hash(name: &[u8]) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name {
+        h = (h ^ (b | 0x20) as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h ^ (h >> 29)) as usize
+}
+
 pub struct Table {
-    by_name: HashMap<&'static str, (&'static CommandSpec, u32)>,
+    by_name: Vec<Option<(&'static CommandSpec, u32)>>,
     pub all: Vec<&'static CommandSpec>,
     /// (command, subcommand) of every stat id: top-level commands and subcommands alike get
     /// a dense id, so per-command statistics are a vector index, not a hash lookup.
@@ -24,7 +38,7 @@ fn families() -> [&'static [CommandSpec]; 13] {
 pub fn table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
-        let mut by_name = HashMap::new();
+        let mut by_name: Vec<Option<(&'static CommandSpec, u32)>> = vec![None; SLOTS];
         let mut all = Vec::new();
         let mut names = Vec::new();
         for fam in families() {
@@ -33,8 +47,12 @@ pub fn table() -> &'static Table {
                 let id = names.len() as u32;
                 names.push((spec.name, None));
                 names.extend(spec.subcommands.iter().map(|sub| (spec.name, Some(sub.name))));
-                let prev = by_name.insert(spec.name, (spec, id));
-                assert!(prev.is_none(), "command {} registered twice", spec.name);
+                let mut i = name_hash(spec.name.as_bytes());
+                while let Some((other, _)) = by_name[i & (SLOTS - 1)] {
+                    assert!(other.name != spec.name, "command {} registered twice", spec.name);
+                    i += 1;
+                }
+                by_name[i & (SLOTS - 1)] = Some((spec, id));
                 all.push(spec);
             }
         }
@@ -49,15 +67,17 @@ impl Table {
 
     /// The command and its stat id (subcommand ids follow: `id + 1 + position`).
     pub fn lookup_with_id(&self, name: &[u8]) -> Option<(&'static CommandSpec, u32)> {
-        let mut buf = [0u8; 32];
-        if name.len() > buf.len() {
+        if name.len() > 32 {
             return None;
         }
-        for (d, s) in buf.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
+        let mut i = name_hash(name);
+        loop {
+            let (spec, id) = self.by_name[i & (SLOTS - 1)]?;
+            if spec.name.len() == name.len() && spec.name.as_bytes().eq_ignore_ascii_case(name) {
+                return Some((spec, id));
+            }
+            i += 1;
         }
-        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
-        self.by_name.get(lower).copied()
     }
 
     pub fn len(&self) -> usize {

@@ -1,40 +1,22 @@
-//! Conversions between JS values and the core's argv / Reply. Replies map to the plain values
-//! a JS caller expects: strings for status and valid UTF-8 bulks (Uint8Array otherwise),
-//! numbers (BigInt beyond ±2^53), null for nil, arrays, `Map` for RESP3 maps, booleans.
+//! The bytes commands and replies cross the JS boundary as. Arguments come packed as
+//! (u32 little-endian length, bytes)*, as `pack` in www/src/wire.js writes them. Replies go
+//! out tagged, for `decode` in www/src/wire.js to turn into the values a JS caller expects:
+//! strings for status and valid UTF-8 bulks (Uint8Array otherwise), numbers (BigInt beyond
+//! ±2^53), null for nil, arrays, `Map` for RESP3 maps, booleans, ReplyErrors in place.
 //! A RESP2 session gets RESP2's shapes (flat arrays for maps, strings for doubles).
-//! Errors nested inside arrays become `Error` objects in place. In raw mode every bulk string
-//! is a Uint8Array (binary-safe values whatever their bytes).
+//! In raw mode every bulk string is bytes (binary-safe values whatever their bytes).
+//!
+//! Tags (one byte; `len` and `count` are u32 little-endian):
+//! `n` nil · `u` no reply yet (blocked) · `s` ASCII string, `S` UTF-8 string, `b` bytes and
+//! `e` error, each `len` then the bytes · `i` number, f64 · `I` an integer beyond ±2^53 or a
+//! RESP3 big number, as decimal text (`len`, bytes) · `t`/`f` booleans · `a` array and `m`
+//! map (`count` entries or pairs, then each).
 
 use bytes::Bytes;
-use wasm_bindgen::prelude::*;
 
 use crate::reply::Reply;
 
 const MAX_SAFE: i64 = (1 << 53) - 1;
-
-pub fn argv(arr: &js_sys::Array) -> Result<Vec<Bytes>, JsValue> {
-    let mut out = Vec::with_capacity(arr.length() as usize);
-    for v in arr.iter() {
-        if let Some(s) = v.as_string() {
-            out.push(Bytes::from(s));
-        } else if let Some(u) = v.dyn_ref::<js_sys::Uint8Array>() {
-            out.push(Bytes::from(u.to_vec()));
-        } else if let Some(n) = v.as_f64() {
-            // Numbers are sent as Redis would receive them from a client: their decimal text.
-            out.push(Bytes::from(if n.fract() == 0.0 && n.abs() < 1e21 { format!("{}", n as i64) } else { format!("{}", n) }));
-        } else {
-            return Err(js_sys::TypeError::new("command arguments must be strings, numbers or Uint8Arrays").into());
-        }
-    }
-    Ok(out)
-}
-
-/// Arguments packed as (u32 little-endian length, bytes)*; None if the lengths overrun.
-pub fn unpack(packed: Vec<u8>) -> Option<Vec<Bytes>> {
-    // The arguments share the buffer JS filled (as the native server's share its read
-    // buffer): no allocation or copy per argument.
-    unpack_bytes(Bytes::from(packed))
-}
 
 /// Length-prefixed frames (u32 little-endian length, then the bytes), as slices of `all`.
 pub fn frames(all: &Bytes) -> impl Iterator<Item = Option<Bytes>> + '_ {
@@ -61,79 +43,86 @@ pub fn frames(all: &Bytes) -> impl Iterator<Item = Option<Bytes>> + '_ {
     })
 }
 
-/// One command's arguments, packed as `pack` in www/src/core.js packs them.
-pub fn unpack_bytes(all: Bytes) -> Option<Vec<Bytes>> {
-    let mut out = Vec::with_capacity(4);
+/// One command's arguments into `argv`, as slices of `all` (they share the buffer JS
+/// filled, as the native server's share its read buffer). False if the lengths overrun.
+pub fn unpack(all: Bytes, argv: &mut Vec<Bytes>) -> bool {
     for f in frames(&all) {
-        out.push(f?);
+        match f {
+            Some(a) => argv.push(a),
+            None => return false,
+        }
     }
-    Some(out)
+    true
 }
 
-thread_local! {
-    /// JS strings for the static status replies (OK, PONG, QUEUED, ...): made once, since
-    /// decoding a short string across the boundary costs more than the command itself.
-    /// Keyed by the text's place in the binary (address and length), which hashes cheaper
-    /// than its bytes.
-    static SIMPLE: std::cell::RefCell<hashbrown::HashMap<(usize, usize), JsValue>> = std::cell::RefCell::new(hashbrown::HashMap::new());
+fn text(tag: u8, b: &[u8], out: &mut Vec<u8>) {
+    out.push(tag);
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
 }
 
-fn simple(s: &'static str) -> JsValue {
-    SIMPLE.with(|m| m.borrow_mut().entry((s.as_ptr() as usize, s.len())).or_insert_with(|| JsValue::from_str(s)).clone())
+fn bulk(b: &[u8], raw: bool, out: &mut Vec<u8>) {
+    let tag = if raw {
+        b'b'
+    } else if b.is_ascii() {
+        b's'
+    } else if std::str::from_utf8(b).is_ok() {
+        b'S'
+    } else {
+        b'b'
+    };
+    text(tag, b, out);
 }
 
-fn bytes(b: &[u8], raw: bool) -> JsValue {
-    if raw {
-        return js_sys::Uint8Array::from(b).into();
-    }
-    match std::str::from_utf8(b) {
-        Ok(s) => JsValue::from_str(s),
-        Err(_) => js_sys::Uint8Array::from(b).into(),
-    }
+fn number(n: f64, out: &mut Vec<u8>) {
+    out.push(b'i');
+    out.extend_from_slice(&n.to_le_bytes());
 }
 
-fn list(items: &[Reply], raw: bool, resp3: bool) -> JsValue {
-    let a = js_sys::Array::new_with_length(items.len() as u32);
-    for (i, r) in items.iter().enumerate() {
-        a.set(i as u32, reply(r, raw, resp3));
-    }
-    a.into()
+fn count(tag: u8, n: usize, out: &mut Vec<u8>) {
+    out.push(tag);
+    out.extend_from_slice(&(n as u32).to_le_bytes());
 }
 
-pub fn reply(r: &Reply, raw: bool, resp3: bool) -> JsValue {
+/// Appends one reply, encoded as the module comment says.
+pub fn encode(r: &Reply, raw: bool, resp3: bool, out: &mut Vec<u8>) {
     match r {
-        Reply::Simple(s) => simple(s),
-        Reply::Status(s) => JsValue::from_str(s),
-        Reply::Error(e) => js_sys::Error::new(e).into(),
-        Reply::Int(n) if n.abs() <= MAX_SAFE => JsValue::from_f64(*n as f64),
-        Reply::Int(n) => js_sys::BigInt::from(*n).into(),
-        Reply::Bulk(b) => bytes(b, raw),
-        Reply::Nil | Reply::NilArray => JsValue::NULL,
-        Reply::Blocked => JsValue::UNDEFINED,
-        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => list(v, raw, resp3),
+        Reply::Simple(s) => text(b's', s.as_bytes(), out),
+        Reply::Status(s) => text(if s.is_ascii() { b's' } else { b'S' }, s.as_bytes(), out),
+        Reply::Error(e) => text(b'e', e.as_bytes(), out),
+        Reply::Int(n) if n.abs() <= MAX_SAFE => number(*n as f64, out),
+        Reply::Int(n) => text(b'I', n.to_string().as_bytes(), out),
+        Reply::Bulk(b) => bulk(b, raw, out),
+        Reply::Nil | Reply::NilArray => out.push(b'n'),
+        Reply::Blocked => out.push(b'u'),
+        Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => {
+            count(b'a', v.len(), out);
+            for r in v {
+                encode(r, raw, resp3, out);
+            }
+        }
         // A RESP2 session sees what a RESP2 client would: maps flattened, doubles and big
         // numbers as strings, booleans as 0/1 (the writer's downgrade).
         Reply::Map(pairs) if !resp3 => {
-            let a = js_sys::Array::new();
+            count(b'a', pairs.len() * 2, out);
             for (k, v) in pairs {
-                a.push(&reply(k, raw, resp3));
-                a.push(&reply(v, raw, resp3));
+                encode(k, raw, resp3, out);
+                encode(v, raw, resp3, out);
             }
-            a.into()
         }
-        Reply::Double(d) if !resp3 => bytes(crate::util::fmt_double(*d).as_bytes(), raw),
-        Reply::Bool(b) if !resp3 => JsValue::from_f64(*b as i64 as f64),
-        Reply::BigNumber(s) if !resp3 => bytes(s.as_bytes(), raw),
+        Reply::Double(d) if !resp3 => bulk(crate::util::fmt_double(*d).as_bytes(), raw, out),
+        Reply::Bool(b) if !resp3 => number(*b as i64 as f64, out),
+        Reply::BigNumber(s) if !resp3 => bulk(s.as_bytes(), raw, out),
         Reply::Map(pairs) => {
-            let m = js_sys::Map::new();
+            count(b'm', pairs.len(), out);
             for (k, v) in pairs {
-                m.set(&reply(k, raw, resp3), &reply(v, raw, resp3));
+                encode(k, raw, resp3, out);
+                encode(v, raw, resp3, out);
             }
-            m.into()
         }
-        Reply::Double(d) => JsValue::from_f64(*d),
-        Reply::Bool(b) => JsValue::from_bool(*b),
-        Reply::BigNumber(s) => js_sys::BigInt::new(&JsValue::from_str(s)).map(Into::into).unwrap_or_else(|_| JsValue::from_str(s)),
-        Reply::Verbatim(_, b) => bytes(b, raw),
+        Reply::Double(d) => number(*d, out),
+        Reply::Bool(b) => out.push(if *b { b't' } else { b'f' }),
+        Reply::BigNumber(s) => text(b'I', s.as_bytes(), out),
+        Reply::Verbatim(_, b) => bulk(b, raw, out),
     }
 }

@@ -8,6 +8,7 @@
 //! snapshot as bytes. Waiting, timers and storage live in the JS wrapper (`www/src/core.js`).
 
 mod convert;
+mod io;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -19,6 +20,9 @@ use crate::config::Config;
 use crate::engine::Event;
 use crate::reply::Reply;
 use crate::resp::parser::RequestParser;
+use io::{Args, Io};
+
+const MALFORMED: &str = "ERR malformed packed arguments";
 
 /// One RESP connection (`respOpen`): bytes in, bytes out, with the commands that wait behind
 /// a blocked one (a pipeline resumes when the wait ends).
@@ -30,11 +34,28 @@ struct Conn {
 }
 
 /// One engine and its client sessions, as a browser tab or an edge worker uses it.
+///
+/// Commands and replies cross the boundary as bytes in wasm memory, not as JS values: JS
+/// packs a command's arguments straight into the argument area and decodes the reply bytes
+/// itself (www/src/wire.js). A value made on this side (a string, a number) costs an
+/// imported call and a table entry each, more than a simple command's own work.
 #[wasm_bindgen]
 pub struct Engine {
     inner: crate::Engine,
     client: ClientId,
     conns: HashMap<ClientId, Conn>,
+    io: Box<Io>,
+    args: Args,
+    out: Vec<u8>,
+    /// Reused per call: one command's arguments, and the replies it produced.
+    argv: Vec<Bytes>,
+    replies: Vec<Reply>,
+}
+
+/// The module's memory, where JS finds the io words, the argument area and the reply bytes.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 fn us(ms: f64) -> i64 {
@@ -56,14 +77,9 @@ impl Engine {
     pub fn new(seed: f64, now_ms: f64) -> Engine {
         let mut inner = crate::Engine::new(Config::default(), seed as u64, us(now_ms));
         let client = inner.connect(info("default"), us(now_ms));
-        Engine { inner, client, conns: HashMap::new() }
-    }
-
-    /// Runs one command on the default session. `argv` holds strings, numbers or
-    /// Uint8Arrays; the reply comes back as plain JS values (see convert.rs), and a Redis
-    /// error reply is thrown as an `Error` whose message is Redis's text.
-    pub fn command(&mut self, argv: js_sys::Array, now_ms: f64) -> Result<JsValue, JsValue> {
-        self.exec(self.client as f64, argv, now_ms, false)
+        let mut e = Engine { inner, client, conns: HashMap::new(), io: Box::default(), args: Args::default(), out: Vec::new(), argv: Vec::new(), replies: Vec::new() };
+        e.publish();
+        e
     }
 
     /// The default session's id.
@@ -83,60 +99,90 @@ impl Engine {
         self.inner.disconnect(id as ClientId);
     }
 
-    /// Runs one command for a session. The reply as JS values (`raw`: every bulk string as
-    /// a Uint8Array); an error reply is thrown. A command that blocks its session returns
-    /// `undefined` with `isBlocked(id)` true: its reply comes later through `take`.
-    /// Messages the session published to itself (RESP3 pushes) wait in `take` too.
-    pub fn exec(&mut self, id: f64, argv: js_sys::Array, now_ms: f64, raw: bool) -> Result<JsValue, JsValue> {
-        let args = convert::argv(&argv)?;
-        self.run(id as ClientId, args, now_ms, raw)
+    /// The address of the four u32 words JS reads to talk to this engine without a
+    /// boundary call per value: the argument area (address, capacity), then the reply bytes
+    /// of the last call (address, length). The words stay at this address; what they say
+    /// changes after every call.
+    #[wasm_bindgen(js_name = ioAddress)]
+    pub fn io_address(&self) -> u32 {
+        &*self.io as *const Io as u32
     }
 
-    /// `exec` with the arguments packed by the caller into one buffer (each one a u32
-    /// little-endian length, then its bytes): one copy across the boundary instead of a
-    /// call per argument, which is most of a simple command's cost.
-    #[wasm_bindgen(js_name = execPacked)]
-    pub fn exec_packed(&mut self, id: f64, packed: Vec<u8>, now_ms: f64, raw: bool) -> Result<JsValue, JsValue> {
-        let args = convert::unpack(packed).ok_or_else(|| js_error("ERR malformed packed arguments"))?;
-        self.run(id as ClientId, args, now_ms, raw)
+    /// Makes the argument area at least `n` bytes (it may move: read the io words again).
+    pub fn reserve(&mut self, n: u32) {
+        self.args.reserve(n as usize);
+        self.tell();
     }
 
-    /// Many commands for one session in one call (a pipeline): each packed as for
-    /// `execPacked` and preceded by its packed length (u32 little-endian). The replies in
-    /// order, an error reply as an `Error` in its place. A command that blocks the session
-    /// ends the call with `undefined` as its reply (it comes later through `take`); the
-    /// caller sends the rest once the wait is over.
-    #[wasm_bindgen(js_name = execPipeline)]
-    pub fn exec_pipeline(&mut self, id: f64, packed: Vec<u8>, now_ms: f64, raw: bool) -> Result<js_sys::Array, JsValue> {
-        let all = Bytes::from(packed);
-        let out = js_sys::Array::new();
-        for cmd in convert::frames(&all) {
-            let args = cmd.and_then(convert::unpack_bytes).ok_or_else(|| js_error("ERR malformed packed arguments"))?;
-            match self.run(id as ClientId, args, now_ms, raw) {
-                Ok(v) => {
-                    let blocked = v.is_undefined() && self.inner.is_blocked(id as ClientId);
-                    out.push(&v);
-                    if blocked {
+    /// Runs one command for a session: its arguments are the first `len` bytes of the
+    /// argument area, packed as (u32 little-endian length, bytes)*. Its reply is encoded in
+    /// the reply bytes (see convert.rs); a Redis error is a reply like any other. A command
+    /// that blocks its session answers `undefined` with `isBlocked(id)` true: its reply comes
+    /// later through `take`. Messages the session published to itself (RESP3 pushes) wait in
+    /// `take` too. Returns the number of replies (1).
+    pub fn call(&mut self, id: f64, len: u32, now_ms: f64, raw: bool) -> u32 {
+        self.out.clear();
+        let mut argv = std::mem::take(&mut self.argv);
+        if self.args.take(len).is_some_and(|all| convert::unpack(all, &mut argv)) {
+            self.run(id as ClientId, &argv, now_ms, raw);
+        } else {
+            convert::encode(&Reply::Error(MALFORMED.into()), false, false, &mut self.out);
+        }
+        // The arguments go before the area is made ready again, which reuses it if nothing
+        // kept a slice of it.
+        argv.clear();
+        self.argv = argv;
+        self.publish();
+        1
+    }
+
+    /// Many commands for one session in one call (a pipeline): each packed as for `call`
+    /// and preceded by its packed length (u32 little-endian). Their replies in order, an
+    /// error reply in its place. A command that blocks the session is the last one run (its
+    /// reply, `undefined`, comes later through `take`); the caller sends the rest once the
+    /// wait is over. Returns the number of replies.
+    pub fn pipeline(&mut self, id: f64, len: u32, now_ms: f64, raw: bool) -> u32 {
+        self.out.clear();
+        let mut n = 0;
+        let mut argv = std::mem::take(&mut self.argv);
+        match self.args.take(len) {
+            Some(all) => {
+                for cmd in convert::frames(&all) {
+                    n += 1;
+                    argv.clear();
+                    if !cmd.is_some_and(|c| convert::unpack(c, &mut argv)) {
+                        convert::encode(&Reply::Error(MALFORMED.into()), false, false, &mut self.out);
+                        break;
+                    }
+                    if self.run(id as ClientId, &argv, now_ms, raw) {
                         break;
                     }
                 }
-                Err(e) => {
-                    out.push(&e);
-                }
+            }
+            None => {
+                n = 1;
+                convert::encode(&Reply::Error(MALFORMED.into()), false, false, &mut self.out);
             }
         }
-        Ok(out)
+        argv.clear();
+        self.argv = argv;
+        self.publish();
+        n
     }
 
-
     /// Replies queued for a session: a blocked command's late reply, pub/sub messages
-    /// (RESP3 pushes as arrays). Errors are `Error` objects in place.
-    pub fn take(&mut self, id: f64, raw: bool) -> js_sys::Array {
-        let out = js_sys::Array::new();
+    /// (RESP3 pushes as arrays).
+    /// Returns their number; they are in the reply bytes.
+    pub fn take(&mut self, id: f64, raw: bool) -> u32 {
+        self.out.clear();
+        let mut n = 0;
+        let out = &mut self.out;
         self.inner.take_replies(id as ClientId, |r, resp3| {
-            out.push(&convert::reply(&r, raw, resp3));
+            n += 1;
+            convert::encode(&r, raw, resp3, out);
         });
-        out
+        self.publish();
+        n
     }
 
     #[wasm_bindgen(js_name = isBlocked)]
@@ -300,34 +346,52 @@ impl Engine {
 }
 
 impl Engine {
-    fn run(&mut self, id: ClientId, args: Vec<Bytes>, now_ms: f64, raw: bool) -> Result<JsValue, JsValue> {
-        if args.is_empty() {
-            return Err(js_error("ERR empty command"));
+    /// Runs one command and encodes the reply it answers with; true if it blocked the
+    /// session (nothing more runs for it until the wait ends).
+    fn run(&mut self, id: ClientId, argv: &[Bytes], now_ms: f64, raw: bool) -> bool {
+        if argv.is_empty() {
+            convert::encode(&Reply::Error("ERR empty command".into()), false, false, &mut self.out);
+            return false;
         }
-        let mut replies = Vec::new();
-        let mut cmds = VecDeque::from([args]);
+        let mut replies = std::mem::take(&mut self.replies);
         let mut resp3 = false;
-        self.inner.execute_batch(id, &mut cmds, us(now_ms), |r, r3| {
+        self.inner.execute_args(id, argv, us(now_ms), |r, r3| {
             resp3 = r3;
             replies.push(r)
         });
         // The command's own reply is its last non-push one (pushes it caused to itself come
         // first; invalidations follow). Pub/sub confirmations are pushes and are the reply
         // when nothing else is.
-        let pos = replies.iter().rposition(|r| !matches!(r, Reply::Push(_))).or(if replies.is_empty() { None } else { Some(replies.len() - 1) });
-        let Some(pos) = pos else { return Ok(JsValue::UNDEFINED) };
-        let reply = replies.remove(pos);
+        let pos = replies.iter().rposition(|r| !matches!(r, Reply::Push(_))).or(replies.len().checked_sub(1));
+        let blocked = pos.is_none() && self.inner.is_blocked(id);
+        match pos {
+            Some(pos) => {
+                let reply = replies.remove(pos);
+                convert::encode(&reply, raw, resp3, &mut self.out);
+            }
+            None => convert::encode(&Reply::Blocked, raw, resp3, &mut self.out),
+        }
         if !replies.is_empty() {
             if let Some(c) = self.inner.clients.get_mut(&id) {
-                let mut rest: Vec<Reply> = std::mem::take(&mut c.outbox);
-                replies.append(&mut rest);
-                c.outbox = replies;
+                let rest: Vec<Reply> = std::mem::take(&mut c.outbox);
+                c.outbox = replies.drain(..).chain(rest).collect();
             }
         }
-        match reply {
-            Reply::Error(e) => Err(js_error(&e)),
-            r => Ok(convert::reply(&r, raw, resp3)),
-        }
+        self.replies = replies;
+        blocked
+    }
+
+    /// After a call: the argument area ready for the next command, and JS told where things
+    /// are now.
+    fn publish(&mut self) {
+        self.args.ready();
+        self.out.shrink_to(io::KEEP);
+        self.tell();
+    }
+
+    fn tell(&mut self) {
+        let (arg_ptr, arg_cap) = self.args.area();
+        *self.io = Io { arg_ptr, arg_cap, out_ptr: self.out.as_ptr() as u32, out_len: self.out.len() as u32 };
     }
 
     fn pump(&mut self, id: ClientId, now_ms: f64, out: &mut Vec<u8>) {

@@ -5,7 +5,6 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import RedisMock from 'ioredis-mock';
 import { Cinnabar } from '../src/index.js';
-import { pack } from '../src/core.js';
 
 const N = Number(process.env.N ?? 200_000);
 const workload = {
@@ -26,12 +25,12 @@ async function time(label, n, fn) {
 }
 
 const db = await Cinnabar.open({ hz: 0 });
-const engine = db.engine;
-const main = engine.defaultClient();
+const wire = db.wire;
+const main = db.engine.defaultClient();
 const mock = new RedisMock();
 const rows = [];
 for (const [name, args] of Object.entries(workload)) {
-  const sync = await time(name, N, (i) => engine.execPacked(main, pack(args(i)), Date.now(), false));
+  const sync = await time(name, N, (i) => wire.call(main, args(i), Date.now(), false));
   const asyncOps = await time(name, N, (i) => db.command(...args(i)));
   // 100 commands per `db.pipeline` call (ioredis's pipeline().exec() is the mock's match).
   const batch = (i) => Array.from({ length: 100 }, (_, j) => args(i * 100 + j));
@@ -53,7 +52,7 @@ mock.disconnect();
 
 const wasm = readFileSync(new URL('../pkg/cinnabar_bg.wasm', import.meta.url));
 const f = (x) => Math.round(x).toLocaleString('en-US');
-console.log(`| command | engine.execPacked (sync) ops/s | db.command (await) ops/s | ioredis-mock ops/s | db.command ÷ mock | db.pipeline ×100 ops/s | mock pipeline ×100 ops/s | pipeline ÷ mock |`);
+console.log(`| command | wire.call (sync) ops/s | db.command (await) ops/s | ioredis-mock ops/s | db.command ÷ mock | db.pipeline ×100 ops/s | mock pipeline ×100 ops/s | pipeline ÷ mock |`);
 console.log(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
 for (const r of rows) console.log(`| ${r.name} | ${f(r.sync)} | ${f(r.asyncOps)} | ${f(r.mockOps)} | ${(r.asyncOps / r.mockOps).toFixed(1)}× | ${f(r.pipeOps)} | ${f(r.mockPipe)} | ${(r.pipeOps / r.mockPipe).toFixed(1)}× |`);
 console.log(`\ncinnabar_bg.wasm: ${f(wasm.length)} bytes, ${f(gzipSync(wasm, { level: 9 }).length)} gzipped; node ${process.version}, N=${N}`);

@@ -15,6 +15,8 @@
 // The engine never blocks and never reads a clock: time is `options.clock()` (Date.now by
 // default) passed into every call, and the wrapper's timer drives active expiry (`hz`).
 
+import { Wire, ReplyError } from './wire.js';
+
 let loader = null;
 
 /** Each runtime entry registers how it gets the initialised wasm module. */
@@ -22,14 +24,7 @@ export function setLoader(fn) {
   loader = fn;
 }
 
-/** A Redis error reply (`-ERR ...`, `-WRONGTYPE ...`): `message` is Redis's exact text. */
-export class ReplyError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'ReplyError';
-    this.code = String(message).split(' ')[0];
-  }
-}
+export { ReplyError };
 
 /** The database is owned by another tab or worker (Web Locks) and `lock: 'error'` was asked. */
 export class DatabaseLockedError extends Error {
@@ -58,102 +53,10 @@ const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'b
 
 const REDIS_DEFAULT_SAVE = [{ seconds: 3600, changes: 1 }, { seconds: 300, changes: 100 }, { seconds: 60, changes: 10000 }];
 
-// Arguments cross into wasm packed in one buffer (u32 LE length + bytes each): one copy per
-// command instead of several boundary calls per argument.
-const encoder = new TextEncoder();
-let packBuf = new Uint8Array(1024);
-let packView = new DataView(packBuf.buffer);
-
-function room(n) {
-  if (n <= packBuf.length) return;
-  let size = packBuf.length;
-  while (size < n) size *= 2;
-  const b = new Uint8Array(size);
-  b.set(packBuf);
-  packBuf = b;
-  packView = new DataView(b.buffer);
-}
-
-function numberArg(n) {
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  return String(n);
-}
-
-/** argv (strings, numbers, bigints, Uint8Arrays) → the packed buffer (a view, reused). */
-export function pack(argv) {
-  let off = 0;
-  for (let a of argv) {
-    if (typeof a === 'number') a = numberArg(a);
-    else if (typeof a === 'bigint') a = String(a);
-    if (typeof a === 'string') {
-      room(off + 4 + a.length * 3);
-      // Short ASCII strings (most keys and values) are copied by hand: cheaper than a
-      // TextEncoder call for a few bytes.
-      if (a.length <= 64) {
-        let j = 0;
-        for (; j < a.length; j++) {
-          const c = a.charCodeAt(j);
-          if (c > 127) break;
-          packBuf[off + 4 + j] = c;
-        }
-        if (j === a.length) {
-          packView.setUint32(off, j, true);
-          off += 4 + j;
-          continue;
-        }
-      }
-      const { written } = encoder.encodeInto(a, packBuf.subarray(off + 4));
-      packView.setUint32(off, written, true);
-      off += 4 + written;
-    } else if (a instanceof Uint8Array || ArrayBuffer.isView(a)) {
-      const u8 = a instanceof Uint8Array ? a : new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-      room(off + 4 + u8.length);
-      packView.setUint32(off, u8.length, true);
-      packBuf.set(u8, off + 4);
-      off += 4 + u8.length;
-    } else {
-      throw new TypeError('command arguments must be strings, numbers or Uint8Arrays');
-    }
-  }
-  return packBuf.subarray(0, off);
-}
-
-// Several commands for `execPipeline`: each packed as `pack` packs it, after its length.
-let manyBuf = new Uint8Array(4096);
-function packMany(commands, start) {
-  let off = 0;
-  for (let i = start; i < commands.length; i++) {
-    const p = pack(commands[i]);
-    if (off + 4 + p.length > manyBuf.length) {
-      let size = manyBuf.length;
-      while (size < off + 4 + p.length) size *= 2;
-      const b = new Uint8Array(size);
-      b.set(manyBuf.subarray(0, off));
-      manyBuf = b;
-    }
-    new DataView(manyBuf.buffer).setUint32(off, p.length, true);
-    manyBuf.set(p, off + 4);
-    off += 4 + p.length;
-  }
-  return manyBuf.subarray(0, off);
-}
-
 function toError(e) {
   if (e instanceof ReplyError) return e;
   if (e instanceof Error) return new ReplyError(e.message);
   return new ReplyError(String(e));
-}
-
-/** Nested error replies (inside EXEC's array) become ReplyError too. */
-function fixErrors(v) {
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      if (v[i] instanceof Error && !(v[i] instanceof ReplyError)) v[i] = new ReplyError(v[i].message);
-      else if (Array.isArray(v[i])) fixErrors(v[i]);
-    }
-  }
-  return v;
 }
 
 function pairsToObject(v) {
@@ -204,6 +107,7 @@ export class Cinnabar {
     this.clock = options.clock ?? Date.now;
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
     this.engine = new wasm.Engine(seed, this.clock());
+    this.wire = new Wire(wasm, this.engine);
     this.main = this.engine.defaultClient();
     this.closed = false;
     this.adapter = options.persistence ?? null;
@@ -304,11 +208,14 @@ export class Cinnabar {
   }
 
   _config(name, value) {
-    try {
-      this.engine.exec(this.main, ['CONFIG', 'SET', name, String(value)], this.clock(), false);
-    } catch (e) {
-      throw toError(e);
-    }
+    this._sys(this.main, ['CONFIG', 'SET', name, String(value)]);
+  }
+
+  /** A command the wrapper itself runs on a session; an error reply is thrown. */
+  _sys(id, argv) {
+    const r = this.wire.call(id, argv, this.clock(), false);
+    if (r instanceof ReplyError) throw r;
+    return r;
   }
 
   _load(bytes) {
@@ -325,7 +232,7 @@ export class Cinnabar {
     // writing back the bytes just read: the save is reported at once.
     this.skipSnapshot = true;
     try {
-      this.engine.exec(this.main, ['SAVE'], this.clock(), false);
+      this._sys(this.main, ['SAVE']);
       this._drain();
     } finally {
       this.skipSnapshot = false;
@@ -355,7 +262,7 @@ export class Cinnabar {
       if (this.mainBusy || name === 'save' || name === 'shutdown') return this._runLater(argv, name, raw);
       const reply = this._exec(argv, name, raw);
       if (reply === undefined && this.engine.isBlocked(this.main)) return this._held(raw);
-      return Promise.resolve(fixErrors(reply));
+      return Promise.resolve(reply);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -363,15 +270,12 @@ export class Cinnabar {
 
   /** The engine call for the default session, with its bookkeeping. */
   _exec(argv, name, raw) {
-    let reply;
-    try {
-      reply = this.engine.execPacked(this.main, pack(argv), this.clock(), raw);
-    } catch (e) {
-      if (e instanceof TypeError) throw e;
+    const reply = this.wire.call(this.main, argv, this.clock(), raw);
+    if (reply instanceof ReplyError) {
       this._drain();
       // A refused command inside MULTI dooms it; EXEC/DISCARD end it even when they fail.
       if (name === 'exec' || name === 'discard') this.inMulti = false;
-      throw toError(e);
+      throw reply;
     }
     if (TRACKED.has(name)) this._track(name, argv);
     this._drain();
@@ -396,16 +300,14 @@ export class Cinnabar {
     const out = [];
     while (out.length < commands.length) {
       const start = out.length;
-      const replies = this.engine.execPipeline(this.main, packMany(commands, start), this.clock(), raw);
+      const replies = this.wire.pipeline(this.main, commands, start, this.clock(), raw);
       for (let i = 0; i < replies.length; i++) {
         const name = names[start + i];
-        let r = replies[i];
-        if (r instanceof Error) {
+        const r = replies[i];
+        if (r instanceof ReplyError) {
           if (name === 'exec' || name === 'discard') this.inMulti = false;
-          r = toError(r);
-        } else {
-          if (TRACKED.has(name)) this._track(name, commands[start + i]);
-          r = fixErrors(r);
+        } else if (TRACKED.has(name)) {
+          this._track(name, commands[start + i]);
         }
         out.push(r);
       }
@@ -415,7 +317,7 @@ export class Cinnabar {
         try {
           out[out.length - 1] = await this._held(raw);
         } catch (e) {
-          out[out.length - 1] = toError(e);
+          out[out.length - 1] = e;
         }
       }
     }
@@ -434,7 +336,7 @@ export class Cinnabar {
   async _held(raw) {
     const p = this._wait(this.main, raw);
     this.mainBusy = p.catch(() => {}).then(() => { this.mainBusy = null; });
-    return fixErrors(await p);
+    return p;
   }
 
   /** Behind a held command, or SAVE/SHUTDOWN (answered once the snapshot is stored). */
@@ -449,7 +351,7 @@ export class Cinnabar {
       await this.saving;
       if (this.lastSaveError) throw new ReplyError(`ERR snapshot not saved: ${this.lastSaveError.message}`);
     }
-    return fixErrors(reply);
+    return reply;
   }
 
   /** Keeps blocking sessions like the default one: same db, same protocol. */
@@ -467,19 +369,17 @@ export class Cinnabar {
     const now = this.clock();
     const id = this.engine.connect('blocking', now);
     try {
-      if (this.mainDb) this.engine.exec(id, ['SELECT', this.mainDb], now, false);
-      if (this.mainResp === 3) this.engine.exec(id, ['HELLO', 3], now, false);
+      if (this.mainDb) this._sys(id, ['SELECT', this.mainDb]);
+      if (this.mainResp === 3) this._sys(id, ['HELLO', 3]);
       let reply;
       try {
-        reply = this.engine.execPacked(id, pack(argv), now, raw);
-      } catch (e) {
-        if (e instanceof TypeError) throw e;
-        throw toError(e);
+        reply = this.wire.call(id, argv, now, raw);
       } finally {
         this._drain();
       }
-      if (reply !== undefined || !this.engine.isBlocked(id)) return fixErrors(reply);
-      return fixErrors(await this._wait(id, raw));
+      if (reply instanceof ReplyError) throw reply;
+      if (reply !== undefined || !this.engine.isBlocked(id)) return reply;
+      return await this._wait(id, raw);
     } finally {
       if (!this.closed) this.engine.disconnect(id);
     }
@@ -527,9 +427,8 @@ export class Cinnabar {
     if (w) {
       this.waiters.delete(id);
       if (w.timer) clearTimeout(w.timer);
-      const replies = this.engine.take(id, w.raw);
-      const r = replies[0];
-      if (r instanceof Error) w.reject(toError(r));
+      const r = this.wire.take(id, w.raw)[0];
+      if (r instanceof ReplyError) w.reject(r);
       else w.resolve(r);
       return;
     }
@@ -539,7 +438,7 @@ export class Cinnabar {
 
   _deliver(id) {
     if (this.sub && id === this.sub.id) {
-      const msgs = this.engine.take(id, false);
+      const msgs = this.wire.take(id, false);
       for (const m of msgs) this._dispatch(m);
       return;
     }
@@ -565,7 +464,7 @@ export class Cinnabar {
   _subscriber() {
     if (!this.sub) {
       const id = this.engine.connect('subscriber', this.clock());
-      this.engine.exec(id, ['HELLO', 3], this.clock(), false);
+      this._sys(id, ['HELLO', 3]);
       this.sub = { id, channel: new Map(), pattern: new Map(), shard: new Map() };
     }
     return this.sub;
@@ -591,7 +490,7 @@ export class Cinnabar {
       set = new Set();
       table.set(name, set);
       try {
-        this.engine.exec(s.id, [verb, name], this.clock(), false);
+        this._sys(s.id, [verb, name]);
       } catch (e) {
         table.delete(name);
         throw toError(e);
@@ -603,7 +502,7 @@ export class Cinnabar {
       set.delete(cb);
       if (set.size === 0 && table.get(name) === set && !this.closed) {
         table.delete(name);
-        this.engine.exec(s.id, [unverb, name], this.clock(), false);
+        this._sys(s.id, [unverb, name]);
         this._drain();
       }
     };

@@ -80,6 +80,40 @@ test('RESP3 maps come back as Map, binary values as Uint8Array, raw mode as byte
   await db.close();
 });
 
+// Arguments are packed straight into the engine's argument area and replies decoded from its
+// memory (src/wire.js): arguments larger than the area, replies that grow the memory (which
+// detaches every view JS holds on it), every string path (short ASCII, long ASCII, UTF-8,
+// invalid UTF-8) and the numbers beyond 2^53 must come through exactly.
+test('arguments and replies of every size and kind cross the boundary intact', async () => {
+  const db = await Cinnabar.open({ seed: 1, clock: fakeClock(), hz: 0 });
+  const big = 'x'.repeat(3_000_000) + 'é';
+  assert.equal(await db.command('SET', 'big', big), 'OK');
+  assert.equal(await db.command('STRLEN', 'big'), 3_000_002);
+  const bytes = new Uint8Array(1 << 20).map((_, i) => i % 251);
+  await db.command('SET', 'bytes', bytes);
+  assert.deepEqual(await db.command('GET', 'bytes'), bytes);
+  for (const v of ['', 'a', 'OK', 'ok', 'abcdefgh', 'abcdefghi', 'é', 'ünïcödé and more than sixty-four characters of text to pack by the encoder', 'x'.repeat(100)]) {
+    await db.command('SET', 'k', v);
+    assert.equal(await db.command('GET', 'k'), v);
+  }
+  await db.command('SET', 'n', '9007199254740993');
+  assert.equal(await db.command('INCR', 'n'), 9007199254740994n);
+  assert.equal(await db.command('DECRBY', 'n', 9007199254740994n), 0);
+  assert.equal(await db.command('INCRBYFLOAT', 'f', 0.5), '0.5');
+  // A reply far larger than the memory held so far, then the small ones after it.
+  const values = Array.from({ length: 2000 }, (_, i) => `value-${i}-${'y'.repeat(i % 300)}`);
+  await db.command('RPUSH', 'l', ...values);
+  for (let round = 0; round < 3; round++) {
+    assert.deepEqual(await db.command('LRANGE', 'l', 0, -1), values);
+    assert.equal(await db.get('k'), 'x'.repeat(100));
+  }
+  assert.equal((await db.command('GET', 'big')).length, 3_000_001);
+  await assert.rejects(db.command('SET', 'k', {}), TypeError);
+  await assert.rejects(db.command('SET', 'k', null), TypeError);
+  assert.equal(await db.command('GET', 'k'), 'x'.repeat(100), 'a refused argument runs nothing');
+  await db.close();
+});
+
 test('convenience methods follow ioredis/node-redis shapes', async () => {
   const clock = fakeClock();
   const db = await Cinnabar.open({ seed: 1, clock, hz: 0 });

@@ -219,7 +219,7 @@ fn lines<'a>(ctx: &'a Ctx, argv: &[Bytes], clients: impl Iterator<Item = &'a Cli
 
 /// All clients, ordered by id as Redis's client list is by connection order.
 fn all_clients<'a>(ctx: &'a Ctx) -> Vec<&'a Client> {
-    let mut v: Vec<&Client> = ctx.others.values().collect();
+    let mut v: Vec<&Client> = ctx.others.values().map(|c| &**c).collect();
     v.push(&*ctx.client);
     v.sort_by_key(|c| c.id);
     v
