@@ -11,6 +11,9 @@ pub struct Io {
     pub arg_cap: u32,
     pub out_ptr: u32,
     pub out_len: u32,
+    /// Whether the engine has events for the host: checked after every command without a
+    /// boundary call.
+    pub events: u32,
 }
 
 /// Buffers above this are given back after the call that needed them (a huge value, a

@@ -99,10 +99,10 @@ impl Engine {
         self.inner.disconnect(id as ClientId);
     }
 
-    /// The address of the four u32 words JS reads to talk to this engine without a
-    /// boundary call per value: the argument area (address, capacity), then the reply bytes
-    /// of the last call (address, length). The words stay at this address; what they say
-    /// changes after every call.
+    /// The address of the u32 words JS reads to talk to this engine without a boundary call
+    /// per value: the argument area (address, capacity), the reply bytes of the last call
+    /// (address, length), and whether there are events. The words stay at this address;
+    /// what they say changes after every call.
     #[wasm_bindgen(js_name = ioAddress)]
     pub fn io_address(&self) -> u32 {
         &*self.io as *const Io as u32
@@ -391,7 +391,7 @@ impl Engine {
 
     fn tell(&mut self) {
         let (arg_ptr, arg_cap) = self.args.area();
-        *self.io = Io { arg_ptr, arg_cap, out_ptr: self.out.as_ptr() as u32, out_len: self.out.len() as u32 };
+        *self.io = Io { arg_ptr, arg_cap, out_ptr: self.out.as_ptr() as u32, out_len: self.out.len() as u32, events: self.inner.has_events() as u32 };
     }
 
     fn pump(&mut self, id: ClientId, now_ms: f64, out: &mut Vec<u8>) {

@@ -34,22 +34,28 @@ export class DatabaseLockedError extends Error {
   }
 }
 
-/** The commands that may block their caller: each runs on a session of its own. */
 // Commands whose effect on the default session the wrapper mirrors (see `_track`).
 const TRACKED = new Set(['multi', 'exec', 'discard', 'reset', 'select', 'hello']);
 
-// Lower-cased command names, cached: most programs use a handful of spellings.
-const NAMES = new Map();
-function commandName(c) {
-  let n = NAMES.get(c);
-  if (n === undefined) {
-    n = String(c ?? '').toLowerCase();
-    if (typeof c === 'string' && NAMES.size < 1024) NAMES.set(c, n);
+/** The commands that may block their caller: each runs on a session of its own. */
+const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof']);
+
+// What the wrapper must know of a command, cached by the name as the caller spelled it (most
+// programs use a handful of spellings): one lookup per command instead of one per question.
+const KINDS = new Map();
+function kindOf(c) {
+  let k = KINDS.get(c);
+  if (k === undefined) {
+    const name = String(c ?? '').toLowerCase();
+    k = { name, blocking: BLOCKING.has(name), tracked: TRACKED.has(name), later: name === 'save' || name === 'shutdown' };
+    if (typeof c === 'string' && KINDS.size < 1024) KINDS.set(c, k);
   }
-  return n;
+  return k;
 }
 
-const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof']);
+function commandName(c) {
+  return kindOf(c).name;
+}
 
 const REDIS_DEFAULT_SAVE = [{ seconds: 3600, changes: 1 }, { seconds: 300, changes: 100 }, { seconds: 60, changes: 10000 }];
 
@@ -255,12 +261,12 @@ export class Cinnabar {
   // with an already-settled Promise (no async frame, no await) is a third of their cost.
   _run(argv, raw) {
     try {
-      this._open();
+      if (this.closed) this._open();
       if (argv.length === 1 && Array.isArray(argv[0])) argv = argv[0];
-      const name = commandName(argv[0]);
-      if (BLOCKING.has(name) && !this.inMulti) return this._blocking(argv, raw);
-      if (this.mainBusy || name === 'save' || name === 'shutdown') return this._runLater(argv, name, raw);
-      const reply = this._exec(argv, name, raw);
+      const kind = kindOf(argv[0]);
+      if (kind.blocking && !this.inMulti) return this._blocking(argv, raw);
+      if (this.mainBusy || kind.later) return this._runLater(argv, kind, raw);
+      const reply = this._exec(argv, kind, raw);
       if (reply === undefined && this.engine.isBlocked(this.main)) return this._held(raw);
       return Promise.resolve(reply);
     } catch (e) {
@@ -269,16 +275,16 @@ export class Cinnabar {
   }
 
   /** The engine call for the default session, with its bookkeeping. */
-  _exec(argv, name, raw) {
+  _exec(argv, kind, raw) {
     const reply = this.wire.call(this.main, argv, this.clock(), raw);
     if (reply instanceof ReplyError) {
       this._drain();
       // A refused command inside MULTI dooms it; EXEC/DISCARD end it even when they fail.
-      if (name === 'exec' || name === 'discard') this.inMulti = false;
+      if (kind.name === 'exec' || kind.name === 'discard') this.inMulti = false;
       throw reply;
     }
-    if (TRACKED.has(name)) this._track(name, argv);
-    this._drain();
+    if (kind.tracked) this._track(kind.name, argv);
+    if (this.wire.hasEvents()) this._drain();
     return reply;
   }
 
@@ -340,14 +346,14 @@ export class Cinnabar {
   }
 
   /** Behind a held command, or SAVE/SHUTDOWN (answered once the snapshot is stored). */
-  async _runLater(argv, name, raw) {
+  async _runLater(argv, kind, raw) {
     while (this.mainBusy) await this.mainBusy;
     this._open();
     const savesBefore = this.pendingSaves;
-    let reply = this._exec(argv, name, raw);
+    let reply = this._exec(argv, kind, raw);
     if (reply === undefined && this.engine.isBlocked(this.main)) reply = await this._held(raw);
     // SAVE answers once the snapshot is stored (or failed), as Redis's does.
-    if ((name === 'save' || name === 'shutdown') && this.pendingSaves > savesBefore) {
+    if (kind.later && this.pendingSaves > savesBefore) {
       await this.saving;
       if (this.lastSaveError) throw new ReplyError(`ERR snapshot not saved: ${this.lastSaveError.message}`);
     }
