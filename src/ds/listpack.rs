@@ -196,6 +196,7 @@ impl Listpack {
     }
 
     /// (value, header+payload size) of the entry at `off`.
+    #[inline]
     fn decode(&self, off: usize) -> (LpVal<'_>, usize) {
         let b = &self.buf;
         let h = b[off];
@@ -347,14 +348,32 @@ impl Listpack {
     /// First entry equal to `p`, looking at every `skip`th entry from the start (2 for the
     /// fields of a field/value listpack).
     pub fn find(&self, p: &Probe, skip: usize) -> Option<usize> {
-        let mut off = self.first();
+        // The hot loop of every small hash, set and sorted-set lookup: each entry is decoded
+        // once (its value and its size together), and entries between probed ones (a hash's
+        // values) are only stepped over.
+        let b = &self.buf[..];
+        let mut off = HEAD;
         let mut i = 0;
-        while let Some(o) = off {
-            if i % skip == 0 && self.get(o).matches(p) {
-                return Some(o);
+        while off < b.len() {
+            let h = b[off];
+            let (n, hit) = if h <= 0x7F {
+                // A short string (most fields and members): length, last byte (names that
+                // share a prefix, field1 field2 ..., differ there), then the rest.
+                let len = h as usize;
+                let hit = i == 0 && p.int.is_none() && len == p.bytes.len() && (len == 0 || (b[off + len] == p.bytes[len - 1] && b[off + 1..off + 1 + len] == *p.bytes));
+                (1 + len, hit)
+            } else {
+                let (v, n) = self.decode(off);
+                (n, i == 0 && v.matches(p))
+            };
+            if hit {
+                return Some(off);
             }
-            off = self.next(o);
+            off += n + backlen_size(n);
             i += 1;
+            if i == skip {
+                i = 0;
+            }
         }
         None
     }
