@@ -59,6 +59,23 @@ impl TestEngine {
         out
     }
 
+    /// Runs a command whose arguments are slices of one buffer, as hosts pass them (a socket
+    /// read, the wasm argument area); returns the reply and the buffer, which is unique again
+    /// unless the engine kept a slice of it.
+    pub fn run_sliced(&mut self, id: ClientId, argv: &[&str]) -> (Reply, Bytes) {
+        let all = Bytes::from(argv.concat().into_bytes());
+        let mut at = 0;
+        let args: Vec<Bytes> = argv
+            .iter()
+            .map(|a| {
+                at += a.len();
+                all.slice(at - a.len()..at)
+            })
+            .collect();
+        let reply = self.engine.execute(id, args, self.now_us).reply.unwrap_or(Reply::Simple("<no reply>"));
+        (reply, all)
+    }
+
     pub fn run_bytes(&mut self, argv: Vec<Bytes>) -> Reply {
         self.engine.execute(self.client, argv, self.now_us).reply.unwrap_or(Reply::Simple("<no reply>"))
     }

@@ -121,6 +121,8 @@ pub fn enable(t: &mut Tracking, c: &mut Client, o: Options) {
     if o.bcast {
         let prefixes = if o.prefixes.is_empty() { vec![Bytes::new()] } else { o.prefixes };
         for p in prefixes {
+            // A copy: the argument is a slice of the host's input buffer, which it would keep whole.
+            let p = Bytes::copy_from_slice(&p);
             let b = t.prefixes.entry(p.clone()).or_default();
             if !b.clients.contains(&c.id) {
                 b.clients.push(c.id);

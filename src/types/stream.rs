@@ -313,8 +313,15 @@ impl Group {
         }
     }
 
+    /// The consumer's name as the group keeps it: pending entries share that copy rather than
+    /// hold a slice of the command's input buffer, which would keep the whole buffer alive.
+    pub fn consumer_name(&self, name: &[u8]) -> Bytes {
+        self.consumers.get_key_value(name).map_or_else(|| Bytes::copy_from_slice(name), |(k, _)| k.clone())
+    }
+
     /// Gives a pending entry to `consumer` (which must exist), moving it from its old owner.
     pub fn assign(&mut self, id: StreamId, consumer: &Bytes, delivery_time: i64, delivery_count: u64) {
+        let consumer = &self.consumer_name(consumer);
         let old = self.pel.insert(id, Nack { delivery_time, delivery_count, consumer: consumer.clone() });
         if let Some(old) = old {
             if &old.consumer != consumer {

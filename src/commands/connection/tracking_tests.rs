@@ -309,3 +309,14 @@ fn scripts_track_their_declared_keys_once_they_read() {
     t.run(&["MSET", "key2", "4", "key1", "4"]);
     assert_eq!(t.replies_for(c), vec![invalidate(&["key2"]), invalidate(&["key1"])]);
 }
+
+/// BCAST prefixes outlive the command: they are kept as copies, not slices that would hold
+/// the command's whole input buffer.
+#[test]
+fn bcast_prefixes_keep_no_slice_of_the_input_buffer() {
+    let mut t = TestEngine::new();
+    let id = t.client;
+    let (reply, buf) = t.run_sliced(id, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "user:", "PREFIX", "cart:"]);
+    assert_eq!(reply, ok());
+    assert!(buf.is_unique(), "CLIENT TRACKING kept a slice of its input");
+}

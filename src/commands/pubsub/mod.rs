@@ -58,8 +58,11 @@ fn count(c: &Client, kind: Kind) -> usize {
     }
 }
 
-/// Adds one subscription; false if the client had it already.
+/// Adds one subscription; false if the client had it already. The name is kept as a copy of
+/// its own: an argument is a slice of the host's input buffer (a socket read, the wasm
+/// argument area), which a long-lived slice would keep whole.
 fn add(srv: &mut Server, c: &mut Client, kind: Kind, name: &Bytes) -> bool {
+    let name = &Bytes::copy_from_slice(name);
     let new = match kind {
         Kind::Channel => c.subs.insert(name.clone()),
         Kind::Shard => c.ssubs.insert(name.clone()),

@@ -68,3 +68,17 @@ fn keyspace_notifications_cover_expiry_misses_and_new_keys() {
     assert_eq!(t.replies_for(sub), vec![msg("expired", "j")]);
     assert_eq!(t.run(&["CONFIG", "SET", "notify-keyspace-events", "Q"]), err("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
 }
+
+/// A subscription outlives the command's input buffer: it keeps a copy of the name, not a
+/// slice that would hold the whole buffer (a socket read, the wasm argument area).
+#[test]
+fn subscriptions_keep_no_slice_of_the_input_buffer() {
+    let mut t = TestEngine::new();
+    let sub = t.connect();
+    for cmd in [&["SUBSCRIBE", "news"][..], &["PSUBSCRIBE", "n*"], &["SSUBSCRIBE", "shard"]] {
+        let (reply, buf) = t.run_sliced(sub, cmd);
+        drop(reply);
+        assert!(buf.is_unique(), "{cmd:?} kept a slice of its input");
+    }
+    assert_eq!(t.run(&["PUBLISH", "news", "hi"]), int(2));
+}

@@ -61,7 +61,8 @@ fn create_script(ctx: &mut Ctx, body: &Bytes, sha: &str) -> Result<()> {
     };
     vm.compile_script(sha, &body[shebang_len..]).map_err(|e| Error::Dyn(format!("ERR Error compiling script (new function): {}", e)))?;
     ctx.srv.scripting.scripts_mem += sha.len() + body.len();
-    ctx.srv.scripting.scripts.insert(sha.to_string(), EvalScript { body: body.clone(), flags: script_flags });
+    // A copy: the argument is a slice of the host's input buffer, which it would keep whole.
+    ctx.srv.scripting.scripts.insert(sha.to_string(), EvalScript { body: Bytes::copy_from_slice(body), flags: script_flags });
     Ok(())
 }
 

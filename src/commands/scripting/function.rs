@@ -126,7 +126,8 @@ pub fn create_library(sc: &mut Scripting, code: &Bytes, replace: bool, clock: Op
         sc.functions.insert(f.name.to_ascii_lowercase(), name.clone());
         functions.insert(f.name.clone(), FunctionInfo { name: f.name, desc: f.desc, flags: f.flags, id: f.id });
     }
-    sc.libraries.insert(name.clone(), Library { name: name.clone(), code: code.clone(), functions });
+    // A copy: the argument is a slice of the host's input buffer, which it would keep whole.
+    sc.libraries.insert(name.clone(), Library { name: name.clone(), code: Bytes::copy_from_slice(code), functions });
     Ok(name)
 }
 

@@ -352,3 +352,18 @@ fn one_long_script_does_not_hoard_garbage() {
     let heap = vm_eval_bytes(&mut t);
     assert!(heap < 4 << 20, "Lua heap after the script: {} bytes", heap);
 }
+
+/// Cached scripts and libraries outlive the commands that loaded them: they keep copies of
+/// the code, not slices that would hold each command's whole input buffer.
+#[test]
+fn scripts_keep_no_slice_of_the_input_buffer() {
+    let mut t = TestEngine::new();
+    let id = t.client;
+    for cmd in [&["SCRIPT", "LOAD", "return 1"][..], &["EVAL", "return 2", "0"], &["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 3 end)"]] {
+        let (reply, buf) = t.run_sliced(id, cmd);
+        assert!(!matches!(reply, Reply::Error(_)), "{cmd:?}: {reply:?}");
+        drop(reply); // a reply may quote an argument (XREADGROUP's key)
+        assert!(buf.is_unique(), "{cmd:?} kept a slice of its input");
+    }
+    assert_eq!(t.run(&["FCALL", "f", "0"]), int(3));
+}

@@ -103,7 +103,7 @@ pub fn create(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if s.groups.contains_key(&argv[3][..]) {
         return Err(Error::Msg("BUSYGROUP Consumer Group name already exists"));
     }
-    s.groups.insert(argv[3].clone(), Group::new(id, t.entries_read));
+    s.groups.insert(Bytes::copy_from_slice(&argv[3]), Group::new(id, t.entries_read));
     announce(ctx, &argv[2], "xgroup-create");
     Ok(OK)
 }
@@ -362,7 +362,7 @@ pub fn xclaim(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let g = s.groups.get_mut(&group[..]).expect("checked");
         // A NACK FORCE creates starts at one delivery, as a new one does.
         if pending.is_none() {
-            g.pel.insert(id, crate::types::stream::Nack { delivery_time: now, delivery_count: 1, consumer: consumer.clone() });
+            g.pel.insert(id, crate::types::stream::Nack { delivery_time: now, delivery_count: 1, consumer: g.consumer_name(consumer) });
             g.consumers.get_mut(&consumer[..]).expect("created").pel.insert(id);
         }
         claim(g, id, consumer, delivery, retry.map(|r| r as u64), justid);

@@ -249,3 +249,26 @@ fn streams_survive_dump_and_restore() {
     assert_eq!(t.run_bytes(restore), ok());
     assert_eq!((t.run(&["XRANGE", "s", "-", "+"]), t.run(&["XINFO", "STREAM", "s", "FULL"]), t.run(&["XPENDING", "s", "g"])), before);
 }
+
+/// Groups, consumers and pending entries outlive the commands that made them: they keep
+/// copies of the names, not slices that would hold each command's whole input buffer.
+#[test]
+fn groups_and_pending_entries_keep_no_slice_of_the_input_buffer() {
+    let mut t = TestEngine::new();
+    let id = t.client;
+    for cmd in [
+        &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"][..],
+        &["XADD", "s", "1-1", "f", "v"],
+        &["XADD", "s", "2-1", "f", "v"],
+        &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "bob"],
+        &["XCLAIM", "s", "g", "bob", "0", "1-1"],
+        &["XCLAIM", "s", "g", "carol", "0", "2-1", "FORCE"],
+    ] {
+        let (reply, buf) = t.run_sliced(id, cmd);
+        assert!(!matches!(reply, Reply::Error(_)), "{cmd:?}: {reply:?}");
+        drop(reply); // a reply may quote an argument (XREADGROUP's key)
+        assert!(buf.is_unique(), "{cmd:?} kept a slice of its input");
+    }
+    assert_eq!(t.run(&["XPENDING", "s", "g"]), Reply::Array(vec![int(2), bulk("1-1"), bulk("2-1"), Reply::Array(vec![arr(&["bob", "1"]), arr(&["carol", "1"])])]));
+}
