@@ -192,6 +192,22 @@ pub struct ScriptError {
     pub ignore_stats: bool,
 }
 
+/// A returned error table that redis.pcall made from a refused command
+/// (`ignore_error_stats_update`): the script answers that error, which was counted when the
+/// command was refused, so it is not counted again (ERR_REPLY_FLAG_NO_STATS_UPDATE), though
+/// the script's call still counts as failed.
+pub fn uncounted_error<S: ScriptValues>(s: &mut S, v: S::V) -> Option<String> {
+    if !matches!(s.kind(v), Kind::Table) {
+        return None;
+    }
+    let f = s.field(v, "err");
+    if !matches!(s.kind(f), Kind::Str(_)) {
+        return None;
+    }
+    let e = extract_error(s, v);
+    e.ignore_stats.then_some(e.msg)
+}
+
 /// luaExtractErrorInformation: a string error becomes `ERR <text>`; a table gives its
 /// `err`, `source`, `line` and `ignore_error_stats_update` fields.
 pub fn extract_error<S: ScriptValues>(s: &mut S, v: S::V) -> ScriptError {

@@ -308,6 +308,28 @@ fn oom_inside_a_script_keeps_its_code() {
     assert!(matches!(&r, Reply::Error(e) if e.starts_with("OOM command not allowed when used memory > 'maxmemory'. script: ")), "{:?}", r);
 }
 
+/// A script that returns redis.pcall's error for a refused command answers that error, counted
+/// once (when the command was refused), with the EVAL a failed call (tests/unit/scripting.tcl,
+/// "Consistent eval error reporting").
+#[test]
+fn a_returned_pcall_refusal_is_counted_once() {
+    let mut t = TestEngine::new();
+    t.engine.set_memory_probe(|| 1 << 30);
+    t.run(&["CONFIG", "SET", "maxmemory", "1"]);
+    t.run(&["CONFIG", "RESETSTAT"]);
+    let r = eval(&mut t, "return redis.pcall('set','x','y')", &["x"], &[]);
+    assert_eq!(r, err("OOM command not allowed when used memory > 'maxmemory'."));
+    let info = |t: &mut TestEngine, section: &str| match t.run(&["INFO", section]) {
+        Reply::Verbatim(_, b) | Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        r => panic!("{r:?}"),
+    };
+    assert!(info(&mut t, "errorstats").contains("errorstat_OOM:count=1\r\n"));
+    assert!(info(&mut t, "stats").contains("total_error_replies:1\r\n"));
+    let cmds = info(&mut t, "commandstats");
+    assert!(cmds.contains("cmdstat_eval:calls=1,") && cmds.contains("rejected_calls=0,failed_calls=1\r\n"), "{cmds}");
+    assert!(cmds.contains("cmdstat_set:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0"), "{cmds}");
+}
+
 #[test]
 fn library_metadata_is_read_with_redis_quoting() {
     let mut t = TestEngine::new();

@@ -326,7 +326,10 @@ impl LuaVm {
             Ok(vals) => {
                 if vals.first() == Some(&Val::Bool(true)) {
                     let v = vals.get(1).copied().unwrap_or(Val::Nil);
-                    Outcome::Ok(convert::value_to_reply(&mut Values(st), v, inv.resp == 3))
+                    match convert::uncounted_error(&mut Values(st), v) {
+                        Some(msg) => Outcome::Err(msg, true),
+                        None => Outcome::Ok(convert::value_to_reply(&mut Values(st), v, inv.resp == 3)),
+                    }
                 } else {
                     let e = vals.get(1).copied().unwrap_or(Val::Nil);
                     Self::failure(st, e, inv.killed, funcname)
