@@ -126,7 +126,7 @@ impl Engine {
         if self.args.take(len).is_some_and(|all| convert::unpack(all, &mut argv)) {
             self.run(id as ClientId, &argv, now_ms, raw);
         } else {
-            convert::encode(&Reply::Error(MALFORMED.into()), false, false, &mut self.out);
+            self.malformed();
         }
         // The arguments go before the area is made ready again, which reuses it if nothing
         // kept a slice of it.
@@ -151,7 +151,7 @@ impl Engine {
                     n += 1;
                     argv.clear();
                     if !cmd.is_some_and(|c| convert::unpack(c, &mut argv)) {
-                        convert::encode(&Reply::Error(MALFORMED.into()), false, false, &mut self.out);
+                        self.malformed();
                         break;
                     }
                     if self.run(id as ClientId, &argv, now_ms, raw) {
@@ -161,7 +161,7 @@ impl Engine {
             }
             None => {
                 n = 1;
-                convert::encode(&Reply::Error(MALFORMED.into()), false, false, &mut self.out);
+                self.malformed();
             }
         }
         argv.clear();
@@ -387,6 +387,11 @@ impl Engine {
         self.args.ready();
         self.out.shrink_to(io::KEEP);
         self.tell();
+    }
+
+    /// The reply to argument bytes whose lengths overrun what was written.
+    fn malformed(&mut self) {
+        convert::encode(&Reply::Error(MALFORMED.into()), false, false, &mut self.out);
     }
 
     fn tell(&mut self) {
