@@ -15,6 +15,8 @@ pub struct ClientInfo {
     pub laddr: String,
     /// File descriptor or host-specific handle number (CLIENT LIST `fd=`).
     pub fd: i64,
+    /// Connected through a Unix socket: local whatever its address (CLIENT LIST flag `U`).
+    pub unix: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +172,9 @@ impl Client {
         }
         if self.close_asap {
             flags.push('A');
+        }
+        if self.info.unix {
+            flags.push('U');
         }
         if self.no_evict {
             flags.push('e');

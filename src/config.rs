@@ -16,6 +16,8 @@ enum Kind {
     Enum(&'static [&'static str]),
     /// Space-separated list (`save`, `bind`).
     List,
+    /// File permissions (`unixsocketperm`): read and printed in octal.
+    Octal,
 }
 
 struct Param {
@@ -25,13 +27,19 @@ struct Param {
     default: &'static str,
     /// Set only at startup (CONFIG SET refuses with "can't set immutable config").
     immutable: bool,
+    /// Redis's HIDDEN_CONFIG (debugging knobs): CONFIG GET answers them by exact name only.
+    hidden: bool,
 }
 
 const fn p(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: None, kind, default, immutable: false }
+    Param { name, alias: None, kind, default, immutable: false, hidden: false }
 }
 const fn fixed(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: None, kind, default, immutable: true }
+    Param { name, alias: None, kind, default, immutable: true, hidden: false }
+}
+const fn hidden(mut p: Param) -> Param {
+    p.hidden = true;
+    p
 }
 
 const fn aka(mut p: Param, alias: &'static str) -> Param {
@@ -79,7 +87,8 @@ static PARAMS: &[Param] = &[
     p("maxmemory-clients", Kind::Str, "0"),
     p("lfu-log-factor", I, "10"),
     p("lfu-decay-time", I, "1"),
-    p("hz", Kind::Int { min: 1, max: 500 }, "10"),
+    // Kept as set; the host's timer runs at 1..=500 (Redis's CONFIG_MIN_HZ..CONFIG_MAX_HZ).
+    p("hz", Kind::Int { min: 0, max: i32::MAX as i64 }, "10"),
     p("active-expire-effort", Kind::Int { min: 1, max: 10 }, "1"),
     p("proto-max-bulk-len", Kind::Memory, "536870912"),
     p("client-query-buffer-limit", Kind::Memory, "1073741824"),
@@ -128,6 +137,131 @@ static PARAMS: &[Param] = &[
     aka(p("zset-max-listpack-value", Kind::Memory, "64"), "zset-max-ziplist-value"),
     p("stream-node-max-bytes", Kind::Memory, "4096"),
     p("stream-node-max-entries", I, "100"),
+
+    // Directives of Redis 7.0's redis.conf that tune machinery Cinnabar does not have
+    // (replication, cluster bus, TLS, jemalloc and defragmentation, process title, syslog,
+    // CPU affinity, fsync pacing). They are read, validated and answered as Redis does, so
+    // an existing redis.conf (Debian's included) starts Cinnabar and CONFIG GET/SET/REWRITE
+    // treat them alike; a value that would need the missing machinery is refused (see
+    // `unsupported`). docs/COMPATIBILITY.md lists them.
+    p("activerehashing", Kind::Bool, "yes"),
+    p("dynamic-hz", Kind::Bool, "yes"),
+    fixed("always-show-logo", Kind::Bool, "no"),
+    fixed("set-proc-title", Kind::Bool, "yes"),
+    p("proc-title-template", Kind::Str, "{title} {listen-addr} {server-mode}"),
+    fixed("io-threads-do-reads", Kind::Bool, "no"),
+    fixed("disable-thp", Kind::Bool, "yes"),
+    p("jemalloc-bg-thread", Kind::Bool, "yes"),
+    p("activedefrag", Kind::Bool, "no"),
+    p("active-defrag-cycle-min", Kind::Int { min: 1, max: 99 }, "1"),
+    p("active-defrag-cycle-max", Kind::Int { min: 1, max: 99 }, "25"),
+    p("active-defrag-threshold-lower", Kind::Int { min: 0, max: 1000 }, "10"),
+    p("active-defrag-threshold-upper", Kind::Int { min: 0, max: 1000 }, "100"),
+    p("active-defrag-ignore-bytes", Kind::Memory, "104857600"),
+    p("active-defrag-max-scan-fields", Kind::Int { min: 1, max: i64::MAX }, "1000"),
+    p("rdb-del-sync-files", Kind::Bool, "no"),
+    p("rdb-save-incremental-fsync", Kind::Bool, "yes"),
+    p("aof-disable-auto-gc", Kind::Bool, "no"),
+    p("sanitize-dump-payload", Kind::Enum(&["no", "yes", "clients"]), "no"),
+    p("propagation-error-behavior", Kind::Enum(&["ignore", "panic", "panic-on-replicas"]), "ignore"),
+    fixed("syslog-enabled", Kind::Bool, "no"),
+    fixed("syslog-ident", Kind::Str, "redis"),
+    fixed("syslog-facility", Kind::Enum(&["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"]), "local0"),
+    fixed("supervised", Kind::Enum(&["upstart", "systemd", "auto", "no"]), "no"),
+    p("crash-log-enabled", Kind::Bool, "yes"),
+    p("crash-memcheck-enabled", Kind::Bool, "yes"),
+    hidden(p("use-exit-on-panic", Kind::Bool, "no")),
+    p("oom-score-adj", Kind::Enum(&["no", "yes", "relative", "absolute"]), "no"),
+    p("oom-score-adj-values", Kind::List, "0 200 800"),
+    fixed("server_cpulist", Kind::Str, ""),
+    fixed("bio_cpulist", Kind::Str, ""),
+    fixed("aof_rewrite_cpulist", Kind::Str, ""),
+    fixed("bgsave_cpulist", Kind::Str, ""),
+    p("ignore-warnings", Kind::Str, ""),
+    fixed("unixsocketperm", Kind::Octal, "0"),
+    fixed("socket-mark-id", Kind::Int { min: 0, max: u32::MAX as i64 }, "0"),
+    fixed("enable-protected-configs", Kind::Enum(&["no", "yes", "local"]), "no"),
+    fixed("enable-module-command", Kind::Enum(&["no", "yes", "local"]), "no"),
+    p("shutdown-on-sigint", Kind::List, "default"),
+    p("shutdown-on-sigterm", Kind::List, "default"),
+    p("shutdown-timeout", I, "10"),
+    hidden(p("watchdog-period", Kind::Int { min: 0, max: i32::MAX as i64 }, "0")),
+    hidden(p("rdb-key-save-delay", Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, "0")),
+    hidden(p("key-load-delay", Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, "0")),
+    hidden(p("loading-process-events-interval-bytes", Kind::Int { min: 1024, max: i32::MAX as i64 }, "2097152")),
+    p("latency-tracking-info-percentiles", Kind::List, "50 99 99.9"),
+    // ACL users are not Cinnabar's (only `default`): the log and pub/sub defaults have
+    // nothing to act on; an `aclfile` is refused.
+    p("acllog-max-len", I, "128"),
+    p("acl-pubsub-default", Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels"),
+    fixed("aclfile", Kind::Str, ""),
+    // Replication: Cinnabar is always a primary without replicas. `min-replicas-to-write`
+    // has its effect (writes are refused with NOREPLICAS); `replicaof` must stay unset.
+    aka(p("min-replicas-to-write", I, "0"), "min-slaves-to-write"),
+    aka(p("min-replicas-max-lag", I, "10"), "min-slaves-max-lag"),
+    aka(fixed("replicaof", Kind::List, ""), "slaveof"),
+    p("masterauth", Kind::Str, ""),
+    p("masteruser", Kind::Str, ""),
+    aka(p("replica-serve-stale-data", Kind::Bool, "yes"), "slave-serve-stale-data"),
+    aka(p("replica-read-only", Kind::Bool, "yes"), "slave-read-only"),
+    aka(p("replica-lazy-flush", Kind::Bool, "no"), "slave-lazy-flush"),
+    aka(p("replica-ignore-maxmemory", Kind::Bool, "yes"), "slave-ignore-maxmemory"),
+    p("replica-announced", Kind::Bool, "yes"),
+    p("replica-ignore-disk-write-errors", Kind::Bool, "no"),
+    aka(p("replica-priority", Kind::Int { min: 0, max: i32::MAX as i64 }, "100"), "slave-priority"),
+    aka(p("replica-announce-ip", Kind::Str, ""), "slave-announce-ip"),
+    aka(p("replica-announce-port", Kind::Int { min: 0, max: 65535 }, "0"), "slave-announce-port"),
+    p("repl-diskless-sync", Kind::Bool, "yes"),
+    p("repl-diskless-sync-delay", Kind::Int { min: 0, max: i32::MAX as i64 }, "5"),
+    p("repl-diskless-sync-max-replicas", Kind::Int { min: 0, max: i32::MAX as i64 }, "0"),
+    p("repl-diskless-load", Kind::Enum(&["disabled", "on-empty-db", "swapdb"]), "disabled"),
+    p("repl-disable-tcp-nodelay", Kind::Bool, "no"),
+    p("repl-timeout", Kind::Int { min: 1, max: i32::MAX as i64 }, "60"),
+    aka(p("repl-ping-replica-period", Kind::Int { min: 1, max: i32::MAX as i64 }, "10"), "repl-ping-slave-period"),
+    p("repl-backlog-size", Kind::Memory, "1048576"),
+    p("repl-backlog-ttl", I, "3600"),
+    p("bind-source-addr", Kind::Str, ""),
+    // Cluster: Cinnabar answers as a server with cluster support disabled; `cluster-enabled`
+    // must stay `no`.
+    fixed("cluster-enabled", Kind::Bool, "no"),
+    fixed("cluster-config-file", Kind::Str, "nodes.conf"),
+    fixed("cluster-port", Kind::Int { min: 0, max: 65535 }, "0"),
+    p("cluster-node-timeout", I, "15000"),
+    p("cluster-require-full-coverage", Kind::Bool, "yes"),
+    aka(p("cluster-replica-no-failover", Kind::Bool, "no"), "cluster-slave-no-failover"),
+    aka(p("cluster-replica-validity-factor", Kind::Int { min: 0, max: i32::MAX as i64 }, "10"), "cluster-slave-validity-factor"),
+    p("cluster-migration-barrier", Kind::Int { min: 0, max: i32::MAX as i64 }, "1"),
+    p("cluster-allow-replica-migration", Kind::Bool, "yes"),
+    p("cluster-allow-reads-when-down", Kind::Bool, "no"),
+    p("cluster-allow-pubsubshard-when-down", Kind::Bool, "yes"),
+    p("cluster-announce-ip", Kind::Str, ""),
+    p("cluster-announce-hostname", Kind::Str, ""),
+    p("cluster-announce-port", Kind::Int { min: 0, max: 65535 }, "0"),
+    p("cluster-announce-bus-port", Kind::Int { min: 0, max: 65535 }, "0"),
+    p("cluster-announce-tls-port", Kind::Int { min: 0, max: 65535 }, "0"),
+    p("cluster-preferred-endpoint-type", Kind::Enum(&["ip", "hostname", "unknown-endpoint"]), "ip"),
+    p("cluster-link-sendbuf-limit", Kind::Memory, "0"),
+    // TLS: connections are plain TCP; `tls-port` must stay 0.
+    p("tls-port", Kind::Int { min: 0, max: 65535 }, "0"),
+    p("tls-cluster", Kind::Bool, "no"),
+    p("tls-replication", Kind::Bool, "no"),
+    p("tls-auth-clients", Kind::Enum(&["no", "yes", "optional"]), "yes"),
+    p("tls-prefer-server-ciphers", Kind::Bool, "no"),
+    p("tls-session-caching", Kind::Bool, "yes"),
+    p("tls-session-cache-size", Kind::Int { min: 0, max: i32::MAX as i64 }, "20480"),
+    p("tls-session-cache-timeout", Kind::Int { min: 0, max: i32::MAX as i64 }, "300"),
+    p("tls-cert-file", Kind::Str, ""),
+    p("tls-key-file", Kind::Str, ""),
+    p("tls-key-file-pass", Kind::Str, ""),
+    p("tls-client-cert-file", Kind::Str, ""),
+    p("tls-client-key-file", Kind::Str, ""),
+    p("tls-client-key-file-pass", Kind::Str, ""),
+    p("tls-dh-params-file", Kind::Str, ""),
+    p("tls-ca-cert-file", Kind::Str, ""),
+    p("tls-ca-cert-dir", Kind::Str, ""),
+    p("tls-protocols", Kind::Str, ""),
+    p("tls-ciphers", Kind::Str, ""),
+    p("tls-ciphersuites", Kind::Str, ""),
 ];
 
 #[derive(Debug, Clone)]
@@ -160,6 +294,10 @@ pub struct Hot {
     pub slowlog_max_len: usize,
     pub latency_tracking: bool,
     pub latency_monitor_threshold: i64,
+    /// `min-replicas-to-write` and `min-replicas-max-lag` both set: writes get NOREPLICAS.
+    pub min_replicas: bool,
+    /// The rate the host runs `Engine::tick` at: `hz` within 1..=500.
+    pub hz: u32,
 }
 
 impl Default for Config {
@@ -193,7 +331,11 @@ impl Config {
     pub fn get_matching(&self, pattern: &[u8]) -> Vec<(&'static str, String)> {
         // Aliases (the old ziplist names) answer under their own name, as in Redis 7.0.
         let mut out = vec![];
+        let glob = pattern.iter().any(|c| b"*?[".contains(c));
         for (i, p) in PARAMS.iter().enumerate() {
+            if p.hidden && glob {
+                continue;
+            }
             for name in std::iter::once(p.name).chain(p.alias) {
                 if glob_match(pattern, name.as_bytes(), true) {
                     out.push((name, self.values[i].clone()));
@@ -219,6 +361,11 @@ impl Config {
         index(name).is_some()
     }
 
+    /// The parameter's own name for a name or alias.
+    pub fn canonical(name: &str) -> Option<&'static str> {
+        index(name).map(|i| PARAMS[i].name)
+    }
+
     /// Validates and stores one parameter. `startup` allows immutable ones (flags, redis.conf).
     pub fn set(&mut self, name: &str, value: &str, startup: bool) -> Result<()> {
         let i = index(name).ok_or_else(|| Error::Dyn(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)))?;
@@ -231,7 +378,18 @@ impl Config {
         if p.immutable && !startup {
             return Err("can't set immutable config".into());
         }
+        if let Some(why) = unsupported(p.name, value) {
+            return Err(why.into());
+        }
         let v = match p.kind {
+            _ if MULTI_ARG_SPECIAL.contains(&p.name) => multi_arg_special(p.name, value)?,
+            Kind::Octal => {
+                let n = i64::from_str_radix(value, 8).map_err(|_| "argument couldn't be parsed into an integer")?;
+                if !(0..=0o777).contains(&n) {
+                    return Err("argument must be between 0 and 511 inclusive".into());
+                }
+                format!("{:o}", n)
+            }
             Kind::Bool => match value.to_ascii_lowercase().as_str() {
                 "yes" => "yes".to_string(),
                 "no" => "no".to_string(),
@@ -280,7 +438,7 @@ impl Config {
 
     /// Directives that take several arguments on one line (MULTI_ARG_CONFIG); the others
     /// take exactly one.
-    fn is_multi_arg(i: usize) -> bool {
+    pub(crate) fn is_multi_arg(i: usize) -> bool {
         PARAMS[i].kind == Kind::List || PARAMS[i].name == "client-output-buffer-limit"
     }
 
@@ -309,8 +467,85 @@ impl Config {
             slowlog_max_len: self.get_i64("slowlog-max-len") as usize,
             latency_tracking: self.get_bool("latency-tracking"),
             latency_monitor_threshold: self.get_i64("latency-monitor-threshold"),
+            min_replicas: self.get_i64("min-replicas-to-write") > 0 && self.get_i64("min-replicas-max-lag") > 0,
+            hz: self.get_i64("hz").clamp(1, 500) as u32,
             notify_flags: crate::notify::parse(self.get("notify-keyspace-events").unwrap_or("")).unwrap_or(0),
         };
+    }
+}
+
+/// Values that would need machinery Cinnabar does not have: refused (at startup too) with
+/// the reason, rather than accepted and silently ignored.
+fn unsupported(name: &str, value: &str) -> Option<&'static str> {
+    let yes = value.eq_ignore_ascii_case("yes");
+    match name {
+        "cluster-enabled" if yes => Some("cluster mode is not supported by Cinnabar"),
+        "tls-port" if value.trim() != "0" => Some("TLS is not supported by Cinnabar"),
+        "syslog-enabled" if yes => Some("logging to syslog is not supported by Cinnabar; use logfile"),
+        "aclfile" if !value.is_empty() => Some("ACL files are not supported by Cinnabar (its only user is 'default')"),
+        // Redis's own answer when it is built without jemalloc (isValidActiveDefrag).
+        "activedefrag" if yes => Some("-DISABLED Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"),
+        _ => None,
+    }
+}
+
+/// C's `%f` without trailing zeros (trimDoubleString): `99.9`, `50`.
+pub fn trim_double(d: f64) -> String {
+    let s = format!("{:.6}", d);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Multi-argument directives with their own syntax (Redis's special and bit-flag enum
+/// configs), kept in the form CONFIG GET prints.
+const MULTI_ARG_SPECIAL: &[&str] = &["oom-score-adj-values", "shutdown-on-sigint", "shutdown-on-sigterm", "latency-tracking-info-percentiles", "replicaof"];
+
+fn multi_arg_special(name: &str, value: &str) -> std::result::Result<String, String> {
+    let args: Vec<&str> = value.split_whitespace().collect();
+    match name {
+        "oom-score-adj-values" => {
+            let bad = "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
+            if args.len() != 3 {
+                return Err("wrong number of arguments".into());
+            }
+            let n: Vec<i64> = args.iter().map(|a| a.parse::<i64>().ok().filter(|v| (-2000..=2000).contains(v)).ok_or(bad)).collect::<std::result::Result<_, _>>()?;
+            Ok(format!("{} {} {}", n[0], n[1], n[2]))
+        }
+        "shutdown-on-sigint" | "shutdown-on-sigterm" => {
+            const FLAGS: [&str; 4] = ["save", "nosave", "now", "force"];
+            let mut set = [false; 4];
+            for a in &args {
+                let l = a.to_ascii_lowercase();
+                match FLAGS.iter().position(|f| *f == l) {
+                    Some(i) => set[i] = true,
+                    None if l == "default" => {}
+                    None => return Err("argument(s) must be one of the following: default, save, nosave, now, force".into()),
+                }
+            }
+            if set[0] && set[1] {
+                return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+            }
+            let names: Vec<&str> = FLAGS.iter().zip(set).filter(|(_, on)| *on).map(|(f, _)| *f).collect();
+            Ok(if names.is_empty() { "default".into() } else { names.join(" ") })
+        }
+        "latency-tracking-info-percentiles" => {
+            let mut out = vec![];
+            for a in &args {
+                let p = crate::util::parse_f64(a.as_bytes()).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+                }
+                out.push(trim_double(p));
+            }
+            Ok(out.join(" "))
+        }
+        // Cinnabar is always a primary: `replicaof no one` (or nothing) is all it takes.
+        "replicaof" => match args.as_slice() {
+            [] => Ok(String::new()),
+            [no, one] if no.eq_ignore_ascii_case("no") && one.eq_ignore_ascii_case("one") => Ok(String::new()),
+            [_, _] => Err("replication is not supported by Cinnabar".into()),
+            _ => Err("wrong number of arguments".into()),
+        },
+        _ => unreachable!("only the names in MULTI_ARG_SPECIAL"),
     }
 }
 
@@ -406,11 +641,14 @@ impl Rewrite {
                 continue;
             }
             let name = crate::resp::inline::split_inline(line.as_bytes()).and_then(|a| a.first().map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()));
-            match name.and_then(|n| index(&n)) {
+            // Directives that are not parameters (only a config file has them) stay as written.
+            const FILE_ONLY: &[&str] = &["include", "rename-command", "user", "loadmodule", "sentinel"];
+            match name.as_deref().and_then(index) {
                 Some(i) => {
                     r.at.entry(PARAMS[i].name.to_string()).or_default().push_back(r.lines.len());
                     r.lines.push(line.to_string());
                 }
+                None if name.as_deref().is_some_and(|n| FILE_ONLY.contains(&n)) => r.lines.push(line.to_string()),
                 None => r.lines.push(format!("# ??? {}", line)),
             }
         }
@@ -555,8 +793,9 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// directives in order, each with its value as `Config::set` takes it.
 pub fn load_conf(text: &str, include: &mut dyn FnMut(&str) -> std::result::Result<String, String>) -> std::result::Result<Vec<(String, String)>, ConfError> {
     let mut scratch = Config::default();
+    let mut renames = crate::command::rename::Renames::default();
     let mut out = Vec::new();
-    load_conf_into(text, include, &mut scratch, &mut out, 0)?;
+    load_conf_into(text, include, &mut scratch, &mut renames, &mut out, 0)?;
     Ok(out)
 }
 
@@ -564,6 +803,7 @@ fn load_conf_into(
     text: &str,
     include: &mut dyn FnMut(&str) -> std::result::Result<String, String>,
     scratch: &mut Config,
+    renames: &mut crate::command::rename::Renames,
     out: &mut Vec<(String, String)>,
     depth: usize,
 ) -> std::result::Result<(), ConfError> {
@@ -591,7 +831,10 @@ fn load_conf_into(
                 return Err(fail("Too many nested include directives"));
             }
             let text = include(&values[0]).map_err(ConfError::Include)?;
-            load_conf_into(&text, include, scratch, out, depth + 1)?;
+            load_conf_into(&text, include, scratch, renames, out, depth + 1)?;
+        } else if name == "rename-command" && args.len() == 3 {
+            renames.add(&args[1], &args[2]).map_err(fail)?;
+            out.push((name, format!("{} {}", repr(&String::from_utf8_lossy(&args[1])), repr(&String::from_utf8_lossy(&args[2])))));
         } else {
             return Err(fail("Bad directive or wrong number of arguments"));
         }
@@ -658,7 +901,7 @@ mod tests {
         let old = "  # keep me  \r\nsave 1 1\nsave 2 2\n\n\n\nhash-max-ziplist-entries 7\nMAXMEMORY 5mb\nrename-command FLUSHALL \"\"\nport \"unbalanced\n# Generated by CONFIG REWRITE\ndir /old\n";
         assert_eq!(
             c.rewrite(old, "/x"),
-            "# keep me\nsave 60 5\n\nhash-max-listpack-entries 64\nmaxmemory 0\n# ??? rename-command FLUSHALL \"\"\n# ??? port \"unbalanced\n# Generated by CONFIG REWRITE\ndir \"/x\"\n\n"
+            "# keep me\nsave 60 5\n\nhash-max-listpack-entries 64\nmaxmemory 0\nrename-command FLUSHALL \"\"\n# ??? port \"unbalanced\n# Generated by CONFIG REWRITE\ndir \"/x\"\n\n"
         );
     }
 

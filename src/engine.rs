@@ -28,8 +28,10 @@ pub enum Event {
     CloseClient(ClientId),
     /// Block the whole server this long (DEBUG SLEEP): the host holds the engine meanwhile.
     Sleep { micros: u64 },
-    /// SHUTDOWN: `save` is Some(true) for SAVE, Some(false) for NOSAVE, None for the default.
-    Shutdown { save: Option<bool> },
+    /// SHUTDOWN: `save` is Some(true) for SAVE, Some(false) for NOSAVE, None for the default;
+    /// `force` goes even if the final save fails. `client` waits (a network host's): it gets
+    /// no reply if the server goes, and `Engine::shutdown_failed` answers it if it stays up.
+    Shutdown { save: Option<bool>, force: bool, client: Option<ClientId> },
     /// A blocked client's wait is over (served, timed out, CLIENT UNBLOCK): its reply is in
     /// `take_replies`, and its pipelined commands after the blocking one may run now.
     Unblocked(ClientId),
@@ -201,6 +203,8 @@ pub struct Server {
     pub aof: crate::aof::Status,
     /// maxmemory eviction: the candidate pool, a pass still running, keys to announce.
     pub evict: crate::evict::Evict,
+    /// redis.conf's `rename-command` directives.
+    pub renames: crate::command::rename::Renames,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -314,6 +318,7 @@ impl Engine {
                 loading: false,
                 aof: Default::default(),
                 evict: Default::default(),
+                renames: Default::default(),
             },
             clients: HashMap::new(),
         }
@@ -325,6 +330,11 @@ impl Engine {
 
     /// Sets a parameter at startup (flags, redis.conf), immutable ones included.
     pub fn config_set_startup(&mut self, name: &str, value: &str) -> crate::error::Result<()> {
+        // `rename-command <name> <new-name>`, its two names quoted as `load_conf` gives them.
+        if name.eq_ignore_ascii_case("rename-command") {
+            let names = crate::resp::inline::split_inline(value.as_bytes()).filter(|n| n.len() == 2).ok_or(crate::error::Error::Msg("ERR wrong number of arguments"))?;
+            return self.srv.renames.add(&names[0], &names[1]).map_err(|e| crate::error::Error::Dyn(format!("ERR {}", e)));
+        }
         self.srv.config.set(name, value, true)?;
         if name.eq_ignore_ascii_case("databases") {
             let n = self.srv.config.get_i64("databases").max(1) as usize;
@@ -400,6 +410,14 @@ impl Engine {
     }
 
     /// Answers a client that waits for the host (DEBUG LOADAOF).
+    /// The host could not shut down (the final save failed): the client that asked hears
+    /// why, as from Redis, and the server goes on.
+    pub fn shutdown_failed(&mut self, client: Option<ClientId>) {
+        if let Some(id) = client {
+            self.host_wait_finished(id, Reply::Error("ERR Errors trying to SHUTDOWN. Check logs.".into()));
+        }
+    }
+
     pub fn host_wait_finished(&mut self, id: ClientId, reply: Reply) {
         let Some(c) = self.clients.get_mut(&id) else { return };
         if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {

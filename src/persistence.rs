@@ -187,14 +187,15 @@ pub fn write_denial(srv: &Server) -> Option<Error> {
 /// the transaction (execCommandAbort). Cheap when neither state holds.
 pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Error> {
     let p = &ctx.srv.persistence;
-    if !p.last_save_failed && p.loading.is_none() && ctx.srv.aof.write_error.is_none() {
+    if !p.last_save_failed && p.loading.is_none() && ctx.srv.aof.write_error.is_none() && !ctx.srv.config.hot.min_replicas {
         return None;
     }
     let queued = |ctx: &Ctx, test: &dyn Fn(&CommandSpec) -> bool| {
         top.name == "exec"
             && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
     };
-    let denial = write_denial(ctx.srv).filter(|_| spec.is(flags::WRITE) || top.name == "ping" || queued(ctx, &|s| s.is(flags::WRITE)));
+    let writes = |ctx: &Ctx| spec.is(flags::WRITE) || queued(ctx, &|s| s.is(flags::WRITE));
+    let denial = write_denial(ctx.srv).filter(|_| top.name == "ping" || writes(ctx)).or_else(|| replicas_denial(ctx.srv).filter(|_| writes(ctx)));
     let error = if let Some(e) = denial {
         e
     } else if ctx.srv.persistence.loading.is_some() && (!spec.is(flags::LOADING) || queued(ctx, &|s| !s.is(flags::LOADING))) {
@@ -209,10 +210,17 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Er
     Some(error)
 }
 
+/// `min-replicas-to-write` (with a `min-replicas-max-lag`): Cinnabar is a primary without
+/// replicas, so it never has enough good ones and refuses writes, as Redis does once its
+/// replicas are gone (checkGoodReplicasStatus).
+pub fn replicas_denial(srv: &Server) -> Option<Error> {
+    srv.config.hot.min_replicas.then_some(Error::Msg("NOREPLICAS Not enough good replicas to write."))
+}
+
 /// The script runner's check before a write (scriptVerifyWriteCommandAllow): refused while
 /// writes are denied, unless the script already wrote (it cannot be stopped half done).
 pub fn script_write_denied(srv: &Server, script_wrote: bool) -> Option<Error> {
-    write_denial(srv).filter(|_| !script_wrote)
+    write_denial(srv).or_else(|| replicas_denial(srv)).filter(|_| !script_wrote)
 }
 
 /// SAVE: the client waits for the host's report when the host gives one.

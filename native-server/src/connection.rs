@@ -14,8 +14,8 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 use cinnabar::resp::{write_reply, RequestParser};
 use cinnabar::ClientInfo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
 
 use crate::shared::{now_us, Shared, Signals};
 
@@ -24,11 +24,68 @@ const DENIED: &str = "-DENIED Redis is running in protected mode because protect
 /// Read buffers start small (idle clients cost little) and shrink back after a big request.
 const READ_CHUNK: usize = 16 * 1024;
 
-pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+/// What a connection needs of its socket: TCP (`bind`/`port`) or a Unix socket
+/// (`unixsocket`), split into halves that read and write independently.
+pub trait Socket: AsyncRead + AsyncWrite + Unpin + Send + std::os::fd::AsRawFd {
+    type Reader<'a>: AsyncRead + Unpin + Send
+    where
+        Self: 'a;
+    type Writer<'a>: AsyncWrite + TryWrite + Unpin + Send
+    where
+        Self: 'a;
+    fn halves(&mut self) -> (Self::Reader<'_>, Self::Writer<'_>);
+}
+
+/// A write that never waits (the halves' own `try_write`).
+pub trait TryWrite {
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize>;
+}
+
+impl Socket for TcpStream {
+    type Reader<'a> = tokio::net::tcp::ReadHalf<'a>;
+    type Writer<'a> = tokio::net::tcp::WriteHalf<'a>;
+    fn halves(&mut self) -> (Self::Reader<'_>, Self::Writer<'_>) {
+        self.split()
+    }
+}
+
+impl TryWrite for tokio::net::tcp::WriteHalf<'_> {
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+        tokio::net::tcp::WriteHalf::try_write(self, buf)
+    }
+}
+
+impl Socket for UnixStream {
+    type Reader<'a> = tokio::net::unix::ReadHalf<'a>;
+    type Writer<'a> = tokio::net::unix::WriteHalf<'a>;
+    fn halves(&mut self) -> (Self::Reader<'_>, Self::Writer<'_>) {
+        self.split()
+    }
+}
+
+impl TryWrite for tokio::net::unix::WriteHalf<'_> {
+    fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+        tokio::net::unix::WriteHalf::try_write(self, buf)
+    }
+}
+
+/// A TCP connection: protected mode turns away peers that are not on the loopback.
+pub async fn serve_tcp(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    serve(stream, peer.to_string(), local, peer.ip().is_loopback(), false, shared).await
+}
+
+/// A Unix-socket connection: local by nature, shown as `path:0` in CLIENT LIST (as Redis
+/// shows it).
+pub async fn serve_unix(stream: UnixStream, path: String, shared: Arc<Shared>) {
+    let addr = format!("{}:0", path);
+    serve(stream, addr.clone(), addr, true, true, shared).await
+}
+
+async fn serve<S: Socket>(mut stream: S, peer: String, local: String, is_local: bool, unix: bool, shared: Arc<Shared>) {
     let Params { max_clients, protected, timeout_s, max_bulk } = shared.connection_params().await;
-    if protected && !peer.ip().is_loopback() {
+    if protected && !is_local {
         let _ = stream.write_all(DENIED.as_bytes()).await;
         return;
     }
@@ -37,16 +94,13 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>)
         let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
         return;
     }
-    let fd = {
-        use std::os::fd::AsRawFd;
-        stream.as_raw_fd() as i64
-    };
+    let fd = stream.as_raw_fd() as i64;
     let mut start = Start { parser: RequestParser::new(max_bulk), buf: BytesMut::with_capacity(READ_CHUNK), pending: VecDeque::new(), tx: Default::default() };
     // A new connection registers with the engine; while a script keeps the engine busy it
     // is answered the way a registered one is (BUSY, SCRIPT KILL, ...) until it can.
     let (id, authenticated) = loop {
         if let Some(mut e) = shared.engine_unless_busy().await {
-            let id = e.connect(ClientInfo { addr: peer.to_string(), laddr: local.clone(), fd }, now_us());
+            let id = e.connect(ClientInfo { addr: peer.clone(), laddr: local.clone(), fd, unix }, now_us());
             break (id, e.is_authenticated(id));
         }
         if !serve_while_busy(&mut stream, &shared, &mut start).await {
@@ -73,7 +127,7 @@ struct Start {
 
 /// One round of a not-yet-registered connection while a script is timed out: answers what
 /// it sent, then waits for more input or a moment. False when the connection is over.
-async fn serve_while_busy(stream: &mut TcpStream, shared: &Shared, start: &mut Start) -> bool {
+async fn serve_while_busy<S: Socket>(stream: &mut S, shared: &Shared, start: &mut Start) -> bool {
     while let Ok(Some(argv)) = start.parser.next(&mut start.buf, false) {
         start.pending.push_back(argv);
     }
@@ -118,12 +172,12 @@ async fn until(deadline_ms: Option<i64>) {
     }
 }
 
-async fn run(stream: &mut TcpStream, id: cinnabar::ClientId, shared: &Shared, signals: &Signals, timeout_s: i64, mut authenticated: bool, start: Start) {
+async fn run<S: Socket>(stream: &mut S, id: cinnabar::ClientId, shared: &Shared, signals: &Signals, timeout_s: i64, mut authenticated: bool, start: Start) {
     // Reading and writing are independent, as in Redis: a client that pipelines many
     // commands before reading any reply (redis-py's pipeline does) must not stall the
     // connection when its receive window fills, so input keeps being read and run while
     // replies wait in `out` for the socket to drain.
-    let (mut rd, mut wr) = stream.split();
+    let (mut rd, mut wr) = stream.halves();
     let mut written = 0;
     let mut shutdown = shared.shutdown_rx();
     // Parsed commands not yet run: the rest of a pipeline behind a blocked command.
@@ -338,7 +392,7 @@ fn answer_while_busy(shared: &Shared, pending: &mut VecDeque<Vec<Bytes>>, out: &
 }
 
 /// Writes what the socket takes now without waiting; false when the peer is gone.
-fn write_out(wr: &mut tokio::net::tcp::WriteHalf<'_>, out: &mut Vec<u8>, written: &mut usize) -> bool {
+fn write_out(wr: &mut impl TryWrite, out: &mut Vec<u8>, written: &mut usize) -> bool {
     while *written < out.len() {
         match wr.try_write(&out[*written..]) {
             Ok(0) => return false,

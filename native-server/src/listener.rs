@@ -108,7 +108,7 @@ async fn accept_loop(l: TcpListener, shared: Arc<Shared>, mut stop: watch::Recei
             r = l.accept() => match r {
                 Ok((stream, peer)) => {
                     let shared = shared.clone();
-                    tokio::spawn(async move { crate::connection::serve(stream, peer, shared).await });
+                    tokio::spawn(async move { crate::connection::serve_tcp(stream, peer, shared).await });
                 }
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
@@ -119,4 +119,38 @@ async fn accept_loop(l: TcpListener, shared: Arc<Shared>, mut stop: watch::Recei
             _ = shutdown.changed() => return,
         }
     }
+}
+
+/// `unixsocket`: a stale socket file left by a previous run is replaced (as anetUnixServer
+/// does), and `unixsocketperm` (octal, 0 = leave the umask's) applies to the new one.
+pub fn bind_unix(path: &str, perm: u32) -> Result<tokio::net::UnixListener, String> {
+    let _ = std::fs::remove_file(path);
+    let l = tokio::net::UnixListener::bind(path).map_err(|e| format!("Failed opening Unix socket: {}", e))?;
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm)).map_err(|e| format!("Failed opening Unix socket: {}", e))?;
+    }
+    Ok(l)
+}
+
+/// Accepts on the Unix socket until shutdown; the socket file goes with the server.
+pub fn start_unix(l: tokio::net::UnixListener, path: String, shared: Arc<Shared>) {
+    tokio::spawn(async move {
+        let mut shutdown = shared.shutdown_rx();
+        loop {
+            tokio::select! {
+                r = l.accept() => match r {
+                    Ok((stream, _)) => {
+                        let (shared, path) = (shared.clone(), path.clone());
+                        tokio::spawn(async move { crate::connection::serve_unix(stream, path, shared).await });
+                    }
+                    Err(e) => {
+                        tracing::warn!("accept failed: {}", e);
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                },
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
 }

@@ -9,6 +9,7 @@ mod connection;
 mod flags;
 mod listener;
 mod persist;
+mod process;
 mod shared;
 
 use cinnabar::{Config, Engine};
@@ -36,9 +37,24 @@ fn main() {
             std::process::exit(1);
         }
     }
+    // As redis-server: fork into the background first (unless a supervisor runs us), then
+    // the log file takes the standard streams.
+    let cfg = engine.config();
+    let supervisor = process::supervisor(cfg.get("supervised").unwrap_or("no"));
+    let daemonized = cfg.get_bool("daemonize") && supervisor == process::Supervisor::None;
+    if daemonized {
+        process::daemonize();
+    }
+    if let Err(e) = process::open_log(cfg.get("logfile").unwrap_or("")) {
+        eprintln!("{}", flags::fatal(None, &e));
+        std::process::exit(1);
+    }
+    let pid_file = process::pid_file(cfg.get("pidfile").unwrap_or(""), daemonized);
+    let unix_socket = cfg.get("unixsocket").unwrap_or("").to_string();
+    let unix_perm = u32::from_str_radix(cfg.get("unixsocketperm").unwrap_or("0"), 8).unwrap_or(0);
     let port = engine.config().get_i64("port") as u16;
     let bind = engine.config().get("bind").unwrap_or("").to_string();
-    let hz = engine.config().get_i64("hz").max(1) as u64;
+    let hz = engine.config().hot.hz;
     {
         let h = engine.host_info_mut();
         h.process_id = std::process::id() as u64;
@@ -81,6 +97,7 @@ fn main() {
     // thousands deep (converted, written and freed recursively, as Redis does) before Lua's
     // stack limit stops it. Untouched stack costs no memory.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_stack_size(8 << 20).enable_all().build().expect("tokio runtime");
+    let (pid_path, unix_path) = (pid_file.clone(), unix_socket.clone());
     let code = rt.block_on(async move {
         let listeners = match listener::bind_all(&bind, port).await {
             Ok(l) => l,
@@ -89,6 +106,20 @@ fn main() {
                 return 1;
             }
         };
+        let unix = if unix_socket.is_empty() {
+            None
+        } else {
+            match listener::bind_unix(&unix_socket, unix_perm) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    eprintln!("{}", e);
+                    return 1;
+                }
+            }
+        };
+        if let Some(p) = &pid_file {
+            process::write_pid_file(p);
+        }
         let shared = shared::Shared::new(engine);
         // As redis-server: bound first, then the dataset loads while clients that connect
         // meanwhile are told LOADING.
@@ -96,12 +127,25 @@ fn main() {
             Some(aof) => persist::load_aof_at_startup(&shared, aof),
             None => persist::load_at_startup(&shared),
         }
-        println!("Cinnabar {} (Redis {} compatible) ready to accept connections on port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
+        println!("Cinnabar {} (Redis {} compatible), port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
         shared::spawn_ticker(shared.clone(), hz);
         shared.set_listening(listener::Listening::start(listeners, &shared));
+        if let Some(l) = unix {
+            listener::start_unix(l, unix_socket.clone(), shared.clone());
+        }
+        // Redis's own line: scripts and test harnesses wait for it.
+        println!("Ready to accept connections");
+        process::notify_ready(supervisor);
         shared.wait_for_shutdown().await;
         0
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    // prepareForShutdown: the pid file and the socket file go with the server.
+    if let Some(p) = &pid_path {
+        let _ = std::fs::remove_file(p);
+    }
+    if !unix_path.is_empty() {
+        let _ = std::fs::remove_file(&unix_path);
+    }
     std::process::exit(code);
 }

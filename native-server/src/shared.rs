@@ -347,13 +347,16 @@ impl Shared {
                         a.disable(engine);
                     }
                 }
-                Event::Shutdown { save } => {
+                Event::Shutdown { save, force, client } => {
                     // As redis-server (finishShutdown): the AOF's last writes synced, a save
                     // child killed, then SAVE saves, NOSAVE does not, and a plain SHUTDOWN
-                    // saves when save points are configured. A failed save keeps the server up.
+                    // saves when save points are configured. A failed save keeps the server
+                    // up and the client is told; otherwise it gets no reply at all.
                     self.sync_aof(engine);
-                    if crate::persist::shutdown(self, engine, save) {
+                    if crate::persist::shutdown(self, engine, save) || force {
                         let _ = self.shutdown.send(true);
+                    } else {
+                        engine.shutdown_failed(client);
                     }
                 }
             }
@@ -362,24 +365,31 @@ impl Shared {
 
     pub async fn wait_for_shutdown(&self) {
         let mut rx = self.shutdown_rx();
-        let ctrl_c = tokio::signal::ctrl_c();
+        let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).expect("SIGINT handler");
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        let signalled = tokio::select! {
-            _ = ctrl_c => {
-                println!("Received SIGINT scheduling shutdown...");
-                true
-            }
-            _ = term.recv() => {
-                println!("Received SIGTERM scheduling shutdown...");
-                true
-            }
-            _ = rx.wait_for(|v| *v) => false,
-        };
-        // A signal shuts down like a plain SHUTDOWN: saving when save points are configured.
-        if signalled {
+        loop {
+            let setting = tokio::select! {
+                _ = int.recv() => {
+                    println!("Received SIGINT scheduling shutdown...");
+                    "shutdown-on-sigint"
+                }
+                _ = term.recv() => {
+                    println!("Received SIGTERM scheduling shutdown...");
+                    "shutdown-on-sigterm"
+                }
+                _ = rx.wait_for(|v| *v) => break,
+            };
+            // A signal shuts down as SHUTDOWN with the flags shutdown-on-sig* gives (default:
+            // saving when save points are configured); a failed save keeps the server up
+            // unless `force`.
             let mut engine = self.engine();
+            let flags = engine.config().get(setting).unwrap_or("default").to_string();
+            let save = if flags.contains("nosave") { Some(false) } else if flags.split(' ').any(|f| f == "save") { Some(true) } else { None };
             self.sync_aof(&mut engine);
-            crate::persist::shutdown(self, &mut engine, None);
+            if crate::persist::shutdown(self, &mut engine, save) || flags.contains("force") {
+                break;
+            }
+            println!("Errors trying to shut down the server. Check the logs for more information.");
         }
         let _ = self.shutdown.send(true);
         println!("Cinnabar is now ready to exit, bye bye...");
@@ -419,7 +429,6 @@ fn rewrite_config(engine: &Engine) -> Result<(), String> {
     })
 }
 
-/// Drives `Engine::tick` `hz` times a second (active expiry).
 /// The process's resident set (INFO used_memory_rss, mem_fragmentation_ratio), from
 /// /proc/self/statm; 0 where there is no procfs.
 fn resident_bytes() -> u64 {
@@ -451,10 +460,17 @@ impl Shared {
     }
 }
 
-pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(1000 / hz.max(1)));
+/// Drives `Engine::tick` `hz` times a second (active expiry, save points, timeouts); a
+/// CONFIG SET hz takes effect from the next tick, as in Redis.
+pub fn spawn_ticker(shared: Arc<Shared>, mut hz: u32) {
+    let interval = |hz: u32| {
+        let mut every = tokio::time::interval(Duration::from_micros(1_000_000 / hz.max(1) as u64));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every
+    };
+    tokio::spawn(async move {
+        let mut every = interval(hz);
+        let mut oom = crate::process::OomScore::new();
         loop {
             every.tick().await;
             if shared.is_shutting_down() {
@@ -467,6 +483,13 @@ pub fn spawn_ticker(shared: Arc<Shared>, hz: u64) {
                     e.host_info_mut().used_memory_rss = rss;
                     e.tick(now_us());
                     shared.handle_events(&mut e);
+                    // oom-score-adj applies at startup and whenever CONFIG SET changes it.
+                    oom.apply(e.config().get("oom-score-adj").unwrap_or("no"), e.config().get("oom-score-adj-values").unwrap_or(""));
+                    if e.config().hot.hz != hz {
+                        hz = e.config().hot.hz;
+                        every = interval(hz);
+                        every.reset();
+                    }
                     e.eviction_running()
                 }
                 None => continue,

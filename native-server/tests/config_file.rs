@@ -41,6 +41,9 @@ fn fatal_config_errors_read_as_redis_servers() {
         &["--save", "1", "2", "3"],
         &["--port", "0", "--appendonly", "maybe"],
         &["quotes.conf"],
+        &["--rename-command", "nosuch", "x"],
+        &["--rename-command", "keys", "get"],
+        &["--rename-command", "keys"],
     ];
     for args in cases {
         let ours = refused(env!("CARGO_BIN_EXE_cinnabar-server"), &dir, args);
@@ -85,4 +88,42 @@ fn include_reads_nested_files_relative_to_the_working_directory() {
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `rename-command`, on the command line as in a file: both servers started with the same
+/// renames answer the same bytes to the old names, the new ones, scripts and COMMAND.
+#[test]
+fn rename_command_answers_as_redis_servers() {
+    let flags = ["--rename-command", "flushall", "", "--rename-command", "CONFIG", "sys-config", "--rename-command", "keys", "secret-keys"];
+    let ours = common::spawn_with(env!("CARGO_BIN_EXE_cinnabar-server"), &flags);
+    let theirs = common::spawn_with(&redis_server_binary(), &flags);
+    let script: &[&[u8]] = &[
+        b"SET k v\r\n",
+        b"FLUSHALL\r\n",
+        b"config get maxmemory\r\n",
+        b"SYS-CONFIG GET maxmemory\r\n",
+        b"KEYS *\r\n",
+        b"secret-keys *\r\n",
+        b"EVAL \"return redis.call('keys','*')\" 0\r\n",
+        b"EVAL \"return redis.call('secret-keys','*')\" 0\r\n",
+        b"COMMAND INFO keys flushall\r\n",
+        b"COMMAND GETKEYS secret-keys x\r\n",
+        b"MULTI\r\n",
+        b"FLUSHALL\r\n",
+        b"EXEC\r\n",
+    ];
+    let (mut a, mut b) = (connect(ours.port), connect(theirs.port));
+    for line in script {
+        use std::io::{Read, Write};
+        let mut got = vec![];
+        for c in [&mut a, &mut b] {
+            c.write_all(line).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            let mut buf = vec![0u8; 1 << 16];
+            let n = c.read(&mut buf).unwrap();
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        // Script errors name the script's SHA and line the same way; the rest is byte-equal.
+        assert_eq!(got[0], got[1], "{}", String::from_utf8_lossy(line));
+    }
 }

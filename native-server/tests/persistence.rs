@@ -180,7 +180,8 @@ fn redis_server_snapshots_load_into_cinnabar_identically() {
     let want = dataset(&mut r);
     let _: () = redis::cmd("SAVE").query(&mut r).unwrap();
     assert_check_rdb_passes(&dir.join("redis.rdb"));
-    let cin = common::cinnabar_with(&["--dir", &dir_s, "--dbfilename", "redis.rdb"]);
+    // CONFIG SET dbfilename below: a protected config, allowed from this local connection.
+    let cin = common::cinnabar_with(&["--dir", &dir_s, "--dbfilename", "redis.rdb", "--enable-protected-configs", "local"]);
     let mut c = open(cin.port);
     assert_same(&dataset(&mut c), &want);
     // And cinnabar's own save of what it loaded is one redis-server takes back.

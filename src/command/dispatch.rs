@@ -404,7 +404,7 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
             if ctx.srv.tracking.clients > 0 {
                 crate::tracking::limit_used_slots(&mut ctx);
             }
-            call(&mut ctx, argv)
+            call_client(&mut ctx, argv)
         };
         if engine.srv.blocking.has_ready() {
             serve_ready(engine);
@@ -704,12 +704,39 @@ fn grow_stats(v: &mut Vec<crate::engine::CommandStat>, id: usize) {
 
 /// Runs one command through the shared path. Errors become error replies here, once, and
 /// are counted here (INFO errorstats), including those of commands inside EXEC.
+/// A command as a client sent it: under the names `rename-command` gave (see `rename`),
+/// then `call`. A name renamed away is an unknown command, refused as one (counted, and
+/// dooming an open transaction).
+fn call_client(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    if ctx.srv.renames.is_empty() {
+        return call(ctx, argv);
+    }
+    match ctx.srv.renames.translate(argv) {
+        Ok(None) => call(ctx, argv),
+        Ok(Some(renamed)) => call(ctx, &renamed),
+        Err(e) => {
+            if ctx.client.multi.is_some() {
+                ctx.client.multi_error = true;
+            }
+            let reply = Reply::Error(e.to_string());
+            count_error(ctx, &reply);
+            reply
+        }
+    }
+}
+
 pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let reply = if ctx.srv.prop.on { call_propagating(ctx, argv) } else { call_inner(ctx, argv) };
     if std::mem::take(&mut ctx.srv.error_counted) {
         return reply;
     }
-    if let Reply::Error(e) = &reply {
+    count_error(ctx, &reply);
+    reply
+}
+
+/// An error reply in INFO's errorstats and total_error_replies.
+fn count_error(ctx: &mut Ctx, reply: &Reply) {
+    if let Reply::Error(e) = reply {
         ctx.srv.stats.total_error_replies += 1;
         let kind = e.split(' ').next().unwrap_or("ERR");
         match ctx.srv.stats.errors.get_mut(kind) {
@@ -719,7 +746,6 @@ pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             }
         }
     }
-    reply
 }
 
 /// A command a script tried to run was refused before running (scriptCall's error path:

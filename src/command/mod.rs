@@ -4,6 +4,7 @@
 pub mod args;
 pub mod dispatch;
 pub mod keyspec;
+pub mod rename;
 pub mod spec;
 pub mod syntax;
 pub mod table;

@@ -66,7 +66,7 @@ pub type ScriptWatch = Box<dyn FnMut(ScriptState) -> bool + Send>;
 /// A new client for scripts' commands: authenticated, never blocking, shown as `lua` by
 /// MONITOR.
 pub fn script_client() -> Client {
-    let mut c = Client::new(SCRIPT_CLIENT_ID, ClientInfo { addr: "lua".into(), laddr: String::new(), fd: -1 }, 0, true);
+    let mut c = Client::new(SCRIPT_CLIENT_ID, ClientInfo { addr: "lua".into(), laddr: String::new(), fd: -1, unix: false }, 0, true);
     c.deny_blocking = true;
     c
 }
@@ -156,6 +156,16 @@ impl ScriptHost for Run<'_, '_> {
     /// scriptCall: the checks, then the command through the shared `call` as the script's
     /// client.
     fn call(&mut self, argv: Vec<Bytes>, resp: u8) -> Result<Reply, String> {
+        // Scripts call commands by the names `rename-command` gave, as clients do.
+        let argv = match self.ctx.srv.renames.translate(&argv) {
+            Ok(None) => argv,
+            Ok(Some(renamed)) => renamed,
+            Err(_) => {
+                let e = "Unknown Redis command called from script".to_string();
+                crate::command::dispatch::count_script_refusal(self.ctx, &argv, &e);
+                return Err(e);
+            }
+        };
         let spec = match self.admit(&argv) {
             Ok(spec) => spec,
             Err(e) => {

@@ -63,7 +63,7 @@ fn us(ms: f64) -> i64 {
 }
 
 fn info(kind: &str) -> ClientInfo {
-    ClientInfo { addr: format!("wasm:{kind}"), laddr: String::new(), fd: -1 }
+    ClientInfo { addr: format!("wasm:{kind}"), laddr: String::new(), fd: -1, unix: false }
 }
 
 fn js_error(msg: &str) -> JsValue {
@@ -291,7 +291,7 @@ impl Engine {
                 Event::Save => {
                     out.push(&ev(&["save".into()]));
                 }
-                Event::Shutdown { save } => {
+                Event::Shutdown { save, .. } => {
                     out.push(&ev(&["shutdown".into(), save.map_or(JsValue::NULL, JsValue::from_bool)]));
                 }
                 Event::Log { level, message } => {

@@ -84,32 +84,38 @@ fn command_info(parent: Option<&CommandSpec>, spec: &CommandSpec) -> Reply {
 }
 
 /// COMMAND — every command's info.
-pub fn command(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    Ok(Reply::Array(table().all.iter().map(|s| command_info(None, s)).collect()))
+pub fn command(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Array(reachable(ctx).map(|s| command_info(None, s)).collect()))
+}
+
+/// The commands a client can call by some name: all but those `rename-command` removed.
+/// Renamed ones are listed under their own names, as Redis lists them.
+fn reachable<'a>(ctx: &'a Ctx) -> impl Iterator<Item = &'static CommandSpec> + 'a {
+    table().all.iter().copied().filter(|s| ctx.srv.renames.reachable(s))
 }
 
 /// COMMAND COUNT
-fn count(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    Ok(Reply::Int(table().len() as i64))
+fn count(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    Ok(Reply::Int(reachable(ctx).count() as i64))
 }
 
-/// Looks up `name` or `parent|sub`.
-fn find(name: &[u8]) -> Option<(Option<&'static CommandSpec>, &'static CommandSpec)> {
+/// Looks up `name` or `parent|sub`, by the names `rename-command` left.
+fn find(ctx: &Ctx, name: &[u8]) -> Option<(Option<&'static CommandSpec>, &'static CommandSpec)> {
     match name.iter().position(|&c| c == b'|') {
         Some(i) => {
-            let p = table().lookup(&name[..i])?;
+            let p = ctx.srv.renames.lookup(&name[..i])?;
             Some((Some(p), lookup_sub(p, &name[i + 1..])?))
         }
-        None => Some((None, table().lookup(name)?)),
+        None => Some((None, ctx.srv.renames.lookup(name)?)),
     }
 }
 
 /// COMMAND INFO [command-name ...] — nil for unknown names.
-fn info(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if argv.len() == 2 {
-        return Ok(Reply::Array(table().all.iter().map(|s| command_info(None, s)).collect()));
+        return command(ctx, argv);
     }
-    Ok(Reply::Array(argv[2..].iter().map(|n| find(n).map_or(Reply::Nil, |(p, s)| command_info(p, s))).collect()))
+    Ok(Reply::Array(argv[2..].iter().map(|n| find(ctx, n).map_or(Reply::Nil, |(p, s)| command_info(p, s))).collect()))
 }
 
 fn command_docs(spec: &CommandSpec) -> Reply {
@@ -139,29 +145,29 @@ fn command_docs(spec: &CommandSpec) -> Reply {
 
 /// COMMAND DOCS [command-name ...] — summary, since, group, complexity, arguments (and
 /// subcommands). Not kept: per-command history, doc_flags and per-argument `since`.
-fn docs(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+fn docs(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let pick: Vec<(Option<&CommandSpec>, &CommandSpec)> =
-        if argv.len() == 2 { table().all.iter().map(|s| (None, *s)).collect() } else { argv[2..].iter().filter_map(|n| find(n)).collect() };
+        if argv.len() == 2 { reachable(ctx).map(|s| (None, s)).collect() } else { argv[2..].iter().filter_map(|n| find(ctx, n)).collect() };
     Ok(Reply::Map(pick.into_iter().map(|(p, s)| (Reply::Bulk(Bytes::from(full_name(p, s))), command_docs(s))).collect()))
 }
 
 /// COMMAND GETKEYS command [arg ...] — the keys a full command names.
-fn getkeys(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let keys = keys_of(&argv[2..])?;
+fn getkeys(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let keys = keys_of(ctx, &argv[2..])?;
     Ok(Reply::Array(keys.into_iter().map(|(i, _)| Reply::Bulk(argv[2 + i].clone())).collect()))
 }
 
 /// COMMAND GETKEYSANDFLAGS command [arg ...] — each key with its key-spec flags.
-fn getkeysandflags(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let keys = keys_of(&argv[2..])?;
+fn getkeysandflags(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let keys = keys_of(ctx, &argv[2..])?;
     Ok(Reply::Array(keys.into_iter().map(|(i, f)| Reply::Array(vec![Reply::Bulk(argv[2 + i].clone()), keyspec::flag_reply(f)])).collect()))
 }
 
 /// getKeysSubcommandImpl: the command (a subcommand when the container has them), its
 /// arity, then its keys by the key specs or its own key finder.
-fn keys_of(cmd: &[Bytes]) -> Result<Vec<(usize, u16)>> {
+fn keys_of(ctx: &Ctx, cmd: &[Bytes]) -> Result<Vec<(usize, u16)>> {
     let invalid = Error::Msg("ERR Invalid command specified");
-    let spec = table().lookup(&cmd[0]).ok_or(invalid.clone())?;
+    let spec = ctx.srv.renames.lookup(&cmd[0]).ok_or(invalid.clone())?;
     let spec = if !spec.subcommands.is_empty() && cmd.len() >= 2 { lookup_sub(spec, &cmd[1]).ok_or(invalid)? } else { spec };
     if !keyspec::has_keys(spec) {
         return Err(Error::Msg("ERR The command has no key arguments"));
@@ -177,7 +183,7 @@ fn keys_of(cmd: &[Bytes]) -> Result<Vec<(usize, u16)>> {
 }
 
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
-fn list(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+fn list(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let mut filter: Option<(String, &Bytes)> = None;
     let mut i = 2;
     while i < argv.len() {
@@ -194,8 +200,8 @@ fn list(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
     }
     let mut names = vec![];
-    for spec in &table().all {
-        let all = std::iter::once((spec.name.to_string(), *spec)).chain(spec.subcommands.iter().map(|s| (format!("{}|{}", spec.name, s.name), s)));
+    for spec in reachable(ctx) {
+        let all = std::iter::once((spec.name.to_string(), spec)).chain(spec.subcommands.iter().map(|s| (format!("{}|{}", spec.name, s.name), s)));
         for (name, s) in all {
             let keep = match &filter {
                 None => true,

@@ -60,6 +60,10 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         if !crate::config::Config::is_known(name) {
             return Err(Error::Dyn(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)));
         }
+        // dir and dbfilename choose where files are written: Redis 7's PROTECTED_CONFIG.
+        if matches!(crate::config::Config::canonical(name), Some("dir" | "dbfilename")) && !super::allow_protected(ctx, "enable-protected-configs") {
+            return Err(Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - can't set protected config", name)));
+        }
         if pairs[..i].iter().any(|(n, _)| n == name) {
             return Err(Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter", name)));
         }

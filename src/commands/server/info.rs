@@ -50,7 +50,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("server_time_usec", s.now_us.to_string());
             f("uptime_in_seconds", uptime.to_string());
             f("uptime_in_days", (uptime / 86400).to_string());
-            f("hz", s.config.get_i64("hz").to_string());
+            f("hz", s.config.hot.hz.to_string());
             f("configured_hz", s.config.get_i64("hz").to_string());
             f("lru_clock", s.lru_clock().to_string());
             f("executable", h.executable.clone());

@@ -126,7 +126,8 @@ fn histogram(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     Ok(Reply::Map(out))
 }
 
-/// INFO latencystats: p50, p99 and p99.9 of every command with a histogram.
+/// INFO latencystats: every command with a histogram at `latency-tracking-info-percentiles`
+/// (p50, p99 and p99.9 unless configured).
 pub fn info_latencystats(ctx: &Ctx, out: &mut String) {
     if !ctx.srv.config.hot.latency_tracking {
         return;
@@ -145,8 +146,10 @@ pub fn info_latencystats(ctx: &Ctx, out: &mut String) {
         }, h))
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
+    // latency-tracking-info-percentiles, kept as CONFIG GET prints them.
+    let wanted: Vec<(&str, f64)> = ctx.srv.config.get("latency-tracking-info-percentiles").unwrap_or("").split_whitespace().filter_map(|p| Some((p, p.parse().ok()?))).collect();
     for (name, h) in rows {
-        let p = |q: f64| h.value_at_percentile(q) as f64 / 1000.0;
-        out.push_str(&format!("latency_percentiles_usec_{}:p50={:.3},p99={:.3},p99.9={:.3}\r\n", name, p(50.0), p(99.0), p(99.9)));
+        let cells: Vec<String> = wanted.iter().map(|(label, q)| format!("p{}={:.3}", label, h.value_at_percentile(*q) as f64 / 1000.0)).collect();
+        out.push_str(&format!("latency_percentiles_usec_{}:{}\r\n", name, cells.join(",")));
     }
 }

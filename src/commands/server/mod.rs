@@ -23,6 +23,8 @@ mod tests;
 #[cfg(test)]
 mod latency_tests;
 #[cfg(test)]
+mod config_tests;
+#[cfg(test)]
 mod persistence_tests;
 
 const G: &str = "server";
@@ -164,14 +166,16 @@ fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 /// No reply on success: the host stops and the connection closes, as with redis-server.
 fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let (mut save, mut abort) = (None, false);
+    let (mut save, mut abort, mut force) = (None, false, false);
     for a in &argv[1..] {
         if a.eq_ignore_ascii_case(b"nosave") {
             save = Some(false);
         } else if a.eq_ignore_ascii_case(b"save") {
             save = Some(true);
-        } else if a.eq_ignore_ascii_case(b"now") || a.eq_ignore_ascii_case(b"force") {
-            // No replicas to wait for and nothing to force past yet: accepted as no-ops.
+        } else if a.eq_ignore_ascii_case(b"now") {
+            // No replicas to wait for: nothing to skip.
+        } else if a.eq_ignore_ascii_case(b"force") {
+            force = true;
         } else if a.eq_ignore_ascii_case(b"abort") {
             abort = true;
         } else {
@@ -189,7 +193,14 @@ fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     // A dataset still loading is never saved over the file it comes from (prepareForShutdown).
     let save = if ctx.srv.persistence.loading.is_some() { Some(false) } else { save };
-    ctx.event(Event::Shutdown { save });
+    // Over a network, a SHUTDOWN that succeeds is never answered: the connection just ends
+    // with the server (clients such as redis-py count on that); one that fails is answered
+    // with an error by the host. An in-process host answers OK and closes the session.
+    if ctx.srv.host.listens && ctx.can_block() {
+        ctx.event(Event::Shutdown { save, force, client: Some(ctx.client.id) });
+        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+    }
+    ctx.event(Event::Shutdown { save, force, client: None });
     ctx.client.close_asap = true;
     Ok(OK)
 }
@@ -197,6 +208,16 @@ fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// A loopback peer (or an in-process host, which has no address).
 fn is_local(addr: &str) -> bool {
     addr.is_empty() || addr.starts_with("127.") || addr.starts_with("[::1]") || addr.starts_with("::1")
+}
+
+/// allowProtectedAction: what `enable-debug-command` and `enable-protected-configs` allow
+/// this client (`local`: Unix-socket and loopback connections only).
+pub(crate) fn allow_protected(ctx: &Ctx, setting: &str) -> bool {
+    match ctx.srv.config.get(setting).unwrap_or("no") {
+        "yes" => true,
+        "local" => ctx.client.info.unix || is_local(&ctx.client.info.addr),
+        _ => false,
+    }
 }
 
 const DEBUG_HELP: &[&str] = &[
@@ -230,12 +251,7 @@ const DEBUG_HELP: &[&str] = &[
 /// DEBUG DIGEST | DEBUG DIGEST-VALUE key ... | DEBUG RELOAD | DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
 fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // Redis 7 refuses DEBUG unless enable-debug-command allows it (allowProtectedAction).
-    let allowed = match ctx.srv.config.get("enable-debug-command").unwrap_or("no") {
-        "yes" => true,
-        "local" => is_local(&ctx.client.info.addr),
-        _ => false,
-    };
-    if !allowed {
+    if !allow_protected(ctx, "enable-debug-command") {
         return Err(Error::Msg("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
     }
     let sub = &argv[1];

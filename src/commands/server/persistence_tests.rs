@@ -262,7 +262,7 @@ fn shutdown_while_loading_never_saves() {
     let mut t = TestEngine::new();
     let _loader = t.engine.begin_loading(0, t.now_us);
     t.run(&["SHUTDOWN", "SAVE"]);
-    assert!(t.engine.drain_events().contains(&Event::Shutdown { save: Some(false) }));
+    assert!(t.engine.drain_events().contains(&Event::Shutdown { save: Some(false), force: false, client: None }));
 }
 
 #[test]

@@ -374,7 +374,7 @@ fn shutdown_and_debug_become_host_events() {
     assert_eq!(t.run(&["SHUTDOWN", "BOGUS"]), err("ERR syntax error"));
     let o = t.engine.execute(t.client, vec!["SHUTDOWN".into(), "NOSAVE".into()], t.now_us);
     assert!(o.close);
-    assert_eq!(t.engine.drain_events(), vec![Event::Shutdown { save: Some(false) }]);
+    assert_eq!(t.engine.drain_events(), vec![Event::Shutdown { save: Some(false), force: false, client: None }]);
 }
 
 #[test]

@@ -1,0 +1,171 @@
+//! The process as redis.conf shapes it: `daemonize`, `logfile`, `pidfile`, `supervised`
+//! and `oom-score-adj`. Redis does these in main() around initServer; so does main.rs,
+//! with the same order: daemonize before anything starts threads, the pid file once the
+//! listeners are bound, the supervisor told once the dataset has loaded.
+
+use std::fs::OpenOptions;
+use std::os::fd::AsRawFd;
+
+/// Where a daemonized server writes its pid when no `pidfile` is set (Redis's
+/// CONFIG_DEFAULT_PID_FILE).
+const DEFAULT_PID_FILE: &str = "/var/run/redis.pid";
+
+/// Which supervisor to tell when the server is ready (redisIsSupervised): `auto` asks the
+/// environment, as Redis does.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Supervisor {
+    None,
+    Systemd,
+    Upstart,
+}
+
+pub fn supervisor(mode: &str) -> Supervisor {
+    let env = |k: &str| std::env::var_os(k).is_some();
+    match mode {
+        "systemd" => Supervisor::Systemd,
+        "upstart" => Supervisor::Upstart,
+        "auto" if env("UPSTART_JOB") => Supervisor::Upstart,
+        "auto" if env("NOTIFY_SOCKET") => Supervisor::Systemd,
+        _ => Supervisor::None,
+    }
+}
+
+/// `daemonize yes` (unless supervised): the parent exits, the child leaves the terminal's
+/// session and its standard streams go to /dev/null. Must run before any thread starts.
+pub fn daemonize() {
+    // SAFETY: called from main before the runtime or any other thread exists, so the child
+    // is a full copy of a single-threaded process.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                eprintln!("fork: {}", std::io::Error::last_os_error());
+                std::process::exit(1);
+            }
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+    }
+    if let Ok(null) = OpenOptions::new().read(true).write(true).open("/dev/null") {
+        for fd in 0..=2 {
+            // SAFETY: dup2 onto the standard descriptors of this process.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+}
+
+/// `logfile <path>`: the log lines (stdout and stderr) are appended to the file. An empty
+/// path keeps standard output (or /dev/null when daemonized), as in Redis. A file that
+/// cannot be opened stops startup with Redis's message.
+pub fn open_log(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Ok(());
+    }
+    let f = OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("Can't open the log file: {}", strerror(&e)))?;
+    for fd in [1, 2] {
+        // SAFETY: dup2 onto the standard descriptors of this process.
+        unsafe { libc::dup2(f.as_raw_fd(), fd) };
+    }
+    Ok(())
+}
+
+/// The pid file to write, if any (createPidFile: the configured one, or the default one
+/// when daemonized).
+pub fn pid_file(configured: &str, daemonized: bool) -> Option<String> {
+    match configured {
+        "" if daemonized => Some(DEFAULT_PID_FILE.into()),
+        "" => None,
+        p => Some(p.into()),
+    }
+}
+
+/// Writes the pid; failing to is logged, not fatal (as in Redis).
+pub fn write_pid_file(path: &str) {
+    if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
+        println!("Failed to write PID file: {}", strerror(&e));
+    }
+}
+
+/// Tells the supervisor the server is ready: systemd through $NOTIFY_SOCKET (sd_notify's
+/// datagram), upstart by stopping the process until it continues it.
+pub fn notify_ready(s: Supervisor) {
+    match s {
+        Supervisor::None => {}
+        Supervisor::Upstart => {
+            // SAFETY: raising a signal at this process has no memory-safety conditions.
+            unsafe { libc::raise(libc::SIGSTOP) };
+            std::env::remove_var("UPSTART_JOB");
+        }
+        Supervisor::Systemd => {
+            if let Err(e) = sd_notify("STATUS=Ready to accept connections\nREADY=1\n") {
+                println!("systemd supervision error: {}", e);
+            }
+        }
+    }
+}
+
+fn sd_notify(msg: &str) -> std::io::Result<()> {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "NOTIFY_SOCKET not found"));
+    };
+    let sock = std::os::unix::net::UnixDatagram::unbound()?;
+    let path = path.to_string_lossy().into_owned();
+    match path.strip_prefix('@') {
+        // An abstract socket (Linux): the name without its leading '@'.
+        #[cfg(target_os = "linux")]
+        Some(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+            sock.send_to_addr(msg.as_bytes(), &addr)?;
+        }
+        _ => {
+            sock.send_to(msg.as_bytes(), &path)?;
+        }
+    }
+    Ok(())
+}
+
+/// `oom-score-adj` and `oom-score-adj-values` for this (primary) process: `absolute` writes
+/// the first value, `yes`/`relative` adds it to the score the process started with, `no`
+/// puts that score back (setOOMScoreAdj). Linux only; elsewhere there is nothing to adjust.
+pub struct OomScore {
+    base: Option<i64>,
+    applied: Option<(String, String)>,
+}
+
+impl OomScore {
+    pub fn new() -> OomScore {
+        let base = std::fs::read_to_string("/proc/self/oom_score_adj").ok().and_then(|s| s.trim().parse().ok());
+        OomScore { base, applied: None }
+    }
+
+    /// Applies the settings when they differ from what was last applied.
+    pub fn apply(&mut self, mode: &str, values: &str) {
+        let Some(base) = self.base else { return };
+        let key = (mode.to_string(), values.to_string());
+        if self.applied.as_ref() == Some(&key) {
+            return;
+        }
+        let first: i64 = values.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let target = match mode {
+            "absolute" => first,
+            "yes" | "relative" => (base + first).clamp(-1000, 1000),
+            // Back to where it started, only if it was ever changed.
+            _ if self.applied.is_some() => base,
+            _ => {
+                self.applied = Some(key);
+                return;
+            }
+        };
+        if let Err(e) = std::fs::write("/proc/self/oom_score_adj", format!("{}\n", target)) {
+            println!("Unable to write oom_score_adj: {}", strerror(&e));
+        }
+        self.applied = Some(key);
+    }
+}
+
+/// The system's reason alone, as Redis prints strerror (std appends " (os error N)").
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_string()
+}
