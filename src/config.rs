@@ -792,16 +792,34 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// in place, and the first refusal stops everything with its line. The result is the
 /// directives in order, each with its value as `Config::set` takes it.
 pub fn load_conf(text: &str, include: &mut dyn FnMut(&str) -> std::result::Result<String, String>) -> std::result::Result<Vec<(String, String)>, ConfError> {
+    load_conf_with_dir(text, include, None)
+}
+
+/// `load_conf` for a host that works in `dir`: each `dir` line moves there as it is read,
+/// as Redis's does (later includes are then relative to it), and one that cannot is the
+/// line's error.
+pub fn load_conf_with_dir(
+    text: &str,
+    include: &mut dyn FnMut(&str) -> std::result::Result<String, String>,
+    change_dir: Option<fn(&str) -> std::result::Result<String, String>>,
+) -> std::result::Result<Vec<(String, String)>, ConfError> {
     let mut scratch = Config::default();
     let mut renames = crate::command::rename::Renames::default();
     let mut out = Vec::new();
-    load_conf_into(text, include, &mut scratch, &mut renames, &mut out, 0)?;
+    let mut host = ConfHost { include, change_dir };
+    load_conf_into(text, &mut host, &mut scratch, &mut renames, &mut out, 0)?;
     Ok(out)
+}
+
+/// What reading a config text needs of the host.
+struct ConfHost<'a> {
+    include: &'a mut dyn FnMut(&str) -> std::result::Result<String, String>,
+    change_dir: Option<fn(&str) -> std::result::Result<String, String>>,
 }
 
 fn load_conf_into(
     text: &str,
-    include: &mut dyn FnMut(&str) -> std::result::Result<String, String>,
+    host: &mut ConfHost,
     scratch: &mut Config,
     renames: &mut crate::command::rename::Renames,
     out: &mut Vec<(String, String)>,
@@ -823,15 +841,19 @@ fn load_conf_into(
             if !Config::is_multi_arg(p) && values.len() != 1 {
                 return Err(fail("wrong number of arguments"));
             }
-            let value = values.join(" ");
+            let mut value = values.join(" ");
             scratch.set_at(p, &value, true).map_err(|why| fail(&why))?;
+            if let (Some(change_dir), "dir") = (host.change_dir, PARAMS[p].name) {
+                // Kept as the absolute path: a relative one meant where the server was.
+                value = change_dir(&value).map_err(|why| fail(&why))?;
+            }
             out.push((name, value));
         } else if name == "include" && values.len() == 1 {
             if depth >= MAX_INCLUDE_DEPTH {
                 return Err(fail("Too many nested include directives"));
             }
-            let text = include(&values[0]).map_err(ConfError::Include)?;
-            load_conf_into(&text, include, scratch, renames, out, depth + 1)?;
+            let text = (host.include)(&values[0]).map_err(ConfError::Include)?;
+            load_conf_into(&text, host, scratch, renames, out, depth + 1)?;
         } else if name == "rename-command" && args.len() == 3 {
             renames.add(&args[1], &args[2]).map_err(fail)?;
             out.push((name, format!("{} {}", repr(&String::from_utf8_lossy(&args[1])), repr(&String::from_utf8_lossy(&args[2])))));

@@ -235,6 +235,9 @@ pub struct HostInfo {
     /// The host owns TCP listeners and re-binds them on `Event::Listen`; elsewhere `port`
     /// and `bind` are plain values.
     pub listens: bool,
+    /// Makes a directory the working one and answers its absolute path, or the system's
+    /// reason it cannot (CONFIG SET dir, as Redis's chdir); without it `dir` is a plain value.
+    pub change_dir: Option<fn(&str) -> Result<String, String>>,
 }
 
 impl Server {
@@ -604,6 +607,11 @@ impl Engine {
     }
 
     /// Lets the core time commands (SLOWLOG, INFO commandstats) with the host's clock.
+    /// See `HostInfo::change_dir`.
+    pub fn set_change_dir(&mut self, change_dir: fn(&str) -> Result<String, String>) {
+        self.srv.host.change_dir = Some(change_dir);
+    }
+
     pub fn set_clock(&mut self, clock: fn() -> i64) {
         self.srv.host.clock = Some(clock);
     }

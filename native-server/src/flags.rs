@@ -105,7 +105,7 @@ pub fn parse(args: &[String]) -> Result<Startup, String> {
     }
     text.push('\n');
     text.push_str(&options);
-    let directives = cinnabar::config::load_conf(&text, &mut read_include).map_err(|e| match e {
+    let directives = cinnabar::config::load_conf_with_dir(&text, &mut read_include, Some(crate::process::change_dir)).map_err(|e| match e {
         ConfError::Line { line, text, reason } => fatal(Some((line, &text)), &reason),
         ConfError::Include(msg) => msg,
     })?;

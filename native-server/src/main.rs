@@ -37,6 +37,16 @@ fn main() {
             std::process::exit(1);
         }
     }
+    // `dir` is the working directory from here on (Redis chdirs as it reads the directive).
+    let dir = engine.config().get("dir").unwrap_or("").to_string();
+    match process::change_dir(&dir) {
+        Ok(abs) => engine.config_set_startup("dir", &abs).expect("a directory path is a valid dir"),
+        Err(why) => {
+            eprintln!("Can't chdir to '{}': {}", dir, why);
+            std::process::exit(1);
+        }
+    }
+    engine.set_change_dir(process::change_dir);
     // As redis-server: fork into the background first (unless a supervisor runs us), then
     // the log file takes the standard streams.
     let cfg = engine.config();

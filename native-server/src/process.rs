@@ -164,6 +164,15 @@ impl OomScore {
     }
 }
 
+/// `dir`: the server's working directory, as Redis chdirs into it (relative `logfile`,
+/// `pidfile` and `unixsocket` paths are then under it); answers the absolute path that
+/// CONFIG GET dir shows.
+pub fn change_dir(dir: &str) -> Result<String, String> {
+    let dir = if dir.is_empty() { "." } else { dir };
+    std::env::set_current_dir(dir).map_err(|e| strerror(&e))?;
+    std::env::current_dir().map(|p| p.display().to_string()).map_err(|e| strerror(&e))
+}
+
 /// The system's reason alone, as Redis prints strerror (std appends " (os error N)").
 fn strerror(e: &std::io::Error) -> String {
     let s = e.to_string();

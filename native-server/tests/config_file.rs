@@ -44,6 +44,7 @@ fn fatal_config_errors_read_as_redis_servers() {
         &["--rename-command", "nosuch", "x"],
         &["--rename-command", "keys", "get"],
         &["--rename-command", "keys"],
+        &["--port", "0", "--dir", "/nonexistent-cinnabar-dir"],
     ];
     for args in cases {
         let ours = refused(env!("CARGO_BIN_EXE_cinnabar-server"), &dir, args);

@@ -243,3 +243,28 @@ fn oom_score_adj_applies_at_startup_and_on_config_set() {
     assert_eq!(call(&mut c, &["CONFIG", "SET", "oom-score-adj-values", "400 0 0"], 5), "+OK\r\n");
     wait_for("oom_score_adj 400", || score() == "400");
 }
+
+#[test]
+fn dir_is_the_working_directory_and_config_get_shows_its_absolute_path() {
+    let dir = scratch("dir");
+    std::fs::create_dir_all(dir.join("a/b")).unwrap();
+    let port = free_port();
+    // Relative to where the server starts, as Redis takes it; the log file is then under it.
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(&dir).args(["--port", &port.to_string(), "--save", "", "--dir", "a", "--logfile", "server.log", "--enable-protected-configs", "yes"]);
+    let _server = Guard(cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    let a = std::fs::canonicalize(dir.join("a")).unwrap().display().to_string();
+    wait_for("the log under dir", || log_has(&dir.join("a/server.log"), "Ready to accept connections"));
+    let mut c = tcp(port);
+    let bulk = |s: &str| format!("${}\r\n{}\r\n", s.len(), s);
+    let want = format!("*2\r\n$3\r\ndir\r\n{}", bulk(&a));
+    assert_eq!(call(&mut c, &["CONFIG", "GET", "dir"], want.len()), want);
+    let missing = "-ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory\r\n";
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "dir", "nope"], missing.len()), missing);
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "dir", "b"], 5), "+OK\r\n");
+    let b = format!("{}/b", a);
+    let want = format!("*2\r\n$3\r\ndir\r\n{}", bulk(&b));
+    assert_eq!(call(&mut c, &["CONFIG", "GET", "dir"], want.len()), want);
+    assert_eq!(call(&mut c, &["SAVE"], 5), "+OK\r\n");
+    assert!(dir.join("a/b/dump.rdb").exists());
+}

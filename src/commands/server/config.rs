@@ -73,6 +73,12 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     for (name, value) in &pairs {
         next.set(name, value, false)?;
     }
+    // `dir` is where the server works (setConfigDirOption chdirs): the host moves there
+    // last, once the rest is known to be valid, and the value becomes the absolute path.
+    if let (Some(change_dir), Some((name, dir))) = (ctx.srv.host.change_dir, pairs.iter().find(|(n, _)| n == "dir")) {
+        let abs = change_dir(dir).map_err(|why| Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, why)))?;
+        next.set("dir", &abs, false)?;
+    }
     let was = ctx.srv.config.get_bool("appendonly");
     let policy = ctx.srv.config.hot.evict_policy;
     // What a failed re-bind restores: every parameter of this CONFIG SET, as Redis rolls
