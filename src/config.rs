@@ -137,6 +137,8 @@ static PARAMS: &[Param] = &[
     aka(p("zset-max-listpack-value", Kind::Memory, "64"), "zset-max-ziplist-value"),
     p("stream-node-max-bytes", Kind::Memory, "4096"),
     p("stream-node-max-entries", I, "100"),
+    // Past this many bytes a HyperLogLog's sparse representation converts to dense.
+    p("hll-sparse-max-bytes", Kind::Memory, "3000"),
 
     // Directives of Redis 7.0's redis.conf that tune machinery Cinnabar does not have
     // (replication, cluster bus, TLS, jemalloc and defragmentation, process title, syslog,
