@@ -269,6 +269,9 @@ static PARAMS: &[Param] = &[
 #[derive(Debug, Clone)]
 pub struct Config {
     values: Vec<String>,
+    /// `notify-keyspace-events` as set: its shown form (keyspaceEventsFlagsToString) drops
+    /// `n` when `A` is there, as Redis's does, but the flag stays in force.
+    notify_flags: u32,
     /// Values read on every command, kept typed so hot paths do no name lookup.
     pub hot: Hot,
 }
@@ -304,7 +307,7 @@ pub struct Hot {
 
 impl Default for Config {
     fn default() -> Self {
-        let mut c = Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect(), hot: Hot::default() };
+        let mut c = Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect(), notify_flags: 0, hot: Hot::default() };
         c.refresh_hot();
         c
     }
@@ -413,7 +416,9 @@ impl Config {
                 l
             }
             Kind::Str if p.name == "notify-keyspace-events" => {
-                crate::notify::to_string(crate::notify::parse(value).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?)
+                let flags = crate::notify::parse(value).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+                self.notify_flags = flags;
+                crate::notify::to_string(flags)
             }
             Kind::Str if p.name == "client-output-buffer-limit" => merge_output_limits(&self.values[i], value)?,
             // Bytes, or a percentage of maxmemory (Redis's PERCENT_CONFIG).
@@ -471,7 +476,7 @@ impl Config {
             latency_monitor_threshold: self.get_i64("latency-monitor-threshold"),
             min_replicas: self.get_i64("min-replicas-to-write") > 0 && self.get_i64("min-replicas-max-lag") > 0,
             hz: self.get_i64("hz").clamp(1, 500) as u32,
-            notify_flags: crate::notify::parse(self.get("notify-keyspace-events").unwrap_or("")).unwrap_or(0),
+            notify_flags: self.notify_flags,
         };
     }
 }

@@ -69,6 +69,24 @@ fn keyspace_notifications_cover_expiry_misses_and_new_keys() {
     assert_eq!(t.run(&["CONFIG", "SET", "notify-keyspace-events", "Q"]), err("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
 }
 
+/// `A` shows without `n` (Redis's keyspaceEventsFlagsToString), yet new-key events stay on.
+#[test]
+fn new_key_events_survive_the_all_class() {
+    let mut t = TestEngine::new();
+    let sub = t.connect();
+    t.run(&["CONFIG", "SET", "notify-keyspace-events", "KEAn"]);
+    assert_eq!(t.run(&["CONFIG", "GET", "notify-keyspace-events"]), Reply::Map(vec![(bulk("notify-keyspace-events"), bulk("AKE"))]));
+    t.run_as(sub, &["PSUBSCRIBE", "__keyevent@0__:*"]);
+    t.run(&["SET", "k", "v"]);
+    let msg = |event: &str| push(&[bulk("pmessage"), bulk("__keyevent@0__:*"), bulk(&format!("__keyevent@0__:{}", event)), bulk("k")]);
+    assert_eq!(t.replies_for(sub), vec![msg("new"), msg("set")]);
+    t.run(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    t.run(&["SET", "k", "w"]);
+    t.run(&["DEL", "k"]);
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.replies_for(sub), vec![msg("set"), msg("del"), msg("set")]);
+}
+
 /// A subscription outlives the command's input buffer: it keeps a copy of the name, not a
 /// slice that would hold the whole buffer (a socket read, the wasm argument area).
 #[test]
