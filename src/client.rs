@@ -39,6 +39,11 @@ pub struct Client {
     pub lib_name: Option<Bytes>,
     pub lib_ver: Option<Bytes>,
     pub authenticated: bool,
+    /// The ACL user the connection runs as (`default` until AUTH/HELLO names another).
+    pub user: Bytes,
+    /// The ACL generation at which `user` was last seen to have every permission: while it
+    /// holds, commands skip the permission check.
+    pub acl_unrestricted_at: u64,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
     pub no_touch: bool,
@@ -97,6 +102,8 @@ impl Client {
             lib_name: None,
             lib_ver: None,
             authenticated,
+            user: Bytes::from_static(b"default"),
+            acl_unrestricted_at: 0,
             reply_mode: ReplyMode::On,
             no_evict: false,
             no_touch: false,
@@ -186,7 +193,7 @@ impl Client {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem={} rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem={} rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.info.addr,
             self.info.laddr,
@@ -209,6 +216,7 @@ impl Client {
                 Some((c, None)) => c.to_string(),
                 Some((c, Some(s))) => format!("{}|{}", c, s),
             },
+            String::from_utf8_lossy(&self.user),
             self.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             self.resp,
             s(&self.lib_name),

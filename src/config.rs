@@ -649,10 +649,15 @@ impl Rewrite {
             }
             let name = crate::resp::inline::split_inline(line.as_bytes()).and_then(|a| a.first().map(|n| String::from_utf8_lossy(n).to_ascii_lowercase()));
             // Directives that are not parameters (only a config file has them) stay as written.
-            const FILE_ONLY: &[&str] = &["include", "rename-command", "user", "loadmodule", "sentinel"];
+            const FILE_ONLY: &[&str] = &["include", "rename-command", "loadmodule", "sentinel"];
             match name.as_deref().and_then(index) {
                 Some(i) => {
                     r.at.entry(PARAMS[i].name.to_string()).or_default().push_back(r.lines.len());
+                    r.lines.push(line.to_string());
+                }
+                // Users are written from the server's users (`rewrite_with_users`).
+                None if name.as_deref() == Some("user") => {
+                    r.at.entry("user".to_string()).or_default().push_back(r.lines.len());
                     r.lines.push(line.to_string());
                 }
                 None if name.as_deref().is_some_and(|n| FILE_ONLY.contains(&n)) => r.lines.push(line.to_string()),
@@ -712,6 +717,12 @@ impl Config {
     /// become blank. `dir` is the absolute working directory, which Redis always writes.
     /// The host reads and writes the file.
     pub fn rewrite(&self, old: &str, dir: &str) -> String {
+        self.rewrite_with_users(old, dir, &[])
+    }
+
+    /// `rewrite` that also writes the ACL users, one `user` line each (ACL LIST's form), in
+    /// place of the file's old `user` lines (rewriteConfigUserOption).
+    pub fn rewrite_with_users(&self, old: &str, dir: &str, users: &[String]) -> String {
         let mut r = Rewrite::read(old);
         for (i, p) in PARAMS.iter().enumerate() {
             let v = self.values[i].as_str();
@@ -754,6 +765,10 @@ impl Config {
                 },
             }
         }
+        for u in users {
+            r.line("user", u.clone(), true);
+        }
+        r.done.insert("user".into());
         r.finish()
     }
 }
@@ -861,6 +876,25 @@ fn load_conf_into(
             }
             let text = (host.include)(&values[0]).map_err(ConfError::Include)?;
             load_conf_into(&text, host, scratch, renames, out, depth + 1)?;
+        } else if name == "user" && args.len() >= 2 {
+            // ACLAppendUserForLoading: the rules are tried on a scratch user now (an unknown
+            // command may still come from a module, so only that is let through); the user
+            // is created when the server starts. The refusal names argv[j] for the j-th
+            // rule, as Redis's does.
+            let fail_at = |j: usize, why: &str| fail(&format!("Error in user declaration '{}': {}", String::from_utf8_lossy(&args[j.min(args.len() - 1)]), why));
+            let quoted = |a: &[bytes::Bytes]| a.iter().map(|x| repr(&String::from_utf8_lossy(x))).collect::<Vec<_>>().join(" ");
+            if out.iter().any(|(n, v)| n == "user" && crate::resp::inline::split_inline(v.as_bytes()).is_some_and(|a| a.first() == Some(&args[1]))) {
+                return Err(fail_at(1, crate::acl::RuleError::Duplicate.message()));
+            }
+            let rules = crate::acl::merge_selector_args(&args[2..]).map_err(|j| fail_at(j, "Syntax error"))?;
+            let mut u = crate::acl::User::new(args[1].clone(), false);
+            for (j, op) in rules.iter().enumerate() {
+                match u.apply(op, false) {
+                    Ok(()) | Err(crate::acl::RuleError::UnknownCommand) => {}
+                    Err(e) => return Err(fail_at(j, e.message())),
+                }
+            }
+            out.push((name, quoted(&args[1..])));
         } else if name == "rename-command" && args.len() == 3 {
             renames.add(&args[1], &args[2]).map_err(fail)?;
             out.push((name, format!("{} {}", repr(&String::from_utf8_lossy(&args[1])), repr(&String::from_utf8_lossy(&args[2])))));

@@ -183,6 +183,8 @@ pub struct Server {
     /// Time the host will spend sleeping for the running command (DEBUG SLEEP happens after
     /// the batch), counted in that command's duration as in Redis.
     pub slept_us: i64,
+    /// ACL users and the ACL LOG.
+    pub acl: crate::acl::Acl,
     /// SLOWLOG, newest first, and the next entry's id.
     pub slowlog: std::collections::VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
@@ -309,6 +311,7 @@ impl Engine {
                 paused: Vec::new(),
                 clock_mark: 0,
                 persistence: Persistence::new(now_us),
+                acl: Default::default(),
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
                 latency: Default::default(),
@@ -338,7 +341,34 @@ impl Engine {
             let names = crate::resp::inline::split_inline(value.as_bytes()).filter(|n| n.len() == 2).ok_or(crate::error::Error::Msg("ERR wrong number of arguments"))?;
             return self.srv.renames.add(&names[0], &names[1]).map_err(|e| crate::error::Error::Dyn(format!("ERR {}", e)));
         }
+        // `user <name> <rule> ...` (ACLLoadConfiguredUsers): created from nothing, the
+        // default user reset first.
+        if name.eq_ignore_ascii_case("user") {
+            let args = crate::resp::inline::split_inline(value.as_bytes()).filter(|a| !a.is_empty()).ok_or(crate::error::Error::Msg("ERR wrong number of arguments"))?;
+            let (user, rules) = (&args[0], &args[1..]);
+            if crate::acl::selector::has_spaces(user) {
+                return Err(crate::error::Error::Msg("ERR Spaces not allowed in ACL usernames"));
+            }
+            let rules = crate::acl::merge_selector_args(rules).map_err(|_| crate::error::Error::Msg("ERR Unmatched parenthesis in acl selector"))?;
+            let all = self.srv.config.get("acl-pubsub-default") == Some("allchannels");
+            let mut u = if &user[..] == b"default" { self.srv.acl.default_user().clone() } else { crate::acl::User::new(user.clone(), all) };
+            if &user[..] == b"default" {
+                u.apply(b"reset", all).ok();
+            }
+            for op in &rules {
+                u.apply(op, all).map_err(|e| {
+                    crate::error::Error::Dyn(format!("ERR Error loading ACL rule '{}' for the user named '{}': {}", String::from_utf8_lossy(op), String::from_utf8_lossy(user), e.message()))
+                })?;
+            }
+            self.srv.acl.users.insert(user.clone(), u);
+            self.srv.acl.generation += 1;
+            return Ok(());
+        }
         self.srv.config.set(name, value, true)?;
+        if name.eq_ignore_ascii_case("requirepass") {
+            let pass = self.srv.config.get("requirepass").unwrap_or("").to_string();
+            self.srv.acl.set_default_password(pass.as_bytes());
+        }
         if name.eq_ignore_ascii_case("databases") {
             let n = self.srv.config.get_i64("databases").max(1) as usize;
             let rng = &mut self.srv.rng;
@@ -542,7 +572,8 @@ impl Engine {
     /// CONFIG REWRITE's new config file text from the old one (a pure function; see
     /// `Config::rewrite`). `dir` is the absolute directory the server works in.
     pub fn config_rewrite(&self, old: &str, dir: &str) -> String {
-        self.srv.config.rewrite(old, dir)
+        let users: Vec<String> = self.srv.acl.users.values().map(crate::commands::server::acl::config_line).collect();
+        self.srv.config.rewrite_with_users(old, dir, &users)
     }
 
     /// The host's report on an `Event::RewriteConfig`: the waiting client gets OK, or
@@ -638,8 +669,8 @@ impl Engine {
         let id = self.srv.next_client_id;
         self.srv.next_client_id += 1;
         self.srv.stats.total_connections_received += 1;
-        let needs_auth = !self.srv.config.get("requirepass").unwrap_or("").is_empty();
-        self.clients.insert(id, Box::new(Client::new(id, info, now_us / 1000, !needs_auth)));
+        let authenticated = self.srv.acl.default_user().needs_no_auth();
+        self.clients.insert(id, Box::new(Client::new(id, info, now_us / 1000, authenticated)));
         id
     }
 

@@ -13,6 +13,7 @@
 //! The host owns sockets, files and the clock: it passes `now` in, calls
 //! [`Engine::tick`] for active expiry and acts on [`Engine::drain_events`].
 
+pub mod acl;
 pub mod alloc;
 pub mod aof;
 pub mod blocking;

@@ -196,6 +196,11 @@ fn streams_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn acl_matches_redis() {
+    check("acl.redis");
+}
+
+#[test]
 fn scripting_matches_redis_byte_for_byte() {
     check("scripting.redis");
 }

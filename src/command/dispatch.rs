@@ -662,7 +662,7 @@ fn resolve_with_id(argv: &[Bytes]) -> Result<(&'static CommandSpec, Option<&'sta
 
 /// `resolve_with_id`, with the stat id of a known command its error refers to (an arity
 /// error is a rejected call of that command in commandstats).
-fn resolve_or_reject(argv: &[Bytes]) -> std::result::Result<(&'static CommandSpec, Option<&'static CommandSpec>, usize), (Error, Option<usize>)> {
+pub(crate) fn resolve_or_reject(argv: &[Bytes]) -> std::result::Result<(&'static CommandSpec, Option<&'static CommandSpec>, usize), (Error, Option<usize>)> {
     let (spec, id) = table().lookup_with_id(&argv[0]).ok_or_else(|| (Error::unknown_command(argv), None))?;
     let id = id as usize;
     if spec.subcommands.is_empty() {
@@ -789,6 +789,84 @@ fn call_propagating(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     reply
 }
 
+/// redactClientCommandArgument: the arguments SLOWLOG and MONITOR show as `(redacted)`
+/// (passwords, ACL rules, sensitive CONFIG SET values).
+fn redacted(top: &CommandSpec, argv: &[Bytes]) -> Option<Vec<Bytes>> {
+    let hide: Vec<usize> = match top.name {
+        "auth" => (1..argv.len()).collect(),
+        "acl" if argv.len() > 2 && argv[1].eq_ignore_ascii_case(b"setuser") => (2..argv.len()).collect(),
+        "hello" => {
+            let mut v = vec![];
+            let mut j = 2;
+            while j < argv.len() {
+                if argv[j].eq_ignore_ascii_case(b"auth") && j + 2 < argv.len() {
+                    v.extend([j + 1, j + 2]);
+                    j += 3;
+                } else {
+                    j += if argv[j].eq_ignore_ascii_case(b"setname") { 2 } else { 1 };
+                }
+            }
+            v
+        }
+        "config" if argv.len() > 2 && argv[1].eq_ignore_ascii_case(b"set") => (2..argv.len())
+            .step_by(2)
+            .filter(|&i| matches!(crate::config::Config::canonical(&String::from_utf8_lossy(&argv[i]).to_ascii_lowercase()), Some("masterauth" | "masteruser" | "requirepass")))
+            .map(|i| i + 1)
+            .filter(|&i| i < argv.len())
+            .collect(),
+        "migrate" => {
+            let mut v = vec![];
+            for j in 6..argv.len() {
+                if argv[j].eq_ignore_ascii_case(b"auth") {
+                    v.push(j + 1);
+                } else if argv[j].eq_ignore_ascii_case(b"auth2") {
+                    v.extend([j + 1, j + 2]);
+                }
+            }
+            v.retain(|&i| i < argv.len());
+            v
+        }
+        _ => return None,
+    };
+    if hide.is_empty() {
+        return None;
+    }
+    let mut out = argv.to_vec();
+    for i in hide {
+        out[i] = Bytes::from_static(b"(redacted)");
+    }
+    Some(out)
+}
+
+/// The ACL check (processCommand, EXEC's, scriptCall's): None when the connection's user
+/// may run the command; else the refusal, logged in ACL LOG, with the command's full name.
+pub(crate) fn acl_denied(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'static CommandSpec>, id: usize, argv: &[Bytes], context: crate::acl::LogContext) -> Option<(crate::acl::Denied, String)> {
+    use crate::acl::{Denied, Reason};
+    if ctx.client.acl_unrestricted_at == ctx.srv.acl.generation {
+        return None;
+    }
+    let full = match sub {
+        Some(s) => format!("{}|{}", top.name, s.name),
+        None => top.name.to_string(),
+    };
+    // A deleted user's connection is closing (ACL DELUSER): it may run nothing more.
+    let denied = match ctx.srv.acl.user(&ctx.client.user) {
+        None => Denied::Command,
+        Some(user) if user.unrestricted() => {
+            ctx.client.acl_unrestricted_at = ctx.srv.acl.generation;
+            return None;
+        }
+        Some(user) => user.check(sub.unwrap_or(top), id, sub.is_some(), argv).err()?,
+    };
+    let (reason, object) = match denied {
+        Denied::Command => (Reason::Command, Bytes::from(full.clone())),
+        Denied::Key(i) => (Reason::Key, argv[i].clone()),
+        Denied::Channel(i) => (Reason::Channel, argv[i].clone()),
+    };
+    crate::commands::server::acl::log_denial(ctx, reason, context, object, None);
+    Some((denied, full))
+}
+
 fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     if argv.is_empty() {
         return Reply::Error(Error::Msg("ERR empty command").to_string());
@@ -811,8 +889,22 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Err((e, None)) => return reject(ctx, e),
     };
     let spec = sub.unwrap_or(top);
-    if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) {
+    if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) && !ctx.srv.acl.default_user().needs_no_auth() {
         return rejected(ctx, key, Error::NoAuth);
+    }
+    // ACLs, skipped while the user is known to hold every permission. A command MULTI
+    // refuses anyway is refused for that first, as processCommand orders the checks.
+    // EXEC and scripts check their commands themselves, with their own wording.
+    if ctx.client.acl_unrestricted_at != ctx.srv.acl.generation && !ctx.client.deny_blocking && !(ctx.client.multi.is_some() && spec.is(flags::NO_MULTI)) {
+        let context = if ctx.client.multi.is_some() { crate::acl::LogContext::Multi } else { crate::acl::LogContext::Toplevel };
+        if let Some((denied, full)) = acl_denied(ctx, top, sub, key, argv, context) {
+            let msg = match denied {
+                crate::acl::Denied::Command => format!("NOPERM this user has no permissions to run the '{}' command", full),
+                crate::acl::Denied::Key(_) => "NOPERM this user has no permissions to access one of the keys used as arguments".into(),
+                crate::acl::Denied::Channel(_) => "NOPERM this user has no permissions to access one of the channels used as arguments".into(),
+            };
+            return rejected(ctx, key, Error::Dyn(msg));
+        }
     }
     // Over maxmemory: evict first; if nothing more can go, refuse what may add memory (and
     // anything but the transaction's controls inside MULTI, whose queue grows too).
@@ -919,11 +1011,17 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             ctx.srv.latency.add_sample(event, (micros / 1000) as u64, now);
         }
         let threshold = ctx.srv.config.hot.slowlog_log_slower_than;
-        if threshold >= 0 && micros >= threshold && !spec.is(flags::SKIP_SLOWLOG) {
-            crate::commands::server::slowlog::record(ctx, argv, micros);
-        }
-        if !ctx.srv.monitors.is_empty() && !spec.is(flags::SKIP_MONITOR) && !spec.is(flags::ADMIN) {
-            crate::commands::server::monitor::feed(ctx, argv);
+        let log = threshold >= 0 && micros >= threshold && !spec.is(flags::SKIP_SLOWLOG);
+        let monitor = !ctx.srv.monitors.is_empty() && !spec.is(flags::SKIP_MONITOR) && !spec.is(flags::ADMIN);
+        if log || monitor {
+            let hidden = redacted(top, argv);
+            let shown = hidden.as_deref().unwrap_or(argv);
+            if log {
+                crate::commands::server::slowlog::record(ctx, shown, micros);
+            }
+            if monitor {
+                crate::commands::server::monitor::feed(ctx, shown);
+            }
         }
     }
     reply

@@ -117,6 +117,9 @@ pub trait ScriptHost {
     fn log(&mut self, level: u8, msg: &[u8]);
     /// redis.set_repl: where the script's effects propagate (REPL_* bits).
     fn set_repl(&mut self, flags: u8);
+    /// redis.acl_check_cmd: whether the script's caller may run the command; Err is the
+    /// error to raise (no such command).
+    fn acl_allows(&mut self, argv: &[Bytes]) -> Result<bool, &'static str>;
 }
 
 /// One script invocation's state shared between the engine and the host callbacks.

@@ -93,6 +93,9 @@ impl<'c, 'a> Run<'c, 'a> {
     pub fn new(ctx: &'c mut Ctx<'a>, script_flags: u8, ro: bool, eval: bool, function: Option<Box<RunningFunction>>) -> Run<'c, 'a> {
         let mut client = ctx.srv.script_client.take().map(|b| *b).unwrap_or_else(script_client);
         client.db = ctx.client.db;
+        // The script's commands run as its caller (SORT's ACL test, CLIENT LIST user=).
+        client.user = ctx.client.user.clone();
+        client.acl_unrestricted_at = 0;
         client.resp = 2;
         client.info.addr = "lua".into();
         let compat = script_flags & flags::EVAL_COMPAT != 0;
@@ -131,6 +134,12 @@ impl Run<'_, '_> {
         };
         if spec.is(cmd::NOSCRIPT) {
             return Err("This Redis command is not allowed from script".into());
+        }
+        // scriptVerifyACL: as the script's caller.
+        if let Ok((top, sub, id)) = crate::command::dispatch::resolve_or_reject(argv) {
+            if let Some((denied, _)) = crate::command::dispatch::acl_denied(self.ctx, top, sub, id, argv, crate::acl::LogContext::Lua) {
+                return Err(format!("The user executing the script {}", crate::acl::Denied::message(denied)));
+            }
         }
         if self.read_only && (spec.is(cmd::WRITE) || spec.is(cmd::MAY_REPLICATE)) {
             return Err("Write commands are not allowed from read-only scripts.".into());
@@ -227,6 +236,15 @@ impl ScriptHost for Run<'_, '_> {
 
     fn set_repl(&mut self, flags: u8) {
         self.repl = flags;
+    }
+
+    fn acl_allows(&mut self, argv: &[Bytes]) -> Result<bool, &'static str> {
+        let (spec, id, is_sub) = crate::commands::server::acl::resolve(argv).ok_or("Invalid command passed to redis.acl_check_cmd()")?;
+        let ctx = &*self.ctx;
+        if ctx.client.acl_unrestricted_at == ctx.srv.acl.generation {
+            return Ok(true);
+        }
+        Ok(ctx.srv.acl.user(&ctx.client.user).is_some_and(|u| u.check(spec, id, is_sub, argv).is_ok()))
     }
 }
 

@@ -269,6 +269,7 @@ fn list(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// CLIENT KILL ip:port | CLIENT KILL [ID id] [TYPE type] [ADDR addr] [LADDR laddr] [USER user] [SKIPME yes|no]
 fn kill(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let (mut addr, mut laddr, mut ty, mut id, mut skipme) = (None, None, None, 0u64, true);
+    let mut user: Option<&Bytes> = None;
     if argv.len() == 3 {
         addr = Some(&argv[2]);
         skipme = false;
@@ -293,9 +294,10 @@ fn kill(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             } else if o.eq_ignore_ascii_case(b"laddr") {
                 laddr = Some(v);
             } else if o.eq_ignore_ascii_case(b"user") {
-                if &v[..] != b"default" {
+                if ctx.srv.acl.user(v).is_none() {
                     return Err(Error::Dyn(format!("ERR No such user '{}'", crate::error::clip(v))));
                 }
+                user = Some(v);
             } else if o.eq_ignore_ascii_case(b"skipme") {
                 skipme = if v.eq_ignore_ascii_case(b"yes") {
                     true
@@ -315,6 +317,7 @@ fn kill(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         addr.is_none_or(|a| c.info.addr.as_bytes() == &a[..])
             && laddr.is_none_or(|a| c.info.laddr.as_bytes() == &a[..])
             && ty.is_none_or(|t| t == type_of(c))
+            && user.is_none_or(|u| c.user == u)
             && (id == 0 || c.id == id)
             && !(c.id == me && skipme)
     };

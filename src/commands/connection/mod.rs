@@ -73,6 +73,8 @@ fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     c.no_evict = false;
     c.no_touch = false;
     c.authenticated = authenticated;
+    c.user = Bytes::from_static(b"default");
+    c.acl_unrestricted_at = 0;
     Ok(Reply::Simple("RESET"))
 }
 
@@ -89,18 +91,23 @@ fn select(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     Ok(OK)
 }
 
+/// authRequired: the default user has a password or is disabled.
 fn requires_pass(ctx: &Ctx) -> bool {
-    !ctx.srv.config.get("requirepass").unwrap_or("").is_empty()
+    !ctx.srv.acl.default_user().needs_no_auth()
 }
 
-/// Checks a user/password pair against the default user (ACLs arrive later; until then the
-/// only user is `default`, with `requirepass` as its password or no password at all).
-fn check_auth(ctx: &Ctx, user: &[u8], pass: &[u8]) -> Result<()> {
-    let required = ctx.srv.config.get("requirepass").unwrap_or("");
-    if user != b"default" || (!required.is_empty() && pass != required.as_bytes()) {
-        return Err(Error::WrongPass);
+/// ACLAuthenticateUser: on success the connection runs as the user; a failure is logged in
+/// ACL LOG (reason `auth`, the command as typed, the name tried).
+fn authenticate(ctx: &mut Ctx, cmd: &Bytes, user: &[u8], pass: &[u8]) -> Result<()> {
+    if ctx.srv.acl.user(user).is_some_and(|u| u.accepts(pass)) {
+        ctx.client.authenticated = true;
+        ctx.client.user = Bytes::copy_from_slice(user);
+        ctx.client.acl_unrestricted_at = 0;
+        return Ok(());
     }
-    Ok(())
+    let context = if ctx.client.multi.is_some() { crate::acl::LogContext::Multi } else { crate::acl::LogContext::Toplevel };
+    crate::commands::server::acl::log_denial(ctx, crate::acl::Reason::Auth, context, cmd.clone(), Some(Bytes::copy_from_slice(user)));
+    Err(Error::WrongPass)
 }
 
 /// AUTH [username] password
@@ -109,15 +116,14 @@ fn auth(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::Syntax);
     }
     let (user, pass): (&[u8], &[u8]) = if argv.len() == 2 {
-        if !requires_pass(ctx) {
+        if ctx.srv.acl.default_user().nopass {
             return Err(Error::AuthNotSet);
         }
         (b"default", &argv[1])
     } else {
         (&argv[1], &argv[2])
     };
-    check_auth(ctx, user, pass)?;
-    ctx.client.authenticated = true;
+    authenticate(ctx, &argv[0], user, pass)?;
     Ok(OK)
 }
 
@@ -157,8 +163,7 @@ fn hello(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         j += 1;
     }
     if let Some((u, p)) = creds {
-        check_auth(ctx, u, p)?;
-        ctx.client.authenticated = true;
+        authenticate(ctx, &argv[0], u, p)?;
     }
     if !ctx.client.authenticated {
         return Err(Error::Msg("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));

@@ -84,6 +84,17 @@ struct Item {
     cmp: Option<Bytes>,
 }
 
+/// ACLUserCheckCmdWithUnrestrictedKeyAccess: a selector that allows this SORT and reads
+/// every key.
+fn full_key_access(ctx: &Ctx, argv: &[Bytes]) -> bool {
+    if ctx.client.acl_unrestricted_at == ctx.srv.acl.generation {
+        return true;
+    }
+    let Some(user) = ctx.srv.acl.user(&ctx.client.user) else { return false };
+    let Some((spec, id, is_sub)) = crate::commands::server::acl::resolve(argv) else { return false };
+    user.selectors.iter().any(|s| s.check(spec, id, is_sub, argv, &mut None).is_ok() && s.unrestricted_keys(crate::command::keyspec::flags::ACCESS))
+}
+
 fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Result<Reply> {
     let (mut desc, mut alpha, mut dontsort) = (false, false, false);
     let (mut limit_start, mut limit_count) = (0i64, -1i64);
@@ -108,8 +119,15 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Result<Reply> 
         } else if is("by") && left >= 1 {
             by = Some(&argv[j + 1]);
             dontsort = !argv[j + 1].contains(&b'*');
+            // A real pattern reads keys no ACL check saw: only for users who may read them all.
+            if !dontsort && !full_key_access(ctx, argv) {
+                return Err(Error::Msg("ERR BY option of SORT denied due to insufficient ACL permissions."));
+            }
             j += 1;
         } else if is("get") && left >= 1 {
+            if !full_key_access(ctx, argv) {
+                return Err(Error::Msg("ERR GET option of SORT denied due to insufficient ACL permissions."));
+            }
             gets.push(&argv[j + 1]);
             j += 1;
         } else {

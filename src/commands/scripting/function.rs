@@ -55,6 +55,9 @@ impl ScriptHost for LoadHost {
     }
     fn log(&mut self, _level: u8, _msg: &[u8]) {}
     fn set_repl(&mut self, _flags: u8) {}
+    fn acl_allows(&mut self, _argv: &[Bytes]) -> std::result::Result<bool, &'static str> {
+        Err("redis.acl_check_cmd can only be called inside a script invocation")
+    }
 }
 
 /// functionExtractLibMetaData: the library name from the `#!<engine> name=<lib>` line, and

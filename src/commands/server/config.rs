@@ -90,6 +90,11 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
     }
     ctx.srv.config = next;
+    // requirepass is the default user's password (ACLUpdateDefaultUserPassword).
+    if pairs.iter().any(|(n, _)| crate::config::Config::canonical(n) == Some("requirepass")) {
+        let pass = ctx.srv.config.get("requirepass").unwrap_or("").to_string();
+        ctx.srv.acl.set_default_password(pass.as_bytes());
+    }
     if ctx.srv.config.hot.evict_policy != policy {
         crate::evict::clear_pool(ctx.srv);
     }

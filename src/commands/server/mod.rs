@@ -10,6 +10,9 @@ use crate::engine::Event;
 use crate::error::{Error, Result};
 use crate::reply::{Reply, OK};
 
+pub mod acl;
+#[cfg(test)]
+mod acl_tests;
 mod command;
 mod config;
 pub mod digest;
@@ -30,6 +33,7 @@ mod persistence_tests;
 const G: &str = "server";
 
 pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::container("acl", G, acl::SUBCOMMANDS).doc("6.0.0", "A container for Access List Control commands ", "Depends on subcommand."),
     CommandSpec::container("command", G, command::SUBCOMMANDS).bare(-1, LOADING | STALE, command::command).tips("nondeterministic_output_order").acl(crate::command::spec::acl::CONNECTION).doc("2.8.13", "Get array of Redis command details", "O(N) where N is the total number of Redis commands"),
     CommandSpec::container("config", G, config::SUBCOMMANDS).doc("2.0.0", "A container for server configuration commands", "Depends on subcommand."),
     CommandSpec::new("dbsize", 1, READONLY | FAST, G, dbsize).tips("request_policy:all_shards response_policy:agg_sum").acl(KEYSPACE).doc("1.0.0", "Return the number of keys in the selected database", "O(1)"),

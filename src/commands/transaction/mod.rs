@@ -84,6 +84,23 @@ fn unwatch(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     Ok(OK)
 }
 
+/// One queued command, its ACLs checked again in case they changed since it was queued.
+fn exec_one(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    use crate::acl::{Denied, LogContext};
+    use crate::command::dispatch::{acl_denied, resolve_or_reject};
+    if let Ok((top, sub, id)) = resolve_or_reject(argv) {
+        if let Some((denied, _)) = acl_denied(ctx, top, sub, id, argv, LogContext::Multi) {
+            let reason = match denied {
+                Denied::Command => "no permission to execute the command or subcommand",
+                Denied::Key(_) => "no permission to touch the specified keys",
+                Denied::Channel(_) => "no permission to access one of the channels used as arguments",
+            };
+            return Reply::Error(format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {}", reason));
+        }
+    }
+    call(ctx, argv)
+}
+
 /// EXEC — the queued replies, or the null array if a watched key changed, or EXECABORT if
 /// a command was refused while queuing.
 fn exec(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
@@ -104,7 +121,7 @@ fn exec(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     unwatch_all(ctx.srv, ctx.client);
     let last = ctx.client.last_cmd;
     ctx.client.deny_blocking = true;
-    let replies = queue.iter().map(|argv| call(ctx, argv)).collect();
+    let replies = queue.iter().map(|argv| exec_one(ctx, argv)).collect();
     ctx.client.deny_blocking = false;
     ctx.client.last_cmd = last;
     Ok(Reply::Array(replies))

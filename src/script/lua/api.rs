@@ -328,21 +328,26 @@ pub fn setresp(st: &mut LuaState) -> LuaResult<u32> {
     }
 }
 
-/// There are no ACL users besides the default one, which may run every command: the
-/// answer is whether the command exists.
+/// redis.acl_check_cmd: whether the script's caller may run the command with these
+/// arguments (an unknown command is an error).
 pub fn acl_check_cmd(st: &mut LuaState) -> LuaResult<u32> {
-    if bridge::with(|_| ()).is_none() {
-        return Err(throw_table(st, "redis.acl_check_cmd can only be called inside a script invocation"));
-    }
     let argv = match argv_of(st) {
         Ok(a) => a,
-        Err(e) => return Err(throw_table(st, e)),
+        Err(e) => {
+            if bridge::with(|_| ()).is_none() {
+                return Err(throw_table(st, "redis.acl_check_cmd can only be called inside a script invocation"));
+            }
+            return Err(throw_table(st, e));
+        }
     };
-    if crate::command::table::table().lookup(&argv[0]).is_none() {
-        return Err(throw_table(st, "Invalid command passed to redis.acl_check_cmd()"));
+    match bridge::with(|inv| inv.host.acl_allows(&argv)) {
+        None => Err(throw_table(st, "redis.acl_check_cmd can only be called inside a script invocation")),
+        Some(Err(e)) => Err(throw_table(st, e)),
+        Some(Ok(ok)) => {
+            st.push(Val::Bool(ok));
+            Ok(1)
+        }
     }
-    st.push(Val::Bool(true));
-    Ok(1)
 }
 
 pub fn replicate_commands(st: &mut LuaState) -> LuaResult<u32> {
