@@ -289,7 +289,7 @@ impl Engine {
     fn with_rng(config: Config, mut rng: Rng, now_us: i64) -> Engine {
         let n = config.get_i64("databases").max(1) as usize;
         let dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
-        Engine {
+        let mut e = Engine {
             srv: Server {
                 dbs,
                 config,
@@ -327,7 +327,13 @@ impl Engine {
                 renames: Default::default(),
             },
             clients: HashMap::new(),
+        };
+        // requirepass is the default user's password.
+        let pass = e.srv.config.get("requirepass").unwrap_or("").to_string();
+        if !pass.is_empty() {
+            e.srv.acl.set_default_password(pass.as_bytes());
         }
+        e
     }
 
     pub fn config(&self) -> &Config {
