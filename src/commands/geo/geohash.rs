@@ -213,7 +213,7 @@ pub fn score_to_bits(score: f64) -> u64 {
     const TWO63: f64 = 9223372036854775808.0;
     let cvt = |v: f64| -> u64 {
         // cvttsd2si answers 0x8000000000000000 for anything outside i64.
-        if v.is_nan() || v >= TWO63 || v < -TWO63 {
+        if !(-TWO63..TWO63).contains(&v) {
             1u64 << 63
         } else {
             v as i64 as u64

@@ -53,9 +53,9 @@ pub fn estimate_steps_by_radius(mut range_meters: f64, lat: f64) -> u8 {
     }
     step -= 2;
     // Cells are narrower towards the poles.
-    if lat > 66.0 || lat < -66.0 {
+    if !(-66.0..=66.0).contains(&lat) {
         step -= 1;
-        if lat > 80.0 || lat < -80.0 {
+        if !(-80.0..=80.0).contains(&lat) {
             step -= 1;
         }
     }
@@ -162,8 +162,11 @@ pub fn distance_if_within(shape: &Shape, x2: f64, y2: f64) -> Option<f64> {
     match shape.dims {
         Dims::Circle { radius } => {
             let d = distance(x1, y1, x2, y2);
-            // Written as Redis's `distance > radius` rejection: a NaN distance is kept.
-            (!(d > radius * shape.conversion)).then_some(d)
+            // Redis rejects `distance > radius`: a NaN distance is kept.
+            match d.partial_cmp(&(radius * shape.conversion)) {
+                Some(std::cmp::Ordering::Greater) => None,
+                _ => Some(d),
+            }
         }
         Dims::Box { width, height } => {
             let (width_m, height_m) = (width * shape.conversion, height * shape.conversion);

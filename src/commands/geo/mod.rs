@@ -110,7 +110,7 @@ fn distance_reply(d: f64) -> Reply {
     }
     let scaled = (d * 10000.0).round_ties_even();
     // llrint's out-of-range answer is LLONG_MIN, printed as its magnitude with a sign.
-    let v: i64 = if scaled.is_finite() && scaled >= -9223372036854775808.0 && scaled < 9223372036854775808.0 { scaled as i64 } else { i64::MIN };
+    let v: i64 = if (-9223372036854775808.0..9223372036854775808.0).contains(&scaled) { scaled as i64 } else { i64::MIN };
     let (neg, mag) = (v < 0, v.unsigned_abs());
     Reply::bulk(format!("{}{}.{:04}", if neg { "-" } else { "" }, mag / 10000, mag % 10000))
 }
@@ -134,7 +134,7 @@ fn geoadd(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
         longidx += 1;
     }
-    if (argv.len() - longidx) % 3 != 0 || (xx && nx) {
+    if !(argv.len() - longidx).is_multiple_of(3) || (xx && nx) {
         return Err(Error::Syntax);
     }
     let mut zargv = Vec::with_capacity(longidx + (argv.len() - longidx) / 3 * 2);
