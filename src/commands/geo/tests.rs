@@ -94,3 +94,21 @@ fn pqsort_sorts_the_requested_prefix() {
         }
     }
 }
+
+/// GEOADD replays as the ZADD it ran; the searches that store replay as sent.
+#[test]
+fn propagation_and_watch() {
+    let mut t = TestEngine::new();
+    t.aof_on();
+    t.run(&["GEOADD", "g", "ch", "13.361389", "38.115556", "Palermo"]);
+    t.run(&["GEOADD", "g", "13.361389", "38.115556", "Palermo"]);
+    t.run(&["GEORADIUS", "g", "13", "38", "100", "km", "STORE", "d"]);
+    t.run(&["GEORADIUS_RO", "g", "13", "38", "100", "km"]);
+    assert_eq!(t.aof_commands(), ["SELECT 0", "zadd g ch 3479099956230698 Palermo", "GEORADIUS g 13 38 100 km STORE d"]);
+    let w = t.connect();
+    t.run_as(w, &["WATCH", "g"]);
+    t.run_as(w, &["MULTI"]);
+    t.run_as(w, &["GET", "x"]);
+    t.run(&["GEOADD", "g", "1", "1", "other"]);
+    assert_eq!(t.run_as(w, &["EXEC"]), Reply::NilArray);
+}
