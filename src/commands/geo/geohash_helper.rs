@@ -38,8 +38,6 @@ pub struct Shape {
 pub struct SearchArea {
     pub hash: HashBits,
     pub neighbors: Neighbors,
-    #[allow(dead_code)]
-    pub area: Area,
 }
 
 pub fn estimate_steps_by_radius(mut range_meters: f64, lat: f64) -> u8 {
@@ -133,7 +131,7 @@ pub fn areas_by_shape(shape: &Shape) -> SearchArea {
             neighbors.north_east = zero;
         }
     }
-    SearchArea { hash, neighbors, area }
+    SearchArea { hash, neighbors }
 }
 
 pub fn lat_distance(lat1d: f64, lat2d: f64) -> f64 {
