@@ -3,7 +3,7 @@
 //! expression (same operand order) so distances print the digits Redis prints.
 //! Redis: geohash_helper.c.
 
-use super::geohash::{self, Area, HashBits, Neighbors};
+use super::geohash::{self, HashBits, Neighbors};
 
 const D_R: f64 = std::f64::consts::PI / 180.0;
 /// Earth's quadratic mean radius for WGS-84, Redis's value.
