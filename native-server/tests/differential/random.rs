@@ -129,7 +129,7 @@ fn geo_point() -> impl Strategy<Value = (String, String)> {
 fn geo_cmds() -> impl Strategy<Value = Cmd> {
     let opts = (any::<bool>(), any::<bool>(), any::<bool>(), 0u8..3, 0u8..4, 1u8..12);
     let shape = (0.0f64..300.0, 0.0f64..300.0, pick(GEO_UNITS));
-    (0u8..14, (pick(KEYS), pick(KEYS)), (pick(GEO_MEMBERS), pick(GEO_MEMBERS)), (geo_point(), geo_point()), opts, shape).prop_map(
+    (0u8..19, (pick(KEYS), pick(KEYS)), (pick(GEO_MEMBERS), pick(GEO_MEMBERS)), (geo_point(), geo_point()), opts, shape).prop_map(
         |(op, (k, k2), (m, m2), ((x, y), (x2, y2)), (wd, wc, wh, order, count, n), (r, r2, unit))| {
             // The radius is in km-ish magnitudes whatever the unit: scale meters and feet up.
             let scale = match unit.as_str() {
@@ -172,7 +172,12 @@ fn geo_cmds() -> impl Strategy<Value = Cmd> {
                 10 => cmd(v(&["ZRANGE", &k2, "0", "-1", "WITHSCORES"])),
                 11 => cmd(v(&["GEODIST", &k, &m, &m2, &unit])),
                 12 => cmd(v(&["GEOPOS", &k, &m, &m2])),
-                _ => cmd(v(&["GEOHASH", &k, &m, &m2])),
+                13 => cmd(v(&["GEOHASH", &k, &m, &m2])),
+                14 => cmd(v(&["GEOADD", &k, ["NX", "XX", "CH"][order as usize], if wc { "CH" } else { "NX" }, &x, &y, &m, &x2, &y2, &m2])),
+                15 => cmd(join(&["GEORADIUSBYMEMBER", &k, &m, &r, &unit], &[sort_count, v(&[if wd { "STOREDIST" } else { "STORE" }, &k2])])),
+                16 => cmd(join(&["GEOSEARCH", &k, "FROMMEMBER", &m, "BYBOX", &r, &r2, &unit], &[tail, sort_count])),
+                17 => cmd(join(&["GEOSEARCHSTORE", &k2, &k, "FROMMEMBER", &m, "BYBOX", &r, &r2, &unit], &[sort_count, if wd { v(&["STOREDIST"]) } else { vec![] }])),
+                _ => cmd(join(&["GEORADIUS_RO", &k, &x, &y, &r, &unit], &[tail, sort_count])),
             }
         },
     )
