@@ -514,7 +514,7 @@ fn search(ctx: &mut Ctx, argv: &[Bytes], kind: Kind) -> Result<Reply> {
     }
     let shape = Shape { dims, xy, conversion };
     let area = geohash_helper::areas_by_shape(&shape);
-    let mut found = members_of_all_neighbors(z, &area, &shape, if any { count.min(usize::MAX as i64) as usize } else { 0 });
+    let mut found = members_of_all_neighbors(z, &area, &shape, if any { usize::try_from(count).unwrap_or(usize::MAX) } else { 0 });
     if found.is_empty() && store_key.is_none() {
         return Ok(Reply::Array(vec![]));
     }
