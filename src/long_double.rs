@@ -60,6 +60,20 @@ impl LongDouble {
         round_to_64(BigUint::from(n.unsigned_abs()), 0, n < 0)
     }
 
+    /// A double's exact value (a long double holds every double): what C's implicit
+    /// promotion does when Redis passes a double to addReplyHumanLongDouble.
+    pub fn from_f64(d: f64) -> LongDouble {
+        if d.is_infinite() {
+            return LongDouble::Inf { neg: d < 0.0 };
+        }
+        let bits = d.to_bits();
+        let neg = bits >> 63 == 1;
+        let e = ((bits >> 52) & 0x7ff) as i64;
+        let frac = bits & ((1u64 << 52) - 1);
+        let (m, exp) = if e == 0 { (frac, -1074) } else { (frac | (1u64 << 52), e - 1075) };
+        round_to_64(BigUint::from(m), exp, neg)
+    }
+
     /// Redis's string2ld: no leading space, nothing after the number, no NaN, no overflow or
     /// underflow to zero, at most 5k characters; `inf`/`infinity` accepted, as strtold does.
     pub fn parse(b: &[u8]) -> Option<LongDouble> {

@@ -22,6 +22,10 @@ pub enum Reply {
     Map(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
     Double(f64),
+    /// A double promoted to long double and printed in human form (`%.17Lf`, trailing zeros
+    /// trimmed): addReplyHumanLongDouble, a bulk in RESP2 and a `,` double in RESP3 (GEOPOS
+    /// coordinates print `13.36138933897018433`, not `%.17g`'s `13.361389338970184`).
+    HumanDouble(f64),
     Bool(bool),
     BigNumber(String),
     /// `=` in RESP3 with a three-letter format (`txt`, `mkd`); a bulk in RESP2.

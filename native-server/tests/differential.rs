@@ -186,6 +186,11 @@ fn sorted_sets_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn geo_matches_redis_byte_for_byte() {
+    check("geo.redis");
+}
+
+#[test]
 fn sort_matches_redis_byte_for_byte() {
     check("sort.redis");
 }

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod connection;
 pub mod generic;
+pub mod geo;
 pub mod hash;
 pub mod list;
 pub mod scripting;

@@ -66,6 +66,14 @@ pub fn write_reply(r: &Reply, resp3: bool, out: &mut Vec<u8>) {
                 bulk(out, fmt_double(*d).as_bytes());
             }
         }
+        Reply::HumanDouble(d) => {
+            let s = crate::long_double::LongDouble::from_f64(*d).to_human_string();
+            if resp3 {
+                line(out, b',', s.as_bytes());
+            } else {
+                bulk(out, s.as_bytes());
+            }
+        }
         Reply::Bool(b) => {
             if resp3 {
                 out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" });

@@ -146,6 +146,18 @@ pub fn reply_to_value<S: ScriptValues>(s: &mut S, r: &Reply, resp3: bool) -> S::
                 s.string(crate::util::fmt_double(*d).as_bytes())
             }
         }
+        Reply::HumanDouble(d) => {
+            // Lua reads the text Redis sent: a string in RESP2, a double parsed from it in RESP3.
+            let text = crate::long_double::LongDouble::from_f64(*d).to_human_string();
+            if resp3 {
+                let t = s.table(0, 1);
+                let v = s.number(text.parse().unwrap_or(*d));
+                s.set_field(t, "double", v);
+                t
+            } else {
+                s.string(text.as_bytes())
+            }
+        }
         Reply::Bool(b) => {
             if resp3 {
                 s.boolean(*b)

@@ -394,6 +394,37 @@ impl ZSet {
         out
     }
 
+    /// Visits the members with scores in `r`, in order, while `f` returns true: a lazy walk
+    /// for callers that filter and stop early (the geo commands' cell scans with ANY).
+    pub fn walk_score(&self, r: &ScoreRange, mut f: impl FnMut(&[u8], f64) -> bool) {
+        if r.is_empty() {
+            return;
+        }
+        match self {
+            ZSet::Listpack(lp) => {
+                for (_, m, s) in lp_pairs(lp) {
+                    if !r.gte_min(s) {
+                        continue;
+                    }
+                    if !r.lte_max(s) || !f(&m.to_vec(), s) {
+                        break;
+                    }
+                }
+            }
+            ZSet::Skiplist(b) => {
+                let first = b.tree.count_before(|s, _| r.gte_min(s));
+                if first >= b.tree.len() {
+                    return;
+                }
+                for (s, m) in b.tree.iter_from(first, false) {
+                    if !r.lte_max(s) || !f(m, s) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
     pub fn count_score(&self, r: &ScoreRange) -> usize {
         match self {
             ZSet::Listpack(lp) => lp_pairs(lp).iter().filter(|(_, _, s)| r.contains(*s)).count(),

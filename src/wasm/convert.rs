@@ -111,6 +111,7 @@ pub fn encode(r: &Reply, raw: bool, resp3: bool, out: &mut Vec<u8>) {
             }
         }
         Reply::Double(d) if !resp3 => bulk(crate::util::fmt_double(*d).as_bytes(), raw, out),
+        Reply::HumanDouble(d) if !resp3 => bulk(crate::long_double::LongDouble::from_f64(*d).to_human_string().as_bytes(), raw, out),
         Reply::Bool(b) if !resp3 => number(*b as i64 as f64, out),
         Reply::BigNumber(s) if !resp3 => bulk(s.as_bytes(), raw, out),
         Reply::Map(pairs) => {
@@ -120,7 +121,7 @@ pub fn encode(r: &Reply, raw: bool, resp3: bool, out: &mut Vec<u8>) {
                 encode(v, raw, resp3, out);
             }
         }
-        Reply::Double(d) => number(*d, out),
+        Reply::Double(d) | Reply::HumanDouble(d) => number(*d, out),
         Reply::Bool(b) => out.push(if *b { b't' } else { b'f' }),
         Reply::BigNumber(s) => text(b'I', s.as_bytes(), out),
         Reply::Verbatim(_, b) => bulk(b, raw, out),

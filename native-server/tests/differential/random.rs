@@ -109,6 +109,80 @@ fn zset_cmds() -> impl Strategy<Value = Cmd> {
     })
 }
 
+/// Search centres: ordinary ground, near the antimeridian, near the indexable poles.
+const GEO_CENTRES: &[(f64, f64)] = &[(13.36, 38.11), (0.0, 0.0), (179.95, -10.0), (-179.95, 5.0), (45.0, 84.9), (-120.0, -84.9)];
+const GEO_MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "f", "g", "h", "1", "2", "10", "p", "q", "r", "s", "t"];
+const GEO_UNITS: &[&str] = &["m", "km", "ft", "mi", "KM"];
+
+/// A coordinate near a centre: on a coarse grid (equal distances and equal cells are what
+/// tie-ordering bugs need) or anywhere around it; clamped to the indexable area.
+fn geo_point() -> impl Strategy<Value = (String, String)> {
+    (0..GEO_CENTRES.len(), -4i32..5, -4i32..5, any::<bool>(), -0.5f64..0.5, -0.5f64..0.5).prop_map(|(c, gx, gy, grid, fx, fy)| {
+        let (cx, cy) = GEO_CENTRES[c];
+        let (dx, dy) = if grid { (gx as f64 * 0.05, gy as f64 * 0.05) } else { (fx, fy) };
+        let lon = (cx + dx).clamp(-180.0, 180.0);
+        let lat = (cy + dy).clamp(-85.05112878, 85.05112878);
+        (format!("{}", lon), format!("{}", lat))
+    })
+}
+
+fn geo_cmds() -> impl Strategy<Value = Cmd> {
+    let opts = (any::<bool>(), any::<bool>(), any::<bool>(), 0u8..3, 0u8..4, 1u8..12);
+    let shape = (0.0f64..300.0, 0.0f64..300.0, pick(GEO_UNITS));
+    (0u8..19, (pick(KEYS), pick(KEYS)), (pick(GEO_MEMBERS), pick(GEO_MEMBERS)), (geo_point(), geo_point()), opts, shape).prop_map(
+        |(op, (k, k2), (m, m2), ((x, y), (x2, y2)), (wd, wc, wh, order, count, n), (r, r2, unit))| {
+            // The radius is in km-ish magnitudes whatever the unit: scale meters and feet up.
+            let scale = match unit.as_str() {
+                "m" | "ft" => 1000.0,
+                _ => 1.0,
+            };
+            let (r, r2) = (format!("{}", r * scale), format!("{}", r2 * scale));
+            let mut tail = vec![];
+            for (on, w) in [(wd, "WITHDIST"), (wc, "WITHCOORD"), (wh, "WITHHASH")] {
+                if on {
+                    tail.push(w.to_string());
+                }
+            }
+            let mut sort_count = vec![];
+            match order {
+                1 => sort_count.push("ASC".to_string()),
+                2 => sort_count.push("DESC".to_string()),
+                _ => {}
+            }
+            match count {
+                1 | 2 => sort_count.extend(["COUNT".to_string(), n.to_string()]),
+                3 => sort_count.extend(["COUNT".to_string(), n.to_string(), "ANY".to_string()]),
+                _ => {}
+            }
+            let join = |head: &[&str], rest: &[Vec<String>]| -> Vec<String> {
+                let mut out = v(head);
+                for r in rest {
+                    out.extend(r.iter().cloned());
+                }
+                out
+            };
+            match op {
+                0..=3 => cmd(v(&["GEOADD", &k, &x, &y, &m, &x2, &y2, &m2])),
+                4 => cmd(join(&["GEORADIUS", &k, &x, &y, &r, &unit], &[tail, sort_count])),
+                5 => cmd(join(&["GEORADIUSBYMEMBER", &k, &m, &r, &unit], &[tail, sort_count])),
+                6 => cmd(join(&["GEOSEARCH", &k, "FROMLONLAT", &x, &y, "BYBOX", &r, &r2, &unit], &[tail, sort_count])),
+                7 => cmd(join(&["GEOSEARCH", &k, "FROMMEMBER", &m, "BYRADIUS", &r, &unit], &[tail, sort_count])),
+                8 => cmd(join(&["GEOSEARCHSTORE", &k2, &k, "FROMLONLAT", &x, &y, "BYRADIUS", &r, &unit], &[sort_count, if wd { v(&["STOREDIST"]) } else { vec![] }])),
+                9 => cmd(join(&["GEORADIUS", &k, &x, &y, &r, &unit], &[sort_count, v(&[if wd { "STOREDIST" } else { "STORE" }, &k2])])),
+                10 => cmd(v(&["ZRANGE", &k2, "0", "-1", "WITHSCORES"])),
+                11 => cmd(v(&["GEODIST", &k, &m, &m2, &unit])),
+                12 => cmd(v(&["GEOPOS", &k, &m, &m2])),
+                13 => cmd(v(&["GEOHASH", &k, &m, &m2])),
+                14 => cmd(v(&["GEOADD", &k, ["NX", "XX", "CH"][order as usize], if wc { "CH" } else { "NX" }, &x, &y, &m, &x2, &y2, &m2])),
+                15 => cmd(join(&["GEORADIUSBYMEMBER", &k, &m, &r, &unit], &[sort_count, v(&[if wd { "STOREDIST" } else { "STORE" }, &k2])])),
+                16 => cmd(join(&["GEOSEARCH", &k, "FROMMEMBER", &m, "BYBOX", &r, &r2, &unit], &[tail, sort_count])),
+                17 => cmd(join(&["GEOSEARCHSTORE", &k2, &k, "FROMMEMBER", &m, "BYBOX", &r, &r2, &unit], &[sort_count, if wd { v(&["STOREDIST"]) } else { vec![] }])),
+                _ => cmd(join(&["GEORADIUS_RO", &k, &x, &y, &r, &unit], &[tail, sort_count])),
+            }
+        },
+    )
+}
+
 /// Low thresholds so short sequences cross every encoding boundary.
 const SETUP: &[&[&str]] = &[
     &["FLUSHALL"],
@@ -165,4 +239,9 @@ fn random_set_sequences_match_redis() {
 #[test]
 fn random_zset_sequences_match_redis() {
     run("zset", proptest::collection::vec(zset_cmds(), 1..40));
+}
+
+#[test]
+fn random_geo_sequences_match_redis() {
+    run("geo", proptest::collection::vec(geo_cmds(), 1..60));
 }

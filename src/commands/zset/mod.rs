@@ -228,7 +228,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut f: AddFlags) -> Result<Reply>
 }
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
-fn zadd(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+pub fn zadd(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     zadd_generic(ctx, argv, AddFlags::default())
 }
 
