@@ -185,6 +185,8 @@ pub struct Server {
     pub slept_us: i64,
     /// ACL users and the ACL LOG.
     pub acl: crate::acl::Acl,
+    /// Values and keyspaces handed to the host to free (UNLINK, FLUSHALL ASYNC).
+    pub lazyfree: crate::lazyfree::LazyFree,
     /// SLOWLOG, newest first, and the next entry's id.
     pub slowlog: std::collections::VecDeque<SlowEntry>,
     pub slowlog_next_id: u64,
@@ -312,6 +314,7 @@ impl Engine {
                 clock_mark: 0,
                 persistence: Persistence::new(now_us),
                 acl: Default::default(),
+                lazyfree: Default::default(),
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
                 latency: Default::default(),
@@ -381,6 +384,18 @@ impl Engine {
             self.srv.dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
         }
         Ok(())
+    }
+
+    /// From now on big values deleted lazily (UNLINK, FLUSHALL ASYNC) wait in a queue for
+    /// the host, which takes them after each batch (`take_lazyfree`) and frees them where it
+    /// likes; without this they are freed at once.
+    pub fn set_lazyfree_host(&mut self) {
+        self.srv.lazyfree.host_frees = true;
+    }
+
+    /// The garbage queued since the last call: free each job with `Job::free`.
+    pub fn take_lazyfree(&mut self) -> Vec<crate::lazyfree::Job> {
+        self.srv.lazyfree.take()
     }
 
     /// The dataset as RDB bytes (SHUTDOWN SAVE; the host writes them where `dir` and

@@ -26,6 +26,7 @@ pub mod ds;
 pub mod engine;
 pub mod evict;
 pub mod latency;
+pub mod lazyfree;
 pub mod error;
 pub mod long_double;
 pub mod multi;

@@ -102,6 +102,9 @@ pub struct Shared {
     aof: Mutex<Option<crate::aof::Aof>>,
     /// The listening sockets' accept loops (replaced by CONFIG SET port/bind).
     listening: Mutex<Option<crate::listener::Listening>>,
+    /// The lazyfree thread's queue: big values UNLINK and FLUSHALL ASYNC let go of are
+    /// dropped there, off every connection's path (Redis's bio lazyfree thread).
+    lazyfree: std::sync::mpsc::Sender<cinnabar::lazyfree::Job>,
 }
 
 /// The host's clock: microseconds since the Unix epoch.
@@ -136,6 +139,16 @@ impl Shared {
         let script = Arc::new(ScriptStatus::default());
         engine.set_script_watch(script.watch());
         let params = Mutex::new(Self::read_params(&engine));
+        engine.set_lazyfree_host();
+        let (lazyfree, jobs) = std::sync::mpsc::channel::<cinnabar::lazyfree::Job>();
+        std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || {
+                for job in jobs {
+                    job.free();
+                }
+            })
+            .expect("spawn the lazyfree thread");
         Arc::new_cyclic(|me| Shared {
             script,
             params,
@@ -147,6 +160,7 @@ impl Shared {
             me: me.clone(),
             aof: Mutex::new(None),
             listening: Mutex::new(None),
+            lazyfree,
         })
     }
 
@@ -268,6 +282,12 @@ impl Shared {
     /// DEBUG SLEEP holds the whole server as it does in Redis. Acting on one may raise more
     /// (a rewritten config file wakes its client): loop until none are left.
     pub fn handle_events(&self, engine: &mut Engine) {
+        for job in engine.take_lazyfree() {
+            // The thread lives as long as the process; should it be gone, free here.
+            if let Err(std::sync::mpsc::SendError(job)) = self.lazyfree.send(job) {
+                job.free();
+            }
+        }
         self.flush_aof(engine);
         while engine.has_events() {
             self.handle_batch_of_events(engine);

@@ -132,6 +132,17 @@ impl Db {
         self.expires.remove(key).is_some()
     }
 
+    /// Empties the database and hands back what it held (emptyDbAsync), to be freed
+    /// elsewhere: the keys with their values, the deadlines, and the number of keys.
+    pub fn take_all(&mut self) -> (Dict<Key, Entry>, Dict<Key, i64>, usize) {
+        let n = self.keys.len();
+        let (k, e) = (self.keys.empty_like(), self.expires.empty_like());
+        let keys = std::mem::replace(&mut self.keys, k);
+        let expires = std::mem::replace(&mut self.expires, e);
+        self.avg_ttl = 0;
+        (keys, expires, n)
+    }
+
     pub fn clear(&mut self) -> usize {
         let n = self.keys.len();
         self.keys.clear();

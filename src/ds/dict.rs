@@ -249,6 +249,11 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         }
     }
 
+    /// An empty dict hashing as this one does.
+    pub fn empty_like(&self) -> Self {
+        Dict { slots: Vec::new(), buckets: Vec::new(), hasher: self.hasher.clone() }
+    }
+
     pub fn clear(&mut self) {
         self.slots = Vec::new();
         self.buckets = Vec::new();

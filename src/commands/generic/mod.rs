@@ -45,7 +45,7 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("touch", -2, READONLY | FAST, G, touch).key_specs("RO index:1 range:-1:1:0").tips("request_policy:multi_shard response_policy:agg_sum").keys(1, -1, 1).acl(KEYSPACE).doc("3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched.").args("key ..."),
     CommandSpec::new("ttl", 2, READONLY | FAST, G, expire::ttl).key_specs("RO access index:1 range:0:1:0").tips("nondeterministic_output").keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Get the time to live for a key in seconds", "O(1)").args("key"),
     CommandSpec::new("type", 2, READONLY | FAST, G, type_).key_specs("RO index:1 range:0:1:0").keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Determine the type stored at key", "O(1)").args("key"),
-    CommandSpec::new("unlink", -2, WRITE | FAST, G, del).key_specs("RM delete index:1 range:-1:1:0").tips("request_policy:multi_shard response_policy:agg_sum").keys(1, -1, 1).acl(KEYSPACE).doc("4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.").args("key ..."),
+    CommandSpec::new("unlink", -2, WRITE | FAST, G, unlink).key_specs("RM delete index:1 range:-1:1:0").tips("request_policy:multi_shard response_policy:agg_sum").keys(1, -1, 1).acl(KEYSPACE).doc("4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.").args("key ..."),
 ];
 
 /// How a deletion the server decided is replayed: UNLINK when the lazyfree directive that
@@ -60,11 +60,26 @@ pub fn del_command(ctx: &Ctx, directive: &str) -> Bytes {
 
 /// DEL key [key ...] / UNLINK key [key ...] — the number of keys removed.
 fn del(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let lazy = ctx.srv.config.get_bool("lazyfree-lazy-user-del");
+    delete_keys(ctx, argv, lazy)
+}
+
+/// UNLINK key [key ...] — DEL, with big values freed by the host (see `lazyfree`).
+fn unlink(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    delete_keys(ctx, argv, true)
+}
+
+fn delete_keys(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) -> Result<Reply> {
     let mut n = 0;
     for k in &argv[1..] {
         let now = ctx.now_ms();
         ctx.db().expire_if_needed(k, now);
-        if ctx.db().remove(k).is_some() {
+        if let Some(v) = ctx.db().remove(k) {
+            if lazy {
+                ctx.srv.lazyfree.free_value(v);
+            } else {
+                drop(v);
+            }
             ctx.modified(k, "del");
             n += 1;
         }

@@ -263,3 +263,55 @@ fn sort_sorts_lists_sets_and_zsets() {
     t.run(&["RPUSH", "bad", "x"]);
     assert_eq!(t.run(&["SORT", "bad"]), err("ERR One or more scores can't be converted into double"));
 }
+
+/// UNLINK and FLUSHALL ASYNC hand big values to the host (here one that takes none, so they
+/// are freed at once and counted); DEL does with lazyfree-lazy-user-del, FLUSHALL without an
+/// option with lazyfree-lazy-user-flush.
+#[test]
+fn lazy_frees_count_big_values_and_whole_databases() {
+    let mut t = TestEngine::new();
+    let info = |t: &mut TestEngine, f: &str| -> u64 {
+        let Reply::Verbatim(_, text) = t.run(&["INFO", "memory"]) else { panic!() };
+        let text = String::from_utf8_lossy(&text).into_owned();
+        text.lines().find_map(|l| l.strip_prefix(&format!("{}:", f))).unwrap().parse().unwrap()
+    };
+    let members: Vec<String> = (0..100).map(|i| format!("m{}", i)).collect();
+    let mut sadd = vec!["SADD", "big"];
+    sadd.extend(members.iter().map(|s| s.as_str()));
+    t.run(&sadd);
+    t.run(&["SADD", "small", "a", "b"]);
+    assert_eq!(t.run(&["UNLINK", "big", "small"]), int(2));
+    assert_eq!(info(&mut t, "lazyfreed_objects"), 1);
+    sadd[1] = "big2";
+    t.run(&sadd);
+    assert_eq!(t.run(&["DEL", "big2"]), int(1));
+    assert_eq!(info(&mut t, "lazyfreed_objects"), 1);
+    t.run(&["CONFIG", "SET", "lazyfree-lazy-user-del", "yes"]);
+    t.run(&sadd);
+    assert_eq!(t.run(&["DEL", "big2"]), int(1));
+    assert_eq!(info(&mut t, "lazyfreed_objects"), 2);
+    for k in ["a", "b", "c"] {
+        t.run(&["SET", k, "v"]);
+    }
+    t.run(&["FLUSHALL", "SYNC"]);
+    assert_eq!(info(&mut t, "lazyfreed_objects"), 2);
+    for k in ["a", "b", "c"] {
+        t.run(&["SET", k, "v"]);
+    }
+    t.run(&["CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"]);
+    t.run(&["FLUSHDB"]);
+    assert_eq!(t.run(&["DBSIZE"]), int(0));
+    assert_eq!(info(&mut t, "lazyfreed_objects"), 5);
+    assert_eq!(info(&mut t, "lazyfree_pending_objects"), 0);
+    t.run(&["CONFIG", "RESETSTAT"]);
+    assert_eq!(info(&mut t, "lazyfreed_objects"), 0);
+    // A host that frees them itself sees them pending until it does.
+    t.engine.set_lazyfree_host();
+    t.run(&sadd);
+    t.run(&["UNLINK", "big2"]);
+    assert_eq!(info(&mut t, "lazyfree_pending_objects"), 1);
+    let jobs = t.engine.take_lazyfree();
+    assert_eq!(jobs.len(), 1);
+    jobs.into_iter().for_each(|j| j.free());
+    assert_eq!((info(&mut t, "lazyfree_pending_objects"), info(&mut t, "lazyfreed_objects")), (0, 1));
+}

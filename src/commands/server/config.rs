@@ -145,5 +145,6 @@ fn resetstat(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     let dirty = ctx.srv.stats.dirty;
     ctx.srv.stats = Default::default();
     ctx.srv.stats.dirty = dirty;
+    ctx.srv.lazyfree.reset_stats();
     Ok(OK)
 }

@@ -133,10 +133,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("mem_aof_buffer", s.prop.buffered().to_string());
             f("mem_allocator", if h.memory_probe.is_some() || h.used_memory > 0 { "host" } else { "estimate" }.into());
             f("active_defrag_running", "0".into());
-            // Every free happens in the command that frees (no lazyfree thread): nothing is
-            // ever pending, and UNLINK / FLUSHALL ASYNC free as DEL / FLUSHALL do.
-            f("lazyfree_pending_objects", "0".into());
-            f("lazyfreed_objects", "0".into());
+            f("lazyfree_pending_objects", s.lazyfree.pending().to_string());
+            f("lazyfreed_objects", s.lazyfree.freed().to_string());
         }
         "persistence" => {
             crate::persistence::info_rdb(s, &mut f);

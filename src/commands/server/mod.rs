@@ -67,23 +67,37 @@ fn dbsize(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 
 /// FLUSHDB/FLUSHALL's optional mode. Freeing is synchronous either way: the core has no
 /// threads, and dropping values is fast enough at the sizes a single engine holds.
-fn flush_mode(argv: &[Bytes]) -> Result<()> {
+/// getFlushCommandFlags: whether to free the data lazily (ASYNC, or no option and
+/// `lazyfree-lazy-user-flush yes`).
+fn flush_mode(ctx: &Ctx, argv: &[Bytes]) -> Result<bool> {
     match argv.len() {
-        1 => Ok(()),
-        2 if argv[1].eq_ignore_ascii_case(b"async") || argv[1].eq_ignore_ascii_case(b"sync") => Ok(()),
+        1 => Ok(ctx.srv.config.get_bool("lazyfree-lazy-user-flush")),
+        2 if argv[1].eq_ignore_ascii_case(b"async") => Ok(true),
+        2 if argv[1].eq_ignore_ascii_case(b"sync") => Ok(false),
         _ => Err(Error::Syntax),
+    }
+}
+
+/// Empties one database, its contents handed to the host when `lazy` (emptyDbAsync).
+fn empty_db(srv: &mut crate::engine::Server, db: usize, lazy: bool) -> usize {
+    if lazy && !srv.dbs[db].is_empty() {
+        let (keys, expires, n) = srv.dbs[db].take_all();
+        srv.lazyfree.free_keyspace(Box::new((keys, expires)), n);
+        n
+    } else {
+        srv.dbs[db].clear()
     }
 }
 
 /// FLUSHDB [ASYNC | SYNC]
 fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    flush_mode(argv)?;
+    let lazy = flush_mode(ctx, argv)?;
     let db = ctx.client.db;
     ctx.touch_watched_db(db, None);
     // Group readers blocked on a stream that goes away are told so (see stream::read).
     ctx.srv.blocking.signal_db(db);
     crate::tracking::invalidate_all(ctx);
-    let n = ctx.db().clear();
+    let n = empty_db(ctx.srv, db, lazy);
     ctx.srv.stats.dirty += n as u64;
     // Replayed even when the database was already empty, as Redis does.
     ctx.force_propagation();
@@ -92,13 +106,13 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// FLUSHALL [ASYNC | SYNC]
 fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    flush_mode(argv)?;
+    let lazy = flush_mode(ctx, argv)?;
     for db in 0..ctx.srv.dbs.len() {
         ctx.touch_watched_db(db, None);
         ctx.srv.blocking.signal_db(db);
     }
     crate::tracking::invalidate_all(ctx);
-    let n: usize = ctx.srv.dbs.iter_mut().map(|d| d.clear()).sum();
+    let n: usize = (0..ctx.srv.dbs.len()).map(|db| empty_db(ctx.srv, db, lazy)).sum();
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
     crate::persistence::flushall(ctx.srv);
