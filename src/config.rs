@@ -300,6 +300,8 @@ pub struct Hot {
     pub min_replicas: bool,
     /// The rate the host runs `Engine::tick` at: `hz` within 1..=500.
     pub hz: u32,
+    /// `hll-sparse-max-bytes`: a sparse HLL growing past it turns dense.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -471,6 +473,7 @@ impl Config {
             latency_monitor_threshold: self.get_i64("latency-monitor-threshold"),
             min_replicas: self.get_i64("min-replicas-to-write") > 0 && self.get_i64("min-replicas-max-lag") > 0,
             hz: self.get_i64("hz").clamp(1, 500) as u32,
+            hll_sparse_max_bytes: self.get_i64("hll-sparse-max-bytes").max(0) as usize,
             notify_flags: crate::notify::parse(self.get("notify-keyspace-events").unwrap_or("")).unwrap_or(0),
         };
     }

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod connection;
 pub mod generic;
 pub mod hash;
+pub mod hyperloglog;
 pub mod list;
 pub mod scripting;
 pub mod pubsub;

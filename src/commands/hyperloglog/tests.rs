@@ -1,0 +1,244 @@
+//! HyperLogLog family, reply-exact (expected replies and bytes checked against redis-server
+//! 7.0.15 as Debian ships it).
+
+use bytes::Bytes;
+
+use crate::reply::Reply;
+use crate::testing::*;
+#[cfg(target_arch = "wasm32")]
+use crate::testing::test;
+use crate::types::hll;
+
+fn t() -> TestEngine {
+    TestEngine::new()
+}
+
+fn get(t: &mut TestEngine, key: &str) -> Vec<u8> {
+    match t.run(&["GET", key]) {
+        Reply::Bulk(b) => b.to_vec(),
+        other => panic!("GET {}: {:?}", key, other),
+    }
+}
+
+fn set_bytes(t: &mut TestEngine, key: &str, val: &[u8]) {
+    assert_eq!(t.run_bytes(vec![Bytes::from_static(b"SET"), Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(val)]), ok());
+}
+
+fn sparse(ops: &[u8]) -> Vec<u8> {
+    let mut v = b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80".to_vec();
+    v.extend_from_slice(ops);
+    v
+}
+
+const INVALIDOBJ: &str = "INVALIDOBJ Corrupted HLL object detected";
+const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+
+#[test]
+fn pfadd_writes_redis_bytes_and_pfcount_caches_the_count_in_the_header() {
+    let mut t = t();
+    assert_eq!(t.run(&["PFADD", "h", "a", "b", "c"]), int(1));
+    assert_eq!(get(&mut t, "h"), b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80`\xf3\x80P\xb1\x84K\xfb\x80BZ".to_vec());
+    assert_eq!(t.run(&["PFCOUNT", "h"]), int(3));
+    assert_eq!(get(&mut t, "h"), b"HYLL\x01\0\0\0\x03\0\0\0\0\0\0\0`\xf3\x80P\xb1\x84K\xfb\x80BZ".to_vec());
+    assert_eq!(t.run(&["PFDEBUG", "DECODE", "h"]), bulk("Z:8436 v:1,1 Z:4274 v:2,1 Z:3068 v:1,1 Z:603"));
+    assert_eq!(t.run(&["PFADD", "h", "a", "b"]), int(0));
+    assert_eq!(t.run(&["OBJECT", "ENCODING", "h"]), bulk("raw"));
+}
+
+#[test]
+fn pfadd_without_elements_creates_the_key_once() {
+    let mut t = t();
+    assert_eq!(t.run(&["PFADD", "h"]), int(1));
+    assert_eq!(t.run(&["PFADD", "h"]), int(0));
+    assert_eq!(t.run(&["PFCOUNT", "h"]), int(0));
+    assert_eq!(t.run(&["PFCOUNT", "nokey"]), int(0));
+    assert_eq!(t.run(&["STRLEN", "h"]), int(18));
+}
+
+#[test]
+fn counts_match_redis_across_the_sparse_to_dense_promotion() {
+    let mut t = t();
+    for i in 1..=2000 {
+        t.run(&["PFADD", "big", &format!("e{}", i)]);
+        if i == 200 {
+            assert_eq!(t.run(&["PFCOUNT", "big"]), int(200));
+            assert_eq!(t.run(&["STRLEN", "big"]), int(512));
+            assert_eq!(t.run(&["PFDEBUG", "ENCODING", "big"]), Reply::Simple("sparse"));
+        }
+    }
+    assert_eq!(t.run(&["PFCOUNT", "big"]), int(2000));
+    assert_eq!(t.run(&["PFDEBUG", "ENCODING", "big"]), Reply::Simple("dense"));
+    assert_eq!(t.run(&["STRLEN", "big"]), int(hll::DENSE_SIZE as i64));
+    t.run(&["PFADD", "h", "a", "b", "c"]);
+    assert_eq!(t.run(&["PFCOUNT", "big", "h"]), int(2003));
+}
+
+#[test]
+fn hll_sparse_max_bytes_decides_the_promotion() {
+    let mut t = t();
+    assert_eq!(t.run(&["CONFIG", "SET", "hll-sparse-max-bytes", "30"]), ok());
+    t.run(&["PFADD", "h", "a", "b", "c"]);
+    assert_eq!(t.run(&["PFDEBUG", "ENCODING", "h"]), Reply::Simple("sparse"));
+    t.run(&["PFADD", "h", "d", "e", "f", "g"]);
+    assert_eq!(t.run(&["PFDEBUG", "ENCODING", "h"]), Reply::Simple("dense"));
+    assert_eq!(t.run(&["PFCOUNT", "h"]), int(7));
+}
+
+#[test]
+fn pfmerge_unions_and_goes_dense_when_a_source_is_dense() {
+    let mut t = t();
+    t.run(&["PFADD", "a", "1", "2", "3"]);
+    t.run(&["PFADD", "b", "3", "4", "5"]);
+    assert_eq!(t.run(&["PFMERGE", "d", "a", "b", "missing"]), ok());
+    assert_eq!(t.run(&["PFCOUNT", "d"]), int(5));
+    assert_eq!(t.run(&["PFDEBUG", "ENCODING", "d"]), Reply::Simple("sparse"));
+    assert_eq!(t.run(&["PFDEBUG", "TODENSE", "b"]), int(1));
+    assert_eq!(t.run(&["PFDEBUG", "TODENSE", "b"]), int(0));
+    assert_eq!(t.run(&["PFMERGE", "e", "a", "b"]), ok());
+    assert_eq!(t.run(&["PFDEBUG", "ENCODING", "e"]), Reply::Simple("dense"));
+    assert_eq!(t.run(&["PFCOUNT", "e"]), int(5));
+    assert_eq!(t.run(&["PFMERGE", "empty"]), ok());
+    assert_eq!(t.run(&["PFCOUNT", "empty"]), int(0));
+}
+
+#[test]
+fn getreg_returns_every_register_and_converts_to_dense() {
+    let mut t = t();
+    t.run(&["PFADD", "h", "a"]);
+    let Reply::Array(regs) = t.run(&["PFDEBUG", "GETREG", "h"]) else { panic!() };
+    assert_eq!(regs.len(), 16384);
+    assert_eq!(regs.iter().filter(|r| **r != int(0)).count(), 1);
+    assert_eq!(t.run(&["PFDEBUG", "ENCODING", "h"]), Reply::Simple("dense"));
+    assert_eq!(t.run(&["PFDEBUG", "DECODE", "h"]), err("ERR HLL encoding is not sparse"));
+    assert_eq!(t.run(&["PFDEBUG", "GETREG", "nokey"]), err("ERR The specified key does not exist"));
+    assert_eq!(t.run(&["PFDEBUG", "BOGUS", "h"]), err("ERR Unknown PFDEBUG subcommand 'BOGUS'"));
+}
+
+#[test]
+fn values_that_are_not_hlls_get_redis_errors() {
+    let mut t = t();
+    t.run(&["SET", "s", "hello"]);
+    t.run(&["SET", "i", "12345678901234567"]);
+    t.run(&["LPUSH", "l", "x"]);
+    for cmd in [&["PFADD", "s", "a"][..], &["PFCOUNT", "s"], &["PFCOUNT", "s", "x"], &["PFMERGE", "d", "s"], &["PFDEBUG", "ENCODING", "s"], &["PFADD", "i"]] {
+        assert_eq!(t.run(cmd), err(NOT_HLL), "{:?}", cmd);
+    }
+    assert_eq!(t.run(&["PFADD", "l", "a"]), err("WRONGTYPE Operation against a key holding the wrong kind of value"));
+    assert_eq!(t.run(&["PFCOUNT", "l", "x"]), err("WRONGTYPE Operation against a key holding the wrong kind of value"));
+    // A bad encoding byte, a short header, a dense value of the wrong size.
+    set_bytes(&mut t, "b", b"HYLL\x02\0\0\0\0\0\0\0\0\0\0\0");
+    set_bytes(&mut t, "c", b"HYLL\x01\0\0");
+    set_bytes(&mut t, "d", b"HYLL\x00\0\0\0\0\0\0\0\0\0\0\0\0\0");
+    for k in ["b", "c", "d"] {
+        assert_eq!(t.run(&["PFCOUNT", k]), err(NOT_HLL));
+    }
+}
+
+#[test]
+fn sparse_runs_must_cover_exactly_the_registers() {
+    let mut t = t();
+    let xz = |n: usize| [0x40 | ((n - 1) >> 8) as u8, ((n - 1) & 0xff) as u8];
+    let full = xz(16384);
+    let cases: Vec<Vec<u8>> = vec![
+        sparse(&[&full[..], &[0x00]].concat()),
+        sparse(&[&full[..], &[0x88]].concat()),
+        sparse(&xz(16383)),
+        sparse(&[&xz(16383)[..], &[0x89]].concat()),
+        sparse(&[&full[..], &[0x40]].concat()),
+    ];
+    for v in cases {
+        set_bytes(&mut t, "k", &v);
+        assert_eq!(t.run(&["PFCOUNT", "k"]), err(INVALIDOBJ));
+        assert_eq!(t.run(&["PFCOUNT", "k", "x"]), err(INVALIDOBJ));
+        assert_eq!(t.run(&["PFMERGE", "d", "k"]), err(INVALIDOBJ));
+        assert_eq!(t.run(&["PFDEBUG", "TODENSE", "k"]), err(INVALIDOBJ));
+        assert_eq!(t.run(&["PFDEBUG", "ENCODING", "k"]), Reply::Simple("sparse"));
+        // PFADD only walks to the register it sets, as Redis's does.
+        assert_eq!(t.run(&["PFADD", "k", "a", "b"]), int(1));
+    }
+    // Enough XZERO runs to overflow a 32-bit index (the CVE-2025-32023 shape).
+    let mut ops = Vec::new();
+    for _ in 0..140_000 {
+        ops.extend_from_slice(&full);
+    }
+    set_bytes(&mut t, "k", &sparse(&ops));
+    assert_eq!(t.run(&["PFCOUNT", "k"]), err(INVALIDOBJ));
+    assert_eq!(t.run(&["PFADD", "k", "a", "b"]), err(INVALIDOBJ));
+}
+
+#[test]
+fn a_dense_value_with_saturated_registers_counts_like_redis() {
+    let mut t = t();
+    let mut v = b"HYLL\x00\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+    v.extend(std::iter::repeat(0xff).take(12288));
+    set_bytes(&mut t, "k", &v);
+    // The (valid) cached zero answers; the merged count is Redis's llroundl(inf).
+    assert_eq!(t.run(&["PFCOUNT", "k"]), int(0));
+    assert_eq!(t.run(&["PFCOUNT", "k", "x"]), int(i64::MIN));
+}
+
+#[test]
+fn pfadd_and_pfmerge_notify_pfadd_and_pfcount_propagates_its_cache_update() {
+    let mut t = t();
+    t.aof_on();
+    t.run(&["PFADD", "h", "a"]);
+    t.run(&["PFCOUNT", "h"]);
+    t.run(&["PFCOUNT", "h"]);
+    t.run(&["PFMERGE", "d", "h"]);
+    t.run(&["PFADD", "h", "a"]);
+    let cmds = t.aof_commands();
+    let pf: Vec<&String> = cmds.iter().filter(|c| c.to_ascii_lowercase().starts_with("pf")).collect();
+    assert_eq!(pf.len(), 3, "{:?}", cmds);
+}
+
+#[test]
+fn selftest_passes() {
+    let mut seed = 1u64;
+    let rand = move || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as u32
+    };
+    assert_eq!(hll::selftest(rand, 100_000, 3000), Ok(()));
+}
+
+#[test]
+fn murmur_and_register_packing_match_redis() {
+    // The registers "a", "b", "c" set in Redis (the DECODE above).
+    let mut got: Vec<(usize, u8)> = [&b"a"[..], b"b", b"c"].iter().map(|e| hll::pattern(e)).collect();
+    got.sort();
+    assert_eq!(got, vec![(8436, 1), (12711, 2), (15780, 1)]);
+    let mut regs = vec![0u8; 12288];
+    for i in 0..16384 {
+        hll::dense_set(&mut regs, i, (i % 64) as u8);
+    }
+    for i in 0..16384 {
+        assert_eq!(hll::dense_get(&regs, i), (i % 64) as u8);
+    }
+}
+
+/// Random bytes behind a valid header must never panic any command (the decoder is fed
+/// whatever SET, RESTORE or an RDB stored).
+#[test]
+fn random_sparse_bodies_never_panic() {
+    let mut t = t();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..300 {
+        let len = (next() % 40) as usize;
+        let mut body: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if round % 3 == 0 {
+            // Mostly well-formed: an XZERO prefix that leaves room for the random tail.
+            body.splice(0..0, [0x7f, 0x00]);
+        }
+        set_bytes(&mut t, "k", &sparse(&body));
+        for cmd in [&["PFCOUNT", "k"][..], &["PFCOUNT", "k", "x"], &["PFMERGE", "d", "k"], &["PFDEBUG", "DECODE", "k"], &["PFADD", "k", "a", "b", "c"], &["PFDEBUG", "GETREG", "k"]] {
+            let _ = t.run(cmd);
+        }
+        let _ = t.run(&["DEL", "d"]);
+    }
+}
