@@ -109,6 +109,30 @@ fn zset_cmds() -> impl Strategy<Value = Cmd> {
     })
 }
 
+/// HyperLogLog: batches of elements from a range wide enough to fill registers, merges
+/// across keys, the raw bytes (GET) after each step, and single-byte SETRANGE damage so
+/// the corrupt-value paths are compared too.
+fn hll_cmds() -> impl Strategy<Value = Cmd> {
+    let (k, k2, k3) = (pick(KEYS), pick(KEYS), pick(KEYS));
+    let elems = proptest::collection::vec(0u32..4000, 0..24);
+    (0u8..14, (k, k2, k3), elems, (16u32..60, any::<u8>())).prop_map(|(op, (k, k2, k3), elems, (off, byte))| {
+        let mut add = v(&["PFADD", &k]);
+        add.extend(elems.iter().map(|e| format!("e{}", e)));
+        match op {
+            0..=3 => cmd(add),
+            4 => cmd(v(&["PFCOUNT", &k])),
+            5 => cmd(v(&["PFCOUNT", &k, &k2, &k3])),
+            6 => cmd(v(&["PFMERGE", &k, &k2])),
+            7 => cmd(v(&["PFMERGE", &k, &k2, &k3])),
+            8 => cmd(v(&["PFDEBUG", "ENCODING", &k])),
+            9 => cmd(v(&["PFDEBUG", "DECODE", &k])),
+            10 => cmd(v(&["PFDEBUG", "TODENSE", &k])),
+            11 => cmd(vec!["SETRANGE".into(), k, off.to_string(), (byte as char).to_string()]),
+            _ => cmd(v(&["GET", &k])),
+        }
+    })
+}
+
 /// Low thresholds so short sequences cross every encoding boundary.
 const SETUP: &[&[&str]] = &[
     &["FLUSHALL"],
@@ -118,6 +142,7 @@ const SETUP: &[&[&str]] = &[
     &["CONFIG", "SET", "set-max-intset-entries", "3"],
     &["CONFIG", "SET", "zset-max-listpack-entries", "3"],
     &["CONFIG", "SET", "zset-max-listpack-value", "16"],
+    &["CONFIG", "SET", "hll-sparse-max-bytes", "120"],
 ];
 
 fn run(name: &str, strategy: impl Strategy<Value = Vec<Cmd>>) {
@@ -165,4 +190,9 @@ fn random_set_sequences_match_redis() {
 #[test]
 fn random_zset_sequences_match_redis() {
     run("zset", proptest::collection::vec(zset_cmds(), 1..40));
+}
+
+#[test]
+fn random_hll_sequences_match_redis() {
+    run("hll", proptest::collection::vec(hll_cmds(), 1..40));
 }
