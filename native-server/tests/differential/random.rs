@@ -110,12 +110,13 @@ fn zset_cmds() -> impl Strategy<Value = Cmd> {
 }
 
 /// HyperLogLog: batches of elements from a range wide enough to fill registers, merges
-/// across keys, the raw bytes (GET) after each step, and single-byte SETRANGE damage so
-/// the corrupt-value paths are compared too.
+/// across keys, the raw bytes (GET) after each step, and damage so the corrupt-value paths
+/// are compared too: header bytes after the encoding (cache, reserved) overwritten, whole
+/// ZERO/VAL opcodes appended. (Never a half opcode: Redis then reads past the string.)
 fn hll_cmds() -> impl Strategy<Value = Cmd> {
     let (k, k2, k3) = (pick(KEYS), pick(KEYS), pick(KEYS));
     let elems = proptest::collection::vec(0u32..4000, 0..24);
-    (0u8..14, (k, k2, k3), elems, (16u32..60, any::<u8>())).prop_map(|(op, (k, k2, k3), elems, (off, byte))| {
+    (0u8..15, (k, k2, k3), elems, (5u32..16, 0u8..128)).prop_map(|(op, (k, k2, k3), elems, (off, byte))| {
         let mut add = v(&["PFADD", &k]);
         add.extend(elems.iter().map(|e| format!("e{}", e)));
         match op {
@@ -128,6 +129,8 @@ fn hll_cmds() -> impl Strategy<Value = Cmd> {
             9 => cmd(v(&["PFDEBUG", "DECODE", &k])),
             10 => cmd(v(&["PFDEBUG", "TODENSE", &k])),
             11 => cmd(vec!["SETRANGE".into(), k, off.to_string(), (byte as char).to_string()]),
+            // A ZERO opcode, or (as UTF-8, two bytes of 0x80 and up) two VAL opcodes.
+            12 => cmd(vec!["APPEND".into(), k, (if byte < 64 { byte as char } else { char::from_u32(0x80 + byte as u32).unwrap() }).to_string()]),
             _ => cmd(v(&["GET", &k])),
         }
     })
