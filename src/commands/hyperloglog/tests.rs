@@ -242,3 +242,28 @@ fn random_sparse_bodies_never_panic() {
         let _ = t.run(&["DEL", "d"]);
     }
 }
+
+/// hll-sparse-max-bytes is a size_t MEMORY_CONFIG in Redis (0..LONG_MAX, memtoull).
+#[test]
+fn hll_sparse_max_bytes_is_validated_like_redis() {
+    let mut t = t();
+    let bounds = "ERR CONFIG SET failed (possibly related to argument 'hll-sparse-max-bytes') - argument must be between 0 and 9223372036854775807 inclusive";
+    let parse = "ERR CONFIG SET failed (possibly related to argument 'hll-sparse-max-bytes') - argument must be a memory value";
+    for (v, want, now) in [
+        ("", ok(), "0"),
+        ("+5", err(parse), "0"),
+        ("-1", err(parse), "0"),
+        (" 5", err(parse), "0"),
+        ("0x10", err(parse), "0"),
+        ("5b", ok(), "5"),
+        ("5K", ok(), "5000"),
+        ("1gb", ok(), "1073741824"),
+        ("9223372036854775807", ok(), "9223372036854775807"),
+        ("9223372036854775808", err(bounds), "9223372036854775807"),
+        ("99999999999999999999999", err(bounds), "9223372036854775807"),
+        ("8589934592gb", err(bounds), "9223372036854775807"),
+    ] {
+        assert_eq!(t.run(&["CONFIG", "SET", "hll-sparse-max-bytes", v]), want, "{:?}", v);
+        assert_eq!(t.run(&["CONFIG", "GET", "hll-sparse-max-bytes"]), Reply::Map(vec![(bulk("hll-sparse-max-bytes"), bulk(now))]), "{:?}", v);
+    }
+}
