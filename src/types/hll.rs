@@ -23,7 +23,7 @@ const P_MASK: u64 = REGISTERS as u64 - 1;
 const BITS: usize = 6;
 const REGISTER_MAX: u8 = (1 << BITS) - 1;
 pub const HDR_SIZE: usize = 16;
-pub const DENSE_SIZE: usize = HDR_SIZE + (REGISTERS * BITS + 7) / 8;
+pub const DENSE_SIZE: usize = HDR_SIZE + (REGISTERS * BITS).div_ceil(8);
 pub const DENSE: u8 = 0;
 pub const SPARSE: u8 = 1;
 const MAX_ENCODING: u8 = 1;
@@ -484,7 +484,7 @@ fn estimate(histo: &[u32; 64]) -> u64 {
 /// `(uint64_t)(double)llroundl(x)` as it runs on x86-64: values out of range (an infinite
 /// estimate when every register is saturated) become i64::MIN, seen as 2^63.
 fn llround_to_u64(x: f64) -> u64 {
-    if x.is_finite() && x.abs() < 9.223_372_036_854_775_807e18 {
+    if x.is_finite() && x.abs() < (1u64 << 63) as f64 {
         x.round() as i64 as u64
     } else {
         i64::MIN as u64

@@ -170,7 +170,7 @@ fn sparse_runs_must_cover_exactly_the_registers() {
 fn a_dense_value_with_saturated_registers_counts_like_redis() {
     let mut t = t();
     let mut v = b"HYLL\x00\0\0\0\0\0\0\0\0\0\0\0".to_vec();
-    v.extend(std::iter::repeat(0xff).take(12288));
+    v.extend(std::iter::repeat_n(0xff, 12288));
     set_bytes(&mut t, "k", &v);
     // The (valid) cached zero answers; the merged count is Redis's llroundl(inf).
     assert_eq!(t.run(&["PFCOUNT", "k"]), int(0));
