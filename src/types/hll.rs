@@ -324,41 +324,42 @@ pub fn sparse_set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) ->
         // Replace the opcode with up to three: the part before `index`, `index` itself, the
         // part after.
         let last = first + span - 1;
-        let mut seq: Vec<u8> = Vec::with_capacity(5);
-        let push_zero = |seq: &mut Vec<u8>, len: usize| {
-            if len > ZERO_MAX_LEN {
-                seq.extend_from_slice(&xzero(len));
-            } else {
-                seq.push(zero(len));
-            }
+        let mut seq = [0u8; 5];
+        let mut n = 0;
+        let mut push = |bytes: &[u8]| {
+            seq[n..n + bytes.len()].copy_from_slice(bytes);
+            n += bytes.len();
         };
+        let zero_run = |len: usize| if len > ZERO_MAX_LEN { (xzero(len), 2) } else { ([zero(len), 0], 1) };
         if op_zero || op_xzero {
             if index != first {
-                push_zero(&mut seq, index - first);
+                let (op, len) = zero_run(index - first);
+                push(&op[..len]);
             }
-            seq.push(val(count, 1));
+            push(&[val(count, 1)]);
             if index != last {
-                push_zero(&mut seq, last - index);
+                let (op, len) = zero_run(last - index);
+                push(&op[..len]);
             }
         } else {
             let cur = val_value(b);
             if index != first {
-                seq.push(val(cur, index - first));
+                push(&[val(cur, index - first)]);
             }
-            seq.push(val(count, 1));
+            push(&[val(count, 1)]);
             if index != last {
-                seq.push(val(cur, last - index));
+                push(&[val(cur, last - index)]);
             }
         }
         let oldlen = if op_xzero { 2 } else { 1 };
-        let delta = seq.len() as isize - oldlen as isize;
+        let delta = n as isize - oldlen as isize;
         if delta > 0 && end + delta as usize > max_bytes {
             return promote(s, index, count);
         }
         // An opcode cut short by the end (a truncated XZERO) only owns the bytes there are;
         // what Redis writes past the new length is dropped with it.
         let old_end = (p + oldlen).min(end);
-        s.splice(p..old_end, seq);
+        s.splice(p..old_end, seq[..n].iter().copied());
         end = (end as isize + delta) as usize;
         s.truncate(end);
     }
