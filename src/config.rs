@@ -12,6 +12,10 @@ enum Kind {
     Int { min: i64, max: i64 },
     /// Byte sizes accepting `k kb m mb g gb` suffixes; printed as plain bytes.
     Memory,
+    /// A Memory parameter read exactly as Redis's MEMORY_CONFIG numerics are (`memtoull`,
+    /// then the bounds): an empty value is 0, a sign is refused, and a number too big for
+    /// the range is a bounds error rather than a parse error.
+    MemoryIn { min: i64, max: i64 },
     Str,
     Enum(&'static [&'static str]),
     /// Space-separated list (`save`, `bind`).
@@ -138,7 +142,7 @@ static PARAMS: &[Param] = &[
     p("stream-node-max-bytes", Kind::Memory, "4096"),
     p("stream-node-max-entries", I, "100"),
     // Past this many bytes a HyperLogLog's sparse representation converts to dense.
-    p("hll-sparse-max-bytes", Kind::Memory, "3000"),
+    p("hll-sparse-max-bytes", Kind::MemoryIn { min: 0, max: i64::MAX }, "3000"),
 
     // Directives of Redis 7.0's redis.conf that tune machinery Cinnabar does not have
     // (replication, cluster bus, TLS, jemalloc and defragmentation, process title, syslog,
@@ -303,6 +307,8 @@ pub struct Hot {
     pub min_replicas: bool,
     /// The rate the host runs `Engine::tick` at: `hz` within 1..=500.
     pub hz: u32,
+    /// `hll-sparse-max-bytes`: a sparse HLL growing past it turns dense.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -329,6 +335,29 @@ pub fn parse_memory(s: &str) -> Option<i64> {
         return None;
     }
     n.checked_mul(mul)
+}
+
+/// Redis's memtoull (util.c): digits, then an optional unit (`b k kb m mb g gb`, any
+/// case), nothing else; no digits at all reads as 0, too many saturate (strtoull), and the
+/// product wraps as unsigned 64-bit arithmetic does.
+pub fn memtoull(s: &str) -> Option<u64> {
+    let digits = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(digits);
+    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if num.len() >= 128 {
+        return None;
+    }
+    let val = if num.is_empty() { 0 } else { num.parse::<u64>().unwrap_or(u64::MAX) };
+    Some(val.wrapping_mul(mul))
 }
 
 impl Config {
@@ -408,6 +437,14 @@ impl Config {
                 n.to_string()
             }
             Kind::Memory => parse_memory(value).ok_or("argument must be a memory value")?.to_string(),
+            Kind::MemoryIn { min, max } => {
+                // The unsigned result is range-checked as a long long, as Redis does.
+                let n = memtoull(value).ok_or("argument must be a memory value")? as i64;
+                if n < min || n > max {
+                    return Err(format!("argument must be between {} and {} inclusive", min, max));
+                }
+                n.to_string()
+            }
             Kind::Enum(opts) => {
                 let l = value.to_ascii_lowercase();
                 if !opts.contains(&l.as_str()) {
@@ -476,6 +513,7 @@ impl Config {
             latency_monitor_threshold: self.get_i64("latency-monitor-threshold"),
             min_replicas: self.get_i64("min-replicas-to-write") > 0 && self.get_i64("min-replicas-max-lag") > 0,
             hz: self.get_i64("hz").clamp(1, 500) as u32,
+            hll_sparse_max_bytes: self.get_i64("hll-sparse-max-bytes").max(0) as usize,
             notify_flags: self.notify_flags,
         };
     }
@@ -760,7 +798,7 @@ impl Config {
                         r.done.insert(p.name.to_string());
                     }
                     Kind::Str => r.line(p.name, format!("{} {}", p.name, repr(v)), differs),
-                    Kind::Memory => r.line(p.name, format!("{} {}", p.name, format_memory(v.parse().unwrap_or(0))), differs),
+                    Kind::Memory | Kind::MemoryIn { .. } => r.line(p.name, format!("{} {}", p.name, format_memory(v.parse().unwrap_or(0))), differs),
                     _ => r.line(p.name, format!("{} {}", p.name, v), differs),
                 },
             }

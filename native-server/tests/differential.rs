@@ -421,3 +421,8 @@ fn command_docs_match_redis() {
         Some(if ours == theirs { vec![] } else { vec![format!("{}:\n  ours  {:?}\n  redis {:?}", name, ours, theirs)] })
     });
 }
+
+#[test]
+fn hyperloglog_matches_redis_byte_for_byte() {
+    check("hyperloglog.redis");
+}

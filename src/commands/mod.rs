@@ -7,6 +7,7 @@ pub mod connection;
 pub mod generic;
 pub mod geo;
 pub mod hash;
+pub mod hyperloglog;
 pub mod list;
 pub mod scripting;
 pub mod pubsub;

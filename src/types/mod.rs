@@ -3,6 +3,7 @@
 //! nothing of clients or replies.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod stream;
