@@ -60,8 +60,9 @@ fn str_bytes<'a>(s: &'a Str, buf: &'a mut [u8; 20]) -> &'a [u8] {
 /// `maxbit`, created zero-filled when missing. Also whether it was created or grown: such a
 /// write counts as a change even when the bits written are zeros.
 fn string_for_bits<'c>(ctx: &'c mut Ctx, key: &[u8], maxbit: u64) -> Result<(&'c mut Vec<u8>, bool)> {
-    // Past the address space only a replayed AOF could ask (offsets are checked otherwise).
-    let len = usize::try_from(maxbit >> 3).ok().and_then(|b| b.checked_add(1)).ok_or(Error::StringTooLong)?;
+    // Past what a buffer can address only a replayed AOF could ask (offsets are checked
+    // otherwise): refused rather than a capacity panic.
+    let len = usize::try_from(maxbit >> 3).ok().and_then(|b| b.checked_add(1)).filter(|&l| l <= isize::MAX as usize).ok_or(Error::StringTooLong)?;
     let grown = match ctx.write_str(key)? {
         Some(s) => {
             let raw = s.make_raw();
