@@ -280,9 +280,13 @@ fn writes_propagate_as_sent_and_only_when_they_changed_something() {
     t.run(&["BITOP", "AND", "d", "nokey"]);
     t.run(&["BITOP", "AND", "d", "nokey"]);
     t.run(&["BITFIELD_RO", "k", "GET", "u8", "0"]);
+    // Created but with no field written: no change counted, so not propagated (as Redis).
+    t.run(&["BITFIELD", "n", "OVERFLOW", "FAIL", "SET", "u8", "0", "999"]);
+    t.run(&["SETBIT", "z", "10", "0"]);
+    // What redis-server 7.0.15 appends to its AOF for the same commands.
     assert_eq!(
         t.aof_commands(),
-        ["SELECT 0", "SETBIT k 0 1", "BITFIELD k SET u8 0 1 GET u8 0", "BITOP NOT d k", "BITOP AND d nokey"]
+        ["SELECT 0", "SETBIT k 0 1", "BITFIELD k SET u8 0 1 GET u8 0", "BITOP NOT d k", "BITOP AND d nokey", "SETBIT z 10 0"]
     );
 }
 
