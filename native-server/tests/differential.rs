@@ -166,6 +166,11 @@ fn strings_match_redis_byte_for_byte() {
 }
 
 #[test]
+fn bitmaps_match_redis_byte_for_byte() {
+    check("bitmaps.redis");
+}
+
+#[test]
 fn hashes_match_redis_byte_for_byte() {
     check("hashes.redis");
 }

@@ -912,6 +912,11 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         let oom = crate::evict::perform_evictions(ctx.srv) == crate::evict::Outcome::Fail;
         if !ctx.srv.evict.log.is_empty() {
             announce_evicted(ctx);
+            // This client's invalidations of evicted keys concern their old values: they go
+            // before the reply (processCommand's trackingHandlePendingKeyInvalidations).
+            if ctx.srv.tracking.has_pending() {
+                crate::tracking::flush_pending(ctx);
+            }
         }
         ctx.srv.evict.oom = oom;
         if oom {

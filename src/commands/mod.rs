@@ -2,6 +2,7 @@
 //! to the command table) at the top, then its handlers. Handlers are sync and pure:
 //! `fn(&mut Ctx, &[Bytes]) -> Result<Reply>`.
 
+pub mod bitmap;
 pub mod cluster;
 pub mod connection;
 pub mod generic;

@@ -274,3 +274,19 @@ fn maxmemory_clients_closes_the_biggest_client_but_not_no_evict_ones() {
     t.run(&["CONFIG", "SET", "maxmemory-clients", "0"]);
     assert!(!t.engine.report_client_memory(small, 1 << 30));
 }
+
+#[test]
+fn invalidations_of_keys_evicted_before_a_command_precede_its_reply() {
+    let mut t = engine("volatile-random");
+    let id = t.client;
+    t.run(&["HELLO", "3"]);
+    t.run(&["CLIENT", "TRACKING", "on"]);
+    let limit = counted(&t) + 100 * 1024;
+    t.run(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    t.run(&["SETEX", "volatile-key", "10000", "x"]);
+    t.run(&["GET", "volatile-key"]);
+    // 200kB of bitmap: the next command evicts the volatile key first.
+    assert_eq!(t.run_all(id, &["SETBIT", "big-key", "1600000", "0"]), [int(0)]);
+    let invalidate = Reply::Push(vec![bulk("invalidate"), arr(&["volatile-key"])]);
+    assert_eq!(t.run_all(id, &["GETBIT", "big-key", "0"]), [invalidate, int(0)]);
+}

@@ -207,6 +207,31 @@ fn hll_cmds() -> impl Strategy<Value = Cmd> {
             12 => cmd(vec!["APPEND".into(), k, (if byte < 64 { byte as char } else { char::from_u32(0x80 + byte as u32).unwrap() }).to_string()]),
             _ => cmd(v(&["GET", &k])),
         }
+const BIT_OFFSETS: &[&str] = &["0", "1", "7", "8", "13", "31", "63", "64", "100"];
+const FIELD_OFFSETS: &[&str] = &["0", "3", "7", "8", "13", "30", "64", "#0", "#1", "#3"];
+const FIELD_TYPES: &[&str] = &["u1", "u3", "u8", "u16", "u63", "i1", "i5", "i8", "i32", "i64"];
+const FIELD_VALUES: &[&str] = &["0", "1", "-1", "7", "100", "255", "-129", "9223372036854775807", "-9223372036854775808"];
+const RANGES: &[&str] = &["0", "1", "-1", "2", "-2", "5", "7", "15", "-9", "100", "-100"];
+
+fn bitmap_cmds() -> impl Strategy<Value = Cmd> {
+    let keys = (pick(KEYS), pick(KEYS));
+    let at = (pick(BIT_OFFSETS), pick(FIELD_OFFSETS), pick(FIELD_TYPES), pick(FIELD_VALUES), pick(RANGES), pick(RANGES));
+    let choice = (pick(&["0", "1"]), pick(&["BIT", "BYTE"]), pick(&["WRAP", "SAT", "FAIL"]), pick(&["AND", "OR", "XOR"]), pick(INTS));
+    (0u8..16, keys, at, choice).prop_map(|(op, (k, k2), (off, foff, ty, val, a, b), (bit, unit, ow, bop, n))| match op {
+        0 | 1 => cmd(v(&["SETBIT", &k, &off, &bit])),
+        2 => cmd(v(&["GETBIT", &k, &off])),
+        3 => cmd(v(&["BITCOUNT", &k, &a, &b, &unit])),
+        4 => cmd(v(&["BITPOS", &k, &bit, &a, &b, &unit])),
+        5 => cmd(v(&["BITPOS", &k, &bit, &a])),
+        6 => cmd(v(&["BITOP", &bop, &k2, &k, &k2])),
+        7 => cmd(v(&["BITOP", "NOT", &k2, &k])),
+        8 => cmd(v(&["BITFIELD", &k, "OVERFLOW", &ow, "INCRBY", &ty, &foff, &val, "GET", &ty, &foff])),
+        9 => cmd(v(&["BITFIELD", &k, "OVERFLOW", &ow, "SET", &ty, &foff, &val])),
+        10 => cmd(v(&["BITFIELD_RO", &k, "GET", &ty, &foff])),
+        11 => cmd(v(&["SET", &k, &n])),
+        12 => cmd(v(&["APPEND", &k, &n])),
+        13 => cmd(v(&["BITCOUNT", &k])),
+        _ => cmd(v(&["GET", &k])),
     })
 }
 
@@ -277,4 +302,9 @@ fn random_geo_sequences_match_redis() {
 #[test]
 fn random_hll_sequences_match_redis() {
     run("hll", proptest::collection::vec(hll_cmds(), 1..40));
+}
+
+#[test]
+fn random_bitmap_sequences_match_redis() {
+    run("bitmap", proptest::collection::vec(bitmap_cmds(), 1..40));
 }
