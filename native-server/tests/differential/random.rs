@@ -207,6 +207,9 @@ fn hll_cmds() -> impl Strategy<Value = Cmd> {
             12 => cmd(vec!["APPEND".into(), k, (if byte < 64 { byte as char } else { char::from_u32(0x80 + byte as u32).unwrap() }).to_string()]),
             _ => cmd(v(&["GET", &k])),
         }
+    })
+}
+
 const BIT_OFFSETS: &[&str] = &["0", "1", "7", "8", "13", "31", "63", "64", "100"];
 const FIELD_OFFSETS: &[&str] = &["0", "3", "7", "8", "13", "30", "64", "#0", "#1", "#3"];
 const FIELD_TYPES: &[&str] = &["u1", "u3", "u8", "u16", "u63", "i1", "i5", "i8", "i32", "i64"];
