@@ -245,6 +245,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Output a hex signature of the values of all the specified keys.",
     "LOADAOF",
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
     "RELOAD [option ...]",
     "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
     "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -267,6 +269,50 @@ const DEBUG_HELP: &[&str] = &[
 ];
 
 /// DEBUG DIGEST | DEBUG DIGEST-VALUE key ... | DEBUG RELOAD | DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
+/// DEBUG OBJECT key: the value's low-level facts as Redis prints them. The key is found
+/// without expiring it (dictFind); refcount as OBJECT REFCOUNT gives it;
+/// serializedlength is the value's RDB payload under the current `rdbcompression`.
+fn debug_object(ctx: &mut Ctx, key: &[u8]) -> Result<Reply> {
+    use crate::object::{Str, Value};
+    let lfu = crate::db::access::lfu_policy(ctx.srv);
+    let compress = ctx.srv.config.get_bool("rdbcompression");
+    let fill = ctx.srv.config.get_i64("list-max-listpack-size");
+    let compressed = ctx.srv.config.get_i64("list-compress-depth") != 0;
+    let db = ctx.client.db;
+    let Some(e) = ctx.srv.dbs[db].peek(key) else { return Err(Error::NoSuchKey) };
+    // As OBJECT REFCOUNT: the integers Redis shares.
+    let shared = matches!(e.value, Value::Str(Str::Int(n)) if (0..10000).contains(&n));
+    let mut w = crate::rdb::save::Writer::new(compress);
+    w.object(&e.value);
+    let len = w.into_bytes().len();
+    let idle = if lfu { 0 } else { crate::db::access::idle_seconds(ctx.srv, e) };
+    let mut extra = String::new();
+    if let Value::List(l) = &e.value {
+        let nodes = l.node_count();
+        // Redis's listpack: a 6-byte header and an end byte around the same entries where
+        // ours keeps a 4-byte count.
+        let size: usize = l.nodes().map(|n| n.bytes() + 3).sum();
+        extra = format!(
+            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+            nodes,
+            l.len() as f64 / nodes.max(1) as f64,
+            fill,
+            compressed as u8,
+            size
+        );
+    }
+    Ok(Reply::Status(format!(
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
+        &e.value,
+        if shared { i32::MAX } else { 1 },
+        e.value.encoding(),
+        len,
+        e.lru,
+        idle,
+        extra
+    )))
+}
+
 fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // Redis 7 refuses DEBUG unless enable-debug-command allows it (allowProtectedAction).
     if !allow_protected(ctx, "enable-debug-command") {
@@ -275,6 +321,9 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let sub = &argv[1];
     if sub.eq_ignore_ascii_case(b"help") && argv.len() == 2 {
         return Ok(crate::commands::connection::help_reply("DEBUG", DEBUG_HELP));
+    }
+    if sub.eq_ignore_ascii_case(b"object") && argv.len() == 3 {
+        return debug_object(ctx, &argv[2]);
     }
     if sub.eq_ignore_ascii_case(b"sleep") && argv.len() == 3 {
         // strtod semantics: garbage reads as 0.

@@ -535,3 +535,28 @@ fn debug_reload_noflush_merge_and_nosave_as_redis() {
     t.run(&["DEBUG", "RELOAD", "NOSAVE"]);
     assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![err("ERR DEBUG RELOAD NOSAVE is not allowed inside MULTI or scripts")]));
 }
+
+/// DEBUG OBJECT as redis-server 7.0.15 prints it (the address and LRU clock aside).
+#[test]
+fn debug_object_shows_encoding_serialized_length_and_quicklist_facts() {
+    let mut c = crate::config::Config::default();
+    c.set("enable-debug-command", "yes", true).unwrap();
+    let mut t = TestEngine::with_config(c);
+    t.run(&["RPUSH", "l", "a", "b", "c", "1", "2", "3"]);
+    t.run(&["SET", "i", "100"]);
+    t.run(&["SET", "s", "hello"]);
+    t.run(&["SADD", "st", "1", "2", "3"]);
+    let shown = |t: &mut TestEngine, k: &str| match t.run(&["DEBUG", "OBJECT", k]) {
+        Reply::Status(s) => {
+            let rest = s.splitn(3, ' ').nth(2).unwrap().to_string();
+            assert!(s.starts_with("Value at:0x"), "{s}");
+            rest.split(' ').filter(|f| !f.starts_with("lru:")).collect::<Vec<_>>().join(" ")
+        }
+        other => panic!("{:?}", other),
+    };
+    assert_eq!(shown(&mut t, "l"), "refcount:1 encoding:quicklist serializedlength:25 lru_seconds_idle:0 ql_nodes:1 ql_avg_node:6.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:22");
+    assert_eq!(shown(&mut t, "i"), "refcount:2147483647 encoding:int serializedlength:2 lru_seconds_idle:0");
+    assert_eq!(shown(&mut t, "s"), "refcount:1 encoding:embstr serializedlength:6 lru_seconds_idle:0");
+    assert_eq!(shown(&mut t, "st"), "refcount:1 encoding:intset serializedlength:15 lru_seconds_idle:0");
+    assert_eq!(t.run(&["DEBUG", "OBJECT", "nokey"]), err("ERR no such key"));
+}
