@@ -266,9 +266,10 @@ impl Server {
         }
     }
 
-    /// Seconds since start, the clock `Entry::lru` counts in.
+    /// Redis's 24-bit LRU clock (getLRUClock): Unix seconds modulo 2^24, the clock
+    /// `Entry::lru` counts in under an LRU policy; INFO shows it as `lru_clock`.
     pub fn lru_clock(&self) -> u32 {
-        ((self.now_us - self.start_us).max(0) / 1_000_000) as u32
+        ((self.now_us.max(0) / 1_000_000) as u64 & crate::db::access::LRU_CLOCK_MAX as u64) as u32
     }
 }
 

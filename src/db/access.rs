@@ -6,6 +6,9 @@
 use crate::engine::Server;
 use crate::object::Entry;
 
+/// The LRU clock wraps at 24 bits, as the `lru` field of Redis's objects does.
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+
 /// Initial counter of a new key, so it is not evicted before it had a chance (LFU_INIT_VAL).
 pub const LFU_INIT_VAL: u32 = 5;
 
@@ -62,7 +65,26 @@ fn lfu_incr(srv: &mut Server, counter: u32) -> u32 {
     }
 }
 
-/// Seconds since last access under LRU (estimateObjectIdleTime).
+/// Seconds since last access under LRU (estimateObjectIdleTime), across the clock's wrap.
 pub fn idle_seconds(srv: &Server, e: &Entry) -> i64 {
-    (srv.lru_clock() as i64 - e.lru as i64).max(0)
+    let (now, then) = (srv.lru_clock() as i64, e.lru as i64);
+    if now >= then {
+        now - then
+    } else {
+        now + (LRU_CLOCK_MAX as i64 - then)
+    }
+}
+
+/// objectSetLRUOrLFU: the stamp of a key restored with IDLETIME or FREQ (RESTORE, RDB), each
+/// kept only under the policy that tracks it.
+pub fn restored(srv: &Server, freq: Option<u32>, idle_secs: Option<u64>) -> u32 {
+    match (lfu_policy(srv), freq, idle_secs) {
+        (true, Some(f), _) => (minutes(srv) << 8) | f.min(255),
+        (false, _, Some(idle)) => {
+            let abs = srv.lru_clock() as i64 - idle.min(i64::MAX as u64) as i64;
+            // A wrapping clock: an access before the wrap lands near the top again.
+            (if abs < 0 { abs.rem_euclid(LRU_CLOCK_MAX as i64) } else { abs }) as u32
+        }
+        _ => initial(srv),
+    }
 }

@@ -570,19 +570,13 @@ fn load_rdb(srv: &mut crate::engine::Server, bytes: &[u8], aof_preamble: bool, m
         }
     }
     let now = srv.now_ms();
-    let lfu = crate::db::access::lfu_policy(srv);
-    let initial = crate::db::access::initial(srv);
     let mut n = 0;
     for r in records {
         if !aof_preamble && r.expire.is_some_and(|when| when < now) {
             continue;
         }
         // objectSetLRUOrLFU: only the kind of stamp the policy in force keeps.
-        let lru = match (lfu, r.freq, r.idle) {
-            (true, Some(f), _) => (initial & !0xFF) | f as u32,
-            (false, _, Some(idle)) => srv.lru_clock().saturating_sub(idle.min(u32::MAX as u64) as u32),
-            _ => initial,
-        };
+        let lru = crate::db::access::restored(srv, r.freq.map(|f| f as u32), r.idle);
         srv.dbs[r.db].put(r.key, entry(r.value, lru), r.expire);
         n += 1;
     }

@@ -76,13 +76,8 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
         return Ok(OK);
     }
-    // IDLETIME sets the LRU clock back (under an LRU policy); FREQ is validated, and the key
-    // starts from the LFU policy's initial counter.
-    let _ = freq;
-    let lru = match idle {
-        Some(secs) if !crate::db::access::lfu_policy(ctx.srv) => ctx.srv.lru_clock().saturating_sub(secs.min(u32::MAX as i64) as u32),
-        _ => ctx.lru(),
-    };
+    // IDLETIME sets the LRU clock back under an LRU policy, FREQ the counter under an LFU one.
+    let lru = crate::db::access::restored(ctx.srv, freq.map(|f| f as u32), idle.map(|i| i as u64));
     ctx.db().put(Bytes::copy_from_slice(key), Entry { value, lru }, expire);
     ctx.modified(key, "restore");
     if let (Some(when), false) = (expire, absttl) {

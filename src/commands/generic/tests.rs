@@ -315,3 +315,31 @@ fn lazy_frees_count_big_values_and_whole_databases() {
     jobs.into_iter().for_each(|j| j.free());
     assert_eq!((info(&mut t, "lazyfree_pending_objects"), info(&mut t, "lazyfreed_objects")), (0, 1));
 }
+
+/// RESTORE's IDLETIME and FREQ set the key's access stamp under the policy that tracks each
+/// (objectSetLRUOrLFU), as Redis's unit/dump checks.
+#[test]
+fn restore_sets_idle_time_or_frequency() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "foo", "bar"]);
+    let Reply::Bulk(payload) = t.run(&["DUMP", "foo"]) else { panic!() };
+    let restore = |t: &mut TestEngine, opts: &[&str]| {
+        let mut v: Vec<bytes::Bytes> = ["RESTORE", "foo", "0"].iter().map(|s| bytes::Bytes::copy_from_slice(s.as_bytes())).collect();
+        v.push(payload.clone());
+        v.extend(opts.iter().map(|s| bytes::Bytes::copy_from_slice(s.as_bytes())));
+        t.run_bytes(v)
+    };
+    t.run(&["DEL", "foo"]);
+    assert_eq!(restore(&mut t, &["IDLETIME", "1000"]), ok());
+    assert_eq!(t.run(&["OBJECT", "IDLETIME", "foo"]), int(1000));
+    t.advance_ms(2000);
+    assert_eq!(t.run(&["OBJECT", "IDLETIME", "foo"]), int(1002));
+    t.run(&["DEL", "foo"]);
+    t.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    assert_eq!(restore(&mut t, &["FREQ", "100"]), ok());
+    assert_eq!(t.run(&["OBJECT", "FREQ", "foo"]), int(100));
+    // Under LFU an IDLETIME is accepted and has nothing to set.
+    t.run(&["DEL", "foo"]);
+    assert_eq!(restore(&mut t, &["IDLETIME", "50"]), ok());
+    assert_eq!(t.run(&["OBJECT", "FREQ", "foo"]), int(5));
+}
