@@ -185,6 +185,8 @@ pub struct Server {
     pub slept_us: i64,
     /// ACL users and the ACL LOG.
     pub acl: crate::acl::Acl,
+    /// The host's side of MIGRATE (connections to other servers); None: MIGRATE refuses.
+    pub migrate_host: Option<Box<dyn crate::commands::generic::migrate::MigrateHost>>,
     /// Values and keyspaces handed to the host to free (UNLINK, FLUSHALL ASYNC).
     pub lazyfree: crate::lazyfree::LazyFree,
     /// SLOWLOG, newest first, and the next entry's id.
@@ -315,6 +317,7 @@ impl Engine {
                 clock_mark: 0,
                 persistence: Persistence::new(now_us),
                 acl: Default::default(),
+                migrate_host: None,
                 lazyfree: Default::default(),
                 slowlog: Default::default(),
                 slowlog_next_id: 0,
@@ -392,6 +395,11 @@ impl Engine {
     /// likes; without this they are freed at once.
     pub fn set_lazyfree_host(&mut self) {
         self.srv.lazyfree.host_frees = true;
+    }
+
+    /// Lets MIGRATE reach other servers through the host (see `commands::generic::migrate`).
+    pub fn set_migrate_host(&mut self, host: Box<dyn crate::commands::generic::migrate::MigrateHost>) {
+        self.srv.migrate_host = Some(host);
     }
 
     /// The garbage queued since the last call: free each job with `Job::free`.

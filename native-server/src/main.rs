@@ -8,6 +8,7 @@ mod aof;
 mod connection;
 mod flags;
 mod listener;
+mod migrate;
 mod persist;
 mod process;
 mod shared;

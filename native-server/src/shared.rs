@@ -105,6 +105,8 @@ pub struct Shared {
     /// The lazyfree thread's queue: big values UNLINK and FLUSHALL ASYNC let go of are
     /// dropped there, off every connection's path (Redis's bio lazyfree thread).
     lazyfree: std::sync::mpsc::Sender<cinnabar::lazyfree::Job>,
+    /// MIGRATE's cached connections (the engine holds the same cache as its migrate host).
+    pub migrator: crate::migrate::Migrator,
 }
 
 /// The host's clock: microseconds since the Unix epoch.
@@ -140,6 +142,8 @@ impl Shared {
         engine.set_script_watch(script.watch());
         let params = Mutex::new(Self::read_params(&engine));
         engine.set_lazyfree_host();
+        let migrator = crate::migrate::Migrator::default();
+        engine.set_migrate_host(Box::new(migrator.clone()));
         let (lazyfree, jobs) = std::sync::mpsc::channel::<cinnabar::lazyfree::Job>();
         std::thread::Builder::new()
             .name("lazyfree".into())
@@ -161,6 +165,7 @@ impl Shared {
             aof: Mutex::new(None),
             listening: Mutex::new(None),
             lazyfree,
+            migrator,
         })
     }
 
@@ -503,6 +508,7 @@ pub fn spawn_ticker(shared: Arc<Shared>, mut hz: u32) {
                     e.host_info_mut().used_memory_rss = rss;
                     e.tick(now_us());
                     shared.handle_events(&mut e);
+                    shared.migrator.close_idle();
                     // oom-score-adj applies at startup and whenever CONFIG SET changes it.
                     oom.apply(e.config().get("oom-score-adj").unwrap_or("no"), e.config().get("oom-score-adj-values").unwrap_or(""));
                     if e.config().hot.hz != hz {

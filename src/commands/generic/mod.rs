@@ -12,6 +12,7 @@ use crate::reply::{Reply, OK, ONE, ZERO};
 mod expire;
 mod object;
 mod dump;
+pub mod migrate;
 pub mod scan;
 mod sort;
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("expireat", -3, WRITE | FAST, G, expire::expireat).key_specs("RW update index:1 range:0:1:0").keys(1, 1, 1).acl(KEYSPACE).doc("1.2.0", "Set the expiration for a key as a UNIX timestamp", "O(1)").args("key unix-time-seconds@unix-time condition=[NX|XX|GT|LT]"),
     CommandSpec::new("expiretime", 2, READONLY | FAST, G, expire::expiretime).key_specs("RO access index:1 range:0:1:0").keys(1, 1, 1).acl(KEYSPACE).doc("7.0.0", "Get the expiration Unix timestamp for a key", "O(1)").args("key"),
     CommandSpec::new("keys", 2, READONLY, G, scan::keys).tips("request_policy:all_shards nondeterministic_output_order").acl(KEYSPACE | crate::command::spec::acl::DANGEROUS).doc("1.0.0", "Find all keys matching the given pattern", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.").args("pattern"),
+    CommandSpec::new("migrate", -6, WRITE, G, migrate::migrate).key_specs("RW access delete index:3 range:0:1:0; RW access delete incomplete keyword:KEYS:-2 range:-1:1:0").tips("nondeterministic_output").keys(3, 3, 1).getkeys(migrate::migrate_keys).acl(KEYSPACE | crate::command::spec::acl::DANGEROUS).doc("2.6.0", "Atomically transfer a key from a Redis instance to another one.", "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.").args("host port@integer key_or_empty_string=(key|empty_string=\"\") destination-db@integer timeout [COPY] [REPLACE] authentication=[[AUTH password]|[AUTH2 username_password=(username password)]] [KEYS key#1 ...]"),
     CommandSpec::new("move", 3, WRITE | FAST, G, move_).key_specs("RW access update index:1 range:0:1:0").keys(1, 1, 1).acl(KEYSPACE).doc("1.0.0", "Move a key to another database", "O(1)").args("key db"),
     CommandSpec::container("object", G, object::SUBCOMMANDS).doc("2.2.3", "A container for object introspection commands", "Depends on subcommand."),
     CommandSpec::new("persist", 2, WRITE | FAST, G, expire::persist).key_specs("RW update index:1 range:0:1:0").keys(1, 1, 1).acl(KEYSPACE).doc("2.2.0", "Remove the expiration from a key", "O(1)").args("key"),

@@ -343,3 +343,51 @@ fn restore_sets_idle_time_or_frequency() {
     assert_eq!(restore(&mut t, &["IDLETIME", "50"]), ok());
     assert_eq!(t.run(&["OBJECT", "FREQ", "foo"]), int(5));
 }
+
+/// MIGRATE through a host that acknowledges every RESTORE but the one for `refused`: the
+/// request carries DUMP payloads and TTLs, acknowledged keys are deleted and replicated as one
+/// DEL, a refusal is the target's error; COPY keeps and replicates nothing.
+#[test]
+fn migrate_deletes_what_the_target_took_and_replicates_a_del() {
+    use crate::commands::generic::migrate::{MigrateHost, MigrateOutcome, MigrateRequest};
+    use std::sync::{Arc, Mutex};
+    struct Fake(Arc<Mutex<Vec<MigrateRequest>>>);
+    impl MigrateHost for Fake {
+        fn migrate(&mut self, req: &MigrateRequest) -> MigrateOutcome {
+            self.0.lock().unwrap().push(req.clone());
+            let acked: Vec<bool> = req.restores.iter().map(|r| &r[1][..] != b"refused").collect();
+            let error = acked.iter().any(|a| !a).then(|| "ERR Target instance replied with error: BUSYKEY Target key name already exists.".to_string());
+            MigrateOutcome { acked, error }
+        }
+        fn cached_sockets(&self) -> usize {
+            1
+        }
+    }
+    let mut t = TestEngine::new();
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.run(&["MIGRATE", "h", "1", "k", "0", "10"]), err("ERR MIGRATE needs a host that can open connections (the native server)"));
+    let seen = Arc::new(Mutex::new(vec![]));
+    t.engine.set_migrate_host(Box::new(Fake(seen.clone())));
+    t.aof_on();
+    t.run(&["SET", "a", "1", "PX", "5000"]);
+    t.run(&["SET", "b", "2"]);
+    t.run(&["SET", "refused", "3"]);
+    t.aof_commands();
+    assert_eq!(t.run(&["MIGRATE", "h", "7000", "", "2", "0", "REPLACE", "AUTH2", "u", "p", "KEYS", "a", "nokey", "refused", "b"]), err("ERR Target instance replied with error: BUSYKEY Target key name already exists."));
+    let req = seen.lock().unwrap()[0].clone();
+    assert_eq!((req.host.as_str(), req.port.as_str(), req.db, req.timeout_ms), ("h", "7000", 2, 1000));
+    assert_eq!(req.auth, Some((Some(bytes::Bytes::from_static(b"u")), bytes::Bytes::from_static(b"p"))));
+    let names: Vec<&[u8]> = req.restores.iter().map(|r| &r[1][..]).collect();
+    assert_eq!(names, vec![&b"a"[..], b"refused", b"b"]);
+    assert_eq!((&req.restores[0][2][..], &req.restores[1][2][..], &req.restores[0][4][..]), (&b"5000"[..], &b"0"[..], &b"REPLACE"[..]));
+    let Reply::Bulk(dump) = t.run(&["DUMP", "refused"]) else { panic!() };
+    assert_eq!(t.run(&["EXISTS", "a", "b", "refused"]), int(1));
+    assert_eq!(req.restores[1][3], dump);
+    assert_eq!(t.aof_commands(), vec!["DEL a b".to_string()]);
+    t.run(&["SET", "c", "1"]);
+    t.aof_commands();
+    assert_eq!(t.run(&["MIGRATE", "h", "7000", "c", "0", "100", "COPY"]), ok());
+    assert_eq!(t.run(&["EXISTS", "c"]), int(1));
+    assert_eq!(t.aof_commands(), Vec::<String>::new());
+    assert_eq!(t.run(&["MIGRATE", "h", "7000", "gone", "0", "100"]), Reply::Simple("NOKEY"));
+}

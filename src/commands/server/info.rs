@@ -161,6 +161,11 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("pubsubshard_channels", ctx.srv.pubsub.shard.len().to_string());
             f("latest_fork_usec", s.persistence.latest_fork_usec.to_string());
             f("total_forks", s.persistence.total_forks.to_string());
+            f("migrate_cached_sockets", s.migrate_host.as_ref().map_or(0, |m| m.cached_sockets()).to_string());
+            // No replicas and no active defragmentation: these stay at zero.
+            for name in ["slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time"] {
+                f(name, "0".into());
+            }
             f("tracking_total_keys", ctx.srv.tracking.total_keys().to_string());
             f("tracking_total_items", ctx.srv.tracking.total_items().to_string());
             f("tracking_total_prefixes", ctx.srv.tracking.total_prefixes().to_string());
