@@ -36,6 +36,18 @@ fn valid_hash(h: &[u8]) -> bool {
     h.len() == 64 && h.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// The digest a password rule names: `>pw`/`<pw` give the password (hashed), `#hex`/`!hex`
+/// the digest itself, which must be one.
+fn digest_of(op: &[u8], clear: u8) -> Result<String, RuleError> {
+    if op[0] == clear {
+        Ok(hash_password(&op[1..]))
+    } else if valid_hash(&op[1..]) {
+        Ok(String::from_utf8_lossy(&op[1..]).into_owned())
+    } else {
+        Err(RuleError::BadHash)
+    }
+}
+
 impl User {
     /// ACLCreateUser: off, no password, no permissions.
     pub fn new(name: Bytes, all_channels: bool) -> User {
@@ -67,25 +79,13 @@ impl User {
             self.nopass = false;
             self.passwords.clear();
         } else if op[0] == b'>' || op[0] == b'#' {
-            let h = if op[0] == b'>' {
-                hash_password(&op[1..])
-            } else if valid_hash(&op[1..]) {
-                String::from_utf8_lossy(&op[1..]).into_owned()
-            } else {
-                return Err(RuleError::BadHash);
-            };
+            let h = digest_of(op, b'>')?;
             if !self.passwords.contains(&h) {
                 self.passwords.push(h);
             }
             self.nopass = false;
         } else if op[0] == b'<' || op[0] == b'!' {
-            let h = if op[0] == b'<' {
-                hash_password(&op[1..])
-            } else if valid_hash(&op[1..]) {
-                String::from_utf8_lossy(&op[1..]).into_owned()
-            } else {
-                return Err(RuleError::BadHash);
-            };
+            let h = digest_of(op, b'<')?;
             let i = self.passwords.iter().position(|p| *p == h).ok_or(RuleError::NoSuchPassword)?;
             self.passwords.remove(i);
         } else if op[0] == b'(' && op[op.len() - 1] == b')' {

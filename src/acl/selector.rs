@@ -432,7 +432,9 @@ impl Selector {
         self.all_commands && self.all_keys && self.all_channels
     }
 
-    fn key_allowed(&self, key: &[u8], spec_flags: u16) -> bool {
+    /// Whether a pattern with the permissions a key spec's flags need (reading for an
+    /// access, writing for an insert, update or delete) passes `matches`.
+    fn keys_covered(&self, spec_flags: u16, matches: impl Fn(&[u8]) -> bool) -> bool {
         if self.all_keys {
             return true;
         }
@@ -443,22 +445,16 @@ impl Selector {
         if spec_flags & (kf::INSERT | kf::DELETE | kf::UPDATE) != 0 {
             need |= WRITE;
         }
-        self.keys.iter().any(|(p, f)| f & need == need && glob_match(p, key, false))
+        self.keys.iter().any(|(p, f)| f & need == need && matches(p))
+    }
+
+    fn key_allowed(&self, key: &[u8], spec_flags: u16) -> bool {
+        self.keys_covered(spec_flags, |p| glob_match(p, key, false))
     }
 
     /// ACLSelectorHasUnrestrictedKeyAccess: `~*` (or `%R~*` for reads) among the patterns.
     pub fn unrestricted_keys(&self, spec_flags: u16) -> bool {
-        if self.all_keys {
-            return true;
-        }
-        let mut need = 0;
-        if spec_flags & kf::ACCESS != 0 {
-            need |= READ;
-        }
-        if spec_flags & (kf::INSERT | kf::DELETE | kf::UPDATE) != 0 {
-            need |= WRITE;
-        }
-        self.keys.iter().any(|(p, f)| f & need == need && &p[..] == b"*")
+        self.keys_covered(spec_flags, |p| p == b"*")
     }
 
     /// ACLCheckChannelAgainstList: a PSUBSCRIBE pattern must be one of the patterns as

@@ -172,14 +172,9 @@ fn bitcount(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
                 return Ok(ZERO);
             }
             let is_bit = argv.len() == 5 && bit_unit(&argv[4])?;
-            let (start, end) = clamp_range(start, end, if is_bit { len << 3 } else { len });
-            if is_bit && start <= end {
-                let r = bit_range_to_bytes(start, end);
-                (first, last) = (r.2, r.3);
-                (r.0, r.1)
-            } else {
-                (start, end)
-            }
+            let (s, e, f, l) = covered_bytes(start, end, len, is_bit);
+            (first, last) = (f, l);
+            (s, e)
         }
         2 => (0, len - 1),
         _ => return Err(Error::Syntax),
@@ -192,6 +187,17 @@ fn bitcount(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // The edge bits outside a BIT range were counted with their bytes: take them back.
     n -= (p[s] & first).count_ones() as i64 + (p[e] & last).count_ones() as i64;
     Ok(Reply::Int(n))
+}
+
+/// The bytes a BYTE or BIT range covers, clamped to the string, with the masks of the edge
+/// bits outside a BIT range in its first and last byte (BITCOUNT, BITPOS).
+fn covered_bytes(start: i64, end: i64, len: i64, is_bit: bool) -> (i64, i64, u8, u8) {
+    let (start, end) = clamp_range(start, end, if is_bit { len << 3 } else { len });
+    if is_bit && start <= end {
+        bit_range_to_bytes(start, end)
+    } else {
+        (start, end, 0, 0)
+    }
 }
 
 /// redisBitpos: the first bit equal to `bit`; when there is none, -1 looking for a 1 and the
@@ -234,14 +240,9 @@ fn bitpos(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             } else {
                 len - 1
             };
-            let (start, end) = clamp_range(start, end, if is_bit { len << 3 } else { len });
-            if is_bit && start <= end {
-                let r = bit_range_to_bytes(start, end);
-                (first, last) = (r.2, r.3);
-                (r.0, r.1)
-            } else {
-                (start, end)
-            }
+            let (s, e, f, l) = covered_bytes(start, end, len, is_bit);
+            (first, last) = (f, l);
+            (s, e)
         }
         3 => (0, len - 1),
         _ => return Err(Error::Syntax),
