@@ -241,7 +241,9 @@ fn send(ctx: &mut Ctx, target: ClientId, payload: &Payload) {
     let redirect = c.tracking.as_ref().map_or(0, |t| t.redirect);
     let mut dest = target;
     if redirect != 0 {
-        if client_mut(ctx, redirect).is_none() {
+        // A target that QUIT or was killed is gone already: Redis frees it before the next
+        // command runs, while here the host closes it a moment later.
+        if client_mut(ctx, redirect).is_none_or(|r| r.close_asap) {
             let c = client_mut(ctx, target).expect("looked up");
             if let Some(t) = c.tracking.as_mut() {
                 t.broken_redirect = true;

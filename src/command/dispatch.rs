@@ -613,7 +613,9 @@ pub fn resume_paused(engine: &mut Engine) {
 fn serve_ready(engine: &mut Engine) {
     while let Some(((db, key), ids)) = engine.srv.blocking.next_ready() {
         for id in ids {
-            let servable = engine.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.btype);
+            // A killed client is gone already (Redis frees it at once): it takes nothing,
+            // which would be lost with its connection.
+            let servable = engine.clients.get(&id).filter(|c| !c.close_asap).and_then(|c| c.blocked.as_ref()).map(|b| b.btype);
             let Some(btype) = servable else { continue };
             // Only a value of the awaited type can serve (a SET on the key does not).
             let holds_type = engine.srv.dbs[db].peek(&key).is_some_and(|e| e.value.type_name() == btype);

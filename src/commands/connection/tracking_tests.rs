@@ -143,6 +143,19 @@ fn resp2_clients_redirect_to_a_subscriber_of_the_invalidate_channel() {
     assert_eq!(t.replies_for(plain), vec![]);
 }
 
+/// A target that has QUIT counts as gone at once, before its host closes the connection (the
+/// next write is already reported, as by Redis, which frees it first).
+#[test]
+fn a_redirect_target_that_quit_is_broken_at_once() {
+    let mut t = TestEngine::new();
+    let target = t.connect();
+    let c = resp3_tracker(&mut t, &["REDIRECT", &target.to_string()]);
+    t.run_as(c, &["GET", "k"]);
+    assert_eq!(t.run_as(target, &["QUIT"]), ok());
+    t.run(&["SET", "k", "v"]);
+    assert_eq!(t.replies_for(c), vec![Reply::Push(vec![bulk("tracking-redir-broken"), int(target as i64)])]);
+}
+
 #[test]
 fn a_vanished_redirect_target_is_reported_to_resp3_clients() {
     let mut t = TestEngine::new();

@@ -76,6 +76,22 @@ fn a_blocked_pop_is_served_by_another_clients_push() {
     assert!(t.engine.drain_events().contains(&crate::engine::Event::Unblocked(waiter)));
 }
 
+/// A killed waiter is not served while its host closes the connection: the element would
+/// leave with it. The next waiter gets it.
+#[test]
+fn a_killed_waiter_takes_nothing() {
+    let mut t = TestEngine::new();
+    let killed = t.connect();
+    let next = t.connect();
+    assert_eq!(t.run_as(killed, &["BLPOP", "q", "0"]), Reply::Blocked);
+    assert_eq!(t.run_as(next, &["BLPOP", "q", "0"]), Reply::Blocked);
+    assert_eq!(t.run(&["CLIENT", "KILL", "ID", &killed.to_string()]), int(1));
+    assert_eq!(t.run(&["RPUSH", "q", "a", "b"]), int(2));
+    assert_eq!(t.replies_for(killed), Vec::<Reply>::new());
+    assert_eq!(t.replies_for(next), vec![arr(&["q", "a"])]);
+    assert_eq!(t.run(&["LRANGE", "q", "0", "-1"]), arr(&["b"]));
+}
+
 #[test]
 fn waiters_on_one_key_are_served_in_arrival_order() {
     let mut t = TestEngine::new();

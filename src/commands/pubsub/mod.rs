@@ -204,6 +204,10 @@ pub fn publish_message(ctx: &mut Ctx, channel: &Bytes, message: &Bytes, shard: b
     let mut receivers = 0;
     let (map, word) = if shard { (&ctx.srv.pubsub.shard, "smessage") } else { (&ctx.srv.pubsub.channels, "message") };
     let direct: Vec<ClientId> = map.get(channel).cloned().unwrap_or_default();
+    // A subscriber that QUIT or was killed is gone already (Redis frees it before the next
+    // command runs; here the host closes it a moment later): not a receiver.
+    let open = |ctx: &Ctx, id: ClientId| if id == ctx.client.id { !ctx.client.close_asap } else { ctx.others.get(&id).is_some_and(|c| !c.close_asap) };
+    let direct: Vec<ClientId> = direct.into_iter().filter(|&id| open(ctx, id)).collect();
     for id in direct {
         deliver(ctx, id, push(vec![Reply::bulk_str(word), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]), size, limits);
         receivers += 1;
@@ -211,6 +215,7 @@ pub fn publish_message(ctx: &mut Ctx, channel: &Bytes, message: &Bytes, shard: b
     if !shard && !ctx.srv.pubsub.patterns.is_empty() {
         let matching: Vec<(Bytes, Vec<ClientId>)> = ctx.srv.pubsub.patterns.iter().filter(|(p, _)| glob_match(p, channel, false)).map(|(p, ids)| (p.clone(), ids.clone())).collect();
         for (pattern, ids) in matching {
+            let ids: Vec<ClientId> = ids.into_iter().filter(|&id| open(ctx, id)).collect();
             for id in ids {
                 let msg = push(vec![Reply::bulk_str("pmessage"), Reply::Bulk(pattern.clone()), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]);
                 deliver(ctx, id, msg, size + pattern.len() as u64, limits);

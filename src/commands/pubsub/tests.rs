@@ -37,6 +37,21 @@ fn resp2_subscribed_mode_refuses_other_commands_and_reset_leaves_it() {
     assert_eq!(t.run(&["PUBLISH", "c", "m"]), int(0));
 }
 
+/// A subscriber that QUIT (or was killed) no longer receives or counts, though its host has
+/// not closed the connection yet: Redis has freed it by the next command.
+#[test]
+fn a_closing_subscriber_is_not_a_receiver() {
+    let mut t = TestEngine::new();
+    let a = t.connect();
+    let b = t.connect();
+    t.run_as(a, &["SUBSCRIBE", "ch"]);
+    t.run_as(b, &["PSUBSCRIBE", "c*"]);
+    assert_eq!(t.run(&["PUBLISH", "ch", "m"]), int(2));
+    t.run_as(a, &["QUIT"]);
+    t.run(&["CLIENT", "KILL", "ID", &b.to_string()]);
+    assert_eq!(t.run(&["PUBLISH", "ch", "m"]), int(0));
+}
+
 #[test]
 fn shard_channels_are_separate() {
     let mut t = TestEngine::new();
