@@ -1,17 +1,22 @@
 //! cinnabar-server: the native host. It owns sockets, the clock, signals and files; the
 //! engine owns everything else. Startup reads flags and redis.conf the way redis-server
-//! does, binds, loads the snapshot in the background, and serves each connection on its
-//! own tokio task.
+//! does, binds, loads the dataset, then one loop thread owns the engine and serves every
+//! connection (`server.rs`), as redis-server's event loop does.
 
 mod alloc;
 mod aof;
-mod connection;
+mod busy;
+mod conn;
+mod files;
 mod flags;
+mod host;
+mod io_threads;
 mod listener;
 mod migrate;
+mod net;
 mod persist;
 mod process;
-mod shared;
+mod server;
 
 use cinnabar::{Config, Engine};
 
@@ -31,7 +36,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let mut engine = Engine::new(Config::default(), shared::seed(), shared::now_us());
+    let mut engine = Engine::new(Config::default(), host::seed(), host::now_us());
     for (name, value) in &startup.directives {
         if let Err(e) = engine.config_set_startup(name, value) {
             eprintln!("{}", flags::fatal(None, &e.to_string()));
@@ -41,7 +46,9 @@ fn main() {
     // `dir` is the working directory from here on (Redis chdirs as it reads the directive).
     let dir = engine.config().get("dir").unwrap_or("").to_string();
     match process::change_dir(&dir) {
-        Ok(abs) => engine.config_set_startup("dir", &abs).expect("a directory path is a valid dir"),
+        Ok(abs) => engine
+            .config_set_startup("dir", &abs)
+            .expect("a directory path is a valid dir"),
         Err(why) => {
             eprintln!("Can't chdir to '{}': {}", dir, why);
             std::process::exit(1);
@@ -65,22 +72,20 @@ fn main() {
     let unix_perm = u32::from_str_radix(cfg.get("unixsocketperm").unwrap_or("0"), 8).unwrap_or(0);
     let port = engine.config().get_i64("port") as u16;
     let bind = engine.config().get("bind").unwrap_or("").to_string();
-    let hz = engine.config().hot.hz;
+    let backlog = engine.config().get_i64("tcp-backlog") as i32;
     {
         let h = engine.host_info_mut();
         h.process_id = std::process::id() as u64;
         h.tcp_port = port;
-        h.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+        h.executable = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         h.config_file = startup.config_file.clone().unwrap_or_default();
         h.os = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
         h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
-        h.multiplexing_api = "tokio".into();
+        h.multiplexing_api = "epoll".into();
         h.listens = true;
-        // MemTotal from /proc/meminfo, in kB.
-        h.total_system_memory = std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())))
-            .map_or(0, |kb| kb * 1024);
+        h.total_system_memory = host::total_memory();
     }
     engine.set_memory_probe(alloc::live_bytes);
     // BGSAVE and save points fork a child that writes the snapshot (see persist.rs).
@@ -99,64 +104,65 @@ fn main() {
             }
         }
     }
-    engine.set_cpu_probe(shared::cpu_seconds);
-    engine.set_clock(shared::monotonic_us);
-    shared::monotonic_us(); // calibrate now, not inside the first command
-    // Two workers: connections parse and write in parallel while the engine runs under one
-    // lock per pipelined batch (see docs/ARCHITECTURE.md, "The native server").
-    // Worker stacks as deep as Redis's main thread (8 MB): a script may return a table nested
-    // thousands deep (converted, written and freed recursively, as Redis does) before Lua's
-    // stack limit stops it. Untouched stack costs no memory.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_stack_size(8 << 20).enable_all().build().expect("tokio runtime");
-    let (pid_path, unix_path) = (pid_file.clone(), unix_socket.clone());
-    let code = rt.block_on(async move {
-        let listeners = match listener::bind_all(&bind, port).await {
-            Ok(l) => l,
+    engine.set_cpu_probe(host::cpu_seconds);
+    engine.set_clock(host::monotonic_us);
+    host::monotonic_us(); // calibrate now, not inside the first command
+    let mut listeners = match listener::bind_all(&bind, port, backlog) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{}", e);
+            std::process::exit(1);
+        }
+    };
+    if !unix_socket.is_empty() {
+        match listener::bind_unix(&unix_socket, unix_perm, backlog) {
+            Ok(l) => listeners.push(l),
             Err(e) => {
                 eprintln!("{}", e);
-                return 1;
+                std::process::exit(1);
             }
-        };
-        let unix = if unix_socket.is_empty() {
-            None
-        } else {
-            match listener::bind_unix(&unix_socket, unix_perm) {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    eprintln!("{}", e);
-                    return 1;
-                }
-            }
-        };
-        if let Some(p) = &pid_file {
-            process::write_pid_file(p);
         }
-        let shared = shared::Shared::new(engine);
-        // As redis-server: bound first, then the dataset loads while clients that connect
-        // meanwhile are told LOADING.
-        match aof {
-            Some(aof) => persist::load_aof_at_startup(&shared, aof),
-            None => persist::load_at_startup(&shared),
+    }
+    if listeners.is_empty() {
+        eprintln!("Configured to not listen anywhere, exiting.");
+        std::process::exit(1);
+    }
+    if let Some(p) = &pid_file {
+        process::write_pid_file(p);
+    }
+    let mut server = match server::Server::new(engine, listeners) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "Failed creating the event loop. Error message: '{}'",
+                files::strerror(&e)
+            );
+            std::process::exit(1);
         }
-        println!("Cinnabar {} (Redis {} compatible), port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
-        shared::spawn_ticker(shared.clone(), hz);
-        shared.set_listening(listener::Listening::start(listeners, &shared));
-        if let Some(l) = unix {
-            listener::start_unix(l, unix_socket.clone(), shared.clone());
-        }
-        // Redis's own line: scripts and test harnesses wait for it.
-        println!("Ready to accept connections");
-        process::notify_ready(supervisor);
-        shared.wait_for_shutdown().await;
-        0
-    });
-    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    };
+    // As redis-server: bound first, then the dataset loads while clients that connect
+    // meanwhile are told LOADING.
+    match aof {
+        Some(aof) => persist::load_aof_at_startup(&mut server, aof),
+        None => persist::load_at_startup(&mut server),
+    }
+    println!(
+        "Cinnabar {} (Redis {} compatible), port {}",
+        cinnabar::CINNABAR_VERSION,
+        cinnabar::REDIS_VERSION,
+        port
+    );
+    // Redis's own line: scripts and test harnesses wait for it.
+    println!("Ready to accept connections");
+    process::notify_ready(supervisor);
+    let code = server.run();
+    println!("Cinnabar is now ready to exit, bye bye...");
     // prepareForShutdown: the pid file and the socket file go with the server.
-    if let Some(p) = &pid_path {
+    if let Some(p) = &pid_file {
         let _ = std::fs::remove_file(p);
     }
-    if !unix_path.is_empty() {
-        let _ = std::fs::remove_file(&unix_path);
+    if !unix_socket.is_empty() {
+        let _ = std::fs::remove_file(&unix_socket);
     }
     std::process::exit(code);
 }

@@ -12,21 +12,23 @@
 //! Fork. The child gets a copy-on-write image of the parent's memory, including the engine
 //! the forking thread holds locked: it serialises that copy (`rdb_snapshot`), writes the
 //! file, reports through a pipe and `_exit`s. Only the forking thread exists in the child,
-//! so it must not touch what other threads may have held at the fork: no tokio, no stdout
-//! (its lock), nothing but the engine, the allocator (glibc's fork makes malloc usable in
-//! the child) and plain system calls. A reaper thread per child waits for it and reports to
-//! the engine.
+//! so it must not touch what other threads may have held at the fork: no stdout (its
+//! lock), nothing but the engine, the allocator (glibc's fork makes malloc usable in the
+//! child) and plain system calls. A reaper thread per child waits for it and reports to
+//! the loop.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::{FromRawFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use cinnabar::persistence::{ChildExit, Forked};
-use cinnabar::Engine;
+use cinnabar::{ClientId, Engine};
 
-use crate::shared::{now_us, Shared};
+use crate::files::{strerror as reason, Step};
+use crate::host::now_us;
+use crate::server::{Notifier, Server};
 
 /// The background save child, as the parent tracks it.
 struct Child {
@@ -51,35 +53,27 @@ pub fn snapshot_paths(engine: &Engine) -> (PathBuf, PathBuf) {
     (dir, file)
 }
 
-/// The system's reason alone, as Redis prints strerror (std appends " (os error N)").
-fn reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_string()
-}
-
 /// rdbSave's file work: the snapshot into `dir/temp-<pid>.rdb`, fsync, rename over the
 /// snapshot file, fsync of the directory. On failure the temp file is removed and the error
 /// is Redis's log line.
 fn write_snapshot(bytes: &[u8], dir: &Path, file: &Path, pid: u32) -> Result<(), String> {
     let tmp_name = format!("temp-{}.rdb", pid);
-    let tmp = dir.join(&tmp_name);
-    let root = || std::fs::canonicalize(dir).map(|p| p.display().to_string()).unwrap_or_else(|_| "unknown".into());
-    let mut f = std::fs::File::create(&tmp)
-        .map_err(|e| format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", tmp_name, root(), reason(&e)))?;
-    let step = |op: &str, r: std::io::Result<()>| r.map_err(|e| format!("Write error saving DB on disk({}): {}", op, reason(&e)));
-    let written = step("rdbSaveRio", f.write_all(bytes)).and_then(|_| step("fsync", f.sync_all()));
-    drop(f);
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    if let Err(e) = std::fs::rename(&tmp, file) {
-        let _ = std::fs::remove_file(&tmp);
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        return Err(format!("Error moving temp DB file {} on the final destination {} (in server root dir {}): {}", tmp_name, name, root(), reason(&e)));
-    }
-    // The rename is durable only once the directory entry is (fsyncFileDir).
-    step("fsyncFileDir", std::fs::File::open(dir).and_then(|d| d.sync_all()))
+    let root = || {
+        std::fs::canonicalize(dir)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "unknown".into())
+    };
+    crate::files::replace(file, &dir.join(&tmp_name), bytes).map_err(|(step, e)| match step {
+        Step::Create => format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", tmp_name, root(), reason(&e)),
+        Step::Write => format!("Write error saving DB on disk(rdbSaveRio): {}", reason(&e)),
+        Step::Fsync => format!("Write error saving DB on disk(fsync): {}", reason(&e)),
+        Step::Rename => {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            format!("Error moving temp DB file {} on the final destination {} (in server root dir {}): {}", tmp_name, name, root(), reason(&e))
+        }
+        // The rename is durable only once the directory entry is (fsyncFileDir).
+        Step::SyncDir => format!("Write error saving DB on disk(fsyncFileDir): {}", reason(&e)),
+    })
 }
 
 /// A snapshot written now, in this process (SAVE, DEBUG RELOAD, SHUTDOWN, and every save
@@ -91,9 +85,11 @@ pub fn save(engine: &Engine) -> Result<(), String> {
     Ok(())
 }
 
-/// `Event::BackgroundSave`: fork with the engine locked (the caller holds it), tell the
-/// engine how the fork went, and leave a thread waiting for the child.
-pub fn bgsave(shared: &Shared, engine: &mut Engine) {
+/// `Event::BackgroundSave`: fork (on the loop thread, so the child's copy of the engine is
+/// between two commands), tell the engine how the fork went, and leave a thread waiting
+/// for the child.
+pub fn bgsave(server: &mut Server) {
+    let engine = &mut server.engine;
     let (dir, file) = snapshot_paths(engine);
     let mut pipe: [RawFd; 2] = [-1, -1];
     // SAFETY: pipe2 fills the two descriptors it is given room for.
@@ -122,12 +118,28 @@ pub fn bgsave(shared: &Shared, engine: &mut Engine) {
         return;
     }
     println!("Background saving started by pid {}", pid);
-    engine.bgsave_started(Ok(Forked { pid: pid as u32, fork_usec }), now_us());
-    *shared.children.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(Child { pid, dir, exit: None });
+    engine.bgsave_started(
+        Ok(Forked {
+            pid: pid as u32,
+            fork_usec,
+        }),
+        now_us(),
+    );
+    *server
+        .children
+        .child
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(Child {
+        pid,
+        dir,
+        exit: None,
+    });
     // SAFETY: the read end is ours alone from here; the File closes it.
     let report = unsafe { std::fs::File::from_raw_fd(pipe[0]) };
-    let me = shared.me();
-    let spawned = std::thread::Builder::new().name("rdb-child".into()).spawn(move || reap(me, pid, report));
+    let (children, notifier) = (server.children.clone(), server.notifier());
+    let spawned = std::thread::Builder::new()
+        .name("rdb-child".into())
+        .spawn(move || reap(&children, &notifier, pid, report));
     if let Err(e) = spawned {
         eprintln!("Can't watch the background save child {}: {}", pid, e);
     }
@@ -138,7 +150,7 @@ fn child_main(engine: &Engine, dir: &Path, file: &Path, read_end: RawFd, write_e
     // SAFETY: plain system calls on this process's own descriptors and signal dispositions.
     unsafe {
         libc::close(read_end);
-        // The parent's handlers (tokio's) write to descriptors the child is about to close:
+        // The parent's handlers write to descriptors the child is about to close:
         // a SIGTERM or SIGUSR1 (the parent's kill) must end the child.
         for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGUSR1] {
             libc::signal(sig, libc::SIG_DFL);
@@ -171,7 +183,9 @@ fn child_main(engine: &Engine, dir: &Path, file: &Path, read_end: RawFd, write_e
 /// its clients see their connections close at once, whatever the child still does.
 pub(crate) fn close_inherited(keep: RawFd) {
     let fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
-        Ok(dir) => dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect(),
+        Ok(dir) => dir
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
         Err(_) => return,
     };
     for fd in fds {
@@ -184,13 +198,20 @@ pub(crate) fn close_inherited(keep: RawFd) {
 
 /// The process's private dirty memory (zmalloc_get_private_dirty), from smaps_rollup.
 fn private_dirty_bytes() -> u64 {
-    let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else { return 0 };
-    text.lines().filter_map(|l| l.strip_prefix("Private_Dirty:")).filter_map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).sum::<u64>() * 1024
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else {
+        return 0;
+    };
+    text.lines()
+        .filter_map(|l| l.strip_prefix("Private_Dirty:"))
+        .filter_map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
 }
 
 /// The reaper: waits for the child, reads its report, records how it ended (waking a
-/// SHUTDOWN that waits for it), then reports to the engine unless someone already did.
-fn reap(me: Weak<Shared>, pid: libc::pid_t, mut report: std::fs::File) {
+/// SHUTDOWN that waits for it), then has the loop report to the engine unless someone
+/// already did.
+fn reap(children: &Children, notifier: &Notifier, pid: libc::pid_t, mut report: std::fs::File) {
     let mut status = 0;
     loop {
         // SAFETY: waits for our own child.
@@ -199,7 +220,11 @@ fn reap(me: Weak<Shared>, pid: libc::pid_t, mut report: std::fs::File) {
             break;
         }
         if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            eprintln!("waitpid() returned an error: {}. child_type: RDB, child_pid = {}", std::io::Error::last_os_error(), pid);
+            eprintln!(
+                "waitpid() returned an error: {}. child_type: RDB, child_pid = {}",
+                std::io::Error::last_os_error(),
+                pid
+            );
             status = 1 << 8;
             break;
         }
@@ -207,14 +232,23 @@ fn reap(me: Weak<Shared>, pid: libc::pid_t, mut report: std::fs::File) {
     let mut msg = String::new();
     let _ = report.read_to_string(&mut msg);
     let exit = if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
-        let cow_bytes = msg.trim().strip_prefix("ok ").and_then(|n| n.parse().ok()).unwrap_or(0);
+        let cow_bytes = msg
+            .trim()
+            .strip_prefix("ok ")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
         println!("Background saving terminated with success");
-        println!("Fork CoW for RDB: current {} MB, peak {0} MB, average {0} MB", cow_bytes >> 20);
+        println!(
+            "Fork CoW for RDB: current {} MB, peak {0} MB, average {0} MB",
+            cow_bytes >> 20
+        );
         ChildExit::Saved { cow_bytes }
     } else if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
         eprintln!("Background saving terminated by signal {}", sig);
-        ChildExit::Killed { on_purpose: sig == libc::SIGUSR1 }
+        ChildExit::Killed {
+            on_purpose: sig == libc::SIGUSR1,
+        }
     } else {
         if let Some(why) = msg.trim().strip_prefix("err ") {
             eprintln!("{}", why);
@@ -222,23 +256,27 @@ fn reap(me: Weak<Shared>, pid: libc::pid_t, mut report: std::fs::File) {
         eprintln!("Background saving error");
         ChildExit::Failed
     };
-    let Some(shared) = me.upgrade() else { return };
     {
-        let mut slot = shared.children.child.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = children.child.lock().unwrap_or_else(|p| p.into_inner());
         match slot.as_mut() {
             Some(c) if c.pid == pid => c.exit = Some(exit),
             _ => return,
         }
-        shared.children.ended.notify_all();
+        children.ended.notify_all();
     }
-    let mut engine = shared.engine();
-    let taken = shared.children.child.lock().unwrap_or_else(|p| p.into_inner()).take_if(|c| c.pid == pid);
-    let Some(child) = taken else { return };
-    if let ChildExit::Killed { .. } = exit {
-        remove_temp(&child);
-    }
-    engine.bgsave_finished(exit, now_us());
-    shared.handle_events(&mut engine);
+    notifier.send(Box::new(move |server: &mut Server| {
+        let taken = server
+            .children
+            .child
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take_if(|c| c.pid == pid);
+        let Some(child) = taken else { return };
+        if let ChildExit::Killed { .. } = exit {
+            remove_temp(&child);
+        }
+        server.engine.bgsave_finished(exit, now_us());
+    }));
 }
 
 /// rdbRemoveTempFile: what a child killed mid-save left behind.
@@ -246,11 +284,10 @@ fn remove_temp(child: &Child) {
     let _ = std::fs::remove_file(child.dir.join(format!("temp-{}.rdb", child.pid)));
 }
 
-/// With the engine locked (SHUTDOWN's first step, FLUSHALL): a running save child is
-/// killed and waited for (so it cannot rename its file over a newer snapshot), its temp
-/// file removed, and the engine told.
-pub fn kill_child(shared: &Shared, engine: &mut Engine) {
-    let children = &shared.children;
+/// SHUTDOWN's first step, FLUSHALL: a running save child is killed and waited for (so it
+/// cannot rename its file over a newer snapshot), its temp file removed, and the engine
+/// told.
+pub fn kill_child(children: &Children, engine: &mut Engine) {
     let mut slot = children.child.lock().unwrap_or_else(|p| p.into_inner());
     let Some(child) = slot.as_ref() else { return };
     if child.exit.is_none() {
@@ -258,18 +295,32 @@ pub fn kill_child(shared: &Shared, engine: &mut Engine) {
         // SAFETY: signals our own child.
         unsafe { libc::kill(child.pid, libc::SIGUSR1) };
         // The reaper records the exit without the engine lock, so waiting here is safe.
-        slot = children.ended.wait_timeout_while(slot, Duration::from_secs(10), |s| s.as_ref().is_some_and(|c| c.exit.is_none())).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        slot = children
+            .ended
+            .wait_timeout_while(slot, Duration::from_secs(10), |s| {
+                s.as_ref().is_some_and(|c| c.exit.is_none())
+            })
+            .map(|(g, _)| g)
+            .unwrap_or_else(|p| p.into_inner().0);
     }
     let Some(child) = slot.take() else { return };
     drop(slot);
     remove_temp(&child);
-    engine.bgsave_finished(child.exit.unwrap_or(ChildExit::Killed { on_purpose: true }), now_us());
+    engine.bgsave_finished(
+        child.exit.unwrap_or(ChildExit::Killed { on_purpose: true }),
+        now_us(),
+    );
 }
 
 /// At exit without SHUTDOWN's path (SHUTDOWN NOSAVE while a script is busy): the child
 /// must not outlive the server and write a file nobody asked for any more.
-pub fn kill_child_now(shared: &Shared) {
-    if let Some(child) = shared.children.child.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+pub fn kill_child_now(children: &Children) {
+    if let Some(child) = children
+        .child
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+    {
         // SAFETY: signals our own child.
         unsafe { libc::kill(child.pid, libc::SIGUSR1) };
         remove_temp(child);
@@ -278,9 +329,11 @@ pub fn kill_child_now(shared: &Shared) {
 
 /// SHUTDOWN (and SIGTERM): kill a running save child, then save in place when asked or
 /// when save points are set. False when that save failed (the server stays up).
-pub fn shutdown(shared: &Shared, engine: &mut Engine, save_flag: Option<bool>) -> bool {
-    kill_child(shared, engine);
-    let wanted = save_flag.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty()) && !engine.is_loading();
+pub fn shutdown(children: &Children, engine: &mut Engine, save_flag: Option<bool>) -> bool {
+    kill_child(children, engine);
+    let wanted = save_flag
+        .unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty())
+        && !engine.is_loading();
     if wanted {
         println!("Saving the final RDB snapshot before exiting.");
         if let Err(e) = save(engine) {
@@ -294,96 +347,158 @@ pub fn shutdown(shared: &Shared, engine: &mut Engine, save_flag: Option<bool>) -
 
 /// Runs `load` against an empty engine of the same configuration on its own thread, while
 /// the server's engine answers LOADING to commands that cannot run during a load (INFO,
-/// CONFIG and the others Redis allows still run); then moves the loaded data in. A loader
-/// that fails ends the server, as Redis does. Startup's RDB load uses it; an AOF loader is
-/// meant to as well. Call before accepting connections, so none sees the empty dataset.
-pub fn load_in_background<T, F, G>(shared: &Arc<Shared>, total_bytes: u64, load: F, then: G) -> std::thread::JoinHandle<()>
+/// CONFIG and the others Redis allows still run); then the loop moves the loaded data in
+/// and runs `then`. A loader that fails ends the server, as Redis does. Redis serves events
+/// during a load only every loading-process-events-interval-bytes (2 MB) read, so a smaller
+/// dataset is loaded before any client is answered: so it is here.
+pub fn load_in_background<T, F, G>(server: &mut Server, total_bytes: u64, load: F, then: G)
 where
     T: Send + 'static,
     F: FnOnce(&mut Engine) -> Result<(String, T), String> + Send + 'static,
-    G: FnOnce(&Shared, &mut Engine, T) + Send + 'static,
+    G: FnOnce(&mut Server, T) + Send + 'static,
 {
-    let mut loader = shared.engine().begin_loading(total_bytes, now_us());
-    let me = Arc::downgrade(shared);
-    let spawned = std::thread::Builder::new().name("loader".into()).spawn(move || {
-        let start = Instant::now();
-        match load(&mut loader) {
-            Ok((what, extra)) => {
-                let Some(shared) = me.upgrade() else { return };
-                let mut engine = shared.engine();
-                engine.end_loading(Some(loader));
-                // Still under the lock: nothing runs between the data arriving and `then`.
-                then(&shared, &mut engine, extra);
-                println!("{}: {:.3} seconds", what, start.elapsed().as_secs_f64());
-                shared.handle_events(&mut engine);
+    let mut loader = server.engine.begin_loading(total_bytes, now_us());
+    let notifier = server.notifier();
+    let spawned = std::thread::Builder::new()
+        .name("loader".into())
+        .spawn(move || {
+            let start = Instant::now();
+            match load(&mut loader) {
+                Ok((what, extra)) => notifier.send(Box::new(move |server: &mut Server| {
+                    server.engine.end_loading(Some(loader));
+                    // Nothing runs between the data arriving and `then`.
+                    then(server, extra);
+                    println!("{}: {:.3} seconds", what, start.elapsed().as_secs_f64());
+                })),
+                Err(e) => {
+                    eprintln!("{}", e);
+                    std::process::exit(1);
+                }
             }
-            Err(e) => {
-                eprintln!("{}", e);
-                std::process::exit(1);
-            }
-        }
-    });
-    spawned.unwrap_or_else(|e| {
+        });
+    let loader = spawned.unwrap_or_else(|e| {
         eprintln!("Can't start loading the dataset: {}", e);
         std::process::exit(1);
-    })
+    });
+    if total_bytes < LOAD_EVENTS_INTERVAL {
+        let _ = loader.join();
+        server.drain_messages();
+    }
 }
 
-/// Redis serves events during a load only every loading-process-events-interval-bytes
-/// (2 MB) read, so a smaller file is loaded before any client is answered: so it is here.
 const LOAD_EVENTS_INTERVAL: u64 = 2 * 1024 * 1024;
 
 /// loadDataFromDisk: the snapshot in `dir`/`dbfilename`, if there is one, loaded in the
 /// background. A file that cannot be read or parsed is fatal rather than silently starting
 /// empty (and later overwriting it).
-pub fn load_at_startup(shared: &Arc<Shared>) {
-    let (_, file) = snapshot_paths(&shared.engine());
+pub fn load_at_startup(server: &mut Server) {
+    let (_, file) = snapshot_paths(&server.engine);
     let size = match std::fs::metadata(&file) {
         Ok(m) => m.len(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
         Err(e) => {
-            eprintln!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), reason(&e));
+            eprintln!(
+                "Fatal error loading the DB ({}): {}. Exiting.",
+                file.display(),
+                reason(&e)
+            );
             std::process::exit(1);
         }
     };
-    let loader = load_in_background(
-        shared,
+    load_in_background(
+        server,
         size,
         move |engine| {
-            let fatal = |e: String| format!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), e);
+            let fatal = |e: String| {
+                format!(
+                    "Fatal error loading the DB ({}): {}. Exiting.",
+                    file.display(),
+                    e
+                )
+            };
             let bytes = std::fs::read(&file).map_err(|e| fatal(reason(&e)))?;
             let keys = engine.rdb_load(&bytes).map_err(fatal)?;
             Ok((format!("DB loaded from disk ({} keys)", keys), ()))
         },
-        |_, _, ()| {},
+        |_, ()| {},
     );
-    if size < LOAD_EVENTS_INTERVAL {
-        let _ = loader.join();
-    }
 }
 
 /// loadDataFromDisk with `appendonly yes`: the AOF's files replayed behind LOADING as an
 /// RDB is, then (with the data in) the AOF opened for appends. The RDB is not read.
-pub fn load_aof_at_startup(shared: &Arc<Shared>, aof: crate::aof::Aof) {
+pub fn load_aof_at_startup(server: &mut Server, aof: crate::aof::Aof) {
     let size = aof.files_size();
-    let loader = load_in_background(
-        shared,
+    load_in_background(
+        server,
         size,
         move |engine| {
             let mut aof = aof;
             aof.load(engine)?;
             Ok(("DB loaded from append only file".to_string(), aof))
         },
-        |shared, engine, aof| match aof.open(engine) {
-            Ok(aof) => shared.set_aof(Some(aof)),
+        |server, aof| match aof.open(&mut server.engine) {
+            Ok(aof) => server.aof = Some(aof),
             Err(e) => {
                 eprintln!("{}", e);
                 std::process::exit(1);
             }
         },
     );
-    if size < LOAD_EVENTS_INTERVAL {
-        let _ = loader.join();
+}
+
+/// CONFIG REWRITE (rewriteConfigOverwriteFile), off the loop: a thread reads the config file
+/// the server started with (a missing one reads as empty), turns it into the new text with
+/// the rewriter the engine gave (its config and users as they were at the command), writes
+/// it beside the old one, fsyncs and renames it over; the loop reports the outcome. The error
+/// is the system's reason, as Redis reports it (strerror).
+pub fn rewrite_config(server: &mut Server, client: Option<ClientId>) {
+    let path = PathBuf::from(&server.engine.host_info().config_file);
+    let dir = server
+        .engine
+        .config()
+        .get("dir")
+        .filter(|d| !d.is_empty())
+        .unwrap_or(".")
+        .to_string();
+    let rewrite = server.engine.config_rewriter();
+    let notifier = server.notifier();
+    let work = move || -> Result<(), String> {
+        let old = match std::fs::read(&path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(reason(&e)),
+        };
+        let dir = std::fs::canonicalize(&dir)
+            .map(|p| p.display().to_string())
+            .unwrap_or(dir);
+        let text = rewrite(&old, &dir);
+        let tmp = path.with_file_name(format!(
+            "{}.{}.tmp",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        crate::files::replace(&path, &tmp, text.as_bytes()).map_err(|(_, e)| reason(&e))
+    };
+    // Inside MULTI/EXEC (no client waits) the transaction was answered OK already: the file
+    // is written before that reply leaves, on the loop, as Redis always writes it.
+    if client.is_none() {
+        let _ = work().inspect_err(|e| eprintln!("CONFIG REWRITE failed: {}", e));
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("config-rewrite".into())
+        .spawn(move || {
+            let result = work().inspect_err(|e| eprintln!("CONFIG REWRITE failed: {}", e));
+            notifier.send(Box::new(move |server: &mut Server| {
+                server.engine.config_rewrite_finished(client, result)
+            }));
+        });
+    if let Err(e) = spawned {
+        server
+            .engine
+            .config_rewrite_finished(client, Err(e.to_string()));
     }
 }
 

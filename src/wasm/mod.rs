@@ -10,28 +10,19 @@
 mod convert;
 mod io;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use wasm_bindgen::prelude::*;
 
 use crate::client::{ClientId, ClientInfo};
 use crate::config::Config;
 use crate::engine::Event;
 use crate::reply::Reply;
-use crate::resp::parser::RequestParser;
+use crate::session::Session;
 use io::{Args, Io};
 
 const MALFORMED: &str = "ERR malformed packed arguments";
-
-/// One RESP connection (`respOpen`): bytes in, bytes out, with the commands that wait behind
-/// a blocked one (a pipeline resumes when the wait ends).
-struct Conn {
-    parser: RequestParser,
-    buf: BytesMut,
-    queue: VecDeque<Vec<Bytes>>,
-    closed: bool,
-}
 
 /// One engine and its client sessions, as a browser tab or an edge worker uses it.
 ///
@@ -43,7 +34,9 @@ struct Conn {
 pub struct Engine {
     inner: crate::Engine,
     client: ClientId,
-    conns: HashMap<ClientId, Conn>,
+    /// The RESP connections (`respOpen`): bytes in, bytes out, through the core's session
+    /// (the same as the native server's).
+    conns: HashMap<ClientId, Session>,
     io: Box<Io>,
     args: Args,
     out: Vec<u8>,
@@ -63,7 +56,12 @@ fn us(ms: f64) -> i64 {
 }
 
 fn info(kind: &str) -> ClientInfo {
-    ClientInfo { addr: format!("wasm:{kind}"), laddr: String::new(), fd: -1, unix: false }
+    ClientInfo {
+        addr: format!("wasm:{kind}"),
+        laddr: String::new(),
+        fd: -1,
+        unix: false,
+    }
 }
 
 fn js_error(msg: &str) -> JsValue {
@@ -77,7 +75,16 @@ impl Engine {
     pub fn new(seed: f64, now_ms: f64) -> Engine {
         let mut inner = crate::Engine::new(Config::default(), seed as u64, us(now_ms));
         let client = inner.connect(info("default"), us(now_ms));
-        let mut e = Engine { inner, client, conns: HashMap::new(), io: Box::default(), args: Args::default(), out: Vec::new(), argv: Vec::new(), replies: Vec::new() };
+        let mut e = Engine {
+            inner,
+            client,
+            conns: HashMap::new(),
+            io: Box::default(),
+            args: Args::default(),
+            out: Vec::new(),
+            argv: Vec::new(),
+            replies: Vec::new(),
+        };
         e.publish();
         e
     }
@@ -123,7 +130,11 @@ impl Engine {
     pub fn call(&mut self, id: f64, len: u32, now_ms: f64, raw: bool) -> u32 {
         self.out.clear();
         let mut argv = std::mem::take(&mut self.argv);
-        if self.args.take(len).is_some_and(|all| convert::unpack(all, &mut argv)) {
+        if self
+            .args
+            .take(len)
+            .is_some_and(|all| convert::unpack(all, &mut argv))
+        {
             self.run(id as ClientId, &argv, now_ms, raw);
         } else {
             self.malformed();
@@ -193,7 +204,9 @@ impl Engine {
     /// When the session's wait times out (Unix ms), if it has a timeout.
     #[wasm_bindgen(js_name = blockDeadline)]
     pub fn block_deadline(&self, id: f64) -> Option<f64> {
-        self.inner.block_deadline_ms(id as ClientId).map(|d| d as f64)
+        self.inner
+            .block_deadline_ms(id as ClientId)
+            .map(|d| d as f64)
     }
 
     /// Ends the session's wait if its deadline has passed (its timeout reply goes to `take`).
@@ -206,8 +219,7 @@ impl Engine {
     #[wasm_bindgen(js_name = respOpen)]
     pub fn resp_open(&mut self, now_ms: f64) -> f64 {
         let id = self.inner.connect(info("resp"), us(now_ms));
-        let parser = RequestParser::new(self.inner.max_bulk_len());
-        self.conns.insert(id, Conn { parser, buf: BytesMut::new(), queue: VecDeque::new(), closed: false });
+        self.conns.insert(id, Session::new(id, &self.inner));
         id as f64
     }
 
@@ -217,49 +229,30 @@ impl Engine {
     /// closes the connection (`respClosed`), as Redis does.
     #[wasm_bindgen(js_name = respFeed)]
     pub fn resp_feed(&mut self, id: f64, bytes: &[u8], now_ms: f64) -> Vec<u8> {
-        let id = id as ClientId;
-        let mut out = Vec::new();
-        let authed = self.inner.is_authenticated(id);
-        let Some(conn) = self.conns.get_mut(&id) else { return out };
-        if conn.closed {
-            return out;
+        let Some(session) = self.conns.get_mut(&(id as ClientId)) else {
+            return Vec::new();
+        };
+        if !session.closing {
+            session.input.extend_from_slice(bytes);
         }
-        conn.buf.extend_from_slice(bytes);
-        let mut error = None;
-        loop {
-            match conn.parser.next(&mut conn.buf, authed) {
-                Ok(Some(argv)) => conn.queue.push_back(argv),
-                Ok(None) => break,
-                Err(e) => {
-                    error = Some(e.to_string());
-                    conn.buf.clear();
-                    break;
-                }
-            }
-        }
-        self.pump(id, now_ms, &mut out);
-        if let Some(e) = error {
-            if let Some(conn) = self.conns.get_mut(&id) {
-                crate::resp::writer::write_reply(&Reply::Error(e), false, &mut out);
-                conn.closed = true;
-            }
-        }
-        out
+        self.resp_pump(id, now_ms)
     }
 
     /// Reply bytes that became ready without new input (a wait ended, pub/sub messages),
     /// then the commands that waited behind a blocked one.
     #[wasm_bindgen(js_name = respPump)]
     pub fn resp_pump(&mut self, id: f64, now_ms: f64) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.pump(id as ClientId, now_ms, &mut out);
-        out
+        let Some(session) = self.conns.get_mut(&(id as ClientId)) else {
+            return Vec::new();
+        };
+        session.run(&mut self.inner, us(now_ms));
+        session.take_output()
     }
 
     /// Whether the connection is over (QUIT, CLIENT KILL, a protocol error).
     #[wasm_bindgen(js_name = respClosed)]
     pub fn resp_closed(&self, id: f64) -> bool {
-        self.conns.get(&(id as ClientId)).is_none_or(|c| c.closed)
+        self.conns.get(&(id as ClientId)).is_none_or(|c| c.closing)
     }
 
     /// Periodic work (active expiry, save points, wait timeouts); call it `hz` times a second.
@@ -284,7 +277,7 @@ impl Engine {
                 }
                 Event::CloseClient(id) => {
                     if let Some(c) = self.conns.get_mut(&id) {
-                        c.closed = true;
+                        c.closing = true;
                     }
                     out.push(&ev(&["close".into(), (id as f64).into()]));
                 }
@@ -292,18 +285,39 @@ impl Engine {
                     out.push(&ev(&["save".into()]));
                 }
                 Event::Shutdown { save, .. } => {
-                    out.push(&ev(&["shutdown".into(), save.map_or(JsValue::NULL, JsValue::from_bool)]));
+                    out.push(&ev(&[
+                        "shutdown".into(),
+                        save.map_or(JsValue::NULL, JsValue::from_bool),
+                    ]));
                 }
                 Event::Log { level, message } => {
                     out.push(&ev(&["log".into(), (level as f64).into(), message.into()]));
                 }
-                Event::RewriteConfig { client } => self.inner.config_rewrite_finished(client, Err("The server is running without a config file".into())),
-                Event::LoadAof { client } => self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no AOF".into())),
-                Event::RewriteAof | Event::AppendOnly { on: true } => self.inner.aof_rewrite_finished(false, us(now_ms)),
-                Event::AppendOnly { on: false } | Event::Sleep { .. } | Event::BackgroundSave | Event::KillBackgroundSave => {}
-                Event::ReloadRdb { client, .. } => self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into())),
+                Event::RewriteConfig { client } => self.inner.config_rewrite_finished(
+                    client,
+                    Err("The server is running without a config file".into()),
+                ),
+                Event::LoadAof { client } => self.inner.host_wait_finished(
+                    client,
+                    Reply::Error("ERR the wasm host keeps no AOF".into()),
+                ),
+                Event::RewriteAof | Event::AppendOnly { on: true } => {
+                    self.inner.aof_rewrite_finished(false, us(now_ms))
+                }
+                Event::AppendOnly { on: false }
+                | Event::Sleep { .. }
+                | Event::BackgroundSave
+                | Event::KillBackgroundSave => {}
+                Event::ReloadRdb { client, .. } => self.inner.host_wait_finished(
+                    client,
+                    Reply::Error(
+                        "ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into(),
+                    ),
+                ),
                 // Not raised here (no `HostInfo::listens`): nothing to re-bind.
-                Event::Listen { client, previous, .. } => self.inner.listen_finished(client, Ok(()), &previous),
+                Event::Listen {
+                    client, previous, ..
+                } => self.inner.listen_finished(client, Ok(()), &previous),
             }
         }
         out
@@ -324,7 +338,10 @@ impl Engine {
     /// truncated file (bad checksum, short read) is refused with Redis's reason and the
     /// dataset is left as it was.
     pub fn load(&mut self, bytes: &[u8]) -> Result<u32, JsValue> {
-        self.inner.rdb_load(bytes).map(|n| n as u32).map_err(|e| js_error(&format!("ERR bad RDB snapshot: {e}")))
+        self.inner
+            .rdb_load(bytes)
+            .map(|n| n as u32)
+            .map_err(|e| js_error(&format!("ERR bad RDB snapshot: {e}")))
     }
 
     /// The host's report on a `save` event.
@@ -336,7 +353,10 @@ impl Engine {
     /// Changes since the last successful save (INFO's rdb_changes_since_last_save).
     #[wasm_bindgen(js_name = changesSinceSave)]
     pub fn changes_since_save(&self) -> f64 {
-        self.inner.srv.persistence.changes(self.inner.srv.stats.dirty) as f64
+        self.inner
+            .srv
+            .persistence
+            .changes(self.inner.srv.stats.dirty) as f64
     }
 
     /// Keys in a database (for hosts that show status without running a command).
@@ -350,7 +370,12 @@ impl Engine {
     /// session (nothing more runs for it until the wait ends).
     fn run(&mut self, id: ClientId, argv: &[Bytes], now_ms: f64, raw: bool) -> bool {
         if argv.is_empty() {
-            convert::encode(&Reply::Error("ERR empty command".into()), false, false, &mut self.out);
+            convert::encode(
+                &Reply::Error("ERR empty command".into()),
+                false,
+                false,
+                &mut self.out,
+            );
             return false;
         }
         let mut replies = std::mem::take(&mut self.replies);
@@ -362,7 +387,10 @@ impl Engine {
         // The command's own reply is its last non-push one (pushes it caused to itself come
         // first; invalidations follow). Pub/sub confirmations are pushes and are the reply
         // when nothing else is.
-        let pos = replies.iter().rposition(|r| !matches!(r, Reply::Push(_))).or(replies.len().checked_sub(1));
+        let pos = replies
+            .iter()
+            .rposition(|r| !matches!(r, Reply::Push(_)))
+            .or(replies.len().checked_sub(1));
         let blocked = pos.is_none() && self.inner.is_blocked(id);
         match pos {
             Some(pos) => {
@@ -396,21 +424,12 @@ impl Engine {
 
     fn tell(&mut self) {
         let (arg_ptr, arg_cap) = self.args.area();
-        *self.io = Io { arg_ptr, arg_cap, out_ptr: self.out.as_ptr() as u32, out_len: self.out.len() as u32, events: self.inner.has_events() as u32 };
-    }
-
-    fn pump(&mut self, id: ClientId, now_ms: f64, out: &mut Vec<u8>) {
-        self.inner.take_replies(id, |r, resp3| crate::resp::writer::write_reply(&r, resp3, out));
-        let Some(conn) = self.conns.get_mut(&id) else { return };
-        if conn.closed || conn.queue.is_empty() || self.inner.is_blocked(id) {
-            return;
-        }
-        let mut queue = std::mem::take(&mut conn.queue);
-        let close = self.inner.execute_batch(id, &mut queue, us(now_ms), |r, resp3| crate::resp::writer::write_reply(&r, resp3, out));
-        let conn = self.conns.get_mut(&id).expect("still open");
-        conn.queue = queue;
-        if close {
-            conn.closed = true;
-        }
+        *self.io = Io {
+            arg_ptr,
+            arg_cap,
+            out_ptr: self.out.as_ptr() as u32,
+            out_len: self.out.len() as u32,
+            events: self.inner.has_events() as u32,
+        };
     }
 }

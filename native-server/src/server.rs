@@ -1,0 +1,790 @@
+//! The loop: one thread owns the engine and drives it as Redis's ae event loop drives
+//! redis-server. Each turn:
+//!
+//! 1. wait for sockets (or the next timer: the `hz` tick, a blocked client's deadline);
+//! 2. accept, then read every connection that has input (the I/O threads share the reads
+//!    under `io-threads N`), then run each one's complete commands in event order;
+//! 3. timers: blocked clients' deadlines, the tick (active expiry, save points, client
+//!    timeouts, the AOF rewrite child);
+//! 4. before sleeping (beforeSleep): run the clients a write woke (served waits, messages),
+//!    append everything the turn recorded to the AOF (and, under `appendfsync always`, fsync
+//!    it once for all of them: group commit), then write every client's replies.
+//!
+//! So no reply leaves before the write it acknowledges is in the AOF, and one fsync covers
+//! every client served in the turn. Work that would stall the loop runs elsewhere: fsync
+//! under `everysec` (a background thread, `aof.rs`), CONFIG REWRITE's file, lazy frees,
+//! snapshot loads and background saves (a forked child). Other threads reach the loop only
+//! through `Notifier` (a closure to run on it, and a wake-up).
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cinnabar::session::Session;
+use cinnabar::{ClientId, Engine, Event};
+use mio::{Events, Interest, Poll, Waker};
+
+use crate::conn::Read;
+use crate::host::now_us;
+use crate::io_threads::{Done, IoThreads};
+use crate::net::{target, Net, Params, SharedNet, Target, SIGNALS, WAKER};
+
+/// Work another thread hands the loop: it runs with the engine, between two turns.
+pub type Msg = Box<dyn FnOnce(&mut Server) + Send>;
+
+/// How other threads (a save child's reaper, the loader, CONFIG REWRITE's writer) reach
+/// the loop.
+#[derive(Clone)]
+pub struct Notifier {
+    tx: Sender<Msg>,
+    waker: Arc<Waker>,
+}
+
+impl Notifier {
+    pub fn send(&self, msg: Msg) {
+        if self.tx.send(msg).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+}
+
+/// SIGTERM and SIGINT: flags the handlers set, and a socket they write to so the loop
+/// wakes (signal-hook's self-pipe).
+struct Signals {
+    term: Arc<AtomicBool>,
+    int: Arc<AtomicBool>,
+    pipe: mio::net::UnixStream,
+}
+
+impl Signals {
+    fn install(poll: &Poll) -> std::io::Result<Signals> {
+        let (read, write) = std::os::unix::net::UnixStream::pair()?;
+        read.set_nonblocking(true)?;
+        write.set_nonblocking(true)?;
+        let (term, int) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        for (sig, flag) in [
+            (signal_hook::consts::SIGTERM, &term),
+            (signal_hook::consts::SIGINT, &int),
+        ] {
+            signal_hook::flag::register(sig, flag.clone())?;
+            signal_hook::low_level::pipe::register(sig, write.try_clone()?)?;
+        }
+        let mut pipe = mio::net::UnixStream::from_std(read);
+        poll.registry()
+            .register(&mut pipe, SIGNALS, Interest::READABLE)?;
+        Ok(Signals { term, int, pipe })
+    }
+}
+
+pub struct Server {
+    pub engine: Engine,
+    pub net: SharedNet,
+    events: Events,
+    pub aof: Option<crate::aof::Aof>,
+    pub children: Arc<crate::persist::Children>,
+    lazyfree: Sender<cinnabar::lazyfree::Job>,
+    migrator: crate::migrate::Migrator,
+    notifier: Notifier,
+    msgs: Receiver<Msg>,
+    signals: Signals,
+    /// Blocked clients' deadlines (Unix ms) by connection.
+    deadlines: BTreeSet<(i64, usize)>,
+    next_tick_us: i64,
+    hz: u32,
+    oom: crate::process::OomScore,
+    io: Option<IoThreads>,
+    /// Set once the server is to stop: the process's exit code.
+    pub exit: Option<i32>,
+    /// Scratch lists reused every turn.
+    to_read: Vec<usize>,
+    listeners_ready: Vec<usize>,
+}
+
+/// The connection settings as the config has them now.
+fn params(e: &Engine) -> Params {
+    let c = e.config();
+    Params {
+        max_clients: c.get_i64("maxclients").max(0) as usize,
+        protected: c.get_bool("protected-mode") && c.get("requirepass").unwrap_or("").is_empty(),
+        max_bulk: e.max_bulk_len(),
+        query_limit: c.get_i64("client-query-buffer-limit").max(0) as usize,
+    }
+}
+
+impl Server {
+    /// The loop around `engine`, listening on `listeners`.
+    pub fn new(
+        mut engine: Engine,
+        listeners: Vec<crate::listener::Listener>,
+    ) -> std::io::Result<Server> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let signals = Signals::install(&poll)?;
+        let mut net = Net::new(poll, params(&engine));
+        net.add_listeners(listeners)?;
+        let net: SharedNet = Arc::new(parking_lot::Mutex::new(net));
+        let children = Arc::new(crate::persist::Children::default());
+        engine.set_script_watch(crate::busy::watch(net.clone(), children.clone()));
+        engine.set_lazyfree_host();
+        let migrator = crate::migrate::Migrator::default();
+        engine.set_migrate_host(Box::new(migrator.clone()));
+        let (lazyfree, jobs) = channel::<cinnabar::lazyfree::Job>();
+        std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || {
+                for job in jobs {
+                    job.free();
+                }
+            })
+            .expect("spawn the lazyfree thread");
+        let (tx, msgs) = channel();
+        let hz = engine.config().hot.hz;
+        let io = IoThreads::start(engine.config().get_i64("io-threads").max(1) as usize);
+        Ok(Server {
+            engine,
+            net,
+            events: Events::with_capacity(1024),
+            aof: None,
+            children,
+            lazyfree,
+            migrator,
+            notifier: Notifier { tx, waker },
+            msgs,
+            signals,
+            deadlines: BTreeSet::new(),
+            next_tick_us: now_us(),
+            hz,
+            oom: crate::process::OomScore::new(),
+            io,
+            exit: None,
+            to_read: Vec::new(),
+            listeners_ready: Vec::new(),
+        })
+    }
+
+    pub fn notifier(&self) -> Notifier {
+        self.notifier.clone()
+    }
+
+    /// Turns until something stops the server; its exit code.
+    pub fn run(&mut self) -> i32 {
+        loop {
+            if let Some(code) = self.exit {
+                return code;
+            }
+            self.turn();
+        }
+    }
+
+    fn turn(&mut self) {
+        let timeout = self.timeout();
+        let (mut woken, mut signalled) = (false, false);
+        let mut to_read = std::mem::take(&mut self.to_read);
+        let mut listeners = std::mem::take(&mut self.listeners_ready);
+        {
+            let mut net = self.net.lock();
+            if let Err(e) = net.poll.poll(&mut self.events, timeout) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    eprintln!("epoll_wait: {}", crate::files::strerror(&e));
+                }
+            }
+            woken |= std::mem::take(&mut net.woken);
+            signalled |= std::mem::take(&mut net.signalled);
+            to_read.append(&mut net.unread);
+            for ev in self.events.iter() {
+                match target(ev.token()) {
+                    Target::Waker => woken = true,
+                    Target::Signals => signalled = true,
+                    Target::Listener(i) => listeners.push(i),
+                    Target::Conn(k) => {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            to_read.push(k);
+                        }
+                        if ev.is_writable()
+                            && net.conns.get(k).is_some_and(|c| {
+                                c.session.as_ref().is_some_and(|s| s.wants_write())
+                            })
+                        {
+                            net.queue_write(k);
+                        }
+                    }
+                }
+            }
+        }
+        if !listeners.is_empty() {
+            self.accept(&listeners);
+            listeners.clear();
+        }
+        self.listeners_ready = listeners;
+        if !to_read.is_empty() {
+            self.read(&to_read);
+            for &k in &to_read {
+                self.run_conn(k);
+            }
+            to_read.clear();
+        }
+        self.to_read = to_read;
+        if woken {
+            while let Ok(msg) = self.msgs.try_recv() {
+                msg(self);
+            }
+            self.handle_events();
+        }
+        if signalled {
+            self.signalled();
+        }
+        self.timers();
+        self.before_sleep();
+    }
+
+    /// How long the loop may wait: until the next tick or the nearest deadline, or not at
+    /// all when work is already waiting.
+    fn timeout(&self) -> Option<Duration> {
+        let now = now_us();
+        let net = self.net.lock();
+        if !net.to_run.is_empty()
+            || !net.unread.is_empty()
+            || net.woken
+            || net.signalled
+            || self.engine.eviction_running()
+        {
+            return Some(Duration::ZERO);
+        }
+        drop(net);
+        let mut until = self.next_tick_us;
+        if let Some(&(d, _)) = self.deadlines.first() {
+            until = until.min(d * 1000);
+        }
+        Some(Duration::from_micros((until - now).max(0) as u64))
+    }
+
+    fn accept(&mut self, listeners: &[usize]) {
+        let now = now_us();
+        let engine = &mut self.engine;
+        let mut net = self.net.lock();
+        net.params = params(engine);
+        for &i in listeners {
+            net.accept(
+                i,
+                Some(&mut |info: &cinnabar::ClientInfo| {
+                    let id = engine.connect(info.clone(), now);
+                    Session::new(id, engine)
+                }),
+            );
+        }
+        let rejected = std::mem::take(&mut net.rejected);
+        drop(net);
+        self.engine.connections_rejected(rejected);
+    }
+
+    /// Reads every connection in `keys` (sharing them out under `io-threads`); closes those
+    /// whose peer is gone, and those over `client-query-buffer-limit`.
+    fn read(&mut self, keys: &[usize]) {
+        let mut gone = Vec::new();
+        {
+            let mut net = self.net.lock();
+            let limit = net.params.query_limit;
+            let mut check = |net: &mut Net, k: usize, r: Read| {
+                let Some(conn) = net.conns.get_mut(k) else {
+                    return;
+                };
+                match r {
+                    Read::Gone => gone.push(k),
+                    Read::Data { more } => {
+                        let over = limit > 0
+                            && conn
+                                .session
+                                .as_ref()
+                                .is_some_and(|s| s.query_bytes() > limit);
+                        if over {
+                            let head = conn
+                                .session
+                                .as_ref()
+                                .map(|s| {
+                                    s.input
+                                        .iter()
+                                        .take(64)
+                                        .flat_map(|b| std::ascii::escape_default(*b))
+                                        .map(char::from)
+                                        .collect::<String>()
+                                })
+                                .unwrap_or_default();
+                            eprintln!("Closing client that reached max query buffer length: addr={} (qbuf initial bytes: \"{}\")", conn.info.addr, head);
+                            gone.push(k);
+                        } else if more {
+                            net.unread.push(k);
+                        }
+                    }
+                }
+            };
+            match &self.io {
+                Some(io) if io.worth_it(keys.len()) => {
+                    let jobs: Vec<_> = keys
+                        .iter()
+                        .filter_map(|&k| {
+                            let c = net.conns.get_mut(k)?;
+                            c.unread = false;
+                            Some((k, c.fd(), c.session.take()?))
+                        })
+                        .collect();
+                    for ((k, _, session), done) in io.read(jobs) {
+                        if let Some(c) = net.conns.get_mut(k) {
+                            c.session = Some(session);
+                            if let Done::Read(r) = done {
+                                c.unread = matches!(r, Read::Data { more: true });
+                                check(&mut net, k, r);
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    for &k in keys {
+                        let Some(conn) = net.conns.get_mut(k) else {
+                            continue;
+                        };
+                        let r = conn.read(true);
+                        check(&mut net, k, r);
+                    }
+                }
+            }
+        }
+        for k in gone {
+            self.close(k);
+        }
+    }
+
+    /// Runs a connection's ready commands (after input, a served wait, a message), then
+    /// queues its replies for the end of the turn.
+    fn run_conn(&mut self, k: usize) {
+        let now = now_us();
+        let (mut session, registered, info) = {
+            let mut net = self.net.lock();
+            let Some(conn) = net.conns.get_mut(k) else {
+                return;
+            };
+            conn.queued_run = false;
+            let Some(session) = conn.session.take() else {
+                return;
+            };
+            let info = (!conn.registered).then(|| conn.info.clone());
+            (session, conn.registered, info)
+        };
+        if let Some(info) = info {
+            // Accepted while a script kept the engine: the engine meets it now.
+            let id = self.engine.connect(info, now);
+            session.register(id, &self.engine);
+        }
+        session.run(&mut self.engine, now);
+        let id = session.id;
+        let deadline = if session.blocked {
+            self.engine.block_deadline_ms(id)
+        } else {
+            None
+        };
+        {
+            let mut net = self.net.lock();
+            let Some(conn) = net.conns.get_mut(k) else {
+                return;
+            };
+            let queue = session.wants_write() || session.closing;
+            conn.session = Some(session);
+            if !registered {
+                conn.registered = true;
+                net.by_id.insert(id, k);
+            }
+            let conn = net.conns.get_mut(k).expect("present");
+            if conn.deadline != deadline {
+                if let Some(old) = conn.deadline.take() {
+                    self.deadlines.remove(&(old, k));
+                }
+                if let Some(d) = deadline {
+                    self.deadlines.insert((d, k));
+                }
+                conn.deadline = deadline;
+            }
+            if queue {
+                net.queue_write(k);
+            }
+        }
+        if self.engine.has_events() {
+            self.handle_events();
+        }
+    }
+
+    /// Closes a connection now (its unwritten replies are dropped) and forgets its client.
+    fn close(&mut self, k: usize) {
+        let conn = self.net.lock().remove(k);
+        if let Some(conn) = conn {
+            if let Some(d) = conn.deadline {
+                self.deadlines.remove(&(d, k));
+            }
+            if conn.registered {
+                if let Some(s) = &conn.session {
+                    self.engine.disconnect(s.id);
+                }
+            }
+        }
+    }
+
+    fn key_of(&self, id: ClientId) -> Option<usize> {
+        self.net.lock().by_id.get(&id).copied()
+    }
+
+    /// Acts on the engine's events. Acting on one may raise more (a rewritten config file
+    /// wakes its client): loop until none are left.
+    pub fn handle_events(&mut self) {
+        while self.engine.has_events() {
+            for e in self.engine.drain_events() {
+                self.handle_event(e);
+            }
+        }
+        for job in self.engine.take_lazyfree() {
+            // The thread lives as long as the process; should it be gone, free here.
+            if let Err(std::sync::mpsc::SendError(job)) = self.lazyfree.send(job) {
+                job.free();
+            }
+        }
+    }
+
+    fn handle_event(&mut self, e: Event) {
+        match e {
+            Event::CloseClient(id) => {
+                let Some(k) = self.key_of(id) else { return };
+                // A client closing itself (QUIT, CLIENT KILL of itself) gets its reply
+                // first; any other goes now, as freeClient does.
+                let own = self
+                    .net
+                    .lock()
+                    .conns
+                    .get(k)
+                    .is_some_and(|c| c.session.as_ref().is_some_and(|s| s.closing));
+                if !own {
+                    self.close(k);
+                }
+            }
+            Event::Unblocked(id) | Event::Deliver(id) => {
+                if let Some(k) = self.key_of(id) {
+                    self.net.lock().queue_run(k);
+                }
+            }
+            Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
+            Event::Save => {
+                let ok = crate::persist::save(&self.engine)
+                    .inspect_err(|e| eprintln!("{}", e))
+                    .is_ok();
+                self.engine.save_finished(ok, now_us());
+            }
+            Event::BackgroundSave => crate::persist::bgsave(self),
+            Event::KillBackgroundSave => {
+                crate::persist::kill_child(&self.children, &mut self.engine)
+            }
+            Event::RewriteConfig { client } => crate::persist::rewrite_config(self, client),
+            Event::Log { level, message } => {
+                // Redis's log line marks: . debug, - verbose, * notice, # warning.
+                let mark = ['.', '-', '*', '#'][level.min(3) as usize];
+                println!("{}:M {} {}", std::process::id(), mark, message);
+            }
+            Event::LoadAof { client } => {
+                let reply = match crate::aof::reload(&mut self.engine, self.aof.as_mut()) {
+                    Ok(()) => cinnabar::reply::OK,
+                    Err(e) => cinnabar::reply::Reply::Error(format!(
+                        "ERR {}",
+                        e.lines().last().unwrap_or(&e)
+                    )),
+                };
+                self.engine.host_wait_finished(client, reply);
+            }
+            Event::RewriteAof => match self.aof.as_mut() {
+                Some(a) => a.begin_rewrite(&mut self.engine),
+                None => self.aof = Some(crate::aof::rewrite_while_off(&mut self.engine)),
+            },
+            Event::AppendOnly { on: true } => match crate::aof::Aof::enable(&mut self.engine) {
+                Ok(a) => {
+                    self.aof = Some(a);
+                    self.engine.request_aof_rewrite();
+                }
+                Err(e) => eprintln!("Unable to turn on AOF: {}", e),
+            },
+            Event::AppendOnly { on: false } => {
+                if let Some(a) = self.aof.take() {
+                    a.disable(&mut self.engine);
+                }
+            }
+            Event::ReloadRdb { client, merge } => {
+                let path = crate::persist::snapshot_paths(&self.engine).1;
+                let file = std::fs::read(&path).map_err(|e| format!("{}: {}", path.display(), e));
+                self.engine.rdb_reload_finished(client, file, merge);
+            }
+            Event::Listen {
+                client,
+                bind,
+                port,
+                previous,
+            } => self.rebind(client, &bind, port, &previous),
+            Event::Shutdown {
+                save,
+                force,
+                client,
+            } => {
+                // As redis-server (finishShutdown): the AOF's last writes synced, a save
+                // child killed, then SAVE saves, NOSAVE does not, and a plain SHUTDOWN
+                // saves when save points are configured. A failed save keeps the server
+                // up and the client is told; otherwise it gets no reply at all.
+                self.sync_aof();
+                if crate::persist::shutdown(&self.children, &mut self.engine, save) || force {
+                    self.exit = Some(0);
+                } else {
+                    self.engine.shutdown_failed(client);
+                }
+            }
+        }
+    }
+
+    /// CONFIG SET port/bind (changeListener): the old TCP sockets close, the new ones open;
+    /// when they cannot, the old addresses are bound again. Reported to the engine either way.
+    fn rebind(
+        &mut self,
+        client: Option<ClientId>,
+        bind: &str,
+        port: u16,
+        previous: &[(String, String)],
+    ) {
+        let backlog = self.engine.config().get_i64("tcp-backlog") as i32;
+        let mut net = self.net.lock();
+        net.close_tcp_listeners();
+        let result = match crate::listener::bind_all(bind, port, backlog) {
+            Ok(ls) => net
+                .add_listeners(ls)
+                .map_err(|e| crate::files::strerror(&e)),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            let prev = |n: &str| {
+                previous
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map_or("", |(_, v)| v.as_str())
+                    .to_string()
+            };
+            let old_port = prev("port").parse::<u16>().unwrap_or(0);
+            match crate::listener::bind_all(&prev("bind"), old_port, backlog) {
+                Ok(ls) => {
+                    let _ = net.add_listeners(ls);
+                }
+                Err(e) => eprintln!("Could not listen again on the previous addresses: {}", e),
+            }
+            eprintln!("{}", e);
+        }
+        drop(net);
+        self.engine.listen_finished(client, result, previous);
+    }
+
+    /// Blocked clients whose deadline passed, then the tick when it is due.
+    fn timers(&mut self) {
+        let now = now_us();
+        while let Some(&(d, k)) = self.deadlines.first() {
+            if d * 1000 > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            let id = {
+                let mut net = self.net.lock();
+                let Some(conn) = net.conns.get_mut(k) else {
+                    continue;
+                };
+                conn.deadline = None;
+                conn.session.as_ref().map(|s| s.id)
+            };
+            if let Some(id) = id {
+                self.engine.expire_blocked(now, Some(id));
+            }
+        }
+        if now >= self.next_tick_us {
+            self.cron(now);
+            self.next_tick_us = now + 1_000_000 / self.hz.max(1) as i64;
+        }
+        self.handle_events();
+    }
+
+    /// serverCron: the engine's tick, client timeouts, idle MIGRATE sockets,
+    /// oom-score-adj, the AOF's background work.
+    fn cron(&mut self, now: i64) {
+        self.engine.host_info_mut().used_memory_rss = crate::host::resident_bytes();
+        self.engine.tick(now);
+        self.migrator.close_idle();
+        let cfg = self.engine.config();
+        // oom-score-adj applies at startup and whenever CONFIG SET changes it.
+        self.oom.apply(
+            cfg.get("oom-score-adj").unwrap_or("no"),
+            cfg.get("oom-score-adj-values").unwrap_or(""),
+        );
+        self.hz = cfg.hot.hz;
+        self.net.lock().params = params(&self.engine);
+        for id in self.engine.idle_clients(now) {
+            if let Some(k) = self.key_of(id) {
+                self.close(k);
+            }
+        }
+        if let Some(a) = self.aof.as_mut() {
+            a.poll_rewrite(&mut self.engine);
+        }
+    }
+
+    /// beforeSleep: the clients a write woke, the eviction timer, then the AOF (group
+    /// commit), then every reply of the turn.
+    fn before_sleep(&mut self) {
+        loop {
+            if self.engine.eviction_running() {
+                // A pass that ran out of time goes on between turns (Redis's eviction timer).
+                self.engine.continue_eviction(now_us());
+                self.handle_events();
+            }
+            let (to_run, gone) = {
+                let mut net = self.net.lock();
+                (
+                    std::mem::take(&mut net.to_run),
+                    std::mem::take(&mut net.gone),
+                )
+            };
+            for id in gone {
+                self.engine.disconnect(id);
+            }
+            if to_run.is_empty() {
+                break;
+            }
+            for k in to_run {
+                self.run_conn(k);
+            }
+        }
+        self.flush_aof();
+        self.write();
+    }
+
+    /// Appends what the turn recorded to the AOF; under `appendfsync always` it is on disk
+    /// when this returns, before any reply of the turn is written.
+    fn flush_aof(&mut self) {
+        if let Some(a) = self.aof.as_mut() {
+            a.flush(&mut self.engine);
+        }
+    }
+
+    /// The AOF's last writes on disk (shutdown).
+    fn sync_aof(&mut self) {
+        if let Some(a) = self.aof.as_mut() {
+            a.kill_rewrite(&mut self.engine);
+            a.sync(&mut self.engine);
+        }
+    }
+
+    /// Writes every queued connection's replies (sharing them out under `io-threads`);
+    /// closes those that asked to close once written, and those whose peer is gone.
+    fn write(&mut self) {
+        let mut close = Vec::new();
+        {
+            let mut net = self.net.lock();
+            let keys = std::mem::take(&mut net.to_write);
+            if keys.is_empty() {
+                return;
+            }
+            let mut done = |net: &mut Net, k: usize, ok: bool| {
+                let Some(conn) = net.conns.get_mut(k) else {
+                    return;
+                };
+                conn.queued_write = false;
+                let s = conn.session.as_ref().expect("in place");
+                if !ok || (s.closing && !s.wants_write()) {
+                    close.push(k);
+                }
+            };
+            match &self.io {
+                Some(io) if io.worth_it(keys.len()) => {
+                    let jobs: Vec<_> = keys
+                        .iter()
+                        .filter_map(|&k| {
+                            net.conns
+                                .get_mut(k)
+                                .and_then(|c| Some((k, c.fd(), c.session.take()?)))
+                        })
+                        .collect();
+                    for ((k, _, session), d) in io.write(jobs) {
+                        if let Some(c) = net.conns.get_mut(k) {
+                            c.session = Some(session);
+                        }
+                        done(&mut net, k, matches!(d, Done::Wrote(true)));
+                    }
+                }
+                _ => {
+                    for &k in &keys {
+                        let Some(conn) = net.conns.get_mut(k) else {
+                            continue;
+                        };
+                        let ok = conn.write();
+                        done(&mut net, k, ok);
+                    }
+                }
+            }
+        }
+        for k in close {
+            self.close(k);
+        }
+    }
+
+    /// SIGTERM / SIGINT: shut down as SHUTDOWN with the flags shutdown-on-sig* gives
+    /// (default: saving when save points are configured); a failed save keeps the server
+    /// up unless `force`.
+    fn signalled(&mut self) {
+        let mut buf = [0u8; 64];
+        while matches!(std::io::Read::read(&mut self.signals.pipe, &mut buf), Ok(n) if n > 0) {}
+        for (flag, setting, line) in [
+            (
+                self.signals.int.clone(),
+                "shutdown-on-sigint",
+                "Received SIGINT scheduling shutdown...",
+            ),
+            (
+                self.signals.term.clone(),
+                "shutdown-on-sigterm",
+                "Received SIGTERM scheduling shutdown...",
+            ),
+        ] {
+            if !flag.swap(false, Ordering::SeqCst) {
+                continue;
+            }
+            println!("{}", line);
+            let flags = self
+                .engine
+                .config()
+                .get(setting)
+                .unwrap_or("default")
+                .to_string();
+            let save = if flags.contains("nosave") {
+                Some(false)
+            } else if flags.split(' ').any(|f| f == "save") {
+                Some(true)
+            } else {
+                None
+            };
+            self.sync_aof();
+            if crate::persist::shutdown(&self.children, &mut self.engine, save)
+                || flags.contains("force")
+            {
+                self.exit = Some(0);
+                return;
+            }
+            println!("Errors trying to shut down the server. Check the logs for more information.");
+        }
+    }
+
+    /// Runs the messages already sent (startup: a small dataset's load, before any client).
+    pub fn drain_messages(&mut self) {
+        while let Ok(msg) = self.msgs.try_recv() {
+            msg(self);
+        }
+        self.handle_events();
+    }
+}
