@@ -26,7 +26,13 @@ fn bench(c: &mut Criterion) {
     // as the wasm package's `db.command` runs them (`execute_args`, arguments by reference):
     // what the batch's own frame (taking the session out, stats, the end-of-batch work) adds
     // per command.
-    let commands = [("ping", &["PING"][..]), ("set", &["SET", "key:1", "xxx"][..]), ("get", &["GET", "key:1"][..]), ("incr", &["INCR", "counter"][..]), ("hset", &["HSET", "hash", "f77", "v"][..])];
+    let commands = [
+        ("ping", &["PING"][..]),
+        ("set", &["SET", "key:1", "xxx"][..]),
+        ("get", &["GET", "key:1"][..]),
+        ("incr", &["INCR", "counter"][..]),
+        ("hset", &["HSET", "hash", "f77", "v"][..]),
+    ];
     let mut g = c.benchmark_group("batch_of_16");
     for (name, cmd) in commands {
         let one = argv(cmd);

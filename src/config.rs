@@ -9,13 +9,19 @@ use crate::util::glob_match;
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Bool,
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// Byte sizes accepting `k kb m mb g gb` suffixes; printed as plain bytes.
     Memory,
     /// A Memory parameter read exactly as Redis's MEMORY_CONFIG numerics are (`memtoull`,
     /// then the bounds): an empty value is 0, a sign is refused, and a number too big for
     /// the range is a bounds error rather than a parse error.
-    MemoryIn { min: i64, max: i64 },
+    MemoryIn {
+        min: i64,
+        max: i64,
+    },
     Str,
     Enum(&'static [&'static str]),
     /// Space-separated list (`save`, `bind`).
@@ -74,16 +80,7 @@ static PARAMS: &[Param] = &[
     p("maxmemory", Kind::Memory, "0"),
     p(
         "maxmemory-policy",
-        Kind::Enum(&[
-            "volatile-lru",
-            "volatile-lfu",
-            "volatile-random",
-            "volatile-ttl",
-            "allkeys-lru",
-            "allkeys-lfu",
-            "allkeys-random",
-            "noeviction",
-        ]),
+        Kind::Enum(&["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"]),
         "noeviction",
     ),
     p("maxmemory-samples", Kind::Int { min: 1, max: 64 }, "5"),
@@ -143,7 +140,6 @@ static PARAMS: &[Param] = &[
     p("stream-node-max-entries", I, "100"),
     // Past this many bytes a HyperLogLog's sparse representation converts to dense.
     p("hll-sparse-max-bytes", Kind::MemoryIn { min: 0, max: i64::MAX }, "3000"),
-
     // Directives of Redis 7.0's redis.conf that tune machinery Cinnabar does not have
     // (replication, cluster bus, TLS, jemalloc and defragmentation, process title, syslog,
     // CPU affinity, fsync pacing). They are read, validated and answered as Redis does, so
@@ -552,7 +548,8 @@ fn multi_arg_special(name: &str, value: &str) -> std::result::Result<String, Str
             if args.len() != 3 {
                 return Err("wrong number of arguments".into());
             }
-            let n: Vec<i64> = args.iter().map(|a| a.parse::<i64>().ok().filter(|v| (-2000..=2000).contains(v)).ok_or(bad)).collect::<std::result::Result<_, _>>()?;
+            let n: Vec<i64> =
+                args.iter().map(|a| a.parse::<i64>().ok().filter(|v| (-2000..=2000).contains(v)).ok_or(bad)).collect::<std::result::Result<_, _>>()?;
             Ok(format!("{} {} {}", n[0], n[1], n[2]))
         }
         "shutdown-on-sigint" | "shutdown-on-sigterm" => {
@@ -919,7 +916,8 @@ fn load_conf_into(
             // command may still come from a module, so only that is let through); the user
             // is created when the server starts. The refusal names argv[j] for the j-th
             // rule, as Redis's does.
-            let fail_at = |j: usize, why: &str| fail(&format!("Error in user declaration '{}': {}", String::from_utf8_lossy(&args[j.min(args.len() - 1)]), why));
+            let fail_at =
+                |j: usize, why: &str| fail(&format!("Error in user declaration '{}': {}", String::from_utf8_lossy(&args[j.min(args.len() - 1)]), why));
             let quoted = |a: &[bytes::Bytes]| a.iter().map(|x| repr(&String::from_utf8_lossy(x))).collect::<Vec<_>>().join(" ");
             if out.iter().any(|(n, v)| n == "user" && crate::resp::inline::split_inline(v.as_bytes()).is_some_and(|a| a.first() == Some(&args[1]))) {
                 return Err(fail_at(1, crate::acl::RuleError::Duplicate.message()));
@@ -1067,7 +1065,10 @@ mod tests {
         let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["port", "maxmemory", "maxclients", "hz", "port"]);
         assert_eq!(load_conf("include bad.conf", &mut files), Err(line_err(3, "port zz", "argument couldn't be parsed into an integer")));
-        assert_eq!(load_conf("include nofile", &mut files), Err(ConfError::Include("Fatal error, can't open config file 'nofile': No such file or directory".into())));
+        assert_eq!(
+            load_conf("include nofile", &mut files),
+            Err(ConfError::Include("Fatal error, can't open config file 'nofile': No such file or directory".into()))
+        );
         assert_eq!(load_conf("include a b", &mut files), Err(line_err(1, "include a b", "Bad directive or wrong number of arguments")));
         assert!(matches!(load_conf("include self.conf", &mut files), Err(ConfError::Line { reason, .. }) if reason == "Too many nested include directives"));
     }

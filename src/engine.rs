@@ -31,11 +31,7 @@ pub enum Event {
     /// SHUTDOWN: `save` is Some(true) for SAVE, Some(false) for NOSAVE, None for the default;
     /// `force` goes even if the final save fails. `client` waits (a network host's): it gets
     /// no reply if the server goes, and `Engine::shutdown_failed` answers it if it stays up.
-    Shutdown {
-        save: Option<bool>,
-        force: bool,
-        client: Option<ClientId>,
-    },
+    Shutdown { save: Option<bool>, force: bool, client: Option<ClientId> },
     /// A blocked client's wait is over (served, timed out, CLIENT UNBLOCK): its reply is in
     /// `take_replies`, and its pipelined commands after the blocking one may run now.
     Unblocked(ClientId),
@@ -71,20 +67,12 @@ pub enum Event {
     AppendOnly { on: bool },
     /// DEBUG RELOAD NOSAVE: read the snapshot file (dir/dbfilename) and hand its bytes to
     /// `rdb_reload_finished` with `merge`; the client waits for that.
-    ReloadRdb {
-        client: ClientId,
-        merge: crate::rdb::load::Merge,
-    },
+    ReloadRdb { client: ClientId, merge: crate::rdb::load::Merge },
     /// CONFIG SET port/bind changed (only where `HostInfo::listens`): close the listening
     /// sockets, listen on `bind`/`port` (port 0: no TCP), and report with
     /// `listen_finished`; on failure listen on the previous addresses again. `client`
     /// waits for the report (None inside MULTI/EXEC, which was answered OK).
-    Listen {
-        client: Option<ClientId>,
-        bind: String,
-        port: u16,
-        previous: Vec<(String, String)>,
-    },
+    Listen { client: Option<ClientId>, bind: String, port: u16, previous: Vec<(String, String)> },
 }
 
 /// The reply to one command. `reply` is None when the client asked for no replies
@@ -377,11 +365,7 @@ impl Engine {
             let names = crate::resp::inline::split_inline(value.as_bytes())
                 .filter(|n| n.len() == 2)
                 .ok_or(crate::error::Error::Msg("ERR wrong number of arguments"))?;
-            return self
-                .srv
-                .renames
-                .add(&names[0], &names[1])
-                .map_err(|e| crate::error::Error::Dyn(format!("ERR {}", e)));
+            return self.srv.renames.add(&names[0], &names[1]).map_err(|e| crate::error::Error::Dyn(format!("ERR {}", e)));
         }
         // `user <name> <rule> ...` (ACLLoadConfiguredUsers): created from nothing, the
         // default user reset first.
@@ -391,19 +375,11 @@ impl Engine {
                 .ok_or(crate::error::Error::Msg("ERR wrong number of arguments"))?;
             let (user, rules) = (&args[0], &args[1..]);
             if crate::acl::selector::has_spaces(user) {
-                return Err(crate::error::Error::Msg(
-                    "ERR Spaces not allowed in ACL usernames",
-                ));
+                return Err(crate::error::Error::Msg("ERR Spaces not allowed in ACL usernames"));
             }
-            let rules = crate::acl::merge_selector_args(rules).map_err(|_| {
-                crate::error::Error::Msg("ERR Unmatched parenthesis in acl selector")
-            })?;
+            let rules = crate::acl::merge_selector_args(rules).map_err(|_| crate::error::Error::Msg("ERR Unmatched parenthesis in acl selector"))?;
             let all = self.srv.config.get("acl-pubsub-default") == Some("allchannels");
-            let mut u = if &user[..] == b"default" {
-                self.srv.acl.default_user().clone()
-            } else {
-                crate::acl::User::new(user.clone(), all)
-            };
+            let mut u = if &user[..] == b"default" { self.srv.acl.default_user().clone() } else { crate::acl::User::new(user.clone(), all) };
             if &user[..] == b"default" {
                 u.apply(b"reset", all).ok();
             }
@@ -442,10 +418,7 @@ impl Engine {
     }
 
     /// Lets MIGRATE reach other servers through the host (see `commands::generic::migrate`).
-    pub fn set_migrate_host(
-        &mut self,
-        host: Box<dyn crate::commands::generic::migrate::MigrateHost>,
-    ) {
+    pub fn set_migrate_host(&mut self, host: Box<dyn crate::commands::generic::migrate::MigrateHost>) {
         self.srv.migrate_host = Some(host);
     }
 
@@ -526,10 +499,7 @@ impl Engine {
     /// why, as from Redis, and the server goes on.
     pub fn shutdown_failed(&mut self, client: Option<ClientId>) {
         if let Some(id) = client {
-            self.host_wait_finished(
-                id,
-                Reply::Error("ERR Errors trying to SHUTDOWN. Check logs.".into()),
-            );
+            self.host_wait_finished(id, Reply::Error("ERR Errors trying to SHUTDOWN. Check logs.".into()));
         }
     }
 
@@ -537,10 +507,7 @@ impl Engine {
         let Some(c) = self.clients.get_mut(&id) else {
             return;
         };
-        if c.blocked
-            .as_ref()
-            .is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT)
-        {
+        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
             return;
         }
         c.blocked = None;
@@ -592,11 +559,7 @@ impl Engine {
 
     /// Replays one AOF file (base or incremental part, in manifest order). Keys do not
     /// expire until `loading_finished`; see `aof::load` for what a short file reports.
-    pub fn aof_load(
-        &mut self,
-        bytes: &[u8],
-        now_us: i64,
-    ) -> Result<crate::aof::Loaded, crate::aof::LoadError> {
+    pub fn aof_load(&mut self, bytes: &[u8], now_us: i64) -> Result<crate::aof::Loaded, crate::aof::LoadError> {
         crate::aof::set_loading(self, true);
         crate::aof::load(self, bytes, now_us)
     }
@@ -619,11 +582,7 @@ impl Engine {
     }
 
     /// The host's report on the fork of an `Event::BackgroundSave`.
-    pub fn bgsave_started(
-        &mut self,
-        forked: Result<crate::persistence::Forked, String>,
-        now_us: i64,
-    ) {
+    pub fn bgsave_started(&mut self, forked: Result<crate::persistence::Forked, String>, now_us: i64) {
         crate::persistence::bgsave_started(self, forked, now_us)
     }
 
@@ -667,45 +626,26 @@ impl Engine {
     /// CONFIG REWRITE's new config file text from the old one (a pure function; see
     /// `Config::rewrite`). `dir` is the absolute directory the server works in.
     pub fn config_rewrite(&self, old: &str, dir: &str) -> String {
-        let users: Vec<String> = self
-            .srv
-            .acl
-            .users
-            .values()
-            .map(crate::commands::server::acl::config_line)
-            .collect();
+        let users: Vec<String> = self.srv.acl.users.values().map(crate::commands::server::acl::config_line).collect();
         self.srv.config.rewrite_with_users(old, dir, &users)
     }
 
     /// `config_rewrite` as a function to run elsewhere: the config and the ACL users as they
     /// are now, so the host can read and write the file away from its loop.
     pub fn config_rewriter(&self) -> impl FnOnce(&str, &str) -> String + Send + 'static {
-        let users: Vec<String> = self
-            .srv
-            .acl
-            .users
-            .values()
-            .map(crate::commands::server::acl::config_line)
-            .collect();
+        let users: Vec<String> = self.srv.acl.users.values().map(crate::commands::server::acl::config_line).collect();
         let config = self.srv.config.clone();
         move |old, dir| config.rewrite_with_users(old, dir, &users)
     }
 
     /// The host's report on an `Event::RewriteConfig`: the waiting client gets OK, or
     /// Redis's error with the system's reason.
-    pub fn config_rewrite_finished(
-        &mut self,
-        client: Option<ClientId>,
-        result: Result<(), String>,
-    ) {
+    pub fn config_rewrite_finished(&mut self, client: Option<ClientId>, result: Result<(), String>) {
         let Some(id) = client else { return };
         let Some(c) = self.clients.get_mut(&id) else {
             return;
         };
-        if c.blocked
-            .as_ref()
-            .is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT)
-        {
+        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
             return;
         }
         c.blocked = None;
@@ -718,15 +658,8 @@ impl Engine {
 
     /// The host's answer to `Event::ReloadRdb`: the file's bytes (or why it could not read
     /// them), loaded into the dataset as DEBUG RELOAD's options asked.
-    pub fn rdb_reload_finished(
-        &mut self,
-        client: ClientId,
-        file: Result<Vec<u8>, String>,
-        merge: crate::rdb::load::Merge,
-    ) {
-        let reply = match file
-            .and_then(|bytes| crate::rdb::load::load_merging(&mut self.srv, &bytes, merge))
-        {
+    pub fn rdb_reload_finished(&mut self, client: ClientId, file: Result<Vec<u8>, String>, merge: crate::rdb::load::Merge) {
+        let reply = match file.and_then(|bytes| crate::rdb::load::load_merging(&mut self.srv, &bytes, merge)) {
             Ok(_) => crate::reply::OK,
             Err(_) => Reply::Error("ERR Error trying to load the RDB dump".into()),
         };
@@ -736,21 +669,14 @@ impl Engine {
     /// The host's report on `Event::Listen`. On failure it listens where it did before, so
     /// the parameters go back to those values and the client gets Redis's error for the
     /// parameter that could not be applied.
-    pub fn listen_finished(
-        &mut self,
-        client: Option<ClientId>,
-        result: Result<(), String>,
-        previous: &[(String, String)],
-    ) {
+    pub fn listen_finished(&mut self, client: Option<ClientId>, result: Result<(), String>, previous: &[(String, String)]) {
         let reply = match result {
             Ok(()) => {
                 self.srv.host.tcp_port = self.srv.config.get_i64("port") as u16;
                 crate::reply::OK
             }
             Err(_) => {
-                let bind_changed = previous
-                    .iter()
-                    .any(|(n, v)| n == "bind" && self.srv.config.get("bind") != Some(v.as_str()));
+                let bind_changed = previous.iter().any(|(n, v)| n == "bind" && self.srv.config.get("bind") != Some(v.as_str()));
                 for (name, value) in previous {
                     let _ = self.srv.config.set(name, value, false);
                 }
@@ -808,10 +734,7 @@ impl Engine {
         self.srv.next_client_id += 1;
         self.srv.stats.total_connections_received += 1;
         let authenticated = self.srv.acl.default_user().needs_no_auth();
-        self.clients.insert(
-            id,
-            Box::new(Client::new(id, info, now_us / 1000, authenticated)),
-        );
+        self.clients.insert(id, Box::new(Client::new(id, info, now_us / 1000, authenticated)));
         id
     }
 
@@ -821,9 +744,7 @@ impl Engine {
             if let Some(b) = c.blocked.take() {
                 // A command held by CLIENT PAUSE sits in `paused`, not in the key queues; one
                 // waiting for the host (CONFIG REWRITE) in no queue at all.
-                if b.btype != crate::command::dispatch::PAUSED
-                    && b.btype != crate::command::dispatch::HOST_WAIT
-                {
+                if b.btype != crate::command::dispatch::PAUSED && b.btype != crate::command::dispatch::HOST_WAIT {
                     self.srv.blocking.remove(id, &b);
                 }
             }
@@ -837,13 +758,11 @@ impl Engine {
 
     /// What a host's session needs to know of its client after a batch, in one lookup.
     pub fn session_status(&self, id: ClientId) -> SessionStatus {
-        self.clients
-            .get(&id)
-            .map_or(SessionStatus::default(), |c| SessionStatus {
-                authenticated: c.authenticated,
-                blocked: c.blocked.is_some(),
-                in_multi: c.multi.is_some(),
-            })
+        self.clients.get(&id).map_or(SessionStatus::default(), |c| SessionStatus {
+            authenticated: c.authenticated,
+            blocked: c.blocked.is_some(),
+            in_multi: c.multi.is_some(),
+        })
     }
 
     /// The host turned connections away at `maxclients` (INFO rejected_connections).
@@ -860,15 +779,7 @@ impl Engine {
             return Vec::new();
         }
         let now_ms = now_us / 1000;
-        self.clients
-            .values()
-            .filter(|c| {
-                c.blocked.is_none()
-                    && !c.in_pubsub()
-                    && now_ms - c.last_interaction_ms > timeout * 1000
-            })
-            .map(|c| c.id)
-            .collect()
+        self.clients.values().filter(|c| c.blocked.is_none() && !c.in_pubsub() && now_ms - c.last_interaction_ms > timeout * 1000).map(|c| c.id).collect()
     }
 
     /// Whether the client waits on keys: the host runs none of its further commands until
@@ -879,12 +790,7 @@ impl Engine {
 
     /// When the blocked client's wait ends (Unix ms), if it has a timeout.
     pub fn block_deadline_ms(&self, id: ClientId) -> Option<i64> {
-        self.clients
-            .get(&id)?
-            .blocked
-            .as_ref()
-            .map(|b| b.deadline_ms)
-            .filter(|&d| d > 0)
+        self.clients.get(&id)?.blocked.as_ref().map(|b| b.deadline_ms).filter(|&d| d > 0)
     }
 
     /// Ends the waits whose deadline has passed (every blocked client, or just `only`): each
@@ -896,22 +802,13 @@ impl Engine {
         let now_ms = now_us / 1000;
         let due: Vec<ClientId> = match only {
             Some(id) => vec![id],
-            None => self
-                .clients
-                .iter()
-                .filter(|(_, c)| c.blocked.is_some())
-                .map(|(id, _)| *id)
-                .collect(),
+            None => self.clients.iter().filter(|(_, c)| c.blocked.is_some()).map(|(id, _)| *id).collect(),
         };
         for id in due {
             let Some(c) = self.clients.get_mut(&id) else {
                 continue;
             };
-            if !c
-                .blocked
-                .as_ref()
-                .is_some_and(|b| b.deadline_ms > 0 && b.deadline_ms <= now_ms)
-            {
+            if !c.blocked.as_ref().is_some_and(|b| b.deadline_ms > 0 && b.deadline_ms <= now_ms) {
                 continue;
             }
             let b = c.blocked.take().expect("checked");
@@ -941,26 +838,14 @@ impl Engine {
     /// Runs a pipelined batch (see `command::dispatch::execute_batch`): replies go to `emit`
     /// with the client's RESP3 flag; returns true when the connection must close. Commands
     /// are taken from the front of `cmds`; if one blocks the client, the rest stay there.
-    pub fn execute_batch(
-        &mut self,
-        id: ClientId,
-        cmds: &mut std::collections::VecDeque<Vec<Bytes>>,
-        now_us: i64,
-        emit: impl FnMut(Reply, bool),
-    ) -> bool {
+    pub fn execute_batch(&mut self, id: ClientId, cmds: &mut std::collections::VecDeque<Vec<Bytes>>, now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
         crate::command::dispatch::execute_batch(self, id, || cmds.pop_front(), now_us, emit)
     }
 
     /// One command given by reference (the wasm binding's arguments are slices of its
     /// argument buffer): replies go to `emit` as for `execute_batch`; true when the
     /// connection must close.
-    pub fn execute_args(
-        &mut self,
-        id: ClientId,
-        argv: &[Bytes],
-        now_us: i64,
-        emit: impl FnMut(Reply, bool),
-    ) -> bool {
+    pub fn execute_args(&mut self, id: ClientId, argv: &[Bytes], now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
         let mut one = Some(argv);
         crate::command::dispatch::execute_batch(self, id, || one.take(), now_us, emit)
     }
@@ -1015,10 +900,7 @@ impl Engine {
     /// Closes the clients `maxmemory-clients` says must go (see `evict::clients_to_evict`);
     /// true when `current` (a client taken out of the table to run its batch) is one.
     pub(crate) fn evict_clients(&mut self, current: Option<&Client>) -> bool {
-        let victims = crate::evict::clients_to_evict(
-            &mut self.srv,
-            self.clients.values().map(|c| &**c).chain(current),
-        );
+        let victims = crate::evict::clients_to_evict(&mut self.srv, self.clients.values().map(|c| &**c).chain(current));
         let mut me = false;
         for id in victims {
             if current.is_some_and(|c| c.id == id) {
@@ -1048,11 +930,7 @@ impl Engine {
     pub(crate) fn evict_now(&mut self) {
         if self.srv.config.hot.maxmemory == 0 {
             if self.srv.host.memory_probe.is_some() {
-                self.srv.evict.peak = self
-                    .srv
-                    .evict
-                    .peak
-                    .max(crate::evict::used_memory(&self.srv));
+                self.srv.evict.peak = self.srv.evict.peak.max(crate::evict::used_memory(&self.srv));
             }
             return;
         }
@@ -1066,11 +944,7 @@ impl Engine {
         }
         if !self.srv.evict.log.is_empty() {
             let mut nobody = Client::new(0, ClientInfo::default(), self.srv.now_ms(), true);
-            let mut ctx = crate::command::dispatch::Ctx {
-                srv: &mut self.srv,
-                client: &mut nobody,
-                others: &mut self.clients,
-            };
+            let mut ctx = crate::command::dispatch::Ctx { srv: &mut self.srv, client: &mut nobody, others: &mut self.clients };
             crate::command::dispatch::announce_evicted(&mut ctx);
         }
     }
@@ -1086,19 +960,13 @@ impl Engine {
         // of keys per database per tick gives the same bounded work without a clock.
         let mut budget = 200 * effort * self.srv.dbs.len().max(1);
         let now_ms = self.srv.now_ms();
-        let Server {
-            dbs,
-            rng,
-            expire_next_db,
-            ..
-        } = &mut self.srv;
+        let Server { dbs, rng, expire_next_db, .. } = &mut self.srv;
         // Start where the last tick stopped (Redis's static current_db), so a busy db0
         // cannot spend every tick's budget and starve the others.
         let n = dbs.len();
         for i in 0..n {
             let d = (*expire_next_db + i) % n;
-            let deleted =
-                crate::db::expire::active_expire_cycle(&mut dbs[d], now_ms, rng, &mut budget);
+            let deleted = crate::db::expire::active_expire_cycle(&mut dbs[d], now_ms, rng, &mut budget);
             if let Some(dels) = dbs[d].expired_dels.as_mut() {
                 dels.extend(deleted.iter().cloned());
             }

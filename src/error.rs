@@ -13,10 +13,19 @@ pub enum Error {
     Overflow,
     /// Arity error for the named command (already lower-cased as typed).
     WrongArity(String),
-    UnknownCommand { name: String, args: String },
-    UnknownSubcommand { sub: String, cmd: String },
+    UnknownCommand {
+        name: String,
+        args: String,
+    },
+    UnknownSubcommand {
+        sub: String,
+        cmd: String,
+    },
     /// addReplySubcommandSyntaxError: a known container given a bad subcommand or arguments.
-    SubcommandSyntax { sub: String, cmd: &'static str },
+    SubcommandSyntax {
+        sub: String,
+        cmd: &'static str,
+    },
     InvalidExpire(String),
     NoSuchKey,
     OutOfRangeOffset,

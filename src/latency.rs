@@ -124,7 +124,8 @@ impl Monitor {
             return "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".into();
         }
         let mut report = String::new();
-        let (mut slowlog_enabled, mut slowlog_tuning, mut slowlog_inspect, mut scheduler, mut hz, mut large_objects) = (false, false, false, false, false, false);
+        let (mut slowlog_enabled, mut slowlog_tuning, mut slowlog_inspect, mut scheduler, mut hz, mut large_objects) =
+            (false, false, false, false, false, false);
         let mut advices = 0;
         for (n, (event, ts)) in self.events.iter().enumerate() {
             if n == 0 {

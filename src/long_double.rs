@@ -14,8 +14,14 @@ const MIN_EXP: i64 = -16445;
 #[derive(Debug, Clone, PartialEq)]
 pub enum LongDouble {
     /// `(-1)^neg × mant × 2^exp`, mant < 2^64 (normalised to 64 bits unless zero).
-    Finite { neg: bool, mant: u64, exp: i64 },
-    Inf { neg: bool },
+    Finite {
+        neg: bool,
+        mant: u64,
+        exp: i64,
+    },
+    Inf {
+        neg: bool,
+    },
 }
 
 /// Rounds a non-negative exact value `n × 2^exp` to a 64-bit mantissa, half to even.

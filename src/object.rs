@@ -31,7 +31,10 @@ pub enum Str {
     Int(i64),
     /// Very short strings set whole, inside the value itself (no allocation): most cached
     /// values, flags and tokens. Also Redis's `embstr`.
-    Small { len: u8, buf: [u8; SMALL] },
+    Small {
+        len: u8,
+        buf: [u8; SMALL],
+    },
     /// Short strings set whole (SET, GETSET) too long for `Small`: Redis's `embstr`, in one
     /// exact-size box (16 bytes in the value; a GET copies it into the reply).
     Emb(Box<[u8]>),

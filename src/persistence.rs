@@ -256,7 +256,9 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
             p.bgsave_scheduled = true;
             return Ok(Reply::Simple("Background saving scheduled"));
         }
-        return Err(Error::Msg("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."));
+        return Err(Error::Msg(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ));
     }
     let now = ctx.srv.now_us;
     start_bgsave(ctx.srv, now);

@@ -180,9 +180,7 @@ impl Session {
             if !self.pending.is_empty() && !engine.is_blocked(id) {
                 let output = &mut self.output;
                 let before = self.pending.len();
-                let close = engine.execute_batch(id, &mut self.pending, now_us, |reply, resp3| {
-                    write_reply(&reply, resp3, output)
-                });
+                let close = engine.execute_batch(id, &mut self.pending, now_us, |reply, resp3| write_reply(&reply, resp3, output));
                 if self.pending.len() != before {
                     self.pending_bytes = self.pending.iter().flatten().map(|a| a.len()).sum();
                 }
@@ -208,10 +206,7 @@ impl Session {
     /// does from its script hook: `answer` gives each command's reply and whether the
     /// connection closes after it (QUIT), or None for one that must wait for the engine (it
     /// and everything after it stay queued). Needs no engine.
-    pub fn answer_while_busy(
-        &mut self,
-        mut answer: impl FnMut(&[Bytes], &mut BusyTx) -> Option<(Reply, bool)>,
-    ) {
+    pub fn answer_while_busy(&mut self, mut answer: impl FnMut(&[Bytes], &mut BusyTx) -> Option<(Reply, bool)>) {
         while let Some(argv) = self.pending.front() {
             let Some((reply, close)) = answer(argv, &mut self.busy_tx) else {
                 break;
@@ -248,11 +243,7 @@ impl Session {
 
     /// The unwritten output, taken whole (hosts that hand bytes over rather than write them).
     pub fn take_output(&mut self) -> Vec<u8> {
-        let out = if self.sent == 0 {
-            std::mem::take(&mut self.output)
-        } else {
-            self.output.split_off(self.sent)
-        };
+        let out = if self.sent == 0 { std::mem::take(&mut self.output) } else { self.output.split_off(self.sent) };
         self.output.clear();
         self.sent = 0;
         out
@@ -260,10 +251,7 @@ impl Session {
 
     /// After a big request: give back a grown input buffer once it is empty.
     pub fn shrink_input(&mut self) {
-        if self.input.is_empty()
-            && self.input.capacity() > 4 * IO_CHUNK
-            && self.parser.wants(0) == 0
-        {
+        if self.input.is_empty() && self.input.capacity() > 4 * IO_CHUNK && self.parser.wants(0) == 0 {
             self.input = BytesMut::with_capacity(IO_CHUNK);
         }
     }

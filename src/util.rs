@@ -140,8 +140,7 @@ fn match_token(p: &[u8], c: u8, nocase: bool) -> (bool, usize) {
                     if lo > hi {
                         std::mem::swap(&mut lo, &mut hi);
                     }
-                    let (lo, hi, x) =
-                        if nocase { (lo.to_ascii_lowercase(), hi.to_ascii_lowercase(), c.to_ascii_lowercase()) } else { (lo, hi, c) };
+                    let (lo, hi, x) = if nocase { (lo.to_ascii_lowercase(), hi.to_ascii_lowercase(), c.to_ascii_lowercase()) } else { (lo, hi, c) };
                     matched |= x >= lo && x <= hi;
                     i += 2;
                 } else {

@@ -189,8 +189,24 @@ fn exercise(t: &mut TestEngine, key: &str) {
     let ty = t.run(&["TYPE", key]);
     let cmds: &[&[&str]] = match ty {
         Reply::Simple("string") => &[&["GET", "$"], &["APPEND", "$", "x"], &["INCR", "$"], &["GETRANGE", "$", "0", "5"]],
-        Reply::Simple("list") => &[&["LRANGE", "$", "0", "-1"], &["LINDEX", "$", "-1"], &["LPUSH", "$", "n"], &["LINSERT", "$", "BEFORE", "1", "q"], &["LREM", "$", "0", "a"], &["RPOP", "$"], &["LPOS", "$", "bb"]],
-        Reply::Simple("set") => &[&["SMEMBERS", "$"], &["SISMEMBER", "$", "1"], &["SADD", "$", "7", "w"], &["SREM", "$", "x"], &["SPOP", "$"], &["SRANDMEMBER", "$", "-3"], &["SSCAN", "$", "0"]],
+        Reply::Simple("list") => &[
+            &["LRANGE", "$", "0", "-1"],
+            &["LINDEX", "$", "-1"],
+            &["LPUSH", "$", "n"],
+            &["LINSERT", "$", "BEFORE", "1", "q"],
+            &["LREM", "$", "0", "a"],
+            &["RPOP", "$"],
+            &["LPOS", "$", "bb"],
+        ],
+        Reply::Simple("set") => &[
+            &["SMEMBERS", "$"],
+            &["SISMEMBER", "$", "1"],
+            &["SADD", "$", "7", "w"],
+            &["SREM", "$", "x"],
+            &["SPOP", "$"],
+            &["SRANDMEMBER", "$", "-3"],
+            &["SSCAN", "$", "0"],
+        ],
         Reply::Simple("zset") => &[
             &["ZRANGE", "$", "0", "-1", "WITHSCORES"],
             &["ZRANGEBYSCORE", "$", "-inf", "+inf"],
@@ -201,7 +217,15 @@ fn exercise(t: &mut TestEngine, key: &str) {
             &["ZINCRBY", "$", "1", "c"],
             &["ZPOPMIN", "$"],
         ],
-        Reply::Simple("hash") => &[&["HGETALL", "$"], &["HGET", "$", "f"], &["HSET", "$", "g", "1"], &["HDEL", "$", "n"], &["HINCRBY", "$", "n", "1"], &["HRANDFIELD", "$", "-2"], &["HSCAN", "$", "0"]],
+        Reply::Simple("hash") => &[
+            &["HGETALL", "$"],
+            &["HGET", "$", "f"],
+            &["HSET", "$", "g", "1"],
+            &["HDEL", "$", "n"],
+            &["HINCRBY", "$", "n", "1"],
+            &["HRANDFIELD", "$", "-2"],
+            &["HSCAN", "$", "0"],
+        ],
         Reply::Simple("stream") => &[
             &["XRANGE", "$", "-", "+"],
             &["XREVRANGE", "$", "+", "-"],

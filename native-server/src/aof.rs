@@ -78,11 +78,7 @@ impl Manifest {
                 match &kv[0][..] {
                     b"file" => {
                         if v.contains('/') {
-                            return Err(fatal(
-                                i + 1,
-                                line,
-                                "File can't be a path, just a filename",
-                            ));
+                            return Err(fatal(i + 1, line, "File can't be a path, just a filename"));
                         }
                         name = Some(v)
                     }
@@ -123,15 +119,8 @@ impl Manifest {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let mut line = |p: &Part, kind: char| {
-            let name = if p
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\')
-            {
-                p.name.clone()
-            } else {
-                format!("{:?}", p.name)
-            };
+            let name =
+                if p.name.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'' && b != b'\\') { p.name.clone() } else { format!("{:?}", p.name) };
             out.push_str(&format!("file {} seq {} type {}\n", name, p.seq, kind));
         };
         if let Some(b) = &self.base {
@@ -191,22 +180,13 @@ fn err(e: std::io::Error) -> String {
 
 /// The directory the server works in (`dir`).
 fn work_dir(engine: &Engine) -> PathBuf {
-    PathBuf::from(
-        engine
-            .config()
-            .get("dir")
-            .filter(|d| !d.is_empty())
-            .unwrap_or("."),
-    )
+    PathBuf::from(engine.config().get("dir").filter(|d| !d.is_empty()).unwrap_or("."))
 }
 
 /// Writes `bytes` to `path` through a temporary file, fsync and rename (the manifest and
 /// every file a manifest names are complete or absent).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_file_name(format!(
-        "temp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("aof")
-    ));
+    let tmp = path.with_file_name(format!("temp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("aof")));
     crate::files::replace(path, &tmp, bytes).map_err(|(_, e)| e)
 }
 
@@ -217,17 +197,8 @@ fn sync_dir(dir: &Path) {
 
 impl Aof {
     fn new(engine: &Engine) -> Aof {
-        let dir = work_dir(engine).join(
-            engine
-                .config()
-                .get("appenddirname")
-                .unwrap_or("appendonlydir"),
-        );
-        let name = engine
-            .config()
-            .get("appendfilename")
-            .unwrap_or("appendonly.aof")
-            .to_string();
+        let dir = work_dir(engine).join(engine.config().get("appenddirname").unwrap_or("appendonlydir"));
+        let name = engine.config().get("appendfilename").unwrap_or("appendonly.aof").to_string();
         Aof {
             dir,
             name,
@@ -257,56 +228,29 @@ impl Aof {
     /// Errors are Redis's fatal messages.
     pub fn prepare(engine: &Engine) -> Result<Aof, String> {
         let mut aof = Aof::new(engine);
-        std::fs::create_dir_all(&aof.dir).map_err(|e| {
-            format!(
-                "Can't open or create append-only dir {}: {}",
-                aof.dir.display(),
-                err(e)
-            )
-        })?;
+        std::fs::create_dir_all(&aof.dir).map_err(|e| format!("Can't open or create append-only dir {}: {}", aof.dir.display(), err(e)))?;
         aof.remove_stale_temp_files();
         let manifest = aof.manifest_path();
         let old_style = work_dir(engine).join(&aof.name);
         if !manifest.exists() && old_style.is_file() {
             // aofUpgradePrepare: a Redis 6 appendonly.aof becomes the base of a manifest.
-            std::fs::rename(&old_style, aof.dir.join(&aof.name)).map_err(|e| {
-                format!(
-                    "Error trying to move the old AOF file {} into dir {}: {}",
-                    old_style.display(),
-                    aof.dir.display(),
-                    err(e)
-                )
-            })?;
-            aof.manifest.base = Some(Part {
-                name: aof.name.clone(),
-                seq: 1,
-            });
+            std::fs::rename(&old_style, aof.dir.join(&aof.name))
+                .map_err(|e| format!("Error trying to move the old AOF file {} into dir {}: {}", old_style.display(), aof.dir.display(), err(e)))?;
+            aof.manifest.base = Some(Part { name: aof.name.clone(), seq: 1 });
             aof.persist_manifest().map_err(err)?;
             println!("Successfully migrated an old-style AOF into the AOF directory");
         }
         match std::fs::read_to_string(&manifest) {
             Ok(text) => aof.manifest = Manifest::parse(&text)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(format!(
-                    "Fatal error: can't open the AOF manifest {} for reading: {}",
-                    manifest.display(),
-                    err(e)
-                ))
-            }
+            Err(e) => return Err(format!("Fatal error: can't open the AOF manifest {} for reading: {}", manifest.display(), err(e))),
         }
         Ok(aof)
     }
 
     /// The bytes a startup load will read (for LOADING's progress and its 2 MB rule).
     pub fn files_size(&self) -> u64 {
-        self.manifest
-            .base
-            .iter()
-            .chain(&self.manifest.incrs)
-            .filter_map(|p| std::fs::metadata(self.dir.join(&p.name)).ok())
-            .map(|m| m.len())
-            .sum()
+        self.manifest.base.iter().chain(&self.manifest.incrs).filter_map(|p| std::fs::metadata(self.dir.join(&p.name)).ok()).map(|m| m.len()).sum()
     }
 
     /// Startup, last step (aofOpenIfNeededOnServerStart), with the replayed data in the
@@ -317,30 +261,18 @@ impl Aof {
             let seq = self.manifest.next_base_seq();
             let base = self.base_name(seq, engine);
             let bytes = engine.aof_base();
-            write_atomically(&self.dir.join(&base), &bytes)
-                .map_err(|e| format!("Can't write the AOF base file {}: {}", base, err(e)))?;
+            write_atomically(&self.dir.join(&base), &bytes).map_err(|e| format!("Can't write the AOF base file {}: {}", base, err(e)))?;
             self.base_size = bytes.len() as u64;
             self.manifest.base = Some(Part { name: base, seq });
         }
         if self.manifest.incrs.is_empty() {
             let seq = self.manifest.next_incr_seq();
-            self.manifest.incrs.push(Part {
-                name: format!("{}.{}.incr.aof", self.name, seq),
-                seq,
-            });
+            self.manifest.incrs.push(Part { name: format!("{}.{}.incr.aof", self.name, seq), seq });
         }
-        self.persist_manifest()
-            .map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
+        self.persist_manifest().map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
         self.delete_history();
-        let last = self
-            .manifest
-            .incrs
-            .last()
-            .expect("one at least")
-            .name
-            .clone();
-        self.open_incr(&last)
-            .map_err(|e| format!("Can't open the append-only file {}: {}", last, err(e)))?;
+        let last = self.manifest.incrs.last().expect("one at least").name.clone();
+        self.open_incr(&last).map_err(|e| format!("Can't open the append-only file {}: {}", last, err(e)))?;
         engine.set_aof(true);
         engine.aof_new_file();
         self.report_sizes(engine);
@@ -367,11 +299,7 @@ impl Aof {
     }
 
     fn base_name(&self, seq: u64, engine: &Engine) -> String {
-        let ext = if engine.config().get("aof-use-rdb-preamble") == Some("no") {
-            "aof"
-        } else {
-            "rdb"
-        };
+        let ext = if engine.config().get("aof-use-rdb-preamble") == Some("no") { "aof" } else { "rdb" };
         format!("{}.{}.base.{}", self.name, seq, ext)
     }
 
@@ -389,12 +317,7 @@ impl Aof {
     /// and only with `aof-load-truncated yes`: the file is cut back to its last whole
     /// command and loading goes on.
     pub fn load(&mut self, engine: &mut Engine) -> Result<(), String> {
-        let mut parts: Vec<(Part, bool)> = self
-            .manifest
-            .base
-            .iter()
-            .map(|p| (p.clone(), true))
-            .collect();
+        let mut parts: Vec<(Part, bool)> = self.manifest.base.iter().map(|p| (p.clone(), true)).collect();
         parts.extend(self.manifest.incrs.iter().map(|p| (p.clone(), false)));
         let n = parts.len();
         let start = std::time::Instant::now();
@@ -405,13 +328,7 @@ impl Aof {
                 // An incremental file not created yet (a crash right after the manifest)
                 // is empty, as Redis treats it.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_base => Vec::new(),
-                Err(e) => {
-                    return Err(format!(
-                        "Unrecoverable error reading the append only file {}: {}",
-                        part.name,
-                        err(e)
-                    ))
-                }
+                Err(e) => return Err(format!("Unrecoverable error reading the append only file {}: {}", part.name, err(e))),
             };
             if is_base {
                 self.base_size = bytes.len() as u64;
@@ -424,14 +341,14 @@ impl Aof {
             let loaded = engine.aof_load(&bytes, crate::host::now_us()).map_err(|e| match e {
                 cinnabar::aof::LoadError::Preamble(why) => format!("Error reading the RDB base file {}, AOF loading aborted: {}", part.name, why),
                 cinnabar::aof::LoadError::UnknownCommand(c) => format!("Unknown command '{}' reading the append only file {}", c, part.name),
-                cinnabar::aof::LoadError::BadFormat { .. } => format!("Bad file format reading the append only file {}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>", part.name),
+                cinnabar::aof::LoadError::BadFormat { .. } => format!(
+                    "Bad file format reading the append only file {}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>",
+                    part.name
+                ),
             })?;
             if let Some(valid) = loaded.truncated_at {
                 if loaded.incomplete_multi {
-                    eprintln!(
-                        "Revert incomplete MULTI/EXEC transaction in AOF file {}",
-                        part.name
-                    );
+                    eprintln!("Revert incomplete MULTI/EXEC transaction in AOF file {}", part.name);
                 }
                 let truncate_ok = engine.config().get("aof-load-truncated") != Some("no");
                 if i + 1 != n {
@@ -440,43 +357,22 @@ impl Aof {
                 if !truncate_ok {
                     return Err(format!("Unexpected end of file reading the append only file {}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.", part.name));
                 }
-                eprintln!(
-                    "!!! Warning: short read while loading the AOF file {}!!!",
-                    part.name
-                );
-                eprintln!(
-                    "!!! Truncating the AOF {} at offset {} !!!",
-                    part.name, valid
-                );
+                eprintln!("!!! Warning: short read while loading the AOF file {}!!!", part.name);
+                eprintln!("!!! Truncating the AOF {} at offset {} !!!", part.name, valid);
                 let f = OpenOptions::new().write(true).open(&path).map_err(err)?;
-                f.set_len(valid as u64).map_err(|e| {
-                    format!("Error truncating the AOF file {}: {}", part.name, err(e))
-                })?;
+                f.set_len(valid as u64).map_err(|e| format!("Error truncating the AOF file {}: {}", part.name, err(e)))?;
                 f.sync_all().map_err(err)?;
                 self.incr_size -= (bytes.len() - valid) as u64;
-                eprintln!(
-                    "AOF {} loaded anyway because aof-load-truncated is enabled",
-                    part.name
-                );
+                eprintln!("AOF {} loaded anyway because aof-load-truncated is enabled", part.name);
             }
-            println!(
-                "DB loaded from {} file {}: {:.3} seconds",
-                if is_base { "base" } else { "incr" },
-                part.name,
-                start.elapsed().as_secs_f64()
-            );
+            println!("DB loaded from {} file {}: {:.3} seconds", if is_base { "base" } else { "incr" }, part.name, start.elapsed().as_secs_f64());
         }
         engine.loading_finished();
         Ok(())
     }
 
     fn open_incr(&mut self, name: &str) -> std::io::Result<()> {
-        let f = Arc::new(
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.dir.join(name))?,
-        );
+        let f = Arc::new(OpenOptions::new().create(true).append(true).open(self.dir.join(name))?);
         sync_dir(&self.dir);
         *self.syncing.lock().unwrap_or_else(|p| p.into_inner()) = Some(f.clone());
         self.file = Some(f);
@@ -516,12 +412,8 @@ impl Aof {
         bytes.extend_from_slice(&fresh);
         let policy = Fsync::from_config(engine);
         let before = f.metadata().map(|m| m.len()).ok();
-        let sync_now =
-            policy == Fsync::Always && !self.hold_fsync.load(std::sync::atomic::Ordering::Relaxed);
-        let result =
-            (&*f)
-                .write_all(&bytes)
-                .and_then(|_| if sync_now { f.sync_data() } else { Ok(()) });
+        let sync_now = policy == Fsync::Always && !self.hold_fsync.load(std::sync::atomic::Ordering::Relaxed);
+        let result = (&*f).write_all(&bytes).and_then(|_| if sync_now { f.sync_data() } else { Ok(()) });
         match result {
             Ok(()) => {
                 self.incr_size += bytes.len() as u64;
@@ -587,10 +479,7 @@ impl Aof {
         if self.file.is_some() {
             let name = format!("{}.{}.incr.aof", self.name, first_incr_seq);
             self.open_incr(&name).map_err(err)?;
-            self.manifest.incrs.push(Part {
-                name,
-                seq: first_incr_seq,
-            });
+            self.manifest.incrs.push(Part { name, seq: first_incr_seq });
             self.persist_manifest().map_err(err)?;
             engine.aof_new_file();
             self.incr_size = 0;
@@ -613,21 +502,10 @@ impl Aof {
             return Err(err(std::io::Error::last_os_error()));
         }
         engine.aof_fork_done(start.elapsed().as_micros() as u64);
-        self.hold_fsync.store(
-            engine.config().get("no-appendfsync-on-rewrite") == Some("yes"),
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        self.hold_fsync.store(engine.config().get("no-appendfsync-on-rewrite") == Some("yes"), std::sync::atomic::Ordering::Relaxed);
         let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", pid));
-        self.rewrite = Some(Rewrite {
-            pid,
-            temp,
-            base_name,
-            first_incr_seq,
-        });
-        println!(
-            "Background append only file rewriting started by pid {}",
-            pid
-        );
+        self.rewrite = Some(Rewrite { pid, temp, base_name, first_incr_seq });
+        println!("Background append only file rewriting started by pid {}", pid);
         Ok(())
     }
 
@@ -643,8 +521,7 @@ impl Aof {
             libc::waitpid(r.pid, &mut status, 0);
         }
         let _ = std::fs::remove_file(&r.temp);
-        self.hold_fsync
-            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.hold_fsync.store(false, std::sync::atomic::Ordering::Relaxed);
         engine.aof_rewrite_finished(false, crate::host::now_us());
     }
 
@@ -659,29 +536,14 @@ impl Aof {
         if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } != pid {
             return;
         }
-        self.hold_fsync
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-        let Rewrite {
-            temp,
-            base_name,
-            first_incr_seq,
-            ..
-        } = self.rewrite.take().expect("checked");
+        self.hold_fsync.store(false, std::sync::atomic::Ordering::Relaxed);
+        let Rewrite { temp, base_name, first_incr_seq, .. } = self.rewrite.take().expect("checked");
         let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
         let ok = exited_ok
-            && match std::fs::metadata(&temp)
-                .map(|m| m.len())
-                .map_err(err)
-                .and_then(|size| self.install_base(&temp, &base_name, first_incr_seq, size))
-            {
+            && match std::fs::metadata(&temp).map(|m| m.len()).map_err(err).and_then(|size| self.install_base(&temp, &base_name, first_incr_seq, size)) {
                 Ok(()) => true,
                 Err(e) => {
-                    eprintln!(
-                        "Error trying to rename the temporary AOF base file {} into {}: {}",
-                        temp.display(),
-                        base_name,
-                        e
-                    );
+                    eprintln!("Error trying to rename the temporary AOF base file {} into {}: {}", temp.display(), base_name, e);
                     false
                 }
             };
@@ -697,26 +559,15 @@ impl Aof {
         self.report_sizes(engine);
     }
 
-    fn install_base(
-        &mut self,
-        temp: &Path,
-        base_name: &str,
-        first_incr_seq: u64,
-        size: u64,
-    ) -> Result<(), String> {
+    fn install_base(&mut self, temp: &Path, base_name: &str, first_incr_seq: u64, size: u64) -> Result<(), String> {
         std::fs::rename(temp, self.dir.join(base_name)).map_err(err)?;
         sync_dir(&self.dir);
         let base_seq = self.manifest.next_base_seq();
-        if let Some(old) = self.manifest.base.replace(Part {
-            name: base_name.to_string(),
-            seq: base_seq,
-        }) {
+        if let Some(old) = self.manifest.base.replace(Part { name: base_name.to_string(), seq: base_seq }) {
             self.manifest.history.push(old);
         }
         let off = self.file.is_none();
-        let (keep, old): (Vec<Part>, Vec<Part>) = std::mem::take(&mut self.manifest.incrs)
-            .into_iter()
-            .partition(|p| p.seq >= first_incr_seq || off);
+        let (keep, old): (Vec<Part>, Vec<Part>) = std::mem::take(&mut self.manifest.incrs).into_iter().partition(|p| p.seq >= first_incr_seq || off);
         self.manifest.history.extend(old);
         self.manifest.incrs = keep;
         self.persist_manifest().map_err(err)?;
@@ -805,30 +656,12 @@ mod tests {
         assert_eq!(m.next_incr_seq(), 3);
         assert_eq!(m.next_base_seq(), 2);
         let e = Manifest::parse("file a seq 2 type i\nfile b seq 1 type i\n").unwrap_err();
-        assert!(
-            e.contains("at line 2") && e.contains("Found a non-monotonic sequence number"),
-            "{}",
-            e
-        );
-        assert!(Manifest::parse("file x/y seq 1 type b\n")
-            .unwrap_err()
-            .contains("File can't be a path"));
-        assert!(Manifest::parse("file a seq 1\n")
-            .unwrap_err()
-            .contains("Invalid AOF manifest file format"));
-        assert!(Manifest::parse("file a seq 1 type z\n")
-            .unwrap_err()
-            .contains("Unknown AOF file type"));
-        assert!(Manifest::parse("# only a comment\n")
-            .unwrap_err()
-            .contains("Found an empty AOF manifest"));
-        let spaced = Manifest {
-            base: Some(Part {
-                name: "my aof.1.base.rdb".into(),
-                seq: 1,
-            }),
-            ..Default::default()
-        };
+        assert!(e.contains("at line 2") && e.contains("Found a non-monotonic sequence number"), "{}", e);
+        assert!(Manifest::parse("file x/y seq 1 type b\n").unwrap_err().contains("File can't be a path"));
+        assert!(Manifest::parse("file a seq 1\n").unwrap_err().contains("Invalid AOF manifest file format"));
+        assert!(Manifest::parse("file a seq 1 type z\n").unwrap_err().contains("Unknown AOF file type"));
+        assert!(Manifest::parse("# only a comment\n").unwrap_err().contains("Found an empty AOF manifest"));
+        let spaced = Manifest { base: Some(Part { name: "my aof.1.base.rdb".into(), seq: 1 }), ..Default::default() };
         assert_eq!(Manifest::parse(&spaced.render()).unwrap(), spaced);
     }
 }

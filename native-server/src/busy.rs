@@ -12,10 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cinnabar::reply::Reply;
-use cinnabar::script::run::{
-    busy_error, busy_function_stats, kill_reply, while_busy, BusyTx, ScriptState, ScriptWatch,
-    WhileBusy,
-};
+use cinnabar::script::run::{busy_error, busy_function_stats, kill_reply, while_busy, BusyTx, ScriptState, ScriptWatch, WhileBusy};
 
 use crate::conn::Read;
 use crate::net::{target, Net, SharedNet, Target};
@@ -28,12 +25,7 @@ pub fn watch(net: SharedNet, children: Arc<crate::persist::Children>) -> ScriptW
         let mut net = net.lock();
         match state {
             ScriptState::Started { eval, function } => {
-                net.script = crate::net::Script {
-                    running: true,
-                    eval,
-                    function: function.map(|f| (f, std::time::Instant::now())),
-                    ..Default::default()
-                };
+                net.script = crate::net::Script { running: true, eval, function: function.map(|f| (f, std::time::Instant::now())), ..Default::default() };
                 false
             }
             ScriptState::Busy { eval, wrote, .. } => {
@@ -69,12 +61,8 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
     // Connections left unread by the loop get their turn too, and so do those whose commands
     // were read this turn but not run yet (the loop reads every ready connection first).
     keys.append(&mut net.unread);
-    let waiting: Vec<usize> = net
-        .conns
-        .iter()
-        .filter(|(k, c)| c.session.as_ref().is_some_and(|s| s.has_pending()) && !keys.contains(k))
-        .map(|(k, _)| k)
-        .collect();
+    let waiting: Vec<usize> =
+        net.conns.iter().filter(|(k, c)| c.session.as_ref().is_some_and(|s| s.has_pending()) && !keys.contains(k)).map(|(k, _)| k).collect();
     let with_input = keys.len();
     keys.extend(waiting);
     for (i, k) in keys.into_iter().enumerate() {
@@ -94,14 +82,10 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
             }
         }
         let script = &net.script;
-        let function = script
-            .function
-            .as_ref()
-            .map(|(f, since)| (f.as_ref(), since.elapsed().as_millis() as i64));
+        let function = script.function.as_ref().map(|(f, since)| (f.as_ref(), since.elapsed().as_millis() as i64));
         let mut kill = false;
         let session = conn.session();
-        session
-            .answer_while_busy(|argv, tx| answer(argv, tx, script, function, &mut kill, children));
+        session.answer_while_busy(|argv, tx| answer(argv, tx, script, function, &mut kill, children));
         // What must wait for the engine runs once the script ends.
         let waits = session.has_pending();
         let quit = session.closing;
@@ -152,12 +136,7 @@ fn answer(
     kill: &mut bool,
     children: &crate::persist::Children,
 ) -> Option<(Reply, bool)> {
-    let crate::net::Script {
-        eval,
-        wrote,
-        running,
-        ..
-    } = *script;
+    let crate::net::Script { eval, wrote, running, .. } = *script;
     let reply = match while_busy(argv) {
         WhileBusy::Wait => return None,
         WhileBusy::Kill(eval_cmd) => match kill_reply(running.then_some((eval, wrote)), eval_cmd) {
@@ -173,9 +152,7 @@ fn answer(
             std::process::exit(0);
         }
         WhileBusy::Quit => return Some((Reply::Simple("OK"), true)),
-        WhileBusy::FunctionStats => {
-            busy_function_stats(eval, function.map(|f| f.0), function.map_or(0, |f| f.1))
-        }
+        WhileBusy::FunctionStats => busy_function_stats(eval, function.map(|f| f.0), function.map_or(0, |f| f.1)),
         WhileBusy::Transaction(cmd) => tx.answer(cmd, busy_error(eval)),
         WhileBusy::Busy => {
             tx.refused();

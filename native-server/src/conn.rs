@@ -71,22 +71,11 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(stream: Stream, session: Session, registered: bool, info: ClientInfo) -> Conn {
-        Conn {
-            stream,
-            session: Some(Box::new(session)),
-            registered,
-            info,
-            queued_run: false,
-            queued_write: false,
-            unread: false,
-            deadline: None,
-        }
+        Conn { stream, session: Some(Box::new(session)), registered, info, queued_run: false, queued_write: false, unread: false, deadline: None }
     }
 
     pub fn session(&mut self) -> &mut Session {
-        self.session
-            .as_mut()
-            .expect("the session is in place outside the loop's run")
+        self.session.as_mut().expect("the session is in place outside the loop's run")
     }
 
     /// Reads what the socket has into the query buffer (see `read`).
@@ -140,9 +129,7 @@ pub fn read(fd: RawFd, session: &mut Session, parse: bool) -> Read {
         // SAFETY: the kernel initialised these `n` bytes.
         unsafe { input.advance_mut(n as usize) };
         total += n as usize;
-        break Read::Data {
-            more: n as usize == room,
-        };
+        break Read::Data { more: n as usize == room };
     };
     if parse && total > 0 {
         session.parse();

@@ -40,12 +40,7 @@ pub fn replace(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<(), (Step, std::
         let _ = std::fs::remove_file(tmp);
         return written;
     }
-    sync_dir(
-        path.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new(".")),
-    )
-    .map_err(|e| (Step::SyncDir, e))
+    sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))).map_err(|e| (Step::SyncDir, e))
 }
 
 /// Makes a rename (or a file's creation) in `dir` durable (fsyncFileDir).
@@ -71,16 +66,10 @@ mod tests {
         std::fs::remove_file(&file).unwrap();
         std::fs::create_dir(&file).unwrap();
         let (step, e) = replace(&file, &tmp, b"x").unwrap_err();
-        assert_eq!(
-            (step, strerror(&e).as_str()),
-            (Step::Rename, "Is a directory")
-        );
+        assert_eq!((step, strerror(&e).as_str()), (Step::Rename, "Is a directory"));
         assert!(!tmp.exists());
         let (step, e) = replace(&dir.join("missing/f"), &dir.join("missing/t"), b"x").unwrap_err();
-        assert_eq!(
-            (step, strerror(&e).as_str()),
-            (Step::Create, "No such file or directory")
-        );
+        assert_eq!((step, strerror(&e).as_str()), (Step::Create, "No such file or directory"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -34,15 +34,9 @@ Examples:
 /// Redis's fatal config error block (loadServerConfigFromString's `loaderr`): the line's
 /// number and text when the error has one.
 pub fn fatal(at: Option<(usize, &str)>, why: &str) -> String {
-    let mut out = format!(
-        "\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\n",
-        cinnabar::REDIS_VERSION
-    );
+    let mut out = format!("\n*** FATAL CONFIG FILE ERROR (Redis {}) ***\n", cinnabar::REDIS_VERSION);
     if let Some((line, text)) = at {
-        out.push_str(&format!(
-            "Reading the configuration file, at line {}\n>>> '{}'\n",
-            line, text
-        ));
+        out.push_str(&format!("Reading the configuration file, at line {}\n>>> '{}'\n", line, text));
     }
     out.push_str(why);
     out
@@ -52,11 +46,7 @@ pub fn parse(args: &[String]) -> Result<Startup, String> {
     if let Some(a) = args.first() {
         match a.as_str() {
             "-v" | "--version" => {
-                return Ok(Startup::Exit(format!(
-                    "Cinnabar server v={} (Redis {} compatible)",
-                    cinnabar::CINNABAR_VERSION,
-                    cinnabar::REDIS_VERSION
-                )))
+                return Ok(Startup::Exit(format!("Cinnabar server v={} (Redis {} compatible)", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION)))
             }
             "-h" | "--help" => return Ok(Startup::Exit(USAGE.into())),
             _ => {}
@@ -71,11 +61,7 @@ pub fn parse(args: &[String]) -> Result<Startup, String> {
     let mut j = 0;
     if let Some(a) = args.first().filter(|a| !a.starts_with('-')) {
         text = read_file(a)?;
-        config_file = Some(
-            std::fs::canonicalize(a)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| a.clone()),
-        );
+        config_file = Some(std::fs::canonicalize(a).map(|p| p.display().to_string()).unwrap_or_else(|_| a.clone()));
         j = 1;
     }
     let mut from_stdin = false;
@@ -111,39 +97,23 @@ pub fn parse(args: &[String]) -> Result<Startup, String> {
         j += 1;
     }
     if from_stdin {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("Reading config from stdin: {}", e))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| format!("Reading config from stdin: {}", e))?;
     }
     text.push('\n');
     text.push_str(&options);
-    let directives = cinnabar::config::load_conf_with_dir(
-        &text,
-        &mut read_include,
-        Some(crate::process::change_dir),
-    )
-    .map_err(|e| match e {
+    let directives = cinnabar::config::load_conf_with_dir(&text, &mut read_include, Some(crate::process::change_dir)).map_err(|e| match e {
         ConfError::Line { line, text, reason } => fatal(Some((line, &text)), &reason),
         ConfError::Include(msg) => msg,
     })?;
-    Ok(Startup::Run(Settings {
-        config_file,
-        directives,
-    }))
+    Ok(Startup::Run(Settings { config_file, directives }))
 }
 
 /// A config file's text, or Redis's message for one that cannot be opened.
 fn read_file(path: &str) -> Result<String, String> {
-    std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|e| {
-            let s = e.to_string();
-            format!(
-                "Fatal error, can't open config file '{}': {}",
-                path,
-                s.split(" (os error").next().unwrap_or(&s)
-            )
-        })
+    std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).map_err(|e| {
+        let s = e.to_string();
+        format!("Fatal error, can't open config file '{}': {}", path, s.split(" (os error").next().unwrap_or(&s))
+    })
 }
 
 /// `include <path>`: the file's text, relative paths from the working directory as Redis's
@@ -173,13 +143,7 @@ fn glob(pattern: &str) -> Vec<String> {
             libc::globfree(&mut g);
             return vec![];
         }
-        let paths = (0..g.gl_pathc)
-            .map(|i| {
-                std::ffi::CStr::from_ptr(*g.gl_pathv.add(i))
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
+        let paths = (0..g.gl_pathc).map(|i| std::ffi::CStr::from_ptr(*g.gl_pathv.add(i)).to_string_lossy().into_owned()).collect();
         libc::globfree(&mut g);
         paths
     }
@@ -226,9 +190,7 @@ mod tests {
 
     #[test]
     fn unknown_directives_are_fatal_with_the_line_flags_make() {
-        let e = parse(&["--nosuch".to_string(), "1".to_string()])
-            .err()
-            .unwrap();
+        let e = parse(&["--nosuch".to_string(), "1".to_string()]).err().unwrap();
         // Checked against redis-server 7.0.15: with no file, flags start at line 2.
         assert_eq!(e, "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'nosuch \"1\"'\nBad directive or wrong number of arguments");
     }
@@ -236,21 +198,8 @@ mod tests {
     #[test]
     fn a_name_without_value_takes_the_next_argument_and_values_are_quoted_like_sdscatrepr() {
         let d = run(&["--requirepass", "--x", "--save", "--port", "7000"]);
-        assert_eq!(
-            d,
-            vec![
-                ("requirepass".into(), "--x".into()),
-                ("save".into(), "".into()),
-                ("port".into(), "7000".into())
-            ]
-        );
-        assert_eq!(
-            quote("a\"b\\c\n\u{1}é"),
-            "\"a\\\"b\\\\c\\n\\x01\\xc3\\xa9\""
-        );
-        assert_eq!(
-            run(&["--requirepass", "a\"b\\c\n\u{1}é"]),
-            vec![("requirepass".into(), "a\"b\\c\n\u{1}é".into())]
-        );
+        assert_eq!(d, vec![("requirepass".into(), "--x".into()), ("save".into(), "".into()), ("port".into(), "7000".into())]);
+        assert_eq!(quote("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\x01\\xc3\\xa9\"");
+        assert_eq!(run(&["--requirepass", "a\"b\\c\n\u{1}é"]), vec![("requirepass".into(), "a\"b\\c\n\u{1}é".into())]);
     }
 }

@@ -5,20 +5,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The wall clock: microseconds since the Unix epoch (every `now_us` the engine gets).
 pub fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
 /// A monotonic clock in microseconds, for command durations (SLOWLOG, commandstats): the
 /// vDSO clock, read once per command (the engine chains one command's end to the next's start).
 pub fn monotonic_us() -> i64 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_micros() as i64
+    START.get_or_init(std::time::Instant::now).elapsed().as_micros() as i64
 }
 
 /// The process's (system, user) CPU seconds from /proc/self/stat (Linux); zeros elsewhere.
@@ -42,11 +36,7 @@ pub fn seed() -> u64 {
 /// /proc/self/statm; 0 where there is no procfs.
 pub fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64;
     pages * page
@@ -56,11 +46,6 @@ pub fn resident_bytes() -> u64 {
 pub fn total_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| {
-            m.lines().find_map(|l| {
-                l.strip_prefix("MemTotal:")
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            })
-        })
+        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())))
         .map_or(0, |kb| kb * 1024)
 }

@@ -31,11 +31,7 @@ pub fn bind_all(bind: &str, port: u16, backlog: i32) -> Result<Vec<Listener>, St
         return Ok(Vec::new());
     }
     let mut out = vec![];
-    let addrs: Vec<&str> = if bind.trim().is_empty() {
-        vec!["*", "-::*"]
-    } else {
-        bind.split_whitespace().collect()
-    };
+    let addrs: Vec<&str> = if bind.trim().is_empty() { vec!["*", "-::*"] } else { bind.split_whitespace().collect() };
     for a in addrs {
         let (optional, host) = match a.strip_prefix('-') {
             Some(h) => (true, h),
@@ -50,10 +46,7 @@ pub fn bind_all(bind: &str, port: u16, backlog: i32) -> Result<Vec<Listener>, St
         let fatal = |why: String| {
             format!("Warning: Could not create server TCP listening socket {}:{}: {}\nFailed listening on port {} (tcp), aborting.", written, port, why, port)
         };
-        let addr: SocketAddr = match format!("{}:{}", host, port)
-            .parse()
-            .or_else(|_| format!("[{}]:{}", host, port).parse())
-        {
+        let addr: SocketAddr = match format!("{}:{}", host, port).parse().or_else(|_| format!("[{}]:{}", host, port).parse()) {
             Ok(a) => a,
             Err(_) => return Err(fatal("Invalid bind address".into())),
         };
@@ -65,11 +58,7 @@ pub fn bind_all(bind: &str, port: u16, backlog: i32) -> Result<Vec<Listener>, St
             Err((_, e))
                 if matches!(
                     e.raw_os_error(),
-                    Some(libc::ENOPROTOOPT)
-                        | Some(libc::EPROTONOSUPPORT)
-                        | Some(libc::ESOCKTNOSUPPORT)
-                        | Some(libc::EPFNOSUPPORT)
-                        | Some(libc::EAFNOSUPPORT)
+                    Some(libc::ENOPROTOOPT) | Some(libc::EPROTONOSUPPORT) | Some(libc::ESOCKTNOSUPPORT) | Some(libc::EPFNOSUPPORT) | Some(libc::EAFNOSUPPORT)
                 ) => {}
             Err((step, e)) => return Err(fatal(format!("{}: {}", step, strerror(&e)))),
         }
@@ -79,19 +68,14 @@ pub fn bind_all(bind: &str, port: u16, backlog: i32) -> Result<Vec<Listener>, St
 
 /// anetTcpServer's steps; the failing one names itself in the error, as Redis's does.
 fn listen(addr: SocketAddr, backlog: i32) -> Result<TcpListener, (&'static str, std::io::Error)> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
-        .map_err(|e| ("creating socket", e))?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).map_err(|e| ("creating socket", e))?;
     if addr.is_ipv6() {
         socket.set_only_v6(true).map_err(|e| ("setsockopt", e))?;
     }
-    socket
-        .set_reuse_address(true)
-        .map_err(|e| ("setsockopt SO_REUSEADDR", e))?;
+    socket.set_reuse_address(true).map_err(|e| ("setsockopt SO_REUSEADDR", e))?;
     socket.bind(&addr.into()).map_err(|e| ("bind", e))?;
     socket.listen(backlog).map_err(|e| ("listen", e))?;
-    socket
-        .set_nonblocking(true)
-        .map_err(|e| ("fcntl(F_SETFL,O_NONBLOCK)", e))?;
+    socket.set_nonblocking(true).map_err(|e| ("fcntl(F_SETFL,O_NONBLOCK)", e))?;
     Ok(TcpListener::from_std(socket.into()))
 }
 
@@ -101,9 +85,7 @@ pub fn bind_unix(path: &str, perm: u32, backlog: i32) -> Result<Listener, String
     let fail = |e: std::io::Error| format!("Failed opening Unix socket: {}", strerror(&e));
     let _ = std::fs::remove_file(path);
     let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(fail)?;
-    socket
-        .bind(&socket2::SockAddr::unix(path).map_err(fail)?)
-        .map_err(fail)?;
+    socket.bind(&socket2::SockAddr::unix(path).map_err(fail)?).map_err(fail)?;
     socket.listen(backlog).map_err(fail)?;
     socket.set_nonblocking(true).map_err(fail)?;
     if perm != 0 {
@@ -111,8 +93,5 @@ pub fn bind_unix(path: &str, perm: u32, backlog: i32) -> Result<Listener, String
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm)).map_err(fail)?;
     }
     let std_listener: std::os::unix::net::UnixListener = socket.into();
-    Ok(Listener::Unix(
-        UnixListener::from_std(std_listener),
-        path.to_string(),
-    ))
+    Ok(Listener::Unix(UnixListener::from_std(std_listener), path.to_string()))
 }

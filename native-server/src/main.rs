@@ -46,9 +46,7 @@ fn main() {
     // `dir` is the working directory from here on (Redis chdirs as it reads the directive).
     let dir = engine.config().get("dir").unwrap_or("").to_string();
     match process::change_dir(&dir) {
-        Ok(abs) => engine
-            .config_set_startup("dir", &abs)
-            .expect("a directory path is a valid dir"),
+        Ok(abs) => engine.config_set_startup("dir", &abs).expect("a directory path is a valid dir"),
         Err(why) => {
             eprintln!("Can't chdir to '{}': {}", dir, why);
             std::process::exit(1);
@@ -77,9 +75,7 @@ fn main() {
         let h = engine.host_info_mut();
         h.process_id = std::process::id() as u64;
         h.tcp_port = port;
-        h.executable = std::env::current_exe()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
+        h.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
         h.config_file = startup.config_file.clone().unwrap_or_default();
         h.os = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
         h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
@@ -133,10 +129,7 @@ fn main() {
     let mut server = match server::Server::new(engine, listeners) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "Failed creating the event loop. Error message: '{}'",
-                files::strerror(&e)
-            );
+            eprintln!("Failed creating the event loop. Error message: '{}'", files::strerror(&e));
             std::process::exit(1);
         }
     };
@@ -146,12 +139,7 @@ fn main() {
         Some(aof) => persist::load_aof_at_startup(&mut server, aof),
         None => persist::load_at_startup(&mut server),
     }
-    println!(
-        "Cinnabar {} (Redis {} compatible), port {}",
-        cinnabar::CINNABAR_VERSION,
-        cinnabar::REDIS_VERSION,
-        port
-    );
+    println!("Cinnabar {} (Redis {} compatible), port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
     // Redis's own line: scripts and test harnesses wait for it.
     println!("Ready to accept connections");
     process::notify_ready(supervisor);

@@ -33,9 +33,7 @@ struct Failure {
 }
 
 fn failure(e: &std::io::Error) -> Failure {
-    Failure {
-        timed_out: matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock),
-    }
+    Failure { timed_out: matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) }
 }
 
 fn resp(out: &mut Vec<u8>, argv: &[&[u8]]) {
@@ -73,11 +71,7 @@ fn read_line(s: &mut TcpStream) -> Result<Vec<u8>, Failure> {
 
 /// atoi: the leading digits.
 fn atoi(s: &str) -> u16 {
-    let digits: String = s
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
+    let digits: String = s.trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse::<u64>().map_or(0, |n| n as u16)
 }
 
@@ -99,11 +93,7 @@ impl Migrator {
         None
     }
 
-    fn exchange(
-        c: &mut Cached,
-        req: &MigrateRequest,
-        timeout: Duration,
-    ) -> Result<(Vec<bool>, Option<String>), (Failure, bool, Vec<bool>, usize)> {
+    fn exchange(c: &mut Cached, req: &MigrateRequest, timeout: Duration) -> Result<(Vec<bool>, Option<String>), (Failure, bool, Vec<bool>, usize)> {
         let mut buf = Vec::new();
         if let Some((user, pass)) = &req.auth {
             match user {
@@ -151,10 +141,7 @@ impl Migrator {
                     } else {
                         &line
                     };
-                    error = Some(format!(
-                        "ERR Target instance replied with error: {}",
-                        String::from_utf8_lossy(&from[1..])
-                    ));
+                    error = Some(format!("ERR Target instance replied with error: {}", String::from_utf8_lossy(&from[1..])));
                 }
             } else {
                 acked[j] = true;
@@ -177,30 +164,14 @@ impl MigrateHost for Migrator {
         loop {
             if !cache.contains_key(&name) {
                 if cache.len() >= CACHE_ITEMS {
-                    let victim = cache
-                        .keys()
-                        .next()
-                        .cloned()
-                        .expect("a full cache has entries");
+                    let victim = cache.keys().next().cloned().expect("a full cache has entries");
                     cache.remove(&victim);
                 }
                 match Self::connect(&req.host, &req.port, timeout) {
                     Some(stream) => {
-                        cache.insert(
-                            name.clone(),
-                            Cached {
-                                stream,
-                                last_db: -1,
-                                last_use: Instant::now(),
-                            },
-                        );
+                        cache.insert(name.clone(), Cached { stream, last_db: -1, last_use: Instant::now() });
                     }
-                    None => {
-                        return MigrateOutcome {
-                            acked: vec![false; n],
-                            error: Some("IOERR error or timeout connecting to the client".into()),
-                        }
-                    }
+                    None => return MigrateOutcome { acked: vec![false; n], error: Some("IOERR error or timeout connecting to the client".into()) },
                 }
             }
             let c = cache.get_mut(&name).expect("connected above");
@@ -216,10 +187,7 @@ impl MigrateHost for Migrator {
                         continue;
                     }
                     let dir = if writing { "writing" } else { "reading" };
-                    return MigrateOutcome {
-                        acked,
-                        error: Some(format!("IOERR error or timeout {} to target instance", dir)),
-                    };
+                    return MigrateOutcome { acked, error: Some(format!("IOERR error or timeout {} to target instance", dir)) };
                 }
             }
         }

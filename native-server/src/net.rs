@@ -62,10 +62,7 @@ pub struct Script {
     pub wrote: bool,
     pub kill: bool,
     /// The running function and when it started (FUNCTION STATS while busy).
-    pub function: Option<(
-        Box<cinnabar::script::run::RunningFunction>,
-        std::time::Instant,
-    )>,
+    pub function: Option<(Box<cinnabar::script::run::RunningFunction>, std::time::Instant)>,
 }
 
 pub struct Net {
@@ -115,9 +112,7 @@ impl Net {
     pub fn add_listeners(&mut self, ls: Vec<Listener>) -> std::io::Result<()> {
         for mut l in ls {
             let token = Token(LISTENERS + self.listeners.len());
-            self.poll
-                .registry()
-                .register(l.source(), token, Interest::READABLE)?;
+            self.poll.registry().register(l.source(), token, Interest::READABLE)?;
             self.listeners.push(Some(l));
         }
         Ok(())
@@ -136,11 +131,7 @@ impl Net {
     /// Accepts what waits on listener `i` (at most 1000 a turn, as Redis's
     /// MAX_ACCEPTS_PER_CALL). `connect` registers each new client with the engine, or None
     /// while a script keeps the engine busy (the connection is registered later).
-    pub fn accept(
-        &mut self,
-        i: usize,
-        mut connect: Option<&mut dyn FnMut(&ClientInfo) -> Session>,
-    ) {
+    pub fn accept(&mut self, i: usize, mut connect: Option<&mut dyn FnMut(&ClientInfo) -> Session>) {
         for _ in 0..1000 {
             let Some(Some(l)) = self.listeners.get_mut(i) else {
                 break;
@@ -151,24 +142,12 @@ impl Net {
                         let _ = s.set_nodelay(true);
                         let laddr = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
                         let fd = std::os::fd::AsRawFd::as_raw_fd(&s) as i64;
-                        (
-                            Stream::Tcp(s),
-                            ClientInfo {
-                                addr: peer.to_string(),
-                                laddr,
-                                fd,
-                                unix: false,
-                            },
-                            peer.ip().is_loopback(),
-                        )
+                        (Stream::Tcp(s), ClientInfo { addr: peer.to_string(), laddr, fd, unix: false }, peer.ip().is_loopback())
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) => {
                         // EMFILE and friends: try again at the next event.
-                        eprintln!(
-                            "Accepting client connection: {}",
-                            crate::files::strerror(&e)
-                        );
+                        eprintln!("Accepting client connection: {}", crate::files::strerror(&e));
                         break;
                     }
                 },
@@ -176,23 +155,11 @@ impl Net {
                     Ok((s, _)) => {
                         let addr = format!("{}:0", path);
                         let fd = std::os::fd::AsRawFd::as_raw_fd(&s) as i64;
-                        (
-                            Stream::Unix(s),
-                            ClientInfo {
-                                addr: addr.clone(),
-                                laddr: addr,
-                                fd,
-                                unix: true,
-                            },
-                            true,
-                        )
+                        (Stream::Unix(s), ClientInfo { addr: addr.clone(), laddr: addr, fd, unix: true }, true)
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) => {
-                        eprintln!(
-                            "Accepting client connection: {}",
-                            crate::files::strerror(&e)
-                        );
+                        eprintln!("Accepting client connection: {}", crate::files::strerror(&e));
                         break;
                     }
                 },
@@ -215,20 +182,10 @@ impl Net {
             };
             let id = session.id;
             let key = self.conns.vacant_key();
-            if self
-                .poll
-                .registry()
-                .register(
-                    stream.source(),
-                    conn_token(key),
-                    Interest::READABLE | Interest::WRITABLE,
-                )
-                .is_err()
-            {
+            if self.poll.registry().register(stream.source(), conn_token(key), Interest::READABLE | Interest::WRITABLE).is_err() {
                 continue;
             }
-            self.conns
-                .insert(Conn::new(stream, session, registered, info));
+            self.conns.insert(Conn::new(stream, session, registered, info));
             if registered {
                 self.by_id.insert(id, key);
             }

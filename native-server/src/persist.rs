@@ -58,11 +58,7 @@ pub fn snapshot_paths(engine: &Engine) -> (PathBuf, PathBuf) {
 /// is Redis's log line.
 fn write_snapshot(bytes: &[u8], dir: &Path, file: &Path, pid: u32) -> Result<(), String> {
     let tmp_name = format!("temp-{}.rdb", pid);
-    let root = || {
-        std::fs::canonicalize(dir)
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| "unknown".into())
-    };
+    let root = || std::fs::canonicalize(dir).map(|p| p.display().to_string()).unwrap_or_else(|_| "unknown".into());
     crate::files::replace(file, &dir.join(&tmp_name), bytes).map_err(|(step, e)| match step {
         Step::Create => format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {}", tmp_name, root(), reason(&e)),
         Step::Write => format!("Write error saving DB on disk(rdbSaveRio): {}", reason(&e)),
@@ -118,28 +114,12 @@ pub fn bgsave(server: &mut Server) {
         return;
     }
     println!("Background saving started by pid {}", pid);
-    engine.bgsave_started(
-        Ok(Forked {
-            pid: pid as u32,
-            fork_usec,
-        }),
-        now_us(),
-    );
-    *server
-        .children
-        .child
-        .lock()
-        .unwrap_or_else(|p| p.into_inner()) = Some(Child {
-        pid,
-        dir,
-        exit: None,
-    });
+    engine.bgsave_started(Ok(Forked { pid: pid as u32, fork_usec }), now_us());
+    *server.children.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(Child { pid, dir, exit: None });
     // SAFETY: the read end is ours alone from here; the File closes it.
     let report = unsafe { std::fs::File::from_raw_fd(pipe[0]) };
     let (children, notifier) = (server.children.clone(), server.notifier());
-    let spawned = std::thread::Builder::new()
-        .name("rdb-child".into())
-        .spawn(move || reap(&children, &notifier, pid, report));
+    let spawned = std::thread::Builder::new().name("rdb-child".into()).spawn(move || reap(&children, &notifier, pid, report));
     if let Err(e) = spawned {
         eprintln!("Can't watch the background save child {}: {}", pid, e);
     }
@@ -183,9 +163,7 @@ fn child_main(engine: &Engine, dir: &Path, file: &Path, read_end: RawFd, write_e
 /// its clients see their connections close at once, whatever the child still does.
 pub(crate) fn close_inherited(keep: RawFd) {
     let fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
-        Ok(dir) => dir
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect(),
+        Ok(dir) => dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect(),
         Err(_) => return,
     };
     for fd in fds {
@@ -201,11 +179,7 @@ fn private_dirty_bytes() -> u64 {
     let Ok(text) = std::fs::read_to_string("/proc/self/smaps_rollup") else {
         return 0;
     };
-    text.lines()
-        .filter_map(|l| l.strip_prefix("Private_Dirty:"))
-        .filter_map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .sum::<u64>()
-        * 1024
+    text.lines().filter_map(|l| l.strip_prefix("Private_Dirty:")).filter_map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).sum::<u64>() * 1024
 }
 
 /// The reaper: waits for the child, reads its report, records how it ended (waking a
@@ -220,11 +194,7 @@ fn reap(children: &Children, notifier: &Notifier, pid: libc::pid_t, mut report: 
             break;
         }
         if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            eprintln!(
-                "waitpid() returned an error: {}. child_type: RDB, child_pid = {}",
-                std::io::Error::last_os_error(),
-                pid
-            );
+            eprintln!("waitpid() returned an error: {}. child_type: RDB, child_pid = {}", std::io::Error::last_os_error(), pid);
             status = 1 << 8;
             break;
         }
@@ -232,23 +202,14 @@ fn reap(children: &Children, notifier: &Notifier, pid: libc::pid_t, mut report: 
     let mut msg = String::new();
     let _ = report.read_to_string(&mut msg);
     let exit = if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
-        let cow_bytes = msg
-            .trim()
-            .strip_prefix("ok ")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let cow_bytes = msg.trim().strip_prefix("ok ").and_then(|n| n.parse().ok()).unwrap_or(0);
         println!("Background saving terminated with success");
-        println!(
-            "Fork CoW for RDB: current {} MB, peak {0} MB, average {0} MB",
-            cow_bytes >> 20
-        );
+        println!("Fork CoW for RDB: current {} MB, peak {0} MB, average {0} MB", cow_bytes >> 20);
         ChildExit::Saved { cow_bytes }
     } else if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
         eprintln!("Background saving terminated by signal {}", sig);
-        ChildExit::Killed {
-            on_purpose: sig == libc::SIGUSR1,
-        }
+        ChildExit::Killed { on_purpose: sig == libc::SIGUSR1 }
     } else {
         if let Some(why) = msg.trim().strip_prefix("err ") {
             eprintln!("{}", why);
@@ -265,12 +226,7 @@ fn reap(children: &Children, notifier: &Notifier, pid: libc::pid_t, mut report: 
         children.ended.notify_all();
     }
     notifier.send(Box::new(move |server: &mut Server| {
-        let taken = server
-            .children
-            .child
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take_if(|c| c.pid == pid);
+        let taken = server.children.child.lock().unwrap_or_else(|p| p.into_inner()).take_if(|c| c.pid == pid);
         let Some(child) = taken else { return };
         if let ChildExit::Killed { .. } = exit {
             remove_temp(&child);
@@ -297,30 +253,20 @@ pub fn kill_child(children: &Children, engine: &mut Engine) {
         // The reaper records the exit without the engine lock, so waiting here is safe.
         slot = children
             .ended
-            .wait_timeout_while(slot, Duration::from_secs(10), |s| {
-                s.as_ref().is_some_and(|c| c.exit.is_none())
-            })
+            .wait_timeout_while(slot, Duration::from_secs(10), |s| s.as_ref().is_some_and(|c| c.exit.is_none()))
             .map(|(g, _)| g)
             .unwrap_or_else(|p| p.into_inner().0);
     }
     let Some(child) = slot.take() else { return };
     drop(slot);
     remove_temp(&child);
-    engine.bgsave_finished(
-        child.exit.unwrap_or(ChildExit::Killed { on_purpose: true }),
-        now_us(),
-    );
+    engine.bgsave_finished(child.exit.unwrap_or(ChildExit::Killed { on_purpose: true }), now_us());
 }
 
 /// At exit without SHUTDOWN's path (SHUTDOWN NOSAVE while a script is busy): the child
 /// must not outlive the server and write a file nobody asked for any more.
 pub fn kill_child_now(children: &Children) {
-    if let Some(child) = children
-        .child
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-    {
+    if let Some(child) = children.child.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
         // SAFETY: signals our own child.
         unsafe { libc::kill(child.pid, libc::SIGUSR1) };
         remove_temp(child);
@@ -331,9 +277,7 @@ pub fn kill_child_now(children: &Children) {
 /// when save points are set. False when that save failed (the server stays up).
 pub fn shutdown(children: &Children, engine: &mut Engine, save_flag: Option<bool>) -> bool {
     kill_child(children, engine);
-    let wanted = save_flag
-        .unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty())
-        && !engine.is_loading();
+    let wanted = save_flag.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty()) && !engine.is_loading();
     if wanted {
         println!("Saving the final RDB snapshot before exiting.");
         if let Err(e) = save(engine) {
@@ -359,23 +303,21 @@ where
 {
     let mut loader = server.engine.begin_loading(total_bytes, now_us());
     let notifier = server.notifier();
-    let spawned = std::thread::Builder::new()
-        .name("loader".into())
-        .spawn(move || {
-            let start = Instant::now();
-            match load(&mut loader) {
-                Ok((what, extra)) => notifier.send(Box::new(move |server: &mut Server| {
-                    server.engine.end_loading(Some(loader));
-                    // Nothing runs between the data arriving and `then`.
-                    then(server, extra);
-                    println!("{}: {:.3} seconds", what, start.elapsed().as_secs_f64());
-                })),
-                Err(e) => {
-                    eprintln!("{}", e);
-                    std::process::exit(1);
-                }
+    let spawned = std::thread::Builder::new().name("loader".into()).spawn(move || {
+        let start = Instant::now();
+        match load(&mut loader) {
+            Ok((what, extra)) => notifier.send(Box::new(move |server: &mut Server| {
+                server.engine.end_loading(Some(loader));
+                // Nothing runs between the data arriving and `then`.
+                then(server, extra);
+                println!("{}: {:.3} seconds", what, start.elapsed().as_secs_f64());
+            })),
+            Err(e) => {
+                eprintln!("{}", e);
+                std::process::exit(1);
             }
-        });
+        }
+    });
     let loader = spawned.unwrap_or_else(|e| {
         eprintln!("Can't start loading the dataset: {}", e);
         std::process::exit(1);
@@ -397,11 +339,7 @@ pub fn load_at_startup(server: &mut Server) {
         Ok(m) => m.len(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
         Err(e) => {
-            eprintln!(
-                "Fatal error loading the DB ({}): {}. Exiting.",
-                file.display(),
-                reason(&e)
-            );
+            eprintln!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), reason(&e));
             std::process::exit(1);
         }
     };
@@ -409,13 +347,7 @@ pub fn load_at_startup(server: &mut Server) {
         server,
         size,
         move |engine| {
-            let fatal = |e: String| {
-                format!(
-                    "Fatal error loading the DB ({}): {}. Exiting.",
-                    file.display(),
-                    e
-                )
-            };
+            let fatal = |e: String| format!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), e);
             let bytes = std::fs::read(&file).map_err(|e| fatal(reason(&e)))?;
             let keys = engine.rdb_load(&bytes).map_err(fatal)?;
             Ok((format!("DB loaded from disk ({} keys)", keys), ()))
@@ -453,13 +385,7 @@ pub fn load_aof_at_startup(server: &mut Server, aof: crate::aof::Aof) {
 /// is the system's reason, as Redis reports it (strerror).
 pub fn rewrite_config(server: &mut Server, client: Option<ClientId>) {
     let path = PathBuf::from(&server.engine.host_info().config_file);
-    let dir = server
-        .engine
-        .config()
-        .get("dir")
-        .filter(|d| !d.is_empty())
-        .unwrap_or(".")
-        .to_string();
+    let dir = server.engine.config().get("dir").filter(|d| !d.is_empty()).unwrap_or(".").to_string();
     let rewrite = server.engine.config_rewriter();
     let notifier = server.notifier();
     let work = move || -> Result<(), String> {
@@ -468,17 +394,9 @@ pub fn rewrite_config(server: &mut Server, client: Option<ClientId>) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(reason(&e)),
         };
-        let dir = std::fs::canonicalize(&dir)
-            .map(|p| p.display().to_string())
-            .unwrap_or(dir);
+        let dir = std::fs::canonicalize(&dir).map(|p| p.display().to_string()).unwrap_or(dir);
         let text = rewrite(&old, &dir);
-        let tmp = path.with_file_name(format!(
-            "{}.{}.tmp",
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
+        let tmp = path.with_file_name(format!("{}.{}.tmp", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), std::process::id()));
         crate::files::replace(&path, &tmp, text.as_bytes()).map_err(|(_, e)| reason(&e))
     };
     // Inside MULTI/EXEC (no client waits) the transaction was answered OK already: the file
@@ -487,18 +405,12 @@ pub fn rewrite_config(server: &mut Server, client: Option<ClientId>) {
         let _ = work().inspect_err(|e| eprintln!("CONFIG REWRITE failed: {}", e));
         return;
     }
-    let spawned = std::thread::Builder::new()
-        .name("config-rewrite".into())
-        .spawn(move || {
-            let result = work().inspect_err(|e| eprintln!("CONFIG REWRITE failed: {}", e));
-            notifier.send(Box::new(move |server: &mut Server| {
-                server.engine.config_rewrite_finished(client, result)
-            }));
-        });
+    let spawned = std::thread::Builder::new().name("config-rewrite".into()).spawn(move || {
+        let result = work().inspect_err(|e| eprintln!("CONFIG REWRITE failed: {}", e));
+        notifier.send(Box::new(move |server: &mut Server| server.engine.config_rewrite_finished(client, result)));
+    });
     if let Err(e) = spawned {
-        server
-            .engine
-            .config_rewrite_finished(client, Err(e.to_string()));
+        server.engine.config_rewrite_finished(client, Err(e.to_string()));
     }
 }
 

@@ -61,11 +61,7 @@ pub fn open_log(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Ok(());
     }
-    let f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| format!("Can't open the log file: {}", strerror(&e)))?;
+    let f = OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("Can't open the log file: {}", strerror(&e)))?;
     for fd in [1, 2] {
         // SAFETY: dup2 onto the standard descriptors of this process.
         unsafe { libc::dup2(f.as_raw_fd(), fd) };
@@ -110,10 +106,7 @@ pub fn notify_ready(s: Supervisor) {
 
 fn sd_notify(msg: &str) -> std::io::Result<()> {
     let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "NOTIFY_SOCKET not found",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "NOTIFY_SOCKET not found"));
     };
     let sock = std::os::unix::net::UnixDatagram::unbound()?;
     let path = path.to_string_lossy().into_owned();
@@ -142,13 +135,8 @@ pub struct OomScore {
 
 impl OomScore {
     pub fn new() -> OomScore {
-        let base = std::fs::read_to_string("/proc/self/oom_score_adj")
-            .ok()
-            .and_then(|s| s.trim().parse().ok());
-        OomScore {
-            base,
-            applied: None,
-        }
+        let base = std::fs::read_to_string("/proc/self/oom_score_adj").ok().and_then(|s| s.trim().parse().ok());
+        OomScore { base, applied: None }
     }
 
     /// Applies the settings when they differ from what was last applied.
@@ -158,11 +146,7 @@ impl OomScore {
         if self.applied.as_ref() == Some(&key) {
             return;
         }
-        let first: i64 = values
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let first: i64 = values.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
         let target = match mode {
             "absolute" => first,
             "yes" | "relative" => (base + first).clamp(-1000, 1000),
@@ -186,9 +170,7 @@ impl OomScore {
 pub fn change_dir(dir: &str) -> Result<String, String> {
     let dir = if dir.is_empty() { "." } else { dir };
     std::env::set_current_dir(dir).map_err(|e| strerror(&e))?;
-    std::env::current_dir()
-        .map(|p| p.display().to_string())
-        .map_err(|e| strerror(&e))
+    std::env::current_dir().map(|p| p.display().to_string()).map_err(|e| strerror(&e))
 }
 
 /// The system's reason alone, as Redis prints strerror (std appends " (os error N)").

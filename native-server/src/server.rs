@@ -63,20 +63,13 @@ impl Signals {
         let (read, write) = std::os::unix::net::UnixStream::pair()?;
         read.set_nonblocking(true)?;
         write.set_nonblocking(true)?;
-        let (term, int) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicBool::new(false)),
-        );
-        for (sig, flag) in [
-            (signal_hook::consts::SIGTERM, &term),
-            (signal_hook::consts::SIGINT, &int),
-        ] {
+        let (term, int) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        for (sig, flag) in [(signal_hook::consts::SIGTERM, &term), (signal_hook::consts::SIGINT, &int)] {
             signal_hook::flag::register(sig, flag.clone())?;
             signal_hook::low_level::pipe::register(sig, write.try_clone()?)?;
         }
         let mut pipe = mio::net::UnixStream::from_std(read);
-        poll.registry()
-            .register(&mut pipe, SIGNALS, Interest::READABLE)?;
+        poll.registry().register(&mut pipe, SIGNALS, Interest::READABLE)?;
         Ok(Signals { term, int, pipe })
     }
 }
@@ -118,10 +111,7 @@ fn params(e: &Engine) -> Params {
 
 impl Server {
     /// The loop around `engine`, listening on `listeners`.
-    pub fn new(
-        mut engine: Engine,
-        listeners: Vec<crate::listener::Listener>,
-    ) -> std::io::Result<Server> {
+    pub fn new(mut engine: Engine, listeners: Vec<crate::listener::Listener>) -> std::io::Result<Server> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let signals = Signals::install(&poll)?;
@@ -205,11 +195,7 @@ impl Server {
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                             to_read.push(k);
                         }
-                        if ev.is_writable()
-                            && net.conns.get(k).is_some_and(|c| {
-                                c.session.as_ref().is_some_and(|s| s.wants_write())
-                            })
-                        {
+                        if ev.is_writable() && net.conns.get(k).is_some_and(|c| c.session.as_ref().is_some_and(|s| s.wants_write())) {
                             net.queue_write(k);
                         }
                     }
@@ -247,12 +233,7 @@ impl Server {
     fn timeout(&self) -> Option<Duration> {
         let now = now_us();
         let net = self.net.lock();
-        if !net.to_run.is_empty()
-            || !net.unread.is_empty()
-            || net.woken
-            || net.signalled
-            || self.engine.eviction_running()
-        {
+        if !net.to_run.is_empty() || !net.unread.is_empty() || net.woken || net.signalled || self.engine.eviction_running() {
             return Some(Duration::ZERO);
         }
         drop(net);
@@ -296,23 +277,12 @@ impl Server {
                 match r {
                     Read::Gone => gone.push(k),
                     Read::Data { more } => {
-                        let over = limit > 0
-                            && conn
-                                .session
-                                .as_ref()
-                                .is_some_and(|s| s.query_bytes() > limit);
+                        let over = limit > 0 && conn.session.as_ref().is_some_and(|s| s.query_bytes() > limit);
                         if over {
                             let head = conn
                                 .session
                                 .as_ref()
-                                .map(|s| {
-                                    s.input
-                                        .iter()
-                                        .take(64)
-                                        .flat_map(|b| std::ascii::escape_default(*b))
-                                        .map(char::from)
-                                        .collect::<String>()
-                                })
+                                .map(|s| s.input.iter().take(64).flat_map(|b| std::ascii::escape_default(*b)).map(char::from).collect::<String>())
                                 .unwrap_or_default();
                             eprintln!("Closing client that reached max query buffer length: addr={} (qbuf initial bytes: \"{}\")", conn.info.addr, head);
                             gone.push(k);
@@ -381,11 +351,7 @@ impl Server {
         }
         session.run(&mut self.engine, now);
         let id = session.id;
-        let deadline = if session.blocked {
-            self.engine.block_deadline_ms(id)
-        } else {
-            None
-        };
+        let deadline = if session.blocked { self.engine.block_deadline_ms(id) } else { None };
         {
             let mut net = self.net.lock();
             let Some(conn) = net.conns.get_mut(k) else {
@@ -457,12 +423,7 @@ impl Server {
                 let Some(k) = self.key_of(id) else { return };
                 // A client closing itself (QUIT, CLIENT KILL of itself) gets its reply
                 // first; any other goes now, as freeClient does.
-                let own = self
-                    .net
-                    .lock()
-                    .conns
-                    .get(k)
-                    .is_some_and(|c| c.session.as_ref().is_some_and(|s| s.closing));
+                let own = self.net.lock().conns.get(k).is_some_and(|c| c.session.as_ref().is_some_and(|s| s.closing));
                 if !own {
                     self.close(k);
                 }
@@ -474,15 +435,11 @@ impl Server {
             }
             Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
             Event::Save => {
-                let ok = crate::persist::save(&self.engine)
-                    .inspect_err(|e| eprintln!("{}", e))
-                    .is_ok();
+                let ok = crate::persist::save(&self.engine).inspect_err(|e| eprintln!("{}", e)).is_ok();
                 self.engine.save_finished(ok, now_us());
             }
             Event::BackgroundSave => crate::persist::bgsave(self),
-            Event::KillBackgroundSave => {
-                crate::persist::kill_child(&self.children, &mut self.engine)
-            }
+            Event::KillBackgroundSave => crate::persist::kill_child(&self.children, &mut self.engine),
             Event::RewriteConfig { client } => crate::persist::rewrite_config(self, client),
             Event::Log { level, message } => {
                 // Redis's log line marks: . debug, - verbose, * notice, # warning.
@@ -492,10 +449,7 @@ impl Server {
             Event::LoadAof { client } => {
                 let reply = match crate::aof::reload(&mut self.engine, self.aof.as_mut()) {
                     Ok(()) => cinnabar::reply::OK,
-                    Err(e) => cinnabar::reply::Reply::Error(format!(
-                        "ERR {}",
-                        e.lines().last().unwrap_or(&e)
-                    )),
+                    Err(e) => cinnabar::reply::Reply::Error(format!("ERR {}", e.lines().last().unwrap_or(&e))),
                 };
                 self.engine.host_wait_finished(client, reply);
             }
@@ -520,17 +474,8 @@ impl Server {
                 let file = std::fs::read(&path).map_err(|e| format!("{}: {}", path.display(), e));
                 self.engine.rdb_reload_finished(client, file, merge);
             }
-            Event::Listen {
-                client,
-                bind,
-                port,
-                previous,
-            } => self.rebind(client, &bind, port, &previous),
-            Event::Shutdown {
-                save,
-                force,
-                client,
-            } => {
+            Event::Listen { client, bind, port, previous } => self.rebind(client, &bind, port, &previous),
+            Event::Shutdown { save, force, client } => {
                 // As redis-server (finishShutdown): the AOF's last writes synced, a save
                 // child killed, then SAVE saves, NOSAVE does not, and a plain SHUTDOWN
                 // saves when save points are configured. A failed save keeps the server
@@ -547,30 +492,16 @@ impl Server {
 
     /// CONFIG SET port/bind (changeListener): the old TCP sockets close, the new ones open;
     /// when they cannot, the old addresses are bound again. Reported to the engine either way.
-    fn rebind(
-        &mut self,
-        client: Option<ClientId>,
-        bind: &str,
-        port: u16,
-        previous: &[(String, String)],
-    ) {
+    fn rebind(&mut self, client: Option<ClientId>, bind: &str, port: u16, previous: &[(String, String)]) {
         let backlog = self.engine.config().get_i64("tcp-backlog") as i32;
         let mut net = self.net.lock();
         net.close_tcp_listeners();
         let result = match crate::listener::bind_all(bind, port, backlog) {
-            Ok(ls) => net
-                .add_listeners(ls)
-                .map_err(|e| crate::files::strerror(&e)),
+            Ok(ls) => net.add_listeners(ls).map_err(|e| crate::files::strerror(&e)),
             Err(e) => Err(e),
         };
         if let Err(e) = &result {
-            let prev = |n: &str| {
-                previous
-                    .iter()
-                    .find(|(k, _)| k == n)
-                    .map_or("", |(_, v)| v.as_str())
-                    .to_string()
-            };
+            let prev = |n: &str| previous.iter().find(|(k, _)| k == n).map_or("", |(_, v)| v.as_str()).to_string();
             let old_port = prev("port").parse::<u16>().unwrap_or(0);
             match crate::listener::bind_all(&prev("bind"), old_port, backlog) {
                 Ok(ls) => {
@@ -619,10 +550,7 @@ impl Server {
         self.migrator.close_idle();
         let cfg = self.engine.config();
         // oom-score-adj applies at startup and whenever CONFIG SET changes it.
-        self.oom.apply(
-            cfg.get("oom-score-adj").unwrap_or("no"),
-            cfg.get("oom-score-adj-values").unwrap_or(""),
-        );
+        self.oom.apply(cfg.get("oom-score-adj").unwrap_or("no"), cfg.get("oom-score-adj-values").unwrap_or(""));
         self.hz = cfg.hot.hz;
         self.net.lock().params = params(&self.engine);
         for id in self.engine.idle_clients(now) {
@@ -646,10 +574,7 @@ impl Server {
             }
             let (to_run, gone) = {
                 let mut net = self.net.lock();
-                (
-                    std::mem::take(&mut net.to_run),
-                    std::mem::take(&mut net.gone),
-                )
+                (std::mem::take(&mut net.to_run), std::mem::take(&mut net.gone))
             };
             for id in gone {
                 self.engine.disconnect(id);
@@ -703,14 +628,7 @@ impl Server {
             };
             match &self.io {
                 Some(io) if io.worth_it(keys.len()) => {
-                    let jobs: Vec<_> = keys
-                        .iter()
-                        .filter_map(|&k| {
-                            net.conns
-                                .get_mut(k)
-                                .and_then(|c| Some((k, c.fd(), c.session.take()?)))
-                        })
-                        .collect();
+                    let jobs: Vec<_> = keys.iter().filter_map(|&k| net.conns.get_mut(k).and_then(|c| Some((k, c.fd(), c.session.take()?)))).collect();
                     for ((k, _, session), d) in io.write(jobs) {
                         if let Some(c) = net.conns.get_mut(k) {
                             c.session = Some(session);
@@ -741,27 +659,14 @@ impl Server {
         let mut buf = [0u8; 64];
         while matches!(std::io::Read::read(&mut self.signals.pipe, &mut buf), Ok(n) if n > 0) {}
         for (flag, setting, line) in [
-            (
-                self.signals.int.clone(),
-                "shutdown-on-sigint",
-                "Received SIGINT scheduling shutdown...",
-            ),
-            (
-                self.signals.term.clone(),
-                "shutdown-on-sigterm",
-                "Received SIGTERM scheduling shutdown...",
-            ),
+            (self.signals.int.clone(), "shutdown-on-sigint", "Received SIGINT scheduling shutdown..."),
+            (self.signals.term.clone(), "shutdown-on-sigterm", "Received SIGTERM scheduling shutdown..."),
         ] {
             if !flag.swap(false, Ordering::SeqCst) {
                 continue;
             }
             println!("{}", line);
-            let flags = self
-                .engine
-                .config()
-                .get(setting)
-                .unwrap_or("default")
-                .to_string();
+            let flags = self.engine.config().get(setting).unwrap_or("default").to_string();
             let save = if flags.contains("nosave") {
                 Some(false)
             } else if flags.split(' ').any(|f| f == "save") {
@@ -770,9 +675,7 @@ impl Server {
                 None
             };
             self.sync_aof();
-            if crate::persist::shutdown(&self.children, &mut self.engine, save)
-                || flags.contains("force")
-            {
+            if crate::persist::shutdown(&self.children, &mut self.engine, save) || flags.contains("force") {
                 self.exit = Some(0);
                 return;
             }

@@ -30,10 +30,7 @@ impl Conn {
     fn new(port: u16) -> Conn {
         let s = common::connect(port);
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        Conn {
-            r: BufReader::new(s.try_clone().unwrap()),
-            w: s,
-        }
+        Conn { r: BufReader::new(s.try_clone().unwrap()), w: s }
     }
 
     fn send(&mut self, args: &[&str]) -> std::io::Result<()> {
@@ -62,9 +59,7 @@ impl Conn {
                 } else {
                     let mut buf = vec![0u8; n as usize + 2];
                     std::io::Read::read_exact(&mut self.r, &mut buf)?;
-                    R::Bulk(Some(
-                        String::from_utf8_lossy(&buf[..n as usize]).into_owned(),
-                    ))
+                    R::Bulk(Some(String::from_utf8_lossy(&buf[..n as usize]).into_owned()))
                 }
             }
             "*" => {
@@ -93,14 +88,7 @@ fn fresh_dir(tag: &str) -> PathBuf {
 }
 
 fn cinnabar_aof(dir: &Path, extra: &[&str]) -> common::Server {
-    let mut args = vec![
-        "--dir",
-        dir.to_str().unwrap(),
-        "--appendonly",
-        "yes",
-        "--enable-debug-command",
-        "yes",
-    ];
+    let mut args = vec!["--dir", dir.to_str().unwrap(), "--appendonly", "yes", "--enable-debug-command", "yes"];
     args.extend_from_slice(extra);
     common::cinnabar_with(&args)
 }
@@ -156,19 +144,8 @@ fn with_fsync_always_no_acknowledged_write_is_lost_to_sigkill() {
         // What the last rounds left: every acknowledged write, and maybe the one in flight.
         let have = list(&mut c, "log");
         let n = have.len() as i64;
-        assert!(
-            n >= acked && n <= sent,
-            "round {}: {} entries after {} acknowledged, {} sent",
-            round,
-            n,
-            acked,
-            sent
-        );
-        assert!(
-            have.iter().enumerate().all(|(i, &v)| v == i as i64),
-            "round {}: the log is not 0..n in order",
-            round
-        );
+        assert!(n >= acked && n <= sent, "round {}: {} entries after {} acknowledged, {} sent", round, n, acked, sent);
+        assert!(have.iter().enumerate().all(|(i, &v)| v == i as i64), "round {}: the log is not 0..n in order", round);
         acked = have.len() as i64;
         // Write in pipelines of 20; after a random number of acknowledged writes, kill the
         // server with a pipeline in flight (some of it applied, some acknowledged).
@@ -213,10 +190,7 @@ fn with_fsync_everysec_a_kill_loses_at_most_about_a_second() {
     let start = Instant::now();
     while start.elapsed() < Duration::from_millis(1500) {
         let i = acked.len();
-        assert_eq!(
-            c.cmd(&["RPUSH", "log", &i.to_string()]),
-            R::Int(i as i64 + 1)
-        );
+        assert_eq!(c.cmd(&["RPUSH", "log", &i.to_string()]), R::Int(i as i64 + 1));
         acked.push(Instant::now());
     }
     let killed = Instant::now();
@@ -226,26 +200,13 @@ fn with_fsync_everysec_a_kill_loses_at_most_about_a_second() {
     let n = list(&mut c, "log").len();
     assert!(n <= acked.len());
     if n < acked.len() {
-        assert!(
-            killed - acked[n] < Duration::from_millis(2000),
-            "lost writes from {:?} before the kill",
-            killed - acked[n]
-        );
+        assert!(killed - acked[n] < Duration::from_millis(2000), "lost writes from {:?} before the kill", killed - acked[n]);
     }
 }
 
 fn incr_file(dir: &Path) -> PathBuf {
-    let manifest =
-        std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
-    let name = manifest
-        .lines()
-        .filter(|l| l.ends_with("type i"))
-        .last()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .to_string();
+    let manifest = std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
+    let name = manifest.lines().filter(|l| l.ends_with("type i")).last().unwrap().split(' ').nth(1).unwrap().to_string();
     dir.join("appendonlydir").join(name)
 }
 
@@ -253,18 +214,7 @@ fn incr_file(dir: &Path) -> PathBuf {
 fn refused(dir: &Path, extra: &[&str]) -> String {
     let port = common::free_port().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_cinnabar-server"))
-        .args([
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--appendonly",
-            "yes",
-        ])
+        .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--dir", dir.to_str().unwrap(), "--appendonly", "yes"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -285,34 +235,15 @@ fn a_torn_tail_is_cut_off_or_refused_as_configured() {
     wait_exit(&mut server);
     let incr = incr_file(&dir);
     let whole = std::fs::metadata(&incr).unwrap().len();
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&incr)
-        .unwrap();
-    f.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$2\r\n3")
-        .unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&incr).unwrap();
+    f.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$2\r\n3").unwrap();
     drop(f);
     let out = refused(&dir, &["--aof-load-truncated", "no"]);
-    assert!(
-        out.contains("Unexpected end of file reading the append only file"),
-        "{}",
-        out
-    );
+    assert!(out.contains("Unexpected end of file reading the append only file"), "{}", out);
     let server = cinnabar_aof(&dir, &["--aof-load-truncated", "yes"]);
     let mut c = Conn::new(server.port);
-    assert_eq!(
-        c.cmd(&["MGET", "a", "b", "c"]),
-        R::Array(vec![
-            R::Bulk(Some("1".into())),
-            R::Bulk(Some("2".into())),
-            R::Bulk(None)
-        ])
-    );
-    assert_eq!(
-        std::fs::metadata(&incr).unwrap().len(),
-        whole,
-        "the torn command was cut off"
-    );
+    assert_eq!(c.cmd(&["MGET", "a", "b", "c"]), R::Array(vec![R::Bulk(Some("1".into())), R::Bulk(Some("2".into())), R::Bulk(None)]));
+    assert_eq!(std::fs::metadata(&incr).unwrap().len(), whole, "the torn command was cut off");
     // Writes after the cut continue the file cleanly.
     assert_eq!(c.cmd(&["SET", "d", "4"]), R::Ok("OK".into()));
     drop(server);
@@ -325,11 +256,7 @@ fn a_torn_tail_is_cut_off_or_refused_as_configured() {
     bytes.extend_from_slice(b"garbage\r\n*1\r\n$4\r\nPING\r\n");
     std::fs::write(&incr, bytes).unwrap();
     let out = refused(&dir, &[]);
-    assert!(
-        out.contains("Bad file format reading the append only file"),
-        "{}",
-        out
-    );
+    assert!(out.contains("Bad file format reading the append only file"), "{}", out);
 }
 
 fn digest(c: &mut Conn) -> R {
@@ -344,8 +271,7 @@ fn a_rewrite_under_load_loses_nothing() {
     let writer = std::thread::spawn(move || {
         let mut w = Conn::new(port);
         for i in 0..20_000 {
-            w.send(&["HSET", &format!("h{}", i % 100), &format!("f{}", i), "v"])
-                .unwrap();
+            w.send(&["HSET", &format!("h{}", i % 100), &format!("f{}", i), "v"]).unwrap();
             if i % 50 == 49 {
                 for _ in 0..50 {
                     w.read().unwrap();
@@ -373,28 +299,11 @@ fn a_rewrite_under_load_loses_nothing() {
     }
     assert!(rewrites >= 2, "{} rewrites", rewrites);
     // Each rewrite forked a child that wrote the base.
-    let R::Bulk(Some(stats)) = c.cmd(&["INFO", "stats"]) else {
-        panic!()
-    };
-    assert!(
-        stats.lines().any(|l| l
-            .strip_prefix("total_forks:")
-            .and_then(|n| n.parse::<i64>().ok())
-            .is_some_and(|n| n >= rewrites)),
-        "{}",
-        stats
-    );
+    let R::Bulk(Some(stats)) = c.cmd(&["INFO", "stats"]) else { panic!() };
+    assert!(stats.lines().any(|l| l.strip_prefix("total_forks:").and_then(|n| n.parse::<i64>().ok()).is_some_and(|n| n >= rewrites)), "{}", stats);
     let want = digest(&mut c);
-    let files: Vec<String> = std::fs::read_dir(dir.join("appendonlydir"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(
-        files.len(),
-        3,
-        "the manifest, one base, one incremental file: {:?}",
-        files
-    );
+    let files: Vec<String> = std::fs::read_dir(dir.join("appendonlydir")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(files.len(), 3, "the manifest, one base, one incremental file: {:?}", files);
     kill9(&mut server);
     let server = cinnabar_aof(&dir, &[]);
     let mut c = Conn::new(server.port);
@@ -404,18 +313,10 @@ fn a_rewrite_under_load_loses_nothing() {
 #[test]
 fn appendonly_can_be_turned_on_and_off_at_runtime() {
     let dir = fresh_dir("toggle");
-    let mut server = common::cinnabar_with(&[
-        "--dir",
-        dir.to_str().unwrap(),
-        "--enable-debug-command",
-        "yes",
-    ]);
+    let mut server = common::cinnabar_with(&["--dir", dir.to_str().unwrap(), "--enable-debug-command", "yes"]);
     let mut c = Conn::new(server.port);
     c.cmd(&["RPUSH", "before", "a", "b"]);
-    assert_eq!(
-        c.cmd(&["CONFIG", "SET", "appendonly", "yes"]),
-        R::Ok("OK".into())
-    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), R::Ok("OK".into()));
     c.cmd(&["SET", "after", "1"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while let R::Bulk(Some(info)) = c.cmd(&["INFO", "persistence"]) {
@@ -430,10 +331,7 @@ fn appendonly_can_be_turned_on_and_off_at_runtime() {
     let server = cinnabar_aof(&dir, &[]);
     let mut c = Conn::new(server.port);
     assert_eq!(digest(&mut c), want);
-    assert_eq!(
-        c.cmd(&["CONFIG", "SET", "appendonly", "no"]),
-        R::Ok("OK".into())
-    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "no"]), R::Ok("OK".into()));
     c.cmd(&["SET", "unrecorded", "1"]);
     drop(server);
     let server = cinnabar_aof(&dir, &[]);
@@ -457,27 +355,12 @@ fn workload(c: &mut Conn) {
         &["XADD", "st", "1-1", "a", "1"],
         &["XADD", "st", "2-1", "b", "2"],
         &["XGROUP", "CREATE", "st", "g", "0"],
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "alice",
-            "COUNT",
-            "1",
-            "STREAMS",
-            "st",
-            ">",
-        ],
+        &["XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "st", ">"],
         &["MULTI"],
         &["INCR", "n"],
         &["INCR", "n"],
         &["EXEC"],
-        &[
-            "EVAL",
-            "redis.call('set', KEYS[1], 'lua'); return redis.call('incr', 'n')",
-            "1",
-            "fromlua",
-        ],
+        &["EVAL", "redis.call('set', KEYS[1], 'lua'); return redis.call('incr', 'n')", "1", "fromlua"],
         &["SELECT", "3"],
         &["SET", "other", "db"],
     ] {
@@ -491,17 +374,7 @@ fn aof_directories_move_between_cinnabar_and_redis_server() {
     // redis-server → cinnabar
     let dir = fresh_dir("from-redis");
     let d = dir.to_str().unwrap();
-    let mut red = common::spawn_with(
-        &common::redis_server_binary(),
-        &[
-            "--dir",
-            d,
-            "--appendonly",
-            "yes",
-            "--enable-debug-command",
-            "yes",
-        ],
-    );
+    let mut red = common::spawn_with(&common::redis_server_binary(), &["--dir", d, "--appendonly", "yes", "--enable-debug-command", "yes"]);
     let mut c = Conn::new(red.port);
     workload(&mut c);
     c.cmd(&["SELECT", "0"]);
@@ -520,37 +393,17 @@ fn aof_directories_move_between_cinnabar_and_redis_server() {
         let mut server = cinnabar_aof(&dir, &["--aof-use-rdb-preamble", preamble]);
         let mut c = Conn::new(server.port);
         c.cmd(&["SET", "in-base", "1"]);
-        assert_eq!(
-            c.cmd(&["BGREWRITEAOF"]),
-            R::Ok("Background append only file rewriting started".into())
-        );
+        assert_eq!(c.cmd(&["BGREWRITEAOF"]), R::Ok("Background append only file rewriting started".into()));
         std::thread::sleep(Duration::from_millis(300));
         workload(&mut c);
         let want = digest(&mut c);
         c.send(&["SHUTDOWN"]).unwrap();
         wait_exit(&mut server);
-        let red = common::spawn_with(
-            &common::redis_server_binary(),
-            &[
-                "--dir",
-                d,
-                "--appendonly",
-                "yes",
-                "--enable-debug-command",
-                "yes",
-            ],
-        );
+        let red = common::spawn_with(&common::redis_server_binary(), &["--dir", d, "--appendonly", "yes", "--enable-debug-command", "yes"]);
         let mut c = Conn::new(red.port);
         assert_eq!(digest(&mut c), want, "preamble {}", preamble);
-        let check = Command::new(common::redis_tool("redis-check-aof"))
-            .arg(dir.join("appendonlydir/appendonly.aof.manifest"))
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "{}",
-            String::from_utf8_lossy(&check.stdout)
-        );
+        let check = Command::new(common::redis_tool("redis-check-aof")).arg(dir.join("appendonlydir/appendonly.aof.manifest")).output().unwrap();
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
     }
 }
 
@@ -568,16 +421,7 @@ fn debug_loadaof_replays_the_files_into_the_same_dataset() {
     let want = digest(&mut c);
     // Pending entries: id, owner and delivery count (the idle time moves on meanwhile).
     let pending = |c: &mut Conn| match c.cmd(&["XPENDING", "st", "g", "-", "+", "10"]) {
-        R::Array(v) => v
-            .into_iter()
-            .map(|e| {
-                if let R::Array(f) = e {
-                    vec![f[0].clone(), f[1].clone(), f[3].clone()]
-                } else {
-                    panic!()
-                }
-            })
-            .collect::<Vec<_>>(),
+        R::Array(v) => v.into_iter().map(|e| if let R::Array(f) = e { vec![f[0].clone(), f[1].clone(), f[3].clone()] } else { panic!() }).collect::<Vec<_>>(),
         other => panic!("{:?}", other),
     };
     let before = pending(&mut c);

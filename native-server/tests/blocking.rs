@@ -81,28 +81,12 @@ fn bad_timeouts_are_errors_and_data_present_never_blocks() {
     let srv = common::cinnabar();
     let mut a = connect(srv.port);
     roundtrip(&mut a, b"BLPOP q -1\r\n", "-ERR timeout is negative\r\n");
-    roundtrip(
-        &mut a,
-        b"BLPOP q abc\r\n",
-        "-ERR timeout is not a float or out of range\r\n",
-    );
+    roundtrip(&mut a, b"BLPOP q abc\r\n", "-ERR timeout is not a float or out of range\r\n");
     roundtrip(&mut a, b"RPUSH q a b c\r\n", ":3\r\n");
-    roundtrip(
-        &mut a,
-        b"BLPOP nokey q 0\r\n",
-        "*2\r\n$1\r\nq\r\n$1\r\na\r\n",
-    );
-    roundtrip(
-        &mut a,
-        b"BLMPOP 0 2 nokey q RIGHT COUNT 5\r\n",
-        "*2\r\n$1\r\nq\r\n*2\r\n$1\r\nc\r\n$1\r\nb\r\n",
-    );
+    roundtrip(&mut a, b"BLPOP nokey q 0\r\n", "*2\r\n$1\r\nq\r\n$1\r\na\r\n");
+    roundtrip(&mut a, b"BLMPOP 0 2 nokey q RIGHT COUNT 5\r\n", "*2\r\n$1\r\nq\r\n*2\r\n$1\r\nc\r\n$1\r\nb\r\n");
     roundtrip(&mut a, b"SET s v\r\n", "+OK\r\n");
-    roundtrip(
-        &mut a,
-        b"BLPOP s 0\r\n",
-        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-    );
+    roundtrip(&mut a, b"BLPOP s 0\r\n", "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
 }
 
 #[test]
@@ -124,10 +108,7 @@ fn client_unblock_with_timeout_or_error() {
     let srv = common::cinnabar();
     let (mut a, mut c) = (connect(srv.port), connect(srv.port));
     send(&mut a, "CLIENT ID\r\n");
-    let id = read_available(&mut a)
-        .trim_start_matches(':')
-        .trim_end()
-        .to_string();
+    let id = read_available(&mut a).trim_start_matches(':').trim_end().to_string();
     let unblock = |how: &str| format!("CLIENT UNBLOCK {} {}\r\n", id, how);
     send(&mut a, "BLPOP q 0\r\n");
     wait_blocked(&mut c, 1);
@@ -138,18 +119,10 @@ fn client_unblock_with_timeout_or_error() {
     wait_blocked(&mut c, 1);
     send(&mut c, &format!("CLIENT LIST ID {}\r\n", id));
     let line = read_available(&mut c);
-    assert!(
-        line.contains("flags=b ") && line.contains("cmd=brpoplpush "),
-        "{}",
-        line
-    );
+    assert!(line.contains("flags=b ") && line.contains("cmd=brpoplpush "), "{}", line);
     roundtrip(&mut c, unblock("ERROR").as_bytes(), ":1\r\n");
     expect(&mut a, "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
-    roundtrip(
-        &mut c,
-        unblock("MAYBE").as_bytes(),
-        "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n",
-    );
+    roundtrip(&mut c, unblock("MAYBE").as_bytes(), "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n");
 }
 
 #[test]
@@ -196,10 +169,7 @@ fn sorted_set_pops_wait_for_zadd() {
     roundtrip(&mut c, b"DEL z\r\n", ":1\r\n");
     roundtrip(&mut c, b"ZADD z 1 one 2 two 3 three\r\n", ":3\r\n");
     expect(&mut a, "*3\r\n$1\r\nz\r\n$3\r\none\r\n$1\r\n1\r\n");
-    expect(
-        &mut b,
-        "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$5\r\nthree\r\n$1\r\n3\r\n*2\r\n$3\r\ntwo\r\n$1\r\n2\r\n",
-    );
+    expect(&mut b, "*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$5\r\nthree\r\n$1\r\n3\r\n*2\r\n$3\r\ntwo\r\n$1\r\n2\r\n");
     roundtrip(&mut c, b"EXISTS z\r\n", ":0\r\n");
 }
 
@@ -218,11 +188,7 @@ fn a_transaction_wakes_waiters_only_once_it_has_run_whole() {
     // The waiter sees the list as EXEC left it: c is at the head.
     expect(&mut a, "*2\r\n$1\r\nq\r\n$1\r\nc\r\n");
     // Inside MULTI a blocking pop answers at once.
-    roundtrip(
-        &mut a,
-        b"MULTI\r\nBLPOP empty 0\r\nEXEC\r\n",
-        "+OK\r\n+QUEUED\r\n*1\r\n*-1\r\n",
-    );
+    roundtrip(&mut a, b"MULTI\r\nBLPOP empty 0\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*1\r\n*-1\r\n");
 }
 
 #[test]
@@ -232,18 +198,10 @@ fn watch_fails_exec_when_another_client_writes_the_key() {
     roundtrip(&mut a, b"SET balance 10\r\n", "+OK\r\n");
     roundtrip(&mut a, b"WATCH balance\r\n", "+OK\r\n");
     roundtrip(&mut b, b"INCRBY balance 5\r\n", ":15\r\n");
-    roundtrip(
-        &mut a,
-        b"MULTI\r\nDECRBY balance 10\r\nEXEC\r\n",
-        "+OK\r\n+QUEUED\r\n*-1\r\n",
-    );
+    roundtrip(&mut a, b"MULTI\r\nDECRBY balance 10\r\nEXEC\r\n", "+OK\r\n+QUEUED\r\n*-1\r\n");
     roundtrip(&mut a, b"GET balance\r\n", "$2\r\n15\r\n");
     // Retried without interference, it applies.
-    roundtrip(
-        &mut a,
-        b"WATCH balance\r\nMULTI\r\nDECRBY balance 10\r\nEXEC\r\n",
-        "+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:5\r\n",
-    );
+    roundtrip(&mut a, b"WATCH balance\r\nMULTI\r\nDECRBY balance 10\r\nEXEC\r\n", "+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n:5\r\n");
 }
 
 #[test]
@@ -264,16 +222,8 @@ fn client_pause_write_holds_writes_until_unpause_or_timeout() {
     send(&mut a, "PING\r\n");
     silent(&mut a);
     expect(&mut a, "+PONG\r\n");
-    roundtrip(
-        &mut c,
-        b"CLIENT PAUSE 100 BOTH\r\n",
-        "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n",
-    );
-    roundtrip(
-        &mut c,
-        b"CLIENT PAUSE -1\r\n",
-        "-ERR timeout is negative\r\n",
-    );
+    roundtrip(&mut c, b"CLIENT PAUSE 100 BOTH\r\n", "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
+    roundtrip(&mut c, b"CLIENT PAUSE -1\r\n", "-ERR timeout is negative\r\n");
 }
 
 #[test]
@@ -290,11 +240,7 @@ fn client_pause_in_a_transaction_starts_when_exec_ends_and_keeps_expired_keys() 
     silent(&mut a);
     std::thread::sleep(Duration::from_millis(150));
     // t1 expired: it reads as missing, but neither lookups nor the active cycle deleted it.
-    roundtrip(
-        &mut c,
-        b"GET t1\r\nGET t2\r\nGET t3\r\nDBSIZE\r\n",
-        "$-1\r\n$3\r\nBAR\r\n$-1\r\n:2\r\n",
-    );
+    roundtrip(&mut c, b"GET t1\r\nGET t2\r\nGET t3\r\nDBSIZE\r\n", "$-1\r\n$3\r\nBAR\r\n$-1\r\n:2\r\n");
     send(&mut c, "INFO stats\r\n");
     assert!(read_available(&mut c).contains("expired_keys:0\r\n"));
     roundtrip(&mut c, b"CLIENT UNPAUSE\r\n", "+OK\r\n");

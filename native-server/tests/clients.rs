@@ -28,20 +28,13 @@ fn the_redis_crate_sync_connection_works() {
     let vals: Vec<Option<String>> = con.mget(&["k", "missing"]).unwrap();
     assert_eq!(vals, vec![Some("v".to_string()), None]);
     let err = con.incr::<_, _, i64>("k", 1).unwrap_err();
-    assert!(
-        err.to_string().contains("value is not an integer"),
-        "{}",
-        err
-    );
+    assert!(err.to_string().contains("value is not an integer"), "{}", err);
 }
 
 #[test]
 fn the_redis_crate_async_multiplexed_connection_works() {
     let srv = common::cinnabar();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let client = redis::Client::open(url(srv.port)).unwrap();
         let mut con = client.get_multiplexed_async_connection().await.unwrap();
@@ -67,10 +60,7 @@ fn auth_through_the_client_url() {
     let srv = common::cinnabar_with(&["--requirepass", "pw"]);
     let bad = redis::Client::open(url(srv.port)).unwrap();
     let mut con = bad.get_connection().unwrap();
-    let e = redis::cmd("GET")
-        .arg("k")
-        .query::<Option<String>>(&mut con)
-        .unwrap_err();
+    let e = redis::cmd("GET").arg("k").query::<Option<String>>(&mut con).unwrap_err();
     assert!(e.to_string().contains("NOAUTH"), "{}", e);
     let good = redis::Client::open(format!("redis://:pw@127.0.0.1:{}/", srv.port)).unwrap();
     let mut con = good.get_connection().unwrap();
@@ -78,18 +68,8 @@ fn auth_through_the_client_url() {
 }
 
 fn cli(port: u16, args: &[&str]) -> String {
-    let out = Command::new(common::redis_tool("redis-cli"))
-        .arg("-p")
-        .arg(port.to_string())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "redis-cli {:?} failed: {}",
-        args,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(common::redis_tool("redis-cli")).arg("-p").arg(port.to_string()).args(args).output().unwrap();
+    assert!(out.status.success(), "redis-cli {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -107,23 +87,8 @@ fn redis_cli_talks_to_it() {
 #[test]
 fn redis_benchmark_smoke_test_completes() {
     let srv = common::cinnabar();
-    let out = Command::new(common::redis_tool("redis-benchmark"))
-        .args([
-            "-p",
-            &srv.port.to_string(),
-            "-t",
-            "set,get",
-            "-n",
-            "10000",
-            "-q",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(common::redis_tool("redis-benchmark")).args(["-p", &srv.port.to_string(), "-t", "set,get", "-n", "10000", "-q"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("SET:") && text.contains("GET:"), "{}", text);
 }

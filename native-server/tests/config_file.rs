@@ -18,25 +18,14 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Runs a server binary in `cwd` that must refuse to start: (exit code, stderr).
 fn refused(binary: &str, cwd: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(binary)
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let out = Command::new(binary).current_dir(cwd).args(args).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[test]
 fn fatal_config_errors_read_as_redis_servers() {
     let dir = scratch("fatal");
-    std::fs::write(
-        dir.join("bad-line-3.conf"),
-        "port 0\n# a comment\nnosuch 1\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("bad-line-3.conf"), "port 0\n# a comment\nnosuch 1\n").unwrap();
     std::fs::write(dir.join("no-newline.conf"), "port 0").unwrap();
     std::fs::write(dir.join("outer.conf"), "port 0\ninclude inner.conf\n").unwrap();
     std::fs::write(dir.join("inner.conf"), "\n\nmaxmemory-policy sometimes\n").unwrap();
@@ -61,25 +50,12 @@ fn fatal_config_errors_read_as_redis_servers() {
         let ours = refused(env!("CARGO_BIN_EXE_cinnabar-server"), &dir, args);
         let theirs = refused(&redis_server_binary(), &dir, args);
         assert_eq!(ours, theirs, "{:?}", args);
-        assert!(
-            ours.1
-                .contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"),
-            "{:?}: {}",
-            args,
-            ours.1
-        );
+        assert!(ours.1.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{:?}: {}", args, ours.1);
     }
     // A missing include is fatal too (Redis logs it rather than printing the block).
-    let (code, err) = refused(
-        env!("CARGO_BIN_EXE_cinnabar-server"),
-        &dir,
-        &["--include", "missing.conf"],
-    );
+    let (code, err) = refused(env!("CARGO_BIN_EXE_cinnabar-server"), &dir, &["--include", "missing.conf"]);
     assert_eq!(code, Some(1));
-    assert_eq!(
-        err.trim(),
-        "Fatal error, can't open config file 'missing.conf': No such file or directory"
-    );
+    assert_eq!(err.trim(), "Fatal error, can't open config file 'missing.conf': No such file or directory");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -89,52 +65,28 @@ fn include_reads_nested_files_relative_to_the_working_directory() {
     std::fs::create_dir_all(dir.join("conf.d")).unwrap();
     std::fs::create_dir_all(dir.join("empty.d")).unwrap();
     let port = common::free_port();
-    std::fs::write(dir.join("main.conf"), format!("port {}\nbind 127.0.0.1\nsave \"\"\ninclude conf.d/*.conf\ninclude empty.d/*.conf\nmaxclients 100\n", port)).unwrap();
+    std::fs::write(dir.join("main.conf"), format!("port {}\nbind 127.0.0.1\nsave \"\"\ninclude conf.d/*.conf\ninclude empty.d/*.conf\nmaxclients 100\n", port))
+        .unwrap();
     // Paths inside an included file are relative to the working directory too.
-    std::fs::write(
-        dir.join("conf.d/a.conf"),
-        "maxmemory 5mb\ninclude conf.d/nested.inc\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("conf.d/a.conf"), "maxmemory 5mb\ninclude conf.d/nested.inc\n").unwrap();
     std::fs::write(dir.join("conf.d/b.conf"), "maxmemory 7mb\n").unwrap();
     std::fs::write(dir.join("conf.d/nested.inc"), "hz 42\n").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_cinnabar-server"))
         .current_dir(&dir)
-        .args([
-            "main.conf",
-            "--maxclients",
-            "200",
-            "--dir",
-            dir.to_str().unwrap(),
-        ])
+        .args(["main.conf", "--maxclients", "200", "--dir", dir.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "cinnabar-server did not start"
-        );
+        assert!(std::time::Instant::now() < deadline, "cinnabar-server did not start");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let mut c = connect(port);
     // b.conf comes after a.conf, and the flag after the file.
-    roundtrip(
-        &mut c,
-        b"CONFIG GET maxmemory\r\n",
-        "*2\r\n$9\r\nmaxmemory\r\n$7\r\n7340032\r\n",
-    );
-    roundtrip(
-        &mut c,
-        b"CONFIG GET hz\r\n",
-        "*2\r\n$2\r\nhz\r\n$2\r\n42\r\n",
-    );
-    roundtrip(
-        &mut c,
-        b"CONFIG GET maxclients\r\n",
-        "*2\r\n$10\r\nmaxclients\r\n$3\r\n200\r\n",
-    );
+    roundtrip(&mut c, b"CONFIG GET maxmemory\r\n", "*2\r\n$9\r\nmaxmemory\r\n$7\r\n7340032\r\n");
+    roundtrip(&mut c, b"CONFIG GET hz\r\n", "*2\r\n$2\r\nhz\r\n$2\r\n42\r\n");
+    roundtrip(&mut c, b"CONFIG GET maxclients\r\n", "*2\r\n$10\r\nmaxclients\r\n$3\r\n200\r\n");
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
@@ -144,17 +96,7 @@ fn include_reads_nested_files_relative_to_the_working_directory() {
 /// renames answer the same bytes to the old names, the new ones, scripts and COMMAND.
 #[test]
 fn rename_command_answers_as_redis_servers() {
-    let flags = [
-        "--rename-command",
-        "flushall",
-        "",
-        "--rename-command",
-        "CONFIG",
-        "sys-config",
-        "--rename-command",
-        "keys",
-        "secret-keys",
-    ];
+    let flags = ["--rename-command", "flushall", "", "--rename-command", "CONFIG", "sys-config", "--rename-command", "keys", "secret-keys"];
     let ours = common::spawn_with(env!("CARGO_BIN_EXE_cinnabar-server"), &flags);
     let theirs = common::spawn_with(&redis_server_binary(), &flags);
     let script: &[&[u8]] = &[

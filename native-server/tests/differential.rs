@@ -27,10 +27,7 @@ impl Conn {
     fn open(port: u16, resp3: bool) -> Conn {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut c = Conn {
-            s,
-            buf: BytesMut::new(),
-        };
+        let mut c = Conn { s, buf: BytesMut::new() };
         if resp3 {
             c.call(&[b"HELLO".to_vec(), b"3".to_vec()]);
         }
@@ -80,11 +77,7 @@ fn reply_len(b: &[u8]) -> Option<usize> {
         }
         b'*' | b'~' | b'>' | b'%' | b'|' => {
             let n = num()?;
-            let items = if matches!(b[0], b'%' | b'|') {
-                n * 2
-            } else {
-                n
-            };
+            let items = if matches!(b[0], b'%' | b'|') { n * 2 } else { n };
             let mut pos = after;
             for _ in 0..items.max(0) {
                 pos += reply_len(&b[pos..])?;
@@ -97,9 +90,7 @@ fn reply_len(b: &[u8]) -> Option<usize> {
 
 /// The items of an array reply, sorted: for replies whose order is unspecified (KEYS).
 fn sorted_items(reply: &[u8]) -> Vec<Vec<u8>> {
-    let header = reply_len(reply)
-        .map(|_| reply.windows(2).position(|w| w == b"\r\n").unwrap() + 2)
-        .unwrap_or(0);
+    let header = reply_len(reply).map(|_| reply.windows(2).position(|w| w == b"\r\n").unwrap() + 2).unwrap_or(0);
     let mut pos = header;
     let mut items = vec![];
     while pos < reply.len() {
@@ -137,11 +128,7 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
             .into_iter()
             .map(|a| a.to_vec())
             .collect();
-        let (ours, theirs) = if resp3 {
-            (c3.call(&argv), r3.call(&argv))
-        } else {
-            (c2.call(&argv), r2.call(&argv))
-        };
+        let (ours, theirs) = if resp3 { (c3.call(&argv), r3.call(&argv)) } else { (c2.call(&argv), r2.call(&argv)) };
         let first_line = |r: &[u8]| r.split(|&b| b == b'\n').next().map(|l| l.to_vec());
         let same = if type_only {
             ours.first() == theirs.first()
@@ -167,17 +154,10 @@ fn run_script(name: &str, text: &str) -> Vec<String> {
 }
 
 fn check(script: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/differential")
-        .join(script);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential").join(script);
     let text = std::fs::read_to_string(&path).unwrap();
     let failures = run_script(script, &text);
-    assert!(
-        failures.is_empty(),
-        "{} replies differ from redis-server:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} replies differ from redis-server:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -249,13 +229,7 @@ fn keyspace_notifications_match_redis() {
     let red = spawn(&redis_server_binary());
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/notifications.redis");
     let text = std::fs::read_to_string(&path).unwrap();
-    let argv = |line: &str| -> Vec<Vec<u8>> {
-        cinnabar::resp::inline::split_inline(line.as_bytes())
-            .unwrap()
-            .into_iter()
-            .map(|a| a.to_vec())
-            .collect()
-    };
+    let argv = |line: &str| -> Vec<Vec<u8>> { cinnabar::resp::inline::split_inline(line.as_bytes()).unwrap().into_iter().map(|a| a.to_vec()).collect() };
     let mut failures = vec![];
     let mut runs: Vec<Vec<String>> = vec![];
     for port in [cin.port, red.port] {
@@ -263,11 +237,7 @@ fn keyspace_notifications_match_redis() {
         cmd.call(&argv("CONFIG SET notify-keyspace-events KEA"));
         sub.call(&argv("PSUBSCRIBE *"));
         let mut seen = vec![];
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             cmd.call(&argv(line));
             cmd.call(&argv("PUBLISH zz-marker end"));
             let mut batch = vec![];
@@ -287,12 +257,7 @@ fn keyspace_notifications_match_redis() {
             failures.push(format!("  cinnabar {}\n  redis    {}", ours, theirs));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} commands notify differently:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} commands notify differently:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -342,10 +307,7 @@ fn parse(b: &[u8]) -> (Val, usize) {
                 return (Val::Nil, after);
             }
             let n = n as usize;
-            (
-                Val::Str(String::from_utf8_lossy(&b[after..after + n]).into_owned()),
-                after + n + 2,
-            )
+            (Val::Str(String::from_utf8_lossy(&b[after..after + n]).into_owned()), after + n + 2)
         }
         b'*' => {
             let n: i64 = head.parse().unwrap();
@@ -384,9 +346,7 @@ fn names(v: &Val) -> Vec<String> {
 #[test]
 fn command_table_metadata_matches_redis() {
     each_command_against_redis(b"INFO", |name, ours, theirs| {
-        let (Val::List(ours), Val::List(theirs)) = (ours, theirs) else {
-            panic!()
-        };
+        let (Val::List(ours), Val::List(theirs)) = (ours, theirs) else { panic!() };
         let (Val::List(ours), Val::List(theirs)) = (ours[0].clone(), theirs[0].clone()) else {
             // Not in Redis 7.0 (a later addition we implement, e.g. CLIENT NO-TOUCH).
             return None;
@@ -404,30 +364,13 @@ fn command_table_metadata_matches_redis() {
             ("tips", sorted(&ours[7]) == sorted(&theirs[7])),
             ("key specs", ours[8] == theirs[8]),
         ];
-        Some(
-            fields
-                .iter()
-                .filter(|(_, same)| !same)
-                .map(|(what, _)| {
-                    format!(
-                        "{} {}: ours {:?} redis {:?}",
-                        name,
-                        what,
-                        &ours[1..9],
-                        &theirs[1..9]
-                    )
-                })
-                .collect(),
-        )
+        Some(fields.iter().filter(|(_, same)| !same).map(|(what, _)| format!("{} {}: ours {:?} redis {:?}", name, what, &ours[1..9], &theirs[1..9])).collect())
     });
 }
 
 /// Asks both servers `COMMAND <sub> <name>` for every command Cinnabar lists and fails with
 /// every mismatch `diff` reports. `diff` returns `None` for a command Redis 7.0 lacks.
-fn each_command_against_redis(
-    sub: &[u8],
-    mut diff: impl FnMut(&str, Val, Val) -> Option<Vec<String>>,
-) {
+fn each_command_against_redis(sub: &[u8], mut diff: impl FnMut(&str, Val, Val) -> Option<Vec<String>>) {
     let cin = common::cinnabar();
     let red = spawn(&redis_server_binary());
     let (mut c, mut r) = (Conn::open(cin.port, false), Conn::open(red.port, false));
@@ -435,9 +378,7 @@ fn each_command_against_redis(
     let mut failures = vec![];
     let mut compared = 0;
     for name in names(&list) {
-        let ask = |conn: &mut Conn| {
-            parse(&conn.call(&[b"COMMAND".to_vec(), sub.to_vec(), name.clone().into_bytes()])).0
-        };
+        let ask = |conn: &mut Conn| parse(&conn.call(&[b"COMMAND".to_vec(), sub.to_vec(), name.clone().into_bytes()])).0;
         let (ours, theirs) = (ask(&mut c), ask(&mut r));
         if let Some(found) = diff(&name, ours, theirs) {
             compared += 1;
@@ -445,31 +386,18 @@ fn each_command_against_redis(
         }
     }
     assert!(compared > 50, "only {} commands compared", compared);
-    assert!(
-        failures.is_empty(),
-        "{} mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// A COMMAND DOCS map (RESP2: a flat list of pairs) without the fields Cinnabar does not keep:
 /// history, doc_flags, deprecation notes, subcommands (compared on their own) and, inside
 /// arguments, per-argument `since`, `summary` and `deprecated_since`.
 fn docs_kept(v: &Val, in_argument: bool) -> Vec<(String, Val)> {
-    let Val::List(items) = v else {
-        panic!("{:?}", v)
-    };
+    let Val::List(items) = v else { panic!("{:?}", v) };
     let dropped: &[&str] = if in_argument {
         &["since", "summary", "deprecated_since", "display_text"]
     } else {
-        &[
-            "history",
-            "doc_flags",
-            "deprecated_since",
-            "replaced_by",
-            "subcommands",
-        ]
+        &["history", "doc_flags", "deprecated_since", "replaced_by", "subcommands"]
     };
     let mut out = vec![];
     for pair in items.chunks(2) {
@@ -478,18 +406,9 @@ fn docs_kept(v: &Val, in_argument: bool) -> Vec<(String, Val)> {
             continue;
         }
         let val = match (k.as_str(), &pair[1]) {
-            ("arguments", Val::List(args)) => Val::List(
-                args.iter()
-                    .map(|a| {
-                        Val::List(
-                            docs_kept(a, true)
-                                .into_iter()
-                                .flat_map(|(k, v)| [Val::Str(k), v])
-                                .collect(),
-                        )
-                    })
-                    .collect(),
-            ),
+            ("arguments", Val::List(args)) => {
+                Val::List(args.iter().map(|a| Val::List(docs_kept(a, true).into_iter().flat_map(|(k, v)| [Val::Str(k), v]).collect())).collect())
+            }
             (_, other) => other.clone(),
         };
         out.push((k.clone(), val));
@@ -502,21 +421,12 @@ fn docs_kept(v: &Val, in_argument: bool) -> Vec<(String, Val)> {
 #[test]
 fn command_docs_match_redis() {
     each_command_against_redis(b"DOCS", |name, ours, theirs| {
-        let (Val::List(ours), Val::List(theirs)) = (ours, theirs) else {
-            panic!()
-        };
+        let (Val::List(ours), Val::List(theirs)) = (ours, theirs) else { panic!() };
         if theirs.is_empty() {
             return None; // not in Redis 7.0
         }
         let (ours, theirs) = (docs_kept(&ours[1], false), docs_kept(&theirs[1], false));
-        Some(if ours == theirs {
-            vec![]
-        } else {
-            vec![format!(
-                "{}:\n  ours  {:?}\n  redis {:?}",
-                name, ours, theirs
-            )]
-        })
+        Some(if ours == theirs { vec![] } else { vec![format!("{}:\n  ours  {:?}\n  redis {:?}", name, ours, theirs)] })
     });
 }
 

@@ -18,11 +18,7 @@ fn clients_over_maxmemory_clients_are_disconnected_unless_no_evict() {
     use std::io::{Read, Write};
     let srv = common::cinnabar();
     let mut admin = common::connect(srv.port);
-    common::roundtrip(
-        &mut admin,
-        b"CONFIG SET maxmemory-clients 1mb\r\n",
-        "+OK\r\n",
-    );
+    common::roundtrip(&mut admin, b"CONFIG SET maxmemory-clients 1mb\r\n", "+OK\r\n");
     let mut keep = common::connect(srv.port);
     common::roundtrip(&mut keep, b"CLIENT NO-EVICT on\r\n", "+OK\r\n");
     // Half of a 3 MB SET each: the query buffers hold it while the rest does not come.
@@ -34,16 +30,12 @@ fn clients_over_maxmemory_clients_are_disconnected_unless_no_evict() {
     let mut hog = common::connect(srv.port);
     // The server may close the hog while it is still writing (a broken pipe): closed too.
     let written = big(&mut hog);
-    hog.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .unwrap();
+    hog.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
     let mut b = [0u8; 16];
     let r = written.and_then(|()| hog.read(&mut b));
     let closed = match &r {
         Ok(0) => true,
-        Err(e) => !matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
+        Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
         Ok(_) => false,
     };
     assert!(closed, "the client over the limit is closed: {:?}", r);
@@ -65,8 +57,6 @@ fn bulk(s: &mut std::net::TcpStream, cmd: &[u8]) -> String {
         s.read_exact(&mut b).unwrap();
         head.push(b[0]);
     }
-    let len: usize = String::from_utf8_lossy(&head[1..head.len() - 2])
-        .parse()
-        .unwrap();
+    let len: usize = String::from_utf8_lossy(&head[1..head.len() - 2]).parse().unwrap();
     common::read_exact_str(s, len + 2)
 }

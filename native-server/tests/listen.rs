@@ -34,11 +34,7 @@ fn scenario(server: Server) {
 
     // Moved: the new port answers, the old one is closed, this connection stays.
     let second = free_port();
-    roundtrip(
-        &mut c,
-        format!("CONFIG SET port {}\r\n", second).as_bytes(),
-        "+OK\r\n",
-    );
+    roundtrip(&mut c, format!("CONFIG SET port {}\r\n", second).as_bytes(), "+OK\r\n");
     assert!(answers_on(second));
     assert!(!answers_on(first), "the old port still accepts connections");
     roundtrip(&mut c, b"CONFIG GET port\r\n", &config_get_port(second));
@@ -54,16 +50,8 @@ fn scenario(server: Server) {
         "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n",
     );
     roundtrip(&mut c, b"CONFIG GET port\r\n", &config_get_port(second));
-    roundtrip(
-        &mut c,
-        b"CONFIG GET maxmemory\r\n",
-        &format!("*2\r\n{}{}", bulk("maxmemory"), bulk("0")),
-    );
-    roundtrip(
-        &mut c,
-        b"CONFIG GET hz\r\n",
-        &format!("*2\r\n{}{}", bulk("hz"), bulk("10")),
-    );
+    roundtrip(&mut c, b"CONFIG GET maxmemory\r\n", &format!("*2\r\n{}{}", bulk("maxmemory"), bulk("0")));
+    roundtrip(&mut c, b"CONFIG GET hz\r\n", &format!("*2\r\n{}{}", bulk("hz"), bulk("10")));
     assert!(answers_on(second));
 
     // An address this machine does not have (TEST-NET-1): refused the same way.
@@ -72,21 +60,13 @@ fn scenario(server: Server) {
         b"CONFIG SET bind 192.0.2.1\r\n",
         "-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.\r\n",
     );
-    roundtrip(
-        &mut c,
-        b"CONFIG GET bind\r\n",
-        &format!("*2\r\n{}{}", bulk("bind"), bulk("127.0.0.1")),
-    );
+    roundtrip(&mut c, b"CONFIG GET bind\r\n", &format!("*2\r\n{}{}", bulk("bind"), bulk("127.0.0.1")));
     assert!(answers_on(second));
 
     // Both at once, inside MULTI (which cannot wait: answered when the move is made).
     let third = free_port();
     roundtrip(&mut c, b"MULTI\r\n", "+OK\r\n");
-    roundtrip(
-        &mut c,
-        format!("CONFIG SET bind 127.0.0.1 port {}\r\n", third).as_bytes(),
-        "+QUEUED\r\n",
-    );
+    roundtrip(&mut c, format!("CONFIG SET bind 127.0.0.1 port {}\r\n", third).as_bytes(), "+QUEUED\r\n");
     roundtrip(&mut c, b"EXEC\r\n", "*1\r\n+OK\r\n");
     for _ in 0..100 {
         if answers_on(third) {

@@ -34,153 +34,44 @@ fn populate(con: &mut redis::Connection) {
         p.cmd("SET").arg(format!("int:{}", n)).arg(n).ignore();
         p.cmd("SET").arg(n).arg("a numeric key name").ignore();
     }
-    for (k, v) in [
-        ("empty", ""),
-        ("zeros", "007"),
-        ("emb", "hello"),
-        ("twentyone", "aaaaaaaaaaaaaaaaaaaaa"),
-    ] {
+    for (k, v) in [("empty", ""), ("zeros", "007"), ("emb", "hello"), ("twentyone", "aaaaaaaaaaaaaaaaaaaaa")] {
         p.cmd("SET").arg(k).arg(v).ignore();
     }
     p.cmd("SET").arg("raw").arg("xyz".repeat(30)).ignore();
-    p.cmd("SET")
-        .arg("compressible")
-        .arg("abcdefgh".repeat(20_000))
-        .ignore();
-    let noise: String = (0..70_000u32)
-        .map(|i| (b'!' + ((i.wrapping_mul(2654435761) >> 20) % 90) as u8) as char)
-        .collect();
+    p.cmd("SET").arg("compressible").arg("abcdefgh".repeat(20_000)).ignore();
+    let noise: String = (0..70_000u32).map(|i| (b'!' + ((i.wrapping_mul(2654435761) >> 20) % 90) as u8) as char).collect();
     p.cmd("SET").arg("noise").arg(noise).ignore();
-    p.cmd("SET")
-        .arg("ttl")
-        .arg("v")
-        .arg("EX")
-        .arg(1000)
-        .ignore();
-    p.cmd("RPUSH")
-        .arg("list:small")
-        .arg(&["a", "1", "-70000", "bb", "3000000000", ""])
-        .ignore();
-    let many: Vec<String> = (0..3000)
-        .map(|i| {
-            if i % 2 == 0 {
-                format!("element-{}", i)
-            } else {
-                i.to_string()
-            }
-        })
-        .collect();
+    p.cmd("SET").arg("ttl").arg("v").arg("EX").arg(1000).ignore();
+    p.cmd("RPUSH").arg("list:small").arg(&["a", "1", "-70000", "bb", "3000000000", ""]).ignore();
+    let many: Vec<String> = (0..3000).map(|i| if i % 2 == 0 { format!("element-{}", i) } else { i.to_string() }).collect();
     p.cmd("RPUSH").arg("list:nodes").arg(&many).ignore();
-    p.cmd("RPUSH")
-        .arg("list:huge")
-        .arg("head")
-        .arg("z".repeat(100_000))
-        .arg("tail")
-        .ignore();
-    p.cmd("SADD")
-        .arg("set:int16")
-        .arg(&["1", "-5", "300"])
-        .ignore();
+    p.cmd("RPUSH").arg("list:huge").arg("head").arg("z".repeat(100_000)).arg("tail").ignore();
+    p.cmd("SADD").arg("set:int16").arg(&["1", "-5", "300"]).ignore();
     p.cmd("SADD").arg("set:int32").arg(&["1", "70000"]).ignore();
-    p.cmd("SADD")
-        .arg("set:int64")
-        .arg(&["1", "5000000000", "-9223372036854775808"])
-        .ignore();
-    p.cmd("SADD")
-        .arg("set:words")
-        .arg(&["x", "y", "1"])
-        .ignore();
+    p.cmd("SADD").arg("set:int64").arg(&["1", "5000000000", "-9223372036854775808"]).ignore();
+    p.cmd("SADD").arg("set:words").arg(&["x", "y", "1"]).ignore();
     let ints: Vec<String> = (0..600).map(|i| (i * 7).to_string()).collect();
     p.cmd("SADD").arg("set:bigints").arg(&ints).ignore();
-    p.cmd("ZADD")
-        .arg("zset:small")
-        .arg(&[
-            "1", "a", "2.5", "b", "-inf", "c", "inf", "d", "0", "7", "-0.125", "e",
-        ])
-        .ignore();
+    p.cmd("ZADD").arg("zset:small").arg(&["1", "a", "2.5", "b", "-inf", "c", "inf", "d", "0", "7", "-0.125", "e"]).ignore();
     for i in 0..200 {
-        p.cmd("ZADD")
-            .arg("zset:big")
-            .arg(format!("{}.5", i))
-            .arg(format!("m{}", i))
-            .ignore();
-        p.cmd("HSET")
-            .arg("hash:big")
-            .arg(format!("f{}", i))
-            .arg(i)
-            .ignore();
+        p.cmd("ZADD").arg("zset:big").arg(format!("{}.5", i)).arg(format!("m{}", i)).ignore();
+        p.cmd("HSET").arg("hash:big").arg(format!("f{}", i)).arg(i).ignore();
     }
     for i in 200..600 {
-        p.cmd("HSET")
-            .arg("hash:big")
-            .arg(format!("f{}", i))
-            .arg(i)
-            .ignore();
+        p.cmd("HSET").arg("hash:big").arg(format!("f{}", i)).arg(i).ignore();
     }
-    p.cmd("ZADD")
-        .arg("zset:long")
-        .arg(1)
-        .arg("m".repeat(100))
-        .ignore();
-    p.cmd("HSET")
-        .arg("hash:small")
-        .arg(&["f", "v", "n", "12", "-1", "neg", "", "empty"])
-        .ignore();
-    p.cmd("HSET")
-        .arg("hash:long")
-        .arg("f")
-        .arg("v".repeat(100))
-        .ignore();
+    p.cmd("ZADD").arg("zset:long").arg(1).arg("m".repeat(100)).ignore();
+    p.cmd("HSET").arg("hash:small").arg(&["f", "v", "n", "12", "-1", "neg", "", "empty"]).ignore();
+    p.cmd("HSET").arg("hash:long").arg("f").arg("v".repeat(100)).ignore();
     for i in 1..=150 {
-        p.cmd("XADD")
-            .arg("stream")
-            .arg(format!("{}-{}", i, i % 3))
-            .arg("n")
-            .arg(i)
-            .arg(if i % 2 == 0 { "even" } else { "odd" })
-            .arg("y")
-            .ignore();
+        p.cmd("XADD").arg("stream").arg(format!("{}-{}", i, i % 3)).arg("n").arg(i).arg(if i % 2 == 0 { "even" } else { "odd" }).arg("y").ignore();
     }
     p.cmd("XDEL").arg("stream").arg("7-1").ignore();
-    p.cmd("XGROUP")
-        .arg("CREATE")
-        .arg("stream")
-        .arg("g1")
-        .arg("0")
-        .ignore();
-    p.cmd("XGROUP")
-        .arg("CREATE")
-        .arg("stream")
-        .arg("g2")
-        .arg("$")
-        .ignore();
-    p.cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg("g1")
-        .arg("alice")
-        .arg("COUNT")
-        .arg(3)
-        .arg("STREAMS")
-        .arg("stream")
-        .arg(">")
-        .ignore();
-    p.cmd("XREADGROUP")
-        .arg("GROUP")
-        .arg("g1")
-        .arg("bob")
-        .arg("COUNT")
-        .arg(2)
-        .arg("STREAMS")
-        .arg("stream")
-        .arg(">")
-        .ignore();
-    p.cmd("XGROUP")
-        .arg("CREATE")
-        .arg("emptystream")
-        .arg("g")
-        .arg("$")
-        .arg("MKSTREAM")
-        .ignore();
+    p.cmd("XGROUP").arg("CREATE").arg("stream").arg("g1").arg("0").ignore();
+    p.cmd("XGROUP").arg("CREATE").arg("stream").arg("g2").arg("$").ignore();
+    p.cmd("XREADGROUP").arg("GROUP").arg("g1").arg("alice").arg("COUNT").arg(3).arg("STREAMS").arg("stream").arg(">").ignore();
+    p.cmd("XREADGROUP").arg("GROUP").arg("g1").arg("bob").arg("COUNT").arg(2).arg("STREAMS").arg("stream").arg(">").ignore();
+    p.cmd("XGROUP").arg("CREATE").arg("emptystream").arg("g").arg("$").arg("MKSTREAM").ignore();
     p.cmd("SELECT").arg(3).ignore();
     p.cmd("SET").arg("in3").arg("x").arg("EX").arg(500).ignore();
     p.cmd("HSET").arg("h3").arg("a").arg("b").ignore();
@@ -192,54 +83,20 @@ fn populate(con: &mut redis::Connection) {
 /// ENCODING included; TTLs rounded to 10 s, since the two servers read them at other times.
 fn views(con: &mut redis::Connection, key: &str) -> Vec<String> {
     let ty: String = redis::cmd("TYPE").arg(key).query(con).unwrap();
-    let encoding: String = redis::cmd("OBJECT")
-        .arg("ENCODING")
-        .arg(key)
-        .query(con)
-        .unwrap();
+    let encoding: String = redis::cmd("OBJECT").arg("ENCODING").arg(key).query(con).unwrap();
     let ttl: i64 = redis::cmd("TTL").arg(key).query(con).unwrap();
     let mut v: Vec<String> = match ty.as_str() {
-        "list" => redis::cmd("LRANGE")
-            .arg(key)
-            .arg(0)
-            .arg(-1)
-            .query(con)
-            .unwrap(),
+        "list" => redis::cmd("LRANGE").arg(key).arg(0).arg(-1).query(con).unwrap(),
         "set" => redis::cmd("SMEMBERS").arg(key).query(con).unwrap(),
-        "zset" => redis::cmd("ZRANGE")
-            .arg(key)
-            .arg(0)
-            .arg(-1)
-            .arg("WITHSCORES")
-            .query(con)
-            .unwrap(),
+        "zset" => redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES").query(con).unwrap(),
         "hash" => {
             let pairs: Vec<(String, String)> = redis::cmd("HGETALL").arg(key).query(con).unwrap();
-            pairs
-                .into_iter()
-                .map(|(f, v)| format!("{}={}", f, v))
-                .collect()
+            pairs.into_iter().map(|(f, v)| format!("{}={}", f, v)).collect()
         }
         "stream" => {
-            let range: redis::Value = redis::cmd("XRANGE")
-                .arg(key)
-                .arg("-")
-                .arg("+")
-                .query(con)
-                .unwrap();
-            let groups: redis::Value = redis::cmd("XINFO")
-                .arg("GROUPS")
-                .arg(key)
-                .query(con)
-                .unwrap();
-            let pending: Vec<redis::Value> = redis::cmd("XPENDING")
-                .arg(key)
-                .arg("g1")
-                .arg("-")
-                .arg("+")
-                .arg(100)
-                .query(con)
-                .unwrap_or_default();
+            let range: redis::Value = redis::cmd("XRANGE").arg(key).arg("-").arg("+").query(con).unwrap();
+            let groups: redis::Value = redis::cmd("XINFO").arg("GROUPS").arg(key).query(con).unwrap();
+            let pending: Vec<redis::Value> = redis::cmd("XPENDING").arg(key).arg("g1").arg("-").arg("+").arg(100).query(con).unwrap_or_default();
             // XPENDING's idle times differ between the servers; ids, owners and counts do not.
             let pending: Vec<String> = pending
                 .into_iter()
@@ -248,11 +105,7 @@ fn views(con: &mut redis::Connection, key: &str) -> Vec<String> {
                     other => format!("{:?}", other),
                 })
                 .collect();
-            vec![
-                format!("{:?}", range),
-                format!("{:?}", groups),
-                pending.join(","),
-            ]
+            vec![format!("{:?}", range), format!("{:?}", groups), pending.join(",")]
         }
         _ => vec![redis::cmd("GET").arg(key).query(con).unwrap()],
     };
@@ -280,18 +133,11 @@ fn dataset(con: &mut redis::Connection) -> Vec<(i64, String, Vec<String>)> {
 }
 
 fn open(port: u16) -> redis::Connection {
-    redis::Client::open(format!("redis://127.0.0.1:{}/", port))
-        .unwrap()
-        .get_connection()
-        .unwrap()
+    redis::Client::open(format!("redis://127.0.0.1:{}/", port)).unwrap().get_connection().unwrap()
 }
 
 fn assert_same(got: &[(i64, String, Vec<String>)], want: &[(i64, String, Vec<String>)]) {
-    let names = |d: &[(i64, String, Vec<String>)]| {
-        d.iter()
-            .map(|(db, k, _)| format!("{}:{}", db, k))
-            .collect::<Vec<_>>()
-    };
+    let names = |d: &[(i64, String, Vec<String>)]| d.iter().map(|(db, k, _)| format!("{}:{}", db, k)).collect::<Vec<_>>();
     assert_eq!(names(got), names(want));
     for ((db, k, g), (_, _, w)) in got.iter().zip(want) {
         assert_eq!(g, w, "db {} key {}", db, k);
@@ -300,17 +146,9 @@ fn assert_same(got: &[(i64, String, Vec<String>)], want: &[(i64, String, Vec<Str
 
 /// redis-check-rdb, the reference's own verifier, accepts the file.
 fn assert_check_rdb_passes(file: &std::path::Path) {
-    let out = std::process::Command::new(common::redis_tool("redis-check-rdb"))
-        .arg(file)
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(common::redis_tool("redis-check-rdb")).arg(file).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && text.contains("RDB looks OK"),
-        "redis-check-rdb: {}{}",
-        text,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success() && text.contains("RDB looks OK"), "redis-check-rdb: {}{}", text, String::from_utf8_lossy(&out.stderr));
 }
 
 /// A snapshot written by cinnabar (SHUTDOWN SAVE) with every type in both encodings passes
@@ -336,10 +174,7 @@ fn cinnabar_snapshots_pass_redis_check_rdb_and_load_into_redis_server_identicall
     // The long repetitive string went in LZF-compressed: the file is far smaller than it.
     assert!(std::fs::metadata(&file).unwrap().len() < 150_000);
 
-    let red = common::spawn_with(
-        &common::redis_server_binary(),
-        &["--dir", &dir_s, "--dbfilename", "snap.rdb"],
-    );
+    let red = common::spawn_with(&common::redis_server_binary(), &["--dir", &dir_s, "--dbfilename", "snap.rdb"]);
     let mut r = open(red.port);
     assert_same(&dataset(&mut r), &want);
     drop(red);
@@ -355,40 +190,18 @@ fn redis_server_snapshots_load_into_cinnabar_identically() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let dir_s = dir.to_str().unwrap().to_string();
-    let red = common::spawn_with(
-        &common::redis_server_binary(),
-        &[
-            "--dir",
-            &dir_s,
-            "--dbfilename",
-            "redis.rdb",
-            "--rdbcompression",
-            "yes",
-        ],
-    );
+    let red = common::spawn_with(&common::redis_server_binary(), &["--dir", &dir_s, "--dbfilename", "redis.rdb", "--rdbcompression", "yes"]);
     let mut r = open(red.port);
     populate(&mut r);
     let want = dataset(&mut r);
     let _: () = redis::cmd("SAVE").query(&mut r).unwrap();
     assert_check_rdb_passes(&dir.join("redis.rdb"));
     // CONFIG SET dbfilename below: a protected config, allowed from this local connection.
-    let cin = common::cinnabar_with(&[
-        "--dir",
-        &dir_s,
-        "--dbfilename",
-        "redis.rdb",
-        "--enable-protected-configs",
-        "local",
-    ]);
+    let cin = common::cinnabar_with(&["--dir", &dir_s, "--dbfilename", "redis.rdb", "--enable-protected-configs", "local"]);
     let mut c = open(cin.port);
     assert_same(&dataset(&mut c), &want);
     // And cinnabar's own save of what it loaded is one redis-server takes back.
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("dbfilename")
-        .arg("again.rdb")
-        .query(&mut c)
-        .unwrap();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("dbfilename").arg("again.rdb").query(&mut c).unwrap();
     let _: () = redis::cmd("SAVE").query(&mut c).unwrap();
     assert_check_rdb_passes(&dir.join("again.rdb"));
     drop((red, cin));
@@ -405,22 +218,11 @@ fn a_corrupt_dump_stops_the_server_from_starting() {
     // anywhere", as redis-server does.
     let port = common::free_port().to_string();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cinnabar-server"))
-        .args([
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            dir.to_str().unwrap(),
-        ])
+        .args(["--port", &port, "--bind", "127.0.0.1", "--dir", dir.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Short read or corrupt RDB file"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Short read or corrupt RDB file"), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -435,10 +237,7 @@ fn save_bgsave_and_save_points_write_snapshots() {
     // The save point (1 change in 1 second) starts a background save on its own.
     let deadline = Instant::now() + Duration::from_secs(10);
     while !file.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "no snapshot after the save point"
-        );
+        assert!(Instant::now() < deadline, "no snapshot after the save point");
         std::thread::sleep(Duration::from_millis(50));
     }
     wait_for_bgsave(&mut c);
@@ -465,26 +264,17 @@ fn scratch(name: &str) -> std::path::PathBuf {
 
 /// `temp-*.rdb` files left in a directory.
 fn temp_files(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("temp-"))
-        .collect()
+    std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.starts_with("temp-")).collect()
 }
 
 /// The text of INFO `section`.
 fn info(c: &mut std::net::TcpStream, section: &str) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
-    c.write_all(format!("INFO {}\r\n", section).as_bytes())
-        .unwrap();
+    c.write_all(format!("INFO {}\r\n", section).as_bytes()).unwrap();
     let mut r = BufReader::new(c.try_clone().unwrap());
     let mut head = String::new();
     r.read_line(&mut head).unwrap();
-    let len: usize = head
-        .trim()
-        .trim_start_matches('$')
-        .parse()
-        .unwrap_or_else(|_| panic!("INFO replied {:?}", head));
+    let len: usize = head.trim().trim_start_matches('$').parse().unwrap_or_else(|_| panic!("INFO replied {:?}", head));
     let mut body = vec![0; len + 2];
     r.read_exact(&mut body).unwrap();
     String::from_utf8(body).unwrap()
@@ -504,9 +294,7 @@ fn line(c: &mut std::net::TcpStream, cmd: &str) -> String {
     use std::io::{BufRead, BufReader, Write};
     c.write_all(format!("{}\r\n", cmd).as_bytes()).unwrap();
     let mut l = String::new();
-    BufReader::new(c.try_clone().unwrap())
-        .read_line(&mut l)
-        .unwrap();
+    BufReader::new(c.try_clone().unwrap()).read_line(&mut l).unwrap();
     l
 }
 
@@ -537,10 +325,7 @@ fn big_rdb(path: &std::path::Path, n: u32) {
     len(&mut out, n as usize);
     len(&mut out, 0);
     for i in 0..n {
-        let (k, v) = (
-            format!("key:{:08}", i),
-            format!("value-{:08}-{}", i, "x".repeat(40)),
-        );
+        let (k, v) = (format!("key:{:08}", i), format!("value-{:08}-{}", i, "x".repeat(40)));
         out.push(0);
         len(&mut out, k.len());
         out.extend_from_slice(k.as_bytes());
@@ -563,39 +348,17 @@ fn clients_connecting_during_the_load_get_loading_then_the_data() {
     let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap()]);
     let mut c = connect(cin.port);
     // The load started before the first connection was accepted, and lasts long enough.
-    assert_eq!(
-        line(&mut c, "GET key:00000007"),
-        "-LOADING Redis is loading the dataset in memory\r\n"
-    );
+    assert_eq!(line(&mut c, "GET key:00000007"), "-LOADING Redis is loading the dataset in memory\r\n");
     let text = info(&mut c, "persistence");
     assert!(text.contains("loading:1\r\n"), "{}", text);
-    assert!(
-        text.contains(&format!(
-            "loading_total_bytes:{}\r\n",
-            std::fs::metadata(dir.join("dump.rdb")).unwrap().len()
-        )),
-        "{}",
-        text
-    );
+    assert!(text.contains(&format!("loading_total_bytes:{}\r\n", std::fs::metadata(dir.join("dump.rdb")).unwrap().len())), "{}", text);
     roundtrip(&mut c, b"ECHO still-here\r\n", "$10\r\nstill-here\r\n");
     wait_loaded(&mut c);
     roundtrip(&mut c, b"DBSIZE\r\n", &format!(":{}\r\n", BIG));
-    roundtrip(
-        &mut c,
-        b"GET key:00000007\r\n",
-        &format!("${}\r\nvalue-00000007-{}\r\n", 55, "x".repeat(40)),
-    );
+    roundtrip(&mut c, b"GET key:00000007\r\n", &format!("${}\r\nvalue-00000007-{}\r\n", 55, "x".repeat(40)));
     let text = info(&mut c, "persistence");
-    assert!(
-        text.contains("loading:0\r\n") && !text.contains("loading_total_bytes"),
-        "{}",
-        text
-    );
-    assert!(
-        text.contains(&format!("rdb_last_load_keys_loaded:{}\r\n", BIG)),
-        "{}",
-        text
-    );
+    assert!(text.contains("loading:0\r\n") && !text.contains("loading_total_bytes"), "{}", text);
+    assert!(text.contains(&format!("rdb_last_load_keys_loaded:{}\r\n", BIG)), "{}", text);
     drop(cin);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -606,18 +369,12 @@ fn an_aof_loads_behind_loading_too_and_appends_once_loaded() {
     let aofdir = dir.join("appendonlydir");
     std::fs::create_dir_all(&aofdir).unwrap();
     big_rdb(&aofdir.join("appendonly.aof.1.base.rdb"), BIG);
-    std::fs::write(
-        aofdir.join("appendonly.aof.1.incr.aof"),
-        b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nextra\r\n$1\r\n1\r\n",
-    )
-    .unwrap();
-    std::fs::write(aofdir.join("appendonly.aof.manifest"), "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n").unwrap();
+    std::fs::write(aofdir.join("appendonly.aof.1.incr.aof"), b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nextra\r\n$1\r\n1\r\n").unwrap();
+    std::fs::write(aofdir.join("appendonly.aof.manifest"), "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n")
+        .unwrap();
     let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap(), "--appendonly", "yes"]);
     let mut c = connect(cin.port);
-    assert_eq!(
-        line(&mut c, "GET extra"),
-        "-LOADING Redis is loading the dataset in memory\r\n"
-    );
+    assert_eq!(line(&mut c, "GET extra"), "-LOADING Redis is loading the dataset in memory\r\n");
     assert!(info(&mut c, "persistence").contains("loading:1\r\n"));
     wait_loaded(&mut c);
     roundtrip(&mut c, b"DBSIZE\r\n", &format!(":{}\r\n", BIG + 1));
@@ -625,11 +382,7 @@ fn an_aof_loads_behind_loading_too_and_appends_once_loaded() {
     assert!(info(&mut c, "persistence").contains("aof_enabled:1\r\n"));
     roundtrip(&mut c, b"SET after-load 2\r\n", "+OK\r\n");
     let incr = std::fs::read(aofdir.join("appendonly.aof.1.incr.aof")).unwrap();
-    assert!(
-        incr.ends_with(b"$10\r\nafter-load\r\n$1\r\n2\r\n"),
-        "{}",
-        String::from_utf8_lossy(&incr)
-    );
+    assert!(incr.ends_with(b"$10\r\nafter-load\r\n$1\r\n2\r\n"), "{}", String::from_utf8_lossy(&incr));
     drop(cin);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -645,54 +398,28 @@ fn bgsave_returns_at_once_and_clients_are_served_while_the_child_saves() {
     wait_loaded(&mut c);
     roundtrip(&mut c, b"SET extra 1\r\n", "+OK\r\n");
     roundtrip(&mut c, b"BGSAVE\r\n", "+Background saving started\r\n");
-    roundtrip(
-        &mut c,
-        b"BGSAVE\r\n",
-        "-ERR Background save already in progress\r\n",
-    );
-    roundtrip(
-        &mut c,
-        b"BGSAVE SCHEDULE\r\n",
-        "-ERR Background save already in progress\r\n",
-    );
-    roundtrip(
-        &mut c,
-        b"SAVE\r\n",
-        "-ERR Background save already in progress\r\n",
-    );
+    roundtrip(&mut c, b"BGSAVE\r\n", "-ERR Background save already in progress\r\n");
+    roundtrip(&mut c, b"BGSAVE SCHEDULE\r\n", "-ERR Background save already in progress\r\n");
+    roundtrip(&mut c, b"SAVE\r\n", "-ERR Background save already in progress\r\n");
     // Another client is served, writes included, while INFO says the save runs.
     let mut served_during_save = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let running = info(&mut c, "persistence").contains("rdb_bgsave_in_progress:1\r\n");
         roundtrip(&mut other, b"PING\r\n", "+PONG\r\n");
-        roundtrip(
-            &mut other,
-            b"INCR counter\r\n",
-            &format!(":{}\r\n", served_during_save + 1),
-        );
+        roundtrip(&mut other, b"INCR counter\r\n", &format!(":{}\r\n", served_during_save + 1));
         if !running || !info(&mut c, "persistence").contains("rdb_bgsave_in_progress:1\r\n") {
             break;
         }
         served_during_save += 1;
         assert!(Instant::now() < deadline, "the background save did not end");
     }
-    assert!(
-        served_during_save > 0,
-        "no command was answered while the child saved"
-    );
+    assert!(served_during_save > 0, "no command was answered while the child saved");
     wait_for_bgsave(&mut c);
     let text = info(&mut c, "persistence");
     assert!(text.contains("rdb_last_bgsave_status:ok\r\n"), "{}", text);
     // The INCRs came after the fork: still unsaved.
-    assert!(
-        text.contains(&format!(
-            "rdb_changes_since_last_save:{}\r\n",
-            served_during_save + 1
-        )),
-        "{}",
-        text
-    );
+    assert!(text.contains(&format!("rdb_changes_since_last_save:{}\r\n", served_during_save + 1)), "{}", text);
     let stats = info(&mut c, "stats");
     assert!(stats.contains("total_forks:1\r\n"), "{}", stats);
     assert!(std::fs::metadata(&file).unwrap().modified().unwrap() > before);
@@ -727,11 +454,7 @@ fn a_failed_background_save_stops_writes_with_misconf_until_a_save_succeeds() {
     // SAVE fails too, with Redis's bare ERR, and leaves the state as it was.
     roundtrip(&mut c, b"SAVE\r\n", "-ERR\r\n");
     roundtrip(&mut c, b"DEL k\r\n", misconf);
-    roundtrip(
-        &mut c,
-        b"CONFIG GET stop-writes-on-bgsave-error\r\n",
-        "*2\r\n$27\r\nstop-writes-on-bgsave-error\r\n$3\r\nyes\r\n",
-    );
+    roundtrip(&mut c, b"CONFIG GET stop-writes-on-bgsave-error\r\n", "*2\r\n$27\r\nstop-writes-on-bgsave-error\r\n$3\r\nyes\r\n");
     assert_eq!(temp_files(&dir), Vec::<String>::new());
     std::fs::remove_dir(dir.join("dump.rdb")).unwrap();
     roundtrip(&mut c, b"BGSAVE\r\n", "+Background saving started\r\n");
@@ -751,16 +474,7 @@ fn shutdown_during_a_background_save_kills_the_child_and_saves_in_place() {
     let log = dir.join("server.log");
     let port = common::free_port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cinnabar-server"))
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            dir.to_str().unwrap(),
-        ])
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir", dir.to_str().unwrap()])
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -784,11 +498,7 @@ fn shutdown_during_a_background_save_kills_the_child_and_saves_in_place() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(
-        text.contains("There is a child saving an .rdb. Killing it!"),
-        "{}",
-        text
-    );
+    assert!(text.contains("There is a child saving an .rdb. Killing it!"), "{}", text);
     assert!(text.contains("DB saved on disk"), "{}", text);
     assert_eq!(temp_files(&dir), Vec::<String>::new());
     let cin = common::cinnabar_with(&["--dir", dir.to_str().unwrap()]);
@@ -834,20 +544,10 @@ fn dump_and_restore_move_values_between_cinnabar_and_redis() {
     for key in &keys {
         let mut payloads = vec![];
         for (from, to) in [(0, 1), (1, 0)] {
-            let (src, dst) = if from == 0 {
-                (&mut c, &mut r)
-            } else {
-                (&mut r, &mut c)
-            };
+            let (src, dst) = if from == 0 { (&mut c, &mut r) } else { (&mut r, &mut c) };
             let payload: Vec<u8> = redis::cmd("DUMP").arg(key).query(src).unwrap();
             let copy = format!("{}-copy", key);
-            let _: () = redis::cmd("RESTORE")
-                .arg(&copy)
-                .arg(0)
-                .arg(&payload)
-                .arg("REPLACE")
-                .query(dst)
-                .unwrap();
+            let _: () = redis::cmd("RESTORE").arg(&copy).arg(0).arg(&payload).arg("REPLACE").query(dst).unwrap();
             // The copy has no TTL; everything else must match.
             let (mut want, mut got) = (views(src, key), views(dst, &copy));
             want.remove(2);
@@ -856,11 +556,7 @@ fn dump_and_restore_move_values_between_cinnabar_and_redis() {
             payloads.push(payload);
         }
         if same_bytes.contains(&key.as_str()) {
-            assert!(
-                payloads[0] == payloads[1],
-                "DUMP {} differs between cinnabar and redis-server",
-                key
-            );
+            assert!(payloads[0] == payloads[1], "DUMP {} differs between cinnabar and redis-server", key);
         }
     }
 }
@@ -871,23 +567,9 @@ fn dump_and_restore_move_values_between_cinnabar_and_redis() {
 /// the core; redis-server panics.)
 #[test]
 fn debug_reload_nosave_loads_the_file_on_disk_like_redis() {
-    for (name, binary) in [
-        (
-            "cinnabar",
-            env!("CARGO_BIN_EXE_cinnabar-server").to_string(),
-        ),
-        ("redis", common::redis_server_binary()),
-    ] {
+    for (name, binary) in [("cinnabar", env!("CARGO_BIN_EXE_cinnabar-server").to_string()), ("redis", common::redis_server_binary())] {
         let dir = scratch(&format!("reload-{}", name));
-        let server = common::spawn_with(
-            &binary,
-            &[
-                "--dir",
-                dir.to_str().unwrap(),
-                "--enable-debug-command",
-                "yes",
-            ],
-        );
+        let server = common::spawn_with(&binary, &["--dir", dir.to_str().unwrap(), "--enable-debug-command", "yes"]);
         let mut c = common::connect(server.port);
         common::roundtrip(&mut c, b"SET a 1\r\n", "+OK\r\n");
         common::roundtrip(&mut c, b"SAVE\r\n", "+OK\r\n");
@@ -898,11 +580,7 @@ fn debug_reload_nosave_loads_the_file_on_disk_like_redis() {
         common::roundtrip(&mut c, b"MGET a b\r\n", "*2\r\n$1\r\n1\r\n$-1\r\n");
         common::roundtrip(&mut c, b"DEBUG RELOAD NOSAVE NOFLUSH MERGE\r\n", "+OK\r\n");
         common::roundtrip(&mut c, b"DBSIZE\r\n", ":1\r\n");
-        common::roundtrip(
-            &mut c,
-            b"DEBUG RELOAD WHAT\r\n",
-            "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n",
-        );
+        common::roundtrip(&mut c, b"DEBUG RELOAD WHAT\r\n", "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n");
         // The default (save, flush, load) still round-trips.
         common::roundtrip(&mut c, b"SET c 3\r\n", "+OK\r\n");
         common::roundtrip(&mut c, b"DEBUG RELOAD\r\n", "+OK\r\n");

@@ -63,12 +63,7 @@ fn call<S: Read + Write>(s: &mut S, cmd: &[&str], want: usize) -> String {
         match s.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
-            Err(e) => panic!(
-                "{:?}: {} after {:?}",
-                cmd,
-                e,
-                String::from_utf8_lossy(&buf[..got])
-            ),
+            Err(e) => panic!("{:?}: {} after {:?}", cmd, e, String::from_utf8_lossy(&buf[..got])),
         }
     }
     String::from_utf8_lossy(&buf[..got]).into_owned()
@@ -117,31 +112,16 @@ fn log_has(path: &Path, line: &str) -> bool {
 
 #[test]
 fn debians_redis_conf_starts_cinnabar_with_its_log_pid_and_unix_socket() {
-    let stock = std::fs::read_to_string("/etc/redis/redis.conf")
-        .expect("/etc/redis/redis.conf (the test command installs Debian's redis-server)");
+    let stock = std::fs::read_to_string("/etc/redis/redis.conf").expect("/etc/redis/redis.conf (the test command installs Debian's redis-server)");
     let dir = scratch("debian");
     let port = free_port();
-    let (pid_file, log, sock) = (
-        dir.join("redis.pid"),
-        dir.join("redis.log"),
-        dir.join("redis.sock"),
-    );
+    let (pid_file, log, sock) = (dir.join("redis.pid"), dir.join("redis.log"), dir.join("redis.sock"));
     // Only what must differ on a test machine: a free port, files in a scratch directory,
     // in the foreground; every other line is Debian's.
     let mut conf = String::new();
     for line in stock.lines() {
         let name = line.split_whitespace().next().unwrap_or("");
-        if ![
-            "port",
-            "daemonize",
-            "pidfile",
-            "logfile",
-            "dir",
-            "unixsocket",
-            "unixsocketperm",
-        ]
-        .contains(&name)
-        {
+        if !["port", "daemonize", "pidfile", "logfile", "dir", "unixsocket", "unixsocketperm"].contains(&name) {
             conf.push_str(line);
             conf.push('\n');
         }
@@ -155,36 +135,22 @@ fn debians_redis_conf_starts_cinnabar_with_its_log_pid_and_unix_socket() {
     ));
     std::fs::write(dir.join("redis.conf"), conf).unwrap();
     let mut server = start(&[dir.join("redis.conf").to_str().unwrap()], &[]);
-    wait_for("the ready line in the log file", || {
-        log_has(&log, "Ready to accept connections")
-    });
-    assert_eq!(
-        std::fs::read_to_string(&pid_file).unwrap(),
-        format!("{}\n", server.0.id())
-    );
+    wait_for("the ready line in the log file", || log_has(&log, "Ready to accept connections"));
+    assert_eq!(std::fs::read_to_string(&pid_file).unwrap(), format!("{}\n", server.0.id()));
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
+        assert_eq!(std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777, 0o700);
     }
     assert_eq!(call(&mut tcp(port), &["PING"], 7), "+PONG\r\n");
     let mut u = unix(&sock);
     assert_eq!(call(&mut u, &["SET", "k", "v"], 5), "+OK\r\n");
     let info = call_bulk(&mut u, &["CLIENT", "INFO"]);
-    assert!(
-        info.contains(&format!(" addr={}:0 ", sock.display())) && info.contains(" flags=U "),
-        "{info}"
-    );
+    assert!(info.contains(&format!(" addr={}:0 ", sock.display())) && info.contains(" flags=U "), "{info}");
     assert_eq!(call(&mut tcp(port), &["GET", "k"], 7), "$1\r\nv\r\n");
     shutdown_silently(&mut u, &["SHUTDOWN", "NOSAVE"]);
     let status = server.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
-    assert!(
-        !pid_file.exists() && !sock.exists(),
-        "the pid file and socket go with the server"
-    );
+    assert!(!pid_file.exists() && !sock.exists(), "the pid file and socket go with the server");
 }
 
 #[test]
@@ -193,42 +159,16 @@ fn daemonize_yes_detaches_and_the_pid_file_names_the_daemon() {
     let port = free_port();
     let (pid_file, log) = (dir.join("d.pid"), dir.join("d.log"));
     let status = Command::new(BIN)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--daemonize",
-            "yes",
-            "--dir",
-            dir.to_str().unwrap(),
-        ])
-        .args([
-            "--pidfile",
-            pid_file.to_str().unwrap(),
-            "--logfile",
-            log.to_str().unwrap(),
-        ])
+        .args(["--port", &port.to_string(), "--save", "", "--daemonize", "yes", "--dir", dir.to_str().unwrap()])
+        .args(["--pidfile", pid_file.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
         .status()
         .unwrap();
-    assert!(
-        status.success(),
-        "the parent exits once the daemon is forked: {status:?}"
-    );
-    wait_for("the daemon's log", || {
-        log_has(&log, "Ready to accept connections")
-    });
-    let pid: u32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    assert!(status.success(), "the parent exits once the daemon is forked: {status:?}");
+    wait_for("the daemon's log", || log_has(&log, "Ready to accept connections"));
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
     assert!(alive(pid));
     let mut c = tcp(port);
-    assert_eq!(
-        call(&mut c, &["CONFIG", "GET", "daemonize"], 28),
-        "*2\r\n$9\r\ndaemonize\r\n$3\r\nyes\r\n"
-    );
+    assert_eq!(call(&mut c, &["CONFIG", "GET", "daemonize"], 28), "*2\r\n$9\r\ndaemonize\r\n$3\r\nyes\r\n");
     shutdown_silently(&mut c, &["SHUTDOWN", "NOSAVE"]);
     wait_for("the daemon to exit", || !alive(pid));
     assert!(!pid_file.exists());
@@ -239,23 +179,9 @@ fn supervised_systemd_hears_ready_on_notify_socket() {
     let dir = scratch("systemd");
     let notify = dir.join("notify.sock");
     let listener = UnixDatagram::bind(&notify).unwrap();
-    listener
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    listener.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let port = free_port();
-    let _server = start(
-        &[
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--supervised",
-            "systemd",
-            "--dir",
-            dir.to_str().unwrap(),
-        ],
-        &[("NOTIFY_SOCKET", &notify)],
-    );
+    let _server = start(&["--port", &port.to_string(), "--save", "", "--supervised", "systemd", "--dir", dir.to_str().unwrap()], &[("NOTIFY_SOCKET", &notify)]);
     let mut buf = [0u8; 256];
     let n = listener.recv(&mut buf).expect("a notification");
     let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
@@ -270,20 +196,8 @@ fn shutdown_that_cannot_save_answers_an_error_and_keeps_serving() {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let port = free_port();
-    let mut server = start(
-        &[
-            "--port",
-            &port.to_string(),
-            "--save",
-            "3600 1",
-            "--dir",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
-    wait_for("the server", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let mut server = start(&["--port", &port.to_string(), "--save", "3600 1", "--dir", data.to_str().unwrap()], &[]);
+    wait_for("the server", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     let mut c = tcp(port);
     assert_eq!(call(&mut c, &["SET", "k", "v"], 5), "+OK\r\n");
     // The directory the snapshot goes to disappears: the final save fails.
@@ -297,14 +211,7 @@ fn shutdown_that_cannot_save_answers_an_error_and_keeps_serving() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(call(&mut c, &["PING"], 7), "+PONG\r\n");
     // With `force` it goes anyway, and says nothing.
-    assert_eq!(
-        call(
-            &mut c,
-            &["CONFIG", "SET", "shutdown-on-sigterm", "force"],
-            5
-        ),
-        "+OK\r\n"
-    );
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "shutdown-on-sigterm", "force"], 5), "+OK\r\n");
     unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
     let status = server.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
@@ -316,20 +223,8 @@ fn shutdown_force_goes_even_when_the_save_fails() {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let port = free_port();
-    let mut server = start(
-        &[
-            "--port",
-            &port.to_string(),
-            "--save",
-            "3600 1",
-            "--dir",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
-    wait_for("the server", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let mut server = start(&["--port", &port.to_string(), "--save", "3600 1", "--dir", data.to_str().unwrap()], &[]);
+    wait_for("the server", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
     let mut c = tcp(port);
     std::fs::remove_dir_all(&data).unwrap();
     shutdown_silently(&mut c, &["SHUTDOWN", "FORCE"]);
@@ -341,37 +236,14 @@ fn oom_score_adj_applies_at_startup_and_on_config_set() {
     let port = free_port();
     let dir = scratch("oom");
     let server = start(
-        &[
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--oom-score-adj",
-            "absolute",
-            "--oom-score-adj-values",
-            "300 0 0",
-        ],
+        &["--port", &port.to_string(), "--save", "", "--dir", dir.to_str().unwrap(), "--oom-score-adj", "absolute", "--oom-score-adj-values", "300 0 0"],
         &[],
     );
     let proc_file = format!("/proc/{}/oom_score_adj", server.0.id());
-    let score = || {
-        std::fs::read_to_string(&proc_file)
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    };
+    let score = || std::fs::read_to_string(&proc_file).unwrap_or_default().trim().to_string();
     wait_for("oom_score_adj 300", || score() == "300");
     let mut c = tcp(port);
-    assert_eq!(
-        call(
-            &mut c,
-            &["CONFIG", "SET", "oom-score-adj-values", "400 0 0"],
-            5
-        ),
-        "+OK\r\n"
-    );
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "oom-score-adj-values", "400 0 0"], 5), "+OK\r\n");
     wait_for("oom_score_adj 400", || score() == "400");
 }
 
@@ -382,40 +254,16 @@ fn dir_is_the_working_directory_and_config_get_shows_its_absolute_path() {
     let port = free_port();
     // Relative to where the server starts, as Redis takes it; the log file is then under it.
     let mut cmd = Command::new(BIN);
-    cmd.current_dir(&dir).args([
-        "--port",
-        &port.to_string(),
-        "--save",
-        "",
-        "--dir",
-        "a",
-        "--logfile",
-        "server.log",
-        "--enable-protected-configs",
-        "yes",
-    ]);
-    let _server = Guard(
-        cmd.stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let a = std::fs::canonicalize(dir.join("a"))
-        .unwrap()
-        .display()
-        .to_string();
-    wait_for("the log under dir", || {
-        log_has(&dir.join("a/server.log"), "Ready to accept connections")
-    });
+    cmd.current_dir(&dir).args(["--port", &port.to_string(), "--save", "", "--dir", "a", "--logfile", "server.log", "--enable-protected-configs", "yes"]);
+    let _server = Guard(cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    let a = std::fs::canonicalize(dir.join("a")).unwrap().display().to_string();
+    wait_for("the log under dir", || log_has(&dir.join("a/server.log"), "Ready to accept connections"));
     let mut c = tcp(port);
     let bulk = |s: &str| format!("${}\r\n{}\r\n", s.len(), s);
     let want = format!("*2\r\n$3\r\ndir\r\n{}", bulk(&a));
     assert_eq!(call(&mut c, &["CONFIG", "GET", "dir"], want.len()), want);
     let missing = "-ERR CONFIG SET failed (possibly related to argument 'dir') - No such file or directory\r\n";
-    assert_eq!(
-        call(&mut c, &["CONFIG", "SET", "dir", "nope"], missing.len()),
-        missing
-    );
+    assert_eq!(call(&mut c, &["CONFIG", "SET", "dir", "nope"], missing.len()), missing);
     assert_eq!(call(&mut c, &["CONFIG", "SET", "dir", "b"], 5), "+OK\r\n");
     let b = format!("{}/b", a);
     let want = format!("*2\r\n$3\r\ndir\r\n{}", bulk(&b));

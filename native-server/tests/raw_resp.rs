@@ -19,24 +19,12 @@ fn replies_are_byte_exact() {
     let srv = common::cinnabar();
     let mut s = connect(srv.port);
     roundtrip(&mut s, b"*1\r\n$4\r\nPING\r\n", "+PONG\r\n");
-    roundtrip(
-        &mut s,
-        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n",
-        "+OK\r\n",
-    );
+    roundtrip(&mut s, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n", "+OK\r\n");
     roundtrip(&mut s, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "$5\r\nhello\r\n");
     roundtrip(&mut s, b"*2\r\n$3\r\nGET\r\n$4\r\nnone\r\n", "$-1\r\n");
     roundtrip(&mut s, b"*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n", ":1\r\n");
-    roundtrip(
-        &mut s,
-        b"*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n",
-        "-ERR value is not an integer or out of range\r\n",
-    );
-    roundtrip(
-        &mut s,
-        b"*1\r\n$3\r\nFOO\r\n",
-        "-ERR unknown command 'FOO', with args beginning with: \r\n",
-    );
+    roundtrip(&mut s, b"*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n", "-ERR value is not an integer or out of range\r\n");
+    roundtrip(&mut s, b"*1\r\n$3\r\nFOO\r\n", "-ERR unknown command 'FOO', with args beginning with: \r\n");
 }
 
 #[test]
@@ -56,11 +44,7 @@ fn a_pipeline_of_many_commands_is_answered_in_order() {
 fn inline_commands_work_like_telnet() {
     let srv = common::cinnabar();
     let mut s = connect(srv.port);
-    roundtrip(
-        &mut s,
-        b"SET greeting \"hello world\"\r\nGET greeting\r\nPING\n",
-        "+OK\r\n$11\r\nhello world\r\n+PONG\r\n",
-    );
+    roundtrip(&mut s, b"SET greeting \"hello world\"\r\nGET greeting\r\nPING\n", "+OK\r\n$11\r\nhello world\r\n+PONG\r\n");
 }
 
 #[test]
@@ -79,36 +63,16 @@ fn a_frame_split_into_single_bytes_is_reassembled() {
 fn a_protocol_error_closes_only_that_connection() {
     let srv = common::cinnabar();
     let mut good = connect(srv.port);
-    roundtrip(
-        &mut good,
-        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
-        "+OK\r\n",
-    );
+    roundtrip(&mut good, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", "+OK\r\n");
     for (bad, err) in [
-        (
-            &b"*x\r\n"[..],
-            "-ERR Protocol error: invalid multibulk length\r\n",
-        ),
-        (
-            b"*1\r\nfoo\r\n",
-            "-ERR Protocol error: expected '$', got 'f'\r\n",
-        ),
-        (
-            b"*1\r\n$-3\r\n",
-            "-ERR Protocol error: invalid bulk length\r\n",
-        ),
-        (
-            b"SET \"unterminated\r\n",
-            "-ERR Protocol error: unbalanced quotes in request\r\n",
-        ),
+        (&b"*x\r\n"[..], "-ERR Protocol error: invalid multibulk length\r\n"),
+        (b"*1\r\nfoo\r\n", "-ERR Protocol error: expected '$', got 'f'\r\n"),
+        (b"*1\r\n$-3\r\n", "-ERR Protocol error: invalid bulk length\r\n"),
+        (b"SET \"unterminated\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"),
     ] {
         let mut s = connect(srv.port);
         roundtrip(&mut s, bad, err);
-        assert!(
-            closed(&mut s),
-            "connection stays open after {:?}",
-            String::from_utf8_lossy(bad)
-        );
+        assert!(closed(&mut s), "connection stays open after {:?}", String::from_utf8_lossy(bad));
     }
     roundtrip(&mut good, b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "$1\r\nv\r\n");
 }
@@ -117,11 +81,7 @@ fn a_protocol_error_closes_only_that_connection() {
 fn replies_before_a_protocol_error_in_the_same_read_are_kept() {
     let srv = common::cinnabar();
     let mut s = connect(srv.port);
-    roundtrip(
-        &mut s,
-        b"PING\r\n*1\r\n$4\r\nPING\r\n*z\r\n",
-        "+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n",
-    );
+    roundtrip(&mut s, b"PING\r\n*1\r\n$4\r\nPING\r\n*z\r\n", "+PONG\r\n+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n");
     assert!(closed(&mut s));
 }
 
@@ -137,11 +97,7 @@ fn resp3_after_hello_3() {
     let mut rest = [0u8; 4096];
     let _ = s.read(&mut rest).unwrap();
     roundtrip(&mut s, b"GET missing\r\n", "_\r\n");
-    roundtrip(
-        &mut s,
-        b"CONFIG GET maxmemory\r\n",
-        "%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n",
-    );
+    roundtrip(&mut s, b"CONFIG GET maxmemory\r\n", "%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
     roundtrip(&mut s, b"HELLO 2 SETNAME x\r\nGET missing\r\n", "*14\r\n");
 }
 
@@ -162,11 +118,7 @@ fn client_kill_closes_the_other_connection() {
     let id = read_exact_str(&mut victim, 4);
     let id = id.trim_start_matches(':').trim().to_string();
     let mut killer = connect(srv.port);
-    roundtrip(
-        &mut killer,
-        format!("CLIENT KILL ID {}\r\n", id).as_bytes(),
-        ":1\r\n",
-    );
+    roundtrip(&mut killer, format!("CLIENT KILL ID {}\r\n", id).as_bytes(), ":1\r\n");
     std::thread::sleep(Duration::from_millis(100));
     assert!(closed(&mut victim));
 }
@@ -179,11 +131,7 @@ fn requirepass_is_enforced_on_the_socket() {
     // Unauthenticated clients may not send large multibulks (Redis's pre-auth limits).
     roundtrip(&mut s, b"AUTH s3cret\r\nGET k\r\n", "+OK\r\n$-1\r\n");
     let mut t = connect(srv.port);
-    roundtrip(
-        &mut t,
-        b"*20\r\n",
-        "-ERR Protocol error: unauthenticated multibulk length\r\n",
-    );
+    roundtrip(&mut t, b"*20\r\n", "-ERR Protocol error: unauthenticated multibulk length\r\n");
     assert!(closed(&mut t));
 }
 
@@ -198,14 +146,10 @@ fn a_long_pipeline_sent_before_any_read_completes() {
     // Both directions far beyond what socket buffers hold.
     let n = 20_000;
     let payload = "x".repeat(4000);
-    let cmd = format!("*2\r\n$4\r\nECHO\r\n$4000\r\n{}\r\n", payload)
-        .into_bytes()
-        .repeat(n);
+    let cmd = format!("*2\r\n$4\r\nECHO\r\n$4000\r\n{}\r\n", payload).into_bytes().repeat(n);
     let reply_len = format!("$4000\r\n{}\r\n", payload).len();
-    s.set_write_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
-    s.write_all(&cmd)
-        .expect("the server stopped reading while its replies were unread");
+    s.set_write_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    s.write_all(&cmd).expect("the server stopped reading while its replies were unread");
     let mut got = 0;
     let mut buf = vec![0u8; 1 << 16];
     while got < n * reply_len {

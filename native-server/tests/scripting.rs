@@ -11,10 +11,8 @@ use std::time::Duration;
 
 use common::{connect, expect, roundtrip, send};
 
-const BUSY: &str =
-    "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
-const FBUSY: &str =
-    "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n";
+const BUSY: &str = "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+const FBUSY: &str = "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n";
 
 fn resp(args: &[&str]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();
@@ -67,25 +65,14 @@ fn transactions_during_a_busy_script_never_run_halfway() {
     roundtrip(&mut r, b"SCRIPT KILL\r\n", "+OK\r\n");
     assert!(line(&mut s).starts_with("-ERR Script killed"));
     roundtrip(&mut b, b"INCR xx\r\n", "+QUEUED\r\n");
-    roundtrip(
-        &mut b,
-        b"EXEC\r\n",
-        "-EXECABORT Transaction discarded because of previous errors.\r\n",
-    );
+    roundtrip(&mut b, b"EXEC\r\n", "-EXECABORT Transaction discarded because of previous errors.\r\n");
     roundtrip(&mut b, b"PING asdf\r\n", "$4\r\nasdf\r\n");
     // A transaction begun before the script, EXEC during it: aborted with the reason.
     roundtrip(&mut b, b"MULTI\r\n", "+OK\r\n");
     roundtrip(&mut b, b"INCR xx\r\n", "+QUEUED\r\n");
     s.write_all(&spin).unwrap();
     wait_busy(&mut r, BUSY);
-    roundtrip(
-        &mut b,
-        b"EXEC\r\n",
-        &format!(
-            "-EXECABORT Transaction discarded because of: {}",
-            &BUSY[1..]
-        ),
-    );
+    roundtrip(&mut b, b"EXEC\r\n", &format!("-EXECABORT Transaction discarded because of: {}", &BUSY[1..]));
     roundtrip(&mut b, b"DISCARD\r\n", "-ERR DISCARD without MULTI\r\n");
     roundtrip(&mut r, b"SCRIPT KILL\r\n", "+OK\r\n");
     assert!(line(&mut s).starts_with("-ERR Script killed"));
@@ -99,11 +86,7 @@ fn a_timed_out_script_answers_busy_and_script_kill_stops_it() {
     let (mut a, mut b) = (connect(srv.port), connect(srv.port));
     roundtrip(&mut b, b"CONFIG SET busy-reply-threshold 50\r\n", "+OK\r\n");
     // The script loops under pcall so it cannot swallow the kill; a PING waits behind it.
-    let mut req = resp(&[
-        "EVAL",
-        "local f = function() while true do end end while true do pcall(f) end",
-        "0",
-    ]);
+    let mut req = resp(&["EVAL", "local f = function() while true do end end while true do pcall(f) end", "0"]);
     req.extend_from_slice(b"PING\r\n");
     a.write_all(&req).unwrap();
     wait_busy(&mut b, BUSY);
@@ -116,18 +99,10 @@ fn a_timed_out_script_answers_busy_and_script_kill_stops_it() {
     roundtrip(&mut c, b"FUNCTION STATS\r\n", BUSY);
     roundtrip(&mut c, b"SCRIPT KILL\r\n", "+OK\r\n");
     let killed = line(&mut a);
-    assert!(
-        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
-        "{}",
-        killed
-    );
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{}", killed);
     expect(&mut a, "+PONG\r\n");
     roundtrip(&mut b, b"PING\r\n", "+PONG\r\n");
-    roundtrip(
-        &mut c,
-        b"SCRIPT KILL\r\n",
-        "-NOTBUSY No scripts in execution right now.\r\n",
-    );
+    roundtrip(&mut c, b"SCRIPT KILL\r\n", "-NOTBUSY No scripts in execution right now.\r\n");
 }
 
 #[test]
@@ -136,19 +111,10 @@ fn a_script_that_wrote_cannot_be_killed() {
     let (mut a, mut b) = (connect(srv.port), connect(srv.port));
     roundtrip(&mut b, b"CONFIG SET busy-reply-threshold 50\r\n", "+OK\r\n");
     // Writes, then runs for a bounded while past the threshold.
-    a.write_all(&resp(&[
-        "EVAL",
-        "redis.call('set','x','1') local n = 0 for i = 1, 6000000 do n = n + 1 end return n",
-        "0",
-    ]))
-    .unwrap();
+    a.write_all(&resp(&["EVAL", "redis.call('set','x','1') local n = 0 for i = 1, 6000000 do n = n + 1 end return n", "0"])).unwrap();
     wait_busy(&mut b, BUSY);
     let l = line_after(&mut b, "SCRIPT KILL\r\n");
-    assert!(
-        l.starts_with("-UNKILLABLE Sorry the script already executed write commands"),
-        "{}",
-        l
-    );
+    assert!(l.starts_with("-UNKILLABLE Sorry the script already executed write commands"), "{}", l);
     a.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     assert_eq!(line(&mut a), ":6000000\r\n");
     roundtrip(&mut b, b"GET x\r\n", "$1\r\n1\r\n");
@@ -180,11 +146,7 @@ fn function_kill_stops_a_timed_out_function() {
     // The load's reply went out with the rest of the batch, after the function ended.
     expect(&mut a, "$4\r\nspin\r\n");
     let killed = line(&mut a);
-    assert!(
-        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
-        "{}",
-        killed
-    );
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{}", killed);
     roundtrip(&mut b, b"PING\r\n", "+PONG\r\n");
 }
 
@@ -211,17 +173,7 @@ return 0";
                 let mut s = connect(port);
                 let mut allowed = 0;
                 for j in 0..20 {
-                    s.write_all(&resp(&[
-                        "EVALSHA",
-                        &sha,
-                        "1",
-                        "limit",
-                        "1000",
-                        "60000",
-                        "100",
-                        &format!("c{}-{}", i, j),
-                    ]))
-                    .unwrap();
+                    s.write_all(&resp(&["EVALSHA", &sha, "1", "limit", "1000", "60000", "100", &format!("c{}-{}", i, j)])).unwrap();
                     if line(&mut s) == ":1\r\n" {
                         allowed += 1;
                     }

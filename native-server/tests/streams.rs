@@ -9,60 +9,28 @@ use std::time::Duration;
 use common::{connect, expect, roundtrip, send, silent};
 
 fn entry(id: &str, f: &str, v: &str) -> String {
-    format!(
-        "*2\r\n${}\r\n{}\r\n*2\r\n${}\r\n{}\r\n${}\r\n{}\r\n",
-        id.len(),
-        id,
-        f.len(),
-        f,
-        v.len(),
-        v
-    )
+    format!("*2\r\n${}\r\n{}\r\n*2\r\n${}\r\n{}\r\n${}\r\n{}\r\n", id.len(), id, f.len(), f, v.len(), v)
 }
 
 fn read_reply(key: &str, entries: &[String]) -> String {
-    format!(
-        "*1\r\n*2\r\n${}\r\n{}\r\n*{}\r\n{}",
-        key.len(),
-        key,
-        entries.len(),
-        entries.concat()
-    )
+    format!("*1\r\n*2\r\n${}\r\n{}\r\n*{}\r\n{}", key.len(), key, entries.len(), entries.concat())
 }
 
 #[test]
 fn blocked_xread_and_xreadgroup_are_woken_by_another_clients_xadd() {
     let srv = common::cinnabar();
-    let (mut reader, mut worker, mut producer) =
-        (connect(srv.port), connect(srv.port), connect(srv.port));
-    roundtrip(
-        &mut producer,
-        b"XGROUP CREATE jobs g $ MKSTREAM\r\n",
-        "+OK\r\n",
-    );
+    let (mut reader, mut worker, mut producer) = (connect(srv.port), connect(srv.port), connect(srv.port));
+    roundtrip(&mut producer, b"XGROUP CREATE jobs g $ MKSTREAM\r\n", "+OK\r\n");
     send(&mut reader, "XREAD BLOCK 0 STREAMS jobs $\r\nPING\r\n");
-    send(
-        &mut worker,
-        "XREADGROUP GROUP g w1 BLOCK 0 STREAMS jobs >\r\n",
-    );
+    send(&mut worker, "XREADGROUP GROUP g w1 BLOCK 0 STREAMS jobs >\r\n");
     std::thread::sleep(Duration::from_millis(100));
     silent(&mut reader);
     silent(&mut worker);
     roundtrip(&mut producer, b"XADD jobs 1-0 task a\r\n", "$3\r\n1-0\r\n");
     // Both wake on the same entry: XREAD reads, the group delivers it to its one waiter.
-    expect(
-        &mut reader,
-        &(read_reply("jobs", &[entry("1-0", "task", "a")]) + "+PONG\r\n"),
-    );
-    expect(
-        &mut worker,
-        &read_reply("jobs", &[entry("1-0", "task", "a")]),
-    );
-    roundtrip(
-        &mut producer,
-        b"XPENDING jobs g\r\n",
-        "*4\r\n:1\r\n$3\r\n1-0\r\n$3\r\n1-0\r\n*1\r\n*2\r\n$2\r\nw1\r\n$1\r\n1\r\n",
-    );
+    expect(&mut reader, &(read_reply("jobs", &[entry("1-0", "task", "a")]) + "+PONG\r\n"));
+    expect(&mut worker, &read_reply("jobs", &[entry("1-0", "task", "a")]));
+    roundtrip(&mut producer, b"XPENDING jobs g\r\n", "*4\r\n:1\r\n$3\r\n1-0\r\n$3\r\n1-0\r\n*1\r\n*2\r\n$2\r\nw1\r\n$1\r\n1\r\n");
     // A timeout answers the null array.
     roundtrip(&mut reader, b"XREAD BLOCK 50 STREAMS jobs $\r\n", "*-1\r\n");
 }
@@ -71,20 +39,10 @@ fn blocked_xread_and_xreadgroup_are_woken_by_another_clients_xadd() {
 fn two_workers_in_a_group_never_get_the_same_entry() {
     let srv = common::cinnabar();
     let (mut a, mut b, mut producer) = (connect(srv.port), connect(srv.port), connect(srv.port));
-    roundtrip(
-        &mut producer,
-        b"XGROUP CREATE q g $ MKSTREAM\r\n",
-        "+OK\r\n",
-    );
-    send(
-        &mut a,
-        "XREADGROUP GROUP g a COUNT 1 BLOCK 0 STREAMS q >\r\n",
-    );
+    roundtrip(&mut producer, b"XGROUP CREATE q g $ MKSTREAM\r\n", "+OK\r\n");
+    send(&mut a, "XREADGROUP GROUP g a COUNT 1 BLOCK 0 STREAMS q >\r\n");
     std::thread::sleep(Duration::from_millis(50));
-    send(
-        &mut b,
-        "XREADGROUP GROUP g b COUNT 1 BLOCK 0 STREAMS q >\r\n",
-    );
+    send(&mut b, "XREADGROUP GROUP g b COUNT 1 BLOCK 0 STREAMS q >\r\n");
     std::thread::sleep(Duration::from_millis(50));
     roundtrip(&mut producer, b"XADD q 1-0 n 1\r\n", "$3\r\n1-0\r\n");
     expect(&mut a, &read_reply("q", &[entry("1-0", "n", "1")]));
@@ -94,11 +52,7 @@ fn two_workers_in_a_group_never_get_the_same_entry() {
     // Worker a crashes; b recovers its entry once it has been idle long enough.
     drop(a);
     std::thread::sleep(Duration::from_millis(30));
-    roundtrip(
-        &mut b,
-        b"XCLAIM q g b 20 1-0 JUSTID\r\n",
-        "*1\r\n$3\r\n1-0\r\n",
-    );
+    roundtrip(&mut b, b"XCLAIM q g b 20 1-0 JUSTID\r\n", "*1\r\n$3\r\n1-0\r\n");
     roundtrip(&mut b, b"XACK q g 1-0 2-0\r\n", ":2\r\n");
 }
 

@@ -41,9 +41,7 @@ fn resp3(port: u16) -> TcpStream {
 fn client_id(s: &mut TcpStream) -> u64 {
     send(s, "CLIENT ID\r\n");
     let line = read_until(s, b"\r\n");
-    String::from_utf8_lossy(&line[1..line.len() - 2])
-        .parse()
-        .unwrap()
+    String::from_utf8_lossy(&line[1..line.len() - 2]).parse().unwrap()
 }
 
 fn push(keys: &[&str]) -> String {
@@ -69,18 +67,10 @@ fn resp3_clients_get_invalidate_pushes_for_keys_they_read() {
         roundtrip(&mut a, b"PING\r\n", "+PONG\r\n");
         // The client's own write: the push follows the reply.
         roundtrip(&mut a, b"GET k\r\n", "$1\r\nw\r\n");
-        roundtrip(
-            &mut a,
-            b"SET k x\r\n",
-            &("+OK\r\n".to_string() + &push(&["k"])),
-        );
+        roundtrip(&mut a, b"SET k x\r\n", &("+OK\r\n".to_string() + &push(&["k"])));
         roundtrip(&mut a, b"MGET m n\r\n", "*2\r\n_\r\n_\r\n");
         roundtrip(&mut b, b"MSET n 1 m 2\r\n", "+OK\r\n");
-        roundtrip(
-            &mut a,
-            b"PING\r\n",
-            &(push(&["n"]) + &push(&["m"]) + "+PONG\r\n"),
-        );
+        roundtrip(&mut a, b"PING\r\n", &(push(&["n"]) + &push(&["m"]) + "+PONG\r\n"));
         roundtrip(&mut b, b"FLUSHALL\r\n", "+OK\r\n");
         roundtrip(&mut a, b"PING\r\n", &(PUSH_ALL.to_string() + "+PONG\r\n"));
         roundtrip(&mut a, b"CLIENT TRACKINGINFO\r\n", "%3\r\n$5\r\nflags\r\n~1\r\n$2\r\non\r\n$8\r\nredirect\r\n:0\r\n$8\r\nprefixes\r\n*0\r\n");
@@ -92,46 +82,24 @@ fn resp2_clients_redirect_invalidations_to_a_subscriber() {
     both(|port| {
         let (mut sub, mut c, mut w) = (connect(port), connect(port), connect(port));
         let sid = client_id(&mut sub);
-        roundtrip(
-            &mut sub,
-            b"SUBSCRIBE __redis__:invalidate\r\n",
-            "*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n",
-        );
-        roundtrip(
-            &mut c,
-            format!("CLIENT TRACKING on REDIRECT {}\r\n", sid).as_bytes(),
-            "+OK\r\n",
-        );
+        roundtrip(&mut sub, b"SUBSCRIBE __redis__:invalidate\r\n", "*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n");
+        roundtrip(&mut c, format!("CLIENT TRACKING on REDIRECT {}\r\n", sid).as_bytes(), "+OK\r\n");
         roundtrip(&mut c, b"CLIENT GETREDIR\r\n", &format!(":{}\r\n", sid));
         roundtrip(&mut c, b"GET user:1\r\n", "$-1\r\n");
         roundtrip(&mut w, b"SET user:1 ann\r\n", "+OK\r\n");
-        expect(
-            &mut sub,
-            "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$6\r\nuser:1\r\n",
-        );
+        expect(&mut sub, "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$6\r\nuser:1\r\n");
         roundtrip(&mut c, b"GET user:1\r\n", "$3\r\nann\r\n");
         roundtrip(&mut w, b"FLUSHDB\r\n", "+OK\r\n");
-        expect(
-            &mut sub,
-            "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n",
-        );
+        expect(&mut sub, "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n");
         // The tracking connection itself hears nothing.
         roundtrip(&mut c, b"PING\r\n", "+PONG\r\n");
         send(&mut c, "CLIENT LIST ID ");
         send(&mut c, &format!("{}\r\n", client_id(&mut w)));
         let list = String::from_utf8_lossy(&read_until(&mut c, b"\n\r\n")).into_owned();
-        assert!(
-            list.contains(" flags=N ") && list.contains(" redir=-1 "),
-            "{}",
-            list
-        );
+        assert!(list.contains(" flags=N ") && list.contains(" redir=-1 "), "{}", list);
         send(&mut c, "CLIENT INFO\r\n");
         let info = String::from_utf8_lossy(&read_until(&mut c, b"\n\r\n")).into_owned();
-        assert!(
-            info.contains(" flags=t ") && info.contains(&format!(" redir={} ", sid)),
-            "{}",
-            info
-        );
+        assert!(info.contains(" flags=t ") && info.contains(&format!(" redir={} ", sid)), "{}", info);
     });
 }
 
@@ -139,40 +107,20 @@ fn resp2_clients_redirect_invalidations_to_a_subscriber() {
 fn bcast_delivers_keys_under_the_prefixes_once_per_batch() {
     both(|port| {
         let (mut a, mut b) = (resp3(port), connect(port));
-        roundtrip(
-            &mut a,
-            b"CLIENT TRACKING on BCAST PREFIX user: PREFIX cfg:\r\n",
-            "+OK\r\n",
-        );
-        roundtrip(
-            &mut b,
-            b"MSET user:2 a other 1 cfg:x 1 user:1 b\r\n",
-            "+OK\r\n",
-        );
-        roundtrip(
-            &mut a,
-            b"PING\r\n",
-            &(push(&["cfg:x"]) + &push(&["user:1", "user:2"]) + "+PONG\r\n"),
-        );
+        roundtrip(&mut a, b"CLIENT TRACKING on BCAST PREFIX user: PREFIX cfg:\r\n", "+OK\r\n");
+        roundtrip(&mut b, b"MSET user:2 a other 1 cfg:x 1 user:1 b\r\n", "+OK\r\n");
+        roundtrip(&mut a, b"PING\r\n", &(push(&["cfg:x"]) + &push(&["user:1", "user:2"]) + "+PONG\r\n"));
         // A pipeline from one client is one batch: one message for both keys.
-        roundtrip(
-            &mut b,
-            b"SET user:4 a\r\nSET user:3 b\r\nSET nope c\r\n",
-            "+OK\r\n+OK\r\n+OK\r\n",
-        );
+        roundtrip(&mut b, b"SET user:4 a\r\nSET user:3 b\r\nSET nope c\r\n", "+OK\r\n+OK\r\n+OK\r\n");
+        roundtrip(&mut a, b"PING\r\n", &(push(&["user:3", "user:4"]) + "+PONG\r\n"));
         roundtrip(
             &mut a,
-            b"PING\r\n",
-            &(push(&["user:3", "user:4"]) + "+PONG\r\n"),
+            b"CLIENT TRACKING on BCAST PREFIX user:x\r\n",
+            "-ERR Prefix 'user:x' overlaps with an existing prefix 'user:'. Prefixes for a single client must not overlap.\r\n",
         );
-        roundtrip(&mut a, b"CLIENT TRACKING on BCAST PREFIX user:x\r\n", "-ERR Prefix 'user:x' overlaps with an existing prefix 'user:'. Prefixes for a single client must not overlap.\r\n");
         send(&mut a, "CLIENT INFO\r\n");
         let info = String::from_utf8_lossy(&read_until(&mut a, b"\n\r\n")).into_owned();
-        assert!(
-            info.contains(" flags=tB ") && info.contains(" redir=0 "),
-            "{}",
-            info
-        );
+        assert!(info.contains(" flags=tB ") && info.contains(" redir=0 "), "{}", info);
     });
 }
 
@@ -187,11 +135,7 @@ fn optin_tracks_the_command_after_caching_yes_only() {
         roundtrip(&mut a, b"GET c\r\n", "_\r\n");
         roundtrip(&mut b, b"MSET a 1 b 1 c 1\r\n", "+OK\r\n");
         roundtrip(&mut a, b"PING\r\n", &(push(&["b"]) + "+PONG\r\n"));
-        roundtrip(
-            &mut a,
-            b"CLIENT CACHING no\r\n",
-            "-ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.\r\n",
-        );
+        roundtrip(&mut a, b"CLIENT CACHING no\r\n", "-ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.\r\n");
     });
 }
 
@@ -214,21 +158,17 @@ fn a_closed_redirect_target_is_reported_as_broken() {
         let (mut a, mut w) = (resp3(port), connect(port));
         let mut gone = connect(port);
         let id = client_id(&mut gone);
-        roundtrip(
-            &mut a,
-            format!("CLIENT TRACKING on REDIRECT {}\r\n", id).as_bytes(),
-            "+OK\r\n",
-        );
+        roundtrip(&mut a, format!("CLIENT TRACKING on REDIRECT {}\r\n", id).as_bytes(), "+OK\r\n");
         drop(gone);
         std::thread::sleep(std::time::Duration::from_millis(100));
         roundtrip(&mut a, b"GET k\r\n", "_\r\n");
         roundtrip(&mut w, b"SET k v\r\n", "+OK\r\n");
+        roundtrip(&mut a, b"PING\r\n", &format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{}\r\n+PONG\r\n", id));
         roundtrip(
             &mut a,
-            b"PING\r\n",
-            &format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{}\r\n+PONG\r\n", id),
+            b"CLIENT TRACKINGINFO\r\n",
+            &format!("%3\r\n$5\r\nflags\r\n~2\r\n$2\r\non\r\n$15\r\nbroken_redirect\r\n$8\r\nredirect\r\n:{}\r\n$8\r\nprefixes\r\n*0\r\n", id),
         );
-        roundtrip(&mut a, b"CLIENT TRACKINGINFO\r\n", &format!("%3\r\n$5\r\nflags\r\n~2\r\n$2\r\non\r\n$15\r\nbroken_redirect\r\n$8\r\nredirect\r\n:{}\r\n$8\r\nprefixes\r\n*0\r\n", id));
     });
 }
 

@@ -300,7 +300,8 @@ impl Acl {
     /// ACLStringSetUser: every rule applied to a copy; the user changes only if all are valid.
     /// Returns the user as it was (None if new) and as it is now.
     pub fn set_user(&mut self, name: &[u8], rules: &[Bytes], all_channels_default: bool) -> Result<(Option<User>, User), String> {
-        let merged = merge_selector_args(rules).map_err(|j| format!("Unmatched parenthesis in acl selector starting at '{}'.", String::from_utf8_lossy(&rules[j])))?;
+        let merged =
+            merge_selector_args(rules).map_err(|j| format!("Unmatched parenthesis in acl selector starting at '{}'.", String::from_utf8_lossy(&rules[j])))?;
         let old = self.users.get(name).cloned();
         let mut u = old.clone().unwrap_or_else(|| User::new(Bytes::copy_from_slice(name), all_channels_default));
         for op in &merged {

@@ -469,7 +469,11 @@ impl Selector {
         if !self.all_commands && spec.flags & NO_AUTH == 0 && !self.bit(id) {
             let idx = if is_sub { 2 } else { 1 };
             let ok = argv.len() >= 2
-                && self.first_args.iter().find(|(c, _)| *c == id).is_some_and(|(_, args)| argv.get(idx).is_some_and(|a| args.iter().any(|x| x.eq_ignore_ascii_case(a))));
+                && self
+                    .first_args
+                    .iter()
+                    .find(|(c, _)| *c == id)
+                    .is_some_and(|(_, args)| argv.get(idx).is_some_and(|a| args.iter().any(|x| x.eq_ignore_ascii_case(a))));
             if !ok {
                 return Err(Denied::Command);
             }

@@ -89,7 +89,10 @@ fn stream(out: &mut Vec<u8>, key: &Bytes, s: &Stream) {
         ],
     );
     for (name, g) in &s.groups {
-        encode_command(out, &[b(b"XGROUP"), b(b"CREATE"), key.clone(), name.clone(), g.last_id.to_bytes(), b(b"ENTRIESREAD"), Bytes::from(g.entries_read.to_string())]);
+        encode_command(
+            out,
+            &[b(b"XGROUP"), b(b"CREATE"), key.clone(), name.clone(), g.last_id.to_bytes(), b(b"ENTRIESREAD"), Bytes::from(g.entries_read.to_string())],
+        );
         for (cname, c) in &g.consumers {
             if c.pel.is_empty() {
                 encode_command(out, &[b(b"XGROUP"), b(b"CREATECONSUMER"), key.clone(), name.clone(), cname.clone()]);

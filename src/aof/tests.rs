@@ -4,9 +4,9 @@
 
 use crate::config::Config;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn t() -> TestEngine {
     let mut c = Config::default();
@@ -436,5 +436,9 @@ fn the_aof_is_rewritten_automatically_once_it_doubles_past_the_minimum() {
         Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8_lossy(&b).into_owned(),
         other => panic!("{:?}", other),
     };
-    assert!(text.contains("aof_rewrites:1\r\n") && text.contains("aof_current_size:40000000\r\n") && text.contains("aof_last_bgrewrite_status:ok\r\n"), "{}", text);
+    assert!(
+        text.contains("aof_rewrites:1\r\n") && text.contains("aof_current_size:40000000\r\n") && text.contains("aof_last_bgrewrite_status:ok\r\n"),
+        "{}",
+        text
+    );
 }

@@ -122,14 +122,8 @@ impl Ctx<'_> {
     /// Blocks the client on `keys` until one holds a `btype` value, `deadline_ms` passes
     /// (0: never) or CLIENT UNBLOCK; returns the reply a handler gives meanwhile.
     pub fn block(&mut self, keys: &[Bytes], btype: &'static str, deadline_ms: i64, argv: &[Bytes], timeout_reply: Reply) -> Reply {
-        self.client.blocked = Some(Box::new(crate::blocking::Blocked {
-            db: self.client.db,
-            keys: keys.to_vec(),
-            btype,
-            deadline_ms,
-            argv: argv.to_vec(),
-            timeout_reply,
-        }));
+        self.client.blocked =
+            Some(Box::new(crate::blocking::Blocked { db: self.client.db, keys: keys.to_vec(), btype, deadline_ms, argv: argv.to_vec(), timeout_reply }));
         Reply::Blocked
     }
 
@@ -679,9 +673,10 @@ pub(crate) fn resolve_or_reject(argv: &[Bytes]) -> std::result::Result<(&'static
         }
         return Err((Error::WrongArity(super::args::lower(&argv[0])), Some(id)));
     }
-    let pos = spec.subcommands.iter().position(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[1])).ok_or_else(|| {
-        (Error::UnknownSubcommand { sub: crate::error::clip(&argv[1]), cmd: String::from_utf8_lossy(&argv[0]).to_ascii_uppercase() }, None)
-    })?;
+    let pos =
+        spec.subcommands.iter().position(|s| s.name.as_bytes().eq_ignore_ascii_case(&argv[1])).ok_or_else(|| {
+            (Error::UnknownSubcommand { sub: crate::error::clip(&argv[1]), cmd: String::from_utf8_lossy(&argv[0]).to_ascii_uppercase() }, None)
+        })?;
     let sub = &spec.subcommands[pos];
     if !sub.arity_ok(argv.len()) {
         return Err((Error::WrongArity(format!("{}|{}", spec.name, sub.name)), Some(id + 1 + pos)));
@@ -812,7 +807,12 @@ fn redacted(top: &CommandSpec, argv: &[Bytes]) -> Option<Vec<Bytes>> {
         }
         "config" if argv.len() > 2 && argv[1].eq_ignore_ascii_case(b"set") => (2..argv.len())
             .step_by(2)
-            .filter(|&i| matches!(crate::config::Config::canonical(&String::from_utf8_lossy(&argv[i]).to_ascii_lowercase()), Some("masterauth" | "masteruser" | "requirepass")))
+            .filter(|&i| {
+                matches!(
+                    crate::config::Config::canonical(&String::from_utf8_lossy(&argv[i]).to_ascii_lowercase()),
+                    Some("masterauth" | "masteruser" | "requirepass")
+                )
+            })
             .map(|i| i + 1)
             .filter(|&i| i < argv.len())
             .collect(),
@@ -842,7 +842,14 @@ fn redacted(top: &CommandSpec, argv: &[Bytes]) -> Option<Vec<Bytes>> {
 
 /// The ACL check (processCommand, EXEC's, scriptCall's): None when the connection's user
 /// may run the command; else the refusal, logged in ACL LOG, with the command's full name.
-pub(crate) fn acl_denied(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'static CommandSpec>, id: usize, argv: &[Bytes], context: crate::acl::LogContext) -> Option<(crate::acl::Denied, String)> {
+pub(crate) fn acl_denied(
+    ctx: &mut Ctx,
+    top: &'static CommandSpec,
+    sub: Option<&'static CommandSpec>,
+    id: usize,
+    argv: &[Bytes],
+    context: crate::acl::LogContext,
+) -> Option<(crate::acl::Denied, String)> {
     use crate::acl::{Denied, Reason};
     if ctx.client.acl_unrestricted_at == ctx.srv.acl.generation {
         return None;
@@ -925,7 +932,8 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             let srv = &*ctx.srv;
             let denyoom = |s: &CommandSpec, a: &[Bytes]| crate::commands::scripting::declared_denyoom(srv, s, a).unwrap_or_else(|| s.is(flags::DENYOOM));
             let refuse = denyoom(spec, argv)
-                || (top.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| denyoom(s.unwrap_or(t), a)))))
+                || (top.name == "exec"
+                    && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| denyoom(s.unwrap_or(t), a)))))
                 || (ctx.client.multi.is_some() && !matches!(top.name, "exec" | "discard" | "quit" | "reset"));
             if refuse {
                 // EXEC refused ends the transaction (execCommandAbort).
@@ -954,7 +962,11 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             Some(s) => format!("{}|{}", top.name, s.name),
             None => top.name.to_string(),
         };
-        return rejected(ctx, key, Error::Dyn(format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", name)));
+        return rejected(
+            ctx,
+            key,
+            Error::Dyn(format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", name)),
+        );
     }
     // CLIENT PAUSE holds back every command (ALL) or those that write (WRITE), EXEC of a
     // queue with writes included, until the pause ends.
@@ -966,9 +978,11 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         } else if !ctx.client.deny_blocking {
             // A script that declared its flags writes only without `no-writes`.
             let srv = &*ctx.srv;
-            let writes = |s: &CommandSpec, a: &[Bytes]| crate::commands::scripting::declared_writes(srv, s, a).unwrap_or_else(|| s.is(flags::WRITE) || s.is(flags::MAY_REPLICATE));
-            let exec_writes = top.name == "exec"
-                && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| writes(s.unwrap_or(t), a))));
+            let writes = |s: &CommandSpec, a: &[Bytes]| {
+                crate::commands::scripting::declared_writes(srv, s, a).unwrap_or_else(|| s.is(flags::WRITE) || s.is(flags::MAY_REPLICATE))
+            };
+            let exec_writes =
+                top.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| writes(s.unwrap_or(t), a))));
             if all || writes(spec, argv) || exec_writes {
                 return ctx.block(&[], PAUSED, 0, argv, Reply::Nil);
             }

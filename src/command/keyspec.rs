@@ -322,7 +322,10 @@ mod tests {
     fn specs_find_keys_by_index_keyword_and_count() {
         let b = |v: &[&str]| v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect::<Vec<_>>();
         let xread = parse("RO access keyword:STREAMS:1 range:-1:1:2").unwrap();
-        assert_eq!(keys_using_specs(&xread, &b(&["XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"])), Some(vec![(4, flags::RO | flags::ACCESS), (5, flags::RO | flags::ACCESS)]));
+        assert_eq!(
+            keys_using_specs(&xread, &b(&["XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"])),
+            Some(vec![(4, flags::RO | flags::ACCESS), (5, flags::RO | flags::ACCESS)])
+        );
         let migrate = parse("RW access delete index:3 range:0:1:0; RW access delete incomplete keyword:KEYS:-2 range:-1:1:0").unwrap();
         assert_eq!(keys_using_specs(&migrate, &b(&["MIGRATE", "h", "p", "k", "0", "5"])).map(|v| v.len()), Some(1));
         assert_eq!(keys_using_specs(&migrate, &b(&["MIGRATE", "h", "p", "", "0", "5", "KEYS", "a", "b"])), None);

@@ -32,7 +32,24 @@ pub struct Table {
 
 /// Every family contributes its slice; new families add one line here.
 fn families() -> [&'static [CommandSpec]; 16] {
-    [commands::pubsub::SPECS, commands::transaction::SPECS, commands::string::SPECS, commands::bitmap::SPECS, commands::hash::SPECS, commands::list::SPECS, commands::set::SPECS, commands::zset::SPECS, commands::geo::SPECS, commands::hyperloglog::SPECS, commands::stream::SPECS, commands::generic::SPECS, commands::connection::SPECS, commands::server::SPECS, commands::scripting::SPECS, commands::cluster::SPECS]
+    [
+        commands::pubsub::SPECS,
+        commands::transaction::SPECS,
+        commands::string::SPECS,
+        commands::bitmap::SPECS,
+        commands::hash::SPECS,
+        commands::list::SPECS,
+        commands::set::SPECS,
+        commands::zset::SPECS,
+        commands::geo::SPECS,
+        commands::hyperloglog::SPECS,
+        commands::stream::SPECS,
+        commands::generic::SPECS,
+        commands::connection::SPECS,
+        commands::server::SPECS,
+        commands::scripting::SPECS,
+        commands::cluster::SPECS,
+    ]
 }
 
 pub fn table() -> &'static Table {

@@ -34,7 +34,17 @@ pub struct Db {
 
 impl Db {
     pub fn new(id: usize, seed: u64) -> Db {
-        Db { id, keys: Dict::with_seed(seed), expires: Dict::with_seed(seed ^ 0x5bd1e995), avg_ttl: 0, watched: 0, expired_log: Vec::new(), expired_dels: None, loading: false, paused_until: 0 }
+        Db {
+            id,
+            keys: Dict::with_seed(seed),
+            expires: Dict::with_seed(seed ^ 0x5bd1e995),
+            avg_ttl: 0,
+            watched: 0,
+            expired_log: Vec::new(),
+            expired_dels: None,
+            loading: false,
+            paused_until: 0,
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -46,8 +46,7 @@ unsafe impl Send for Ele {}
 unsafe impl Sync for Ele {}
 
 fn layout(len: usize) -> Layout {
-    Layout::from_size_align(HEADER + len, std::mem::align_of::<AtomicU32>())
-        .expect("element length fits a layout")
+    Layout::from_size_align(HEADER + len, std::mem::align_of::<AtomicU32>()).expect("element length fits a layout")
 }
 
 impl Ele {
@@ -63,9 +62,7 @@ impl Ele {
         // (count, then bytes) before the handle exists.
         let block = unsafe {
             let p = alloc(l);
-            let Some(p) = NonNull::new(p) else {
-                handle_alloc_error(l)
-            };
+            let Some(p) = NonNull::new(p) else { handle_alloc_error(l) };
             p.cast::<AtomicU32>().as_ptr().write(AtomicU32::new(1));
             std::ptr::copy_nonoverlapping(b.as_ptr(), p.as_ptr().add(HEADER), b.len());
             p
@@ -98,9 +95,7 @@ impl Ele {
         match self.heap() {
             // SAFETY: the block holds `len` bytes after the header and lives as long as a
             // handle to it does.
-            Some((len, block)) => unsafe {
-                std::slice::from_raw_parts(block.as_ptr().add(HEADER), len)
-            },
+            Some((len, block)) => unsafe { std::slice::from_raw_parts(block.as_ptr().add(HEADER), len) },
             // SAFETY: an inline handle's first byte is a length of at most 15.
             None => unsafe { &self.0.inline[1..=self.0.inline[0] as usize] },
         }
@@ -140,12 +135,7 @@ impl Drop for Ele {
             // SAFETY: the block is live until the last handle drops; the acquire fence
             // orders every other holder's reads before the free (Arc's protocol).
             unsafe {
-                if block
-                    .cast::<AtomicU32>()
-                    .as_ref()
-                    .fetch_sub(1, Ordering::Release)
-                    == 1
-                {
+                if block.cast::<AtomicU32>().as_ref().fetch_sub(1, Ordering::Release) == 1 {
                     fence(Ordering::Acquire);
                     dealloc(block.as_ptr(), layout(len));
                 }

@@ -360,7 +360,10 @@ impl Listpack {
                 // A short string (most fields and members): length, last byte (names that
                 // share a prefix, field1 field2 ..., differ there), then the rest.
                 let len = h as usize;
-                let hit = i == 0 && p.int.is_none() && len == p.bytes.len() && (len == 0 || (b[off + len] == p.bytes[len - 1] && b[off + 1..off + 1 + len] == *p.bytes));
+                let hit = i == 0
+                    && p.int.is_none()
+                    && len == p.bytes.len()
+                    && (len == 0 || (b[off + len] == p.bytes[len - 1] && b[off + 1..off + 1 + len] == *p.bytes));
                 (1 + len, hit)
             } else {
                 let (v, n) = self.decode(off);

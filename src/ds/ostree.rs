@@ -5,8 +5,8 @@
 //! leaf instead of each owning a node and a level array. Order and replies are the same:
 //! ascending score, ties by member bytes.
 
-use std::cmp::Ordering;
 use crate::ds::ele::Ele;
+use std::cmp::Ordering;
 
 /// (score, member): members are shared with the zset's dict, stored once.
 pub type Key = (f64, Ele);

@@ -1,9 +1,9 @@
 //! Eviction with memory counted by the test thread's own allocator (src/alloc.rs), so the
 //! limits below are real bytes the engine holds.
 
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 use crate::Reply;
 
 const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
@@ -159,10 +159,7 @@ fn noeviction_refuses_denyoom_commands_while_reads_and_deletes_work() {
     t.run_as(admin, &["CONFIG", "SET", "maxmemory", "1"]);
     assert_eq!(t.run(&["EXEC"]), err(&format!("EXECABORT Transaction discarded because of: {}", OOM)));
     // Scripts: a declared writer without allow-oom is refused, allow-oom and no-writes run.
-    assert_eq!(
-        t.run(&["EVAL", "#!lua\nreturn redis.call('set','z','1')", "0"]),
-        err("OOM command not allowed when used memory > 'maxmemory'.")
-    );
+    assert_eq!(t.run(&["EVAL", "#!lua\nreturn redis.call('set','z','1')", "0"]), err("OOM command not allowed when used memory > 'maxmemory'."));
     assert_eq!(t.run(&["EVAL", "#!lua flags=no-writes\nreturn redis.call('get','k:4')", "0"]), bulk(&value()));
     assert_eq!(t.run(&["EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','z','1')", "0"]), Reply::Status("OK".into()));
     let r = t.run(&["EVAL", "return redis.call('set','z2','1')", "0"]);
@@ -255,8 +252,14 @@ fn a_script_refused_for_memory_counts_one_oom_error() {
 #[test]
 fn maxmemory_clients_closes_the_biggest_client_but_not_no_evict_ones() {
     let mut t = TestEngine::new();
-    assert_eq!(t.run(&["CONFIG", "SET", "maxmemory-clients", "bogus"]), err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - argument must be a memory or percent value"));
-    assert_eq!(t.run(&["CONFIG", "SET", "maxmemory-clients", "101%"]), err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100"));
+    assert_eq!(
+        t.run(&["CONFIG", "SET", "maxmemory-clients", "bogus"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - argument must be a memory or percent value")
+    );
+    assert_eq!(
+        t.run(&["CONFIG", "SET", "maxmemory-clients", "101%"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100")
+    );
     t.run(&["CONFIG", "SET", "maxmemory", "1000000", "maxmemory-clients", "1%"]);
     assert_eq!(t.run(&["CONFIG", "GET", "maxmemory-clients"]), Reply::Map(vec![(bulk("maxmemory-clients"), bulk("1%"))]));
     let (small, big, keep) = (t.connect(), t.connect(), t.connect());

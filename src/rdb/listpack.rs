@@ -130,7 +130,8 @@ pub fn decode(blob: &[u8]) -> LoadResult<Vec<Vec<u8>>> {
         return Err(bad());
     }
     // `n` bytes at `p + skip`, if the blob has them (checked: n comes from the data).
-    let get = |p: usize, skip: usize, n: usize| p.checked_add(skip).and_then(|a| Some((a, a.checked_add(n)?))).and_then(|(a, z)| blob.get(a..z)).ok_or_else(bad);
+    let get =
+        |p: usize, skip: usize, n: usize| p.checked_add(skip).and_then(|a| Some((a, a.checked_add(n)?))).and_then(|(a, z)| blob.get(a..z)).ok_or_else(bad);
     let int = |p: usize, w: usize| -> LoadResult<Vec<u8>> {
         let mut buf = [0u8; 8];
         buf[..w].copy_from_slice(get(p, 1, w)?);
@@ -200,7 +201,23 @@ mod tests {
     fn encode_then_decode_round_trips_every_encoding() {
         let long = vec![b'x'; 5000];
         let mid = vec![b'y'; 300];
-        let items: Vec<&[u8]> = vec![b"0", b"127", b"128", b"-1", b"-4096", b"4095", b"30000", b"-8000000", b"2000000000", b"-9223372036854775808", b"abc", b"", b"007", &mid, &long];
+        let items: Vec<&[u8]> = vec![
+            b"0",
+            b"127",
+            b"128",
+            b"-1",
+            b"-4096",
+            b"4095",
+            b"30000",
+            b"-8000000",
+            b"2000000000",
+            b"-9223372036854775808",
+            b"abc",
+            b"",
+            b"007",
+            &mid,
+            &long,
+        ];
         let blob = encode(items.iter().copied());
         let back = decode(&blob).unwrap();
         assert_eq!(back, items.iter().map(|v| v.to_vec()).collect::<Vec<_>>());

@@ -266,7 +266,10 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Option<Value>> {
                 return Ok(None);
             }
             let bad = || "Zset listpack integrity check failed.".to_string();
-            let pairs = pairs.into_iter().map(|(m, s)| crate::util::parse_f64(&s).filter(|v| !v.is_nan()).map(|v| (m, v)).ok_or_else(bad)).collect::<LoadResult<Vec<_>>>()?;
+            let pairs = pairs
+                .into_iter()
+                .map(|(m, s)| crate::util::parse_f64(&s).filter(|v| !v.is_nan()).map(|v| (m, v)).ok_or_else(bad))
+                .collect::<LoadResult<Vec<_>>>()?;
             zset_from(pairs, lim, usize::MAX, "Zset listpack integrity check failed.")?
         }
         TYPE_LIST_QUICKLIST_2 => {
@@ -314,7 +317,10 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Option<Value>> {
                 return Ok(None);
             }
             let bad = || "Zset ziplist integrity check failed.".to_string();
-            let pairs = pairs.into_iter().map(|(m, s)| crate::util::parse_f64(&s).filter(|v| !v.is_nan()).map(|v| (m, v)).ok_or_else(bad)).collect::<LoadResult<Vec<_>>>()?;
+            let pairs = pairs
+                .into_iter()
+                .map(|(m, s)| crate::util::parse_f64(&s).filter(|v| !v.is_nan()).map(|v| (m, v)).ok_or_else(bad))
+                .collect::<LoadResult<Vec<_>>>()?;
             zset_from(pairs, lim, usize::MAX, "Zset ziplist integrity check failed.")?
         }
         TYPE_LIST_QUICKLIST => {
@@ -350,7 +356,6 @@ fn module_type_name(id: u64) -> String {
     }
     String::from_utf8_lossy(&name).into_owned()
 }
-
 
 /// A stream (RDB_TYPE_STREAM_LISTPACKS and _2), checked as Redis's deep sanitization checks
 /// it: well-formed nodes, a length that matches them, PEL entries owned by known consumers.
@@ -441,7 +446,6 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
     }
     Ok(s)
 }
-
 
 /// verifyDumpPayload: the body of a DUMP-framed payload whose RDB version and CRC64 check.
 pub fn unframe(p: &[u8]) -> Option<&[u8]> {
@@ -541,7 +545,11 @@ fn load_rdb(srv: &mut crate::engine::Server, bytes: &[u8], aof_preamble: bool, m
     let mut used = 0;
     let (records, functions) = load_all_at(bytes, &lim, &mut used)?;
     if let Some(r) = records.iter().find(|r| r.db >= srv.dbs.len()) {
-        return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting", srv.dbs.len(), r.db));
+        return Err(format!(
+            "FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting",
+            srv.dbs.len(),
+            r.db
+        ));
     }
     let mut seen = hashbrown::HashSet::with_capacity(records.len());
     if let Some(r) = records.iter().find(|r| !seen.insert((r.db, &r.key))) {

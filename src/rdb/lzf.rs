@@ -89,8 +89,8 @@ impl Compressor {
                 }
                 out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop the literal run
                 op -= usize::from(lit == 0); // undo the run if it is empty
-                // lzf_c.c compares 16 bytes unrolled before its loop when maxlen > 16; the
-                // unrolled part may run past maxlen (safely), and the output shows it.
+                                             // lzf_c.c compares 16 bytes unrolled before its loop when maxlen > 16; the
+                                             // unrolled part may run past maxlen (safely), and the output shows it.
                 let mut more = true;
                 if maxlen > 16 {
                     for _ in 0..16 {

@@ -13,8 +13,8 @@ pub mod intset;
 pub mod listpack;
 pub mod load;
 pub mod lzf;
-pub mod ziplist;
 pub mod save;
+pub mod ziplist;
 
 pub use save::{dump, dump_value, frame, Writer};
 

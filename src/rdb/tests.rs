@@ -96,13 +96,38 @@ fn assert_round_trip(t: &mut TestEngine, config: Config) -> Vec<u8> {
 /// A dataset with every type in each of its encodings, strings at every integer boundary,
 /// values big enough to compress, and keys with TTLs in two databases.
 fn every_encoding(t: &mut TestEngine) {
-    for n in ["0", "127", "128", "-128", "-129", "32767", "32768", "-32768", "-32769", "2147483647", "2147483648", "-2147483648", "-2147483649", "9223372036854775807", "-9223372036854775808"] {
+    for n in [
+        "0",
+        "127",
+        "128",
+        "-128",
+        "-129",
+        "32767",
+        "32768",
+        "-32768",
+        "-32769",
+        "2147483647",
+        "2147483648",
+        "-2147483648",
+        "-2147483649",
+        "9223372036854775807",
+        "-9223372036854775808",
+    ] {
         t.run(&["SET", &format!("int:{}", n), n]);
         // The same digits as a key, a hash field and a list element: RDB integer-encodes
         // every string, not just values.
         t.run(&["SET", n, "key-is-a-number"]);
     }
-    for (k, v) in [("empty", ""), ("zeros", "007"), ("plus", "+1"), ("minus0", "-0"), ("space", " 1"), ("emb", "hello"), ("twenty", "aaaaaaaaaaaaaaaaaaaa"), ("twentyone", "aaaaaaaaaaaaaaaaaaaaa")] {
+    for (k, v) in [
+        ("empty", ""),
+        ("zeros", "007"),
+        ("plus", "+1"),
+        ("minus0", "-0"),
+        ("space", " 1"),
+        ("emb", "hello"),
+        ("twenty", "aaaaaaaaaaaaaaaaaaaa"),
+        ("twentyone", "aaaaaaaaaaaaaaaaaaaaa"),
+    ] {
         t.run(&["SET", k, v]);
     }
     t.run(&["SET", "raw", &"xyz".repeat(30)]);
@@ -182,7 +207,10 @@ fn rdbcompression_and_rdbchecksum_are_config_parameters_as_in_redis() {
     let mut t = TestEngine::new();
     assert_eq!(t.run(&["CONFIG", "GET", "rdbc*"]), Reply::Map(vec![(bulk("rdbchecksum"), bulk("yes")), (bulk("rdbcompression"), bulk("yes"))]));
     assert_eq!(t.run(&["CONFIG", "SET", "rdbcompression", "no"]), ok());
-    assert_eq!(t.run(&["CONFIG", "SET", "rdbchecksum", "no"]), err("ERR CONFIG SET failed (possibly related to argument 'rdbchecksum') - can't set immutable config"));
+    assert_eq!(
+        t.run(&["CONFIG", "SET", "rdbchecksum", "no"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'rdbchecksum') - can't set immutable config")
+    );
 }
 
 #[test]
@@ -390,7 +418,14 @@ fn file_with(ty: u8, body: &[u8]) -> Vec<u8> {
 #[test]
 fn empty_collections_are_skipped_by_load_and_refused_by_restore() {
     let mut t = TestEngine::new();
-    for (ty, body) in [(1u8, &b"\x00"[..]), (2, b"\x00"), (4, b"\x00"), (5, b"\x00"), (16, b"\x07\x07\x00\x00\x00\x00\x00\xff"), (18, b"\x01\x02\x07\x07\x00\x00\x00\x00\x00\xff")] {
+    for (ty, body) in [
+        (1u8, &b"\x00"[..]),
+        (2, b"\x00"),
+        (4, b"\x00"),
+        (5, b"\x00"),
+        (16, b"\x07\x07\x00\x00\x00\x00\x00\xff"),
+        (18, b"\x01\x02\x07\x07\x00\x00\x00\x00\x00\xff"),
+    ] {
         let f = file_with(ty, body);
         assert_eq!(t.engine.rdb_load(&f), Ok(0), "type {}", ty);
         let mut payload = vec![ty];
@@ -438,17 +473,17 @@ fn forged_lengths_are_errors_not_allocations() {
     let mut t = TestEngine::new();
     let huge = b"\x81\x10\x00\x00\x00\x00\x00\x00\x00"; // 2^60
     for (ty, body) in [
-        (0u8, huge.to_vec()),                                        // a 2^60-byte string
-        (1, [&huge[..], b"\x01a"].concat()),                        // a list of 2^60 elements
+        (0u8, huge.to_vec()),                // a 2^60-byte string
+        (1, [&huge[..], b"\x01a"].concat()), // a list of 2^60 elements
         (2, huge.to_vec()),
         (4, huge.to_vec()),
         (5, huge.to_vec()),
-        (18, huge.to_vec()),                                        // 2^60 quicklist nodes
-        (0, [&b"\xc3\x02"[..], &huge[..], b"\x00a"].concat()),      // LZF claiming 2^60 bytes out
-        (0, [&b"\xc3"[..], &huge[..], b"\x05"].concat()),           // LZF claiming 2^60 bytes in
-        (16, b"\x0c\xff\xff\xff\x7f\x02\x00\x81a\x02\x01\x01\xff".to_vec()), // listpack size 2 GB
+        (18, huge.to_vec()),                                                    // 2^60 quicklist nodes
+        (0, [&b"\xc3\x02"[..], &huge[..], b"\x00a"].concat()),                  // LZF claiming 2^60 bytes out
+        (0, [&b"\xc3"[..], &huge[..], b"\x05"].concat()),                       // LZF claiming 2^60 bytes in
+        (16, b"\x0c\xff\xff\xff\x7f\x02\x00\x81a\x02\x01\x01\xff".to_vec()),    // listpack size 2 GB
         (11, b"\x0c\x08\x00\x00\x00\xff\xff\xff\x0f\x01\x00\x00\x00".to_vec()), // intset 268M x 8 bytes
-        (19, [&huge[..]].concat()),                                 // 2^60 stream nodes
+        (19, [&huge[..]].concat()),                                             // 2^60 stream nodes
     ] {
         assert!(t.engine.rdb_load(&file_with(ty, &body)).is_err(), "type {} {:?}", ty, body);
     }

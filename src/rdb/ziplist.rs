@@ -175,9 +175,9 @@ mod tests {
             zstr(b"a"),
             zstr(&long),
             zstr(&huge),
-            vec![0xF1],                                  // 0
-            vec![0xFD],                                  // 12
-            vec![0xFE, 0x80],                            // -128
+            vec![0xF1],       // 0
+            vec![0xFD],       // 12
+            vec![0xFE, 0x80], // -128
             [&[0xC0][..], &(-30000i16).to_le_bytes()].concat(),
             [&[0xF0][..], &[0xFF, 0xFF, 0x7F][..]].concat(), // 8388607
             [&[0xF0][..], &[0x00, 0x00, 0x80][..]].concat(), // -8388608

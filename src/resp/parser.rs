@@ -129,9 +129,7 @@ impl RequestParser {
         if end > 0 && line[end - 1] == b'\r' {
             end -= 1;
         }
-        split_inline(&line[..end])
-            .map(Some)
-            .ok_or(ProtocolError("unbalanced quotes in request", None))
+        split_inline(&line[..end]).map(Some).ok_or(ProtocolError("unbalanced quotes in request", None))
     }
 }
 

@@ -57,7 +57,11 @@ pub fn write_reply(r: &Reply, resp3: bool, out: &mut Vec<u8>) {
         Reply::Double(d) => {
             if resp3 {
                 let s = if d.is_infinite() {
-                    if *d > 0.0 { "inf".to_string() } else { "-inf".to_string() }
+                    if *d > 0.0 {
+                        "inf".to_string()
+                    } else {
+                        "-inf".to_string()
+                    }
                 } else {
                     fmt_double(*d)
                 };

@@ -23,8 +23,13 @@ pub mod flags {
     /// An EVAL script without a shebang: Redis 6 behaviour, the command's own flags apply.
     pub const EVAL_COMPAT: u8 = 32;
 
-    pub const NAMES: [(u8, &str); 5] =
-        [(NO_WRITES, "no-writes"), (ALLOW_OOM, "allow-oom"), (ALLOW_STALE, "allow-stale"), (NO_CLUSTER, "no-cluster"), (ALLOW_CROSS_SLOT, "allow-cross-slot-keys")];
+    pub const NAMES: [(u8, &str); 5] = [
+        (NO_WRITES, "no-writes"),
+        (ALLOW_OOM, "allow-oom"),
+        (ALLOW_STALE, "allow-stale"),
+        (NO_CLUSTER, "no-cluster"),
+        (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
+    ];
 
     pub fn parse(name: &[u8]) -> Option<u8> {
         NAMES.iter().find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(name)).map(|(f, _)| *f)

@@ -20,10 +20,17 @@ pub const SCRIPT_CLIENT_ID: u64 = 0;
 pub enum ScriptState {
     /// A script (or FUNCTION LOAD's code) began running; for a function, what FUNCTION
     /// STATS shows of it while it is busy.
-    Started { eval: bool, function: Option<Box<RunningFunction>> },
+    Started {
+        eval: bool,
+        function: Option<Box<RunningFunction>>,
+    },
     /// It has run past `busy-reply-threshold`; sent again at every count hook until it
     /// ends. `wrote`: a write already happened, so only SHUTDOWN NOSAVE may stop it.
-    Busy { eval: bool, wrote: bool, elapsed_ms: i64 },
+    Busy {
+        eval: bool,
+        wrote: bool,
+        elapsed_ms: i64,
+    },
     Ended,
 }
 

@@ -223,10 +223,8 @@ impl ZSet {
         match self {
             ZSet::Listpack(lp) => {
                 // Before the first pair that sorts after (score, member).
-                let at = lp_pairs(lp)
-                    .into_iter()
-                    .find(|(_, m, s)| *s > score || (*s == score && lp_member_cmp(*m, member).is_gt()))
-                    .map_or(lp.end(), |(o, _, _)| o);
+                let at =
+                    lp_pairs(lp).into_iter().find(|(_, m, s)| *s > score || (*s == score && lp_member_cmp(*m, member).is_gt())).map_or(lp.end(), |(o, _, _)| o);
                 let o = lp.insert(at, member);
                 let so = lp.next(o).unwrap_or(lp.end());
                 lp.insert(so, fmt_double(score).as_bytes());

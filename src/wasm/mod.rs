@@ -56,12 +56,7 @@ fn us(ms: f64) -> i64 {
 }
 
 fn info(kind: &str) -> ClientInfo {
-    ClientInfo {
-        addr: format!("wasm:{kind}"),
-        laddr: String::new(),
-        fd: -1,
-        unix: false,
-    }
+    ClientInfo { addr: format!("wasm:{kind}"), laddr: String::new(), fd: -1, unix: false }
 }
 
 fn js_error(msg: &str) -> JsValue {
@@ -75,16 +70,8 @@ impl Engine {
     pub fn new(seed: f64, now_ms: f64) -> Engine {
         let mut inner = crate::Engine::new(Config::default(), seed as u64, us(now_ms));
         let client = inner.connect(info("default"), us(now_ms));
-        let mut e = Engine {
-            inner,
-            client,
-            conns: HashMap::new(),
-            io: Box::default(),
-            args: Args::default(),
-            out: Vec::new(),
-            argv: Vec::new(),
-            replies: Vec::new(),
-        };
+        let mut e =
+            Engine { inner, client, conns: HashMap::new(), io: Box::default(), args: Args::default(), out: Vec::new(), argv: Vec::new(), replies: Vec::new() };
         e.publish();
         e
     }
@@ -130,11 +117,7 @@ impl Engine {
     pub fn call(&mut self, id: f64, len: u32, now_ms: f64, raw: bool) -> u32 {
         self.out.clear();
         let mut argv = std::mem::take(&mut self.argv);
-        if self
-            .args
-            .take(len)
-            .is_some_and(|all| convert::unpack(all, &mut argv))
-        {
+        if self.args.take(len).is_some_and(|all| convert::unpack(all, &mut argv)) {
             self.run(id as ClientId, &argv, now_ms, raw);
         } else {
             self.malformed();
@@ -204,9 +187,7 @@ impl Engine {
     /// When the session's wait times out (Unix ms), if it has a timeout.
     #[wasm_bindgen(js_name = blockDeadline)]
     pub fn block_deadline(&self, id: f64) -> Option<f64> {
-        self.inner
-            .block_deadline_ms(id as ClientId)
-            .map(|d| d as f64)
+        self.inner.block_deadline_ms(id as ClientId).map(|d| d as f64)
     }
 
     /// Ends the session's wait if its deadline has passed (its timeout reply goes to `take`).
@@ -285,39 +266,20 @@ impl Engine {
                     out.push(&ev(&["save".into()]));
                 }
                 Event::Shutdown { save, .. } => {
-                    out.push(&ev(&[
-                        "shutdown".into(),
-                        save.map_or(JsValue::NULL, JsValue::from_bool),
-                    ]));
+                    out.push(&ev(&["shutdown".into(), save.map_or(JsValue::NULL, JsValue::from_bool)]));
                 }
                 Event::Log { level, message } => {
                     out.push(&ev(&["log".into(), (level as f64).into(), message.into()]));
                 }
-                Event::RewriteConfig { client } => self.inner.config_rewrite_finished(
-                    client,
-                    Err("The server is running without a config file".into()),
-                ),
-                Event::LoadAof { client } => self.inner.host_wait_finished(
-                    client,
-                    Reply::Error("ERR the wasm host keeps no AOF".into()),
-                ),
-                Event::RewriteAof | Event::AppendOnly { on: true } => {
-                    self.inner.aof_rewrite_finished(false, us(now_ms))
+                Event::RewriteConfig { client } => self.inner.config_rewrite_finished(client, Err("The server is running without a config file".into())),
+                Event::LoadAof { client } => self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no AOF".into())),
+                Event::RewriteAof | Event::AppendOnly { on: true } => self.inner.aof_rewrite_finished(false, us(now_ms)),
+                Event::AppendOnly { on: false } | Event::Sleep { .. } | Event::BackgroundSave | Event::KillBackgroundSave => {}
+                Event::ReloadRdb { client, .. } => {
+                    self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into()))
                 }
-                Event::AppendOnly { on: false }
-                | Event::Sleep { .. }
-                | Event::BackgroundSave
-                | Event::KillBackgroundSave => {}
-                Event::ReloadRdb { client, .. } => self.inner.host_wait_finished(
-                    client,
-                    Reply::Error(
-                        "ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into(),
-                    ),
-                ),
                 // Not raised here (no `HostInfo::listens`): nothing to re-bind.
-                Event::Listen {
-                    client, previous, ..
-                } => self.inner.listen_finished(client, Ok(()), &previous),
+                Event::Listen { client, previous, .. } => self.inner.listen_finished(client, Ok(()), &previous),
             }
         }
         out
@@ -338,10 +300,7 @@ impl Engine {
     /// truncated file (bad checksum, short read) is refused with Redis's reason and the
     /// dataset is left as it was.
     pub fn load(&mut self, bytes: &[u8]) -> Result<u32, JsValue> {
-        self.inner
-            .rdb_load(bytes)
-            .map(|n| n as u32)
-            .map_err(|e| js_error(&format!("ERR bad RDB snapshot: {e}")))
+        self.inner.rdb_load(bytes).map(|n| n as u32).map_err(|e| js_error(&format!("ERR bad RDB snapshot: {e}")))
     }
 
     /// The host's report on a `save` event.
@@ -353,10 +312,7 @@ impl Engine {
     /// Changes since the last successful save (INFO's rdb_changes_since_last_save).
     #[wasm_bindgen(js_name = changesSinceSave)]
     pub fn changes_since_save(&self) -> f64 {
-        self.inner
-            .srv
-            .persistence
-            .changes(self.inner.srv.stats.dirty) as f64
+        self.inner.srv.persistence.changes(self.inner.srv.stats.dirty) as f64
     }
 
     /// Keys in a database (for hosts that show status without running a command).
@@ -370,12 +326,7 @@ impl Engine {
     /// session (nothing more runs for it until the wait ends).
     fn run(&mut self, id: ClientId, argv: &[Bytes], now_ms: f64, raw: bool) -> bool {
         if argv.is_empty() {
-            convert::encode(
-                &Reply::Error("ERR empty command".into()),
-                false,
-                false,
-                &mut self.out,
-            );
+            convert::encode(&Reply::Error("ERR empty command".into()), false, false, &mut self.out);
             return false;
         }
         let mut replies = std::mem::take(&mut self.replies);
@@ -387,10 +338,7 @@ impl Engine {
         // The command's own reply is its last non-push one (pushes it caused to itself come
         // first; invalidations follow). Pub/sub confirmations are pushes and are the reply
         // when nothing else is.
-        let pos = replies
-            .iter()
-            .rposition(|r| !matches!(r, Reply::Push(_)))
-            .or(replies.len().checked_sub(1));
+        let pos = replies.iter().rposition(|r| !matches!(r, Reply::Push(_))).or(replies.len().checked_sub(1));
         let blocked = pos.is_none() && self.inner.is_blocked(id);
         match pos {
             Some(pos) => {
@@ -424,12 +372,6 @@ impl Engine {
 
     fn tell(&mut self) {
         let (arg_ptr, arg_cap) = self.args.area();
-        *self.io = Io {
-            arg_ptr,
-            arg_cap,
-            out_ptr: self.out.as_ptr() as u32,
-            out_len: self.out.len() as u32,
-            events: self.inner.has_events() as u32,
-        };
+        *self.io = Io { arg_ptr, arg_cap, out_ptr: self.out.as_ptr() as u32, out_len: self.out.len() as u32, events: self.inner.has_events() as u32 };
     }
 }

@@ -22,11 +22,7 @@ impl Drop for Server {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Both servers take redis-server's flags, so one spawner serves both.
@@ -51,33 +47,17 @@ fn spawn_inner(binary: &str, config: Option<&Path>, extra: &[&str]) -> Server {
     for _ in 0..5 {
         let port = free_port();
         // A directory of its own, so no server loads a dump file some other run left behind.
-        let dir =
-            std::env::temp_dir().join(format!("cinnabar-test-{}-{}", std::process::id(), port));
+        let dir = std::env::temp_dir().join(format!("cinnabar-test-{}-{}", std::process::id(), port));
         std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(binary)
             .args(config)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
             .arg(&dir)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {}: {} (the test command installs redis-server)",
-                    binary, e
-                )
-            });
+            .unwrap_or_else(|e| panic!("cannot start {}: {} (the test command installs redis-server)", binary, e));
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(Some(_)) = child.try_wait() {
@@ -90,12 +70,7 @@ fn spawn_inner(binary: &str, config: Option<&Path>, extra: &[&str]) -> Server {
                 }
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not start listening on {}",
-                binary,
-                port
-            );
+            assert!(Instant::now() < deadline, "{} did not start listening on {}", binary, port);
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
@@ -110,9 +85,7 @@ pub fn redis_server_binary() -> String {
             return p.into();
         }
     }
-    panic!(
-        "redis-server is not installed: run ./scripts/test, which installs Debian's redis-server"
-    );
+    panic!("redis-server is not installed: run ./scripts/test, which installs Debian's redis-server");
 }
 
 /// cinnabar-server from this build.
@@ -132,10 +105,7 @@ pub fn redis_tool(name: &str) -> String {
             return p;
         }
     }
-    panic!(
-        "{} is not installed: run ./scripts/test, which installs Debian's redis-tools",
-        name
-    );
+    panic!("{} is not installed: run ./scripts/test, which installs Debian's redis-tools", name);
 }
 
 /// A raw client socket with a read timeout, for byte-exact replies.
@@ -153,13 +123,7 @@ pub fn read_exact_str(s: &mut TcpStream, want: usize) -> String {
         match s.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
-            Err(e) => panic!(
-                "read after {} of {} bytes: {} (so far {:?})",
-                got,
-                want,
-                e,
-                String::from_utf8_lossy(&buf[..got])
-            ),
+            Err(e) => panic!("read after {} of {} bytes: {} (so far {:?})", got, want, e, String::from_utf8_lossy(&buf[..got])),
         }
     }
     String::from_utf8_lossy(&buf[..got]).into_owned()
@@ -183,18 +147,11 @@ pub fn expect(s: &mut TcpStream, reply: &str) {
 
 /// The client has no reply pending: it is (still) blocked.
 pub fn silent(s: &mut TcpStream) {
-    s.set_read_timeout(Some(Duration::from_millis(150)))
-        .unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(150))).unwrap();
     let mut b = [0u8; 64];
     match s.read(&mut b) {
-        Err(e)
-            if e.kind() == std::io::ErrorKind::WouldBlock
-                || e.kind() == std::io::ErrorKind::TimedOut => {}
-        other => panic!(
-            "expected no reply, got {:?} {:?}",
-            other,
-            String::from_utf8_lossy(&b)
-        ),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+        other => panic!("expected no reply, got {:?} {:?}", other, String::from_utf8_lossy(&b)),
     }
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 }
@@ -203,16 +160,6 @@ pub fn silent(s: &mut TcpStream) {
 /// script exits non-zero on any failed assertion, which fails the calling test.
 pub fn run_python(script: &str, port: u16) {
     let path = format!("{}/tests/python/{}", env!("CARGO_MANIFEST_DIR"), script);
-    let out = Command::new("python3")
-        .arg(&path)
-        .arg(port.to_string())
-        .output()
-        .expect("python3 (scripts/ci/setup.sh installs redis-py)");
-    assert!(
-        out.status.success(),
-        "{} failed:\n{}\n{}",
-        script,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("python3").arg(&path).arg(port.to_string()).output().expect("python3 (scripts/ci/setup.sh installs redis-py)");
+    assert!(out.status.success(), "{} failed:\n{}\n{}", script, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }

@@ -2,9 +2,9 @@
 
 use crate::config::Config;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn t() -> TestEngine {
     TestEngine::new()
@@ -177,13 +177,25 @@ fn bitop_combines_sources_padded_with_zeros() {
 #[test]
 fn bitfield_get_set_incrby_with_each_overflow() {
     let mut t = t();
-    assert_eq!(t.run(&["BITFIELD", "k", "SET", "u8", "0", "255", "GET", "u8", "0", "GET", "i8", "0", "GET", "i4", "4"]), ints(&[Some(0), Some(255), Some(-1), Some(-1)]));
+    assert_eq!(
+        t.run(&["BITFIELD", "k", "SET", "u8", "0", "255", "GET", "u8", "0", "GET", "i8", "0", "GET", "i4", "4"]),
+        ints(&[Some(0), Some(255), Some(-1), Some(-1)])
+    );
     assert_eq!(t.run(&["BITFIELD", "k", "SET", "u8", "#1", "7", "GET", "u8", "8", "INCRBY", "u8", "#1", "250"]), ints(&[Some(0), Some(7), Some(1)]));
     assert_eq!(t.run(&["BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u8", "8", "300", "INCRBY", "u8", "8", "-300"]), ints(&[Some(255), Some(0)]));
-    assert_eq!(t.run(&["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "8", "256", "INCRBY", "u8", "8", "-1", "GET", "u8", "8"]), ints(&[None, None, Some(0)]));
-    assert_eq!(t.run(&["BITFIELD", "k", "SET", "i8", "16", "127", "INCRBY", "i8", "16", "1", "OVERFLOW", "SAT", "INCRBY", "i8", "16", "-1000"]), ints(&[Some(0), Some(-128), Some(-128)]));
+    assert_eq!(
+        t.run(&["BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "8", "256", "INCRBY", "u8", "8", "-1", "GET", "u8", "8"]),
+        ints(&[None, None, Some(0)])
+    );
+    assert_eq!(
+        t.run(&["BITFIELD", "k", "SET", "i8", "16", "127", "INCRBY", "i8", "16", "1", "OVERFLOW", "SAT", "INCRBY", "i8", "16", "-1000"]),
+        ints(&[Some(0), Some(-128), Some(-128)])
+    );
     // SET checks its value as an overflow too; a negative unsigned value saturates to the max.
-    assert_eq!(t.run(&["BITFIELD", "k", "SET", "u8", "24", "-1", "OVERFLOW", "SAT", "SET", "u8", "24", "-1", "GET", "u8", "24"]), ints(&[Some(0), Some(255), Some(255)]));
+    assert_eq!(
+        t.run(&["BITFIELD", "k", "SET", "u8", "24", "-1", "OVERFLOW", "SAT", "SET", "u8", "24", "-1", "GET", "u8", "24"]),
+        ints(&[Some(0), Some(255), Some(255)])
+    );
     assert_eq!(t.run(&["BITFIELD", "k", "OVERFLOW", "FAIL", "SET", "i8", "24", "128", "GET", "i8", "24"]), ints(&[None, Some(-1)]));
     // 64-bit signed and 63-bit unsigned limits.
     assert_eq!(t.run(&["BITFIELD", "w", "SET", "i64", "0", "9223372036854775807", "INCRBY", "i64", "0", "1"]), ints(&[Some(0), Some(i64::MIN)]));
@@ -238,7 +250,10 @@ fn bitfield_ro_only_gets() {
         assert_eq!(t.run(argv), err("ERR BITFIELD_RO only supports the GET subcommand"));
     }
     // Argument errors come first.
-    assert_eq!(t.run(&["BITFIELD_RO", "k", "SET", "u64", "0", "1"]), err("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."));
+    assert_eq!(
+        t.run(&["BITFIELD_RO", "k", "SET", "u64", "0", "1"]),
+        err("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.")
+    );
     assert_eq!(t.run(&["GET", "k"]), bulk("\u{7f}"));
 }
 
@@ -284,10 +299,7 @@ fn writes_propagate_as_sent_and_only_when_they_changed_something() {
     t.run(&["BITFIELD", "n", "OVERFLOW", "FAIL", "SET", "u8", "0", "999"]);
     t.run(&["SETBIT", "z", "10", "0"]);
     // What redis-server 7.0.15 appends to its AOF for the same commands.
-    assert_eq!(
-        t.aof_commands(),
-        ["SELECT 0", "SETBIT k 0 1", "BITFIELD k SET u8 0 1 GET u8 0", "BITOP NOT d k", "BITOP AND d nokey", "SETBIT z 10 0"]
-    );
+    assert_eq!(t.aof_commands(), ["SELECT 0", "SETBIT k 0 1", "BITFIELD k SET u8 0 1 GET u8 0", "BITOP NOT d k", "BITOP AND d nokey", "SETBIT z 10 0"]);
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! Cluster commands without cluster mode (checked against redis-server 7.0.15).
 
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 #[test]
 fn cluster_commands_say_cluster_support_is_disabled() {

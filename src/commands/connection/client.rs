@@ -424,7 +424,9 @@ fn tracking(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             return Err(Error::Msg("ERR PREFIX option requires BCAST mode to be enabled"));
         }
         if current.is_some_and(|t| t.bcast != o.bcast) {
-            return Err(Error::Msg("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+            return Err(Error::Msg(
+                "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.",
+            ));
         }
         if o.bcast && (o.optin || o.optout) {
             return Err(Error::Msg("ERR OPTIN and OPTOUT are not compatible with BCAST"));
@@ -433,7 +435,9 @@ fn tracking(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             return Err(Error::Msg("ERR You can't specify both OPTIN mode and OPTOUT mode"));
         }
         if current.is_some_and(|t| (o.optin && t.optout) || (o.optout && t.optin)) {
-            return Err(Error::Msg("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."));
+            return Err(Error::Msg(
+                "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.",
+            ));
         }
         if o.bcast {
             if let Some(e) = tracking::prefix_collision(current, &o.prefixes) {

@@ -2,9 +2,9 @@
 
 use crate::config::Config;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn with_pass(p: &str) -> TestEngine {
     let mut c = Config::default();

@@ -3,9 +3,9 @@
 
 use crate::client::ClientId;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn invalidate(keys: &[&str]) -> Reply {
     Reply::Push(vec![bulk("invalidate"), arr(keys)])
@@ -195,11 +195,10 @@ fn bcast_sends_each_prefix_its_keys_once_per_batch() {
     t.run(&["SET", "q", "1"]);
     assert_eq!(t.replies_for(all), vec![invalidate(&["q"])]);
     let Reply::Map(info) = t.run_as(c, &["CLIENT", "TRACKINGINFO"]) else { panic!() };
-    assert_eq!(info, vec![
-        (bulk("flags"), Reply::Set(vec![bulk("on"), bulk("bcast"), bulk("noloop")])),
-        (bulk("redirect"), int(0)),
-        (bulk("prefixes"), arr(&["a", "b"])),
-    ]);
+    assert_eq!(
+        info,
+        vec![(bulk("flags"), Reply::Set(vec![bulk("on"), bulk("bcast"), bulk("noloop")])), (bulk("redirect"), int(0)), (bulk("prefixes"), arr(&["a", "b"])),]
+    );
     assert_eq!(t.run_as(c, &["CLIENT", "TRACKING", "off"]), ok());
     assert_eq!(info_field(&mut t, "stats", "tracking_total_prefixes"), "1");
 }
@@ -251,17 +250,32 @@ fn tracking_errors_match_redis() {
     assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "PREFIX", "a"]), err("ERR PREFIX option requires BCAST mode to be enabled"));
     assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST", "OPTIN"]), err("ERR OPTIN and OPTOUT are not compatible with BCAST"));
     assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "OPTIN", "OPTOUT"]), err("ERR You can't specify both OPTIN mode and OPTOUT mode"));
-    assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x", "PREFIX", "xy"]), err("ERR Prefix 'x' overlaps with another provided prefix 'xy'. Prefixes for a single client must not overlap."));
-    assert_eq!(e(&mut t, &["CLIENT", "CACHING", "yes"]), err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    assert_eq!(
+        e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x", "PREFIX", "xy"]),
+        err("ERR Prefix 'x' overlaps with another provided prefix 'xy'. Prefixes for a single client must not overlap.")
+    );
+    assert_eq!(
+        e(&mut t, &["CLIENT", "CACHING", "yes"]),
+        err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+    );
     assert_eq!(e(&mut t, &["CLIENT", "GETREDIR"]), int(-1));
     assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "OPTIN"]), ok());
-    assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "OPTOUT"]), err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode."));
-    assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST"]), err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
+    assert_eq!(
+        e(&mut t, &["CLIENT", "TRACKING", "on", "OPTOUT"]),
+        err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
+    );
+    assert_eq!(
+        e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST"]),
+        err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")
+    );
     assert_eq!(e(&mut t, &["CLIENT", "CACHING", "no"]), err("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
     assert_eq!(e(&mut t, &["CLIENT", "CACHING", "maybe"]), err("ERR syntax error"));
     assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "off"]), ok());
     assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a"]), ok());
-    assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "abc"]), err("ERR Prefix 'abc' overlaps with an existing prefix 'a'. Prefixes for a single client must not overlap."));
+    assert_eq!(
+        e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "abc"]),
+        err("ERR Prefix 'abc' overlaps with an existing prefix 'a'. Prefixes for a single client must not overlap.")
+    );
     assert_eq!(e(&mut t, &["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "b"]), ok());
     assert_eq!(e(&mut t, &["CLIENT", "CACHING", "yes"]), err("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
     assert_eq!(t.run(&["RESET"]), Reply::Simple("RESET"));

@@ -133,7 +133,14 @@ pub fn migrate(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         restores.push(cmd);
         keys.push(k);
     }
-    let req = MigrateRequest { host: String::from_utf8_lossy(&argv[1]).into_owned(), port: String::from_utf8_lossy(&argv[2]).into_owned(), db, timeout_ms: timeout, auth, restores };
+    let req = MigrateRequest {
+        host: String::from_utf8_lossy(&argv[1]).into_owned(),
+        port: String::from_utf8_lossy(&argv[2]).into_owned(),
+        db,
+        timeout_ms: timeout,
+        auth,
+        restores,
+    };
     let outcome = match ctx.srv.migrate_host.as_mut() {
         Some(h) => h.migrate(&req),
         None => return Err(Error::Msg("ERR MIGRATE needs a host that can open connections (the native server)")),

@@ -9,10 +9,10 @@ use crate::error::{Error, Result};
 use crate::object::{Entry, Value};
 use crate::reply::{Reply, OK, ONE, ZERO};
 
-mod expire;
-mod object;
 mod dump;
+mod expire;
 pub mod migrate;
+mod object;
 pub mod scan;
 mod sort;
 #[cfg(test)]

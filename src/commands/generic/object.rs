@@ -14,11 +14,35 @@ use crate::reply::Reply;
 const G: &str = "generic";
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("encoding", 3, READONLY, G, encoding).key_specs("RO index:2 range:0:1:0").tips("nondeterministic_output").keys(2, 2, 1).acl(KEYSPACE).doc("2.2.3", "Inspect the internal encoding of a Redis object", "O(1)").args("key"),
-    CommandSpec::new("freq", 3, READONLY, G, freq).key_specs("RO index:2 range:0:1:0").tips("nondeterministic_output").keys(2, 2, 1).acl(KEYSPACE).doc("4.0.0", "Get the logarithmic access frequency counter of a Redis object", "O(1)").args("key"),
+    CommandSpec::new("encoding", 3, READONLY, G, encoding)
+        .key_specs("RO index:2 range:0:1:0")
+        .tips("nondeterministic_output")
+        .keys(2, 2, 1)
+        .acl(KEYSPACE)
+        .doc("2.2.3", "Inspect the internal encoding of a Redis object", "O(1)")
+        .args("key"),
+    CommandSpec::new("freq", 3, READONLY, G, freq)
+        .key_specs("RO index:2 range:0:1:0")
+        .tips("nondeterministic_output")
+        .keys(2, 2, 1)
+        .acl(KEYSPACE)
+        .doc("4.0.0", "Get the logarithmic access frequency counter of a Redis object", "O(1)")
+        .args("key"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).acl(KEYSPACE).doc("6.2.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("idletime", 3, READONLY, G, idletime).key_specs("RO index:2 range:0:1:0").tips("nondeterministic_output").keys(2, 2, 1).acl(KEYSPACE).doc("2.2.3", "Get the time since a Redis object was last accessed", "O(1)").args("key"),
-    CommandSpec::new("refcount", 3, READONLY, G, refcount).key_specs("RO index:2 range:0:1:0").tips("nondeterministic_output").keys(2, 2, 1).acl(KEYSPACE).doc("2.2.3", "Get the number of references to the value of the key", "O(1)").args("key"),
+    CommandSpec::new("idletime", 3, READONLY, G, idletime)
+        .key_specs("RO index:2 range:0:1:0")
+        .tips("nondeterministic_output")
+        .keys(2, 2, 1)
+        .acl(KEYSPACE)
+        .doc("2.2.3", "Get the time since a Redis object was last accessed", "O(1)")
+        .args("key"),
+    CommandSpec::new("refcount", 3, READONLY, G, refcount)
+        .key_specs("RO index:2 range:0:1:0")
+        .tips("nondeterministic_output")
+        .keys(2, 2, 1)
+        .acl(KEYSPACE)
+        .doc("2.2.3", "Get the number of references to the value of the key", "O(1)")
+        .args("key"),
 ];
 
 const HELP: &[&str] = &[

@@ -15,11 +15,8 @@ pub fn keys(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let all = &pat[..] == b"*";
     let now = ctx.now_ms();
     let db = ctx.db();
-    let out = db
-        .iter()
-        .filter(|(k, _)| (all || glob_match(pat, k, false)) && !db.is_expired(k, now))
-        .map(|(k, _)| Reply::Bulk(Bytes::copy_from_slice(k)))
-        .collect();
+    let out =
+        db.iter().filter(|(k, _)| (all || glob_match(pat, k, false)) && !db.is_expired(k, now)).map(|(k, _)| Reply::Bulk(Bytes::copy_from_slice(k))).collect();
     Ok(Reply::Array(out))
 }
 
@@ -96,11 +93,7 @@ pub fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
 
 /// HSCAN/SSCAN/ZSCAN once the cursor is parsed and the key found: pairs of (element,
 /// companion) where the companion is a hash value or a score, filtered on the element.
-pub fn scan_elements(
-    cursor: u64,
-    opts: &ScanOpts,
-    step: impl FnMut(u64, &mut Vec<(Bytes, Option<Bytes>)>) -> u64,
-) -> Reply {
+pub fn scan_elements(cursor: u64, opts: &ScanOpts, step: impl FnMut(u64, &mut Vec<(Bytes, Option<Bytes>)>) -> u64) -> Reply {
     let (next, found) = drive(cursor, opts.count, step);
     let mut out = Vec::with_capacity(found.len() * 2);
     for (e, extra) in found {

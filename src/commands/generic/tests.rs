@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use crate::config::Config;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 #[test]
 fn del_exists_touch_type() {
@@ -95,10 +95,13 @@ fn keys_matches_globs_and_skips_expired_keys() {
     t.run(&["SET", "old", "x", "PX", "10"]);
     t.advance_ms(10);
     let set = |r: Reply| match r {
-        Reply::Array(v) => v.into_iter().map(|b| match b {
-            Reply::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
-            o => panic!("{:?}", o),
-        }).collect::<BTreeSet<_>>(),
+        Reply::Array(v) => v
+            .into_iter()
+            .map(|b| match b {
+                Reply::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
+                o => panic!("{:?}", o),
+            })
+            .collect::<BTreeSet<_>>(),
         o => panic!("{:?}", o),
     };
     assert_eq!(set(t.run(&["KEYS", "*o*"])), ["four", "one", "two"].iter().map(|s| s.to_string()).collect());
@@ -373,7 +376,10 @@ fn migrate_deletes_what_the_target_took_and_replicates_a_del() {
     t.run(&["SET", "b", "2"]);
     t.run(&["SET", "refused", "3"]);
     t.aof_commands();
-    assert_eq!(t.run(&["MIGRATE", "h", "7000", "", "2", "0", "REPLACE", "AUTH2", "u", "p", "KEYS", "a", "nokey", "refused", "b"]), err("ERR Target instance replied with error: BUSYKEY Target key name already exists."));
+    assert_eq!(
+        t.run(&["MIGRATE", "h", "7000", "", "2", "0", "REPLACE", "AUTH2", "u", "p", "KEYS", "a", "nokey", "refused", "b"]),
+        err("ERR Target instance replied with error: BUSYKEY Target key name already exists.")
+    );
     let req = seen.lock().unwrap()[0].clone();
     assert_eq!((req.host.as_str(), req.port.as_str(), req.db, req.timeout_ms), ("h", "7000", 2, 1000));
     assert_eq!(req.auth, Some((Some(bytes::Bytes::from_static(b"u")), bytes::Bytes::from_static(b"p"))));

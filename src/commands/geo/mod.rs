@@ -559,7 +559,8 @@ fn search(ctx: &mut Ctx, argv: &[Bytes], kind: Kind) -> Result<Reply> {
     };
     let dst = dst.clone();
     let mut seen = std::collections::HashSet::new();
-    let items: Vec<(Bytes, f64)> = found.into_iter().filter(|p| seen.insert(p.member.clone())).map(|p| (p.member, if storedist { p.dist } else { p.score })).collect();
+    let items: Vec<(Bytes, f64)> =
+        found.into_iter().filter(|p| seen.insert(p.member.clone())).map(|p| (p.member, if storedist { p.dist } else { p.score })).collect();
     let n = items.len() as u64;
     let reply = crate::commands::zset::store_pairs(ctx, &dst, items, if is_search { "geosearchstore" } else { "georadiusstore" });
     // Redis counts one change per stored member.

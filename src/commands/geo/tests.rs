@@ -1,9 +1,9 @@
 //! Geo family, reply-exact (checked against redis-server 7.0.15).
 
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn sicily() -> TestEngine {
     let mut t = TestEngine::new();
@@ -60,7 +60,10 @@ fn georadius_with_everything() {
     assert_eq!(t.run(&["GEORADIUS", "Sicily", "15", "37", "200", "km", "COUNT", "0"]), err("ERR COUNT must be > 0"));
     assert_eq!(t.run(&["GEORADIUS", "Sicily", "15", "37", "-1", "km"]), err("ERR radius cannot be negative"));
     assert_eq!(t.run(&["GEORADIUS_RO", "Sicily", "15", "37", "200", "km", "STORE", "x"]), err("ERR syntax error"));
-    assert_eq!(t.run(&["GEORADIUS", "Sicily", "15", "37", "200", "km", "STORE", "x", "WITHDIST"]), err("ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options"));
+    assert_eq!(
+        t.run(&["GEORADIUS", "Sicily", "15", "37", "200", "km", "STORE", "x", "WITHDIST"]),
+        err("ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+    );
     assert_eq!(t.run(&["GEORADIUSBYMEMBER", "Sicily", "nope", "200", "km"]), err("ERR could not decode requested zset member"));
     assert_eq!(t.run(&["GEORADIUSBYMEMBER", "Sicily", "Palermo", "200", "km"]), arr(&["Palermo", "Catania"]));
 }
@@ -74,9 +77,18 @@ fn store_variants_write_sorted_sets() {
     assert_eq!(t.run(&["ZSCORE", "s", "Catania"]), Reply::Double(3479447370796909.0));
     assert_eq!(t.run(&["GEOSEARCHSTORE", "s", "Sicily", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "m"]), int(0));
     assert_eq!(t.run(&["EXISTS", "s"]), int(0));
-    assert_eq!(t.run(&["GEOSEARCH", "Sicily", "BYRADIUS", "1", "m", "ASC", "DESC"]), err("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for GEOSEARCH"));
-    assert_eq!(t.run(&["GEOSEARCH", "Sicily", "FROMMEMBER", "Palermo", "WITHDIST", "ASC", "DESC"]), err("ERR exactly one of BYRADIUS and BYBOX can be specified for GEOSEARCH"));
-    assert_eq!(t.run(&["GEOSEARCHSTORE", "s", "Sicily", "FROMMEMBER", "Palermo", "BYRADIUS", "1", "m", "WITHDIST"]), err("ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"));
+    assert_eq!(
+        t.run(&["GEOSEARCH", "Sicily", "BYRADIUS", "1", "m", "ASC", "DESC"]),
+        err("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for GEOSEARCH")
+    );
+    assert_eq!(
+        t.run(&["GEOSEARCH", "Sicily", "FROMMEMBER", "Palermo", "WITHDIST", "ASC", "DESC"]),
+        err("ERR exactly one of BYRADIUS and BYBOX can be specified for GEOSEARCH")
+    );
+    assert_eq!(
+        t.run(&["GEOSEARCHSTORE", "s", "Sicily", "FROMMEMBER", "Palermo", "BYRADIUS", "1", "m", "WITHDIST"]),
+        err("ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+    );
 }
 
 /// pqsort with a range covering everything is a full sort.

@@ -2,9 +2,9 @@
 
 use crate::config::Config;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 #[test]
 fn hset_counts_new_fields_and_hget_reads_them() {

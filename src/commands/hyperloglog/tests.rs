@@ -4,9 +4,9 @@
 use bytes::Bytes;
 
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 use crate::types::hll;
 
 fn t() -> TestEngine {
@@ -236,7 +236,14 @@ fn random_sparse_bodies_never_panic() {
             body.splice(0..0, [0x7f, 0x00]);
         }
         set_bytes(&mut t, "k", &sparse(&body));
-        for cmd in [&["PFCOUNT", "k"][..], &["PFCOUNT", "k", "x"], &["PFMERGE", "d", "k"], &["PFDEBUG", "DECODE", "k"], &["PFADD", "k", "a", "b", "c"], &["PFDEBUG", "GETREG", "k"]] {
+        for cmd in [
+            &["PFCOUNT", "k"][..],
+            &["PFCOUNT", "k", "x"],
+            &["PFMERGE", "d", "k"],
+            &["PFDEBUG", "DECODE", "k"],
+            &["PFADD", "k", "a", "b", "c"],
+            &["PFDEBUG", "GETREG", "k"],
+        ] {
             let _ = t.run(cmd);
         }
         let _ = t.run(&["DEL", "d"]);

@@ -197,7 +197,9 @@ fn lpos(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         if o.eq_ignore_ascii_case(b"rank") && more {
             rank = args::int(&argv[i + 1])?;
             if rank == 0 {
-                return Err(Error::Msg("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"));
+                return Err(Error::Msg(
+                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                ));
             }
         } else if o.eq_ignore_ascii_case(b"count") && more {
             count = Some(positive_long(&argv[i + 1], Some("ERR COUNT can't be negative"))?);
@@ -353,4 +355,3 @@ fn lmpop(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let end = parse_end(m.side)?;
     Ok(mpop_lists(ctx, m.keys, end, m.count)?.unwrap_or(Reply::NilArray))
 }
-

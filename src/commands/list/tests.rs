@@ -3,9 +3,9 @@
 
 use crate::config::Config;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 #[test]
 fn pushes_pops_and_ranges() {
@@ -44,7 +44,10 @@ fn lpos_rank_count_and_maxlen() {
     assert_eq!(t.run(&["LPOS", "l", "b", "RANK", "-1"]), int(4));
     assert_eq!(t.run(&["LPOS", "l", "b", "COUNT", "0"]), Reply::Array(vec![int(1), int(3), int(4)]));
     assert_eq!(t.run(&["LPOS", "l", "b", "COUNT", "0", "MAXLEN", "2"]), Reply::Array(vec![int(1)]));
-    assert_eq!(t.run(&["LPOS", "l", "b", "RANK", "0"]), err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"));
+    assert_eq!(
+        t.run(&["LPOS", "l", "b", "RANK", "0"]),
+        err("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
+    );
 }
 
 #[test]

@@ -33,14 +33,33 @@ pub static SPECS: &[CommandSpec] = &[
 ];
 
 static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("channels", -2, PUBSUB | LOADING | STALE, G, channels).doc("2.8.0", "List active channels", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)").args("[pattern]"),
+    CommandSpec::new("channels", -2, PUBSUB | LOADING | STALE, G, channels)
+        .doc(
+            "2.8.0",
+            "List active channels",
+            "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+        )
+        .args("[pattern]"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("6.2.0", "Show helpful text about the different subcommands", "O(1)"),
     CommandSpec::new("numpat", 2, PUBSUB | LOADING | STALE, G, numpat).doc("2.8.0", "Get the count of unique patterns pattern subscriptions", "O(1)"),
-    CommandSpec::new("numsub", -2, PUBSUB | LOADING | STALE, G, numsub).doc("2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels").args("[channel ...]"),
-    CommandSpec::new("shardchannels", -2, PUBSUB | LOADING | STALE, G, shardchannels).doc("7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).").args("[pattern]"),
-    CommandSpec::new("shardnumsub", -2, PUBSUB | LOADING | STALE, G, shardnumsub).doc("7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels").args("[shardchannel ...]"),
+    CommandSpec::new("numsub", -2, PUBSUB | LOADING | STALE, G, numsub)
+        .doc("2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels")
+        .args("[channel ...]"),
+    CommandSpec::new("shardchannels", -2, PUBSUB | LOADING | STALE, G, shardchannels)
+        .doc(
+            "7.0.0",
+            "List active shard channels",
+            "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+        )
+        .args("[pattern]"),
+    CommandSpec::new("shardnumsub", -2, PUBSUB | LOADING | STALE, G, shardnumsub)
+        .doc(
+            "7.0.0",
+            "Get the count of subscribers for shard channels",
+            "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+        )
+        .args("[shardchannel ...]"),
 ];
-
 
 /// A push in RESP3, an array in RESP2 (the writer downgrades).
 fn push(items: Vec<Reply>) -> Reply {
@@ -114,7 +133,8 @@ pub fn unsubscribe_all(srv: &mut Server, c: &mut Client) {
     }
 }
 
-const NAMES: [(Kind, &str, &str); 3] = [(Kind::Channel, "subscribe", "unsubscribe"), (Kind::Pattern, "psubscribe", "punsubscribe"), (Kind::Shard, "ssubscribe", "sunsubscribe")];
+const NAMES: [(Kind, &str, &str); 3] =
+    [(Kind::Channel, "subscribe", "unsubscribe"), (Kind::Pattern, "psubscribe", "punsubscribe"), (Kind::Shard, "ssubscribe", "sunsubscribe")];
 
 fn names(kind: Kind) -> (&'static str, &'static str) {
     let (_, s, u) = NAMES.iter().find(|(k, _, _)| *k == kind).expect("every kind");
@@ -173,7 +193,13 @@ fn sunsubscribe(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// passes the pubsub output buffer limits.
 pub(crate) fn deliver(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64, limits: (u64, u64, u64)) {
     let now = ctx.now_ms();
-    let c = if id == ctx.client.id { &mut *ctx.client } else if let Some(c) = ctx.others.get_mut(&id) { c } else { return };
+    let c = if id == ctx.client.id {
+        &mut *ctx.client
+    } else if let Some(c) = ctx.others.get_mut(&id) {
+        c
+    } else {
+        return;
+    };
     if c.close_asap {
         return;
     }
@@ -213,7 +239,8 @@ pub fn publish_message(ctx: &mut Ctx, channel: &Bytes, message: &Bytes, shard: b
         receivers += 1;
     }
     if !shard && !ctx.srv.pubsub.patterns.is_empty() {
-        let matching: Vec<(Bytes, Vec<ClientId>)> = ctx.srv.pubsub.patterns.iter().filter(|(p, _)| glob_match(p, channel, false)).map(|(p, ids)| (p.clone(), ids.clone())).collect();
+        let matching: Vec<(Bytes, Vec<ClientId>)> =
+            ctx.srv.pubsub.patterns.iter().filter(|(p, _)| glob_match(p, channel, false)).map(|(p, ids)| (p.clone(), ids.clone())).collect();
         for (pattern, ids) in matching {
             let ids: Vec<ClientId> = ids.into_iter().filter(|&id| open(ctx, id)).collect();
             for id in ids {

@@ -2,9 +2,9 @@
 //! confirmations and counts (checked against redis-server 7.0.15).
 
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn push(items: &[Reply]) -> Reply {
     Reply::Push(items.to_vec())
@@ -14,13 +14,13 @@ fn push(items: &[Reply]) -> Reply {
 fn publish_reaches_channel_and_pattern_subscribers() {
     let mut t = TestEngine::new();
     let sub = t.connect();
-    assert_eq!(t.run_as(sub, &["SUBSCRIBE", "a", "b"]), Reply::Multi(vec![push(&[bulk("subscribe"), bulk("a"), int(1)]), push(&[bulk("subscribe"), bulk("b"), int(2)])]));
+    assert_eq!(
+        t.run_as(sub, &["SUBSCRIBE", "a", "b"]),
+        Reply::Multi(vec![push(&[bulk("subscribe"), bulk("a"), int(1)]), push(&[bulk("subscribe"), bulk("b"), int(2)])])
+    );
     assert_eq!(t.run_as(sub, &["PSUBSCRIBE", "a*"]), Reply::Multi(vec![push(&[bulk("psubscribe"), bulk("a*"), int(3)])]));
     assert_eq!(t.run(&["PUBLISH", "a", "hi"]), int(2));
-    assert_eq!(
-        t.replies_for(sub),
-        vec![push(&[bulk("message"), bulk("a"), bulk("hi")]), push(&[bulk("pmessage"), bulk("a*"), bulk("a"), bulk("hi")])]
-    );
+    assert_eq!(t.replies_for(sub), vec![push(&[bulk("message"), bulk("a"), bulk("hi")]), push(&[bulk("pmessage"), bulk("a*"), bulk("a"), bulk("hi")])]);
     assert_eq!(t.run(&["PUBSUB", "NUMSUB", "a", "zz"]), Reply::Array(vec![bulk("a"), int(1), bulk("zz"), int(0)]));
     assert_eq!(t.run(&["PUBSUB", "CHANNELS", "b*"]), arr(&["b"]));
     assert_eq!(t.run(&["PUBSUB", "NUMPAT"]), int(1));
@@ -81,7 +81,10 @@ fn keyspace_notifications_cover_expiry_misses_and_new_keys() {
     t.advance_ms(200);
     t.tick();
     assert_eq!(t.replies_for(sub), vec![msg("expired", "j")]);
-    assert_eq!(t.run(&["CONFIG", "SET", "notify-keyspace-events", "Q"]), err("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
+    assert_eq!(
+        t.run(&["CONFIG", "SET", "notify-keyspace-events", "Q"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    );
 }
 
 /// `A` shows without `n` (Redis's keyspaceEventsFlagsToString), yet new-key events stay on.

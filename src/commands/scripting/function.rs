@@ -259,13 +259,7 @@ pub fn list(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let functions = lib
             .functions
             .values()
-            .map(|f| {
-                Reply::Map(vec![
-                    (s("name"), s(&f.name)),
-                    (s("description"), f.desc.as_deref().map_or(Reply::Nil, s)),
-                    (s("flags"), flags_reply(f.flags)),
-                ])
-            })
+            .map(|f| Reply::Map(vec![(s("name"), s(&f.name)), (s("description"), f.desc.as_deref().map_or(Reply::Nil, s)), (s("flags"), flags_reply(f.flags))]))
             .collect();
         let mut m = vec![(s("library_name"), s(&lib.name)), (s("engine"), s("LUA")), (s("functions"), Reply::Array(functions))];
         if with_code {

@@ -23,32 +23,112 @@ const G: &str = "scripting";
 const RUN: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
 static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("exists", -3, NOSCRIPT, G, eval::script_exists).tips("request_policy:all_shards response_policy:agg_logical_and").acl(SCRIPTING).doc("2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).").args("sha1 ..."),
-    CommandSpec::new("flush", -2, NOSCRIPT, G, eval::script_flush).tips("request_policy:all_nodes response_policy:all_succeeded").acl(SCRIPTING).doc("2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache").args("[ASYNC|SYNC]"),
+    CommandSpec::new("exists", -3, NOSCRIPT, G, eval::script_exists)
+        .tips("request_policy:all_shards response_policy:agg_logical_and")
+        .acl(SCRIPTING)
+        .doc(
+            "2.6.0",
+            "Check existence of scripts in the script cache.",
+            "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+        )
+        .args("sha1 ..."),
+    CommandSpec::new("flush", -2, NOSCRIPT, G, eval::script_flush)
+        .tips("request_policy:all_nodes response_policy:all_succeeded")
+        .acl(SCRIPTING)
+        .doc("2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache")
+        .args("[ASYNC|SYNC]"),
     CommandSpec::new("help", 2, LOADING | STALE, G, eval::script_help).acl(SCRIPTING).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, G, eval::script_kill).tips("request_policy:all_shards response_policy:one_succeeded").acl(SCRIPTING).doc("2.6.0", "Kill the script currently in execution.", "O(1)"),
-    CommandSpec::new("load", 3, NOSCRIPT | STALE, G, eval::script_load).tips("request_policy:all_nodes response_policy:all_succeeded").acl(SCRIPTING).doc("2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.").args("script"),
+    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, G, eval::script_kill)
+        .tips("request_policy:all_shards response_policy:one_succeeded")
+        .acl(SCRIPTING)
+        .doc("2.6.0", "Kill the script currently in execution.", "O(1)"),
+    CommandSpec::new("load", 3, NOSCRIPT | STALE, G, eval::script_load)
+        .tips("request_policy:all_nodes response_policy:all_succeeded")
+        .acl(SCRIPTING)
+        .doc("2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.")
+        .args("script"),
 ];
 
 static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("delete", 3, WRITE | NOSCRIPT, G, function::delete).tips("request_policy:all_shards response_policy:all_succeeded").acl(SCRIPTING).doc("7.0.0", "Delete a function by name", "O(1)").args("library-name"),
-    CommandSpec::new("dump", 2, NOSCRIPT, G, function::dump).acl(SCRIPTING).doc("7.0.0", "Dump all functions into a serialized binary payload", "O(N) where N is the number of functions"),
-    CommandSpec::new("flush", -2, WRITE | NOSCRIPT, G, function::flush).tips("request_policy:all_shards response_policy:all_succeeded").acl(SCRIPTING).doc("7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted").args("[ASYNC|SYNC]"),
+    CommandSpec::new("delete", 3, WRITE | NOSCRIPT, G, function::delete)
+        .tips("request_policy:all_shards response_policy:all_succeeded")
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Delete a function by name", "O(1)")
+        .args("library-name"),
+    CommandSpec::new("dump", 2, NOSCRIPT, G, function::dump).acl(SCRIPTING).doc(
+        "7.0.0",
+        "Dump all functions into a serialized binary payload",
+        "O(N) where N is the number of functions",
+    ),
+    CommandSpec::new("flush", -2, WRITE | NOSCRIPT, G, function::flush)
+        .tips("request_policy:all_shards response_policy:all_succeeded")
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted")
+        .args("[ASYNC|SYNC]"),
     CommandSpec::new("help", 2, LOADING | STALE, G, function::help).acl(SCRIPTING).doc("7.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, G, function::kill).tips("request_policy:all_shards response_policy:one_succeeded").acl(SCRIPTING).doc("7.0.0", "Kill the function currently in execution.", "O(1)"),
-    CommandSpec::new("list", -2, NOSCRIPT, G, function::list).tips("nondeterministic_output_order").acl(SCRIPTING).doc("7.0.0", "List information about all the functions", "O(N) where N is the number of functions").args("[LIBRARYNAME library-name-pattern] [WITHCODE]"),
-    CommandSpec::new("load", -3, WRITE | DENYOOM | NOSCRIPT, G, function::load).tips("request_policy:all_shards response_policy:all_succeeded").acl(SCRIPTING).doc("7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)").args("[REPLACE] function-code"),
-    CommandSpec::new("restore", -3, WRITE | DENYOOM | NOSCRIPT, G, function::restore).tips("request_policy:all_shards response_policy:all_succeeded").acl(SCRIPTING).doc("7.0.0", "Restore all the functions on the given payload", "O(N) where N is the number of functions on the payload").args("serialized-value policy=[FLUSH|APPEND|REPLACE]"),
-    CommandSpec::new("stats", 2, NOSCRIPT | ALLOW_BUSY, G, function::stats).tips("nondeterministic_output request_policy:all_shards response_policy:special").acl(SCRIPTING).doc("7.0.0", "Return information about the function currently running (name, description, duration)", "O(1)"),
+    CommandSpec::new("kill", 2, NOSCRIPT | ALLOW_BUSY, G, function::kill).tips("request_policy:all_shards response_policy:one_succeeded").acl(SCRIPTING).doc(
+        "7.0.0",
+        "Kill the function currently in execution.",
+        "O(1)",
+    ),
+    CommandSpec::new("list", -2, NOSCRIPT, G, function::list)
+        .tips("nondeterministic_output_order")
+        .acl(SCRIPTING)
+        .doc("7.0.0", "List information about all the functions", "O(N) where N is the number of functions")
+        .args("[LIBRARYNAME library-name-pattern] [WITHCODE]"),
+    CommandSpec::new("load", -3, WRITE | DENYOOM | NOSCRIPT, G, function::load)
+        .tips("request_policy:all_shards response_policy:all_succeeded")
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)")
+        .args("[REPLACE] function-code"),
+    CommandSpec::new("restore", -3, WRITE | DENYOOM | NOSCRIPT, G, function::restore)
+        .tips("request_policy:all_shards response_policy:all_succeeded")
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Restore all the functions on the given payload", "O(N) where N is the number of functions on the payload")
+        .args("serialized-value policy=[FLUSH|APPEND|REPLACE]"),
+    CommandSpec::new("stats", 2, NOSCRIPT | ALLOW_BUSY, G, function::stats)
+        .tips("nondeterministic_output request_policy:all_shards response_policy:special")
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Return information about the function currently running (name, description, duration)", "O(1)"),
 ];
 
 pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::new("eval", -3, RUN | MAY_REPLICATE, G, eval::eval).key_specs("RW access update index:2 keynum:0:1:1 -- We cannot tell how the keys will be used so we assume the worst, RW and UPDATE").numkeys(2, 1, 1).acl(SCRIPTING).doc("2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.").args("script numkeys [key ...] [arg ...]"),
-    CommandSpec::new("eval_ro", -3, RUN | READONLY, G, eval::eval_ro).key_specs("RO access index:2 keynum:0:1:1 -- We cannot tell how the keys will be used so we assume the worst, RO and ACCESS").numkeys(2, 1, 1).acl(SCRIPTING).doc("7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.").args("script numkeys [key ...] [arg ...]"),
-    CommandSpec::new("evalsha", -3, RUN | MAY_REPLICATE, G, eval::evalsha).key_specs("RW access update index:2 keynum:0:1:1").numkeys(2, 1, 1).acl(SCRIPTING).doc("2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.").args("sha1 numkeys [key ...] [arg ...]"),
-    CommandSpec::new("evalsha_ro", -3, RUN | READONLY, G, eval::evalsha_ro).key_specs("RO access index:2 keynum:0:1:1").numkeys(2, 1, 1).acl(SCRIPTING).doc("7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.").args("sha1 numkeys [key ...] [arg ...]"),
-    CommandSpec::new("fcall", -3, RUN | MAY_REPLICATE, G, function::fcall).key_specs("RW access update index:2 keynum:0:1:1 -- We cannot tell how the keys will be used so we assume the worst, RW and UPDATE").numkeys(2, 1, 1).acl(SCRIPTING).doc("7.0.0", "Invoke a function", "Depends on the function that is executed.").args("function numkeys [key ...] [arg ...]"),
-    CommandSpec::new("fcall_ro", -3, RUN | READONLY, G, function::fcall_ro).key_specs("RO access index:2 keynum:0:1:1 -- We cannot tell how the keys will be used so we assume the worst, RO and ACCESS").numkeys(2, 1, 1).acl(SCRIPTING).doc("7.0.0", "Invoke a read-only function", "Depends on the function that is executed.").args("function numkeys [key ...] [arg ...]"),
+    CommandSpec::new("eval", -3, RUN | MAY_REPLICATE, G, eval::eval)
+        .key_specs("RW access update index:2 keynum:0:1:1 -- We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")
+        .numkeys(2, 1, 1)
+        .acl(SCRIPTING)
+        .doc("2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.")
+        .args("script numkeys [key ...] [arg ...]"),
+    CommandSpec::new("eval_ro", -3, RUN | READONLY, G, eval::eval_ro)
+        .key_specs("RO access index:2 keynum:0:1:1 -- We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")
+        .numkeys(2, 1, 1)
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.")
+        .args("script numkeys [key ...] [arg ...]"),
+    CommandSpec::new("evalsha", -3, RUN | MAY_REPLICATE, G, eval::evalsha)
+        .key_specs("RW access update index:2 keynum:0:1:1")
+        .numkeys(2, 1, 1)
+        .acl(SCRIPTING)
+        .doc("2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.")
+        .args("sha1 numkeys [key ...] [arg ...]"),
+    CommandSpec::new("evalsha_ro", -3, RUN | READONLY, G, eval::evalsha_ro)
+        .key_specs("RO access index:2 keynum:0:1:1")
+        .numkeys(2, 1, 1)
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.")
+        .args("sha1 numkeys [key ...] [arg ...]"),
+    CommandSpec::new("fcall", -3, RUN | MAY_REPLICATE, G, function::fcall)
+        .key_specs("RW access update index:2 keynum:0:1:1 -- We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")
+        .numkeys(2, 1, 1)
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Invoke a function", "Depends on the function that is executed.")
+        .args("function numkeys [key ...] [arg ...]"),
+    CommandSpec::new("fcall_ro", -3, RUN | READONLY, G, function::fcall_ro)
+        .key_specs("RO access index:2 keynum:0:1:1 -- We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")
+        .numkeys(2, 1, 1)
+        .acl(SCRIPTING)
+        .doc("7.0.0", "Invoke a read-only function", "Depends on the function that is executed.")
+        .args("function numkeys [key ...] [arg ...]"),
     CommandSpec::container("function", G, FUNCTION_SUBCOMMANDS).doc("7.0.0", "A container for function commands", "Depends on subcommand."),
     CommandSpec::container("script", G, SCRIPT_SUBCOMMANDS).doc("2.6.0", "A container for Lua scripts management commands", "Depends on subcommand."),
 ];
@@ -130,10 +210,16 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
     // What FUNCTION STATS shows while the function is busy (only a watching host asks).
     let running = match target {
         Target::Function(_, name) if ctx.srv.script_watch.is_some() => {
-            let mut command = vec![Bytes::from_static(if ro { b"fcall_ro" } else { b"fcall" }), Bytes::from(name.to_string()), Bytes::from(keys.len().to_string())];
+            let mut command =
+                vec![Bytes::from_static(if ro { b"fcall_ro" } else { b"fcall" }), Bytes::from(name.to_string()), Bytes::from(keys.len().to_string())];
             command.extend(keys.iter().chain(args).cloned());
             let sc = &ctx.srv.scripting;
-            Some(Box::new(crate::script::run::RunningFunction { name: name.to_string(), command, libraries: sc.libraries.len(), functions: sc.functions.len() }))
+            Some(Box::new(crate::script::run::RunningFunction {
+                name: name.to_string(),
+                command,
+                libraries: sc.libraries.len(),
+                functions: sc.functions.len(),
+            }))
         }
         _ => None,
     };

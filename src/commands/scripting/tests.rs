@@ -3,9 +3,9 @@
 //! Lua backend must pass. Byte-for-byte comparisons with redis-server over a socket live in
 //! native-server/tests/differential/scripting.redis.
 
+use crate::reply::Reply;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
-use crate::reply::Reply;
 use crate::testing::*;
 
 fn eval(t: &mut TestEngine, script: &str, keys: &[&str], args: &[&str]) -> Reply {
@@ -65,7 +65,10 @@ fn errors_read_as_in_redis() {
     let mut t = TestEngine::new();
     let sha = |s: &str| crate::script::sha1hex(s.as_bytes());
     let s = "return a";
-    assert_eq!(eval(&mut t, s, &[], &[]), err(&format!("ERR user_script:1: Script attempted to access nonexistent global variable 'a' script: {}, on @user_script:1.", sha(s))));
+    assert_eq!(
+        eval(&mut t, s, &[], &[]),
+        err(&format!("ERR user_script:1: Script attempted to access nonexistent global variable 'a' script: {}, on @user_script:1.", sha(s)))
+    );
     let s = "a = 1";
     assert_eq!(eval(&mut t, s, &[], &[]), err(&format!("ERR user_script:1: Attempt to modify a readonly table script: {}, on @user_script:1.", sha(s))));
     let s = "redis.call('nosuch')";
@@ -77,8 +80,14 @@ fn errors_read_as_in_redis() {
     assert_eq!(eval(&mut t, "return 'x", &[], &[]), err("ERR Error compiling script (new function): user_script:1: unfinished string near '<eof>'"));
     assert_eq!(t.run(&["EVAL", "return 1", "2", "a"]), err("ERR Number of keys can't be greater than number of args"));
     assert_eq!(t.run(&["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"]), err("NOSCRIPT No matching script. Please use EVAL."));
-    assert_eq!(t.run(&["EVAL_RO", "return redis.call('set', 'x', 1)", "0"]), err(&format!("ERR Write commands are not allowed from read-only scripts. script: {}, on @user_script:1.", sha("return redis.call('set', 'x', 1)"))));
-    assert_eq!(eval(&mut t, "return redis.call('eval', 'return 1', '0')", &[], &[]), err(&format!("ERR This Redis command is not allowed from script script: {}, on @user_script:1.", sha("return redis.call('eval', 'return 1', '0')"))));
+    assert_eq!(
+        t.run(&["EVAL_RO", "return redis.call('set', 'x', 1)", "0"]),
+        err(&format!("ERR Write commands are not allowed from read-only scripts. script: {}, on @user_script:1.", sha("return redis.call('set', 'x', 1)")))
+    );
+    assert_eq!(
+        eval(&mut t, "return redis.call('eval', 'return 1', '0')", &[], &[]),
+        err(&format!("ERR This Redis command is not allowed from script script: {}, on @user_script:1.", sha("return redis.call('eval', 'return 1', '0')")))
+    );
     // A failed redis.call is counted once in errorstats, the EVAL as a failed call.
     let info = t.run(&["INFO", "errorstats"]);
     assert!(matches!(&info, Reply::Verbatim(_, b) | Reply::Bulk(b) if String::from_utf8_lossy(b).contains("errorstat_ERR:count=")));
@@ -123,7 +132,9 @@ fn the_script_cache_and_flush() {
 #[test]
 fn scripts_are_sandboxed() {
     let mut t = TestEngine::new();
-    for s in ["string.foo = 1", "redis.call = nil", "setmetatable(_G, {})", "rawset(_G, 'x', 1)", "local g = getmetatable(_G) g.__index = {}", "cjson.encode = 1"] {
+    for s in
+        ["string.foo = 1", "redis.call = nil", "setmetatable(_G, {})", "rawset(_G, 'x', 1)", "local g = getmetatable(_G) g.__index = {}", "cjson.encode = 1"]
+    {
         let r = eval(&mut t, s, &[], &[]);
         assert!(matches!(&r, Reply::Error(e) if e.contains("Attempt to modify a readonly table")), "{}: {:?}", s, r);
     }
@@ -159,7 +170,10 @@ fn functions_load_list_call_and_delete() {
     assert_eq!(t.run(&["FCALL_RO", "echo", "0"]), err("ERR Can not execute a script with write flag using *_ro command."));
     assert_eq!(t.run(&["FUNCTION", "LOAD", lib]), err("ERR Library 'mylib' already exists"));
     assert_eq!(t.run(&["FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('echo', function() end)"]), err("ERR Function echo already exists"));
-    assert_eq!(t.run(&["FUNCTION", "LOAD", "#!lua name=x\nredis.call('ping')"]), err("ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'"));
+    assert_eq!(
+        t.run(&["FUNCTION", "LOAD", "#!lua name=x\nredis.call('ping')"]),
+        err("ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'")
+    );
     let dump = t.run(&["FUNCTION", "DUMP"]);
     assert_eq!(t.run(&["FUNCTION", "DELETE", "mylib"]), ok());
     assert_eq!(t.run(&["FCALL", "echo", "0"]), err("ERR Function not found"));
@@ -245,7 +259,10 @@ mod kill {
             assert!(stopped, "{}: {:?}", script, r);
         }
         // Coroutines that finish behave as ever.
-        assert_eq!(eval(&mut t, "local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) return {co(1), co(5)}", &[], &[]), Reply::Array(vec![int(2), int(10)]));
+        assert_eq!(
+            eval(&mut t, "local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) return {co(1), co(5)}", &[], &[]),
+            Reply::Array(vec![int(2), int(10)])
+        );
     }
 }
 
@@ -254,7 +271,12 @@ fn redis_log_reaches_the_host_at_or_above_loglevel() {
     let mut t = TestEngine::new();
     t.engine.drain_events();
     eval(&mut t, "redis.log(redis.LOG_WARNING, 'disk', 'full') redis.log(redis.LOG_DEBUG, 'noise')", &[], &[]);
-    let logs: Vec<_> = t.engine.drain_events().into_iter().filter_map(|e| if let crate::engine::Event::Log { level, message } = e { Some((level, message)) } else { None }).collect();
+    let logs: Vec<_> = t
+        .engine
+        .drain_events()
+        .into_iter()
+        .filter_map(|e| if let crate::engine::Event::Log { level, message } = e { Some((level, message)) } else { None })
+        .collect();
     assert_eq!(logs, vec![(3, "disk full".to_string())]);
     t.run(&["CONFIG", "SET", "loglevel", "debug"]);
     eval(&mut t, "redis.log(redis.LOG_DEBUG, 'noise')", &[], &[]);
@@ -381,7 +403,11 @@ fn one_long_script_does_not_hoard_garbage() {
 fn scripts_keep_no_slice_of_the_input_buffer() {
     let mut t = TestEngine::new();
     let id = t.client;
-    for cmd in [&["SCRIPT", "LOAD", "return 1"][..], &["EVAL", "return 2", "0"], &["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 3 end)"]] {
+    for cmd in [
+        &["SCRIPT", "LOAD", "return 1"][..],
+        &["EVAL", "return 2", "0"],
+        &["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 3 end)"],
+    ] {
         let (reply, buf) = t.run_sliced(id, cmd);
         assert!(!matches!(reply, Reply::Error(_)), "{cmd:?}: {reply:?}");
         drop(reply); // a reply may quote an argument (XREADGROUP's key)

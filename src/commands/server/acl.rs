@@ -18,19 +18,37 @@ const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 const N: &str = "O(N). Where N is the number of configured users.";
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("cat", -2, NOSCRIPT | LOADING | STALE, G, cat).doc("6.0.0", "List the ACL categories or the commands inside a category", "O(1) since the categories and commands are a fixed set.").args("[categoryname]"),
-    CommandSpec::new("deluser", -3, F, G, deluser).doc("6.0.0", "Remove the specified ACL users and the associated rules", "O(1) amortized time considering the typical user.").args("username ..."),
-    CommandSpec::new("dryrun", -4, F, G, dryrun).doc("7.0.0", "Returns whether the user can execute the given command without executing the command.", "O(1).").args("username command [arg ...]"),
-    CommandSpec::new("genpass", -2, NOSCRIPT | LOADING | STALE, G, genpass).doc("6.0.0", "Generate a pseudorandom secure password to use for ACL users", "O(1)").args("[bits@integer]"),
-    CommandSpec::new("getuser", 3, F, G, getuser).doc("6.0.0", "Get the rules for a specific ACL user", "O(N). Where N is the number of password, command and pattern rules that the user has.").args("username"),
+    CommandSpec::new("cat", -2, NOSCRIPT | LOADING | STALE, G, cat)
+        .doc("6.0.0", "List the ACL categories or the commands inside a category", "O(1) since the categories and commands are a fixed set.")
+        .args("[categoryname]"),
+    CommandSpec::new("deluser", -3, F, G, deluser)
+        .doc("6.0.0", "Remove the specified ACL users and the associated rules", "O(1) amortized time considering the typical user.")
+        .args("username ..."),
+    CommandSpec::new("dryrun", -4, F, G, dryrun)
+        .doc("7.0.0", "Returns whether the user can execute the given command without executing the command.", "O(1).")
+        .args("username command [arg ...]"),
+    CommandSpec::new("genpass", -2, NOSCRIPT | LOADING | STALE, G, genpass)
+        .doc("6.0.0", "Generate a pseudorandom secure password to use for ACL users", "O(1)")
+        .args("[bits@integer]"),
+    CommandSpec::new("getuser", 3, F, G, getuser)
+        .doc("6.0.0", "Get the rules for a specific ACL user", "O(N). Where N is the number of password, command and pattern rules that the user has.")
+        .args("username"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("6.0.0", "Show helpful text about the different subcommands", "O(1)"),
     CommandSpec::new("list", 2, F, G, list).doc("6.0.0", "List the current ACL rules in ACL config file format", N),
     CommandSpec::new("load", 2, F, G, no_file).doc("6.0.0", "Reload the ACLs from the configured ACL file", N),
-    CommandSpec::new("log", -2, F, G, log).doc("6.0.0", "List latest events denied because of ACLs in place", "O(N) with N being the number of entries shown.").args("[operation=(count|RESET)]"),
+    CommandSpec::new("log", -2, F, G, log)
+        .doc("6.0.0", "List latest events denied because of ACLs in place", "O(N) with N being the number of entries shown.")
+        .args("[operation=(count|RESET)]"),
     CommandSpec::new("save", 2, F, G, no_file).doc("6.0.0", "Save the current ACL rules in the configured ACL file", N),
-    CommandSpec::new("setuser", -3, F, G, setuser).doc("6.0.0", "Modify or create the rules for a specific ACL user", "O(N). Where N is the number of rules provided.").args("username [rule ...]"),
+    CommandSpec::new("setuser", -3, F, G, setuser)
+        .doc("6.0.0", "Modify or create the rules for a specific ACL user", "O(N). Where N is the number of rules provided.")
+        .args("username [rule ...]"),
     CommandSpec::new("users", 2, F, G, users).doc("6.0.0", "List the username of all the configured ACL rules", N),
-    CommandSpec::new("whoami", 2, NOSCRIPT | LOADING | STALE, G, whoami).doc("6.0.0", "Return the name of the user associated to the current connection", "O(1)"),
+    CommandSpec::new("whoami", 2, NOSCRIPT | LOADING | STALE, G, whoami).doc(
+        "6.0.0",
+        "Return the name of the user associated to the current connection",
+        "O(1)",
+    ),
 ];
 
 fn pubsub_default_all(ctx: &Ctx) -> bool {
@@ -65,7 +83,9 @@ fn kill_pubsub_clients_if_needed(ctx: &mut Ctx, old: &User, new: &User) {
     let literal = |pat: &[u8]| upcoming.iter().any(|p| &p[..] == pat);
     let matches = |ch: &[u8]| upcoming.iter().any(|p| crate::util::glob_match(p, ch, false));
     let offends = |c: &crate::client::Client| {
-        c.user == old.name && c.in_pubsub() && (c.psubs.iter().any(|p| !literal(p)) || c.subs.iter().any(|ch| !matches(ch)) || c.ssubs.iter().any(|ch| !matches(ch)))
+        c.user == old.name
+            && c.in_pubsub()
+            && (c.psubs.iter().any(|p| !literal(p)) || c.subs.iter().any(|ch| !matches(ch)) || c.ssubs.iter().any(|ch| !matches(ch)))
     };
     let victims: Vec<u64> = ctx.others.values().filter(|c| offends(c)).map(|c| c.id).collect();
     for id in victims {
@@ -119,7 +139,11 @@ fn getuser(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     };
     let s = Reply::bulk_str;
     let sel = |x: &selector::Selector| {
-        vec![(s("commands"), Reply::bulk(x.describe_commands())), (s("keys"), Reply::bulk(x.describe_keys())), (s("channels"), Reply::bulk(x.describe_channels()))]
+        vec![
+            (s("commands"), Reply::bulk(x.describe_commands())),
+            (s("keys"), Reply::bulk(x.describe_keys())),
+            (s("channels"), Reply::bulk(x.describe_channels())),
+        ]
     };
     let mut fields = vec![
         (s("flags"), Reply::Set(u.flags().into_iter().map(s).collect())),

@@ -5,9 +5,9 @@
 
 use crate::config::{load_conf, Config};
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn text(r: &Reply) -> String {
     match r {

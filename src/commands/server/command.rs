@@ -3,11 +3,11 @@
 
 use bytes::Bytes;
 
-use crate::command::spec::{acl::CONNECTION, flags::*, CommandSpec};
+use crate::command::dispatch::Ctx;
 use crate::command::keyspec;
+use crate::command::spec::{acl::CONNECTION, flags::*, CommandSpec};
 use crate::command::syntax;
 use crate::command::table::{lookup_sub, table};
-use crate::command::dispatch::Ctx;
 use crate::commands::connection::help_reply;
 use crate::error::{Error, Result};
 use crate::reply::Reply;
@@ -18,12 +18,32 @@ const F: u32 = LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec::new("count", 2, F, G, count).acl(CONNECTION).doc("2.8.13", "Get total number of Redis commands", "O(1)"),
-    CommandSpec::new("docs", -2, F, G, docs).tips("nondeterministic_output_order").acl(CONNECTION).doc("7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
-    CommandSpec::new("getkeys", -4, F, G, getkeys).acl(CONNECTION).doc("2.8.13", "Extract keys given a full Redis command", "O(N) where N is the number of arguments to the command"),
-    CommandSpec::new("getkeysandflags", -4, F, G, getkeysandflags).acl(CONNECTION).doc("7.0.0", "Extract keys and access flags given a full Redis command", "O(N) where N is the number of arguments to the command"),
+    CommandSpec::new("docs", -2, F, G, docs)
+        .tips("nondeterministic_output_order")
+        .acl(CONNECTION)
+        .doc("7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up")
+        .args("[command-name ...]"),
+    CommandSpec::new("getkeys", -4, F, G, getkeys).acl(CONNECTION).doc(
+        "2.8.13",
+        "Extract keys given a full Redis command",
+        "O(N) where N is the number of arguments to the command",
+    ),
+    CommandSpec::new("getkeysandflags", -4, F, G, getkeysandflags).acl(CONNECTION).doc(
+        "7.0.0",
+        "Extract keys and access flags given a full Redis command",
+        "O(N) where N is the number of arguments to the command",
+    ),
     CommandSpec::new("help", 2, F, G, help).acl(CONNECTION).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("info", -2, F, G, info).tips("nondeterministic_output_order").acl(CONNECTION).doc("2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up").args("[command-name ...]"),
-    CommandSpec::new("list", -2, F, G, list).tips("nondeterministic_output_order").acl(CONNECTION).doc("7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands").args("[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern)]"),
+    CommandSpec::new("info", -2, F, G, info)
+        .tips("nondeterministic_output_order")
+        .acl(CONNECTION)
+        .doc("2.8.13", "Get array of specific Redis command details, or all when no argument is given.", "O(N) where N is the number of commands to look up")
+        .args("[command-name ...]"),
+    CommandSpec::new("list", -2, F, G, list)
+        .tips("nondeterministic_output_order")
+        .acl(CONNECTION)
+        .doc("7.0.0", "Get an array of Redis command names", "O(N) where N is the total number of Redis commands")
+        .args("[FILTERBY filterby=(MODULE module-name|ACLCAT category|PATTERN pattern)]"),
 ];
 
 const HELP: &[&str] = &[
@@ -120,11 +140,7 @@ fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 fn command_docs(spec: &CommandSpec) -> Reply {
     let s = Reply::bulk_str;
-    let mut m = vec![
-        (s("summary"), s(spec.summary)),
-        (s("since"), s(spec.since)),
-        (s("group"), s(spec.group)),
-    ];
+    let mut m = vec![(s("summary"), s(spec.summary)), (s("since"), s(spec.since)), (s("group"), s(spec.group))];
     // Redis leaves complexity out for the few commands that declare none (MONITOR).
     if !spec.complexity.is_empty() {
         m.push((s("complexity"), s(spec.complexity)));

@@ -12,11 +12,16 @@ const G: &str = "server";
 const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("get", -3, F, G, get).doc("2.0.0", "Get the values of configuration parameters", "O(N) when N is the number of configuration parameters provided").args("parameter=(parameter) ..."),
+    CommandSpec::new("get", -3, F, G, get)
+        .doc("2.0.0", "Get the values of configuration parameters", "O(N) when N is the number of configuration parameters provided")
+        .args("parameter=(parameter) ..."),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
     CommandSpec::new("rewrite", 2, F, G, rewrite).acl(DANGEROUS).doc("2.8.0", "Rewrite the configuration file with the in memory configuration", "O(1)"),
     CommandSpec::new("resetstat", 2, F, G, resetstat).acl(DANGEROUS).doc("2.0.0", "Reset the stats returned by INFO", "O(1)"),
-    CommandSpec::new("set", -4, F, G, set).tips("request_policy:all_nodes response_policy:all_succeeded").doc("2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided").args("parameter_value=(parameter value) ..."),
+    CommandSpec::new("set", -4, F, G, set)
+        .tips("request_policy:all_nodes response_policy:all_succeeded")
+        .doc("2.0.0", "Set configuration parameters to the given values", "O(N) when N is the number of configuration parameters provided")
+        .args("parameter_value=(parameter value) ..."),
 ];
 
 const HELP: &[&str] = &[
@@ -52,10 +57,8 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if argv.len() % 2 == 1 {
         return Err(Error::Syntax);
     }
-    let pairs: Vec<(String, String)> = argv[2..]
-        .chunks(2)
-        .map(|p| (String::from_utf8_lossy(&p[0]).to_ascii_lowercase(), String::from_utf8_lossy(&p[1]).into_owned()))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        argv[2..].chunks(2).map(|p| (String::from_utf8_lossy(&p[0]).to_ascii_lowercase(), String::from_utf8_lossy(&p[1]).into_owned())).collect();
     for (i, (name, _)) in pairs.iter().enumerate() {
         if !crate::config::Config::is_known(name) {
             return Err(Error::Dyn(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)));

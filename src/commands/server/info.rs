@@ -163,7 +163,15 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("total_forks", s.persistence.total_forks.to_string());
             f("migrate_cached_sockets", s.migrate_host.as_ref().map_or(0, |m| m.cached_sockets()).to_string());
             // No replicas and no active defragmentation: these stay at zero.
-            for name in ["slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time"] {
+            for name in [
+                "slave_expires_tracked_keys",
+                "active_defrag_hits",
+                "active_defrag_misses",
+                "active_defrag_key_hits",
+                "active_defrag_key_misses",
+                "total_active_defrag_time",
+                "current_active_defrag_time",
+            ] {
                 f(name, "0".into());
             }
             f("tracking_total_keys", ctx.srv.tracking.total_keys().to_string());
@@ -173,7 +181,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
         }
         "commandstats" => {
             let names = &crate::command::table::table().names;
-            let mut rows: Vec<_> = s.stats.commands.iter().enumerate().filter(|(_, c)| c.calls + c.rejected + c.failed > 0).map(|(i, c)| (names[i], c)).collect();
+            let mut rows: Vec<_> =
+                s.stats.commands.iter().enumerate().filter(|(_, c)| c.calls + c.rejected + c.failed > 0).map(|(i, c)| (names[i], c)).collect();
             rows.sort_by_key(|(k, _)| *k);
             for ((cmd, sub), c) in rows {
                 let name = match sub {

@@ -3,9 +3,9 @@
 
 use bytes::Bytes;
 
+use crate::command::dispatch::Ctx;
 use crate::command::spec::{flags::*, CommandSpec};
 use crate::command::table::{lookup_sub, table};
-use crate::command::dispatch::Ctx;
 use crate::commands::connection::help_reply;
 use crate::error::{Error, Result};
 use crate::reply::Reply;
@@ -14,13 +14,37 @@ const G: &str = "server";
 const F: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("doctor", 2, F, G, doctor).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("2.8.13", "Return a human readable latency analysis report.", "O(1)"),
-    CommandSpec::new("graph", 3, F, G, graph).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("2.8.13", "Return a latency graph for the event.", "O(1)").args("event"),
+    CommandSpec::new("doctor", 2, F, G, doctor).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc(
+        "2.8.13",
+        "Return a human readable latency analysis report.",
+        "O(1)",
+    ),
+    CommandSpec::new("graph", 3, F, G, graph)
+        .tips("nondeterministic_output request_policy:all_nodes response_policy:special")
+        .doc("2.8.13", "Return a latency graph for the event.", "O(1)")
+        .args("event"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("2.8.13", "Show helpful text about the different subcommands.", "O(1)"),
-    CommandSpec::new("histogram", -2, F, G, histogram).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("7.0.0", "Return the cumulative distribution of latencies of a subset of commands or all.", "O(N) where N is the number of commands with latency information being retrieved.").args("[command ...]"),
-    CommandSpec::new("history", 3, F, G, history).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("2.8.13", "Return timestamp-latency samples for the event.", "O(1)").args("event"),
-    CommandSpec::new("latest", 2, F, G, latest).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc("2.8.13", "Return the latest latency samples for all events.", "O(1)"),
-    CommandSpec::new("reset", -2, F, G, reset).tips("request_policy:all_nodes response_policy:all_succeeded").doc("2.8.13", "Reset latency data for one or more events.", "O(1)").args("[event ...]"),
+    CommandSpec::new("histogram", -2, F, G, histogram)
+        .tips("nondeterministic_output request_policy:all_nodes response_policy:special")
+        .doc(
+            "7.0.0",
+            "Return the cumulative distribution of latencies of a subset of commands or all.",
+            "O(N) where N is the number of commands with latency information being retrieved.",
+        )
+        .args("[command ...]"),
+    CommandSpec::new("history", 3, F, G, history)
+        .tips("nondeterministic_output request_policy:all_nodes response_policy:special")
+        .doc("2.8.13", "Return timestamp-latency samples for the event.", "O(1)")
+        .args("event"),
+    CommandSpec::new("latest", 2, F, G, latest).tips("nondeterministic_output request_policy:all_nodes response_policy:special").doc(
+        "2.8.13",
+        "Return the latest latency samples for all events.",
+        "O(1)",
+    ),
+    CommandSpec::new("reset", -2, F, G, reset)
+        .tips("request_policy:all_nodes response_policy:all_succeeded")
+        .doc("2.8.13", "Reset latency data for one or more events.", "O(1)")
+        .args("[event ...]"),
 ];
 
 const HELP: &[&str] = &[
@@ -140,14 +164,20 @@ pub fn info_latencystats(ctx: &Ctx, out: &mut String) {
         .iter()
         .enumerate()
         .filter_map(|(i, s)| s.latency.as_deref().map(|h| (i, h)))
-        .map(|(i, h)| (match names[i] {
-            (c, Some(s)) => format!("{}|{}", c, s),
-            (c, None) => c.to_string(),
-        }, h))
+        .map(|(i, h)| {
+            (
+                match names[i] {
+                    (c, Some(s)) => format!("{}|{}", c, s),
+                    (c, None) => c.to_string(),
+                },
+                h,
+            )
+        })
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     // latency-tracking-info-percentiles, kept as CONFIG GET prints them.
-    let wanted: Vec<(&str, f64)> = ctx.srv.config.get("latency-tracking-info-percentiles").unwrap_or("").split_whitespace().filter_map(|p| Some((p, p.parse().ok()?))).collect();
+    let wanted: Vec<(&str, f64)> =
+        ctx.srv.config.get("latency-tracking-info-percentiles").unwrap_or("").split_whitespace().filter_map(|p| Some((p, p.parse().ok()?))).collect();
     for (name, h) in rows {
         let cells: Vec<String> = wanted.iter().map(|(label, q)| format!("p{}={:.3}", label, h.value_at_percentile(*q) as f64 / 1000.0)).collect();
         out.push_str(&format!("latency_percentiles_usec_{}:{}\r\n", name, cells.join(",")));

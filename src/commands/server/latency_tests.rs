@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use crate::config::Config;
 use crate::engine::Event;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn debug_engine() -> TestEngine {
     let mut c = Config::default();

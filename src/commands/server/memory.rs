@@ -13,12 +13,32 @@ use crate::reply::Reply;
 const G: &str = "server";
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("doctor", 2, 0, G, doctor).tips("nondeterministic_output request_policy:all_shards response_policy:special").doc("4.0.0", "Outputs memory problems report", "O(1)"),
+    CommandSpec::new("doctor", 2, 0, G, doctor).tips("nondeterministic_output request_policy:all_shards response_policy:special").doc(
+        "4.0.0",
+        "Outputs memory problems report",
+        "O(1)",
+    ),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("4.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("malloc-stats", 2, 0, G, malloc_stats).tips("nondeterministic_output request_policy:all_shards response_policy:special").doc("4.0.0", "Show allocator internal stats", "Depends on how much memory is allocated, could be slow"),
-    CommandSpec::new("purge", 2, 0, G, purge).tips("request_policy:all_shards response_policy:all_succeeded").doc("4.0.0", "Ask the allocator to release memory", "Depends on how much memory is allocated, could be slow"),
-    CommandSpec::new("stats", 2, 0, G, stats).tips("nondeterministic_output request_policy:all_shards response_policy:special").doc("4.0.0", "Show memory usage details", "O(1)"),
-    CommandSpec::new("usage", -3, READONLY, G, usage).key_specs("RO index:2 range:0:1:0").keys(2, 2, 1).doc("4.0.0", "Estimate the memory usage of a key", "O(N) where N is the number of samples.").args("key [SAMPLES count]"),
+    CommandSpec::new("malloc-stats", 2, 0, G, malloc_stats).tips("nondeterministic_output request_policy:all_shards response_policy:special").doc(
+        "4.0.0",
+        "Show allocator internal stats",
+        "Depends on how much memory is allocated, could be slow",
+    ),
+    CommandSpec::new("purge", 2, 0, G, purge).tips("request_policy:all_shards response_policy:all_succeeded").doc(
+        "4.0.0",
+        "Ask the allocator to release memory",
+        "Depends on how much memory is allocated, could be slow",
+    ),
+    CommandSpec::new("stats", 2, 0, G, stats).tips("nondeterministic_output request_policy:all_shards response_policy:special").doc(
+        "4.0.0",
+        "Show memory usage details",
+        "O(1)",
+    ),
+    CommandSpec::new("usage", -3, READONLY, G, usage)
+        .key_specs("RO index:2 range:0:1:0")
+        .keys(2, 2, 1)
+        .doc("4.0.0", "Estimate the memory usage of a key", "O(N) where N is the number of samples.")
+        .args("key [SAMPLES count]"),
 ];
 
 const HELP: &[&str] = &[

@@ -4,7 +4,10 @@
 
 use bytes::Bytes;
 
-use crate::command::spec::{acl::{DANGEROUS, KEYSPACE}, flags::*};
+use crate::command::spec::{
+    acl::{DANGEROUS, KEYSPACE},
+    flags::*,
+};
 use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::engine::Event;
 use crate::error::{Error, Result};
@@ -15,42 +18,89 @@ pub mod acl;
 mod acl_tests;
 mod command;
 mod config;
+#[cfg(test)]
+mod config_tests;
 pub mod digest;
 mod info;
 mod latency;
+#[cfg(test)]
+mod latency_tests;
 mod memory;
 pub mod monitor;
+#[cfg(test)]
+mod persistence_tests;
 pub mod slowlog;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod latency_tests;
-#[cfg(test)]
-mod config_tests;
-#[cfg(test)]
-mod persistence_tests;
 
 const G: &str = "server";
 
 pub static SPECS: &[CommandSpec] = &[
     CommandSpec::container("acl", G, acl::SUBCOMMANDS).doc("6.0.0", "A container for Access List Control commands ", "Depends on subcommand."),
-    CommandSpec::container("command", G, command::SUBCOMMANDS).bare(-1, LOADING | STALE, command::command).tips("nondeterministic_output_order").acl(crate::command::spec::acl::CONNECTION).doc("2.8.13", "Get array of Redis command details", "O(N) where N is the total number of Redis commands"),
+    CommandSpec::container("command", G, command::SUBCOMMANDS)
+        .bare(-1, LOADING | STALE, command::command)
+        .tips("nondeterministic_output_order")
+        .acl(crate::command::spec::acl::CONNECTION)
+        .doc("2.8.13", "Get array of Redis command details", "O(N) where N is the total number of Redis commands"),
     CommandSpec::container("config", G, config::SUBCOMMANDS).doc("2.0.0", "A container for server configuration commands", "Depends on subcommand."),
-    CommandSpec::new("dbsize", 1, READONLY | FAST, G, dbsize).tips("request_policy:all_shards response_policy:agg_sum").acl(KEYSPACE).doc("1.0.0", "Return the number of keys in the selected database", "O(1)"),
+    CommandSpec::new("dbsize", 1, READONLY | FAST, G, dbsize).tips("request_policy:all_shards response_policy:agg_sum").acl(KEYSPACE).doc(
+        "1.0.0",
+        "Return the number of keys in the selected database",
+        "O(1)",
+    ),
     CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, G, debug).doc("1.0.0", "A container for debugging commands", "Depends on subcommand."),
-    CommandSpec::new("flushall", -1, WRITE, G, flushall).tips("request_policy:all_shards response_policy:all_succeeded").acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Remove all keys from all databases", "O(N) where N is the total number of keys in all databases").args("[ASYNC|SYNC]"),
-    CommandSpec::new("flushdb", -1, WRITE, G, flushdb).tips("request_policy:all_shards response_policy:all_succeeded").acl(KEYSPACE | DANGEROUS).doc("1.0.0", "Remove all keys from the current database", "O(N) where N is the number of keys in the selected database").args("[ASYNC|SYNC]"),
-    CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info).tips("nondeterministic_output request_policy:all_shards response_policy:special").acl(DANGEROUS).doc("1.0.0", "Get information and statistics about the server", "O(1)").args("[section ...]"),
+    CommandSpec::new("flushall", -1, WRITE, G, flushall)
+        .tips("request_policy:all_shards response_policy:all_succeeded")
+        .acl(KEYSPACE | DANGEROUS)
+        .doc("1.0.0", "Remove all keys from all databases", "O(N) where N is the total number of keys in all databases")
+        .args("[ASYNC|SYNC]"),
+    CommandSpec::new("flushdb", -1, WRITE, G, flushdb)
+        .tips("request_policy:all_shards response_policy:all_succeeded")
+        .acl(KEYSPACE | DANGEROUS)
+        .doc("1.0.0", "Remove all keys from the current database", "O(N) where N is the number of keys in the selected database")
+        .args("[ASYNC|SYNC]"),
+    CommandSpec::new("info", -1, LOADING | STALE | SENTINEL, G, info::info)
+        .tips("nondeterministic_output request_policy:all_shards response_policy:special")
+        .acl(DANGEROUS)
+        .doc("1.0.0", "Get information and statistics about the server", "O(1)")
+        .args("[section ...]"),
     CommandSpec::container("memory", G, memory::SUBCOMMANDS).doc("4.0.0", "A container for memory diagnostics commands", "Depends on subcommand."),
-    CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, G, save).doc("1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases"),
-    CommandSpec::new("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgrewriteaof).doc("1.0.0", "Asynchronously rewrite the append-only file", "O(1)"),
-    CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgsave).doc("1.0.0", "Asynchronously save the dataset to disk", "O(1)").args("[SCHEDULE]"),
+    CommandSpec::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, G, save).doc(
+        "1.0.0",
+        "Synchronously save the dataset to disk",
+        "O(N) where N is the total number of keys in all databases",
+    ),
+    CommandSpec::new("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgrewriteaof).doc(
+        "1.0.0",
+        "Asynchronously rewrite the append-only file",
+        "O(1)",
+    ),
+    CommandSpec::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, G, bgsave)
+        .doc("1.0.0", "Asynchronously save the dataset to disk", "O(1)")
+        .args("[SCHEDULE]"),
     CommandSpec::container("latency", G, latency::SUBCOMMANDS).doc("2.8.13", "A container for latency diagnostics commands", "Depends on subcommand."),
-    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, G, lastsave).tips("nondeterministic_output").acl(crate::command::spec::acl::ADMIN | DANGEROUS).doc("1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
-    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, G, shutdown).doc("1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)").args("nosave_save=[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"),
-    CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, G, monitor::monitor).doc("1.0.0", "Listen for all requests received by the server in real time", ""),
+    CommandSpec::new("lastsave", 1, LOADING | STALE | FAST, G, lastsave).tips("nondeterministic_output").acl(crate::command::spec::acl::ADMIN | DANGEROUS).doc(
+        "1.0.0",
+        "Get the UNIX time stamp of the last successful save to disk",
+        "O(1)",
+    ),
+    CommandSpec::new("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, G, shutdown)
+        .doc(
+            "1.0.0",
+            "Synchronously save the dataset to disk and then shut down the server",
+            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        )
+        .args("nosave_save=[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"),
+    CommandSpec::new("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, G, monitor::monitor).doc(
+        "1.0.0",
+        "Listen for all requests received by the server in real time",
+        "",
+    ),
     CommandSpec::container("slowlog", G, slowlog::SUBCOMMANDS).doc("2.2.12", "A container for slow log commands", "Depends on subcommand."),
-    CommandSpec::new("swapdb", 3, WRITE | FAST, G, swapdb).acl(KEYSPACE | DANGEROUS).doc("4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.").args("index1@integer index2@integer"),
+    CommandSpec::new("swapdb", 3, WRITE | FAST, G, swapdb)
+        .acl(KEYSPACE | DANGEROUS)
+        .doc("4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.")
+        .args("index1@integer index2@integer"),
     CommandSpec::new("time", 1, LOADING | STALE | FAST, G, time).tips("nondeterministic_output").doc("2.6.0", "Return the current server time", "O(1)"),
 ];
 

@@ -18,7 +18,6 @@ pub fn monitor(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     Ok(OK)
 }
 
-
 /// Feeds one executed command to the monitors (not to the client that ran it).
 pub fn feed(ctx: &mut Ctx, argv: &[Bytes]) {
     let us = ctx.srv.now_us;

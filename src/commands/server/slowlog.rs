@@ -15,10 +15,22 @@ const G: &str = "server";
 const F: u32 = ADMIN | LOADING | STALE;
 
 pub static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("get", -2, F, G, get).tips("request_policy:all_nodes nondeterministic_output").acl(DANGEROUS).doc("2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned").args("[count]"),
+    CommandSpec::new("get", -2, F, G, get)
+        .tips("request_policy:all_nodes nondeterministic_output")
+        .acl(DANGEROUS)
+        .doc("2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned")
+        .args("[count]"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("6.2.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("len", 2, F, G, len).tips("request_policy:all_nodes response_policy:agg_sum nondeterministic_output").acl(DANGEROUS).doc("2.2.12", "Get the slow log's length", "O(1)"),
-    CommandSpec::new("reset", 2, F, G, reset).tips("request_policy:all_nodes response_policy:all_succeeded").acl(DANGEROUS).doc("2.2.12", "Clear all entries from the slow log", "O(N) where N is the number of entries in the slowlog"),
+    CommandSpec::new("len", 2, F, G, len).tips("request_policy:all_nodes response_policy:agg_sum nondeterministic_output").acl(DANGEROUS).doc(
+        "2.2.12",
+        "Get the slow log's length",
+        "O(1)",
+    ),
+    CommandSpec::new("reset", 2, F, G, reset).tips("request_policy:all_nodes response_policy:all_succeeded").acl(DANGEROUS).doc(
+        "2.2.12",
+        "Clear all entries from the slow log",
+        "O(N) where N is the number of entries in the slowlog",
+    ),
 ];
 
 const MAX_ARGC: usize = 32;

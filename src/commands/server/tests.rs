@@ -1,9 +1,9 @@
 //! Server family, reply-exact (checked against redis-server 7.0.15).
 
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 use crate::Event;
 
 fn text(r: Reply) -> String {
@@ -56,7 +56,16 @@ fn info_has_the_sections_and_fields_clients_parse() {
     t.run(&["SET", "k", "v", "EX", "100"]);
     t.run(&["SET", "j", "v"]);
     let all = text(t.run(&["INFO"]));
-    for needle in ["# Server\r\n", "redis_version:7.0.15\r\n", "redis_mode:standalone\r\n", "server_name:cinnabar\r\n", "# Clients\r\nconnected_clients:1\r\n", "# Memory\r\nused_memory:", "# Stats\r\n", "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n"] {
+    for needle in [
+        "# Server\r\n",
+        "redis_version:7.0.15\r\n",
+        "redis_mode:standalone\r\n",
+        "server_name:cinnabar\r\n",
+        "# Clients\r\nconnected_clients:1\r\n",
+        "# Memory\r\nused_memory:",
+        "# Stats\r\n",
+        "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n",
+    ] {
         assert!(all.contains(needle), "INFO lacks {:?}:\n{}", needle, all);
     }
     let ks = text(t.run(&["INFO", "keyspace"]));
@@ -88,9 +97,15 @@ fn config_get_and_set() {
     assert_eq!(m.len(), 5);
     assert_eq!(t.run(&["CONFIG", "GET", "nosuch"]), Reply::Map(vec![]));
     assert_eq!(t.run(&["CONFIG", "SET", "nosuch", "1"]), err("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"));
-    assert_eq!(t.run(&["CONFIG", "SET", "hz", "x"]), err("ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"));
+    assert_eq!(
+        t.run(&["CONFIG", "SET", "hz", "x"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer")
+    );
     assert_eq!(t.run(&["CONFIG", "SET", "hz", "5", "hz", "6"]), err("ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter"));
-    assert_eq!(t.run(&["CONFIG", "SET", "databases", "1"]), err("ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config"));
+    assert_eq!(
+        t.run(&["CONFIG", "SET", "databases", "1"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config")
+    );
     // Without a host that listens (this test engine, the wasm build) port is a plain value.
     assert_eq!(t.run(&["CONFIG", "SET", "port", "1"]), Reply::Simple("OK".into()));
     // All or nothing: the valid first pair is not applied when the second fails.
@@ -151,10 +166,19 @@ fn command_getkeysandflags_reports_each_keys_spec_flags() {
     assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1"]), vec![kf("k1", &["OW", "update"])]);
     // SET's flags vary (variable_flags): with GET it reads the old value.
     assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1", "get"]), vec![kf("k1", &["RW", "access", "update"])]);
-    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "mset", "k1", "v1", "k2", "v2"]), vec![kf("k1", &["OW", "update"]), kf("k2", &["OW", "update"])]);
-    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"]), vec![kf("k1", &["RW", "access", "delete"]), kf("k2", &["RW", "insert"])]);
+    assert_eq!(
+        keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "mset", "k1", "v1", "k2", "v2"]),
+        vec![kf("k1", &["OW", "update"]), kf("k2", &["OW", "update"])]
+    );
+    assert_eq!(
+        keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"]),
+        vec![kf("k1", &["RW", "access", "delete"]), kf("k2", &["RW", "insert"])]
+    );
     // SORT's STORE can be anywhere: its specs are `unknown`, so its own key finder answers.
-    assert_eq!(keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "sort", "k1", "store", "k2"]), vec![kf("k1", &["RO", "access"]), kf("k2", &["OW", "update"])]);
+    assert_eq!(
+        keys_and_flags(&mut t, &["COMMAND", "GETKEYSANDFLAGS", "sort", "k1", "store", "k2"]),
+        vec![kf("k1", &["RO", "access"]), kf("k2", &["OW", "update"])]
+    );
     assert_eq!(t.run(&["COMMAND", "GETKEYSANDFLAGS", "ping", "x"]), err("ERR The command has no key arguments"));
     assert_eq!(t.run(&["COMMAND", "GETKEYSANDFLAGS", "spublish", "ch", "m"]), err("ERR The command has no key arguments"));
 }
@@ -227,10 +251,12 @@ fn command_list_filters_by_module_aclcat_and_pattern() {
 
 fn map_keys(r: &Reply) -> Vec<String> {
     let Reply::Map(m) = r else { panic!("{:?}", r) };
-    m.iter().map(|(k, _)| match k {
-        Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
-        o => panic!("{:?}", o),
-    }).collect()
+    m.iter()
+        .map(|(k, _)| match k {
+            Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+            o => panic!("{:?}", o),
+        })
+        .collect()
 }
 
 fn map_get<'a>(r: &'a Reply, key: &str) -> &'a Reply {
@@ -325,12 +351,21 @@ fn memory_doctor_speaks_as_redis() {
         "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
     );
     let mut t = with_memory(ten_mb);
-    assert_eq!(text(t.run(&["MEMORY", "DOCTOR"])), "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n");
+    assert_eq!(
+        text(t.run(&["MEMORY", "DOCTOR"])),
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+    );
     // A peak over 150% of what is used now, and an RSS 3x the allocations.
     t.engine.srv.evict.peak = 20 << 20;
     t.engine.srv.host.used_memory_rss = 30 << 20;
     let report = text(t.run(&["MEMORY", "DOCTOR"]));
-    assert!(report.starts_with("Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory: In the past this instance used more than 150% the memory"), "{}", report);
+    assert!(
+        report.starts_with(
+            "Sam, I detected a few issues in this Redis instance memory implants:\n\n * Peak memory: In the past this instance used more than 150% the memory"
+        ),
+        "{}",
+        report
+    );
     assert!(report.contains("\n\n * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4"), "{}", report);
     assert!(report.ends_with("I'm here to keep you safe, Sam. I want to help you.\n"));
 }

@@ -2,9 +2,9 @@
 
 use crate::config::Config;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn set(items: &[&str]) -> Reply {
     Reply::Set(items.iter().map(|s| bulk(s)).collect())

@@ -58,7 +58,11 @@ pub fn consumers(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         g.consumers
             .iter()
             .map(|(name, c)| {
-                Reply::Map(vec![(s("name"), Reply::Bulk(name.clone())), (s("pending"), Reply::Int(c.pel.len() as i64)), (s("idle"), Reply::Int((now - c.seen_time).max(0)))])
+                Reply::Map(vec![
+                    (s("name"), Reply::Bulk(name.clone())),
+                    (s("pending"), Reply::Int(c.pel.len() as i64)),
+                    (s("idle"), Reply::Int((now - c.seen_time).max(0))),
+                ])
             })
             .collect(),
     ))

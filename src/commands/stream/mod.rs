@@ -22,19 +22,60 @@ pub use read::{unblock_deleted_readgroup, BLOCKED_STREAM};
 const G: &str = "stream";
 
 static XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("create", -5, WRITE | DENYOOM, G, group::create).key_specs("RW insert index:2 range:0:1:0").keys(2, 2, 1).acl(STREAM).doc("5.0.0", "Create a consumer group.", "O(1)").args("key groupname (id|new_id=$) [MKSTREAM] [ENTRIESREAD entries_read@integer]"),
-    CommandSpec::new("createconsumer", 5, WRITE | DENYOOM, G, group::createconsumer).key_specs("RW insert index:2 range:0:1:0").keys(2, 2, 1).acl(STREAM).doc("6.2.0", "Create a consumer in a consumer group.", "O(1)").args("key groupname consumername"),
-    CommandSpec::new("delconsumer", 5, WRITE, G, group::delconsumer).key_specs("RW delete index:2 range:0:1:0").keys(2, 2, 1).acl(STREAM).doc("5.0.0", "Delete a consumer from a consumer group.", "O(1)").args("key groupname consumername"),
-    CommandSpec::new("destroy", 4, WRITE, G, group::destroy).key_specs("RW delete index:2 range:0:1:0").keys(2, 2, 1).acl(STREAM).doc("5.0.0", "Destroy a consumer group.", "O(N) where N is the number of entries in the group's pending entries list (PEL).").args("key groupname"),
+    CommandSpec::new("create", -5, WRITE | DENYOOM, G, group::create)
+        .key_specs("RW insert index:2 range:0:1:0")
+        .keys(2, 2, 1)
+        .acl(STREAM)
+        .doc("5.0.0", "Create a consumer group.", "O(1)")
+        .args("key groupname (id|new_id=$) [MKSTREAM] [ENTRIESREAD entries_read@integer]"),
+    CommandSpec::new("createconsumer", 5, WRITE | DENYOOM, G, group::createconsumer)
+        .key_specs("RW insert index:2 range:0:1:0")
+        .keys(2, 2, 1)
+        .acl(STREAM)
+        .doc("6.2.0", "Create a consumer in a consumer group.", "O(1)")
+        .args("key groupname consumername"),
+    CommandSpec::new("delconsumer", 5, WRITE, G, group::delconsumer)
+        .key_specs("RW delete index:2 range:0:1:0")
+        .keys(2, 2, 1)
+        .acl(STREAM)
+        .doc("5.0.0", "Delete a consumer from a consumer group.", "O(1)")
+        .args("key groupname consumername"),
+    CommandSpec::new("destroy", 4, WRITE, G, group::destroy)
+        .key_specs("RW delete index:2 range:0:1:0")
+        .keys(2, 2, 1)
+        .acl(STREAM)
+        .doc("5.0.0", "Destroy a consumer group.", "O(N) where N is the number of entries in the group's pending entries list (PEL).")
+        .args("key groupname"),
     CommandSpec::new("help", 2, LOADING | STALE, G, group::help).acl(STREAM).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("setid", -5, WRITE, G, group::setid).key_specs("RW update index:2 range:0:1:0").keys(2, 2, 1).acl(STREAM).doc("5.0.0", "Set a consumer group to an arbitrary last delivered ID value.", "O(1)").args("key groupname (id|new_id=$) [ENTRIESREAD entries_read@integer]"),
+    CommandSpec::new("setid", -5, WRITE, G, group::setid)
+        .key_specs("RW update index:2 range:0:1:0")
+        .keys(2, 2, 1)
+        .acl(STREAM)
+        .doc("5.0.0", "Set a consumer group to an arbitrary last delivered ID value.", "O(1)")
+        .args("key groupname (id|new_id=$) [ENTRIESREAD entries_read@integer]"),
 ];
 
 static XINFO_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("consumers", 4, READONLY, G, info::consumers).key_specs("RO access index:2 range:0:1:0").tips("nondeterministic_output").keys(2, 2, 1).acl(STREAM).doc("5.0.0", "List the consumers in a consumer group", "O(1)").args("key groupname"),
-    CommandSpec::new("groups", 3, READONLY, G, info::groups).key_specs("RO access index:2 range:0:1:0").keys(2, 2, 1).acl(STREAM).doc("5.0.0", "List the consumer groups of a stream", "O(1)").args("key"),
+    CommandSpec::new("consumers", 4, READONLY, G, info::consumers)
+        .key_specs("RO access index:2 range:0:1:0")
+        .tips("nondeterministic_output")
+        .keys(2, 2, 1)
+        .acl(STREAM)
+        .doc("5.0.0", "List the consumers in a consumer group", "O(1)")
+        .args("key groupname"),
+    CommandSpec::new("groups", 3, READONLY, G, info::groups)
+        .key_specs("RO access index:2 range:0:1:0")
+        .keys(2, 2, 1)
+        .acl(STREAM)
+        .doc("5.0.0", "List the consumer groups of a stream", "O(1)")
+        .args("key"),
     CommandSpec::new("help", 2, LOADING | STALE, G, info::help).acl(STREAM).doc("5.0.0", "Show helpful text about the different subcommands", "O(1)"),
-    CommandSpec::new("stream", -3, READONLY, G, info::stream).key_specs("RO access index:2 range:0:1:0").keys(2, 2, 1).acl(STREAM).doc("5.0.0", "Get information about a stream", "O(1)").args("key [FULL full=([COUNT count])]"),
+    CommandSpec::new("stream", -3, READONLY, G, info::stream)
+        .key_specs("RO access index:2 range:0:1:0")
+        .keys(2, 2, 1)
+        .acl(STREAM)
+        .doc("5.0.0", "Get information about a stream", "O(1)")
+        .args("key [FULL full=([COUNT count])]"),
 ];
 
 pub static SPECS: &[CommandSpec] = &[

@@ -165,7 +165,9 @@ fn read(ctx: &mut Ctx, argv: &[Bytes], xreadgroup: bool) -> Result<Reply> {
                     let (r, effects) = deliver(s, g, consumer, last.incr().unwrap_or(StreamId::MAX), count, noack, now);
                     // Replayed as what the read did to the group (the read itself is not).
                     if created && noack {
-                        ctx.also_propagate(|| vec![Bytes::from_static(b"XGROUP"), Bytes::from_static(b"CREATECONSUMER"), key.clone(), g.clone(), consumer.clone()]);
+                        ctx.also_propagate(|| {
+                            vec![Bytes::from_static(b"XGROUP"), Bytes::from_static(b"CREATECONSUMER"), key.clone(), g.clone(), consumer.clone()]
+                        });
                     }
                     for argv in effects.into_iter().map(|e| e.argv(key, g)) {
                         ctx.also_propagate(|| argv);

@@ -2,9 +2,9 @@
 //! `*` IDs, idle times and blocking deadlines are deterministic.
 
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn entry(id: &str, fv: &[&str]) -> Reply {
     Reply::Array(vec![bulk(id), arr(fv)])
@@ -34,7 +34,10 @@ fn xadd_ids_and_their_errors() {
     assert_eq!(t.run(&["XADD", "t", "*", "f", "v"]), err("ERR The stream has exhausted the last possible ID, unable to add more items"));
     t.run(&["SET", "str", "x"]);
     assert_eq!(t.run(&["XADD", "str", "*", "f", "v"]), err("WRONGTYPE Operation against a key holding the wrong kind of value"));
-    assert_eq!(t.run(&["XADD", "t", "MAXLEN", "1", "MINID", "1", "*", "f", "v"]), err("ERR syntax error, MAXLEN and MINID options at the same time are not compatible"));
+    assert_eq!(
+        t.run(&["XADD", "t", "MAXLEN", "1", "MINID", "1", "*", "f", "v"]),
+        err("ERR syntax error, MAXLEN and MINID options at the same time are not compatible")
+    );
     assert_eq!(t.run(&["XADD", "t", "LIMIT", "10", "*", "f", "v"]), err("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"));
     assert_eq!(t.run(&["XADD", "t", "MAXLEN", "1", "LIMIT", "10", "*", "f", "v"]), err("ERR syntax error, LIMIT cannot be used without the special ~ option"));
     assert_eq!(t.run(&["XADD", "t", "MAXLEN", "-1", "*", "f", "v"]), err("ERR The MAXLEN argument must be >= 0."));
@@ -81,8 +84,14 @@ fn xdel_xtrim_and_the_stream_bookkeeping() {
     assert_eq!(t.run(&["XLEN", "s"]), int(2));
     assert_eq!(t.run(&["XSETID", "s", "1-0"]), err("ERR The ID specified in XSETID is smaller than the target stream top item"));
     assert_eq!(t.run(&["XSETID", "nokey", "1-0"]), err("ERR no such key"));
-    assert_eq!(t.run(&["XSETID", "s", "99999999999999-0", "ENTRIESADDED", "1"]), err("ERR The entries_added specified in XSETID is smaller than the target stream length"));
-    assert_eq!(t.run(&["XSETID", "s", "99999999999999-0", "MAXDELETEDID", "99999999999999-1"]), err("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"));
+    assert_eq!(
+        t.run(&["XSETID", "s", "99999999999999-0", "ENTRIESADDED", "1"]),
+        err("ERR The entries_added specified in XSETID is smaller than the target stream length")
+    );
+    assert_eq!(
+        t.run(&["XSETID", "s", "99999999999999-0", "MAXDELETEDID", "99999999999999-1"]),
+        err("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
+    );
     assert_eq!(t.run(&["XSETID", "s", "99999999999999-0", "ENTRIESADDED", "500", "MAXDELETEDID", "5-0"]), ok());
     assert_eq!(t.run(&["XADD", "s", "*", "f", "v"]), bulk("99999999999999-1"));
 }
@@ -113,10 +122,19 @@ fn groups_deliver_once_and_track_pending() {
     assert_eq!(t.run(&["XACK", "s", "g", "bad"]), err("ERR Invalid stream ID specified as stream command argument"));
     assert_eq!(t.run(&["XACK", "s", "nogroup", "bad"]), int(0));
     assert_eq!(t.run(&["XPENDING", "s", "nogroup"]), err("NOGROUP No such key 's' or consumer group 'nogroup'"));
-    assert_eq!(t.run(&["XREADGROUP", "GROUP", "nogroup", "c", "STREAMS", "s", ">"]), err("NOGROUP No such key 's' or consumer group 'nogroup' in XREADGROUP with GROUP option"));
+    assert_eq!(
+        t.run(&["XREADGROUP", "GROUP", "nogroup", "c", "STREAMS", "s", ">"]),
+        err("NOGROUP No such key 's' or consumer group 'nogroup' in XREADGROUP with GROUP option")
+    );
     assert_eq!(t.run(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "$"]), err("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."));
-    assert_eq!(t.run(&["XREAD", "STREAMS", "s", ">"]), err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."));
-    assert_eq!(t.run(&["XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"]), err("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."));
+    assert_eq!(
+        t.run(&["XREAD", "STREAMS", "s", ">"]),
+        err("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
+    );
+    assert_eq!(
+        t.run(&["XREAD", "GROUP", "g", "c", "STREAMS", "s", "0"]),
+        err("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+    );
     assert_eq!(t.run(&["XREAD", "STREAMS", "s", "t", "0"]), err("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."));
     assert_eq!(t.run(&["XREADGROUP", "COUNT", "1", "NOACK", "STREAMS", "s", ">"]), err("ERR Missing GROUP option for XREADGROUP"));
     // Deleting a consumer drops its pending entries.
@@ -143,7 +161,10 @@ fn a_crashed_workers_entries_are_claimed() {
     // Too fresh for a one-hour threshold; old enough for one second.
     assert_eq!(t.run(&["XCLAIM", "s", "g", "alive", "3600000", "1-0"]), Reply::Array(vec![]));
     assert_eq!(t.run(&["XCLAIM", "s", "g", "alive", "1000", "1-0", "2-0", "JUSTID"]), arr(&["1-0", "2-0"]));
-    assert_eq!(t.run(&["XPENDING", "s", "g", "-", "+", "10", "alive"]), Reply::Array(vec![Reply::Array(vec![bulk("1-0"), bulk("alive"), int(0), int(1)]), Reply::Array(vec![bulk("2-0"), bulk("alive"), int(0), int(1)])]));
+    assert_eq!(
+        t.run(&["XPENDING", "s", "g", "-", "+", "10", "alive"]),
+        Reply::Array(vec![Reply::Array(vec![bulk("1-0"), bulk("alive"), int(0), int(1)]), Reply::Array(vec![bulk("2-0"), bulk("alive"), int(0), int(1)])])
+    );
     assert_eq!(t.run(&["XCLAIM", "s", "g", "alive", "0", "1-0", "RETRYCOUNT", "7", "IDLE", "10"]), Reply::Array(vec![entry("1-0", &["n", "1"])]));
     assert_eq!(t.run(&["XPENDING", "s", "g", "1-0", "1-0", "1"]), Reply::Array(vec![Reply::Array(vec![bulk("1-0"), bulk("alive"), int(10), int(7)])]));
     assert_eq!(t.run(&["XCLAIM", "s", "g", "alive", "0", "1-0", "BOGUS"]), err("ERR Unrecognized XCLAIM option 'BOGUS'"));
@@ -157,7 +178,10 @@ fn a_crashed_workers_entries_are_claimed() {
     );
     assert_eq!(t.run(&["XAUTOCLAIM", "s", "g", "rescuer", "0", "4-0", "JUSTID"]), Reply::Array(vec![bulk("0-0"), Reply::Array(vec![]), arr(&["4-0"])]));
     assert_eq!(t.run(&["XAUTOCLAIM", "s", "g", "rescuer", "0", "0", "COUNT", "0"]), err("ERR COUNT must be > 0"));
-    assert_eq!(t.run(&["XPENDING", "s", "g"]), Reply::Array(vec![int(3), bulk("1-0"), bulk("3-0"), Reply::Array(vec![arr(&["alive", "2"]), arr(&["rescuer", "1"])])]));
+    assert_eq!(
+        t.run(&["XPENDING", "s", "g"]),
+        Reply::Array(vec![int(3), bulk("1-0"), bulk("3-0"), Reply::Array(vec![arr(&["alive", "2"]), arr(&["rescuer", "1"])])])
+    );
 }
 
 #[test]
@@ -225,9 +249,15 @@ fn xinfo_reports_lag_and_consumers() {
     let Reply::Map(fields) = &g[0] else { panic!() };
     assert_eq!(fields[5], (s("lag"), Reply::Nil));
     assert_eq!(t.run(&["XINFO", "STREAM", "nokey"]), err("ERR no such key"));
-    assert_eq!(t.run(&["XINFO", "STREAM", "s", "FULL", "COUNTX", "1"]), err("ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP."));
+    assert_eq!(
+        t.run(&["XINFO", "STREAM", "s", "FULL", "COUNTX", "1"]),
+        err("ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP.")
+    );
     assert_eq!(t.run(&["XINFO", "CONSUMERS", "s", "nog"]), err("NOGROUP No such consumer group 'nog' for key name 's'"));
-    assert_eq!(t.run(&["XINFO", "CONSUMERS", "s", "g"]), Reply::Array(vec![Reply::Map(vec![(s("name"), s("c")), (s("pending"), int(1)), (s("idle"), int(0))])]));
+    assert_eq!(
+        t.run(&["XINFO", "CONSUMERS", "s", "g"]),
+        Reply::Array(vec![Reply::Map(vec![(s("name"), s("c")), (s("pending"), int(1)), (s("idle"), int(0))])])
+    );
     let Reply::Map(full) = t.run(&["XINFO", "STREAM", "s", "FULL"]) else { panic!() };
     assert_eq!(full.len(), 9);
     assert_eq!(full[7].1, Reply::Array(vec![entry("1-0", &["f", "v"]), entry("3-0", &["f", "v"])]));
@@ -270,5 +300,8 @@ fn groups_and_pending_entries_keep_no_slice_of_the_input_buffer() {
         drop(reply); // a reply may quote an argument (XREADGROUP's key)
         assert!(buf.is_unique(), "{cmd:?} kept a slice of its input");
     }
-    assert_eq!(t.run(&["XPENDING", "s", "g"]), Reply::Array(vec![int(2), bulk("1-1"), bulk("2-1"), Reply::Array(vec![arr(&["bob", "1"]), arr(&["carol", "1"])])]));
+    assert_eq!(
+        t.run(&["XPENDING", "s", "g"]),
+        Reply::Array(vec![int(2), bulk("1-1"), bulk("2-1"), Reply::Array(vec![arr(&["bob", "1"]), arr(&["carol", "1"])])])
+    );
 }

@@ -120,10 +120,7 @@ pub fn lcs(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
     }
     if getidx {
-        return Ok(Reply::Map(vec![
-            (Reply::bulk_str("matches"), Reply::Array(matches)),
-            (Reply::bulk_str("len"), Reply::Int(total as i64)),
-        ]));
+        return Ok(Reply::Map(vec![(Reply::bulk_str("matches"), Reply::Array(matches)), (Reply::bulk_str("len"), Reply::Int(total as i64))]));
     }
     Ok(Reply::Bulk(Bytes::from(result)))
 }

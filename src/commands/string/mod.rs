@@ -6,9 +6,9 @@ use bytes::Bytes;
 use crate::command::spec::{acl::STRING, flags::*};
 use crate::command::{dispatch::Ctx, Args, CommandSpec};
 use crate::error::{Error, Result};
+use crate::long_double::LongDouble;
 use crate::object::{Str, Value};
 use crate::reply::{Reply, OK, ONE, ZERO};
-use crate::long_double::LongDouble;
 
 mod lcs;
 #[cfg(test)]
@@ -135,7 +135,15 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], val: &[u8], o: &StringOpts, expire_at:
         let db = ctx.client.db;
         ctx.notify(db, key, "expire");
         // Replayed with the absolute deadline, whichever form set it.
-        ctx.propagate_as(|| vec![Bytes::from_static(b"SET"), Bytes::copy_from_slice(key), Bytes::copy_from_slice(val), Bytes::from_static(b"PXAT"), Bytes::from(when.to_string())]);
+        ctx.propagate_as(|| {
+            vec![
+                Bytes::from_static(b"SET"),
+                Bytes::copy_from_slice(key),
+                Bytes::copy_from_slice(val),
+                Bytes::from_static(b"PXAT"),
+                Bytes::from(when.to_string()),
+            ]
+        });
     }
     Ok(Some(old.map(Reply::opt_bulk).unwrap_or(OK)))
 }

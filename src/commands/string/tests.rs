@@ -1,9 +1,9 @@
 //! Strings family, reply-exact (expected replies checked against redis-server 7.0.15).
 
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn t() -> TestEngine {
     TestEngine::new()
@@ -251,10 +251,7 @@ fn lcs_returns_the_string_length_and_ranges() {
     );
     assert_eq!(
         t.run(&["LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"]),
-        Reply::Map(vec![
-            (bulk("matches"), Reply::Array(vec![Reply::Array(vec![range(4, 7), range(5, 8), int(4)])])),
-            (bulk("len"), int(6)),
-        ])
+        Reply::Map(vec![(bulk("matches"), Reply::Array(vec![Reply::Array(vec![range(4, 7), range(5, 8), int(4)])])), (bulk("len"), int(6)),])
     );
     assert_eq!(t.run(&["LCS", "key1", "key2", "LEN", "IDX"]), err("ERR If you want both the length and indexes, please just use IDX."));
     assert_eq!(t.run(&["LCS", "key1", "key2", "FOO"]), err("ERR syntax error"));

@@ -1,9 +1,9 @@
 //! Transactions, reply-exact (checked against redis-server 7.0.15).
 
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn queued() -> Reply {
     Reply::Simple("QUEUED")

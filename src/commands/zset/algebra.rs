@@ -170,10 +170,13 @@ fn combine(p: &mut Parsed, op: Op) -> Vec<(Bytes, f64)> {
                     }
                 }
             }
-            order.into_iter().map(|m| {
-                let s = acc[&m];
-                (m, s)
-            }).collect()
+            order
+                .into_iter()
+                .map(|m| {
+                    let s = acc[&m];
+                    (m, s)
+                })
+                .collect()
         }
         Op::Diff => {
             let (first, rest) = p.sources.split_first().expect("at least one");

@@ -7,10 +7,10 @@ use crate::command::args::{self, positive_long};
 use crate::command::spec::{acl::SORTEDSET, flags::*};
 use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::commands::generic::scan::{parse_cursor, scan_elements, scan_opts, scan_reply};
-use crate::types::zset::{Lex, LexRange, ScoreRange};
 use crate::error::{Error, Result};
 use crate::object::Value;
 use crate::reply::Reply;
+use crate::types::zset::{Lex, LexRange, ScoreRange};
 use crate::types::zset::{Limits, ZSet};
 use crate::util::{fmt_double, parse_f64};
 
@@ -220,11 +220,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], mut f: AddFlags) -> Result<Reply>
     if let Some(e) = err {
         return Err(e);
     }
-    Ok(if f.incr {
-        last.map_or(Reply::Nil, Reply::Double)
-    } else {
-        Reply::Int(if f.ch { added + updated } else { added })
-    })
+    Ok(if f.incr { last.map_or(Reply::Nil, Reply::Double) } else { Reply::Int(if f.ch { added + updated } else { added }) })
 }
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]

@@ -2,9 +2,9 @@
 
 use crate::config::Config;
 use crate::reply::Reply;
-use crate::testing::*;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
+use crate::testing::*;
 
 fn d(v: f64) -> Reply {
     Reply::Double(v)
@@ -33,7 +33,10 @@ fn ranges_by_rank_score_and_lex() {
     assert_eq!(t.run(&["ZRANGE", "z", "0", "0", "WITHSCORES"]), Reply::Array(vec![bulk("a"), d(1.0)]));
     assert_eq!(t.run(&["ZRANGE", "z", "(1", "3", "BYSCORE"]), arr(&["b", "c"]));
     assert_eq!(t.run(&["ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "1", "2"]), arr(&["c", "b"]));
-    assert_eq!(t.run(&["ZRANGE", "z", "0", "1", "LIMIT", "0", "1"]), err("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"));
+    assert_eq!(
+        t.run(&["ZRANGE", "z", "0", "1", "LIMIT", "0", "1"]),
+        err("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
+    );
     assert_eq!(t.run(&["ZRANGEBYLEX", "z", "[b", "(d"]), arr(&["b", "c"]));
     assert_eq!(t.run(&["ZRANGEBYLEX", "z", "b", "d"]), err("ERR min or max not valid string range item"));
     assert_eq!(t.run(&["ZCOUNT", "z", "2", "+inf"]), int(3));

@@ -106,11 +106,7 @@ fn bit_bswap(state: &mut LuaState) -> LuaResult<u32> {
 /// an error, as `lua_isnone` is what the C code tests.
 fn bit_tohex(state: &mut LuaState) -> LuaResult<u32> {
     let mut b = barg(state, 1)?;
-    let mut n: i32 = if nargs(state) < 2 {
-        8
-    } else {
-        barg(state, 2)? as i32
-    };
+    let mut n: i32 = if nargs(state) < 2 { 8 } else { barg(state, 2)? as i32 };
     let mut digits: &[u8; 16] = b"0123456789abcdef";
     if n < 0 {
         // -(-2^31) overflows; the compiled C code still ends up with eight
@@ -212,12 +208,6 @@ mod tests {
                 (got != *want).then(|| format!("{case}\n   want {want}\n    got {got}"))
             })
             .collect();
-        assert!(
-            failures.is_empty(),
-            "{} of {} cases differ:\n{}",
-            failures.len(),
-            CASES.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), CASES.len(), failures.join("\n"));
     }
 }

@@ -84,9 +84,7 @@ fn new_module(state: &mut LuaState) -> LuaResult<Table> {
         ("new", cjson_new),
     ];
     let module = Table::from_gc_ref(state.gc.alloc_table(RawTable::new()));
-    let config = state
-        .gc
-        .alloc_userdata(Userdata::new(Box::new(Config::default())));
+    let config = state.gc.alloc_userdata(Userdata::new(Box::new(Config::default())));
     for (name, func) in FUNCS {
         let mut closure = RustClosure::new(func, name);
         closure.upvalues.push(Val::Userdata(config));
@@ -134,10 +132,7 @@ fn arg(state: &LuaState, n: usize) -> Val {
 
 /// The userdata holding the running closure's configuration (its first upvalue).
 fn config_ref(state: &LuaState) -> LuaResult<GcRef<Userdata>> {
-    let func = state
-        .call_stack
-        .get(state.ci)
-        .map(|ci| state.stack_get(ci.func));
+    let func = state.call_stack.get(state.ci).map(|ci| state.stack_get(ci.func));
     if let Some(Val::Function(f)) = func {
         if let Some(Closure::Rust(rc)) = state.gc.closures.get(f) {
             if let Some(Val::Userdata(ud)) = rc.upvalues.first() {
@@ -150,23 +145,12 @@ fn config_ref(state: &LuaState) -> LuaResult<GcRef<Userdata>> {
 
 fn fetch_config(state: &LuaState) -> LuaResult<Config> {
     let ud = config_ref(state)?;
-    state
-        .gc
-        .userdata
-        .get(ud)
-        .and_then(|u| u.downcast_ref::<Config>())
-        .copied()
-        .ok_or_else(|| runtime_error("BUG: Unable to fetch CJSON configuration"))
+    state.gc.userdata.get(ud).and_then(|u| u.downcast_ref::<Config>()).copied().ok_or_else(|| runtime_error("BUG: Unable to fetch CJSON configuration"))
 }
 
 fn store_config(state: &mut LuaState, cfg: Config) -> LuaResult<()> {
     let ud = config_ref(state)?;
-    match state
-        .gc
-        .userdata
-        .get_mut(ud)
-        .and_then(|u| u.downcast_mut::<Config>())
-    {
+    match state.gc.userdata.get_mut(ud).and_then(|u| u.downcast_mut::<Config>()) {
         Some(slot) => {
             *slot = cfg;
             Ok(())
@@ -194,23 +178,13 @@ fn arg_init(state: &mut LuaState, args: usize) -> LuaResult<Config> {
 /// `4294967297` sets 1, as in Redis.
 fn check_c_int(state: &LuaState, n: usize) -> LuaResult<i32> {
     let d = state.check_number(n)?;
-    let wide = if d > -9_223_372_036_854_775_808.0 && d < 9_223_372_036_854_775_808.0 {
-        d as i64
-    } else {
-        i64::MIN
-    };
+    let wide = if d > -9_223_372_036_854_775_808.0 && d < 9_223_372_036_854_775_808.0 { d as i64 } else { i64::MIN };
     Ok(wide as i32)
 }
 
 /// `json_integer_option`. The range error names argument 1 whatever the position,
 /// as the C does.
-fn integer_option(
-    state: &mut LuaState,
-    n: usize,
-    setting: &mut i32,
-    min: i32,
-    max: i32,
-) -> LuaResult<()> {
+fn integer_option(state: &mut LuaState, n: usize, setting: &mut i32, min: i32, max: i32) -> LuaResult<()> {
     if !matches!(arg(state, n), Val::Nil) {
         let value = check_c_int(state, n)?;
         if !(min <= value && value <= max) {
@@ -224,12 +198,7 @@ fn integer_option(
 
 /// `json_enum_option` with `bool_true` = 1: booleans map to 0/1, strings must name
 /// an option; the result is a boolean for 0/1 and the option's name otherwise.
-fn enum_option(
-    state: &mut LuaState,
-    n: usize,
-    setting: &mut i32,
-    options: &[&str],
-) -> LuaResult<()> {
+fn enum_option(state: &mut LuaState, n: usize, setting: &mut i32, options: &[&str]) -> LuaResult<()> {
     match arg(state, n) {
         Val::Nil => {}
         Val::Bool(b) => *setting = i32::from(b),
@@ -252,11 +221,7 @@ fn enum_option(
         0 => Val::Bool(false),
         1 => Val::Bool(true),
         other => {
-            let name = usize::try_from(other)
-                .ok()
-                .and_then(|i| options.get(i))
-                .copied()
-                .unwrap_or("");
+            let name = usize::try_from(other).ok().and_then(|i| options.get(i)).copied().unwrap_or("");
             str_val(state, name.as_bytes())
         }
     };
@@ -308,12 +273,7 @@ fn cfg_encode_keep_buffer(state: &mut LuaState) -> LuaResult<u32> {
 
 fn cfg_encode_invalid_numbers(state: &mut LuaState) -> LuaResult<u32> {
     let mut cfg = arg_init(state, 1)?;
-    enum_option(
-        state,
-        1,
-        &mut cfg.encode_invalid_numbers,
-        &["off", "on", "null"],
-    )?;
+    enum_option(state, 1, &mut cfg.encode_invalid_numbers, &["off", "on", "null"])?;
     store_config(state, cfg)?;
     Ok(1)
 }
@@ -331,13 +291,7 @@ fn cfg_decode_invalid_numbers(state: &mut LuaState) -> LuaResult<u32> {
 /// byte (including invalid UTF-8) passes through.
 fn append_string(out: &mut Vec<u8>, s: &[u8]) -> LuaResult<()> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    reserve(
-        out,
-        s.len()
-            .checked_mul(6)
-            .and_then(|n| n.checked_add(2))
-            .unwrap_or(usize::MAX),
-    )?;
+    reserve(out, s.len().checked_mul(6).and_then(|n| n.checked_add(2)).unwrap_or(usize::MAX))?;
     out.push(b'"');
     for &c in s {
         match c {
@@ -365,8 +319,7 @@ fn append_string(out: &mut Vec<u8>, s: &[u8]) -> LuaResult<()> {
 /// document (a sparse array with ratio 0 and index 2^31-1 is 10 GB), and that must
 /// not abort the server.
 fn reserve(out: &mut Vec<u8>, additional: usize) -> LuaResult<()> {
-    out.try_reserve(additional)
-        .map_err(|_| rilua::LuaError::Memory)
+    out.try_reserve(additional).map_err(|_| rilua::LuaError::Memory)
 }
 
 /// Room for everything one encoder step writes besides string contents: separators,
@@ -376,12 +329,7 @@ const STEP_RESERVE: usize = 64;
 /// C's `printf("%.<precision>g")` for finite and infinite doubles.
 fn format_g(num: f64, precision: i32) -> String {
     if num.is_nan() {
-        return if num.is_sign_negative() {
-            "-nan"
-        } else {
-            "nan"
-        }
-        .to_string();
+        return if num.is_sign_negative() { "-nan" } else { "nan" }.to_string();
     }
     if num.is_infinite() {
         return if num < 0.0 { "-inf" } else { "inf" }.to_string();
@@ -422,10 +370,7 @@ fn format_g(num: f64, precision: i32) -> String {
         }
         out.push_str(&mag.to_string());
     } else if exp >= 0 {
-        let split = usize::try_from(exp)
-            .unwrap_or(0)
-            .saturating_add(1)
-            .min(digits.len());
+        let split = usize::try_from(exp).unwrap_or(0).saturating_add(1).min(digits.len());
         let (int_part, frac) = digits.split_at(split);
         out.push_str(int_part);
         let frac = frac.trim_end_matches('0');
@@ -483,11 +428,7 @@ fn c_int_from_double(k: f64) -> i32 {
 }
 
 fn raw_table(state: &LuaState, t: GcRef<RawTable>) -> LuaResult<&RawTable> {
-    state
-        .gc
-        .tables
-        .get(t)
-        .ok_or_else(|| runtime_error("table has been collected"))
+    state.gc.tables.get(t).ok_or_else(|| runtime_error("table has been collected"))
 }
 
 /// `lua_array_length`: the array length, or `None` when the table must be encoded
@@ -519,16 +460,8 @@ fn array_length(state: &LuaState, cfg: &Config, t: GcRef<RawTable>) -> LuaResult
 }
 
 enum EncodeFrame {
-    Array {
-        table: GcRef<RawTable>,
-        next: i64,
-        len: i64,
-    },
-    Object {
-        table: GcRef<RawTable>,
-        key: Val,
-        first: bool,
-    },
+    Array { table: GcRef<RawTable>, next: i64, len: i64 },
+    Object { table: GcRef<RawTable>, key: Val, first: bool },
 }
 
 impl EncodeFrame {
@@ -557,13 +490,7 @@ impl Encoder<'_> {
         reserve(&mut self.out, STEP_RESERVE)?;
         match v {
             Val::Str(r) => {
-                let bytes = self
-                    .state
-                    .gc
-                    .string_arena
-                    .get(r)
-                    .map(|s| s.data())
-                    .unwrap_or_default();
+                let bytes = self.state.gc.string_arena.get(r).map(|s| s.data()).unwrap_or_default();
                 append_string(&mut self.out, bytes)?;
             }
             Val::Num(n) => append_number(&mut self.out, &self.cfg, n)?,
@@ -571,32 +498,18 @@ impl Encoder<'_> {
             Val::Bool(false) => self.out.extend_from_slice(b"false"),
             Val::Nil | Val::LightUserdata(0) => self.out.extend_from_slice(b"null"),
             Val::Table(t) => {
-                let depth = i64::try_from(self.frames.len())
-                    .unwrap_or(i64::MAX)
-                    .saturating_add(1);
-                if depth > i64::from(self.cfg.encode_max_depth)
-                    || self.slots.saturating_add(3) > LUAI_MAXCSTACK
-                {
-                    return Err(runtime_error(format!(
-                        "Cannot serialise, excessive nesting ({depth})"
-                    )));
+                let depth = i64::try_from(self.frames.len()).unwrap_or(i64::MAX).saturating_add(1);
+                if depth > i64::from(self.cfg.encode_max_depth) || self.slots.saturating_add(3) > LUAI_MAXCSTACK {
+                    return Err(runtime_error(format!("Cannot serialise, excessive nesting ({depth})")));
                 }
                 let frame = match array_length(self.state, &self.cfg, t)? {
                     Some(len) if len > 0 => {
                         self.out.push(b'[');
-                        EncodeFrame::Array {
-                            table: t,
-                            next: 1,
-                            len: i64::from(len),
-                        }
+                        EncodeFrame::Array { table: t, next: 1, len: i64::from(len) }
                     }
                     _ => {
                         self.out.push(b'{');
-                        EncodeFrame::Object {
-                            table: t,
-                            key: Val::Nil,
-                            first: true,
-                        }
+                        EncodeFrame::Object { table: t, key: Val::Nil, first: true }
                     }
                 };
                 self.slots = self.slots.saturating_add(frame.slots());
@@ -641,23 +554,12 @@ impl Encoder<'_> {
                                     self.out.extend_from_slice(b"\":");
                                 }
                                 Val::Str(r) => {
-                                    let bytes = self
-                                        .state
-                                        .gc
-                                        .string_arena
-                                        .get(r)
-                                        .map(|s| s.data())
-                                        .unwrap_or_default();
+                                    let bytes = self.state.gc.string_arena.get(r).map(|s| s.data()).unwrap_or_default();
                                     append_string(&mut self.out, bytes)?;
                                     reserve(&mut self.out, 1)?;
                                     self.out.push(b':');
                                 }
-                                other => {
-                                    return Err(serialise_error(
-                                        other.type_name(),
-                                        "table key must be a number or string",
-                                    ))
-                                }
+                                other => return Err(serialise_error(other.type_name(), "table key must be a number or string")),
                             }
                             Some(v)
                         }
@@ -686,13 +588,7 @@ fn json_encode(state: &mut LuaState) -> LuaResult<u32> {
     if nargs(state) != 1 {
         return Err(state.arg_error(1, "expected 1 argument"));
     }
-    let mut encoder = Encoder {
-        state,
-        cfg,
-        out: Vec::new(),
-        frames: Vec::new(),
-        slots: 1,
-    };
+    let mut encoder = Encoder { state, cfg, out: Vec::new(), frames: Vec::new(), slots: 1 };
     encoder.run(arg(state, 1))?;
     let json = std::mem::take(&mut encoder.out);
     let val = str_val(state, &json);
@@ -762,18 +658,9 @@ fn push_utf8(out: &mut Vec<u8>, cp: u32) {
     } else if cp <= 0x7ff {
         out.extend_from_slice(&[b((cp >> 6) | 0xc0), b((cp & 0x3f) | 0x80)]);
     } else if cp <= 0xffff {
-        out.extend_from_slice(&[
-            b((cp >> 12) | 0xe0),
-            b(((cp >> 6) & 0x3f) | 0x80),
-            b((cp & 0x3f) | 0x80),
-        ]);
+        out.extend_from_slice(&[b((cp >> 12) | 0xe0), b(((cp >> 6) & 0x3f) | 0x80), b((cp & 0x3f) | 0x80)]);
     } else {
-        out.extend_from_slice(&[
-            b((cp >> 18) | 0xf0),
-            b(((cp >> 12) & 0x3f) | 0x80),
-            b(((cp >> 6) & 0x3f) | 0x80),
-            b((cp & 0x3f) | 0x80),
-        ]);
+        out.extend_from_slice(&[b((cp >> 18) | 0xf0), b(((cp >> 12) & 0x3f) | 0x80), b(((cp >> 6) & 0x3f) | 0x80), b((cp & 0x3f) | 0x80)]);
     }
 }
 
@@ -793,22 +680,15 @@ impl Parser<'_> {
     }
 
     fn starts_with(&self, i: usize, word: &[u8]) -> bool {
-        word.iter()
-            .enumerate()
-            .all(|(k, &w)| self.at(i.saturating_add(k)) == w)
+        word.iter().enumerate().all(|(k, &w)| self.at(i.saturating_add(k)) == w)
     }
 
     fn starts_with_ignore_case(&self, i: usize, word: &[u8]) -> bool {
-        word.iter()
-            .enumerate()
-            .all(|(k, &w)| self.at(i.saturating_add(k)).eq_ignore_ascii_case(&w))
+        word.iter().enumerate().all(|(k, &w)| self.at(i.saturating_add(k)).eq_ignore_ascii_case(&w))
     }
 
     fn error_here(&self, what: &'static str) -> Token {
-        Token {
-            kind: TokenKind::Error(what),
-            index: self.pos,
-        }
+        Token { kind: TokenKind::Error(what), index: self.pos }
     }
 
     /// `json_next_token`.
@@ -896,10 +776,7 @@ impl Parser<'_> {
             self.pos += 1;
         }
         self.pos += 1;
-        Token {
-            kind: TokenKind::Str,
-            index,
-        }
+        Token { kind: TokenKind::Str, index }
     }
 
     fn hex4(&self, i: usize) -> Option<u32> {
@@ -966,10 +843,7 @@ impl Parser<'_> {
         match strtod(self.data, self.pos) {
             Some((value, end)) => {
                 self.pos = end;
-                Token {
-                    kind: TokenKind::Number(value),
-                    index,
-                }
+                Token { kind: TokenKind::Number(value), index }
             }
             None => self.error_here("invalid number"),
         }
@@ -980,11 +854,7 @@ impl Parser<'_> {
 /// and the end of the longest number prefix, or `None` when nothing converts.
 fn strtod(data: &[u8], start: usize) -> Option<(f64, usize)> {
     let at = |i: usize| data.get(i).copied().unwrap_or(0);
-    let ci = |i: usize, word: &[u8]| {
-        word.iter()
-            .enumerate()
-            .all(|(k, &w)| at(i.saturating_add(k)).eq_ignore_ascii_case(&w))
-    };
+    let ci = |i: usize, word: &[u8]| word.iter().enumerate().all(|(k, &w)| at(i.saturating_add(k)).eq_ignore_ascii_case(&w));
     let mut i = start;
     let negative = match at(i) {
         b'-' => {
@@ -1144,11 +1014,7 @@ fn scale_binary(mantissa: u64, sticky: bool, exp: i64) -> f64 {
     if keep <= 0 {
         // At most half the smallest subnormal: exactly half rounds to even (zero).
         let exactly_half = keep == 0 && mantissa.is_power_of_two() && !sticky;
-        return if keep == 0 && !exactly_half {
-            f64::from_bits(1)
-        } else {
-            0.0
-        };
+        return if keep == 0 && !exactly_half { f64::from_bits(1) } else { 0.0 };
     }
     let drop = bits - keep;
     let (rounded, lsb_exp) = if drop <= 0 {
@@ -1200,22 +1066,13 @@ impl DecodeFrame {
 }
 
 fn parse_error(expected: &str, token: Token) -> rilua::LuaError {
-    runtime_error(format!(
-        "Expected {expected} but found {} at character {}",
-        token.kind.describe(),
-        token.index.saturating_add(1)
-    ))
+    runtime_error(format!("Expected {expected} but found {} at character {}", token.kind.describe(), token.index.saturating_add(1)))
 }
 
 /// Parses the document with an explicit stack, checking tokens in the same order as
 /// the C recursive descent so that the first error reported is the same.
 fn decode_document(state: &mut LuaState, data: &[u8], cfg: Config) -> LuaResult<Val> {
-    let mut p = Parser {
-        data,
-        pos: 0,
-        cfg,
-        text: Vec::new(),
-    };
+    let mut p = Parser { data, pos: 0, cfg, text: Vec::new() };
     let mut frames: Vec<DecodeFrame> = Vec::new();
     // The decode function's own argument occupies the first slot.
     let mut slots: i64 = 1;
@@ -1229,25 +1086,14 @@ fn decode_document(state: &mut LuaState, data: &[u8], cfg: Config) -> LuaResult<
             TokenKind::Null => Val::LightUserdata(0),
             TokenKind::ObjBegin | TokenKind::ArrBegin => {
                 let is_object = token.kind == TokenKind::ObjBegin;
-                let depth = i64::try_from(frames.len())
-                    .unwrap_or(i64::MAX)
-                    .saturating_add(1);
+                let depth = i64::try_from(frames.len()).unwrap_or(i64::MAX).saturating_add(1);
                 let needed = if is_object { 3 } else { 2 };
-                if depth > i64::from(cfg.decode_max_depth)
-                    || slots.saturating_add(needed) > LUAI_MAXCSTACK
-                {
-                    return Err(runtime_error(format!(
-                        "Found too many nested data structures ({depth}) at character {}",
-                        p.pos
-                    )));
+                if depth > i64::from(cfg.decode_max_depth) || slots.saturating_add(needed) > LUAI_MAXCSTACK {
+                    return Err(runtime_error(format!("Found too many nested data structures ({depth}) at character {}", p.pos)));
                 }
                 let table = Table::from_gc_ref(state.gc.alloc_table(RawTable::new()));
                 token = p.next_token();
-                let empty_end = if is_object {
-                    TokenKind::ObjEnd
-                } else {
-                    TokenKind::ArrEnd
-                };
+                let empty_end = if is_object { TokenKind::ObjEnd } else { TokenKind::ArrEnd };
                 if token.kind == empty_end {
                     Val::Table(table.gc_ref())
                 } else if is_object {
@@ -1331,9 +1177,7 @@ fn json_decode(state: &mut LuaState) -> LuaResult<u32> {
     let cfg = fetch_config(state)?;
     let data = state.check_string(1)?;
     if data.len() >= 2 && (data[0] == 0 || data[1] == 0) {
-        return Err(runtime_error(
-            "JSON parser does not support UTF-16 or UTF-32",
-        ));
+        return Err(runtime_error("JSON parser does not support UTF-16 or UTF-32"));
     }
     let value = decode_document(state, &data, cfg)?;
     state.push(value);
@@ -1355,34 +1199,25 @@ mod tests {
         let mut lua = Lua::new_with(libs).expect("lua state");
         open(lua.state_mut()).expect("open cjson");
         let source = format!("{PRELUDE}{snippet}");
-        let func = lua
-            .load_bytes(source.as_bytes(), "@user_script")
-            .expect("snippet compiles");
+        let func = lua.load_bytes(source.as_bytes(), "@user_script").expect("snippet compiles");
         let results = lua.call_function(&func, &[]).expect("snippet runs");
         let first = results.first().copied().unwrap_or(Val::Nil);
         match first {
             Val::Num(n) => format_g(n, 14),
-            other => String::from_utf8_lossy(lua.val_as_bytes(other).expect("string result"))
-                .into_owned(),
+            other => String::from_utf8_lossy(lua.val_as_bytes(other).expect("string result")).into_owned(),
         }
     }
 
     /// Runs `snippet` (a Redis script body) and compares its result with the reply
     /// the real redis-server 7.0.15 gave for the same script.
     fn check(snippet: &str, expected: &str) {
-        let got = run_with(
-            StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH,
-            snippet,
-        );
+        let got = run_with(StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH, snippet);
         assert_eq!(got, expected, "script: {snippet}");
     }
 
     #[test]
     fn encode_nested_mixed() {
-        check(
-            r##"return cjson.encode({1,2,3,{a=1}})"##,
-            r##"[1,2,3,{"a":1}]"##,
-        );
+        check(r##"return cjson.encode({1,2,3,{a=1}})"##, r##"[1,2,3,{"a":1}]"##);
     }
 
     #[test]
@@ -1405,10 +1240,7 @@ mod tests {
 
     #[test]
     fn encode_string_escapes() {
-        check(
-            r##"return E(cjson.encode('a/b"c\\d\n\t\r\b\f\0\1\31\127 \128\255'))"##,
-            r##""a\/b\"c\\d\n\t\r\b\f\u0000\u0001\u001f\u007f \x80\xff""##,
-        );
+        check(r##"return E(cjson.encode('a/b"c\\d\n\t\r\b\f\0\1\31\127 \128\255'))"##, r##""a\/b\"c\\d\n\t\r\b\f\u0000\u0001\u001f\u007f \x80\xff""##);
     }
 
     #[test]
@@ -1421,26 +1253,17 @@ mod tests {
 
     #[test]
     fn encode_utf8_passthrough() {
-        check(
-            r##"return E(cjson.encode('h\195\169llo \226\130\172'))"##,
-            r##""h\xc3\xa9llo \xe2\x82\xac""##,
-        );
+        check(r##"return E(cjson.encode('h\195\169llo \226\130\172'))"##, r##""h\xc3\xa9llo \xe2\x82\xac""##);
     }
 
     #[test]
     fn encode_integers() {
-        check(
-            r##"return cjson.encode({1, -1, 0, 42, 123456, 2^31, 2^53, -2^40})"##,
-            r##"[1,-1,0,42,123456,2147483648,9.007199254741e+15,-1099511627776]"##,
-        );
+        check(r##"return cjson.encode({1, -1, 0, 42, 123456, 2^31, 2^53, -2^40})"##, r##"[1,-1,0,42,123456,2147483648,9.007199254741e+15,-1099511627776]"##);
     }
 
     #[test]
     fn encode_fractions() {
-        check(
-            r##"return cjson.encode({0.1, 1/3, -2.5, 3.14159265358979, 0.0001, 0.00001})"##,
-            r##"[0.1,0.33333333333333,-2.5,3.1415926535898,0.0001,1e-05]"##,
-        );
+        check(r##"return cjson.encode({0.1, 1/3, -2.5, 3.14159265358979, 0.0001, 0.00001})"##, r##"[0.1,0.33333333333333,-2.5,3.1415926535898,0.0001,1e-05]"##);
     }
 
     #[test]
@@ -1458,10 +1281,7 @@ mod tests {
 
     #[test]
     fn encode_rounding() {
-        check(
-            r##"return cjson.encode({0.5, 1.5, 2.5, 0.125, 1e21, 99999999999999.5, 999999999999995})"##,
-            r##"[0.5,1.5,2.5,0.125,1e+21,1e+14,1e+15]"##,
-        );
+        check(r##"return cjson.encode({0.5, 1.5, 2.5, 0.125, 1e21, 99999999999999.5, 999999999999995})"##, r##"[0.5,1.5,2.5,0.125,1e+21,1e+14,1e+15]"##);
     }
 
     #[test]
@@ -1482,18 +1302,12 @@ mod tests {
 
     #[test]
     fn encode_bad_key_error() {
-        check(
-            r##"return P(cjson.encode, {[true] = 1})"##,
-            r##"false | "Cannot serialise boolean: table key must be a number or string""##,
-        );
+        check(r##"return P(cjson.encode, {[true] = 1})"##, r##"false | "Cannot serialise boolean: table key must be a number or string""##);
     }
 
     #[test]
     fn encode_table_key_error() {
-        check(
-            r##"return P(cjson.encode, {[{}] = 1})"##,
-            r##"false | "Cannot serialise table: table key must be a number or string""##,
-        );
+        check(r##"return P(cjson.encode, {[{}] = 1})"##, r##"false | "Cannot serialise table: table key must be a number or string""##);
     }
 
     #[test]
@@ -1530,10 +1344,7 @@ mod tests {
 
     #[test]
     fn encode_mixed_keys_roundtrip() {
-        check(
-            r##"return S(cjson.decode(cjson.encode({1, 2, a = 3, [5.5] = 4})))"##,
-            r##"{"1"=1,"2"=2,"5.5"=4,"a"=3}"##,
-        );
+        check(r##"return S(cjson.decode(cjson.encode({1, 2, a = 3, [5.5] = 4})))"##, r##"{"1"=1,"2"=2,"5.5"=4,"a"=3}"##);
     }
 
     #[test]
@@ -1543,18 +1354,12 @@ mod tests {
 
     #[test]
     fn encode_depth_default_error() {
-        check(
-            r##"return P(cjson.encode, N(1000))"##,
-            r##"false | "Cannot serialise, excessive nesting (1001)""##,
-        );
+        check(r##"return P(cjson.encode, N(1000))"##, r##"false | "Cannot serialise, excessive nesting (1001)""##);
     }
 
     #[test]
     fn encode_depth_object_error() {
-        check(
-            r##"local t = {} for i = 1, 1001 do t = {a = t} end return P(cjson.encode, t)"##,
-            r##"false | "Cannot serialise, excessive nesting (1001)""##,
-        );
+        check(r##"local t = {} for i = 1, 1001 do t = {a = t} end return P(cjson.encode, t)"##, r##"false | "Cannot serialise, excessive nesting (1001)""##);
     }
 
     #[test]
@@ -1567,10 +1372,7 @@ mod tests {
 
     #[test]
     fn encode_depth_stack_limit_array() {
-        check(
-            r##"cjson.encode_max_depth(100000) return P(cjson.encode, N(10000))"##,
-            r##"false | "Cannot serialise, excessive nesting (7998)""##,
-        );
+        check(r##"cjson.encode_max_depth(100000) return P(cjson.encode, N(10000))"##, r##"false | "Cannot serialise, excessive nesting (7998)""##);
     }
 
     #[test]
@@ -1599,39 +1401,24 @@ mod tests {
 
     #[test]
     fn encode_arg_count_named() {
-        check(
-            r##"return P(function() return cjson.encode() end)"##,
-            r##"false | "user_script:1: bad argument #1 to 'encode' (expected 1 argument)""##,
-        );
+        check(r##"return P(function() return cjson.encode() end)"##, r##"false | "user_script:1: bad argument #1 to 'encode' (expected 1 argument)""##);
     }
 
     #[test]
     fn encode_error_position() {
-        check(
-            r##"return P(function() return cjson.encode(cjson.new) end)"##,
-            r##"false | "user_script:1: Cannot serialise function: type not supported""##,
-        );
+        check(r##"return P(function() return cjson.encode(cjson.new) end)"##, r##"false | "user_script:1: Cannot serialise function: type not supported""##);
     }
 
     #[test]
     fn encode_method_call() {
-        check(
-            r##"return P(function() return cjson:encode(1) end)"##,
-            r##"false | "user_script:1: calling 'encode' on bad self (expected 1 argument)""##,
-        );
+        check(r##"return P(function() return cjson:encode(1) end)"##, r##"false | "user_script:1: calling 'encode' on bad self (expected 1 argument)""##);
     }
 
     #[test]
     fn encode_thread_error() {
         let libs = StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH | StdLib::COROUTINE;
-        let got = run_with(
-            libs,
-            r##"return P(cjson.encode, coroutine.create(function() end))"##,
-        );
-        assert_eq!(
-            got,
-            r##"false | "Cannot serialise thread: type not supported""##
-        );
+        let got = run_with(libs, r##"return P(cjson.encode, coroutine.create(function() end))"##);
+        assert_eq!(got, r##"false | "Cannot serialise thread: type not supported""##);
     }
 
     #[test]
@@ -1732,10 +1519,7 @@ mod tests {
 
     #[test]
     fn sparse_ratio_zero() {
-        check(
-            r##"cjson.encode_sparse_array(false, 0) return #cjson.encode({[1000] = 1})"##,
-            r##"4998"##,
-        );
+        check(r##"cjson.encode_sparse_array(false, 0) return #cjson.encode({[1000] = 1})"##, r##"4998"##);
     }
 
     #[test]
@@ -1828,10 +1612,7 @@ mod tests {
 
     #[test]
     fn new_instance_from_instance() {
-        check(
-            r##"local c = cjson.new().new() return c.encode({x = {1, 2}}) .. ' ' .. S(c.encode_sparse_array())"##,
-            r##"{"x":[1,2]} false"##,
-        );
+        check(r##"local c = cjson.new().new() return c.encode({x = {1, 2}}) .. ' ' .. S(c.encode_sparse_array())"##, r##"{"x":[1,2]} false"##);
     }
 
     #[test]
@@ -1852,18 +1633,12 @@ mod tests {
 
     #[test]
     fn decode_array() {
-        check(
-            r##"return S(cjson.decode('[1,2,3]'))"##,
-            r##"{1=1,2=2,3=3}"##,
-        );
+        check(r##"return S(cjson.decode('[1,2,3]'))"##, r##"{1=1,2=2,3=3}"##);
     }
 
     #[test]
     fn decode_object_nested() {
-        check(
-            r##"return S(cjson.decode('{"a":{"b":[true,false,null]},"c":"d"}'))"##,
-            r##"{"a"={"b"={1=true,2=false,3=NULL}},"c"="d"}"##,
-        );
+        check(r##"return S(cjson.decode('{"a":{"b":[true,false,null]},"c":"d"}'))"##, r##"{"a"={"b"={1=true,2=false,3=NULL}},"c"="d"}"##);
     }
 
     #[test]
@@ -1876,10 +1651,7 @@ mod tests {
 
     #[test]
     fn decode_empty_containers() {
-        check(
-            r##"return S(cjson.decode('[]')) .. ' ' .. S(cjson.decode('{}')) .. ' ' .. S(cjson.decode('[[],{}]'))"##,
-            r##"{} {} {1={},2={}}"##,
-        );
+        check(r##"return S(cjson.decode('[]')) .. ' ' .. S(cjson.decode('{}')) .. ' ' .. S(cjson.decode('[[],{}]'))"##, r##"{} {} {1={},2={}}"##);
     }
 
     #[test]
@@ -1892,10 +1664,7 @@ mod tests {
 
     #[test]
     fn decode_string_escapes() {
-        check(
-            r##"return S(cjson.decode('"\\"\\\\\\/\\b\\f\\n\\r\\t"'))"##,
-            r##"""\/\x08\x0c\x0a\x0d\x09""##,
-        );
+        check(r##"return S(cjson.decode('"\\"\\\\\\/\\b\\f\\n\\r\\t"'))"##, r##"""\/\x08\x0c\x0a\x0d\x09""##);
     }
 
     #[test]
@@ -1924,10 +1693,7 @@ mod tests {
 
     #[test]
     fn decode_raw_control_chars() {
-        check(
-            r##"return S(cjson.decode('"a\tb\1\127\255"'))"##,
-            r##""a\x09b\x01\x7f\xff""##,
-        );
+        check(r##"return S(cjson.decode('"a\tb\1\127\255"'))"##, r##""a\x09b\x01\x7f\xff""##);
     }
 
     #[test]
@@ -2004,26 +1770,17 @@ mod tests {
 
     #[test]
     fn decode_duplicate_keys() {
-        check(
-            r##"return S(cjson.decode('{"a":1,"a":2,"b":null}'))"##,
-            r##"{"a"=2,"b"=NULL}"##,
-        );
+        check(r##"return S(cjson.decode('{"a":1,"a":2,"b":null}'))"##, r##"{"a"=2,"b"=NULL}"##);
     }
 
     #[test]
     fn decode_array_with_nulls() {
-        check(
-            r##"local t = cjson.decode('[null,1,null]') return #t .. ' ' .. S(t)"##,
-            r##"3 {1=NULL,2=1,3=NULL}"##,
-        );
+        check(r##"local t = cjson.decode('[null,1,null]') return #t .. ' ' .. S(t)"##, r##"3 {1=NULL,2=1,3=NULL}"##);
     }
 
     #[test]
     fn decode_large_array() {
-        check(
-            r##"local t = cjson.decode('[' .. string.rep('7,', 999) .. '7]') return #t .. ' ' .. t[1000]"##,
-            r##"1000 7"##,
-        );
+        check(r##"local t = cjson.decode('[' .. string.rep('7,', 999) .. '7]') return #t .. ' ' .. t[1000]"##, r##"1000 7"##);
     }
 
     #[test]
@@ -2044,26 +1801,17 @@ mod tests {
 
     #[test]
     fn encode_decoded_structure() {
-        check(
-            r##"return cjson.encode(cjson.decode('[{"k":[1,2.5,"x",null,true]}]'))"##,
-            r##"[{"k":[1,2.5,"x",null,true]}]"##,
-        );
+        check(r##"return cjson.encode(cjson.decode('[{"k":[1,2.5,"x",null,true]}]'))"##, r##"[{"k":[1,2.5,"x",null,true]}]"##);
     }
 
     #[test]
     fn encode_escaped_keys() {
-        check(
-            r##"return cjson.encode({['a"/\n'] = {[0.1] = 'v/'}})"##,
-            r##"{"a\"\/\n":{"0.1":"v\/"}}"##,
-        );
+        check(r##"return cjson.encode({['a"/\n'] = {[0.1] = 'v/'}})"##, r##"{"a\"\/\n":{"0.1":"v\/"}}"##);
     }
 
     #[test]
     fn encode_string_numbers() {
-        check(
-            r##"return cjson.encode({'1', '1.5', ''})"##,
-            r##"["1","1.5",""]"##,
-        );
+        check(r##"return cjson.encode({'1', '1.5', ''})"##, r##"["1","1.5",""]"##);
     }
 }
 
@@ -2077,8 +1825,7 @@ mod props {
     /// Decodes `input` with both number modes and re-encodes what decoded; returns
     /// a report string so that any Lua-level failure of the checks shows up.
     fn decode_reencode(input: &[u8]) -> String {
-        let mut lua = Lua::new_with(StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH)
-            .expect("lua state");
+        let mut lua = Lua::new_with(StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH).expect("lua state");
         open(lua.state_mut()).expect("open cjson");
         lua.set_global("input", input).expect("set input");
         let script = r#"
@@ -2135,9 +1882,6 @@ mod props {
         assert_eq!(at("0x1p999999999999999999999"), Some(f64::INFINITY));
         assert_eq!(at("0x1p-999999999999999999999"), Some(0.0));
         assert_eq!(at("0x0000000000000000000000001p0"), Some(1.0));
-        assert_eq!(
-            at("0x10000000000000000000001p-88"),
-            Some(f64::from_bits(0x3ff0_0000_0000_0000))
-        );
+        assert_eq!(at("0x10000000000000000000001p-88"), Some(f64::from_bits(0x3ff0_0000_0000_0000)));
     }
 }

@@ -185,11 +185,7 @@ fn encode(state: &LuaState, out: &mut Vec<u8>, v: Val, level: usize, used: usize
             let all = entries(state, t)?;
             if is_array(&all) {
                 // lua_objlen; with keys exactly 1..n it can only be n.
-                let len = state
-                    .gc
-                    .tables
-                    .get(t)
-                    .map_or(0, |tb| tb.len(&state.gc.string_arena));
+                let len = state.gc.tables.get(t).map_or(0, |tb| tb.len(&state.gc.string_arena));
                 encode_header(out, len, 0x90, 0xdc, 0xdd);
                 checkstack(used, 1, "in function mp_encode_lua_table_as_array")?;
                 let table = Table::from_gc_ref(t);
@@ -270,10 +266,7 @@ impl Cursor<'_> {
     }
 
     fn be(&self, from: usize, n: usize) -> Result<u64, DecodeError> {
-        Ok(self
-            .peek(from, n)?
-            .iter()
-            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Ok(self.peek(from, n)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
 
     fn consume(&mut self, n: usize) {
@@ -288,12 +281,7 @@ enum Item {
     Map(u64),
 }
 
-fn read_string(
-    state: &mut LuaState,
-    c: &mut Cursor<'_>,
-    hdr: usize,
-    len: usize,
-) -> Result<Item, DecodeError> {
+fn read_string(state: &mut LuaState, c: &mut Cursor<'_>, hdr: usize, len: usize) -> Result<Item, DecodeError> {
     let bytes = c.peek(hdr, len)?;
     let s = state.gc.intern_string(bytes);
     c.consume(hdr + len);
@@ -388,18 +376,8 @@ fn read_item(state: &mut LuaState, c: &mut Cursor<'_>) -> Result<Item, DecodeErr
 /// A container being filled. `used` is the C stack depth once the table
 /// itself has been pushed.
 enum Frame {
-    Array {
-        t: GcRef<RawTable>,
-        left: u64,
-        index: f64,
-        used: usize,
-    },
-    Map {
-        t: GcRef<RawTable>,
-        left: u64,
-        key: Option<Val>,
-        used: usize,
-    },
+    Array { t: GcRef<RawTable>, left: u64, index: f64, used: usize },
+    Map { t: GcRef<RawTable>, left: u64, key: Option<Val>, used: usize },
 }
 
 fn new_table(state: &mut LuaState) -> GcRef<RawTable> {
@@ -420,41 +398,26 @@ fn settable(state: &mut LuaState, t: GcRef<RawTable>, k: Val, v: Val) -> Result<
     };
     let s = state.gc.intern_string(msg);
     state.error_object = Some(Val::Str(s));
-    Err(DecodeError::Lua(rilua::runtime_error(
-        String::from_utf8_lossy(msg).into_owned(),
-    )))
+    Err(DecodeError::Lua(rilua::runtime_error(String::from_utf8_lossy(msg).into_owned())))
 }
 
 /// Decodes one complete value whose slot would be pushed at C stack depth
 /// `used`. Iterative so that hostile nesting cannot exhaust the Rust stack;
 /// the depth bookkeeping reproduces where the recursive C code would stop.
-fn decode_value(
-    state: &mut LuaState,
-    c: &mut Cursor<'_>,
-    mut used: usize,
-) -> Result<Val, DecodeError> {
+fn decode_value(state: &mut LuaState, c: &mut Cursor<'_>, mut used: usize) -> Result<Val, DecodeError> {
     let mut frames: Vec<Frame> = Vec::new();
     loop {
         if c.left() == 0 {
             return Err(DecodeError::Eof);
         }
-        checkstack(
-            used,
-            1,
-            "too many return values at once; use unpack_one or unpack_limit instead.",
-        )?;
+        checkstack(used, 1, "too many return values at once; use unpack_one or unpack_limit instead.")?;
         let mut v = match read_item(state, c)? {
             Item::Value(v) => v,
             Item::Array(len) => {
                 let t = new_table(state);
                 checkstack(used + 1, 1, "in function mp_decode_to_lua_array")?;
                 if len > 0 {
-                    frames.push(Frame::Array {
-                        t,
-                        left: len,
-                        index: 1.0,
-                        used: used + 1,
-                    });
+                    frames.push(Frame::Array { t, left: len, index: 1.0, used: used + 1 });
                     // The element goes on top of the table and its index.
                     used += 2;
                     continue;
@@ -464,12 +427,7 @@ fn decode_value(
             Item::Map(len) => {
                 let t = new_table(state);
                 if len > 0 {
-                    frames.push(Frame::Map {
-                        t,
-                        left: len,
-                        key: None,
-                        used: used + 1,
-                    });
+                    frames.push(Frame::Map { t, left: len, key: None, used: used + 1 });
                     used += 1;
                     continue;
                 }
@@ -481,12 +439,7 @@ fn decode_value(
         loop {
             match frames.last_mut() {
                 None => return Ok(v),
-                Some(Frame::Array {
-                    t,
-                    left,
-                    index,
-                    used: depth,
-                }) => {
+                Some(Frame::Array { t, left, index, used: depth }) => {
                     let (t, k) = (*t, Val::Num(*index));
                     *index += 1.0;
                     *left -= 1;
@@ -499,12 +452,7 @@ fn decode_value(
                     frames.pop();
                     v = Val::Table(t);
                 }
-                Some(Frame::Map {
-                    t,
-                    left,
-                    key,
-                    used: depth,
-                }) => {
+                Some(Frame::Map { t, left, key, used: depth }) => {
                     let depth = *depth;
                     let Some(k) = key.take() else {
                         *key = Some(v);
@@ -534,38 +482,23 @@ fn unpack_full(state: &mut LuaState, limit: i64, offset: i64, used: usize) -> Lu
     let len = data.len();
     if offset < 0 || limit < 0 {
         // The C message prints the input length where it means the limit.
-        return Err(rilua::runtime_error(format!(
-            "Invalid request to unpack with offset of {} and limit of {}.",
-            offset as i32, len as i32
-        )));
+        return Err(rilua::runtime_error(format!("Invalid request to unpack with offset of {} and limit of {}.", offset as i32, len as i32)));
     }
     let start = usize::try_from(offset).unwrap_or(usize::MAX);
     if start > len {
-        return Err(rilua::runtime_error(format!(
-            "Start offset {} greater than input length {}.",
-            offset as i32, len as i32
-        )));
+        return Err(rilua::runtime_error(format!("Start offset {} greater than input length {}.", offset as i32, len as i32)));
     }
     let decode_all = limit == 0 && offset == 0;
-    let limit = if decode_all {
-        i64::from(i32::MAX)
-    } else {
-        limit
-    };
+    let limit = if decode_all { i64::from(i32::MAX) } else { limit };
 
-    let mut c = Cursor {
-        data: &data,
-        pos: start,
-    };
+    let mut c = Cursor { data: &data, pos: start };
     let mut values = Vec::new();
     let mut cnt: i64 = 0;
     while c.left() > 0 && cnt < limit {
         match decode_value(state, &mut c, used + values.len()) {
             Ok(v) => values.push(v),
             Err(DecodeError::Eof) => return Err(rilua::runtime_error("Missing bytes in input.")),
-            Err(DecodeError::BadFormat) => {
-                return Err(rilua::runtime_error("Bad data format in input."))
-            }
+            Err(DecodeError::BadFormat) => return Err(rilua::runtime_error("Bad data format in input.")),
             Err(DecodeError::Lua(e)) => return Err(e),
         }
         cnt += 1;
@@ -612,12 +545,7 @@ fn mp_unpack_limit(state: &mut LuaState) -> LuaResult<u32> {
     unpack_full(state, limit, offset, used)
 }
 
-const FUNCS: [(&str, RustFn); 4] = [
-    ("pack", mp_pack),
-    ("unpack", mp_unpack),
-    ("unpack_one", mp_unpack_one),
-    ("unpack_limit", mp_unpack_limit),
-];
+const FUNCS: [(&str, RustFn); 4] = [("pack", mp_pack), ("unpack", mp_unpack), ("unpack_one", mp_unpack_one), ("unpack_limit", mp_unpack_limit)];
 
 /// Creates the global `cmsgpack` table with its functions and metadata.
 pub fn open(state: &mut LuaState) -> LuaResult<()> {
@@ -766,12 +694,6 @@ mod tests {
                 (got != *want).then(|| format!("{case}\n   want {want}\n    got {got}"))
             })
             .collect();
-        assert!(
-            failures.is_empty(),
-            "{} of {} cases differ:\n{}",
-            failures.len(),
-            CASES.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), CASES.len(), failures.join("\n"));
     }
 }

@@ -34,9 +34,39 @@ const HOOK_EVERY: i32 = 100_000;
 /// The globals Redis 7.0's scripts see (what its allow lists leave after its Lua's own
 /// removals); `debug` only until the error handler has captured it.
 const ALLOWED_GLOBALS: &[&str] = &[
-    "string", "cjson", "bit", "cmsgpack", "math", "table", "struct", "redis", "xpcall", "tostring", "next", "assert", "tonumber", "rawequal", "collectgarbage",
-    "getmetatable", "rawset", "pcall", "coroutine", "type", "_G", "select", "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "load",
-    "error", "setmetatable", "debug",
+    "string",
+    "cjson",
+    "bit",
+    "cmsgpack",
+    "math",
+    "table",
+    "struct",
+    "redis",
+    "xpcall",
+    "tostring",
+    "next",
+    "assert",
+    "tonumber",
+    "rawequal",
+    "collectgarbage",
+    "getmetatable",
+    "rawset",
+    "pcall",
+    "coroutine",
+    "type",
+    "_G",
+    "select",
+    "unpack",
+    "gcinfo",
+    "pairs",
+    "rawget",
+    "loadstring",
+    "ipairs",
+    "_VERSION",
+    "load",
+    "error",
+    "setmetatable",
+    "debug",
 ];
 
 /// A function a library registered during FUNCTION LOAD.
@@ -190,7 +220,8 @@ impl LuaVm {
         let readonly = api::closure(st, api::readonly, "readonly", vec![]);
         let sandbox = lua.load_bytes(include_bytes!("sandbox.lua"), "=sandbox")?;
         let out = lua.call_function(&sandbox, &[ro_map, readonly, Val::Bool(eval)])?;
-        let (env, handler, lib_api) = (out.first().copied().unwrap_or(Val::Nil), out.get(1).copied().unwrap_or(Val::Nil), out.get(2).copied().unwrap_or(Val::Nil));
+        let (env, handler, lib_api) =
+            (out.first().copied().unwrap_or(Val::Nil), out.get(1).copied().unwrap_or(Val::Nil), out.get(2).copied().unwrap_or(Val::Nil));
         let st = lua.state_mut();
         let Some(env_ref) = table_ref(env) else { return Err(rilua::runtime_error("sandbox setup failed")) };
         let env_meta = st.gc.tables.get(env_ref).and_then(|t| t.metatable()).map_or(Val::Nil, Val::Table);
@@ -535,25 +566,14 @@ end
 "#;
 
     pub fn run(open: fn(&mut LuaState) -> LuaResult<()>, case: &str) -> String {
-        let mut lua = Lua::new_with(StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH)
-            .expect("lua state");
+        let mut lua = Lua::new_with(StdLib::BASE | StdLib::STRING | StdLib::TABLE | StdLib::MATH).expect("lua state");
         open(lua.state_mut()).expect("open library");
         let starts = ["return", "local", "do "];
-        let body = if starts.iter().any(|s| case.trim_start().starts_with(s)) {
-            case.to_string()
-        } else {
-            format!("return R({case})")
-        };
+        let body = if starts.iter().any(|s| case.trim_start().starts_with(s)) { case.to_string() } else { format!("return R({case})") };
         let src = format!("{PRELUDE}{body}\n");
-        let f = lua
-            .load_bytes(src.as_bytes(), "@user_script")
-            .expect("compile");
+        let f = lua.load_bytes(src.as_bytes(), "@user_script").expect("compile");
         match lua.call_function(&f, &[]) {
-            Ok(vals) => vals
-                .first()
-                .and_then(|v| lua.val_as_bytes(*v))
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default(),
+            Ok(vals) => vals.first().and_then(|v| lua.val_as_bytes(*v)).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default(),
             Err(e) => format!("ERR {e}"),
         }
     }

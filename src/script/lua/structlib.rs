@@ -42,10 +42,7 @@ struct Header {
 
 impl Header {
     fn new() -> Self {
-        Header {
-            endian: Endian::Little,
-            align: 1,
-        }
+        Header { endian: Endian::Little, align: 1 }
     }
 }
 
@@ -71,10 +68,7 @@ impl Format {
     }
 
     fn peek_digit(&self) -> Option<i32> {
-        self.bytes
-            .get(self.pos)
-            .filter(|b| b.is_ascii_digit())
-            .map(|b| i32::from(b - b'0'))
+        self.bytes.get(self.pos).filter(|b| b.is_ascii_digit()).map(|b| i32::from(b - b'0'))
     }
 
     /// `getnum`: an optional decimal count, refusing anything past INT_MAX.
@@ -84,10 +78,7 @@ impl Format {
         }
         let mut a: i32 = 0;
         while let Some(d) = self.peek_digit() {
-            a = a
-                .checked_mul(10)
-                .and_then(|x| x.checked_add(d))
-                .ok_or_else(|| rilua::runtime_error("integral size overflow"))?;
+            a = a.checked_mul(10).and_then(|x| x.checked_add(d)).ok_or_else(|| rilua::runtime_error("integral size overflow"))?;
             self.pos += 1;
         }
         Ok(a)
@@ -108,9 +99,7 @@ impl Format {
             b'i' | b'I' => {
                 let sz = self.getnum(SIZE_INT as i32)?;
                 if sz > MAXINTSIZE {
-                    return Err(rilua::runtime_error(format!(
-                        "integral size {sz} is larger than limit of {MAXINTSIZE}"
-                    )));
+                    return Err(rilua::runtime_error(format!("integral size {sz} is larger than limit of {MAXINTSIZE}")));
                 }
                 SizeT::try_from(sz).unwrap_or(0)
             }
@@ -134,12 +123,7 @@ fn gettoalign(len: SizeT, h: &Header, opt: u8, size: SizeT) -> SizeT {
 
 /// `controloptions`: endianness, alignment, spaces; anything else is an
 /// invalid option, reported against argument 1.
-fn controloptions(
-    state: &mut LuaState,
-    opt: u8,
-    fmt: &mut Format,
-    h: &mut Header,
-) -> LuaResult<()> {
+fn controloptions(state: &mut LuaState, opt: u8, fmt: &mut Format, h: &mut Header) -> LuaResult<()> {
     match opt {
         b' ' => Ok(()),
         b'>' => {
@@ -153,9 +137,7 @@ fn controloptions(
         b'!' => {
             let a = fmt.getnum(MAXALIGN)?;
             if a <= 0 || a & (a - 1) != 0 {
-                return Err(rilua::runtime_error(format!(
-                    "alignment {a} is not a power of 2"
-                )));
+                return Err(rilua::runtime_error(format!("alignment {a} is not a power of 2")));
             }
             h.align = SizeT::try_from(a).unwrap_or(1);
             Ok(())
@@ -194,11 +176,7 @@ fn arg_error_bytes(state: &mut LuaState, narg: usize, msg: &[u8]) -> LuaError {
 /// `luaL_where(L, 1)`: "chunk:line: " of the Lua function calling us, or
 /// nothing when the caller is not Lua code (e.g. pcall).
 fn where_prefix(state: &LuaState) -> String {
-    let Some(ci) = state
-        .ci
-        .checked_sub(1)
-        .and_then(|i| state.call_stack.get(i))
-    else {
+    let Some(ci) = state.ci.checked_sub(1).and_then(|i| state.call_stack.get(i)) else {
         return String::new();
     };
     let Val::Function(f) = state.stack_get(ci.func) else {
@@ -276,19 +254,9 @@ fn nargs(state: &LuaState) -> usize {
 /// `putinteger`: two's complement for negatives, C's unsigned conversion
 /// otherwise; sizes beyond 8 bytes pad with zeros, as shifting a 64-bit
 /// value does in C.
-fn putinteger(
-    state: &LuaState,
-    out: &mut Vec<u8>,
-    arg: usize,
-    endian: Endian,
-    size: usize,
-) -> LuaResult<()> {
+fn putinteger(state: &LuaState, out: &mut Vec<u8>, arg: usize, endian: Endian, size: usize) -> LuaResult<()> {
     let n = state.check_number(arg)?;
-    let mut value = if n < 0.0 {
-        c_double_to_i64(n) as u64
-    } else {
-        c_double_to_u64(n)
-    };
+    let mut value = if n < 0.0 { c_double_to_i64(n) as u64 } else { c_double_to_u64(n) };
     let mut buff = [0u8; MAXINTSIZE as usize];
     let buff = buff.get_mut(..size).unwrap_or_default();
     let mut put = |slot: &mut u8| {
@@ -385,10 +353,7 @@ fn getinteger(buff: &[u8], endian: Endian, issigned: bool) -> f64 {
     if !issigned {
         return l as f64;
     }
-    let bits = i32::try_from(buff.len())
-        .unwrap_or(0)
-        .wrapping_mul(8)
-        .wrapping_sub(1);
+    let bits = i32::try_from(buff.len()).unwrap_or(0).wrapping_mul(8).wrapping_sub(1);
     let mask = u64::MAX.wrapping_shl(bits as u32);
     if l & mask != 0 {
         l |= mask;
@@ -398,9 +363,7 @@ fn getinteger(buff: &[u8], endian: Endian, issigned: bool) -> f64 {
 
 /// `size` bytes of `data` from `pos`, a range the caller has checked.
 fn field(data: &[u8], pos: SizeT, size: SizeT) -> &[u8] {
-    let range = usize::try_from(pos)
-        .ok()
-        .and_then(|p| Some(p..p.checked_add(usize::try_from(size).ok()?)?));
+    let range = usize::try_from(pos).ok().and_then(|p| Some(p..p.checked_add(usize::try_from(size).ok()?)?));
     range.and_then(|r| data.get(r)).unwrap_or_default()
 }
 
@@ -412,11 +375,7 @@ fn b_unpack(state: &mut LuaState) -> LuaResult<u32> {
     let mut fmt = Format::new(state.check_string(1)?);
     let data = state.check_string(2)?;
     let ld = data.len() as SizeT;
-    let offset = if nargs(state) < 3 || matches!(state.stack_get(state.base + 2), Val::Nil) {
-        1
-    } else {
-        c_double_to_i64(state.check_number(3)?)
-    };
+    let offset = if nargs(state) < 3 || matches!(state.stack_get(state.base + 2), Val::Nil) { 1 } else { c_double_to_i64(state.check_number(3)?) };
     // size_t in C: a negative offset passes the "> 0" test as a huge number
     // and then fails as "data string too short" (or, with an empty format,
     // comes back unchanged).
@@ -460,11 +419,7 @@ fn b_unpack(state: &mut LuaState) -> LuaResult<u32> {
                     // The previous result is the length; lua_isnumber also
                     // accepts a numeric string, so check_number decides.
                     let prev = state.top.saturating_sub(state.base);
-                    let len = if n == 0 {
-                        None
-                    } else {
-                        state.check_number(prev).ok()
-                    };
+                    let len = if n == 0 { None } else { state.check_number(prev).ok() };
                     let Some(len) = len else {
                         return Err(rilua::runtime_error("format 'c0' needs a previous size"));
                     };
@@ -649,12 +604,6 @@ mod tests {
                 (got != *want).then(|| format!("{case}\n   want {want}\n    got {got}"))
             })
             .collect();
-        assert!(
-            failures.is_empty(),
-            "{} of {} cases differ:\n{}",
-            failures.len(),
-            CASES.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), CASES.len(), failures.join("\n"));
     }
 }
