@@ -552,6 +552,24 @@ impl Engine {
         self.srv.prop.take()
     }
 
+    /// The AOF text recorded since the last call, appended to `out` (whose allocation is
+    /// reused turn after turn).
+    pub fn take_aof_into(&mut self, out: &mut Vec<u8>) {
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.srv.prop.buf);
+        } else {
+            out.extend_from_slice(&self.srv.prop.buf);
+            self.srv.prop.buf.clear();
+        }
+    }
+
+    /// The host's background fsync (INFO aof_pending_bio_fsync) and the writes that could
+    /// not wait for it (aof_delayed_fsync).
+    pub fn aof_fsync_state(&mut self, pending: bool, delayed: u64) {
+        self.srv.aof.pending_bio_fsync = pending;
+        self.srv.aof.delayed_fsync = delayed;
+    }
+
     /// The host starts a new AOF file: its first command must name its database.
     pub fn aof_new_file(&mut self) {
         self.srv.prop.new_file();

@@ -31,7 +31,7 @@ pub struct Propagation {
     /// commands that may delete arbitrary expired keys such as SCAN and RANDOMKEY).
     pub no_multi: bool,
     /// The AOF text not yet taken by the host (server.aof_buf).
-    buf: Vec<u8>,
+    pub(crate) buf: Vec<u8>,
     /// The database the last command in the stream ran in (server.aof_selected_db).
     selected_db: Option<usize>,
     /// The last `#TS:` annotation's second (aof-timestamp-enabled).

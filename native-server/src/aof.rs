@@ -14,8 +14,9 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Arc;
 
 use cinnabar::Engine;
 
@@ -144,6 +145,43 @@ impl Manifest {
     }
 }
 
+/// The background fsync thread (Redis's bio AOF_FSYNC): `everysec` hands it the file once a
+/// second, and the loop never waits for the disk.
+struct Bio {
+    jobs: Sender<Arc<File>>,
+    pending: Arc<AtomicUsize>,
+}
+
+impl Bio {
+    fn start() -> Bio {
+        let (jobs, rx) = channel::<Arc<File>>();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let count = pending.clone();
+        std::thread::Builder::new()
+            .name("bio_aof".into())
+            .spawn(move || {
+                for f in rx {
+                    let _ = f.sync_data();
+                    count.fetch_sub(1, Ordering::SeqCst);
+                }
+            })
+            .expect("spawn the AOF fsync thread");
+        Bio { jobs, pending }
+    }
+
+    fn fsync(&self, f: Arc<File>) {
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        if self.jobs.send(f).is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// aofFsyncInProgress: a background fsync is queued or running.
+    fn in_progress(&self) -> bool {
+        self.pending.load(Ordering::SeqCst) != 0
+    }
+}
+
 /// A rewrite in flight: the new base being written, and the incremental file it started.
 struct Rewrite {
     /// The child writing the base (a fork: its copy of the dataset is the snapshot).
@@ -161,12 +199,19 @@ pub struct Aof {
     /// The incremental file being appended to (None while the AOF is off but a manifest
     /// is kept, as after BGREWRITEAOF with appendonly no).
     file: Option<Arc<File>>,
-    policy: Fsync,
-    /// What the once-a-second fsync thread syncs (everysec).
-    syncing: Arc<Mutex<Option<Arc<File>>>>,
-    /// `no-appendfsync-on-rewrite yes` and a rewrite runs: nothing is synced meanwhile
-    /// (the rewrite has the disk).
-    hold_fsync: Arc<std::sync::atomic::AtomicBool>,
+    /// The background fsync thread (everysec), Redis's bio AOF_FSYNC job queue.
+    bio: Bio,
+    /// Unix seconds of the last fsync started (everysec: at most one a second).
+    last_fsync_s: i64,
+    /// Bytes written to the current file, and how many of them an fsync has covered
+    /// (everysec syncs what was written even when no new write comes).
+    written: u64,
+    synced: u64,
+    /// everysec with a background fsync still running: the write is held back, for at most
+    /// two seconds, from this Unix second (aof_flush_postponed_start).
+    postponed_since: i64,
+    /// Writes that could not wait any longer for a running fsync (INFO aof_delayed_fsync).
+    delayed_fsync: u64,
     base_size: u64,
     incr_size: u64,
     rewrite: Option<Rewrite>,
@@ -204,9 +249,12 @@ impl Aof {
             name,
             manifest: Manifest::default(),
             file: None,
-            policy: Fsync::from_config(engine),
-            syncing: Arc::new(Mutex::new(None)),
-            hold_fsync: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            bio: Bio::start(),
+            last_fsync_s: 0,
+            written: 0,
+            synced: 0,
+            postponed_since: 0,
+            delayed_fsync: 0,
             base_size: 0,
             incr_size: 0,
             rewrite: None,
@@ -276,7 +324,6 @@ impl Aof {
         engine.set_aof(true);
         engine.aof_new_file();
         self.report_sizes(engine);
-        self.spawn_fsync_thread();
         Ok(self)
     }
 
@@ -294,7 +341,6 @@ impl Aof {
         aof.manifest.incrs.push(Part { name, seq });
         engine.set_aof(true);
         engine.aof_new_file();
-        aof.spawn_fsync_thread();
         Ok(aof)
     }
 
@@ -374,54 +420,62 @@ impl Aof {
     fn open_incr(&mut self, name: &str) -> std::io::Result<()> {
         let f = Arc::new(OpenOptions::new().create(true).append(true).open(self.dir.join(name))?);
         sync_dir(&self.dir);
-        *self.syncing.lock().unwrap_or_else(|p| p.into_inner()) = Some(f.clone());
         self.file = Some(f);
+        self.written = 0;
+        self.synced = 0;
         Ok(())
     }
 
-    /// everysec: a thread syncs the current file once a second (Redis's bio fsync job).
-    fn spawn_fsync_thread(&self) {
-        let syncing = Arc::downgrade(&self.syncing);
-        let hold = self.hold_fsync.clone();
-        std::thread::spawn(move || loop {
-            std::thread::sleep(Duration::from_secs(1));
-            let Some(slot) = syncing.upgrade() else {
-                return;
-            };
-            if hold.load(std::sync::atomic::Ordering::Relaxed) {
-                continue;
+    /// Appends what the engine recorded (flushAppendOnlyFile), called once per loop turn
+    /// before any reply of the turn is written. Under `always` it is on disk when this
+    /// returns: one fsync for every client the turn served. Under `everysec` a background
+    /// thread fsyncs at most once a second; while one still runs, the write waits (up to two
+    /// seconds, then goes ahead: INFO aof_delayed_fsync), as Redis's does, so the loop never
+    /// stalls behind the disk. `force` writes regardless (shutdown, turning the AOF off).
+    /// `child` says a fork is running: with `no-appendfsync-on-rewrite yes` nothing is synced
+    /// meanwhile. A failed write is reported to the engine (INFO, and the bytes are kept to
+    /// retry); with `always` it is fatal, as in Redis.
+    pub fn flush(&mut self, engine: &mut Engine, force: bool, child: bool) {
+        engine.take_aof_into(&mut self.unwritten);
+        let Some(f) = self.file.clone() else {
+            self.unwritten.clear();
+            return;
+        };
+        let policy = Fsync::from_config(engine);
+        let now_s = crate::host::now_us() / 1_000_000;
+        let in_progress = policy == Fsync::EverySec && self.bio.in_progress();
+        if self.unwritten.is_empty() {
+            // Written but not yet synced: its fsync comes within the second even if no
+            // write follows.
+            if policy == Fsync::EverySec && self.synced != self.written && now_s > self.last_fsync_s && !in_progress {
+                self.fsync_in_background(&f, now_s, engine);
             }
-            let file = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            if let Some(f) = file {
-                let _ = f.sync_data();
-            }
-        });
-    }
-
-    /// Appends what the engine recorded (flushAppendOnlyFile); under `always` it is on disk
-    /// before this returns, so before any reply of the batch is sent. A failed write is
-    /// reported to the engine (INFO, and the bytes are kept to retry); with `always` it is
-    /// fatal, as in Redis.
-    pub fn flush(&mut self, engine: &mut Engine) {
-        let fresh = engine.take_aof();
-        if fresh.is_empty() && self.unwritten.is_empty() {
             return;
         }
-        let Some(f) = self.file.clone() else { return };
-        let mut bytes = std::mem::take(&mut self.unwritten);
-        bytes.extend_from_slice(&fresh);
-        let policy = Fsync::from_config(engine);
+        if policy == Fsync::EverySec && in_progress && !force {
+            if self.postponed_since == 0 {
+                self.postponed_since = now_s;
+                return;
+            }
+            if now_s - self.postponed_since < 2 {
+                return;
+            }
+            self.delayed_fsync += 1;
+            println!("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
+        }
+        self.postponed_since = 0;
         let before = f.metadata().map(|m| m.len()).ok();
-        let sync_now = policy == Fsync::Always && !self.hold_fsync.load(std::sync::atomic::Ordering::Relaxed);
-        let result = (&*f).write_all(&bytes).and_then(|_| if sync_now { f.sync_data() } else { Ok(()) });
-        match result {
+        match (&*f).write_all(&self.unwritten) {
             Ok(()) => {
-                self.incr_size += bytes.len() as u64;
+                let n = self.unwritten.len() as u64;
+                self.unwritten.clear();
+                self.written += n;
+                self.incr_size += n;
                 engine.aof_write_result(Ok(()));
                 self.report_sizes(engine);
             }
             Err(e) if policy == Fsync::Always => {
-                eprintln!("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... ({})", err(e));
+                eprintln!("Can't recover from AOF write error when the AOF fsync policy is 'always': {}. Exiting...", err(e));
                 std::process::exit(1);
             }
             Err(e) => {
@@ -432,20 +486,52 @@ impl Aof {
                 if let Some(len) = before {
                     let _ = f.set_len(len);
                 }
-                self.unwritten = bytes;
                 engine.aof_write_result(Err(why));
+                return;
             }
         }
-        self.policy = policy;
+        if child && engine.config().get("no-appendfsync-on-rewrite") == Some("yes") {
+            return;
+        }
+        match policy {
+            Fsync::Always => {
+                if let Err(e) = f.sync_data() {
+                    eprintln!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", err(e));
+                    std::process::exit(1);
+                }
+                self.synced = self.written;
+                self.last_fsync_s = now_s;
+            }
+            Fsync::EverySec if now_s > self.last_fsync_s => {
+                if !in_progress {
+                    self.fsync_in_background(&f, now_s, engine);
+                }
+                self.last_fsync_s = now_s;
+            }
+            _ => {}
+        }
+    }
+
+    /// A rewrite child runs.
+    pub fn rewriting(&self) -> bool {
+        self.rewrite.is_some()
+    }
+
+    fn fsync_in_background(&mut self, f: &Arc<File>, now_s: i64, engine: &mut Engine) {
+        self.bio.fsync(f.clone());
+        self.synced = self.written;
+        self.last_fsync_s = now_s;
+        engine.aof_fsync_state(true, self.delayed_fsync);
     }
 
     fn report_sizes(&self, engine: &mut Engine) {
         engine.aof_sizes(self.base_size + self.incr_size, self.base_size);
+        engine.aof_fsync_state(self.bio.in_progress(), self.delayed_fsync);
     }
 
     /// Syncs everything written (shutdown, turning the AOF off).
     pub fn sync(&mut self, engine: &mut Engine) {
-        self.flush(engine);
+        self.flush(engine, true, false);
         if let Some(f) = &self.file {
             let _ = f.sync_all();
         }
@@ -456,7 +542,6 @@ impl Aof {
     pub fn disable(mut self, engine: &mut Engine) {
         self.sync(engine);
         engine.set_aof(false);
-        *self.syncing.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Starts a rewrite (rewriteAppendOnlyFileBackground): a new incremental file and
@@ -474,7 +559,7 @@ impl Aof {
 
     fn try_begin_rewrite(&mut self, engine: &mut Engine) -> Result<(), String> {
         std::fs::create_dir_all(&self.dir).map_err(err)?;
-        self.flush(engine);
+        self.flush(engine, true, false);
         let first_incr_seq = self.manifest.next_incr_seq();
         if self.file.is_some() {
             let name = format!("{}.{}.incr.aof", self.name, first_incr_seq);
@@ -502,7 +587,6 @@ impl Aof {
             return Err(err(std::io::Error::last_os_error()));
         }
         engine.aof_fork_done(start.elapsed().as_micros() as u64);
-        self.hold_fsync.store(engine.config().get("no-appendfsync-on-rewrite") == Some("yes"), std::sync::atomic::Ordering::Relaxed);
         let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", pid));
         self.rewrite = Some(Rewrite { pid, temp, base_name, first_incr_seq });
         println!("Background append only file rewriting started by pid {}", pid);
@@ -521,7 +605,6 @@ impl Aof {
             libc::waitpid(r.pid, &mut status, 0);
         }
         let _ = std::fs::remove_file(&r.temp);
-        self.hold_fsync.store(false, std::sync::atomic::Ordering::Relaxed);
         engine.aof_rewrite_finished(false, crate::host::now_us());
     }
 
@@ -536,7 +619,6 @@ impl Aof {
         if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } != pid {
             return;
         }
-        self.hold_fsync.store(false, std::sync::atomic::Ordering::Relaxed);
         let Rewrite { temp, base_name, first_incr_seq, .. } = self.rewrite.take().expect("checked");
         let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
         let ok = exited_ok

@@ -45,6 +45,13 @@ pub struct Children {
     ended: Condvar,
 }
 
+impl Children {
+    /// A background save child runs.
+    pub fn active(&self) -> bool {
+        self.child.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|c| c.exit.is_none())
+    }
+}
+
 /// Where snapshots live: `dir` (the working directory when empty) and `dbfilename`.
 pub fn snapshot_paths(engine: &Engine) -> (PathBuf, PathBuf) {
     let cfg = engine.config();

@@ -594,7 +594,8 @@ impl Server {
     /// when this returns, before any reply of the turn is written.
     fn flush_aof(&mut self) {
         if let Some(a) = self.aof.as_mut() {
-            a.flush(&mut self.engine);
+            let child = a.rewriting() || self.children.active();
+            a.flush(&mut self.engine, false, child);
         }
     }
 

@@ -32,6 +32,10 @@ pub struct Status {
     /// (auto-aof-rewrite-percentage grows from it).
     pub current_size: u64,
     pub base_size: u64,
+    /// The host's background fsync is queued or running (INFO aof_pending_bio_fsync).
+    pub pending_bio_fsync: bool,
+    /// Writes that went ahead without waiting for a slow background fsync.
+    pub delayed_fsync: u64,
 }
 
 impl Default for Status {
@@ -48,6 +52,8 @@ impl Default for Status {
             write_error: None,
             current_size: 0,
             base_size: 0,
+            pending_bio_fsync: false,
+            delayed_fsync: 0,
         }
     }
 }
@@ -123,7 +129,9 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::BadFormat { offset } => write!(f, "Bad file format (at byte {})", offset),
             LoadError::UnknownCommand(name) => write!(f, "Unknown command '{}'", name),
-            LoadError::Preamble(e) => write!(f, "Error reading the RDB preamble of the AOF file: {}", e),
+            LoadError::Preamble(e) => {
+                write!(f, "Error reading the RDB preamble of the AOF file: {}", e)
+            }
         }
     }
 }
@@ -157,7 +165,9 @@ fn next_command(b: &[u8], pos: &mut usize) -> Result<Next, LoadError> {
     if b[start] != b'*' {
         return Err(bad);
     }
-    let Some((argc, mut at)) = header(b, start + 1)? else { return Ok(Next::Short) };
+    let Some((argc, mut at)) = header(b, start + 1)? else {
+        return Ok(Next::Short);
+    };
     if argc < 1 {
         return Err(bad);
     }
@@ -171,7 +181,9 @@ fn next_command(b: &[u8], pos: &mut usize) -> Result<Next, LoadError> {
         if b[at] != b'$' {
             return Err(LoadError::BadFormat { offset: at });
         }
-        let Some((len, data)) = header(b, at + 1)? else { return Ok(Next::Short) };
+        let Some((len, data)) = header(b, at + 1)? else {
+            return Ok(Next::Short);
+        };
         let Some(end) = data.checked_add(len).filter(|e| e.checked_add(2).is_some_and(|e2| e2 <= b.len())) else {
             return Ok(Next::Short);
         };

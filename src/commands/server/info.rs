@@ -73,7 +73,13 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             let peak = mh.peak_allocated;
             let startup = mh.startup_allocated;
             let dataset = mh.dataset;
-            let pct = |a: u64, b: u64| if b == 0 { "0.00%".to_string() } else { format!("{:.2}%", a as f64 * 100.0 / b as f64) };
+            let pct = |a: u64, b: u64| {
+                if b == 0 {
+                    "0.00%".to_string()
+                } else {
+                    format!("{:.2}%", a as f64 * 100.0 / b as f64)
+                }
+            };
             f("used_memory", used.to_string());
             f("used_memory_human", human_bytes(used));
             f("used_memory_rss", h.used_memory_rss.to_string());
@@ -288,7 +294,7 @@ fn aof_fields(s: &crate::engine::Server, f: &mut impl FnMut(&str, String)) {
         f("aof_base_size", a.base_size.to_string());
         f("aof_pending_rewrite", flag(a.rewrite_scheduled));
         f("aof_buffer_length", s.prop.pending_bytes().to_string());
-        f("aof_pending_bio_fsync", "0".into());
-        f("aof_delayed_fsync", "0".into());
+        f("aof_pending_bio_fsync", flag(a.pending_bio_fsync));
+        f("aof_delayed_fsync", a.delayed_fsync.to_string());
     }
 }
