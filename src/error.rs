@@ -51,6 +51,11 @@ pub enum Error {
     Msg(&'static str),
     /// A message built at run time, prefix included; kept for texts that embed user input.
     Dyn(String),
+    /// A bug: the command panicked, and only it failed (`crate::panic`).
+    Internal {
+        cmd: String,
+        why: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -94,6 +99,7 @@ impl fmt::Display for Error {
             Timeout(what) => write!(f, "ERR {} is not an integer or out of range", what),
             Msg(m) => f.write_str(m),
             Dyn(m) => f.write_str(m),
+            Internal { cmd, why } => write!(f, "ERR internal error in '{}', the command was not completed (a bug, logged by the server): {}", cmd, why),
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod long_double;
 pub mod multi;
 pub mod notify;
 pub mod object;
+pub mod panic;
 pub mod persistence;
 pub mod propagate;
 pub mod pubsub;

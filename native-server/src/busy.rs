@@ -119,10 +119,8 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
 /// forgets its client after the script.
 fn close(net: &mut Net, k: usize) {
     if let Some(conn) = net.remove(k) {
-        if conn.registered {
-            if let Some(s) = conn.session.as_ref() {
-                net.gone.push(s.id);
-            }
+        if let Some(id) = conn.id {
+            net.gone.push(id);
         }
     }
 }

@@ -8,7 +8,7 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use bytes::BufMut;
 use cinnabar::session::Session;
-use cinnabar::ClientInfo;
+use cinnabar::{ClientId, ClientInfo};
 use mio::net::{TcpStream, UnixStream};
 
 /// A client's socket: TCP (`bind`/`port`) or a Unix socket (`unixsocket`).
@@ -55,9 +55,9 @@ pub struct Conn {
     /// None while the loop runs this connection's commands (the engine has it); a script's
     /// busy handler then leaves the connection alone.
     pub session: Option<Box<Session>>,
-    /// The engine knows the client: false for a connection accepted while a script kept the
-    /// engine busy, until the loop registers it.
-    pub registered: bool,
+    /// The engine's client: None for a connection accepted while a script kept the engine
+    /// busy, until the loop registers it.
+    pub id: Option<ClientId>,
     pub info: ClientInfo,
     /// Queued in the loop's list of connections to run, or to write.
     pub queued_run: bool,
@@ -70,8 +70,8 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(stream: Stream, session: Session, registered: bool, info: ClientInfo) -> Conn {
-        Conn { stream, session: Some(Box::new(session)), registered, info, queued_run: false, queued_write: false, unread: false, deadline: None }
+    pub fn new(stream: Stream, session: Session, id: Option<ClientId>, info: ClientInfo) -> Conn {
+        Conn { stream, session: Some(Box::new(session)), id, info, queued_run: false, queued_write: false, unread: false, deadline: None }
     }
 
     pub fn session(&mut self) -> &mut Session {

@@ -5,6 +5,7 @@
 
 mod alloc;
 mod aof;
+mod bug;
 mod busy;
 mod conn;
 mod files;
@@ -24,6 +25,7 @@ use cinnabar::{Config, Engine};
 static ALLOC: alloc::Counting = alloc::Counting;
 
 fn main() {
+    bug::install();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let startup = match flags::parse(&args) {
         Ok(flags::Startup::Run(s)) => s,

@@ -176,17 +176,20 @@ impl Net {
                 self.rejected += 1;
                 continue;
             }
-            let (session, registered) = match connect.as_mut() {
-                Some(connect) => (connect(&info), true),
-                None => (Session::unregistered(self.params.max_bulk), false),
+            let (session, id) = match connect.as_mut() {
+                Some(connect) => {
+                    let s = connect(&info);
+                    let id = s.id;
+                    (s, Some(id))
+                }
+                None => (Session::unregistered(self.params.max_bulk), None),
             };
-            let id = session.id;
             let key = self.conns.vacant_key();
             if self.poll.registry().register(stream.source(), conn_token(key), Interest::READABLE | Interest::WRITABLE).is_err() {
                 continue;
             }
-            self.conns.insert(Conn::new(stream, session, registered, info));
-            if registered {
+            self.conns.insert(Conn::new(stream, session, id, info));
+            if let Some(id) = id {
                 self.by_id.insert(id, key);
             }
         }
@@ -196,10 +199,8 @@ impl Net {
     pub fn remove(&mut self, key: usize) -> Option<Conn> {
         let mut conn = self.conns.try_remove(key)?;
         let _ = self.poll.registry().deregister(conn.stream.source());
-        if conn.registered {
-            if let Some(s) = conn.session.as_ref() {
-                self.by_id.remove(&s.id);
-            }
+        if let Some(id) = conn.id {
+            self.by_id.remove(&id);
         }
         Some(conn)
     }

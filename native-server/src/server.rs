@@ -74,6 +74,28 @@ impl Signals {
     }
 }
 
+/// Closes a connection when dropped armed: what a panic unwinding out of running it
+/// leaves behind is the connection closed and its client forgotten.
+struct Closing<'a> {
+    server: &'a mut Server,
+    key: usize,
+    armed: bool,
+}
+
+impl Closing<'_> {
+    fn defuse(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Closing<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.server.close(self.key);
+        }
+    }
+}
+
 pub struct Server {
     pub engine: Engine,
     pub net: SharedNet,
@@ -161,13 +183,15 @@ impl Server {
         self.notifier.clone()
     }
 
-    /// Turns until something stops the server; its exit code.
+    /// Turns until something stops the server; its exit code. A bug that unwinds out of a
+    /// turn (the engine contains its own) has been reported by the panic hook (`bug.rs`)
+    /// and cost the connection it was running; the loop goes on.
     pub fn run(&mut self) -> i32 {
         loop {
             if let Some(code) = self.exit {
                 return code;
             }
-            self.turn();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.turn()));
         }
     }
 
@@ -332,38 +356,39 @@ impl Server {
     /// queues its replies for the end of the turn.
     fn run_conn(&mut self, k: usize) {
         let now = now_us();
-        let (mut session, registered, info) = {
+        let (mut session, id) = {
             let mut net = self.net.lock();
-            let Some(conn) = net.conns.get_mut(k) else {
-                return;
-            };
+            let Some(conn) = net.conns.get_mut(k) else { return };
             conn.queued_run = false;
-            let Some(session) = conn.session.take() else {
-                return;
-            };
-            let info = (!conn.registered).then(|| conn.info.clone());
-            (session, conn.registered, info)
+            let Some(session) = conn.session.take() else { return };
+            (session, conn.id)
         };
-        if let Some(info) = info {
-            // Accepted while a script kept the engine: the engine meets it now.
-            let id = self.engine.connect(info, now);
-            session.register(id, &self.engine);
-        }
-        session.run(&mut self.engine, now);
-        let id = session.id;
-        let deadline = if session.blocked { self.engine.block_deadline_ms(id) } else { None };
+        let id = match id {
+            Some(id) => id,
+            None => {
+                // Accepted while a script kept the engine: the engine meets it now.
+                let info = self.net.lock().conns.get(k).map(|c| c.info.clone()).unwrap_or_default();
+                let id = self.engine.connect(info, now);
+                session.register(id, &self.engine);
+                let mut net = self.net.lock();
+                net.by_id.insert(id, k);
+                if let Some(conn) = net.conns.get_mut(k) {
+                    conn.id = Some(id);
+                }
+                id
+            }
+        };
+        // Should a bug unwind from here, the connection goes with it and its client is
+        // forgotten (its waits, WATCHes and subscriptions freed, its slot given back).
+        let guard = Closing { server: self, key: k, armed: true };
+        session.run(&mut guard.server.engine, now);
+        let deadline = if session.blocked { guard.server.engine.block_deadline_ms(id) } else { None };
+        guard.defuse();
         {
             let mut net = self.net.lock();
-            let Some(conn) = net.conns.get_mut(k) else {
-                return;
-            };
+            let Some(conn) = net.conns.get_mut(k) else { return };
             let queue = session.wants_write() || session.closing;
             conn.session = Some(session);
-            if !registered {
-                conn.registered = true;
-                net.by_id.insert(id, k);
-            }
-            let conn = net.conns.get_mut(k).expect("present");
             if conn.deadline != deadline {
                 if let Some(old) = conn.deadline.take() {
                     self.deadlines.remove(&(old, k));
@@ -389,10 +414,8 @@ impl Server {
             if let Some(d) = conn.deadline {
                 self.deadlines.remove(&(d, k));
             }
-            if conn.registered {
-                if let Some(s) = &conn.session {
-                    self.engine.disconnect(s.id);
-                }
+            if let Some(id) = conn.id {
+                self.engine.disconnect(id);
             }
         }
     }

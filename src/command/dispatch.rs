@@ -389,17 +389,45 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
         emit(Reply::Error("ERR unknown client".into()), false);
         return true;
     };
+    // A panic outside any handler (handlers' own are contained in `call`) leaves the batch's
+    // bookkeeping half done: the client goes back into the table whatever happened, gets an
+    // error, and its connection closes, so the host's disconnect frees its waits, WATCHes and
+    // subscriptions. The engine keeps serving everyone else.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_batch(engine, &mut client, &mut next, now_us, &mut emit)));
+    let close = match ran {
+        Ok(close) => close,
+        Err(payload) => {
+            client.close_asap = true;
+            emit(Reply::Error(Error::Internal { cmd: "batch".into(), why: crate::panic::message(&*payload) }.to_string()), client.resp == 3);
+            true
+        }
+    };
+    engine.clients.insert(id, client);
+    close
+}
+
+/// `execute_batch`'s work with the client out of the table.
+fn run_batch<A: AsRef<[Bytes]>>(
+    engine: &mut Engine,
+    client: &mut Box<Client>,
+    next: &mut impl FnMut() -> Option<A>,
+    now_us: i64,
+    emit: &mut impl FnMut(Reply, bool),
+) -> bool {
+    let id = client.id;
     client.last_interaction_ms = now_us / 1000;
     let mut close = false;
     while let Some(argv) = next() {
         let argv = argv.as_ref();
         let reply = {
-            let mut ctx = Ctx { srv: &mut engine.srv, client: &mut client, others: &mut engine.clients };
+            let mut ctx = Ctx { srv: &mut engine.srv, client, others: &mut engine.clients };
             if ctx.srv.tracking.clients > 0 {
                 crate::tracking::limit_used_slots(&mut ctx);
             }
             call_client(&mut ctx, argv)
         };
+        #[cfg(debug_assertions)]
+        crate::panic::test_point();
         if engine.srv.blocking.has_ready() {
             serve_ready(engine);
         }
@@ -427,7 +455,7 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
                 engine.srv.blocking.add(id, b);
             }
             if engine.srv.tracking.has_pending() {
-                flush_pending_invalidations(engine, &mut client);
+                flush_pending_invalidations(engine, client);
             }
             break;
         }
@@ -443,7 +471,7 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
         }
         // Invalidations of keys this client tracks and just wrote follow its reply.
         if engine.srv.tracking.has_pending() {
-            flush_pending_invalidations(engine, &mut client);
+            flush_pending_invalidations(engine, client);
             let resp3 = client.resp == 3;
             for r in client.outbox.drain(..) {
                 emit(r, resp3);
@@ -467,21 +495,21 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
         engine.evict_now();
     }
     // Client eviction after each batch, this client included (it may be the one to go).
-    if engine.srv.config.hot.client_limit > 0 && engine.evict_clients(Some(&client)) {
+    if engine.srv.config.hot.client_limit > 0 && engine.evict_clients(Some(client)) {
         client.close_asap = true;
         close = true;
     }
     // Expiries no lookup announced (EXISTS-style probes) in the client's database: once per
     // batch; lookups announce their own, and `tick` sweeps every database (MOVE, COPY ... DB).
     if !engine.srv.dbs[client.db].expired_log.is_empty() {
-        touch_expired(engine, &mut client);
+        touch_expired(engine, client);
     }
     if engine.srv.tracking.has_pending() {
-        flush_pending_invalidations(engine, &mut client);
+        flush_pending_invalidations(engine, client);
     }
     // BCAST invalidations go out once per batch, as Redis sends them once per event loop.
     if engine.srv.tracking.clients > 0 {
-        broadcast_invalidations(engine, &mut client);
+        broadcast_invalidations(engine, client);
     }
     // What those queued for this client goes out now (or with its wake-up, if it waits).
     if !client.outbox.is_empty() {
@@ -495,7 +523,6 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
             client.outbox_bytes = 0;
         }
     }
-    engine.clients.insert(id, client);
     close
 }
 
@@ -1001,9 +1028,13 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // sets the first mark), which halves what timing costs a pipeline.
     let clock = ctx.srv.host.clock;
     let start = ctx.srv.clock_mark;
-    let (reply, failed) = match handler(ctx, argv) {
-        Ok(r) => (r, false),
-        Err(e) => (Reply::Error(e.to_string()), true),
+    // A handler that panics (a bug) fails its own command only, as an error reply: a
+    // transaction goes on with its other commands, the connection stays usable.
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(ctx, argv)));
+    let (reply, failed) = match ran {
+        Ok(Ok(r)) => (r, false),
+        Ok(Err(e)) => (Reply::Error(e.to_string()), true),
+        Err(payload) => (Reply::Error(Error::Internal { cmd: spec.name.into(), why: crate::panic::message(&*payload) }.to_string()), true),
     };
     // A tracking client's reads are remembered for invalidation, errors included, as Redis.
     // Read-only scripts are judged by the commands they run (see `Run::call`), not as reads.

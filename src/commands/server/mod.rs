@@ -375,6 +375,16 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if sub.eq_ignore_ascii_case(b"object") && argv.len() == 3 {
         return debug_object(ctx, &argv[2]);
     }
+    // Debug builds only: a bug on demand, for the tests that hold a panic to one command
+    // (HANDLER) or one connection (BATCH: after this command, in the batch's bookkeeping).
+    #[cfg(debug_assertions)]
+    if sub.eq_ignore_ascii_case(b"cinnabar-panic") && argv.len() == 3 {
+        if argv[2].eq_ignore_ascii_case(b"batch") {
+            crate::panic::panic_after_command();
+            return Ok(OK);
+        }
+        panic!("DEBUG CINNABAR-PANIC asked for it");
+    }
     if sub.eq_ignore_ascii_case(b"sleep") && argv.len() == 3 {
         // strtod semantics: garbage reads as 0.
         let secs = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(0.0);

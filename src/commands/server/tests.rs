@@ -595,3 +595,31 @@ fn debug_object_shows_encoding_serialized_length_and_quicklist_facts() {
     assert_eq!(shown(&mut t, "st"), "refcount:1 encoding:intset serializedlength:15 lru_seconds_idle:0");
     assert_eq!(t.run(&["DEBUG", "OBJECT", "nokey"]), err("ERR no such key"));
 }
+
+/// A handler's panic (a bug) fails that command only: an error in its place, a transaction
+/// going on with its other commands and recording what they did in the AOF, the client
+/// still there; a panic in the batch's bookkeeping answers an error and closes the client.
+/// (In wasm a panic aborts: the JS package recovers instead.)
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn a_panicking_command_fails_alone() {
+    let mut c = crate::Config::default();
+    c.set("enable-debug-command", "yes", true).unwrap();
+    let mut t = TestEngine::with_config(c);
+    t.aof_on();
+    let bug = "ERR internal error in 'debug', the command was not completed (a bug, logged by the server): DEBUG CINNABAR-PANIC asked for it";
+    assert_eq!(t.run(&["DEBUG", "CINNABAR-PANIC", "HANDLER"]), err(bug));
+    assert_eq!(t.run(&["MULTI"]), ok());
+    t.run(&["SET", "k", "1"]);
+    t.run(&["DEBUG", "CINNABAR-PANIC", "HANDLER"]);
+    t.run(&["INCR", "k"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![ok(), err(bug), int(2)]));
+    assert_eq!(t.aof_commands(), vec!["SELECT 0", "MULTI", "SET k 1", "INCR k", "EXEC"]);
+    let o = t.engine.execute(t.client, vec!["DEBUG".into(), "CINNABAR-PANIC".into(), "BATCH".into()], t.now_us);
+    assert_eq!(
+        o.reply,
+        Some(err("ERR internal error in 'batch', the command was not completed (a bug, logged by the server): DEBUG CINNABAR-PANIC BATCH asked for it"))
+    );
+    assert!(o.close);
+    assert_eq!(t.run(&["GET", "k"]), bulk("2"));
+}
