@@ -112,27 +112,59 @@ pub struct Stats {
     pub commands: Vec<CommandStat>,
     /// INFO errorstats: error replies by their first word (ERR, WRONGTYPE, ...).
     pub errors: std::collections::BTreeMap<String, u64>,
-    /// instantaneous_ops_per_sec: the last 16 per-tick rates and where the last tick was.
-    pub ops_samples: [u64; 16],
-    pub ops_sample_idx: usize,
-    pub ops_last: (i64, u64),
+    /// instantaneous_ops_per_sec, instantaneous_input_kbps / output_kbps.
+    pub ops: Instantaneous,
+    pub net_in: Instantaneous,
+    pub net_out: Instantaneous,
+    /// The host's reads and writes (INFO total_net_*_bytes, total_*_processed).
+    pub io: IoCounts,
 }
 
-impl Stats {
-    /// Redis's trackInstantaneousMetric: one rate sample per tick, averaged over 16.
-    pub fn sample_ops(&mut self, now_us: i64) {
-        let (t, n) = self.ops_last;
+/// Redis's trackInstantaneousMetric: one rate sample per tick, averaged over the last 16.
+#[derive(Debug, Clone, Default)]
+pub struct Instantaneous {
+    samples: [u64; 16],
+    idx: usize,
+    last: (i64, u64),
+}
+
+impl Instantaneous {
+    /// A sample of the rate of `total` since the last one (per second).
+    pub fn sample(&mut self, now_us: i64, total: u64) {
+        let (t, n) = self.last;
         let dt = now_us - t;
         if t > 0 && dt > 0 {
-            let rate = (self.total_commands_processed.saturating_sub(n)) * 1_000_000 / dt as u64;
-            self.ops_samples[self.ops_sample_idx % 16] = rate;
-            self.ops_sample_idx += 1;
+            self.samples[self.idx % 16] = total.saturating_sub(n) * 1_000_000 / dt as u64;
+            self.idx += 1;
         }
-        self.ops_last = (now_us, self.total_commands_processed);
+        self.last = (now_us, total);
     }
 
-    pub fn instantaneous_ops(&self) -> u64 {
-        self.ops_samples.iter().sum::<u64>() / 16
+    pub fn rate(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / 16
+    }
+}
+
+/// What the host's sockets did, as it reports it after each loop turn (`Engine::count_io`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IoCounts {
+    pub reads: u64,
+    pub writes: u64,
+    /// Of those, done by I/O threads (`io-threads`).
+    pub threaded_reads: u64,
+    pub threaded_writes: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+}
+
+impl std::ops::AddAssign for IoCounts {
+    fn add_assign(&mut self, o: IoCounts) {
+        self.reads += o.reads;
+        self.writes += o.writes;
+        self.threaded_reads += o.threaded_reads;
+        self.threaded_writes += o.threaded_writes;
+        self.net_input_bytes += o.net_input_bytes;
+        self.net_output_bytes += o.net_output_bytes;
     }
 }
 
@@ -252,6 +284,8 @@ pub struct HostInfo {
     /// The host owns TCP listeners and re-binds them on `Event::Listen`; elsewhere `port`
     /// and `bind` are plain values.
     pub listens: bool,
+    /// The host's I/O threads took part in its last loop turn (INFO io_threads_active).
+    pub io_threads_active: bool,
     /// Makes a directory the working one and answers its absolute path, or the system's
     /// reason it cannot (CONFIG SET dir, as Redis's chdir); without it `dir` is a plain value.
     pub change_dir: Option<fn(&str) -> Result<String, String>>,
@@ -783,6 +817,13 @@ impl Engine {
         })
     }
 
+    /// What the host's sockets did since its last report (INFO stats); `threads_active`: the
+    /// I/O threads took part (INFO io_threads_active).
+    pub fn count_io(&mut self, delta: IoCounts, threads_active: bool) {
+        self.srv.stats.io += delta;
+        self.srv.host.io_threads_active = threads_active;
+    }
+
     /// The host turned connections away at `maxclients` (INFO rejected_connections).
     pub fn connections_rejected(&mut self, n: u64) {
         self.srv.stats.rejected_connections += n;
@@ -872,7 +913,10 @@ impl Engine {
     /// timeouts for hosts that do not watch each deadline themselves.
     pub fn tick(&mut self, now_us: i64) {
         self.srv.now_us = now_us;
-        self.srv.stats.sample_ops(now_us);
+        let st = &mut self.srv.stats;
+        st.ops.sample(now_us, st.total_commands_processed);
+        st.net_in.sample(now_us, st.io.net_input_bytes);
+        st.net_out.sample(now_us, st.io.net_output_bytes);
         if self.srv.pause.is_some_and(|(end, _)| now_us / 1000 >= end) {
             self.srv.set_pause(None);
         }

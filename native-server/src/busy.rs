@@ -97,7 +97,7 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
             net.script.kill = true;
         }
         let conn = net.conns.get_mut(k).expect("present");
-        if write_now && !conn.write() {
+        if write_now && conn.write().is_none() {
             close(net, k);
             continue;
         }

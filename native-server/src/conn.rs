@@ -43,12 +43,15 @@ impl Stream {
 /// What a read found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Read {
-    /// Bytes arrived (or none yet); `more`: the read stopped at its per-turn budget with the
-    /// socket maybe not drained, so the loop must read again without waiting for an event.
-    Data { more: bool },
+    /// `bytes` arrived (maybe none); `more`: the read filled the room it had, so the socket
+    /// may hold more: the loop reads again at its next turn without waiting for an event.
+    Data { bytes: usize, more: bool },
     /// The peer closed, or the socket failed.
     Gone,
 }
+
+/// What a write did: how many bytes the socket took, or None when the peer is gone.
+pub type Wrote = Option<usize>;
 
 pub struct Conn {
     pub stream: Stream,
@@ -82,17 +85,20 @@ impl Conn {
     pub fn read(&mut self, parse: bool) -> Read {
         let fd = self.stream.fd();
         let Some(session) = self.session.as_mut() else {
-            return Read::Data { more: false };
+            return Read::Data { bytes: 0, more: false };
         };
         let r = read(fd, session, parse);
-        self.unread = matches!(r, Read::Data { more: true });
+        self.unread = matches!(r, Read::Data { more: true, .. });
         r
     }
 
-    /// Writes what the socket takes of the pending replies; false when the peer is gone.
-    pub fn write(&mut self) -> bool {
+    /// Writes what the socket takes of the pending replies.
+    pub fn write(&mut self) -> Wrote {
         let fd = self.stream.fd();
-        self.session.as_mut().is_none_or(|s| write(fd, s))
+        match self.session.as_mut() {
+            Some(s) => write(fd, s),
+            None => Some(0),
+        }
     }
 
     pub fn fd(&self) -> RawFd {
@@ -107,7 +113,6 @@ impl Conn {
 /// (edge-triggered readiness fires again when more arrives); a full one may have left more.
 /// Touches only the session, so an I/O thread may run it.
 pub fn read(fd: RawFd, session: &mut Session, parse: bool) -> Read {
-    let mut total = 0;
     let result = loop {
         let room = session.read_room();
         let input = &mut session.input;
@@ -119,7 +124,7 @@ pub fn read(fd: RawFd, session: &mut Session, parse: bool) -> Read {
             let e = std::io::Error::last_os_error();
             match e.kind() {
                 ErrorKind::Interrupted => continue,
-                ErrorKind::WouldBlock => break Read::Data { more: false },
+                ErrorKind::WouldBlock => break Read::Data { bytes: 0, more: false },
                 _ => break Read::Gone,
             }
         }
@@ -128,18 +133,18 @@ pub fn read(fd: RawFd, session: &mut Session, parse: bool) -> Read {
         }
         // SAFETY: the kernel initialised these `n` bytes.
         unsafe { input.advance_mut(n as usize) };
-        total += n as usize;
-        break Read::Data { more: n as usize == room };
+        break Read::Data { bytes: n as usize, more: n as usize == room };
     };
-    if parse && total > 0 {
+    if parse && matches!(result, Read::Data { bytes: 1.., .. }) {
         session.parse();
     }
     result
 }
 
-/// Writes what socket `fd` takes of the session's pending replies; false when the peer is
-/// gone. Touches only the session, so an I/O thread may run it.
-pub fn write(fd: RawFd, session: &mut Session) -> bool {
+/// Writes what socket `fd` takes of the session's pending replies. Touches only the
+/// session, so an I/O thread may run it.
+pub fn write(fd: RawFd, session: &mut Session) -> Wrote {
+    let mut total = 0;
     while session.wants_write() {
         let pending = &session.output[session.sent..];
         // SAFETY: write(2) reads at most `pending.len()` bytes from a live slice.
@@ -148,13 +153,14 @@ pub fn write(fd: RawFd, session: &mut Session) -> bool {
             match std::io::Error::last_os_error().kind() {
                 ErrorKind::WouldBlock => break,
                 ErrorKind::Interrupted => continue,
-                _ => return false,
+                _ => return None,
             }
         }
         if n == 0 {
-            return false;
+            return None;
         }
         session.wrote(n as usize);
+        total += n as usize;
     }
-    true
+    Some(total)
 }

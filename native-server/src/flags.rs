@@ -110,10 +110,9 @@ pub fn parse(args: &[String]) -> Result<Startup, String> {
 
 /// A config file's text, or Redis's message for one that cannot be opened.
 fn read_file(path: &str) -> Result<String, String> {
-    std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).map_err(|e| {
-        let s = e.to_string();
-        format!("Fatal error, can't open config file '{}': {}", path, s.split(" (os error").next().unwrap_or(&s))
-    })
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| format!("Fatal error, can't open config file '{}': {}", path, crate::files::strerror(&e)))
 }
 
 /// `include <path>`: the file's text, relative paths from the working directory as Redis's

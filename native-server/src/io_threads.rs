@@ -24,8 +24,7 @@ pub type Job = (usize, RawFd, Box<Session>);
 /// What one connection's I/O came to.
 pub enum Done {
     Read(Read),
-    /// False: the peer is gone.
-    Wrote(bool),
+    Wrote(crate::conn::Wrote),
 }
 
 enum Work {
@@ -123,8 +122,8 @@ fn run(work: Work) -> Vec<(Job, Done)> {
         Work::Write(jobs) => jobs
             .into_iter()
             .map(|(k, fd, mut s)| {
-                let ok = crate::conn::write(fd, &mut s);
-                ((k, fd, s), Done::Wrote(ok))
+                let w = crate::conn::write(fd, &mut s);
+                ((k, fd, s), Done::Wrote(w))
             })
             .collect(),
     }

@@ -6,6 +6,8 @@
 use std::fs::OpenOptions;
 use std::os::fd::AsRawFd;
 
+use crate::files::strerror;
+
 /// Where a daemonized server writes its pid when no `pidfile` is set (Redis's
 /// CONFIG_DEFAULT_PID_FILE).
 const DEFAULT_PID_FILE: &str = "/var/run/redis.pid";
@@ -171,10 +173,4 @@ pub fn change_dir(dir: &str) -> Result<String, String> {
     let dir = if dir.is_empty() { "." } else { dir };
     std::env::set_current_dir(dir).map_err(|e| strerror(&e))?;
     std::env::current_dir().map(|p| p.display().to_string()).map_err(|e| strerror(&e))
-}
-
-/// The system's reason alone, as Redis prints strerror (std appends " (os error N)").
-fn strerror(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_string()
 }

@@ -113,6 +113,11 @@ pub struct Server {
     hz: u32,
     oom: crate::process::OomScore,
     io: Option<IoThreads>,
+    /// `io-threads-do-reads yes`: the I/O threads read and parse too (else they only write).
+    io_reads: bool,
+    /// What the sockets did this turn, and whether the I/O threads took part (INFO stats).
+    io_counts: cinnabar::engine::IoCounts,
+    threads_active: bool,
     /// Set once the server is to stop: the process's exit code.
     pub exit: Option<i32>,
     /// Scratch lists reused every turn.
@@ -157,6 +162,7 @@ impl Server {
         let (tx, msgs) = channel();
         let hz = engine.config().hot.hz;
         let io = IoThreads::start(engine.config().get_i64("io-threads").max(1) as usize);
+        let engine_io_reads = engine.config().get_bool("io-threads-do-reads");
         Ok(Server {
             engine,
             net,
@@ -173,6 +179,9 @@ impl Server {
             hz,
             oom: crate::process::OomScore::new(),
             io,
+            io_reads: engine_io_reads,
+            io_counts: Default::default(),
+            threads_active: false,
             exit: None,
             to_read: Vec::new(),
             listeners_ready: Vec::new(),
@@ -291,16 +300,20 @@ impl Server {
     /// whose peer is gone, and those over `client-query-buffer-limit`.
     fn read(&mut self, keys: &[usize]) {
         let mut gone = Vec::new();
+        let io_counts = &mut self.io_counts;
         {
             let mut net = self.net.lock();
             let limit = net.params.query_limit;
-            let mut check = |net: &mut Net, k: usize, r: Read| {
+            let mut check = |net: &mut Net, k: usize, r: Read, threaded: bool| {
                 let Some(conn) = net.conns.get_mut(k) else {
                     return;
                 };
+                io_counts.reads += 1;
+                io_counts.threaded_reads += threaded as u64;
                 match r {
                     Read::Gone => gone.push(k),
-                    Read::Data { more } => {
+                    Read::Data { bytes, more } => {
+                        io_counts.net_input_bytes += bytes as u64;
                         let over = limit > 0 && conn.session.as_ref().is_some_and(|s| s.query_bytes() > limit);
                         if over {
                             let head = conn
@@ -317,7 +330,8 @@ impl Server {
                 }
             };
             match &self.io {
-                Some(io) if io.worth_it(keys.len()) => {
+                Some(io) if self.io_reads && io.worth_it(keys.len()) => {
+                    self.threads_active = true;
                     let jobs: Vec<_> = keys
                         .iter()
                         .filter_map(|&k| {
@@ -330,8 +344,8 @@ impl Server {
                         if let Some(c) = net.conns.get_mut(k) {
                             c.session = Some(session);
                             if let Done::Read(r) = done {
-                                c.unread = matches!(r, Read::Data { more: true });
-                                check(&mut net, k, r);
+                                c.unread = matches!(r, Read::Data { more: true, .. });
+                                check(&mut net, k, r, true);
                             }
                         }
                     }
@@ -342,7 +356,7 @@ impl Server {
                             continue;
                         };
                         let r = conn.read(true);
-                        check(&mut net, k, r);
+                        check(&mut net, k, r, false);
                     }
                 }
             }
@@ -611,6 +625,9 @@ impl Server {
         }
         self.flush_aof();
         self.write();
+        if self.io_counts != Default::default() {
+            self.engine.count_io(std::mem::take(&mut self.io_counts), std::mem::take(&mut self.threads_active));
+        }
     }
 
     /// Appends what the turn recorded to the AOF; under `appendfsync always` it is on disk
@@ -640,24 +657,29 @@ impl Server {
             if keys.is_empty() {
                 return;
             }
-            let mut done = |net: &mut Net, k: usize, ok: bool| {
+            let io_counts = &mut self.io_counts;
+            let mut done = |net: &mut Net, k: usize, wrote: crate::conn::Wrote, threaded: bool| {
                 let Some(conn) = net.conns.get_mut(k) else {
                     return;
                 };
                 conn.queued_write = false;
+                io_counts.writes += 1;
+                io_counts.threaded_writes += threaded as u64;
+                io_counts.net_output_bytes += wrote.unwrap_or(0) as u64;
                 let s = conn.session.as_ref().expect("in place");
-                if !ok || (s.closing && !s.wants_write()) {
+                if wrote.is_none() || (s.closing && !s.wants_write()) {
                     close.push(k);
                 }
             };
             match &self.io {
                 Some(io) if io.worth_it(keys.len()) => {
+                    self.threads_active = true;
                     let jobs: Vec<_> = keys.iter().filter_map(|&k| net.conns.get_mut(k).and_then(|c| Some((k, c.fd(), c.session.take()?)))).collect();
                     for ((k, _, session), d) in io.write(jobs) {
                         if let Some(c) = net.conns.get_mut(k) {
                             c.session = Some(session);
                         }
-                        done(&mut net, k, matches!(d, Done::Wrote(true)));
+                        done(&mut net, k, if let Done::Wrote(w) = d { w } else { None }, true);
                     }
                 }
                 _ => {
@@ -665,8 +687,8 @@ impl Server {
                         let Some(conn) = net.conns.get_mut(k) else {
                             continue;
                         };
-                        let ok = conn.write();
-                        done(&mut net, k, ok);
+                        let wrote = conn.write();
+                        done(&mut net, k, wrote, false);
                     }
                 }
             }

@@ -58,7 +58,12 @@ fn rewrite_on(binary: &str, conf: &Path) -> (String, u16) {
     roundtrip(&mut c, b"CONFIG SET timeout 0 maxmemory 1gb\r\n", "+OK\r\n");
     roundtrip(&mut c, b"CONFIG REWRITE\r\n", "+OK\r\n");
     let second = std::fs::read_to_string(conf).unwrap();
-    (format!("{}=====\n{}", first, second), srv.port)
+    // Directives the test harness added to every server (CINNABAR_TEST_ARGS) are rewritten
+    // too; they are not this scenario's.
+    let extra: Vec<String> =
+        std::env::var("CINNABAR_TEST_ARGS").unwrap_or_default().split_whitespace().filter_map(|a| a.strip_prefix("--")).map(|d| format!("{} ", d)).collect();
+    let text = format!("{}=====\n{}", first, second);
+    (text.split_inclusive('\n').filter(|l| !extra.iter().any(|d| l.starts_with(d.as_str()))).collect(), srv.port)
 }
 
 /// Splits a rewritten file at the signature: the lines before it, and the set after it,

@@ -49,10 +49,15 @@ fn spawn_inner(binary: &str, config: Option<&Path>, extra: &[&str]) -> Server {
         // A directory of its own, so no server loads a dump file some other run left behind.
         let dir = std::env::temp_dir().join(format!("cinnabar-test-{}-{}", std::process::id(), port));
         std::fs::create_dir_all(&dir).unwrap();
+        // CINNABAR_TEST_ARGS adds flags to every server the tests start, redis-server's too
+        // so that the differential tests compare like with like (CI runs the whole file set
+        // once more with `--io-threads 4 --io-threads-do-reads yes`).
+        let more = std::env::var("CINNABAR_TEST_ARGS").unwrap_or_default();
         let mut child = Command::new(binary)
             .args(config)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir"])
             .arg(&dir)
+            .args(more.split_whitespace())
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -55,6 +55,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("lru_clock", s.lru_clock().to_string());
             f("executable", h.executable.clone());
             f("config_file", h.config_file.clone());
+            f("io_threads_active", (h.io_threads_active as u8).to_string());
         }
         "clients" => {
             f("connected_clients", (ctx.others.len() + 1).to_string());
@@ -151,7 +152,15 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             let st = &s.stats;
             f("total_connections_received", st.total_connections_received.to_string());
             f("total_commands_processed", st.total_commands_processed.to_string());
-            f("instantaneous_ops_per_sec", st.instantaneous_ops().to_string());
+            f("instantaneous_ops_per_sec", st.ops.rate().to_string());
+            f("total_net_input_bytes", st.io.net_input_bytes.to_string());
+            f("total_net_output_bytes", st.io.net_output_bytes.to_string());
+            f("total_net_repl_input_bytes", "0".into());
+            f("total_net_repl_output_bytes", "0".into());
+            f("instantaneous_input_kbps", format!("{:.2}", st.net_in.rate() as f64 / 1024.0));
+            f("instantaneous_output_kbps", format!("{:.2}", st.net_out.rate() as f64 / 1024.0));
+            f("instantaneous_input_repl_kbps", "0.00".into());
+            f("instantaneous_output_repl_kbps", "0.00".into());
             f("rejected_connections", st.rejected_connections.to_string());
             f("expired_keys", st.expired_keys.to_string());
             f("evicted_keys", st.evicted_keys.to_string());
@@ -183,7 +192,12 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("tracking_total_keys", ctx.srv.tracking.total_keys().to_string());
             f("tracking_total_items", ctx.srv.tracking.total_items().to_string());
             f("tracking_total_prefixes", ctx.srv.tracking.total_prefixes().to_string());
+            f("unexpected_error_replies", st.unexpected_error_replies.to_string());
             f("total_error_replies", st.total_error_replies.to_string());
+            f("total_reads_processed", st.io.reads.to_string());
+            f("total_writes_processed", st.io.writes.to_string());
+            f("io_threaded_reads_processed", st.io.threaded_reads.to_string());
+            f("io_threaded_writes_processed", st.io.threaded_writes.to_string());
         }
         "commandstats" => {
             let names = &crate::command::table::table().names;
