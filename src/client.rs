@@ -29,6 +29,13 @@ pub enum ReplyMode {
     SkipNext,
 }
 
+/// Redis's per-client reply buffer (PROTO_REPLY_CHUNK_BYTES): output up to it is not counted
+/// against the output limits.
+pub const REPLY_BUFFER: u64 = 16 * 1024;
+/// REPLY_BUFFER_SIZE_UNAUTHENTICATED_CLIENT: what a client that never authenticated may hold
+/// beyond it.
+pub const UNAUTHENTICATED_OUTPUT: u64 = 1024;
+
 #[derive(Debug, Clone)]
 pub struct Client {
     pub id: ClientId,
@@ -83,7 +90,12 @@ pub struct Client {
     /// Bytes the host holds for this connection (query buffer, replies not yet written),
     /// as it last reported them: client eviction (`maxmemory-clients`) and CLIENT LIST.
     pub host_mem: u64,
+    /// Of `host_mem`, the replies not yet written (CLIENT LIST omem, the output limits).
+    pub host_obuf: u64,
     pub over_soft_since: Option<i64>,
+    /// Authenticated at least once: a client that never was may hold only 1 KB of output
+    /// beyond the reply buffer (CVE-2025-21605).
+    pub ever_authenticated: bool,
     /// Replies produced while the host was not running this client's commands (a blocked
     /// command served by another client's write, a timeout); the host drains them.
     pub outbox: Vec<crate::reply::Reply>,
@@ -124,7 +136,9 @@ impl Client {
             ssubs: Default::default(),
             outbox_bytes: 0,
             host_mem: 0,
+            host_obuf: 0,
             over_soft_since: None,
+            ever_authenticated: authenticated,
             outbox: Vec::new(),
             tracking: None,
         }
@@ -138,6 +152,53 @@ impl Client {
     /// Whether a RESP2 client is in subscribed mode (any kind of subscription).
     pub fn in_pubsub(&self) -> bool {
         !self.subs.is_empty() || !self.psubs.is_empty() || !self.ssubs.is_empty()
+    }
+
+    /// `client-output-buffer-limit`'s class (getClientType; replicas to come).
+    pub fn class(&self) -> crate::config::ClientClass {
+        if self.in_pubsub() {
+            crate::config::ClientClass::PubSub
+        } else {
+            crate::config::ClientClass::Normal
+        }
+    }
+
+    /// Output bytes as the limits count them (getClientOutputBufferMemoryUsage): what waits
+    /// past the 16 KB reply buffer, including messages still in the engine's outbox.
+    pub fn output_usage(&self) -> u64 {
+        self.outbox_bytes + self.host_obuf.saturating_sub(REPLY_BUFFER)
+    }
+
+    /// The output bytes past which this client is closed at once, if any.
+    pub fn output_hard_limit(&self, hot: &crate::config::Hot) -> Option<u64> {
+        if !self.authenticated && !self.ever_authenticated {
+            return Some(UNAUTHENTICATED_OUTPUT);
+        }
+        let l = hot.output_limits[self.class() as usize].hard;
+        (l > 0).then_some(l)
+    }
+
+    /// checkClientOutputBufferLimits: past the hard limit, or past the soft limit for longer
+    /// than its seconds (the clock starts the first time it is seen over).
+    pub fn output_over_limit(&mut self, hot: &crate::config::Hot, now_ms: i64) -> bool {
+        let used = self.output_usage();
+        if !self.authenticated && !self.ever_authenticated && used > UNAUTHENTICATED_OUTPUT {
+            return true;
+        }
+        let l = hot.output_limits[self.class() as usize];
+        let hard = l.hard > 0 && used >= l.hard;
+        let soft = l.soft > 0 && used >= l.soft;
+        if !soft {
+            self.over_soft_since = None;
+            return hard;
+        }
+        match self.over_soft_since {
+            None => {
+                self.over_soft_since = Some(now_ms);
+                hard
+            }
+            Some(t) => hard || now_ms - t > l.soft_seconds as i64 * 1000,
+        }
     }
 
     /// The memory this client costs, as client eviction weighs it: what the host buffers
@@ -209,7 +270,7 @@ impl Client {
             self.multi.as_ref().map_or(-1, |q| q.len() as i64),
             qbuf,
             self.memory() - self.host_mem - self.outbox_bytes,
-            self.outbox_bytes,
+            self.output_usage(),
             self.memory(),
             match self.last_cmd {
                 None => "NULL".to_string(),

@@ -305,6 +305,24 @@ pub struct Hot {
     pub hz: u32,
     /// `hll-sparse-max-bytes`: a sparse HLL growing past it turns dense.
     pub hll_sparse_max_bytes: usize,
+    /// `client-output-buffer-limit` by class: normal, replica, pubsub.
+    pub output_limits: [OutputLimit; 3],
+}
+
+/// One class of `client-output-buffer-limit`: bytes (0: none) and the soft limit's seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutputLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
+/// Client classes as `client-output-buffer-limit` names them (getClientType).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientClass {
+    Normal = 0,
+    Replica = 1,
+    PubSub = 2,
 }
 
 impl Default for Config {
@@ -510,6 +528,18 @@ impl Config {
             min_replicas: self.get_i64("min-replicas-to-write") > 0 && self.get_i64("min-replicas-max-lag") > 0,
             hz: self.get_i64("hz").clamp(1, 500) as u32,
             hll_sparse_max_bytes: self.get_i64("hll-sparse-max-bytes").max(0) as usize,
+            output_limits: {
+                let mut limits = [OutputLimit::default(); 3];
+                for (class, hard, soft, secs) in output_limits(self.get("client-output-buffer-limit").unwrap_or("")) {
+                    let i = match class.as_str() {
+                        "normal" => ClientClass::Normal,
+                        "slave" => ClientClass::Replica,
+                        _ => ClientClass::PubSub,
+                    } as usize;
+                    limits[i] = OutputLimit { hard: hard.max(0) as u64, soft: soft.max(0) as u64, soft_seconds: secs.max(0) as u64 };
+                }
+                limits
+            },
             notify_flags: self.notify_flags,
         };
     }

@@ -292,6 +292,21 @@ pub struct HostInfo {
 }
 
 impl Server {
+    /// A line for the host's log (`Event::Log`) at `level` (0 debug .. 3 warning), if
+    /// `loglevel` lets it through (serverLog).
+    pub fn log(&mut self, level: u8, message: impl FnOnce() -> String) {
+        let threshold = match self.config.get("loglevel") {
+            Some("debug") => 0,
+            Some("verbose") => 1,
+            Some("notice") => 2,
+            Some("warning") => 3,
+            _ => 4,
+        };
+        if level >= threshold {
+            self.events.push(Event::Log { level, message: message() });
+        }
+    }
+
     pub fn now_ms(&self) -> i64 {
         self.now_us / 1000
     }
@@ -948,15 +963,40 @@ impl Engine {
     /// eviction and CLIENT LIST; reported after each batch it runs.
     /// True when that made the client one `maxmemory-clients` evicts: close it.
     pub fn report_client_memory(&mut self, id: ClientId, bytes: u64) -> bool {
+        self.report_client_buffers(id, bytes, 0)
+    }
+
+    /// What the host holds for a client after a batch: `held` in all (client eviction,
+    /// CLIENT LIST tot-mem), `output` of it unwritten replies (omem). True when the client
+    /// must go now, its unwritten replies dropped: its output is past
+    /// `client-output-buffer-limit` for its class (checkClientOutputBufferLimits; logged as
+    /// Redis logs it), or `maxmemory-clients` evicts it.
+    pub fn report_client_buffers(&mut self, id: ClientId, held: u64, output: u64) -> bool {
+        let now_ms = self.srv.now_ms();
         let Some(c) = self.clients.get_mut(&id) else {
             return false;
         };
-        c.host_mem = bytes;
+        c.host_mem = held;
+        c.host_obuf = output;
+        if c.output_over_limit(&self.srv.config.hot, now_ms) {
+            c.close_asap = true;
+            let line = c.info_line(now_ms, 0);
+            self.srv.log(3, || format!("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", line));
+            return true;
+        }
         if self.srv.config.hot.client_limit == 0 {
             return false;
         }
         self.evict_clients(None);
         self.clients.get(&id).is_some_and(|c| c.close_asap)
+    }
+
+    /// Reply bytes past which the host stops running a client's batch (Redis stops
+    /// processing a client once it is to be closed): its class's hard output limit, or for a
+    /// client that never authenticated, 1 KB (CVE-2025-21605's fix); past Redis's 16 KB
+    /// reply buffer in both cases.
+    pub fn output_cap(&self, id: ClientId) -> usize {
+        self.clients.get(&id).and_then(|c| c.output_hard_limit(&self.srv.config.hot)).map_or(usize::MAX, |l| (l + crate::client::REPLY_BUFFER) as usize)
     }
 
     /// Closes the clients `maxmemory-clients` says must go (see `evict::clients_to_evict`);

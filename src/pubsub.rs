@@ -47,15 +47,3 @@ impl PubSub {
         }
     }
 }
-
-/// `client-output-buffer-limit`'s pubsub class: (hard bytes, soft bytes, soft seconds).
-pub fn pubsub_limits(directive: &str) -> (u64, u64, u64) {
-    let parts: Vec<&str> = directive.split_whitespace().collect();
-    for w in parts.chunks(4) {
-        if w.len() == 4 && w[0] == "pubsub" {
-            let n = |s: &str| crate::config::parse_memory(s).unwrap_or(0) as u64;
-            return (n(w[1]), n(w[2]), w[3].parse().unwrap_or(0));
-        }
-    }
-    (32 << 20, 8 << 20, 60)
-}

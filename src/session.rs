@@ -173,18 +173,36 @@ impl Session {
             if self.busy_tx.changed {
                 engine.apply_busy_transaction(id, std::mem::take(&mut self.busy_tx));
             }
-            if engine.report_client_memory(id, self.held_bytes() as u64) {
+            if !self.pending.is_empty() && !engine.is_blocked(id) {
+                // The batch stops at the command whose reply takes the unwritten output past
+                // the client's hard limit, as Redis stops processing a client it is to close.
+                let cap = engine.output_cap(id).saturating_add(self.sent);
+                let (pending, output) = (&mut self.pending, &mut self.output);
+                let over = std::cell::Cell::new(false);
+                let mut taken = 0;
+                let next = || {
+                    if over.get() {
+                        return None;
+                    }
+                    let argv = pending.pop_front()?;
+                    taken += argv.iter().map(|a| a.len()).sum::<usize>();
+                    Some(argv)
+                };
+                let close = crate::command::dispatch::execute_batch(engine, id, next, now_us, |reply, resp3| {
+                    write_reply(&reply, resp3, output);
+                    if output.len() > cap {
+                        over.set(true);
+                    }
+                });
+                self.pending_bytes -= taken;
+                self.closing |= close;
+            }
+            if engine.report_client_buffers(id, self.held_bytes() as u64, (self.output.len() - self.sent) as u64) {
+                // Past its output limit, or the client eviction's choice: it goes now, and
+                // what it did not read goes with it.
+                self.output.truncate(self.sent);
                 self.closing = true;
                 break;
-            }
-            if !self.pending.is_empty() && !engine.is_blocked(id) {
-                let output = &mut self.output;
-                let before = self.pending.len();
-                let close = engine.execute_batch(id, &mut self.pending, now_us, |reply, resp3| write_reply(&reply, resp3, output));
-                if self.pending.len() != before {
-                    self.pending_bytes = self.pending.iter().flatten().map(|a| a.len()).sum();
-                }
-                self.closing |= close;
             }
             let status = engine.session_status(id);
             self.authenticated = status.authenticated;

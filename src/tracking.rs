@@ -229,7 +229,7 @@ fn client_mut<'a>(ctx: &'a mut Ctx, id: ClientId) -> Option<&'a mut Client> {
 /// output limits of its class (pub/sub for a subscriber; normal clients have none).
 fn queue(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64) {
     let pubsub = client_mut(ctx, id).is_some_and(|c| c.in_pubsub());
-    let limits = if pubsub { crate::pubsub::pubsub_limits(ctx.srv.config.get("client-output-buffer-limit").unwrap_or("")) } else { (0, 0, 0) };
+    let limits = if pubsub { ctx.srv.config.hot.output_limits[crate::config::ClientClass::PubSub as usize] } else { Default::default() };
     crate::commands::pubsub::deliver(ctx, id, msg, size, limits);
 }
 

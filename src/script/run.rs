@@ -229,16 +229,7 @@ impl ScriptHost for Run<'_, '_> {
 
     /// redis.log: lines at or above `loglevel` go to the host's log (serverLogRaw).
     fn log(&mut self, level: u8, msg: &[u8]) {
-        let threshold = match self.ctx.srv.config.get("loglevel") {
-            Some("debug") => 0,
-            Some("verbose") => 1,
-            Some("notice") => 2,
-            Some("warning") => 3,
-            _ => 4,
-        };
-        if level >= threshold {
-            self.ctx.srv.events.push(crate::engine::Event::Log { level, message: String::from_utf8_lossy(msg).into_owned() });
-        }
+        self.ctx.srv.log(level, || String::from_utf8_lossy(msg).into_owned());
     }
 
     fn set_repl(&mut self, flags: u8) {

@@ -94,6 +94,7 @@ fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     c.no_evict = false;
     c.no_touch = false;
     c.authenticated = authenticated;
+    c.ever_authenticated |= authenticated;
     c.user = Bytes::from_static(b"default");
     c.acl_unrestricted_at = 0;
     Ok(Reply::Simple("RESET"))
@@ -122,6 +123,7 @@ fn requires_pass(ctx: &Ctx) -> bool {
 fn authenticate(ctx: &mut Ctx, cmd: &Bytes, user: &[u8], pass: &[u8]) -> Result<()> {
     if ctx.srv.acl.user(user).is_some_and(|u| u.accepts(pass)) {
         ctx.client.authenticated = true;
+        ctx.client.ever_authenticated = true;
         ctx.client.user = Bytes::copy_from_slice(user);
         ctx.client.acl_unrestricted_at = 0;
         return Ok(());

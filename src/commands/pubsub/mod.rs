@@ -10,7 +10,7 @@ use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::commands::connection::help_reply;
 use crate::engine::{Event, Server};
 use crate::error::{Error, Result};
-use crate::pubsub::{pubsub_limits, Kind};
+use crate::pubsub::Kind;
 use crate::reply::Reply;
 use crate::util::glob_match;
 
@@ -191,7 +191,7 @@ fn sunsubscribe(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// Queues a message for one receiver, disconnecting it instead when its undelivered output
 /// passes the pubsub output buffer limits.
-pub(crate) fn deliver(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64, limits: (u64, u64, u64)) {
+pub(crate) fn deliver(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64, limits: crate::config::OutputLimit) {
     let now = ctx.now_ms();
     let c = if id == ctx.client.id {
         &mut *ctx.client
@@ -204,7 +204,7 @@ pub(crate) fn deliver(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64, limits
         return;
     }
     c.outbox_bytes += size;
-    let (hard, soft, soft_secs) = limits;
+    let crate::config::OutputLimit { hard, soft, soft_seconds: soft_secs } = limits;
     let over_soft = soft > 0 && c.outbox_bytes > soft;
     if over_soft && c.over_soft_since.is_none() {
         c.over_soft_since = Some(now);
@@ -225,7 +225,7 @@ pub(crate) fn deliver(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64, limits
 
 /// Sends a message to channel (and, unless sharded, pattern) subscribers; the receiver count.
 pub fn publish_message(ctx: &mut Ctx, channel: &Bytes, message: &Bytes, shard: bool) -> i64 {
-    let limits = pubsub_limits(ctx.srv.config.get("client-output-buffer-limit").unwrap_or(""));
+    let limits = ctx.srv.config.hot.output_limits[crate::config::ClientClass::PubSub as usize];
     let size = (channel.len() + message.len() + 32) as u64;
     let mut receivers = 0;
     let (map, word) = if shard { (&ctx.srv.pubsub.shard, "smessage") } else { (&ctx.srv.pubsub.channels, "message") };
