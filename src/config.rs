@@ -91,7 +91,7 @@ static PARAMS: &[Param] = &[
     // Kept as set; the host's timer runs at 1..=500 (Redis's CONFIG_MIN_HZ..CONFIG_MAX_HZ).
     p("hz", Kind::Int { min: 0, max: i32::MAX as i64 }, "10"),
     p("active-expire-effort", Kind::Int { min: 1, max: 10 }, "1"),
-    p("proto-max-bulk-len", Kind::Memory, "536870912"),
+    p("proto-max-bulk-len", Kind::MemoryIn { min: 1024 * 1024, max: i64::MAX }, "536870912"),
     p("client-query-buffer-limit", Kind::Memory, "1073741824"),
     p("save", Kind::List, "3600 1 300 100 60 10000"),
     // After a failed background save, refuse writes (MISCONF) until a save succeeds.
@@ -103,7 +103,7 @@ static PARAMS: &[Param] = &[
     // Strings over 20 bytes in RDB files and DUMP payloads are LZF-compressed when it pays.
     p("rdbcompression", Kind::Bool, "yes"),
     p("appendonly", Kind::Bool, "no"),
-    p("appendfilename", Kind::Str, "appendonly.aof"),
+    fixed("appendfilename", Kind::Str, "appendonly.aof"),
     p("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec"),
     fixed("appenddirname", Kind::Str, "appendonlydir"),
     p("aof-use-rdb-preamble", Kind::Bool, "yes"),
@@ -472,6 +472,16 @@ impl Config {
                 crate::notify::to_string(flags)
             }
             Kind::Str if p.name == "client-output-buffer-limit" => merge_output_limits(&self.values[i], value)?,
+            // isValidDBfilename, isValidAOFfilename, isValidAOFdirname: names, not paths.
+            Kind::Str if matches!(p.name, "dbfilename" | "appendfilename" | "appenddirname") => {
+                if value.is_empty() && p.name != "dbfilename" {
+                    return Err(format!("{} can't be empty", p.name));
+                }
+                if value.contains('/') || value.contains('\\') {
+                    return Err(format!("{} can't be a path, just a {}", p.name, if p.name == "appenddirname" { "dirname" } else { "filename" }));
+                }
+                value.to_string()
+            }
             // Bytes, or a percentage of maxmemory (Redis's PERCENT_CONFIG).
             Kind::Str if p.name == "maxmemory-clients" => match value.strip_suffix('%') {
                 Some(pct) => match pct.parse::<u32>() {

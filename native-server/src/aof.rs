@@ -317,10 +317,12 @@ impl Aof {
             let seq = self.manifest.next_incr_seq();
             self.manifest.incrs.push(Part { name: format!("{}.{}.incr.aof", self.name, seq), seq });
         }
-        self.persist_manifest().map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
-        self.delete_history();
+        // The file exists before any manifest names it, so a crash between the two never
+        // leaves a manifest naming a missing file (which is fatal at the next start).
         let last = self.manifest.incrs.last().expect("one at least").name.clone();
         self.open_incr(&last).map_err(|e| format!("Can't open the append-only file {}: {}", last, err(e)))?;
+        self.persist_manifest().map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
+        self.delete_history();
         engine.set_aof(true);
         engine.aof_new_file();
         self.report_sizes(engine);
@@ -371,9 +373,11 @@ impl Aof {
             let path = self.dir.join(&part.name);
             let bytes = match std::fs::read(&path) {
                 Ok(b) => b,
-                // An incremental file not created yet (a crash right after the manifest)
-                // is empty, as Redis treats it.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_base => Vec::new(),
+                // A file the manifest names but the disk lacks: the writes in it are lost,
+                // so the server does not start (loadAppendOnlyFiles).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(format!("Unable to obtain the AOF file {} length. stat: {}", part.name, err(e)));
+                }
                 Err(e) => return Err(format!("Unrecoverable error reading the append only file {}: {}", part.name, err(e))),
             };
             if is_base {

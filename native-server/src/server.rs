@@ -31,6 +31,13 @@ use crate::host::now_us;
 use crate::io_threads::{Done, IoThreads};
 use crate::net::{target, Net, Params, SharedNet, Target, SIGNALS, WAKER};
 
+/// Work for the lazyfree thread (Redis's bio lazyfree): values to free, and memory to give
+/// back to the system.
+enum Background {
+    Free(cinnabar::lazyfree::Job),
+    Trim,
+}
+
 /// Work another thread hands the loop: it runs with the engine, between two turns.
 pub type Msg = Box<dyn FnOnce(&mut Server) + Send>;
 
@@ -102,7 +109,9 @@ pub struct Server {
     events: Events,
     pub aof: Option<crate::aof::Aof>,
     pub children: Arc<crate::persist::Children>,
-    lazyfree: Sender<cinnabar::lazyfree::Job>,
+    lazyfree: Sender<Background>,
+    /// When memory was last given back to the system (`Background::Trim`), µs.
+    last_trim_us: i64,
     migrator: crate::migrate::Migrator,
     notifier: Notifier,
     msgs: Receiver<Msg>,
@@ -150,12 +159,19 @@ impl Server {
         engine.set_lazyfree_host();
         let migrator = crate::migrate::Migrator::default();
         engine.set_migrate_host(Box::new(migrator.clone()));
-        let (lazyfree, jobs) = channel::<cinnabar::lazyfree::Job>();
+        let (lazyfree, jobs) = channel::<Background>();
         std::thread::Builder::new()
             .name("lazyfree".into())
             .spawn(move || {
                 for job in jobs {
-                    job.free();
+                    match job {
+                        Background::Free(job) => job.free(),
+                        // SAFETY: malloc_trim has no preconditions; glibc's allocator is
+                        // thread-safe, so it may run beside the loop's allocations.
+                        Background::Trim => unsafe {
+                            libc::malloc_trim(0);
+                        },
+                    }
                 }
             })
             .expect("spawn the lazyfree thread");
@@ -170,6 +186,7 @@ impl Server {
             aof: None,
             children,
             lazyfree,
+            last_trim_us: 0,
             migrator,
             notifier: Notifier { tx, waker },
             msgs,
@@ -448,7 +465,7 @@ impl Server {
         }
         for job in self.engine.take_lazyfree() {
             // The thread lives as long as the process; should it be gone, free here.
-            if let Err(std::sync::mpsc::SendError(job)) = self.lazyfree.send(job) {
+            if let Err(std::sync::mpsc::SendError(Background::Free(job))) = self.lazyfree.send(Background::Free(job)) {
                 job.free();
             }
         }
@@ -582,7 +599,17 @@ impl Server {
     /// serverCron: the engine's tick, client timeouts, idle MIGRATE sockets,
     /// oom-score-adj, the AOF's background work.
     fn cron(&mut self, now: i64) {
-        self.engine.host_info_mut().used_memory_rss = crate::host::resident_bytes();
+        let rss = crate::host::resident_bytes();
+        self.engine.host_info_mut().used_memory_rss = rss;
+        // Memory freed inside glibc's heap (a big client buffer, a huge transaction queue,
+        // a flushed dataset) stays in the process until something hands it back; jemalloc
+        // does that by itself, glibc on malloc_trim. At most once a second, off the loop,
+        // when the process holds far more than it uses.
+        let used = crate::alloc::live_bytes();
+        if rss > used.saturating_mul(3) / 2 && rss - used > 32 << 20 && now - self.last_trim_us > 1_000_000 {
+            self.last_trim_us = now;
+            let _ = self.lazyfree.send(Background::Trim);
+        }
         self.engine.tick(now);
         self.migrator.close_idle();
         let cfg = self.engine.config();

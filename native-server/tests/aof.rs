@@ -281,6 +281,47 @@ fn refused(dir: &Path, extra: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
+/// A manifest naming a file the disk no longer has (an incremental file deleted by hand):
+/// starting would lose the writes in it, so the server refuses, as redis-server does.
+#[test]
+fn a_missing_incremental_file_stops_startup_as_in_redis() {
+    for binary in [env!("CARGO_BIN_EXE_cinnabar-server").to_string(), common::redis_server_binary()] {
+        let dir = fresh_dir(&format!("missing-{}", binary.len()));
+        {
+            let mut server = common::spawn_with(&binary, &["--dir", dir.to_str().unwrap(), "--appendonly", "yes"]);
+            let mut c = Conn::new(server.port);
+            assert_eq!(c.cmd(&["SET", "k", "v"]), R::Ok("OK".into()));
+            assert_eq!(c.cmd(&["BGREWRITEAOF"]), R::Ok("Background append only file rewriting started".into()));
+            // Wait for the rewrite, then write into the new incremental file.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while std::fs::read_dir(dir.join("appendonlydir"))
+                .unwrap()
+                .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".incr.aof"))
+                .count()
+                != 1
+            {
+                assert!(Instant::now() < deadline, "the rewrite never finished");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            assert_eq!(c.cmd(&["SET", "k2", "v2"]), R::Ok("OK".into()));
+            kill9(&mut server);
+        }
+        let incr = incr_file(&dir);
+        std::fs::remove_file(&incr).unwrap();
+        let name = incr.file_name().unwrap().to_string_lossy().into_owned();
+        let port = common::free_port().to_string();
+        let out = Command::new(&binary)
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--dir", dir.to_str().unwrap(), "--appendonly", "yes"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{} started without {}", binary, name);
+        assert!(text.contains(&format!("Unable to obtain the AOF file {} length. stat: No such file or directory", name)), "{}: {}", binary, text);
+    }
+}
+
 #[test]
 fn a_torn_tail_is_cut_off_or_refused_as_configured() {
     let dir = fresh_dir("torn");

@@ -89,3 +89,27 @@ fn config_set_port_and_bind_move_the_listener() {
 fn redis_server_moves_its_listener_the_same_way() {
     scenario(spawn(&redis_server_binary()));
 }
+
+/// `bind "0.0.0.0 ::"` and `bind "* -::*"` listen on both IPv4 and IPv6 on one port (the
+/// IPv6 socket is IPV6_V6ONLY, as anetV6Only makes it), on both servers; the listening
+/// sockets' queue is `tcp-backlog` (ss shows it as Send-Q).
+#[test]
+fn both_address_families_on_one_port_with_the_configured_backlog() {
+    for binary in [env!("CARGO_BIN_EXE_cinnabar-server").to_string(), redis_server_binary()] {
+        for bind in ["0.0.0.0 ::", "* -::*"] {
+            let srv = common::spawn_with(&binary, &["--bind", bind, "--tcp-backlog", "200"]);
+            for host in ["127.0.0.1", "::1"] {
+                let mut c = TcpStream::connect((host, srv.port)).unwrap_or_else(|e| panic!("{} with bind {:?}: {} refused: {}", binary, bind, host, e));
+                c.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+                roundtrip(&mut c, b"PING\r\n", "+PONG\r\n");
+            }
+            let ss = std::process::Command::new("ss")
+                .args(["-ltnH", &format!("sport = :{}", srv.port)])
+                .output()
+                .expect("ss (iproute2, installed by scripts/ci/setup.sh)");
+            let text = String::from_utf8_lossy(&ss.stdout);
+            let backlogs: Vec<&str> = text.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+            assert_eq!(backlogs, ["200", "200"], "{} with bind {:?}: {}", binary, bind, text);
+        }
+    }
+}

@@ -159,3 +159,20 @@ fn a_long_pipeline_sent_before_any_read_completes() {
     }
     assert_eq!(got, n * reply_len, "one reply per command");
 }
+
+/// A command of more than a million arguments (Redis takes up to INT_MAX): RPUSH of
+/// 1,200,000 elements in one multibulk, on both servers.
+#[test]
+fn a_multibulk_of_over_a_million_arguments_runs() {
+    for binary in [env!("CARGO_BIN_EXE_cinnabar-server").to_string(), common::redis_server_binary()] {
+        let srv = common::spawn(&binary);
+        let mut s = connect(srv.port);
+        let n = 1_200_000;
+        let mut req = format!("*{}\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n", n + 2).into_bytes();
+        for _ in 0..n {
+            req.extend_from_slice(b"$1\r\nx\r\n");
+        }
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        roundtrip(&mut s, &req, &format!(":{}\r\n", n));
+    }
+}

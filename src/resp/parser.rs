@@ -10,8 +10,6 @@ use super::inline::split_inline;
 
 /// Longest header line (`*N` / `$N`) or inline request Redis accepts (PROTO_INLINE_MAX_SIZE).
 pub const INLINE_MAX: usize = 64 * 1024;
-/// Multibulk length limit Redis applies to authenticated clients (1024*1024).
-const MULTIBULK_MAX: i64 = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtocolError(pub &'static str, pub Option<u8>);
@@ -58,7 +56,9 @@ impl RequestParser {
                 }
                 let Some(n) = read_line_int(buf, "too big mbulk count string")? else { return Ok(None) };
                 let n = n.ok_or(ProtocolError("invalid multibulk length", None))?;
-                if n > i32::MAX as i64 || (authenticated && n > MULTIBULK_MAX) {
+                // Redis takes up to INT_MAX arguments (an RPUSH of millions of elements); the
+                // argument vector grows as they arrive, never from the count alone.
+                if n > i32::MAX as i64 {
                     return Err(ProtocolError("invalid multibulk length", None));
                 }
                 if n > 10 && !authenticated {
@@ -204,7 +204,9 @@ mod tests {
         assert_eq!(e(b"*1\r\n$-5\r\n"), "ERR Protocol error: invalid bulk length");
         assert_eq!(e(b"*1\r\n$600000000\r\n"), "ERR Protocol error: invalid bulk length");
         assert_eq!(e(b"set \"a\n"), "ERR Protocol error: unbalanced quotes in request");
-        assert_eq!(e(b"*3000000\r\n"), "ERR Protocol error: invalid multibulk length");
+        assert_eq!(e(b"*2147483648\r\n"), "ERR Protocol error: invalid multibulk length");
+        // Up to INT_MAX arguments are taken, as by Redis; the count alone allocates nothing.
+        assert!(parse_all(b"*2147483647\r\n").is_ok());
     }
 
     #[test]

@@ -1,0 +1,63 @@
+//! Memory a client made the server take comes back to the system once the client is gone:
+//! a transaction of a quarter of a gigabyte queued and dropped leaves the resident set
+//! near where it started (glibc keeps freed heap memory until malloc_trim; the server
+//! trims when it holds far more than it uses).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use common::{connect, roundtrip};
+
+fn info_field(port: u16, name: &str) -> u64 {
+    let mut c = connect(port);
+    c.write_all(b"INFO memory\r\n").unwrap();
+    let mut text = String::new();
+    let mut b = [0u8; 8192];
+    while !text.contains("mem_allocator") {
+        let n = c.read(&mut b).unwrap();
+        text.push_str(&String::from_utf8_lossy(&b[..n]));
+    }
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok()).unwrap()
+}
+
+#[test]
+fn a_huge_transaction_dropped_gives_its_memory_back() {
+    let srv = common::cinnabar();
+    std::thread::sleep(Duration::from_millis(300));
+    let before = info_field(srv.port, "used_memory_rss");
+    {
+        let mut c = connect(srv.port);
+        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        roundtrip(&mut c, b"MULTI\r\n", "+OK\r\n");
+        let value = "v".repeat(200);
+        let mut batch = Vec::new();
+        for i in 0..1_000_000 {
+            batch.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n$8\r\n{:08}\r\n${}\r\n{}\r\n", i, value.len(), value).as_bytes());
+            if batch.len() > 1 << 20 {
+                c.write_all(&batch).unwrap();
+                batch.clear();
+            }
+        }
+        c.write_all(&batch).unwrap();
+        let mut queued = 0;
+        let mut b = vec![0u8; 1 << 16];
+        while queued < 1_000_000 * 9 {
+            queued += c.read(&mut b).unwrap();
+        }
+        let peak = info_field(srv.port, "used_memory_rss");
+        assert!(peak > before + (200 << 20), "the queue did not take memory: {} -> {}", before, peak);
+        roundtrip(&mut c, b"DISCARD\r\n", "+OK\r\n");
+    }
+    // Within a few ticks the resident set is back near where it started.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rss = info_field(srv.port, "used_memory_rss");
+        if rss < before + (48 << 20) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "RSS stays at {} MB after the client left (started at {} MB)", rss >> 20, before >> 20);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
