@@ -9,6 +9,9 @@ pub type ClientId = u64;
 /// What the host knows about a connection when it opens it.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
+    /// The host writes this client's replies as RESP bytes (a socket, a RESP session), so a
+    /// long reply may be encoded as it is produced (`reply_stream`).
+    pub writes_resp: bool,
     /// Peer address as `ip:port` (CLIENT LIST `addr=`).
     pub addr: String,
     /// Local address as `ip:port` (CLIENT LIST `laddr=`).

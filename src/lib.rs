@@ -38,6 +38,7 @@ pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod reply;
+pub mod reply_stream;
 pub mod resp;
 pub mod script;
 pub mod session;

@@ -34,6 +34,9 @@ pub enum Reply {
     /// Several replies from one command, written one after another (SUBSCRIBE a b c
     /// confirms each channel separately).
     Multi(Vec<Reply>),
+    /// A reply already encoded as RESP in the client's protocol (`reply_stream`), for a
+    /// client whose host writes RESP bytes; never made for scripts or the wasm calls.
+    Raw(Bytes),
     /// No reply now: the command blocked its client (see `blocking`); the reply comes later
     /// through the client's outbox. Never written to the wire.
     Blocked,

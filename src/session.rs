@@ -189,7 +189,12 @@ impl Session {
                     Some(argv)
                 };
                 let close = crate::command::dispatch::execute_batch(engine, id, next, now_us, |reply, resp3| {
-                    write_reply(&reply, resp3, output);
+                    match reply {
+                        // A long streamed reply becomes the output buffer itself when nothing
+                        // else waits in it, instead of being copied into it.
+                        Reply::Raw(bytes) if output.is_empty() => *output = Vec::from(bytes),
+                        reply => write_reply(&reply, resp3, output),
+                    }
                     if output.len() > cap {
                         over.set(true);
                     }

@@ -31,13 +31,14 @@ impl TestEngine {
 
     pub fn with_config(config: Config) -> Self {
         let mut engine = Engine::new(config, 42, T0_US);
-        let client = engine.connect(ClientInfo { addr: "127.0.0.1:50000".into(), laddr: "127.0.0.1:6379".into(), fd: 8, unix: false }, T0_US);
+        let client =
+            engine.connect(ClientInfo { addr: "127.0.0.1:50000".into(), laddr: "127.0.0.1:6379".into(), fd: 8, unix: false, writes_resp: false }, T0_US);
         TestEngine { engine, client, now_us: T0_US }
     }
 
     /// Opens another client session on the same engine.
     pub fn connect(&mut self) -> ClientId {
-        self.engine.connect(ClientInfo { addr: "127.0.0.1:50001".into(), laddr: "127.0.0.1:6379".into(), fd: 9, unix: false }, self.now_us)
+        self.engine.connect(ClientInfo { addr: "127.0.0.1:50001".into(), laddr: "127.0.0.1:6379".into(), fd: 9, unix: false, writes_resp: false }, self.now_us)
     }
 
     pub fn run(&mut self, argv: &[&str]) -> Reply {

@@ -178,6 +178,38 @@ impl Rng {
     }
 }
 
+/// How many elements `random_picks(len, count)` gives.
+pub fn random_count(len: usize, count: i64) -> usize {
+    if len == 0 {
+        0
+    } else if count < 0 {
+        count.unsigned_abs() as usize
+    } else {
+        (count as usize).min(len)
+    }
+}
+
+/// `random_picks` one position at a time to `f`, which answers whether to go on: picks
+/// with repetition (`count < 0`) are drawn as they are used, never held in a list.
+pub fn for_random_picks(rng: &mut Rng, len: usize, count: i64, mut f: impl FnMut(usize) -> bool) {
+    if len == 0 || count == 0 {
+        return;
+    }
+    if count < 0 || count == 1 {
+        for _ in 0..count.unsigned_abs() {
+            if !f(rng.below(len as u64) as usize) {
+                return;
+            }
+        }
+        return;
+    }
+    for i in random_picks(rng, len, count) {
+        if !f(i) {
+            return;
+        }
+    }
+}
+
 /// Positions for the RANDMEMBER/RANDFIELD family over `len` elements: with `count < 0`,
 /// |count| picks with repetition; with `count >= len`, every position in order; otherwise
 /// `count` distinct positions. The caller bounds |count| (see `RAND_COUNT_MAX`).

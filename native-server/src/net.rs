@@ -142,7 +142,7 @@ impl Net {
                         let _ = s.set_nodelay(true);
                         let laddr = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
                         let fd = std::os::fd::AsRawFd::as_raw_fd(&s) as i64;
-                        (Stream::Tcp(s), ClientInfo { addr: peer.to_string(), laddr, fd, unix: false }, peer.ip().is_loopback())
+                        (Stream::Tcp(s), ClientInfo { addr: peer.to_string(), laddr, fd, unix: false, writes_resp: true }, peer.ip().is_loopback())
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) => {
@@ -155,7 +155,7 @@ impl Net {
                     Ok((s, _)) => {
                         let addr = format!("{}:0", path);
                         let fd = std::os::fd::AsRawFd::as_raw_fd(&s) as i64;
-                        (Stream::Unix(s), ClientInfo { addr: addr.clone(), laddr: addr, fd, unix: true }, true)
+                        (Stream::Unix(s), ClientInfo { addr: addr.clone(), laddr: addr, fd, unix: true, writes_resp: true }, true)
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) => {

@@ -17,6 +17,7 @@ pub fn write_reply(r: &Reply, resp3: bool, out: &mut Vec<u8>) {
         }
         Reply::Int(n) => int_line(out, b':', *n),
         Reply::Bulk(b) => bulk(out, b),
+        Reply::Raw(b) => out.extend_from_slice(b),
         Reply::Blocked => {}
         Reply::Multi(items) => {
             for i in items {

@@ -175,7 +175,8 @@ pub fn reply_to_value<S: ScriptValues>(s: &mut S, r: &Reply, resp3: bool) -> S::
                 s.string(n.as_bytes())
             }
         }
-        Reply::Blocked => s.nil(),
+        // Never made for a script's own client (`ClientInfo::writes_resp` is false there).
+        Reply::Blocked | Reply::Raw(_) => s.nil(),
     }
 }
 

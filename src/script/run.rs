@@ -73,7 +73,7 @@ pub type ScriptWatch = Box<dyn FnMut(ScriptState) -> bool + Send>;
 /// A new client for scripts' commands: authenticated, never blocking, shown as `lua` by
 /// MONITOR.
 pub fn script_client() -> Client {
-    let mut c = Client::new(SCRIPT_CLIENT_ID, ClientInfo { addr: "lua".into(), laddr: String::new(), fd: -1, unix: false }, 0, true);
+    let mut c = Client::new(SCRIPT_CLIENT_ID, ClientInfo { addr: "lua".into(), laddr: String::new(), fd: -1, unix: false, writes_resp: false }, 0, true);
     c.deny_blocking = true;
     c
 }

@@ -122,6 +122,14 @@ impl Set {
         out
     }
 
+    /// The member at dense position `i`, in place.
+    pub fn val_at(&self, i: usize) -> LpVal<'_> {
+        match self {
+            Set::Intset(s) => LpVal::Int(s.get(i)),
+            Set::Table(t) => LpVal::Str(t.entry_at(i).0),
+        }
+    }
+
     /// The member at dense position `i` (uniform sampling).
     pub fn member_at(&self, i: usize) -> Bytes {
         match self {

@@ -94,7 +94,8 @@ pub fn encode(r: &Reply, raw: bool, resp3: bool, out: &mut Vec<u8>) {
         Reply::Int(n) => text(b'I', n.to_string().as_bytes(), out),
         Reply::Bulk(b) => bulk(b, raw, out),
         Reply::Nil | Reply::NilArray => out.push(b'n'),
-        Reply::Blocked => out.push(b'u'),
+        // Raw replies are made only for RESP sessions, whose bytes the RESP writer makes.
+        Reply::Blocked | Reply::Raw(_) => out.push(b'u'),
         Reply::Array(v) | Reply::Set(v) | Reply::Push(v) | Reply::Multi(v) => {
             count(b'a', v.len(), out);
             for r in v {

@@ -55,8 +55,10 @@ fn us(ms: f64) -> i64 {
     (ms * 1000.0) as i64
 }
 
+/// A session's client: a RESP connection's replies are written as RESP bytes (so long ones
+/// may be encoded as produced); the calls' are decoded into JS values.
 fn info(kind: &str) -> ClientInfo {
-    ClientInfo { addr: format!("wasm:{kind}"), laddr: String::new(), fd: -1, unix: false }
+    ClientInfo { addr: format!("wasm:{kind}"), laddr: String::new(), fd: -1, unix: false, writes_resp: kind == "resp" }
 }
 
 fn js_error(msg: &str) -> JsValue {

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use crate::command::dispatch::Ctx;
 use crate::error::{Error, Result};
 use crate::reply::Reply;
+use crate::reply_stream::{Client as StreamClient, Shape, Streamed};
 use crate::util::glob_match;
 
 /// KEYS pattern — every live key matching the glob.
@@ -14,10 +15,18 @@ pub fn keys(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let pat = &argv[1];
     let all = &pat[..] == b"*";
     let now = ctx.now_ms();
+    // Streamed: the keys of a big keyspace cost their RESP bytes, not a tree of them.
+    let mut out = Streamed::deferred(StreamClient::of(ctx), Shape::Array);
     let db = ctx.db();
-    let out =
-        db.iter().filter(|(k, _)| (all || glob_match(pat, k, false)) && !db.is_expired(k, now)).map(|(k, _)| Reply::Bulk(Bytes::copy_from_slice(k))).collect();
-    Ok(Reply::Array(out))
+    for (k, _) in db.iter() {
+        if (all || glob_match(pat, k, false)) && !db.is_expired(k, now) {
+            out.bulk(k);
+            if out.full() {
+                break;
+            }
+        }
+    }
+    Ok(out.finish(ctx))
 }
 
 /// strtoul with Redis's checks: no leading space, nothing after the digits, no overflow.

@@ -5,10 +5,12 @@ use bytes::Bytes;
 use crate::command::spec::{acl::HASH, flags::*};
 use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::commands::generic::scan::{parse_cursor, scan_elements, scan_opts, scan_reply};
+use crate::ds::listpack::LpVal;
 use crate::error::{Error, Result};
 use crate::long_double::LongDouble;
 use crate::object::Value;
 use crate::reply::{Reply, OK};
+use crate::reply_stream::{Client as StreamClient, Shape, Streamed};
 use crate::types::hash::{Hash, Limits};
 
 #[cfg(test)]
@@ -115,19 +117,23 @@ enum Part {
     Both,
 }
 
+/// HKEYS / HVALS / HGETALL, streamed: a hash of millions costs its RESP bytes.
 fn get_all(ctx: &mut Ctx, key: &[u8], part: Part) -> Result<Reply> {
     let resp3 = ctx.client.resp == 3;
+    let c = StreamClient::of(ctx);
     let Some(h) = ctx.read(key, Value::hash)? else {
         return Ok(if matches!(part, Part::Both) && resp3 { Reply::Map(vec![]) } else { Reply::Array(vec![]) });
     };
-    let mut flat = Vec::with_capacity(h.len());
-    let mut map = Vec::new();
+    let mut out = Streamed::new(c, if matches!(part, Part::Both) { Shape::Map } else { Shape::Array }, h.len());
     h.for_each(|f, v| match part {
-        Part::Keys => flat.push(Reply::Bulk(f.to_bytes())),
-        Part::Vals => flat.push(Reply::Bulk(v.to_bytes())),
-        Part::Both => map.push((Reply::Bulk(f.to_bytes()), Reply::Bulk(v.to_bytes()))),
+        Part::Keys => out.val(f),
+        Part::Vals => out.val(v),
+        Part::Both => {
+            out.val(f);
+            out.val(v);
+        }
     });
-    Ok(if matches!(part, Part::Both) { Reply::Map(map) } else { Reply::Array(flat) })
+    Ok(out.finish(ctx))
 }
 
 fn hkeys(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
@@ -186,30 +192,32 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// fields, or with a negative count that many picks with repetition.
 fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let (count, with_values) = crate::command::args::rand_count(argv, "withvalues")?;
-    let resp3 = ctx.client.resp == 3;
     let mut rng = ctx.srv.rng.clone();
-    let Some(h) = ctx.read(&argv[1], Value::hash)? else {
+    let Some(len) = ctx.read(&argv[1], Value::hash)?.map(|h| h.len()) else {
         return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Nil });
     };
-    let picks = match count {
-        None => {
-            let field = h.pair_at(rng.below(h.len() as u64) as usize).0;
-            ctx.srv.rng = rng;
-            return Ok(Reply::Bulk(field));
-        }
-        Some(c) => crate::util::random_picks(&mut rng, h.len(), c),
+    let h = match ctx.srv.dbs[ctx.client.db].peek(&argv[1]).map(|e| &e.value) {
+        Some(Value::Hash(h)) => h,
+        _ => unreachable!("read above"),
     };
-    let mut out = Vec::with_capacity(picks.len());
-    for i in picks {
+    let Some(c) = count else {
+        let field = h.pair_at(rng.below(len as u64) as usize).0;
+        ctx.srv.rng = rng;
+        return Ok(Reply::Bulk(field));
+    };
+    // Streamed as picked: millions of picks with repetition cost their RESP bytes.
+    let mut out = Streamed::new(StreamClient::of(ctx), if with_values { Shape::Pairs } else { Shape::Array }, crate::util::random_count(len, c));
+    crate::util::for_random_picks(&mut rng, len, c, |i| {
         let (f, v) = h.pair_at(i);
-        match (with_values, resp3) {
-            (false, _) => out.push(Reply::Bulk(f)),
-            (true, true) => out.push(Reply::Array(vec![Reply::Bulk(f), Reply::Bulk(v)])),
-            (true, false) => out.extend([Reply::Bulk(f), Reply::Bulk(v)]),
+        if with_values {
+            out.pair(LpVal::Str(&f), Reply::Bulk(v));
+        } else {
+            out.bulk(&f);
         }
-    }
+        !out.full()
+    });
     ctx.srv.rng = rng;
-    Ok(Reply::Array(out))
+    Ok(out.finish(ctx))
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]

@@ -9,6 +9,7 @@ use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::error::{Error, Result};
 use crate::object::Value;
 use crate::reply::{Reply, OK};
+use crate::reply_stream::{Client as StreamClient, Shape, Streamed};
 use crate::types::list::End;
 
 mod blocking;
@@ -150,13 +151,15 @@ fn clamp(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
 
 fn lrange(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let (start, end) = (args::int(&argv[2])?, args::int(&argv[3])?);
+    let c = StreamClient::of(ctx);
     let Some(l) = ctx.read(&argv[1], Value::list)? else { return Ok(Reply::Array(vec![])) };
-    let mut out = vec![];
-    if let Some((s, e)) = clamp(l.len(), start, end) {
-        out.reserve(e - s + 1);
-        l.range(s, e, |v| out.push(Reply::Bulk(v.to_bytes())));
+    // Streamed: a range of millions costs its RESP bytes, not a tree of them.
+    let range = clamp(l.len(), start, end);
+    let mut out = Streamed::new(c, Shape::Array, range.map_or(0, |(s, e)| e - s + 1));
+    if let Some((s, e)) = range {
+        l.range(s, e, |v| out.val(v));
     }
-    Ok(Reply::Array(out))
+    Ok(out.finish(ctx))
 }
 
 fn ltrim(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {

@@ -362,9 +362,11 @@ fn dir_and_dbfilename_are_protected_unless_enable_protected_configs_allows() {
     let mut t = TestEngine::with_config(c);
     // The test client is on the loopback; a remote one is refused, a Unix-socket one is not.
     assert_eq!(t.run(&["CONFIG", "SET", "dbfilename", "x.rdb"]), ok());
-    let remote = t.engine.connect(ClientInfo { addr: "10.1.2.3:40000".into(), laddr: "10.1.2.4:6379".into(), fd: 10, unix: false }, t.now_us);
+    let remote =
+        t.engine.connect(ClientInfo { addr: "10.1.2.3:40000".into(), laddr: "10.1.2.4:6379".into(), fd: 10, unix: false, writes_resp: false }, t.now_us);
     assert_eq!(t.run_as(remote, &["CONFIG", "SET", "dbfilename", "y.rdb"]), refused("dbfilename"));
-    let unix = t.engine.connect(ClientInfo { addr: "/run/redis.sock:0".into(), laddr: "/run/redis.sock:0".into(), fd: 11, unix: true }, t.now_us);
+    let unix =
+        t.engine.connect(ClientInfo { addr: "/run/redis.sock:0".into(), laddr: "/run/redis.sock:0".into(), fd: 11, unix: true, writes_resp: false }, t.now_us);
     assert_eq!(t.run_as(unix, &["CONFIG", "SET", "dbfilename", "z.rdb"]), ok());
     assert!(text_of(&t.run_as(unix, &["CLIENT", "INFO"])).contains(" flags=U "));
 }

@@ -9,6 +9,7 @@ use crate::commands::generic::scan::{parse_cursor, scan_elements, scan_opts, sca
 use crate::error::{Error, Result};
 use crate::object::Value;
 use crate::reply::Reply;
+use crate::reply_stream::{Client as StreamClient, Shape, Streamed};
 use crate::types::set::Set;
 
 #[cfg(test)]
@@ -84,8 +85,18 @@ fn members_reply(s: &Set) -> Reply {
     Reply::Set(out)
 }
 
+/// Every member, streamed (a set of millions costs its RESP bytes, not a tree of them).
+fn stream_members(c: StreamClient, s: &Set) -> Streamed {
+    let mut out = Streamed::new(c, Shape::Set, s.len());
+    s.for_each(|v| out.val(v));
+    out
+}
+
 fn smembers(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    Ok(ctx.read(&argv[1], Value::set)?.map_or(Reply::Set(vec![]), |s| members_reply(s)))
+    let c = StreamClient::of(ctx);
+    let Some(s) = ctx.read(&argv[1], Value::set)? else { return Ok(Reply::Set(vec![])) };
+    let out = stream_members(c, s);
+    Ok(out.finish(ctx))
 }
 
 /// SMOVE source destination member
@@ -176,15 +187,26 @@ fn srandmember(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         None
     };
     let mut rng = ctx.srv.rng.clone();
-    let Some(s) = ctx.read(&argv[1], Value::set)? else {
+    let Some(len) = ctx.read(&argv[1], Value::set)?.map(|s| s.len()) else {
         return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Nil });
     };
-    let reply = match count {
-        None => Reply::Bulk(s.member_at(rng.below(s.len() as u64) as usize)),
-        Some(c) => Reply::Array(crate::util::random_picks(&mut rng, s.len(), c).into_iter().map(|i| Reply::Bulk(s.member_at(i))).collect()),
+    let s = match ctx.srv.dbs[ctx.client.db].peek(&argv[1]).map(|e| &e.value) {
+        Some(Value::Set(s)) => s,
+        _ => unreachable!("read above"),
     };
+    let Some(c) = count else {
+        let reply = Reply::Bulk(s.member_at(rng.below(len as u64) as usize));
+        ctx.srv.rng = rng;
+        return Ok(reply);
+    };
+    // Picks with repetition stream one at a time: millions of them cost their RESP bytes.
+    let mut out = Streamed::new(StreamClient::of(ctx), Shape::Array, crate::util::random_count(len, c));
+    crate::util::for_random_picks(&mut rng, len, c, |i| {
+        out.val(s.val_at(i));
+        !out.full()
+    });
     ctx.srv.rng = rng;
-    Ok(reply)
+    Ok(out.finish(ctx))
 }
 
 /// The sets named by `keys` (None for missing ones), type-checked, borrowed in place.
@@ -304,7 +326,9 @@ fn sintercard(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 fn sunion(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let max = max_intset(ctx);
-    Ok(members_reply(&union_or_diff(&load(ctx, &argv[1..])?, false, max)))
+    let c = StreamClient::of(ctx);
+    let result = union_or_diff(&load(ctx, &argv[1..])?, false, max);
+    Ok(stream_members(c, &result).finish(ctx))
 }
 
 fn sunionstore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
@@ -315,7 +339,9 @@ fn sunionstore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 fn sdiff(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let max = max_intset(ctx);
-    Ok(members_reply(&union_or_diff(&load(ctx, &argv[1..])?, true, max)))
+    let c = StreamClient::of(ctx);
+    let result = union_or_diff(&load(ctx, &argv[1..])?, true, max);
+    Ok(stream_members(c, &result).finish(ctx))
 }
 
 fn sdiffstore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {

@@ -7,9 +7,11 @@ use crate::command::args::{self, positive_long};
 use crate::command::spec::{acl::SORTEDSET, flags::*};
 use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::commands::generic::scan::{parse_cursor, scan_elements, scan_opts, scan_reply};
+use crate::ds::listpack::LpVal;
 use crate::error::{Error, Result};
 use crate::object::Value;
 use crate::reply::Reply;
+use crate::reply_stream::{Client as StreamClient, Shape, Streamed};
 use crate::types::zset::{Lex, LexRange, ScoreRange};
 use crate::types::zset::{Limits, ZSet};
 use crate::util::{fmt_double, parse_f64};
@@ -366,9 +368,22 @@ fn run_range(z: &ZSet, q: &RangeQuery) -> Vec<(Bytes, f64)> {
 
 fn range_cmd(ctx: &mut Ctx, argv: &[Bytes], by: Option<By>, rev: Option<bool>) -> Result<Reply> {
     let q = parse_range(argv, 2, false, by, rev)?;
-    let resp3 = ctx.client.resp == 3;
+    let c = StreamClient::of(ctx);
     let Some(z) = ctx.read(&argv[1], Value::zset)? else { return Ok(Reply::Array(vec![])) };
-    Ok(pairs_reply(run_range(z, &q), q.with_scores, resp3))
+    // Streamed: a range of millions costs its RESP bytes, not a tree of them.
+    let items = run_range(z, &q);
+    let mut out = Streamed::new(c, if q.with_scores { Shape::Pairs } else { Shape::Array }, items.len());
+    for (m, score) in items {
+        if q.with_scores {
+            out.pair(LpVal::Str(&m), Reply::Double(score));
+        } else {
+            out.bulk(&m);
+        }
+        if out.full() {
+            break;
+        }
+    }
+    Ok(out.finish(ctx))
 }
 
 /// ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
@@ -466,17 +481,32 @@ fn zremrangebylex(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// ZRANDMEMBER key [count [WITHSCORES]]
 fn zrandmember(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let (count, with_scores) = crate::command::args::rand_count(argv, "withscores")?;
-    let resp3 = ctx.client.resp == 3;
     let mut rng = ctx.srv.rng.clone();
-    let Some(z) = ctx.read(&argv[1], Value::zset)? else {
+    let Some(len) = ctx.read(&argv[1], Value::zset)?.map(|z| z.len()) else {
         return Ok(if count.is_some() { Reply::Array(vec![]) } else { Reply::Nil });
     };
-    let reply = match count {
-        None => Reply::Bulk(z.pair_at(rng.below(z.len() as u64) as usize).0),
-        Some(c) => pairs_reply(crate::util::random_picks(&mut rng, z.len(), c).into_iter().map(|i| z.pair_at(i)).collect(), with_scores, resp3),
+    let z = match ctx.srv.dbs[ctx.client.db].peek(&argv[1]).map(|e| &e.value) {
+        Some(Value::ZSet(z)) => z,
+        _ => unreachable!("read above"),
     };
+    let Some(c) = count else {
+        let reply = Reply::Bulk(z.pair_at(rng.below(len as u64) as usize).0);
+        ctx.srv.rng = rng;
+        return Ok(reply);
+    };
+    // Streamed as picked: millions of picks with repetition cost their RESP bytes.
+    let mut out = Streamed::new(StreamClient::of(ctx), if with_scores { Shape::Pairs } else { Shape::Array }, crate::util::random_count(len, c));
+    crate::util::for_random_picks(&mut rng, len, c, |i| {
+        let (m, score) = z.pair_at(i);
+        if with_scores {
+            out.pair(LpVal::Str(&m), Reply::Double(score));
+        } else {
+            out.bulk(&m);
+        }
+        !out.full()
+    });
     ctx.srv.rng = rng;
-    Ok(reply)
+    Ok(out.finish(ctx))
 }
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
