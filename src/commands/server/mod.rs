@@ -297,6 +297,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
     "RELOAD [option ...]",
     "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
     "    * MERGE: conflicting keys will be loaded from RDB.",
@@ -374,6 +376,12 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     if sub.eq_ignore_ascii_case(b"object") && argv.len() == 3 {
         return debug_object(ctx, &argv[2]);
+    }
+    // A panic on demand, as Redis's serverPanic. Redis dies of it; here it costs this one
+    // command natively (see `crate::panic`), and in wasm it traps, which the JS package
+    // recovers from (its tests use this).
+    if sub.eq_ignore_ascii_case(b"panic") && argv.len() == 2 {
+        panic!("DEBUG PANIC called at Unix time {}", ctx.srv.now_ms() / 1000);
     }
     // Debug builds only: a bug on demand, for the tests that hold a panic to one command
     // (HANDLER) or one connection (BATCH: after this command, in the batch's bookkeeping).
