@@ -286,7 +286,7 @@ impl Aof {
                 .map_err(|e| format!("Error trying to move the old AOF file {} into dir {}: {}", old_style.display(), aof.dir.display(), err(e)))?;
             aof.manifest.base = Some(Part { name: aof.name.clone(), seq: 1 });
             aof.persist_manifest().map_err(err)?;
-            println!("Successfully migrated an old-style AOF into the AOF directory");
+            serverlog!(Notice, "Successfully migrated an old-style AOF into the AOF directory");
         }
         match std::fs::read_to_string(&manifest) {
             Ok(text) => aof.manifest = Manifest::parse(&text)?,
@@ -383,7 +383,7 @@ impl Aof {
             if is_base {
                 self.base_size = bytes.len() as u64;
                 if bytes.starts_with(b"REDIS") {
-                    println!("Reading RDB base file on AOF loading...");
+                    serverlog!(Notice, "Reading RDB base file on AOF loading...");
                 }
             } else {
                 self.incr_size += bytes.len() as u64;
@@ -398,7 +398,7 @@ impl Aof {
             })?;
             if let Some(valid) = loaded.truncated_at {
                 if loaded.incomplete_multi {
-                    eprintln!("Revert incomplete MULTI/EXEC transaction in AOF file {}", part.name);
+                    serverlog!(Warning, "Revert incomplete MULTI/EXEC transaction in AOF file {}", part.name);
                 }
                 let truncate_ok = engine.config().get("aof-load-truncated") != Some("no");
                 if i + 1 != n {
@@ -407,15 +407,15 @@ impl Aof {
                 if !truncate_ok {
                     return Err(format!("Unexpected end of file reading the append only file {}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.", part.name));
                 }
-                eprintln!("!!! Warning: short read while loading the AOF file {}!!!", part.name);
-                eprintln!("!!! Truncating the AOF {} at offset {} !!!", part.name, valid);
+                serverlog!(Warning, "!!! Warning: short read while loading the AOF file {}!!!", part.name);
+                serverlog!(Warning, "!!! Truncating the AOF {} at offset {} !!!", part.name, valid);
                 let f = OpenOptions::new().write(true).open(&path).map_err(err)?;
                 f.set_len(valid as u64).map_err(|e| format!("Error truncating the AOF file {}: {}", part.name, err(e)))?;
                 f.sync_all().map_err(err)?;
                 self.incr_size -= (bytes.len() - valid) as u64;
-                eprintln!("AOF {} loaded anyway because aof-load-truncated is enabled", part.name);
+                serverlog!(Warning, "AOF {} loaded anyway because aof-load-truncated is enabled", part.name);
             }
-            println!("DB loaded from {} file {}: {:.3} seconds", if is_base { "base" } else { "incr" }, part.name, start.elapsed().as_secs_f64());
+            serverlog!(Notice, "DB loaded from {} file {}: {:.3} seconds", if is_base { "base" } else { "incr" }, part.name, start.elapsed().as_secs_f64());
         }
         engine.loading_finished();
         Ok(())
@@ -465,7 +465,7 @@ impl Aof {
                 return;
             }
             self.delayed_fsync += 1;
-            println!("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
+            serverlog!(Notice, "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
         }
         self.postponed_since = 0;
         let before = f.metadata().map(|m| m.len()).ok();
@@ -479,14 +479,14 @@ impl Aof {
                 self.report_sizes(engine);
             }
             Err(e) if policy == Fsync::Always => {
-                eprintln!("Can't recover from AOF write error when the AOF fsync policy is 'always': {}. Exiting...", err(e));
+                serverlog!(Warning, "Can't recover from AOF write error when the AOF fsync policy is 'always': {}. Exiting...", err(e));
                 std::process::exit(1);
             }
             Err(e) => {
                 // Undo a short write so the file never holds half a command, and keep
                 // everything for the next attempt.
                 let why = err(e);
-                eprintln!("Error writing to the AOF file: {}", why);
+                serverlog!(Warning, "Error writing to the AOF file: {}", why);
                 if let Some(len) = before {
                     let _ = f.set_len(len);
                 }
@@ -500,7 +500,7 @@ impl Aof {
         match policy {
             Fsync::Always => {
                 if let Err(e) = f.sync_data() {
-                    eprintln!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", err(e));
+                    serverlog!(Warning, "Can't persist AOF for fsync error when the AOF fsync policy is 'always': {}. Exiting...", err(e));
                     std::process::exit(1);
                 }
                 self.synced = self.written;
@@ -556,7 +556,7 @@ impl Aof {
             return;
         }
         if let Err(e) = self.try_begin_rewrite(engine) {
-            eprintln!("Can't rewrite append only file in background: {}", e);
+            serverlog!(Warning, "Can't rewrite append only file in background: {}", e);
             engine.aof_rewrite_finished(false, crate::host::now_us());
         }
     }
@@ -593,7 +593,7 @@ impl Aof {
         engine.aof_fork_done(start.elapsed().as_micros() as u64);
         let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", pid));
         self.rewrite = Some(Rewrite { pid, temp, base_name, first_incr_seq });
-        println!("Background append only file rewriting started by pid {}", pid);
+        serverlog!(Notice, "Background append only file rewriting started by pid {}", pid);
         Ok(())
     }
 
@@ -601,7 +601,7 @@ impl Aof {
     /// file removed; the manifest never named it.
     pub fn kill_rewrite(&mut self, engine: &mut Engine) {
         let Some(r) = self.rewrite.take() else { return };
-        println!("Killing running AOF rewrite child: {}", r.pid);
+        serverlog!(Notice, "Killing running AOF rewrite child: {}", r.pid);
         // SAFETY: signals and reaps our own child.
         unsafe {
             libc::kill(r.pid, libc::SIGUSR1);
@@ -629,17 +629,17 @@ impl Aof {
             && match std::fs::metadata(&temp).map(|m| m.len()).map_err(err).and_then(|size| self.install_base(&temp, &base_name, first_incr_seq, size)) {
                 Ok(()) => true,
                 Err(e) => {
-                    eprintln!("Error trying to rename the temporary AOF base file {} into {}: {}", temp.display(), base_name, e);
+                    serverlog!(Warning, "Error trying to rename the temporary AOF base file {} into {}: {}", temp.display(), base_name, e);
                     false
                 }
             };
         if !ok {
             if !exited_ok {
-                eprintln!("Background AOF rewrite terminated with error");
+                serverlog!(Warning, "Background AOF rewrite terminated with error");
             }
             let _ = std::fs::remove_file(&temp);
         } else {
-            println!("Background AOF rewrite finished successfully");
+            serverlog!(Notice, "Background AOF rewrite finished successfully");
         }
         engine.aof_rewrite_finished(ok, crate::host::now_us());
         self.report_sizes(engine);
@@ -687,7 +687,7 @@ pub fn reload(engine: &mut Engine, current: Option<&mut Aof>) -> Result<(), Stri
     engine.empty_data();
     let loaded = files.load(engine);
     engine.loading_finished();
-    println!("Append Only File loaded by DEBUG LOADAOF");
+    serverlog!(Notice, "Append Only File loaded by DEBUG LOADAOF");
     loaded
 }
 

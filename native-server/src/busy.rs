@@ -145,7 +145,7 @@ fn answer(
             Err(e) => Reply::Error(e),
         },
         WhileBusy::ShutdownNoSave => {
-            println!("User requested shutdown while a script was running, exiting without saving");
+            serverlog!(Notice, "User requested shutdown while a script was running, exiting without saving");
             crate::persist::kill_child_now(children);
             std::process::exit(0);
         }

@@ -49,3 +49,9 @@ pub fn total_memory() -> u64 {
         .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())))
         .map_or(0, |kb| kb * 1024)
 }
+
+/// Whether the log goes to a terminal (Redis shows its logo there).
+pub fn stdout_is_tty() -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(1) == 1 }
+}

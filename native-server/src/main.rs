@@ -3,6 +3,8 @@
 //! does, binds, loads the dataset, then one loop thread owns the engine and serves every
 //! connection (`server.rs`), as redis-server's event loop does.
 
+#[macro_use]
+mod log;
 mod alloc;
 mod aof;
 mod bug;
@@ -34,6 +36,7 @@ fn main() {
             return;
         }
         Err(e) => {
+            // The fatal config block goes to standard error whole, as Redis prints it.
             eprintln!("{}", e);
             std::process::exit(1);
         }
@@ -50,7 +53,7 @@ fn main() {
     match process::change_dir(&dir) {
         Ok(abs) => engine.config_set_startup("dir", &abs).expect("a directory path is a valid dir"),
         Err(why) => {
-            eprintln!("Can't chdir to '{}': {}", dir, why);
+            serverlog!(Warning, "Can't chdir to '{}': {}", dir, why);
             std::process::exit(1);
         }
     }
@@ -58,6 +61,7 @@ fn main() {
     // As redis-server: fork into the background first (unless a supervisor runs us), then
     // the log file takes the standard streams.
     let cfg = engine.config();
+    log::set_level(cfg.get("loglevel").unwrap_or("notice"));
     let supervisor = process::supervisor(cfg.get("supervised").unwrap_or("no"));
     let daemonized = cfg.get_bool("daemonize") && supervisor == process::Supervisor::None;
     if daemonized {
@@ -66,6 +70,24 @@ fn main() {
     if let Err(e) = process::open_log(cfg.get("logfile").unwrap_or("")) {
         eprintln!("{}", flags::fatal(None, &e));
         std::process::exit(1);
+    }
+    // Redis's first lines, at warning level so `loglevel warning` keeps them.
+    serverlog!(Warning, "oO0OoO0OoO0Oo Cinnabar is starting oO0OoO0OoO0Oo");
+    serverlog!(
+        Warning,
+        "Cinnabar version={} (Redis {} compatible), bits={}, pid={}, just started",
+        cinnabar::CINNABAR_VERSION,
+        cinnabar::REDIS_VERSION,
+        std::mem::size_of::<usize>() * 8,
+        std::process::id()
+    );
+    if args.is_empty() {
+        serverlog!(
+            Warning,
+            "Warning: no config file specified, using the default config. In order to specify a config file use cinnabar-server /path/to/redis.conf"
+        );
+    } else {
+        serverlog!(Warning, "Configuration loaded");
     }
     let pid_file = process::pid_file(cfg.get("pidfile").unwrap_or(""), daemonized);
     let unix_socket = cfg.get("unixsocket").unwrap_or("").to_string();
@@ -97,7 +119,7 @@ fn main() {
         match aof::Aof::prepare(&engine) {
             Ok(a) => aof = Some(a),
             Err(e) => {
-                eprintln!("{}", e);
+                serverlog!(Warning, "{}", e);
                 std::process::exit(1);
             }
         }
@@ -108,7 +130,7 @@ fn main() {
     let mut listeners = match listener::bind_all(&bind, port, backlog) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{}", e);
+            serverlog!(Warning, "{}", e);
             std::process::exit(1);
         }
     };
@@ -116,37 +138,41 @@ fn main() {
         match listener::bind_unix(&unix_socket, unix_perm, backlog) {
             Ok(l) => listeners.push(l),
             Err(e) => {
-                eprintln!("{}", e);
+                serverlog!(Warning, "{}", e);
                 std::process::exit(1);
             }
         }
     }
     if listeners.is_empty() {
-        eprintln!("Configured to not listen anywhere, exiting.");
+        serverlog!(Warning, "Configured to not listen anywhere, exiting.");
         std::process::exit(1);
     }
     if let Some(p) = &pid_file {
         process::write_pid_file(p);
     }
+    // redisAsciiArt: the banner under `always-show-logo yes` (or on a terminal), which carries
+    // the " PID: <pid>" line harnesses wait for; else one line.
+    let logo = engine.config().get_bool("always-show-logo") || (engine.config().get("logfile").unwrap_or("").is_empty() && host::stdout_is_tty());
     let mut server = match server::Server::new(engine, listeners) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("Failed creating the event loop. Error message: '{}'", files::strerror(&e));
+            serverlog!(Warning, "Failed creating the event loop. Error message: '{}'", files::strerror(&e));
             std::process::exit(1);
         }
     };
+    serverlog!(Warning, "Server initialized");
     // As redis-server: bound first, then the dataset loads while clients that connect
     // meanwhile are told LOADING.
     match aof {
         Some(aof) => persist::load_aof_at_startup(&mut server, aof),
         None => persist::load_at_startup(&mut server),
     }
-    println!("Cinnabar {} (Redis {} compatible), port {}", cinnabar::CINNABAR_VERSION, cinnabar::REDIS_VERSION, port);
+    banner(logo, port);
     // Redis's own line: scripts and test harnesses wait for it.
-    println!("Ready to accept connections");
+    serverlog!(Notice, "Ready to accept connections");
     process::notify_ready(supervisor);
     let code = server.run();
-    println!("Cinnabar is now ready to exit, bye bye...");
+    serverlog!(Notice, "Cinnabar is now ready to exit, bye bye...");
     // prepareForShutdown: the pid file and the socket file go with the server.
     if let Some(p) = &pid_file {
         let _ = std::fs::remove_file(p);
@@ -155,4 +181,24 @@ fn main() {
         let _ = std::fs::remove_file(&unix_socket);
     }
     std::process::exit(code);
+}
+
+/// The banner (Redis's ASCII logo's facts: version, mode, port, pid), written raw.
+fn banner(logo: bool, port: u16) {
+    if !logo {
+        serverlog!(Notice, "Running mode=standalone, port={}.", port);
+        return;
+    }
+    if log::enabled(log::Level::Notice) {
+        use std::io::Write;
+        let text = format!(
+            "\n    Cinnabar {} (Redis {} compatible) {} bit\n    Running in standalone mode\n    Port: {}\n    PID: {}\n\n",
+            cinnabar::CINNABAR_VERSION,
+            cinnabar::REDIS_VERSION,
+            std::mem::size_of::<usize>() * 8,
+            port,
+            std::process::id()
+        );
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
 }

@@ -147,7 +147,7 @@ impl Net {
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) => {
                         // EMFILE and friends: try again at the next event.
-                        eprintln!("Accepting client connection: {}", crate::files::strerror(&e));
+                        serverlog!(Warning, "Accepting client connection: {}", crate::files::strerror(&e));
                         break;
                     }
                 },
@@ -159,7 +159,7 @@ impl Net {
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) => {
-                        eprintln!("Accepting client connection: {}", crate::files::strerror(&e));
+                        serverlog!(Warning, "Accepting client connection: {}", crate::files::strerror(&e));
                         break;
                     }
                 },

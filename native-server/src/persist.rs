@@ -84,7 +84,7 @@ fn write_snapshot(bytes: &[u8], dir: &Path, file: &Path, pid: u32) -> Result<(),
 pub fn save(engine: &Engine) -> Result<(), String> {
     let (dir, file) = snapshot_paths(engine);
     write_snapshot(&engine.rdb_snapshot(), &dir, &file, std::process::id())?;
-    println!("DB saved on disk");
+    serverlog!(Notice, "DB saved on disk");
     Ok(())
 }
 
@@ -98,7 +98,7 @@ pub fn bgsave(server: &mut Server) {
     // SAFETY: pipe2 fills the two descriptors it is given room for.
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         let e = std::io::Error::last_os_error();
-        eprintln!("Can't save in background: pipe: {}", reason(&e));
+        serverlog!(Warning, "Can't save in background: pipe: {}", reason(&e));
         engine.bgsave_started(Err(reason(&e)), now_us());
         return;
     }
@@ -116,11 +116,11 @@ pub fn bgsave(server: &mut Server) {
         let e = std::io::Error::last_os_error();
         // SAFETY: the read end is ours and no longer needed.
         unsafe { libc::close(pipe[0]) };
-        eprintln!("Can't save in background: fork: {}", reason(&e));
+        serverlog!(Warning, "Can't save in background: fork: {}", reason(&e));
         engine.bgsave_started(Err(reason(&e)), now_us());
         return;
     }
-    println!("Background saving started by pid {}", pid);
+    serverlog!(Notice, "Background saving started by pid {}", pid);
     engine.bgsave_started(Ok(Forked { pid: pid as u32, fork_usec }), now_us());
     *server.children.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(Child { pid, dir, exit: None });
     // SAFETY: the read end is ours alone from here; the File closes it.
@@ -128,7 +128,7 @@ pub fn bgsave(server: &mut Server) {
     let (children, notifier) = (server.children.clone(), server.notifier());
     let spawned = std::thread::Builder::new().name("rdb-child".into()).spawn(move || reap(&children, &notifier, pid, report));
     if let Err(e) = spawned {
-        eprintln!("Can't watch the background save child {}: {}", pid, e);
+        serverlog!(Warning, "Can't watch the background save child {}: {}", pid, e);
     }
 }
 
@@ -201,7 +201,7 @@ fn reap(children: &Children, notifier: &Notifier, pid: libc::pid_t, mut report: 
             break;
         }
         if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            eprintln!("waitpid() returned an error: {}. child_type: RDB, child_pid = {}", std::io::Error::last_os_error(), pid);
+            serverlog!(Warning, "waitpid() returned an error: {}. child_type: RDB, child_pid = {}", std::io::Error::last_os_error(), pid);
             status = 1 << 8;
             break;
         }
@@ -210,18 +210,18 @@ fn reap(children: &Children, notifier: &Notifier, pid: libc::pid_t, mut report: 
     let _ = report.read_to_string(&mut msg);
     let exit = if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
         let cow_bytes = msg.trim().strip_prefix("ok ").and_then(|n| n.parse().ok()).unwrap_or(0);
-        println!("Background saving terminated with success");
-        println!("Fork CoW for RDB: current {} MB, peak {0} MB, average {0} MB", cow_bytes >> 20);
+        serverlog!(Notice, "Background saving terminated with success");
+        serverlog!(Notice, "Fork CoW for RDB: current {} MB, peak {0} MB, average {0} MB", cow_bytes >> 20);
         ChildExit::Saved { cow_bytes }
     } else if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
-        eprintln!("Background saving terminated by signal {}", sig);
+        serverlog!(Warning, "Background saving terminated by signal {}", sig);
         ChildExit::Killed { on_purpose: sig == libc::SIGUSR1 }
     } else {
         if let Some(why) = msg.trim().strip_prefix("err ") {
-            eprintln!("{}", why);
+            serverlog!(Warning, "{}", why);
         }
-        eprintln!("Background saving error");
+        serverlog!(Warning, "Background saving error");
         ChildExit::Failed
     };
     {
@@ -254,7 +254,7 @@ pub fn kill_child(children: &Children, engine: &mut Engine) {
     let mut slot = children.child.lock().unwrap_or_else(|p| p.into_inner());
     let Some(child) = slot.as_ref() else { return };
     if child.exit.is_none() {
-        println!("There is a child saving an .rdb. Killing it!");
+        serverlog!(Notice, "There is a child saving an .rdb. Killing it!");
         // SAFETY: signals our own child.
         unsafe { libc::kill(child.pid, libc::SIGUSR1) };
         // The reaper records the exit without the engine lock, so waiting here is safe.
@@ -286,10 +286,10 @@ pub fn shutdown(children: &Children, engine: &mut Engine, save_flag: Option<bool
     kill_child(children, engine);
     let wanted = save_flag.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty()) && !engine.is_loading();
     if wanted {
-        println!("Saving the final RDB snapshot before exiting.");
+        serverlog!(Notice, "Saving the final RDB snapshot before exiting.");
         if let Err(e) = save(engine) {
-            eprintln!("{}", e);
-            eprintln!("Error trying to save the DB, can't exit.");
+            serverlog!(Warning, "{}", e);
+            serverlog!(Warning, "Error trying to save the DB, can't exit.");
             return false;
         }
     }
@@ -317,16 +317,16 @@ where
                 server.engine.end_loading(Some(loader));
                 // Nothing runs between the data arriving and `then`.
                 then(server, extra);
-                println!("{}: {:.3} seconds", what, start.elapsed().as_secs_f64());
+                serverlog!(Notice, "{}: {:.3} seconds", what, start.elapsed().as_secs_f64());
             })),
             Err(e) => {
-                eprintln!("{}", e);
+                serverlog!(Warning, "{}", e);
                 std::process::exit(1);
             }
         }
     });
     let loader = spawned.unwrap_or_else(|e| {
-        eprintln!("Can't start loading the dataset: {}", e);
+        serverlog!(Warning, "Can't start loading the dataset: {}", e);
         std::process::exit(1);
     });
     if total_bytes < LOAD_EVENTS_INTERVAL {
@@ -346,7 +346,7 @@ pub fn load_at_startup(server: &mut Server) {
         Ok(m) => m.len(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
         Err(e) => {
-            eprintln!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), reason(&e));
+            serverlog!(Warning, "Fatal error loading the DB ({}): {}. Exiting.", file.display(), reason(&e));
             std::process::exit(1);
         }
     };
@@ -378,7 +378,7 @@ pub fn load_aof_at_startup(server: &mut Server, aof: crate::aof::Aof) {
         |server, aof| match aof.open(&mut server.engine) {
             Ok(aof) => server.aof = Some(aof),
             Err(e) => {
-                eprintln!("{}", e);
+                serverlog!(Warning, "{}", e);
                 std::process::exit(1);
             }
         },
@@ -409,11 +409,11 @@ pub fn rewrite_config(server: &mut Server, client: Option<ClientId>) {
     // Inside MULTI/EXEC (no client waits) the transaction was answered OK already: the file
     // is written before that reply leaves, on the loop, as Redis always writes it.
     if client.is_none() {
-        let _ = work().inspect_err(|e| eprintln!("CONFIG REWRITE failed: {}", e));
+        let _ = work().inspect_err(|e| serverlog!(Warning, "CONFIG REWRITE failed: {}", e));
         return;
     }
     let spawned = std::thread::Builder::new().name("config-rewrite".into()).spawn(move || {
-        let result = work().inspect_err(|e| eprintln!("CONFIG REWRITE failed: {}", e));
+        let result = work().inspect_err(|e| serverlog!(Warning, "CONFIG REWRITE failed: {}", e));
         notifier.send(Box::new(move |server: &mut Server| server.engine.config_rewrite_finished(client, result)));
     });
     if let Err(e) = spawned {

@@ -40,7 +40,7 @@ pub fn daemonize() {
     unsafe {
         match libc::fork() {
             -1 => {
-                eprintln!("fork: {}", std::io::Error::last_os_error());
+                serverlog!(Warning, "fork: {}", std::io::Error::last_os_error());
                 std::process::exit(1);
             }
             0 => {}
@@ -84,7 +84,7 @@ pub fn pid_file(configured: &str, daemonized: bool) -> Option<String> {
 /// Writes the pid; failing to is logged, not fatal (as in Redis).
 pub fn write_pid_file(path: &str) {
     if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
-        println!("Failed to write PID file: {}", strerror(&e));
+        serverlog!(Notice, "Failed to write PID file: {}", strerror(&e));
     }
 }
 
@@ -100,7 +100,7 @@ pub fn notify_ready(s: Supervisor) {
         }
         Supervisor::Systemd => {
             if let Err(e) = sd_notify("STATUS=Ready to accept connections\nREADY=1\n") {
-                println!("systemd supervision error: {}", e);
+                serverlog!(Notice, "systemd supervision error: {}", e);
             }
         }
     }
@@ -160,7 +160,7 @@ impl OomScore {
             }
         };
         if let Err(e) = std::fs::write("/proc/self/oom_score_adj", format!("{}\n", target)) {
-            println!("Unable to write oom_score_adj: {}", strerror(&e));
+            serverlog!(Notice, "Unable to write oom_score_adj: {}", strerror(&e));
         }
         self.applied = Some(key);
     }

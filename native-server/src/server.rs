@@ -230,7 +230,7 @@ impl Server {
             let mut net = self.net.lock();
             if let Err(e) = net.poll.poll(&mut self.events, timeout) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
-                    eprintln!("epoll_wait: {}", crate::files::strerror(&e));
+                    serverlog!(Warning, "epoll_wait: {}", crate::files::strerror(&e));
                 }
             }
             woken |= std::mem::take(&mut net.woken);
@@ -338,7 +338,12 @@ impl Server {
                                 .as_ref()
                                 .map(|s| s.input.iter().take(64).flat_map(|b| std::ascii::escape_default(*b)).map(char::from).collect::<String>())
                                 .unwrap_or_default();
-                            eprintln!("Closing client that reached max query buffer length: addr={} (qbuf initial bytes: \"{}\")", conn.info.addr, head);
+                            serverlog!(
+                                Warning,
+                                "Closing client that reached max query buffer length: addr={} (qbuf initial bytes: \"{}\")",
+                                conn.info.addr,
+                                head
+                            );
                             gone.push(k);
                         } else if more {
                             net.unread.push(k);
@@ -489,16 +494,17 @@ impl Server {
             }
             Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
             Event::Save => {
-                let ok = crate::persist::save(&self.engine).inspect_err(|e| eprintln!("{}", e)).is_ok();
+                let ok = crate::persist::save(&self.engine).inspect_err(|e| serverlog!(Warning, "{}", e)).is_ok();
                 self.engine.save_finished(ok, now_us());
             }
             Event::BackgroundSave => crate::persist::bgsave(self),
             Event::KillBackgroundSave => crate::persist::kill_child(&self.children, &mut self.engine),
             Event::RewriteConfig { client } => crate::persist::rewrite_config(self, client),
+            // Already filtered by the engine's loglevel.
             Event::Log { level, message } => {
-                // Redis's log line marks: . debug, - verbose, * notice, # warning.
-                let mark = ['.', '-', '*', '#'][level.min(3) as usize];
-                println!("{}:M {} {}", std::process::id(), mark, message);
+                let level =
+                    [crate::log::Level::Debug, crate::log::Level::Verbose, crate::log::Level::Notice, crate::log::Level::Warning][level.min(3) as usize];
+                crate::log::write(level, &message);
             }
             Event::LoadAof { client } => {
                 let reply = match crate::aof::reload(&mut self.engine, self.aof.as_mut()) {
@@ -516,7 +522,7 @@ impl Server {
                     self.aof = Some(a);
                     self.engine.request_aof_rewrite();
                 }
-                Err(e) => eprintln!("Unable to turn on AOF: {}", e),
+                Err(e) => serverlog!(Warning, "Unable to turn on AOF: {}", e),
             },
             Event::AppendOnly { on: false } => {
                 if let Some(a) = self.aof.take() {
@@ -561,9 +567,9 @@ impl Server {
                 Ok(ls) => {
                     let _ = net.add_listeners(ls);
                 }
-                Err(e) => eprintln!("Could not listen again on the previous addresses: {}", e),
+                Err(e) => serverlog!(Warning, "Could not listen again on the previous addresses: {}", e),
             }
-            eprintln!("{}", e);
+            serverlog!(Warning, "{}", e);
         }
         drop(net);
         self.engine.listen_finished(client, result, previous);
@@ -616,6 +622,7 @@ impl Server {
         // oom-score-adj applies at startup and whenever CONFIG SET changes it.
         self.oom.apply(cfg.get("oom-score-adj").unwrap_or("no"), cfg.get("oom-score-adj-values").unwrap_or(""));
         self.hz = cfg.hot.hz;
+        crate::log::set_level(cfg.get("loglevel").unwrap_or("notice"));
         self.net.lock().params = params(&self.engine);
         for id in self.engine.idle_clients(now) {
             if let Some(k) = self.key_of(id) {
@@ -738,7 +745,7 @@ impl Server {
             if !flag.swap(false, Ordering::SeqCst) {
                 continue;
             }
-            println!("{}", line);
+            serverlog!(Notice, "{}", line);
             let flags = self.engine.config().get(setting).unwrap_or("default").to_string();
             let save = if flags.contains("nosave") {
                 Some(false)
@@ -752,7 +759,7 @@ impl Server {
                 self.exit = Some(0);
                 return;
             }
-            println!("Errors trying to shut down the server. Check the logs for more information.");
+            serverlog!(Notice, "Errors trying to shut down the server. Check the logs for more information.");
         }
     }
 
