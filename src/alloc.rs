@@ -40,8 +40,12 @@ mod counting {
         }
     }
 
+    // SAFETY: every method forwards to the system allocator with the caller's own arguments,
+    // so the GlobalAlloc contract (layouts, pointers from this allocator) is the caller's and
+    // System's; the counting beside it allocates nothing.
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: forwarded as received (see the impl).
             let p = unsafe { System.alloc(layout) };
             if !p.is_null() {
                 counter::add(layout.size() as isize);
@@ -50,11 +54,13 @@ mod counting {
         }
 
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: forwarded as received (see the impl).
             unsafe { System.dealloc(ptr, layout) };
             counter::add(-(layout.size() as isize));
         }
 
         unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: forwarded as received (see the impl).
             let p = unsafe { System.alloc_zeroed(layout) };
             if !p.is_null() {
                 counter::add(layout.size() as isize);
@@ -63,6 +69,7 @@ mod counting {
         }
 
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: forwarded as received (see the impl).
             let p = unsafe { System.realloc(ptr, layout, new_size) };
             if !p.is_null() {
                 counter::add(new_size as isize - layout.size() as isize);
