@@ -116,10 +116,11 @@ pub fn read(fd: RawFd, session: &mut Session, parse: bool) -> Read {
     let result = loop {
         let room = session.read_room();
         let input = &mut session.input;
-        // SAFETY: read(2) writes at most `room` bytes into the buffer's spare capacity,
+        // recv rather than read: a socket's own entry point, without the file layer's checks.
+        // SAFETY: recv(2) writes at most `room` bytes into the buffer's spare capacity,
         // which `read_room` made at least that large; only the bytes it reports written
         // are then marked initialised.
-        let n = unsafe { libc::read(fd, input.chunk_mut().as_mut_ptr().cast(), room) };
+        let n = unsafe { libc::recv(fd, input.chunk_mut().as_mut_ptr().cast(), room, 0) };
         if n < 0 {
             let e = std::io::Error::last_os_error();
             match e.kind() {
@@ -147,8 +148,10 @@ pub fn write(fd: RawFd, session: &mut Session) -> Wrote {
     let mut total = 0;
     while session.wants_write() {
         let pending = &session.output[session.sent..];
-        // SAFETY: write(2) reads at most `pending.len()` bytes from a live slice.
-        let n = unsafe { libc::write(fd, pending.as_ptr().cast(), pending.len()) };
+        // send rather than write (see `read`); MSG_NOSIGNAL: a peer gone is an error here,
+        // never a SIGPIPE.
+        // SAFETY: send(2) reads at most `pending.len()` bytes from a live slice.
+        let n = unsafe { libc::send(fd, pending.as_ptr().cast(), pending.len(), libc::MSG_NOSIGNAL) };
         if n < 0 {
             match std::io::Error::last_os_error().kind() {
                 ErrorKind::WouldBlock => break,

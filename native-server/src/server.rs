@@ -242,7 +242,8 @@ impl Server {
                     Target::Signals => signalled = true,
                     Target::Listener(i) => listeners.push(i),
                     Target::Conn(k) => {
-                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                        // One read per turn: a connection left unread is in the list already.
+                        if (ev.is_readable() || ev.is_read_closed() || ev.is_error()) && !net.conns.get(k).is_some_and(|c| c.unread) {
                             to_read.push(k);
                         }
                         if ev.is_writable() && net.conns.get(k).is_some_and(|c| c.session.as_ref().is_some_and(|s| s.wants_write())) {
