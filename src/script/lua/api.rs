@@ -66,7 +66,8 @@ pub fn co_create(st: &mut LuaState) -> LuaResult<u32> {
     Ok(n)
 }
 
-/// coroutine.wrap: the same, for the thread inside the wrapper.
+/// coroutine.wrap: the same, for the thread inside the wrapper, whose calls go through
+/// the sandbox's depth check (`guard::guard_wrapper`).
 pub fn co_wrap(st: &mut LuaState) -> LuaResult<u32> {
     let n = rilua::stdlib::coroutine::co_wrap(st)?;
     if let Val::Function(f) = st.stack_get(st.top.wrapping_sub(1)) {
@@ -76,6 +77,7 @@ pub fn co_wrap(st: &mut LuaState) -> LuaResult<u32> {
             }
         }
     }
+    super::guard::guard_wrapper(st);
     Ok(n)
 }
 
@@ -479,19 +481,6 @@ pub fn readonly(_st: &mut LuaState) -> LuaResult<u32> {
 pub fn missing_global(st: &mut LuaState) -> LuaResult<u32> {
     let name = to_bytes(st, arg(st, 1)).unwrap_or_default();
     Err(rilua::runtime_error(format!("Script attempted to access nonexistent global variable '{}'", String::from_utf8_lossy(&name))))
-}
-
-/// loadstring never loads precompiled bytecode (Redis's Lua parses everything as source, so
-/// a binary chunk is a syntax error and loadstring returns nil).
-pub fn loadstring(st: &mut LuaState) -> LuaResult<u32> {
-    if let Val::Str(r) = arg(st, 0) {
-        if st.gc.string_arena.get(r).is_some_and(|s| s.data().first() == Some(&0x1b)) {
-            let v = string(st, b"\x1b");
-            let base = st.base;
-            st.stack_set(base, v);
-        }
-    }
-    base::lua_loadstring(st)
 }
 
 /// collectgarbage, kept from leaving a collection cycle half done: the engine only ever
