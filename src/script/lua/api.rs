@@ -483,6 +483,13 @@ pub fn missing_global(st: &mut LuaState) -> LuaResult<u32> {
     Err(rilua::runtime_error(format!("Script attempted to access nonexistent global variable '{}'", String::from_utf8_lossy(&name))))
 }
 
+/// `__panic__(msg)`, in test builds only: a panic from inside the VM.
+#[cfg(test)]
+pub fn test_panic(st: &mut LuaState) -> LuaResult<u32> {
+    let msg = to_bytes(st, arg(st, 0)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    panic!("{}", msg);
+}
+
 /// collectgarbage, kept from leaving a collection cycle half done: the engine only ever
 /// collects in whole cycles (an interned string revived mid-sweep would be freed under the
 /// script), so "step" runs a full cycle and the tuning options report without changing.

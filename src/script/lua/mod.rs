@@ -79,6 +79,9 @@ const ALLOWED_GLOBALS: &[&str] = &[
     "debug",
 ];
 
+/// The reply's text when a panic stopped a script (the panic itself goes to the log).
+pub const ENGINE_FAILED: &str = "internal error in the Lua engine";
+
 /// A function a library registered during FUNCTION LOAD.
 pub struct LoadedFunction {
     pub name: String,
@@ -116,6 +119,9 @@ pub struct LuaVm {
     /// The global cjson module's settings, put back to their defaults before every run.
     cjson_config: Val,
     next_id: u64,
+    /// A panic unwound out of the VM: its state cannot be trusted any more, and the owner
+    /// must replace it (see `is_poisoned`).
+    poisoned: bool,
 }
 
 fn table_ref(v: Val) -> Option<rilua::vm::gc::arena::GcRef<Table>> {
@@ -229,6 +235,12 @@ impl LuaVm {
         let f = api::closure(st, api::math_randomseed, "randomseed", vec![]);
         api::set_field(st, math, "randomseed", f);
         Self::error_metatable(st, g);
+        // Tests reach a panic inside the VM through this (never built otherwise).
+        #[cfg(test)]
+        {
+            let f = api::closure(st, api::test_panic, "__panic__", vec![]);
+            api::set_field(st, g, "__panic__", f);
+        }
 
         if !eval {
             // What a library's top level sees while FUNCTION LOAD runs it.
@@ -240,6 +252,11 @@ impl LuaVm {
             Self::error_metatable(st, lredis);
             api::set_field(st, lib, "redis", lredis);
             Self::error_metatable(st, lib);
+            #[cfg(test)]
+            {
+                let f = api::closure(st, api::test_panic, "__panic__", vec![]);
+                api::set_field(st, lib, "__panic__", f);
+            }
             api::set_field(st, g, "__library_api__", lib);
         }
 
@@ -264,7 +281,7 @@ impl LuaVm {
         st.full_gc()?;
         guard::set_heap_limit(st, guard::heap_limit());
         st.call_depth = guard::DEPTH_BASE;
-        Ok(LuaVm { lua, eval, anchor, funcs, pending, globals: g, env_meta, lib_api, handler, runner, hook, cjson_config, next_id: 1 })
+        Ok(LuaVm { lua, eval, anchor, funcs, pending, globals: g, env_meta, lib_api, handler, runner, hook, cjson_config, next_id: 1, poisoned: false })
     }
 
     /// What both the full `redis` table and FUNCTION LOAD's reduced one carry.
@@ -321,6 +338,11 @@ impl LuaVm {
         Ok(())
     }
 
+    /// Whether a panic left this VM untrustworthy: its owner drops it and builds another.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
     /// Runs a compiled EVAL script with KEYS and ARGV (luaCallFunction in eval mode).
     pub fn call_script(&mut self, sha: &str, keys: &[Bytes], args: &[Bytes], inv: &mut Invocation, hook: bool) -> Outcome {
         let funcs = self.funcs;
@@ -356,7 +378,23 @@ impl LuaVm {
         t
     }
 
+    /// One run, with any panic from inside the VM contained: the script fails as a script
+    /// error would (what it wrote stays written) and the VM is marked poisoned.
     fn run(&mut self, f: Val, fargs: Option<(Val, Val)>, inv: &mut Invocation, hook: bool, funcname: &str) -> Outcome {
+        if self.poisoned {
+            return Outcome::Err(format!("ERR Error running script {}, {} ", funcname, ENGINE_FAILED), false);
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_inner(f, fargs, inv, hook, funcname))) {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                guard::record_panic(&*payload);
+                self.poisoned = true;
+                Outcome::Err(format!("ERR Error running script {}, {} ", funcname, ENGINE_FAILED), false)
+            }
+        }
+    }
+
+    fn run_inner(&mut self, f: Val, fargs: Option<(Val, Val)>, inv: &mut Invocation, hook: bool, funcname: &str) -> Outcome {
         let (handler, runner, hook_fn, globals, cjson_config) = (self.handler, self.runner, self.hook, self.globals, self.cjson_config);
         let st = self.lua.state_mut();
         st.error_object = None;
@@ -439,6 +477,21 @@ impl LuaVm {
     /// Runs a library's code so it registers its functions (luaEngineCreate). The
     /// registered callbacks are kept under fresh ids; on failure nothing is kept.
     pub fn load_library(&mut self, code: &[u8], inv: &mut Invocation) -> Result<Vec<LoadedFunction>, String> {
+        if self.poisoned {
+            return Err(format!("Error registering functions: {}", ENGINE_FAILED));
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.load_library_inner(code, inv))) {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                guard::record_panic(&*payload);
+                api::LOADING.with(|l| *l.borrow_mut() = None);
+                self.poisoned = true;
+                Err(format!("Error registering functions: {}", ENGINE_FAILED))
+            }
+        }
+    }
+
+    fn load_library_inner(&mut self, code: &[u8], inv: &mut Invocation) -> Result<Vec<LoadedFunction>, String> {
         let st = self.lua.state_mut();
         st.call_depth = guard::DEPTH_BASE;
         let cjson_config = self.cjson_config;
