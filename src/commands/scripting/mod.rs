@@ -17,6 +17,8 @@ mod function;
 
 pub use function::{dump_libraries, flush_all, merged_codes, rebuild};
 #[cfg(test)]
+mod hardening_tests;
+#[cfg(test)]
 mod tests;
 
 const G: &str = "scripting";
