@@ -176,6 +176,11 @@ pub struct Scripting {
     /// Function name, lowercased (names are unique without regard to case) → its library.
     pub functions: hashbrown::HashMap<String, String>,
     pub rng: Lrand48,
+    /// What the host's log should hear about the Lua engine (a library a rebuilt VM could
+    /// not load again), until the next scripting command logs it.
+    pub failures: Vec<String>,
+    /// Panic messages already logged (each is logged once).
+    pub logged_panics: hashbrown::HashSet<String>,
 }
 
 impl Scripting {

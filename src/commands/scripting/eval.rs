@@ -42,7 +42,9 @@ fn eval_generic(ctx: &mut Ctx, argv: &[Bytes], evalsha: bool, ro: bool) -> Resul
         if evalsha {
             return Err(Error::NoScript);
         }
-        create_script(ctx, &argv[1], &sha)?;
+        let created = create_script(ctx, &argv[1], &sha);
+        super::log_engine_failures(ctx);
+        created?;
     }
     let script_flags = ctx.srv.scripting.scripts[&sha].flags;
     check_flags(ctx, script_flags, ro)?;
@@ -69,7 +71,9 @@ fn create_script(ctx: &mut Ctx, body: &Bytes, sha: &str) -> Result<()> {
 /// SCRIPT LOAD script
 pub fn script_load(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let sha = sha1hex(&argv[2]);
-    create_script(ctx, &argv[2], &sha)?;
+    let created = create_script(ctx, &argv[2], &sha);
+    super::log_engine_failures(ctx);
+    created?;
     Ok(Reply::bulk(sha.into_bytes()))
 }
 

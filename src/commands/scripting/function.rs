@@ -92,8 +92,51 @@ fn metadata(code: &[u8]) -> std::result::Result<(String, &[u8]), String> {
 }
 
 /// functionsCreateWithLibraryCtx: compiles a library into `sc`'s VM and links it, replacing
-/// an existing one of the same name only with `replace`. Returns the library's name.
+/// an existing one of the same name only with `replace`. Returns the library's name. If
+/// the library's code panicked the Lua engine, the VM is rebuilt with the libraries the
+/// server had, and the load fails.
 pub fn create_library(sc: &mut Scripting, code: &Bytes, replace: bool, clock: Option<fn() -> i64>) -> std::result::Result<String, String> {
+    let out = link_library(sc, code, replace, clock);
+    if sc.fn_vm.as_ref().is_some_and(LuaVm::is_poisoned) {
+        reload_libraries(sc, clock);
+    }
+    out
+}
+
+/// Replaces the FUNCTION VM with a fresh one holding every library again (after a panic
+/// left the old one untrustworthy). A library whose code cannot be loaded again (it
+/// panics the engine each time) is dropped, and said so in the log.
+pub fn reload_libraries(sc: &mut Scripting, clock: Option<fn() -> i64>) {
+    let mut codes: Vec<(String, Bytes)> = sc.libraries.values().map(|l| (l.name.clone(), l.code.clone())).collect();
+    loop {
+        let mut fresh = Scripting { rng: sc.rng, ..Default::default() };
+        let mut retry = false;
+        let mut i = 0;
+        while i < codes.len() {
+            let failed = link_library(&mut fresh, &codes[i].1, false, clock).err();
+            let poisoned = fresh.fn_vm.as_ref().is_some_and(LuaVm::is_poisoned);
+            if let Some(e) = failed {
+                let (name, _) = codes.remove(i);
+                sc.failures.push(format!("Lua engine: library '{}' was dropped, it could not be loaded again after a panic: {}", name, e));
+                if poisoned {
+                    retry = true;
+                    break;
+                }
+                continue;
+            }
+            i += 1;
+        }
+        if retry {
+            continue;
+        }
+        sc.fn_vm = fresh.fn_vm;
+        sc.libraries = fresh.libraries;
+        sc.functions = fresh.functions;
+        return;
+    }
+}
+
+fn link_library(sc: &mut Scripting, code: &Bytes, replace: bool, clock: Option<fn() -> i64>) -> std::result::Result<String, String> {
     let (name, body) = metadata(code)?;
     if sc.libraries.contains_key(&name) && !replace {
         return Err(format!("Library '{}' already exists", name));
@@ -184,7 +227,9 @@ pub fn load(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::Msg("ERR Function code is missing"));
     }
     let clock = ctx.srv.host.clock;
-    let name = create_library(&mut ctx.srv.scripting, &argv[pos], replace, clock).map_err(|e| Error::Dyn(format!("ERR {}", e)))?;
+    let created = create_library(&mut ctx.srv.scripting, &argv[pos], replace, clock);
+    super::log_engine_failures(ctx);
+    let name = created.map_err(|e| Error::Dyn(format!("ERR {}", e)))?;
     ctx.srv.stats.dirty += 1;
     Ok(Reply::bulk(name.into_bytes()))
 }
@@ -324,7 +369,9 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let err = |e: String| Error::Dyn(format!("ERR {}", e));
     // Check the payload on its own first (libraries and functions unique within it).
     let (rng, clock) = (ctx.srv.scripting.rng, ctx.srv.host.clock);
-    let restored = rebuild(&codes, rng, clock).map_err(err)?;
+    let restored = rebuild(&codes, rng, clock);
+    super::log_engine_failures(ctx);
+    let restored = restored.map_err(err)?;
     let mut all: Vec<Bytes> = Vec::new();
     if policy != Policy::Flush {
         for (name, lib) in &ctx.srv.scripting.libraries {

@@ -17,6 +17,8 @@ mod function;
 
 pub use function::{dump_libraries, flush_all, merged_codes, rebuild};
 #[cfg(test)]
+mod hardening_tests;
+#[cfg(test)]
 mod tests;
 
 const G: &str = "scripting";
@@ -191,6 +193,25 @@ pub fn declared_denyoom(srv: &crate::engine::Server, spec: &crate::command::Comm
     declared_flags(srv, spec, argv).map(|f| f & (crate::script::flags::ALLOW_OOM | crate::script::flags::NO_WRITES) == 0)
 }
 
+/// Logs, once per distinct message, the panics the Lua engine contained since the last call
+/// and the libraries a rebuilt FUNCTION VM could not load again (at warning level).
+pub(crate) fn log_engine_failures(ctx: &mut Ctx) {
+    let panics = crate::script::lua::take_panics();
+    let sc = &mut ctx.srv.scripting;
+    let mut lines = std::mem::take(&mut sc.failures);
+    for p in panics {
+        if sc.logged_panics.len() < 1024 && sc.logged_panics.insert(p.clone()) {
+            lines.push(format!("Lua engine panic contained (the script failed, its Lua VM was discarded): {}", p));
+        }
+    }
+    if lines.is_empty() || ctx.srv.config.get("loglevel") == Some("nothing") {
+        return;
+    }
+    for message in lines {
+        ctx.srv.events.push(crate::engine::Event::Log { level: 3, message });
+    }
+}
+
 /// Which script a run executes.
 enum Target<'a> {
     Eval(&'a str),
@@ -206,6 +227,19 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
         Some(vm) => vm,
         None => LuaVm::new(eval).map_err(|e| Error::Dyn(format!("ERR {}", e)))?,
     };
+    // A VM rebuilt after a panic has none of the cached scripts yet.
+    if let Target::Eval(sha) = target {
+        if !vm.has_script(sha) {
+            if let Some(script) = ctx.srv.scripting.scripts.get(sha) {
+                let body = script.body.clone();
+                let shebang = crate::script::extract_shebang(&body).map_or(0, |(_, len)| len);
+                if let Err(e) = vm.compile_script(sha, &body[shebang..]) {
+                    ctx.srv.scripting.eval_vm = Some(vm);
+                    return Err(Error::Dyn(format!("ERR Error compiling script (new function): {}", e)));
+                }
+            }
+        }
+    }
     let mut rng = ctx.srv.scripting.rng;
     // What FUNCTION STATS shows while the function is busy (only a watching host asks).
     let running = match target {
@@ -240,11 +274,19 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
     // The script's effects were recorded command by command; the script itself is not
     // replayed (Redis 7 propagates effects only).
     ctx.prevent_propagation();
+    // A VM a panic went through is not trusted again: EVAL's is built anew on next use
+    // (its scripts recompiled as they run), FUNCTION's with every library loaded again.
+    let poisoned = vm.is_poisoned();
     if eval {
-        ctx.srv.scripting.eval_vm = Some(vm);
+        ctx.srv.scripting.eval_vm = (!poisoned).then_some(vm);
+    } else if poisoned {
+        drop(vm);
+        let clock = ctx.srv.host.clock;
+        function::reload_libraries(&mut ctx.srv.scripting, clock);
     } else {
         ctx.srv.scripting.fn_vm = Some(vm);
     }
+    log_engine_failures(ctx);
     match outcome {
         Outcome::Ok(r) => Ok(r),
         Outcome::Err(msg, counted) => {

@@ -66,7 +66,8 @@ pub fn co_create(st: &mut LuaState) -> LuaResult<u32> {
     Ok(n)
 }
 
-/// coroutine.wrap: the same, for the thread inside the wrapper.
+/// coroutine.wrap: the same, for the thread inside the wrapper, whose calls go through
+/// the sandbox's depth check (`guard::guard_wrapper`).
 pub fn co_wrap(st: &mut LuaState) -> LuaResult<u32> {
     let n = rilua::stdlib::coroutine::co_wrap(st)?;
     if let Val::Function(f) = st.stack_get(st.top.wrapping_sub(1)) {
@@ -76,6 +77,7 @@ pub fn co_wrap(st: &mut LuaState) -> LuaResult<u32> {
             }
         }
     }
+    super::guard::guard_wrapper(st);
     Ok(n)
 }
 
@@ -481,17 +483,11 @@ pub fn missing_global(st: &mut LuaState) -> LuaResult<u32> {
     Err(rilua::runtime_error(format!("Script attempted to access nonexistent global variable '{}'", String::from_utf8_lossy(&name))))
 }
 
-/// loadstring never loads precompiled bytecode (Redis's Lua parses everything as source, so
-/// a binary chunk is a syntax error and loadstring returns nil).
-pub fn loadstring(st: &mut LuaState) -> LuaResult<u32> {
-    if let Val::Str(r) = arg(st, 0) {
-        if st.gc.string_arena.get(r).is_some_and(|s| s.data().first() == Some(&0x1b)) {
-            let v = string(st, b"\x1b");
-            let base = st.base;
-            st.stack_set(base, v);
-        }
-    }
-    base::lua_loadstring(st)
+/// `__panic__(msg)`, in test builds only: a panic from inside the VM.
+#[cfg(test)]
+pub fn test_panic(st: &mut LuaState) -> LuaResult<u32> {
+    let msg = to_bytes(st, arg(st, 0)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    panic!("{}", msg);
 }
 
 /// collectgarbage, kept from leaving a collection cycle half done: the engine only ever

@@ -105,6 +105,31 @@ fn new_module(state: &mut LuaState) -> LuaResult<Table> {
     Ok(module)
 }
 
+/// The configuration of the global `cjson` module (the upvalue its functions share),
+/// looked up in `globals` before they are locked.
+pub fn global_config(state: &mut LuaState) -> Option<Val> {
+    let key = str_val(state, MODNAME.as_bytes());
+    let module = state.gc.tables.get(state.global)?.get(key, &state.gc.string_arena);
+    let Val::Table(m) = module else { return None };
+    let key = str_val(state, b"encode");
+    let Val::Function(f) = state.gc.tables.get(m)?.get(key, &state.gc.string_arena) else { return None };
+    match state.gc.closures.get(f)? {
+        Closure::Rust(rc) => rc.upvalues.first().copied(),
+        Closure::Lua(_) => None,
+    }
+}
+
+/// Puts a module's settings back to their defaults. Redis keeps what a script set with
+/// `cjson.encode_max_depth` and the like for every later script of every user; each run
+/// starts from the defaults here instead, so no script changes how another's encodes.
+pub fn reset_config(state: &mut LuaState, config: Val) {
+    if let Val::Userdata(ud) = config {
+        if let Some(cfg) = state.gc.userdata.get_mut(ud).and_then(|u| u.downcast_mut::<Config>()) {
+            *cfg = Config::default();
+        }
+    }
+}
+
 fn cjson_new(state: &mut LuaState) -> LuaResult<u32> {
     let module = new_module(state)?;
     state.push(Val::Table(module.gc_ref()));
@@ -482,11 +507,17 @@ struct Encoder<'a> {
     frames: Vec<EncodeFrame>,
     /// Slots in use on the C function's Lua stack (starting with its argument).
     slots: i64,
+    /// The heap's room when encoding began: the same string may be encoded any number of
+    /// times, and past this the result could not be kept anyway.
+    room: usize,
 }
 
 impl Encoder<'_> {
     /// `json_append_data` for one value; tables open a frame instead of recursing.
     fn value(&mut self, v: Val) -> LuaResult<()> {
+        if self.out.len() > self.room {
+            return Err(rilua::LuaError::Memory);
+        }
         reserve(&mut self.out, STEP_RESERVE)?;
         match v {
             Val::Str(r) => {
@@ -588,7 +619,8 @@ fn json_encode(state: &mut LuaState) -> LuaResult<u32> {
     if nargs(state) != 1 {
         return Err(state.arg_error(1, "expected 1 argument"));
     }
-    let mut encoder = Encoder { state, cfg, out: Vec::new(), frames: Vec::new(), slots: 1 };
+    let room = usize::try_from(super::guard::heap_room(state)).unwrap_or(usize::MAX);
+    let mut encoder = Encoder { state, cfg, out: Vec::new(), frames: Vec::new(), slots: 1, room };
     encoder.run(arg(state, 1))?;
     let json = std::mem::take(&mut encoder.out);
     let val = str_val(state, &json);

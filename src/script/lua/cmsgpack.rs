@@ -172,7 +172,12 @@ fn is_array(entries: &[(Val, Val)]) -> bool {
 
 /// `mp_encode_lua_type` for `v`, which sits at stack depth `used` (slots the
 /// C frame holds, `v` included) and `level` tables deep.
-fn encode(state: &LuaState, out: &mut Vec<u8>, v: Val, level: usize, used: usize) -> LuaResult<()> {
+fn encode(state: &LuaState, out: &mut Vec<u8>, v: Val, level: usize, used: usize, room: usize) -> LuaResult<()> {
+    // The same string may be packed any number of times: past the heap's room the
+    // result could not be kept anyway (a failed allocation in C).
+    if out.len() > room {
+        return Err(LuaError::Memory);
+    }
     match v {
         Val::Str(r) => {
             let bytes = state.gc.string_arena.get(r).map_or(&[][..], |s| s.data());
@@ -191,14 +196,14 @@ fn encode(state: &LuaState, out: &mut Vec<u8>, v: Val, level: usize, used: usize
                 let table = Table::from_gc_ref(t);
                 for j in 1..=len {
                     let item = table.raw_get(state, Val::Num(j as f64))?;
-                    encode(state, out, item, level + 1, used + 1)?;
+                    encode(state, out, item, level + 1, used + 1, room)?;
                 }
             } else {
                 checkstack(used, 3, "in function mp_encode_lua_table_as_map")?;
                 encode_header(out, all.len(), 0x80, 0xde, 0xdf);
                 for (k, item) in all {
-                    encode(state, out, k, level + 1, used + 3)?;
-                    encode(state, out, item, level + 1, used + 2)?;
+                    encode(state, out, k, level + 1, used + 3, room)?;
+                    encode(state, out, item, level + 1, used + 2, room)?;
                 }
             }
         }
@@ -217,6 +222,7 @@ fn mp_pack(state: &mut LuaState) -> LuaResult<u32> {
     if n.saturating_mul(2) > MAXCSTACK {
         return Err(state.arg_error(0, "Too many arguments for MessagePack pack."));
     }
+    let room = usize::try_from(super::guard::heap_room(state)).unwrap_or(usize::MAX);
     let mut out = Vec::new();
     for i in 1..=n {
         // Earlier arguments' encodings stay on the C stack until the final
@@ -224,7 +230,7 @@ fn mp_pack(state: &mut LuaState) -> LuaResult<u32> {
         let used = n + i - 1;
         checkstack(used, 1, "in function mp_check")?;
         let v = state.stack_get(state.base + i - 1);
-        encode(state, &mut out, v, 0, used + 1)?;
+        encode(state, &mut out, v, 0, used + 1, room)?;
     }
     let s = state.gc.intern_string(&out);
     state.push(Val::Str(s));

@@ -16,7 +16,17 @@ pub mod structlib;
 
 mod api;
 mod bridge;
+mod guard;
+mod scan;
 mod values;
+
+pub use guard::{take_panics, C_CALLS, HEAP_LIMIT, SYNTAX_LEVELS};
+
+/// Tests: the heap limit of the VMs this thread builds from now on (`None`: the default).
+#[cfg(test)]
+pub fn set_test_heap_limit(limit: Option<usize>) {
+    guard::TEST_HEAP_LIMIT.with(|c| c.set(limit));
+}
 
 use bytes::Bytes;
 use rilua::vm::state::{LuaState, MASK_COUNT};
@@ -69,6 +79,9 @@ const ALLOWED_GLOBALS: &[&str] = &[
     "debug",
 ];
 
+/// The reply's text when a panic stopped a script (the panic itself goes to the log).
+pub const ENGINE_FAILED: &str = "internal error in the Lua engine";
+
 /// A function a library registered during FUNCTION LOAD.
 pub struct LoadedFunction {
     pub name: String,
@@ -103,7 +116,12 @@ pub struct LuaVm {
     handler: Val,
     runner: Val,
     hook: Val,
+    /// The global cjson module's settings, put back to their defaults before every run.
+    cjson_config: Val,
     next_id: u64,
+    /// A panic unwound out of the VM: its state cannot be trusted any more, and the owner
+    /// must replace it (see `is_poisoned`).
+    poisoned: bool,
 }
 
 fn table_ref(v: Val) -> Option<rilua::vm::gc::arena::GcRef<Table>> {
@@ -133,6 +151,7 @@ impl LuaVm {
             }
         }
         cjson::open(st)?;
+        let cjson_config = cjson::global_config(st).unwrap_or(Val::Nil);
         structlib::open(st)?;
         cmsgpack::open(st)?;
         bit::open(st)?;
@@ -186,16 +205,29 @@ impl LuaVm {
             ("setmetatable", api::setmetatable),
             ("pcall", api::pcall),
             ("xpcall", api::xpcall),
-            ("loadstring", api::loadstring),
             ("collectgarbage", api::collectgarbage),
+            ("loadstring", guard::loadstring),
+            ("load", guard::load),
+            ("unpack", guard::unpack),
         ] {
             let f = api::closure(st, func, name, vec![ro_map]);
             api::set_field(st, g, name, f);
         }
         let co = api::raw_get(st, g, "coroutine");
-        for (name, func) in [("create", api::co_create as rilua::RustFn), ("wrap", api::co_wrap)] {
+        for (name, func) in [("create", api::co_create as rilua::RustFn), ("wrap", api::co_wrap), ("resume", guard::co_resume)] {
             let f = api::closure(st, func, name, vec![]);
             api::set_field(st, co, name, f);
+        }
+        // What could exhaust the stack or the heap in one call is sized first (guard.rs).
+        for (lib, funcs) in [
+            ("string", &[("rep", guard::str_rep as rilua::RustFn), ("byte", guard::str_byte), ("format", guard::str_format), ("gsub", guard::str_gsub)][..]),
+            ("table", &[("concat", guard::tab_concat as rilua::RustFn), ("insert", guard::tab_insert), ("remove", guard::tab_remove)][..]),
+        ] {
+            let t = api::raw_get(st, g, lib);
+            for (name, func) in funcs {
+                let f = api::closure(st, *func, name, vec![]);
+                api::set_field(st, t, name, f);
+            }
         }
         let math = api::raw_get(st, g, "math");
         let f = api::closure(st, api::math_random, "random", vec![]);
@@ -203,6 +235,12 @@ impl LuaVm {
         let f = api::closure(st, api::math_randomseed, "randomseed", vec![]);
         api::set_field(st, math, "randomseed", f);
         Self::error_metatable(st, g);
+        // Tests reach a panic inside the VM through this (never built otherwise).
+        #[cfg(test)]
+        {
+            let f = api::closure(st, api::test_panic, "__panic__", vec![]);
+            api::set_field(st, g, "__panic__", f);
+        }
 
         if !eval {
             // What a library's top level sees while FUNCTION LOAD runs it.
@@ -214,6 +252,11 @@ impl LuaVm {
             Self::error_metatable(st, lredis);
             api::set_field(st, lib, "redis", lredis);
             Self::error_metatable(st, lib);
+            #[cfg(test)]
+            {
+                let f = api::closure(st, api::test_panic, "__panic__", vec![]);
+                api::set_field(st, lib, "__panic__", f);
+            }
             api::set_field(st, g, "__library_api__", lib);
         }
 
@@ -236,7 +279,9 @@ impl LuaVm {
         let st = lua.state_mut();
         api::set_field(st, anchor, "runner", runner);
         st.full_gc()?;
-        Ok(LuaVm { lua, eval, anchor, funcs, pending, globals: g, env_meta, lib_api, handler, runner, hook, next_id: 1 })
+        guard::set_heap_limit(st, guard::heap_limit());
+        st.call_depth = guard::DEPTH_BASE;
+        Ok(LuaVm { lua, eval, anchor, funcs, pending, globals: g, env_meta, lib_api, handler, runner, hook, cjson_config, next_id: 1, poisoned: false })
     }
 
     /// What both the full `redis` table and FUNCTION LOAD's reduced one carry.
@@ -286,11 +331,16 @@ impl LuaVm {
 
     /// Compiles an EVAL body as `f_<sha>` (luaCreateFunction). The error is Lua's message.
     pub fn compile_script(&mut self, sha: &str, body: &[u8]) -> Result<(), String> {
-        let f = self.lua.load_bytes(body, "@user_script").map_err(|e| e.to_string())?;
         let funcs = self.funcs;
         let st = self.state();
-        api::set_field(st, funcs, &Self::script_key(sha), Val::Function(f.gc_ref()));
+        let f = guard::compile(st, body, "@user_script").map_err(|e| e.to_string())?;
+        api::set_field(st, funcs, &Self::script_key(sha), f);
         Ok(())
+    }
+
+    /// Whether a panic left this VM untrustworthy: its owner drops it and builds another.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
     }
 
     /// Runs a compiled EVAL script with KEYS and ARGV (luaCallFunction in eval mode).
@@ -328,10 +378,28 @@ impl LuaVm {
         t
     }
 
+    /// One run, with any panic from inside the VM contained: the script fails as a script
+    /// error would (what it wrote stays written) and the VM is marked poisoned.
     fn run(&mut self, f: Val, fargs: Option<(Val, Val)>, inv: &mut Invocation, hook: bool, funcname: &str) -> Outcome {
-        let (handler, runner, hook_fn, globals) = (self.handler, self.runner, self.hook, self.globals);
+        if self.poisoned {
+            return Outcome::Err(format!("ERR Error running script {}, {} ", funcname, ENGINE_FAILED), false);
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_inner(f, fargs, inv, hook, funcname))) {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                guard::record_panic(&*payload);
+                self.poisoned = true;
+                Outcome::Err(format!("ERR Error running script {}, {} ", funcname, ENGINE_FAILED), false)
+            }
+        }
+    }
+
+    fn run_inner(&mut self, f: Val, fargs: Option<(Val, Val)>, inv: &mut Invocation, hook: bool, funcname: &str) -> Outcome {
+        let (handler, runner, hook_fn, globals, cjson_config) = (self.handler, self.runner, self.hook, self.globals, self.cjson_config);
         let st = self.lua.state_mut();
         st.error_object = None;
+        st.call_depth = guard::DEPTH_BASE;
+        cjson::reset_config(st, cjson_config);
         if hook {
             st.hook.hook_func = hook_fn;
             st.hook.hook_mask = MASK_COUNT;
@@ -373,6 +441,7 @@ impl LuaVm {
                 st.base = base;
                 st.ci = ci;
                 st.close_upvalues(top);
+                st.ci_overflow = false;
                 if inv.killed {
                     Outcome::Err(format!("{} script: {}, on @user_script:0.", api::KILLED, funcname), false)
                 } else {
@@ -381,6 +450,7 @@ impl LuaVm {
             }
         };
         st.error_object = None;
+        st.call_depth = guard::DEPTH_BASE;
         // Pace the collector by what this run allocated (host allocations included).
         st_gc(st);
         outcome
@@ -407,7 +477,26 @@ impl LuaVm {
     /// Runs a library's code so it registers its functions (luaEngineCreate). The
     /// registered callbacks are kept under fresh ids; on failure nothing is kept.
     pub fn load_library(&mut self, code: &[u8], inv: &mut Invocation) -> Result<Vec<LoadedFunction>, String> {
-        let f = self.lua.load_bytes(code, "@user_function").map_err(|e| format!("Error compiling function: {}", e))?;
+        if self.poisoned {
+            return Err(format!("Error registering functions: {}", ENGINE_FAILED));
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.load_library_inner(code, inv))) {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                guard::record_panic(&*payload);
+                api::LOADING.with(|l| *l.borrow_mut() = None);
+                self.poisoned = true;
+                Err(format!("Error registering functions: {}", ENGINE_FAILED))
+            }
+        }
+    }
+
+    fn load_library_inner(&mut self, code: &[u8], inv: &mut Invocation) -> Result<Vec<LoadedFunction>, String> {
+        let st = self.lua.state_mut();
+        st.call_depth = guard::DEPTH_BASE;
+        let cjson_config = self.cjson_config;
+        cjson::reset_config(st, cjson_config);
+        let f = guard::compile(st, code, "@user_function").map_err(|e| format!("Error compiling function: {}", e))?;
         let (env_meta, lib_api, globals, pending, handler, runner) = (self.env_meta, self.lib_api, self.globals, self.pending, self.handler, self.runner);
         let st = self.state();
         api::set_field(st, env_meta, "__index", lib_api);
@@ -423,7 +512,7 @@ impl LuaVm {
         let lua = &mut self.lua;
         let result = bridge::enter(inv, || {
             let Val::Function(r) = runner else { return Err(rilua::runtime_error("no runner")) };
-            lua.call_function(&Function::from_gc_ref(r), &[Val::Function(f.gc_ref()), handler, Val::Nil, Val::Nil])
+            lua.call_function(&Function::from_gc_ref(r), &[f, handler, Val::Nil, Val::Nil])
         });
         let registered = api::LOADING.with(|l| l.borrow_mut().take()).unwrap_or_default();
         let st = self.lua.state_mut();
@@ -442,6 +531,7 @@ impl LuaVm {
                 st.base = base;
                 st.ci = ci;
                 st.close_upvalues(top);
+                st.ci_overflow = false;
                 // The hook's stop can surface here rather than through the runner's xpcall.
                 let why = if inv.killed { "FUNCTION LOAD timeout".to_string() } else { e.to_string() };
                 Err(format!("Error registering functions: {}", why))
@@ -465,7 +555,9 @@ impl LuaVm {
         self.pending = fresh;
         // register_function's upvalue points at the old pending table: refresh it.
         self.refresh_pending();
-        st_gc(self.lua.state_mut());
+        let st = self.lua.state_mut();
+        st.call_depth = guard::DEPTH_BASE;
+        st_gc(st);
         outcome.map(|()| out)
     }
 
@@ -598,6 +690,11 @@ pub(crate) fn pace_collector(st: &mut LuaState) {
     if gs.gc_threshold != usize::MAX && gs.gc_threshold > target {
         gs.estimate = gs.estimate.min(live);
         gs.gc_threshold = target;
+    }
+    // A cycle comes before the heap limit's "not enough memory", so garbage never counts
+    // against the limit.
+    if gs.gc_threshold > gs.alloc_limit {
+        gs.gc_threshold = gs.alloc_limit;
     }
 }
 

@@ -7,6 +7,11 @@ local dbg = debug
 debug = nil
 
 local handler = function(err)
+  -- C Lua calls no handler for an allocation failure: the run fails with the bare
+  -- message (the heap limit's error, see guard.rs).
+  if err == 'not enough memory' then
+    return err
+  end
   local i = dbg.getinfo(2, 'nSl')
   if i and i.what == 'C' then
     i = dbg.getinfo(3, 'nSl')
@@ -44,8 +49,12 @@ local G = _G
 local lib = rawget(G, '__library_api__')
 rawset(G, '__library_api__', nil)
 local env = protect(G, protect(getmetatable(G)))
--- Methods on strings ('x'):upper() read the string table through the same guard.
-getmetatable('').__index = env.string
+-- Methods on strings ('x'):upper() read the string table through the same guard, and
+-- the strings' metatable, shared by every script, is itself read-only: getmetatable('')
+-- answers with its proxy (Redis: "Attempt to modify a readonly table").
+-- (protect swaps the real string table in __index for its proxy).
+local smt = getmetatable('')
+rawset(smt, '__metatable', protect(smt))
 if lib then
   lib = protect(lib, protect(getmetatable(lib)))
 end
