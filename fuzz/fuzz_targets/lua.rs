@@ -120,6 +120,11 @@ impl Gen<'_> {
     }
 }
 
+fn monotonic_us() -> i64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_micros() as i64
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut g = Gen { data, pos: 0 };
     let n = 1 + g.byte() % 6;
@@ -129,6 +134,8 @@ fuzz_target!(|data: &[u8]| {
     let mut t = TestEngine::new();
     t.run(&["CONFIG", "SET", "busy-reply-threshold", "50"]);
     t.engine.set_script_watch(Box::new(|s| matches!(s, ScriptState::Busy { .. })));
+    // The busy hook measures time with the host's clock: give it one.
+    t.engine.set_clock(monotonic_us);
     let r = t.run_bytes(vec![Bytes::from_static(b"EVAL"), Bytes::from(script), Bytes::from_static(b"0")]);
     assert!(!matches!(r, Reply::Blocked), "EVAL blocked");
     assert_eq!(t.run(&["PING"]), Reply::Simple("PONG"));

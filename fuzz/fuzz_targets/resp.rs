@@ -13,11 +13,18 @@ use cinnabar::testing::TestEngine;
 use cinnabar::ClientInfo;
 use libfuzzer_sys::fuzz_target;
 
+fn monotonic_us() -> i64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_micros() as i64
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut t = TestEngine::new();
     // A script that loops is stopped at its first busy hook, as SCRIPT KILL would.
     t.run(&["CONFIG", "SET", "busy-reply-threshold", "20"]);
     t.engine.set_script_watch(Box::new(|s| matches!(s, ScriptState::Busy { .. })));
+    // The busy hook measures time with the host's clock: give it one.
+    t.engine.set_clock(monotonic_us);
     let id = t.engine.connect(ClientInfo { writes_resp: true, ..Default::default() }, t.now_us);
     let mut session = Session::new(id, &t.engine);
     let cut = data.first().map_or(0, |&b| b as usize % (data.len() + 1));

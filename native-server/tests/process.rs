@@ -106,8 +106,9 @@ fn alive(pid: u32) -> bool {
     unsafe { libc::kill(pid as i32, 0) == 0 }
 }
 
-fn log_has(path: &Path, line: &str) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|l| l.lines().any(|x| x == line))
+/// Whether the log has a line with this message (after Redis's `<pid>:M <date> <mark> `).
+fn log_has(path: &Path, message: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|l| l.lines().any(|x| x.ends_with(&format!(" {}", message)) && x.contains(":M ")))
 }
 
 #[test]
