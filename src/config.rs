@@ -641,7 +641,7 @@ fn output_limits(v: &str) -> Vec<(String, i64, i64, i64)> {
 /// classes given change; the value reads back with all three, in bytes, as in Redis.
 fn merge_output_limits(current: &str, value: &str) -> std::result::Result<String, &'static str> {
     let w: Vec<&str> = value.split_whitespace().collect();
-    if w.len() % 4 != 0 {
+    if !w.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.");
     }
     let mut classes = output_limits(current);
@@ -664,7 +664,7 @@ fn merge_output_limits(current: &str, value: &str) -> std::result::Result<String
 
 fn validate_save(v: &str) -> std::result::Result<(), ()> {
     let parts: Vec<&str> = v.split_whitespace().collect();
-    if parts.len() % 2 != 0 {
+    if !parts.len().is_multiple_of(2) {
         return Err(());
     }
     for x in parts {

@@ -200,7 +200,7 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
         srv.evict.log.push((db, key));
         keys_freed += 1;
         // Without a host clock, count each key as one microsecond of work.
-        if keys_freed % 16 == 0 {
+        if keys_freed.is_multiple_of(16) {
             let elapsed = if clock.is_some() { (now() - start).max(0) as u64 } else { keys_freed };
             if elapsed > limit_us {
                 srv.evict.running = true;

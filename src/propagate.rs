@@ -155,7 +155,7 @@ pub fn collect_expired(srv: &mut Server) {
 /// Ends an execution unit: what it recorded goes to the stream, wrapped in MULTI/EXEC
 /// unless `no_multi`.
 pub fn end_unit(srv: &mut Server, no_multi: bool) {
-    let ts = (srv.config.get("aof-timestamp-enabled") == Some("yes")).then(|| srv.now_us / 1_000_000);
+    let ts = (srv.config.get("aof-timestamp-enabled") == Some("yes")).then_some(srv.now_us / 1_000_000);
     srv.prop.no_multi = no_multi;
     srv.prop.flush(ts);
     srv.prop.no_multi = false;

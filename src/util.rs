@@ -68,7 +68,7 @@ pub fn fmt_double(d: f64) -> String {
     let sci = format!("{:.*e}", (P - 1) as usize, d);
     let (mant, exp) = sci.split_once('e').unwrap();
     let exp: i32 = exp.parse().unwrap();
-    if exp < -4 || exp >= P {
+    if !(-4..P).contains(&exp) {
         let mant = trim_zeros(mant);
         format!("{}e{}{:02}", mant, if exp < 0 { '-' } else { '+' }, exp.abs())
     } else {
@@ -238,57 +238,6 @@ pub fn random_picks(rng: &mut Rng, len: usize, count: i64) -> Vec<usize> {
 /// more picks than this would exhaust memory first, so larger counts are refused.
 pub const RAND_COUNT_MAX: u64 = 1 << 28;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use crate::testing::test;
-
-    #[test]
-    fn string2ll_rejects_what_redis_rejects() {
-        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
-        for bad in [&b"9223372036854775808"[..], b"01", b"-0", b"+1", b" 1", b"1 ", b"", b"-", b"1a"] {
-            assert_eq!(parse_i64(bad), None, "{:?}", std::str::from_utf8(bad));
-        }
-    }
-
-    #[test]
-    fn doubles_print_like_percent_17g() {
-        assert_eq!(fmt_double(1.1), "1.1000000000000001");
-        assert_eq!(fmt_double(1.5), "1.5");
-        assert_eq!(fmt_double(100.0), "100");
-        assert_eq!(fmt_double(1e20), "1e+20");
-        assert_eq!(fmt_double(1.5e-7), "1.4999999999999999e-07");
-        assert_eq!(fmt_double(-3.0), "-3");
-        assert_eq!(fmt_double(f64::INFINITY), "inf");
-    }
-
-    #[test]
-    fn float_parsing_rejects_nan_and_spaces() {
-        assert_eq!(parse_f64(b"1.5"), Some(1.5));
-        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
-        assert_eq!(parse_f64(b"nan"), None);
-        assert_eq!(parse_f64(b" 1"), None);
-        assert_eq!(parse_f64(b"1x"), None);
-    }
-
-    #[test]
-    fn glob_matches_like_stringmatchlen() {
-        assert!(glob_match(b"h?llo", b"hello", false));
-        assert!(glob_match(b"h*llo", b"heeeello", false));
-        assert!(glob_match(b"h[ae]llo", b"hallo", false));
-        assert!(!glob_match(b"h[^e]llo", b"hello", false));
-        assert!(glob_match(b"h[a-b]llo", b"hbllo", false));
-        assert!(glob_match(b"h\\*llo", b"h*llo", false));
-        assert!(!glob_match(b"h\\*llo", b"hello", false));
-        assert!(glob_match(b"*", b"", false));
-        assert!(!glob_match(b"a*", b"", false));
-        assert!(glob_match(b"HELLO", b"hello", true));
-        assert!(!glob_match(b"*a*a*a*a*a*a*a*a*a*b", &[b'a'; 40], false));
-    }
-}
-
 /// Redis's sdscatrepr: a quoted string with C escapes (MONITOR lines, CONFIG REWRITE
 /// values), which sdssplitargs reads back.
 pub fn repr(out: &mut String, a: &[u8]) {
@@ -337,5 +286,56 @@ pub fn fmt_g(n: f64, prec: usize) -> String {
     } else {
         let decimals = (prec as i32 - 1 - exp).max(0) as usize;
         strip(&format!("{:.*}", decimals, n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
+
+    #[test]
+    fn string2ll_rejects_what_redis_rejects() {
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        for bad in [&b"9223372036854775808"[..], b"01", b"-0", b"+1", b" 1", b"1 ", b"", b"-", b"1a"] {
+            assert_eq!(parse_i64(bad), None, "{:?}", std::str::from_utf8(bad));
+        }
+    }
+
+    #[test]
+    fn doubles_print_like_percent_17g() {
+        assert_eq!(fmt_double(1.1), "1.1000000000000001");
+        assert_eq!(fmt_double(1.5), "1.5");
+        assert_eq!(fmt_double(100.0), "100");
+        assert_eq!(fmt_double(1e20), "1e+20");
+        assert_eq!(fmt_double(1.5e-7), "1.4999999999999999e-07");
+        assert_eq!(fmt_double(-3.0), "-3");
+        assert_eq!(fmt_double(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn float_parsing_rejects_nan_and_spaces() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1x"), None);
+    }
+
+    #[test]
+    fn glob_matches_like_stringmatchlen() {
+        assert!(glob_match(b"h?llo", b"hello", false));
+        assert!(glob_match(b"h*llo", b"heeeello", false));
+        assert!(glob_match(b"h[ae]llo", b"hallo", false));
+        assert!(!glob_match(b"h[^e]llo", b"hello", false));
+        assert!(glob_match(b"h[a-b]llo", b"hbllo", false));
+        assert!(glob_match(b"h\\*llo", b"h*llo", false));
+        assert!(!glob_match(b"h\\*llo", b"hello", false));
+        assert!(glob_match(b"*", b"", false));
+        assert!(!glob_match(b"a*", b"", false));
+        assert!(glob_match(b"HELLO", b"hello", true));
+        assert!(!glob_match(b"*a*a*a*a*a*a*a*a*a*b", &[b'a'; 40], false));
     }
 }

@@ -263,7 +263,7 @@ fn with_fsync_everysec_a_kill_loses_at_most_about_a_second() {
 
 fn incr_file(dir: &Path) -> PathBuf {
     let manifest = std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
-    let name = manifest.lines().filter(|l| l.ends_with("type i")).last().unwrap().split(' ').nth(1).unwrap().to_string();
+    let name = manifest.lines().rfind(|l| l.ends_with("type i")).unwrap().split(' ').nth(1).unwrap().to_string();
     dir.join("appendonlydir").join(name)
 }
 

@@ -34,7 +34,7 @@ fn a_pipeline_of_many_commands_is_answered_in_order() {
     let mut req = Vec::new();
     let mut expect = String::new();
     for i in 0..1000 {
-        req.extend(format!("*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n").bytes());
+        req.extend("*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n".to_string().bytes());
         expect.push_str(&format!(":{}\r\n", i + 1));
     }
     roundtrip(&mut s, &req, &expect);

@@ -3,6 +3,10 @@
 # (redis-rs, redis-cli, redis-benchmark) and the differential run against redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# Formatting (rustfmt.toml) and lints (the workspace's [lints]) are part of the test.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings 2>&1
+cargo clippy --target wasm32-unknown-unknown -p cinnabar --quiet -- -D warnings 2>&1
 cargo test --workspace --quiet 2>&1
 # The Lua heap stress at its full size (1M EVALSHA; debug builds run 20k) needs an
 # optimised build to finish in seconds.

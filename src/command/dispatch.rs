@@ -782,7 +782,7 @@ pub fn count_script_refusal(ctx: &mut Ctx, argv: &[Bytes], err: &str) {
         None => "ERR",
     };
     *ctx.srv.stats.errors.entry(kind.to_string()).or_insert(0) += 1;
-    if let Ok((_, _, id)) | Err((_, Some(id))) = resolve_or_reject(argv).map_err(|(e, id)| (e, id)) {
+    if let Ok((_, _, id)) | Err((_, Some(id))) = resolve_or_reject(argv) {
         stat(ctx, id).rejected += 1;
     }
 }

@@ -288,7 +288,7 @@ impl Arg {
         let flags: Vec<Reply> = [(self.optional, "optional"), (self.multiple, "multiple"), (self.multiple_token, "multiple_token")]
             .into_iter()
             .filter(|(on, _)| *on)
-            .map(|(_, f)| Reply::Simple(f.into()))
+            .map(|(_, f)| Reply::Simple(f))
             .collect();
         if !flags.is_empty() {
             m.push((s("flags"), Reply::Set(flags)));

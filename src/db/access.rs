@@ -46,7 +46,7 @@ pub fn lfu_decayed(srv: &Server, stamp: u32) -> u32 {
     let decay = srv.config.hot.lfu_decay_time.max(0) as u32;
     let now = minutes(srv);
     let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
-    let periods = if decay > 0 { elapsed / decay } else { 0 };
+    let periods = elapsed.checked_div(decay).unwrap_or(0);
     counter.saturating_sub(periods)
 }
 

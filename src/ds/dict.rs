@@ -251,7 +251,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
 
     /// An empty dict hashing as this one does.
     pub fn empty_like(&self) -> Self {
-        Dict { slots: Vec::new(), buckets: Vec::new(), hasher: self.hasher.clone() }
+        Dict { slots: Vec::new(), buckets: Vec::new(), hasher: self.hasher }
     }
 
     pub fn clear(&mut self) {

@@ -324,7 +324,7 @@ impl Group {
         let consumer = &self.consumer_name(consumer);
         let old = self.pel.insert(id, Nack { delivery_time, delivery_count, consumer: consumer.clone() });
         if let Some(old) = old {
-            if &old.consumer != consumer {
+            if old.consumer != consumer {
                 if let Some(c) = self.consumers.get_mut(&old.consumer) {
                     c.pel.remove(&id);
                 }

@@ -60,7 +60,7 @@ fn requirepass_gates_commands_until_auth() {
     assert_eq!(t.run(&["GET"]), err("ERR wrong number of arguments for 'get' command"));
     assert_eq!(t.run(&["AUTH", "wrong"]), err("WRONGPASS invalid username-password pair or user is disabled."));
     assert_eq!(t.run(&["AUTH", "nobody", "secret"]), err("WRONGPASS invalid username-password pair or user is disabled."));
-    assert_eq!(t.run(&["HELLO", "3"]).is_error(), true);
+    assert!(t.run(&["HELLO", "3"]).is_error());
     assert_eq!(t.run(&["AUTH", "secret"]), ok());
     assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
     assert_eq!(t.run(&["RESET"]), Reply::Simple("RESET"));

@@ -42,7 +42,7 @@ fn expire_generic(ctx: &mut Ctx, argv: &[Bytes], base_ms: i64, seconds: bool) ->
     let name = crate::command::args::lower(&argv[0]);
     let mut when = crate::command::args::int(&argv[2])?;
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return Err(Error::InvalidExpire(name));
         }
         when *= 1000;

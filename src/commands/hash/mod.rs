@@ -62,7 +62,7 @@ fn set_pairs(ctx: &mut Ctx, key: &[u8], pairs: &[Bytes], event: &'static str) ->
 
 /// HSET key field value [field value ...] — the number of new fields.
 fn hset(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         return Err(Error::WrongArity(crate::command::args::lower(&argv[0])));
     }
     Ok(Reply::Int(set_pairs(ctx, &argv[1], &argv[2..], "hset")?))

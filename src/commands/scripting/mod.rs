@@ -136,7 +136,7 @@ pub static SPECS: &[CommandSpec] = &[
 ];
 
 /// The keys and args of EVAL / FCALL after numkeys, or Redis's errors for a bad count.
-fn split_keys<'a>(argv: &'a [Bytes], bad_count: Error) -> Result<(&'a [Bytes], &'a [Bytes])> {
+fn split_keys(argv: &[Bytes], bad_count: Error) -> Result<(&[Bytes], &[Bytes])> {
     let numkeys = crate::util::parse_i64(&argv[2]).ok_or(bad_count)?;
     let rest = &argv[3..];
     if numkeys > rest.len() as i64 {

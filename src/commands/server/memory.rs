@@ -152,7 +152,7 @@ pub fn overhead(ctx: &Ctx) -> MemOverhead {
         dbs,
         overhead_total: total,
         total_keys,
-        bytes_per_key: if total_keys > 0 { net / total_keys } else { 0 },
+        bytes_per_key: net.checked_div(total_keys).unwrap_or(0),
         dataset,
         dataset_perc: dataset as f32 * 100.0 / net as f32,
         peak_perc: if peak > 0 { used as f32 * 100.0 / peak as f32 } else { 0.0 },

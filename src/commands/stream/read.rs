@@ -76,7 +76,7 @@ fn read(ctx: &mut Ctx, argv: &[Bytes], xreadgroup: bool) -> Result<Reply> {
             count = crate::command::args::int(&argv[i])?.max(0) as usize;
         } else if o.eq_ignore_ascii_case(b"streams") && more > 0 {
             streams_arg = i + 1;
-            if (argv.len() - streams_arg) % 2 != 0 {
+            if !(argv.len() - streams_arg).is_multiple_of(2) {
                 return Err(Error::Msg("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."));
             }
             break;

@@ -216,11 +216,9 @@ fn getex(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             ctx.modified(key, "expire");
             ctx.propagate_as(|| vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), Bytes::from(w.to_string())]);
         }
-        None if o.persist => {
-            if ctx.db().persist(key) {
-                ctx.modified(key, "persist");
-                ctx.propagate_as(|| vec![Bytes::from_static(b"PERSIST"), key.clone()]);
-            }
+        None if o.persist && ctx.db().persist(key) => {
+            ctx.modified(key, "persist");
+            ctx.propagate_as(|| vec![Bytes::from_static(b"PERSIST"), key.clone()]);
         }
         None => {}
     }
@@ -270,7 +268,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let value = &argv[3];
     let max = ctx.srv.config.hot.proto_max_bulk_len;
-    let check = |len: i64| if len.checked_add(value.len() as i64).map_or(true, |t| t > max) { Err(Error::StringTooLong) } else { Ok(()) };
+    let check = |len: i64| if len.checked_add(value.len() as i64).is_none_or(|t| t > max) { Err(Error::StringTooLong) } else { Ok(()) };
     let key = &argv[1];
     match ctx.write_str(key)? {
         None => {
@@ -313,7 +311,7 @@ fn append(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             value.len()
         }
         Some(s) => {
-            if (s.len() as i64).checked_add(value.len() as i64).map_or(true, |t| t > max) {
+            if (s.len() as i64).checked_add(value.len() as i64).is_none_or(|t| t > max) {
                 return Err(Error::StringTooLong);
             }
             let raw = s.make_raw();
@@ -334,8 +332,8 @@ fn strlen(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) -> Result<Reply> {
     let new = match ctx.write_str(key)? {
         Some(s) => {
-            let old = s.as_int().ok_or_else(|| Error::NotInteger)?;
-            let new = old.checked_add(by).ok_or_else(|| Error::Overflow)?;
+            let old = s.as_int().ok_or(Error::NotInteger)?;
+            let new = old.checked_add(by).ok_or(Error::Overflow)?;
             *s = Str::Int(new);
             new
         }
@@ -417,7 +415,7 @@ fn mget(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 fn mset_generic(ctx: &mut Ctx, argv: &[Bytes], nx: bool) -> Result<bool> {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(Error::WrongArity(crate::command::args::lower(&argv[0])));
     }
     if nx && argv[1..].chunks(2).any(|kv| ctx.lookup_write(&kv[0]).is_some()) {

@@ -623,6 +623,40 @@ pub(crate) fn open_library(st: &mut LuaState, name: &str, funcs: &[(&str, rilua:
     Ok(())
 }
 
+fn st_gc(st: &mut LuaState) {
+    let _ = st.gc_check();
+    pace_collector(st);
+}
+
+/// Keeps the collector's next cycle within twice the live heap. rilua counts a new string
+/// or a grown table at its real size but takes back only a fixed size when it frees one,
+/// and sets the next threshold from that running estimate: garbage's unreturned bytes
+/// raise each threshold, the cycles grow further apart, and a server running scripts
+/// would hold ever more dead Lua objects. After any cycle the arenas say what is live.
+pub(crate) fn pace_collector(st: &mut LuaState) {
+    /// The smallest heap a cycle waits for, so tiny heaps do not collect on every run.
+    const FLOOR: usize = 256 * 1024;
+    let live = st.gc.estimate_memory();
+    let gs = &mut st.gc.gc_state;
+    let target = (live / 100).saturating_mul(gs.gc_pause as usize).max(FLOOR);
+    if gs.gc_threshold != usize::MAX && gs.gc_threshold > target {
+        gs.estimate = gs.estimate.min(live);
+        gs.gc_threshold = target;
+    }
+    // A cycle comes before the heap limit's "not enough memory", so garbage never counts
+    // against the limit.
+    if gs.gc_threshold > gs.alloc_limit {
+        gs.gc_threshold = gs.alloc_limit;
+    }
+}
+
+/// REDIS_VERSION_NUM: 0x00MMmmpp.
+fn version_num() -> u32 {
+    let mut parts = crate::REDIS_VERSION.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b, c) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a << 16) | (b << 8) | c
+}
+
 /// The libraries' shared test harness: a snippet run in a fresh Lua with one library open,
 /// its results serialised the way the expectations were taken from redis-server.
 #[cfg(test)]
@@ -669,38 +703,4 @@ end
             Err(e) => format!("ERR {e}"),
         }
     }
-}
-
-fn st_gc(st: &mut LuaState) {
-    let _ = st.gc_check();
-    pace_collector(st);
-}
-
-/// Keeps the collector's next cycle within twice the live heap. rilua counts a new string
-/// or a grown table at its real size but takes back only a fixed size when it frees one,
-/// and sets the next threshold from that running estimate: garbage's unreturned bytes
-/// raise each threshold, the cycles grow further apart, and a server running scripts
-/// would hold ever more dead Lua objects. After any cycle the arenas say what is live.
-pub(crate) fn pace_collector(st: &mut LuaState) {
-    /// The smallest heap a cycle waits for, so tiny heaps do not collect on every run.
-    const FLOOR: usize = 256 * 1024;
-    let live = st.gc.estimate_memory();
-    let gs = &mut st.gc.gc_state;
-    let target = (live / 100).saturating_mul(gs.gc_pause as usize).max(FLOOR);
-    if gs.gc_threshold != usize::MAX && gs.gc_threshold > target {
-        gs.estimate = gs.estimate.min(live);
-        gs.gc_threshold = target;
-    }
-    // A cycle comes before the heap limit's "not enough memory", so garbage never counts
-    // against the limit.
-    if gs.gc_threshold > gs.alloc_limit {
-        gs.gc_threshold = gs.alloc_limit;
-    }
-}
-
-/// REDIS_VERSION_NUM: 0x00MMmmpp.
-fn version_num() -> u32 {
-    let mut parts = crate::REDIS_VERSION.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (a, b, c) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    (a << 16) | (b << 8) | c
 }
