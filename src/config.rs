@@ -274,6 +274,10 @@ pub struct Config {
     notify_flags: u32,
     /// Values read on every command, kept typed so hot paths do no name lookup.
     pub hot: Hot,
+    /// How many times a parameter was set (at startup or by CONFIG SET): a host that keeps
+    /// a copy of the configuration (the wasm package, to re-create its engine) takes a new
+    /// one when this moves.
+    changes: u64,
 }
 
 /// Parameters the per-command path reads; refreshed whenever any parameter is set.
@@ -327,7 +331,7 @@ pub enum ClientClass {
 
 impl Default for Config {
     fn default() -> Self {
-        let mut c = Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect(), notify_flags: 0, hot: Hot::default() };
+        let mut c = Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect(), notify_flags: 0, hot: Hot::default(), changes: 0 };
         c.refresh_hot();
         c
     }
@@ -500,8 +504,14 @@ impl Config {
             }
         };
         self.values[i] = v;
+        self.changes += 1;
         self.refresh_hot();
         Ok(())
+    }
+
+    /// How many times a parameter was set so far (see the field).
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// Directives that take several arguments on one line (MULTI_ARG_CONFIG); the others
