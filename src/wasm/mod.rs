@@ -58,6 +58,31 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
+/// Where the last panic's message is: (address, length) as two u32 words, written by the
+/// panic hook just before the trap. JS reads it out of the lost instance's memory.
+#[repr(C)]
+struct PanicNote {
+    ptr: std::sync::atomic::AtomicU32,
+    len: std::sync::atomic::AtomicU32,
+}
+
+static PANIC_NOTE: PanicNote = PanicNote { ptr: std::sync::atomic::AtomicU32::new(0), len: std::sync::atomic::AtomicU32::new(0) };
+
+/// The address of the panic note (see `PanicNote`); installs the hook that writes it.
+#[wasm_bindgen(js_name = panicAddress)]
+pub fn panic_address() -> u32 {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            // Leaked on purpose: the instance is about to trap and be thrown away.
+            let msg: &'static [u8] = info.to_string().into_bytes().leak();
+            PANIC_NOTE.ptr.store(msg.as_ptr() as u32, std::sync::atomic::Ordering::Relaxed);
+            PANIC_NOTE.len.store(msg.len() as u32, std::sync::atomic::Ordering::Relaxed);
+        }));
+    });
+    &PANIC_NOTE as *const PanicNote as u32
+}
+
 fn us(ms: f64) -> i64 {
     (ms * 1000.0) as i64
 }
