@@ -62,13 +62,13 @@ function commandName(c) {
 
 const REDIS_DEFAULT_SAVE = [{ seconds: 3600, changes: 1 }, { seconds: 300, changes: 100 }, { seconds: 60, changes: 10000 }];
 
-/** `conf` (a redis.conf text, or an object of directive → value) as text. */
+/** `conf` (a redis.conf text, or an object of directive → value, an array for several
+ * lines) as text: each value is written as a config file line would have it. */
 function confText(conf) {
   if (!conf) return '';
   if (typeof conf === 'string') return conf;
-  const quote = (v) => `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
   return Object.entries(conf)
-    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k} ${typeof x === 'string' && x.includes(' ') && k !== 'save' ? quote(x) : x === '' ? '""' : x}`))
+    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k} ${x === '' ? '""' : x}`))
     .join('\n');
 }
 
