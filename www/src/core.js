@@ -325,6 +325,7 @@ export class Cinnabar {
       if (kind.blocking && !this.inMulti) return this._blocking(argv, raw);
       if (this.mainBusy || kind.later) return this._runLater(argv, kind, raw);
       const reply = this._exec(argv, kind, raw);
+      if (reply === undefined && !this.engine) return this._lostWait();
       if (reply === undefined && this.engine.isBlocked(this.main)) return this._held(raw);
       return Promise.resolve(reply);
     } catch (e) {
@@ -337,14 +338,33 @@ export class Cinnabar {
   _exec(argv, kind, raw) {
     const reply = this.wire.call(this.main, argv, this.clock(), raw);
     if (reply instanceof ReplyError) {
-      this._drain();
+      this._drainAfter();
       // A refused command inside MULTI dooms it; EXEC/DISCARD end it even when they fail.
       if (kind.name === 'exec' || kind.name === 'discard') this.inMulti = false;
       throw reply;
     }
     if (kind.tracked) this._track(kind.name, argv);
-    if (this.wire.hasEvents()) this._drain();
+    if (this.wire.hasEvents()) this._drainAfter();
     return reply;
+  }
+
+  /**
+   * `_drain` after an engine call that returned: its writes are in the journal and its
+   * reply stands, so a trap while acting on the events is recovered from in the background
+   * (later commands wait for it) instead of answering this command with an error.
+   */
+  _drainAfter() {
+    try {
+      this._drain();
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      this._trap(e);
+    }
+  }
+
+  /** A command answered `undefined` (its session waits) but the engine was lost meanwhile. */
+  _lostWait() {
+    return (this.recovering ?? Promise.resolve()).then(() => Promise.reject(this._trapError()));
   }
 
   // ---------------------------------------------------------------- recovery (recovery.js)
@@ -477,8 +497,15 @@ export class Cinnabar {
       const r = this.lastRecovery;
       message = `the engine trapped (${what}) and was recovered from its last snapshot (${r.baseBytes} bytes) and the ${r.writes} acknowledged writes since`;
       // What the adapter does not hold yet is saved now (the rebuilt engine's count of
-      // changes since the last save starts over).
-      if (this.adapter && this.owner && (!this.baseSaved || this.journal.len > 0)) this.save().catch(() => {});
+      // changes since the last save starts over); not again if that save is what trapped.
+      if (this.adapter && this.owner && (!this.baseSaved || this.journal.len > 0) && !this.savingAfterTrap) {
+        this.savingAfterTrap = true;
+        this.save()
+          .catch(() => {})
+          .finally(() => {
+            this.savingAfterTrap = false;
+          });
+      }
     }
     for (const l of this.logListeners) l(3, message);
     this._emitStatus();
@@ -534,27 +561,34 @@ export class Cinnabar {
       let replies;
       try {
         replies = this.wire.pipeline(this.main, commands, start, this.clock(), raw);
-        for (let i = 0; i < replies.length; i++) {
-          const name = names[start + i];
-          const r = replies[i];
-          if (r instanceof ReplyError) {
-            if (name === 'exec' || name === 'discard') this.inMulti = false;
-          } else if (TRACKED.has(name)) {
-            this._track(name, commands[start + i]);
-          }
-          out.push(r);
-        }
-        this._drain();
       } catch (e) {
         if (!isTrap(e)) throw e;
         // Nothing of the engine call that trapped happened (its writes were never taken):
         // each command of it, and each after it, answers the recovery error.
         const err = await this._trap(e);
-        out.length = start;
         while (out.length < commands.length) out.push(err);
         break;
       }
+      for (let i = 0; i < replies.length; i++) {
+        const name = names[start + i];
+        const r = replies[i];
+        if (r instanceof ReplyError) {
+          if (name === 'exec' || name === 'discard') this.inMulti = false;
+        } else if (TRACKED.has(name)) {
+          this._track(name, commands[start + i]);
+        }
+        out.push(r);
+      }
+      this._drainAfter();
       if (replies.length === 0) break;
+      if (!this.engine) {
+        // Lost while acting on the events: the replies stand; a held command and the ones
+        // after it never ran.
+        const err = await this._lostWait().catch((e) => e);
+        if (out[out.length - 1] === undefined) out[out.length - 1] = err;
+        while (out.length < commands.length) out.push(err);
+        break;
+      }
       if (out[out.length - 1] === undefined && this.engine.isBlocked(this.main)) {
         try {
           out[out.length - 1] = await this._held(raw);
@@ -590,7 +624,8 @@ export class Cinnabar {
     let held = null;
     try {
       reply = this._exec(argv, kind, raw);
-      if (reply === undefined && this.engine.isBlocked(this.main)) held = this._held(raw);
+      if (reply === undefined && !this.engine) held = this._lostWait();
+      else if (reply === undefined && this.engine.isBlocked(this.main)) held = this._held(raw);
     } catch (e) {
       if (isTrap(e)) throw await this._trap(e);
       throw e;
@@ -633,9 +668,11 @@ export class Cinnabar {
         s.id = this.engine.connect('blocking', now);
         this._prepare(s.id, s.db, s.resp);
         const reply = this.wire.call(s.id, argv, now, raw);
-        this._drain();
+        this._drainAfter();
         if (reply instanceof ReplyError) throw reply;
-        if (reply !== undefined || !this.engine.isBlocked(s.id)) return reply;
+        if (reply !== undefined) return reply;
+        if (!this.engine) throw await this._lostWait().catch((e) => e);
+        if (!this.engine.isBlocked(s.id)) return reply;
       } catch (e) {
         if (isTrap(e)) throw await this._trap(e);
         throw e;

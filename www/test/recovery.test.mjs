@@ -317,3 +317,21 @@ test('control: with its journal dropped a recovery loses the writes (so the test
   assert.equal(await db.get('k'), null);
   await db.close();
 });
+
+test('a trap while the wrapper acts on a call’s events leaves that call’s reply standing', async () => {
+  const db = await Cinnabar.open({ hz: 0, conf: DEBUG });
+  // A RESP connection's pipeline waits behind its BLPOP; the write that serves it runs the
+  // rest, DEBUG PANIC included, while the wrapper pumps that connection after the RPUSH.
+  const conn = db.connect(() => {});
+  const out = conn.write('*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n*2\r\n$5\r\nDEBUG\r\n$5\r\nPANIC\r\n');
+  assert.equal(out.length, 0, 'the BLPOP waits');
+  assert.equal(await db.rpush('q', 'x'), 1, 'the RPUSH was acknowledged; its reply stands');
+  assert.ok(db.status.recovering, 'the recovery runs after it');
+  await db.set('next', 'waits for the recovery');
+  assert.equal(db.status.recoveries, 1);
+  assert.ok(conn.ended);
+  // The pop that served the BLPOP happened in the acknowledged RPUSH call: replayed too.
+  assert.equal(await db.llen('q'), 0);
+  assert.equal(await db.get('next'), 'waits for the recovery');
+  await db.close();
+});
