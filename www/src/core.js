@@ -479,10 +479,15 @@ export class Cinnabar {
     }
   }
 
-  /** Recovery is over (rebuilt or failed): waiting callers go on; it is logged. */
-  _recovered(cause) {
-    this.recovering = null;
-    this.mainBusy = null;
+  /** Recovery is over (rebuilt or failed): waiting callers go on; it is logged. No engine
+   * call here: one that trapped would start the next recovery in the middle of this one's
+   * bookkeeping. */
+  _recovered(cause, pending) {
+    // (A recovery started since, by another database, keeps them waiting.)
+    if (this.recovering === pending) {
+      this.recovering = null;
+      this.mainBusy = null;
+    }
     const panic = this.lastTrapMessage;
     this.lastTrapMessage = null;
     const what = `${cause?.name ?? 'Error'}: ${cause?.message ?? cause}${panic ? ` (${panic})` : ''}`;
@@ -496,19 +501,36 @@ export class Cinnabar {
       this.recoveries++;
       const r = this.lastRecovery;
       message = `the engine trapped (${what}) and was recovered from its last snapshot (${r.baseBytes} bytes) and the ${r.writes} acknowledged writes since`;
-      // What the adapter does not hold yet is saved now (the rebuilt engine's count of
-      // changes since the last save starts over); not again if that save is what trapped.
-      if (this.adapter && this.owner && (!this.baseSaved || this.journal.len > 0) && !this.savingAfterTrap) {
-        this.savingAfterTrap = true;
-        this.save()
-          .catch(() => {})
-          .finally(() => {
-            this.savingAfterTrap = false;
-          });
-      }
     }
     for (const l of this.logListeners) l(3, message);
-    this._emitStatus();
+    queueMicrotask(() => {
+      this._emitStatus();
+      this._saveAfterTrap();
+    });
+  }
+
+  /**
+   * What the adapter does not hold yet is saved right after a recovery, as a BGSAVE would
+   * (the rebuilt engine's count of changes since the last save starts over); not if that
+   * very save is what trapped the last time.
+   */
+  _saveAfterTrap() {
+    if (this.closed || !this.engine || this.recovering || this.fatal) return;
+    if (!this.adapter || !this.owner || (this.baseSaved && this.journal.len === 0)) return;
+    if (this.savingAfterTrap) {
+      this.savingAfterTrap = false;
+      return;
+    }
+    this.savingAfterTrap = true;
+    try {
+      this.wire.call(this.main, ['BGSAVE'], this.clock(), false);
+      this._drain();
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      this._trap(e);
+      return;
+    }
+    this.savingAfterTrap = false;
   }
 
   /** A new base: RDB bytes the engine's state starts from, the journal empty after it. */

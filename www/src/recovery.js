@@ -95,7 +95,9 @@ export function family(wasm) {
 export function recoverAll(wasm, cause) {
   const fam = family(wasm);
   if (fam.pending) return fam.pending;
-  for (const db of fam.dbs) db._lose();
+  // Every database this recovery is for, including any it ends up closing.
+  const touched = [...fam.dbs];
+  for (const db of touched) db._lose();
   const pending = (async () => {
     await null; // every database is marked recovering (below) before anything here runs
     let error = null;
@@ -129,7 +131,7 @@ export function recoverAll(wasm, cause) {
     }
     if (error) for (const db of [...fam.dbs]) db._fail(error);
     fam.pending = null;
-    for (const db of [...fam.dbs]) db._recovered(cause);
+    for (const db of touched) db._recovered(cause, pending);
   })();
   fam.pending = pending;
   for (const db of fam.dbs) db._recovering(pending);
