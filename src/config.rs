@@ -292,6 +292,10 @@ pub struct Hot {
     pub proto_max_bulk_len: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
+    /// `lazyfree-lazy-expire` and `aof-timestamp-enabled`, read after every command while
+    /// the AOF stream is on.
+    pub lazyfree_lazy_expire: bool,
+    pub aof_timestamp_enabled: bool,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
     pub list_max_listpack_size: i64,
@@ -535,6 +539,8 @@ impl Config {
             proto_max_bulk_len: self.get_i64("proto-max-bulk-len"),
             lfu_log_factor: self.get_i64("lfu-log-factor"),
             lfu_decay_time: self.get_i64("lfu-decay-time"),
+            lazyfree_lazy_expire: self.get("lazyfree-lazy-expire") == Some("yes"),
+            aof_timestamp_enabled: self.get("aof-timestamp-enabled") == Some("yes"),
             hash_max_listpack_entries: self.get_i64("hash-max-listpack-entries") as usize,
             hash_max_listpack_value: self.get_i64("hash-max-listpack-value") as usize,
             list_max_listpack_size: self.get_i64("list-max-listpack-size"),
