@@ -156,6 +156,7 @@ export class Cinnabar {
     this.lastRecovery = null;
     this.fatal = null;
     this.mainAuth = null;
+    this.endedByTrap = [];
     this.engine = new wasm.Engine(this.seed, this.clock());
     this.wire = new Wire(wasm, this.engine, this.journal);
     this.main = this.engine.defaultClient();
@@ -396,8 +397,12 @@ export class Cinnabar {
       if (w.timer) clearTimeout(w.timer);
       w.timer = null;
     }
-    // RESP connections end (their clients reconnect); told after the current call returns.
-    for (const c of this.conns.values()) c._end(true);
+    // RESP connections end (their clients reconnect); told once the recovery is over, so
+    // a client that reconnects at once finds the new engine.
+    for (const c of this.conns.values()) {
+      c.ended = true;
+      this.endedByTrap.push(c);
+    }
     this.conns.clear();
     this.respConnection = null;
   }
@@ -471,7 +476,10 @@ export class Cinnabar {
     this._stop();
     this.closed = true;
     this.lastSaveError = new Error(`the engine trapped and could not be recovered: ${this.fatal.message}`);
-    for (const c of this.conns.values()) c._end(true);
+    for (const c of this.conns.values()) {
+      c.ended = true;
+      this.endedByTrap.push(c);
+    }
     this.conns.clear();
     if (this.releaseLock) {
       this.releaseLock();
@@ -503,6 +511,7 @@ export class Cinnabar {
       message = `the engine trapped (${what}) and was recovered from its last snapshot (${r.baseBytes} bytes) and the ${r.writes} acknowledged writes since`;
     }
     for (const l of this.logListeners) l(3, message);
+    for (const c of this.endedByTrap.splice(0)) if (c.onEnd) queueMicrotask(() => c.onEnd());
     queueMicrotask(() => {
       this._emitStatus();
       this._saveAfterTrap();
@@ -1195,13 +1204,10 @@ export class RespConnection {
     }
   }
 
-  /** Over; `later`: its owner hears it after the current call (a recovery ends it). */
-  _end(later = false) {
+  _end() {
     if (this.ended) return;
     this.ended = true;
-    if (!this.onEnd) return;
-    if (later) queueMicrotask(() => this.onEnd());
-    else this.onEnd();
+    if (this.onEnd) this.onEnd();
   }
 
   /** Ends the session (its subscriptions and waits go with it). */
