@@ -337,3 +337,32 @@ test('a trap while the wrapper acts on a call’s events leaves that call’s re
   assert.equal(await db.get('next'), 'waits for the recovery');
   await db.close();
 });
+
+test('a rebuild that traps again closes that database; the others on the instance are rebuilt', async () => {
+  // B first: rebuilt on the instance where A's replay traps, then again on the next one.
+  const b = await Cinnabar.open({ hz: 0 });
+  const a = await Cinnabar.open({ hz: 0, conf: DEBUG });
+  await a.set('ka', 'A');
+  await b.set('kb', 'B');
+  const aWait = a.blpop('never', 0);
+  await settle(5);
+  // A write whose replay traps (here: one forged into A's journal).
+  const poison = new TextEncoder().encode('*2\r\n$5\r\nDEBUG\r\n$5\r\nPANIC\r\n');
+  a.journal.append(poison, 0, poison.length);
+  const logs = [];
+  a.onLog((level, message) => logs.push(message));
+  const err = await a.command('DEBUG', 'PANIC').catch((e) => e);
+  assert.match(err.message, /^ERR internal error: the engine trapped \(a bug\) and could not be recovered: /);
+  assert.ok(a.closed);
+  await assert.rejects(a.get('ka'), /could not be recovered/);
+  await assert.rejects(aWait, /could not be recovered/);
+  assert.match(a.status.error, /could not be recovered/);
+  assert.match(logs[0], /could not be recovered/);
+  // B went through both instances and is whole (one recovery, in two rounds).
+  assert.equal(await b.get('kb'), 'B');
+  assert.equal(b.status.recoveries, 1);
+  await b.set('kb2', 'B2');
+  assert.equal(await b.get('kb2'), 'B2');
+  await b.close();
+  await a.close();
+});
