@@ -157,6 +157,9 @@ export class Cinnabar {
     this.fatal = null;
     this.mainAuth = null;
     this.endedByTrap = [];
+    // Until open() is done: a recovery meanwhile (another database trapped) must not save
+    // an engine that has not loaded the stored snapshot yet.
+    this.started = false;
     this.engine = new wasm.Engine(this.seed, this.clock());
     this.wire = new Wire(wasm, this.engine, this.journal);
     this.main = this.engine.defaultClient();
@@ -247,6 +250,7 @@ export class Cinnabar {
       globalThis.addEventListener('pagehide', this.hideHandler);
       document.addEventListener('visibilitychange', this.hideHandler);
     }
+    this.started = true;
   }
 
   _acquireLock(name, mode) {
@@ -524,7 +528,7 @@ export class Cinnabar {
    * very save is what trapped the last time.
    */
   _saveAfterTrap() {
-    if (this.closed || !this.engine || this.recovering || this.fatal) return;
+    if (this.closed || !this.engine || this.recovering || this.fatal || !this.started) return;
     if (!this.adapter || !this.owner || (this.baseSaved && this.journal.len === 0)) return;
     if (this.savingAfterTrap) {
       this.savingAfterTrap = false;
