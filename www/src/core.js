@@ -473,7 +473,9 @@ export class Cinnabar {
   /** The rebuild failed: the database is closed, and says why. */
   _fail(e) {
     this.fatal = e instanceof Error ? e : new Error(String(e));
-    if (this.engine) this.engine.__destroy_into_raw();
+    // An engine in a lost instance is only detached; one the rebuild refused is freed.
+    if (this.engine && isTrap(e)) this.engine.__destroy_into_raw();
+    else this.engine?.free();
     this.engine = null;
     this.wire = null;
     family(this.wasm).dbs.delete(this);

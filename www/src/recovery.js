@@ -107,7 +107,7 @@ export function recoverAll(wasm, cause) {
     // A rebuild that traps again (its replay hits the bug) loses the instance once more:
     // that database is closed and the others are rebuilt on yet another instance. Each
     // round closes one, so this ends.
-    for (let round = 0; !error; round++) {
+    while (!error) {
       try {
         await wasm.reinstantiate();
       } catch (e) {
