@@ -146,6 +146,15 @@ pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
 /// `n` in decimal, without the String `to_string` would allocate (this runs for every
 /// argument of every write while the stream is on).
 fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    // Argument counts and most lengths.
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    if n < 100 {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -204,5 +213,24 @@ pub fn set_on(srv: &mut Server, on: bool) {
     srv.prop.set_on(on);
     for db in &mut srv.dbs {
         db.expired_dels = on.then(Vec::new);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
+
+    #[test]
+    fn commands_encode_as_resp_with_every_length_in_decimal() {
+        for n in [0usize, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12_345, 1 << 20] {
+            let arg = vec![b'x'; n];
+            let mut out = Vec::new();
+            super::encode_command(&mut out, &[&b"SET"[..], b"k", &arg]);
+            let mut want = format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", n).into_bytes();
+            want.extend_from_slice(&arg);
+            want.extend_from_slice(b"\r\n");
+            assert_eq!(out, want, "length {}", n);
+        }
     }
 }
