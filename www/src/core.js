@@ -117,7 +117,14 @@ export class Cinnabar {
     const wasm = options.wasm ?? (await loader());
     // Not on an instance about to be replaced (a trap is being recovered from).
     while (family(wasm).pending) await family(wasm).pending;
-    const db = new Cinnabar(wasm, options);
+    let db;
+    try {
+      db = new Cinnabar(wasm, options);
+    } catch (e) {
+      // Even making the engine can trap (out of memory): the others on the instance go on.
+      if (isTrap(e)) await recoverAll(wasm, e);
+      throw e;
+    }
     try {
       await db._start(options);
     } catch (e) {
