@@ -168,8 +168,14 @@ export class Cinnabar {
     // an engine that has not loaded the stored snapshot yet.
     this.started = false;
     this.engine = new wasm.Engine(this.seed, this.clock());
-    this.wire = new Wire(wasm, this.engine, this.journal);
-    this.main = this.engine.defaultClient();
+    try {
+      this.wire = new Wire(wasm, this.engine, this.journal);
+      this.main = this.engine.defaultClient();
+    } catch (e) {
+      // Never freed into the instance that replaces this one.
+      if (isTrap(e)) this.engine.__destroy_into_raw();
+      throw e;
+    }
     family(wasm).dbs.add(this);
     this.closed = false;
     this.adapter = options.persistence ?? null;
