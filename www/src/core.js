@@ -164,6 +164,9 @@ export class Cinnabar {
     this.fatal = null;
     this.mainAuth = null;
     this.endedByTrap = [];
+    // The default session's wait (a blocking command in a pipeline, CLIENT PAUSE), which
+    // keeps later commands behind it.
+    this.heldBusy = null;
     // Until open() is done: a recovery meanwhile (another database trapped) must not save
     // an engine that has not loaded the stored snapshot yet.
     this.started = false;
@@ -344,7 +347,7 @@ export class Cinnabar {
       if (this.mainBusy || kind.later) return this._runLater(argv, kind, raw);
       const reply = this._exec(argv, kind, raw);
       if (reply === undefined && !this.engine) return this._lostWait();
-      if (reply === undefined && this.engine.isBlocked(this.main)) return this._held(raw);
+      if (reply === undefined && this.engine.isBlocked(this.main)) return this._held(raw, argv);
       return Promise.resolve(reply);
     } catch (e) {
       if (isTrap(e)) return this._trap(e).then((err) => Promise.reject(err));
@@ -460,7 +463,8 @@ export class Cinnabar {
       }
     }
     // Waits: their commands were never acknowledged, so they run again with the time they
-    // had left; a command held by CLIENT PAUSE (the pause is gone) answers the error.
+    // had left, on a new session or, for the default session's (a blocking command in a
+    // pipeline, one held by CLIENT PAUSE, which is gone), on the new default session.
     const waits = [...this.waiters.values()];
     this.waiters.clear();
     for (const w of waits) this._reissue(w, now);
@@ -468,14 +472,13 @@ export class Cinnabar {
   }
 
   _reissue(w, now) {
-    if (!w.s) {
-      w.reject(this._trapError());
-      return;
+    let id = this.main;
+    if (!w.s.main) {
+      id = this.engine.connect('blocking', now);
+      w.s.id = id;
+      w.s.generation = this.generation;
+      this._prepare(id, w.s.db, w.s.resp);
     }
-    const id = this.engine.connect('blocking', now);
-    w.s.id = id;
-    w.s.generation = this.generation;
-    this._prepare(id, w.s.db, w.s.resp);
     const argv = w.deadline == null ? w.s.argv : withTimeout(w.s.argv, commandName(w.s.argv[0]), w.deadline - now);
     const reply = this.wire.call(id, argv, now, w.raw);
     if (reply instanceof ReplyError) w.reject(reply);
@@ -513,7 +516,8 @@ export class Cinnabar {
     // (A recovery started since, by another database, keeps them waiting.)
     if (this.recovering === pending) {
       this.recovering = null;
-      this.mainBusy = null;
+      // A command that waits again on the default session still holds the ones behind it.
+      this.mainBusy = this.heldBusy ?? null;
     }
     const panic = this.lastTrapMessage;
     this.lastTrapMessage = null;
@@ -641,7 +645,7 @@ export class Cinnabar {
       }
       if (out[out.length - 1] === undefined && this.engine.isBlocked(this.main)) {
         try {
-          out[out.length - 1] = await this._held(raw);
+          out[out.length - 1] = await this._held(raw, commands[out.length - 1]);
         } catch (e) {
           out[out.length - 1] = e;
         }
@@ -659,9 +663,17 @@ export class Cinnabar {
   }
 
   /** Held by CLIENT PAUSE: the default session waits, and so do the commands behind it. */
-  async _held(raw) {
-    const p = this._wait(this.main, raw);
-    this.mainBusy = p.catch(() => {}).then(() => { this.mainBusy = null; });
+  async _held(raw, argv) {
+    // `s.main`: a recovery runs the command again on the new default session.
+    const p = this._wait(this.main, raw, { main: true, argv, db: this.mainDb, resp: this.mainResp });
+    const busy = p
+      .catch(() => {})
+      .then(() => {
+        if (this.mainBusy === busy) this.mainBusy = null;
+        if (this.heldBusy === busy) this.heldBusy = null;
+      });
+    this.mainBusy = busy;
+    this.heldBusy = busy;
     return p;
   }
 
@@ -675,7 +687,7 @@ export class Cinnabar {
     try {
       reply = this._exec(argv, kind, raw);
       if (reply === undefined && !this.engine) held = this._lostWait();
-      else if (reply === undefined && this.engine.isBlocked(this.main)) held = this._held(raw);
+      else if (reply === undefined && this.engine.isBlocked(this.main)) held = this._held(raw, argv);
     } catch (e) {
       if (isTrap(e)) throw await this._trap(e);
       throw e;

@@ -366,3 +366,26 @@ test('a rebuild that traps again closes that database; the others on the instanc
   await b.close();
   await a.close();
 });
+
+test('waits on the default session run again too: a pipeline’s BLPOP, a command held by CLIENT PAUSE', async () => {
+  const db = await Cinnabar.open({ hz: 0, conf: DEBUG });
+  const resp = (conn, ...argv) => new TextDecoder().decode(conn.write(argv.map((a) => `$${a.length}\r\n${a}\r\n`).reduce((s, a) => s + a, `*${argv.length}\r\n`)));
+  // A pipeline whose BLPOP waits on the default session, holding the GET behind it.
+  const piped = db.pipeline([['BLPOP', 'pq', '0'], ['GET', 'after']]);
+  await settle(5);
+  // The trap comes through a RESP connection (the default session is busy).
+  assert.match(resp(db.connect(() => {}), 'DEBUG', 'PANIC'), /^-ERR internal error: the engine trapped/);
+  await db.recovering;
+  assert.equal(resp(db.connect(() => {}), 'SET', 'after', 'a'), '+OK\r\n');
+  assert.equal(resp(db.connect(() => {}), 'RPUSH', 'pq', 'v'), ':1\r\n');
+  assert.deepEqual(await piped, [['pq', 'v'], 'a']);
+  // A write held by CLIENT PAUSE WRITE: after the recovery the pause is gone and it runs.
+  assert.equal(await db.command('CLIENT', 'PAUSE', 60_000, 'WRITE'), 'OK');
+  const held = db.set('paused', 'ran');
+  await settle(5);
+  assert.match(resp(db.connect(() => {}), 'DEBUG', 'PANIC'), /^-ERR internal error: the engine trapped/);
+  assert.equal(await held, 'OK');
+  assert.equal(await db.get('paused'), 'ran');
+  assert.equal(db.status.recoveries, 2);
+  await db.close();
+});
