@@ -274,6 +274,10 @@ pub struct Config {
     notify_flags: u32,
     /// Values read on every command, kept typed so hot paths do no name lookup.
     pub hot: Hot,
+    /// How many times a parameter was set (at startup or by CONFIG SET): a host that keeps
+    /// a copy of the configuration (the wasm package, to re-create its engine) takes a new
+    /// one when this moves.
+    changes: u64,
 }
 
 /// Parameters the per-command path reads; refreshed whenever any parameter is set.
@@ -288,6 +292,10 @@ pub struct Hot {
     pub proto_max_bulk_len: i64,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
+    /// `lazyfree-lazy-expire` and `aof-timestamp-enabled`, read after every command while
+    /// the AOF stream is on.
+    pub lazyfree_lazy_expire: bool,
+    pub aof_timestamp_enabled: bool,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
     pub list_max_listpack_size: i64,
@@ -327,7 +335,7 @@ pub enum ClientClass {
 
 impl Default for Config {
     fn default() -> Self {
-        let mut c = Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect(), notify_flags: 0, hot: Hot::default() };
+        let mut c = Config { values: PARAMS.iter().map(|p| p.default.to_string()).collect(), notify_flags: 0, hot: Hot::default(), changes: 0 };
         c.refresh_hot();
         c
     }
@@ -500,8 +508,14 @@ impl Config {
             }
         };
         self.values[i] = v;
+        self.changes += 1;
         self.refresh_hot();
         Ok(())
+    }
+
+    /// How many times a parameter was set so far (see the field).
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// Directives that take several arguments on one line (MULTI_ARG_CONFIG); the others
@@ -525,6 +539,8 @@ impl Config {
             proto_max_bulk_len: self.get_i64("proto-max-bulk-len"),
             lfu_log_factor: self.get_i64("lfu-log-factor"),
             lfu_decay_time: self.get_i64("lfu-decay-time"),
+            lazyfree_lazy_expire: self.get("lazyfree-lazy-expire") == Some("yes"),
+            aof_timestamp_enabled: self.get("aof-timestamp-enabled") == Some("yes"),
             hash_max_listpack_entries: self.get_i64("hash-max-listpack-entries") as usize,
             hash_max_listpack_value: self.get_i64("hash-max-listpack-value") as usize,
             list_max_listpack_size: self.get_i64("list-max-listpack-size"),

@@ -76,7 +76,7 @@ impl Propagation {
             self.last_ts = now;
             self.buf.extend_from_slice(format!("#TS:{}\r\n", now).as_bytes());
         }
-        let ops = std::mem::take(&mut self.ops);
+        let mut ops = std::mem::take(&mut self.ops);
         let transaction = ops.len() > 1 && !self.no_multi;
         if transaction {
             self.feed(ops[0].0, &[Bytes::from_static(b"MULTI")]);
@@ -87,6 +87,9 @@ impl Propagation {
         if transaction {
             self.feed(ops[ops.len() - 1].0, &[Bytes::from_static(b"EXEC")]);
         }
+        // The allocation serves the next unit (one per write otherwise).
+        ops.clear();
+        self.ops = ops;
     }
 
     /// feedAppendOnlyFile: SELECT when the database differs from the last command's.
@@ -126,23 +129,53 @@ impl Propagation {
 
 /// A command as a RESP array of bulk strings (catAppendOnlyGenericCommand).
 pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
+    out.reserve(16 + argv.iter().map(|a| a.as_ref().len() + 16).sum::<usize>());
     out.push(b'*');
-    out.extend_from_slice(argv.len().to_string().as_bytes());
+    push_decimal(out, argv.len());
     out.extend_from_slice(b"\r\n");
     for a in argv {
         let a = a.as_ref();
         out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
+        push_decimal(out, a.len());
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
 }
 
+/// `n` in decimal, without the String `to_string` would allocate (this runs for every
+/// argument of every write while the stream is on).
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    // Argument counts and most lengths.
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    if n < 100 {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+        return;
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 /// Keys deleted on expiry since the last look become DELs (propagateDeletion), ahead of
 /// whatever the running command records next, so a replay deletes before it rewrites.
 pub fn collect_expired(srv: &mut Server) {
-    let del: Bytes = if srv.config.get("lazyfree-lazy-expire") == Some("yes") { Bytes::from_static(b"UNLINK") } else { Bytes::from_static(b"DEL") };
+    // After every command: most find nothing, and pay only this look.
+    if !srv.dbs.iter().any(|d| d.expired_dels.as_ref().is_some_and(|k| !k.is_empty())) {
+        return;
+    }
+    let del: Bytes = if srv.config.hot.lazyfree_lazy_expire { Bytes::from_static(b"UNLINK") } else { Bytes::from_static(b"DEL") };
     for db in 0..srv.dbs.len() {
         if let Some(keys) = srv.dbs[db].expired_dels.as_mut() {
             for key in std::mem::take(keys) {
@@ -155,7 +188,10 @@ pub fn collect_expired(srv: &mut Server) {
 /// Ends an execution unit: what it recorded goes to the stream, wrapped in MULTI/EXEC
 /// unless `no_multi`.
 pub fn end_unit(srv: &mut Server, no_multi: bool) {
-    let ts = (srv.config.get("aof-timestamp-enabled") == Some("yes")).then_some(srv.now_us / 1_000_000);
+    if !srv.prop.has_ops() {
+        return;
+    }
+    let ts = srv.config.hot.aof_timestamp_enabled.then_some(srv.now_us / 1_000_000);
     srv.prop.no_multi = no_multi;
     srv.prop.flush(ts);
     srv.prop.no_multi = false;
@@ -177,5 +213,24 @@ pub fn set_on(srv: &mut Server, on: bool) {
     srv.prop.set_on(on);
     for db in &mut srv.dbs {
         db.expired_dels = on.then(Vec::new);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use crate::testing::test;
+
+    #[test]
+    fn commands_encode_as_resp_with_every_length_in_decimal() {
+        for n in [0usize, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12_345, 1 << 20] {
+            let arg = vec![b'x'; n];
+            let mut out = Vec::new();
+            super::encode_command(&mut out, &[&b"SET"[..], b"k", &arg]);
+            let mut want = format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", n).into_bytes();
+            want.extend_from_slice(&arg);
+            want.extend_from_slice(b"\r\n");
+            assert_eq!(out, want, "length {}", n);
+        }
     }
 }

@@ -103,3 +103,74 @@ fn arguments_larger_than_the_area_fit_after_reserve() {
     }
     assert_eq!(cmd(&mut e, T0, &["GET", "big"]), Val::Str(big));
 }
+
+/// The io words after the first four: events, journal flags, pending AOF text (address,
+/// length), and the count JS writes back once it copied that text.
+fn journal_words(e: &Engine) -> [u32; 9] {
+    // SAFETY: `ioAddress` is the address of the engine's nine u32 io words.
+    unsafe { *(e.io_address() as *const [u32; 9]) }
+}
+
+/// What www/src/wire.js does when the journal word is set: copies the AOF text out and marks
+/// it taken (the engine drops it on its next call).
+fn take_journal(e: &Engine, into: &mut Vec<u8>) {
+    let w = journal_words(e);
+    if w[5] & 1 != 0 {
+        // SAFETY: the pending AOF text, `w[7]` bytes at `w[6]`, in this module's memory.
+        into.extend_from_slice(unsafe { std::slice::from_raw_parts(w[6] as *const u8, w[7] as usize) });
+        // SAFETY: word 8 of the io words, which JS writes.
+        unsafe { *((e.io_address() as *mut u32).add(8)) = w[7] };
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_journal_base_and_config_rebuild_an_engine_as_the_package_recovers_one() {
+    let mut e = Engine::new(1.0, T0);
+    e.configure("enable-debug-command yes\ndatabases 4\nsave 60 1\nsave 10 5\nrename-command KEYS \"\"").unwrap();
+    assert!(e.configure("maxmemory lots").is_err());
+    e.set_journal(true);
+    let conf = e.config_text();
+    assert!(conf.contains("enable-debug-command yes\n") && conf.contains("databases 4\n") && conf.contains("save 60 1\nsave 10 5\n"), "{conf}");
+    assert_eq!(journal_words(&e)[5], 0, "nothing written, the config just taken");
+    let mut journal = Vec::new();
+    cmd(&mut e, T0, &["SET", "a", "1", "PX", "5000"]);
+    assert_eq!(journal_words(&e)[5], 1);
+    take_journal(&e, &mut journal);
+    cmd(&mut e, T0, &["GET", "a"]);
+    assert_eq!(journal_words(&e)[5], 0, "a read leaves nothing to take; the taken text is gone");
+    cmd(&mut e, T0, &["SELECT", "2"]);
+    cmd(&mut e, T0, &["MULTI"]);
+    cmd(&mut e, T0, &["RPUSH", "l", "x", "y"]);
+    cmd(&mut e, T0, &["INCR", "n"]);
+    cmd(&mut e, T0, &["EXEC"]);
+    take_journal(&e, &mut journal);
+    cmd(&mut e, T0, &["CONFIG", "SET", "maxmemory", "2mb"]);
+    assert_eq!(journal_words(&e)[5], 2, "the config changed");
+    let conf = e.config_text();
+    assert_eq!(journal_words(&e)[5], 0);
+    // A new engine from the config and the journal.
+    let mut f = Engine::new(1.0, T0 + 1000.0);
+    f.configure(&conf).unwrap();
+    assert_eq!(f.aof_load(&journal, T0 + 1000.0).unwrap(), 3.0);
+    f.loading_finished();
+    assert_eq!(cmd(&mut f, T0 + 1000.0, &["PTTL", "a"]), Val::Num(4000.0));
+    cmd(&mut f, T0, &["SELECT", "2"]);
+    assert_eq!(cmd(&mut f, T0, &["LRANGE", "l", "0", "-1"]), Val::Arr(vec![s("x"), s("y")]));
+    assert_eq!(cmd(&mut f, T0, &["CONFIG", "GET", "maxmemory"]), Val::Arr(vec![s("maxmemory"), s("2097152")]));
+    // A base: the journal starts over after it, its first write naming its database.
+    let base = e.take_base();
+    assert_eq!(journal_words(&e)[5], 0);
+    cmd(&mut e, T0, &["SET", "after", "base"]);
+    let mut tail = Vec::new();
+    take_journal(&e, &mut tail);
+    assert!(tail.starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"), "{}", String::from_utf8_lossy(&tail));
+    let mut g = Engine::new(1.0, T0);
+    assert_eq!(g.aof_load(&base, T0).unwrap(), 0.0);
+    assert_eq!(g.aof_load(&tail, T0).unwrap(), 1.0);
+    g.loading_finished();
+    cmd(&mut g, T0, &["SELECT", "2"]);
+    assert_eq!(cmd(&mut g, T0, &["GET", "after"]), s("base"));
+    assert_eq!(cmd(&mut g, T0, &["GET", "n"]), s("1"));
+    // A journal cut inside a command is refused.
+    assert!(g.aof_load(&tail[..tail.len() - 3], T0).is_err());
+}

@@ -4,7 +4,8 @@
 # npm packages from www/package-lock.json), then
 #   1. the core's unit tests compiled to wasm32 and the wasm-bindgen-test suites, in Node and
 #      in headless Chromium (chromedriver);
-#   2. the package (wasm-bindgen --target web into www/pkg) and its Node tests;
+#   2. the package (wasm-bindgen --target web into www/pkg, its glue patched by
+#      www/scripts/patch-glue.mjs) and its Node tests;
 #   3. the Chromium tests (playwright-core driving Debian's chromium);
 #   4. the edge-worker example under Node, under workerd (miniflare) and under Deno (npm's
 #      deno binary);
@@ -69,6 +70,8 @@ CHROMEDRIVER=$(command -v chromedriver) CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNN
 cargo build --quiet --release --target wasm32-unknown-unknown -p cinnabar
 rm -rf www/pkg
 wasm-bindgen --target web --out-dir www/pkg "$target_dir/wasm32-unknown-unknown/release/cinnabar.wasm"
+# The glue gets `reinstantiate()` (a fresh instance after a trap); fails if the glue changed.
+node www/scripts/patch-glue.mjs www/pkg
 wasm_bytes=$(wc -c < www/pkg/cinnabar_bg.wasm)
 wasm_gzip=$(gzip -9c www/pkg/cinnabar_bg.wasm | wc -c)
 echo "==> cinnabar_bg.wasm: $wasm_bytes bytes ($wasm_gzip gzipped)"

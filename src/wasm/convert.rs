@@ -128,3 +128,49 @@ pub fn encode(r: &Reply, raw: bool, resp3: bool, out: &mut Vec<u8>) {
         Reply::Verbatim(_, b) => bulk(b, raw, out),
     }
 }
+
+/// The writes in AOF text (RESP commands, `#` annotation lines between them): every command
+/// but the SELECTs, MULTIs and EXECs that frame them. An RDB base counts none. Stops at
+/// anything that is not a whole command.
+pub fn count_writes(aof: &[u8]) -> usize {
+    fn line(b: &[u8], at: &mut usize) -> Option<usize> {
+        let end = *at + b.get(*at..)?.windows(2).position(|w| w == b"\r\n")?;
+        let n = std::str::from_utf8(&b[*at + 1..end]).ok()?.parse().ok()?;
+        *at = end + 2;
+        Some(n)
+    }
+    if aof.starts_with(b"REDIS") {
+        return 0;
+    }
+    let mut at = 0;
+    let mut n = 0;
+    while at < aof.len() {
+        if aof[at] == b'#' {
+            match aof[at..].windows(2).position(|w| w == b"\r\n") {
+                Some(end) => at += end + 2,
+                None => break,
+            }
+            continue;
+        }
+        if aof[at] != b'*' {
+            break;
+        }
+        let Some(args) = line(aof, &mut at) else { break };
+        let mut name: &[u8] = b"";
+        for i in 0..args {
+            if aof.get(at) != Some(&b'$') {
+                return n;
+            }
+            let Some(len) = line(aof, &mut at) else { return n };
+            let Some(arg) = aof.get(at..at + len) else { return n };
+            if i == 0 {
+                name = arg;
+            }
+            at += len + 2;
+        }
+        if !["select", "multi", "exec"].iter().any(|f| name.eq_ignore_ascii_case(f.as_bytes())) {
+            n += 1;
+        }
+    }
+    n
+}

@@ -14,7 +14,21 @@ pub struct Io {
     /// Whether the engine has events for the host: checked after every command without a
     /// boundary call.
     pub events: u32,
+    /// What the host's journal must take (checked after every call, the one test a command
+    /// that wrote nothing costs): `JOURNAL_AOF` when AOF text is pending (`aof_ptr`,
+    /// `aof_len`), `JOURNAL_CONFIG` when the configuration (or the ACL users) changed since
+    /// the host last took `configText`.
+    pub journal: u32,
+    pub aof_ptr: u32,
+    pub aof_len: u32,
+    /// Written by JS: how many bytes at the front of the pending AOF text it has copied. The
+    /// next call drops them before it publishes the rest, so the text is taken without a
+    /// boundary call, and bytes JS has not copied stay until it does.
+    pub aof_taken: u32,
 }
+
+pub const JOURNAL_AOF: u32 = 1;
+pub const JOURNAL_CONFIG: u32 = 2;
 
 /// Buffers above this are given back after the call that needed them (a huge value, a
 /// long KEYS reply), so one big command does not hold its memory for good.

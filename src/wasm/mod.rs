@@ -6,6 +6,11 @@
 //! several client sessions (the wrapper opens one per blocking call, one for its pub/sub
 //! subscriptions, one per RESP connection), the events the host must act on, and the RDB
 //! snapshot as bytes. Waiting, timers and storage live in the JS wrapper (`www/src/core.js`).
+//!
+//! A panic here is a trap (wasm32 aborts): the instance is lost. The wrapper re-creates the
+//! engine from what it keeps outside it (www/src/recovery.js): the last snapshot
+//! (`takeBase`), the AOF text every write produced since (`setJournal`, taken through the io
+//! words after each call) and the configuration (`configText`, re-applied by `configure`).
 
 mod convert;
 mod io;
@@ -20,7 +25,7 @@ use crate::config::Config;
 use crate::engine::Event;
 use crate::reply::Reply;
 use crate::session::Session;
-use io::{Args, Io};
+use io::{Args, Io, JOURNAL_AOF, JOURNAL_CONFIG};
 
 const MALFORMED: &str = "ERR malformed packed arguments";
 
@@ -43,12 +48,39 @@ pub struct Engine {
     /// Reused per call: one command's arguments, and the replies it produced.
     argv: Vec<Bytes>,
     replies: Vec<Reply>,
+    /// The configuration's change count (`config_epoch`) when JS last took `configText`.
+    config_seen: u64,
 }
 
 /// The module's memory, where JS finds the io words, the argument area and the reply bytes.
 #[wasm_bindgen(js_name = wasmMemory)]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
+}
+
+/// Where the last panic's message is: (address, length) as two u32 words, written by the
+/// panic hook just before the trap. JS reads it out of the lost instance's memory.
+#[repr(C)]
+struct PanicNote {
+    ptr: std::sync::atomic::AtomicU32,
+    len: std::sync::atomic::AtomicU32,
+}
+
+static PANIC_NOTE: PanicNote = PanicNote { ptr: std::sync::atomic::AtomicU32::new(0), len: std::sync::atomic::AtomicU32::new(0) };
+
+/// The address of the panic note (see `PanicNote`); installs the hook that writes it.
+#[wasm_bindgen(js_name = panicAddress)]
+pub fn panic_address() -> u32 {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            // Leaked on purpose: the instance is about to trap and be thrown away.
+            let msg: &'static [u8] = info.to_string().into_bytes().leak();
+            PANIC_NOTE.ptr.store(msg.as_ptr() as u32, std::sync::atomic::Ordering::Relaxed);
+            PANIC_NOTE.len.store(msg.len() as u32, std::sync::atomic::Ordering::Relaxed);
+        }));
+    });
+    &PANIC_NOTE as *const PanicNote as u32
 }
 
 fn us(ms: f64) -> i64 {
@@ -72,8 +104,17 @@ impl Engine {
     pub fn new(seed: f64, now_ms: f64) -> Engine {
         let mut inner = crate::Engine::new(Config::default(), seed as u64, us(now_ms));
         let client = inner.connect(info("default"), us(now_ms));
-        let mut e =
-            Engine { inner, client, conns: HashMap::new(), io: Box::default(), args: Args::default(), out: Vec::new(), argv: Vec::new(), replies: Vec::new() };
+        let mut e = Engine {
+            inner,
+            client,
+            conns: HashMap::new(),
+            io: Box::default(),
+            args: Args::default(),
+            out: Vec::new(),
+            argv: Vec::new(),
+            replies: Vec::new(),
+            config_seen: 0,
+        };
         e.publish();
         e
     }
@@ -196,6 +237,7 @@ impl Engine {
     #[wasm_bindgen(js_name = expireBlocked)]
     pub fn expire_blocked(&mut self, id: f64, now_ms: f64) {
         self.inner.expire_blocked(us(now_ms), Some(id as ClientId));
+        self.tell();
     }
 
     /// A RESP connection: bytes in with `respFeed`, bytes out.
@@ -229,7 +271,9 @@ impl Engine {
             return Vec::new();
         };
         session.run(&mut self.inner, us(now_ms));
-        session.take_output()
+        let out = session.take_output();
+        self.tell();
+        out
     }
 
     /// Whether the connection is over (QUIT, CLIENT KILL, a protocol error).
@@ -241,6 +285,7 @@ impl Engine {
     /// Periodic work (active expiry, save points, wait timeouts); call it `hz` times a second.
     pub fn tick(&mut self, now_ms: f64) {
         self.inner.tick(us(now_ms));
+        self.tell();
     }
 
     /// What the host must act on, as `[kind, ...]` arrays: `['unblocked', id]`,
@@ -321,6 +366,92 @@ impl Engine {
     pub fn dbsize(&self, db: u32) -> u32 {
         self.inner.dbsize(db as usize) as u32
     }
+
+    /// Applies configuration text as redis.conf's is read at startup: immutable directives
+    /// included (`enable-debug-command`, `databases`), `rename-command` and `user` lines;
+    /// `save` lines add up as in a config file. The first refused line is the error.
+    pub fn configure(&mut self, text: &str) -> Result<(), JsValue> {
+        let directives = crate::config::load_conf(text, &mut |_| Err("include is not supported in the wasm host".into())).map_err(|e| {
+            js_error(&match e {
+                crate::config::ConfError::Line { line, text, reason } => format!("ERR config line {line} ('{text}'): {reason}"),
+                crate::config::ConfError::Include(msg) => format!("ERR {msg}"),
+            })
+        })?;
+        let mut save: Option<String> = None;
+        for (name, value) in &directives {
+            if name == "save" {
+                let points = save.get_or_insert_with(String::new);
+                points.push(' ');
+                points.push_str(value);
+                continue;
+            }
+            self.inner.config_set_startup(name, value).map_err(|e| js_error(&e.to_string()))?;
+        }
+        if let Some(points) = save {
+            self.inner.config_set_startup("save", points.trim()).map_err(|e| js_error(&e.to_string()))?;
+        }
+        self.tell();
+        Ok(())
+    }
+
+    /// The configuration as `configure` takes it back: every parameter that differs from
+    /// its default, the save points and the ACL users (CONFIG REWRITE's lines, without
+    /// `dir`). Taking it clears `JOURNAL_CONFIG` until the configuration changes again.
+    #[wasm_bindgen(js_name = configText)]
+    pub fn config_text(&mut self) -> String {
+        self.config_seen = self.config_epoch();
+        let text = self.inner.config_rewrite("", "");
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines().filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("dir ")) {
+            out.push_str(line);
+            out.push('\n');
+        }
+        self.tell();
+        out
+    }
+
+    /// Records (on) every change as the AOF commands that replay it, for the host's journal
+    /// (the io words say when there are some); off drops what was not taken.
+    #[wasm_bindgen(js_name = setJournal)]
+    pub fn set_journal(&mut self, on: bool) {
+        crate::propagate::set_on(&mut self.inner.srv, on);
+        self.tell();
+    }
+
+    /// The dataset as RDB bytes, from which the host's journal starts over: AOF text not
+    /// yet taken is dropped (the snapshot holds its effects) and the next write names its
+    /// database.
+    #[wasm_bindgen(js_name = takeBase)]
+    pub fn take_base(&mut self) -> Vec<u8> {
+        let prop = &mut self.inner.srv.prop;
+        prop.buf.clear();
+        prop.new_file();
+        self.io.aof_taken = 0;
+        let bytes = self.inner.rdb_snapshot();
+        self.tell();
+        bytes
+    }
+
+    /// Replays a base (RDB bytes, loaded as an AOF preamble: keys past their deadline are
+    /// kept until `loadingFinished`) or journal text, as an AOF file is replayed; returns
+    /// the number of writes it held (SELECT, MULTI and EXEC not counted). A journal that
+    /// ends inside a command is refused.
+    #[wasm_bindgen(js_name = aofLoad)]
+    pub fn aof_load(&mut self, bytes: &[u8], now_ms: f64) -> Result<f64, JsValue> {
+        let loaded = self.inner.aof_load(bytes, us(now_ms)).map_err(|e| js_error(&format!("ERR the journal could not be replayed: {e}")))?;
+        self.tell();
+        if let Some(at) = loaded.truncated_at {
+            return Err(js_error(&format!("ERR the journal could not be replayed: it ends inside a command at byte {at}")));
+        }
+        Ok(convert::count_writes(bytes) as f64)
+    }
+
+    /// Every base and journal is in: keys may expire again.
+    #[wasm_bindgen(js_name = loadingFinished)]
+    pub fn loading_finished(&mut self) {
+        self.inner.loading_finished();
+        self.tell();
+    }
 }
 
 impl Engine {
@@ -374,6 +505,37 @@ impl Engine {
 
     fn tell(&mut self) {
         let (arg_ptr, arg_cap) = self.args.area();
-        *self.io = Io { arg_ptr, arg_cap, out_ptr: self.out.as_ptr() as u32, out_len: self.out.len() as u32, events: self.inner.has_events() as u32 };
+        // The AOF text JS copied out since the last call goes; what it has not stays.
+        let buf = &mut self.inner.srv.prop.buf;
+        let taken = self.io.aof_taken as usize;
+        if taken >= buf.len() {
+            buf.clear();
+        } else if taken > 0 {
+            buf.drain(..taken);
+        }
+        if buf.is_empty() && buf.capacity() > io::KEEP {
+            buf.shrink_to(io::KEEP);
+        }
+        let (aof_ptr, aof_len) = (buf.as_ptr() as u32, buf.len() as u32);
+        let mut journal = if aof_len > 0 { JOURNAL_AOF } else { 0 };
+        if self.config_epoch() != self.config_seen {
+            journal |= JOURNAL_CONFIG;
+        }
+        *self.io = Io {
+            arg_ptr,
+            arg_cap,
+            out_ptr: self.out.as_ptr() as u32,
+            out_len: self.out.len() as u32,
+            events: self.inner.has_events() as u32,
+            journal,
+            aof_ptr,
+            aof_len,
+            aof_taken: 0,
+        };
+    }
+
+    /// Moves whenever a parameter is set or the ACL users change.
+    fn config_epoch(&self) -> u64 {
+        self.inner.srv.config.changes().wrapping_add(self.inner.srv.acl.generation)
     }
 }

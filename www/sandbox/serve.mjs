@@ -1,6 +1,7 @@
 // Serves the sandbox: `npm run serve` (or `node sandbox/serve.mjs [port]`) in www/, then open
 // the printed URL. The package (pkg/) must be built first: `bash scripts/ci/wasm.sh`, or
 // cargo build --release --target wasm32-unknown-unknown -p cinnabar && wasm-bindgen --target web --out-dir www/pkg ...
+// && node www/scripts/patch-glue.mjs www/pkg
 import { existsSync } from 'node:fs';
 import { serve } from '../test/browser/harness.mjs';
 

@@ -1,7 +1,7 @@
 // The sandbox works offline once loaded: everything it needs is cached at install, and
 // requests are answered from the cache first (falling back to the network, whose answer
 // refreshes the cache). Bump VERSION when the file list changes.
-const VERSION = 'cinnabar-sandbox-v2';
+const VERSION = 'cinnabar-sandbox-v3';
 const FILES = [
   './',
   './index.html',
@@ -11,6 +11,7 @@ const FILES = [
   '../src/browser.js',
   '../src/core.js',
   '../src/wire.js',
+  '../src/recovery.js',
   '../src/adapters/memory.js',
   '../src/adapters/indexeddb.js',
   '../src/adapters/custom.js',

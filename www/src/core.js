@@ -11,11 +11,14 @@
 //   db.connect()/db.resp()  RESP bytes in, RESP bytes out (one session per connection)
 //   persistence             RDB snapshots through an adapter { load, save }; save points,
 //                           SAVE/BGSAVE, a save when the page hides; one owner (Web Locks)
+//   recovery                a trap (a panic in wasm) re-creates the engine from its last
+//                           snapshot and the writes acknowledged since (recovery.js)
 //
 // The engine never blocks and never reads a clock: time is `options.clock()` (Date.now by
 // default) passed into every call, and the wrapper's timer drives active expiry (`hz`).
 
 import { Wire, ReplyError } from './wire.js';
+import { Journal, family, isTrap, recoverAll, withTimeout } from './recovery.js';
 
 let loader = null;
 
@@ -35,7 +38,7 @@ export class DatabaseLockedError extends Error {
 }
 
 // Commands whose effect on the default session the wrapper mirrors (see `_track`).
-const TRACKED = new Set(['multi', 'exec', 'discard', 'reset', 'select', 'hello']);
+const TRACKED = new Set(['multi', 'exec', 'discard', 'reset', 'select', 'hello', 'auth']);
 
 /** The commands that may block their caller: each runs on a session of its own. */
 const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof']);
@@ -58,6 +61,24 @@ function commandName(c) {
 }
 
 const REDIS_DEFAULT_SAVE = [{ seconds: 3600, changes: 1 }, { seconds: 300, changes: 100 }, { seconds: 60, changes: 10000 }];
+
+/** `conf` (a redis.conf text, or an object of directive → value, an array for several
+ * lines) as text: each value is written as a config file line would have it. */
+function confText(conf) {
+  if (!conf) return '';
+  if (typeof conf === 'string') return conf;
+  return Object.entries(conf)
+    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k} ${x === '' ? '""' : x}`))
+    .join('\n');
+}
+
+/** The lines of a config text that only startup applies and `configText` does not return. */
+function renameLines(text) {
+  return text
+    .split('\n')
+    .filter((l) => /^\s*rename-command\s/i.test(l))
+    .join('\n');
+}
 
 function toError(e) {
   if (e instanceof ReplyError) return e;
@@ -94,13 +115,29 @@ export class Cinnabar {
   static async open(options = {}) {
     if (!loader) throw new Error('cinnabar: no wasm loader registered (import the package entry, not src/core.js)');
     const wasm = options.wasm ?? (await loader());
-    const db = new Cinnabar(wasm, options);
+    // Not on an instance about to be replaced (a trap is being recovered from).
+    while (family(wasm).pending) await family(wasm).pending;
+    let db;
+    try {
+      db = new Cinnabar(wasm, options);
+    } catch (e) {
+      // Even making the engine can trap (out of memory): the others on the instance go on.
+      if (isTrap(e)) await recoverAll(wasm, e);
+      throw e;
+    }
     try {
       await db._start(options);
     } catch (e) {
       // Nothing half-open stays behind: no timer, no engine, no lock on the database.
       db._stop();
       db.closed = true;
+      family(db.wasm).dbs.delete(db);
+      if (isTrap(e)) {
+        // The instance is lost for every database on it: they are rebuilt, this one not.
+        db.engine?.__destroy_into_raw();
+        db.engine = null;
+        await recoverAll(wasm, e);
+      }
       db.engine?.free();
       db.engine = null;
       if (db.releaseLock) db.releaseLock();
@@ -111,10 +148,38 @@ export class Cinnabar {
 
   constructor(wasm, options) {
     this.clock = options.clock ?? Date.now;
-    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
-    this.engine = new wasm.Engine(seed, this.clock());
-    this.wire = new Wire(wasm, this.engine);
-    this.main = this.engine.defaultClient();
+    this.wasm = wasm;
+    this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+    this.conf = confText(options.conf);
+    // What the engine is rebuilt from after a trap (recovery.js): the last base (RDB bytes),
+    // whether the adapter holds it, and the journal of writes since.
+    this.base = null;
+    this.baseSaved = false;
+    this.journal = new Journal(() => this._rotate());
+    this.generation = 0;
+    this.recovering = null;
+    this.recoveries = 0;
+    this.lastTrap = null;
+    this.lastRecovery = null;
+    this.fatal = null;
+    this.mainAuth = null;
+    this.endedByTrap = [];
+    // The default session's wait (a blocking command in a pipeline, CLIENT PAUSE), which
+    // keeps later commands behind it.
+    this.heldBusy = null;
+    // Until open() is done: a recovery meanwhile (another database trapped) must not save
+    // an engine that has not loaded the stored snapshot yet.
+    this.started = false;
+    this.engine = new wasm.Engine(this.seed, this.clock());
+    try {
+      this.wire = new Wire(wasm, this.engine, this.journal);
+      this.main = this.engine.defaultClient();
+    } catch (e) {
+      // Never freed into the instance that replaces this one.
+      if (isTrap(e)) this.engine.__destroy_into_raw();
+      throw e;
+    }
+    family(wasm).dbs.add(this);
     this.closed = false;
     this.adapter = options.persistence ?? null;
     this.owner = true;
@@ -147,6 +212,16 @@ export class Cinnabar {
         else throw new DatabaseLockedError(this.adapter.name);
       }
     }
+    // Startup directives (immutable ones too: enable-debug-command, databases, ...) first,
+    // then the journal on: from here every write is recorded for recovery.
+    if (this.conf) {
+      try {
+        this.engine.configure(this.conf);
+      } catch (e) {
+        throw toError(e);
+      }
+    }
+    this.engine.setJournal(true);
     if (options.maxmemory !== undefined) this._config('maxmemory', options.maxmemory);
     if (options.policy !== undefined) this._config('maxmemory-policy', options.policy);
     if (options.config) for (const [k, v] of Object.entries(options.config)) this._config(k, v);
@@ -154,13 +229,13 @@ export class Cinnabar {
     this._config('save', points.map((p) => `${p.seconds} ${p.changes}`).join(' '));
     let loaded = null;
     if (options.rdb) {
-      this._load(options.rdb);
+      this._rebase(this._load(options.rdb), false);
       loaded = 'rdb';
     } else if (this.adapter) {
       const bytes = await this.adapter.load();
       if (bytes && bytes.length) {
         try {
-          this._load(bytes);
+          this._rebase(this._load(bytes), true);
           loaded = 'persistence';
         } catch (e) {
           // A corrupt or truncated snapshot (RDB checksum, short file) is refused; the one
@@ -168,7 +243,7 @@ export class Cinnabar {
           // way the refused bytes are never loaded and `db.loadError` says why.
           const prev = this.adapter.loadPrevious ? await this.adapter.loadPrevious() : null;
           if (!prev) throw new ReplyError(`${e.message} (the stored snapshot was refused; no previous snapshot to fall back to)`);
-          this._load(prev);
+          this._rebase(this._load(prev), false);
           this.loadError = e;
           this.lastSaveError = new Error(`the latest snapshot was refused (${e.message}); opened the previous one`);
           loaded = 'previous';
@@ -186,11 +261,12 @@ export class Cinnabar {
     if (this.adapter && this.owner && options.saveOnHide !== false && typeof globalThis.addEventListener === 'function' && typeof document !== 'undefined') {
       this.hideHandler = (ev) => {
         if (ev.type === 'visibilitychange' && document.visibilityState !== 'hidden') return;
-        if (this.engine && this.engine.changesSinceSave() > 0) this.save().catch(() => {});
+        if (this.status.dirty > 0) this.save().catch(() => {});
       };
       globalThis.addEventListener('pagehide', this.hideHandler);
       document.addEventListener('visibilitychange', this.hideHandler);
     }
+    this.started = true;
   }
 
   _acquireLock(name, mode) {
@@ -224,13 +300,16 @@ export class Cinnabar {
     return r;
   }
 
+  /** Loads RDB bytes into the engine (the dataset replaced); returns a copy of them. */
   _load(bytes) {
-    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const u8 = bytes instanceof Uint8Array ? bytes.slice() : new Uint8Array(bytes);
     try {
-      return this.engine.load(u8);
+      this.loadedKeys = this.engine.load(u8);
     } catch (e) {
+      if (isTrap(e)) throw e;
       throw toError(e);
     }
+    return u8;
   }
 
   _markSaved() {
@@ -267,9 +346,11 @@ export class Cinnabar {
       if (kind.blocking && !this.inMulti) return this._blocking(argv, raw);
       if (this.mainBusy || kind.later) return this._runLater(argv, kind, raw);
       const reply = this._exec(argv, kind, raw);
-      if (reply === undefined && this.engine.isBlocked(this.main)) return this._held(raw);
+      if (reply === undefined && !this.engine) return this._lostWait();
+      if (reply === undefined && this.engine.isBlocked(this.main)) return this._held(raw, argv);
       return Promise.resolve(reply);
     } catch (e) {
+      if (isTrap(e)) return this._trap(e).then((err) => Promise.reject(err));
       return Promise.reject(e);
     }
   }
@@ -278,14 +359,239 @@ export class Cinnabar {
   _exec(argv, kind, raw) {
     const reply = this.wire.call(this.main, argv, this.clock(), raw);
     if (reply instanceof ReplyError) {
-      this._drain();
+      this._drainAfter();
       // A refused command inside MULTI dooms it; EXEC/DISCARD end it even when they fail.
       if (kind.name === 'exec' || kind.name === 'discard') this.inMulti = false;
       throw reply;
     }
     if (kind.tracked) this._track(kind.name, argv);
-    if (this.wire.hasEvents()) this._drain();
+    if (this.wire.hasEvents()) this._drainAfter();
     return reply;
+  }
+
+  /**
+   * `_drain` after an engine call that returned: its writes are in the journal and its
+   * reply stands, so a trap while acting on the events is recovered from in the background
+   * (later commands wait for it) instead of answering this command with an error.
+   */
+  _drainAfter() {
+    try {
+      this._drain();
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      this._trap(e);
+    }
+  }
+
+  /** A command answered `undefined` (its session waits) but the engine was lost meanwhile. */
+  _lostWait() {
+    return (this.recovering ?? Promise.resolve()).then(() => Promise.reject(this._trapError()));
+  }
+
+  // ---------------------------------------------------------------- recovery (recovery.js)
+
+  /**
+   * A call into the engine trapped: the instance is re-created and every database on it
+   * rebuilt. Resolves, once that is done, to the error the trapping call answers with.
+   */
+  _trap(e) {
+    if (!this.lastTrapMessage) this.lastTrapMessage = this.wire?.panicMessage() ?? null;
+    return recoverAll(this.wasm, e).then(() => this._trapError());
+  }
+
+  _trapError() {
+    if (this.fatal) return new ReplyError(`ERR internal error: the engine trapped (a bug) and could not be recovered: ${this.fatal.message}`);
+    return new ReplyError(`ERR internal error: the engine trapped (a bug) and was recovered from its last snapshot and the ${this.lastRecovery?.writes ?? 0} acknowledged writes since`);
+  }
+
+  /** The instance is lost: the engine object is detached (its memory is gone with it). */
+  _lose() {
+    if (this.engine) {
+      if (!this.lastTrapMessage) this.lastTrapMessage = this.wire?.panicMessage() ?? null;
+      this.engine.__destroy_into_raw();
+    }
+    this.engine = null;
+    this.wire = null;
+    this.generation++;
+    for (const w of this.waiters.values()) {
+      if (w.timer) clearTimeout(w.timer);
+      w.timer = null;
+    }
+    // RESP connections end (their clients reconnect); told once the recovery is over, so
+    // a client that reconnects at once finds the new engine.
+    for (const c of this.conns.values()) {
+      c.ended = true;
+      this.endedByTrap.push(c);
+    }
+    this.conns.clear();
+    this.respConnection = null;
+  }
+
+  /** Until `pending` settles, commands wait for the rebuilt engine. */
+  _recovering(pending) {
+    this.recovering = pending;
+    this.mainBusy = pending;
+  }
+
+  /** A new engine from the base, the journal and the config; sessions as they were. */
+  _rebuild() {
+    const now = this.clock();
+    const engine = new this.wasm.Engine(this.seed, now);
+    this.engine = engine;
+    const rename = renameLines(this.conf);
+    if (rename) engine.configure(rename);
+    if (this.journal.config) engine.configure(this.journal.config);
+    if (this.base) engine.aofLoad(this.base, now);
+    const writes = this.journal.len ? engine.aofLoad(this.journal.bytes(), now) : 0;
+    engine.loadingFinished();
+    engine.setJournal(true);
+    this.wire = new Wire(this.wasm, engine, this.journal);
+    this.wire.sync();
+    this.main = engine.defaultClient();
+    this.lastRecovery = { at: now, writes, baseBytes: this.base ? this.base.length : 0, journalBytes: this.journal.len };
+    // The default session: its login, database and protocol (an open MULTI is gone).
+    this._prepare(this.main, this.mainDb, this.mainResp);
+    this.inMulti = false;
+    // The subscriber session, subscribed again to everything it was.
+    if (this.sub) {
+      const old = this.sub;
+      this.sub = null;
+      const s = this._subscriber();
+      for (const [kind, verb] of [['channel', 'SUBSCRIBE'], ['pattern', 'PSUBSCRIBE'], ['shard', 'SSUBSCRIBE']]) {
+        s[kind] = old[kind];
+        if (s[kind].size) this._sys(s.id, [verb, ...s[kind].keys()]);
+      }
+    }
+    // Waits: their commands were never acknowledged, so they run again with the time they
+    // had left, on a new session or, for the default session's (a blocking command in a
+    // pipeline, one held by CLIENT PAUSE, which is gone), on the new default session.
+    const waits = [...this.waiters.values()];
+    this.waiters.clear();
+    for (const w of waits) this._reissue(w, now);
+    this._drain();
+  }
+
+  _reissue(w, now) {
+    let id = this.main;
+    if (!w.s.main) {
+      id = this.engine.connect('blocking', now);
+      w.s.id = id;
+      w.s.generation = this.generation;
+      this._prepare(id, w.s.db, w.s.resp);
+    }
+    const argv = w.deadline == null ? w.s.argv : withTimeout(w.s.argv, commandName(w.s.argv[0]), w.deadline - now);
+    const reply = this.wire.call(id, argv, now, w.raw);
+    if (reply instanceof ReplyError) w.reject(reply);
+    else if (reply !== undefined || !this.engine.isBlocked(id)) w.resolve(reply);
+    else this._park(id, w);
+  }
+
+  /** The rebuild failed: the database is closed, and says why. */
+  _fail(e) {
+    this.fatal = e instanceof Error ? e : new Error(String(e));
+    // An engine in a lost instance is only detached; one the rebuild refused is freed.
+    if (this.engine && isTrap(e)) this.engine.__destroy_into_raw();
+    else this.engine?.free();
+    this.engine = null;
+    this.wire = null;
+    family(this.wasm).dbs.delete(this);
+    this._stop();
+    this.closed = true;
+    this.lastSaveError = new Error(`the engine trapped and could not be recovered: ${this.fatal.message}`);
+    for (const c of this.conns.values()) {
+      c.ended = true;
+      this.endedByTrap.push(c);
+    }
+    this.conns.clear();
+    if (this.releaseLock) {
+      this.releaseLock();
+      this.releaseLock = null;
+    }
+  }
+
+  /** Recovery is over (rebuilt or failed): waiting callers go on; it is logged. No engine
+   * call here: one that trapped would start the next recovery in the middle of this one's
+   * bookkeeping. */
+  _recovered(cause, pending) {
+    // (A recovery started since, by another database, keeps them waiting.)
+    if (this.recovering === pending) {
+      this.recovering = null;
+      // A command that waits again on the default session still holds the ones behind it.
+      this.mainBusy = this.heldBusy ?? null;
+    }
+    const panic = this.lastTrapMessage;
+    this.lastTrapMessage = null;
+    const what = `${cause?.name ?? 'Error'}: ${cause?.message ?? cause}${panic ? ` (${panic})` : ''}`;
+    this.lastTrap = what;
+    let message;
+    if (this.fatal) {
+      message = `the engine trapped (${what}) and could not be recovered: ${this.fatal.message}`;
+      for (const w of this.waiters.values()) w.reject(this._trapError());
+      this.waiters.clear();
+    } else {
+      this.recoveries++;
+      const r = this.lastRecovery;
+      message = `the engine trapped (${what}) and was recovered from its last snapshot (${r.baseBytes} bytes) and the ${r.writes} acknowledged writes since`;
+    }
+    for (const l of this.logListeners) l(3, message);
+    for (const c of this.endedByTrap.splice(0)) if (c.onEnd) queueMicrotask(() => c.onEnd());
+    queueMicrotask(() => {
+      this._emitStatus();
+      this._saveAfterTrap();
+    });
+  }
+
+  /**
+   * What the adapter does not hold yet is saved right after a recovery, as a BGSAVE would
+   * (the rebuilt engine's count of changes since the last save starts over); not if that
+   * very save is what trapped the last time.
+   */
+  _saveAfterTrap() {
+    if (this.closed || !this.engine || this.recovering || this.fatal || !this.started) return;
+    if (!this.adapter || !this.owner || (this.baseSaved && this.journal.len === 0)) return;
+    if (this.savingAfterTrap) {
+      this.savingAfterTrap = false;
+      return;
+    }
+    this.savingAfterTrap = true;
+    try {
+      this.wire.call(this.main, ['BGSAVE'], this.clock(), false);
+      this._drain();
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      this._trap(e);
+      return;
+    }
+    this.savingAfterTrap = false;
+  }
+
+  /** A new base: RDB bytes the engine's state starts from, the journal empty after it. */
+  _rebase(bytes, saved) {
+    this.base = bytes;
+    this.baseSaved = saved;
+    this.journal.restart(bytes.length);
+  }
+
+  /** The journal outgrew its limit: a snapshot in memory becomes the base. */
+  _rotate() {
+    if (!this.engine || this.journal.len <= this.journal.limit) return;
+    try {
+      this._rebase(this.engine.takeBase(), false);
+    } catch (e) {
+      if (isTrap(e)) this._trap(e);
+      else throw e;
+    }
+  }
+
+  /** A session as the default one is: logged in, its database, its protocol. */
+  _prepare(id, db, resp) {
+    if (this.mainAuth) {
+      // A login that no longer works (the password changed) leaves the session as is.
+      const r = this.wire.call(id, this.mainAuth, this.clock(), false);
+      if (r instanceof ReplyError && this.wire.hasEvents()) this._drain();
+    }
+    if (db) this._sys(id, ['SELECT', db]);
+    if (resp === 3) this._sys(id, ['HELLO', 3]);
   }
 
   /**
@@ -306,7 +612,17 @@ export class Cinnabar {
     const out = [];
     while (out.length < commands.length) {
       const start = out.length;
-      const replies = this.wire.pipeline(this.main, commands, start, this.clock(), raw);
+      let replies;
+      try {
+        replies = this.wire.pipeline(this.main, commands, start, this.clock(), raw);
+      } catch (e) {
+        if (!isTrap(e)) throw e;
+        // Nothing of the engine call that trapped happened (its writes were never taken):
+        // each command of it, and each after it, answers the recovery error.
+        const err = await this._trap(e);
+        while (out.length < commands.length) out.push(err);
+        break;
+      }
       for (let i = 0; i < replies.length; i++) {
         const name = names[start + i];
         const r = replies[i];
@@ -317,11 +633,19 @@ export class Cinnabar {
         }
         out.push(r);
       }
-      this._drain();
+      this._drainAfter();
       if (replies.length === 0) break;
+      if (!this.engine) {
+        // Lost while acting on the events: the replies stand; a held command and the ones
+        // after it never ran.
+        const err = await this._lostWait().catch((e) => e);
+        if (out[out.length - 1] === undefined) out[out.length - 1] = err;
+        while (out.length < commands.length) out.push(err);
+        break;
+      }
       if (out[out.length - 1] === undefined && this.engine.isBlocked(this.main)) {
         try {
-          out[out.length - 1] = await this._held(raw);
+          out[out.length - 1] = await this._held(raw, commands[out.length - 1]);
         } catch (e) {
           out[out.length - 1] = e;
         }
@@ -339,9 +663,17 @@ export class Cinnabar {
   }
 
   /** Held by CLIENT PAUSE: the default session waits, and so do the commands behind it. */
-  async _held(raw) {
-    const p = this._wait(this.main, raw);
-    this.mainBusy = p.catch(() => {}).then(() => { this.mainBusy = null; });
+  async _held(raw, argv) {
+    // `s.main`: a recovery runs the command again on the new default session.
+    const p = this._wait(this.main, raw, { main: true, argv, db: this.mainDb, resp: this.mainResp });
+    const busy = p
+      .catch(() => {})
+      .then(() => {
+        if (this.mainBusy === busy) this.mainBusy = null;
+        if (this.heldBusy === busy) this.heldBusy = null;
+      });
+    this.mainBusy = busy;
+    this.heldBusy = busy;
     return p;
   }
 
@@ -350,8 +682,17 @@ export class Cinnabar {
     while (this.mainBusy) await this.mainBusy;
     this._open();
     const savesBefore = this.pendingSaves;
-    let reply = this._exec(argv, kind, raw);
-    if (reply === undefined && this.engine.isBlocked(this.main)) reply = await this._held(raw);
+    let reply;
+    let held = null;
+    try {
+      reply = this._exec(argv, kind, raw);
+      if (reply === undefined && !this.engine) held = this._lostWait();
+      else if (reply === undefined && this.engine.isBlocked(this.main)) held = this._held(raw, argv);
+    } catch (e) {
+      if (isTrap(e)) throw await this._trap(e);
+      throw e;
+    }
+    if (held) reply = await held;
     // SAVE answers once the snapshot is stored (or failed), as Redis's does.
     if (kind.later && this.pendingSaves > savesBefore) {
       await this.saving;
@@ -368,52 +709,75 @@ export class Cinnabar {
     if (name === 'select' && argv.length === 2) this.mainDb = Number(argv[1]) | 0;
     if (name === 'reset') { this.mainDb = 0; this.mainResp = 2; }
     if (name === 'hello' && argv.length >= 2 && (argv[1] === 3 || argv[1] === '3' || argv[1] === 2 || argv[1] === '2')) this.mainResp = Number(argv[1]);
+    // The login, for the sessions a recovery makes again.
+    if (name === 'auth') this.mainAuth = ['AUTH', ...argv.slice(1)];
+    if (name === 'reset') this.mainAuth = null;
+    if (name === 'hello') {
+      const i = argv.findIndex((a, j) => j >= 2 && String(a).toLowerCase() === 'auth');
+      if (i > 0 && i + 2 < argv.length) this.mainAuth = ['AUTH', argv[i + 1], argv[i + 2]];
+    }
   }
 
   /** A blocking command on a session of its own, settled by the engine's events. */
   async _blocking(argv, raw) {
+    while (this.recovering) await this.recovering;
+    this._open();
     const now = this.clock();
-    const id = this.engine.connect('blocking', now);
+    // The session (its id changes if a recovery runs the command again).
+    const s = { id: 0, argv, db: this.mainDb, resp: this.mainResp, generation: this.generation };
     try {
-      if (this.mainDb) this._sys(id, ['SELECT', this.mainDb]);
-      if (this.mainResp === 3) this._sys(id, ['HELLO', 3]);
-      let reply;
       try {
-        reply = this.wire.call(id, argv, now, raw);
-      } finally {
-        this._drain();
+        s.id = this.engine.connect('blocking', now);
+        this._prepare(s.id, s.db, s.resp);
+        const reply = this.wire.call(s.id, argv, now, raw);
+        this._drainAfter();
+        if (reply instanceof ReplyError) throw reply;
+        if (reply !== undefined) return reply;
+        if (!this.engine) throw await this._lostWait().catch((e) => e);
+        if (!this.engine.isBlocked(s.id)) return reply;
+      } catch (e) {
+        if (isTrap(e)) throw await this._trap(e);
+        throw e;
       }
-      if (reply instanceof ReplyError) throw reply;
-      if (reply !== undefined || !this.engine.isBlocked(id)) return reply;
-      return await this._wait(id, raw);
+      return await this._wait(s.id, raw, s);
     } finally {
-      if (!this.closed) this.engine.disconnect(id);
+      if (!this.closed && this.engine && s.id && s.generation === this.generation) this.engine.disconnect(s.id);
     }
   }
 
-  _wait(id, raw) {
-    return new Promise((resolve, reject) => {
-      const w = { resolve, reject, raw, timer: null };
-      this.waiters.set(id, w);
-      const deadline = this.engine.blockDeadline(id);
-      if (deadline !== undefined && deadline !== null) this._armDeadline(id, w, deadline);
-    });
+  _wait(id, raw, s = null) {
+    return new Promise((resolve, reject) => this._park(id, { resolve, reject, raw, timer: null, s, deadline: undefined }));
+  }
+
+  /** A session waits: settled by its `unblocked` event or its deadline. */
+  _park(id, w) {
+    this.waiters.set(id, w);
+    const deadline = this.engine.blockDeadline(id);
+    // The first deadline stays the wait's, whatever a recovery re-issues it with.
+    if (w.deadline === undefined) w.deadline = deadline ?? null;
+    if (deadline !== undefined && deadline !== null) this._armDeadline(id, w, deadline);
   }
 
   _armDeadline(id, w, deadline) {
     const delay = Math.max(0, deadline - this.clock());
     w.timer = setTimeout(() => {
-      if (this.closed || !this.waiters.has(id)) return;
-      this.engine.expireBlocked(id, this.clock());
-      this._drain();
+      if (this.closed || !this.engine || this.waiters.get(id) !== w) return;
+      try {
+        this.engine.expireBlocked(id, this.clock());
+        this._drain();
+      } catch (e) {
+        if (isTrap(e)) return void this._trap(e);
+        throw e;
+      }
       // A fake clock may not have reached the deadline yet: look again later.
-      if (this.waiters.has(id)) this._armDeadline(id, w, deadline);
+      if (this.waiters.get(id) === w) this._armDeadline(id, w, deadline);
     }, Math.min(delay + 1, 2 ** 31 - 1));
   }
 
   /** Acts on what the engine asks for: wake waiters, deliver messages, save. */
   _drain() {
-    if (this.closed) return;
+    if (this.closed || !this.engine) return;
+    this.wire.sync();
     while (this.engine.hasEvents()) {
       const events = this.engine.events(this.clock());
       if (events.length === 0) return;
@@ -489,27 +853,44 @@ export class Cinnabar {
 
   async _subscribe(kind, verb, unverb, name, cb) {
     this._open();
-    const s = this._subscriber();
-    const table = s[kind];
-    let set = table.get(name);
-    if (!set) {
-      set = new Set();
-      table.set(name, set);
-      try {
-        this._sys(s.id, [verb, name]);
-      } catch (e) {
-        table.delete(name);
-        throw toError(e);
+    while (this.recovering) await this.recovering;
+    this._open();
+    let table;
+    let set;
+    try {
+      table = this._subscriber()[kind];
+      set = table.get(name);
+      if (!set) {
+        set = new Set();
+        table.set(name, set);
+        try {
+          this._sys(this.sub.id, [verb, name]);
+        } catch (e) {
+          table.delete(name);
+          throw e;
+        }
+        this._drain();
       }
-      this._drain();
+    } catch (e) {
+      if (isTrap(e)) throw await this._trap(e);
+      throw toError(e);
     }
     set.add(cb);
+    // The tables outlive a recovery (the new subscriber session takes them over).
     return async () => {
       set.delete(cb);
       if (set.size === 0 && table.get(name) === set && !this.closed) {
         table.delete(name);
-        this._sys(s.id, [unverb, name]);
-        this._drain();
+        while (this.recovering) await this.recovering;
+        if (this.closed || !this.sub) return;
+        try {
+          this._sys(this.sub.id, [unverb, name]);
+          this._drain();
+        } catch (e) {
+          // Gone from the table, so the rebuilt session does not subscribe to it again.
+          if (isTrap(e)) return void (await this._trap(e));
+          throw e;
+        }
       }
     };
   }
@@ -535,6 +916,7 @@ export class Cinnabar {
    * blocked replies and pub/sub messages) to `onData`. */
   connect(onData) {
     this._open();
+    if (!this.engine) throw new Error('cinnabar: the engine is being recovered from a trap; connect again');
     return new RespConnection(this, onData);
   }
 
@@ -549,9 +931,14 @@ export class Cinnabar {
 
   /** Active expiry, save points and wait timeouts; the wrapper's timer calls it `hz` times a second. */
   tick() {
-    if (this.closed) return;
-    this.engine.tick(this.clock());
-    this._drain();
+    if (this.closed || !this.engine) return;
+    try {
+      this.engine.tick(this.clock());
+      this._drain();
+    } catch (e) {
+      if (isTrap(e)) return void this._trap(e);
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------- persistence
@@ -562,7 +949,10 @@ export class Cinnabar {
       this.lastSave = this.clock();
       return;
     }
-    const bytes = this.engine.snapshot();
+    // The snapshot is also the new base for recovery: the journal starts over after it.
+    const bytes = this.engine.takeBase();
+    this._rebase(bytes, false);
+    const generation = this.generation;
     this.pendingSaves++;
     const adapter = this.adapter && this.owner ? this.adapter : null;
     this.saving = this.saving.then(async () => {
@@ -571,14 +961,21 @@ export class Cinnabar {
         if (adapter) await adapter.save(bytes);
         this.lastSave = this.clock();
         this.lastSaveError = null;
+        if (adapter && this.base === bytes) this.baseSaved = true;
       } catch (e) {
         ok = false;
         this.lastSaveError = e instanceof Error ? e : new Error(String(e));
       }
       this.pendingSaves--;
-      if (!this.closed) {
-        this.engine.saveFinished(ok, this.clock());
-        this._drain();
+      // The engine that asked (not one rebuilt since) hears how it went.
+      if (!this.closed && this.engine && generation === this.generation) {
+        try {
+          this.engine.saveFinished(ok, this.clock());
+          this._drain();
+        } catch (e) {
+          if (!isTrap(e)) throw e;
+          this._trap(e);
+        }
       }
       this._emitStatus();
     });
@@ -593,26 +990,58 @@ export class Cinnabar {
   /** The dataset as a dump.rdb (Uint8Array) that redis-server loads. */
   exportRdb() {
     this._open();
-    return this.engine.snapshot();
+    if (!this.engine) throw new Error('cinnabar: the engine is being recovered from a trap; try again');
+    try {
+      return this.engine.snapshot();
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      this._trap(e);
+      throw new ReplyError('ERR internal error: the engine trapped (a bug) taking the snapshot; it is being recovered from its last snapshot and the writes acknowledged since');
+    }
   }
 
   /** Replaces the dataset with a dump.rdb's; a corrupt file is refused and nothing changes. */
   async importRdb(bytes) {
     this._open();
-    const n = this._load(bytes);
+    while (this.recovering) await this.recovering;
+    this._open();
+    try {
+      this._load(bytes);
+      // The engine's own snapshot of what it loaded is the base from now on.
+      this._rebase(this.engine.takeBase(), false);
+    } catch (e) {
+      if (isTrap(e)) throw await this._trap(e);
+      throw e;
+    }
+    const n = this.loadedKeys;
     if (this.adapter && this.owner) await this.save();
     return n;
   }
 
-  /** { owner, dirty (changes since the last save), saving, lastSave (ms), error }. */
+  /** { owner, dirty (changes since the last save), saving, lastSave (ms), error, and
+   * recovery: recoveries (traps recovered from), lastTrap, recovering, journal (bytes
+   * since the base) }. */
   get status() {
+    let dirty = 0;
+    if (!this.closed && this.engine) {
+      try {
+        dirty = this.engine.changesSinceSave();
+      } catch (e) {
+        if (!isTrap(e)) throw e;
+        this._trap(e);
+      }
+    }
     return {
       owner: this.owner,
       persistent: !!this.adapter,
-      dirty: this.closed ? 0 : this.engine.changesSinceSave(),
+      dirty,
       saving: this.pendingSaves > 0,
       lastSave: this.lastSave,
       error: this.lastSaveError ? this.lastSaveError.message : null,
+      recoveries: this.recoveries,
+      lastTrap: this.lastTrap,
+      recovering: !!this.recovering,
+      journal: this.journal.len,
     };
   }
 
@@ -637,7 +1066,7 @@ export class Cinnabar {
   // ---------------------------------------------------------------- lifecycle
 
   _open() {
-    if (this.closed) throw new Error('cinnabar: the database is closed');
+    if (this.closed) throw this.fatal ? this._trapError() : new Error('cinnabar: the database is closed');
   }
 
   _stop() {
@@ -654,11 +1083,15 @@ export class Cinnabar {
    * releases the database's lock. `{ save: true }` saves first. */
   async close({ save = false } = {}) {
     if (this.closed) return;
+    while (this.recovering) await this.recovering;
+    if (this.closed) return;
     if (save && this.adapter && this.owner) await this.save();
     this._stop();
     await this.saving;
+    while (this.recovering) await this.recovering;
     if (this.closed) return;
     this.closed = true;
+    family(this.wasm).dbs.delete(this);
     for (const [, w] of this.waiters) {
       if (w.timer) clearTimeout(w.timer);
       w.reject(new Error('cinnabar: the database was closed'));
@@ -666,7 +1099,7 @@ export class Cinnabar {
     this.waiters.clear();
     for (const c of this.conns.values()) c._end();
     this.conns.clear();
-    this.engine.free();
+    this.engine?.free();
     this.engine = null;
     // The adapter reopens lazily if used again (IndexedDB: its connection is closed now).
     if (typeof this.adapter?.close === 'function') this.adapter.close();
@@ -759,24 +1192,39 @@ export class RespConnection {
   constructor(db, onData) {
     this.db = db;
     this.onData = onData;
-    this.id = db.engine.respOpen(db.clock());
     this.ended = false;
     this.onEnd = null;
+    try {
+      this.id = db.engine.respOpen(db.clock());
+    } catch (e) {
+      if (isTrap(e)) db._trap(e);
+      throw e;
+    }
     db.conns.set(this.id, this);
   }
 
   write(bytes) {
     if (this.ended) return new Uint8Array(0);
     const u8 = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const out = this.db.engine.respFeed(this.id, u8, this.db.clock());
-    this.db._drain();
-    this._checkClosed();
-    return out;
+    try {
+      const out = this.db.engine.respFeed(this.id, u8, this.db.clock());
+      this.db._drain();
+      this._checkClosed();
+      return out;
+    } catch (e) {
+      if (!isTrap(e)) throw e;
+      // Nothing of these bytes' commands happened; the connection closes (the recovery
+      // ends every RESP connection) and its client reconnects.
+      this.db._trap(e);
+      return new TextEncoder().encode('-ERR internal error: the engine trapped (a bug); it is recovered from its last snapshot and the writes acknowledged since, and this connection is closed\r\n');
+    }
   }
 
   _pump() {
     if (this.ended) return;
     const out = this.db.engine.respPump(this.id, this.db.clock());
+    // What these replies acknowledge is in the journal before the client sees them.
+    this.db.wire.sync();
     if (out.length && this.onData) this.onData(out);
     this._checkClosed();
   }
@@ -796,8 +1244,13 @@ export class RespConnection {
   /** Ends the session (its subscriptions and waits go with it). */
   close() {
     if (this.ended) return;
-    if (!this.db.closed) {
-      this.db.engine.disconnect(this.id);
+    if (!this.db.closed && this.db.engine) {
+      try {
+        this.db.engine.disconnect(this.id);
+      } catch (e) {
+        if (!isTrap(e)) throw e;
+        this.db._trap(e);
+      }
       this.db.conns.delete(this.id);
     }
     this._end();

@@ -40,6 +40,10 @@ export interface OpenOptions {
   policy?: string;
   /** Other CONFIG SET parameters applied at open. */
   config?: Record<string, string | number>;
+  /** Startup directives, applied first as a redis.conf's are: a config text, or an object
+   * whose values are written as config lines (an array for several lines). Immutable
+   * parameters too (`enable-debug-command`, `databases`), `rename-command` and `user`. */
+  conf?: string | Record<string, string | number | (string | number)[]>;
   /** A dump.rdb to start from (written by redis-server or exportRdb); saved through `persistence` if given. */
   rdb?: Uint8Array | ArrayBuffer;
   /** Active-expiry / save-point timer rate (default 10); 0: no timer, call tick() yourself. */
@@ -66,6 +70,15 @@ export interface Status {
   /** When the last save completed (clock ms), or null. */
   lastSave: number | null;
   error: string | null;
+  /** Traps (panics in wasm) recovered from: the engine re-created from its last snapshot and
+   * the writes acknowledged since. */
+  recoveries: number;
+  /** The last trap: the RuntimeError and the panic's message, or null. */
+  lastTrap: string | null;
+  /** A recovery is under way (commands wait for it). */
+  recovering: boolean;
+  /** Bytes of acknowledged writes kept since the last snapshot (the recovery journal). */
+  journal: number;
 }
 
 export interface SetOptions {

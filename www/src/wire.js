@@ -43,11 +43,29 @@ function commandBound(argv) {
   return n;
 }
 
-/** One engine's io: where it reads arguments and where its replies are (see src/wasm/io.rs). */
+// The io words (src/wasm/io.rs), as u32 indexes from the first.
+const ARG_CAP = 1;
+const OUT_PTR = 2;
+const EVENTS = 4;
+const JOURNAL = 5;
+const AOF_PTR = 6;
+const AOF_LEN = 7;
+const AOF_TAKEN = 8;
+const JOURNAL_AOF = 1;
+const JOURNAL_CONFIG = 2;
+
+/**
+ * One engine's io: where it reads arguments and where its replies are (see src/wasm/io.rs).
+ * With a `journal` (recovery.js), every call's AOF text and every configuration change are
+ * copied into it as the call returns, before its reply is decoded.
+ */
 export class Wire {
-  constructor(wasm, engine) {
+  constructor(wasm, engine, journal = null) {
     this.memory = wasm.wasmMemory();
     this.engine = engine;
+    this.journal = journal;
+    // Where the binding's panic hook notes the message (read after a trap).
+    this.panicAt = typeof wasm.panicAddress === 'function' ? wasm.panicAddress() : 0;
     this.io = engine.ioAddress() >>> 2;
     this.pos = 0;
     this.raw = false;
@@ -66,10 +84,10 @@ export class Wire {
   /** Room for `need` bytes of arguments; where they start. */
   area(need) {
     if (this.u8.byteLength === 0) this.views();
-    if (need > this.u32[this.io + 1]) {
+    if (need > this.u32[this.io + ARG_CAP]) {
       this.engine.reserve(need);
       if (this.u8.byteLength === 0) this.views();
-      if (need > this.u32[this.io + 1]) throw new RangeError(`cinnabar: no room for ${need} bytes of arguments`);
+      if (need > this.u32[this.io + ARG_CAP]) throw new RangeError(`cinnabar: no room for ${need} bytes of arguments`);
     }
     return this.u32[this.io];
   }
@@ -78,7 +96,7 @@ export class Wire {
   pack(argv) {
     if (this.u8.byteLength === 0) this.views();
     const start = this.u32[this.io];
-    let end = this.write(argv, start, start + this.u32[this.io + 1]);
+    let end = this.write(argv, start, start + this.u32[this.io + ARG_CAP]);
     if (end < 0) {
       const at = this.area(commandBound(argv));
       end = this.write(argv, at, Infinity);
@@ -137,8 +155,34 @@ export class Wire {
     const len = this.pack(argv);
     this.engine.call(id, len, now, raw);
     if (this.u8.byteLength === 0) this.views();
-    this.pos = this.u32[this.io + 2];
+    // The one test a command that wrote nothing pays for the journal.
+    if (this.u32[this.io + JOURNAL] !== 0) this.sync();
+    this.pos = this.u32[this.io + OUT_PTR];
     return this.value();
+  }
+
+  /**
+   * Takes what the last engine call left for the journal: its AOF text (copied, then marked
+   * taken in the io words, so the engine drops it on its next call without a boundary call)
+   * and, if the configuration changed, the new `configText`. Safe to call any time.
+   */
+  sync() {
+    if (this.u8.byteLength === 0) this.views();
+    const u32 = this.u32;
+    const io = this.io;
+    const flags = u32[io + JOURNAL];
+    if (flags === 0 || !this.journal) return;
+    u32[io + JOURNAL] = 0;
+    if (flags & JOURNAL_AOF) {
+      const n = u32[io + AOF_LEN];
+      this.journal.append(this.u8, u32[io + AOF_PTR], n);
+      u32[io + AOF_LEN] = 0;
+      u32[io + AOF_TAKEN] = n;
+    }
+    if (flags & JOURNAL_CONFIG) {
+      this.journal.config = this.engine.configText();
+      if (this.u8.byteLength === 0) this.views();
+    }
   }
 
   /** Runs `commands[from..]` in one engine call; their replies, up to one that blocked. */
@@ -165,7 +209,8 @@ export class Wire {
   /** Decodes the last call's `n` replies. */
   read(n) {
     if (this.u8.byteLength === 0) this.views();
-    this.pos = this.u32[this.io + 2];
+    if (this.u32[this.io + JOURNAL] !== 0) this.sync();
+    this.pos = this.u32[this.io + OUT_PTR];
     const out = new Array(n);
     for (let i = 0; i < n; i++) out[i] = this.value();
     return out;
@@ -271,6 +316,20 @@ export class Wire {
 
   /** Whether the last call left events for the host (`events()`). */
   hasEvents() {
-    return this.u32[this.io + 4] !== 0;
+    return this.u32[this.io + EVENTS] !== 0;
+  }
+
+  /** The panic message the binding noted before a trap (null if none). */
+  panicMessage() {
+    if (!this.panicAt) return null;
+    try {
+      const u32 = new Uint32Array(this.memory.buffer);
+      const p = u32[this.panicAt >>> 2];
+      const n = u32[(this.panicAt >>> 2) + 1];
+      if (!n || p + n > this.memory.buffer.byteLength) return null;
+      return decoder.decode(new Uint8Array(this.memory.buffer, p, n));
+    } catch {
+      return null;
+    }
   }
 }

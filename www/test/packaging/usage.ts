@@ -13,6 +13,11 @@ async function main(): Promise<void> {
   await off();
   const bytes: Uint8Array = db.resp('PING\r\n');
   const s: Status = db.status;
+  const recovered: number = s.recoveries;
+  const trap: string | null = s.lastTrap;
+  const debug = await Cinnabar.open({ conf: { 'enable-debug-command': 'yes', save: ['60 1', '10 5'] } });
+  await Cinnabar.open({ conf: 'databases 4\nrename-command KEYS ""' });
+  console.log(recovered, trap, debug.status.journal);
   const rdb: Uint8Array = db.exportRdb();
   await db.importRdb(rdb);
   await db.set('k', 'v', { EX: 10, NX: true });
