@@ -72,10 +72,7 @@ impl Propagation {
         if self.ops.is_empty() {
             return;
         }
-        if let Some(now) = ts.filter(|&t| t > self.last_ts) {
-            self.last_ts = now;
-            self.buf.extend_from_slice(format!("#TS:{}\r\n", now).as_bytes());
-        }
+        self.annotate(ts);
         let mut ops = std::mem::take(&mut self.ops);
         let transaction = ops.len() > 1 && !self.no_multi;
         if transaction {
@@ -90,6 +87,21 @@ impl Propagation {
         // The allocation serves the next unit (one per write otherwise).
         ops.clear();
         self.ops = ops;
+    }
+
+    /// A unit of one command (the usual case), written as it ends without being recorded
+    /// first.
+    pub fn feed_one(&mut self, db: usize, argv: &[Bytes], ts: Option<i64>) {
+        self.annotate(ts);
+        self.feed(db, argv);
+    }
+
+    /// `#TS:<unix>` before the first command of each new second (aof-timestamp-enabled).
+    fn annotate(&mut self, ts: Option<i64>) {
+        if let Some(now) = ts.filter(|&t| t > self.last_ts) {
+            self.last_ts = now;
+            self.buf.extend_from_slice(format!("#TS:{}\r\n", now).as_bytes());
+        }
     }
 
     /// feedAppendOnlyFile: SELECT when the database differs from the last command's.

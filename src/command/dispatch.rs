@@ -802,6 +802,12 @@ fn call_propagating(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let changed = ctx.srv.stats.dirty != dirty || frame.force;
     if changed && !frame.prevent && !argv.is_empty() && !argv[0].eq_ignore_ascii_case(b"exec") && !matches!(reply, Reply::Blocked) {
         let db = ctx.client.db;
+        if ctx.srv.prop.depth == 0 && !ctx.srv.prop.has_ops() {
+            // The usual unit, one command alone: straight into the stream, no copy of argv.
+            let ts = ctx.srv.config.hot.aof_timestamp_enabled.then_some(ctx.srv.now_us / 1_000_000);
+            ctx.srv.prop.feed_one(db, frame.rewrite.as_deref().unwrap_or(argv), ts);
+            return reply;
+        }
         ctx.srv.prop.push(db, frame.rewrite.unwrap_or_else(|| argv.to_vec()));
     }
     if ctx.srv.prop.depth == 0 && ctx.srv.prop.has_ops() {

@@ -32,6 +32,12 @@ export interface SavePoint {
 export interface OpenOptions {
   /** Snapshot store; without one the database lives in memory only. */
   persistence?: PersistenceAdapter;
+  /**
+   * Keep a journal of every acknowledged write so a trap (a bug in the engine) is recovered
+   * from with nothing lost (default true). false: each write is cheaper, and a trap rebuilds
+   * the database from its last snapshot only, as Redis without AOF restarts from its RDB.
+   */
+  journal?: boolean;
   /** Save points as redis.conf's `save` (default with persistence: Redis's 3600/1 300/100 60/10000); false: none. */
   autosave?: SavePoint[] | boolean;
   /** CONFIG SET maxmemory (bytes, or '64mb'). */

@@ -389,3 +389,20 @@ test('waits on the default session run again too: a pipeline’s BLPOP, a comman
   assert.equal(db.status.recoveries, 2);
   await db.close();
 });
+
+test('journal: false keeps no journal: a trap rebuilds from the last snapshot only', async () => {
+  const adapter = memoryAdapter();
+  const db = await Cinnabar.open({ conf: DEBUG, persistence: adapter, autosave: false, journal: false });
+  await db.set('saved', 'yes');
+  await db.command('SAVE');
+  await db.set('unsaved', 'lost');
+  assert.equal(db.status.journal, 0, 'no journal is kept');
+  assert.equal(await trap(db), 0);
+  assert.equal(await db.get('saved'), 'yes');
+  assert.equal(await db.get('unsaved'), null);
+  // Still a working database, still without a journal.
+  await db.set('after', 'ok');
+  assert.equal(await db.get('after'), 'ok');
+  assert.equal(db.status.journal, 0);
+  await db.close();
+});
