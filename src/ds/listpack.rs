@@ -279,16 +279,24 @@ impl Listpack {
         Iter { lp: self, off: self.first() }
     }
 
+    /// Room for `n` more bytes. Nearly exact, as Redis reallocs a listpack to its new size
+    /// (doubling would leave a third of every small collection's bytes unused on average),
+    /// but by an eighth more at a time once the listpack is big, so a quicklist node filled
+    /// by thousands of pushes is not reallocated (and maybe copied) by every one of them.
+    fn grow(&mut self, n: usize) {
+        if self.buf.capacity() - self.buf.len() < n {
+            self.buf.reserve_exact(n.max(self.buf.len() / 8));
+        }
+    }
+
     pub fn push_back(&mut self, v: &[u8]) {
-        // Exact growth, as Redis reallocs a listpack to its new size: doubling would leave a
-        // third of every small collection's bytes unused on average.
-        self.buf.reserve_exact(v.len() + 16);
+        self.grow(v.len() + 16);
         encode(v, &mut self.buf);
         self.set_len(self.len() + 1);
     }
 
     pub fn push_int(&mut self, n: i64) {
-        self.buf.reserve_exact(16);
+        self.grow(16);
         encode_int(n, &mut self.buf);
         self.set_len(self.len() + 1);
     }
@@ -300,11 +308,27 @@ impl Listpack {
 
     /// Replaces the entry at `off` with an integer; returns its offset (unchanged).
     pub fn replace_int(&mut self, off: usize, n: i64) -> usize {
-        let mut e = Vec::with_capacity(10);
-        encode_int(n, &mut e);
         let old = self.entry_size(off);
-        self.buf.splice(off..off + old, e);
+        let start = self.buf.len();
+        encode_int(n, &mut self.buf);
+        self.move_into(start, off, old);
         off
+    }
+
+    /// Moves the entry just encoded at the end of the buffer (from `start`) to `off`, in place
+    /// of the `old` bytes there: one move of the bytes in between, no temporary buffer (an
+    /// LPUSH is a head insert into its node every time).
+    fn move_into(&mut self, start: usize, off: usize, old: usize) {
+        let n = self.buf.len() - start;
+        if n == old {
+            self.buf.copy_within(start.., off);
+            self.buf.truncate(start);
+        } else {
+            self.buf[off..].rotate_right(n);
+            if old > 0 {
+                self.buf.drain(off + n..off + n + old);
+            }
+        }
     }
 
     pub fn push_front(&mut self, v: &[u8]) {
@@ -313,21 +337,21 @@ impl Listpack {
 
     /// Inserts before the entry at `off` (`off == end()` appends); returns the new entry's offset.
     pub fn insert(&mut self, off: usize, v: &[u8]) -> usize {
-        let mut e = Vec::with_capacity(v.len() + 16);
-        encode(v, &mut e);
-        self.buf.reserve_exact(e.len());
-        self.buf.splice(off..off, e);
+        self.grow(v.len() + 16);
+        let start = self.buf.len();
+        encode(v, &mut self.buf);
+        self.move_into(start, off, 0);
         self.set_len(self.len() + 1);
         off
     }
 
     /// Replaces the entry at `off`; returns its offset (unchanged).
     pub fn replace(&mut self, off: usize, v: &[u8]) -> usize {
-        let mut e = Vec::with_capacity(v.len() + 8);
-        encode(v, &mut e);
         let old = self.entry_size(off);
-        self.buf.reserve_exact(e.len().saturating_sub(old));
-        self.buf.splice(off..off + old, e);
+        self.grow(v.len() + 16);
+        let start = self.buf.len();
+        encode(v, &mut self.buf);
+        self.move_into(start, off, old);
         off
     }
 
