@@ -189,6 +189,17 @@ pub struct SlowEntry {
     pub name: Bytes,
 }
 
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION, SET-DISABLE-DENY-SCRIPTS and PAUSE-CRON.
+#[derive(Default)]
+pub struct DebugSwitches {
+    /// RDB files and DUMP payloads load without their CRC64 checked.
+    pub skip_checksum: bool,
+    /// Scripts may call commands flagged NOSCRIPT.
+    pub allow_noscript_in_scripts: bool,
+    /// `tick` does nothing: no active expiry, no cron saves, no timeouts from the cron.
+    pub pause_cron: bool,
+}
+
 /// Server-wide state that command handlers see (everything but the client table).
 pub struct Server {
     pub dbs: Vec<Db>,
@@ -199,6 +210,9 @@ pub struct Server {
     pub now_us: i64,
     pub start_us: i64,
     pub active_expire_enabled: bool,
+    /// DEBUG's switches for Redis's own tests (debug.c): what they turn off stays off until
+    /// they turn it back on.
+    pub debug: DebugSwitches,
     /// The database the next active expiry cycle starts with.
     pub expire_next_db: usize,
     pub next_client_id: ClientId,
@@ -364,6 +378,7 @@ impl Engine {
                 now_us,
                 start_us: now_us,
                 active_expire_enabled: true,
+                debug: DebugSwitches::default(),
                 expire_next_db: 0,
                 next_client_id: 1,
                 host: HostInfo::default(),
@@ -928,6 +943,9 @@ impl Engine {
     /// timeouts for hosts that do not watch each deadline themselves.
     pub fn tick(&mut self, now_us: i64) {
         self.srv.now_us = now_us;
+        if self.srv.debug.pause_cron {
+            return;
+        }
         let st = &mut self.srv.stats;
         st.ops.sample(now_us, st.total_commands_processed);
         st.net_in.sample(now_us, st.io.net_input_bytes);

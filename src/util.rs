@@ -35,6 +35,23 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 
 /// Redis's strtod-based parsing for scores and float increments: no spaces, no trailing
 /// garbage, no NaN; `inf`/`-inf`/`+inf` accepted.
+/// C's atoi: leading blanks, a sign, then digits up to the first non-digit; garbage reads
+/// as 0. For the DEBUG switches Redis reads this way.
+pub fn atoi(s: &[u8]) -> i64 {
+    let s = &s[s.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits.iter().take_while(|c| c.is_ascii_digit()).fold(0i64, |n, &c| n.saturating_mul(10).saturating_add((c - b'0') as i64));
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 pub fn parse_f64(s: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(s).ok()?;
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) || s.ends_with(|c: char| c.is_ascii_whitespace()) {

@@ -176,3 +176,33 @@ fn a_multibulk_of_over_a_million_arguments_runs() {
         roundtrip(&mut s, &req, &format!(":{}\r\n", n));
     }
 }
+
+/// DEBUG PROTOCOL, which client libraries' tests use, gives each RESP3 type as Redis writes
+/// it: the attribute (which only a RESP writer can carry) before its reply, the push before
+/// its reply, verbatim with its format.
+#[test]
+fn debug_protocol_writes_attributes_and_pushes_as_redis() {
+    let srv = common::cinnabar_with(&["--enable-debug-command", "yes"]);
+    let mut s = connect(srv.port);
+    roundtrip(&mut s, b"DEBUG PROTOCOL attrib\r\n", "$39\r\nSome real reply following the attribute\r\n");
+    roundtrip(&mut s, b"DEBUG PROTOCOL push\r\n", "-ERR RESP2 is not supported by this command\r\n");
+    s.write_all(b"HELLO 3\r\n").unwrap();
+    // HELLO's map ends with its empty module list.
+    let mut hello = Vec::new();
+    while !hello.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
+        let mut b = [0u8; 4096];
+        let n = s.read(&mut b).unwrap();
+        assert!(n > 0, "closed during HELLO");
+        hello.extend_from_slice(&b[..n]);
+    }
+    roundtrip(
+        &mut s,
+        b"DEBUG PROTOCOL attrib\r\nDEBUG PROTOCOL push\r\nDEBUG PROTOCOL verbatim\r\nDEBUG PROTOCOL bignum\r\n",
+        concat!(
+            "|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply following the attribute\r\n",
+            ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n",
+            "=29\r\ntxt:This is a verbatim\nstring\r\n",
+            "(1234567999999999999999999999999999999\r\n"
+        ),
+    );
+}

@@ -42,6 +42,15 @@ impl Ctx<'_> {
     #[inline]
     pub fn modified_in(&mut self, db: usize, key: &[u8], event: &'static str) {
         self.srv.stats.dirty += 1;
+        self.signal_modified(db, key);
+        if self.srv.config.hot.notify_flags != 0 {
+            self.notify(db, key, event);
+        }
+    }
+
+    /// signalModifiedKey alone, without dirty++ or a notification (DEBUG POPULATE).
+    #[inline]
+    pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
         // The three consumers are usually idle: test inline, call out only when not.
         if self.srv.blocking.has_waiters() {
             self.srv.blocking.signal(db, key);
@@ -51,9 +60,6 @@ impl Ctx<'_> {
         }
         if self.srv.tracking.is_active() {
             self.invalidate(key);
-        }
-        if self.srv.config.hot.notify_flags != 0 {
-            self.notify(db, key, event);
         }
     }
 

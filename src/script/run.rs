@@ -139,7 +139,7 @@ impl Run<'_, '_> {
             Err(crate::error::Error::WrongArity(_)) => return Err("Wrong number of args calling Redis command from script".into()),
             Err(_) => return Err("Unknown Redis command called from script".into()),
         };
-        if spec.is(cmd::NOSCRIPT) {
+        if spec.is(cmd::NOSCRIPT) && !self.ctx.srv.debug.allow_noscript_in_scripts {
             return Err("This Redis command is not allowed from script".into());
         }
         // scriptVerifyACL: as the script's caller.

@@ -54,7 +54,7 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if ttl < 0 {
         return Err(Error::Msg("ERR Invalid TTL value, must be >= 0"));
     }
-    let lim = Limits::from_config(&ctx.srv.config);
+    let lim = Limits::of(ctx.srv);
     let value = restore_value(&argv[3], &lim).map_err(|version| {
         if version {
             Error::Msg("ERR DUMP payload version or checksum are wrong")

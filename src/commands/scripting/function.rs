@@ -364,7 +364,7 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         Some(p) if p.eq_ignore_ascii_case(b"flush") => Policy::Flush,
         Some(_) => return Err(Error::Msg("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")),
     };
-    let body = crate::rdb::load::unframe(&argv[2]).ok_or(Error::Msg("ERR DUMP payload version or checksum are wrong"))?;
+    let body = crate::rdb::load::unframe(&argv[2], ctx.srv.debug.skip_checksum).ok_or(Error::Msg("ERR DUMP payload version or checksum are wrong"))?;
     let codes = crate::rdb::load::function_codes(body).map_err(|e| Error::Dyn(format!("ERR {}", e)))?;
     let err = |e: String| Error::Dyn(format!("ERR {}", e));
     // Check the payload on its own first (libraries and functions unique within it).

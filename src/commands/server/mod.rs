@@ -20,6 +20,7 @@ mod command;
 mod config;
 #[cfg(test)]
 mod config_tests;
+pub mod debug;
 pub mod digest;
 mod info;
 mod latency;
@@ -48,7 +49,11 @@ pub static SPECS: &[CommandSpec] = &[
         "Return the number of keys in the selected database",
         "O(1)",
     ),
-    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, G, debug).doc("1.0.0", "A container for debugging commands", "Depends on subcommand."),
+    CommandSpec::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, G, debug::debug).doc(
+        "1.0.0",
+        "A container for debugging commands",
+        "Depends on subcommand.",
+    ),
     CommandSpec::new("flushall", -1, WRITE, G, flushall)
         .tips("request_policy:all_shards response_policy:all_succeeded")
         .acl(KEYSPACE | DANGEROUS)
@@ -286,184 +291,4 @@ pub(crate) fn allow_protected(ctx: &Ctx, setting: &str) -> bool {
         "local" => ctx.client.info.unix || is_local(&ctx.client.info.addr),
         _ => false,
     }
-}
-
-const DEBUG_HELP: &[&str] = &[
-    "DIGEST",
-    "    Output a hex signature representing the current DB content.",
-    "DIGEST-VALUE <key> [<key> ...]",
-    "    Output a hex signature of the values of all the specified keys.",
-    "LOADAOF",
-    "    Flush the AOF buffers on disk and reload the AOF in memory.",
-    "OBJECT <key>",
-    "    Show low level info about `key` and associated value.",
-    "PANIC",
-    "    Crash the server simulating a panic.",
-    "RELOAD [option ...]",
-    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
-    "    * MERGE: conflicting keys will be loaded from RDB.",
-    "    * NOFLUSH: the existing database will not be removed before load, but",
-    "      conflicting keys will generate an exception and kill the server.",
-    "    * NOSAVE: the database will be loaded from an existing RDB file.",
-    "    Examples:",
-    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
-    "      the database.",
-    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
-    "      existing RDB file.",
-    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
-    "      file to the database.",
-    "SET-ACTIVE-EXPIRE <0|1>",
-    "    Setting it to 0 disables expiring keys in background when they are not",
-    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-    "    default.",
-    "SLEEP <seconds>",
-    "    Stop the server for <seconds>. Decimals allowed.",
-];
-
-/// DEBUG DIGEST | DEBUG DIGEST-VALUE key ... | DEBUG RELOAD | DEBUG SLEEP seconds | DEBUG SET-ACTIVE-EXPIRE 0|1 | DEBUG HELP
-/// DEBUG OBJECT key: the value's low-level facts as Redis prints them. The key is found
-/// without expiring it (dictFind); refcount as OBJECT REFCOUNT gives it;
-/// serializedlength is the value's RDB payload under the current `rdbcompression`.
-fn debug_object(ctx: &mut Ctx, key: &[u8]) -> Result<Reply> {
-    use crate::object::{Str, Value};
-    let lfu = crate::db::access::lfu_policy(ctx.srv);
-    let compress = ctx.srv.config.get_bool("rdbcompression");
-    let fill = ctx.srv.config.get_i64("list-max-listpack-size");
-    let compressed = ctx.srv.config.get_i64("list-compress-depth") != 0;
-    let db = ctx.client.db;
-    let Some(e) = ctx.srv.dbs[db].peek(key) else { return Err(Error::NoSuchKey) };
-    // As OBJECT REFCOUNT: the integers Redis shares.
-    let shared = matches!(e.value, Value::Str(Str::Int(n)) if (0..10000).contains(&n));
-    let mut w = crate::rdb::save::Writer::new(compress);
-    w.object(&e.value);
-    let len = w.into_bytes().len();
-    let idle = if lfu { 0 } else { crate::db::access::idle_seconds(ctx.srv, e) };
-    let mut extra = String::new();
-    if let Value::List(l) = &e.value {
-        let nodes = l.node_count();
-        // Redis's listpack: a 6-byte header and an end byte around the same entries where
-        // ours keeps a 4-byte count.
-        let size: usize = l.nodes().map(|n| n.bytes() + 3).sum();
-        extra = format!(
-            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
-            nodes,
-            l.len() as f64 / nodes.max(1) as f64,
-            fill,
-            compressed as u8,
-            size
-        );
-    }
-    Ok(Reply::Status(format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
-        &e.value,
-        if shared { i32::MAX } else { 1 },
-        e.value.encoding(),
-        len,
-        e.lru,
-        idle,
-        extra
-    )))
-}
-
-fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    // Redis 7 refuses DEBUG unless enable-debug-command allows it (allowProtectedAction).
-    if !allow_protected(ctx, "enable-debug-command") {
-        return Err(Error::Msg("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
-    }
-    let sub = &argv[1];
-    if sub.eq_ignore_ascii_case(b"help") && argv.len() == 2 {
-        return Ok(crate::commands::connection::help_reply("DEBUG", DEBUG_HELP));
-    }
-    if sub.eq_ignore_ascii_case(b"object") && argv.len() == 3 {
-        return debug_object(ctx, &argv[2]);
-    }
-    // A panic on demand, as Redis's serverPanic. Redis dies of it; here it costs this one
-    // command natively (see `crate::panic`), and in wasm it traps, which the JS package
-    // recovers from (its tests use this).
-    if sub.eq_ignore_ascii_case(b"panic") && argv.len() == 2 {
-        panic!("DEBUG PANIC called at Unix time {}", ctx.srv.now_ms() / 1000);
-    }
-    // Debug builds only: a bug on demand, for the tests that hold a panic to one command
-    // (HANDLER) or one connection (BATCH: after this command, in the batch's bookkeeping).
-    #[cfg(debug_assertions)]
-    if sub.eq_ignore_ascii_case(b"cinnabar-panic") && argv.len() == 3 {
-        if argv[2].eq_ignore_ascii_case(b"batch") {
-            crate::panic::panic_after_command();
-            return Ok(OK);
-        }
-        panic!("DEBUG CINNABAR-PANIC asked for it");
-    }
-    if sub.eq_ignore_ascii_case(b"sleep") && argv.len() == 3 {
-        // strtod semantics: garbage reads as 0.
-        let secs = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(0.0);
-        let micros = (secs * 1e6).max(0.0) as u64;
-        ctx.event(Event::Sleep { micros });
-        ctx.srv.slept_us += micros as i64;
-        return Ok(OK);
-    }
-    if sub.eq_ignore_ascii_case(b"reload") {
-        // A save and a load through the RDB format, as Redis does: what survives this
-        // survives a restart. The snapshot also goes to disk through the host. NOFLUSH keeps
-        // the dataset (a key or library the file also has is then an error, unless MERGE
-        // lets the file's replace it); NOSAVE loads the file already on disk.
-        let (mut flush, mut save, mut merge) = (true, true, false);
-        for opt in &argv[2..] {
-            if opt.eq_ignore_ascii_case(b"merge") {
-                merge = true;
-            } else if opt.eq_ignore_ascii_case(b"noflush") {
-                flush = false;
-            } else if opt.eq_ignore_ascii_case(b"nosave") {
-                save = false;
-            } else {
-                return Err(Error::Msg("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."));
-            }
-        }
-        if ctx.srv.persistence.loading.is_some() {
-            // The file being loaded must not be replaced by the part read so far.
-            return Err(Error::Loading);
-        }
-        use crate::rdb::load::Merge;
-        let mode = match (flush, merge) {
-            (true, _) => Merge::Flush,
-            (false, true) => Merge::Replace,
-            (false, false) => Merge::Refuse,
-        };
-        if !save {
-            // The file is the host's to read; it answers with `rdb_reload_finished`.
-            if !ctx.can_block() {
-                return Err(Error::Msg("ERR DEBUG RELOAD NOSAVE is not allowed inside MULTI or scripts"));
-            }
-            let id = ctx.client.id;
-            ctx.event(Event::ReloadRdb { client: id, merge: mode });
-            return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
-        }
-        let snapshot = crate::rdb::dump(ctx.srv);
-        crate::rdb::load::load_merging(ctx.srv, &snapshot, mode).map_err(|_| Error::Msg("ERR Error trying to load the RDB dump"))?;
-        crate::persistence::request_save(ctx.srv, crate::persistence::SaveKind::Foreground);
-        return Ok(OK);
-    }
-    if sub.eq_ignore_ascii_case(b"loadaof") && argv.len() == 2 {
-        // The host owns the files: it syncs the AOF and replays it, then answers.
-        if ctx.srv.persistence.loading.is_some() {
-            return Err(Error::Loading);
-        }
-        if !ctx.can_block() {
-            return Err(Error::Msg("ERR DEBUG LOADAOF is not allowed inside MULTI or scripts"));
-        }
-        let id = ctx.client.id;
-        ctx.event(Event::LoadAof { client: id });
-        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
-    }
-    if sub.eq_ignore_ascii_case(b"digest") && argv.len() == 2 {
-        return Ok(Reply::Status(digest::dataset(&ctx.srv.dbs)));
-    }
-    if sub.eq_ignore_ascii_case(b"digest-value") {
-        let db = &ctx.srv.dbs[ctx.client.db];
-        return Ok(Reply::Array(argv[2..].iter().map(|k| Reply::Status(digest::key(db, k))).collect()));
-    }
-    if sub.eq_ignore_ascii_case(b"set-active-expire") && argv.len() == 3 {
-        ctx.srv.active_expire_enabled = crate::util::parse_i64(&argv[2]).unwrap_or(0) != 0;
-        return Ok(OK);
-    }
-    Err(Error::subcommand_syntax(sub, "DEBUG"))
 }

@@ -623,3 +623,101 @@ fn a_panicking_command_fails_alone() {
     assert!(o.close);
     assert_eq!(t.run(&["GET", "k"]), bulk("2"));
 }
+
+fn debug_engine() -> TestEngine {
+    let mut c = crate::Config::default();
+    c.set("enable-debug-command", "yes", true).unwrap();
+    TestEngine::with_config(c)
+}
+
+#[test]
+fn debug_populate_makes_keys_as_redis_without_propagating_them() {
+    let mut t = debug_engine();
+    t.aof_on();
+    t.run(&["SET", "key:1", "mine"]);
+    t.aof_commands();
+    let watcher = t.connect();
+    t.run_as(watcher, &["WATCH", "key:2"]);
+    let dirty = t.engine.srv.stats.dirty;
+    assert_eq!(t.run(&["DEBUG", "POPULATE", "3"]), ok());
+    assert_eq!(t.run(&["MGET", "key:0", "key:1", "key:2", "key:3"]), Reply::Array(vec![bulk("value:0"), bulk("mine"), bulk("value:2"), Reply::Nil]));
+    assert_eq!(t.engine.srv.stats.dirty, dirty, "no change to save for");
+    assert!(t.aof_commands().is_empty(), "not propagated");
+    t.run_as(watcher, &["MULTI"]);
+    t.run_as(watcher, &["PING"]);
+    assert_eq!(t.run_as(watcher, &["EXEC"]), Reply::NilArray, "a WATCHed name it creates is touched");
+    // A prefix, and values cut or zero-padded to a size.
+    assert_eq!(t.run(&["DEBUG", "POPULATE", "2", "p", "3"]), ok());
+    assert_eq!(t.run(&["GET", "p:1"]), bulk("val"));
+    assert_eq!(t.run(&["DEBUG", "POPULATE", "1", "z", "10"]), ok());
+    assert_eq!(t.run(&["GET", "z:0"]), Reply::Bulk(bytes::Bytes::from_static(b"value:0\0\0\0")));
+    assert_eq!(t.run(&["DEBUG", "POPULATE", "-1"]), err("ERR value is out of range, must be positive"));
+    assert_eq!(t.run(&["DEBUG", "POPULATE", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(t.run(&["DEBUG", "POPULATE", "1", "k", "-5"]), err("ERR value is out of range, must be positive"));
+    assert_eq!(t.run(&["DEBUG", "POPULATE", "0"]), ok());
+    assert_eq!(t.run(&["DBSIZE"]), int(6));
+}
+
+#[test]
+fn debug_protocol_answers_each_resp_type() {
+    let mut t = debug_engine();
+    assert_eq!(t.run(&["DEBUG", "PROTOCOL", "string"]), bulk("Hello World"));
+    assert_eq!(t.run(&["DEBUG", "PROTOCOL", "integer"]), int(12345));
+    assert_eq!(t.run(&["DEBUG", "PROTOCOL", "double"]), Reply::Double("3.141".parse().unwrap()));
+    assert_eq!(t.run(&["DEBUG", "PROTOCOL", "bignum"]), Reply::BigNumber("1234567999999999999999999999999999999".into()));
+    assert_eq!(t.run(&["DEBUG", "PROTOCOL", "map"]), Reply::Map((0..3).map(|j| (int(j), Reply::Bool(j == 1))).collect()));
+    assert_eq!(t.run(&["DEBUG", "PROTOCOL", "set"]), Reply::Set(vec![int(0), int(1), int(2)]));
+    assert_eq!(t.run(&["DEBUG", "PROTOCOL", "attrib"]), bulk("Some real reply following the attribute"));
+    assert_eq!(t.run(&["DEBUG", "PROTOCOL", "push"]), err("ERR RESP2 is not supported by this command"));
+    assert_eq!(
+        t.run(&["DEBUG", "PROTOCOL", "nope"]),
+        err("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+    );
+    t.run(&["HELLO", "3"]);
+    match t.run(&["DEBUG", "PROTOCOL", "push"]) {
+        Reply::Multi(v) => assert_eq!(v[1], bulk("Some real reply following the push reply")),
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn debug_log_error_and_stringmatch_test() {
+    let mut t = debug_engine();
+    t.engine.drain_events();
+    assert_eq!(t.run(&["DEBUG", "LOG", "hello there"]), ok());
+    assert_eq!(t.engine.drain_events(), vec![Event::Log { level: 3, message: "DEBUG LOG: hello there".into() }]);
+    assert_eq!(t.run(&["DEBUG", "ERROR", "MYERR two\r\nlines"]), err("MYERR two  lines"));
+    assert_eq!(t.run(&["DEBUG", "STRINGMATCH-TEST"]), Reply::Status("Apparently Redis did not crash: test passed".into()));
+}
+
+#[test]
+fn debug_switches_skip_checksums_allow_denied_commands_in_scripts_and_pause_the_cron() {
+    let mut t = debug_engine();
+    t.run(&["SET", "k", "v"]);
+    let Reply::Bulk(payload) = t.run(&["DUMP", "k"]) else { panic!() };
+    let mut bad = payload.to_vec();
+    *bad.last_mut().unwrap() ^= 1;
+    let bad = bytes::Bytes::from(bad);
+    let restore = |t: &mut TestEngine| t.run_bytes(vec!["RESTORE".into(), "k2".into(), "0".into(), bad.clone(), "REPLACE".into()]);
+    assert_eq!(restore(&mut t), err("ERR DUMP payload version or checksum are wrong"));
+    assert_eq!(t.run(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]), ok());
+    assert_eq!(restore(&mut t), ok());
+    assert_eq!(t.run(&["GET", "k2"]), bulk("v"));
+    t.run(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0"]);
+    assert_eq!(restore(&mut t), err("ERR DUMP payload version or checksum are wrong"));
+
+    let script = ["EVAL", "return redis.call('debug','protocol','integer')", "0"];
+    assert!(matches!(t.run(&script), Reply::Error(e) if e.contains("This Redis command is not allowed from script")));
+    assert_eq!(t.run(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]), ok());
+    assert_eq!(t.run(&script), int(12345));
+    t.run(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"]);
+
+    assert_eq!(t.run(&["DEBUG", "PAUSE-CRON", "1"]), ok());
+    t.run(&["SET", "gone", "v", "PX", "1"]);
+    t.advance_ms(50);
+    t.tick();
+    assert_eq!(t.engine.dbsize(0), 3, "no active expiry while the cron is paused");
+    assert_eq!(t.run(&["DEBUG", "PAUSE-CRON", "0"]), ok());
+    t.tick();
+    assert_eq!(t.engine.dbsize(0), 2);
+}
