@@ -90,32 +90,68 @@ impl Ctx<'_> {
         }
     }
 
-    /// Fails the transactions of clients watching the key (touchWatchedKey).
+    /// Fails the transactions of clients watching the key (touchWatchedKey). A key that had
+    /// already expired when it was WATCHed and is now gone is no logical change: it only
+    /// stops counting as expired.
     #[cold]
     #[inline(never)]
     pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
         if self.srv.watched.is_empty() {
             return;
         }
+        let gone = self.srv.dbs[db].peek(key).is_none();
         for id in self.srv.watched.watchers(db, key) {
-            if id == self.client.id {
-                self.client.dirty_cas = true;
-            } else if let Some(c) = self.others.get_mut(&id) {
-                c.dirty_cas = true;
+            let Some(c) = self.watcher(id) else { continue };
+            if gone {
+                if let Some(w) = c.watched.iter_mut().find(|(d, k, expired)| *expired && *d == db && k[..] == key[..]) {
+                    w.2 = false;
+                    continue;
+                }
             }
+            c.dirty_cas = true;
+        }
+    }
+
+    fn watcher(&mut self, id: ClientId) -> Option<&mut Client> {
+        if id == self.client.id {
+            Some(&mut *self.client)
+        } else {
+            self.others.get_mut(&id).map(|c| &mut **c)
         }
     }
 
     /// FLUSHDB, FLUSHALL, SWAPDB: every watched key of `db` that exists (in `db`, or in
-    /// `other` for SWAPDB) counts as touched (touchAllWatchedKeysInDb).
+    /// `other`, whose contents replace it, for SWAPDB) counts as touched
+    /// (touchAllWatchedKeysInDb), except where nothing changed logically: a key expired when
+    /// WATCHed that is now gone or still expired, or a missing key replaced by an expired one
+    /// (which then counts as expired when WATCHed).
     pub fn touch_watched_db(&mut self, db: usize, other: Option<usize>) {
         if self.srv.watched.is_empty() {
             return;
         }
+        let now = self.now_ms();
         for key in self.srv.watched.keys_in(db) {
-            let exists = self.srv.dbs[db].peek(&key).is_some() || other.is_some_and(|o| self.srv.dbs[o].peek(&key).is_some());
-            if exists {
-                self.touch_watched(db, &key);
+            let in_emptied = self.srv.dbs[db].peek(&key).is_some();
+            let in_replacement = other.is_some_and(|o| self.srv.dbs[o].peek(&key).is_some());
+            if !in_emptied && !in_replacement {
+                continue;
+            }
+            let replacement_expired = other.is_some_and(|o| self.srv.dbs[o].is_expired(&key, now));
+            for id in self.srv.watched.watchers(db, &key) {
+                let Some(c) = self.watcher(id) else { continue };
+                let Some(w) = c.watched.iter_mut().find(|(d, k, _)| *d == db && *k == key) else { continue };
+                if w.2 {
+                    if !in_replacement {
+                        w.2 = false;
+                        continue;
+                    } else if replacement_expired {
+                        continue;
+                    }
+                } else if !in_emptied && replacement_expired {
+                    w.2 = true;
+                    continue;
+                }
+                c.dirty_cas = true;
             }
         }
     }

@@ -55,3 +55,71 @@ fn nesting_and_watch_inside_multi_are_errors() {
     assert_eq!(t.run(&["DISCARD"]), ok());
     assert_eq!(t.run(&["DISCARD"]), err("ERR DISCARD without MULTI"));
 }
+
+/// A key already expired when WATCHed that goes away (lazily, by FLUSHDB, by SWAPDB) or is
+/// swapped for another expired key is no change; the tests of Redis's multi.tcl.
+#[test]
+fn stale_watched_keys_that_go_away_do_not_fail_exec() {
+    let mut c = crate::Config::default();
+    c.set("enable-debug-command", "yes", true).unwrap();
+    let mut t = TestEngine::with_config(c);
+    t.run(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let exec_passes = |t: &mut TestEngine| {
+        t.run(&["MULTI"]);
+        t.run(&["PING"]);
+        t.run(&["EXEC"]) == Reply::Array(vec![Reply::Simple("PONG")])
+    };
+    let stale = |t: &mut TestEngine, db: &str| {
+        t.run(&["SELECT", db]);
+        t.run(&["SET", "x", "foo", "PX", "1"]);
+    };
+    // Deleted by a lookup.
+    stale(&mut t, "0");
+    t.advance_ms(2);
+    t.run(&["WATCH", "x"]);
+    assert_eq!(t.run(&["EXISTS", "x"]), int(0));
+    assert!(exec_passes(&mut t));
+    // Flushed.
+    stale(&mut t, "0");
+    t.advance_ms(2);
+    t.run(&["WATCH", "x"]);
+    t.run(&["FLUSHDB"]);
+    assert!(exec_passes(&mut t));
+    // Swapped for nothing.
+    t.run(&["FLUSHALL"]);
+    stale(&mut t, "1");
+    t.advance_ms(2);
+    t.run(&["WATCH", "x"]);
+    t.run(&["SWAPDB", "0", "1"]);
+    assert!(exec_passes(&mut t));
+    // Nothing swapped for a stale key.
+    t.run(&["FLUSHALL"]);
+    stale(&mut t, "0");
+    t.advance_ms(2);
+    t.run(&["SELECT", "1"]);
+    t.run(&["WATCH", "x"]);
+    t.run(&["SWAPDB", "0", "1"]);
+    assert!(exec_passes(&mut t));
+    // A stale key swapped for another.
+    t.run(&["FLUSHALL"]);
+    stale(&mut t, "1");
+    stale(&mut t, "0");
+    t.advance_ms(2);
+    t.run(&["SELECT", "1"]);
+    t.run(&["WATCH", "x"]);
+    t.run(&["SWAPDB", "0", "1"]);
+    assert!(exec_passes(&mut t));
+    // But a live key swapped in is a change, and a stale key written again is one too.
+    t.run(&["FLUSHALL"]);
+    t.run(&["SELECT", "0"]);
+    t.run(&["SET", "x", "live"]);
+    t.run(&["SELECT", "1"]);
+    t.run(&["WATCH", "x"]);
+    t.run(&["SWAPDB", "0", "1"]);
+    assert!(!exec_passes(&mut t));
+    stale(&mut t, "1");
+    t.advance_ms(2);
+    t.run(&["WATCH", "x"]);
+    t.run(&["SET", "x", "again"]);
+    assert!(!exec_passes(&mut t));
+}
