@@ -192,8 +192,8 @@ static PARAMS: &[Param] = &[
     hidden(p("key-load-delay", Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, "0")),
     hidden(p("loading-process-events-interval-bytes", Kind::Int { min: 1024, max: i32::MAX as i64 }, "2097152")),
     p("latency-tracking-info-percentiles", Kind::List, "50 99 99.9"),
-    // ACL users are not Cinnabar's (only `default`): the log and pub/sub defaults have
-    // nothing to act on; an `aclfile` is refused.
+    // ACL: the log's length, the channels a new user starts with, and the file the users
+    // live in (ACL LOAD / SAVE) when they are not in this configuration.
     p("acllog-max-len", I, "128"),
     p("acl-pubsub-default", Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels"),
     fixed("aclfile", Kind::Str, ""),
@@ -579,7 +579,6 @@ fn unsupported(name: &str, value: &str) -> Option<&'static str> {
         "cluster-enabled" if yes => Some("cluster mode is not supported by Cinnabar"),
         "tls-port" if value.trim() != "0" => Some("TLS is not supported by Cinnabar"),
         "syslog-enabled" if yes => Some("logging to syslog is not supported by Cinnabar; use logfile"),
-        "aclfile" if !value.is_empty() => Some("ACL files are not supported by Cinnabar (its only user is 'default')"),
         // Redis's own answer when it is built without jemalloc (isValidActiveDefrag).
         "activedefrag" if yes => Some("-DISABLED Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"),
         _ => None,

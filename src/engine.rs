@@ -303,6 +303,20 @@ pub struct HostInfo {
     /// Makes a directory the working one and answers its absolute path, or the system's
     /// reason it cannot (CONFIG SET dir, as Redis's chdir); without it `dir` is a plain value.
     pub change_dir: Option<fn(&str) -> Result<String, String>>,
+    /// Reads a whole file by path (`aclfile` at startup, ACL LOAD); Err is the system's
+    /// reason. Without it there are no files to read.
+    pub read_file: Option<fn(&str) -> Result<Vec<u8>, String>>,
+    /// Replaces a file whole, so a crash leaves the old or the new one (ACL SAVE); Err is
+    /// the step that failed and the system's reason.
+    pub replace_file: Option<fn(&str, &[u8]) -> Result<(), (FileStep, String)>>,
+}
+
+/// The step of `HostInfo::replace_file` that failed, for the caller's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStep {
+    Open,
+    Write,
+    Rename,
 }
 
 impl Server {
@@ -459,6 +473,7 @@ impl Engine {
             }
             self.srv.acl.users.insert(user.clone(), u);
             self.srv.acl.generation += 1;
+            self.srv.acl.users_from_config = true;
             return Ok(());
         }
         self.srv.config.set(name, value, true)?;
@@ -708,14 +723,22 @@ impl Engine {
     /// CONFIG REWRITE's new config file text from the old one (a pure function; see
     /// `Config::rewrite`). `dir` is the absolute directory the server works in.
     pub fn config_rewrite(&self, old: &str, dir: &str) -> String {
-        let users: Vec<String> = self.srv.acl.users.values().map(crate::commands::server::acl::config_line).collect();
-        self.srv.config.rewrite_with_users(old, dir, &users)
+        self.srv.config.rewrite_with_users(old, dir, &self.config_users())
+    }
+
+    /// The `user` lines CONFIG REWRITE writes: none when an ACL file keeps the users
+    /// (rewriteConfigUserOption), which also drops the file's old ones.
+    fn config_users(&self) -> Vec<String> {
+        if !self.srv.config.get("aclfile").unwrap_or("").is_empty() {
+            return vec![];
+        }
+        self.srv.acl.users.values().map(crate::commands::server::acl::config_line).collect()
     }
 
     /// `config_rewrite` as a function to run elsewhere: the config and the ACL users as they
     /// are now, so the host can read and write the file away from its loop.
     pub fn config_rewriter(&self) -> impl FnOnce(&str, &str) -> String + Send + 'static {
-        let users: Vec<String> = self.srv.acl.users.values().map(crate::commands::server::acl::config_line).collect();
+        let users = self.config_users();
         let config = self.srv.config.clone();
         move |old, dir| config.rewrite_with_users(old, dir, &users)
     }
@@ -783,12 +806,31 @@ impl Engine {
         self.srv.host.cpu_probe = Some(probe);
     }
 
-    /// Lets the core time commands (SLOWLOG, INFO commandstats) with the host's clock.
     /// See `HostInfo::change_dir`.
     pub fn set_change_dir(&mut self, change_dir: fn(&str) -> Result<String, String>) {
         self.srv.host.change_dir = Some(change_dir);
     }
 
+    /// See `HostInfo::read_file` and `HostInfo::replace_file`.
+    pub fn set_file_access(&mut self, read: fn(&str) -> Result<Vec<u8>, String>, replace: fn(&str, &[u8]) -> Result<(), (FileStep, String)>) {
+        self.srv.host.read_file = Some(read);
+        self.srv.host.replace_file = Some(replace);
+    }
+
+    /// The ACL file named by `aclfile`, loaded once the configuration is (ACLLoadUsersAtStartup):
+    /// Err is the line to log before exiting. Users come from the ACL file or from `user`
+    /// lines in the configuration, never both.
+    pub fn load_acl_file_at_startup(&mut self) -> Result<(), String> {
+        if self.srv.config.get("aclfile").unwrap_or("").is_empty() {
+            return Ok(());
+        }
+        if self.srv.acl.users_from_config {
+            return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
+        }
+        crate::commands::server::acl::load_file(&mut self.srv).map(|_| ()).map_err(|e| format!("Aborting Redis startup because of ACL errors: {e}"))
+    }
+
+    /// Lets the core time commands (SLOWLOG, INFO commandstats) with the host's clock.
     pub fn set_clock(&mut self, clock: fn() -> i64) {
         self.srv.host.clock = Some(clock);
     }

@@ -52,7 +52,7 @@ pub mod wasm;
 
 pub use client::{ClientId, ClientInfo};
 pub use config::Config;
-pub use engine::{Engine, Event, Outcome};
+pub use engine::{Engine, Event, FileStep, Outcome};
 pub use error::Error;
 pub use reply::Reply;
 

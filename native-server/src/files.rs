@@ -43,6 +43,27 @@ pub fn replace(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<(), (Step, std::
     sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))).map_err(|e| (Step::SyncDir, e))
 }
 
+/// The core's `read_file` hook (ACL files): the file whole, or strerror's text.
+pub fn read_whole(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| strerror(&e))
+}
+
+/// The core's `replace_file` hook (ACL SAVE): `replace` through a temporary file named as
+/// Redis names it (`<path>.tmp-<pid>-<ms>`).
+pub fn replace_whole(path: &str, bytes: &[u8]) -> Result<(), (cinnabar::FileStep, String)> {
+    use cinnabar::FileStep;
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let tmp = format!("{}.tmp-{}-{}", path, std::process::id(), ms);
+    replace(Path::new(path), Path::new(&tmp), bytes).map_err(|(step, e)| {
+        let step = match step {
+            Step::Create => FileStep::Open,
+            Step::Write | Step::Fsync => FileStep::Write,
+            Step::Rename | Step::SyncDir => FileStep::Rename,
+        };
+        (step, strerror(&e))
+    })
+}
+
 /// Makes a rename (or a file's creation) in `dir` durable (fsyncFileDir).
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()

@@ -58,6 +58,7 @@ fn main() {
         }
     }
     engine.set_change_dir(process::change_dir);
+    engine.set_file_access(files::read_whole, files::replace_whole);
     // As redis-server: fork into the background first (unless a supervisor runs us), then
     // the log file takes the standard streams.
     let cfg = engine.config();
@@ -110,20 +111,6 @@ fn main() {
     engine.set_memory_probe(alloc::live_bytes);
     // BGSAVE and save points fork a child that writes the snapshot (see persist.rs).
     engine.set_fork_support(true);
-    // As redis-server: with appendonly yes the AOF is the dataset (the RDB is not read),
-    // else the snapshot in dir/dbfilename; either loads once the listeners are bound,
-    // behind LOADING (persist.rs). A file that cannot be read is fatal rather than
-    // silently starting empty (and later overwriting it).
-    let mut aof = None;
-    if engine.config().get_bool("appendonly") {
-        match aof::Aof::prepare(&engine) {
-            Ok(a) => aof = Some(a),
-            Err(e) => {
-                serverlog!(Warning, "{}", e);
-                std::process::exit(1);
-            }
-        }
-    }
     engine.set_cpu_probe(host::cpu_seconds);
     engine.set_clock(host::monotonic_us);
     host::monotonic_us(); // calibrate now, not inside the first command
@@ -160,14 +147,30 @@ fn main() {
             std::process::exit(1);
         }
     };
-    serverlog!(Warning, "Server initialized");
-    // As redis-server: bound first, then the dataset loads while clients that connect
-    // meanwhile are told LOADING.
-    match aof {
-        Some(aof) => persist::load_aof_at_startup(&mut server, aof),
-        None => persist::load_at_startup(&mut server),
-    }
+    // Before anything that may fail to load: a harness that waits for the logo's PID line
+    // then sees the error that follows it, as with Redis.
     banner(logo, port);
+    serverlog!(Warning, "Server initialized");
+    if let Err(e) = server.engine.load_acl_file_at_startup() {
+        serverlog!(Warning, "{}", e);
+        std::process::exit(1);
+    }
+    // As redis-server: with appendonly yes the AOF is the dataset (the RDB is not read),
+    // else the snapshot in dir/dbfilename; either loads once the listeners are bound,
+    // behind LOADING (persist.rs). A file that cannot be read is fatal rather than
+    // silently starting empty (and later overwriting it). Clients that connect meanwhile
+    // are told LOADING.
+    if server.engine.config().get_bool("appendonly") {
+        match aof::Aof::prepare(&server.engine) {
+            Ok(aof) => persist::load_aof_at_startup(&mut server, aof),
+            Err(e) => {
+                serverlog!(Warning, "{}", e);
+                std::process::exit(1);
+            }
+        }
+    } else {
+        persist::load_at_startup(&mut server);
+    }
     // Redis's own line: scripts and test harnesses wait for it.
     serverlog!(Notice, "Ready to accept connections");
     process::notify_ready(supervisor);

@@ -129,3 +129,66 @@ fn rename_command_answers_as_redis_servers() {
         assert_eq!(got[0], got[1], "{}", String::from_utf8_lossy(line));
     }
 }
+
+/// `aclfile`: users saved by ACL SAVE, reloaded by ACL LOAD and at startup, and the refusals
+/// (a bad file, users also in the configuration), against redis-server in the same steps.
+#[test]
+fn acl_files_save_and_load_as_redis_servers() {
+    use std::io::{Read, Write};
+    let run = |binary: &str, name: &str| -> (String, Vec<String>) {
+        let dir = scratch(name);
+        std::fs::write(dir.join("users.acl"), "user alice on allcommands allkeys &* >alice\nuser bob on -@all +@set ~set* >bob\n").unwrap();
+        let d = dir.to_str().unwrap();
+        let srv = common::spawn_with(binary, &["--dir", d, "--aclfile", "users.acl"]);
+        let mut c = connect(srv.port);
+        let mut replies = vec![];
+        let mut step = |c: &mut std::net::TcpStream, cmd: &str| {
+            c.write_all(cmd.as_bytes()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            let mut buf = vec![0u8; 1 << 16];
+            let n = c.read(&mut buf).unwrap_or(0);
+            replies.push(format!("{} -> {}", cmd.trim(), String::from_utf8_lossy(&buf[..n])));
+        };
+        step(&mut c, "ACL USERS\r\n");
+        step(&mut c, "ACL SETUSER eve on >eve +get ~*\r\n");
+        step(&mut c, "ACL SAVE\r\n");
+        let saved = std::fs::read_to_string(dir.join("users.acl")).unwrap();
+        std::fs::write(dir.join("users.acl"), "user carol on nopass +@all ~*\nuser carol off\nuser dan on +nosuch\n").unwrap();
+        step(&mut c, "ACL LOAD\r\n");
+        step(&mut c, "ACL USERS\r\n");
+        std::fs::write(dir.join("users.acl"), "user carol on nopass +@all ~* &*\n").unwrap();
+        step(&mut c, "AUTH alice alice\r\n");
+        step(&mut c, "ACL LOAD\r\n");
+        // alice is gone: her connection closed after the reply.
+        step(&mut c, "PING\r\n");
+        let mut c = connect(srv.port);
+        step(&mut c, "ACL USERS\r\n");
+        step(&mut c, "AUTH carol x\r\n");
+        drop(srv);
+        let _ = std::fs::remove_dir_all(&dir);
+        (saved, replies)
+    };
+    let ours = run(env!("CARGO_BIN_EXE_cinnabar-server"), "acl-ours");
+    let theirs = run(&redis_server_binary(), "acl-theirs");
+    assert_eq!(ours, theirs);
+    assert!(ours.0.contains("user eve on #"), "{}", ours.0);
+
+    // Startup refusals: the same exit status and the same last log line.
+    let dir = scratch("acl-refused");
+    std::fs::write(dir.join("bad.acl"), "user a on +nosuch\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let p = port.as_str();
+    for args in
+        [&["--port", p, "--aclfile", "bad.acl"][..], &["--port", p, "--aclfile", "bad.acl", "--user", "x", "on"], &["--port", p, "--aclfile", "none.acl"]]
+    {
+        let last = |binary: &str| {
+            let out = Command::new(binary).current_dir(&dir).args(args).output().unwrap();
+            let log = String::from_utf8_lossy(&out.stdout).into_owned();
+            let line = log.lines().last().unwrap_or("").to_string();
+            // After "pid:X dd Mon yyyy hh:mm:ss.mmm # ".
+            (out.status.code(), line.splitn(7, ' ').nth(6).unwrap_or("").to_string())
+        };
+        assert_eq!(last(env!("CARGO_BIN_EXE_cinnabar-server")), last(&redis_server_binary()), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

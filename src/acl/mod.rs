@@ -243,11 +243,13 @@ pub struct Acl {
     /// Bumped on every change to any user: sessions cache "may run anything" against it.
     pub generation: u64,
     pub log: VecDeque<LogEntry>,
+    /// `user` lines came with the configuration (then no `aclfile` may).
+    pub users_from_config: bool,
 }
 
 impl Default for Acl {
     fn default() -> Self {
-        let mut acl = Acl { users: BTreeMap::new(), generation: 1, log: VecDeque::new() };
+        let mut acl = Acl { users: BTreeMap::new(), generation: 1, log: VecDeque::new(), users_from_config: false };
         acl.users.insert(Bytes::from_static(b"default"), default_user());
         acl
     }
@@ -286,6 +288,96 @@ pub fn merge_selector_args(args: &[Bytes]) -> Result<Vec<Bytes>, usize> {
         Some((j, _)) => Err(j),
         None => Ok(out),
     }
+}
+
+/// sdstrim: `set`'s bytes off both ends.
+fn trim<'a>(mut l: &'a [u8], set: &[u8]) -> &'a [u8] {
+    while l.first().is_some_and(|c| set.contains(c)) {
+        l = &l[1..];
+    }
+    while l.last().is_some_and(|c| set.contains(c)) {
+        l = &l[..l.len() - 1];
+    }
+    l
+}
+
+/// ACLLoadFromFile's parse of an ACL file (`user <name> <rule> ...` lines; blank lines
+/// skipped; fields split on single spaces, no quoting): the users it defines, or every error
+/// found, each prefixed with `filename:line`, worded as Redis words them.
+pub fn parse_acl_file(filename: &str, text: &[u8], all_channels_default: bool) -> Result<BTreeMap<Bytes, User>, String> {
+    // fgets into a C string: the file ends at its first NUL.
+    let text = text.split(|&c| c == 0).next().unwrap_or(b"");
+    let mut users: BTreeMap<Bytes, User> = BTreeMap::new();
+    let mut errors = String::new();
+    for (i, line) in text.split(|&c| c == b'\n').enumerate() {
+        let linenum = i + 1;
+        let line = trim(line, b" \t\r\n");
+        if line.is_empty() {
+            continue;
+        }
+        let argv: Vec<Bytes> = line.split(|&c| c == b' ').map(Bytes::copy_from_slice).collect();
+        if &argv[0][..] != b"user" || argv.len() < 2 {
+            errors.push_str(&format!("{}:{} should start with user keyword followed by the username. ", filename, linenum));
+            continue;
+        }
+        let name = &argv[1];
+        if selector::has_spaces(name) {
+            errors.push_str(&format!("'{}:{}: username '{}' contains invalid characters. ", filename, linenum, String::from_utf8_lossy(name)));
+            continue;
+        }
+        if users.contains_key(name) {
+            errors.push_str(&format!("WARNING: Duplicate user '{}' found on line {}. ", String::from_utf8_lossy(name), linenum));
+            continue;
+        }
+        let mut u = User::new(name.clone(), all_channels_default);
+        match merge_selector_args(&argv[2..]) {
+            Err(_) => errors.push_str(&format!("{}:{}: Unmatched parenthesis in selector definition.", filename, linenum)),
+            Ok(rules) => {
+                let mut syntax_error = false;
+                for op in rules {
+                    let op = trim(&op, b"\t\r\n");
+                    match u.apply(op, all_channels_default) {
+                        Ok(()) => {}
+                        // A missing command is named: it tells nothing secret.
+                        Err(RuleError::UnknownCommand) => errors.push_str(&format!(
+                            "{}:{}: Error in applying operation '{}': {}. ",
+                            filename,
+                            linenum,
+                            String::from_utf8_lossy(op),
+                            RuleError::UnknownCommand.message()
+                        )),
+                        // Others only once per line: the rest may follow from the first.
+                        Err(e) if !syntax_error => {
+                            errors.push_str(&format!("{}:{}: {}. ", filename, linenum, e.message()));
+                            syntax_error = true;
+                        }
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        users.insert(name.clone(), u);
+    }
+    if !errors.is_empty() {
+        errors.push_str("WARNING: ACL errors detected, no change to the previously active ACL rules was performed");
+        return Err(errors);
+    }
+    users.entry(Bytes::from_static(b"default")).or_insert_with(default_user);
+    Ok(users)
+}
+
+/// An ACL file's text as ACL SAVE writes it (ACLSaveToFile): one `user` line per user, in
+/// name order.
+pub fn acl_file_text(users: &BTreeMap<Bytes, User>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for u in users.values() {
+        out.extend_from_slice(b"user ");
+        out.extend_from_slice(&u.name);
+        out.push(b' ');
+        out.extend_from_slice(u.describe().as_bytes());
+        out.push(b'\n');
+    }
+    out
 }
 
 impl Acl {

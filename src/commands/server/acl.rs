@@ -35,11 +35,11 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
         .args("username"),
     CommandSpec::new("help", 2, LOADING | STALE, G, help).doc("6.0.0", "Show helpful text about the different subcommands", "O(1)"),
     CommandSpec::new("list", 2, F, G, list).doc("6.0.0", "List the current ACL rules in ACL config file format", N),
-    CommandSpec::new("load", 2, F, G, no_file).doc("6.0.0", "Reload the ACLs from the configured ACL file", N),
+    CommandSpec::new("load", 2, F, G, load).doc("6.0.0", "Reload the ACLs from the configured ACL file", N),
     CommandSpec::new("log", -2, F, G, log)
         .doc("6.0.0", "List latest events denied because of ACLs in place", "O(N) with N being the number of entries shown.")
         .args("[operation=(count|RESET)]"),
-    CommandSpec::new("save", 2, F, G, no_file).doc("6.0.0", "Save the current ACL rules in the configured ACL file", N),
+    CommandSpec::new("save", 2, F, G, save).doc("6.0.0", "Save the current ACL rules in the configured ACL file", N),
     CommandSpec::new("setuser", -3, F, G, setuser)
         .doc("6.0.0", "Modify or create the rules for a specific ACL user", "O(N). Where N is the number of rules provided.")
         .args("username [rule ...]"),
@@ -172,10 +172,64 @@ fn whoami(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     Ok(Reply::Bulk(ctx.client.user.clone()))
 }
 
-/// ACL LOAD / SAVE: Cinnabar keeps users in redis.conf (`user` lines, CONFIG REWRITE), never
-/// in an ACL file (`aclfile` is refused), so these answer as Redis does without one.
-fn no_file(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    Err(Error::Msg("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."))
+/// ACL LOAD / SAVE without an `aclfile`: users then live in redis.conf.
+fn no_file() -> Error {
+    Error::Msg("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.")
+}
+
+fn acl_file(srv: &crate::engine::Server) -> Option<String> {
+    Some(srv.config.get("aclfile").unwrap_or("")).filter(|f| !f.is_empty()).map(str::to_string)
+}
+
+/// ACLLoadFromFile: the users of the `aclfile` replace all of them, or (on any error) none.
+/// The default user's connections keep their user; the names of the other users replaced
+/// are returned, whose connections must go (Redis frees those users).
+pub fn load_file(srv: &mut crate::engine::Server) -> std::result::Result<Vec<Bytes>, String> {
+    let file = acl_file(srv).unwrap_or_default();
+    let text = match srv.host.read_file {
+        Some(read) => read(&file),
+        None => Err("Operation not supported".into()),
+    }
+    .map_err(|why| format!("Error loading ACLs, opening file '{}': {}", file, why))?;
+    let all = srv.config.get("acl-pubsub-default") == Some("allchannels");
+    let users = crate::acl::parse_acl_file(&file, &text, all)?;
+    let old = std::mem::replace(&mut srv.acl.users, users);
+    srv.acl.generation += 1;
+    Ok(old.into_keys().filter(|n| &n[..] != b"default").collect())
+}
+
+/// ACL LOAD
+fn load(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    if acl_file(ctx.srv).is_none() {
+        return Err(no_file());
+    }
+    let replaced = load_file(ctx.srv).map_err(|e| Error::Dyn(format!("ERR {}", e)))?;
+    for name in replaced {
+        disconnect_user(ctx, &name);
+    }
+    Ok(OK)
+}
+
+/// ACL SAVE: every user, one `user` line each, replacing the `aclfile` whole
+/// (ACLSaveToFile); a failure is logged and answered with Redis's pointer to the log.
+fn save(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    use crate::engine::FileStep;
+    let Some(file) = acl_file(ctx.srv) else { return Err(no_file()) };
+    let text = crate::acl::acl_file_text(&ctx.srv.acl.users);
+    let done = match ctx.srv.host.replace_file {
+        Some(replace) => replace(&file, &text),
+        None => Err((FileStep::Open, "Operation not supported".into())),
+    };
+    if let Err((step, why)) = done {
+        let what = match step {
+            FileStep::Open => "Opening temp ACL file for ACL SAVE",
+            FileStep::Write => "Writing ACL file for ACL SAVE",
+            FileStep::Rename => "Renaming ACL file for ACL SAVE",
+        };
+        ctx.srv.log(3, || format!("{}: {}", what, why));
+        return Err(Error::Msg("ERR There was an error trying to save the ACLs. Please check the server logs for more information"));
+    }
+    Ok(OK)
 }
 
 /// ACL CAT [category]

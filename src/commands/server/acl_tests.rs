@@ -236,3 +236,117 @@ fn user_lines_in_the_config_create_users_and_rewrite_writes_them() {
     assert_eq!(bad("user alice on bogus\n"), "Error in user declaration 'alice': Syntax error");
     assert_eq!(bad("user a on\nuser a off\n"), "Error in user declaration 'a': Duplicate user found. A user can only be defined once in config files");
 }
+
+thread_local! {
+    /// The files the ACL tests' host holds (the hooks are plain functions).
+    static FILES: std::cell::RefCell<std::collections::HashMap<String, Vec<u8>>> = Default::default();
+}
+
+fn read_file(path: &str) -> Result<Vec<u8>, String> {
+    FILES.with(|f| f.borrow().get(path).cloned().ok_or_else(|| "No such file or directory".to_string()))
+}
+
+fn replace_file(path: &str, bytes: &[u8]) -> Result<(), (crate::engine::FileStep, String)> {
+    if path.starts_with("/readonly/") {
+        return Err((crate::engine::FileStep::Open, "Read-only file system".into()));
+    }
+    FILES.with(|f| f.borrow_mut().insert(path.to_string(), bytes.to_vec()));
+    Ok(())
+}
+
+fn with_acl_file(path: &str, text: &str) -> TestEngine {
+    FILES.with(|f| f.borrow_mut().insert(path.to_string(), text.as_bytes().to_vec()));
+    let mut c = Config::default();
+    c.set("aclfile", path, true).unwrap();
+    let mut t = TestEngine::with_config(c);
+    t.engine.set_file_access(read_file, replace_file);
+    t
+}
+
+#[test]
+fn acl_load_and_save_go_through_the_acl_file() {
+    let mut t = with_acl_file("users.acl", "user alice on allcommands allkeys &* >pw\nuser bob on -@all +@set +acl ~set* &* >bob\n\n");
+    assert_eq!(t.engine.load_acl_file_at_startup(), Ok(()));
+    assert_eq!(t.run(&["ACL", "USERS"]), arr(&["alice", "bob", "default"]));
+    // Without a default user in the file, the usual one (all channels whatever the default).
+    assert!(matches!(t.run(&["ACL", "LIST"]), Reply::Array(v) if v.contains(&bulk("user default on nopass ~* &* +@all"))));
+    assert_eq!(t.run(&["ACL", "SETUSER", "eve", "+get", "allkeys", ">eve", "on"]), ok());
+    assert_eq!(t.run(&["ACL", "SAVE"]), ok());
+    let saved = String::from_utf8(read_file("users.acl").unwrap()).unwrap();
+    let names: Vec<&str> = saved.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(names, ["alice", "bob", "default", "eve"]);
+    assert!(saved.starts_with("user alice on #"), "{saved}");
+
+    // ACL LOAD replaces every user; connections of the non-default users replaced close,
+    // this one after its reply.
+    let alice = login(&mut t, "alice");
+    let plain = t.connect();
+    t.engine.drain_events();
+    FILES.with(|f| f.borrow_mut().insert("users.acl".into(), b"user carol on nopass +@all ~*\r\n".to_vec()));
+    assert_eq!(t.run(&["ACL", "LOAD"]), ok());
+    assert_eq!(t.engine.drain_events(), vec![crate::Event::CloseClient(alice)]);
+    assert!(!t.run_as(plain, &["PING"]).is_error());
+    assert_eq!(t.run(&["ACL", "USERS"]), arr(&["carol", "default"]));
+}
+
+#[test]
+fn a_bad_acl_file_changes_nothing_and_says_where() {
+    let mut t = with_acl_file("u.acl", "user alice on nopass +@all ~*\n");
+    t.engine.load_acl_file_at_startup().unwrap();
+    let load = |t: &mut TestEngine, text: &str| {
+        FILES.with(|f| f.borrow_mut().insert("u.acl".into(), text.as_bytes().to_vec()));
+        text_of(t.run(&["ACL", "LOAD"]))
+    };
+    assert_eq!(
+        load(&mut t, "user alice on\nuser alice off\n"),
+        "ERR WARNING: Duplicate user 'alice' found on line 2. WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+    );
+    assert_eq!(
+        load(&mut t, "user x on +nosuchcommand +get bogusrule ~x bogus2\n"),
+        "ERR u.acl:1: Error in applying operation '+nosuchcommand': Unknown command or category name in ACL. u.acl:1: Syntax error. WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+    );
+    assert_eq!(
+        load(&mut t, "usr x on\nuser\n"),
+        "ERR u.acl:1 should start with user keyword followed by the username. u.acl:2 should start with user keyword followed by the username. WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+    );
+    assert_eq!(
+        load(&mut t, "user x on (+get\n"),
+        "ERR u.acl:1: Unmatched parenthesis in selector definition.WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
+    );
+    assert_eq!(t.run(&["ACL", "USERS"]), arr(&["alice", "default"]));
+    FILES.with(|f| f.borrow_mut().remove("u.acl"));
+    assert_eq!(text_of(t.run(&["ACL", "LOAD"])), "ERR Error loading ACLs, opening file 'u.acl': No such file or directory");
+}
+
+#[test]
+fn acl_file_startup_rules_and_save_failures() {
+    // A file that does not load stops the server.
+    let mut t = with_acl_file("s.acl", "user a on +nosuch\n");
+    assert_eq!(
+        t.engine.load_acl_file_at_startup(),
+        Err("Aborting Redis startup because of ACL errors: s.acl:1: Error in applying operation '+nosuch': Unknown command or category name in ACL. WARNING: ACL errors detected, no change to the previously active ACL rules was performed".into())
+    );
+    // Users in both places are refused.
+    let mut t = with_acl_file("s.acl", "");
+    t.engine.config_set_startup("user", "bob on").unwrap();
+    assert!(t
+        .engine
+        .load_acl_file_at_startup()
+        .unwrap_err()
+        .starts_with("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid."));
+    // CONFIG REWRITE leaves the users to the file.
+    let t = with_acl_file("s.acl", "");
+    assert!(!t.engine.config_rewrite("user old on\n", "/d").contains("user "));
+    // A save that fails is logged.
+    let mut t = with_acl_file("/readonly/s.acl", "");
+    t.engine.drain_events();
+    assert_eq!(t.run(&["ACL", "SAVE"]), err("ERR There was an error trying to save the ACLs. Please check the server logs for more information"));
+    assert_eq!(t.engine.drain_events(), vec![crate::Event::Log { level: 3, message: "Opening temp ACL file for ACL SAVE: Read-only file system".into() }]);
+    // Without an aclfile, Redis's pointer to CONFIG REWRITE.
+    let mut t = TestEngine::new();
+    assert!(text_of(t.run(&["ACL", "LOAD"])).starts_with("ERR This Redis instance is not configured to use an ACL file."));
+}
+
+fn text_of(r: Reply) -> String {
+    text(&r)
+}

@@ -277,7 +277,6 @@ fn values_that_need_missing_machinery_are_refused_with_the_reason() {
     assert_eq!(line("slaveof 10.0.0.1 6379"), "replication is not supported by Cinnabar");
     assert_eq!(line("tls-port 6380"), "TLS is not supported by Cinnabar");
     assert_eq!(line("syslog-enabled yes"), "logging to syslog is not supported by Cinnabar; use logfile");
-    assert_eq!(line("aclfile /etc/redis/users.acl"), "ACL files are not supported by Cinnabar (its only user is 'default')");
     assert_eq!(line("replicaof onlyhost"), "wrong number of arguments");
     let mut t = TestEngine::new();
     // Redis's own answer when built without jemalloc.
