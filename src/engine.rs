@@ -91,7 +91,6 @@ pub struct SessionStatus {
     /// It waits (on keys, a pause, the host): none of its further commands run until an
     /// `Event::Unblocked` for it.
     pub blocked: bool,
-    pub in_multi: bool,
 }
 
 /// Counters behind INFO stats.
@@ -210,6 +209,9 @@ pub struct Server {
     pub now_us: i64,
     pub start_us: i64,
     pub active_expire_enabled: bool,
+    /// A script runs past `busy-reply-threshold` and other clients' commands are being
+    /// taken from its hook (`Some(eval)`): only those flagged allow-busy run.
+    pub busy_script: Option<bool>,
     /// DEBUG's switches for Redis's own tests (debug.c): what they turn off stays off until
     /// they turn it back on.
     pub debug: DebugSwitches,
@@ -392,6 +394,7 @@ impl Engine {
                 now_us,
                 start_us: now_us,
                 active_expire_enabled: true,
+                busy_script: None,
                 debug: DebugSwitches::default(),
                 expire_next_db: 0,
                 next_client_id: 1,
@@ -537,33 +540,6 @@ impl Engine {
         } else {
             crate::aof::start_rewrite(&mut self.srv);
         }
-    }
-
-    /// Whether the client is inside MULTI (the host's shadow while a script is busy).
-    pub fn in_multi(&self, id: ClientId) -> bool {
-        self.clients.get(&id).is_some_and(|c| c.multi.is_some())
-    }
-
-    /// What the client did to its transaction while a script kept the engine busy (see
-    /// `script::run::BusyTx`): entered MULTI, had a command refused, or left it by EXEC's
-    /// abort or DISCARD (which also forget its WATCHes).
-    pub fn apply_busy_transaction(&mut self, id: ClientId, tx: crate::script::run::BusyTx) {
-        if !tx.changed {
-            return;
-        }
-        let Some(mut c) = self.clients.remove(&id) else {
-            return;
-        };
-        if tx.in_multi {
-            if c.multi.is_none() {
-                c.multi = Some(Vec::new());
-                c.multi_error = false;
-            }
-            c.multi_error |= tx.errored;
-        } else if c.multi.is_some() {
-            crate::commands::transaction::discard_transaction(&mut self.srv, &mut c);
-        }
-        self.clients.insert(id, c);
     }
 
     /// Every database emptied, nothing propagated or notified (DEBUG LOADAOF's emptyData).
@@ -882,11 +858,7 @@ impl Engine {
 
     /// What a host's session needs to know of its client after a batch, in one lookup.
     pub fn session_status(&self, id: ClientId) -> SessionStatus {
-        self.clients.get(&id).map_or(SessionStatus::default(), |c| SessionStatus {
-            authenticated: c.authenticated,
-            blocked: c.blocked.is_some(),
-            in_multi: c.multi.is_some(),
-        })
+        self.clients.get(&id).map_or(SessionStatus::default(), |c| SessionStatus { authenticated: c.authenticated, blocked: c.blocked.is_some() })
     }
 
     /// What the host's sockets did since its last report (INFO stats); `threads_active`: the

@@ -17,7 +17,6 @@ use crate::engine::Engine;
 use crate::reply::Reply;
 use crate::resp::parser::{ProtocolError, RequestParser};
 use crate::resp::writer::write_reply;
-use crate::script::run::BusyTx;
 
 /// A connection's protocol state and buffers.
 pub struct Session {
@@ -45,8 +44,9 @@ pub struct Session {
     /// The client waits on keys (or for a pause, or for the host): nothing more runs until
     /// the engine's `Unblocked` event.
     pub blocked: bool,
-    /// MULTI/EXEC/DISCARD answered while a script was busy (see `BusyTx`).
-    pub busy_tx: BusyTx,
+    /// The client spoke RESP3 after its last reply (for replies the host gives while a
+    /// script keeps the engine busy).
+    pub resp3: bool,
 }
 
 /// Output buffers shrink back to this after a big reply is written; reads grow the input by it.
@@ -67,7 +67,7 @@ impl Session {
             error: None,
             closing: false,
             blocked: false,
-            busy_tx: BusyTx::default(),
+            resp3: false,
         }
     }
 
@@ -86,7 +86,7 @@ impl Session {
             error: None,
             closing: false,
             blocked: false,
-            busy_tx: BusyTx::default(),
+            resp3: false,
         }
     }
 
@@ -170,15 +170,13 @@ impl Session {
             if self.sent == output.len() {
                 engine.take_replies(id, |reply, resp3| write_reply(&reply, resp3, output));
             }
-            if self.busy_tx.changed {
-                engine.apply_busy_transaction(id, std::mem::take(&mut self.busy_tx));
-            }
             if !self.pending.is_empty() && !engine.is_blocked(id) {
                 // The batch stops at the command whose reply takes the unwritten output past
                 // the client's hard limit, as Redis stops processing a client it is to close.
                 let cap = engine.output_cap(id).saturating_add(self.sent);
                 let (pending, output) = (&mut self.pending, &mut self.output);
                 let over = std::cell::Cell::new(false);
+                let resp3 = std::cell::Cell::new(self.resp3);
                 let mut taken = 0;
                 let next = || {
                     if over.get() {
@@ -188,7 +186,9 @@ impl Session {
                     taken += argv.iter().map(|a| a.len()).sum::<usize>();
                     Some(argv)
                 };
-                let close = crate::command::dispatch::execute_batch(engine, id, next, now_us, |reply, resp3| {
+                let close = crate::command::dispatch::execute_batch(engine, id, next, now_us, |reply, r3| {
+                    resp3.set(r3);
+                    let resp3 = r3;
                     match reply {
                         // A long streamed reply becomes the output buffer itself when nothing
                         // else waits in it, instead of being copied into it.
@@ -201,6 +201,7 @@ impl Session {
                 });
                 self.pending_bytes -= taken;
                 self.closing |= close;
+                self.resp3 = resp3.get();
             }
             if engine.report_client_buffers(id, self.held_bytes() as u64, (self.output.len() - self.sent) as u64) {
                 // Past its output limit, or the client eviction's choice: it goes now, and
@@ -212,7 +213,6 @@ impl Session {
             let status = engine.session_status(id);
             self.authenticated = status.authenticated;
             self.blocked = status.blocked;
-            self.busy_tx.in_multi = status.in_multi;
             if self.closing || self.blocked {
                 break;
             }
@@ -226,17 +226,18 @@ impl Session {
     }
 
     /// Answers the pending commands while a script keeps the engine busy, in order, as Redis
-    /// does from its script hook: `answer` gives each command's reply and whether the
-    /// connection closes after it (QUIT), or None for one that must wait for the engine (it
-    /// and everything after it stay queued). Needs no engine.
-    pub fn answer_while_busy(&mut self, mut answer: impl FnMut(&[Bytes], &mut BusyTx) -> Option<(Reply, bool)>) {
+    /// does from its script hook: `answer` gives each command's reply, whether it is RESP3
+    /// and whether the connection closes after it (QUIT), or None for one that must wait
+    /// for the engine (it and everything after it stay queued).
+    pub fn answer_while_busy(&mut self, mut answer: impl FnMut(&[Bytes], bool) -> Option<(Reply, bool, bool)>) {
         while let Some(argv) = self.pending.front() {
-            let Some((reply, close)) = answer(argv, &mut self.busy_tx) else {
+            let Some((reply, resp3, close)) = answer(argv, self.resp3) else {
                 break;
             };
+            self.resp3 = resp3;
             let argv = self.pending.pop_front().expect("checked");
             self.pending_bytes -= argv.iter().map(|a| a.len()).sum::<usize>();
-            write_reply(&reply, false, &mut self.output);
+            write_reply(&reply, resp3, &mut self.output);
             if close {
                 self.closing = true;
                 self.pending.clear();

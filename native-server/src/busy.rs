@@ -4,15 +4,17 @@
 //! does this from the script's count hook (processEventsWhileBlocked); so does this file:
 //! the engine calls the watch at every count hook once the script is busy, and the watch
 //! polls the sockets without waiting and answers what came, on the loop thread, with the
-//! engine untouched. Commands allowed while busy that need the engine (CLIENT, HELLO,
-//! ...) stay queued until the script ends.
+//! engine the script holds: the engine runs the commands flagged allow-busy (AUTH, HELLO,
+//! MULTI, WATCH, RESET, QUIT ...) and refuses the rest with BUSY; this file answers SCRIPT
+//! KILL, FUNCTION KILL, FUNCTION STATS and SHUTDOWN NOSAVE. A connection accepted while
+//! busy has no client in the engine yet: its allow-busy commands wait for the script's end.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use cinnabar::reply::Reply;
-use cinnabar::script::run::{busy_error, busy_function_stats, kill_reply, while_busy, BusyTx, ScriptState, ScriptWatch, WhileBusy};
+use cinnabar::script::run::{busy_error, busy_function_stats, kill_reply, while_busy, BusyRun, ScriptState, ScriptWatch, WhileBusy};
 
 use crate::conn::Read;
 use crate::net::{target, Net, SharedNet, Target};
@@ -28,11 +30,11 @@ pub fn watch(net: SharedNet, children: Arc<crate::persist::Children>) -> ScriptW
                 net.script = crate::net::Script { running: true, eval, function: function.map(|f| (f, std::time::Instant::now())), ..Default::default() };
                 false
             }
-            ScriptState::Busy { eval, wrote, .. } => {
+            ScriptState::Busy { eval, wrote, run, .. } => {
                 net.script.busy = true;
                 net.script.eval = eval;
                 net.script.wrote = wrote;
-                serve(&mut net, &mut events, &children);
+                serve(&mut net, &mut events, &children, run);
                 net.script.kill
             }
             ScriptState::Ended => {
@@ -44,7 +46,7 @@ pub fn watch(net: SharedNet, children: Arc<crate::persist::Children>) -> ScriptW
 }
 
 /// One pass over the sockets while a script is busy: accept, read, answer, write.
-fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Children) {
+fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Children, run: &mut dyn FnMut(cinnabar::ClientId, &[Bytes]) -> BusyRun) {
     if net.poll.poll(events, Some(Duration::ZERO)).is_err() {
         return;
     }
@@ -84,8 +86,9 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
         let script = &net.script;
         let function = script.function.as_ref().map(|(f, since)| (f.as_ref(), since.elapsed().as_millis() as i64));
         let mut kill = false;
+        let id = conn.id;
         let session = conn.session();
-        session.answer_while_busy(|argv, tx| answer(argv, tx, script, function, &mut kill, children));
+        session.answer_while_busy(|argv, resp3| answer(argv, resp3, id, script, function, &mut kill, children, &mut *run));
         // What must wait for the engine runs once the script ends.
         let waits = session.has_pending();
         let quit = session.closing;
@@ -125,18 +128,21 @@ fn close(net: &mut Net, k: usize) {
     }
 }
 
-/// The reply to one command while busy, or None for one that must wait for the engine.
+/// The reply to one command while busy (with its protocol and whether the connection
+/// closes), or None for one that must wait for the engine.
+#[allow(clippy::too_many_arguments)]
 fn answer(
     argv: &[Bytes],
-    tx: &mut BusyTx,
+    resp3: bool,
+    id: Option<cinnabar::ClientId>,
     script: &crate::net::Script,
     function: Option<(&cinnabar::script::run::RunningFunction, i64)>,
     kill: &mut bool,
     children: &crate::persist::Children,
-) -> Option<(Reply, bool)> {
+    run: &mut dyn FnMut(cinnabar::ClientId, &[Bytes]) -> BusyRun,
+) -> Option<(Reply, bool, bool)> {
     let crate::net::Script { eval, wrote, running, .. } = *script;
     let reply = match while_busy(argv) {
-        WhileBusy::Wait => return None,
         WhileBusy::Kill(eval_cmd) => match kill_reply(running.then_some((eval, wrote)), eval_cmd) {
             Ok(()) => {
                 *kill = true;
@@ -149,13 +155,16 @@ fn answer(
             crate::persist::kill_child_now(children);
             std::process::exit(0);
         }
-        WhileBusy::Quit => return Some((Reply::Simple("OK"), true)),
         WhileBusy::FunctionStats => busy_function_stats(eval, function.map(|f| f.0), function.map_or(0, |f| f.1)),
-        WhileBusy::Transaction(cmd) => tx.answer(cmd, busy_error(eval)),
-        WhileBusy::Busy => {
-            tx.refused();
-            Reply::Error(busy_error(eval).to_string())
-        }
+        WhileBusy::Engine => match id {
+            Some(id) => {
+                let r = run(id, argv);
+                return Some((r.reply, r.resp3, r.close));
+            }
+            // Not in the engine yet: what it may run waits, the rest is refused.
+            None if cinnabar::script::run::allowed_while_busy(argv) => return None,
+            None => Reply::Error(busy_error(eval).to_string()),
+        },
     };
-    Some((reply, false))
+    Some((reply, resp3, false))
 }

@@ -80,6 +80,45 @@ fn transactions_during_a_busy_script_never_run_halfway() {
     roundtrip(&mut b, b"PING asdf\r\n", "$4\r\nasdf\r\n");
 }
 
+/// Commands flagged allow-busy run while a script is busy, from its hook, as Redis runs them
+/// (unit/scripting's "Timedout scripts and unblocked command"): a HELLO SETNAME the script
+/// itself sees in CLIENT LIST ends it; HELLO 3 switches the protocol of the replies that
+/// follow; the refusals are counted as errors.
+#[test]
+fn allow_busy_commands_run_during_a_busy_script() {
+    let srv = common::cinnabar_with(&["--enable-debug-command", "yes"]);
+    let (mut r, mut s, mut a) = (connect(srv.port), connect(srv.port), connect(srv.port));
+    roundtrip(&mut r, b"CONFIG SET busy-reply-threshold 10\r\n", "+OK\r\n");
+    roundtrip(&mut r, b"DEBUG SET-DISABLE-DENY-SCRIPTS 1\r\n", "+OK\r\n");
+    let script = "redis.call('lpush', KEYS[1], 'y') while true do if string.find(redis.call('client', 'list'), 'abortscript') then break end end redis.call('lpush', KEYS[1], 'z') return 1";
+    s.write_all(&resp(&["EVAL", script, "1", "x"])).unwrap();
+    wait_busy(&mut r, BUSY);
+    roundtrip(&mut a, b"WATCH w\r\n", "+OK\r\n");
+    roundtrip(&mut a, b"GET x\r\n", BUSY);
+    // HELLO 3's reply is a RESP3 map; then its name ends the script.
+    a.write_all(b"HELLO 3 SETNAME abortscript\r\n").unwrap();
+    let mut hello = Vec::new();
+    while !hello.ends_with(b"$7\r\nmodules\r\n*0\r\n") {
+        let mut buf = [0u8; 4096];
+        let n = a.read(&mut buf).unwrap();
+        assert!(n > 0);
+        hello.extend_from_slice(&buf[..n]);
+    }
+    assert!(hello.starts_with(b"%7\r\n"), "{}", String::from_utf8_lossy(&hello));
+    expect(&mut s, ":1\r\n");
+    roundtrip(&mut a, b"LRANGE x 0 -1\r\n", "*2\r\n$1\r\nz\r\n$1\r\ny\r\n");
+    // The WATCH taken during the script holds; the script's own writes came before it.
+    roundtrip(&mut a, b"MULTI\r\n", "+OK\r\n");
+    roundtrip(&mut a, b"PING\r\n", "+QUEUED\r\n");
+    roundtrip(&mut a, b"EXEC\r\n", "*1\r\n+PONG\r\n");
+    let mut info = connect(srv.port);
+    info.write_all(b"INFO errorstats\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let mut buf = [0u8; 4096];
+    let n = info.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("errorstat_BUSY:count="), "{}", String::from_utf8_lossy(&buf[..n]));
+}
+
 #[test]
 fn a_timed_out_script_answers_busy_and_script_kill_stops_it() {
     let srv = common::cinnabar();

@@ -773,7 +773,7 @@ fn grow_stats(v: &mut Vec<crate::engine::CommandStat>, id: usize) {
 /// A command as a client sent it: under the names `rename-command` gave (see `rename`),
 /// then `call`. A name renamed away is an unknown command, refused as one (counted, and
 /// dooming an open transaction).
-fn call_client(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+pub(crate) fn call_client(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     if ctx.srv.renames.is_empty() {
         return call(ctx, argv);
     }
@@ -991,8 +991,9 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         }
     }
     // Over maxmemory: evict first; if nothing more can go, refuse what may add memory (and
-    // anything but the transaction's controls inside MULTI, whose queue grows too).
-    if ctx.srv.config.hot.maxmemory > 0 && !ctx.client.deny_blocking {
+    // anything but the transaction's controls inside MULTI, whose queue grows too). Not
+    // while a script is busy: the script may hold what eviction would take.
+    if ctx.srv.config.hot.maxmemory > 0 && !ctx.client.deny_blocking && ctx.srv.busy_script.is_none() {
         let oom = crate::evict::perform_evictions(ctx.srv) == crate::evict::Outcome::Fail;
         if !ctx.srv.evict.log.is_empty() {
             announce_evicted(ctx);
@@ -1042,6 +1043,19 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             key,
             Error::Dyn(format!("ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", name)),
         );
+    }
+    // While a script is busy only commands flagged allow-busy run (for other clients, from
+    // its hook); the rest get BUSY, which also dooms their transaction, and EXEC aborts it
+    // (rejectCommand, execCommandAbort).
+    if let Some(eval) = ctx.srv.busy_script {
+        if !spec.is(flags::ALLOW_BUSY) {
+            let busy = crate::script::run::busy_error(eval);
+            if top.name == "exec" {
+                crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
+                return rejected(ctx, key, Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", busy)));
+            }
+            return rejected(ctx, key, Error::Dyn(busy.into()));
+        }
     }
     // CLIENT PAUSE holds back every command (ALL) or those that write (WRITE), EXEC of a
     // queue with writes included, until the pause ends.

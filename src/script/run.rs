@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use crate::client::{Client, ClientInfo};
+use crate::client::{Client, ClientId, ClientInfo};
 use crate::command::dispatch::{call, resolve, Ctx};
 use crate::command::spec::flags as cmd;
 use crate::reply::Reply;
@@ -16,8 +16,7 @@ pub const SCRIPT_CLIENT_ID: u64 = 0;
 
 /// What the host hears about a running script, so its other connections can answer BUSY
 /// and act on SCRIPT KILL / FUNCTION KILL while the engine is busy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScriptState {
+pub enum ScriptState<'r> {
     /// A script (or FUNCTION LOAD's code) began running; for a function, what FUNCTION
     /// STATS shows of it while it is busy.
     Started {
@@ -26,12 +25,41 @@ pub enum ScriptState {
     },
     /// It has run past `busy-reply-threshold`; sent again at every count hook until it
     /// ends. `wrote`: a write already happened, so only SHUTDOWN NOSAVE may stop it.
+    /// `run` runs a command flagged allow-busy for another client now (AUTH, HELLO, RESET,
+    /// WATCH, UNWATCH: processEventsWhileBlocked runs them in Redis), on the engine the
+    /// script holds.
     Busy {
         eval: bool,
         wrote: bool,
         elapsed_ms: i64,
+        run: &'r mut dyn FnMut(ClientId, &[Bytes]) -> BusyRun,
     },
     Ended,
+}
+
+/// A command run while a script is busy: its reply, in the protocol the client speaks
+/// after it (HELLO may switch), and whether the connection closes after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusyRun {
+    pub reply: Reply,
+    pub resp3: bool,
+    pub close: bool,
+}
+
+/// `ScriptState::Busy`'s `run`: the command for `id` as processCommand takes it while a
+/// script is busy (`Server::busy_script`: refused with BUSY unless flagged allow-busy), with
+/// the script's caller out of view (it is the one running the script).
+fn run_for_other(ctx: &mut Ctx, id: ClientId, argv: &[Bytes]) -> BusyRun {
+    let Some(mut client) = ctx.others.remove(&id) else {
+        return BusyRun { reply: Reply::Error("ERR unknown client".into()), resp3: false, close: true };
+    };
+    let reply = {
+        let mut inner = Ctx { srv: &mut *ctx.srv, client: &mut client, others: &mut *ctx.others };
+        crate::command::dispatch::call_client(&mut inner, argv)
+    };
+    let run = BusyRun { reply, resp3: client.resp == 3, close: client.close_asap };
+    ctx.others.insert(id, client);
+    run
 }
 
 /// A running function as FUNCTION STATS describes it (answered by the host while the
@@ -68,7 +96,7 @@ pub fn busy_function_stats(eval: bool, running: Option<&RunningFunction>, durati
 }
 
 /// The host's watch: told about the running script, answers whether to stop it now.
-pub type ScriptWatch = Box<dyn FnMut(ScriptState) -> bool + Send>;
+pub type ScriptWatch = Box<dyn for<'r> FnMut(ScriptState<'r>) -> bool + Send>;
 
 /// A new client for scripts' commands: authenticated, never blocking, shown as `lua` by
 /// MONITOR.
@@ -221,10 +249,14 @@ impl ScriptHost for Run<'_, '_> {
             self.timed_out = true;
         }
         let (eval, wrote) = (self.eval, self.dirty);
-        match self.ctx.srv.script_watch.as_mut() {
-            Some(w) => w(ScriptState::Busy { eval, wrote, elapsed_ms }),
-            None => false,
-        }
+        // Out of the server while it runs: what it runs for other clients needs the server.
+        let Some(mut watch) = self.ctx.srv.script_watch.take() else { return false };
+        self.ctx.srv.busy_script = Some(eval);
+        let ctx = &mut *self.ctx;
+        let stop = watch(ScriptState::Busy { eval, wrote, elapsed_ms, run: &mut |id, argv| run_for_other(ctx, id, argv) });
+        self.ctx.srv.busy_script = None;
+        self.ctx.srv.script_watch = Some(watch);
+        stop
     }
 
     /// redis.log: lines at or above `loglevel` go to the host's log (serverLogRaw).
@@ -282,78 +314,20 @@ pub enum WhileBusy {
     Kill(bool),
     /// SHUTDOWN NOSAVE: stop the server without saving, script or not.
     ShutdownNoSave,
-    /// QUIT: +OK and close.
-    Quit,
-    /// Allowed while busy but needs the engine: runs once the script ends.
-    Wait,
     /// FUNCTION STATS: answered from what `Started` said (`busy_function_stats`).
     FunctionStats,
-    /// MULTI, EXEC, DISCARD: answered against the connection's `BusyTx`.
-    Transaction(TxCommand),
-    /// Everything else: the BUSY error.
-    Busy,
+    /// Everything else goes to the engine the script holds (`ScriptState::Busy`'s `run`),
+    /// which runs what is flagged allow-busy and refuses the rest with BUSY.
+    Engine,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TxCommand {
-    Multi,
-    Exec,
-    Discard,
-}
-
-/// A connection's transaction while a script keeps the engine busy. Redis runs MULTI and
-/// DISCARD (flagged allow-busy) from the script's hook, refuses the rest with BUSY, which
-/// dooms an open transaction, and answers EXEC with EXECABORT (rejectCommand). The host
-/// keeps this shadow and hands it to `Engine::apply_busy_transaction` once the engine is
-/// free, before the connection runs anything else.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BusyTx {
-    /// The client is in MULTI (as the engine last said, then as changed while busy).
-    pub in_multi: bool,
-    /// Something was refused while queueing: EXEC will abort.
-    pub errored: bool,
-    /// The engine must be told.
-    pub changed: bool,
-}
-
-impl BusyTx {
-    /// The reply to MULTI, EXEC or DISCARD while busy (`busy` is the BUSY error text).
-    pub fn answer(&mut self, cmd: TxCommand, busy: &str) -> Reply {
-        match cmd {
-            TxCommand::Multi if self.in_multi => Reply::Error("ERR MULTI calls can not be nested".into()),
-            TxCommand::Multi => {
-                self.in_multi = true;
-                self.errored = false;
-                self.changed = true;
-                Reply::Simple("OK")
-            }
-            TxCommand::Exec => {
-                self.in_multi = false;
-                self.errored = false;
-                self.changed = true;
-                Reply::Error(format!("EXECABORT Transaction discarded because of: {}", busy))
-            }
-            TxCommand::Discard if !self.in_multi => Reply::Error("ERR DISCARD without MULTI".into()),
-            TxCommand::Discard => {
-                self.in_multi = false;
-                self.errored = false;
-                self.changed = true;
-                Reply::Simple("OK")
-            }
-        }
-    }
-
-    /// A command refused with BUSY: inside MULTI it dooms the transaction (flagTransaction).
-    pub fn refused(&mut self) {
-        if self.in_multi {
-            self.errored = true;
-            self.changed = true;
-        }
-    }
+/// Whether the command is flagged allow-busy (runs while a script is busy).
+pub fn allowed_while_busy(argv: &[Bytes]) -> bool {
+    matches!(resolve(argv), Ok((top, sub)) if sub.unwrap_or(top).is(cmd::ALLOW_BUSY))
 }
 
 pub fn while_busy(argv: &[Bytes]) -> WhileBusy {
-    let Some(name) = argv.first() else { return WhileBusy::Busy };
+    let Some(name) = argv.first() else { return WhileBusy::Engine };
     let sub = |s: &str| argv.len() == 2 && argv[1].eq_ignore_ascii_case(s.as_bytes());
     if name.eq_ignore_ascii_case(b"script") && sub("kill") {
         return WhileBusy::Kill(true);
@@ -364,21 +338,8 @@ pub fn while_busy(argv: &[Bytes]) -> WhileBusy {
     if name.eq_ignore_ascii_case(b"function") && sub("stats") {
         return WhileBusy::FunctionStats;
     }
-    if argv.len() == 1 {
-        for (n, c) in [(&b"multi"[..], TxCommand::Multi), (b"exec", TxCommand::Exec), (b"discard", TxCommand::Discard)] {
-            if name.eq_ignore_ascii_case(n) {
-                return WhileBusy::Transaction(c);
-            }
-        }
-    }
     if name.eq_ignore_ascii_case(b"shutdown") && argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
         return WhileBusy::ShutdownNoSave;
     }
-    if name.eq_ignore_ascii_case(b"quit") {
-        return WhileBusy::Quit;
-    }
-    match resolve(argv) {
-        Ok((top, sub)) if sub.unwrap_or(top).is(cmd::ALLOW_BUSY) => WhileBusy::Wait,
-        _ => WhileBusy::Busy,
-    }
+    WhileBusy::Engine
 }
