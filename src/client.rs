@@ -82,6 +82,8 @@ pub struct Client {
     pub watched: Vec<(usize, Bytes, bool)>,
     /// In MONITOR mode: every command the server runs is streamed to this client.
     pub monitor: bool,
+    /// A replica (it sent SYNC or PSYNC): the replication stream goes to it (`replication`).
+    pub replica: bool,
     /// Pub/sub subscriptions: channels, patterns (in subscription order, as Redis lists
     /// them) and shard channels.
     pub subs: hashbrown::HashSet<Bytes>,
@@ -134,6 +136,7 @@ impl Client {
             dirty_cas: false,
             watched: Vec::new(),
             monitor: false,
+            replica: false,
             subs: Default::default(),
             psubs: Vec::new(),
             ssubs: Default::default(),
@@ -157,9 +160,11 @@ impl Client {
         !self.subs.is_empty() || !self.psubs.is_empty() || !self.ssubs.is_empty()
     }
 
-    /// `client-output-buffer-limit`'s class (getClientType; replicas to come).
+    /// `client-output-buffer-limit`'s class (getClientType).
     pub fn class(&self) -> crate::config::ClientClass {
-        if self.in_pubsub() {
+        if self.replica {
+            crate::config::ClientClass::Replica
+        } else if self.in_pubsub() {
             crate::config::ClientClass::PubSub
         } else {
             crate::config::ClientClass::Normal
@@ -219,6 +224,8 @@ impl Client {
         // Redis's order: x b t R B d A e T (catClientInfoString).
         if self.monitor {
             flags.push('O');
+        } else if self.replica {
+            flags.push('S');
         }
         if self.in_pubsub() {
             flags.push('P');

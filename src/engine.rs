@@ -230,6 +230,8 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     /// Clients in MONITOR mode.
     pub monitors: Vec<ClientId>,
+    /// The primary's replication state: ids, offset, backlog, attached replicas.
+    pub repl: crate::replication::Replication,
     /// CLIENT PAUSE in force: until when (Unix ms) and whether every command (ALL) or only
     /// writes wait; and the clients whose command waits for the pause to end.
     pub pause: Option<(i64, bool)>,
@@ -384,6 +386,7 @@ impl Engine {
     fn with_rng(config: Config, mut rng: Rng, now_us: i64) -> Engine {
         let n = config.get_i64("databases").max(1) as usize;
         let dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
+        let repl = crate::replication::Replication::new(&mut rng);
         let mut e = Engine {
             srv: Server {
                 dbs,
@@ -404,6 +407,7 @@ impl Engine {
                 pubsub: Default::default(),
                 tracking: Default::default(),
                 monitors: Vec::new(),
+                repl,
                 pause: None,
                 paused: Vec::new(),
                 clock_mark: 0,
@@ -853,6 +857,7 @@ impl Engine {
             crate::tracking::disable(&mut self.srv.tracking, &mut c);
             self.srv.monitors.retain(|&m| m != id);
             self.srv.paused.retain(|&m| m != id);
+            crate::replication::detach(&mut self.srv, &c);
         }
     }
 
@@ -882,7 +887,11 @@ impl Engine {
             return Vec::new();
         }
         let now_ms = now_us / 1000;
-        self.clients.values().filter(|c| c.blocked.is_none() && !c.in_pubsub() && now_ms - c.last_interaction_ms > timeout * 1000).map(|c| c.id).collect()
+        self.clients
+            .values()
+            .filter(|c| c.blocked.is_none() && !c.in_pubsub() && !c.replica && now_ms - c.last_interaction_ms > timeout * 1000)
+            .map(|c| c.id)
+            .collect()
     }
 
     /// Whether the client waits on keys: the host runs none of its further commands until
@@ -973,6 +982,7 @@ impl Engine {
         self.expire_blocked(now_us, None);
         self.active_expire();
         crate::propagate::flush_expired(&mut self.srv);
+        crate::replication::cron(&mut self.srv);
         for db in &mut self.srv.dbs {
             db.shrink_if_sparse();
         }
@@ -1112,12 +1122,15 @@ impl Engine {
         }
     }
 
+    /// What the host must act on. The replication stream recorded since the last call goes
+    /// to the replicas first, as deliveries among these events.
     pub fn drain_events(&mut self) -> Vec<Event> {
+        crate::replication::hand_out(&mut self.srv, &mut self.clients);
         std::mem::take(&mut self.srv.events)
     }
 
     pub fn has_events(&self) -> bool {
-        !self.srv.events.is_empty()
+        !self.srv.events.is_empty() || !self.srv.prop.repl_buf.is_empty()
     }
 
     /// Whether this client speaks RESP3 (the host picks the writer's dialect from it).

@@ -37,6 +37,7 @@ pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
 pub mod rdb;
+pub mod replication;
 pub mod reply;
 pub mod reply_stream;
 pub mod resp;

@@ -210,11 +210,12 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Er
     Some(error)
 }
 
-/// `min-replicas-to-write` (with a `min-replicas-max-lag`): Cinnabar is a primary without
-/// replicas, so it never has enough good ones and refuses writes, as Redis does once its
-/// replicas are gone (checkGoodReplicasStatus).
+/// `min-replicas-to-write` (with a `min-replicas-max-lag`): fewer replicas than that
+/// acknowledged within the lag, and writes are refused (checkGoodReplicasStatus).
 pub fn replicas_denial(srv: &Server) -> Option<Error> {
-    srv.config.hot.min_replicas.then_some(Error::Msg("NOREPLICAS Not enough good replicas to write."))
+    let wanted = srv.config.get_i64("min-replicas-to-write");
+    (srv.config.hot.min_replicas && (crate::replication::good_replicas(srv) as i64) < wanted)
+        .then_some(Error::Msg("NOREPLICAS Not enough good replicas to write."))
 }
 
 /// The script runner's check before a write (scriptVerifyWriteCommandAllow): refused while

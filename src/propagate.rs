@@ -9,20 +9,36 @@
 //! Everything one execution unit (a client's command, an EXEC, a script, a served blocked
 //! client) records is flushed together when it ends, wrapped in MULTI/EXEC when it is more
 //! than one command, so a replay can never stop halfway through something that was atomic.
-//! The output is the AOF's byte stream (RESP commands, SELECT when the database changes);
-//! the host takes it after each batch and appends it to its file. When no host consumes it
-//! (`on` is false) nothing is recorded and `call()` pays one branch.
+//! The output is two byte streams of RESP commands, each with SELECT when its database
+//! changes: the AOF's, which the host takes after each batch and appends to its file, and the
+//! replication stream, which `replication` hands to the replicas and keeps in the backlog.
+//! Each command goes to the targets it is for (PUBLISH to replicas only, a script's
+//! `redis.set_repl` narrows them). When nothing consumes either (`on` is false) nothing is
+//! recorded and `call()` pays one branch.
 
 use bytes::Bytes;
 
 use crate::engine::Server;
 
-#[derive(Default)]
+/// Where a recorded command goes (Redis's PROPAGATE_AOF / PROPAGATE_REPL).
+pub const AOF: u8 = 1;
+pub const REPL: u8 = 2;
+pub const ALL: u8 = AOF | REPL;
+
 pub struct Propagation {
-    /// Whether a host consumes the stream (the AOF is on).
+    /// Whether anyone consumes the stream (the AOF, or replicas and their backlog): while
+    /// not, nothing is recorded.
     pub on: bool,
-    /// The running execution unit's commands (server.also_propagate), with their database.
-    ops: Vec<(usize, Vec<Bytes>)>,
+    /// The AOF is on (its host takes `buf`).
+    pub aof: bool,
+    /// The replication stream is on: replicas are attached, or their backlog is kept.
+    pub repl: bool,
+    /// The targets commands may go to right now: a script's `redis.set_repl` narrows it for
+    /// the commands it calls (the call flags scriptCall derives from it).
+    pub allowed: u8,
+    /// The running execution unit's commands (server.also_propagate), with their database
+    /// and targets.
+    ops: Vec<(usize, u8, Vec<Bytes>)>,
     /// The running command's requests; `call()` saves and restores it around nested calls.
     pub frame: Frame,
     /// How deep in `call()` we are (server.execution_nesting): the unit ends back at 0.
@@ -34,8 +50,32 @@ pub struct Propagation {
     pub(crate) buf: Vec<u8>,
     /// The database the last command in the stream ran in (server.aof_selected_db).
     selected_db: Option<usize>,
+    /// The replication stream not yet handed to the replicas and the backlog.
+    pub(crate) repl_buf: Vec<u8>,
+    /// The database the replication stream last selected (server.slaveseldb).
+    pub(crate) repl_selected_db: Option<usize>,
     /// The last `#TS:` annotation's second (aof-timestamp-enabled).
     last_ts: i64,
+}
+
+impl Default for Propagation {
+    fn default() -> Self {
+        Propagation {
+            on: false,
+            aof: false,
+            repl: false,
+            allowed: ALL,
+            ops: Vec::new(),
+            frame: Frame::default(),
+            depth: 0,
+            no_multi: false,
+            buf: Vec::new(),
+            selected_db: None,
+            repl_buf: Vec::new(),
+            repl_selected_db: None,
+            last_ts: 0,
+        }
+    }
 }
 
 /// What the running command asked of its own propagation.
@@ -45,9 +85,9 @@ pub struct Frame {
     pub rewrite: Option<Vec<Bytes>>,
     /// Do not propagate the command itself (preventCommandPropagation).
     pub prevent: bool,
-    /// Propagate even though nothing changed (forceCommandPropagation: FLUSHALL on an empty
-    /// server still reaches the AOF).
-    pub force: bool,
+    /// Propagate to these targets even though nothing changed (forceCommandPropagation:
+    /// FLUSHALL on an empty server still reaches the AOF, PUBLISH reaches the replicas).
+    pub force: u8,
 }
 
 impl Propagation {
@@ -56,9 +96,23 @@ impl Propagation {
         self.buf.capacity()
     }
 
-    /// Records one command of the running unit (alsoPropagate).
+    /// The targets that have a consumer, of those asked for (shouldPropagate).
+    #[inline]
+    pub fn live(&self, targets: u8) -> u8 {
+        targets & self.allowed & ((self.aof as u8 * AOF) | (self.repl as u8 * REPL))
+    }
+
+    /// Records one command of the running unit for every live target (alsoPropagate).
     pub fn push(&mut self, db: usize, argv: Vec<Bytes>) {
-        self.ops.push((db, argv));
+        self.push_to(db, ALL, argv);
+    }
+
+    /// Records one command of the running unit for some targets only.
+    pub fn push_to(&mut self, db: usize, targets: u8, argv: Vec<Bytes>) {
+        let targets = self.live(targets);
+        if targets != 0 {
+            self.ops.push((db, targets, argv));
+        }
     }
 
     pub fn has_ops(&self) -> bool {
@@ -76,13 +130,13 @@ impl Propagation {
         let mut ops = std::mem::take(&mut self.ops);
         let transaction = ops.len() > 1 && !self.no_multi;
         if transaction {
-            self.feed(ops[0].0, &[Bytes::from_static(b"MULTI")]);
+            self.feed(ops[0].0, ALL, &[Bytes::from_static(b"MULTI")]);
         }
-        for (db, argv) in &ops {
-            self.feed(*db, argv);
+        for (db, targets, argv) in &ops {
+            self.feed(*db, *targets, argv);
         }
         if transaction {
-            self.feed(ops[ops.len() - 1].0, &[Bytes::from_static(b"EXEC")]);
+            self.feed(ops[ops.len() - 1].0, ALL, &[Bytes::from_static(b"EXEC")]);
         }
         // The allocation serves the next unit (one per write otherwise).
         ops.clear();
@@ -91,27 +145,30 @@ impl Propagation {
 
     /// A unit of one command (the usual case), written as it ends without being recorded
     /// first.
-    pub fn feed_one(&mut self, db: usize, argv: &[Bytes], ts: Option<i64>) {
-        self.annotate(ts);
-        self.feed(db, argv);
+    pub fn feed_one(&mut self, db: usize, targets: u8, argv: &[Bytes], ts: Option<i64>) {
+        if targets & AOF != 0 {
+            self.annotate(ts);
+        }
+        self.feed(db, targets, argv);
     }
 
     /// `#TS:<unix>` before the first command of each new second (aof-timestamp-enabled).
     fn annotate(&mut self, ts: Option<i64>) {
-        if let Some(now) = ts.filter(|&t| t > self.last_ts) {
+        if let Some(now) = ts.filter(|&t| t > self.last_ts && self.aof) {
             self.last_ts = now;
             self.buf.extend_from_slice(format!("#TS:{}\r\n", now).as_bytes());
         }
     }
 
-    /// feedAppendOnlyFile: SELECT when the database differs from the last command's.
-    fn feed(&mut self, db: usize, argv: &[Bytes]) {
-        if self.selected_db != Some(db) {
-            let n = db.to_string();
-            encode_command(&mut self.buf, &[b"SELECT", n.as_bytes()]);
-            self.selected_db = Some(db);
+    /// feedAppendOnlyFile and replicationFeedSlaves: SELECT when the database differs from
+    /// the last command's in that stream.
+    fn feed(&mut self, db: usize, targets: u8, argv: &[Bytes]) {
+        if self.aof && targets & AOF != 0 {
+            feed_stream(&mut self.buf, &mut self.selected_db, db, argv);
         }
-        encode_command(&mut self.buf, argv);
+        if self.repl && targets & REPL != 0 {
+            feed_stream(&mut self.repl_buf, &mut self.repl_selected_db, db, argv);
+        }
     }
 
     /// The stream so far, for the host to append to its file.
@@ -128,15 +185,42 @@ impl Propagation {
         self.selected_db = None;
     }
 
-    /// Turns the stream on or off; off drops anything not yet taken.
-    pub fn set_on(&mut self, on: bool) {
-        self.on = on;
+    /// Turns the AOF's stream on or off; off drops anything not yet taken.
+    pub fn set_aof(&mut self, on: bool) {
+        self.aof = on;
         if !on {
-            self.ops.clear();
             self.buf.clear();
             self.selected_db = None;
         }
+        self.recompute();
     }
+
+    /// Turns the replication stream on or off; off drops anything not yet handed out.
+    pub fn set_repl(&mut self, on: bool) {
+        self.repl = on;
+        if !on {
+            self.repl_buf.clear();
+            self.repl_selected_db = None;
+        }
+        self.recompute();
+    }
+
+    fn recompute(&mut self) {
+        self.on = self.aof || self.repl;
+        if !self.on {
+            self.ops.clear();
+        }
+    }
+}
+
+/// One command into one stream, after a SELECT if it is for another database.
+fn feed_stream(out: &mut Vec<u8>, selected: &mut Option<usize>, db: usize, argv: &[Bytes]) {
+    if *selected != Some(db) {
+        let n = db.to_string();
+        encode_command(out, &[b"SELECT", n.as_bytes()]);
+        *selected = Some(db);
+    }
+    encode_command(out, argv);
 }
 
 /// A command as a RESP array of bulk strings (catAppendOnlyGenericCommand).
@@ -219,12 +303,25 @@ pub fn flush_expired(srv: &mut Server) {
     end_unit(srv, true);
 }
 
-/// Turns propagation on or off for the whole server: the databases log expiries only
-/// while someone listens.
+/// Turns the AOF's stream on or off.
 pub fn set_on(srv: &mut Server, on: bool) {
-    srv.prop.set_on(on);
+    srv.prop.set_aof(on);
+    log_expiries(srv);
+}
+
+/// Turns the replication stream on or off (a first replica attached; the backlog freed).
+pub fn set_repl(srv: &mut Server, on: bool) {
+    srv.prop.set_repl(on);
+    log_expiries(srv);
+}
+
+/// The databases log expiries only while someone listens.
+fn log_expiries(srv: &mut Server) {
+    let on = srv.prop.on;
     for db in &mut srv.dbs {
-        db.expired_dels = on.then(Vec::new);
+        if on != db.expired_dels.is_some() {
+            db.expired_dels = on.then(Vec::new);
+        }
     }
 }
 

@@ -106,8 +106,17 @@ fn wait_exit(s: &mut common::Server) {
     }
 }
 
+/// The list's numbers once the server has loaded its AOF (until then it answers LOADING,
+/// as redis-server does while it replays a big file).
 fn list(c: &mut Conn, key: &str) -> Vec<i64> {
-    match c.cmd(&["LRANGE", key, "0", "-1"]) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let reply = loop {
+        match c.cmd(&["LRANGE", key, "0", "-1"]) {
+            R::Err(e) if e.starts_with("LOADING") && Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            other => break other,
+        }
+    };
+    match reply {
         R::Array(v) => v
             .into_iter()
             .map(|r| match r {

@@ -67,11 +67,7 @@ fn auth_through_the_client_url() {
     let _: () = con.set("k", "v").unwrap();
 }
 
-fn cli(port: u16, args: &[&str]) -> String {
-    let out = Command::new(common::redis_tool("redis-cli")).arg("-p").arg(port.to_string()).args(args).output().unwrap();
-    assert!(out.status.success(), "redis-cli {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::cli;
 
 #[test]
 fn redis_cli_talks_to_it() {

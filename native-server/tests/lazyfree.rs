@@ -4,21 +4,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 fn info(con: &mut redis::Connection, field: &str) -> u64 {
     let text: String = redis::cmd("INFO").query(con).unwrap();
     let line = text.lines().find(|l| l.starts_with(&format!("{}:", field))).unwrap_or_else(|| panic!("{} in INFO", field));
     line.split(':').nth(1).unwrap().trim().parse().unwrap()
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {}", what);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::wait_for as wait_until;
 
 #[test]
 fn unlink_and_flushall_async_free_big_values_on_the_lazyfree_thread() {

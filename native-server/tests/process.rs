@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::free_port;
 
@@ -22,14 +22,7 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Waits until `ok` holds, failing the test after 10 s with `what`.
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {}", what);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::wait_for;
 
 /// Kills the child on drop, so a failing test leaves nothing running.
 struct Guard(Child);

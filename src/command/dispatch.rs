@@ -395,7 +395,13 @@ impl Ctx<'_> {
     /// Replayed even if it changed nothing (FLUSHALL on an empty server).
     #[inline]
     pub fn force_propagation(&mut self) {
-        self.srv.prop.frame.force = true;
+        self.srv.prop.frame.force = crate::propagate::ALL;
+    }
+
+    /// Sent to the replicas even though it changed nothing (PUBLISH; never to the AOF).
+    #[inline]
+    pub fn force_replication(&mut self) {
+        self.srv.prop.frame.force |= crate::propagate::REPL;
     }
 }
 
@@ -841,16 +847,16 @@ fn call_propagating(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     ctx.srv.prop.depth -= 1;
     let frame = std::mem::replace(&mut ctx.srv.prop.frame, outer);
     crate::propagate::collect_expired(ctx.srv);
-    let changed = ctx.srv.stats.dirty != dirty || frame.force;
-    if changed && !frame.prevent && !argv.is_empty() && !argv[0].eq_ignore_ascii_case(b"exec") && !matches!(reply, Reply::Blocked) {
+    let targets = ctx.srv.prop.live(if ctx.srv.stats.dirty != dirty { crate::propagate::ALL } else { frame.force });
+    if targets != 0 && !frame.prevent && !argv.is_empty() && !argv[0].eq_ignore_ascii_case(b"exec") && !matches!(reply, Reply::Blocked) {
         let db = ctx.client.db;
         if ctx.srv.prop.depth == 0 && !ctx.srv.prop.has_ops() {
             // The usual unit, one command alone: straight into the stream, no copy of argv.
             let ts = ctx.srv.config.hot.aof_timestamp_enabled.then_some(ctx.srv.now_us / 1_000_000);
-            ctx.srv.prop.feed_one(db, frame.rewrite.as_deref().unwrap_or(argv), ts);
+            ctx.srv.prop.feed_one(db, targets, frame.rewrite.as_deref().unwrap_or(argv), ts);
             return reply;
         }
-        ctx.srv.prop.push(db, frame.rewrite.unwrap_or_else(|| argv.to_vec()));
+        ctx.srv.prop.push_to(db, targets, frame.rewrite.unwrap_or_else(|| argv.to_vec()));
     }
     if ctx.srv.prop.depth == 0 && ctx.srv.prop.has_ops() {
         // Commands that may delete arbitrary expired keys are not wrapped (as Redis's

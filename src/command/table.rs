@@ -31,7 +31,7 @@ pub struct Table {
 }
 
 /// Every family contributes its slice; new families add one line here.
-fn families() -> [&'static [CommandSpec]; 16] {
+fn families() -> [&'static [CommandSpec]; 17] {
     [
         commands::pubsub::SPECS,
         commands::transaction::SPECS,
@@ -49,6 +49,7 @@ fn families() -> [&'static [CommandSpec]; 16] {
         commands::server::SPECS,
         commands::scripting::SPECS,
         commands::cluster::SPECS,
+        commands::replication::SPECS,
     ]
 }
 

@@ -218,17 +218,12 @@ impl ScriptHost for Run<'_, '_> {
             }
         };
         self.client.resp = resp;
-        // redis.set_repl without REPL_AOF: what the script does from here on is not
-        // recorded (the script chose to keep it out of the AOF).
-        let unrecorded = self.repl & REPL_AOF == 0 && self.ctx.srv.prop.on;
-        if unrecorded {
-            self.ctx.srv.prop.on = false;
-        }
+        // redis.set_repl: what the script does from here on goes only to the targets it
+        // left on (REPL_AOF, REPL_REPLICA), or nowhere.
+        let allowed = std::mem::replace(&mut self.ctx.srv.prop.allowed, self.repl & crate::propagate::ALL);
         let mut inner = Ctx { srv: &mut *self.ctx.srv, client: &mut self.client, others: &mut *self.ctx.others };
         let reply = call(&mut inner, &argv);
-        if unrecorded {
-            self.ctx.srv.prop.on = true;
-        }
+        self.ctx.srv.prop.allowed = allowed;
         if spec.is(cmd::READONLY) {
             if let Some(keys) = self.tracked_keys.take() {
                 crate::tracking::remember_script_keys(self.ctx, &keys);
@@ -277,9 +272,6 @@ impl ScriptHost for Run<'_, '_> {
         Ok(ctx.srv.acl.user(&ctx.client.user).is_some_and(|u| u.check(spec, id, is_sub, argv).is_ok()))
     }
 }
-
-/// redis.REPL_AOF: the script's effects go to the AOF.
-const REPL_AOF: u8 = 1;
 
 /// scriptKill's answer to SCRIPT KILL (`eval_cmd`) or FUNCTION KILL, from what the host
 /// knows of the running script (`None`: nothing runs). `Ok` means: stop it.

@@ -113,6 +113,22 @@ pub fn redis_tool(name: &str) -> String {
     panic!("{} is not installed: run ./scripts/test, which installs Debian's redis-tools", name);
 }
 
+/// One redis-cli invocation against the server on `port`: its output.
+pub fn cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new(redis_tool("redis-cli")).arg("-p").arg(port.to_string()).args(args).output().unwrap();
+    assert!(out.status.success(), "redis-cli {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Waits until `ok` holds, failing the test after 10 s with `what` (wait_for_condition).
+pub fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {}", what);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A raw client socket with a read timeout, for byte-exact replies.
 pub fn connect(port: u16) -> TcpStream {
     let s = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -225,7 +225,7 @@ fn all_clients<'a>(ctx: &'a Ctx) -> Vec<&'a Client> {
     v
 }
 
-/// Redis's getClientTypeByName (there are no replication connections yet).
+/// Redis's getClientTypeByName.
 fn client_type(name: &[u8]) -> Result<&'static str> {
     let n = String::from_utf8_lossy(name).to_ascii_lowercase();
     match n.as_str() {
@@ -237,9 +237,12 @@ fn client_type(name: &[u8]) -> Result<&'static str> {
     }
 }
 
-/// Redis's getClientType: a connection in subscribed mode is `pubsub`, any other `normal`.
+/// Redis's getClientType: a replica is `replica`, a connection in subscribed mode `pubsub`,
+/// any other `normal`.
 fn type_of(c: &Client) -> &'static str {
-    if c.in_pubsub() {
+    if c.replica {
+        "replica"
+    } else if c.in_pubsub() {
         "pubsub"
     } else {
         "normal"

@@ -253,11 +253,14 @@ pub fn publish_message(ctx: &mut Ctx, channel: &Bytes, message: &Bytes, shard: b
     receivers
 }
 
+/// PUBLISH — also to the replicas, whose subscribers hear it too (never to the AOF).
 fn publish(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    ctx.force_replication();
     Ok(Reply::Int(publish_message(ctx, &argv[1], &argv[2], false)))
 }
 
 fn spublish(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    ctx.force_replication();
     Ok(Reply::Int(publish_message(ctx, &argv[1], &argv[2], true)))
 }
 

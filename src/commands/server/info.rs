@@ -58,7 +58,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("io_threads_active", (h.io_threads_active as u8).to_string());
         }
         "clients" => {
-            f("connected_clients", (ctx.others.len() + 1).to_string());
+            f("connected_clients", (ctx.others.len() + 1 - s.repl.replicas.len()).to_string());
             f("cluster_connections", "0".into());
             f("maxclients", s.config.get_i64("maxclients").to_string());
             // Clients held by CLIENT PAUSE count too (Redis blocks them as BLOCKED_POSTPONE).
@@ -156,12 +156,15 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("total_net_input_bytes", st.io.net_input_bytes.to_string());
             f("total_net_output_bytes", st.io.net_output_bytes.to_string());
             f("total_net_repl_input_bytes", "0".into());
-            f("total_net_repl_output_bytes", "0".into());
+            f("total_net_repl_output_bytes", s.repl.output_bytes.to_string());
             f("instantaneous_input_kbps", format!("{:.2}", st.net_in.rate() as f64 / 1024.0));
             f("instantaneous_output_kbps", format!("{:.2}", st.net_out.rate() as f64 / 1024.0));
             f("instantaneous_input_repl_kbps", "0.00".into());
             f("instantaneous_output_repl_kbps", "0.00".into());
             f("rejected_connections", st.rejected_connections.to_string());
+            f("sync_full", s.repl.sync_full.to_string());
+            f("sync_partial_ok", s.repl.sync_partial_ok.to_string());
+            f("sync_partial_err", s.repl.sync_partial_err.to_string());
             f("expired_keys", st.expired_keys.to_string());
             f("evicted_keys", st.evicted_keys.to_string());
             f("evicted_clients", st.evicted_clients.to_string());
@@ -177,7 +180,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("latest_fork_usec", s.persistence.latest_fork_usec.to_string());
             f("total_forks", s.persistence.total_forks.to_string());
             f("migrate_cached_sockets", s.migrate_host.as_ref().map_or(0, |m| m.cached_sockets()).to_string());
-            // No replicas and no active defragmentation: these stay at zero.
+            // Never a replica, no active defragmentation: these stay at zero.
             for name in [
                 "slave_expires_tracked_keys",
                 "active_defrag_hits",
@@ -219,11 +222,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
                 f(&format!("errorstat_{}", kind), format!("count={}", n));
             }
         }
-        "replication" => {
-            f("role", "master".into());
-            f("connected_slaves", "0".into());
-            f("master_repl_offset", "0".into());
-        }
+        "replication" => crate::replication::info(s, &mut f),
         "cpu" => {
             let (sys, user) = h.cpu_probe.map_or((0.0, 0.0), |p| p());
             f("used_cpu_sys", format!("{:.6}", sys));

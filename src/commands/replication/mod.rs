@@ -1,0 +1,123 @@
+//! The commands a replica sends its primary (SYNC, PSYNC, REPLCONF) and ROLE. What they
+//! attach and feed is in `crate::replication`. Redis: replication.c (syncCommand,
+//! replconfCommand, roleCommand).
+
+use bytes::Bytes;
+
+use crate::command::spec::{
+    acl::{ADMIN as ACL_ADMIN, DANGEROUS},
+    flags::*,
+};
+use crate::command::{dispatch::Ctx, CommandSpec};
+use crate::error::{Error, Result};
+use crate::replication::Request;
+use crate::reply::{Reply, OK};
+
+#[cfg(test)]
+mod tests;
+
+const G: &str = "server";
+
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("psync", -3, NO_ASYNC_LOADING | ADMIN | NO_MULTI | NOSCRIPT, G, psync)
+        .doc("2.8.0", "Internal command used for replication", "")
+        .args("replicationid offset@integer"),
+    CommandSpec::new("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, G, replconf).doc(
+        "3.0.0",
+        "An internal command for configuring the replication stream",
+        "O(1)",
+    ),
+    CommandSpec::new("role", 1, NOSCRIPT | LOADING | STALE | FAST | SENTINEL, G, role).acl(ACL_ADMIN | DANGEROUS).doc(
+        "2.8.12",
+        "Return the role of the instance in the context of replication",
+        "O(1)",
+    ),
+    CommandSpec::new("sync", 1, NO_ASYNC_LOADING | ADMIN | NO_MULTI | NOSCRIPT, G, sync).doc("1.0.0", "Internal command used for replication", ""),
+];
+
+/// SYNC — the RDB payload, then the replication stream.
+fn sync(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    attach(ctx, Request::Sync)
+}
+
+/// PSYNC replicationid offset — continue from the backlog, or a full copy.
+fn psync(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    attach(ctx, Request::Psync { replid: &argv[1], offset: &argv[2] })
+}
+
+fn attach(ctx: &mut Ctx, req: Request) -> Result<Reply> {
+    // A replica asking again on the same link is ignored, as syncCommand does.
+    if ctx.client.replica {
+        return Ok(Reply::Raw(Bytes::new()));
+    }
+    let announced = ctx.srv.repl.announced.remove(&ctx.client.id).unwrap_or_default();
+    let out = crate::replication::attach(ctx.srv, ctx.client, ctx.others, req, announced);
+    Ok(Reply::Raw(Bytes::from(out)))
+}
+
+/// REPLCONF <option> <value> [<option> <value> ...] — what a replica tells its primary:
+/// where it listens, what it can parse, how far it got (ACK, which has no reply).
+fn replconf(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if argv.len().is_multiple_of(2) {
+        return Err(Error::Syntax);
+    }
+    let id = ctx.client.id;
+    let mut i = 1;
+    while i < argv.len() {
+        let opt = String::from_utf8_lossy(&argv[i]).to_ascii_lowercase();
+        let val = &argv[i + 1];
+        match opt.as_str() {
+            "listening-port" => {
+                let port = crate::util::parse_i64(val).ok_or(Error::NotInteger)?;
+                ctx.srv.repl.announced.entry(id).or_default().port = port.clamp(0, 65535) as u16;
+            }
+            "ip-address" => {
+                if val.len() >= 46 {
+                    return Err(Error::Dyn(format!("ERR REPLCONF ip-address provided by replica instance is too long: {} bytes", val.len())));
+                }
+                ctx.srv.repl.announced.entry(id).or_default().ip = Some(String::from_utf8_lossy(val).into_owned());
+            }
+            "capa" => {
+                if val.eq_ignore_ascii_case(b"psync2") {
+                    ctx.srv.repl.announced.entry(id).or_default().psync2 = true;
+                }
+            }
+            "ack" => {
+                // Only a replica acknowledges, and nobody is answered.
+                if ctx.client.replica {
+                    if let Some(off) = crate::util::parse_i64(val).filter(|&o| o >= 0) {
+                        crate::replication::ack(ctx.srv, id, off as u64);
+                    }
+                }
+                return Ok(Reply::Raw(Bytes::new()));
+            }
+            // Asked of a replica by its primary; a primary has nothing to acknowledge.
+            "getack" => return Ok(Reply::Raw(Bytes::new())),
+            // redis-cli --rdb: the payload alone, then the link closes.
+            "rdb-only" => match crate::util::parse_i64(val) {
+                Some(v @ (0 | 1)) => ctx.srv.repl.announced.entry(id).or_default().rdb_only = v == 1,
+                _ => return Err(Error::Msg("ERR Invalid rdb-only value, must be 0 or 1")),
+            },
+            // An empty filter keeps everything; a payload of functions only is not made.
+            "rdb-filter-only" => {
+                if !val.is_empty() {
+                    return Err(Error::Dyn(format!("ERR Unsupported rdb-filter-only option: {}", crate::error::clip(val))));
+                }
+            }
+            _ => return Err(Error::Dyn(format!("ERR Unrecognized REPLCONF option: {}", crate::error::clip(&argv[i])))),
+        }
+        i += 2;
+    }
+    Ok(OK)
+}
+
+/// ROLE — ["master", offset, [[ip, port, acked offset], ...]].
+fn role(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
+    let r = &ctx.srv.repl;
+    let replicas = r
+        .replicas
+        .iter()
+        .map(|x| Reply::Array(vec![Reply::bulk_str(&x.ip), Reply::bulk_str(&x.port.to_string()), Reply::bulk_str(&x.ack_offset.to_string())]))
+        .collect();
+    Ok(Reply::Array(vec![Reply::bulk_str("master"), Reply::Int(r.offset as i64), Reply::Array(replicas)]))
+}
