@@ -84,6 +84,8 @@ pub struct Client {
     pub monitor: bool,
     /// A replica (it sent SYNC or PSYNC): the replication stream goes to it (`replication`).
     pub replica: bool,
+    /// The replication stream's offset just past this client's last write (WAIT).
+    pub woff: u64,
     /// Pub/sub subscriptions: channels, patterns (in subscription order, as Redis lists
     /// them) and shard channels.
     pub subs: hashbrown::HashSet<Bytes>,
@@ -137,6 +139,7 @@ impl Client {
             watched: Vec::new(),
             monitor: false,
             replica: false,
+            woff: 0,
             subs: Default::default(),
             psubs: Vec::new(),
             ssubs: Default::default(),

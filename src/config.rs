@@ -609,6 +609,9 @@ fn multi_arg_special(name: &str, value: &str) -> std::result::Result<String, Str
         }
         "shutdown-on-sigint" | "shutdown-on-sigterm" => {
             const FLAGS: [&str; 4] = ["save", "nosave", "now", "force"];
+            if args.is_empty() {
+                return Err("argument(s) must be one of the following: default, save, nosave, now, force".into());
+            }
             let mut set = [false; 4];
             for a in &args {
                 let l = a.to_ascii_lowercase();
@@ -639,6 +642,7 @@ fn multi_arg_special(name: &str, value: &str) -> std::result::Result<String, Str
         "replicaof" => match args.as_slice() {
             [] => Ok(String::new()),
             [no, one] if no.eq_ignore_ascii_case("no") && one.eq_ignore_ascii_case("one") => Ok(String::new()),
+            [_, port] if port.parse::<u16>().is_err() => Err("Invalid master port".into()),
             [_, _] => Err("replication is not supported by Cinnabar".into()),
             _ => Err("wrong number of arguments".into()),
         },
@@ -1101,6 +1105,10 @@ mod tests {
             Err(line_err(1, "maxmemory-policy foo", "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"))
         );
         assert_eq!(load_conf("port 'x", &mut no_includes), Err(line_err(1, "port 'x", "Unbalanced quotes in configuration line")));
+        // Multi-argument options (tests/unit/introspection.tcl, command line error cases).
+        let must = "argument(s) must be one of the following: default, save, nosave, now, force";
+        assert_eq!(load_conf("shutdown-on-sigterm", &mut no_includes), Err(line_err(1, "shutdown-on-sigterm", must)));
+        assert_eq!(load_conf("replicaof 127.0.0.1 abc", &mut no_includes), Err(line_err(1, "replicaof 127.0.0.1 abc", "Invalid master port")));
         // The first refusal in line order wins, whatever its kind.
         assert_eq!(load_conf("port x\nnosuch 1", &mut no_includes), Err(line_err(1, "port x", "argument couldn't be parsed into an integer")));
     }

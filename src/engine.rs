@@ -924,7 +924,9 @@ impl Engine {
                 continue;
             }
             let b = c.blocked.take().expect("checked");
-            c.outbox.push(b.timeout_reply.clone());
+            let reply = if b.btype == crate::replication::WAIT { crate::replication::wait_ended(&mut self.srv, id) } else { b.timeout_reply.clone() };
+            let c = self.clients.get_mut(&id).expect("looked up");
+            c.outbox.push(reply);
             self.srv.blocking.remove(id, &b);
             self.srv.events.push(Event::Unblocked(id));
         }

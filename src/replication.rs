@@ -41,6 +41,10 @@ pub struct Replication {
     pub no_replicas_since_ms: i64,
     /// When the last PING went out (ms).
     last_ping_ms: i64,
+    /// Clients in WAIT: (client, the stream offset its writes reach, replicas wanted).
+    pub waiting: Vec<(ClientId, u64, usize)>,
+    /// A WAIT began: the next hand-out asks every replica for its offset (GETACK).
+    pub getack: bool,
     /// INFO stats: full copies sent, PSYNCs continued and refused, stream bytes sent.
     pub sync_full: u64,
     pub sync_partial_ok: u64,
@@ -84,6 +88,8 @@ impl Replication {
             announced: HashMap::new(),
             no_replicas_since_ms: 0,
             last_ping_ms: 0,
+            waiting: Vec::new(),
+            getack: false,
             sync_full: 0,
             sync_partial_ok: 0,
             sync_partial_err: 0,
@@ -109,6 +115,9 @@ pub fn random_id(rng: &mut crate::util::Rng) -> String {
 
 /// Hands the stream recorded since the last call to the backlog and every replica.
 pub fn hand_out(srv: &mut Server, clients: &mut HashMap<ClientId, Box<Client>>) {
+    if std::mem::take(&mut srv.repl.getack) && !srv.repl.replicas.is_empty() {
+        crate::propagate::encode_command(&mut srv.prop.repl_buf, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
+    }
     if srv.prop.repl_buf.is_empty() {
         return;
     }
@@ -233,6 +242,11 @@ pub fn attach(srv: &mut Server, client: &mut Client, others: &mut HashMap<Client
         srv.log(2, || format!("Synchronization with replica {} succeeded", addr));
     }
     client.replica = true;
+    if srv.repl.replicas.is_empty() {
+        // The first PING comes a whole period after the first replica (the suite sets a
+        // period of an hour to read a stream without them).
+        srv.repl.last_ping_ms = now;
+    }
     let port = announced.port;
     let ip = client_ip(client, &announced);
     srv.repl.replicas.push(ReplicaInfo { id: client.id, ip, port, ack_offset: 0, ack_ms: now });
@@ -281,6 +295,7 @@ fn try_partial(srv: &Server, replid: &[u8], offset: &[u8]) -> Result<u64, String
 /// A replica's connection closed.
 pub fn detach(srv: &mut Server, c: &Client) {
     srv.repl.announced.remove(&c.id);
+    srv.repl.waiting.retain(|w| w.0 != c.id);
     if !c.replica {
         return;
     }
@@ -292,13 +307,46 @@ pub fn detach(srv: &mut Server, c: &Client) {
     }
 }
 
-/// REPLCONF ACK <offset>: how far the replica has processed the stream.
-pub fn ack(srv: &mut Server, id: ClientId, offset: u64) {
+/// REPLCONF ACK <offset>: how far the replica has processed the stream. Clients in WAIT
+/// that now have enough replicas are answered.
+pub fn ack(srv: &mut Server, others: &mut HashMap<ClientId, Box<Client>>, id: ClientId, offset: u64) {
     let now = srv.now_ms();
     if let Some(r) = srv.repl.replicas.iter_mut().find(|r| r.id == id) {
         r.ack_offset = r.ack_offset.max(offset);
         r.ack_ms = now;
     }
+    let mut i = 0;
+    while i < srv.repl.waiting.len() {
+        let (waiter, woff, wanted) = srv.repl.waiting[i];
+        let acked = acked_at(srv, woff);
+        if acked < wanted {
+            i += 1;
+            continue;
+        }
+        srv.repl.waiting.remove(i);
+        let Some(c) = others.get_mut(&waiter) else { continue };
+        if let Some(b) = c.blocked.take() {
+            srv.blocking.remove(waiter, &b);
+            c.outbox.push(crate::reply::Reply::Int(acked as i64));
+            srv.events.push(Event::Unblocked(waiter));
+        }
+    }
+}
+
+/// How many replicas acknowledged the stream up to `offset` (replicationCountAcksByOffset).
+pub fn acked_at(srv: &Server, offset: u64) -> usize {
+    srv.repl.replicas.iter().filter(|r| r.ack_offset >= offset).count()
+}
+
+/// The blocked kind of a client in WAIT.
+pub const WAIT: &str = "wait";
+
+/// WAIT's answer when its wait ends without enough replicas (timeout, CLIENT UNBLOCK): how
+/// many acknowledged so far.
+pub fn wait_ended(srv: &mut Server, id: ClientId) -> crate::reply::Reply {
+    let woff = srv.repl.waiting.iter().find(|w| w.0 == id).map_or(0, |w| w.1);
+    srv.repl.waiting.retain(|w| w.0 != id);
+    crate::reply::Reply::Int(acked_at(srv, woff) as i64)
 }
 
 /// replicationCron's primary part: a PING into the stream every `repl-ping-replica-period`

@@ -85,10 +85,16 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
         }
         let script = &net.script;
         let function = script.function.as_ref().map(|(f, since)| (f.as_ref(), since.elapsed().as_millis() as i64));
-        let mut kill = false;
+        let (mut kill, mut shutdown) = (false, false);
         let id = conn.id;
         let session = conn.session();
-        session.answer_while_busy(|argv, resp3| answer(argv, resp3, id, script, function, &mut kill, children, &mut *run));
+        session.answer_while_busy(|argv, resp3| answer(argv, resp3, id, script, function, &mut kill, &mut shutdown, children, &mut *run));
+        if shutdown {
+            // Nobody may connect once the asking client sees its link close: the listeners
+            // go first, then the process.
+            net.listeners.clear();
+            std::process::exit(0);
+        }
         // What must wait for the engine runs once the script ends.
         let waits = session.has_pending();
         let quit = session.closing;
@@ -138,6 +144,7 @@ fn answer(
     script: &crate::net::Script,
     function: Option<(&cinnabar::script::run::RunningFunction, i64)>,
     kill: &mut bool,
+    shutdown: &mut bool,
     children: &crate::persist::Children,
     run: &mut dyn FnMut(cinnabar::ClientId, &[Bytes]) -> BusyRun,
 ) -> Option<(Reply, bool, bool)> {
@@ -153,7 +160,8 @@ fn answer(
         WhileBusy::ShutdownNoSave => {
             serverlog!(Notice, "User requested shutdown while a script was running, exiting without saving");
             crate::persist::kill_child_now(children);
-            std::process::exit(0);
+            *shutdown = true;
+            return Some((Reply::Raw(Bytes::new()), resp3, true));
         }
         WhileBusy::FunctionStats => busy_function_stats(eval, function.map(|f| f.0), function.map_or(0, |f| f.1)),
         WhileBusy::Engine => match id {

@@ -48,6 +48,10 @@ fn redis_server_replicates_from_cinnabar_and_resumes_with_psync() {
     let offset = || info_field(p, "master_repl_offset");
     wait_for("the replica to catch up", || info_field(r, "master_repl_offset") == offset());
     assert_eq!(digest(r), digest(p), "after the stream");
+    // WAIT: the replica answers GETACK with its offset.
+    cli(p, &["set", "waited", "1"]);
+    assert_eq!(cli(p, &["wait", "1", "5000"]), "1\n");
+    assert_eq!(cli(p, &["wait", "2", "200"]), "1\n");
     assert!(cli(r, &["ttl", "list"]).trim().parse::<i64>().unwrap() > 400);
     let role = cli(p, &["role"]);
     assert!(role.starts_with("master\n"), "{}", role);

@@ -159,6 +159,24 @@ fn a_script_that_wrote_cannot_be_killed() {
     roundtrip(&mut b, b"GET x\r\n", "$1\r\n1\r\n");
 }
 
+/// SHUTDOWN NOSAVE ends a script that cannot be killed, and the process with it: once the
+/// asking client's link closes, nobody can connect any more (unit/scripting's "SHUTDOWN
+/// NOSAVE can kill a timedout script anyway" connects right after and wants a refusal).
+#[test]
+fn shutdown_nosave_ends_an_unkillable_script_and_refuses_new_connections() {
+    let mut srv = common::cinnabar();
+    let (mut a, mut b) = (connect(srv.port), connect(srv.port));
+    roundtrip(&mut b, b"CONFIG SET busy-reply-threshold 50\r\n", "+OK\r\n");
+    a.write_all(&resp(&["EVAL", "local i = 0 while true do i = i + 1 redis.call('set','x',i) end", "0"])).unwrap();
+    wait_busy(&mut b, BUSY);
+    send(&mut b, "SHUTDOWN NOSAVE\r\n");
+    let mut buf = [0u8; 16];
+    assert!(matches!(b.read(&mut buf), Ok(0) | Err(_)), "no reply, the link closes");
+    let again = TcpStream::connect(("127.0.0.1", srv.port));
+    assert!(again.is_err(), "a connection after SHUTDOWN NOSAVE is refused");
+    assert!(srv.child.wait().unwrap().success());
+}
+
 fn line_after(c: &mut TcpStream, cmd: &str) -> String {
     send(c, cmd);
     line(c)

@@ -840,6 +840,16 @@ pub fn count_script_refusal(ctx: &mut Ctx, argv: &[Bytes], err: &str) {
 /// recorded instead); EXEC never is (its commands were); the unit is flushed when the
 /// outermost call returns.
 fn call_propagating(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    let stream_before = ctx.srv.prop.repl_buf.len();
+    let reply = call_recording(ctx, argv);
+    // The stream offset the client's writes reach, for WAIT (c->woff).
+    if ctx.srv.prop.repl_buf.len() != stream_before {
+        ctx.client.woff = ctx.srv.repl.offset + ctx.srv.prop.repl_buf.len() as u64;
+    }
+    reply
+}
+
+fn call_recording(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let outer = std::mem::take(&mut ctx.srv.prop.frame);
     let dirty = ctx.srv.stats.dirty;
     ctx.srv.prop.depth += 1;

@@ -146,7 +146,18 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Ok(Reply::Int(0));
     }
     let Some(b) = target.blocked.take() else { return Ok(Reply::Int(0)) };
-    target.outbox.push(if as_error { Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into()) } else { b.timeout_reply.clone() });
+    let reply = if as_error {
+        Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
+    } else if b.btype == crate::replication::WAIT {
+        crate::replication::wait_ended(ctx.srv, id as u64)
+    } else {
+        b.timeout_reply.clone()
+    };
+    if b.btype == crate::replication::WAIT && as_error {
+        ctx.srv.repl.waiting.retain(|w| w.0 != id as u64);
+    }
+    let target = ctx.others.get_mut(&(id as u64)).expect("looked up");
+    target.outbox.push(reply);
     ctx.srv.blocking.remove(id as u64, &b);
     ctx.event(crate::engine::Event::Unblocked(id as u64));
     Ok(Reply::Int(1))

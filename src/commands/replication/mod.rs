@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use crate::command::spec::{
-    acl::{ADMIN as ACL_ADMIN, DANGEROUS},
+    acl::{ADMIN as ACL_ADMIN, CONNECTION, DANGEROUS},
     flags::*,
 };
 use crate::command::{dispatch::Ctx, CommandSpec};
@@ -32,6 +32,11 @@ pub static SPECS: &[CommandSpec] = &[
         "Return the role of the instance in the context of replication",
         "O(1)",
     ),
+    CommandSpec::new("wait", 3, NOSCRIPT, G, wait)
+        .acl(CONNECTION)
+        .tips("request_policy:all_shards response_policy:agg_min")
+        .doc("3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", "O(1)")
+        .args("numreplicas@integer timeout@integer"),
     CommandSpec::new("sync", 1, NO_ASYNC_LOADING | ADMIN | NO_MULTI | NOSCRIPT, G, sync).doc("1.0.0", "Internal command used for replication", ""),
 ];
 
@@ -86,7 +91,7 @@ fn replconf(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
                 // Only a replica acknowledges, and nobody is answered.
                 if ctx.client.replica {
                     if let Some(off) = crate::util::parse_i64(val).filter(|&o| o >= 0) {
-                        crate::replication::ack(ctx.srv, id, off as u64);
+                        crate::replication::ack(ctx.srv, ctx.others, id, off as u64);
                     }
                 }
                 return Ok(Reply::Raw(Bytes::new()));
@@ -109,6 +114,27 @@ fn replconf(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         i += 2;
     }
     Ok(OK)
+}
+
+/// WAIT numreplicas timeout — how many replicas acknowledged this client's writes, once
+/// `numreplicas` did or `timeout` ms passed (0: no limit). Replicas are asked for their
+/// offset as the wait starts.
+fn wait(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let wanted = crate::command::args::int(&argv[1])?;
+    // getTimeoutFromObjectOrReply in milliseconds.
+    let ms = crate::util::parse_i64(&argv[2]).ok_or(Error::Msg("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(Error::Msg("ERR timeout is negative"));
+    }
+    let deadline = if ms == 0 { 0 } else { ctx.now_ms().saturating_add(ms) };
+    let woff = ctx.client.woff;
+    let acked = crate::replication::acked_at(ctx.srv, woff);
+    if acked as i64 >= wanted || ctx.client.deny_blocking {
+        return Ok(Reply::Int(acked as i64));
+    }
+    ctx.srv.repl.waiting.push((ctx.client.id, woff, wanted.max(0) as usize));
+    ctx.srv.repl.getack = true;
+    Ok(ctx.block(&[], crate::replication::WAIT, deadline, argv, Reply::Int(0)))
 }
 
 /// ROLE — ["master", offset, [[ip, port, acked offset], ...]].

@@ -235,3 +235,37 @@ fn rdb_only_gets_the_payload_and_the_link_closes() {
     let info = info_of(&mut t);
     assert!(info.contains("connected_slaves:0\r\n"));
 }
+
+#[test]
+fn wait_answers_once_enough_replicas_acknowledged_the_writes_or_at_its_timeout() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["WAIT", "0", "0"]), int(0));
+    assert_eq!(t.run(&["WAIT", "x", "0"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(t.run(&["WAIT", "1", "x"]), err("ERR timeout is not an integer or out of range"));
+    assert_eq!(t.run(&["WAIT", "1", "-1"]), err("ERR timeout is negative"));
+    let r = t.connect();
+    raw(t.run_as(r, &["SYNC"]));
+    t.run(&["SET", "a", "1"]);
+    assert_eq!(t.run(&["WAIT", "1", "0"]), Reply::Blocked);
+    // The replicas are asked where they are.
+    assert_eq!(stream(&mut t, r), ["SELECT 0", "SET a 1", "REPLCONF GETACK *"]);
+    let offset: u64 = info_of(&mut t).lines().find_map(|l| l.strip_prefix("master_repl_offset:")).unwrap().parse().unwrap();
+    // An acknowledgement short of the writes answers nobody.
+    t.run_as(r, &["REPLCONF", "ACK", "5"]);
+    assert_eq!(t.replies_for(t.client), vec![]);
+    t.run_as(r, &["REPLCONF", "ACK", &offset.to_string()]);
+    assert_eq!(t.replies_for(t.client), vec![int(1)]);
+    // Two wanted, one there: the timeout answers how many did.
+    t.run(&["SET", "b", "2"]);
+    assert_eq!(t.run(&["WAIT", "2", "100"]), Reply::Blocked);
+    t.advance_ms(150);
+    t.tick();
+    assert_eq!(t.replies_for(t.client), vec![int(0)]);
+    // A client that wrote nothing waits for nothing (its offset is 0).
+    let reader = t.connect();
+    assert_eq!(t.run_as(reader, &["WAIT", "1", "0"]), int(1));
+    // Inside MULTI it does not wait.
+    t.run(&["MULTI"]);
+    t.run(&["WAIT", "5", "0"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![int(0)]));
+}
