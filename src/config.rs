@@ -924,7 +924,36 @@ pub fn load_conf_with_dir(
     let mut out = Vec::new();
     let mut host = ConfHost { include, change_dir };
     load_conf_into(text, &mut host, &mut scratch, &mut renames, &mut out, 0)?;
+    fold_save_lines(&mut out);
     Ok(out)
+}
+
+/// Several `save` lines add up, as Redis reads them (setConfigSaveOption while reading the
+/// file: the first line replaces the defaults, later ones append, `save ""` empties): one
+/// `save` directive with every point, where the first was.
+fn fold_save_lines(out: &mut Vec<(String, String)>) {
+    let mut points: Option<String> = None;
+    let mut first = None;
+    for (i, (name, value)) in out.iter().enumerate() {
+        if name != "save" {
+            continue;
+        }
+        first.get_or_insert(i);
+        let v = value.trim();
+        points = Some(match points {
+            Some(p) if !v.is_empty() && !p.is_empty() => format!("{} {}", p, v),
+            _ => v.to_string(),
+        });
+    }
+    let (Some(first), Some(points)) = (first, points) else { return };
+    let mut i = 0;
+    out.retain(|(name, _)| {
+        i += 1;
+        name != "save" || i - 1 == first
+    });
+    if let Some(slot) = out.iter_mut().find(|(n, _)| n == "save") {
+        slot.1 = points;
+    }
 }
 
 /// What reading a config text needs of the host.
@@ -1094,7 +1123,12 @@ mod tests {
     #[test]
     fn a_config_text_is_checked_line_by_line_as_redis_reports_it() {
         let ok = load_conf("port 7000\n  save 1 2 3 4  \r\nsave \"\"\nbind a b\n", &mut no_includes).unwrap();
-        assert_eq!(ok, vec![("port".into(), "7000".into()), ("save".into(), "1 2 3 4".into()), ("save".into(), "".into()), ("bind".into(), "a b".into())]);
+        assert_eq!(ok, vec![("port".into(), "7000".into()), ("save".into(), "".into()), ("bind".into(), "a b".into())]);
+        // Save lines add up (a rewritten file has one per point).
+        let saves = load_conf("save 3600 1\nsave 300 100\nport 1\nsave 60 10000\n", &mut no_includes).unwrap();
+        assert_eq!(saves, vec![("save".into(), "3600 1 300 100 60 10000".into()), ("port".into(), "1".into())]);
+        let reset = load_conf("save 3600 1\nsave \"\"\nsave 60 5\n", &mut no_includes).unwrap();
+        assert_eq!(reset, vec![("save".into(), "60 5".into())]);
         // Texts checked against redis-server 7.0.15's fatal config errors.
         assert_eq!(load_conf("port 1\n# c\nnosuch 1\n", &mut no_includes), Err(line_err(3, "nosuch 1", "Bad directive or wrong number of arguments")));
         assert_eq!(load_conf("\nport \"1\" \"2\"", &mut no_includes), Err(line_err(2, "port \"1\" \"2\"", "wrong number of arguments")));

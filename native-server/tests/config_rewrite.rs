@@ -154,6 +154,7 @@ fn a_rewritten_file_starts_the_server_with_the_same_settings() {
         let srv = spawn_with_config(bin, &conf, &[]);
         let mut c = connect(srv.port);
         roundtrip(&mut c, b"CONFIG SET requirepass \"p w\\\"x\" maxmemory-policy allkeys-lru hz 50 zset-max-ziplist-value 100\r\n", "+OK\r\n");
+        roundtrip(&mut c, b"CONFIG SET save \"3600 1 300 100 60 10000\"\r\n", "+OK\r\n");
         roundtrip(&mut c, b"AUTH \"p w\\\"x\"\r\n", "+OK\r\n");
         roundtrip(&mut c, b"CONFIG REWRITE\r\n", "+OK\r\n");
     }
@@ -176,7 +177,8 @@ fn a_rewritten_file_starts_the_server_with_the_same_settings() {
     roundtrip(&mut c, b"CONFIG GET maxmemory-policy\r\n", "*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n");
     roundtrip(&mut c, b"CONFIG GET hz\r\n", "*2\r\n$2\r\nhz\r\n$2\r\n50\r\n");
     roundtrip(&mut c, b"CONFIG GET zset-max-listpack-value\r\n", "*2\r\n$23\r\nzset-max-listpack-value\r\n$3\r\n100\r\n");
-    roundtrip(&mut c, b"CONFIG GET save\r\n", "*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
+    // One `save` line per point, read back as all of them (unit/introspection).
+    roundtrip(&mut c, b"CONFIG GET save\r\n", "*2\r\n$4\r\nsave\r\n$23\r\n3600 1 300 100 60 10000\r\n");
     let _ = child.kill();
     let _ = child.wait();
 }
