@@ -79,7 +79,8 @@ pub fn parse(args: &[String]) -> Result<Startup, String> {
             }
             options.push_str(&a[2..]);
             options.push(' ');
-            handled_last = false;
+            // A name and its value in one argument ("--port 6380") is a whole directive.
+            handled_last = a.split_whitespace().count() > 1;
             let next_is_name = args.get(j + 1).is_some_and(|n| n.starts_with("--"));
             // `--save` with no value means `save ""` (7.0.1's compatibility rule).
             if a.eq_ignore_ascii_case("--save") && (last || next_is_name) {
@@ -87,9 +88,8 @@ pub fn parse(args: &[String]) -> Result<Startup, String> {
                 handled_last = true;
             }
         } else {
-            if options.is_empty() {
-                return Err(format!("Invalid argument '{}'\n{}", a, USAGE));
-            }
+            // Values before any name start a line of their own, as Redis reads
+            // `redis-server conf loglevel verbose`.
             options.push_str(&quote(a));
             options.push(' ');
             handled_last = true;
@@ -200,5 +200,17 @@ mod tests {
         assert_eq!(d, vec![("requirepass".into(), "--x".into()), ("save".into(), "".into()), ("port".into(), "7000".into())]);
         assert_eq!(quote("a\"b\\c\n\u{1}é"), "\"a\\\"b\\\\c\\n\\x01\\xc3\\xa9\"");
         assert_eq!(run(&["--requirepass", "a\"b\\c\n\u{1}é"]), vec![("requirepass".into(), "a\"b\\c\n\u{1}é".into())]);
+    }
+
+    /// unit/introspection's command line cases: a name and its value in one argument, and
+    /// values before any name (both accepted by redis-server 7.0.15).
+    #[test]
+    fn a_name_and_value_in_one_argument_and_leading_values_read_as_redis() {
+        let d = run(&["--maxmemory 700mb", "--maxmemory-policy volatile-lru"]);
+        assert_eq!(d, vec![("maxmemory".into(), "700mb".into()), ("maxmemory-policy".into(), "volatile-lru".into())]);
+        let d = run(&["/dev/null", "loglevel", "verbose", "--maxmemory '700mb'", "--proc-title-template --my--title--template"]);
+        assert_eq!(d[0], ("loglevel".into(), "verbose".into()));
+        assert_eq!(d[1], ("maxmemory".into(), "700mb".into()));
+        assert_eq!(d[2], ("proc-title-template".into(), "--my--title--template".into()));
     }
 }
