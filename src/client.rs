@@ -84,6 +84,8 @@ pub struct Client {
     pub monitor: bool,
     /// A replica (it sent SYNC or PSYNC): the replication stream goes to it (`replication`).
     pub replica: bool,
+    /// The primary's link on a replica: it applies the replication stream (`replica`).
+    pub master: bool,
     /// The replication stream's offset just past this client's last write (WAIT).
     pub woff: u64,
     /// Pub/sub subscriptions: channels, patterns (in subscription order, as Redis lists
@@ -140,6 +142,7 @@ impl Client {
             monitor: false,
             replica: false,
             woff: 0,
+            master: false,
             subs: Default::default(),
             psubs: Vec::new(),
             ssubs: Default::default(),
@@ -229,6 +232,9 @@ impl Client {
             flags.push('O');
         } else if self.replica {
             flags.push('S');
+        }
+        if self.master {
+            flags.push('M');
         }
         if self.in_pubsub() {
             flags.push('P');

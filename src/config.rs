@@ -197,8 +197,7 @@ static PARAMS: &[Param] = &[
     p("acllog-max-len", I, "128"),
     p("acl-pubsub-default", Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels"),
     fixed("aclfile", Kind::Str, ""),
-    // Replication: Cinnabar is always a primary without replicas. `min-replicas-to-write`
-    // has its effect (writes are refused with NOREPLICAS); `replicaof` must stay unset.
+    // Replication: `replicaof` is set at startup or by REPLICAOF (not CONFIG SET).
     aka(p("min-replicas-to-write", I, "0"), "min-slaves-to-write"),
     aka(p("min-replicas-max-lag", I, "10"), "min-slaves-max-lag"),
     aka(fixed("replicaof", Kind::List, ""), "slaveof"),
@@ -638,12 +637,13 @@ fn multi_arg_special(name: &str, value: &str) -> std::result::Result<String, Str
             }
             Ok(out.join(" "))
         }
-        // Cinnabar is always a primary: `replicaof no one` (or nothing) is all it takes.
+        // `replicaof no one` (or nothing): a primary; `replicaof host port`: the primary the
+        // server follows from startup (`Engine::replica_start`).
         "replicaof" => match args.as_slice() {
             [] => Ok(String::new()),
             [no, one] if no.eq_ignore_ascii_case("no") && one.eq_ignore_ascii_case("one") => Ok(String::new()),
             [_, port] if port.parse::<u16>().is_err() => Err("Invalid master port".into()),
-            [_, _] => Err("replication is not supported by Cinnabar".into()),
+            [host, port] => Ok(format!("{} {}", host, port)),
             _ => Err("wrong number of arguments".into()),
         },
         _ => unreachable!("only the names in MULTI_ARG_SPECIAL"),

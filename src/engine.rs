@@ -73,6 +73,10 @@ pub enum Event {
     /// `listen_finished`; on failure listen on the previous addresses again. `client`
     /// waits for the report (None inside MULTI/EXEC, which was answered OK).
     Listen { client: Option<ClientId>, bind: String, port: u16, previous: Vec<(String, String)> },
+    /// REPLICAOF: follow this primary (connect, run the handshake `replica_handshake` gives,
+    /// then `replica_full_sync` or `replica_continue`, then `replica_feed` with the stream),
+    /// or, with None, drop the link: the server is a primary again.
+    ReplicaOf { master: Option<(String, u16)> },
 }
 
 /// The reply to one command. `reply` is None when the client asked for no replies
@@ -302,6 +306,8 @@ pub struct HostInfo {
     /// The host owns TCP listeners and re-binds them on `Event::Listen`; elsewhere `port`
     /// and `bind` are plain values.
     pub listens: bool,
+    /// The host connects to a primary on `Event::ReplicaOf` (REPLICAOF host port).
+    pub replicates: bool,
     /// The host's I/O threads took part in its last loop turn (INFO io_threads_active).
     pub io_threads_active: bool,
     /// Makes a directory the working one and answers its absolute path, or the system's
@@ -354,7 +360,8 @@ impl Server {
     /// expired keys stay in place while clients are paused (see `Db::paused_until`).
     pub fn set_pause(&mut self, pause: Option<(i64, bool)>) {
         self.pause = pause;
-        let until = pause.map_or(0, |(end, _)| end);
+        // A replica keeps expired keys for its primary's DELs, as a pause keeps them.
+        let until = if self.repl.master.is_some() { i64::MAX } else { pause.map_or(0, |(end, _)| end) };
         for db in &mut self.dbs {
             db.paused_until = until;
         }
@@ -1098,7 +1105,7 @@ impl Engine {
     fn active_expire(&mut self) {
         // While clients are paused the dataset stays as it is (activeExpireCycle's
         // checkClientPauseTimeoutAndReturnIfPaused); expired keys go once the pause ends.
-        if !self.srv.active_expire_enabled || self.srv.pause.is_some() {
+        if !self.srv.active_expire_enabled || self.srv.pause.is_some() || self.srv.repl.master.is_some() {
             return;
         }
         let effort = self.srv.config.get_i64("active-expire-effort").clamp(1, 10) as usize;

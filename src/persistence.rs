@@ -187,7 +187,7 @@ pub fn write_denial(srv: &Server) -> Option<Error> {
 /// the transaction (execCommandAbort). Cheap when neither state holds.
 pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Error> {
     let p = &ctx.srv.persistence;
-    if !p.last_save_failed && p.loading.is_none() && ctx.srv.aof.write_error.is_none() && !ctx.srv.config.hot.min_replicas {
+    if !p.last_save_failed && p.loading.is_none() && ctx.srv.aof.write_error.is_none() && !ctx.srv.config.hot.min_replicas && ctx.srv.repl.master.is_none() {
         return None;
     }
     let queued = |ctx: &Ctx, test: &dyn Fn(&CommandSpec) -> bool| {
@@ -195,7 +195,10 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Er
             && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
     };
     let writes = |ctx: &Ctx| spec.is(flags::WRITE) || queued(ctx, &|s| s.is(flags::WRITE));
-    let denial = write_denial(ctx.srv).filter(|_| top.name == "ping" || writes(ctx)).or_else(|| replicas_denial(ctx.srv).filter(|_| writes(ctx)));
+    let denial = write_denial(ctx.srv)
+        .filter(|_| top.name == "ping" || writes(ctx))
+        .or_else(|| replicas_denial(ctx.srv).filter(|_| writes(ctx)))
+        .or_else(|| read_only_replica(ctx.srv).filter(|_| writes(ctx)));
     let error = if let Some(e) = denial {
         e
     } else if ctx.srv.persistence.loading.is_some() && (!spec.is(flags::LOADING) || queued(ctx, &|s| !s.is(flags::LOADING))) {
@@ -210,18 +213,24 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Er
     Some(error)
 }
 
+/// A replica with `replica-read-only yes` refuses clients' writes (its primary's come
+/// through the master client, which these checks skip).
+pub fn read_only_replica(srv: &Server) -> Option<Error> {
+    (srv.repl.master.is_some() && srv.config.get_bool("replica-read-only")).then_some(Error::Msg("READONLY You can't write against a read only replica."))
+}
+
 /// `min-replicas-to-write` (with a `min-replicas-max-lag`): fewer replicas than that
 /// acknowledged within the lag, and writes are refused (checkGoodReplicasStatus).
 pub fn replicas_denial(srv: &Server) -> Option<Error> {
     let wanted = srv.config.get_i64("min-replicas-to-write");
-    (srv.config.hot.min_replicas && (crate::replication::good_replicas(srv) as i64) < wanted)
+    (srv.config.hot.min_replicas && srv.repl.master.is_none() && (crate::replication::good_replicas(srv) as i64) < wanted)
         .then_some(Error::Msg("NOREPLICAS Not enough good replicas to write."))
 }
 
 /// The script runner's check before a write (scriptVerifyWriteCommandAllow): refused while
 /// writes are denied, unless the script already wrote (it cannot be stopped half done).
 pub fn script_write_denied(srv: &Server, script_wrote: bool) -> Option<Error> {
-    write_denial(srv).or_else(|| replicas_denial(srv)).filter(|_| !script_wrote)
+    read_only_replica(srv).or_else(|| write_denial(srv).or_else(|| replicas_denial(srv)).filter(|_| !script_wrote))
 }
 
 /// SAVE: the client waits for the host's report when the host gives one.

@@ -33,6 +33,9 @@ pub struct Propagation {
     pub aof: bool,
     /// The replication stream is on: replicas are attached, or their backlog is kept.
     pub repl: bool,
+    /// This server is a replica: what it runs is not recorded for its own replicas (they
+    /// get its primary's stream as it came).
+    pub replica: bool,
     /// The targets commands may go to right now: a script's `redis.set_repl` narrows it for
     /// the commands it calls (the call flags scriptCall derives from it).
     pub allowed: u8,
@@ -64,6 +67,7 @@ impl Default for Propagation {
             on: false,
             aof: false,
             repl: false,
+            replica: false,
             allowed: ALL,
             ops: Vec::new(),
             frame: Frame::default(),
@@ -99,7 +103,7 @@ impl Propagation {
     /// The targets that have a consumer, of those asked for (shouldPropagate).
     #[inline]
     pub fn live(&self, targets: u8) -> u8 {
-        targets & self.allowed & ((self.aof as u8 * AOF) | (self.repl as u8 * REPL))
+        targets & self.allowed & ((self.aof as u8 * AOF) | ((self.repl && !self.replica) as u8 * REPL))
     }
 
     /// Records one command of the running unit for every live target (alsoPropagate).

@@ -19,6 +19,7 @@ mod migrate;
 mod net;
 mod persist;
 mod process;
+mod replica;
 mod server;
 
 use cinnabar::{Config, Engine};
@@ -106,6 +107,7 @@ fn main() {
         h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
         h.multiplexing_api = "epoll".into();
         h.listens = true;
+        h.replicates = true;
         h.total_system_memory = host::total_memory();
     }
     engine.set_memory_probe(alloc::live_bytes);
@@ -173,6 +175,10 @@ fn main() {
     }
     // Redis's own line: scripts and test harnesses wait for it.
     serverlog!(Notice, "Ready to accept connections");
+    // `replicaof host port` in the config: follow that primary from the start.
+    if let Some((host, port)) = server.engine.replica_start() {
+        replica::start(&mut server, host, port);
+    }
     process::notify_ready(supervisor);
     let code = server.run();
     serverlog!(Notice, "Cinnabar is now ready to exit, bye bye...");

@@ -129,6 +129,8 @@ pub struct Server {
     threads_active: bool,
     /// Set once the server is to stop: the process's exit code.
     pub exit: Option<i32>,
+    /// The link to the primary while this server is a replica (REPLICAOF).
+    pub replica: Option<crate::replica::Link>,
     /// Scratch lists reused every turn.
     to_read: Vec<usize>,
     listeners_ready: Vec<usize>,
@@ -200,6 +202,7 @@ impl Server {
             io_counts: Default::default(),
             threads_active: false,
             exit: None,
+            replica: None,
             to_read: Vec::new(),
             listeners_ready: Vec::new(),
         })
@@ -480,6 +483,11 @@ impl Server {
     fn handle_event(&mut self, e: Event) {
         match e {
             Event::CloseClient(id) => {
+                // The master client has no connection of ours: killing it drops the link.
+                if self.engine.master_client() == Some(id) {
+                    crate::replica::reconnect(self);
+                    return;
+                }
                 let Some(k) = self.key_of(id) else { return };
                 // A client closing itself (QUIT, CLIENT KILL of itself) gets its reply
                 // first; any other goes now, as freeClient does.
@@ -536,6 +544,8 @@ impl Server {
                 self.engine.rdb_reload_finished(client, file, merge);
             }
             Event::Listen { client, bind, port, previous } => self.rebind(client, &bind, port, &previous),
+            Event::ReplicaOf { master: Some((host, port)) } => crate::replica::start(self, host, port),
+            Event::ReplicaOf { master: None } => crate::replica::stop(self),
             Event::Shutdown { save, force, client } => {
                 // As redis-server (finishShutdown): the AOF's last writes synced, a save
                 // child killed, then SAVE saves, NOSAVE does not, and a plain SHUTDOWN
@@ -633,6 +643,7 @@ impl Server {
         if let Some(a) = self.aof.as_mut() {
             a.poll_rewrite(&mut self.engine);
         }
+        crate::replica::cron(self, now);
     }
 
     /// beforeSleep: the clients a write woke, the eviction timer, then the AOF (group

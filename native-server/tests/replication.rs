@@ -109,3 +109,66 @@ fn a_bare_sync_gets_the_payload_then_the_stream() {
     assert_eq!(common::read_exact_str(&mut s, want.len()), want);
     assert!(cli(p, &["client", "list"]).contains("flags=S"));
 }
+
+fn link_up(port: u16) -> bool {
+    info_field(port, "master_link_status") == "up"
+}
+
+/// cinnabar-server as the replica of Debian's redis-server: the payload both as a file
+/// (`$<len>`) and diskless (`$EOF:`), the stream, READONLY, a partial resync after the link
+/// drops, and REPLICAOF NO ONE.
+#[test]
+fn cinnabar_replicates_from_redis_server_and_resumes_with_psync() {
+    for diskless in ["no", "yes"] {
+        let primary = common::spawn_with(
+            &common::redis_server_binary(),
+            &["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes"],
+        );
+        let p = primary.port;
+        cli(p, &["set", "before", "1"]);
+        cli(p, &["-n", "2", "rpush", "list", "a", "b"]);
+        cli(p, &["set", "ttl", "x", "px", "600000"]);
+        let replica = common::cinnabar_with(&["--replicaof", "127.0.0.1", &p.to_string(), "--enable-debug-command", "yes"]);
+        let r = replica.port;
+        wait_for("the link", || link_up(r));
+        assert_eq!(digest(r), digest(p), "the full copy (diskless {})", diskless);
+        cli(p, &["incr", "n"]);
+        cli(p, &["-n", "5", "hset", "h", "f", "v"]);
+        cli(p, &["eval", "redis.call('set','s','1') redis.call('del','before') return 1", "0"]);
+        wait_for("the stream", || info_field(r, "slave_repl_offset") == info_field(p, "master_repl_offset"));
+        assert_eq!(digest(r), digest(p), "after the stream");
+        assert!(cli(r, &["set", "x", "1"]).starts_with("READONLY You can't write against a read only replica."));
+        assert_eq!(cli(p, &["wait", "1", "5000"]), "1\n");
+        // The link drops; we ask to continue and the primary agrees.
+        cli(r, &["client", "kill", "type", "master"]);
+        cli(p, &["set", "after", "2"]);
+        wait_for("the link back", || link_up(r) && cli(r, &["get", "after"]) == "2\n");
+        assert_eq!(info_field(p, "sync_partial_ok"), "1");
+        assert_eq!(digest(r), digest(p), "after the partial resync");
+        // Promoted: writes are ours again.
+        assert_eq!(cli(r, &["replicaof", "no", "one"]), "OK\n");
+        assert_eq!(cli(r, &["set", "x", "1"]), "OK\n");
+        assert_eq!(info_field(r, "role"), "master");
+    }
+}
+
+/// A chain: cinnabar → cinnabar (REPLICAOF at run time) → redis-server; the middle one passes
+/// its primary's stream on unchanged, so all three hold the same data at the same offset.
+#[test]
+fn a_chain_of_replicas_passes_the_stream_on_unchanged() {
+    let a = common::cinnabar_with(&["--enable-debug-command", "yes"]);
+    let b = common::cinnabar_with(&["--enable-debug-command", "yes"]);
+    cli(a.port, &["set", "k", "v"]);
+    assert_eq!(cli(b.port, &["replicaof", "127.0.0.1", &a.port.to_string()]), "OK\n");
+    let c = common::spawn_with(&common::redis_server_binary(), &["--replicaof", "127.0.0.1", &b.port.to_string(), "--enable-debug-command", "yes"]);
+    wait_for("both links", || link_up(b.port) && link_up(c.port));
+    cli(a.port, &["-n", "4", "sadd", "s", "x", "y"]);
+    cli(a.port, &["expire", "k", "1000"]);
+    wait_for("the chain to catch up", || {
+        let want = info_field(a.port, "master_repl_offset");
+        info_field(b.port, "master_repl_offset") == want && info_field(c.port, "master_repl_offset") == want
+    });
+    assert_eq!(digest(b.port), digest(a.port));
+    assert_eq!(digest(c.port), digest(a.port));
+    assert!(cli(c.port, &["ttl", "k"]).trim().parse::<i64>().unwrap() > 900);
+}

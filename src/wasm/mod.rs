@@ -325,6 +325,8 @@ impl Engine {
                 Event::ReloadRdb { client, .. } => {
                     self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into()))
                 }
+                // Not raised here (no `HostInfo::replicates`): REPLICAOF is refused.
+                Event::ReplicaOf { .. } => {}
                 // Not raised here (no `HostInfo::listens`): nothing to re-bind.
                 Event::Listen { client, previous, .. } => self.inner.listen_finished(client, Ok(()), &previous),
             }

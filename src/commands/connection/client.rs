@@ -251,7 +251,9 @@ fn client_type(name: &[u8]) -> Result<&'static str> {
 /// Redis's getClientType: a replica is `replica`, a connection in subscribed mode `pubsub`,
 /// any other `normal`.
 fn type_of(c: &Client) -> &'static str {
-    if c.replica {
+    if c.master {
+        "master"
+    } else if c.replica {
         "replica"
     } else if c.in_pubsub() {
         "pubsub"

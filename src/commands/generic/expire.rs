@@ -63,7 +63,9 @@ fn expire_generic(ctx: &mut Ctx, argv: &[Bytes], base_ms: i64, seconds: bool) ->
     if refused {
         return Ok(ZERO);
     }
-    if when <= ctx.now_ms() {
+    // checkAlreadyExpired: a deadline already past deletes the key, except while loading
+    // and on a replica, which keeps it for the primary's DEL.
+    if when <= ctx.now_ms() && !ctx.srv.loading && ctx.srv.repl.master.is_none() {
         ctx.db().remove(key);
         ctx.modified(key, "del");
         let del = super::del_command(ctx, "lazyfree-lazy-expire");

@@ -27,16 +27,22 @@ pub static SPECS: &[CommandSpec] = &[
         "An internal command for configuring the replication stream",
         "O(1)",
     ),
+    CommandSpec::new("replicaof", 3, NO_ASYNC_LOADING | ADMIN | NOSCRIPT | STALE, G, replicaof)
+        .doc("5.0.0", "Make the server a replica of another instance, or promote it as master.", "O(1)")
+        .args("args=(host-port=(host port@integer)|no-one=(NO ONE))"),
     CommandSpec::new("role", 1, NOSCRIPT | LOADING | STALE | FAST | SENTINEL, G, role).acl(ACL_ADMIN | DANGEROUS).doc(
         "2.8.12",
         "Return the role of the instance in the context of replication",
         "O(1)",
     ),
-    CommandSpec::new("wait", 3, NOSCRIPT, G, wait)
+    CommandSpec::new("wait", 3, NOSCRIPT, "generic", wait)
         .acl(CONNECTION)
         .tips("request_policy:all_shards response_policy:agg_min")
         .doc("3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", "O(1)")
         .args("numreplicas@integer timeout@integer"),
+    CommandSpec::new("slaveof", 3, NO_ASYNC_LOADING | ADMIN | NOSCRIPT | STALE, G, replicaof)
+        .doc("1.0.0", "Make the server a replica of another instance, or promote it as master.", "O(1)")
+        .args("args=(host-port=(host port@integer)|no-one=(NO ONE))"),
     CommandSpec::new("sync", 1, NO_ASYNC_LOADING | ADMIN | NO_MULTI | NOSCRIPT, G, sync).doc("1.0.0", "Internal command used for replication", ""),
 ];
 
@@ -120,6 +126,9 @@ fn replconf(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// `numreplicas` did or `timeout` ms passed (0: no limit). Replicas are asked for their
 /// offset as the wait starts.
 fn wait(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if ctx.srv.repl.master.is_some() {
+        return Err(Error::Msg("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
+    }
     let wanted = crate::command::args::int(&argv[1])?;
     // getTimeoutFromObjectOrReply in milliseconds.
     let ms = crate::util::parse_i64(&argv[2]).ok_or(Error::Msg("ERR timeout is not an integer or out of range"))?;
@@ -137,9 +146,40 @@ fn wait(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     Ok(ctx.block(&[], crate::replication::WAIT, deadline, argv, Reply::Int(0)))
 }
 
+/// REPLICAOF host port | NO ONE — follow a primary (the host connects; our own replicas
+/// resync), or become a primary again keeping the history for partial resyncs.
+fn replicaof(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    let who = |ctx: &Ctx| format!("user request from '{}'", ctx.client.info_line(ctx.now_ms(), 0));
+    if argv[1].eq_ignore_ascii_case(b"no") && argv[2].eq_ignore_ascii_case(b"one") {
+        if ctx.srv.repl.master.is_some() {
+            let by = who(ctx);
+            crate::replication::replica::set_no_master(ctx.srv, ctx.others, &by);
+        }
+        return Ok(OK);
+    }
+    if ctx.client.replica {
+        return Err(Error::Msg("ERR Command is not valid when client is a replica."));
+    }
+    if !ctx.srv.host.replicates {
+        return Err(Error::Msg("ERR this host cannot connect to a primary (REPLICAOF needs the native server)"));
+    }
+    let port = crate::util::parse_i64(&argv[2]).filter(|p| (0..=65535).contains(p)).ok_or(Error::Msg("ERR Invalid master port"))?;
+    let host = String::from_utf8_lossy(&argv[1]).into_owned();
+    if ctx.srv.repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&host) && m.port as i64 == port) {
+        ctx.srv.log(2, || "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.".into());
+        return Ok(Reply::Simple("OK Already connected to specified master"));
+    }
+    let by = who(ctx);
+    crate::replication::replica::set_master(ctx.srv, ctx.others, host, port as u16, Some(&by));
+    Ok(OK)
+}
+
 /// ROLE — ["master", offset, [[ip, port, acked offset], ...]].
 fn role(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     let r = &ctx.srv.repl;
+    if let Some(m) = &r.master {
+        return Ok(crate::replication::replica::role(ctx.srv, m));
+    }
     let replicas = r
         .replicas
         .iter()

@@ -269,3 +269,101 @@ fn wait_answers_once_enough_replicas_acknowledged_the_writes_or_at_its_timeout()
     t.run(&["WAIT", "5", "0"]);
     assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![int(0)]));
 }
+
+/// A replica of an imaginary primary: REPLICAOF, the payload, then the stream as the host
+/// hands it over (in pieces that split commands anywhere).
+fn replica_of_a_primary(t: &mut TestEngine) -> String {
+    t.engine.host_info_mut().replicates = true;
+    assert_eq!(t.run(&["REPLICAOF", "127.0.0.1", "9999"]), ok());
+    let events = t.engine.drain_events();
+    assert!(events.iter().any(|e| matches!(e, crate::engine::Event::ReplicaOf { master: Some((h, 9999)) } if h == "127.0.0.1")));
+    // The primary's dataset: made by another engine.
+    let mut primary = TestEngine::new();
+    primary.run(&["SET", "from-primary", "1"]);
+    let rdb = primary.engine.rdb_snapshot();
+    let replid = "a".repeat(40);
+    t.engine.replica_syncing(t.now_ms() * 1000);
+    t.engine.replica_full_sync(&replid, 1000, &rdb, t.now_ms() * 1000).unwrap();
+    replid
+}
+
+#[test]
+fn a_replica_applies_the_stream_passes_it_on_and_refuses_clients_writes() {
+    let mut t = TestEngine::new();
+    t.run(&["SET", "mine", "1"]);
+    let replid = replica_of_a_primary(&mut t);
+    assert_eq!(t.run(&["GET", "mine"]), Reply::Nil, "the primary's dataset replaced ours");
+    assert_eq!(t.run(&["GET", "from-primary"]), bulk("1"));
+    // A replica of ours gets the primary's stream byte for byte.
+    let sub = t.connect();
+    let first = raw(t.run_as(sub, &["PSYNC", &replid, "1001"]));
+    assert_eq!(first, b"+CONTINUE\r\n".to_vec());
+    let mut stream = encoded(&["SELECT", "3"]);
+    stream.extend(encoded(&["SET", "k", "v"]));
+    stream.extend(encoded(&["PEXPIREAT", "k", "1"]));
+    stream.extend(encoded(&["RPUSH", "l", "a", "b"]));
+    let getack = encoded(&["REPLCONF", "GETACK", "*"]);
+    let before_getack = 1000 + stream.len() as u64;
+    stream.extend(&getack);
+    let mut acks = Vec::new();
+    for piece in stream.chunks(7) {
+        acks.extend(t.engine.replica_feed(piece, t.now_ms() * 1000));
+    }
+    // GETACK is answered with the offset before it.
+    assert_eq!(acks, encoded(&["REPLCONF", "ACK", &before_getack.to_string()]));
+    t.engine.drain_events();
+    let got: Vec<u8> = t.replies_for(sub).into_iter().flat_map(raw).collect();
+    assert_eq!(got, stream, "passed on unchanged");
+    // The primary's expired key stays until its DEL, but reads as missing.
+    t.run(&["SELECT", "3"]);
+    assert_eq!(t.run(&["GET", "k"]), Reply::Nil);
+    assert_eq!(t.run(&["DBSIZE"]), int(2));
+    t.engine.replica_feed(&encoded(&["DEL", "k"]), t.now_ms() * 1000);
+    assert_eq!(t.run(&["DBSIZE"]), int(1));
+    assert_eq!(t.run(&["LRANGE", "l", "0", "-1"]), arr(&["a", "b"]));
+    // Clients may read, not write; WAIT is for primaries.
+    assert_eq!(t.run(&["SET", "x", "1"]), err("READONLY You can't write against a read only replica."));
+    let script = t.run(&["EVAL", "return redis.call('set','x','1')", "0"]);
+    assert!(matches!(&script, Reply::Error(e) if e.starts_with("READONLY")), "{:?}", script);
+    assert!(t.run(&["WAIT", "0", "0"]).is_error());
+    // INFO and ROLE say what it follows and how far it got.
+    let info = info_of(&mut t);
+    assert!(info.starts_with("# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:9999\r\nmaster_link_status:up\r\n"), "{}", info);
+    let offset = 1000 + stream.len() as u64 + encoded(&["DEL", "k"]).len() as u64;
+    assert!(info.contains(&format!("slave_repl_offset:{}\r\n", offset)), "{}", info);
+    assert_eq!(t.run(&["ROLE"]), Reply::Array(vec![bulk("slave"), bulk("127.0.0.1"), int(9999), bulk("connected"), int(offset as i64)]));
+    assert_eq!(t.run(&["REPLICAOF", "127.0.0.1", "9999"]), Reply::Simple("OK Already connected to specified master"));
+    // The link drops: it is down, the master client gone, and PSYNC will ask to continue.
+    t.engine.replica_link_lost("test", t.now_ms() * 1000);
+    assert!(info_of(&mut t).contains("master_link_status:down\r\n"));
+    let hs = t.engine.replica_handshake();
+    assert_eq!((hs.replid.as_str(), hs.offset), (replid.as_str(), offset as i64 + 1));
+}
+
+#[test]
+fn replicaof_no_one_makes_a_primary_that_remembers_the_old_history() {
+    let mut t = TestEngine::new();
+    let replid = replica_of_a_primary(&mut t);
+    t.engine.replica_feed(&encoded(&["SET", "a", "1"]), t.now_ms() * 1000);
+    let offset = 1000 + encoded(&["SET", "a", "1"]).len() as u64;
+    assert_eq!(t.run(&["REPLICAOF", "NO", "ONE"]), ok());
+    assert!(t.engine.drain_events().iter().any(|e| matches!(e, crate::engine::Event::ReplicaOf { master: None })));
+    assert_eq!(t.run(&["SET", "b", "2"]), ok());
+    let info = info_of(&mut t);
+    assert!(info.contains("role:master\r\n"));
+    assert!(info.contains(&format!("master_replid2:{}\r\n", replid)), "{}", info);
+    assert!(info.contains(&format!("second_repl_offset:{}\r\n", offset + 1)), "{}", info);
+    // A replica of the old primary continues from us with the old id, and gets what we
+    // wrote since.
+    let r = t.connect();
+    let mut want = b"+CONTINUE\r\n".to_vec();
+    want.extend(encoded(&["SELECT", "0"]));
+    want.extend(encoded(&["SET", "b", "2"]));
+    assert_eq!(raw(t.run_as(r, &["PSYNC", &replid, &(offset + 1).to_string()])), want);
+    // Errors as Redis words them.
+    assert_eq!(t.run(&["REPLICAOF", "h", "x"]), err("ERR Invalid master port"));
+    assert_eq!(t.run(&["REPLICAOF", "h", "70000"]), err("ERR Invalid master port"));
+    let mut wasm_like = TestEngine::new();
+    assert!(wasm_like.run(&["REPLICAOF", "h", "1"]).is_error(), "a host without outbound links refuses it");
+    assert_eq!(wasm_like.run(&["REPLICAOF", "NO", "ONE"]), ok());
+}

@@ -273,8 +273,9 @@ fn values_that_need_missing_machinery_are_refused_with_the_reason() {
         other => panic!("{l}: {other:?}"),
     };
     assert_eq!(line("cluster-enabled yes"), "cluster mode is not supported by Cinnabar");
-    assert_eq!(line("replicaof 10.0.0.1 6379"), "replication is not supported by Cinnabar");
-    assert_eq!(line("slaveof 10.0.0.1 6379"), "replication is not supported by Cinnabar");
+    // A primary to follow from startup is taken (tests/replication.rs starts a replica so).
+    assert_eq!(load_conf("replicaof 10.0.0.1 6379", &mut no_include).unwrap(), vec![("replicaof".to_string(), "10.0.0.1 6379".to_string())]);
+    assert_eq!(load_conf("slaveof 10.0.0.1 6379", &mut no_include).unwrap(), vec![("slaveof".to_string(), "10.0.0.1 6379".to_string())]);
     assert_eq!(line("tls-port 6380"), "TLS is not supported by Cinnabar");
     assert_eq!(line("syslog-enabled yes"), "logging to syslog is not supported by Cinnabar; use logfile");
     assert_eq!(line("replicaof onlyhost"), "wrong number of arguments");

@@ -20,6 +20,8 @@ use hashbrown::HashMap;
 use crate::client::{Client, ClientId};
 use crate::engine::{Event, Server};
 
+pub mod replica;
+
 /// What a primary knows of its replicas and its own history.
 pub struct Replication {
     /// This history's id (master_replid): 40 hex digits, new whenever the history starts
@@ -35,6 +37,8 @@ pub struct Replication {
     /// first replica attaches, and again after `repl-backlog-ttl` seconds without one.
     pub backlog: Option<VecDeque<u8>>,
     pub replicas: Vec<ReplicaInfo>,
+    /// The primary this server follows (REPLICAOF), if any.
+    pub master: Option<replica::MasterLink>,
     /// What connections announced with REPLCONF before they sent SYNC/PSYNC.
     pub announced: HashMap<ClientId, Announced>,
     /// When the last replica left (ms), for `repl-backlog-ttl`.
@@ -74,7 +78,7 @@ pub struct Announced {
     pub rdb_only: bool,
 }
 
-const NO_ID: &str = "0000000000000000000000000000000000000000";
+pub(crate) const NO_ID: &str = "0000000000000000000000000000000000000000";
 
 impl Replication {
     pub fn new(rng: &mut crate::util::Rng) -> Replication {
@@ -85,6 +89,7 @@ impl Replication {
             offset: 0,
             backlog: None,
             replicas: Vec::new(),
+            master: None,
             announced: HashMap::new(),
             no_replicas_since_ms: 0,
             last_ping_ms: 0,
@@ -357,6 +362,10 @@ pub fn cron(srv: &mut Server) {
     if srv.repl.backlog.is_none() {
         return;
     }
+    // A replica keeps its backlog and passes on its primary's PINGs.
+    if srv.repl.master.is_some() {
+        return;
+    }
     if srv.repl.replicas.is_empty() {
         let ttl = srv.config.get_i64("repl-backlog-ttl");
         if ttl > 0 && now - srv.repl.no_replicas_since_ms > ttl * 1000 {
@@ -389,7 +398,10 @@ pub fn good_replicas(srv: &Server) -> usize {
 pub fn info(srv: &Server, f: &mut dyn FnMut(&str, String)) {
     let r = &srv.repl;
     let now = srv.now_ms();
-    f("role", "master".into());
+    match &r.master {
+        Some(m) => replica::info(srv, m, f),
+        None => f("role", "master".into()),
+    }
     f("connected_slaves", r.replicas.len().to_string());
     if srv.config.hot.min_replicas {
         f("min_slaves_good_slaves", good_replicas(srv).to_string());
@@ -400,7 +412,7 @@ pub fn info(srv: &Server, f: &mut dyn FnMut(&str, String)) {
     f("master_failover_state", "no-failover".into());
     f("master_replid", r.replid.clone());
     f("master_replid2", r.replid2.clone());
-    f("master_repl_offset", r.offset.to_string());
+    f("master_repl_offset", replica::current_offset(srv).to_string());
     f("second_repl_offset", r.second_replid_offset.to_string());
     f("repl_backlog_active", (r.backlog.is_some() as u8).to_string());
     f("repl_backlog_size", srv.config.get_i64("repl-backlog-size").to_string());
