@@ -185,7 +185,7 @@ pub fn write_denial(srv: &Server) -> Option<Error> {
 /// PING, as Redis 7.0 does) after a failed save, LOADING for commands without the
 /// `loading` flag while a dataset loads. EXEC is judged by its queue, and refusing it ends
 /// the transaction (execCommandAbort). Cheap when neither state holds.
-pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Error> {
+pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec, argv: &[Bytes]) -> Option<Error> {
     let p = &ctx.srv.persistence;
     if !p.last_save_failed && p.loading.is_none() && ctx.srv.aof.write_error.is_none() && !ctx.srv.config.hot.min_replicas && ctx.srv.repl.master.is_none() {
         return None;
@@ -201,6 +201,8 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Er
         .or_else(|| read_only_replica(ctx.srv).filter(|_| writes(ctx)));
     let error = if let Some(e) = denial {
         e
+    } else if stale_replica(ctx.srv) && (!runs_stale(ctx.srv, spec, argv) || queued(ctx, &|s| !s.is(flags::STALE))) {
+        Error::Msg("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
     } else if ctx.srv.persistence.loading.is_some() && (!spec.is(flags::LOADING) || queued(ctx, &|s| !s.is(flags::LOADING))) {
         Error::Loading
     } else {
@@ -211,6 +213,21 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec) -> Option<Er
         return Some(Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", error)));
     }
     Some(error)
+}
+
+/// Whether a command may run on a stale replica: flagged `stale`, or a script call whose
+/// script declares `allow-stale` (scriptFlagsToCmdFlags replaces the command's flag).
+fn runs_stale(srv: &Server, spec: &CommandSpec, argv: &[Bytes]) -> bool {
+    match crate::commands::scripting::declared_flags(srv, spec, argv) {
+        Some(f) => f & crate::script::flags::ALLOW_STALE != 0,
+        None => spec.is(flags::STALE),
+    }
+}
+
+/// A replica whose link is down with `replica-serve-stale-data no`: only commands flagged
+/// `stale` run (INFO, REPLICAOF, ...).
+pub fn stale_replica(srv: &Server) -> bool {
+    srv.repl.master.as_ref().is_some_and(|m| m.state != crate::replication::replica::LinkState::Connected) && !srv.config.get_bool("replica-serve-stale-data")
 }
 
 /// A replica with `replica-read-only yes` refuses clients' writes (its primary's come
@@ -230,7 +247,7 @@ pub fn replicas_denial(srv: &Server) -> Option<Error> {
 /// The script runner's check before a write (scriptVerifyWriteCommandAllow): refused while
 /// writes are denied, unless the script already wrote (it cannot be stopped half done).
 pub fn script_write_denied(srv: &Server, script_wrote: bool) -> Option<Error> {
-    read_only_replica(srv).or_else(|| write_denial(srv).or_else(|| replicas_denial(srv)).filter(|_| !script_wrote))
+    write_denial(srv).or_else(|| replicas_denial(srv)).filter(|_| !script_wrote)
 }
 
 /// SAVE: the client waits for the host's report when the host gives one.

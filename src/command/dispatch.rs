@@ -1040,7 +1040,7 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // MISCONF after a failed save, LOADING while a dataset loads: for commands as clients
     // send them (EXEC's queue and scripts are judged by EXEC and the script runner).
     if !ctx.client.deny_blocking {
-        if let Some(e) = crate::persistence::refuse(ctx, top, spec) {
+        if let Some(e) = crate::persistence::refuse(ctx, top, spec, argv) {
             return rejected(ctx, key, e);
         }
     }

@@ -307,6 +307,11 @@ impl Engine {
             db.loading = true;
         }
         let mut one = Some(argv);
+        // EXEC clears `deny_blocking` when it ends: the master client gets it back before
+        // every command (it is what skips the per-client checks).
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.deny_blocking = true;
+        }
         crate::command::dispatch::execute_batch(self, id, || one.take(), now_us, |_, _| {});
         for db in &mut self.srv.dbs {
             db.loading = false;

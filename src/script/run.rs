@@ -179,6 +179,14 @@ impl Run<'_, '_> {
         if self.read_only && (spec.is(cmd::WRITE) || spec.is(cmd::MAY_REPLICATE)) {
             return Err("Write commands are not allowed from read-only scripts.".into());
         }
+        // scriptVerifyAllowStale
+        if !spec.is(cmd::STALE) && crate::persistence::stale_replica(self.ctx.srv) {
+            return Err("Can not execute the command on a stale replica".into());
+        }
+        // scriptVerifyWriteCommandAllow: a read-only replica's scripts may not write.
+        if spec.is(cmd::WRITE) && crate::persistence::read_only_replica(self.ctx.srv).is_some() {
+            return Err("-READONLY You can't write against a read only replica.".into());
+        }
         if spec.is(cmd::WRITE) {
             if let Some(e) = crate::persistence::script_write_denied(self.ctx.srv, self.dirty) {
                 // With its leading '-' the error keeps its code (MISCONF), as Redis's does.

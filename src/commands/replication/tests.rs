@@ -367,3 +367,52 @@ fn replicaof_no_one_makes_a_primary_that_remembers_the_old_history() {
     assert!(wasm_like.run(&["REPLICAOF", "h", "1"]).is_error(), "a host without outbound links refuses it");
     assert_eq!(wasm_like.run(&["REPLICAOF", "NO", "ONE"]), ok());
 }
+
+#[test]
+fn a_stale_replica_that_must_not_serve_stale_data_answers_masterdown() {
+    let mut t = TestEngine::new();
+    t.engine.host_info_mut().replicates = true;
+    t.run(&["SET", "xx", "1"]);
+    t.run(&["CONFIG", "SET", "replica-serve-stale-data", "no"]);
+    t.run(&["MULTI"]);
+    t.run(&["GET", "xx"]);
+    let other = t.connect();
+    assert_eq!(t.run_as(other, &["REPLICAOF", "localhsot", "0"]), ok());
+    let masterdown = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    assert_eq!(t.run(&["EXEC"]), err(&format!("EXECABORT Transaction discarded because of: {}", masterdown)));
+    assert_eq!(t.run(&["GET", "xx"]), err(masterdown));
+    assert!(!t.run(&["INFO", "replication"]).is_error());
+    t.run(&["CONFIG", "SET", "replica-serve-stale-data", "yes"]);
+    assert_eq!(t.run(&["GET", "xx"]), bulk("1"));
+    assert_eq!(t.run_as(other, &["REPLICAOF", "NO", "ONE"]), ok());
+}
+
+#[test]
+fn a_replica_applies_transactions_from_the_stream() {
+    let mut t = TestEngine::new();
+    replica_of_a_primary(&mut t);
+    let mut stream = encoded(&["SELECT", "0"]);
+    for c in [&["MULTI"][..], &["LPUSH", "b", "1"], &["LPUSH", "b", "2"], &["EXEC"], &["RPOP", "b"], &["SET", "zz", "1"]] {
+        stream.extend(encoded(c));
+    }
+    t.engine.replica_feed(&stream, t.now_ms() * 1000);
+    assert_eq!(t.run(&["LRANGE", "b", "0", "-1"]), arr(&["2"]));
+    assert_eq!(t.run(&["GET", "zz"]), bulk("1"));
+}
+
+#[test]
+fn scripts_on_a_stale_replica_need_allow_stale() {
+    let mut t = TestEngine::new();
+    t.engine.host_info_mut().replicates = true;
+    t.run(&["FUNCTION", "LOAD", "#!lua name=test\nredis.register_function{function_name='f1', callback=function() return 'hello' end, flags={'no-writes'}}\nredis.register_function{function_name='f2', callback=function() return 'hello' end, flags={'allow-stale', 'no-writes'}}\nredis.register_function{function_name='f3', callback=function() return redis.call('get', 'x') end, flags={'allow-stale', 'no-writes'}}\nredis.register_function{function_name='f4', callback=function() return redis.call('info', 'server') end, flags={'allow-stale', 'no-writes'}}\nredis.register_function('w', function() return redis.call('set', 'x', 1) end)"]);
+    t.run(&["CONFIG", "SET", "replica-serve-stale-data", "no"]);
+    t.run(&["REPLICAOF", "127.0.0.1", "1"]);
+    assert_eq!(t.run(&["FCALL", "f1", "0"]), err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."));
+    assert_eq!(t.run(&["FCALL", "f2", "0"]), bulk("hello"));
+    let f3 = t.run(&["FCALL", "f3", "0"]);
+    assert!(matches!(&f3, Reply::Error(e) if e.starts_with("ERR Can not execute the command on a stale replica")), "{:?}", f3);
+    assert!(!t.run(&["FCALL", "f4", "0"]).is_error());
+    t.run(&["CONFIG", "SET", "replica-serve-stale-data", "yes"]);
+    // A function that may write is a write command: READONLY, as processCommand says it.
+    assert_eq!(t.run(&["FCALL", "w", "0"]), err("READONLY You can't write against a read only replica."));
+}

@@ -156,7 +156,10 @@ fn check_flags(ctx: &Ctx, script_flags: u8, ro: bool) -> Result<()> {
     // A script that may write is a write command (scriptFlagsToCmdFlags), so Redis's
     // processCommand refuses it with the plain MISCONF before scriptPrepareForRun would.
     if script_flags & flags::NO_WRITES == 0 {
-        if let Some(e) = crate::persistence::write_denial(ctx.srv).or_else(|| crate::persistence::replicas_denial(ctx.srv)) {
+        let denial = crate::persistence::write_denial(ctx.srv)
+            .or_else(|| crate::persistence::replicas_denial(ctx.srv))
+            .or_else(|| crate::persistence::read_only_replica(ctx.srv));
+        if let Some(e) = denial {
             return Err(e);
         }
     }
