@@ -546,7 +546,7 @@ impl Engine {
     /// Asks for an AOF rewrite (the host turned the AOF on and needs a base): it starts as
     /// BGREWRITEAOF's would, with an `Event::RewriteAof`.
     pub fn request_aof_rewrite(&mut self) {
-        if self.srv.aof.rewrite_in_progress {
+        if self.srv.aof.rewrite_in_progress || std::mem::take(&mut self.srv.aof.start_deferred) {
             self.srv.aof.rewrite_scheduled = true;
         } else {
             crate::aof::start_rewrite(&mut self.srv);

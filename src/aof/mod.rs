@@ -21,6 +21,8 @@ pub struct Status {
     pub rewrite_in_progress: bool,
     /// Asked for while a snapshot was being saved: starts when that ends.
     pub rewrite_scheduled: bool,
+    /// The AOF was turned on inside EXEC: its first rewrite is scheduled, not started.
+    pub start_deferred: bool,
     pub rewrite_started_ms: i64,
     pub last_rewrite_secs: i64,
     pub last_rewrite_ok: bool,
@@ -44,6 +46,7 @@ impl Default for Status {
             enabled: false,
             rewrite_in_progress: false,
             rewrite_scheduled: false,
+            start_deferred: false,
             rewrite_started_ms: 0,
             last_rewrite_secs: -1,
             last_rewrite_ok: true,

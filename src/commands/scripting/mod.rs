@@ -25,6 +25,10 @@ const G: &str = "scripting";
 const RUN: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
 static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("debug", 3, NOSCRIPT, G, script_debug)
+        .acl(SCRIPTING)
+        .doc("3.2.0", "Set the debug mode for executed scripts.", "O(1)")
+        .args("mode=(YES|SYNC|NO)"),
     CommandSpec::new("exists", -3, NOSCRIPT, G, eval::script_exists)
         .tips("request_policy:all_shards response_policy:agg_logical_and")
         .acl(SCRIPTING)
@@ -296,5 +300,22 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
             ctx.srv.error_counted = counted;
             Err(Error::Dyn(msg))
         }
+    }
+}
+
+/// SCRIPT DEBUG YES|SYNC|NO — NO (debugging off) is what every session has. Cinnabar has
+/// no Lua debugger: YES and SYNC, which would start one for the next EVAL, are refused
+/// (docs/COMPATIBILITY.md).
+fn script_debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    if ctx.client.multi.is_some() {
+        return Err(Error::Msg("ERR SCRIPT DEBUG must be called outside MULTI"));
+    }
+    let mode = &argv[2];
+    if mode.eq_ignore_ascii_case(b"no") {
+        Ok(crate::reply::OK)
+    } else if mode.eq_ignore_ascii_case(b"yes") || mode.eq_ignore_ascii_case(b"sync") {
+        Err(Error::Msg("ERR Cinnabar has no Lua debugger: SCRIPT DEBUG YES and SYNC are not supported (use redis.log or return values)"))
+    } else {
+        Err(Error::Msg("ERR Use SCRIPT DEBUG YES/SYNC/NO"))
     }
 }

@@ -415,3 +415,13 @@ fn scripts_keep_no_slice_of_the_input_buffer() {
     }
     assert_eq!(t.run(&["FCALL", "f", "0"]), int(3));
 }
+
+#[test]
+fn script_debug_no_is_accepted_and_the_debugger_modes_are_refused() {
+    let mut t = TestEngine::new();
+    assert_eq!(t.run(&["SCRIPT", "DEBUG", "NO"]), ok());
+    assert!(matches!(t.run(&["SCRIPT", "DEBUG", "SYNC"]), Reply::Error(e) if e.contains("no Lua debugger")));
+    assert!(matches!(t.run(&["SCRIPT", "DEBUG", "yes"]), Reply::Error(e) if e.contains("no Lua debugger")));
+    assert_eq!(t.run(&["SCRIPT", "DEBUG", "maybe"]), err("ERR Use SCRIPT DEBUG YES/SYNC/NO"));
+    assert_eq!(t.run(&["SCRIPT", "DEBUG"]), err("ERR wrong number of arguments for 'script|debug' command"));
+}

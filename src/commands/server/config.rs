@@ -109,6 +109,11 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // The host opens or closes the file (startAppendOnly / stopAppendOnly).
     if ctx.srv.config.get_bool("appendonly") != was {
         let on = !was;
+        // Inside EXEC the first rewrite waits for the cron, as startAppendOnly's in_exec.
+        if on && !ctx.can_block() {
+            ctx.srv.aof.start_deferred = true;
+            ctx.srv.log(3, || "AOF was enabled during a transaction. An AOF background was scheduled to start when possible.".into());
+        }
         ctx.event(crate::engine::Event::AppendOnly { on });
     }
     // The host closes its listeners and opens the new ones (changeListener); the client

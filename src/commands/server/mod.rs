@@ -192,8 +192,9 @@ fn bgrewriteaof(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     if ctx.srv.aof.rewrite_in_progress {
         return Err(Error::Msg("ERR Background append only file rewriting already in progress"));
     }
-    // Behind a background save (hasActiveChildProcess), or one being written in place.
-    if ctx.srv.persistence.child != crate::persistence::ChildType::None || ctx.srv.persistence.pending.is_some() {
+    // Behind a background save (hasActiveChildProcess), or one being written in place, or
+    // inside EXEC (the cron starts it).
+    if ctx.srv.persistence.child != crate::persistence::ChildType::None || ctx.srv.persistence.pending.is_some() || !ctx.can_block() {
         ctx.srv.aof.rewrite_scheduled = true;
         // Asked for by hand: no waiting out earlier failures.
         ctx.srv.aof.consecutive_failures = 0;

@@ -294,3 +294,30 @@ fn a_failed_aof_write_stops_writes_with_its_own_misconf() {
     t.engine.aof_write_result(Ok(()));
     assert_eq!(t.run(&["SET", "a", "1"]), ok());
 }
+
+/// unit/multi "MULTI with BGREWRITEAOF" / "MULTI with config set appendonly": inside EXEC
+/// the rewrite is scheduled and the cron starts it.
+#[test]
+fn aof_rewrites_asked_for_inside_exec_are_scheduled_for_the_cron() {
+    let mut t = TestEngine::new();
+    t.run(&["MULTI"]);
+    t.run(&["SET", "foo", "bar"]);
+    t.run(&["BGREWRITEAOF"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![ok(), Reply::Simple("Background append only file rewriting scheduled")]));
+    assert!(!t.engine.drain_events().iter().any(|e| matches!(e, Event::RewriteAof)));
+    t.tick();
+    assert!(t.engine.drain_events().iter().any(|e| matches!(e, Event::RewriteAof)));
+    t.engine.aof_rewrite_finished(true, t.now_ms() * 1000);
+    // Turning the AOF on inside EXEC: the host opens it, and its first rewrite waits too.
+    t.run(&["CONFIG", "SET", "loglevel", "notice"]);
+    t.run(&["MULTI"]);
+    t.run(&["CONFIG", "SET", "appendonly", "yes"]);
+    t.run(&["EXEC"]);
+    let events = t.engine.drain_events();
+    assert!(events.iter().any(|e| matches!(e, Event::Log { message, .. } if message.contains("AOF background was scheduled"))));
+    assert!(events.iter().any(|e| matches!(e, Event::AppendOnly { on: true })));
+    t.engine.request_aof_rewrite();
+    assert!(!t.engine.drain_events().iter().any(|e| matches!(e, Event::RewriteAof)));
+    t.tick();
+    assert!(t.engine.drain_events().iter().any(|e| matches!(e, Event::RewriteAof)));
+}
