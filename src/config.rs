@@ -817,10 +817,16 @@ impl Config {
     /// `rewrite` that also writes the ACL users, one `user` line each (ACL LIST's form), in
     /// place of the file's old `user` lines (rewriteConfigUserOption).
     pub fn rewrite_with_users(&self, old: &str, dir: &str, users: &[String]) -> String {
+        self.rewrite_forcing(old, dir, users, false)
+    }
+
+    /// `rewrite_with_users`; `force_all` writes every parameter, defaults included (the
+    /// file then starts a server with exactly this configuration).
+    pub fn rewrite_forcing(&self, old: &str, dir: &str, users: &[String], force_all: bool) -> String {
         let mut r = Rewrite::read(old);
         for (i, p) in PARAMS.iter().enumerate() {
             let v = self.values[i].as_str();
-            let differs = v != p.default;
+            let differs = v != p.default || force_all;
             match p.name {
                 "save" => {
                     let nums: Vec<&str> = v.split_whitespace().collect();
@@ -833,6 +839,10 @@ impl Config {
                     r.done.insert("save".into());
                 }
                 "dir" => r.line("dir", format!("dir {}", repr(dir)), true),
+                // Written only while following a primary (rewriteConfigReplicaOfOption).
+                "replicaof" if v.is_empty() => {
+                    r.done.insert("replicaof".into());
+                }
                 "bind" => {
                     if differs {
                         r.line("bind", format!("bind {}", if v.is_empty() { "\"\"" } else { v }), true);

@@ -201,6 +201,9 @@ pub struct DebugSwitches {
     pub allow_noscript_in_scripts: bool,
     /// `tick` does nothing: no active expiry, no cron saves, no timeouts from the cron.
     pub pause_cron: bool,
+    /// The next CONFIG REWRITE writes every parameter, defaults included (DEBUG
+    /// CONFIG-REWRITE-FORCE-ALL).
+    pub rewrite_force_all: bool,
 }
 
 /// Server-wide state that command handlers see (everything but the client table).
@@ -724,10 +727,11 @@ impl Engine {
 
     /// `config_rewrite` as a function to run elsewhere: the config and the ACL users as they
     /// are now, so the host can read and write the file away from its loop.
-    pub fn config_rewriter(&self) -> impl FnOnce(&str, &str) -> String + Send + 'static {
+    pub fn config_rewriter(&mut self) -> impl FnOnce(&str, &str) -> String + Send + 'static {
         let users = self.config_users();
         let config = self.srv.config.clone();
-        move |old, dir| config.rewrite_with_users(old, dir, &users)
+        let force = std::mem::take(&mut self.srv.debug.rewrite_force_all);
+        move |old, dir| config.rewrite_forcing(old, dir, &users, force)
     }
 
     /// The host's report on an `Event::RewriteConfig`: the waiting client gets OK, or

@@ -322,6 +322,15 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let db = &ctx.srv.dbs[ctx.client.db];
         return Ok(Reply::Array(argv[2..].iter().map(|k| Reply::Status(digest::key(db, k))).collect()));
     }
+    if sub.eq_ignore_ascii_case(b"config-rewrite-force-all") && argv.len() == 2 {
+        if ctx.srv.host.config_file.is_empty() {
+            return Err(Error::Msg("ERR CONFIG-REWRITE-FORCE-ALL failed: The server is running without a config file"));
+        }
+        ctx.srv.debug.rewrite_force_all = true;
+        let id = ctx.client.id;
+        ctx.event(crate::engine::Event::RewriteConfig { client: ctx.can_block().then_some(id) });
+        return Ok(if ctx.can_block() { ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil) } else { OK });
+    }
     if argv.len() == 3 {
         let on = || crate::util::atoi(&argv[2]) != 0;
         let switch = if sub.eq_ignore_ascii_case(b"set-active-expire") {
