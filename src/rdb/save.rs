@@ -20,24 +20,22 @@ use crate::types::list::List;
 use crate::types::set::Set;
 use crate::types::zset::ZSet;
 
-/// Elements at least this long go in a PLAIN list node of their own, as quicklist.c's
-/// packed_threshold (1 GB) puts them.
-pub const PACKED_THRESHOLD: usize = 1 << 30;
-
 /// rio over a growing buffer: the bytes so far and the setting that shapes them.
 pub struct Writer {
     out: Vec<u8>,
     compress: bool,
     /// One LZF hash table for the whole save, made on the first string worth compressing.
     lzf: Option<Box<Compressor>>,
-    /// `PACKED_THRESHOLD`, lowered by tests (as DEBUG QUICKLIST-PACKED-THRESHOLD does).
+    /// Elements at least this long are written as PLAIN list nodes of their own, as
+    /// quicklist.c's packed_threshold puts them (`types::list::packed_threshold`; lowered
+    /// by tests and DEBUG QUICKLIST-PACKED-THRESHOLD).
     pub(crate) plain_threshold: usize,
 }
 
 impl Writer {
     /// `compress` is `rdbcompression`.
     pub fn new(compress: bool) -> Writer {
-        Writer { out: Vec::new(), compress, lzf: None, plain_threshold: PACKED_THRESHOLD }
+        Writer { out: Vec::new(), compress, lzf: None, plain_threshold: crate::types::list::packed_threshold() }
     }
 
     pub fn into_bytes(self) -> Vec<u8> {

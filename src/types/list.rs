@@ -12,6 +12,31 @@ use crate::ds::listpack::{Listpack, LpVal, Probe};
 /// large elements from growing without limit.
 const SAFETY_BYTES: usize = 8192;
 
+/// Elements this large or larger live alone in their node, never merged with others (Redis's
+/// plain nodes, quicklist.c's packed_threshold: 1 GB, process-wide as in Redis, changed only
+/// by DEBUG QUICKLIST-PACKED-THRESHOLD).
+static PACKED_THRESHOLD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(DEFAULT_PACKED_THRESHOLD);
+const DEFAULT_PACKED_THRESHOLD: usize = 1 << 30;
+
+/// quicklistisSetPackedThreshold: 0 restores the default; above 4 GB - 1 MB is refused.
+pub fn set_packed_threshold(bytes: u64) -> bool {
+    if bytes > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    let v = if bytes == 0 { DEFAULT_PACKED_THRESHOLD } else { bytes as usize };
+    PACKED_THRESHOLD.store(v, std::sync::atomic::Ordering::Relaxed);
+    true
+}
+
+/// The size from which an element is large (a plain node), as set now.
+pub fn packed_threshold() -> usize {
+    PACKED_THRESHOLD.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn is_large(len: usize) -> bool {
+    len >= packed_threshold()
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct List {
     nodes: VecDeque<Listpack>,
@@ -47,6 +72,10 @@ impl List {
     }
 
     fn fits(node: &Listpack, extra: usize, fill: i64) -> bool {
+        // A large element gets a node of its own, and keeps it to itself.
+        if is_large(extra) || (node.len() == 1 && node.first().is_some_and(|o| is_large(node.get(o).len()))) {
+            return false;
+        }
         let bytes = node.bytes() + extra + 6;
         if fill >= 0 {
             (node.len() as i64) < fill.max(1) && bytes <= SAFETY_BYTES
@@ -142,6 +171,13 @@ impl List {
 
     pub fn set(&mut self, i: usize, v: &[u8]) -> bool {
         match self.locate(i) {
+            // A large value, or one replacing a large value, moves into a node of its own
+            // (quicklistReplaceAtIndex with plain nodes).
+            Some((n, off)) if self.nodes[n].len() > 1 && (is_large(v.len()) || is_large(self.nodes[n].get(off).len())) => {
+                self.delete_range(i, 1);
+                self.insert(i, v, 1);
+                true
+            }
             Some((n, off)) => {
                 self.nodes[n].replace(off, v);
                 true

@@ -322,6 +322,13 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let db = &ctx.srv.dbs[ctx.client.db];
         return Ok(Reply::Array(argv[2..].iter().map(|k| Reply::Status(digest::key(db, k))).collect()));
     }
+    if sub.eq_ignore_ascii_case(b"quicklist-packed-threshold") && argv.len() == 3 {
+        let size = crate::config::parse_memory(&String::from_utf8_lossy(&argv[2])).filter(|&n| n >= 0);
+        return match size {
+            Some(n) if crate::types::list::set_packed_threshold(n as u64) => Ok(OK),
+            _ => Err(Error::Msg("ERR argument must be a memory value bigger than 1 and smaller than 4gb")),
+        };
+    }
     if sub.eq_ignore_ascii_case(b"config-rewrite-force-all") && argv.len() == 2 {
         if ctx.srv.host.config_file.is_empty() {
             return Err(Error::Msg("ERR CONFIG-REWRITE-FORCE-ALL failed: The server is running without a config file"));
