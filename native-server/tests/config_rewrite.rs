@@ -144,6 +144,15 @@ client-output-buffer-limit pubsub 1mb 512kb 30
     }
 }
 
+/// Starts `bin` from `conf` alone and waits until it listens on `port` (the file's).
+fn start_from(bin: &str, conf: &Path, port: u16) -> std::process::Child {
+    let child = std::process::Command::new(bin).arg(conf).stdout(std::process::Stdio::null()).spawn().unwrap();
+    common::wait_for(&format!("the server to start from {}:\n{}", conf.display(), std::fs::read_to_string(conf).unwrap_or_default()), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    child
+}
+
 #[test]
 fn a_rewritten_file_starts_the_server_with_the_same_settings() {
     let dir = scratch("restart");
@@ -162,17 +171,9 @@ fn a_rewritten_file_starts_the_server_with_the_same_settings() {
     assert!(text.contains("\nrequirepass \"p w\\\"x\"\n") && text.contains("\nzset-max-listpack-value 100\n"), "{}", text);
     // Started from the rewritten file alone (its port, dir and save lines included).
     let port = text.lines().find_map(|l| l.strip_prefix("port ")).unwrap().to_string();
-    let mut child = std::process::Command::new(bin).arg(&conf).stdout(std::process::Stdio::null()).spawn().unwrap();
     let port: u16 = port.parse().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut c = loop {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
-            break s;
-        }
-        assert!(std::time::Instant::now() < deadline, "the server did not start from {}", conf.display());
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let mut child = start_from(bin, &conf, port);
+    let mut c = connect(port);
     roundtrip(&mut c, b"AUTH \"p w\\\"x\"\r\n", "+OK\r\n");
     roundtrip(&mut c, b"CONFIG GET maxmemory-policy\r\n", "*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n");
     roundtrip(&mut c, b"CONFIG GET hz\r\n", "*2\r\n$2\r\nhz\r\n$2\r\n50\r\n");
@@ -233,12 +234,7 @@ fn a_forced_full_rewrite_restarts_with_the_same_configuration() {
     }
     let text = std::fs::read_to_string(&conf).unwrap();
     assert!(text.contains("\nhz 10\n") && text.contains("\nmaxmemory-policy noeviction\n"), "defaults are written too:\n{}", text);
-    let mut child = std::process::Command::new(bin).arg(&conf).stdout(std::process::Stdio::null()).spawn().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "the server did not start from the rewritten file:\n{}", text);
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let mut child = start_from(bin, &conf, port);
     let after = all(port);
     let _ = child.kill();
     let _ = child.wait();
