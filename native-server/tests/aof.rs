@@ -87,10 +87,15 @@ fn fresh_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// A server on `dir`'s AOF, once it has loaded it: until then it answers LOADING, as
+/// redis-server does while it replays a big file.
 fn cinnabar_aof(dir: &Path, extra: &[&str]) -> common::Server {
     let mut args = vec!["--dir", dir.to_str().unwrap(), "--appendonly", "yes", "--enable-debug-command", "yes"];
     args.extend_from_slice(extra);
-    common::cinnabar_with(&args)
+    let server = common::cinnabar_with(&args);
+    let mut c = Conn::new(server.port);
+    common::wait_for("the AOF to load", || !matches!(c.cmd(&["PING"]), R::Err(e) if e.starts_with("LOADING")));
+    server
 }
 
 fn kill9(s: &mut common::Server) {
@@ -106,17 +111,8 @@ fn wait_exit(s: &mut common::Server) {
     }
 }
 
-/// The list's numbers once the server has loaded its AOF (until then it answers LOADING,
-/// as redis-server does while it replays a big file).
 fn list(c: &mut Conn, key: &str) -> Vec<i64> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let reply = loop {
-        match c.cmd(&["LRANGE", key, "0", "-1"]) {
-            R::Err(e) if e.starts_with("LOADING") && Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            other => break other,
-        }
-    };
-    match reply {
+    match c.cmd(&["LRANGE", key, "0", "-1"]) {
         R::Array(v) => v
             .into_iter()
             .map(|r| match r {
