@@ -293,3 +293,18 @@ fn invalidations_of_keys_evicted_before_a_command_precede_its_reply() {
     let invalidate = Reply::Push(vec![bulk("invalidate"), arr(&["volatile-key"])]);
     assert_eq!(t.run_all(id, &["GETBIT", "big-key", "0"]), [invalidate, int(0)]);
 }
+
+/// unit/maxmemory "propagation with eviction in MULTI": a limit lowered inside EXEC takes
+/// effect when the transaction ends, which runs whole and is followed by the DELs.
+#[test]
+fn a_limit_lowered_inside_exec_evicts_after_the_transaction() {
+    let mut t = engine("allkeys-lru");
+    t.aof_on();
+    t.run(&["MULTI"]);
+    t.run(&["INCR", "x"]);
+    t.run(&["CONFIG", "SET", "maxmemory", "1"]);
+    t.run(&["INCR", "x"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![int(1), ok(), int(2)]));
+    assert_eq!(t.run(&["DBSIZE"]), int(0));
+    assert_eq!(t.aof_commands(), ["SELECT 0", "MULTI", "INCR x", "INCR x", "EXEC", "DEL x"]);
+}

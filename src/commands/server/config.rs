@@ -101,10 +101,16 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if ctx.srv.config.hot.evict_policy != policy {
         crate::evict::clear_pool(ctx.srv);
     }
-    // A lower limit takes effect now, not at the next write (updateMaxmemory).
+    // A lower limit takes effect now, not at the next write (updateMaxmemory); inside
+    // EXEC it waits for the transaction's end (the eviction timer, startEvictionTimeProc),
+    // so the transaction runs whole and the DELs follow it.
     if pairs.iter().any(|(n, _)| n == "maxmemory") && ctx.srv.config.hot.maxmemory > 0 {
-        crate::evict::perform_evictions(ctx.srv);
-        crate::command::dispatch::announce_evicted(ctx);
+        if ctx.can_block() {
+            crate::evict::perform_evictions(ctx.srv);
+            crate::command::dispatch::announce_evicted(ctx);
+        } else {
+            ctx.srv.evict.running = true;
+        }
     }
     // The host opens or closes the file (startAppendOnly / stopAppendOnly).
     if ctx.srv.config.get_bool("appendonly") != was {
