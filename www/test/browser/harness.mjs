@@ -91,3 +91,12 @@ export function withBrowser() {
   });
   return env;
 }
+
+/** The package's test page (test/browser/page.html) in a new page of `context`, once the
+ * package has loaded in it (`window.ready`). */
+export async function openTestPage(env, context) {
+  const page = await newPage(context);
+  await page.goto(`${env.server.url}/test/browser/page.html`);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}

@@ -3,16 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { withBrowser, newPage, ARTIFACTS } from './harness.mjs';
+import { withBrowser, openTestPage, ARTIFACTS } from './harness.mjs';
 
 const env = withBrowser();
 
-async function open(context) {
-  const page = await newPage(context);
-  await page.goto(`${env.server.url}/test/browser/page.html`);
-  await page.waitForFunction(() => window.ready === true);
-  return page;
-}
+const open = (context) => openTestPage(env, context);
 
 test('the package runs in the page: commands, errors, blocking, pub/sub', async () => {
   const context = await env.browser.newContext();

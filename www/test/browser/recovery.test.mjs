@@ -4,16 +4,11 @@
 // IndexedDB holds afterwards opens with every acknowledged write after a reload.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withBrowser, newPage } from './harness.mjs';
+import { withBrowser, openTestPage } from './harness.mjs';
 
 const env = withBrowser();
 
-async function open(context) {
-  const page = await newPage(context);
-  await page.goto(`${env.server.url}/test/browser/page.html`);
-  await page.waitForFunction(() => window.ready === true);
-  return page;
-}
+const open = (context) => openTestPage(env, context);
 
 test('a trap in the page loses no acknowledged write; IndexedDB has them all after a reload', async () => {
   const context = await env.browser.newContext();
