@@ -161,6 +161,8 @@ fn session(
         return Ok(());
     };
     log(notifier, Notice, "Non blocking connect for SYNC fired the event.".into());
+    // A primary silent for `repl-timeout` during the handshake or the payload ends the try.
+    let _ = s.set_read_timeout(Some(Duration::from_secs(hs.timeout_secs)));
     let mut w = s.try_clone().map_err(|e| e.to_string())?;
     let mut r = BufReader::new(s);
     let command = |w: &mut TcpStream, argv: &[&str]| -> Result<(), String> {
@@ -168,8 +170,14 @@ fn session(
         cinnabar::propagate::encode_command(&mut out, argv);
         w.write_all(&out).map_err(|e| e.to_string())
     };
+    let handshake = |e: String| {
+        if e == TIMED_OUT {
+            log(notifier, Warning, "Timeout connecting to the MASTER...".into());
+        }
+        e
+    };
     command(&mut w, &["PING"])?;
-    let pong = line(&mut r)?;
+    let pong = line(&mut r).map_err(handshake)?;
     if pong.starts_with('-') && !pong.starts_with("-NOAUTH") && !pong.starts_with("-NOPERM") && !pong.starts_with("-ERR operation not permitted") {
         let why = format!("Error reply to PING from master: '{}'", pong);
         log(notifier, Warning, why.clone());
@@ -203,7 +211,7 @@ fn session(
     }
     command(&mut w, &["PSYNC", &hs.replid, &hs.offset.to_string()])?;
     let reply = loop {
-        let l = line(&mut r)?;
+        let l = line(&mut r).map_err(handshake)?;
         if !l.is_empty() {
             break l;
         }
@@ -214,7 +222,17 @@ fn session(
             return Err(format!("Master replied with wrong +FULLRESYNC syntax: {}", reply));
         };
         log(notifier, Notice, format!("Full resync from master: {}:{}", replid, offset));
-        let rdb = payload(&mut r, notifier)?;
+        notifier.send(Box::new(move |srv| {
+            if current(srv, generation) {
+                srv.engine.replica_transfer(now_us());
+            }
+        }));
+        let rdb = payload(&mut r, notifier).map_err(|e| {
+            if e == TIMED_OUT {
+                log(notifier, Warning, "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.".into());
+            }
+            e
+        })?;
         let loaded = ask(notifier, move |srv| {
             if !current(srv, generation) {
                 return Ok(());
@@ -244,7 +262,9 @@ fn session(
         log(notifier, Warning, why.clone());
         return Err(why);
     }
-    // The stream, chunk by chunk, applied on the loop in order.
+    // The stream, chunk by chunk, applied on the loop in order; its silences are the loop's
+    // to judge (PINGs come every repl-ping-replica-period).
+    let _ = r.get_ref().set_read_timeout(None);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = r.read(&mut buf).map_err(|e| e.to_string())?;
@@ -265,11 +285,21 @@ fn session(
     }
 }
 
+/// What a read that waited `repl-timeout` for nothing reports.
+const TIMED_OUT: &str = "timeout";
+
+fn io_error(e: std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => TIMED_OUT.into(),
+        _ => e.to_string(),
+    }
+}
+
 /// One reply line without its CRLF; newlines alone (the primary's keepalives while it
 /// prepares the payload) come back empty.
 fn line(r: &mut BufReader<TcpStream>) -> Result<String, String> {
     let mut l = Vec::new();
-    let n = r.by_ref().take(64 * 1024).read_until(b'\n', &mut l).map_err(|e| e.to_string())?;
+    let n = r.by_ref().take(64 * 1024).read_until(b'\n', &mut l).map_err(io_error)?;
     if n == 0 {
         return Err("connection closed by the master".into());
     }
@@ -300,7 +330,7 @@ fn payload(r: &mut BufReader<TcpStream>, notifier: &Notifier) -> Result<Vec<u8>,
         // The stream follows the mark at once: take only what comes before it.
         let mut data = Vec::new();
         loop {
-            let chunk = r.fill_buf().map_err(|e| e.to_string())?;
+            let chunk = r.fill_buf().map_err(io_error)?;
             if chunk.is_empty() {
                 return Err("connection closed during the payload".into());
             }
@@ -320,6 +350,6 @@ fn payload(r: &mut BufReader<TcpStream>, notifier: &Notifier) -> Result<Vec<u8>,
     let len: usize = spec.parse().map_err(|_| format!("Bad payload length from MASTER: {}", spec))?;
     log(notifier, crate::log::Level::Notice, format!("MASTER <-> REPLICA sync: receiving {} bytes from master to disk", len));
     let mut data = vec![0u8; len];
-    r.read_exact(&mut data).map_err(|e| format!("I/O error trying to sync with MASTER: {}", e))?;
+    r.read_exact(&mut data).map_err(io_error)?;
     Ok(data)
 }

@@ -172,3 +172,28 @@ fn a_chain_of_replicas_passes_the_stream_on_unchanged() {
     assert_eq!(digest(c.port), digest(a.port));
     assert!(cli(c.port, &["ttl", "k"]).trim().parse::<i64>().unwrap() > 900);
 }
+
+/// A primary that accepts the connection and then says nothing: the replica shows the
+/// handshake in ROLE and gives up after `repl-timeout` with Redis's log line, then retries
+/// (integration/replication's "Slave enters handshake" and "detect timeout during handshake").
+#[test]
+fn a_silent_primary_times_out_the_handshake() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for c in silent.incoming().flatten() {
+            keep.lock().unwrap().push(c);
+        }
+    });
+    let log = std::env::temp_dir().join(format!("cinnabar-silent-primary-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let replica = common::cinnabar_with(&["--replicaof", "127.0.0.1", &port.to_string(), "--repl-timeout", "1", "--logfile", log.to_str().unwrap()]);
+    wait_for("ROLE handshake", || cli(replica.port, &["role"]).contains("\nhandshake\n"));
+    assert_eq!(info_field(replica.port, "master_link_status"), "down");
+    wait_for("the timeout in the log", || std::fs::read_to_string(&log).unwrap_or_default().contains("Timeout connecting to the MASTER..."));
+    // And it tries again.
+    wait_for("a second connection", || held.lock().unwrap().len() >= 2);
+    let _ = std::fs::remove_file(&log);
+}

@@ -17,7 +17,9 @@ use crate::engine::{Engine, Event, Server};
 pub enum LinkState {
     /// Not connected; the host is (re)connecting.
     Connect,
-    /// Connected, handshake or payload under way.
+    /// Connected, the handshake under way (PING ... PSYNC and its reply).
+    Handshake,
+    /// Receiving the payload.
     Sync,
     /// Applying the stream.
     Connected,
@@ -74,6 +76,8 @@ pub struct Handshake {
     /// PSYNC's arguments: our history and the next offset we need, or `?`/-1.
     pub replid: String,
     pub offset: i64,
+    /// `repl-timeout`: the longest wait for data during the handshake and the payload.
+    pub timeout_secs: u64,
 }
 
 /// The offset the stream has reached here, what is not yet handed out included.
@@ -180,13 +184,24 @@ impl Engine {
             listening_port: if announced > 0 { announced as u16 } else { self.srv.host.tcp_port },
             replid,
             offset,
+            timeout_secs: c.get_i64("repl-timeout").max(1) as u64,
         }
     }
 
-    /// The link is being set up (connected, handshake or payload under way).
+    /// The host connected and starts the handshake.
     pub fn replica_syncing(&mut self, now_us: i64) {
+        self.replica_state(LinkState::Handshake, now_us);
+    }
+
+    /// The primary answered +FULLRESYNC: the payload is on its way (INFO
+    /// master_sync_in_progress, ROLE `sync`).
+    pub fn replica_transfer(&mut self, now_us: i64) {
+        self.replica_state(LinkState::Sync, now_us);
+    }
+
+    fn replica_state(&mut self, state: LinkState, now_us: i64) {
         if let Some(m) = self.srv.repl.master.as_mut() {
-            m.state = LinkState::Sync;
+            m.state = state;
             m.last_io_ms = now_us / 1000;
         }
     }
@@ -328,10 +343,12 @@ impl Engine {
         })
     }
 
-    /// The primary has been silent past `repl-timeout`: the host should drop the link.
+    /// The primary has been silent past `repl-timeout` while streaming: the host should drop
+    /// the link. (During the handshake and the payload the host's reads time out instead,
+    /// each after `repl-timeout` without data: `Handshake::timeout_secs`.)
     pub fn replica_timed_out(&self, now_us: i64) -> bool {
         let timeout = self.srv.config.get_i64("repl-timeout") * 1000;
-        self.srv.repl.master.as_ref().is_some_and(|m| m.state != LinkState::Connect && now_us / 1000 - m.last_io_ms > timeout)
+        self.srv.repl.master.as_ref().is_some_and(|m| m.state == LinkState::Connected && now_us / 1000 - m.last_io_ms > timeout)
     }
 
     /// The link closed (or failed during the handshake): the master client goes; the host
@@ -386,6 +403,7 @@ pub fn role(srv: &Server, m: &MasterLink) -> crate::reply::Reply {
     use crate::reply::Reply;
     let state = match m.state {
         LinkState::Connect => "connect",
+        LinkState::Handshake => "handshake",
         LinkState::Sync => "sync",
         LinkState::Connected => "connected",
     };
