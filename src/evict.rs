@@ -324,7 +324,8 @@ pub fn clients_to_evict<'a>(srv: &mut Server, clients: impl Iterator<Item = &'a 
     if limit == 0 {
         return Vec::new();
     }
-    let mut sizes: Vec<(u64, crate::client::ClientId)> = clients.filter(|c| !c.no_evict && !c.close_asap && c.id != 0).map(|c| (c.memory(), c.id)).collect();
+    let mut sizes: Vec<(u64, crate::client::ClientId)> =
+        clients.filter(|c| !c.no_evict && !c.close_asap && c.id != 0 && !c.master && !c.replica).map(|c| (c.memory(), c.id)).collect();
     let mut total: u64 = sizes.iter().map(|(m, _)| m).sum();
     if total <= limit {
         return Vec::new();

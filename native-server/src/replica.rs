@@ -163,6 +163,9 @@ fn session(
     log(notifier, Notice, "Non blocking connect for SYNC fired the event.".into());
     // A primary silent for `repl-timeout` during the handshake or the payload ends the try.
     let _ = s.set_read_timeout(Some(Duration::from_secs(hs.timeout_secs)));
+    // The loop writes ACKs on this socket: a primary that stops reading must not hold the
+    // loop for long (a write that times out ends the link).
+    let _ = s.set_write_timeout(Some(Duration::from_millis(200)));
     let mut w = s.try_clone().map_err(|e| e.to_string())?;
     let mut r = BufReader::new(s);
     let command = |w: &mut TcpStream, argv: &[&str]| -> Result<(), String> {
