@@ -17,67 +17,11 @@ use hashbrown::HashMap;
 use crate::client::{Client, ClientId, ClientInfo};
 use crate::config::Config;
 use crate::db::Db;
+use crate::event::Event;
 use crate::persistence::Persistence;
 use crate::reply::Reply;
+use crate::server::{Clients, Clock, DebugSwitches, FileStep, HostInfo, IoCounts, Server, Stats};
 use crate::util::Rng;
-
-/// Something the host must do that the core cannot (it owns no sockets, files or clock).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// Close this client's connection once its pending replies are written (CLIENT KILL, QUIT).
-    CloseClient(ClientId),
-    /// Block the whole server this long (DEBUG SLEEP): the host holds the engine meanwhile.
-    Sleep { micros: u64 },
-    /// SHUTDOWN: `save` is Some(true) for SAVE, Some(false) for NOSAVE, None for the default;
-    /// `force` goes even if the final save fails. `client` waits (a network host's): it gets
-    /// no reply if the server goes, and `Engine::shutdown_failed` answers it if it stays up.
-    Shutdown { save: Option<bool>, force: bool, client: Option<ClientId> },
-    /// A blocked client's wait is over (served, timed out, CLIENT UNBLOCK): its reply is in
-    /// `take_replies`, and its pipelined commands after the blocking one may run now.
-    Unblocked(ClientId),
-    /// Pub/sub messages wait in this client's `take_replies`: write them.
-    Deliver(ClientId),
-    /// Write `rdb_snapshot()` to the snapshot file now and report with `save_finished`
-    /// (SAVE, DEBUG RELOAD; BGSAVE and save points too on a host without fork support).
-    Save,
-    /// Start a background save (BGSAVE, save points; only with `set_fork_support`): fork
-    /// with the engine locked, report the fork with `bgsave_started`, and the child's exit
-    /// with `bgsave_finished`. The child writes `rdb_snapshot()` as its copy sees it.
-    BackgroundSave,
-    /// Kill the background save's child (FLUSHALL: its snapshot is of data now gone), wait
-    /// for it, remove its temp file and report with `bgsave_finished`.
-    KillBackgroundSave,
-    /// CONFIG REWRITE: read the config file (`HostInfo::config_file`), write back
-    /// `config_rewrite(old text, absolute dir)`, and report with `config_rewrite_finished`;
-    /// `client` waits for that report (None inside MULTI/EXEC, which cannot wait: it was
-    /// answered OK).
-    RewriteConfig { client: Option<ClientId> },
-    /// Rewrite the AOF (BGREWRITEAOF, the automatic rewrite, turning `appendonly` on): start
-    /// a new incremental file, write `aof_base()` as the new base, then report with
-    /// `aof_rewrite_finished`.
-    RewriteAof,
-    /// DEBUG LOADAOF: sync the AOF, then replay its files into an emptied dataset
-    /// (`empty_data`, `aof_load`, `loading_finished`) and answer with `host_wait_finished`.
-    LoadAof { client: ClientId },
-    /// A line for the server log (redis.log from a script): level 0 debug, 1 verbose,
-    /// 2 notice, 3 warning; already filtered by `loglevel`.
-    Log { level: u8, message: String },
-    /// CONFIG SET appendonly changed: open the AOF (with a rewrite, so it starts from the
-    /// current dataset) or flush and close it.
-    AppendOnly { on: bool },
-    /// DEBUG RELOAD NOSAVE: read the snapshot file (dir/dbfilename) and hand its bytes to
-    /// `rdb_reload_finished` with `merge`; the client waits for that.
-    ReloadRdb { client: ClientId, merge: crate::rdb::load::Merge },
-    /// CONFIG SET port/bind changed (only where `HostInfo::listens`): close the listening
-    /// sockets, listen on `bind`/`port` (port 0: no TCP), and report with
-    /// `listen_finished`; on failure listen on the previous addresses again. `client`
-    /// waits for the report (None inside MULTI/EXEC, which was answered OK).
-    Listen { client: Option<ClientId>, bind: String, port: u16, previous: Vec<(String, String)> },
-    /// REPLICAOF: follow this primary (connect, run the handshake `replica_handshake` gives,
-    /// then `replica_full_sync` or `replica_continue`, then `replica_feed` with the stream),
-    /// or, with None, drop the link: the server is a primary again.
-    ReplicaOf { master: Option<(String, u16)> },
-}
 
 /// The reply to one command. `reply` is None when the client asked for no replies
 /// (CLIENT REPLY OFF/SKIP); `close` asks the host to close after writing (QUIT).
@@ -97,289 +41,11 @@ pub struct SessionStatus {
     pub blocked: bool,
 }
 
-/// Counters behind INFO stats.
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    pub total_connections_received: u64,
-    pub total_commands_processed: u64,
-    pub expired_keys: u64,
-    pub evicted_keys: u64,
-    pub evicted_clients: u64,
-    pub keyspace_hits: u64,
-    pub keyspace_misses: u64,
-    pub rejected_connections: u64,
-    pub dirty: u64,
-    pub unexpected_error_replies: u64,
-    pub total_error_replies: u64,
-    /// INFO commandstats, by stat id (`command::table::Table::names`).
-    pub commands: Vec<CommandStat>,
-    /// INFO errorstats: error replies by their first word (ERR, WRONGTYPE, ...).
-    pub errors: std::collections::BTreeMap<String, u64>,
-    /// instantaneous_ops_per_sec, instantaneous_input_kbps / output_kbps.
-    pub ops: Instantaneous,
-    pub net_in: Instantaneous,
-    pub net_out: Instantaneous,
-    /// The host's reads and writes (INFO total_net_*_bytes, total_*_processed).
-    pub io: IoCounts,
-}
-
-/// Redis's trackInstantaneousMetric: one rate sample per tick, averaged over the last 16.
-#[derive(Debug, Clone, Default)]
-pub struct Instantaneous {
-    samples: [u64; 16],
-    idx: usize,
-    last: (i64, u64),
-}
-
-impl Instantaneous {
-    /// A sample of the rate of `total` since the last one (per second).
-    pub fn sample(&mut self, now_us: i64, total: u64) {
-        let (t, n) = self.last;
-        let dt = now_us - t;
-        if t > 0 && dt > 0 {
-            self.samples[self.idx % 16] = total.saturating_sub(n) * 1_000_000 / dt as u64;
-            self.idx += 1;
-        }
-        self.last = (now_us, total);
-    }
-
-    pub fn rate(&self) -> u64 {
-        self.samples.iter().sum::<u64>() / 16
-    }
-}
-
-/// What the host's sockets did, as it reports it after each loop turn (`Engine::count_io`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IoCounts {
-    pub reads: u64,
-    pub writes: u64,
-    /// Of those, done by I/O threads (`io-threads`).
-    pub threaded_reads: u64,
-    pub threaded_writes: u64,
-    pub net_input_bytes: u64,
-    pub net_output_bytes: u64,
-}
-
-impl std::ops::AddAssign for IoCounts {
-    fn add_assign(&mut self, o: IoCounts) {
-        self.reads += o.reads;
-        self.writes += o.writes;
-        self.threaded_reads += o.threaded_reads;
-        self.threaded_writes += o.threaded_writes;
-        self.net_input_bytes += o.net_input_bytes;
-        self.net_output_bytes += o.net_output_bytes;
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct CommandStat {
-    pub calls: u64,
-    pub usec: u64,
-    pub rejected: u64,
-    pub failed: u64,
-    /// Durations (LATENCY HISTOGRAM, INFO latencystats), when `latency-tracking` is on.
-    pub latency: Option<Box<crate::latency::Histogram>>,
-}
-
-/// One SLOWLOG entry.
-#[derive(Debug, Clone)]
-pub struct SlowEntry {
-    pub id: u64,
-    pub unix_secs: i64,
-    pub micros: i64,
-    pub argv: Vec<Bytes>,
-    pub addr: String,
-    pub name: Bytes,
-}
-
-/// DEBUG SET-SKIP-CHECKSUM-VALIDATION, SET-DISABLE-DENY-SCRIPTS and PAUSE-CRON.
-#[derive(Default)]
-pub struct DebugSwitches {
-    /// RDB files and DUMP payloads load without their CRC64 checked.
-    pub skip_checksum: bool,
-    /// Scripts may call commands flagged NOSCRIPT.
-    pub allow_noscript_in_scripts: bool,
-    /// `tick` does nothing: no active expiry, no cron saves, no timeouts from the cron.
-    pub pause_cron: bool,
-    /// The next CONFIG REWRITE writes every parameter, defaults included (DEBUG
-    /// CONFIG-REWRITE-FORCE-ALL).
-    pub rewrite_force_all: bool,
-}
-
-/// Server-wide state that command handlers see (everything but the client table).
-pub struct Server {
-    pub dbs: Vec<Db>,
-    pub config: Config,
-    pub rng: Rng,
-    pub stats: Stats,
-    pub events: Vec<Event>,
-    pub now_us: i64,
-    pub start_us: i64,
-    pub active_expire_enabled: bool,
-    /// A script runs past `busy-reply-threshold` and other clients' commands are being
-    /// taken from its hook (`Some(eval)`): only those flagged allow-busy run.
-    pub busy_script: Option<bool>,
-    /// DEBUG's switches for Redis's own tests (debug.c): what they turn off stays off until
-    /// they turn it back on.
-    pub debug: DebugSwitches,
-    /// The database the next active expiry cycle starts with.
-    pub expire_next_db: usize,
-    pub next_client_id: ClientId,
-    /// Host-reported facts for INFO (process id, TCP port, executable, ...).
-    pub host: HostInfo,
-    /// Clients waiting on keys, and keys written since their waiters were last served.
-    pub blocking: crate::blocking::Blocking,
-    /// Keys under WATCH, by client.
-    pub watched: crate::multi::WatchedKeys,
-    /// Channel, pattern and shard-channel subscriptions.
-    pub pubsub: crate::pubsub::PubSub,
-    /// Client-side caching: tracked keys, BCAST prefixes, pending invalidations.
-    pub tracking: crate::tracking::Tracking,
-    /// Clients in MONITOR mode.
-    pub monitors: Vec<ClientId>,
-    /// The primary's replication state: ids, offset, backlog, attached replicas.
-    pub repl: crate::replication::Replication,
-    /// CLIENT PAUSE in force: until when (Unix ms) and whether every command (ALL) or only
-    /// writes wait; and the clients whose command waits for the pause to end.
-    pub pause: Option<(i64, bool)>,
-    pub paused: Vec<ClientId>,
-    pub persistence: Persistence,
-    /// The host clock's reading when the running command started (see `dispatch::call`).
-    pub clock_mark: i64,
-    /// Latency monitor events (LATENCY LATEST/HISTORY/GRAPH/DOCTOR).
-    pub latency: crate::latency::Monitor,
-    /// Time the host will spend sleeping for the running command (DEBUG SLEEP happens after
-    /// the batch), counted in that command's duration as in Redis.
-    pub slept_us: i64,
-    /// ACL users and the ACL LOG.
-    pub acl: crate::acl::Acl,
-    /// The host's side of MIGRATE (connections to other servers); None: MIGRATE refuses.
-    pub migrate_host: Option<Box<dyn crate::commands::generic::migrate::MigrateHost>>,
-    /// Values and keyspaces handed to the host to free (UNLINK, FLUSHALL ASYNC).
-    pub lazyfree: crate::lazyfree::LazyFree,
-    /// SLOWLOG, newest first, and the next entry's id.
-    pub slowlog: std::collections::VecDeque<SlowEntry>,
-    pub slowlog_next_id: u64,
-    /// EVAL scripts, FUNCTION libraries and their Lua VMs.
-    pub scripting: crate::script::Scripting,
-    /// The client scripts run commands as, between runs.
-    pub script_client: Option<Box<Client>>,
-    /// The host's watch over a running script (BUSY, SCRIPT KILL); see `script::run`.
-    pub script_watch: Option<crate::script::run::ScriptWatch>,
-    /// The next error reply was already counted in errorstats (a script's error that came
-    /// from a command it ran): `call` counts the command as failed, not the error again.
-    pub error_counted: bool,
-    /// Commands as they must be replayed, for the AOF (see `propagate`).
-    pub prop: crate::propagate::Propagation,
-    /// A dataset is being loaded (AOF replay): commands are not counted, keys do not expire.
-    pub loading: bool,
-    /// The append-only file's state (the host owns the file).
-    pub aof: crate::aof::Status,
-    /// maxmemory eviction: the candidate pool, a pass still running, keys to announce.
-    pub evict: crate::evict::Evict,
-    /// redis.conf's `rename-command` directives.
-    pub renames: crate::command::rename::Renames,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct HostInfo {
-    pub process_id: u64,
-    pub tcp_port: u16,
-    pub executable: String,
-    pub config_file: String,
-    pub os: String,
-    pub arch_bits: u32,
-    /// The host's event loop, INFO's `multiplexing_api`.
-    pub multiplexing_api: String,
-    /// Bytes the host's allocator reports in use; 0 when unknown (then the core estimates).
-    pub used_memory: u64,
-    /// Asks the host's allocator for its live bytes at the moment (INFO, later maxmemory);
-    /// preferred over `used_memory` when set.
-    pub memory_probe: Option<fn() -> u64>,
-    /// The process's CPU time so far, (system, user) seconds, for INFO cpu.
-    pub cpu_probe: Option<fn() -> (f64, f64)>,
-    /// A monotonic microsecond clock for command durations (SLOWLOG, commandstats); without
-    /// one every command takes 0 µs.
-    pub clock: Option<fn() -> i64>,
-    pub used_memory_rss: u64,
-    /// The machine's physical memory (INFO total_system_memory); 0 when unknown.
-    pub total_system_memory: u64,
-    /// The host forks for background saves and reports every save (`set_fork_support`).
-    pub forks: bool,
-    /// The host owns TCP listeners and re-binds them on `Event::Listen`; elsewhere `port`
-    /// and `bind` are plain values.
-    pub listens: bool,
-    /// The host connects to a primary on `Event::ReplicaOf` (REPLICAOF host port).
-    pub replicates: bool,
-    /// The host's I/O threads took part in its last loop turn (INFO io_threads_active).
-    pub io_threads_active: bool,
-    /// Makes a directory the working one and answers its absolute path, or the system's
-    /// reason it cannot (CONFIG SET dir, as Redis's chdir); without it `dir` is a plain value.
-    pub change_dir: Option<fn(&str) -> Result<String, String>>,
-    /// Reads a whole file by path (`aclfile` at startup, ACL LOAD); Err is the system's
-    /// reason. Without it there are no files to read.
-    pub read_file: Option<fn(&str) -> Result<Vec<u8>, String>>,
-    /// Replaces a file whole, so a crash leaves the old or the new one (ACL SAVE); Err is
-    /// the step that failed and the system's reason.
-    pub replace_file: Option<fn(&str, &[u8]) -> Result<(), (FileStep, String)>>,
-}
-
-/// The step of `HostInfo::replace_file` that failed, for the caller's message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileStep {
-    Open,
-    Write,
-    Rename,
-}
-
-impl Server {
-    /// A line for the host's log (`Event::Log`) at `level` (0 debug .. 3 warning), if
-    /// `loglevel` lets it through (serverLog).
-    pub fn log(&mut self, level: u8, message: impl FnOnce() -> String) {
-        let threshold = match self.config.get("loglevel") {
-            Some("debug") => 0,
-            Some("verbose") => 1,
-            Some("notice") => 2,
-            Some("warning") => 3,
-            _ => 4,
-        };
-        if level >= threshold {
-            self.events.push(Event::Log { level, message: message() });
-        }
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        self.now_us / 1000
-    }
-
-    /// Whether the last eviction pass before the running command left memory over the
-    /// limit with nothing to evict (server.pre_command_oom_state): scripts judge their
-    /// writes by it, not by memory their own run allocated.
-    pub fn over_maxmemory(&self) -> bool {
-        self.config.hot.maxmemory > 0 && self.evict.oom
-    }
-
-    /// Starts, extends or (None) ends CLIENT PAUSE. The databases learn until when, since
-    /// expired keys stay in place while clients are paused (see `Db::paused_until`).
-    pub fn set_pause(&mut self, pause: Option<(i64, bool)>) {
-        self.pause = pause;
-        // A replica keeps expired keys for its primary's DELs, as a pause keeps them.
-        let until = if self.repl.master.is_some() { i64::MAX } else { pause.map_or(0, |(end, _)| end) };
-        for db in &mut self.dbs {
-            db.paused_until = until;
-        }
-    }
-
-    /// Redis's 24-bit LRU clock (getLRUClock): Unix seconds modulo 2^24, the clock
-    /// `Entry::lru` counts in under an LRU policy; INFO shows it as `lru_clock`.
-    pub fn lru_clock(&self) -> u32 {
-        ((self.now_us.max(0) / 1_000_000) as u64 & crate::db::access::LRU_CLOCK_MAX as u64) as u32
-    }
-}
-
 pub struct Engine {
     pub(crate) srv: Server,
     pub(crate) clients: HashMap<ClientId, Box<Client>>,
+    /// The database the next active expiry cycle starts with.
+    expire_next_db: usize,
 }
 
 impl Engine {
@@ -402,43 +68,24 @@ impl Engine {
                 dbs,
                 config,
                 rng,
-                stats: Stats::default(),
+                clock: Clock { now_us, start_us: now_us, ..Default::default() },
                 events: Vec::new(),
-                now_us,
-                start_us: now_us,
-                active_expire_enabled: true,
-                busy_script: None,
+                stats: Stats::default(),
                 debug: DebugSwitches::default(),
-                expire_next_db: 0,
-                next_client_id: 1,
                 host: HostInfo::default(),
-                blocking: Default::default(),
-                watched: Default::default(),
-                pubsub: Default::default(),
-                tracking: Default::default(),
-                monitors: Vec::new(),
+                clients: Clients { next_id: 1, ..Default::default() },
                 repl,
-                pause: None,
-                paused: Vec::new(),
-                clock_mark: 0,
-                persistence: Persistence::new(now_us),
-                acl: Default::default(),
-                migrate_host: None,
-                lazyfree: Default::default(),
-                slowlog: Default::default(),
-                slowlog_next_id: 0,
-                latency: Default::default(),
-                slept_us: 0,
-                scripting: Default::default(),
-                script_client: None,
-                script_watch: None,
-                error_counted: false,
                 prop: Default::default(),
-                loading: false,
+                persistence: Persistence::new(now_us),
                 aof: Default::default(),
-                evict: Default::default(),
+                scripting: Default::default(),
+                acl: Default::default(),
+                memory: Default::default(),
+                migrate_host: None,
                 renames: Default::default(),
+                loading: false,
             },
+            expire_next_db: 0,
             clients: HashMap::new(),
         };
         // requirepass is the default user's password.
@@ -510,7 +157,7 @@ impl Engine {
     /// the host, which takes them after each batch (`take_lazyfree`) and frees them where it
     /// likes; without this they are freed at once.
     pub fn set_lazyfree_host(&mut self) {
-        self.srv.lazyfree.host_frees = true;
+        self.srv.memory.lazyfree.host_frees = true;
     }
 
     /// Lets MIGRATE reach other servers through the host (see `commands::generic::migrate`).
@@ -520,7 +167,7 @@ impl Engine {
 
     /// The garbage queued since the last call: free each job with `Job::free`.
     pub fn take_lazyfree(&mut self) -> Vec<crate::lazyfree::Job> {
-        self.srv.lazyfree.take()
+        self.srv.memory.lazyfree.take()
     }
 
     /// The dataset as RDB bytes (SHUTDOWN SAVE; the host writes them where `dir` and
@@ -699,7 +346,7 @@ impl Engine {
     pub(crate) fn sibling(&mut self, now_us: i64) -> Engine {
         let rng = Rng::new(self.srv.rng.next_u64());
         let mut e = Engine::with_rng(self.srv.config.clone(), rng, now_us);
-        e.srv.start_us = self.srv.start_us;
+        e.srv.clock.start_us = self.srv.clock.start_us;
         e.srv.host = self.srv.host.clone();
         e
     }
@@ -830,14 +477,14 @@ impl Engine {
     /// answers BUSY to other clients and acts on SCRIPT KILL while the engine is busy; a
     /// single-threaded one can stop a script that runs too long.
     pub fn set_script_watch(&mut self, watch: crate::script::run::ScriptWatch) {
-        self.srv.script_watch = Some(watch);
+        self.srv.scripting.watch = Some(watch);
     }
 
     /// Lets the core read the host allocator's live bytes whenever it needs them.
     /// The host's allocator reading; what it reads now counts as startup memory.
     pub fn set_memory_probe(&mut self, probe: fn() -> u64) {
         self.srv.host.memory_probe = Some(probe);
-        self.srv.evict.startup = probe();
+        self.srv.memory.evict.startup = probe();
     }
 
     pub fn host_info_mut(&mut self) -> &mut HostInfo {
@@ -845,8 +492,8 @@ impl Engine {
     }
 
     pub fn connect(&mut self, info: ClientInfo, now_us: i64) -> ClientId {
-        let id = self.srv.next_client_id;
-        self.srv.next_client_id += 1;
+        let id = self.srv.clients.next_id;
+        self.srv.clients.next_id += 1;
         self.srv.stats.total_connections_received += 1;
         let authenticated = self.srv.acl.default_user().needs_no_auth();
         self.clients.insert(id, Box::new(Client::new(id, info, now_us / 1000, authenticated)));
@@ -860,14 +507,14 @@ impl Engine {
                 // A command held by CLIENT PAUSE sits in `paused`, not in the key queues; one
                 // waiting for the host (CONFIG REWRITE) in no queue at all.
                 if b.btype != crate::command::dispatch::PAUSED && b.btype != crate::command::dispatch::HOST_WAIT {
-                    self.srv.blocking.remove(id, &b);
+                    self.srv.clients.blocking.remove(id, &b);
                 }
             }
             crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
             crate::commands::pubsub::unsubscribe_all(&mut self.srv, &mut c);
-            crate::tracking::disable(&mut self.srv.tracking, &mut c);
-            self.srv.monitors.retain(|&m| m != id);
-            self.srv.paused.retain(|&m| m != id);
+            crate::tracking::disable(&mut self.srv.clients.tracking, &mut c);
+            self.srv.clients.monitors.retain(|&m| m != id);
+            self.srv.clients.paused.retain(|&m| m != id);
             crate::replication::detach(&mut self.srv, &c);
         }
     }
@@ -919,7 +566,7 @@ impl Engine {
     /// Ends the waits whose deadline has passed (every blocked client, or just `only`): each
     /// gets its timeout reply and an `Event::Unblocked`.
     pub fn expire_blocked(&mut self, now_us: i64, only: Option<ClientId>) {
-        if self.srv.blocking.count == 0 {
+        if self.srv.clients.blocking.count == 0 {
             return;
         }
         let now_ms = now_us / 1000;
@@ -938,7 +585,7 @@ impl Engine {
             let reply = if b.btype == crate::replication::WAIT { crate::replication::wait_ended(&mut self.srv, id) } else { b.timeout_reply.clone() };
             let c = self.clients.get_mut(&id).expect("looked up");
             c.outbox.push(reply);
-            self.srv.blocking.remove(id, &b);
+            self.srv.clients.blocking.remove(id, &b);
             self.srv.events.push(Event::Unblocked(id));
         }
     }
@@ -978,7 +625,7 @@ impl Engine {
     /// Periodic work the host drives `hz` times a second: active expiry, and blocked clients'
     /// timeouts for hosts that do not watch each deadline themselves.
     pub fn tick(&mut self, now_us: i64) {
-        self.srv.now_us = now_us;
+        self.srv.clock.now_us = now_us;
         if self.srv.debug.pause_cron {
             return;
         }
@@ -986,7 +633,7 @@ impl Engine {
         st.ops.sample(now_us, st.total_commands_processed);
         st.net_in.sample(now_us, st.io.net_input_bytes);
         st.net_out.sample(now_us, st.io.net_output_bytes);
-        if self.srv.pause.is_some_and(|(end, _)| now_us / 1000 >= end) {
+        if self.srv.clients.pause.is_some_and(|(end, _)| now_us / 1000 >= end) {
             self.srv.set_pause(None);
         }
         crate::command::dispatch::resume_paused(self);
@@ -1002,10 +649,10 @@ impl Engine {
         self.evict_now();
         self.evict_clients(None);
         // What the cycle deleted fails watchers and notifies now, not at the next command.
-        if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.tracking.clients > 0 {
+        if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.clients.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
             crate::command::dispatch::touch_expired(self, &mut nobody);
-            if self.srv.tracking.clients > 0 {
+            if self.srv.clients.tracking.clients > 0 {
                 // The table's size limit also holds for an idle server (a CONFIG SET lowered it).
                 crate::command::dispatch::limit_tracking_table(self, &mut nobody);
                 // BCAST clients hear of keys the cycle expired.
@@ -1073,12 +720,12 @@ impl Engine {
     /// Whether an eviction pass ran out of time over the limit: the host should call
     /// `continue_eviction` again soon (Redis's eviction timer runs every event loop turn).
     pub fn eviction_running(&self) -> bool {
-        self.srv.evict.running
+        self.srv.memory.evict.running
     }
 
     /// One more eviction pass, between clients' batches (the host's eviction timer).
     pub fn continue_eviction(&mut self, now_us: i64) {
-        self.srv.now_us = now_us;
+        self.srv.clock.now_us = now_us;
         self.evict_now();
     }
 
@@ -1087,7 +734,7 @@ impl Engine {
     pub(crate) fn evict_now(&mut self) {
         if self.srv.config.hot.maxmemory == 0 {
             if self.srv.host.memory_probe.is_some() {
-                self.srv.evict.peak = self.srv.evict.peak.max(crate::evict::used_memory(&self.srv));
+                self.srv.memory.evict.peak = self.srv.memory.evict.peak.max(crate::evict::used_memory(&self.srv));
             }
             return;
         }
@@ -1099,7 +746,7 @@ impl Engine {
                 db.shrink_spare();
             }
         }
-        if !self.srv.evict.log.is_empty() {
+        if !self.srv.memory.evict.log.is_empty() {
             let mut nobody = Client::new(0, ClientInfo::default(), self.srv.now_ms(), true);
             let mut ctx = crate::command::dispatch::Ctx { srv: &mut self.srv, client: &mut nobody, others: &mut self.clients };
             crate::command::dispatch::announce_evicted(&mut ctx);
@@ -1109,7 +756,7 @@ impl Engine {
     fn active_expire(&mut self) {
         // While clients are paused the dataset stays as it is (activeExpireCycle's
         // checkClientPauseTimeoutAndReturnIfPaused); expired keys go once the pause ends.
-        if !self.srv.active_expire_enabled || self.srv.pause.is_some() || self.srv.repl.master.is_some() {
+        if !self.srv.debug.active_expire || self.srv.clients.pause.is_some() || self.srv.repl.master.is_some() {
             return;
         }
         let effort = self.srv.config.get_i64("active-expire-effort").clamp(1, 10) as usize;
@@ -1117,7 +764,8 @@ impl Engine {
         // of keys per database per tick gives the same bounded work without a clock.
         let mut budget = 200 * effort * self.srv.dbs.len().max(1);
         let now_ms = self.srv.now_ms();
-        let Server { dbs, rng, expire_next_db, .. } = &mut self.srv;
+        let expire_next_db = &mut self.expire_next_db;
+        let Server { dbs, rng, .. } = &mut self.srv;
         // Start where the last tick stopped (Redis's static current_db), so a busy db0
         // cannot spend every tick's budget and starve the others.
         let n = dbs.len();

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use crate::db::access;
-use crate::engine::Server;
+use crate::server::Server;
 
 /// Which keys eviction may take and in what order (`maxmemory-policy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -151,7 +151,7 @@ fn time_limit_us(tenacity: i64) -> u64 {
 /// clients are paused (the dataset must stay as it is). A running script's own commands
 /// never evict (they are not clients' commands), nor does anything answered for a busy one.
 fn safe(srv: &Server) -> bool {
-    !srv.loading && srv.pause.is_none()
+    !srv.loading && srv.clients.pause.is_none()
 }
 
 /// Evicts keys until used memory is under `maxmemory` (performEvictions).
@@ -160,19 +160,19 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
         return Outcome::Ok;
     }
     let (_, to_free) = maxmemory_state(srv);
-    srv.evict.peak = srv.evict.peak.max(used_memory(srv));
+    srv.memory.evict.peak = srv.memory.evict.peak.max(used_memory(srv));
     let clock = srv.host.clock;
     let now = || clock.map_or(0, |c| c());
     if to_free == 0 {
-        srv.evict.running = false;
-        if let Some(since) = srv.evict.exceeded_since.take() {
-            srv.evict.exceeded_total_us += (now() - since).max(0);
+        srv.memory.evict.running = false;
+        if let Some(since) = srv.memory.evict.exceeded_since.take() {
+            srv.memory.evict.exceeded_total_us += (now() - since).max(0);
         }
         return Outcome::Ok;
     }
     let start = now();
-    if srv.evict.exceeded_since.is_none() {
-        srv.evict.exceeded_since = Some(start);
+    if srv.memory.evict.exceeded_since.is_none() {
+        srv.memory.evict.exceeded_since = Some(start);
     }
     let policy = srv.config.hot.evict_policy;
     if policy == Policy::NoEviction {
@@ -183,7 +183,7 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
     let mut freed = 0u64;
     let mut keys_freed = 0u64;
     let mut outcome = Outcome::Ok;
-    srv.evict.running = false;
+    srv.memory.evict.running = false;
     while freed < to_free {
         let Some((db, key)) = (if policy.random() { pick_random(srv, policy) } else { pick_best(srv, policy) }) else {
             outcome = Outcome::Fail;
@@ -197,24 +197,24 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
         if let Some(dels) = srv.dbs[db].expired_dels.as_mut() {
             dels.push(key.clone());
         }
-        srv.evict.log.push((db, key));
+        srv.memory.evict.log.push((db, key));
         keys_freed += 1;
         // Without a host clock, count each key as one microsecond of work.
         if keys_freed.is_multiple_of(16) {
             let elapsed = if clock.is_some() { (now() - start).max(0) as u64 } else { keys_freed };
             if elapsed > limit_us {
-                srv.evict.running = true;
+                srv.memory.evict.running = true;
                 break;
             }
         }
     }
-    if outcome == Outcome::Ok && srv.evict.running {
+    if outcome == Outcome::Ok && srv.memory.evict.running {
         outcome = Outcome::Running;
     }
     if outcome == Outcome::Ok {
         // Reached the target: the span over the limit ends.
-        if let Some(since) = srv.evict.exceeded_since.take() {
-            srv.evict.exceeded_total_us += (now() - since).max(0);
+        if let Some(since) = srv.memory.evict.exceeded_since.take() {
+            srv.memory.evict.exceeded_total_us += (now() - since).max(0);
         }
     }
     if clock.is_some() && keys_freed > 0 {
@@ -222,7 +222,7 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
         let threshold = srv.config.hot.latency_monitor_threshold;
         if threshold > 0 && ms as i64 >= threshold {
             let t = srv.now_ms() / 1000;
-            srv.latency.add_sample("eviction-cycle", ms, t);
+            srv.stats.latency.add_sample("eviction-cycle", ms, t);
         }
     }
     outcome
@@ -232,15 +232,15 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
 fn pick_random(srv: &mut Server, policy: Policy) -> Option<(usize, Bytes)> {
     let n = srv.dbs.len();
     for _ in 0..n {
-        srv.evict.next_db = (srv.evict.next_db + 1) % n;
-        let db = &srv.dbs[srv.evict.next_db];
+        srv.memory.evict.next_db = (srv.memory.evict.next_db + 1) % n;
+        let db = &srv.dbs[srv.memory.evict.next_db];
         let len = if policy.volatile() { db.expires.len() } else { db.keys.len() };
         if len == 0 {
             continue;
         }
         let i = srv.rng.below(len as u64) as usize;
         let key = Bytes::copy_from_slice(if policy.volatile() { db.expires.entry_at(i).0 } else { db.keys.entry_at(i).0 });
-        return Some((srv.evict.next_db, key));
+        return Some((srv.memory.evict.next_db, key));
     }
     None
 }
@@ -256,7 +256,7 @@ fn pick_best(srv: &mut Server, policy: Policy) -> Option<(usize, Bytes)> {
         if sampled == 0 {
             return None;
         }
-        while let Some(c) = srv.evict.pool.pop() {
+        while let Some(c) = srv.memory.evict.pool.pop() {
             let d = &srv.dbs[c.db];
             let alive = if policy.volatile() { d.expires.contains_key(&c.key[..]) } else { d.keys.contains_key(&c.key[..]) };
             if alive {
@@ -295,7 +295,7 @@ fn populate(srv: &mut Server, db: usize, policy: Policy) -> usize {
                 access::idle_seconds(srv, e) as u64
             }
         };
-        insert(&mut srv.evict.pool, Candidate { idle, db, key });
+        insert(&mut srv.memory.evict.pool, Candidate { idle, db, key });
     }
     n
 }
@@ -345,7 +345,7 @@ pub fn clients_to_evict<'a>(srv: &mut Server, clients: impl Iterator<Item = &'a 
 
 /// Forgets pooled candidates (FLUSHALL, a policy change), as Redis empties its pool.
 pub fn clear_pool(srv: &mut Server) {
-    srv.evict.pool.clear();
+    srv.memory.evict.pool.clear();
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod db;
 pub mod ds;
 pub mod engine;
 pub mod error;
+pub mod event;
 pub mod evict;
 pub mod latency;
 pub mod lazyfree;
@@ -42,6 +43,7 @@ pub mod reply;
 pub mod reply_stream;
 pub mod resp;
 pub mod script;
+pub mod server;
 pub mod session;
 pub mod testing;
 pub mod tracking;
@@ -53,9 +55,11 @@ pub mod wasm;
 
 pub use client::{ClientId, ClientInfo};
 pub use config::Config;
-pub use engine::{Engine, Event, FileStep, Outcome};
+pub use engine::{Engine, Outcome};
 pub use error::Error;
+pub use event::Event;
 pub use reply::Reply;
+pub use server::FileStep;
 
 /// The Redis version Cinnabar reports (clients gate features on it).
 pub const REDIS_VERSION: &str = "7.0.15";

@@ -20,9 +20,11 @@ use crate::client::ClientId;
 use crate::command::dispatch::Ctx;
 use crate::command::spec::flags;
 use crate::command::CommandSpec;
-use crate::engine::{Engine, Event, Server};
+use crate::engine::Engine;
 use crate::error::Error;
+use crate::event::Event;
 use crate::reply::Reply;
+use crate::server::Server;
 
 /// Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points and
 /// scheduled saves wait this many seconds before trying again.
@@ -287,7 +289,7 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
             "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
         ));
     }
-    let now = ctx.srv.now_us;
+    let now = ctx.srv.clock.now_us;
     start_bgsave(ctx.srv, now);
     if ctx.srv.host.forks {
         ctx.srv.persistence.waiter = Some((ctx.client.id, "bgsave"));
@@ -421,8 +423,8 @@ pub fn record_fork(srv: &mut Server, fork_usec: u64) {
     let threshold = srv.config.hot.latency_monitor_threshold;
     let ms = fork_usec / 1000;
     if threshold > 0 && ms as i64 >= threshold {
-        let now = srv.now_us / 1_000_000;
-        srv.latency.add_sample("fork", ms, now);
+        let now = srv.clock.now_us / 1_000_000;
+        srv.stats.latency.add_sample("fork", ms, now);
     }
 }
 
@@ -437,7 +439,7 @@ pub fn bgsave_started(engine: &mut Engine, forked: Result<Forked, String>, now_u
             if scheduled {
                 p.bgsave_scheduled = false;
             }
-            engine.srv.now_us = now_us;
+            engine.srv.clock.now_us = now_us;
             record_fork(&mut engine.srv, fork_usec);
             answer_waiter(engine, Reply::Simple("Background saving started"));
         }
@@ -505,7 +507,7 @@ pub fn end_loading(engine: &mut Engine, loaded: Option<Engine>) {
 /// in one call and has no progress to report.
 pub fn info_rdb(srv: &Server, f: &mut dyn FnMut(&str, String)) {
     let p = &srv.persistence;
-    let now = srv.now_us / 1_000_000;
+    let now = srv.clock.now_us / 1_000_000;
     f("loading", (p.loading.is_some() as u8).to_string());
     f("async_loading", "0".into());
     f("current_cow_peak", "0".into());
@@ -531,7 +533,7 @@ pub fn info_rdb(srv: &Server, f: &mut dyn FnMut(&str, String)) {
 /// Without a progress figure the ETA is Redis's fake one second.
 pub fn info_loading(srv: &Server, f: &mut dyn FnMut(&str, String)) {
     let Some(l) = &srv.persistence.loading else { return };
-    let now = srv.now_us / 1_000_000;
+    let now = srv.clock.now_us / 1_000_000;
     let perc = if l.total_bytes > 0 { l.loaded_bytes as f64 * 100.0 / l.total_bytes as f64 } else { 0.0 };
     let elapsed = now - l.start_unix;
     let remaining = l.total_bytes.saturating_sub(l.loaded_bytes).max(1) as i64;

@@ -18,7 +18,7 @@
 
 use bytes::Bytes;
 
-use crate::engine::Server;
+use crate::server::Server;
 
 /// Where a recorded command goes (Redis's PROPAGATE_AOF / PROPAGATE_REPL).
 pub const AOF: u8 = 1;
@@ -291,7 +291,7 @@ pub fn end_unit(srv: &mut Server, no_multi: bool) {
     if !srv.prop.has_ops() {
         return;
     }
-    let ts = srv.config.hot.aof_timestamp_enabled.then_some(srv.now_us / 1_000_000);
+    let ts = srv.config.hot.aof_timestamp_enabled.then_some(srv.clock.now_us / 1_000_000);
     srv.prop.no_multi = no_multi;
     srv.prop.flush(ts);
     srv.prop.no_multi = false;

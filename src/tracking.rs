@@ -194,7 +194,7 @@ pub fn remember_script_keys(ctx: &mut Ctx, keys: &[Bytes]) {
 
 fn remember<'k>(ctx: &mut Ctx, keys: impl Iterator<Item = &'k [u8]>) {
     let id = ctx.client.id;
-    let t = &mut ctx.srv.tracking;
+    let t = &mut ctx.srv.clients.tracking;
     for key in keys {
         match t.table.get_mut(key) {
             Some(ids) if ids.contains(&id) => {}
@@ -277,7 +277,7 @@ fn send(ctx: &mut Ctx, target: ClientId, payload: &Payload) {
 /// and goes before it otherwise (the table limit, checked before a command runs).
 pub fn invalidate_key(ctx: &mut Ctx, key: &[u8], bcast: bool, in_call: bool) {
     let current = ctx.client.id;
-    let t = &mut ctx.srv.tracking;
+    let t = &mut ctx.srv.clients.tracking;
     if bcast && !t.prefixes.is_empty() {
         for (p, b) in t.prefixes.iter_mut() {
             if key.starts_with(p) {
@@ -296,7 +296,7 @@ pub fn invalidate_key(ctx: &mut Ctx, key: &[u8], bcast: bool, in_call: bool) {
             continue;
         }
         if id == current && in_call {
-            ctx.srv.tracking.pending.push(Some(key.clone()));
+            ctx.srv.clients.tracking.pending.push(Some(key.clone()));
         } else {
             send(ctx, id, &Payload::Keys(vec![key.clone()]));
         }
@@ -306,17 +306,17 @@ pub fn invalidate_key(ctx: &mut Ctx, key: &[u8], bcast: bool, in_call: bool) {
 /// FLUSHDB / FLUSHALL (trackingInvalidateKeysOnFlush): every tracking client, BCAST ones
 /// included, is told that all keys are invalid (a null), and the table is emptied.
 pub fn invalidate_all(ctx: &mut Ctx) {
-    if ctx.srv.tracking.clients > 0 {
+    if ctx.srv.clients.tracking.clients > 0 {
         let mut ids: Vec<ClientId> = ctx.others.iter().filter(|(_, c)| c.tracking.is_some()).map(|(id, _)| *id).collect();
         ids.sort_unstable();
         if ctx.client.tracking.is_some() {
-            ctx.srv.tracking.pending.push(None);
+            ctx.srv.clients.tracking.pending.push(None);
         }
         for id in ids {
             send(ctx, id, &Payload::All);
         }
     }
-    let t = &mut ctx.srv.tracking;
+    let t = &mut ctx.srv.clients.tracking;
     t.table = HashMap::new();
     t.items = 0;
 }
@@ -325,7 +325,7 @@ pub fn invalidate_all(ctx: &mut Ctx) {
 /// (trackingHandlePendingKeyInvalidations); the caller writes them after that reply.
 pub fn flush_pending(ctx: &mut Ctx) {
     let id = ctx.client.id;
-    for key in std::mem::take(&mut ctx.srv.tracking.pending) {
+    for key in std::mem::take(&mut ctx.srv.clients.tracking.pending) {
         let payload = match key {
             Some(k) => Payload::Keys(vec![k]),
             None => Payload::All,
@@ -337,11 +337,11 @@ pub fn flush_pending(ctx: &mut Ctx) {
 /// Sends each prefix's collected keys to its BCAST clients, one message per prefix
 /// (trackingBroadcastInvalidationMessages); NOLOOP clients do not hear of their own writes.
 pub fn broadcast(ctx: &mut Ctx) {
-    if ctx.srv.tracking.clients == 0 || ctx.srv.tracking.prefixes.values().all(|b| b.keys.is_empty()) {
+    if ctx.srv.clients.tracking.clients == 0 || ctx.srv.clients.tracking.prefixes.values().all(|b| b.keys.is_empty()) {
         return;
     }
     let batches: Vec<(BTreeMap<Bytes, ClientId>, Vec<ClientId>)> =
-        ctx.srv.tracking.prefixes.values_mut().filter(|b| !b.keys.is_empty()).map(|b| (std::mem::take(&mut b.keys), b.clients.clone())).collect();
+        ctx.srv.clients.tracking.prefixes.values_mut().filter(|b| !b.keys.is_empty()).map(|b| (std::mem::take(&mut b.keys), b.clients.clone())).collect();
     for (keys, clients) in batches {
         for id in clients {
             let noloop = client_mut(ctx, id).and_then(|c| c.tracking.as_ref()).is_some_and(|t| t.noloop);
@@ -358,7 +358,7 @@ pub fn broadcast(ctx: &mut Ctx) {
 /// exceeded. Redis picks them by a random walk; any order serves, so the table's own is used.
 pub fn limit_used_slots(ctx: &mut Ctx) {
     let max = ctx.srv.config.get_i64("tracking-table-max-keys").max(0) as usize;
-    let t = &mut ctx.srv.tracking;
+    let t = &mut ctx.srv.clients.tracking;
     if max == 0 || t.table.len() <= max {
         t.limit_misses = 0;
         return;
@@ -369,6 +369,6 @@ pub fn limit_used_slots(ctx: &mut Ctx) {
     for k in victims {
         invalidate_key(ctx, &k, false, false);
     }
-    let t = &mut ctx.srv.tracking;
+    let t = &mut ctx.srv.clients.tracking;
     t.limit_misses = if t.table.len() <= max { 0 } else { t.limit_misses + 1 };
 }

@@ -125,7 +125,7 @@ pub struct Server {
     /// `io-threads-do-reads yes`: the I/O threads read and parse too (else they only write).
     io_reads: bool,
     /// What the sockets did this turn, and whether the I/O threads took part (INFO stats).
-    io_counts: cinnabar::engine::IoCounts,
+    io_counts: cinnabar::server::IoCounts,
     threads_active: bool,
     /// Set once the server is to stop: the process's exit code.
     pub exit: Option<i32>,

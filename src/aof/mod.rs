@@ -62,18 +62,18 @@ impl Default for Status {
 }
 
 /// Starts a rewrite now (the host does it on `Event::RewriteAof`).
-pub fn start_rewrite(srv: &mut crate::engine::Server) {
+pub fn start_rewrite(srv: &mut crate::server::Server) {
     srv.aof.rewrite_scheduled = false;
     srv.aof.rewrite_in_progress = true;
     srv.aof.rewrite_started_ms = srv.now_ms();
-    srv.events.push(crate::engine::Event::RewriteAof);
+    srv.events.push(crate::event::Event::RewriteAof);
 }
 
 /// serverCron's AOF duties: a scheduled rewrite once no snapshot is being saved, and the
 /// automatic one when the file has grown `auto-aof-rewrite-percentage` past its base (and
 /// is over `auto-aof-rewrite-min-size`). After a failure, automatic rewrites wait as Redis's
 /// do (a minute per consecutive failure, at most an hour).
-pub fn cron(srv: &mut crate::engine::Server) {
+pub fn cron(srv: &mut crate::server::Server) {
     let a = &srv.aof;
     if a.rewrite_in_progress || srv.persistence.child != crate::persistence::ChildType::None || srv.persistence.pending.is_some() {
         return;
@@ -234,7 +234,7 @@ pub fn load(engine: &mut Engine, bytes: &[u8], now_us: i64) -> Result<Loaded, Lo
         out.preamble_keys = Some(keys);
         pos = used;
     }
-    engine.srv.now_us = now_us;
+    engine.srv.clock.now_us = now_us;
     let was_on = engine.srv.prop.on;
     engine.srv.prop.on = false;
     set_loading(engine, true);

@@ -5,9 +5,9 @@
 
 use bytes::Bytes;
 
-use crate::engine::Server;
 use crate::object::Value;
 use crate::propagate::encode_command;
+use crate::server::Server;
 use crate::types::stream::Stream;
 
 /// AOF_REWRITE_ITEMS_PER_CMD.
@@ -16,7 +16,7 @@ const ITEMS_PER_CMD: usize = 64;
 pub fn commands(srv: &Server) -> Vec<u8> {
     let mut out = Vec::new();
     if srv.config.get("aof-timestamp-enabled") == Some("yes") {
-        out.extend_from_slice(format!("#TS:{}\r\n", srv.now_us / 1_000_000).as_bytes());
+        out.extend_from_slice(format!("#TS:{}\r\n", srv.clock.now_us / 1_000_000).as_bytes());
     }
     for lib in srv.scripting.libraries.values() {
         encode_command(&mut out, &[&b"FUNCTION"[..], b"LOAD", &lib.code]);

@@ -404,7 +404,7 @@ fn timestamps_annotate_each_new_second_and_replay_skips_them() {
 fn the_aof_is_rewritten_automatically_once_it_doubles_past_the_minimum() {
     let mut t = t();
     t.run(&["CONFIG", "SET", "auto-aof-rewrite-min-size", "1mb"]);
-    let rewrite_asked = |t: &mut TestEngine| t.engine.drain_events().iter().any(|e| matches!(e, crate::engine::Event::RewriteAof));
+    let rewrite_asked = |t: &mut TestEngine| t.engine.drain_events().iter().any(|e| matches!(e, crate::event::Event::RewriteAof));
     // Small, or grown less than 100% over the base: nothing.
     t.engine.aof_sizes(900_000, 100_000);
     t.tick();

@@ -8,10 +8,12 @@ use hashbrown::HashMap;
 use super::spec::{flags, CommandSpec};
 use super::table::table;
 use crate::client::{Client, ClientId, ReplyMode};
-use crate::engine::{Engine, Event, Outcome, Server};
+use crate::engine::{Engine, Outcome};
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::object::Value;
 use crate::reply::Reply;
+use crate::server::Server;
 
 /// What a handler may touch: the server, its own client, and the other clients.
 pub struct Ctx<'a> {
@@ -52,13 +54,13 @@ impl Ctx<'_> {
     #[inline]
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
         // The three consumers are usually idle: test inline, call out only when not.
-        if self.srv.blocking.has_waiters() {
-            self.srv.blocking.signal(db, key);
+        if self.srv.clients.blocking.has_waiters() {
+            self.srv.clients.blocking.signal(db, key);
         }
-        if !self.srv.watched.is_empty() {
+        if !self.srv.clients.watched.is_empty() {
             self.touch_watched(db, key);
         }
-        if self.srv.tracking.is_active() {
+        if self.srv.clients.tracking.is_active() {
             self.invalidate(key);
         }
     }
@@ -96,11 +98,11 @@ impl Ctx<'_> {
     #[cold]
     #[inline(never)]
     pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
-        if self.srv.watched.is_empty() {
+        if self.srv.clients.watched.is_empty() {
             return;
         }
         let gone = self.srv.dbs[db].peek(key).is_none();
-        for id in self.srv.watched.watchers(db, key) {
+        for id in self.srv.clients.watched.watchers(db, key) {
             let Some(c) = self.watcher(id) else { continue };
             if gone {
                 if let Some(w) = c.watched.iter_mut().find(|(d, k, expired)| *expired && *d == db && k[..] == key[..]) {
@@ -126,18 +128,18 @@ impl Ctx<'_> {
     /// WATCHed that is now gone or still expired, or a missing key replaced by an expired one
     /// (which then counts as expired when WATCHed).
     pub fn touch_watched_db(&mut self, db: usize, other: Option<usize>) {
-        if self.srv.watched.is_empty() {
+        if self.srv.clients.watched.is_empty() {
             return;
         }
         let now = self.now_ms();
-        for key in self.srv.watched.keys_in(db) {
+        for key in self.srv.clients.watched.keys_in(db) {
             let in_emptied = self.srv.dbs[db].peek(&key).is_some();
             let in_replacement = other.is_some_and(|o| self.srv.dbs[o].peek(&key).is_some());
             if !in_emptied && !in_replacement {
                 continue;
             }
             let replacement_expired = other.is_some_and(|o| self.srv.dbs[o].is_expired(&key, now));
-            for id in self.srv.watched.watchers(db, &key) {
+            for id in self.srv.clients.watched.watchers(db, &key) {
                 let Some(c) = self.watcher(id) else { continue };
                 let Some(w) = c.watched.iter_mut().find(|(d, k, _)| *d == db && *k == key) else { continue };
                 if w.2 {
@@ -244,7 +246,7 @@ impl Ctx<'_> {
         for k in std::mem::take(&mut self.srv.dbs[db].expired_log) {
             self.srv.stats.expired_keys += 1;
             self.touch_watched(db, &k);
-            if self.srv.tracking.is_active() {
+            if self.srv.clients.tracking.is_active() {
                 self.invalidate(&k);
             }
             self.notify(db, &k, "expired");
@@ -429,9 +431,9 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
     now_us: i64,
     mut emit: impl FnMut(Reply, bool),
 ) -> bool {
-    engine.srv.now_us = now_us;
+    engine.srv.clock.now_us = now_us;
     if let Some(clock) = engine.srv.host.clock {
-        engine.srv.clock_mark = clock();
+        engine.srv.clock.mark = clock();
     }
     let Some(mut client) = engine.clients.remove(&id) else {
         emit(Reply::Error("ERR unknown client".into()), false);
@@ -469,14 +471,14 @@ fn run_batch<A: AsRef<[Bytes]>>(
         let argv = argv.as_ref();
         let reply = {
             let mut ctx = Ctx { srv: &mut engine.srv, client, others: &mut engine.clients };
-            if ctx.srv.tracking.clients > 0 {
+            if ctx.srv.clients.tracking.clients > 0 {
                 crate::tracking::limit_used_slots(&mut ctx);
             }
             call_client(&mut ctx, argv)
         };
         #[cfg(debug_assertions)]
         crate::panic::test_point();
-        if engine.srv.blocking.has_ready() {
+        if engine.srv.clients.blocking.has_ready() {
             serve_ready(engine);
         }
         // Messages this client published to itself (RESP3) go out before the reply, as in
@@ -489,20 +491,20 @@ fn run_batch<A: AsRef<[Bytes]>>(
             client.outbox_bytes = 0;
             client.over_soft_since = None;
         }
-        if !engine.srv.paused.is_empty() && engine.srv.pause.is_none() {
+        if !engine.srv.clients.paused.is_empty() && engine.srv.clients.pause.is_none() {
             resume_paused(engine);
         }
         if matches!(reply, Reply::Blocked) {
             // Nothing more runs for this client until its wait ends.
             let b = client.blocked.as_ref().expect("a blocking reply blocks the client");
             if b.btype == PAUSED {
-                engine.srv.paused.push(id);
+                engine.srv.clients.paused.push(id);
             } else if b.btype == HOST_WAIT {
                 // The host answers after acting on the event.
             } else {
-                engine.srv.blocking.add(id, b);
+                engine.srv.clients.blocking.add(id, b);
             }
-            if engine.srv.tracking.has_pending() {
+            if engine.srv.clients.tracking.has_pending() {
                 flush_pending_invalidations(engine, client);
             }
             break;
@@ -518,7 +520,7 @@ fn run_batch<A: AsRef<[Bytes]>>(
             ReplyMode::SkipNext => client.reply_mode = ReplyMode::On,
         }
         // Invalidations of keys this client tracks and just wrote follow its reply.
-        if engine.srv.tracking.has_pending() {
+        if engine.srv.clients.tracking.has_pending() {
             flush_pending_invalidations(engine, client);
             let resp3 = client.resp == 3;
             for r in client.outbox.drain(..) {
@@ -539,7 +541,7 @@ fn run_batch<A: AsRef<[Bytes]>>(
         crate::propagate::flush_expired(&mut engine.srv);
     }
     // A pass that ran out of time goes on between batches (Redis's eviction timer).
-    if engine.srv.evict.running {
+    if engine.srv.memory.evict.running {
         engine.evict_now();
     }
     // Client eviction after each batch, this client included (it may be the one to go).
@@ -552,11 +554,11 @@ fn run_batch<A: AsRef<[Bytes]>>(
     if !engine.srv.dbs[client.db].expired_log.is_empty() {
         touch_expired(engine, client);
     }
-    if engine.srv.tracking.has_pending() {
+    if engine.srv.clients.tracking.has_pending() {
         flush_pending_invalidations(engine, client);
     }
     // BCAST invalidations go out once per batch, as Redis sends them once per event loop.
-    if engine.srv.tracking.clients > 0 {
+    if engine.srv.clients.tracking.clients > 0 {
         broadcast_invalidations(engine, client);
     }
     // What those queued for this client goes out now (or with its wake-up, if it waits).
@@ -605,7 +607,7 @@ pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
             engine.srv.stats.expired_keys += 1;
             let mut ctx = Ctx { srv: &mut engine.srv, client: &mut *current, others: &mut engine.clients };
             ctx.touch_watched(db, &key);
-            if ctx.srv.tracking.is_active() {
+            if ctx.srv.clients.tracking.is_active() {
                 ctx.invalidate(&key);
             }
             ctx.notify(db, &key, "expired");
@@ -617,9 +619,9 @@ pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
 /// hear they changed, and the `evicted` event goes out; their DELs reach the AOF as their
 /// own unit, before the command that made room (propagateDeletion).
 pub fn announce_evicted(ctx: &mut Ctx) {
-    for (db, key) in std::mem::take(&mut ctx.srv.evict.log) {
+    for (db, key) in std::mem::take(&mut ctx.srv.memory.evict.log) {
         ctx.touch_watched(db, &key);
-        if ctx.srv.tracking.is_active() {
+        if ctx.srv.clients.tracking.is_active() {
             ctx.invalidate(&key);
         }
         ctx.notify(db, &key, "evicted");
@@ -639,10 +641,10 @@ pub const HOST_WAIT: &str = "host";
 /// Once CLIENT PAUSE has ended (UNPAUSE or its timeout), runs the held-back commands in the
 /// order they arrived; each client gets its reply and an `Event::Unblocked`.
 pub fn resume_paused(engine: &mut Engine) {
-    if engine.srv.pause.is_some() || engine.srv.paused.is_empty() {
+    if engine.srv.clients.pause.is_some() || engine.srv.clients.paused.is_empty() {
         return;
     }
-    for id in std::mem::take(&mut engine.srv.paused) {
+    for id in std::mem::take(&mut engine.srv.clients.paused) {
         let Some(mut c) = engine.clients.remove(&id) else { continue };
         let Some(b) = c.blocked.take() else {
             engine.clients.insert(id, c);
@@ -656,22 +658,22 @@ pub fn resume_paused(engine: &mut Engine) {
             // Paused again, or now waiting on keys: register the new wait.
             let nb = c.blocked.as_ref().expect("blocked");
             if nb.btype == PAUSED {
-                engine.srv.paused.push(id);
+                engine.srv.clients.paused.push(id);
             } else if nb.btype == HOST_WAIT {
                 // The host answers after acting on the event.
             } else {
-                engine.srv.blocking.add(id, nb);
+                engine.srv.clients.blocking.add(id, nb);
             }
         } else {
             c.outbox.push(reply);
-            if engine.srv.tracking.has_pending() {
+            if engine.srv.clients.tracking.has_pending() {
                 flush_pending_invalidations(engine, &mut c);
             }
             engine.srv.events.push(Event::Unblocked(id));
         }
         engine.clients.insert(id, c);
     }
-    if engine.srv.blocking.has_ready() {
+    if engine.srv.clients.blocking.has_ready() {
         serve_ready(engine);
     }
 }
@@ -680,7 +682,7 @@ pub fn resume_paused(engine: &mut Engine) {
 /// handleClientsBlockedOnKeys), first come first served per key. A client whose command now
 /// completes leaves its queues; one that would block again keeps its place.
 fn serve_ready(engine: &mut Engine) {
-    while let Some(((db, key), ids)) = engine.srv.blocking.next_ready() {
+    while let Some(((db, key), ids)) = engine.srv.clients.blocking.next_ready() {
         for id in ids {
             // A killed client is gone already (Redis frees it at once): it takes nothing,
             // which would be lost with its connection.
@@ -709,9 +711,9 @@ fn serve_ready(engine: &mut Engine) {
             if matches!(reply, Reply::Blocked) {
                 c.blocked = Some(b);
             } else {
-                engine.srv.blocking.remove(id, &b);
+                engine.srv.clients.blocking.remove(id, &b);
                 c.outbox.push(reply);
-                if engine.srv.tracking.has_pending() {
+                if engine.srv.clients.tracking.has_pending() {
                     flush_pending_invalidations(engine, &mut c);
                 }
                 engine.srv.events.push(Event::Unblocked(id));
@@ -761,7 +763,7 @@ pub(crate) fn resolve_or_reject(argv: &[Bytes]) -> std::result::Result<(&'static
 
 /// The statistics slot of a command id, growing the table on first use.
 #[inline]
-fn stat<'a>(ctx: &'a mut Ctx, id: usize) -> &'a mut crate::engine::CommandStat {
+fn stat<'a>(ctx: &'a mut Ctx, id: usize) -> &'a mut crate::server::CommandStat {
     if ctx.srv.stats.commands.len() <= id {
         grow_stats(&mut ctx.srv.stats.commands, id);
     }
@@ -770,7 +772,7 @@ fn stat<'a>(ctx: &'a mut Ctx, id: usize) -> &'a mut crate::engine::CommandStat {
 
 #[cold]
 #[inline(never)]
-fn grow_stats(v: &mut Vec<crate::engine::CommandStat>, id: usize) {
+fn grow_stats(v: &mut Vec<crate::server::CommandStat>, id: usize) {
     v.resize(table().names.len().max(id + 1), Default::default());
 }
 
@@ -799,7 +801,7 @@ pub(crate) fn call_client(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 
 pub fn call(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let reply = if ctx.srv.prop.on { call_propagating(ctx, argv) } else { call_inner(ctx, argv) };
-    if std::mem::take(&mut ctx.srv.error_counted) {
+    if std::mem::take(&mut ctx.srv.stats.error_counted) {
         return reply;
     }
     count_error(ctx, &reply);
@@ -862,7 +864,7 @@ fn call_recording(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         let db = ctx.client.db;
         if ctx.srv.prop.depth == 0 && !ctx.srv.prop.has_ops() {
             // The usual unit, one command alone: straight into the stream, no copy of argv.
-            let ts = ctx.srv.config.hot.aof_timestamp_enabled.then_some(ctx.srv.now_us / 1_000_000);
+            let ts = ctx.srv.config.hot.aof_timestamp_enabled.then_some(ctx.srv.clock.now_us / 1_000_000);
             ctx.srv.prop.feed_one(db, targets, frame.rewrite.as_deref().unwrap_or(argv), ts);
             return reply;
         }
@@ -1009,17 +1011,17 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // Over maxmemory: evict first; if nothing more can go, refuse what may add memory (and
     // anything but the transaction's controls inside MULTI, whose queue grows too). Not
     // while a script is busy: the script may hold what eviction would take.
-    if ctx.srv.config.hot.maxmemory > 0 && !ctx.client.deny_blocking && ctx.srv.busy_script.is_none() {
+    if ctx.srv.config.hot.maxmemory > 0 && !ctx.client.deny_blocking && ctx.srv.scripting.busy.is_none() {
         let oom = crate::evict::perform_evictions(ctx.srv) == crate::evict::Outcome::Fail;
-        if !ctx.srv.evict.log.is_empty() {
+        if !ctx.srv.memory.evict.log.is_empty() {
             announce_evicted(ctx);
             // This client's invalidations of evicted keys concern their old values: they go
             // before the reply (processCommand's trackingHandlePendingKeyInvalidations).
-            if ctx.srv.tracking.has_pending() {
+            if ctx.srv.clients.tracking.has_pending() {
                 crate::tracking::flush_pending(ctx);
             }
         }
-        ctx.srv.evict.oom = oom;
+        ctx.srv.memory.evict.oom = oom;
         if oom {
             let srv = &*ctx.srv;
             let denyoom = |s: &CommandSpec, a: &[Bytes]| crate::commands::scripting::declared_denyoom(srv, s, a).unwrap_or_else(|| s.is(flags::DENYOOM));
@@ -1063,7 +1065,7 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // While a script is busy only commands flagged allow-busy run (for other clients, from
     // its hook); the rest get BUSY, which also dooms their transaction, and EXEC aborts it
     // (rejectCommand, execCommandAbort).
-    if let Some(eval) = ctx.srv.busy_script {
+    if let Some(eval) = ctx.srv.scripting.busy {
         if !spec.is(flags::ALLOW_BUSY) {
             let busy = crate::script::run::busy_error(eval);
             if top.name == "exec" {
@@ -1077,7 +1079,7 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // queue with writes included, until the pause ends.
     // Commands inside EXEC or a script are not held: a CLIENT PAUSE in a transaction takes
     // effect when it ends (Redis checks the pause in processCommand only).
-    if let Some((end, all)) = ctx.srv.pause {
+    if let Some((end, all)) = ctx.srv.clients.pause {
         if ctx.now_ms() >= end {
             ctx.srv.set_pause(None);
         } else if !ctx.client.deny_blocking {
@@ -1105,7 +1107,7 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // One clock read per command: this command's end is the next one's start (the batch
     // sets the first mark), which halves what timing costs a pipeline.
     let clock = ctx.srv.host.clock;
-    let start = ctx.srv.clock_mark;
+    let start = ctx.srv.clock.mark;
     // A handler that panics (a bug) fails its own command only, as an error reply: a
     // transaction goes on with its other commands, the connection stays usable.
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(ctx, argv)));
@@ -1123,8 +1125,8 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // blocked counts once, when it completes. An AOF replay counts nothing.
     if !matches!(reply, Reply::Blocked) && !ctx.srv.loading {
         let end = clock.map_or(0, |c| c());
-        let micros = (end - start).max(0) + std::mem::take(&mut ctx.srv.slept_us);
-        ctx.srv.clock_mark = end;
+        let micros = (end - start).max(0) + std::mem::take(&mut ctx.srv.clock.slept_us);
+        ctx.srv.clock.mark = end;
         ctx.srv.stats.total_commands_processed += 1;
         let tracking_latency = ctx.srv.config.hot.latency_tracking;
         let st = stat(ctx, key);
@@ -1137,12 +1139,12 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         let threshold = ctx.srv.config.hot.latency_monitor_threshold;
         if threshold > 0 && micros / 1000 >= threshold {
             let event = if spec.is(flags::FAST) { "fast-command" } else { "command" };
-            let now = ctx.srv.now_us / 1_000_000;
-            ctx.srv.latency.add_sample(event, (micros / 1000) as u64, now);
+            let now = ctx.srv.clock.now_us / 1_000_000;
+            ctx.srv.stats.latency.add_sample(event, (micros / 1000) as u64, now);
         }
         let threshold = ctx.srv.config.hot.slowlog_log_slower_than;
         let log = threshold >= 0 && micros >= threshold && !spec.is(flags::SKIP_SLOWLOG);
-        let monitor = !ctx.srv.monitors.is_empty() && !spec.is(flags::SKIP_MONITOR) && !spec.is(flags::ADMIN);
+        let monitor = !ctx.srv.clients.monitors.is_empty() && !spec.is(flags::SKIP_MONITOR) && !spec.is(flags::ADMIN);
         if log || monitor {
             let hidden = redacted(top, argv);
             let shown = hidden.as_deref().unwrap_or(argv);

@@ -3,8 +3,8 @@
 //! LRU: seconds on the engine's clock at last access; LFU: minutes (16 bits) << 8 | a
 //! logarithmic access counter (8 bits). Redis: evict.c (LFU*), db.c (updateLFU).
 
-use crate::engine::Server;
 use crate::object::Entry;
+use crate::server::Server;
 
 /// The LRU clock wraps at 24 bits, as the `lru` field of Redis's objects does.
 pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;

@@ -112,7 +112,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn of(srv: &crate::engine::Server) -> Limits {
+    pub fn of(srv: &crate::server::Server) -> Limits {
         let c = &srv.config;
         let h = &c.hot;
         Limits {
@@ -518,7 +518,7 @@ pub struct Record {
 /// rdbLoadRio does: keys already past their deadline are not loaded, a key twice in one
 /// database is an error, and a saved LRU idle time or LFU counter becomes the key's stamp
 /// when the policy in force uses that kind.
-pub fn load_into(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<usize> {
+pub fn load_into(srv: &mut crate::server::Server, bytes: &[u8]) -> LoadResult<usize> {
     load_rdb(srv, bytes, false, Merge::Flush).map(|(keys, _)| keys)
 }
 
@@ -534,18 +534,18 @@ pub enum Merge {
 }
 
 /// `load_into` that keeps (`Refuse`, `Replace`) or empties (`Flush`) the dataset first.
-pub fn load_merging(srv: &mut crate::engine::Server, bytes: &[u8], merge: Merge) -> LoadResult<usize> {
+pub fn load_merging(srv: &mut crate::server::Server, bytes: &[u8], merge: Merge) -> LoadResult<usize> {
     load_rdb(srv, bytes, false, merge).map(|(keys, _)| keys)
 }
 
 /// `load_into` for an RDB that other data may follow (an AOF's preamble or base): also
 /// returns how many bytes the RDB took. Keys past their deadline are kept, as Redis keeps
 /// them under RDBFLAGS_AOF_PREAMBLE: the commands after them may still touch them.
-pub fn load_prefix(srv: &mut crate::engine::Server, bytes: &[u8]) -> LoadResult<(usize, usize)> {
+pub fn load_prefix(srv: &mut crate::server::Server, bytes: &[u8]) -> LoadResult<(usize, usize)> {
     load_rdb(srv, bytes, true, Merge::Flush)
 }
 
-fn load_rdb(srv: &mut crate::engine::Server, bytes: &[u8], aof_preamble: bool, merge: Merge) -> LoadResult<(usize, usize)> {
+fn load_rdb(srv: &mut crate::server::Server, bytes: &[u8], aof_preamble: bool, merge: Merge) -> LoadResult<(usize, usize)> {
     let lim = Limits::of(srv);
     let mut used = 0;
     let (records, functions) = load_all_at(bytes, &lim, &mut used)?;

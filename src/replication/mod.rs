@@ -18,7 +18,8 @@ use bytes::Bytes;
 use hashbrown::HashMap;
 
 use crate::client::{Client, ClientId};
-use crate::engine::{Event, Server};
+use crate::event::Event;
+use crate::server::Server;
 
 pub mod replica;
 
@@ -144,7 +145,7 @@ pub fn hand_out(srv: &mut Server, clients: &mut HashMap<ClientId, Box<Client>>) 
         return;
     }
     let bytes = Bytes::from(stream);
-    let now = srv.now_us / 1000;
+    let now = srv.clock.now_us / 1000;
     let ids: Vec<ClientId> = r.replicas.iter().map(|x| x.id).collect();
     r.output_bytes += (bytes.len() * ids.len()) as u64;
     for id in ids {
@@ -331,7 +332,7 @@ pub fn ack(srv: &mut Server, others: &mut HashMap<ClientId, Box<Client>>, id: Cl
         srv.repl.waiting.remove(i);
         let Some(c) = others.get_mut(&waiter) else { continue };
         if let Some(b) = c.blocked.take() {
-            srv.blocking.remove(waiter, &b);
+            srv.clients.blocking.remove(waiter, &b);
             c.outbox.push(crate::reply::Reply::Int(acked as i64));
             srv.events.push(Event::Unblocked(waiter));
         }

@@ -10,7 +10,9 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::client::{Client, ClientId, ClientInfo};
-use crate::engine::{Engine, Event, Server};
+use crate::engine::Engine;
+use crate::event::Event;
+use crate::server::Server;
 
 /// Where the link to the primary stands (ROLE's words).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -139,7 +141,7 @@ fn shift_replid(srv: &mut Server) {
 /// Nothing it records goes to replicas: they get the primary's stream as it came.
 fn keep_expired_keys(srv: &mut Server, replica: bool) {
     srv.prop.replica = replica;
-    let pause = srv.pause;
+    let pause = srv.clients.pause;
     srv.set_pause(pause);
 }
 
@@ -209,7 +211,7 @@ impl Engine {
     /// +FULLRESYNC and its payload: the dataset is replaced by the primary's and our history
     /// becomes its history (readSyncBulkPayload). Err leaves the link to be retried.
     pub fn replica_full_sync(&mut self, replid: &str, offset: u64, rdb: &[u8], now_us: i64) -> Result<(), String> {
-        self.srv.now_us = now_us;
+        self.srv.clock.now_us = now_us;
         let (host, port) = match self.srv.repl.master.as_ref() {
             Some(m) => (m.host.clone(), m.port),
             None => return Err("not a replica".into()),
@@ -248,7 +250,7 @@ impl Engine {
     /// +CONTINUE: the stream goes on from where we are; a new id (the primary failed over)
     /// becomes ours, the old one kept as the second.
     pub fn replica_continue(&mut self, replid: Option<&str>, now_us: i64) {
-        self.srv.now_us = now_us;
+        self.srv.clock.now_us = now_us;
         let Some((host, port)) = self.srv.repl.master.as_ref().map(|m| (m.host.clone(), m.port)) else { return };
         if let Some(new) = replid.filter(|id| *id != self.srv.repl.replid) {
             let offset = current_offset(&self.srv) as i64 + 1;

@@ -181,6 +181,13 @@ pub struct Scripting {
     pub failures: Vec<String>,
     /// Panic messages already logged (each is logged once).
     pub logged_panics: hashbrown::HashSet<String>,
+    /// A script runs past `busy-reply-threshold` and other clients' commands are being
+    /// taken from its hook (`Some(eval)`): only those flagged allow-busy run.
+    pub busy: Option<bool>,
+    /// The client scripts run commands as, between runs.
+    pub client: Option<Box<crate::client::Client>>,
+    /// The host's watch over a running script (BUSY, SCRIPT KILL); see `script::run`.
+    pub watch: Option<run::ScriptWatch>,
 }
 
 impl Scripting {

@@ -126,7 +126,7 @@ impl<'c, 'a> Run<'c, 'a> {
     /// scriptPrepareForRun: the script's client takes the caller's database; RESP 2 until
     /// the script says otherwise.
     pub fn new(ctx: &'c mut Ctx<'a>, script_flags: u8, ro: bool, eval: bool, function: Option<Box<RunningFunction>>) -> Run<'c, 'a> {
-        let mut client = ctx.srv.script_client.take().map(|b| *b).unwrap_or_else(script_client);
+        let mut client = ctx.srv.scripting.client.take().map(|b| *b).unwrap_or_else(script_client);
         client.db = ctx.client.db;
         // The script's commands run as its caller (SORT's ACL test, CLIENT LIST user=).
         client.user = ctx.client.user.clone();
@@ -137,7 +137,7 @@ impl<'c, 'a> Run<'c, 'a> {
         let read_only = ro || (!compat && script_flags & flags::NO_WRITES != 0);
         let allow_oom = !compat && script_flags & flags::ALLOW_OOM != 0;
         let start_us = now_us(ctx);
-        if let Some(w) = ctx.srv.script_watch.as_mut() {
+        if let Some(w) = ctx.srv.scripting.watch.as_mut() {
             w(ScriptState::Started { eval, function });
         }
         Run { ctx, client, read_only, allow_oom, dirty: false, eval, start_us, timed_out: false, repl: 3, tracked_keys: None }
@@ -146,8 +146,8 @@ impl<'c, 'a> Run<'c, 'a> {
     /// scriptResetRun: gives the script client back and tells the host the run is over.
     pub fn finish(self) {
         let Run { ctx, client, .. } = self;
-        ctx.srv.script_client = Some(Box::new(client));
-        if let Some(w) = ctx.srv.script_watch.as_mut() {
+        ctx.srv.scripting.client = Some(Box::new(client));
+        if let Some(w) = ctx.srv.scripting.watch.as_mut() {
             w(ScriptState::Ended);
         }
     }
@@ -155,7 +155,7 @@ impl<'c, 'a> Run<'c, 'a> {
 
 /// The host's monotonic clock when it has one, the command's start time otherwise.
 fn now_us(ctx: &Ctx) -> i64 {
-    ctx.srv.host.clock.map_or(ctx.srv.now_us, |c| c())
+    ctx.srv.host.clock.map_or(ctx.srv.clock.now_us, |c| c())
 }
 
 impl Run<'_, '_> {
@@ -253,12 +253,12 @@ impl ScriptHost for Run<'_, '_> {
         }
         let (eval, wrote) = (self.eval, self.dirty);
         // Out of the server while it runs: what it runs for other clients needs the server.
-        let Some(mut watch) = self.ctx.srv.script_watch.take() else { return false };
-        self.ctx.srv.busy_script = Some(eval);
+        let Some(mut watch) = self.ctx.srv.scripting.watch.take() else { return false };
+        self.ctx.srv.scripting.busy = Some(eval);
         let ctx = &mut *self.ctx;
         let stop = watch(ScriptState::Busy { eval, wrote, elapsed_ms, run: &mut |id, argv| run_for_other(ctx, id, argv) });
-        self.ctx.srv.busy_script = None;
-        self.ctx.srv.script_watch = Some(watch);
+        self.ctx.srv.scripting.busy = None;
+        self.ctx.srv.scripting.watch = Some(watch);
         stop
     }
 

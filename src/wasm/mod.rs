@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::client::{ClientId, ClientInfo};
 use crate::config::Config;
-use crate::engine::Event;
+use crate::event::Event;
 use crate::reply::Reply;
 use crate::session::Session;
 use io::{Args, Io, JOURNAL_AOF, JOURNAL_CONFIG};

@@ -8,8 +8,8 @@ use super::{help_reply, valid_name};
 use crate::client::{Client, ReplyMode};
 use crate::command::spec::{acl::CONNECTION, flags::*};
 use crate::command::{dispatch::Ctx, CommandSpec};
-use crate::engine::Event;
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::reply::{Reply, OK};
 use crate::tracking;
 
@@ -113,7 +113,7 @@ fn pause(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::Msg("ERR timeout is negative"));
     }
     let end = ctx.now_ms().saturating_add(ms);
-    let pause = match ctx.srv.pause {
+    let pause = match ctx.srv.clients.pause {
         Some((e, a)) => (e.max(end), a || all),
         None => (end, all),
     };
@@ -158,8 +158,8 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let target = ctx.others.get_mut(&(id as u64)).expect("looked up");
     target.outbox.push(reply);
-    ctx.srv.blocking.remove(id as u64, &b);
-    ctx.event(crate::engine::Event::Unblocked(id as u64));
+    ctx.srv.clients.blocking.remove(id as u64, &b);
+    ctx.event(crate::event::Event::Unblocked(id as u64));
     Ok(Reply::Int(1))
 }
 
@@ -460,9 +460,9 @@ fn tracking(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
                 return Err(Error::Dyn(e));
             }
         }
-        tracking::enable(&mut ctx.srv.tracking, ctx.client, o);
+        tracking::enable(&mut ctx.srv.clients.tracking, ctx.client, o);
     } else if argv[2].eq_ignore_ascii_case(b"off") {
-        tracking::disable(&mut ctx.srv.tracking, ctx.client);
+        tracking::disable(&mut ctx.srv.clients.tracking, ctx.client);
     } else {
         return Err(Error::Syntax);
     }

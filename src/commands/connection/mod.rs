@@ -80,11 +80,11 @@ fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     let authenticated = !requires_pass(ctx);
     crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
     crate::commands::pubsub::unsubscribe_all(ctx.srv, ctx.client);
-    crate::tracking::disable(&mut ctx.srv.tracking, ctx.client);
+    crate::tracking::disable(&mut ctx.srv.clients.tracking, ctx.client);
     if ctx.client.monitor {
         ctx.client.monitor = false;
         let id = ctx.client.id;
-        ctx.srv.monitors.retain(|&m| m != id);
+        ctx.srv.clients.monitors.retain(|&m| m != id);
     }
     let c = &mut *ctx.client;
     c.db = 0;

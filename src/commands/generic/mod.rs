@@ -78,7 +78,7 @@ fn delete_keys(ctx: &mut Ctx, argv: &[Bytes], lazy: bool) -> Result<Reply> {
         ctx.db().expire_if_needed(k, now);
         if let Some(v) = ctx.db().remove(k) {
             if lazy {
-                ctx.srv.lazyfree.free_value(v);
+                ctx.srv.memory.lazyfree.free_value(v);
             } else {
                 drop(v);
             }

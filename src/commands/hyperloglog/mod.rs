@@ -51,7 +51,7 @@ fn hll_mut(s: &mut Str) -> Result<&mut Vec<u8>> {
 fn signal_modified(ctx: &mut Ctx, key: &[u8]) {
     let db = ctx.client.db;
     ctx.touch_watched(db, key);
-    if ctx.srv.tracking.is_active() {
+    if ctx.srv.clients.tracking.is_active() {
         ctx.invalidate(key);
     }
 }

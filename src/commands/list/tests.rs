@@ -76,7 +76,7 @@ fn a_blocked_pop_is_served_by_another_clients_push() {
     assert_eq!(t.replies_for(waiter), vec![arr(&["q", "job"])]);
     assert!(!t.engine.is_blocked(waiter));
     assert_eq!(t.run(&["EXISTS", "q"]), int(0));
-    assert!(t.engine.drain_events().contains(&crate::engine::Event::Unblocked(waiter)));
+    assert!(t.engine.drain_events().contains(&crate::event::Event::Unblocked(waiter)));
 }
 
 /// A killed waiter is not served while its host closes the connection: the element would

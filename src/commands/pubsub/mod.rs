@@ -8,10 +8,11 @@ use crate::client::{Client, ClientId};
 use crate::command::spec::flags::*;
 use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::commands::connection::help_reply;
-use crate::engine::{Event, Server};
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::pubsub::Kind;
 use crate::reply::Reply;
+use crate::server::Server;
 use crate::util::glob_match;
 
 #[cfg(test)]
@@ -94,7 +95,7 @@ fn add(srv: &mut Server, c: &mut Client, kind: Kind, name: &Bytes) -> bool {
         }
     };
     if new {
-        srv.pubsub.add(kind, name, c.id);
+        srv.clients.pubsub.add(kind, name, c.id);
     }
     new
 }
@@ -111,7 +112,7 @@ fn drop_one(srv: &mut Server, c: &mut Client, kind: Kind, name: &Bytes) -> bool 
         }
     };
     if had {
-        srv.pubsub.remove(kind, name, c.id);
+        srv.clients.pubsub.remove(kind, name, c.id);
     }
     had
 }
@@ -228,7 +229,7 @@ pub fn publish_message(ctx: &mut Ctx, channel: &Bytes, message: &Bytes, shard: b
     let limits = ctx.srv.config.hot.output_limits[crate::config::ClientClass::PubSub as usize];
     let size = (channel.len() + message.len() + 32) as u64;
     let mut receivers = 0;
-    let (map, word) = if shard { (&ctx.srv.pubsub.shard, "smessage") } else { (&ctx.srv.pubsub.channels, "message") };
+    let (map, word) = if shard { (&ctx.srv.clients.pubsub.shard, "smessage") } else { (&ctx.srv.clients.pubsub.channels, "message") };
     let direct: Vec<ClientId> = map.get(channel).cloned().unwrap_or_default();
     // A subscriber that QUIT or was killed is gone already (Redis frees it before the next
     // command runs; here the host closes it a moment later): not a receiver.
@@ -238,9 +239,9 @@ pub fn publish_message(ctx: &mut Ctx, channel: &Bytes, message: &Bytes, shard: b
         deliver(ctx, id, push(vec![Reply::bulk_str(word), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]), size, limits);
         receivers += 1;
     }
-    if !shard && !ctx.srv.pubsub.patterns.is_empty() {
+    if !shard && !ctx.srv.clients.pubsub.patterns.is_empty() {
         let matching: Vec<(Bytes, Vec<ClientId>)> =
-            ctx.srv.pubsub.patterns.iter().filter(|(p, _)| glob_match(p, channel, false)).map(|(p, ids)| (p.clone(), ids.clone())).collect();
+            ctx.srv.clients.pubsub.patterns.iter().filter(|(p, _)| glob_match(p, channel, false)).map(|(p, ids)| (p.clone(), ids.clone())).collect();
         for (pattern, ids) in matching {
             let ids: Vec<ClientId> = ids.into_iter().filter(|&id| open(ctx, id)).collect();
             for id in ids {
@@ -286,7 +287,7 @@ fn list_channels(ctx: &mut Ctx, argv: &[Bytes], shard: bool) -> Result<Reply> {
     if argv.len() > 3 {
         return Err(Error::subcommand_syntax(&argv[1], "PUBSUB"));
     }
-    let map = if shard { &ctx.srv.pubsub.shard } else { &ctx.srv.pubsub.channels };
+    let map = if shard { &ctx.srv.clients.pubsub.shard } else { &ctx.srv.clients.pubsub.channels };
     let pat = argv.get(2);
     Ok(Reply::Array(map.keys().filter(|c| pat.is_none_or(|p| glob_match(p, c, false))).map(|c| Reply::Bulk(c.clone())).collect()))
 }
@@ -300,7 +301,7 @@ fn shardchannels(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 fn count_subscribers(ctx: &mut Ctx, argv: &[Bytes], shard: bool) -> Result<Reply> {
-    let map = if shard { &ctx.srv.pubsub.shard } else { &ctx.srv.pubsub.channels };
+    let map = if shard { &ctx.srv.clients.pubsub.shard } else { &ctx.srv.clients.pubsub.channels };
     let mut out = Vec::with_capacity((argv.len() - 2) * 2);
     for c in &argv[2..] {
         out.push(Reply::Bulk(c.clone()));
@@ -318,5 +319,5 @@ fn shardnumsub(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 fn numpat(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    Ok(Reply::Int(ctx.srv.pubsub.patterns.len() as i64))
+    Ok(Reply::Int(ctx.srv.clients.pubsub.patterns.len() as i64))
 }

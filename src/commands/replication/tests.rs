@@ -276,7 +276,7 @@ fn replica_of_a_primary(t: &mut TestEngine) -> String {
     t.engine.host_info_mut().replicates = true;
     assert_eq!(t.run(&["REPLICAOF", "127.0.0.1", "9999"]), ok());
     let events = t.engine.drain_events();
-    assert!(events.iter().any(|e| matches!(e, crate::engine::Event::ReplicaOf { master: Some((h, 9999)) } if h == "127.0.0.1")));
+    assert!(events.iter().any(|e| matches!(e, crate::event::Event::ReplicaOf { master: Some((h, 9999)) } if h == "127.0.0.1")));
     // The primary's dataset: made by another engine.
     let mut primary = TestEngine::new();
     primary.run(&["SET", "from-primary", "1"]);
@@ -347,7 +347,7 @@ fn replicaof_no_one_makes_a_primary_that_remembers_the_old_history() {
     t.engine.replica_feed(&encoded(&["SET", "a", "1"]), t.now_ms() * 1000);
     let offset = 1000 + encoded(&["SET", "a", "1"]).len() as u64;
     assert_eq!(t.run(&["REPLICAOF", "NO", "ONE"]), ok());
-    assert!(t.engine.drain_events().iter().any(|e| matches!(e, crate::engine::Event::ReplicaOf { master: None })));
+    assert!(t.engine.drain_events().iter().any(|e| matches!(e, crate::event::Event::ReplicaOf { master: None })));
     assert_eq!(t.run(&["SET", "b", "2"]), ok());
     let info = info_of(&mut t);
     assert!(info.contains("role:master\r\n"));

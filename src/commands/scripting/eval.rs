@@ -30,7 +30,7 @@ pub fn evalsha_ro(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// evalGenericCommand.
 fn eval_generic(ctx: &mut Ctx, argv: &[Bytes], evalsha: bool, ro: bool) -> Result<Reply> {
     // Scripts' own commands follow the script in MONITOR, so it is fed first.
-    if !ctx.srv.monitors.is_empty() {
+    if !ctx.srv.clients.monitors.is_empty() {
         crate::commands::server::monitor::feed(ctx, argv);
     }
     if evalsha && argv[1].len() != 40 {

@@ -29,7 +29,7 @@ pub fn fcall_ro(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// fcallCommandGeneric.
 fn fcall_generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Result<Reply> {
-    if !ctx.srv.monitors.is_empty() {
+    if !ctx.srv.clients.monitors.is_empty() {
         crate::commands::server::monitor::feed(ctx, argv);
     }
     let asked = String::from_utf8_lossy(&argv[1]).into_owned();

@@ -384,7 +384,7 @@ mod panics {
     use crate::script::lua::ENGINE_FAILED;
 
     fn logged(t: &mut TestEngine) -> Vec<String> {
-        t.engine.drain_events().into_iter().filter_map(|e| if let crate::engine::Event::Log { message, .. } = e { Some(message) } else { None }).collect()
+        t.engine.drain_events().into_iter().filter_map(|e| if let crate::event::Event::Log { message, .. } = e { Some(message) } else { None }).collect()
     }
 
     fn failed(s: &str) -> Reply {

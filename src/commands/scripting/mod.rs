@@ -180,7 +180,7 @@ fn check_flags(ctx: &Ctx, script_flags: u8, ro: bool) -> Result<()> {
 /// command's WRITE, MAY_REPLICATE and DENYOOM); None for commands that are not script calls
 /// and for EVAL scripts without a shebang, which keep the command's own flags. CLIENT PAUSE
 /// WRITE lets `no-writes` scripts run; the OOM check spares `allow-oom` ones.
-pub fn declared_flags(srv: &crate::engine::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<u8> {
+pub fn declared_flags(srv: &crate::server::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<u8> {
     let script_flags = match spec.name {
         "eval" | "eval_ro" => crate::script::extract_shebang(argv.get(1)?).ok()?.0,
         "evalsha" | "evalsha_ro" => srv.scripting.scripts.get(&String::from_utf8_lossy(argv.get(1)?).to_ascii_lowercase())?.flags,
@@ -191,12 +191,12 @@ pub fn declared_flags(srv: &crate::engine::Server, spec: &crate::command::Comman
 }
 
 /// Whether a script call writes, by its declared flags (see `declared_flags`).
-pub fn declared_writes(srv: &crate::engine::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
+pub fn declared_writes(srv: &crate::server::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
     declared_flags(srv, spec, argv).map(|f| f & crate::script::flags::NO_WRITES == 0)
 }
 
 /// Whether a script call is refused when out of memory, by its declared flags.
-pub fn declared_denyoom(srv: &crate::engine::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
+pub fn declared_denyoom(srv: &crate::server::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
     declared_flags(srv, spec, argv).map(|f| f & (crate::script::flags::ALLOW_OOM | crate::script::flags::NO_WRITES) == 0)
 }
 
@@ -215,7 +215,7 @@ pub(crate) fn log_engine_failures(ctx: &mut Ctx) {
         return;
     }
     for message in lines {
-        ctx.srv.events.push(crate::engine::Event::Log { level: 3, message });
+        ctx.srv.events.push(crate::event::Event::Log { level: 3, message });
     }
 }
 
@@ -250,7 +250,7 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
     let mut rng = ctx.srv.scripting.rng;
     // What FUNCTION STATS shows while the function is busy (only a watching host asks).
     let running = match target {
-        Target::Function(_, name) if ctx.srv.script_watch.is_some() => {
+        Target::Function(_, name) if ctx.srv.scripting.watch.is_some() => {
             let mut command =
                 vec![Bytes::from_static(if ro { b"fcall_ro" } else { b"fcall" }), Bytes::from(name.to_string()), Bytes::from(keys.len().to_string())];
             command.extend(keys.iter().chain(args).cloned());
@@ -297,7 +297,7 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
     match outcome {
         Outcome::Ok(r) => Ok(r),
         Outcome::Err(msg, counted) => {
-            ctx.srv.error_counted = counted;
+            ctx.srv.stats.error_counted = counted;
             Err(Error::Dyn(msg))
         }
     }

@@ -275,12 +275,12 @@ fn redis_log_reaches_the_host_at_or_above_loglevel() {
         .engine
         .drain_events()
         .into_iter()
-        .filter_map(|e| if let crate::engine::Event::Log { level, message } = e { Some((level, message)) } else { None })
+        .filter_map(|e| if let crate::event::Event::Log { level, message } = e { Some((level, message)) } else { None })
         .collect();
     assert_eq!(logs, vec![(3, "disk full".to_string())]);
     t.run(&["CONFIG", "SET", "loglevel", "debug"]);
     eval(&mut t, "redis.log(redis.LOG_DEBUG, 'noise')", &[], &[]);
-    assert!(t.engine.drain_events().iter().any(|e| matches!(e, crate::engine::Event::Log { level: 0, .. })));
+    assert!(t.engine.drain_events().iter().any(|e| matches!(e, crate::event::Event::Log { level: 0, .. })));
 }
 
 #[test]

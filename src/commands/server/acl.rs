@@ -9,8 +9,8 @@ use crate::acl::{selector, Denied, LogContext, LogEntry, Reason, User};
 use crate::command::spec::flags::*;
 use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::commands::connection::help_reply;
-use crate::engine::Event;
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::reply::{Reply, OK};
 
 const G: &str = "server";
@@ -177,14 +177,14 @@ fn no_file() -> Error {
     Error::Msg("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.")
 }
 
-fn acl_file(srv: &crate::engine::Server) -> Option<String> {
+fn acl_file(srv: &crate::server::Server) -> Option<String> {
     Some(srv.config.get("aclfile").unwrap_or("")).filter(|f| !f.is_empty()).map(str::to_string)
 }
 
 /// ACLLoadFromFile: the users of the `aclfile` replace all of them, or (on any error) none.
 /// The default user's connections keep their user; the names of the other users replaced
 /// are returned, whose connections must go (Redis frees those users).
-pub fn load_file(srv: &mut crate::engine::Server) -> std::result::Result<Vec<Bytes>, String> {
+pub fn load_file(srv: &mut crate::server::Server) -> std::result::Result<Vec<Bytes>, String> {
     let file = acl_file(srv).unwrap_or_default();
     let text = match srv.host.read_file {
         Some(read) => read(&file),
@@ -213,7 +213,7 @@ fn load(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 /// ACL SAVE: every user, one `user` line each, replacing the `aclfile` whole
 /// (ACLSaveToFile); a failure is logged and answered with Redis's pointer to the log.
 fn save(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    use crate::engine::FileStep;
+    use crate::server::FileStep;
     let Some(file) = acl_file(ctx.srv) else { return Err(no_file()) };
     let text = crate::acl::acl_file_text(&ctx.srv.acl.users);
     let done = match ctx.srv.host.replace_file {

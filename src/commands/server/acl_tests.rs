@@ -246,9 +246,9 @@ fn read_file(path: &str) -> Result<Vec<u8>, String> {
     FILES.with(|f| f.borrow().get(path).cloned().ok_or_else(|| "No such file or directory".to_string()))
 }
 
-fn replace_file(path: &str, bytes: &[u8]) -> Result<(), (crate::engine::FileStep, String)> {
+fn replace_file(path: &str, bytes: &[u8]) -> Result<(), (crate::server::FileStep, String)> {
     if path.starts_with("/readonly/") {
-        return Err((crate::engine::FileStep::Open, "Read-only file system".into()));
+        return Err((crate::server::FileStep::Open, "Read-only file system".into()));
     }
     FILES.with(|f| f.borrow_mut().insert(path.to_string(), bytes.to_vec()));
     Ok(())

@@ -109,7 +109,7 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             crate::evict::perform_evictions(ctx.srv);
             crate::command::dispatch::announce_evicted(ctx);
         } else {
-            ctx.srv.evict.running = true;
+            ctx.srv.memory.evict.running = true;
         }
     }
     // The host opens or closes the file (startAppendOnly / stopAppendOnly).
@@ -120,7 +120,7 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             ctx.srv.aof.start_deferred = true;
             ctx.srv.log(3, || "AOF was enabled during a transaction. An AOF background was scheduled to start when possible.".into());
         }
-        ctx.event(crate::engine::Event::AppendOnly { on });
+        ctx.event(crate::event::Event::AppendOnly { on });
     }
     // The host closes its listeners and opens the new ones (changeListener); the client
     // hears whether that worked.
@@ -129,11 +129,11 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let bind = ctx.srv.config.get("bind").unwrap_or("").to_string();
         let port = ctx.srv.config.get_i64("port") as u16;
         if !ctx.can_block() {
-            ctx.event(crate::engine::Event::Listen { client: None, bind, port, previous });
+            ctx.event(crate::event::Event::Listen { client: None, bind, port, previous });
             return Ok(OK);
         }
         let id = ctx.client.id;
-        ctx.event(crate::engine::Event::Listen { client: Some(id), bind, port, previous });
+        ctx.event(crate::event::Event::Listen { client: Some(id), bind, port, previous });
         return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
     }
     Ok(OK)
@@ -146,11 +146,11 @@ fn rewrite(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::Msg("ERR The server is running without a config file"));
     }
     if !ctx.can_block() {
-        ctx.event(crate::engine::Event::RewriteConfig { client: None });
+        ctx.event(crate::event::Event::RewriteConfig { client: None });
         return Ok(OK);
     }
     let id = ctx.client.id;
-    ctx.event(crate::engine::Event::RewriteConfig { client: Some(id) });
+    ctx.event(crate::event::Event::RewriteConfig { client: Some(id) });
     Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil))
 }
 
@@ -159,6 +159,6 @@ fn resetstat(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     let dirty = ctx.srv.stats.dirty;
     ctx.srv.stats = Default::default();
     ctx.srv.stats.dirty = dirty;
-    ctx.srv.lazyfree.reset_stats();
+    ctx.srv.memory.lazyfree.reset_stats();
     Ok(OK)
 }

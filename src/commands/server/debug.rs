@@ -6,8 +6,8 @@ use bytes::Bytes;
 
 use super::{allow_protected, digest};
 use crate::command::dispatch::Ctx;
-use crate::engine::Event;
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::reply::{Reply, OK};
 
 const DEBUG_HELP: &[&str] = &[
@@ -259,7 +259,7 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let secs = std::str::from_utf8(&argv[2]).ok().and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(0.0);
         let micros = (secs * 1e6).max(0.0) as u64;
         ctx.event(Event::Sleep { micros });
-        ctx.srv.slept_us += micros as i64;
+        ctx.srv.clock.slept_us += micros as i64;
         return Ok(OK);
     }
     if sub.eq_ignore_ascii_case(b"reload") {
@@ -335,13 +335,13 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
         ctx.srv.debug.rewrite_force_all = true;
         let id = ctx.client.id;
-        ctx.event(crate::engine::Event::RewriteConfig { client: ctx.can_block().then_some(id) });
+        ctx.event(crate::event::Event::RewriteConfig { client: ctx.can_block().then_some(id) });
         return Ok(if ctx.can_block() { ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil) } else { OK });
     }
     if argv.len() == 3 {
         let on = || crate::util::atoi(&argv[2]) != 0;
         let switch = if sub.eq_ignore_ascii_case(b"set-active-expire") {
-            Some(&mut ctx.srv.active_expire_enabled)
+            Some(&mut ctx.srv.debug.active_expire)
         } else if sub.eq_ignore_ascii_case(b"set-skip-checksum-validation") {
             Some(&mut ctx.srv.debug.skip_checksum)
         } else if sub.eq_ignore_ascii_case(b"set-disable-deny-scripts") {

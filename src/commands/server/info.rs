@@ -26,7 +26,7 @@ pub fn human_bytes(n: u64) -> String {
 fn section(ctx: &Ctx, name: &str, out: &mut String) {
     let s = &ctx.srv;
     let h = &s.host;
-    let uptime = (s.now_us - s.start_us).max(0) / 1_000_000;
+    let uptime = (s.clock.now_us - s.clock.start_us).max(0) / 1_000_000;
     let mut f = |k: &str, v: String| {
         out.push_str(k);
         out.push(':');
@@ -47,7 +47,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("multiplexing_api", h.multiplexing_api.clone());
             f("process_id", h.process_id.to_string());
             f("tcp_port", h.tcp_port.to_string());
-            f("server_time_usec", s.now_us.to_string());
+            f("server_time_usec", s.clock.now_us.to_string());
             f("uptime_in_seconds", uptime.to_string());
             f("uptime_in_days", (uptime / 86400).to_string());
             f("hz", s.config.hot.hz.to_string());
@@ -62,8 +62,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("cluster_connections", "0".into());
             f("maxclients", s.config.get_i64("maxclients").to_string());
             // Clients held by CLIENT PAUSE count too (Redis blocks them as BLOCKED_POSTPONE).
-            f("blocked_clients", (ctx.srv.blocking.count + ctx.srv.paused.len()).to_string());
-            f("tracking_clients", ctx.srv.tracking.clients.to_string());
+            f("blocked_clients", (ctx.srv.clients.blocking.count + ctx.srv.clients.paused.len()).to_string());
+            f("tracking_clients", ctx.srv.clients.tracking.clients.to_string());
             f("clients_in_timeout_table", "0".into());
         }
         "memory" => {
@@ -140,8 +140,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("mem_aof_buffer", s.prop.buffered().to_string());
             f("mem_allocator", if h.memory_probe.is_some() || h.used_memory > 0 { "host" } else { "estimate" }.into());
             f("active_defrag_running", "0".into());
-            f("lazyfree_pending_objects", s.lazyfree.pending().to_string());
-            f("lazyfreed_objects", s.lazyfree.freed().to_string());
+            f("lazyfree_pending_objects", s.memory.lazyfree.pending().to_string());
+            f("lazyfreed_objects", s.memory.lazyfree.freed().to_string());
         }
         "persistence" => {
             crate::persistence::info_rdb(s, &mut f);
@@ -169,14 +169,14 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("evicted_keys", st.evicted_keys.to_string());
             f("evicted_clients", st.evicted_clients.to_string());
             let clock_now = h.clock.map_or(0, |c| c());
-            let current = s.evict.exceeded_since.map_or(0, |t| (clock_now - t).max(0));
-            f("total_eviction_exceeded_time", ((s.evict.exceeded_total_us + current) / 1000).to_string());
+            let current = s.memory.evict.exceeded_since.map_or(0, |t| (clock_now - t).max(0));
+            f("total_eviction_exceeded_time", ((s.memory.evict.exceeded_total_us + current) / 1000).to_string());
             f("current_eviction_exceeded_time", (current / 1000).to_string());
             f("keyspace_hits", st.keyspace_hits.to_string());
             f("keyspace_misses", st.keyspace_misses.to_string());
-            f("pubsub_channels", ctx.srv.pubsub.channels.len().to_string());
-            f("pubsub_patterns", ctx.srv.pubsub.patterns.len().to_string());
-            f("pubsubshard_channels", ctx.srv.pubsub.shard.len().to_string());
+            f("pubsub_channels", ctx.srv.clients.pubsub.channels.len().to_string());
+            f("pubsub_patterns", ctx.srv.clients.pubsub.patterns.len().to_string());
+            f("pubsubshard_channels", ctx.srv.clients.pubsub.shard.len().to_string());
             f("latest_fork_usec", s.persistence.latest_fork_usec.to_string());
             f("total_forks", s.persistence.total_forks.to_string());
             f("migrate_cached_sockets", s.migrate_host.as_ref().map_or(0, |m| m.cached_sockets()).to_string());
@@ -192,9 +192,9 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             ] {
                 f(name, "0".into());
             }
-            f("tracking_total_keys", ctx.srv.tracking.total_keys().to_string());
-            f("tracking_total_items", ctx.srv.tracking.total_items().to_string());
-            f("tracking_total_prefixes", ctx.srv.tracking.total_prefixes().to_string());
+            f("tracking_total_keys", ctx.srv.clients.tracking.total_keys().to_string());
+            f("tracking_total_items", ctx.srv.clients.tracking.total_items().to_string());
+            f("tracking_total_prefixes", ctx.srv.clients.tracking.total_prefixes().to_string());
             f("unexpected_error_replies", st.unexpected_error_replies.to_string());
             f("total_error_replies", st.total_error_replies.to_string());
             f("total_reads_processed", st.io.reads.to_string());
@@ -286,7 +286,7 @@ pub fn info(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 /// INFO persistence's aof_* lines (Redis 7.0's order; sizes only while the AOF is on).
-fn aof_fields(s: &crate::engine::Server, f: &mut impl FnMut(&str, String)) {
+fn aof_fields(s: &crate::server::Server, f: &mut impl FnMut(&str, String)) {
     let a = &s.aof;
     let flag = |b: bool| if b { "1" } else { "0" }.to_string();
     f("aof_enabled", flag(a.enabled));

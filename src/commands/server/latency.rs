@@ -69,13 +69,14 @@ fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 }
 
 fn now_secs(ctx: &Ctx) -> i64 {
-    ctx.srv.now_us / 1_000_000
+    ctx.srv.clock.now_us / 1_000_000
 }
 
 /// LATENCY LATEST — [event, unix time, latest ms, all-time max ms] per event.
 fn latest(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     Ok(Reply::Array(
         ctx.srv
+            .stats
             .latency
             .latest()
             .into_iter()
@@ -86,14 +87,14 @@ fn latest(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 
 /// LATENCY HISTORY event — [unix time, ms] pairs, oldest first; empty for an unknown event.
 fn history(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let rows = ctx.srv.latency.history(&argv[2]).unwrap_or_default();
+    let rows = ctx.srv.stats.latency.history(&argv[2]).unwrap_or_default();
     Ok(Reply::Array(rows.into_iter().map(|(t, l)| Reply::Array(vec![Reply::Int(t), Reply::Int(l as i64)])).collect()))
 }
 
 /// LATENCY GRAPH event — an ASCII sparkline of the event's samples.
 fn graph(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let now = now_secs(ctx);
-    match ctx.srv.latency.graph(&argv[2], now) {
+    match ctx.srv.stats.latency.graph(&argv[2], now) {
         Some(g) => Ok(Reply::Verbatim("txt", Bytes::from(g))),
         None => Err(Error::Dyn(format!("ERR No samples available for event '{}'", crate::error::clip(&argv[2])))),
     }
@@ -101,13 +102,13 @@ fn graph(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// LATENCY DOCTOR — Redis's human-readable report.
 fn doctor(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    let report = ctx.srv.latency.doctor(now_secs(ctx), ctx.srv.config.hot.latency_monitor_threshold, ctx.srv.config.hot.slowlog_log_slower_than);
+    let report = ctx.srv.stats.latency.doctor(now_secs(ctx), ctx.srv.config.hot.latency_monitor_threshold, ctx.srv.config.hot.slowlog_log_slower_than);
     Ok(Reply::Verbatim("txt", Bytes::from(report)))
 }
 
 /// LATENCY RESET [event ...] — how many event series were dropped.
 fn reset(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let n = if argv.len() == 2 { ctx.srv.latency.reset(None) } else { argv[2..].iter().map(|e| ctx.srv.latency.reset(Some(e))).sum() };
+    let n = if argv.len() == 2 { ctx.srv.stats.latency.reset(None) } else { argv[2..].iter().map(|e| ctx.srv.stats.latency.reset(Some(e))).sum() };
     Ok(Reply::Int(n as i64))
 }
 

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::config::Config;
-use crate::engine::Event;
+use crate::event::Event;
 use crate::reply::Reply;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;

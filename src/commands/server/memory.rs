@@ -115,8 +115,8 @@ pub struct MemOverhead {
 pub fn overhead(ctx: &Ctx) -> MemOverhead {
     let s = &*ctx.srv;
     let used = crate::evict::used_memory(s);
-    let peak = s.evict.peak.max(used);
-    let startup = s.evict.startup.min(used);
+    let peak = s.memory.evict.peak.max(used);
+    let startup = s.memory.evict.startup.min(used);
     // Every client's memory as CLIENT LIST's tot-mem counts it (what the host buffers for
     // it, replies queued in the engine, a queued transaction), as Redis sums tot-mem here.
     let clients_normal = ctx.client.memory() + ctx.others.values().map(|c| c.memory()).sum::<u64>();

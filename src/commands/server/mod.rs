@@ -9,8 +9,8 @@ use crate::command::spec::{
     flags::*,
 };
 use crate::command::{dispatch::Ctx, CommandSpec};
-use crate::engine::Event;
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::reply::{Reply, OK};
 
 pub mod acl;
@@ -111,7 +111,7 @@ pub static SPECS: &[CommandSpec] = &[
 
 /// TIME — [unix seconds, microseconds], both as bulk strings.
 fn time(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    let us = ctx.srv.now_us;
+    let us = ctx.srv.clock.now_us;
     Ok(Reply::Array(vec![Reply::Bulk(Bytes::from((us / 1_000_000).to_string())), Reply::Bulk(Bytes::from((us % 1_000_000).to_string()))]))
 }
 
@@ -134,10 +134,10 @@ fn flush_mode(ctx: &Ctx, argv: &[Bytes]) -> Result<bool> {
 }
 
 /// Empties one database, its contents handed to the host when `lazy` (emptyDbAsync).
-fn empty_db(srv: &mut crate::engine::Server, db: usize, lazy: bool) -> usize {
+fn empty_db(srv: &mut crate::server::Server, db: usize, lazy: bool) -> usize {
     if lazy && !srv.dbs[db].is_empty() {
         let (keys, expires, n) = srv.dbs[db].take_all();
-        srv.lazyfree.free_keyspace(Box::new((keys, expires)), n);
+        srv.memory.lazyfree.free_keyspace(Box::new((keys, expires)), n);
         n
     } else {
         srv.dbs[db].clear()
@@ -150,7 +150,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let db = ctx.client.db;
     ctx.touch_watched_db(db, None);
     // Group readers blocked on a stream that goes away are told so (see stream::read).
-    ctx.srv.blocking.signal_db(db);
+    ctx.srv.clients.blocking.signal_db(db);
     crate::tracking::invalidate_all(ctx);
     let n = empty_db(ctx.srv, db, lazy);
     ctx.srv.stats.dirty += n as u64;
@@ -164,7 +164,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let lazy = flush_mode(ctx, argv)?;
     for db in 0..ctx.srv.dbs.len() {
         ctx.touch_watched_db(db, None);
-        ctx.srv.blocking.signal_db(db);
+        ctx.srv.clients.blocking.signal_db(db);
     }
     crate::tracking::invalidate_all(ctx);
     let n: usize = (0..ctx.srv.dbs.len()).map(|db| empty_db(ctx.srv, db, lazy)).sum();
@@ -231,8 +231,8 @@ fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.srv.dbs[b].watched = wa;
         ctx.srv.stats.dirty += 1;
         // Clients blocked in either database may now find what they wait for.
-        ctx.srv.blocking.signal_db(a);
-        ctx.srv.blocking.signal_db(b);
+        ctx.srv.clients.blocking.signal_db(a);
+        ctx.srv.clients.blocking.signal_db(b);
     }
     Ok(OK)
 }

@@ -5,28 +5,28 @@
 use bytes::Bytes;
 
 use crate::command::dispatch::Ctx;
-use crate::engine::Event;
 use crate::error::Result;
+use crate::event::Event;
 use crate::reply::{Reply, OK};
 
 /// MONITOR — OK, then a line per command run by anyone else.
 pub fn monitor(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     if !ctx.client.monitor {
         ctx.client.monitor = true;
-        ctx.srv.monitors.push(ctx.client.id);
+        ctx.srv.clients.monitors.push(ctx.client.id);
     }
     Ok(OK)
 }
 
 /// Feeds one executed command to the monitors (not to the client that ran it).
 pub fn feed(ctx: &mut Ctx, argv: &[Bytes]) {
-    let us = ctx.srv.now_us;
+    let us = ctx.srv.clock.now_us;
     let mut line = format!("{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, ctx.client.db, ctx.client.info.addr);
     for a in argv {
         line.push(' ');
         crate::util::repr(&mut line, a);
     }
-    for id in ctx.srv.monitors.clone() {
+    for id in ctx.srv.clients.monitors.clone() {
         if id == ctx.client.id {
             continue;
         }

@@ -2,7 +2,7 @@
 //! that cannot fork (saves in place) and one that forks (reports the fork, then the child's
 //! exit). Texts checked against redis-server 7.0.15.
 
-use crate::engine::Event;
+use crate::event::Event;
 use crate::persistence::{ChildExit, Forked};
 use crate::reply::Reply;
 #[cfg(target_arch = "wasm32")]

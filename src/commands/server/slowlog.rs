@@ -7,9 +7,9 @@ use bytes::Bytes;
 use crate::command::spec::{acl::DANGEROUS, flags::*};
 use crate::command::{args::range_long, dispatch::Ctx, CommandSpec};
 use crate::commands::connection::help_reply;
-use crate::engine::SlowEntry;
 use crate::error::Result;
 use crate::reply::{Reply, OK};
+use crate::server::SlowEntry;
 
 const G: &str = "server";
 const F: u32 = ADMIN | LOADING | STALE;
@@ -51,19 +51,19 @@ pub fn record(ctx: &mut Ctx, argv: &[Bytes], micros: i64) {
             args.push(a.clone());
         }
     }
-    let id = ctx.srv.slowlog_next_id;
-    ctx.srv.slowlog_next_id += 1;
+    let id = ctx.srv.stats.slowlog.next_id;
+    ctx.srv.stats.slowlog.next_id += 1;
     let entry = SlowEntry {
         id,
-        unix_secs: ctx.srv.now_us / 1_000_000,
+        unix_secs: ctx.srv.clock.now_us / 1_000_000,
         micros,
         argv: args,
         addr: ctx.client.info.addr.clone(),
         name: ctx.client.name.clone().unwrap_or_default(),
     };
-    ctx.srv.slowlog.push_front(entry);
+    ctx.srv.stats.slowlog.entries.push_front(entry);
     let max = ctx.srv.config.hot.slowlog_max_len;
-    ctx.srv.slowlog.truncate(max);
+    ctx.srv.stats.slowlog.entries.truncate(max);
 }
 
 /// SLOWLOG GET [count] — newest first; count -1 means all, default 10.
@@ -78,7 +78,9 @@ fn get(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     Ok(Reply::Array(
         ctx.srv
+            .stats
             .slowlog
+            .entries
             .iter()
             .take(count)
             .map(|e| {
@@ -96,11 +98,11 @@ fn get(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 fn len(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    Ok(Reply::Int(ctx.srv.slowlog.len() as i64))
+    Ok(Reply::Int(ctx.srv.stats.slowlog.entries.len() as i64))
 }
 
 fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    ctx.srv.slowlog.clear();
+    ctx.srv.stats.slowlog.entries.clear();
     Ok(OK)
 }
 

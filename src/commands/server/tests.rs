@@ -277,8 +277,8 @@ fn with_memory(probe: fn() -> u64) -> TestEngine {
     let mut t = TestEngine::new();
     t.engine.srv.host.memory_probe = Some(probe);
     t.engine.srv.host.used_memory_rss = 12 << 20;
-    t.engine.srv.evict.startup = 1 << 20;
-    t.engine.srv.evict.peak = 0;
+    t.engine.srv.memory.evict.startup = 1 << 20;
+    t.engine.srv.memory.evict.peak = 0;
     t
 }
 
@@ -356,7 +356,7 @@ fn memory_doctor_speaks_as_redis() {
         "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
     );
     // A peak over 150% of what is used now, and an RSS 3x the allocations.
-    t.engine.srv.evict.peak = 20 << 20;
+    t.engine.srv.memory.evict.peak = 20 << 20;
     t.engine.srv.host.used_memory_rss = 30 << 20;
     let report = text(t.run(&["MEMORY", "DOCTOR"]));
     assert!(
@@ -480,7 +480,7 @@ fn save_points_ask_the_host_for_a_snapshot() {
     let mut c = crate::config::Config::default();
     c.set("save", "10 2", false).unwrap();
     let mut t = TestEngine::with_config(c);
-    let saved = |t: &mut TestEngine| t.engine.drain_events().contains(&crate::engine::Event::Save);
+    let saved = |t: &mut TestEngine| t.engine.drain_events().contains(&crate::event::Event::Save);
     t.run(&["SET", "a", "1"]);
     t.advance_ms(11_000);
     t.tick();
@@ -510,7 +510,7 @@ fn debug_reload_round_trips_the_dataset_through_rdb() {
     t.run(&["SELECT", "2"]);
     t.run(&["RPUSH", "l", "a", "b"]);
     assert_eq!(t.run(&["DEBUG", "RELOAD"]), ok());
-    assert!(t.engine.drain_events().contains(&crate::engine::Event::Save), "the snapshot goes to disk too");
+    assert!(t.engine.drain_events().contains(&crate::event::Event::Save), "the snapshot goes to disk too");
     assert_eq!(t.run(&["LRANGE", "l", "0", "-1"]), arr(&["a", "b"]));
     t.run(&["SELECT", "0"]);
     assert_eq!(t.run(&["TTL", "k"]), int(100));
@@ -543,7 +543,7 @@ fn debug_reload_noflush_merge_and_nosave_as_redis() {
     assert_eq!(t.run(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]), Reply::Blocked);
     let id = t.client;
     let merge = match t.engine.drain_events().as_slice() {
-        [crate::engine::Event::ReloadRdb { client, merge }] if *client == id => *merge,
+        [crate::event::Event::ReloadRdb { client, merge }] if *client == id => *merge,
         other => panic!("{:?}", other),
     };
     t.engine.rdb_reload_finished(id, Ok(file.clone()), merge);
@@ -554,7 +554,7 @@ fn debug_reload_noflush_merge_and_nosave_as_redis() {
     // NOSAVE alone: the file replaces the dataset; a file that cannot be read is an error.
     assert_eq!(t.run(&["DEBUG", "RELOAD", "NOSAVE"]), Reply::Blocked);
     let merge = match t.engine.drain_events().as_slice() {
-        [crate::engine::Event::ReloadRdb { merge, .. }] => *merge,
+        [crate::event::Event::ReloadRdb { merge, .. }] => *merge,
         other => panic!("{:?}", other),
     };
     t.engine.rdb_reload_finished(id, Ok(file), merge);

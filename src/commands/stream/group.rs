@@ -132,7 +132,7 @@ pub fn destroy(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     announce(ctx, &argv[2], "xgroup-destroy");
     // Readers blocked on the group get their NOGROUP error now.
     let db = ctx.client.db;
-    ctx.srv.blocking.signal(db, &argv[2]);
+    ctx.srv.clients.blocking.signal(db, &argv[2]);
     Ok(Reply::Int(1))
 }
 

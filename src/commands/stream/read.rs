@@ -8,8 +8,9 @@ use bytes::Bytes;
 
 use super::{entry_reply, nogroup, parse_strict};
 use crate::command::dispatch::Ctx;
-use crate::engine::{Engine, Event};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::object::Value;
 use crate::reply::Reply;
 use crate::types::stream::{Stream, StreamId};
@@ -289,6 +290,6 @@ pub fn unblock_deleted_readgroup(engine: &mut Engine, id: crate::client::ClientI
     }
     let b = c.blocked.take().expect("checked");
     c.outbox.push(Reply::Error("UNBLOCKED the stream key no longer exists".into()));
-    engine.srv.blocking.remove(id, &b);
+    engine.srv.clients.blocking.remove(id, &b);
     engine.srv.events.push(Event::Unblocked(id));
 }

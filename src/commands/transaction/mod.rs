@@ -8,9 +8,9 @@ use crate::client::Client;
 use crate::command::dispatch::{call, Ctx};
 use crate::command::spec::{acl::TRANSACTION, flags::*};
 use crate::command::CommandSpec;
-use crate::engine::Server;
 use crate::error::{Error, Result};
 use crate::reply::{Reply, OK};
+use crate::server::Server;
 
 #[cfg(test)]
 mod tests;
@@ -42,7 +42,7 @@ pub static SPECS: &[CommandSpec] = &[
 /// Forgets every key the client watches (unwatchAllKeys); also on disconnect and RESET.
 pub fn unwatch_all(srv: &mut Server, c: &mut Client) {
     for (db, key, _) in c.watched.drain(..) {
-        if srv.watched.unwatch(c.id, db, &key) {
+        if srv.clients.watched.unwatch(c.id, db, &key) {
             let d = &mut srv.dbs[db];
             d.watched = d.watched.saturating_sub(1);
         }
@@ -80,7 +80,7 @@ fn watch(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let (db, id, now) = (ctx.client.db, ctx.client.id, ctx.now_ms());
     for key in &argv[1..] {
-        let (added, first) = ctx.srv.watched.watch(id, db, key);
+        let (added, first) = ctx.srv.clients.watched.watch(id, db, key);
         if added {
             let expired = ctx.srv.dbs[db].is_expired(key, now);
             ctx.client.watched.push((db, key.clone(), expired));

@@ -1,0 +1,217 @@
+//! The server's state as command handlers see it (Redis's `struct redisServer`): the
+//! databases, the configuration, and one named part per subsystem. The host contract that
+//! drives it lives above, in `engine`.
+
+mod stats;
+
+pub use stats::{CommandStat, Instantaneous, IoCounts, SlowEntry, Stats};
+
+use crate::client::ClientId;
+use crate::config::Config;
+use crate::db::Db;
+use crate::event::Event;
+use crate::persistence::Persistence;
+use crate::util::Rng;
+
+/// DEBUG's switches for Redis's own tests (debug.c): what they turn off stays off until
+/// they turn it back on.
+pub struct DebugSwitches {
+    /// RDB files and DUMP payloads load without their CRC64 checked
+    /// (SET-SKIP-CHECKSUM-VALIDATION).
+    pub skip_checksum: bool,
+    /// Scripts may call commands flagged NOSCRIPT (SET-DISABLE-DENY-SCRIPTS).
+    pub allow_noscript_in_scripts: bool,
+    /// `tick` does nothing: no active expiry, no cron saves, no timeouts from the cron
+    /// (PAUSE-CRON).
+    pub pause_cron: bool,
+    /// The next CONFIG REWRITE writes every parameter, defaults included
+    /// (CONFIG-REWRITE-FORCE-ALL).
+    pub rewrite_force_all: bool,
+    /// The cron's active expiry cycle runs (SET-ACTIVE-EXPIRE).
+    pub active_expire: bool,
+}
+
+impl Default for DebugSwitches {
+    fn default() -> Self {
+        DebugSwitches { skip_checksum: false, allow_noscript_in_scripts: false, pause_cron: false, rewrite_force_all: false, active_expire: true }
+    }
+}
+
+/// The server's sense of time: every reading comes from the host (the core has no clock).
+#[derive(Debug, Default)]
+pub struct Clock {
+    /// The time of the command (or tick) being run, µs since the Unix epoch.
+    pub now_us: i64,
+    /// When the server started (INFO uptime).
+    pub start_us: i64,
+    /// The host's monotonic clock when the running command started (see `dispatch::call`).
+    pub mark: i64,
+    /// Time the host will spend sleeping for the running command (DEBUG SLEEP happens after
+    /// the batch), counted in that command's duration as in Redis.
+    pub slept_us: i64,
+}
+
+/// What the server keeps about its clients across the client table: who waits on what,
+/// who listens to what, and the pause in force.
+#[derive(Default)]
+pub struct Clients {
+    pub next_id: ClientId,
+    /// Clients waiting on keys, and keys written since their waiters were last served.
+    pub blocking: crate::blocking::Blocking,
+    /// Keys under WATCH, by client.
+    pub watched: crate::multi::WatchedKeys,
+    /// Channel, pattern and shard-channel subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: tracked keys, BCAST prefixes, pending invalidations.
+    pub tracking: crate::tracking::Tracking,
+    /// Clients in MONITOR mode.
+    pub monitors: Vec<ClientId>,
+    /// CLIENT PAUSE in force: until when (Unix ms) and whether every command (ALL) or only
+    /// writes wait; and the clients whose command waits for the pause to end.
+    pub pause: Option<(i64, bool)>,
+    pub paused: Vec<ClientId>,
+}
+
+/// Memory given back: maxmemory eviction and values handed to the host to free.
+#[derive(Default)]
+pub struct Memory {
+    /// maxmemory eviction: the candidate pool, a pass still running, keys to announce.
+    pub evict: crate::evict::Evict,
+    /// Values and keyspaces handed to the host to free (UNLINK, FLUSHALL ASYNC).
+    pub lazyfree: crate::lazyfree::LazyFree,
+}
+
+/// Server-wide state that command handlers see (everything but the client table), one
+/// named part per subsystem.
+pub struct Server {
+    pub(crate) dbs: Vec<Db>,
+    pub(crate) config: Config,
+    pub(crate) rng: Rng,
+    pub(crate) clock: Clock,
+    /// What the host must act on, drained by `Engine::drain_events`.
+    pub(crate) events: Vec<Event>,
+    /// INFO's counters, SLOWLOG and the latency monitor.
+    pub(crate) stats: Stats,
+    pub(crate) debug: DebugSwitches,
+    /// Host-reported facts for INFO (process id, TCP port, executable, ...) and the calls
+    /// the host offers (files, clocks, probes).
+    pub(crate) host: HostInfo,
+    pub(crate) clients: Clients,
+    /// The primary's replication state: ids, offset, backlog, attached replicas; and the
+    /// link to our own primary on a replica.
+    pub(crate) repl: crate::replication::Replication,
+    /// Commands as they must be replayed, for the AOF and replicas (see `propagate`).
+    pub(crate) prop: crate::propagate::Propagation,
+    /// Snapshots: save points, the background child, loading.
+    pub(crate) persistence: Persistence,
+    /// The append-only file's state (the host owns the file).
+    pub(crate) aof: crate::aof::Status,
+    /// EVAL scripts, FUNCTION libraries, their Lua VMs and the script running now.
+    pub(crate) scripting: crate::script::Scripting,
+    /// ACL users and the ACL LOG.
+    pub(crate) acl: crate::acl::Acl,
+    pub(crate) memory: Memory,
+    /// The host's side of MIGRATE (connections to other servers); None: MIGRATE refuses.
+    pub(crate) migrate_host: Option<Box<dyn crate::commands::generic::migrate::MigrateHost>>,
+    /// redis.conf's `rename-command` directives.
+    pub(crate) renames: crate::command::rename::Renames,
+    /// A dataset is being loaded (AOF replay, a replica's sync): commands are not counted,
+    /// keys do not expire.
+    pub(crate) loading: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HostInfo {
+    pub process_id: u64,
+    pub tcp_port: u16,
+    pub executable: String,
+    pub config_file: String,
+    pub os: String,
+    pub arch_bits: u32,
+    /// The host's event loop, INFO's `multiplexing_api`.
+    pub multiplexing_api: String,
+    /// Bytes the host's allocator reports in use; 0 when unknown (then the core estimates).
+    pub used_memory: u64,
+    /// Asks the host's allocator for its live bytes at the moment (INFO, later maxmemory);
+    /// preferred over `used_memory` when set.
+    pub memory_probe: Option<fn() -> u64>,
+    /// The process's CPU time so far, (system, user) seconds, for INFO cpu.
+    pub cpu_probe: Option<fn() -> (f64, f64)>,
+    /// A monotonic microsecond clock for command durations (SLOWLOG, commandstats); without
+    /// one every command takes 0 µs.
+    pub clock: Option<fn() -> i64>,
+    pub used_memory_rss: u64,
+    /// The machine's physical memory (INFO total_system_memory); 0 when unknown.
+    pub total_system_memory: u64,
+    /// The host forks for background saves and reports every save (`set_fork_support`).
+    pub forks: bool,
+    /// The host owns TCP listeners and re-binds them on `Event::Listen`; elsewhere `port`
+    /// and `bind` are plain values.
+    pub listens: bool,
+    /// The host connects to a primary on `Event::ReplicaOf` (REPLICAOF host port).
+    pub replicates: bool,
+    /// The host's I/O threads took part in its last loop turn (INFO io_threads_active).
+    pub io_threads_active: bool,
+    /// Makes a directory the working one and answers its absolute path, or the system's
+    /// reason it cannot (CONFIG SET dir, as Redis's chdir); without it `dir` is a plain value.
+    pub change_dir: Option<fn(&str) -> Result<String, String>>,
+    /// Reads a whole file by path (`aclfile` at startup, ACL LOAD); Err is the system's
+    /// reason. Without it there are no files to read.
+    pub read_file: Option<fn(&str) -> Result<Vec<u8>, String>>,
+    /// Replaces a file whole, so a crash leaves the old or the new one (ACL SAVE); Err is
+    /// the step that failed and the system's reason.
+    pub replace_file: Option<fn(&str, &[u8]) -> Result<(), (FileStep, String)>>,
+}
+
+/// The step of `HostInfo::replace_file` that failed, for the caller's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStep {
+    Open,
+    Write,
+    Rename,
+}
+
+impl Server {
+    /// A line for the host's log (`Event::Log`) at `level` (0 debug .. 3 warning), if
+    /// `loglevel` lets it through (serverLog).
+    pub fn log(&mut self, level: u8, message: impl FnOnce() -> String) {
+        let threshold = match self.config.get("loglevel") {
+            Some("debug") => 0,
+            Some("verbose") => 1,
+            Some("notice") => 2,
+            Some("warning") => 3,
+            _ => 4,
+        };
+        if level >= threshold {
+            self.events.push(Event::Log { level, message: message() });
+        }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_us / 1000
+    }
+
+    /// Whether the last eviction pass before the running command left memory over the
+    /// limit with nothing to evict (server.pre_command_oom_state): scripts judge their
+    /// writes by it, not by memory their own run allocated.
+    pub fn over_maxmemory(&self) -> bool {
+        self.config.hot.maxmemory > 0 && self.memory.evict.oom
+    }
+
+    /// Starts, extends or (None) ends CLIENT PAUSE. The databases learn until when, since
+    /// expired keys stay in place while clients are paused (see `Db::paused_until`).
+    pub fn set_pause(&mut self, pause: Option<(i64, bool)>) {
+        self.clients.pause = pause;
+        // A replica keeps expired keys for its primary's DELs, as a pause keeps them.
+        let until = if self.repl.master.is_some() { i64::MAX } else { pause.map_or(0, |(end, _)| end) };
+        for db in &mut self.dbs {
+            db.paused_until = until;
+        }
+    }
+
+    /// Redis's 24-bit LRU clock (getLRUClock): Unix seconds modulo 2^24, the clock
+    /// `Entry::lru` counts in under an LRU policy; INFO shows it as `lru_clock`.
+    pub fn lru_clock(&self) -> u32 {
+        ((self.clock.now_us.max(0) / 1_000_000) as u64 & crate::db::access::LRU_CLOCK_MAX as u64) as u32
+    }
+}
