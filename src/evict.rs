@@ -10,7 +10,6 @@
 
 use bytes::Bytes;
 
-use crate::db::access;
 use crate::server::Server;
 
 /// Which keys eviction may take and in what order (`maxmemory-policy`).
@@ -288,11 +287,11 @@ fn populate(srv: &mut Server, db: usize, policy: Policy) -> usize {
             Policy::VolatileTtl => u64::MAX - ttl.unwrap_or(0).max(0) as u64,
             Policy::AllkeysLfu | Policy::VolatileLfu => {
                 let Some(e) = d.keys.get(&key[..]) else { continue };
-                255 - access::lfu_decayed(srv, e.lru) as u64
+                255 - srv.access_clock().lfu_decayed(e.lru) as u64
             }
             _ => {
                 let Some(e) = d.keys.get(&key[..]) else { continue };
-                access::idle_seconds(srv, e) as u64
+                srv.access_clock().idle_seconds(e) as u64
             }
         };
         insert(&mut srv.memory.evict.pool, Candidate { idle, db, key });

@@ -182,7 +182,7 @@ impl Ctx<'_> {
 
     /// The access stamp a newly written key gets (LRU clock or LFU initial counter).
     pub fn lru(&self) -> u32 {
-        crate::db::access::initial(self.srv)
+        self.srv.access_clock().initial()
     }
 
     /// Redis's lookupKeyRead: expires lazily, counts a hit or miss, and records the access
@@ -205,11 +205,11 @@ impl Ctx<'_> {
     fn lookup(&mut self, key: &[u8], stats: bool, touch: bool) -> Option<&mut crate::object::Entry> {
         let now = self.now_ms();
         let db = self.client.db;
-        let lfu = touch && crate::db::access::lfu_policy(self.srv);
+        let lfu = touch && self.srv.config.hot.lfu_policy;
         if lfu {
             // The LFU counter draws from the server's generator, so update it in a first pass.
             if let Some(old) = self.srv.dbs[db].get(key, now).map(|e| e.lru) {
-                let new = crate::db::access::touched(self.srv, old);
+                let new = self.srv.access_clock().touched(&mut self.srv.rng, old);
                 self.srv.dbs[db].get(key, now)?.lru = new;
             }
         }

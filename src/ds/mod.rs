@@ -70,3 +70,4 @@ pub mod ele;
 pub mod intset;
 pub mod listpack;
 pub mod ostree;
+pub mod redis_listpack;

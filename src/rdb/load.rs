@@ -201,7 +201,7 @@ fn old_double(r: &mut Reader) -> LoadResult<f64> {
 /// A listpack of pairs (hash fields and values, or sorted set members and scores).
 fn listpack_pairs(blob: &[u8], what: &str) -> LoadResult<Vec<(Vec<u8>, Vec<u8>)>> {
     let bad = || format!("{} listpack integrity check failed.", what);
-    let items = super::listpack::decode(blob).map_err(|_| bad())?;
+    let items = crate::ds::redis_listpack::decode(blob).map_err(|_| bad())?;
     if items.len() % 2 != 0 {
         return Err(bad());
     }
@@ -288,7 +288,7 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Option<Value>> {
                 match container {
                     QUICKLIST_PLAIN => members.push(blob),
                     // An empty listpack node is skipped, as Redis skips it.
-                    QUICKLIST_PACKED => members.extend(super::listpack::decode(&blob)?),
+                    QUICKLIST_PACKED => members.extend(crate::ds::redis_listpack::decode(&blob)?),
                     _ => return Err("Quicklist integrity check failed.".into()),
                 }
             }
@@ -372,7 +372,7 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
         let key = r.string()?;
         let master = StreamId::decode(&key).ok_or_else(|| corrupt("node key"))?;
         let blob = r.string()?;
-        let items = super::listpack::decode(&blob)?;
+        let items = crate::ds::redis_listpack::decode(&blob)?;
         s.load_node(master, items).ok_or_else(|| corrupt("listpack"))?;
     }
     let id = |r: &mut Reader| -> LoadResult<StreamId> { Ok(StreamId::new(r.u64()?, r.u64()?)) };
@@ -589,7 +589,7 @@ fn load_rdb(srv: &mut crate::server::Server, bytes: &[u8], aof_preamble: bool, m
             continue;
         }
         // objectSetLRUOrLFU: only the kind of stamp the policy in force keeps.
-        let lru = crate::db::access::restored(srv, r.freq.map(|f| f as u32), r.idle);
+        let lru = srv.access_clock().restored(r.freq.map(|f| f as u32), r.idle);
         srv.dbs[r.db].put(r.key, entry(r.value, lru), r.expire);
         n += 1;
     }

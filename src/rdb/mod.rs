@@ -10,7 +10,6 @@
 //! - `listpack`, `intset`: Redis's byte formats of the packed encodings
 
 pub mod intset;
-pub mod listpack;
 pub mod load;
 pub mod lzf;
 pub mod save;

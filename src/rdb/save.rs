@@ -135,7 +135,7 @@ impl Writer {
                 self.length(t.len() as u64);
                 t.iter().for_each(|(m, _)| self.string(m));
             }
-            Value::ZSet(ZSet::Listpack(lp)) => self.string(&super::listpack::encode_vals(lp.iter())),
+            Value::ZSet(ZSet::Listpack(lp)) => self.string(&crate::ds::redis_listpack::encode_vals(lp.iter())),
             Value::ZSet(z @ ZSet::Skiplist(_)) => {
                 let all = z.all();
                 self.length(all.len() as u64);
@@ -146,7 +146,7 @@ impl Writer {
                     self.raw(&score.to_le_bytes());
                 }
             }
-            Value::Hash(Hash::Listpack(lp)) => self.string(&super::listpack::encode_vals(lp.iter())),
+            Value::Hash(Hash::Listpack(lp)) => self.string(&crate::ds::redis_listpack::encode_vals(lp.iter())),
             Value::Hash(Hash::Table(t)) => {
                 self.length(t.len() as u64);
                 for (f, v) in t.iter() {
@@ -198,7 +198,7 @@ impl Writer {
     fn packed_node(&mut self, items: &mut Vec<LpVal>) {
         if !items.is_empty() {
             self.length(QUICKLIST_PACKED);
-            self.string(&super::listpack::encode_vals(items.drain(..)));
+            self.string(&crate::ds::redis_listpack::encode_vals(items.drain(..)));
         }
     }
 
@@ -334,11 +334,11 @@ pub fn dump(srv: &Server) -> Vec<u8> {
             match access {
                 Access::Idle => {
                     w.byte(OP_IDLE);
-                    w.length(crate::db::access::idle_seconds(srv, entry) as u64);
+                    w.length(srv.access_clock().idle_seconds(entry) as u64);
                 }
                 Access::Freq => {
                     w.byte(OP_FREQ);
-                    w.byte(crate::db::access::lfu_decayed(srv, entry.lru) as u8);
+                    w.byte(srv.access_clock().lfu_decayed(entry.lru) as u8);
                 }
                 Access::None => {}
             }

@@ -209,9 +209,14 @@ impl Server {
         }
     }
 
-    /// Redis's 24-bit LRU clock (getLRUClock): Unix seconds modulo 2^24, the clock
-    /// `Entry::lru` counts in under an LRU policy; INFO shows it as `lru_clock`.
+    /// Redis's 24-bit LRU clock (getLRUClock); INFO shows it as `lru_clock`.
     pub fn lru_clock(&self) -> u32 {
-        ((self.clock.now_us.max(0) / 1_000_000) as u64 & crate::db::access::LRU_CLOCK_MAX as u64) as u32
+        self.access_clock().lru_clock()
+    }
+
+    /// The clock and policy keys' access stamps are kept in (OBJECT IDLETIME/FREQ, eviction).
+    pub fn access_clock(&self) -> crate::db::access::AccessClock {
+        let hot = &self.config.hot;
+        crate::db::access::AccessClock { now_ms: self.now_ms(), lfu: hot.lfu_policy, lfu_decay_time: hot.lfu_decay_time, lfu_log_factor: hot.lfu_log_factor }
     }
 }

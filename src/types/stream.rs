@@ -13,7 +13,7 @@ use std::fmt;
 use bytes::Bytes;
 
 use crate::ds::listpack::{Listpack, Probe};
-use crate::rdb::listpack as redis_lp;
+use crate::ds::redis_listpack as redis_lp;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct StreamId {
@@ -862,7 +862,7 @@ mod tests {
         s.delete(StreamId::new(7, 0));
         let mut t = Stream::default();
         for (k, blob) in s.rdb_nodes() {
-            let items = crate::rdb::listpack::decode(&blob).unwrap();
+            let items = crate::ds::redis_listpack::decode(&blob).unwrap();
             t.load_node(StreamId::decode(&k).unwrap(), items).unwrap();
         }
         assert_eq!(t.range(StreamId::MIN, StreamId::MAX, false, 0), s.range(StreamId::MIN, StreamId::MAX, false, 0));

@@ -77,7 +77,7 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Ok(OK);
     }
     // IDLETIME sets the LRU clock back under an LRU policy, FREQ the counter under an LFU one.
-    let lru = crate::db::access::restored(ctx.srv, freq.map(|f| f as u32), idle.map(|i| i as u64));
+    let lru = ctx.srv.access_clock().restored(freq.map(|f| f as u32), idle.map(|i| i as u64));
     ctx.db().put(Bytes::copy_from_slice(key), Entry { value, lru }, expire);
     ctx.modified(key, "restore");
     if let (Some(when), false) = (expire, absttl) {

@@ -6,7 +6,6 @@ use bytes::Bytes;
 use crate::command::spec::{acl::KEYSPACE, flags::*};
 use crate::command::{dispatch::Ctx, CommandSpec};
 use crate::commands::connection::help_reply;
-use crate::db::access;
 use crate::error::{Error, Result};
 use crate::object::{Str, Value};
 use crate::reply::Reply;
@@ -73,20 +72,20 @@ fn encoding(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 fn idletime(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let Some(e) = ctx.lookup_notouch(&argv[2]) else { return Ok(Reply::Nil) };
     let stamp = e.clone();
-    if access::lfu_policy(ctx.srv) {
+    if ctx.srv.config.hot.lfu_policy {
         return Err(Error::Msg("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    Ok(Reply::Int(access::idle_seconds(ctx.srv, &stamp)))
+    Ok(Reply::Int(ctx.srv.access_clock().idle_seconds(&stamp)))
 }
 
 /// OBJECT FREQ key — the LFU counter; refused unless an LFU policy is selected.
 fn freq(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let Some(e) = ctx.lookup_notouch(&argv[2]) else { return Ok(Reply::Nil) };
     let stamp = e.lru;
-    if !access::lfu_policy(ctx.srv) {
+    if !ctx.srv.config.hot.lfu_policy {
         return Err(Error::Msg("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    Ok(Reply::Int(access::lfu_decayed(ctx.srv, stamp) as i64))
+    Ok(Reply::Int(ctx.srv.access_clock().lfu_decayed(stamp) as i64))
 }
 
 /// OBJECT REFCOUNT key — Redis shares the integers 0..9999 (refcount INT_MAX); every other

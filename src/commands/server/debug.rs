@@ -187,7 +187,7 @@ fn stringmatch_test(ctx: &mut Ctx) -> Reply {
 /// serializedlength is the value's RDB payload under the current `rdbcompression`.
 fn debug_object(ctx: &mut Ctx, key: &[u8]) -> Result<Reply> {
     use crate::object::{Str, Value};
-    let lfu = crate::db::access::lfu_policy(ctx.srv);
+    let lfu = ctx.srv.config.hot.lfu_policy;
     let compress = ctx.srv.config.get_bool("rdbcompression");
     let fill = ctx.srv.config.get_i64("list-max-listpack-size");
     let compressed = ctx.srv.config.get_i64("list-compress-depth") != 0;
@@ -198,7 +198,7 @@ fn debug_object(ctx: &mut Ctx, key: &[u8]) -> Result<Reply> {
     let mut w = crate::rdb::save::Writer::new(compress);
     w.object(&e.value);
     let len = w.into_bytes().len();
-    let idle = if lfu { 0 } else { crate::db::access::idle_seconds(ctx.srv, e) };
+    let idle = if lfu { 0 } else { ctx.srv.access_clock().idle_seconds(e) };
     let mut extra = String::new();
     if let Value::List(l) = &e.value {
         let nodes = l.node_count();

@@ -3,7 +3,7 @@
 //! persistence boundary, and `entry_size` lets a stream cut its nodes exactly where Redis would
 //! (stream-node-max-bytes counts Redis's bytes).
 
-use super::load::LoadResult;
+type LoadResult<T> = Result<T, String>;
 use crate::ds::listpack::LpVal;
 use crate::util::parse_i64;
 
