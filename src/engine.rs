@@ -179,7 +179,7 @@ impl Engine {
     /// Turns the AOF stream on (`appendonly yes`, once the host has its file open) or off.
     /// While on, every change is recorded as the commands that replay it (`propagate`).
     pub fn set_aof(&mut self, on: bool) {
-        crate::propagate::set_on(&mut self.srv, on);
+        crate::server::propagate::set_on(&mut self.srv, on);
         self.srv.aof.enabled = on;
     }
 
@@ -641,7 +641,7 @@ impl Engine {
         crate::aof::cron(&mut self.srv);
         self.expire_blocked(now_us, None);
         self.active_expire();
-        crate::propagate::flush_expired(&mut self.srv);
+        crate::server::propagate::flush_expired(&mut self.srv);
         crate::replication::cron(&mut self.srv);
         for db in &mut self.srv.dbs {
             db.shrink_if_sparse();
@@ -704,7 +704,7 @@ impl Engine {
     /// Closes the clients `maxmemory-clients` says must go (see `evict::clients_to_evict`);
     /// true when `current` (a client taken out of the table to run its batch) is one.
     pub(crate) fn evict_clients(&mut self, current: Option<&Client>) -> bool {
-        let victims = crate::evict::clients_to_evict(&mut self.srv, self.clients.values().map(|c| &**c).chain(current));
+        let victims = crate::server::evict::clients_to_evict(&mut self.srv, self.clients.values().map(|c| &**c).chain(current));
         let mut me = false;
         for id in victims {
             if current.is_some_and(|c| c.id == id) {
@@ -734,14 +734,14 @@ impl Engine {
     pub(crate) fn evict_now(&mut self) {
         if self.srv.config.hot.maxmemory == 0 {
             if self.srv.host.memory_probe.is_some() {
-                self.srv.memory.evict.peak = self.srv.memory.evict.peak.max(crate::evict::used_memory(&self.srv));
+                self.srv.memory.evict.peak = self.srv.memory.evict.peak.max(crate::server::evict::used_memory(&self.srv));
             }
             return;
         }
-        crate::evict::perform_evictions(&mut self.srv);
+        crate::server::evict::perform_evictions(&mut self.srv);
         // Evicting frees slots for reuse; when the process is still over the limit, give
         // the spare slab back so used_memory (and RSS) come down too.
-        if crate::evict::used_memory(&self.srv) > self.srv.config.hot.maxmemory {
+        if crate::server::evict::used_memory(&self.srv) > self.srv.config.hot.maxmemory {
             for db in &mut self.srv.dbs {
                 db.shrink_spare();
             }

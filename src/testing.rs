@@ -162,6 +162,6 @@ macro_rules! assert_err {
 /// A command as the AOF and the replication stream write it.
 pub fn encoded(argv: &[&str]) -> Vec<u8> {
     let mut out = Vec::new();
-    crate::propagate::encode_command(&mut out, argv);
+    crate::resp::encode_command(&mut out, argv);
     out
 }

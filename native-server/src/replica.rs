@@ -170,7 +170,7 @@ fn session(
     let mut r = BufReader::new(s);
     let command = |w: &mut TcpStream, argv: &[&str]| -> Result<(), String> {
         let mut out = Vec::new();
-        cinnabar::propagate::encode_command(&mut out, argv);
+        cinnabar::resp::encode_command(&mut out, argv);
         w.write_all(&out).map_err(|e| e.to_string())
     };
     let handshake = |e: String| {

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use crate::object::Value;
-use crate::propagate::encode_command;
+use crate::resp::encode_command;
 use crate::server::Server;
 use crate::types::stream::Stream;
 

@@ -323,7 +323,7 @@ fn keys_do_not_expire_while_a_file_loads() {
     t.advance_ms(20);
     // Written before the deadline, replayed after it: the replay still finds the key.
     let mut aof = t.engine.take_aof();
-    crate::propagate::encode_command(&mut aof, &[&b"APPEND"[..], b"k", b"+"]);
+    crate::resp::encode_command(&mut aof, &[&b"APPEND"[..], b"k", b"+"]);
     let mut r = TestEngine::new();
     r.now_us = t.now_us;
     r.engine.aof_load(&aof, t.now_us).unwrap();

@@ -381,7 +381,7 @@ impl Ctx<'_> {
     #[inline]
     pub fn also_propagate(&mut self, argv: impl FnOnce() -> Vec<Bytes>) {
         if self.srv.prop.on {
-            crate::propagate::collect_expired(self.srv);
+            crate::server::propagate::collect_expired(self.srv);
             let db = self.client.db;
             self.srv.prop.push(db, argv());
         }
@@ -397,13 +397,13 @@ impl Ctx<'_> {
     /// Replayed even if it changed nothing (FLUSHALL on an empty server).
     #[inline]
     pub fn force_propagation(&mut self) {
-        self.srv.prop.frame.force = crate::propagate::ALL;
+        self.srv.prop.frame.force = crate::server::propagate::ALL;
     }
 
     /// Sent to the replicas even though it changed nothing (PUBLISH; never to the AOF).
     #[inline]
     pub fn force_replication(&mut self) {
-        self.srv.prop.frame.force |= crate::propagate::REPL;
+        self.srv.prop.frame.force |= crate::server::propagate::REPL;
     }
 }
 
@@ -538,7 +538,7 @@ fn run_batch<A: AsRef<[Bytes]>>(
         }
     }
     if engine.srv.prop.on {
-        crate::propagate::flush_expired(&mut engine.srv);
+        crate::server::propagate::flush_expired(&mut engine.srv);
     }
     // A pass that ran out of time goes on between batches (Redis's eviction timer).
     if engine.srv.memory.evict.running {
@@ -627,7 +627,7 @@ pub fn announce_evicted(ctx: &mut Ctx) {
         ctx.notify(db, &key, "evicted");
     }
     if ctx.srv.prop.on && ctx.srv.prop.depth <= 1 {
-        crate::propagate::flush_expired(ctx.srv);
+        crate::server::propagate::flush_expired(ctx.srv);
     }
 }
 
@@ -858,8 +858,8 @@ fn call_recording(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let reply = call_inner(ctx, argv);
     ctx.srv.prop.depth -= 1;
     let frame = std::mem::replace(&mut ctx.srv.prop.frame, outer);
-    crate::propagate::collect_expired(ctx.srv);
-    let targets = ctx.srv.prop.live(if ctx.srv.stats.dirty != dirty { crate::propagate::ALL } else { frame.force });
+    crate::server::propagate::collect_expired(ctx.srv);
+    let targets = ctx.srv.prop.live(if ctx.srv.stats.dirty != dirty { crate::server::propagate::ALL } else { frame.force });
     if targets != 0 && !frame.prevent && !argv.is_empty() && !argv[0].eq_ignore_ascii_case(b"exec") && !matches!(reply, Reply::Blocked) {
         let db = ctx.client.db;
         if ctx.srv.prop.depth == 0 && !ctx.srv.prop.has_ops() {
@@ -874,7 +874,7 @@ fn call_recording(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         // Commands that may delete arbitrary expired keys are not wrapped (as Redis's
         // CMD_TOUCHES_ARBITRARY_KEYS): their DELs are independent of each other.
         let arbitrary = argv.first().is_some_and(|c| c.eq_ignore_ascii_case(b"scan") || c.eq_ignore_ascii_case(b"randomkey"));
-        crate::propagate::end_unit(ctx.srv, arbitrary);
+        crate::server::propagate::end_unit(ctx.srv, arbitrary);
     }
     reply
 }
@@ -1012,7 +1012,7 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // anything but the transaction's controls inside MULTI, whose queue grows too). Not
     // while a script is busy: the script may hold what eviction would take.
     if ctx.srv.config.hot.maxmemory > 0 && !ctx.client.deny_blocking && ctx.srv.scripting.busy.is_none() {
-        let oom = crate::evict::perform_evictions(ctx.srv) == crate::evict::Outcome::Fail;
+        let oom = crate::server::evict::perform_evictions(ctx.srv) == crate::server::evict::Outcome::Fail;
         if !ctx.srv.memory.evict.log.is_empty() {
             announce_evicted(ctx);
             // This client's invalidations of evicted keys concern their old values: they go

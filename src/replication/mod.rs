@@ -122,7 +122,7 @@ pub fn random_id(rng: &mut crate::util::Rng) -> String {
 /// Hands the stream recorded since the last call to the backlog and every replica.
 pub fn hand_out(srv: &mut Server, clients: &mut HashMap<ClientId, Box<Client>>) {
     if std::mem::take(&mut srv.repl.getack) && !srv.repl.replicas.is_empty() {
-        crate::propagate::encode_command(&mut srv.prop.repl_buf, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
+        crate::resp::encode_command(&mut srv.prop.repl_buf, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
     }
     if srv.prop.repl_buf.is_empty() {
         return;
@@ -184,7 +184,7 @@ fn ensure_backlog(srv: &mut Server) {
     srv.repl.replid2 = NO_ID.into();
     srv.repl.second_replid_offset = -1;
     srv.repl.backlog = Some(VecDeque::new());
-    crate::propagate::set_repl(srv, true);
+    crate::server::propagate::set_repl(srv, true);
 }
 
 /// How a replica asked for the data.
@@ -374,7 +374,7 @@ pub fn cron(srv: &mut Server) {
             srv.repl.replid = random_id(&mut srv.rng);
             srv.repl.replid2 = NO_ID.into();
             srv.repl.second_replid_offset = -1;
-            crate::propagate::set_repl(srv, false);
+            crate::server::propagate::set_repl(srv, false);
             srv.log(2, || format!("Replication backlog freed after {} seconds without connected replicas.", ttl));
         }
         return;
@@ -384,7 +384,7 @@ pub fn cron(srv: &mut Server) {
         srv.repl.last_ping_ms = now;
         // In whatever database the stream is (no SELECT), as replicationFeedSlaves with
         // server.slaveseldb.
-        crate::propagate::encode_command(&mut srv.prop.repl_buf, &[&b"PING"[..]]);
+        crate::resp::encode_command(&mut srv.prop.repl_buf, &[&b"PING"[..]]);
     }
 }
 

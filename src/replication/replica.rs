@@ -236,7 +236,7 @@ impl Engine {
         r.offset = offset;
         r.backlog = Some(std::collections::VecDeque::new());
         self.srv.prop.repl_buf.clear();
-        crate::propagate::set_repl(&mut self.srv, true);
+        crate::server::propagate::set_repl(&mut self.srv, true);
         self.srv.prop.repl_selected_db = None;
         disconnect_replicas(&mut self.srv);
         self.attach_master_client(&host, port, now_us);
@@ -309,7 +309,7 @@ impl Engine {
             m.raw_used = 0;
             if argv.len() >= 2 && argv[0].eq_ignore_ascii_case(b"replconf") && argv[1].eq_ignore_ascii_case(b"getack") {
                 // The offset before this command, as Redis answers it.
-                crate::propagate::encode_command(&mut out, &[&b"REPLCONF"[..], b"ACK", current_offset(&self.srv).to_string().as_bytes()]);
+                crate::resp::encode_command(&mut out, &[&b"REPLCONF"[..], b"ACK", current_offset(&self.srv).to_string().as_bytes()]);
             } else {
                 self.run_as_master(id, argv, now_us);
             }
@@ -340,7 +340,7 @@ impl Engine {
         let m = self.srv.repl.master.as_ref()?;
         (m.state == LinkState::Connected).then(|| {
             let mut out = Vec::new();
-            crate::propagate::encode_command(&mut out, &[&b"REPLCONF"[..], b"ACK", current_offset(&self.srv).to_string().as_bytes()]);
+            crate::resp::encode_command(&mut out, &[&b"REPLCONF"[..], b"ACK", current_offset(&self.srv).to_string().as_bytes()]);
             out
         })
     }

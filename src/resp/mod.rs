@@ -7,4 +7,4 @@ pub mod parser;
 pub mod writer;
 
 pub use parser::{ProtocolError, RequestParser};
-pub use writer::{encode, write_reply};
+pub use writer::{encode, encode_command, write_reply};

@@ -130,6 +130,29 @@ fn itoa_buf() -> [u8; 20] {
     [0; 20]
 }
 
+/// A command as a RESP array of bulk strings (catAppendOnlyGenericCommand).
+pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
+    out.reserve(16 + argv.iter().map(|a| a.as_ref().len() + 16).sum::<usize>());
+    let mut digits = [0u8; 20];
+    let mut header = |out: &mut Vec<u8>, kind: u8, n: usize| {
+        out.push(kind);
+        // Argument counts and most lengths are one digit.
+        if n < 10 {
+            out.push(b'0' + n as u8);
+        } else {
+            out.extend_from_slice(fmt_i64(n as i64, &mut digits));
+        }
+        out.extend_from_slice(b"\r\n");
+    };
+    header(out, b'*', argv.len());
+    for a in argv {
+        let a = a.as_ref();
+        header(out, b'$', a.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// Formats without allocating: replies are written on the hot path.
 pub fn fmt_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let neg = n < 0;

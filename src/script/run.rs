@@ -228,7 +228,7 @@ impl ScriptHost for Run<'_, '_> {
         self.client.resp = resp;
         // redis.set_repl: what the script does from here on goes only to the targets it
         // left on (REPL_AOF, REPL_REPLICA), or nowhere.
-        let allowed = std::mem::replace(&mut self.ctx.srv.prop.allowed, self.repl & crate::propagate::ALL);
+        let allowed = std::mem::replace(&mut self.ctx.srv.prop.allowed, self.repl & crate::server::propagate::ALL);
         let mut inner = Ctx { srv: &mut *self.ctx.srv, client: &mut self.client, others: &mut *self.ctx.others };
         let reply = call(&mut inner, &argv);
         self.ctx.srv.prop.allowed = allowed;

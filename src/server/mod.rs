@@ -2,6 +2,8 @@
 //! databases, the configuration, and one named part per subsystem. The host contract that
 //! drives it lives above, in `engine`.
 
+pub mod evict;
+pub mod propagate;
 mod stats;
 
 pub use stats::{CommandStat, Instantaneous, IoCounts, SlowEntry, Stats};
@@ -76,7 +78,7 @@ pub struct Clients {
 #[derive(Default)]
 pub struct Memory {
     /// maxmemory eviction: the candidate pool, a pass still running, keys to announce.
-    pub evict: crate::evict::Evict,
+    pub evict: crate::server::evict::Evict,
     /// Values and keyspaces handed to the host to free (UNLINK, FLUSHALL ASYNC).
     pub lazyfree: crate::lazyfree::LazyFree,
 }
@@ -101,7 +103,7 @@ pub struct Server {
     /// link to our own primary on a replica.
     pub(crate) repl: crate::replication::Replication,
     /// Commands as they must be replayed, for the AOF and replicas (see `propagate`).
-    pub(crate) prop: crate::propagate::Propagation,
+    pub(crate) prop: crate::server::propagate::Propagation,
     /// Snapshots: save points, the background child, loading.
     pub(crate) persistence: Persistence,
     /// The append-only file's state (the host owns the file).

@@ -416,7 +416,7 @@ impl Engine {
     /// (the io words say when there are some); off drops what was not taken.
     #[wasm_bindgen(js_name = setJournal)]
     pub fn set_journal(&mut self, on: bool) {
-        crate::propagate::set_on(&mut self.inner.srv, on);
+        crate::server::propagate::set_on(&mut self.inner.srv, on);
         self.tell();
     }
 

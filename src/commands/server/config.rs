@@ -99,14 +99,14 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.srv.acl.set_default_password(pass.as_bytes());
     }
     if ctx.srv.config.hot.evict_policy != policy {
-        crate::evict::clear_pool(ctx.srv);
+        crate::server::evict::clear_pool(ctx.srv);
     }
     // A lower limit takes effect now, not at the next write (updateMaxmemory); inside
     // EXEC it waits for the transaction's end (the eviction timer, startEvictionTimeProc),
     // so the transaction runs whole and the DELs follow it.
     if pairs.iter().any(|(n, _)| n == "maxmemory") && ctx.srv.config.hot.maxmemory > 0 {
         if ctx.can_block() {
-            crate::evict::perform_evictions(ctx.srv);
+            crate::server::evict::perform_evictions(ctx.srv);
             crate::command::dispatch::announce_evicted(ctx);
         } else {
             ctx.srv.memory.evict.running = true;

@@ -131,7 +131,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             let frag = if used > 0 && h.used_memory_rss > 0 { h.used_memory_rss as f64 / used as f64 } else { 0.0 };
             f("mem_fragmentation_ratio", format!("{:.2}", frag));
             f("mem_fragmentation_bytes", (h.used_memory_rss as i64 - used as i64).to_string());
-            f("mem_not_counted_for_evict", crate::evict::not_counted(s).to_string());
+            f("mem_not_counted_for_evict", crate::server::evict::not_counted(s).to_string());
             f("mem_replication_backlog", "0".into());
             f("mem_total_replication_buffers", "0".into());
             f("mem_clients_slaves", "0".into());

@@ -1,6 +1,6 @@
 //! MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE and HELP, and the breakdown of used memory
 //! that STATS, DOCTOR and INFO memory share (getMemoryOverheadData). Used memory, its peak and
-//! the start-up figure are eviction's (`crate::evict`). Redis: object.c memoryCommand.
+//! the start-up figure are eviction's (`crate::server::evict`). Redis: object.c memoryCommand.
 
 use bytes::Bytes;
 
@@ -114,7 +114,7 @@ pub struct MemOverhead {
 /// getMemoryOverheadData, from the engine's own accounting.
 pub fn overhead(ctx: &Ctx) -> MemOverhead {
     let s = &*ctx.srv;
-    let used = crate::evict::used_memory(s);
+    let used = crate::server::evict::used_memory(s);
     let peak = s.memory.evict.peak.max(used);
     let startup = s.memory.evict.startup.min(used);
     // Every client's memory as CLIENT LIST's tot-mem counts it (what the host buffers for

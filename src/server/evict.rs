@@ -10,45 +10,8 @@
 
 use bytes::Bytes;
 
+use crate::config::Policy;
 use crate::server::Server;
-
-/// Which keys eviction may take and in what order (`maxmemory-policy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Policy {
-    #[default]
-    NoEviction,
-    AllkeysLru,
-    VolatileLru,
-    AllkeysLfu,
-    VolatileLfu,
-    AllkeysRandom,
-    VolatileRandom,
-    VolatileTtl,
-}
-
-impl Policy {
-    pub fn parse(s: &str) -> Policy {
-        match s {
-            "allkeys-lru" => Policy::AllkeysLru,
-            "volatile-lru" => Policy::VolatileLru,
-            "allkeys-lfu" => Policy::AllkeysLfu,
-            "volatile-lfu" => Policy::VolatileLfu,
-            "allkeys-random" => Policy::AllkeysRandom,
-            "volatile-random" => Policy::VolatileRandom,
-            "volatile-ttl" => Policy::VolatileTtl,
-            _ => Policy::NoEviction,
-        }
-    }
-
-    /// Only keys with a TTL are candidates.
-    fn volatile(self) -> bool {
-        matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
-    }
-
-    fn random(self) -> bool {
-        matches!(self, Policy::AllkeysRandom | Policy::VolatileRandom)
-    }
-}
 
 /// Candidates kept between calls, best (most idle) last (EVPOOL_SIZE).
 pub const POOL_SIZE: usize = 16;

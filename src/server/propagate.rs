@@ -18,6 +18,7 @@
 
 use bytes::Bytes;
 
+use crate::resp::encode_command;
 use crate::server::Server;
 
 /// Where a recorded command goes (Redis's PROPAGATE_AOF / PROPAGATE_REPL).
@@ -227,47 +228,6 @@ fn feed_stream(out: &mut Vec<u8>, selected: &mut Option<usize>, db: usize, argv:
     encode_command(out, argv);
 }
 
-/// A command as a RESP array of bulk strings (catAppendOnlyGenericCommand).
-pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
-    out.reserve(16 + argv.iter().map(|a| a.as_ref().len() + 16).sum::<usize>());
-    out.push(b'*');
-    push_decimal(out, argv.len());
-    out.extend_from_slice(b"\r\n");
-    for a in argv {
-        let a = a.as_ref();
-        out.push(b'$');
-        push_decimal(out, a.len());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-/// `n` in decimal, without the String `to_string` would allocate (this runs for every
-/// argument of every write while the stream is on).
-fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
-    // Argument counts and most lengths.
-    if n < 10 {
-        out.push(b'0' + n as u8);
-        return;
-    }
-    if n < 100 {
-        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
-        return;
-    }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
-
 /// Keys deleted on expiry since the last look become DELs (propagateDeletion), ahead of
 /// whatever the running command records next, so a replay deletes before it rewrites.
 pub fn collect_expired(srv: &mut Server) {
@@ -339,7 +299,7 @@ mod tests {
         for n in [0usize, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12_345, 1 << 20] {
             let arg = vec![b'x'; n];
             let mut out = Vec::new();
-            super::encode_command(&mut out, &[&b"SET"[..], b"k", &arg]);
+            crate::resp::encode_command(&mut out, &[&b"SET"[..], b"k", &arg]);
             let mut want = format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", n).into_bytes();
             want.extend_from_slice(&arg);
             want.extend_from_slice(b"\r\n");

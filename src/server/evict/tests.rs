@@ -17,7 +17,7 @@ fn engine(policy: &str) -> TestEngine {
 
 /// Memory as maxmemory counts it (spare keyspace slots are free for the next keys).
 fn counted(t: &TestEngine) -> u64 {
-    crate::evict::counted_memory(&t.engine.srv)
+    crate::server::evict::counted_memory(&t.engine.srv)
 }
 
 fn info_field(t: &mut TestEngine, section: &str, field: &str) -> String {
