@@ -13,14 +13,43 @@ use hashbrown::{HashMap, HashSet};
 use crate::client::ClientId;
 use crate::reply::Reply;
 
+/// What a blocked client waits for (Redis's BLOCKED_* types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockType {
+    /// A list at one of its keys (BLPOP, BLMOVE, BLMPOP).
+    List,
+    /// A sorted set (BZPOPMIN, BZMPOP).
+    ZSet,
+    /// New entries in a stream (XREAD, XREADGROUP).
+    Stream,
+    /// Replicas' acknowledgements (WAIT): served by the replication code, in no key queue.
+    Wait,
+    /// The end of CLIENT PAUSE (the command has no keys).
+    Pause,
+    /// The host's report (CONFIG REWRITE writes a file, DEBUG RELOAD reads one): in no
+    /// queue, never timed out; the host's report ends it.
+    Host,
+}
+
+impl BlockType {
+    /// The value type that can serve it: a key that becomes another type leaves the client
+    /// blocked, as in Redis 7.0.
+    pub fn value_type(self) -> Option<&'static str> {
+        match self {
+            BlockType::List => Some("list"),
+            BlockType::ZSet => Some("zset"),
+            BlockType::Stream => Some("stream"),
+            _ => None,
+        }
+    }
+}
+
 /// What a blocked client waits for and how to answer if it waits too long.
 #[derive(Debug, Clone)]
 pub struct Blocked {
     pub db: usize,
     pub keys: Vec<Bytes>,
-    /// The value type that can serve it ("list", "zset", "stream"): a key that becomes
-    /// another type leaves the client blocked, as in Redis 7.0.
-    pub btype: &'static str,
+    pub btype: BlockType,
     /// Unix milliseconds; 0 waits forever.
     pub deadline_ms: i64,
     /// The command, re-run when one of its keys is ready.

@@ -223,7 +223,7 @@ impl Engine {
         let Some(c) = self.clients.get_mut(&id) else {
             return;
         };
-        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
+        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
             return;
         }
         c.blocked = None;
@@ -388,7 +388,7 @@ impl Engine {
         let Some(c) = self.clients.get_mut(&id) else {
             return;
         };
-        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
+        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
             return;
         }
         c.blocked = None;
@@ -506,7 +506,7 @@ impl Engine {
             if let Some(b) = c.blocked.take() {
                 // A command held by CLIENT PAUSE sits in `paused`, not in the key queues; one
                 // waiting for the host (CONFIG REWRITE) in no queue at all.
-                if b.btype != crate::command::dispatch::PAUSED && b.btype != crate::command::dispatch::HOST_WAIT {
+                if b.btype != crate::blocking::BlockType::Pause && b.btype != crate::blocking::BlockType::Host {
                     self.srv.clients.blocking.remove(id, &b);
                 }
             }
@@ -582,7 +582,7 @@ impl Engine {
                 continue;
             }
             let b = c.blocked.take().expect("checked");
-            let reply = if b.btype == crate::replication::WAIT { crate::replication::wait_ended(&mut self.srv, id) } else { b.timeout_reply.clone() };
+            let reply = if b.btype == crate::blocking::BlockType::Wait { crate::replication::wait_ended(&mut self.srv, id) } else { b.timeout_reply.clone() };
             let c = self.clients.get_mut(&id).expect("looked up");
             c.outbox.push(reply);
             self.srv.clients.blocking.remove(id, &b);

@@ -261,7 +261,7 @@ pub fn save(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
     request_save(ctx.srv, SaveKind::Foreground);
     if ctx.srv.host.forks && ctx.can_block() {
         ctx.srv.persistence.waiter = Some((ctx.client.id, "save"));
-        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+        return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }
     Ok(crate::reply::OK)
 }
@@ -293,7 +293,7 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
     start_bgsave(ctx.srv, now);
     if ctx.srv.host.forks {
         ctx.srv.persistence.waiter = Some((ctx.client.id, "bgsave"));
-        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+        return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }
     Ok(Reply::Simple("Background saving started"))
 }
@@ -374,7 +374,7 @@ pub fn cron(srv: &mut Server, now_us: i64) {
 fn answer_waiter(engine: &mut Engine, reply: Reply) {
     let Some((id, name)) = engine.srv.persistence.waiter.take() else { return };
     let Some(c) = engine.clients.get_mut(&id) else { return };
-    if c.blocked.as_ref().is_none_or(|b| b.btype != crate::command::dispatch::HOST_WAIT) {
+    if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
         return;
     }
     c.blocked = None;

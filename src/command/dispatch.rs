@@ -7,6 +7,7 @@ use hashbrown::HashMap;
 
 use super::spec::{flags, CommandSpec};
 use super::table::table;
+use crate::blocking::BlockType;
 use crate::client::{Client, ClientId, ReplyMode};
 use crate::engine::{Engine, Outcome};
 use crate::error::{Error, Result};
@@ -165,7 +166,7 @@ impl Ctx<'_> {
 
     /// Blocks the client on `keys` until one holds a `btype` value, `deadline_ms` passes
     /// (0: never) or CLIENT UNBLOCK; returns the reply a handler gives meanwhile.
-    pub fn block(&mut self, keys: &[Bytes], btype: &'static str, deadline_ms: i64, argv: &[Bytes], timeout_reply: Reply) -> Reply {
+    pub fn block(&mut self, keys: &[Bytes], btype: crate::blocking::BlockType, deadline_ms: i64, argv: &[Bytes], timeout_reply: Reply) -> Reply {
         self.client.blocked =
             Some(Box::new(crate::blocking::Blocked { db: self.client.db, keys: keys.to_vec(), btype, deadline_ms, argv: argv.to_vec(), timeout_reply }));
         Reply::Blocked
@@ -497,9 +498,9 @@ fn run_batch<A: AsRef<[Bytes]>>(
         if matches!(reply, Reply::Blocked) {
             // Nothing more runs for this client until its wait ends.
             let b = client.blocked.as_ref().expect("a blocking reply blocks the client");
-            if b.btype == PAUSED {
+            if b.btype == BlockType::Pause {
                 engine.srv.clients.paused.push(id);
-            } else if b.btype == HOST_WAIT {
+            } else if b.btype == BlockType::Host {
                 // The host answers after acting on the event.
             } else {
                 engine.srv.clients.blocking.add(id, b);
@@ -631,13 +632,6 @@ pub fn announce_evicted(ctx: &mut Ctx) {
     }
 }
 
-/// The wait of a command held back by CLIENT PAUSE (it has no keys).
-pub const PAUSED: &str = "pause";
-
-/// The wait of a command whose reply the host gives (CONFIG REWRITE writes a file): in no
-/// queue, never timed out; `Engine::config_rewrite_finished` ends it.
-pub const HOST_WAIT: &str = "host";
-
 /// Once CLIENT PAUSE has ended (UNPAUSE or its timeout), runs the held-back commands in the
 /// order they arrived; each client gets its reply and an `Event::Unblocked`.
 pub fn resume_paused(engine: &mut Engine) {
@@ -657,9 +651,9 @@ pub fn resume_paused(engine: &mut Engine) {
         if matches!(reply, Reply::Blocked) {
             // Paused again, or now waiting on keys: register the new wait.
             let nb = c.blocked.as_ref().expect("blocked");
-            if nb.btype == PAUSED {
+            if nb.btype == BlockType::Pause {
                 engine.srv.clients.paused.push(id);
-            } else if nb.btype == HOST_WAIT {
+            } else if nb.btype == BlockType::Host {
                 // The host answers after acting on the event.
             } else {
                 engine.srv.clients.blocking.add(id, nb);
@@ -689,9 +683,9 @@ fn serve_ready(engine: &mut Engine) {
             let servable = engine.clients.get(&id).filter(|c| !c.close_asap).and_then(|c| c.blocked.as_ref()).map(|b| b.btype);
             let Some(btype) = servable else { continue };
             // Only a value of the awaited type can serve (a SET on the key does not).
-            let holds_type = engine.srv.dbs[db].peek(&key).is_some_and(|e| e.value.type_name() == btype);
+            let holds_type = engine.srv.dbs[db].peek(&key).is_some_and(|e| btype.value_type() == Some(e.value.type_name()));
             if !holds_type {
-                if btype == crate::commands::stream::BLOCKED_STREAM {
+                if btype == crate::blocking::BlockType::Stream {
                     // A consumer-group read can never be served once its stream is gone.
                     crate::commands::stream::unblock_deleted_readgroup(engine, id);
                     continue;
@@ -700,7 +694,7 @@ fn serve_ready(engine: &mut Engine) {
             }
             let mut c = engine.clients.remove(&id).expect("looked up");
             let b = c.blocked.take().expect("blocked");
-            if btype == crate::commands::stream::BLOCKED_STREAM {
+            if btype == crate::blocking::BlockType::Stream {
                 c.unblocked_on = Some(key.clone());
             }
             let reply = {
@@ -1091,7 +1085,7 @@ fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             let exec_writes =
                 top.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| writes(s.unwrap_or(t), a))));
             if all || writes(spec, argv) || exec_writes {
-                return ctx.block(&[], PAUSED, 0, argv, Reply::Nil);
+                return ctx.block(&[], BlockType::Pause, 0, argv, Reply::Nil);
             }
         }
     }

@@ -344,9 +344,6 @@ pub fn acked_at(srv: &Server, offset: u64) -> usize {
     srv.repl.replicas.iter().filter(|r| r.ack_offset >= offset).count()
 }
 
-/// The blocked kind of a client in WAIT.
-pub const WAIT: &str = "wait";
-
 /// WAIT's answer when its wait ends without enough replicas (timeout, CLIENT UNBLOCK): how
 /// many acknowledged so far.
 pub fn wait_ended(srv: &mut Server, id: ClientId) -> crate::reply::Reply {

@@ -142,18 +142,18 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     };
     let Some(target) = ctx.others.get_mut(&(id as u64)) else { return Ok(Reply::Int(0)) };
     // A command held back by CLIENT PAUSE waits for the pause, not for CLIENT UNBLOCK.
-    if target.blocked.as_ref().is_none_or(|b| b.btype == crate::command::dispatch::PAUSED || b.btype == crate::command::dispatch::HOST_WAIT) {
+    if target.blocked.as_ref().is_none_or(|b| b.btype == crate::blocking::BlockType::Pause || b.btype == crate::blocking::BlockType::Host) {
         return Ok(Reply::Int(0));
     }
     let Some(b) = target.blocked.take() else { return Ok(Reply::Int(0)) };
     let reply = if as_error {
         Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
-    } else if b.btype == crate::replication::WAIT {
+    } else if b.btype == crate::blocking::BlockType::Wait {
         crate::replication::wait_ended(ctx.srv, id as u64)
     } else {
         b.timeout_reply.clone()
     };
-    if b.btype == crate::replication::WAIT && as_error {
+    if b.btype == crate::blocking::BlockType::Wait && as_error {
         ctx.srv.repl.waiting.retain(|w| w.0 != id as u64);
     }
     let target = ctx.others.get_mut(&(id as u64)).expect("looked up");

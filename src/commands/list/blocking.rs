@@ -37,7 +37,7 @@ fn bpop(ctx: &mut Ctx, argv: &[Bytes], end: End) -> Result<Reply> {
     if !ctx.can_block() {
         return Ok(Reply::NilArray);
     }
-    Ok(ctx.block(keys, "list", deadline, argv, Reply::NilArray))
+    Ok(ctx.block(keys, crate::blocking::BlockType::List, deadline, argv, Reply::NilArray))
 }
 
 /// BLPOP key [key ...] timeout
@@ -61,7 +61,7 @@ pub fn blmpop(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if !ctx.can_block() {
         return Ok(Reply::NilArray);
     }
-    Ok(ctx.block(m.keys, "list", deadline, argv, Reply::NilArray))
+    Ok(ctx.block(m.keys, crate::blocking::BlockType::List, deadline, argv, Reply::NilArray))
 }
 
 fn bmove(ctx: &mut Ctx, argv: &[Bytes], from: End, to: End, deadline: i64) -> Result<Reply> {
@@ -71,7 +71,7 @@ fn bmove(ctx: &mut Ctx, argv: &[Bytes], from: End, to: End, deadline: i64) -> Re
         }
         // A timeout answers the null array, unlike the null bulk above (Redis's
         // replyToBlockedClientTimedOut treats every list wait alike).
-        return Ok(ctx.block(&argv[1..2], "list", deadline, argv, Reply::NilArray));
+        return Ok(ctx.block(&argv[1..2], crate::blocking::BlockType::List, deadline, argv, Reply::NilArray));
     }
     let moved = move_one(ctx, &argv[1], &argv[2], from, to)?;
     // Replayed as the non-blocking form: a replay must never wait.

@@ -143,7 +143,7 @@ fn wait(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     ctx.srv.repl.waiting.push((ctx.client.id, woff, wanted.max(0) as usize));
     ctx.srv.repl.getack = true;
-    Ok(ctx.block(&[], crate::replication::WAIT, deadline, argv, Reply::Int(0)))
+    Ok(ctx.block(&[], crate::blocking::BlockType::Wait, deadline, argv, Reply::Int(0)))
 }
 
 /// REPLICAOF host port | NO ONE — follow a primary (the host connects; our own replicas

@@ -134,7 +134,7 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
         let id = ctx.client.id;
         ctx.event(crate::event::Event::Listen { client: Some(id), bind, port, previous });
-        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+        return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }
     Ok(OK)
 }
@@ -151,7 +151,7 @@ fn rewrite(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let id = ctx.client.id;
     ctx.event(crate::event::Event::RewriteConfig { client: Some(id) });
-    Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil))
+    Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil))
 }
 
 /// CONFIG RESETSTAT

@@ -296,7 +296,7 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             }
             let id = ctx.client.id;
             ctx.event(Event::ReloadRdb { client: id, merge: mode });
-            return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+            return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
         }
         let snapshot = crate::rdb::dump(ctx.srv);
         crate::rdb::load::load_merging(ctx.srv, &snapshot, mode).map_err(|_| Error::Msg("ERR Error trying to load the RDB dump"))?;
@@ -313,7 +313,7 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
         let id = ctx.client.id;
         ctx.event(Event::LoadAof { client: id });
-        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+        return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }
     if sub.eq_ignore_ascii_case(b"digest") && argv.len() == 2 {
         return Ok(Reply::Status(digest::dataset(&ctx.srv.dbs)));
@@ -336,7 +336,7 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.srv.debug.rewrite_force_all = true;
         let id = ctx.client.id;
         ctx.event(crate::event::Event::RewriteConfig { client: ctx.can_block().then_some(id) });
-        return Ok(if ctx.can_block() { ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil) } else { OK });
+        return Ok(if ctx.can_block() { ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil) } else { OK });
     }
     if argv.len() == 3 {
         let on = || crate::util::atoi(&argv[2]) != 0;

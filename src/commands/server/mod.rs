@@ -272,7 +272,7 @@ fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // with an error by the host. An in-process host answers OK and closes the session.
     if ctx.srv.host.listens && ctx.can_block() {
         ctx.event(Event::Shutdown { save, force, client: Some(ctx.client.id) });
-        return Ok(ctx.block(&[], crate::command::dispatch::HOST_WAIT, 0, argv, Reply::Nil));
+        return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }
     ctx.event(Event::Shutdown { save, force, client: None });
     ctx.client.close_asap = true;

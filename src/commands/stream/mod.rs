@@ -17,7 +17,7 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-pub use read::{unblock_deleted_readgroup, BLOCKED_STREAM};
+pub use read::unblock_deleted_readgroup;
 
 const G: &str = "stream";
 

@@ -15,9 +15,6 @@ use crate::object::Value;
 use crate::reply::Reply;
 use crate::types::stream::{Stream, StreamId};
 
-/// The wait type of blocked stream reads.
-pub const BLOCKED_STREAM: &str = "stream";
-
 /// COUNT of a woken read that gave none (XREAD_BLOCKED_DEFAULT_COUNT).
 const BLOCKED_DEFAULT_COUNT: usize = 1000;
 
@@ -217,7 +214,7 @@ fn read(ctx: &mut Ctx, argv: &[Bytes], xreadgroup: bool) -> Result<Reply> {
             pinned[streams_arg + n + k] = id.to_bytes();
         }
     }
-    Ok(ctx.block(keys, BLOCKED_STREAM, deadline, &pinned, Reply::NilArray))
+    Ok(ctx.block(keys, crate::blocking::BlockType::Stream, deadline, &pinned, Reply::NilArray))
 }
 
 /// Creates the consumer on first read (streamCreateConsumer); returns whether it was new.

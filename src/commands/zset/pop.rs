@@ -118,7 +118,7 @@ pub fn bzmpop(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if !ctx.can_block() {
         return Ok(Reply::NilArray);
     }
-    Ok(ctx.block(m.keys, "zset", deadline, argv, Reply::NilArray))
+    Ok(ctx.block(m.keys, crate::blocking::BlockType::ZSet, deadline, argv, Reply::NilArray))
 }
 
 fn bzpop(ctx: &mut Ctx, argv: &[Bytes], side: Side) -> Result<Reply> {
@@ -131,7 +131,7 @@ fn bzpop(ctx: &mut Ctx, argv: &[Bytes], side: Side) -> Result<Reply> {
     if !ctx.can_block() {
         return Ok(Reply::NilArray);
     }
-    Ok(ctx.block(keys, "zset", deadline, argv, Reply::NilArray))
+    Ok(ctx.block(keys, crate::blocking::BlockType::ZSet, deadline, argv, Reply::NilArray))
 }
 
 /// BZPOPMIN key [key ...] timeout
