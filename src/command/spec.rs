@@ -31,6 +31,18 @@ pub mod flags {
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
     pub const NO_ASYNC_LOADING: u32 = 1 << 18;
 
+    // Cinnabar's own flags, never shown by COMMAND INFO: what Redis's processCommand decides
+    // by comparing command procs, said once where the command is declared.
+    /// Runs at once inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT,
+    /// RESET).
+    pub const TX_CONTROL: u32 = 1 << 24;
+    /// Ends the transaction (EXEC, DISCARD, QUIT, RESET): still runs inside MULTI when
+    /// memory is over the limit, where every other command is refused.
+    pub const TX_END: u32 = 1 << 25;
+    /// Allowed on a RESP2 connection in subscribe mode, which carries messages
+    /// ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET).
+    pub const SUBSCRIBED_OK: u32 = 1 << 26;
+
     pub const FLAG_NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),

@@ -17,37 +17,34 @@ mod tracking_tests;
 
 const G: &str = "connection";
 
-pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, G, auth)
-        .acl(CONNECTION)
-        .doc("1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user")
-        .args("[username] password"),
-    CommandSpec::container("client", G, client::SUBCOMMANDS).doc("2.4.0", "A container for client connection commands", "Depends on subcommand."),
-    CommandSpec::new("echo", 2, LOADING | STALE | FAST, G, echo).acl(CONNECTION).doc("1.0.0", "Echo the given string", "O(1)").args("message"),
-    CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, G, hello)
-        .acl(CONNECTION)
-        .doc("6.0.0", "Handshake with Redis", "O(1)")
-        .args("arguments=[protover@integer [AUTH username_password=(username password)] [SETNAME clientname]]"),
-    CommandSpec::new("ping", -1, FAST | SENTINEL, G, ping)
-        .tips("request_policy:all_shards response_policy:all_succeeded")
-        .acl(CONNECTION)
-        .doc("1.0.0", "Ping the server", "O(1)")
-        .args("[message]"),
-    CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, G, quit).acl(CONNECTION).doc(
-        "1.0.0",
-        "Close the connection",
-        "O(1)",
-    ),
-    CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, G, reset).acl(CONNECTION).doc(
-        "6.2.0",
-        "Reset the connection",
-        "O(1)",
-    ),
-    CommandSpec::new("select", 2, LOADING | STALE | FAST, G, select)
-        .acl(CONNECTION)
-        .doc("1.0.0", "Change the selected database for the current connection", "O(1)")
-        .args("index"),
-];
+pub static SPECS: &[CommandSpec] =
+    &[
+        CommandSpec::new("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, G, auth)
+            .acl(CONNECTION)
+            .doc("1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user")
+            .args("[username] password"),
+        CommandSpec::container("client", G, client::SUBCOMMANDS).doc("2.4.0", "A container for client connection commands", "Depends on subcommand."),
+        CommandSpec::new("echo", 2, LOADING | STALE | FAST, G, echo).acl(CONNECTION).doc("1.0.0", "Echo the given string", "O(1)").args("message"),
+        CommandSpec::new("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, G, hello)
+            .acl(CONNECTION)
+            .doc("6.0.0", "Handshake with Redis", "O(1)")
+            .args("arguments=[protover@integer [AUTH username_password=(username password)] [SETNAME clientname]]"),
+        CommandSpec::new("ping", -1, FAST | SENTINEL | SUBSCRIBED_OK, G, ping)
+            .tips("request_policy:all_shards response_policy:all_succeeded")
+            .acl(CONNECTION)
+            .doc("1.0.0", "Ping the server", "O(1)")
+            .args("[message]"),
+        CommandSpec::new("quit", -1, ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | TX_CONTROL | TX_END | SUBSCRIBED_OK, G, quit)
+            .acl(CONNECTION)
+            .doc("1.0.0", "Close the connection", "O(1)"),
+        CommandSpec::new("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | TX_END | SUBSCRIBED_OK, G, reset)
+            .acl(CONNECTION)
+            .doc("6.2.0", "Reset the connection", "O(1)"),
+        CommandSpec::new("select", 2, LOADING | STALE | FAST, G, select)
+            .acl(CONNECTION)
+            .doc("1.0.0", "Change the selected database for the current connection", "O(1)")
+            .args("index"),
+    ];
 
 /// PING [message]
 fn ping(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {

@@ -19,7 +19,7 @@ use crate::util::glob_match;
 mod tests;
 
 const G: &str = "pubsub";
-const SUB: u32 = PUBSUB | NOSCRIPT | LOADING | STALE;
+const SUB: u32 = PUBSUB | NOSCRIPT | LOADING | STALE | SUBSCRIBED_OK;
 
 pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("psubscribe", -2, SUB, G, psubscribe).doc("2.0.0", "Listen for messages published to channels matching the given patterns", "O(N) where N is the number of patterns the client is already subscribed to.").args("pattern=(pattern) ..."),

@@ -19,19 +19,19 @@ const G: &str = "transactions";
 const F: u32 = NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY;
 
 pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::new("discard", 1, F, G, discard).acl(TRANSACTION).doc(
+    CommandSpec::new("discard", 1, F | TX_CONTROL | TX_END, G, discard).acl(TRANSACTION).doc(
         "2.0.0",
         "Discard all commands issued after MULTI",
         "O(N), when N is the number of queued commands",
     ),
-    CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, G, exec).acl(TRANSACTION).doc(
+    CommandSpec::new("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | TX_CONTROL | TX_END, G, exec).acl(TRANSACTION).doc(
         "1.2.0",
         "Execute all commands issued after MULTI",
         "Depends on commands in the transaction",
     ),
-    CommandSpec::new("multi", 1, F, G, multi).acl(TRANSACTION).doc("1.2.0", "Mark the start of a transaction block", "O(1)"),
+    CommandSpec::new("multi", 1, F | TX_CONTROL, G, multi).acl(TRANSACTION).doc("1.2.0", "Mark the start of a transaction block", "O(1)"),
     CommandSpec::new("unwatch", 1, F, G, unwatch).acl(TRANSACTION).doc("2.2.0", "Forget about all watched keys", "O(1)"),
-    CommandSpec::new("watch", -2, F, G, watch)
+    CommandSpec::new("watch", -2, F | TX_CONTROL, G, watch)
         .key_specs("RO index:1 range:-1:1:0")
         .keys(1, -1, 1)
         .acl(TRANSACTION)
