@@ -53,7 +53,7 @@ pub mod wasm;
 
 pub use client::{ClientId, ClientInfo};
 pub use config::Config;
-pub use engine::{Engine, Outcome};
+pub use engine::{Engine, HostReport, Outcome};
 pub use error::Error;
 pub use event::Event;
 pub use reply::Reply;

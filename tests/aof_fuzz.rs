@@ -4,6 +4,7 @@
 
 use cinnabar::reply::Reply;
 use cinnabar::testing::TestEngine;
+use cinnabar::HostReport;
 use proptest::prelude::*;
 
 /// An AOF stream of every kind of command, with SELECTs and a MULTI/EXEC unit.
@@ -67,7 +68,7 @@ proptest! {
         let cut = cut % (stream.len() + 1);
         let mut t = fresh();
         let _ = t.engine.aof_load(&stream[..cut], t.now_us);
-        t.engine.loading_finished();
+        t.engine.report(HostReport::LoadingFinished);
         // The engine still works.
         prop_assert_eq!(t.run(&["PING"]), Reply::Simple("PONG"));
     }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use cinnabar::HostReport;
 use bytes::Bytes;
 use cinnabar::reply::Reply;
 use cinnabar::testing::TestEngine;
@@ -13,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let mut t = TestEngine::new();
     let loaded = t.engine.aof_load(data, t.now_us);
-    t.engine.loading_finished();
+    t.engine.report(HostReport::LoadingFinished);
     t.engine.drain_events();
     if loaded.is_err() {
         return;

@@ -11,6 +11,7 @@
 //! switch to (new base, new incremental file) and the old files go. A crash at any point
 //! leaves a manifest whose files are all there.
 
+use cinnabar::HostReport;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -324,7 +325,7 @@ impl Aof {
         self.persist_manifest().map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
         self.delete_history();
         engine.set_aof(true);
-        engine.aof_new_file();
+        engine.report(HostReport::AofNewFile);
         self.report_sizes(engine);
         Ok(self)
     }
@@ -342,7 +343,7 @@ impl Aof {
         aof.open_incr(&name).map_err(err)?;
         aof.manifest.incrs.push(Part { name, seq });
         engine.set_aof(true);
-        engine.aof_new_file();
+        engine.report(HostReport::AofNewFile);
         Ok(aof)
     }
 
@@ -417,7 +418,7 @@ impl Aof {
             }
             serverlog!(Notice, "DB loaded from {} file {}: {:.3} seconds", if is_base { "base" } else { "incr" }, part.name, start.elapsed().as_secs_f64());
         }
-        engine.loading_finished();
+        engine.report(HostReport::LoadingFinished);
         Ok(())
     }
 
@@ -475,7 +476,7 @@ impl Aof {
                 self.unwritten.clear();
                 self.written += n;
                 self.incr_size += n;
-                engine.aof_write_result(Ok(()));
+                engine.report(HostReport::AofWriteResult { result: Ok(()) });
                 self.report_sizes(engine);
             }
             Err(e) if policy == Fsync::Always => {
@@ -490,7 +491,7 @@ impl Aof {
                 if let Some(len) = before {
                     let _ = f.set_len(len);
                 }
-                engine.aof_write_result(Err(why));
+                engine.report(HostReport::AofWriteResult { result: Err(why) });
                 return;
             }
         }
@@ -525,12 +526,12 @@ impl Aof {
         self.bio.fsync(f.clone());
         self.synced = self.written;
         self.last_fsync_s = now_s;
-        engine.aof_fsync_state(true, self.delayed_fsync);
+        engine.report(HostReport::AofFsyncState { pending: true, delayed: self.delayed_fsync });
     }
 
     fn report_sizes(&self, engine: &mut Engine) {
-        engine.aof_sizes(self.base_size + self.incr_size, self.base_size);
-        engine.aof_fsync_state(self.bio.in_progress(), self.delayed_fsync);
+        engine.report(HostReport::AofSizes { current: self.base_size + self.incr_size, base: self.base_size });
+        engine.report(HostReport::AofFsyncState { pending: self.bio.in_progress(), delayed: self.delayed_fsync });
     }
 
     /// Syncs everything written (shutdown, turning the AOF off).
@@ -557,7 +558,7 @@ impl Aof {
         }
         if let Err(e) = self.try_begin_rewrite(engine) {
             serverlog!(Warning, "Can't rewrite append only file in background: {}", e);
-            engine.aof_rewrite_finished(false, crate::host::now_us());
+            engine.report(HostReport::AofRewriteFinished { ok: false, now_us: crate::host::now_us() });
         }
     }
 
@@ -570,7 +571,7 @@ impl Aof {
             self.open_incr(&name).map_err(err)?;
             self.manifest.incrs.push(Part { name, seq: first_incr_seq });
             self.persist_manifest().map_err(err)?;
-            engine.aof_new_file();
+            engine.report(HostReport::AofNewFile);
             self.incr_size = 0;
         }
         let base_seq = self.manifest.next_base_seq();
@@ -590,7 +591,7 @@ impl Aof {
         if pid < 0 {
             return Err(err(std::io::Error::last_os_error()));
         }
-        engine.aof_fork_done(start.elapsed().as_micros() as u64);
+        engine.report(HostReport::AofForkDone { usec: start.elapsed().as_micros() as u64 });
         let temp = self.dir.join(format!("temp-rewriteaof-bg-{}.aof", pid));
         self.rewrite = Some(Rewrite { pid, temp, base_name, first_incr_seq });
         serverlog!(Notice, "Background append only file rewriting started by pid {}", pid);
@@ -609,7 +610,7 @@ impl Aof {
             libc::waitpid(r.pid, &mut status, 0);
         }
         let _ = std::fs::remove_file(&r.temp);
-        engine.aof_rewrite_finished(false, crate::host::now_us());
+        engine.report(HostReport::AofRewriteFinished { ok: false, now_us: crate::host::now_us() });
     }
 
     /// Finishes a rewrite whose base is written (backgroundRewriteDoneHandler): the base
@@ -641,7 +642,7 @@ impl Aof {
         } else {
             serverlog!(Notice, "Background AOF rewrite finished successfully");
         }
-        engine.aof_rewrite_finished(ok, crate::host::now_us());
+        engine.report(HostReport::AofRewriteFinished { ok, now_us: crate::host::now_us() });
         self.report_sizes(engine);
     }
 
@@ -686,7 +687,7 @@ pub fn reload(engine: &mut Engine, current: Option<&mut Aof>) -> Result<(), Stri
     }
     engine.empty_data();
     let loaded = files.load(engine);
-    engine.loading_finished();
+    engine.report(HostReport::LoadingFinished);
     serverlog!(Notice, "Append Only File loaded by DEBUG LOADAOF");
     loaded
 }

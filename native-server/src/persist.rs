@@ -17,6 +17,7 @@
 //! child) and plain system calls. A reaper thread per child waits for it and reports to
 //! the loop.
 
+use cinnabar::HostReport;
 use std::io::Read;
 use std::os::fd::{FromRawFd, RawFd};
 use std::path::{Path, PathBuf};
@@ -99,7 +100,7 @@ pub fn bgsave(server: &mut Server) {
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         let e = std::io::Error::last_os_error();
         serverlog!(Warning, "Can't save in background: pipe: {}", reason(&e));
-        engine.bgsave_started(Err(reason(&e)), now_us());
+        engine.report(HostReport::BgsaveStarted { forked: Err(reason(&e)), now_us: now_us() });
         return;
     }
     let start = Instant::now();
@@ -117,11 +118,11 @@ pub fn bgsave(server: &mut Server) {
         // SAFETY: the read end is ours and no longer needed.
         unsafe { libc::close(pipe[0]) };
         serverlog!(Warning, "Can't save in background: fork: {}", reason(&e));
-        engine.bgsave_started(Err(reason(&e)), now_us());
+        engine.report(HostReport::BgsaveStarted { forked: Err(reason(&e)), now_us: now_us() });
         return;
     }
     serverlog!(Notice, "Background saving started by pid {}", pid);
-    engine.bgsave_started(Ok(Forked { pid: pid as u32, fork_usec }), now_us());
+    engine.report(HostReport::BgsaveStarted { forked: Ok(Forked { pid: pid as u32, fork_usec }), now_us: now_us() });
     *server.children.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(Child { pid, dir, exit: None });
     // SAFETY: the read end is ours alone from here; the File closes it.
     let report = unsafe { std::fs::File::from_raw_fd(pipe[0]) };
@@ -238,7 +239,7 @@ fn reap(children: &Children, notifier: &Notifier, pid: libc::pid_t, mut report: 
         if let ChildExit::Killed { .. } = exit {
             remove_temp(&child);
         }
-        server.engine.bgsave_finished(exit, now_us());
+        server.engine.report(HostReport::BgsaveFinished { exit, now_us: now_us() });
     }));
 }
 
@@ -267,7 +268,7 @@ pub fn kill_child(children: &Children, engine: &mut Engine) {
     let Some(child) = slot.take() else { return };
     drop(slot);
     remove_temp(&child);
-    engine.bgsave_finished(child.exit.unwrap_or(ChildExit::Killed { on_purpose: true }), now_us());
+    engine.report(HostReport::BgsaveFinished { exit: child.exit.unwrap_or(ChildExit::Killed { on_purpose: true }), now_us: now_us() });
 }
 
 /// At exit without SHUTDOWN's path (SHUTDOWN NOSAVE while a script is busy): the child
@@ -414,10 +415,10 @@ pub fn rewrite_config(server: &mut Server, client: Option<ClientId>) {
     }
     let spawned = std::thread::Builder::new().name("config-rewrite".into()).spawn(move || {
         let result = work().inspect_err(|e| serverlog!(Warning, "CONFIG REWRITE failed: {}", e));
-        notifier.send(Box::new(move |server: &mut Server| server.engine.config_rewrite_finished(client, result)));
+        notifier.send(Box::new(move |server: &mut Server| server.engine.report(HostReport::ConfigRewriteFinished { client, result })));
     });
     if let Err(e) = spawned {
-        server.engine.config_rewrite_finished(client, Err(e.to_string()));
+        server.engine.report(HostReport::ConfigRewriteFinished { client, result: Err(e.to_string()) });
     }
 }
 

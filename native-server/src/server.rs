@@ -16,6 +16,7 @@
 //! snapshot loads and background saves (a forked child). Other threads reach the loop only
 //! through `Notifier` (a closure to run on it, and a wake-up).
 
+use cinnabar::HostReport;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -314,7 +315,7 @@ impl Server {
         }
         let rejected = std::mem::take(&mut net.rejected);
         drop(net);
-        self.engine.connections_rejected(rejected);
+        self.engine.report(HostReport::ConnectionsRejected { n: rejected });
     }
 
     /// Reads every connection in `keys` (sharing them out under `io-threads`); closes those
@@ -504,7 +505,7 @@ impl Server {
             Event::Sleep { micros } => std::thread::sleep(Duration::from_micros(micros)),
             Event::Save => {
                 let ok = crate::persist::save(&self.engine).inspect_err(|e| serverlog!(Warning, "{}", e)).is_ok();
-                self.engine.save_finished(ok, now_us());
+                self.engine.report(HostReport::SaveFinished { ok, now_us: now_us() });
             }
             Event::BackgroundSave => crate::persist::bgsave(self),
             Event::KillBackgroundSave => crate::persist::kill_child(&self.children, &mut self.engine),
@@ -520,7 +521,7 @@ impl Server {
                     Ok(()) => cinnabar::reply::OK,
                     Err(e) => cinnabar::reply::Reply::Error(format!("ERR {}", e.lines().last().unwrap_or(&e))),
                 };
-                self.engine.host_wait_finished(client, reply);
+                self.engine.report(HostReport::HostWaitFinished { id: client, reply });
             }
             Event::RewriteAof => match self.aof.as_mut() {
                 Some(a) => a.begin_rewrite(&mut self.engine),
@@ -541,7 +542,7 @@ impl Server {
             Event::ReloadRdb { client, merge } => {
                 let path = crate::persist::snapshot_paths(&self.engine).1;
                 let file = std::fs::read(&path).map_err(|e| format!("{}: {}", path.display(), e));
-                self.engine.rdb_reload_finished(client, file, merge);
+                self.engine.report(HostReport::RdbReloadFinished { client, file, merge });
             }
             Event::Listen { client, bind, port, previous } => self.rebind(client, &bind, port, &previous),
             Event::ReplicaOf { master: Some((host, port)) } => crate::replica::start(self, host, port),
@@ -555,7 +556,7 @@ impl Server {
                 if crate::persist::shutdown(&self.children, &mut self.engine, save) || force {
                     self.exit = Some(0);
                 } else {
-                    self.engine.shutdown_failed(client);
+                    self.engine.report(HostReport::ShutdownFailed { client });
                 }
             }
         }
@@ -583,7 +584,7 @@ impl Server {
             serverlog!(Warning, "{}", e);
         }
         drop(net);
-        self.engine.listen_finished(client, result, previous);
+        self.engine.report(HostReport::ListenFinished { client, result, previous: previous.to_vec() });
     }
 
     /// Blocked clients whose deadline passed, then the tick when it is due.
@@ -672,7 +673,7 @@ impl Server {
         self.flush_aof();
         self.write();
         if self.io_counts != Default::default() {
-            self.engine.count_io(std::mem::take(&mut self.io_counts), std::mem::take(&mut self.threads_active));
+            self.engine.report(HostReport::CountIo { delta: std::mem::take(&mut self.io_counts), threads_active: std::mem::take(&mut self.threads_active) });
         }
     }
 

@@ -3,6 +3,7 @@
 //! fresh engine rebuilds the same dataset (DEBUG DIGEST).
 
 use crate::config::Config;
+use crate::engine::HostReport;
 use crate::reply::Reply;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
@@ -28,7 +29,7 @@ fn replay(t: &mut TestEngine, aof: &[u8]) -> TestEngine {
     r.now_us = t.now_us;
     let loaded = r.engine.aof_load(aof, t.now_us).expect("replays");
     assert_eq!(loaded.truncated_at, None);
-    r.engine.loading_finished();
+    r.engine.report(HostReport::LoadingFinished);
     r
 }
 
@@ -327,7 +328,7 @@ fn keys_do_not_expire_while_a_file_loads() {
     let mut r = TestEngine::new();
     r.now_us = t.now_us;
     r.engine.aof_load(&aof, t.now_us).unwrap();
-    r.engine.loading_finished();
+    r.engine.report(HostReport::LoadingFinished);
     assert_eq!(r.run(&["EXISTS", "k"]), int(0));
 }
 
@@ -337,7 +338,7 @@ fn an_rdb_preamble_loads_before_the_commands_after_it() {
     t.run(&["SET", "a", "1"]);
     let mut file = t.engine.rdb_snapshot();
     t.aof_commands();
-    t.engine.aof_new_file();
+    t.engine.report(HostReport::AofNewFile);
     t.run(&["SET", "b", "2"]);
     file.extend(t.engine.take_aof());
     let want = digest(&mut t);
@@ -406,30 +407,30 @@ fn the_aof_is_rewritten_automatically_once_it_doubles_past_the_minimum() {
     t.run(&["CONFIG", "SET", "auto-aof-rewrite-min-size", "1mb"]);
     let rewrite_asked = |t: &mut TestEngine| t.engine.drain_events().iter().any(|e| matches!(e, crate::event::Event::RewriteAof));
     // Small, or grown less than 100% over the base: nothing.
-    t.engine.aof_sizes(900_000, 100_000);
+    t.engine.report(HostReport::AofSizes { current: 900_000, base: 100_000 });
     t.tick();
     assert!(!rewrite_asked(&mut t));
-    t.engine.aof_sizes(3_000_000, 2_000_000);
+    t.engine.report(HostReport::AofSizes { current: 3_000_000, base: 2_000_000 });
     t.tick();
     assert!(!rewrite_asked(&mut t));
     // Past the minimum and doubled: one rewrite, not another while it runs.
-    t.engine.aof_sizes(4_000_000, 2_000_000);
+    t.engine.report(HostReport::AofSizes { current: 4_000_000, base: 2_000_000 });
     t.tick();
     assert!(rewrite_asked(&mut t));
     t.tick();
     assert!(!rewrite_asked(&mut t));
     assert_eq!(t.run(&["BGREWRITEAOF"]), err("ERR Background append only file rewriting already in progress"));
     // A failed rewrite is retried only after a minute.
-    t.engine.aof_rewrite_finished(false, t.now_us);
+    t.engine.report(HostReport::AofRewriteFinished { ok: false, now_us: t.now_us });
     t.tick();
     assert!(!rewrite_asked(&mut t));
     t.advance_ms(61_000);
     t.tick();
     assert!(rewrite_asked(&mut t));
-    t.engine.aof_rewrite_finished(true, t.now_us);
+    t.engine.report(HostReport::AofRewriteFinished { ok: true, now_us: t.now_us });
     // 0% turns the automatic rewrite off.
     t.run(&["CONFIG", "SET", "auto-aof-rewrite-percentage", "0"]);
-    t.engine.aof_sizes(40_000_000, 2_000_000);
+    t.engine.report(HostReport::AofSizes { current: 40_000_000, base: 2_000_000 });
     t.tick();
     assert!(!rewrite_asked(&mut t));
     let text = match t.run(&["INFO", "persistence"]) {

@@ -15,6 +15,7 @@
 mod convert;
 mod io;
 
+use crate::engine::HostReport;
 use std::collections::HashMap;
 
 use bytes::Bytes;
@@ -318,17 +319,22 @@ impl Engine {
                 Event::Log { level, message } => {
                     out.push(&ev(&["log".into(), (level as f64).into(), message.into()]));
                 }
-                Event::RewriteConfig { client } => self.inner.config_rewrite_finished(client, Err("The server is running without a config file".into())),
-                Event::LoadAof { client } => self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no AOF".into())),
-                Event::RewriteAof | Event::AppendOnly { on: true } => self.inner.aof_rewrite_finished(false, us(now_ms)),
-                Event::AppendOnly { on: false } | Event::Sleep { .. } | Event::BackgroundSave | Event::KillBackgroundSave => {}
-                Event::ReloadRdb { client, .. } => {
-                    self.inner.host_wait_finished(client, Reply::Error("ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into()))
+                Event::RewriteConfig { client } => {
+                    self.inner.report(HostReport::ConfigRewriteFinished { client, result: Err("The server is running without a config file".into()) })
                 }
+                Event::LoadAof { client } => {
+                    self.inner.report(HostReport::HostWaitFinished { id: client, reply: Reply::Error("ERR the wasm host keeps no AOF".into()) })
+                }
+                Event::RewriteAof | Event::AppendOnly { on: true } => self.inner.report(HostReport::AofRewriteFinished { ok: false, now_us: us(now_ms) }),
+                Event::AppendOnly { on: false } | Event::Sleep { .. } | Event::BackgroundSave | Event::KillBackgroundSave => {}
+                Event::ReloadRdb { client, .. } => self.inner.report(HostReport::HostWaitFinished {
+                    id: client,
+                    reply: Reply::Error("ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into()),
+                }),
                 // Not raised here (no `HostInfo::replicates`): REPLICAOF is refused.
                 Event::ReplicaOf { .. } => {}
                 // Not raised here (no `HostInfo::listens`): nothing to re-bind.
-                Event::Listen { client, previous, .. } => self.inner.listen_finished(client, Ok(()), &previous),
+                Event::Listen { client, previous, .. } => self.inner.report(HostReport::ListenFinished { client, result: Ok(()), previous }),
             }
         }
         out
@@ -355,7 +361,7 @@ impl Engine {
     /// The host's report on a `save` event.
     #[wasm_bindgen(js_name = saveFinished)]
     pub fn save_finished(&mut self, ok: bool, now_ms: f64) {
-        self.inner.save_finished(ok, us(now_ms));
+        self.inner.report(HostReport::SaveFinished { ok, now_us: us(now_ms) });
     }
 
     /// Changes since the last successful save (INFO's rdb_changes_since_last_save).
@@ -451,7 +457,7 @@ impl Engine {
     /// Every base and journal is in: keys may expire again.
     #[wasm_bindgen(js_name = loadingFinished)]
     pub fn loading_finished(&mut self) {
-        self.inner.loading_finished();
+        self.inner.report(HostReport::LoadingFinished);
         self.tell();
     }
 }

@@ -1,6 +1,7 @@
 //! Bitmap family, reply-exact (expected replies checked against redis-server 7.0.15).
 
 use crate::config::Config;
+use crate::engine::HostReport;
 use crate::reply::Reply;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
@@ -313,7 +314,7 @@ fn an_aof_replay_ignores_the_offset_limit() {
     c.set("proto-max-bulk-len", "1mb", true).unwrap();
     let mut r = TestEngine::with_config(c);
     r.engine.aof_load(&aof, r.now_us).expect("replays");
-    r.engine.loading_finished();
+    r.engine.report(HostReport::LoadingFinished);
     assert_eq!(r.run(&["STRLEN", "k"]), int(1048578));
     assert_eq!(r.run(&["GETBIT", "k", "8388608"]), err(OFFSET_ERR));
     assert_eq!(r.run(&["BITCOUNT", "k"]), int(3));

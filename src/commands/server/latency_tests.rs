@@ -1,6 +1,7 @@
 //! LATENCY and INFO latencystats on the fake clock, and CONFIG REWRITE's exchange with the
 //! host (texts checked against redis-server 7.0.15).
 
+use crate::engine::HostReport;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::config::Config;
@@ -100,12 +101,12 @@ fn config_rewrite_waits_for_the_host() {
     // CLIENT UNBLOCK cannot end this wait.
     let other = t.connect();
     assert_eq!(t.run_as(other, &["CLIENT", "UNBLOCK", &id.to_string()]), int(0));
-    t.engine.config_rewrite_finished(Some(id), Err("Permission denied".into()));
+    t.engine.report(HostReport::ConfigRewriteFinished { client: Some(id), result: Err("Permission denied".into()) });
     assert_eq!(t.replies_for(id), vec![err("ERR Rewriting config file: Permission denied")]);
     assert_eq!(t.engine.drain_events(), vec![Event::Unblocked(id)]);
     assert!(!t.engine.is_blocked(id));
     t.run(&["CONFIG", "REWRITE"]);
-    t.engine.config_rewrite_finished(Some(id), Ok(()));
+    t.engine.report(HostReport::ConfigRewriteFinished { client: Some(id), result: Ok(()) });
     assert_eq!(t.replies_for(id), vec![ok()]);
     // In a transaction it cannot wait: OK at once, the host writes after EXEC.
     t.engine.drain_events();

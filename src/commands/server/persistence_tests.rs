@@ -2,6 +2,7 @@
 //! that cannot fork (saves in place) and one that forks (reports the fork, then the child's
 //! exit). Texts checked against redis-server 7.0.15.
 
+use crate::engine::HostReport;
 use crate::event::Event;
 use crate::persistence::{ChildExit, Forked};
 use crate::reply::Reply;
@@ -33,7 +34,7 @@ fn forking() -> TestEngine {
 
 fn forked(t: &mut TestEngine, pid: u32) {
     assert!(t.engine.drain_events().contains(&Event::BackgroundSave));
-    t.engine.bgsave_started(Ok(Forked { pid, fork_usec: 1234 }), t.now_us);
+    t.engine.report(HostReport::BgsaveStarted { forked: Ok(Forked { pid, fork_usec: 1234 }), now_us: t.now_us });
 }
 
 #[test]
@@ -43,7 +44,7 @@ fn without_fork_bgsave_saves_in_place_and_answers_at_once() {
     assert_eq!(t.run(&["BGSAVE"]), Reply::Simple("Background saving started"));
     assert!(t.engine.drain_events().contains(&Event::Save));
     t.advance_ms(2000);
-    t.engine.save_finished(true, t.now_us);
+    t.engine.report(HostReport::SaveFinished { ok: true, now_us: t.now_us });
     assert_eq!(t.run(&["LASTSAVE"]), int(t.now_us / 1_000_000));
     assert_eq!(field(&mut t, "persistence", "rdb_changes_since_last_save"), "0");
     assert_eq!(field(&mut t, "persistence", "rdb_saves"), "1");
@@ -72,7 +73,7 @@ fn bgsave_waits_for_the_fork_and_reports_the_child_while_it_runs() {
     t.run(&["SET", "b", "2"]);
     t.run(&["SET", "c", "3"]);
     t.advance_ms(1000);
-    t.engine.bgsave_finished(ChildExit::Saved { cow_bytes: 8192 }, t.now_us);
+    t.engine.report(HostReport::BgsaveFinished { exit: ChildExit::Saved { cow_bytes: 8192 }, now_us: t.now_us });
     assert_eq!(field(&mut t, "persistence", "rdb_bgsave_in_progress"), "0");
     assert_eq!(field(&mut t, "persistence", "rdb_changes_since_last_save"), "2");
     assert_eq!(field(&mut t, "persistence", "rdb_last_bgsave_status"), "ok");
@@ -92,7 +93,7 @@ fn a_failed_fork_answers_err_and_marks_the_save_failed() {
     let mut t = forking();
     assert_eq!(t.run(&["BGSAVE"]), Reply::Blocked);
     t.engine.drain_events();
-    t.engine.bgsave_started(Err("Cannot allocate memory".into()), t.now_us);
+    t.engine.report(HostReport::BgsaveStarted { forked: Err("Cannot allocate memory".into()), now_us: t.now_us });
     let id = t.client;
     assert_eq!(t.replies_for(id), vec![err("ERR")]);
     assert_eq!(field(&mut t, "persistence", "rdb_bgsave_in_progress"), "0");
@@ -105,14 +106,14 @@ fn save_waits_for_the_host_and_a_failed_save_is_err_without_misconf() {
     t.run(&["SET", "a", "1"]);
     assert_eq!(t.run(&["SAVE"]), Reply::Blocked);
     assert!(t.engine.drain_events().contains(&Event::Save));
-    t.engine.save_finished(false, t.now_us);
+    t.engine.report(HostReport::SaveFinished { ok: false, now_us: t.now_us });
     let id = t.client;
     assert_eq!(t.replies_for(id), vec![err("ERR")]);
     // rdbSave's failure leaves rdb_last_bgsave_status alone, so writes go on.
     assert_eq!(field(&mut t, "persistence", "rdb_last_bgsave_status"), "ok");
     assert_eq!(t.run(&["SET", "b", "2"]), ok());
     assert_eq!(t.run(&["SAVE"]), Reply::Blocked);
-    t.engine.save_finished(true, t.now_us);
+    t.engine.report(HostReport::SaveFinished { ok: true, now_us: t.now_us });
     assert_eq!(t.replies_for(id), vec![ok()]);
     assert_eq!(field(&mut t, "persistence", "rdb_changes_since_last_save"), "0");
     assert_eq!(field(&mut t, "persistence", "rdb_saves"), "2");
@@ -128,7 +129,7 @@ fn after_a_failed_background_save_writes_and_ping_get_misconf_until_a_save_succe
     assert_eq!(t.run_as(other, &["INCR", "a"]), Reply::Simple("QUEUED"));
     t.run(&["BGSAVE"]);
     forked(&mut t, 7);
-    t.engine.bgsave_finished(ChildExit::Failed, t.now_us);
+    t.engine.report(HostReport::BgsaveFinished { exit: ChildExit::Failed, now_us: t.now_us });
     assert_eq!(field(&mut t, "persistence", "rdb_last_bgsave_status"), "err");
     assert_eq!(t.run(&["SET", "a", "2"]), err(MISCONF));
     assert_eq!(t.run(&["PING"]), err(MISCONF));
@@ -160,7 +161,7 @@ fn after_a_failed_background_save_writes_and_ping_get_misconf_until_a_save_succe
     // BGSAVE is no write: a save may be tried again, and its success clears the state.
     assert_eq!(t.run(&["BGSAVE"]), Reply::Blocked);
     forked(&mut t, 8);
-    t.engine.bgsave_finished(ChildExit::Saved { cow_bytes: 0 }, t.now_us);
+    t.engine.report(HostReport::BgsaveFinished { exit: ChildExit::Saved { cow_bytes: 0 }, now_us: t.now_us });
     assert_eq!(t.run(&["INCR", "a"]), int(7));
     assert_eq!(t.run(&["PING"]), Reply::Simple("PONG"));
 }
@@ -184,19 +185,19 @@ fn save_points_start_one_background_save_and_wait_for_it() {
     t.advance_ms(20_000);
     t.tick();
     assert!(!t.engine.drain_events().contains(&Event::BackgroundSave), "no second child while one runs");
-    t.engine.bgsave_finished(ChildExit::Failed, t.now_us);
+    t.engine.report(HostReport::BgsaveFinished { exit: ChildExit::Failed, now_us: t.now_us });
     // The failed save was tried 20 s ago: the next one starts at once, and when it too
     // fails, the one after waits until 5 seconds have passed since it was tried.
     t.tick();
     forked(&mut t, 10);
-    t.engine.bgsave_finished(ChildExit::Failed, t.now_us);
+    t.engine.report(HostReport::BgsaveFinished { exit: ChildExit::Failed, now_us: t.now_us });
     t.advance_ms(5000);
     t.tick();
     assert!(t.engine.drain_events().is_empty(), "a failed save is retried after 5 seconds");
     t.advance_ms(1000);
     t.tick();
     forked(&mut t, 10);
-    t.engine.bgsave_finished(ChildExit::Killed { on_purpose: true }, t.now_us);
+    t.engine.report(HostReport::BgsaveFinished { exit: ChildExit::Killed { on_purpose: true }, now_us: t.now_us });
     assert_eq!(field(&mut t, "persistence", "rdb_last_bgsave_status"), "err", "a kill on purpose changes nothing");
     assert_eq!(field(&mut t, "persistence", "rdb_saves"), "3");
 }
@@ -211,7 +212,7 @@ fn bgsave_inside_exec_or_with_schedule_behind_another_child_is_scheduled_for_the
     t.tick();
     forked(&mut t, 11);
     assert_eq!(field(&mut t, "persistence", "rdb_bgsave_in_progress"), "1");
-    t.engine.bgsave_finished(ChildExit::Saved { cow_bytes: 0 }, t.now_us);
+    t.engine.report(HostReport::BgsaveFinished { exit: ChildExit::Saved { cow_bytes: 0 }, now_us: t.now_us });
     t.tick();
     assert!(t.engine.drain_events().is_empty(), "the schedule was served");
     // An AOF rewrite makes BGSAVE wait unless SCHEDULE is given.
@@ -223,7 +224,7 @@ fn bgsave_inside_exec_or_with_schedule_behind_another_child_is_scheduled_for_the
     assert_eq!(t.run(&["BGSAVE", "SCHEDULE"]), Reply::Simple("Background saving scheduled"));
     t.tick();
     assert!(t.engine.drain_events().is_empty());
-    t.engine.aof_rewrite_finished(true, t.now_us);
+    t.engine.report(HostReport::AofRewriteFinished { ok: true, now_us: t.now_us });
     t.tick();
     forked(&mut t, 12);
     // BGREWRITEAOF behind a running save is scheduled (hasActiveChildProcess).
@@ -274,8 +275,8 @@ fn flushall_kills_a_running_save_and_saves_the_empty_dataset_when_save_points_ar
     assert_eq!(t.engine.drain_events(), vec![Event::Unblocked(t.client)], "the BGSAVE client's answer");
     assert_eq!(t.run(&["FLUSHALL"]), ok());
     assert_eq!(t.engine.drain_events(), vec![Event::KillBackgroundSave, Event::Save]);
-    t.engine.bgsave_finished(ChildExit::Killed { on_purpose: true }, t.now_us);
-    t.engine.save_finished(true, t.now_us);
+    t.engine.report(HostReport::BgsaveFinished { exit: ChildExit::Killed { on_purpose: true }, now_us: t.now_us });
+    t.engine.report(HostReport::SaveFinished { ok: true, now_us: t.now_us });
     assert_eq!(field(&mut t, "persistence", "rdb_changes_since_last_save"), "0");
     assert_eq!(field(&mut t, "persistence", "rdb_last_bgsave_status"), "ok");
     assert_eq!(t.run(&["CONFIG", "SET", "save", ""]), ok());
@@ -288,10 +289,10 @@ fn flushall_kills_a_running_save_and_saves_the_empty_dataset_when_save_points_ar
 fn a_failed_aof_write_stops_writes_with_its_own_misconf() {
     let mut t = TestEngine::new();
     t.engine.srv.aof.enabled = true;
-    t.engine.aof_write_result(Err("No space left on device".into()));
+    t.engine.report(HostReport::AofWriteResult { result: Err("No space left on device".into()) });
     assert_eq!(t.run(&["SET", "a", "1"]), err("MISCONF Errors writing to the AOF file: No space left on device"));
     assert_eq!(t.run(&["GET", "a"]), Reply::Nil);
-    t.engine.aof_write_result(Ok(()));
+    t.engine.report(HostReport::AofWriteResult { result: Ok(()) });
     assert_eq!(t.run(&["SET", "a", "1"]), ok());
 }
 
@@ -307,7 +308,7 @@ fn aof_rewrites_asked_for_inside_exec_are_scheduled_for_the_cron() {
     assert!(!t.engine.drain_events().iter().any(|e| matches!(e, Event::RewriteAof)));
     t.tick();
     assert!(t.engine.drain_events().iter().any(|e| matches!(e, Event::RewriteAof)));
-    t.engine.aof_rewrite_finished(true, t.now_ms() * 1000);
+    t.engine.report(HostReport::AofRewriteFinished { ok: true, now_us: t.now_ms() * 1000 });
     // Turning the AOF on inside EXEC: the host opens it, and its first rewrite waits too.
     t.run(&["CONFIG", "SET", "loglevel", "notice"]);
     t.run(&["MULTI"]);

@@ -1,5 +1,6 @@
 //! Server family, reply-exact (checked against redis-server 7.0.15).
 
+use crate::engine::HostReport;
 use crate::reply::Reply;
 #[cfg(target_arch = "wasm32")]
 use crate::testing::test;
@@ -490,7 +491,7 @@ fn save_points_ask_the_host_for_a_snapshot() {
     assert!(saved(&mut t));
     t.tick();
     assert!(!saved(&mut t), "asked once until the host answers");
-    t.engine.save_finished(true, t.now_us);
+    t.engine.report(HostReport::SaveFinished { ok: true, now_us: t.now_us });
     let Reply::Verbatim(_, text) = t.run(&["INFO", "persistence"]) else { panic!() };
     assert!(String::from_utf8_lossy(&text).contains("rdb_changes_since_last_save:0\r\n"));
     assert_eq!(t.run(&["LASTSAVE"]), int(t.now_us / 1_000_000));
@@ -546,7 +547,7 @@ fn debug_reload_noflush_merge_and_nosave_as_redis() {
         [crate::event::Event::ReloadRdb { client, merge }] if *client == id => *merge,
         other => panic!("{:?}", other),
     };
-    t.engine.rdb_reload_finished(id, Ok(file.clone()), merge);
+    t.engine.report(HostReport::RdbReloadFinished { client: id, file: Ok(file.clone()), merge });
     assert_eq!(t.replies_for(id), vec![ok()]);
     t.engine.drain_events();
     assert_eq!(t.run(&["MGET", "a", "b"]), arr(&["1", "2"]));
@@ -557,13 +558,13 @@ fn debug_reload_noflush_merge_and_nosave_as_redis() {
         [crate::event::Event::ReloadRdb { merge, .. }] => *merge,
         other => panic!("{:?}", other),
     };
-    t.engine.rdb_reload_finished(id, Ok(file), merge);
+    t.engine.report(HostReport::RdbReloadFinished { client: id, file: Ok(file), merge });
     assert_eq!(t.replies_for(id), vec![ok()]);
     assert_eq!(t.run(&["MGET", "a", "b"]), Reply::Array(vec![bulk("1"), Reply::Nil]));
     assert_eq!(t.run(&["FCALL", "f2", "0"]), err("ERR Function not found"));
     assert_eq!(t.run(&["DEBUG", "RELOAD", "NOSAVE"]), Reply::Blocked);
     t.engine.drain_events();
-    t.engine.rdb_reload_finished(id, Err("dump.rdb: No such file or directory".into()), merge);
+    t.engine.report(HostReport::RdbReloadFinished { client: id, file: Err("dump.rdb: No such file or directory".into()), merge });
     assert_eq!(t.replies_for(id), vec![err("ERR Error trying to load the RDB dump")]);
     // Inside MULTI it cannot wait for the host.
     t.run(&["MULTI"]);

@@ -11,6 +11,10 @@
 //! Times are microseconds since the Unix epoch (`now_us`), so TIME is exact; the keyspace
 //! works in milliseconds as Redis does.
 
+mod report;
+
+pub use report::HostReport;
+
 use bytes::Bytes;
 use hashbrown::HashMap;
 
@@ -210,58 +214,6 @@ impl Engine {
         }
     }
 
-    /// Answers a client that waits for the host (DEBUG LOADAOF).
-    /// The host could not shut down (the final save failed): the client that asked hears
-    /// why, as from Redis, and the server goes on.
-    pub fn shutdown_failed(&mut self, client: Option<ClientId>) {
-        if let Some(id) = client {
-            self.host_wait_finished(id, Reply::Error("ERR Errors trying to SHUTDOWN. Check logs.".into()));
-        }
-    }
-
-    pub fn host_wait_finished(&mut self, id: ClientId, reply: Reply) {
-        let Some(c) = self.clients.get_mut(&id) else {
-            return;
-        };
-        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
-            return;
-        }
-        c.blocked = None;
-        c.outbox.push(reply);
-        self.srv.events.push(Event::Unblocked(id));
-    }
-
-    /// The host forked its AOF rewrite child in `usec` (INFO latest_fork_usec, the fork
-    /// latency event).
-    pub fn aof_fork_done(&mut self, usec: u64) {
-        crate::persistence::record_fork(&mut self.srv, usec);
-    }
-
-    /// The host's report on an `Event::RewriteAof`.
-    pub fn aof_rewrite_finished(&mut self, ok: bool, now_us: i64) {
-        let a = &mut self.srv.aof;
-        a.rewrite_in_progress = false;
-        a.last_rewrite_secs = (now_us / 1000 - a.rewrite_started_ms).max(0) / 1000;
-        a.last_rewrite_ok = ok;
-        if ok {
-            a.rewrites += 1;
-            a.consecutive_failures = 0;
-        } else {
-            a.consecutive_failures += 1;
-        }
-    }
-
-    /// The AOF files' sizes: all parts, and the base alone.
-    pub fn aof_sizes(&mut self, current: u64, base: u64) {
-        self.srv.aof.current_size = current;
-        self.srv.aof.base_size = base;
-    }
-
-    /// Whether the last write to the AOF worked (INFO aof_last_write_status).
-    pub fn aof_write_result(&mut self, result: Result<(), String>) {
-        self.srv.aof.write_error = result.err();
-    }
-
     /// The AOF text recorded since the last call: the host appends it to its file (and,
     /// under `appendfsync always`, syncs it) before it sends the replies of that batch.
     pub fn take_aof(&mut self) -> Vec<u8> {
@@ -279,18 +231,6 @@ impl Engine {
         }
     }
 
-    /// The host's background fsync (INFO aof_pending_bio_fsync) and the writes that could
-    /// not wait for it (aof_delayed_fsync).
-    pub fn aof_fsync_state(&mut self, pending: bool, delayed: u64) {
-        self.srv.aof.pending_bio_fsync = pending;
-        self.srv.aof.delayed_fsync = delayed;
-    }
-
-    /// The host starts a new AOF file: its first command must name its database.
-    pub fn aof_new_file(&mut self) {
-        self.srv.prop.new_file();
-    }
-
     /// Replays one AOF file (base or incremental part, in manifest order). Keys do not
     /// expire until `loading_finished`; see `aof::load` for what a short file reports.
     pub fn aof_load(&mut self, bytes: &[u8], now_us: i64) -> Result<crate::aof::Loaded, crate::aof::LoadError> {
@@ -298,31 +238,10 @@ impl Engine {
         crate::aof::load(self, bytes, now_us)
     }
 
-    /// Every file is in: keys may expire again.
-    pub fn loading_finished(&mut self) {
-        crate::aof::set_loading(self, false);
-    }
-
-    /// The host's report on the snapshot an `Event::Save` asked for: a waiting SAVE gets OK
-    /// or `ERR`; a background save done in place updates rdb_last_bgsave_status.
-    pub fn save_finished(&mut self, ok: bool, now_us: i64) {
-        crate::persistence::save_finished(self, ok, now_us)
-    }
-
     /// Declares that the host forks for background saves (`Event::BackgroundSave`) and
     /// answers every save request at once, so SAVE and BGSAVE can wait for its report.
     pub fn set_fork_support(&mut self, yes: bool) {
         self.srv.host.forks = yes;
-    }
-
-    /// The host's report on the fork of an `Event::BackgroundSave`.
-    pub fn bgsave_started(&mut self, forked: Result<crate::persistence::Forked, String>, now_us: i64) {
-        crate::persistence::bgsave_started(self, forked, now_us)
-    }
-
-    /// The host's report on how the background save's child ended.
-    pub fn bgsave_finished(&mut self, exit: crate::persistence::ChildExit, now_us: i64) {
-        crate::persistence::bgsave_finished(self, exit, now_us)
     }
 
     /// Starts loading a dataset of `total_bytes`: from now on commands without the
@@ -379,60 +298,6 @@ impl Engine {
         let config = self.srv.config.clone();
         let force = std::mem::take(&mut self.srv.debug.rewrite_force_all);
         move |old, dir| config.rewrite_forcing(old, dir, &users, force)
-    }
-
-    /// The host's report on an `Event::RewriteConfig`: the waiting client gets OK, or
-    /// Redis's error with the system's reason.
-    pub fn config_rewrite_finished(&mut self, client: Option<ClientId>, result: Result<(), String>) {
-        let Some(id) = client else { return };
-        let Some(c) = self.clients.get_mut(&id) else {
-            return;
-        };
-        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
-            return;
-        }
-        c.blocked = None;
-        c.outbox.push(match result {
-            Ok(()) => crate::reply::OK,
-            Err(e) => Reply::Error(format!("ERR Rewriting config file: {}", e)),
-        });
-        self.srv.events.push(Event::Unblocked(id));
-    }
-
-    /// The host's answer to `Event::ReloadRdb`: the file's bytes (or why it could not read
-    /// them), loaded into the dataset as DEBUG RELOAD's options asked.
-    pub fn rdb_reload_finished(&mut self, client: ClientId, file: Result<Vec<u8>, String>, merge: crate::rdb::load::Merge) {
-        let reply = match file.and_then(|bytes| crate::rdb::load::load_merging(&mut self.srv, &bytes, merge)) {
-            Ok(_) => crate::reply::OK,
-            Err(_) => Reply::Error("ERR Error trying to load the RDB dump".into()),
-        };
-        self.host_wait_finished(client, reply);
-    }
-
-    /// The host's report on `Event::Listen`. On failure it listens where it did before, so
-    /// the parameters go back to those values and the client gets Redis's error for the
-    /// parameter that could not be applied.
-    pub fn listen_finished(&mut self, client: Option<ClientId>, result: Result<(), String>, previous: &[(String, String)]) {
-        let reply = match result {
-            Ok(()) => {
-                self.srv.host.tcp_port = self.srv.config.get_i64("port") as u16;
-                crate::reply::OK
-            }
-            Err(_) => {
-                let bind_changed = previous.iter().any(|(n, v)| n == "bind" && self.srv.config.get("bind") != Some(v.as_str()));
-                for (name, value) in previous {
-                    let _ = self.srv.config.set(name, value, false);
-                }
-                Reply::Error(if bind_changed {
-                    "ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.".into()
-                } else {
-                    "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.".into()
-                })
-            }
-        };
-        if let Some(id) = client {
-            self.host_wait_finished(id, reply);
-        }
     }
 
     pub fn host_info(&self) -> &HostInfo {
@@ -522,18 +387,6 @@ impl Engine {
     /// What a host's session needs to know of its client after a batch, in one lookup.
     pub fn session_status(&self, id: ClientId) -> SessionStatus {
         self.clients.get(&id).map_or(SessionStatus::default(), |c| SessionStatus { authenticated: c.authenticated, blocked: c.blocked.is_some() })
-    }
-
-    /// What the host's sockets did since its last report (INFO stats); `threads_active`: the
-    /// I/O threads took part (INFO io_threads_active).
-    pub fn count_io(&mut self, delta: IoCounts, threads_active: bool) {
-        self.srv.stats.io += delta;
-        self.srv.host.io_threads_active = threads_active;
-    }
-
-    /// The host turned connections away at `maxclients` (INFO rejected_connections).
-    pub fn connections_rejected(&mut self, n: u64) {
-        self.srv.stats.rejected_connections += n;
     }
 
     /// Clients idle for longer than `timeout` seconds, which the host closes (clientsCron's
