@@ -6,6 +6,9 @@ use bytes::Bytes;
 
 pub type ClientId = u64;
 
+/// Every connected client by id: the engine's table, and the "others" of a running command.
+pub type ClientTable = hashbrown::HashMap<ClientId, Box<Client>>;
+
 /// What the host knows about a connection when it opens it.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {

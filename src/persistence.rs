@@ -20,7 +20,6 @@ use crate::client::ClientId;
 use crate::command::dispatch::Ctx;
 use crate::command::spec::flags;
 use crate::command::CommandSpec;
-use crate::engine::Engine;
 use crate::error::Error;
 use crate::event::Event;
 use crate::reply::Reply;
@@ -371,17 +370,17 @@ pub fn cron(srv: &mut Server, now_us: i64) {
 /// Answers the client that waits for the host's report (SAVE, BGSAVE), and counts the
 /// command now that it is done (INFO commandstats, errorstats), since dispatch counts a
 /// waiting command only when its reply comes through it.
-fn answer_waiter(engine: &mut Engine, reply: Reply) {
-    let Some((id, name)) = engine.srv.persistence.waiter.take() else { return };
-    let Some(c) = engine.clients.get_mut(&id) else { return };
+fn answer_waiter(srv: &mut Server, clients: &mut crate::client::ClientTable, reply: Reply) {
+    let Some((id, name)) = srv.persistence.waiter.take() else { return };
+    let Some(c) = clients.get_mut(&id) else { return };
     if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
         return;
     }
     c.blocked = None;
     let failed = matches!(reply, Reply::Error(_));
     c.outbox.push(reply);
-    engine.srv.events.push(Event::Unblocked(id));
-    let stats = &mut engine.srv.stats;
+    srv.events.push(Event::Unblocked(id));
+    let stats = &mut srv.stats;
     let names = &crate::command::table::table().names;
     if let Some(i) = names.iter().position(|&(c, sub)| c == name && sub.is_none()) {
         if stats.commands.len() <= i {
@@ -398,8 +397,8 @@ fn answer_waiter(engine: &mut Engine, reply: Reply) {
 }
 
 /// The host's report on an `Event::Save`.
-pub fn save_finished(engine: &mut Engine, ok: bool, now_us: i64) {
-    let p = &mut engine.srv.persistence;
+pub fn save_finished(srv: &mut Server, clients: &mut crate::client::ClientTable, ok: bool, now_us: i64) {
+    let p = &mut srv.persistence;
     let kind = p.pending.take();
     if ok {
         // rdbSave: everything up to the save is on disk.
@@ -412,7 +411,7 @@ pub fn save_finished(engine: &mut Engine, ok: bool, now_us: i64) {
     if kind == Some(SaveKind::Background) {
         p.last_bgsave_secs = 0;
     }
-    answer_waiter(engine, if ok { crate::reply::OK } else { Reply::Error("ERR".into()) });
+    answer_waiter(srv, clients, if ok { crate::reply::OK } else { Reply::Error("ERR".into()) });
 }
 
 /// A fork's cost, whatever it was for: INFO total_forks and latest_fork_usec, and the
@@ -430,8 +429,8 @@ pub fn record_fork(srv: &mut Server, fork_usec: u64) {
 
 /// The host's report on the fork an `Event::BackgroundSave` asked for: the child's pid and
 /// the fork's duration, or why it failed (the BGSAVE client gets `ERR`, as in Redis).
-pub fn bgsave_started(engine: &mut Engine, forked: Result<Forked, String>, now_us: i64) {
-    let p = &mut engine.srv.persistence;
+pub fn bgsave_started(srv: &mut Server, clients: &mut crate::client::ClientTable, forked: Result<Forked, String>, now_us: i64) {
+    let p = &mut srv.persistence;
     let scheduled = std::mem::take(&mut p.forking_scheduled);
     match forked {
         Ok(Forked { pid, fork_usec }) => {
@@ -439,22 +438,22 @@ pub fn bgsave_started(engine: &mut Engine, forked: Result<Forked, String>, now_u
             if scheduled {
                 p.bgsave_scheduled = false;
             }
-            engine.srv.clock.now_us = now_us;
-            record_fork(&mut engine.srv, fork_usec);
-            answer_waiter(engine, Reply::Simple("Background saving started"));
+            srv.clock.now_us = now_us;
+            record_fork(srv, fork_usec);
+            answer_waiter(srv, clients, Reply::Simple("Background saving started"));
         }
         Err(_) => {
             p.child = ChildType::None;
             p.bgsave_start_unix = -1;
             p.last_save_failed = true;
-            answer_waiter(engine, Reply::Error("ERR".into()));
+            answer_waiter(srv, clients, Reply::Error("ERR".into()));
         }
     }
 }
 
 /// The host's report on a background save's child (backgroundSaveDoneHandlerDisk).
-pub fn bgsave_finished(engine: &mut Engine, exit: ChildExit, now_us: i64) {
-    let p = &mut engine.srv.persistence;
+pub fn bgsave_finished(srv: &mut Server, exit: ChildExit, now_us: i64) {
+    let p = &mut srv.persistence;
     if p.child != ChildType::Rdb {
         return;
     }
@@ -474,32 +473,6 @@ pub fn bgsave_finished(engine: &mut Engine, exit: ChildExit, now_us: i64) {
     p.bgsave_start_unix = -1;
     p.child = ChildType::None;
     p.child_pid = 0;
-}
-
-/// Marks the engine as loading and hands back an empty engine of the same configuration
-/// for the loader to fill off the lock (see `Engine::begin_loading`).
-pub fn begin_loading(engine: &mut Engine, total_bytes: u64, now_us: i64) -> Engine {
-    engine.srv.persistence.loading = Some(Loading { start_unix: now_us / 1_000_000, total_bytes, loaded_bytes: 0 });
-    engine.sibling(now_us)
-}
-
-/// Moves what the loader put in `loaded` (keys, expiries, function libraries and scripts)
-/// into the engine and ends the LOADING state. Without a loaded engine (the load failed)
-/// the dataset stays as it was.
-pub fn end_loading(engine: &mut Engine, loaded: Option<Engine>) {
-    if engine.srv.persistence.loading.take().is_none() {
-        return;
-    }
-    let Some(mut loaded) = loaded else { return };
-    let mut keys = 0;
-    for (mine, theirs) in engine.srv.dbs.iter_mut().zip(loaded.srv.dbs.iter_mut()) {
-        std::mem::swap(&mut mine.keys, &mut theirs.keys);
-        std::mem::swap(&mut mine.expires, &mut theirs.expires);
-        mine.avg_ttl = theirs.avg_ttl;
-        keys += mine.len() as u64;
-    }
-    std::mem::swap(&mut engine.srv.scripting, &mut loaded.srv.scripting);
-    engine.srv.persistence.last_load_keys = keys;
 }
 
 /// INFO persistence up to the AOF fields, in Redis's order. The fields about a running

@@ -186,7 +186,7 @@ impl Session {
                     taken += argv.iter().map(|a| a.len()).sum::<usize>();
                     Some(argv)
                 };
-                let close = crate::command::dispatch::execute_batch(engine, id, next, now_us, |reply, r3| {
+                let close = crate::engine::execute_batch(engine, id, next, now_us, |reply, r3| {
                     resp3.set(r3);
                     let resp3 = r3;
                     match reply {

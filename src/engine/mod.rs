@@ -11,8 +11,12 @@
 //! Times are microseconds since the Unix epoch (`now_us`), so TIME is exact; the keyspace
 //! works in milliseconds as Redis does.
 
+mod batch;
+mod blocked;
+mod replica;
 mod report;
 
+pub(crate) use batch::execute_batch;
 pub use report::HostReport;
 
 use bytes::Bytes;
@@ -47,7 +51,7 @@ pub struct SessionStatus {
 
 pub struct Engine {
     pub(crate) srv: Server,
-    pub(crate) clients: HashMap<ClientId, Box<Client>>,
+    pub(crate) clients: crate::client::ClientTable,
     /// The database the next active expiry cycle starts with.
     expire_next_db: usize,
 }
@@ -249,12 +253,27 @@ impl Engine {
     /// for the loader to fill (`rdb_load`, or commands replayed) without holding this one;
     /// `end_loading` moves its contents in.
     pub fn begin_loading(&mut self, total_bytes: u64, now_us: i64) -> Engine {
-        crate::persistence::begin_loading(self, total_bytes, now_us)
+        self.srv.persistence.loading = Some(crate::persistence::Loading { start_unix: now_us / 1_000_000, total_bytes, loaded_bytes: 0 });
+        self.sibling(now_us)
     }
 
-    /// Ends the LOADING state with what the loader filled (None when it failed).
+    /// Ends the LOADING state with what the loader filled: its keys, expiries, function
+    /// libraries and scripts move in. Without a loaded engine (the load failed) the dataset
+    /// stays as it was.
     pub fn end_loading(&mut self, loaded: Option<Engine>) {
-        crate::persistence::end_loading(self, loaded)
+        if self.srv.persistence.loading.take().is_none() {
+            return;
+        }
+        let Some(mut loaded) = loaded else { return };
+        let mut keys = 0;
+        for (mine, theirs) in self.srv.dbs.iter_mut().zip(loaded.srv.dbs.iter_mut()) {
+            std::mem::swap(&mut mine.keys, &mut theirs.keys);
+            std::mem::swap(&mut mine.expires, &mut theirs.expires);
+            mine.avg_ttl = theirs.avg_ttl;
+            keys += mine.len() as u64;
+        }
+        std::mem::swap(&mut self.srv.scripting, &mut loaded.srv.scripting);
+        self.srv.persistence.last_load_keys = keys;
     }
 
     pub fn is_loading(&self) -> bool {
@@ -457,14 +476,14 @@ impl Engine {
 
     /// Runs one command for a client (see `command::dispatch`).
     pub fn execute(&mut self, id: ClientId, argv: Vec<Bytes>, now_us: i64) -> Outcome {
-        crate::command::dispatch::execute(self, id, &argv, now_us)
+        batch::execute(self, id, &argv, now_us)
     }
 
-    /// Runs a pipelined batch (see `command::dispatch::execute_batch`): replies go to `emit`
+    /// Runs a pipelined batch (see `batch::execute_batch`): replies go to `emit`
     /// with the client's RESP3 flag; returns true when the connection must close. Commands
     /// are taken from the front of `cmds`; if one blocks the client, the rest stay there.
     pub fn execute_batch(&mut self, id: ClientId, cmds: &mut std::collections::VecDeque<Vec<Bytes>>, now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
-        crate::command::dispatch::execute_batch(self, id, || cmds.pop_front(), now_us, emit)
+        batch::execute_batch(self, id, || cmds.pop_front(), now_us, emit)
     }
 
     /// One command given by reference (the wasm binding's arguments are slices of its
@@ -472,7 +491,7 @@ impl Engine {
     /// connection must close.
     pub fn execute_args(&mut self, id: ClientId, argv: &[Bytes], now_us: i64, emit: impl FnMut(Reply, bool)) -> bool {
         let mut one = Some(argv);
-        crate::command::dispatch::execute_batch(self, id, || one.take(), now_us, emit)
+        batch::execute_batch(self, id, || one.take(), now_us, emit)
     }
 
     /// Periodic work the host drives `hz` times a second: active expiry, and blocked clients'
@@ -489,7 +508,7 @@ impl Engine {
         if self.srv.clients.pause.is_some_and(|(end, _)| now_us / 1000 >= end) {
             self.srv.set_pause(None);
         }
-        crate::command::dispatch::resume_paused(self);
+        blocked::resume_paused(self);
         crate::persistence::cron(&mut self.srv, now_us);
         crate::aof::cron(&mut self.srv);
         self.expire_blocked(now_us, None);
@@ -504,12 +523,12 @@ impl Engine {
         // What the cycle deleted fails watchers and notifies now, not at the next command.
         if self.srv.dbs.iter().any(|d| !d.expired_log.is_empty()) || self.srv.clients.tracking.clients > 0 {
             let mut nobody = Client::new(0, ClientInfo::default(), now_us / 1000, true);
-            crate::command::dispatch::touch_expired(self, &mut nobody);
+            batch::touch_expired(self, &mut nobody);
             if self.srv.clients.tracking.clients > 0 {
                 // The table's size limit also holds for an idle server (a CONFIG SET lowered it).
-                crate::command::dispatch::limit_tracking_table(self, &mut nobody);
+                batch::limit_tracking_table(self, &mut nobody);
                 // BCAST clients hear of keys the cycle expired.
-                crate::command::dispatch::broadcast_invalidations(self, &mut nobody);
+                batch::broadcast_invalidations(self, &mut nobody);
             }
         }
     }

@@ -150,17 +150,17 @@ impl Engine {
     /// The host's report on the snapshot an `Event::Save` asked for: a waiting SAVE gets OK
     /// or `ERR`; a background save done in place updates rdb_last_bgsave_status.
     fn save_finished(&mut self, ok: bool, now_us: i64) {
-        crate::persistence::save_finished(self, ok, now_us)
+        crate::persistence::save_finished(&mut self.srv, &mut self.clients, ok, now_us)
     }
 
     /// The host's report on the fork of an `Event::BackgroundSave`.
     fn bgsave_started(&mut self, forked: Result<Forked, String>, now_us: i64) {
-        crate::persistence::bgsave_started(self, forked, now_us)
+        crate::persistence::bgsave_started(&mut self.srv, &mut self.clients, forked, now_us)
     }
 
     /// The host's report on how the background save's child ended.
     fn bgsave_finished(&mut self, exit: ChildExit, now_us: i64) {
-        crate::persistence::bgsave_finished(self, exit, now_us)
+        crate::persistence::bgsave_finished(&mut self.srv, exit, now_us)
     }
 
     /// The host's report on an `Event::RewriteConfig`: the waiting client gets OK, or

@@ -120,7 +120,7 @@ pub fn random_id(rng: &mut crate::util::Rng) -> String {
 }
 
 /// Hands the stream recorded since the last call to the backlog and every replica.
-pub fn hand_out(srv: &mut Server, clients: &mut HashMap<ClientId, Box<Client>>) {
+pub fn hand_out(srv: &mut Server, clients: &mut crate::client::ClientTable) {
     if std::mem::take(&mut srv.repl.getack) && !srv.repl.replicas.is_empty() {
         crate::resp::encode_command(&mut srv.prop.repl_buf, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
     }
@@ -198,7 +198,7 @@ pub enum Request<'a> {
 /// SYNC and PSYNC (syncCommand): the reply is what the replica reads before the stream,
 /// `+CONTINUE` and the missed part of the backlog, or `+FULLRESYNC <replid> <offset>` (PSYNC
 /// only) and `$<len>` with the RDB payload. From then on the client is a replica.
-pub fn attach(srv: &mut Server, client: &mut Client, others: &mut HashMap<ClientId, Box<Client>>, req: Request, announced: Announced) -> Vec<u8> {
+pub fn attach(srv: &mut Server, client: &mut Client, others: &mut crate::client::ClientTable, req: Request, announced: Announced) -> Vec<u8> {
     let now = srv.now_ms();
     // replicationGetSlaveName
     let addr = match announced.port {
@@ -315,7 +315,7 @@ pub fn detach(srv: &mut Server, c: &Client) {
 
 /// REPLCONF ACK <offset>: how far the replica has processed the stream. Clients in WAIT
 /// that now have enough replicas are answered.
-pub fn ack(srv: &mut Server, others: &mut HashMap<ClientId, Box<Client>>, id: ClientId, offset: u64) {
+pub fn ack(srv: &mut Server, others: &mut crate::client::ClientTable, id: ClientId, offset: u64) {
     let now = srv.now_ms();
     if let Some(r) = srv.repl.replicas.iter_mut().find(|r| r.id == id) {
         r.ack_offset = r.ack_offset.max(offset);

@@ -228,3 +228,19 @@ pub(super) fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     reply
 }
+
+/// Tells about keys eviction deleted: their watchers' transactions fail, tracking clients
+/// hear they changed, and the `evicted` event goes out; their DELs reach the AOF as their
+/// own unit, before the command that made room (propagateDeletion).
+pub fn announce_evicted(ctx: &mut Ctx) {
+    for (db, key) in std::mem::take(&mut ctx.srv.memory.evict.log) {
+        ctx.touch_watched(db, &key);
+        if ctx.srv.clients.tracking.is_active() {
+            ctx.invalidate(&key);
+        }
+        ctx.notify(db, &key, "evicted");
+    }
+    if ctx.srv.prop.on && ctx.srv.prop.depth <= 1 {
+        crate::server::propagate::flush_expired(ctx.srv);
+    }
+}

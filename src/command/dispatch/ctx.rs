@@ -8,7 +8,7 @@ use super::*;
 pub struct Ctx<'a> {
     pub srv: &'a mut Server,
     pub client: &'a mut Client,
-    pub others: &'a mut HashMap<ClientId, Box<Client>>,
+    pub others: &'a mut crate::client::ClientTable,
 }
 
 impl Ctx<'_> {

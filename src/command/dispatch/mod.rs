@@ -2,31 +2,26 @@
 //! handler, then the bookkeeping every command shares (stats, CLIENT REPLY modes). MULTI/EXEC
 //! and scripts (later issues) call `call()` re-entrantly with the same `Ctx`.
 //!
-//! By job: `ctx` (what handlers touch), `batch` (a client's pipeline), `blocked` (re-runs of
-//! waiting commands), `gates` (the checks before a command runs), `call` (running it).
+//! By job: `ctx` (what handlers touch), `gates` (the checks before a command runs), `call`
+//! (running it). The engine drives it: a client's pipeline in `engine::batch`, re-runs of
+//! waiting commands in `engine::blocked`.
 
-mod batch;
-mod blocked;
 mod call;
 mod ctx;
 mod gates;
 
 use bytes::Bytes;
-use hashbrown::HashMap;
 
 use super::spec::{flags, CommandSpec};
 use super::table::table;
 use crate::blocking::BlockType;
-use crate::client::{Client, ClientId, ReplyMode};
-use crate::engine::{Engine, Outcome};
+use crate::client::{Client, ClientId};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::object::Value;
 use crate::reply::Reply;
 use crate::server::Server;
 
-pub use batch::*;
-pub use blocked::*;
 pub use call::*;
 pub use ctx::*;
 pub(crate) use gates::*;

@@ -17,8 +17,6 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-pub use read::unblock_deleted_readgroup;
-
 const G: &str = "stream";
 
 static XGROUP_SUBCOMMANDS: &[CommandSpec] = &[

@@ -8,9 +8,7 @@ use bytes::Bytes;
 
 use super::{entry_reply, nogroup, parse_strict};
 use crate::command::dispatch::Ctx;
-use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::event::Event;
 use crate::object::Value;
 use crate::reply::Reply;
 use crate::types::stream::{Stream, StreamId};
@@ -275,18 +273,4 @@ fn history(s: &mut Stream, group: &[u8], consumer: &[u8], start: StreamId, count
         }
     }
     Reply::Array(out)
-}
-
-/// A client blocked in XREADGROUP whose stream was deleted or replaced by another type:
-/// Redis ends the wait with an error, since the group is gone with the stream
-/// (unblockDeletedStreamReadgroupClients). Plain XREAD keeps waiting.
-pub fn unblock_deleted_readgroup(engine: &mut Engine, id: crate::client::ClientId) {
-    let Some(c) = engine.clients.get_mut(&id) else { return };
-    if !c.blocked.as_ref().is_some_and(|b| b.argv[0].eq_ignore_ascii_case(b"xreadgroup")) {
-        return;
-    }
-    let b = c.blocked.take().expect("checked");
-    c.outbox.push(Reply::Error("UNBLOCKED the stream key no longer exists".into()));
-    engine.srv.clients.blocking.remove(id, &b);
-    engine.srv.events.push(Event::Unblocked(id));
 }

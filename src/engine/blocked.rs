@@ -1,7 +1,10 @@
 //! Re-runs of waiting commands: clients blocked on keys that were written, and commands held
 //! back by CLIENT PAUSE once it ends.
 
+use super::batch::flush_pending_invalidations;
 use super::*;
+use crate::blocking::BlockType;
+use crate::command::dispatch::*;
 
 /// Once CLIENT PAUSE has ended (UNPAUSE or its timeout), runs the held-back commands in the
 /// order they arrived; each client gets its reply and an `Event::Unblocked`.
@@ -58,7 +61,7 @@ pub(super) fn serve_ready(engine: &mut Engine) {
             if !holds_type {
                 if btype == crate::blocking::BlockType::Stream {
                     // A consumer-group read can never be served once its stream is gone.
-                    crate::commands::stream::unblock_deleted_readgroup(engine, id);
+                    unblock_deleted_readgroup(engine, id);
                     continue;
                 }
                 break;
@@ -86,4 +89,18 @@ pub(super) fn serve_ready(engine: &mut Engine) {
             engine.clients.insert(id, c);
         }
     }
+}
+
+/// A client blocked in XREADGROUP whose stream was deleted or replaced by another type:
+/// Redis ends the wait with an error, since the group is gone with the stream
+/// (unblockDeletedStreamReadgroupClients). Plain XREAD keeps waiting.
+fn unblock_deleted_readgroup(engine: &mut Engine, id: crate::client::ClientId) {
+    let Some(c) = engine.clients.get_mut(&id) else { return };
+    if !c.blocked.as_ref().is_some_and(|b| b.argv[0].eq_ignore_ascii_case(b"xreadgroup")) {
+        return;
+    }
+    let b = c.blocked.take().expect("checked");
+    c.outbox.push(Reply::Error("UNBLOCKED the stream key no longer exists".into()));
+    engine.srv.clients.blocking.remove(id, &b);
+    engine.srv.events.push(Event::Unblocked(id));
 }

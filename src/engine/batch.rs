@@ -2,7 +2,12 @@
 //! command (replies in the client's dialect, blocked clients served, invalidations and
 //! expired keys announced).
 
+use super::blocked::{resume_paused, serve_ready};
 use super::*;
+use crate::blocking::BlockType;
+use crate::client::ReplyMode;
+use crate::command::dispatch::*;
+use crate::error::Error;
 
 pub fn execute(engine: &mut Engine, id: ClientId, argv: &[Bytes], now_us: i64) -> Outcome {
     let mut reply = None;
@@ -209,21 +214,5 @@ pub fn touch_expired(engine: &mut Engine, current: &mut Client) {
             }
             ctx.notify(db, &key, "expired");
         }
-    }
-}
-
-/// Tells about keys eviction deleted: their watchers' transactions fail, tracking clients
-/// hear they changed, and the `evicted` event goes out; their DELs reach the AOF as their
-/// own unit, before the command that made room (propagateDeletion).
-pub fn announce_evicted(ctx: &mut Ctx) {
-    for (db, key) in std::mem::take(&mut ctx.srv.memory.evict.log) {
-        ctx.touch_watched(db, &key);
-        if ctx.srv.clients.tracking.is_active() {
-            ctx.invalidate(&key);
-        }
-        ctx.notify(db, &key, "evicted");
-    }
-    if ctx.srv.prop.on && ctx.srv.prop.depth <= 1 {
-        crate::server::propagate::flush_expired(ctx.srv);
     }
 }
