@@ -357,7 +357,7 @@ pub fn broadcast(ctx: &mut Ctx) {
 /// keys are invalidated as if written, with more effort each time the limit is still
 /// exceeded. Redis picks them by a random walk; any order serves, so the table's own is used.
 pub fn limit_used_slots(ctx: &mut Ctx) {
-    let max = ctx.srv.config.get_i64("tracking-table-max-keys").max(0) as usize;
+    let max = ctx.srv.config.get_i64(crate::param!("tracking-table-max-keys")).max(0) as usize;
     let t = &mut ctx.srv.clients.tracking;
     if max == 0 || t.table.len() <= max {
         t.limit_misses = 0;

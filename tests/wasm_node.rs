@@ -5,7 +5,6 @@
 mod wasm_support;
 
 use cinnabar::wasm::Engine;
-use cinnabar::HostReport;
 use wasm_bindgen_test::*;
 use wasm_support::{call, pipeline, put, replies, s, Val};
 
@@ -153,7 +152,7 @@ fn the_journal_base_and_config_rebuild_an_engine_as_the_package_recovers_one() {
     let mut f = Engine::new(1.0, T0 + 1000.0);
     f.configure(&conf).unwrap();
     assert_eq!(f.aof_load(&journal, T0 + 1000.0).unwrap(), 3.0);
-    f.report(HostReport::LoadingFinished);
+    f.loading_finished();
     assert_eq!(cmd(&mut f, T0 + 1000.0, &["PTTL", "a"]), Val::Num(4000.0));
     cmd(&mut f, T0, &["SELECT", "2"]);
     assert_eq!(cmd(&mut f, T0, &["LRANGE", "l", "0", "-1"]), Val::Arr(vec![s("x"), s("y")]));
@@ -168,7 +167,7 @@ fn the_journal_base_and_config_rebuild_an_engine_as_the_package_recovers_one() {
     let mut g = Engine::new(1.0, T0);
     assert_eq!(g.aof_load(&base, T0).unwrap(), 0.0);
     assert_eq!(g.aof_load(&tail, T0).unwrap(), 1.0);
-    g.report(HostReport::LoadingFinished);
+    g.loading_finished();
     cmd(&mut g, T0, &["SELECT", "2"]);
     assert_eq!(cmd(&mut g, T0, &["GET", "after"]), s("base"));
     assert_eq!(cmd(&mut g, T0, &["GET", "n"]), s("1"));

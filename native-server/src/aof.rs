@@ -30,9 +30,9 @@ pub enum Fsync {
 
 impl Fsync {
     pub fn from_config(engine: &Engine) -> Fsync {
-        match engine.config().get("appendfsync") {
-            Some("always") => Fsync::Always,
-            Some("no") => Fsync::No,
+        match engine.config().get(cinnabar::param!("appendfsync")) {
+            "always" => Fsync::Always,
+            "no" => Fsync::No,
             _ => Fsync::EverySec,
         }
     }
@@ -226,7 +226,7 @@ fn err(e: std::io::Error) -> String {
 
 /// The directory the server works in (`dir`).
 fn work_dir(engine: &Engine) -> PathBuf {
-    PathBuf::from(engine.config().get("dir").filter(|d| !d.is_empty()).unwrap_or("."))
+    PathBuf::from(Some(engine.config().get(cinnabar::param!("dir"))).filter(|d| !d.is_empty()).unwrap_or("."))
 }
 
 /// Writes `bytes` to `path` through a temporary file, fsync and rename (the manifest and
@@ -243,8 +243,8 @@ fn sync_dir(dir: &Path) {
 
 impl Aof {
     fn new(engine: &Engine) -> Aof {
-        let dir = work_dir(engine).join(engine.config().get("appenddirname").unwrap_or("appendonlydir"));
-        let name = engine.config().get("appendfilename").unwrap_or("appendonly.aof").to_string();
+        let dir = work_dir(engine).join(engine.config().get(cinnabar::param!("appenddirname")));
+        let name = engine.config().get(cinnabar::param!("appendfilename")).to_string();
         Aof {
             dir,
             name,
@@ -348,7 +348,7 @@ impl Aof {
     }
 
     fn base_name(&self, seq: u64, engine: &Engine) -> String {
-        let ext = if engine.config().get("aof-use-rdb-preamble") == Some("no") { "aof" } else { "rdb" };
+        let ext = if engine.config().get(cinnabar::param!("aof-use-rdb-preamble")) == "no" { "aof" } else { "rdb" };
         format!("{}.{}.base.{}", self.name, seq, ext)
     }
 
@@ -401,7 +401,7 @@ impl Aof {
                 if loaded.incomplete_multi {
                     serverlog!(Warning, "Revert incomplete MULTI/EXEC transaction in AOF file {}", part.name);
                 }
-                let truncate_ok = engine.config().get("aof-load-truncated") != Some("no");
+                let truncate_ok = engine.config().get(cinnabar::param!("aof-load-truncated")) != "no";
                 if i + 1 != n {
                     return Err("Fatal error: the truncated file is not the last file".into());
                 }
@@ -495,7 +495,7 @@ impl Aof {
                 return;
             }
         }
-        if child && engine.config().get("no-appendfsync-on-rewrite") == Some("yes") {
+        if child && engine.config().get(cinnabar::param!("no-appendfsync-on-rewrite")) == "yes" {
             return;
         }
         match policy {
@@ -578,7 +578,7 @@ impl Aof {
         let base_name = self.base_name(base_seq, engine);
         // aof-rewrite-incremental-fsync: sync every 4 MB so the final sync is not one
         // huge latency spike for everything else on the disk.
-        let incremental = engine.config().get("aof-rewrite-incremental-fsync") != Some("no");
+        let incremental = engine.config().get(cinnabar::param!("aof-rewrite-incremental-fsync")) != "no";
         // As Redis: a child process with a copy-on-write image of the dataset serialises and
         // writes the base, so the server only pauses for the fork itself.
         let start = std::time::Instant::now();

@@ -50,7 +50,7 @@ fn main() {
         }
     }
     // `dir` is the working directory from here on (Redis chdirs as it reads the directive).
-    let dir = engine.config().get("dir").unwrap_or("").to_string();
+    let dir = engine.config().get(cinnabar::param!("dir")).to_string();
     match process::change_dir(&dir) {
         Ok(abs) => engine.config_set_startup("dir", &abs).expect("a directory path is a valid dir"),
         Err(why) => {
@@ -63,13 +63,13 @@ fn main() {
     // As redis-server: fork into the background first (unless a supervisor runs us), then
     // the log file takes the standard streams.
     let cfg = engine.config();
-    log::set_level(cfg.get("loglevel").unwrap_or("notice"));
-    let supervisor = process::supervisor(cfg.get("supervised").unwrap_or("no"));
-    let daemonized = cfg.get_bool("daemonize") && supervisor == process::Supervisor::None;
+    log::set_level(cfg.get(cinnabar::param!("loglevel")));
+    let supervisor = process::supervisor(cfg.get(cinnabar::param!("supervised")));
+    let daemonized = cfg.get_bool(cinnabar::param!("daemonize")) && supervisor == process::Supervisor::None;
     if daemonized {
         process::daemonize();
     }
-    if let Err(e) = process::open_log(cfg.get("logfile").unwrap_or("")) {
+    if let Err(e) = process::open_log(cfg.get(cinnabar::param!("logfile"))) {
         eprintln!("{}", flags::fatal(None, &e));
         std::process::exit(1);
     }
@@ -91,12 +91,12 @@ fn main() {
     } else {
         serverlog!(Warning, "Configuration loaded");
     }
-    let pid_file = process::pid_file(cfg.get("pidfile").unwrap_or(""), daemonized);
-    let unix_socket = cfg.get("unixsocket").unwrap_or("").to_string();
-    let unix_perm = u32::from_str_radix(cfg.get("unixsocketperm").unwrap_or("0"), 8).unwrap_or(0);
-    let port = engine.config().get_i64("port") as u16;
-    let bind = engine.config().get("bind").unwrap_or("").to_string();
-    let backlog = engine.config().get_i64("tcp-backlog") as i32;
+    let pid_file = process::pid_file(cfg.get(cinnabar::param!("pidfile")), daemonized);
+    let unix_socket = cfg.get(cinnabar::param!("unixsocket")).to_string();
+    let unix_perm = u32::from_str_radix(cfg.get(cinnabar::param!("unixsocketperm")), 8).unwrap_or(0);
+    let port = engine.config().get_i64(cinnabar::param!("port")) as u16;
+    let bind = engine.config().get(cinnabar::param!("bind")).to_string();
+    let backlog = engine.config().get_i64(cinnabar::param!("tcp-backlog")) as i32;
     {
         let h = engine.host_info_mut();
         h.process_id = std::process::id() as u64;
@@ -141,7 +141,8 @@ fn main() {
     }
     // redisAsciiArt: the banner under `always-show-logo yes` (or on a terminal), which carries
     // the " PID: <pid>" line harnesses wait for; else one line.
-    let logo = engine.config().get_bool("always-show-logo") || (engine.config().get("logfile").unwrap_or("").is_empty() && host::stdout_is_tty());
+    let logo = engine.config().get_bool(cinnabar::param!("always-show-logo"))
+        || (engine.config().get(cinnabar::param!("logfile")).is_empty() && host::stdout_is_tty());
     let mut server = match server::Server::new(engine, listeners) {
         Ok(s) => s,
         Err(e) => {
@@ -162,7 +163,7 @@ fn main() {
     // behind LOADING (persist.rs). A file that cannot be read is fatal rather than
     // silently starting empty (and later overwriting it). Clients that connect meanwhile
     // are told LOADING.
-    if server.engine.config().get_bool("appendonly") {
+    if server.engine.config().get_bool(cinnabar::param!("appendonly")) {
         match aof::Aof::prepare(&server.engine) {
             Ok(aof) => persist::load_aof_at_startup(&mut server, aof),
             Err(e) => {

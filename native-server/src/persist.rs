@@ -56,8 +56,8 @@ impl Children {
 /// Where snapshots live: `dir` (the working directory when empty) and `dbfilename`.
 pub fn snapshot_paths(engine: &Engine) -> (PathBuf, PathBuf) {
     let cfg = engine.config();
-    let dir = PathBuf::from(cfg.get("dir").filter(|d| !d.is_empty()).unwrap_or("."));
-    let file = dir.join(cfg.get("dbfilename").unwrap_or("dump.rdb"));
+    let dir = PathBuf::from(Some(cfg.get(cinnabar::param!("dir"))).filter(|d| !d.is_empty()).unwrap_or("."));
+    let file = dir.join(cfg.get(cinnabar::param!("dbfilename")));
     (dir, file)
 }
 
@@ -285,7 +285,7 @@ pub fn kill_child_now(children: &Children) {
 /// when save points are set. False when that save failed (the server stays up).
 pub fn shutdown(children: &Children, engine: &mut Engine, save_flag: Option<bool>) -> bool {
     kill_child(children, engine);
-    let wanted = save_flag.unwrap_or_else(|| !engine.config().get("save").unwrap_or("").trim().is_empty()) && !engine.is_loading();
+    let wanted = save_flag.unwrap_or_else(|| !engine.config().get(cinnabar::param!("save")).trim().is_empty()) && !engine.is_loading();
     if wanted {
         serverlog!(Notice, "Saving the final RDB snapshot before exiting.");
         if let Err(e) = save(engine) {
@@ -393,7 +393,7 @@ pub fn load_aof_at_startup(server: &mut Server, aof: crate::aof::Aof) {
 /// is the system's reason, as Redis reports it (strerror).
 pub fn rewrite_config(server: &mut Server, client: Option<ClientId>) {
     let path = PathBuf::from(&server.engine.host_info().config_file);
-    let dir = server.engine.config().get("dir").filter(|d| !d.is_empty()).unwrap_or(".").to_string();
+    let dir = Some(server.engine.config().get(cinnabar::param!("dir"))).filter(|d| !d.is_empty()).unwrap_or(".").to_string();
     let rewrite = server.engine.config_rewriter();
     let notifier = server.notifier();
     let work = move || -> Result<(), String> {

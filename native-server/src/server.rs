@@ -141,10 +141,10 @@ pub struct Server {
 fn params(e: &Engine) -> Params {
     let c = e.config();
     Params {
-        max_clients: c.get_i64("maxclients").max(0) as usize,
-        protected: c.get_bool("protected-mode") && c.get("requirepass").unwrap_or("").is_empty(),
+        max_clients: c.get_i64(cinnabar::param!("maxclients")).max(0) as usize,
+        protected: c.get_bool(cinnabar::param!("protected-mode")) && c.get(cinnabar::param!("requirepass")).is_empty(),
         max_bulk: e.max_bulk_len(),
-        query_limit: c.get_i64("client-query-buffer-limit").max(0) as usize,
+        query_limit: c.get_i64(cinnabar::param!("client-query-buffer-limit")).max(0) as usize,
     }
 }
 
@@ -180,8 +180,8 @@ impl Server {
             .expect("spawn the lazyfree thread");
         let (tx, msgs) = channel();
         let hz = engine.config().hot.hz;
-        let io = IoThreads::start(engine.config().get_i64("io-threads").max(1) as usize);
-        let engine_io_reads = engine.config().get_bool("io-threads-do-reads");
+        let io = IoThreads::start(engine.config().get_i64(cinnabar::param!("io-threads")).max(1) as usize);
+        let engine_io_reads = engine.config().get_bool(cinnabar::param!("io-threads-do-reads"));
         Ok(Server {
             engine,
             net,
@@ -565,7 +565,7 @@ impl Server {
     /// CONFIG SET port/bind (changeListener): the old TCP sockets close, the new ones open;
     /// when they cannot, the old addresses are bound again. Reported to the engine either way.
     fn rebind(&mut self, client: Option<ClientId>, bind: &str, port: u16, previous: &[(String, String)]) {
-        let backlog = self.engine.config().get_i64("tcp-backlog") as i32;
+        let backlog = self.engine.config().get_i64(cinnabar::param!("tcp-backlog")) as i32;
         let mut net = self.net.lock();
         net.close_tcp_listeners();
         let result = match crate::listener::bind_all(bind, port, backlog) {
@@ -632,9 +632,9 @@ impl Server {
         self.migrator.close_idle();
         let cfg = self.engine.config();
         // oom-score-adj applies at startup and whenever CONFIG SET changes it.
-        self.oom.apply(cfg.get("oom-score-adj").unwrap_or("no"), cfg.get("oom-score-adj-values").unwrap_or(""));
+        self.oom.apply(cfg.get(cinnabar::param!("oom-score-adj")), cfg.get(cinnabar::param!("oom-score-adj-values")));
         self.hz = cfg.hot.hz;
-        crate::log::set_level(cfg.get("loglevel").unwrap_or("notice"));
+        crate::log::set_level(cfg.get(cinnabar::param!("loglevel")));
         self.net.lock().params = params(&self.engine);
         for id in self.engine.idle_clients(now) {
             if let Some(k) = self.key_of(id) {
@@ -759,7 +759,7 @@ impl Server {
                 continue;
             }
             serverlog!(Notice, "{}", line);
-            let flags = self.engine.config().get(setting).unwrap_or("default").to_string();
+            let flags = self.engine.config().get_named(setting).unwrap_or("default").to_string();
             let save = if flags.contains("nosave") {
                 Some(false)
             } else if flags.split(' ').any(|f| f == "save") {

@@ -1,105 +1,13 @@
-//! The append-only file as bytes: replaying it (Redis's loadSingleAppendOnlyFile). The
-//! stream it replays is what `propagate` writes; a file may also start with an RDB
-//! preamble (a rewritten base with `aof-use-rdb-preamble yes`, or an old single-file AOF).
-//! The host owns the files (the manifest, base and incremental parts, fsync, truncation):
-//! it hands each part's bytes here in order and decides what a short read means.
+//! The append-only file as bytes: its records, read strictly (Redis's
+//! loadSingleAppendOnlyFile), and a base written as commands (`rewrite`). The stream is what
+//! `server::propagate` writes; a file may also start with an RDB preamble (a rewritten base
+//! with `aof-use-rdb-preamble yes`, or an old single-file AOF). Replaying it into the server
+//! is `persistence::aof`'s; the host owns the files (the manifest, base and incremental
+//! parts, fsync, truncation).
 
 pub mod rewrite;
 
 use bytes::Bytes;
-
-use crate::client::{Client, ClientInfo};
-use crate::command::dispatch::{call, Ctx};
-use crate::engine::Engine;
-use crate::reply::Reply;
-
-/// The AOF as INFO persistence and BGREWRITEAOF see it; the host reports what happens to
-/// its files (`Engine::aof_*`).
-#[derive(Debug, Clone)]
-pub struct Status {
-    pub enabled: bool,
-    pub rewrite_in_progress: bool,
-    /// Asked for while a snapshot was being saved: starts when that ends.
-    pub rewrite_scheduled: bool,
-    /// The AOF was turned on inside EXEC: its first rewrite is scheduled, not started.
-    pub start_deferred: bool,
-    pub rewrite_started_ms: i64,
-    pub last_rewrite_secs: i64,
-    pub last_rewrite_ok: bool,
-    pub rewrites: u64,
-    pub consecutive_failures: u64,
-    /// The last write to the file failed: why.
-    pub write_error: Option<String>,
-    /// Bytes in the base and incremental files, and in the base at the last rewrite
-    /// (auto-aof-rewrite-percentage grows from it).
-    pub current_size: u64,
-    pub base_size: u64,
-    /// The host's background fsync is queued or running (INFO aof_pending_bio_fsync).
-    pub pending_bio_fsync: bool,
-    /// Writes that went ahead without waiting for a slow background fsync.
-    pub delayed_fsync: u64,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Status {
-            enabled: false,
-            rewrite_in_progress: false,
-            rewrite_scheduled: false,
-            start_deferred: false,
-            rewrite_started_ms: 0,
-            last_rewrite_secs: -1,
-            last_rewrite_ok: true,
-            rewrites: 0,
-            consecutive_failures: 0,
-            write_error: None,
-            current_size: 0,
-            base_size: 0,
-            pending_bio_fsync: false,
-            delayed_fsync: 0,
-        }
-    }
-}
-
-/// Starts a rewrite now (the host does it on `Event::RewriteAof`).
-pub fn start_rewrite(srv: &mut crate::server::Server) {
-    srv.aof.rewrite_scheduled = false;
-    srv.aof.rewrite_in_progress = true;
-    srv.aof.rewrite_started_ms = srv.now_ms();
-    srv.events.push(crate::event::Event::RewriteAof);
-}
-
-/// serverCron's AOF duties: a scheduled rewrite once no snapshot is being saved, and the
-/// automatic one when the file has grown `auto-aof-rewrite-percentage` past its base (and
-/// is over `auto-aof-rewrite-min-size`). After a failure, automatic rewrites wait as Redis's
-/// do (a minute per consecutive failure, at most an hour).
-pub fn cron(srv: &mut crate::server::Server) {
-    let a = &srv.aof;
-    if a.rewrite_in_progress || srv.persistence.child != crate::persistence::ChildType::None || srv.persistence.pending.is_some() {
-        return;
-    }
-    if a.rewrite_scheduled {
-        start_rewrite(srv);
-        return;
-    }
-    let perc = srv.config.get_i64("auto-aof-rewrite-percentage");
-    let min = srv.config.get_i64("auto-aof-rewrite-min-size").max(0) as u64;
-    if !a.enabled || perc <= 0 || a.current_size <= min {
-        return;
-    }
-    let base = a.base_size.max(1);
-    let growth = (a.current_size.saturating_sub(base) * 100 / base) as i64;
-    if growth < perc {
-        return;
-    }
-    if a.consecutive_failures > 0 {
-        let wait_ms = (60_000 * a.consecutive_failures as i64).min(3_600_000);
-        if srv.now_ms() - a.rewrite_started_ms < wait_ms {
-            return;
-        }
-    }
-    start_rewrite(srv);
-}
 
 /// What replaying one file did.
 #[derive(Debug, Default, PartialEq)]
@@ -140,7 +48,7 @@ impl std::fmt::Display for LoadError {
 }
 
 /// One step of the strict AOF reader.
-enum Next {
+pub enum Next {
     Command(Vec<Bytes>),
     /// The file ends here, cleanly.
     End,
@@ -150,7 +58,7 @@ enum Next {
 
 /// Reads `*<n>\r\n` then n × `$<len>\r\n<bytes>\r\n` at `pos`, skipping `#` annotation
 /// lines (Redis 7's timestamp annotations). Inline commands are not AOF.
-fn next_command(b: &[u8], pos: &mut usize) -> Result<Next, LoadError> {
+pub fn next_command(b: &[u8], pos: &mut usize) -> Result<Next, LoadError> {
     loop {
         if *pos >= b.len() {
             return Ok(Next::End);
@@ -219,69 +127,6 @@ fn find_crlf(b: &[u8], from: usize) -> Option<usize> {
         // Annotations may be longer than a count; search on for them only.
         (b.get(from) == Some(&b'#')).then(|| tail.windows(2).position(|w| w == b"\r\n").map(|i| from + i)).flatten()
     })
-}
-
-/// Replays one AOF file into the engine (the dataset it builds on is whatever earlier
-/// files loaded; a preamble replaces it, as a base file comes first). Commands run as
-/// Redis's fake AOF client runs them: authenticated, never blocking, nothing propagated,
-/// no statistics, and no key expiring until the host says loading is over (the file
-/// may touch a key after its deadline passed; the replay must still find it).
-pub fn load(engine: &mut Engine, bytes: &[u8], now_us: i64) -> Result<Loaded, LoadError> {
-    let mut out = Loaded::default();
-    let mut pos = 0;
-    if bytes.starts_with(b"REDIS") {
-        let (keys, used) = crate::rdb::load::load_prefix(&mut engine.srv, bytes).map_err(LoadError::Preamble)?;
-        out.preamble_keys = Some(keys);
-        pos = used;
-    }
-    engine.srv.clock.now_us = now_us;
-    let was_on = engine.srv.prop.on;
-    engine.srv.prop.on = false;
-    set_loading(engine, true);
-    let mut fake = Client::new(u64::MAX, ClientInfo { addr: "aof".into(), ..Default::default() }, now_us / 1000, true);
-    fake.deny_blocking = true;
-    let mut before_multi = 0;
-    let result = loop {
-        let start = pos;
-        match next_command(bytes, &mut pos) {
-            Err(e) => break Err(e),
-            Ok(Next::End) => {
-                if fake.multi.is_some() {
-                    out.truncated_at = Some(before_multi);
-                    out.incomplete_multi = true;
-                }
-                break Ok(());
-            }
-            Ok(Next::Short) => {
-                out.truncated_at = Some(if fake.multi.is_some() { before_multi } else { start });
-                out.incomplete_multi = fake.multi.is_some();
-                break Ok(());
-            }
-            Ok(Next::Command(argv)) => {
-                if crate::command::table::table().lookup(&argv[0]).is_none() {
-                    break Err(LoadError::UnknownCommand(String::from_utf8_lossy(&argv[0]).into_owned()));
-                }
-                if argv[0].eq_ignore_ascii_case(b"multi") {
-                    before_multi = start;
-                }
-                let mut ctx = Ctx { srv: &mut engine.srv, client: &mut fake, others: &mut engine.clients };
-                let reply = call(&mut ctx, &argv);
-                debug_assert!(!matches!(reply, Reply::Blocked));
-                out.commands += 1;
-            }
-        }
-    };
-    engine.srv.prop.on = was_on;
-    result.map(|_| out)
-}
-
-/// While loading, keys do not expire and commands are not counted; `Engine::aof_loaded`
-/// ends it once every file is in.
-pub fn set_loading(engine: &mut Engine, on: bool) {
-    engine.srv.loading = on;
-    for db in &mut engine.srv.dbs {
-        db.loading = on;
-    }
 }
 
 #[cfg(test)]

@@ -5,23 +5,25 @@
 
 use bytes::Bytes;
 
+use crate::db::Db;
 use crate::object::Value;
 use crate::resp::encode_command;
-use crate::server::Server;
 use crate::types::stream::Stream;
 
 /// AOF_REWRITE_ITEMS_PER_CMD.
 const ITEMS_PER_CMD: usize = 64;
 
-pub fn commands(srv: &Server) -> Vec<u8> {
+/// The commands that rebuild `dbs`: a `#TS:` annotation first when `timestamp` is given, then
+/// a FUNCTION LOAD per library, then each database's keys.
+pub fn commands<'a>(dbs: &[Db], timestamp: Option<i64>, libraries: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut out = Vec::new();
-    if srv.config.get("aof-timestamp-enabled") == Some("yes") {
-        out.extend_from_slice(format!("#TS:{}\r\n", srv.clock.now_us / 1_000_000).as_bytes());
+    if let Some(ts) = timestamp {
+        out.extend_from_slice(format!("#TS:{}\r\n", ts).as_bytes());
     }
-    for lib in srv.scripting.libraries.values() {
-        encode_command(&mut out, &[&b"FUNCTION"[..], b"LOAD", &lib.code]);
+    for code in libraries {
+        encode_command(&mut out, &[&b"FUNCTION"[..], b"LOAD", code]);
     }
-    for (j, db) in srv.dbs.iter().enumerate() {
+    for (j, db) in dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }

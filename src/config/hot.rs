@@ -97,37 +97,37 @@ impl Policy {
 impl Config {
     pub(super) fn refresh_hot(&mut self) {
         self.hot = Hot {
-            lfu_policy: self.get("maxmemory-policy").is_some_and(|p| p.ends_with("-lfu")),
-            maxmemory: self.get_i64("maxmemory").max(0) as u64,
-            evict_policy: Policy::parse(self.get("maxmemory-policy").unwrap_or("")),
+            lfu_policy: self.get(crate::param!("maxmemory-policy")).ends_with("-lfu"),
+            maxmemory: self.get_i64(crate::param!("maxmemory")).max(0) as u64,
+            evict_policy: Policy::parse(self.get(crate::param!("maxmemory-policy"))),
             client_limit: {
-                let v = self.get("maxmemory-clients").unwrap_or("0");
+                let v = self.get(crate::param!("maxmemory-clients"));
                 match v.strip_suffix('%') {
-                    Some(pct) => (self.get_i64("maxmemory").max(0) as u64) * pct.parse::<u64>().unwrap_or(0) / 100,
+                    Some(pct) => (self.get_i64(crate::param!("maxmemory")).max(0) as u64) * pct.parse::<u64>().unwrap_or(0) / 100,
                     None => v.parse().unwrap_or(0),
                 }
             },
-            proto_max_bulk_len: self.get_i64("proto-max-bulk-len"),
-            lfu_log_factor: self.get_i64("lfu-log-factor"),
-            lfu_decay_time: self.get_i64("lfu-decay-time"),
-            lazyfree_lazy_expire: self.get("lazyfree-lazy-expire") == Some("yes"),
-            aof_timestamp_enabled: self.get("aof-timestamp-enabled") == Some("yes"),
-            hash_max_listpack_entries: self.get_i64("hash-max-listpack-entries") as usize,
-            hash_max_listpack_value: self.get_i64("hash-max-listpack-value") as usize,
-            list_max_listpack_size: self.get_i64("list-max-listpack-size"),
-            set_max_intset_entries: self.get_i64("set-max-intset-entries") as usize,
-            zset_max_listpack_entries: self.get_i64("zset-max-listpack-entries") as usize,
-            zset_max_listpack_value: self.get_i64("zset-max-listpack-value") as usize,
-            slowlog_log_slower_than: self.get_i64("slowlog-log-slower-than"),
-            slowlog_max_len: self.get_i64("slowlog-max-len") as usize,
-            latency_tracking: self.get_bool("latency-tracking"),
-            latency_monitor_threshold: self.get_i64("latency-monitor-threshold"),
-            min_replicas: self.get_i64("min-replicas-to-write") > 0 && self.get_i64("min-replicas-max-lag") > 0,
-            hz: self.get_i64("hz").clamp(1, 500) as u32,
-            hll_sparse_max_bytes: self.get_i64("hll-sparse-max-bytes").max(0) as usize,
+            proto_max_bulk_len: self.get_i64(crate::param!("proto-max-bulk-len")),
+            lfu_log_factor: self.get_i64(crate::param!("lfu-log-factor")),
+            lfu_decay_time: self.get_i64(crate::param!("lfu-decay-time")),
+            lazyfree_lazy_expire: self.get(crate::param!("lazyfree-lazy-expire")) == "yes",
+            aof_timestamp_enabled: self.get(crate::param!("aof-timestamp-enabled")) == "yes",
+            hash_max_listpack_entries: self.get_i64(crate::param!("hash-max-listpack-entries")) as usize,
+            hash_max_listpack_value: self.get_i64(crate::param!("hash-max-listpack-value")) as usize,
+            list_max_listpack_size: self.get_i64(crate::param!("list-max-listpack-size")),
+            set_max_intset_entries: self.get_i64(crate::param!("set-max-intset-entries")) as usize,
+            zset_max_listpack_entries: self.get_i64(crate::param!("zset-max-listpack-entries")) as usize,
+            zset_max_listpack_value: self.get_i64(crate::param!("zset-max-listpack-value")) as usize,
+            slowlog_log_slower_than: self.get_i64(crate::param!("slowlog-log-slower-than")),
+            slowlog_max_len: self.get_i64(crate::param!("slowlog-max-len")) as usize,
+            latency_tracking: self.get_bool(crate::param!("latency-tracking")),
+            latency_monitor_threshold: self.get_i64(crate::param!("latency-monitor-threshold")),
+            min_replicas: self.get_i64(crate::param!("min-replicas-to-write")) > 0 && self.get_i64(crate::param!("min-replicas-max-lag")) > 0,
+            hz: self.get_i64(crate::param!("hz")).clamp(1, 500) as u32,
+            hll_sparse_max_bytes: self.get_i64(crate::param!("hll-sparse-max-bytes")).max(0) as usize,
             output_limits: {
                 let mut limits = [OutputLimit::default(); 3];
-                for (class, hard, soft, secs) in output_limits(self.get("client-output-buffer-limit").unwrap_or("")) {
+                for (class, hard, soft, secs) in output_limits(self.get(crate::param!("client-output-buffer-limit"))) {
                     let i = match class.as_str() {
                         "normal" => ClientClass::Normal,
                         "slave" => ClientClass::Replica,

@@ -12,6 +12,7 @@ mod tests;
 
 pub use file::*;
 pub use hot::{ClientClass, Hot, OutputLimit, Policy};
+pub use params::ParamId;
 use rewrite::repr;
 pub use rewrite::REWRITE_SIGNATURE;
 
@@ -101,16 +102,25 @@ impl Config {
         out
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    /// A parameter's value as CONFIG GET prints it (`crate::param!("name")`).
+    pub fn get(&self, p: ParamId) -> &str {
+        &self.values[p.0]
+    }
+
+    /// An integer parameter (memory sizes in bytes).
+    pub fn get_i64(&self, p: ParamId) -> i64 {
+        self.get(p).parse().unwrap_or(0)
+    }
+
+    /// A yes/no parameter.
+    pub fn get_bool(&self, p: ParamId) -> bool {
+        self.get(p) == "yes"
+    }
+
+    /// A parameter by a name known only at run time (CONFIG GET, the command line), or its
+    /// alias; None when there is no such parameter.
+    pub fn get_named(&self, name: &str) -> Option<&str> {
         index(name).map(|i| self.values[i].as_str())
-    }
-
-    pub fn get_i64(&self, name: &str) -> i64 {
-        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
-    }
-
-    pub fn get_bool(&self, name: &str) -> bool {
-        self.get(name) == Some("yes")
     }
 
     pub fn is_known(name: &str) -> bool {

@@ -54,7 +54,7 @@ pub(super) const fn aka(mut p: Param, alias: &'static str) -> Param {
 
 pub(super) const I: Kind = Kind::Int { min: 0, max: i64::MAX };
 
-pub(super) static PARAMS: &[Param] = &[
+pub(super) const PARAMS: &[Param] = &[
     // Settable at runtime where the host listens (`HostInfo::listens`): it re-binds.
     p("port", Kind::Int { min: 0, max: 65535 }, "6379"),
     p("bind", Kind::List, "127.0.0.1 -::1"),
@@ -259,3 +259,51 @@ pub(super) static PARAMS: &[Param] = &[
     p("tls-ciphers", Kind::Str, ""),
     p("tls-ciphersuites", Kind::Str, ""),
 ];
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A parameter named in the code: `crate::param!("maxmemory")` finds it in the table while
+/// compiling, so a misspelled name does not build, and reading it is an index, not a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamId(pub(super) usize);
+
+impl ParamId {
+    /// The parameter by its own name (not an alias); a compile-time error when used in a
+    /// constant (as `param!` does) and there is none.
+    pub const fn named(name: &str) -> ParamId {
+        let mut i = 0;
+        while i < PARAMS.len() {
+            if same(PARAMS[i].name, name) {
+                return ParamId(i);
+            }
+            i += 1;
+        }
+        panic!("no such configuration parameter")
+    }
+
+    pub fn name(self) -> &'static str {
+        PARAMS[self.0].name
+    }
+}
+
+/// A configuration parameter by name, checked against the table at compile time.
+#[macro_export]
+macro_rules! param {
+    ($name:literal) => {{
+        const P: $crate::config::ParamId = $crate::config::ParamId::named($name);
+        P
+    }};
+}

@@ -14,11 +14,11 @@ fn memory_values_accept_redis_suffixes() {
 fn config_set_validates_and_normalises() {
     let mut c = Config::default();
     c.set("maxmemory", "1mb", false).unwrap();
-    assert_eq!(c.get("maxmemory"), Some("1048576"));
+    assert_eq!(c.get(crate::param!("maxmemory")), "1048576");
     assert!(c.set("databases", "1", false).is_err());
     assert!(c.set("maxmemory-policy", "bogus", false).is_err());
     c.set("MAXMEMORY-POLICY", "allkeys-lru", false).unwrap();
-    assert_eq!(c.get("maxmemory-policy"), Some("allkeys-lru"));
+    assert_eq!(c.get(crate::param!("maxmemory-policy")), "allkeys-lru");
 }
 
 #[test]
@@ -42,7 +42,7 @@ fn rewrite_of_an_empty_file_writes_only_what_differs_plus_save_and_dir() {
         back.set(&name, &args.join(" "), true).unwrap();
     }
     for name in ["requirepass", "maxmemory", "save", "appendonly", "hash-max-listpack-value", "maxmemory-policy"] {
-        assert_eq!(back.get(name), c.get(name), "{}", name);
+        assert_eq!(back.get_named(name), c.get_named(name), "{}", name);
     }
 }
 
@@ -63,7 +63,7 @@ fn rewrite_keeps_comments_updates_in_place_and_blanks_unused_lines() {
 fn client_output_buffer_limits_merge_by_class() {
     let mut c = Config::default();
     c.set("client-output-buffer-limit", "pubsub 1mb 512kb 30 replica 1 2 3", false).unwrap();
-    assert_eq!(c.get("client-output-buffer-limit"), Some("normal 0 0 0 slave 1 2 3 pubsub 1048576 524288 30"));
+    assert_eq!(c.get(crate::param!("client-output-buffer-limit")), "normal 0 0 0 slave 1 2 3 pubsub 1048576 524288 30");
     assert!(c.set("client-output-buffer-limit", "master 1 1 1", false).is_err());
     assert_eq!(
         c.rewrite("", "/"),

@@ -68,7 +68,7 @@ impl Engine {
     }
 
     fn with_rng(config: Config, mut rng: Rng, now_us: i64) -> Engine {
-        let n = config.get_i64("databases").max(1) as usize;
+        let n = config.get_i64(crate::param!("databases")).max(1) as usize;
         let dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
         let repl = crate::replication::Replication::new(&mut rng);
         let mut e = Engine {
@@ -97,7 +97,7 @@ impl Engine {
             clients: HashMap::new(),
         };
         // requirepass is the default user's password.
-        let pass = e.srv.config.get("requirepass").unwrap_or("").to_string();
+        let pass = e.srv.config.get(crate::param!("requirepass")).to_string();
         if !pass.is_empty() {
             e.srv.acl.set_default_password(pass.as_bytes());
         }
@@ -128,7 +128,7 @@ impl Engine {
                 return Err(crate::error::Error::Msg("ERR Spaces not allowed in ACL usernames"));
             }
             let rules = crate::acl::merge_selector_args(rules).map_err(|_| crate::error::Error::Msg("ERR Unmatched parenthesis in acl selector"))?;
-            let all = self.srv.config.get("acl-pubsub-default") == Some("allchannels");
+            let all = self.srv.config.get(crate::param!("acl-pubsub-default")) == "allchannels";
             let mut u = if &user[..] == b"default" { self.srv.acl.default_user().clone() } else { crate::acl::User::new(user.clone(), all) };
             if &user[..] == b"default" {
                 u.apply(b"reset", all).ok();
@@ -150,11 +150,11 @@ impl Engine {
         }
         self.srv.config.set(name, value, true)?;
         if name.eq_ignore_ascii_case("requirepass") {
-            let pass = self.srv.config.get("requirepass").unwrap_or("").to_string();
+            let pass = self.srv.config.get(crate::param!("requirepass")).to_string();
             self.srv.acl.set_default_password(pass.as_bytes());
         }
         if name.eq_ignore_ascii_case("databases") {
-            let n = self.srv.config.get_i64("databases").max(1) as usize;
+            let n = self.srv.config.get_i64(crate::param!("databases")).max(1) as usize;
             let rng = &mut self.srv.rng;
             self.srv.dbs = (0..n).map(|i| Db::new(i, rng.next_u64())).collect();
         }
@@ -181,7 +181,7 @@ impl Engine {
     /// The dataset as RDB bytes (SHUTDOWN SAVE; the host writes them where `dir` and
     /// `dbfilename` say).
     pub fn rdb_snapshot(&self) -> Vec<u8> {
-        crate::rdb::dump(&self.srv)
+        crate::persistence::snapshot::dump(&self.srv)
     }
 
     /// Turns the AOF stream on (`appendonly yes`, once the host has its file open) or off.
@@ -194,10 +194,10 @@ impl Engine {
     /// The new base of a rewritten AOF: the dataset as RDB (`aof-use-rdb-preamble yes`)
     /// or as the commands that rebuild it.
     pub fn aof_base(&self) -> Vec<u8> {
-        if self.srv.config.get("aof-use-rdb-preamble") == Some("no") {
-            crate::aof::rewrite::commands(&self.srv)
+        if self.srv.config.get(crate::param!("aof-use-rdb-preamble")) == "no" {
+            crate::persistence::aof::base_commands(&self.srv)
         } else {
-            crate::rdb::dump(&self.srv)
+            crate::persistence::snapshot::dump(&self.srv)
         }
     }
 
@@ -207,7 +207,7 @@ impl Engine {
         if self.srv.aof.rewrite_in_progress || std::mem::take(&mut self.srv.aof.start_deferred) {
             self.srv.aof.rewrite_scheduled = true;
         } else {
-            crate::aof::start_rewrite(&mut self.srv);
+            crate::persistence::aof::start_rewrite(&mut self.srv);
         }
     }
 
@@ -238,8 +238,8 @@ impl Engine {
     /// Replays one AOF file (base or incremental part, in manifest order). Keys do not
     /// expire until `loading_finished`; see `aof::load` for what a short file reports.
     pub fn aof_load(&mut self, bytes: &[u8], now_us: i64) -> Result<crate::aof::Loaded, crate::aof::LoadError> {
-        crate::aof::set_loading(self, true);
-        crate::aof::load(self, bytes, now_us)
+        crate::persistence::aof::set_loading(&mut self.srv, true);
+        crate::persistence::aof::load(&mut self.srv, &mut self.clients, bytes, now_us)
     }
 
     /// Declares that the host forks for background saves (`Event::BackgroundSave`) and
@@ -292,7 +292,7 @@ impl Engine {
     /// Replaces the dataset with an RDB file's (startup, DEBUG RELOAD later): the number of
     /// keys loaded, or Redis's reason for refusing the file. Nothing changes on error.
     pub fn rdb_load(&mut self, bytes: &[u8]) -> Result<usize, String> {
-        crate::rdb::load::load_into(&mut self.srv, bytes)
+        crate::persistence::snapshot::load_into(&mut self.srv, bytes)
     }
 
     /// CONFIG REWRITE's new config file text from the old one (a pure function; see
@@ -304,7 +304,7 @@ impl Engine {
     /// The `user` lines CONFIG REWRITE writes: none when an ACL file keeps the users
     /// (rewriteConfigUserOption), which also drops the file's old ones.
     fn config_users(&self) -> Vec<String> {
-        if !self.srv.config.get("aclfile").unwrap_or("").is_empty() {
+        if !self.srv.config.get(crate::param!("aclfile")).is_empty() {
             return vec![];
         }
         self.srv.acl.users.values().map(crate::commands::server::acl::config_line).collect()
@@ -343,7 +343,7 @@ impl Engine {
     /// Err is the line to log before exiting. Users come from the ACL file or from `user`
     /// lines in the configuration, never both.
     pub fn load_acl_file_at_startup(&mut self) -> Result<(), String> {
-        if self.srv.config.get("aclfile").unwrap_or("").is_empty() {
+        if self.srv.config.get(crate::param!("aclfile")).is_empty() {
             return Ok(());
         }
         if self.srv.acl.users_from_config {
@@ -412,7 +412,7 @@ impl Engine {
     /// clientsCronHandleTimeout): never a blocked client (its wait has its own timeout) or a
     /// subscriber, as in Redis.
     pub fn idle_clients(&self, now_us: i64) -> Vec<ClientId> {
-        let timeout = self.srv.config.get_i64("timeout");
+        let timeout = self.srv.config.get_i64(crate::param!("timeout"));
         if timeout <= 0 {
             return Vec::new();
         }
@@ -510,7 +510,7 @@ impl Engine {
         }
         blocked::resume_paused(self);
         crate::persistence::cron(&mut self.srv, now_us);
-        crate::aof::cron(&mut self.srv);
+        crate::persistence::aof::cron(&mut self.srv);
         self.expire_blocked(now_us, None);
         self.active_expire();
         crate::server::propagate::flush_expired(&mut self.srv);
@@ -631,7 +631,7 @@ impl Engine {
         if !self.srv.debug.active_expire || self.srv.clients.pause.is_some() || self.srv.repl.master.is_some() {
             return;
         }
-        let effort = self.srv.config.get_i64("active-expire-effort").clamp(1, 10) as usize;
+        let effort = self.srv.config.get_i64(crate::param!("active-expire-effort")).clamp(1, 10) as usize;
         // Redis samples 20 keys per loop and gives the cycle ~25% of one tick of CPU; a budget
         // of keys per database per tick gives the same bounded work without a clock.
         let mut budget = 200 * effort * self.srv.dbs.len().max(1);

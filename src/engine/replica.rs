@@ -10,7 +10,7 @@ use crate::replication::replica::*;
 impl Engine {
     /// The primary to follow, if `replicaof` is configured (read at startup).
     pub fn replica_start(&mut self) -> Option<(String, u16)> {
-        let v = self.srv.config.get("replicaof").unwrap_or("").to_string();
+        let v = self.srv.config.get(crate::param!("replicaof")).to_string();
         let mut w = v.split_whitespace();
         let (host, port) = (w.next()?, w.next()?.parse::<u16>().ok()?);
         let mut none = hashbrown::HashMap::new();
@@ -22,9 +22,9 @@ impl Engine {
     /// What the host sends in the handshake.
     pub fn replica_handshake(&self) -> Handshake {
         let c = &self.srv.config;
-        let pass = c.get("masterauth").unwrap_or("");
-        let user = c.get("masteruser").unwrap_or("");
-        let announced = c.get_i64("replica-announce-port");
+        let pass = c.get(crate::param!("masterauth"));
+        let user = c.get(crate::param!("masteruser"));
+        let announced = c.get_i64(crate::param!("replica-announce-port"));
         let (replid, offset) =
             if self.srv.repl.backlog.is_some() { (self.srv.repl.replid.clone(), current_offset(&self.srv) as i64 + 1) } else { ("?".to_string(), -1) };
         Handshake {
@@ -32,7 +32,7 @@ impl Engine {
             listening_port: if announced > 0 { announced as u16 } else { self.srv.host.tcp_port },
             replid,
             offset,
-            timeout_secs: c.get_i64("repl-timeout").max(1) as u64,
+            timeout_secs: c.get_i64(crate::param!("repl-timeout")).max(1) as u64,
         }
     }
 
@@ -65,7 +65,7 @@ impl Engine {
         self.srv.log(2, || "MASTER <-> REPLICA sync: Flushing old data".to_string());
         self.srv.log(2, || "MASTER <-> REPLICA sync: Loading DB in memory".to_string());
         // Kept as loaded, deadlines passed or not: the primary decides when keys go.
-        let keys = match crate::rdb::load::load_prefix(&mut self.srv, rdb) {
+        let keys = match crate::persistence::snapshot::load_prefix(&mut self.srv, rdb) {
             Ok((keys, _)) => keys,
             Err(e) => {
                 let e = format!("{:?}", e);
@@ -88,7 +88,7 @@ impl Engine {
         self.attach_master_client(&host, port, now_us);
         self.srv.log(2, || "MASTER <-> REPLICA sync: Finished with success".to_string());
         if self.srv.aof.enabled {
-            crate::aof::start_rewrite(&mut self.srv);
+            crate::persistence::aof::start_rewrite(&mut self.srv);
         }
         Ok(())
     }
@@ -195,7 +195,7 @@ impl Engine {
     /// the link. (During the handshake and the payload the host's reads time out instead,
     /// each after `repl-timeout` without data: `Handshake::timeout_secs`.)
     pub fn replica_timed_out(&self, now_us: i64) -> bool {
-        let timeout = self.srv.config.get_i64("repl-timeout") * 1000;
+        let timeout = self.srv.config.get_i64(crate::param!("repl-timeout")) * 1000;
         self.srv.repl.master.as_ref().is_some_and(|m| m.state == LinkState::Connected && now_us / 1000 - m.last_io_ms > timeout)
     }
 

@@ -144,7 +144,7 @@ impl Engine {
 
     /// Every file is in: keys may expire again.
     fn loading_finished(&mut self) {
-        crate::aof::set_loading(self, false);
+        crate::persistence::aof::set_loading(&mut self.srv, false);
     }
 
     /// The host's report on the snapshot an `Event::Save` asked for: a waiting SAVE gets OK
@@ -184,7 +184,7 @@ impl Engine {
     /// The host's answer to `Event::ReloadRdb`: the file's bytes (or why it could not read
     /// them), loaded into the dataset as DEBUG RELOAD's options asked.
     fn rdb_reload_finished(&mut self, client: ClientId, file: Result<Vec<u8>, String>, merge: Merge) {
-        let reply = match file.and_then(|bytes| crate::rdb::load::load_merging(&mut self.srv, &bytes, merge)) {
+        let reply = match file.and_then(|bytes| crate::persistence::snapshot::load_merging(&mut self.srv, &bytes, merge)) {
             Ok(_) => crate::reply::OK,
             Err(_) => Reply::Error("ERR Error trying to load the RDB dump".into()),
         };
@@ -197,11 +197,11 @@ impl Engine {
     fn listen_finished(&mut self, client: Option<ClientId>, result: Result<(), String>, previous: &[(String, String)]) {
         let reply = match result {
             Ok(()) => {
-                self.srv.host.tcp_port = self.srv.config.get_i64("port") as u16;
+                self.srv.host.tcp_port = self.srv.config.get_i64(crate::param!("port")) as u16;
                 crate::reply::OK
             }
             Err(_) => {
-                let bind_changed = previous.iter().any(|(n, v)| n == "bind" && self.srv.config.get("bind") != Some(v.as_str()));
+                let bind_changed = previous.iter().any(|(n, v)| n == "bind" && self.srv.config.get(crate::param!("bind")) != v.as_str());
                 for (name, value) in previous {
                     let _ = self.srv.config.set(name, value, false);
                 }

@@ -111,21 +111,6 @@ pub struct Limits {
     pub skip_checksum: bool,
 }
 
-impl Limits {
-    pub fn of(srv: &crate::server::Server) -> Limits {
-        let c = &srv.config;
-        let h = &c.hot;
-        Limits {
-            hash: HashLimits { entries: h.hash_max_listpack_entries, value: h.hash_max_listpack_value },
-            zset: ZLimits { entries: h.zset_max_listpack_entries, value: h.zset_max_listpack_value },
-            list_fill: h.list_max_listpack_size,
-            intset_max: h.set_max_intset_entries,
-            checksum: c.get_bool("rdbchecksum"),
-            skip_checksum: srv.debug.skip_checksum,
-        }
-    }
-}
-
 /// Reads `n` items of a collection whose count the file claims: the vector grows with what
 /// is really read, never reserved from the claim.
 fn items<'a, T>(r: &mut Reader<'a>, n: usize, mut one: impl FnMut(&mut Reader<'a>) -> LoadResult<T>) -> LoadResult<Vec<T>> {
@@ -513,15 +498,6 @@ pub struct Record {
     pub freq: Option<u8>,
 }
 
-/// Replaces the dataset with an RDB file's (the startup load, DEBUG RELOAD); returns the
-/// number of keys loaded. A file that does not parse leaves the dataset untouched. As
-/// rdbLoadRio does: keys already past their deadline are not loaded, a key twice in one
-/// database is an error, and a saved LRU idle time or LFU counter becomes the key's stamp
-/// when the policy in force uses that kind.
-pub fn load_into(srv: &mut crate::server::Server, bytes: &[u8]) -> LoadResult<usize> {
-    load_rdb(srv, bytes, false, Merge::Flush).map(|(keys, _)| keys)
-}
-
 /// How a load meets the dataset already there (DEBUG RELOAD's NOFLUSH and MERGE).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Merge {
@@ -531,69 +507,6 @@ pub enum Merge {
     Refuse,
     /// Kept; the file's keys and libraries replace those of the same name.
     Replace,
-}
-
-/// `load_into` that keeps (`Refuse`, `Replace`) or empties (`Flush`) the dataset first.
-pub fn load_merging(srv: &mut crate::server::Server, bytes: &[u8], merge: Merge) -> LoadResult<usize> {
-    load_rdb(srv, bytes, false, merge).map(|(keys, _)| keys)
-}
-
-/// `load_into` for an RDB that other data may follow (an AOF's preamble or base): also
-/// returns how many bytes the RDB took. Keys past their deadline are kept, as Redis keeps
-/// them under RDBFLAGS_AOF_PREAMBLE: the commands after them may still touch them.
-pub fn load_prefix(srv: &mut crate::server::Server, bytes: &[u8]) -> LoadResult<(usize, usize)> {
-    load_rdb(srv, bytes, true, Merge::Flush)
-}
-
-fn load_rdb(srv: &mut crate::server::Server, bytes: &[u8], aof_preamble: bool, merge: Merge) -> LoadResult<(usize, usize)> {
-    let lim = Limits::of(srv);
-    let mut used = 0;
-    let (records, functions) = load_all_at(bytes, &lim, &mut used)?;
-    if let Some(r) = records.iter().find(|r| r.db >= srv.dbs.len()) {
-        return Err(format!(
-            "FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting",
-            srv.dbs.len(),
-            r.db
-        ));
-    }
-    let mut seen = hashbrown::HashSet::with_capacity(records.len());
-    if let Some(r) = records.iter().find(|r| !seen.insert((r.db, &r.key))) {
-        return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(&r.key), r.db));
-    }
-    drop(seen);
-    // Checked before anything changes, so a refused merge leaves the dataset as it was.
-    if merge == Merge::Refuse {
-        if let Some(r) = records.iter().find(|r| srv.dbs[r.db].keys.contains_key(&r.key[..])) {
-            return Err(format!("RDB has duplicated key '{}' in DB {}", String::from_utf8_lossy(&r.key), r.db));
-        }
-    }
-    // The file's libraries replace the server's (rdbLoad swaps in a new functions context),
-    // or join them when the dataset is kept.
-    let codes = match merge {
-        Merge::Flush => functions,
-        _ => crate::commands::scripting::merged_codes(&srv.scripting, &functions, merge == Merge::Replace)?,
-    };
-    let built = crate::commands::scripting::rebuild(&codes, srv.scripting.rng, srv.host.clock).map_err(|e| format!("Failed loading library: {}", e))?;
-    srv.scripting.fn_vm = built.fn_vm;
-    srv.scripting.libraries = built.libraries;
-    srv.scripting.functions = built.functions;
-    if merge == Merge::Flush {
-        for d in &mut srv.dbs {
-            d.clear();
-        }
-    }
-    let now = srv.now_ms();
-    let mut n = 0;
-    for r in records {
-        if !aof_preamble && r.expire.is_some_and(|when| when < now) {
-            continue;
-        }
-        // objectSetLRUOrLFU: only the kind of stamp the policy in force keeps.
-        let lru = srv.access_clock().restored(r.freq.map(|f| f as u32), r.idle);
-        srv.dbs[r.db].put(r.key, entry(r.value, lru), r.expire);
-        n += 1;
-    }
-    Ok((n, used))
 }
 
 /// Parses a whole RDB file into its records.
@@ -607,7 +520,7 @@ pub fn load_all(b: &[u8], lim: &Limits) -> LoadResult<(Vec<Record>, Vec<Bytes>)>
 }
 
 /// `load_all`, telling where the RDB ended (`used`).
-fn load_all_at(b: &[u8], lim: &Limits, used: &mut usize) -> LoadResult<(Vec<Record>, Vec<Bytes>)> {
+pub fn load_all_at(b: &[u8], lim: &Limits, used: &mut usize) -> LoadResult<(Vec<Record>, Vec<Bytes>)> {
     if b.len() < 9 || &b[..5] != b"REDIS" {
         return Err("Wrong signature trying to load DB from file".into());
     }

@@ -15,7 +15,7 @@ pub mod lzf;
 pub mod save;
 pub mod ziplist;
 
-pub use save::{dump, dump_value, frame, Writer};
+pub use save::{dump_value, frame, Writer};
 
 /// The RDB version written (Redis 7.0's RDB_VERSION) and the newest one read.
 pub const RDB_VERSION: u16 = 10;

@@ -12,9 +12,10 @@
 use super::kind::*;
 use super::lzf::Compressor;
 use super::RDB_VERSION;
+use crate::db::access::AccessClock;
+use crate::db::Db;
 use crate::ds::listpack::LpVal;
 use crate::object::{Str, Value};
-use crate::server::Server;
 use crate::types::hash::Hash;
 use crate::types::list::List;
 use crate::types::set::Set;
@@ -284,36 +285,44 @@ pub fn frame(out: &mut Vec<u8>) {
 
 /// Which access stamp rdbSaveKeyValuePair writes under the eviction policy: LRU idle
 /// seconds, an LFU counter, or neither.
-enum Access {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
     None,
     Idle,
     Freq,
 }
 
-/// The whole dataset as an RDB file (rdbSaveRio), keys already past their deadline left out.
-pub fn dump(srv: &Server) -> Vec<u8> {
-    let now = srv.now_ms();
-    let mut w = Writer::new(srv.config.get_bool("rdbcompression"));
+/// What an RDB file carries besides the keys, from the server that writes it.
+pub struct Snapshot<'a> {
+    pub dbs: &'a [Db],
+    /// The time of the save: keys past their deadline are left out; `ctime`.
+    pub now_ms: i64,
+    /// `used-mem`.
+    pub used_mem: u64,
+    /// `rdbcompression` and `rdbchecksum`.
+    pub compress: bool,
+    pub checksum: bool,
+    /// Which access stamps are kept (the eviction policy's kind), measured on this clock.
+    pub access: Access,
+    pub clock: AccessClock,
+}
+
+/// The whole dataset as an RDB file (rdbSaveRio), keys already past their deadline left out;
+/// `libraries` writes the function libraries, which come before the keyspace.
+pub fn write(s: &Snapshot, libraries: impl FnOnce(&mut Writer)) -> Vec<u8> {
+    let now = s.now_ms;
+    let mut w = Writer::new(s.compress);
     w.out.reserve(1 << 16);
     w.raw(format!("REDIS{:04}", RDB_VERSION).as_bytes());
     // rdbSaveInfoAuxFields: the same fields in the same order.
-    let used_mem = srv.host.memory_probe.map_or(srv.host.used_memory, |probe| probe());
     w.aux("redis-ver", crate::REDIS_VERSION);
     w.aux("redis-bits", "64");
     w.aux("ctime", &(now / 1000).to_string());
-    w.aux("used-mem", &used_mem.to_string());
+    w.aux("used-mem", &s.used_mem.to_string());
     w.aux("aof-base", "0");
     // Functions come before the keyspace, as rdbSaveRio writes them.
-    crate::commands::scripting::dump_libraries(&srv.scripting, &mut w);
-    let policy = srv.config.get("maxmemory-policy").unwrap_or("");
-    let access = if policy.ends_with("-lru") {
-        Access::Idle
-    } else if policy.ends_with("-lfu") {
-        Access::Freq
-    } else {
-        Access::None
-    };
-    for db in &srv.dbs {
+    libraries(&mut w);
+    for db in s.dbs {
         if db.is_empty() {
             continue;
         }
@@ -331,14 +340,14 @@ pub fn dump(srv: &Server) -> Vec<u8> {
                 w.byte(OP_EXPIRETIME_MS);
                 w.millis(when);
             }
-            match access {
+            match s.access {
                 Access::Idle => {
                     w.byte(OP_IDLE);
-                    w.length(srv.access_clock().idle_seconds(entry) as u64);
+                    w.length(s.clock.idle_seconds(entry) as u64);
                 }
                 Access::Freq => {
                     w.byte(OP_FREQ);
-                    w.byte(srv.access_clock().lfu_decayed(entry.lru) as u8);
+                    w.byte(s.clock.lfu_decayed(entry.lru) as u8);
                 }
                 Access::None => {}
             }
@@ -349,7 +358,7 @@ pub fn dump(srv: &Server) -> Vec<u8> {
     }
     w.byte(OP_EOF);
     // A zero checksum tells loaders that none was computed (rdbchecksum no).
-    let crc = if srv.config.get_bool("rdbchecksum") { crc64::crc64(0, &w.out) } else { 0 };
+    let crc = if s.checksum { crc64::crc64(0, &w.out) } else { 0 };
     w.raw(&crc.to_le_bytes());
     w.into_bytes()
 }

@@ -131,7 +131,7 @@ pub fn hand_out(srv: &mut Server, clients: &mut crate::client::ClientTable) {
     let r = &mut srv.repl;
     r.offset += stream.len() as u64;
     if let Some(b) = r.backlog.as_mut() {
-        let size = srv.config.get_i64("repl-backlog-size").max(16 * 1024) as usize;
+        let size = srv.config.get_i64(crate::param!("repl-backlog-size")).max(16 * 1024) as usize;
         if stream.len() >= size {
             b.clear();
             b.extend(&stream[stream.len() - size..]);
@@ -263,7 +263,7 @@ pub fn attach(srv: &mut Server, client: &mut Client, others: &mut crate::client:
 /// after them, as Redis sends a disk-based payload).
 fn payload(srv: &mut Server) -> Vec<u8> {
     srv.log(2, || "Starting BGSAVE for SYNC with target: disk".to_string());
-    let rdb = crate::rdb::dump(srv);
+    let rdb = crate::persistence::snapshot::dump(srv);
     let mut out = format!("${}\r\n", rdb.len()).into_bytes();
     out.extend_from_slice(&rdb);
     out
@@ -365,7 +365,7 @@ pub fn cron(srv: &mut Server) {
         return;
     }
     if srv.repl.replicas.is_empty() {
-        let ttl = srv.config.get_i64("repl-backlog-ttl");
+        let ttl = srv.config.get_i64(crate::param!("repl-backlog-ttl"));
         if ttl > 0 && now - srv.repl.no_replicas_since_ms > ttl * 1000 {
             srv.repl.backlog = None;
             srv.repl.replid = random_id(&mut srv.rng);
@@ -376,7 +376,7 @@ pub fn cron(srv: &mut Server) {
         }
         return;
     }
-    let period = srv.config.get_i64("repl-ping-replica-period").max(1) * 1000;
+    let period = srv.config.get_i64(crate::param!("repl-ping-replica-period")).max(1) * 1000;
     if now - srv.repl.last_ping_ms >= period {
         srv.repl.last_ping_ms = now;
         // In whatever database the stream is (no SELECT), as replicationFeedSlaves with
@@ -387,7 +387,7 @@ pub fn cron(srv: &mut Server) {
 
 /// Replicas that acknowledged within `min-replicas-max-lag` seconds (refreshGoodSlavesCount).
 pub fn good_replicas(srv: &Server) -> usize {
-    let lag = srv.config.get_i64("min-replicas-max-lag");
+    let lag = srv.config.get_i64(crate::param!("min-replicas-max-lag"));
     let now = srv.now_ms();
     srv.repl.replicas.iter().filter(|r| (now - r.ack_ms) / 1000 <= lag).count()
 }
@@ -413,7 +413,7 @@ pub fn info(srv: &Server, f: &mut dyn FnMut(&str, String)) {
     f("master_repl_offset", replica::current_offset(srv).to_string());
     f("second_repl_offset", r.second_replid_offset.to_string());
     f("repl_backlog_active", (r.backlog.is_some() as u8).to_string());
-    f("repl_backlog_size", srv.config.get_i64("repl-backlog-size").to_string());
+    f("repl_backlog_size", srv.config.get_i64(crate::param!("repl-backlog-size")).to_string());
     f("repl_backlog_first_byte_offset", r.backlog_first_byte().to_string());
     f("repl_backlog_histlen", r.backlog.as_ref().map_or(0, |b| b.len()).to_string());
 }

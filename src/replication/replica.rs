@@ -176,9 +176,9 @@ pub fn info(srv: &Server, m: &MasterLink, f: &mut dyn FnMut(&str, String)) {
     if !up {
         f("master_link_down_since_seconds", ((now - m.down_since_ms).max(0) / 1000).to_string());
     }
-    f("slave_priority", srv.config.get_i64("replica-priority").to_string());
-    f("slave_read_only", (srv.config.get_bool("replica-read-only") as u8).to_string());
-    f("replica_announced", (srv.config.get_bool("replica-announced") as u8).to_string());
+    f("slave_priority", srv.config.get_i64(crate::param!("replica-priority")).to_string());
+    f("slave_read_only", (srv.config.get_bool(crate::param!("replica-read-only")) as u8).to_string());
+    f("replica_announced", (srv.config.get_bool(crate::param!("replica-announced")) as u8).to_string());
 }
 
 /// ROLE for a replica: ["slave", host, port, state, offset].

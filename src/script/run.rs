@@ -245,7 +245,7 @@ impl ScriptHost for Run<'_, '_> {
     fn interrupted(&mut self) -> bool {
         let elapsed_ms = (now_us(self.ctx) - self.start_us) / 1000;
         if !self.timed_out {
-            let threshold = self.ctx.srv.config.get_i64("busy-reply-threshold");
+            let threshold = self.ctx.srv.config.get_i64(crate::param!("busy-reply-threshold"));
             if threshold <= 0 || elapsed_ms < threshold {
                 return false;
             }

@@ -140,7 +140,7 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
     if policy == Policy::NoEviction {
         return Outcome::Fail;
     }
-    let limit_us = time_limit_us(srv.config.get_i64("maxmemory-eviction-tenacity"));
+    let limit_us = time_limit_us(srv.config.get_i64(crate::param!("maxmemory-eviction-tenacity")));
     let probe = srv.host.memory_probe.is_some();
     let mut freed = 0u64;
     let mut keys_freed = 0u64;
@@ -231,7 +231,7 @@ fn pick_best(srv: &mut Server, policy: Policy) -> Option<(usize, Bytes)> {
 /// Samples `maxmemory-samples` keys of one database into the pool (evictionPoolPopulate);
 /// how many it looked at.
 fn populate(srv: &mut Server, db: usize, policy: Policy) -> usize {
-    let samples = srv.config.get_i64("maxmemory-samples").max(1) as usize;
+    let samples = srv.config.get_i64(crate::param!("maxmemory-samples")).max(1) as usize;
     let len = if policy.volatile() { srv.dbs[db].expires.len() } else { srv.dbs[db].keys.len() };
     if len == 0 {
         return 0;

@@ -107,7 +107,7 @@ pub struct Server {
     /// Snapshots: save points, the background child, loading.
     pub(crate) persistence: Persistence,
     /// The append-only file's state (the host owns the file).
-    pub(crate) aof: crate::aof::Status,
+    pub(crate) aof: crate::persistence::aof::Status,
     /// EVAL scripts, FUNCTION libraries, their Lua VMs and the script running now.
     pub(crate) scripting: crate::script::Scripting,
     /// ACL users and the ACL LOG.
@@ -177,11 +177,11 @@ impl Server {
     /// A line for the host's log (`Event::Log`) at `level` (0 debug .. 3 warning), if
     /// `loglevel` lets it through (serverLog).
     pub fn log(&mut self, level: u8, message: impl FnOnce() -> String) {
-        let threshold = match self.config.get("loglevel") {
-            Some("debug") => 0,
-            Some("verbose") => 1,
-            Some("notice") => 2,
-            Some("warning") => 3,
+        let threshold = match self.config.get(crate::param!("loglevel")) {
+            "debug" => 0,
+            "verbose" => 1,
+            "notice" => 2,
+            "warning" => 3,
             _ => 4,
         };
         if level >= threshold {

@@ -7,12 +7,12 @@ use crate::command::args;
 use crate::command::dispatch::Ctx;
 use crate::error::{Error, Result};
 use crate::object::Entry;
-use crate::rdb::load::{restore_value, Limits};
+use crate::rdb::load::restore_value;
 use crate::reply::{Reply, OK};
 
 /// DUMP key — the serialised value, or nil.
 pub fn dump(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let compress = ctx.srv.config.get_bool("rdbcompression");
+    let compress = ctx.srv.config.get_bool(crate::param!("rdbcompression"));
     Ok(ctx.lookup_read(&argv[1]).map_or(Reply::Nil, |e| Reply::Bulk(Bytes::from(crate::rdb::dump_value(&e.value, compress)))))
 }
 
@@ -54,7 +54,7 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if ttl < 0 {
         return Err(Error::Msg("ERR Invalid TTL value, must be >= 0"));
     }
-    let lim = Limits::of(ctx.srv);
+    let lim = crate::persistence::snapshot::limits(ctx.srv);
     let value = restore_value(&argv[3], &lim).map_err(|version| {
         if version {
             Error::Msg("ERR DUMP payload version or checksum are wrong")

@@ -114,7 +114,7 @@ pub fn migrate(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if present.is_empty() {
         return Ok(Reply::Simple("NOKEY"));
     }
-    let compress = ctx.srv.config.get_bool("rdbcompression");
+    let compress = ctx.srv.config.get_bool(crate::param!("rdbcompression"));
     let now = ctx.now_ms();
     let mut keys = Vec::with_capacity(present.len());
     let mut restores = Vec::with_capacity(present.len());

@@ -53,7 +53,7 @@ pub static SPECS: &[CommandSpec] = &[
 /// How a deletion the server decided is replayed: UNLINK when the lazyfree directive that
 /// governs it is on, else DEL (Redis's `server.lazyfree_lazy_* ? shared.unlink : shared.del`).
 pub fn del_command(ctx: &Ctx, directive: &str) -> Bytes {
-    if ctx.srv.config.get(directive) == Some("yes") {
+    if ctx.srv.config.get_named(directive) == Some("yes") {
         Bytes::from_static(b"UNLINK")
     } else {
         Bytes::from_static(b"DEL")
@@ -62,7 +62,7 @@ pub fn del_command(ctx: &Ctx, directive: &str) -> Bytes {
 
 /// DEL key [key ...] / UNLINK key [key ...] — the number of keys removed.
 fn del(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    let lazy = ctx.srv.config.get_bool("lazyfree-lazy-user-del");
+    let lazy = ctx.srv.config.get_bool(crate::param!("lazyfree-lazy-user-del"));
     delete_keys(ctx, argv, lazy)
 }
 

@@ -64,7 +64,7 @@ fn sync_sends_the_dataset_then_the_writes_as_a_replica_replays_them() {
     let rdb = payload(&raw(t.run_as(r, &["SYNC"]))).to_vec();
     // The payload loads as the dataset at the point the stream starts.
     let mut copy = TestEngine::new();
-    crate::rdb::load::load_prefix(&mut copy.engine.srv, &rdb).unwrap();
+    crate::persistence::snapshot::load_prefix(&mut copy.engine.srv, &rdb).unwrap();
     assert_eq!(copy.run(&["GET", "before"]), bulk("1"));
     assert_eq!(stream(&mut t, r), Vec::<String>::new());
 

@@ -339,7 +339,7 @@ pub fn dump_libraries(sc: &Scripting, w: &mut crate::rdb::Writer) {
 
 /// FUNCTION DUMP: the libraries, the RDB version and a CRC64, as DUMP frames a value.
 pub fn dump(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    let mut w = crate::rdb::Writer::new(ctx.srv.config.get_bool("rdbcompression"));
+    let mut w = crate::rdb::Writer::new(ctx.srv.config.get_bool(crate::param!("rdbcompression")));
     dump_libraries(&ctx.srv.scripting, &mut w);
     let mut out = w.into_bytes();
     crate::rdb::frame(&mut out);

@@ -211,7 +211,7 @@ pub(crate) fn log_engine_failures(ctx: &mut Ctx) {
             lines.push(format!("Lua engine panic contained (the script failed, its Lua VM was discarded): {}", p));
         }
     }
-    if lines.is_empty() || ctx.srv.config.get("loglevel") == Some("nothing") {
+    if lines.is_empty() || ctx.srv.config.get(crate::param!("loglevel")) == "nothing" {
         return;
     }
     for message in lines {

@@ -52,7 +52,7 @@ pub static SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 fn pubsub_default_all(ctx: &Ctx) -> bool {
-    ctx.srv.config.get("acl-pubsub-default") == Some("allchannels")
+    ctx.srv.config.get(crate::param!("acl-pubsub-default")) == "allchannels"
 }
 
 /// ACL SETUSER username [rule ...]
@@ -178,7 +178,7 @@ fn no_file() -> Error {
 }
 
 fn acl_file(srv: &crate::server::Server) -> Option<String> {
-    Some(srv.config.get("aclfile").unwrap_or("")).filter(|f| !f.is_empty()).map(str::to_string)
+    Some(srv.config.get(crate::param!("aclfile"))).filter(|f| !f.is_empty()).map(str::to_string)
 }
 
 /// ACLLoadFromFile: the users of the `aclfile` replace all of them, or (on any error) none.
@@ -191,7 +191,7 @@ pub fn load_file(srv: &mut crate::server::Server) -> std::result::Result<Vec<Byt
         None => Err("Operation not supported".into()),
     }
     .map_err(|why| format!("Error loading ACLs, opening file '{}': {}", file, why))?;
-    let all = srv.config.get("acl-pubsub-default") == Some("allchannels");
+    let all = srv.config.get(crate::param!("acl-pubsub-default")) == "allchannels";
     let users = crate::acl::parse_acl_file(&file, &text, all)?;
     let old = std::mem::replace(&mut srv.acl.users, users);
     srv.acl.generation += 1;
@@ -380,6 +380,6 @@ pub fn log_denial(ctx: &mut Ctx, reason: Reason, context: LogContext, object: By
     let now = ctx.now_ms();
     let info = ctx.client.info_line(now, 0);
     let entry = LogEntry { count: 1, reason, context, object, username: username.unwrap_or_else(|| ctx.client.user.clone()), ctime_ms: now, client_info: info };
-    let max = ctx.srv.config.get_i64("acllog-max-len").max(0) as usize;
+    let max = ctx.srv.config.get_i64(crate::param!("acllog-max-len")).max(0) as usize;
     ctx.srv.acl.log(entry, max);
 }

@@ -82,20 +82,20 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let abs = change_dir(dir).map_err(|why| Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, why)))?;
         next.set("dir", &abs, false)?;
     }
-    let was = ctx.srv.config.get_bool("appendonly");
+    let was = ctx.srv.config.get_bool(crate::param!("appendonly"));
     let policy = ctx.srv.config.hot.evict_policy;
     // What a failed re-bind restores: every parameter of this CONFIG SET, as Redis rolls
     // back all of them when one fails to apply.
     let mut previous: Vec<(String, String)> = Vec::new();
     for name in ["port", "bind"].into_iter().chain(pairs.iter().map(|(n, _)| n.as_str())) {
         if !previous.iter().any(|(n, _)| n == name) {
-            previous.push((name.to_string(), ctx.srv.config.get(name).unwrap_or("").to_string()));
+            previous.push((name.to_string(), ctx.srv.config.get_named(name).unwrap_or("").to_string()));
         }
     }
     ctx.srv.config = next;
     // requirepass is the default user's password (ACLUpdateDefaultUserPassword).
     if pairs.iter().any(|(n, _)| crate::config::Config::canonical(n) == Some("requirepass")) {
-        let pass = ctx.srv.config.get("requirepass").unwrap_or("").to_string();
+        let pass = ctx.srv.config.get(crate::param!("requirepass")).to_string();
         ctx.srv.acl.set_default_password(pass.as_bytes());
     }
     if ctx.srv.config.hot.evict_policy != policy {
@@ -113,7 +113,7 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
     }
     // The host opens or closes the file (startAppendOnly / stopAppendOnly).
-    if ctx.srv.config.get_bool("appendonly") != was {
+    if ctx.srv.config.get_bool(crate::param!("appendonly")) != was {
         let on = !was;
         // Inside EXEC the first rewrite waits for the cron, as startAppendOnly's in_exec.
         if on && !ctx.can_block() {
@@ -124,10 +124,10 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     // The host closes its listeners and opens the new ones (changeListener); the client
     // hears whether that worked.
-    let moved = previous[..2].iter().any(|(n, v)| ctx.srv.config.get(n) != Some(v.as_str()));
+    let moved = previous[..2].iter().any(|(n, v)| ctx.srv.config.get_named(n) != Some(v.as_str()));
     if moved && ctx.srv.host.listens {
-        let bind = ctx.srv.config.get("bind").unwrap_or("").to_string();
-        let port = ctx.srv.config.get_i64("port") as u16;
+        let bind = ctx.srv.config.get(crate::param!("bind")).to_string();
+        let port = ctx.srv.config.get_i64(crate::param!("port")) as u16;
         if !ctx.can_block() {
             ctx.event(crate::event::Event::Listen { client: None, bind, port, previous });
             return Ok(OK);

@@ -260,10 +260,10 @@ fn redis_conf_lines_for_machinery_cinnabar_lacks_load_as_in_redis() {
     for (k, v) in &d {
         c.set(k, v, true).unwrap();
     }
-    assert_eq!(c.get("unixsocketperm"), Some("700"));
-    assert_eq!(c.get("shutdown-on-sigterm"), Some("save now"));
-    assert_eq!(c.get("replicaof"), Some(""));
-    assert_eq!(c.get("supervised"), Some("auto"));
+    assert_eq!(c.get(crate::param!("unixsocketperm")), "700");
+    assert_eq!(c.get(crate::param!("shutdown-on-sigterm")), "save now");
+    assert_eq!(c.get(crate::param!("replicaof")), "");
+    assert_eq!(c.get(crate::param!("supervised")), "auto");
 }
 
 #[test]

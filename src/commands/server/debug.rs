@@ -188,9 +188,9 @@ fn stringmatch_test(ctx: &mut Ctx) -> Reply {
 fn debug_object(ctx: &mut Ctx, key: &[u8]) -> Result<Reply> {
     use crate::object::{Str, Value};
     let lfu = ctx.srv.config.hot.lfu_policy;
-    let compress = ctx.srv.config.get_bool("rdbcompression");
-    let fill = ctx.srv.config.get_i64("list-max-listpack-size");
-    let compressed = ctx.srv.config.get_i64("list-compress-depth") != 0;
+    let compress = ctx.srv.config.get_bool(crate::param!("rdbcompression"));
+    let fill = ctx.srv.config.get_i64(crate::param!("list-max-listpack-size"));
+    let compressed = ctx.srv.config.get_i64(crate::param!("list-compress-depth")) != 0;
     let db = ctx.client.db;
     let Some(e) = ctx.srv.dbs[db].peek(key) else { return Err(Error::NoSuchKey) };
     // As OBJECT REFCOUNT: the integers Redis shares.
@@ -298,8 +298,8 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             ctx.event(Event::ReloadRdb { client: id, merge: mode });
             return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
         }
-        let snapshot = crate::rdb::dump(ctx.srv);
-        crate::rdb::load::load_merging(ctx.srv, &snapshot, mode).map_err(|_| Error::Msg("ERR Error trying to load the RDB dump"))?;
+        let snapshot = crate::persistence::snapshot::dump(ctx.srv);
+        crate::persistence::snapshot::load_merging(ctx.srv, &snapshot, mode).map_err(|_| Error::Msg("ERR Error trying to load the RDB dump"))?;
         crate::persistence::request_save(ctx.srv, crate::persistence::SaveKind::Foreground);
         return Ok(OK);
     }

@@ -51,7 +51,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("uptime_in_seconds", uptime.to_string());
             f("uptime_in_days", (uptime / 86400).to_string());
             f("hz", s.config.hot.hz.to_string());
-            f("configured_hz", s.config.get_i64("hz").to_string());
+            f("configured_hz", s.config.get_i64(crate::param!("hz")).to_string());
             f("lru_clock", s.lru_clock().to_string());
             f("executable", h.executable.clone());
             f("config_file", h.config_file.clone());
@@ -60,7 +60,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
         "clients" => {
             f("connected_clients", (ctx.others.len() + 1 - s.repl.replicas.len()).to_string());
             f("cluster_connections", "0".into());
-            f("maxclients", s.config.get_i64("maxclients").to_string());
+            f("maxclients", s.config.get_i64(crate::param!("maxclients")).to_string());
             // Clients held by CLIENT PAUSE count too (Redis blocks them as BLOCKED_POSTPONE).
             f("blocked_clients", (ctx.srv.clients.blocking.count + ctx.srv.clients.paused.len()).to_string());
             f("tracking_clients", ctx.srv.clients.tracking.clients.to_string());
@@ -118,7 +118,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("used_memory_scripts_human", human_bytes(scripts_eval + scripts_functions));
             f("maxmemory", max.to_string());
             f("maxmemory_human", human_bytes(max));
-            f("maxmemory_policy", s.config.get("maxmemory-policy").unwrap_or("noeviction").into());
+            f("maxmemory_policy", s.config.get(crate::param!("maxmemory-policy")).into());
             use super::memory::ratio;
             let signed = |a: u64, b: u64| (a as i64 - b as i64).to_string();
             let (allocated, active, resident) = (mh.allocator_allocated, mh.allocator_active, mh.allocator_resident);

@@ -178,7 +178,7 @@ pub fn info_latencystats(ctx: &Ctx, out: &mut String) {
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     // latency-tracking-info-percentiles, kept as CONFIG GET prints them.
     let wanted: Vec<(&str, f64)> =
-        ctx.srv.config.get("latency-tracking-info-percentiles").unwrap_or("").split_whitespace().filter_map(|p| Some((p, p.parse().ok()?))).collect();
+        ctx.srv.config.get(crate::param!("latency-tracking-info-percentiles")).split_whitespace().filter_map(|p| Some((p, p.parse().ok()?))).collect();
     for (name, h) in rows {
         let cells: Vec<String> = wanted.iter().map(|(label, q)| format!("p{}={:.3}", label, h.value_at_percentile(*q) as f64 / 1000.0)).collect();
         out.push_str(&format!("latency_percentiles_usec_{}:{}\r\n", name, cells.join(",")));

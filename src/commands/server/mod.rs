@@ -126,7 +126,7 @@ fn dbsize(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 /// `lazyfree-lazy-user-flush yes`).
 fn flush_mode(ctx: &Ctx, argv: &[Bytes]) -> Result<bool> {
     match argv.len() {
-        1 => Ok(ctx.srv.config.get_bool("lazyfree-lazy-user-flush")),
+        1 => Ok(ctx.srv.config.get_bool(crate::param!("lazyfree-lazy-user-flush"))),
         2 if argv[1].eq_ignore_ascii_case(b"async") => Ok(true),
         2 if argv[1].eq_ignore_ascii_case(b"sync") => Ok(false),
         _ => Err(Error::Syntax),
@@ -200,7 +200,7 @@ fn bgrewriteaof(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
         ctx.srv.aof.consecutive_failures = 0;
         return Ok(Reply::Simple("Background append only file rewriting scheduled"));
     }
-    crate::aof::start_rewrite(ctx.srv);
+    crate::persistence::aof::start_rewrite(ctx.srv);
     Ok(Reply::Simple("Background append only file rewriting started"))
 }
 
@@ -287,7 +287,7 @@ fn is_local(addr: &str) -> bool {
 /// allowProtectedAction: what `enable-debug-command` and `enable-protected-configs` allow
 /// this client (`local`: Unix-socket and loopback connections only).
 pub(crate) fn allow_protected(ctx: &Ctx, setting: &str) -> bool {
-    match ctx.srv.config.get(setting).unwrap_or("no") {
+    match ctx.srv.config.get_named(setting).unwrap_or("no") {
         "yes" => true,
         "local" => ctx.client.info.unix || is_local(&ctx.client.info.addr),
         _ => false,

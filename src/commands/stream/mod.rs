@@ -147,7 +147,10 @@ pub(crate) fn entries_reply(entries: Vec<(StreamId, Vec<Bytes>)>) -> Reply {
 }
 
 fn limits(ctx: &Ctx) -> NodeLimits {
-    NodeLimits { bytes: ctx.srv.config.get_i64("stream-node-max-bytes") as usize, entries: ctx.srv.config.get_i64("stream-node-max-entries") }
+    NodeLimits {
+        bytes: ctx.srv.config.get_i64(crate::param!("stream-node-max-bytes")) as usize,
+        entries: ctx.srv.config.get_i64(crate::param!("stream-node-max-entries")),
+    }
 }
 
 /// "No such key or group" in the words of the command asking (key and group as given).

@@ -129,12 +129,12 @@ pub fn c_int(d: f64) -> i32 {
     c_integer(d) as i32
 }
 
-fn check_int(st: &LuaState, n: usize) -> LuaResult<i32> {
+pub(super) fn check_int(st: &LuaState, n: usize) -> LuaResult<i32> {
     Ok(c_int(st.check_number(n)?))
 }
 
 /// luaL_optint: the default when the argument is absent or nil.
-fn opt_int(st: &LuaState, n: usize, def: i32) -> LuaResult<i32> {
+pub(super) fn opt_int(st: &LuaState, n: usize, def: i32) -> LuaResult<i32> {
     if arg(st, n - 1).is_nil() {
         Ok(def)
     } else {
@@ -142,7 +142,7 @@ fn opt_int(st: &LuaState, n: usize, def: i32) -> LuaResult<i32> {
     }
 }
 
-fn opt_integer(st: &LuaState, n: usize, def: i64) -> LuaResult<i64> {
+pub(super) fn opt_integer(st: &LuaState, n: usize, def: i64) -> LuaResult<i64> {
     if arg(st, n - 1).is_nil() {
         Ok(def)
     } else {
@@ -151,7 +151,7 @@ fn opt_integer(st: &LuaState, n: usize, def: i64) -> LuaResult<i64> {
 }
 
 /// luaL_checkstack for a native function that pushes `n` values.
-fn stack_room(st: &LuaState, n: u64) -> bool {
+pub(super) fn stack_room(st: &LuaState, n: u64) -> bool {
     nargs(st) as u64 + n <= MAX_C_STACK as u64
 }
 
@@ -180,12 +180,12 @@ pub fn where_(st: &LuaState, level: usize) -> String {
 
 /// The bytes of a string argument (numbers as Lua writes them), or luaL_checklstring's
 /// error.
-fn check_bytes(st: &LuaState, n: usize) -> LuaResult<Vec<u8>> {
+pub(super) fn check_bytes(st: &LuaState, n: usize) -> LuaResult<Vec<u8>> {
     st.check_string(n)
 }
 
 /// The length of a string argument without copying it (numbers as written).
-fn string_len(st: &LuaState, v: Val) -> Option<usize> {
+pub(super) fn string_len(st: &LuaState, v: Val) -> Option<usize> {
     match v {
         Val::Str(r) => st.gc.string_arena.get(r).map(|s| s.data().len()),
         Val::Num(_) => Some(format!("{v}").len()),
@@ -217,7 +217,7 @@ pub fn reserve(st: &mut LuaState, bytes: u64) -> LuaResult<()> {
 }
 
 /// t[i] = v, raw, with the table's growth counted against the heap (lua_rawseti).
-fn set_int(st: &mut LuaState, t: GcRef<Table>, i: i64, v: Val) -> LuaResult<()> {
+pub(super) fn set_int(st: &mut LuaState, t: GcRef<Table>, i: i64, v: Val) -> LuaResult<()> {
     let strings = &st.gc.string_arena;
     let Some(tab) = st.gc.tables.get_mut(t) else { return Ok(()) };
     let before = tab.estimated_memory();
@@ -228,22 +228,22 @@ fn set_int(st: &mut LuaState, t: GcRef<Table>, i: i64, v: Val) -> LuaResult<()> 
     st.gc.check_alloc_limit()
 }
 
-fn get_int(st: &LuaState, t: GcRef<Table>, i: i64) -> Val {
+pub(super) fn get_int(st: &LuaState, t: GcRef<Table>, i: i64) -> Val {
     st.gc.tables.get(t).map_or(Val::Nil, |t| t.get_int(i))
 }
 
-fn check_table(st: &LuaState, n: usize) -> LuaResult<GcRef<Table>> {
+pub(super) fn check_table(st: &LuaState, n: usize) -> LuaResult<GcRef<Table>> {
     match arg(st, n - 1) {
         Val::Table(t) => Ok(t),
         _ => Err(st.type_error(n, "table")),
     }
 }
 
-fn table_len(st: &LuaState, t: GcRef<Table>) -> i64 {
+pub(super) fn table_len(st: &LuaState, t: GcRef<Table>) -> i64 {
     st.gc.tables.get(t).map_or(0, |t| t.len(&st.gc.string_arena)) as i64
 }
 
-fn push_string(st: &mut LuaState, bytes: &[u8]) {
+pub(super) fn push_string(st: &mut LuaState, bytes: &[u8]) {
     let r = st.gc.intern_string(bytes);
     st.push(Val::Str(r));
 }
@@ -315,7 +315,7 @@ pub fn load(st: &mut LuaState) -> LuaResult<u32> {
 
 /// Calls load's reader once: `None` at the end (nil or an empty string), the error value
 /// if it failed or returned something else than a string.
-fn call_reader(st: &mut LuaState, reader: Val) -> Result<Option<Vec<u8>>, Val> {
+pub(super) fn call_reader(st: &mut LuaState, reader: Val) -> Result<Option<Vec<u8>>, Val> {
     let (ci, n_ccalls, call_depth, top) = (st.ci, st.n_ccalls, st.call_depth, st.top);
     st.error_object = None;
     st.ensure_stack(top + 2);
@@ -355,7 +355,7 @@ fn call_reader(st: &mut LuaState, reader: Val) -> Result<Option<Vec<u8>>, Val> {
 }
 
 /// What loadstring and load return: the function, or nil and the message.
-fn load_result(st: &mut LuaState, src: &[u8], name: &[u8]) -> LuaResult<u32> {
+pub(super) fn load_result(st: &mut LuaState, src: &[u8], name: &[u8]) -> LuaResult<u32> {
     // The chunk name is a C string in C Lua: it ends at the first NUL.
     let name = name.split(|&b| b == 0).next().unwrap_or_default();
     let name = String::from_utf8_lossy(name).into_owned();
@@ -378,7 +378,7 @@ fn load_result(st: &mut LuaState, src: &[u8], name: &[u8]) -> LuaResult<u32> {
 
 /// The syntax budget of a chunk compiled now: C Lua's parser counts its levels on the
 /// native call counter, so fewer are left inside nested calls.
-fn syntax_budget(st: &LuaState) -> usize {
+pub(super) fn syntax_budget(st: &LuaState) -> usize {
     let used = st.call_depth.saturating_sub(DEPTH_BASE).min(C_CALLS);
     SYNTAX_LEVELS * usize::from(C_CALLS - used) / usize::from(C_CALLS)
 }
@@ -423,7 +423,7 @@ pub fn compile(st: &mut LuaState, src: &[u8], chunkname: &str) -> LuaResult<Val>
 
 /// The compiler leaves string constants as bytes; they become the VM's strings here (what
 /// rilua's own loaders do).
-fn intern_constants(st: &mut LuaState, proto: &mut Proto) {
+pub(super) fn intern_constants(st: &mut LuaState, proto: &mut Proto) {
     for (idx, bytes) in proto.string_pool.drain(..) {
         let r = st.gc.intern_string(&bytes);
         if let Some(c) = proto.constants.get_mut(idx as usize) {
@@ -442,11 +442,11 @@ fn intern_constants(st: &mut LuaState, proto: &mut Proto) {
 /// The call depth a coroutine may start at. Release builds follow C Lua (a coroutine may
 /// start at the limit, its calls then having rilua's headroom of 25 levels); debug builds
 /// stop one short, as that headroom would not fit their stack.
-const CO_START_MAX: u16 = if cfg!(debug_assertions) { MAXCCALLS - 1 } else { MAXCCALLS };
+pub(super) const CO_START_MAX: u16 = if cfg!(debug_assertions) { MAXCCALLS - 1 } else { MAXCCALLS };
 
 /// Before a coroutine runs: "C stack overflow" past the limit (lua_resume), and the
 /// coroutine's count continues its resumer's (lua_setlevel).
-fn enter_coroutine(st: &mut LuaState, t: GcRef<rilua::vm::state::LuaThread>) -> Result<(), &'static str> {
+pub(super) fn enter_coroutine(st: &mut LuaState, t: GcRef<rilua::vm::state::LuaThread>) -> Result<(), &'static str> {
     let resumable = st.gc.threads.get(t).is_some_and(|th| matches!(th.status, ThreadStatus::Initial | ThreadStatus::Suspended));
     if !resumable {
         // rilua answers for dead and running coroutines.
@@ -475,7 +475,7 @@ pub fn co_resume(st: &mut LuaState) -> LuaResult<u32> {
 }
 
 /// rilua's function behind a coroutine.wrap wrapper, which `wrap_guard` calls.
-static WRAP_AUX: OnceLock<RustFn> = OnceLock::new();
+pub(super) static WRAP_AUX: OnceLock<RustFn> = OnceLock::new();
 
 /// Makes a wrapper coroutine.wrap returned (on the stack top) go through `wrap_guard`.
 pub fn guard_wrapper(st: &mut LuaState) {
@@ -491,7 +491,7 @@ pub fn guard_wrapper(st: &mut LuaState) {
 }
 
 /// A coroutine.wrap wrapper: the same checks as resume, raised as auxwrap raises them.
-fn wrap_guard(st: &mut LuaState) -> LuaResult<u32> {
+pub(super) fn wrap_guard(st: &mut LuaState) -> LuaResult<u32> {
     if let Val::Thread(t) = upvalue(st, 0) {
         if let Err(msg) = enter_coroutine(st, t) {
             return Err(runtime_error(msg));
@@ -503,375 +503,8 @@ fn wrap_guard(st: &mut LuaState) -> LuaResult<u32> {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// String library
-// ---------------------------------------------------------------------------------------
+mod strlib;
+mod tablib;
 
-/// string.rep(s, n): n as a C int; a result past the heap's room is refused first.
-pub fn str_rep(st: &mut LuaState) -> LuaResult<u32> {
-    let s = arg(st, 0);
-    let len = match s {
-        Val::Str(_) | Val::Num(_) => string_len(st, s).unwrap_or(0),
-        _ => return Err(st.type_error(1, "string")),
-    };
-    let n = check_int(st, 2)?;
-    if n <= 0 || len == 0 {
-        push_string(st, b"");
-        return Ok(1);
-    }
-    let total = len as u64 * n as u64;
-    reserve(st, total)?;
-    let piece = check_bytes(st, 1)?;
-    let mut out = Vec::with_capacity(total as usize);
-    for _ in 0..n {
-        out.extend_from_slice(&piece);
-    }
-    push_string(st, &out);
-    Ok(1)
-}
-
-fn posrelat(pos: i64, len: usize) -> i64 {
-    let pos = if pos < 0 { pos.saturating_add(len as i64 + 1) } else { pos };
-    pos.max(0)
-}
-
-/// string.byte(s [, i [, j]]): at most what a C function may push.
-pub fn str_byte(st: &mut LuaState) -> LuaResult<u32> {
-    let sv = arg(st, 0);
-    let Some(l) = string_len(st, sv) else { return Err(st.type_error(1, "string")) };
-    let posi = posrelat(opt_integer(st, 2, 1)?, l);
-    let pose = posrelat(opt_integer(st, 3, posi)?, l);
-    let posi = posi.max(1);
-    let pose = pose.min(l as i64);
-    if posi > pose {
-        return Ok(0);
-    }
-    let n = pose - posi + 1;
-    if n > i64::from(i32::MAX) {
-        return Err(runtime_error("string slice too long"));
-    }
-    if !stack_room(st, n as u64) {
-        return Err(runtime_error("stack overflow (string slice too long)"));
-    }
-    let bytes = match sv {
-        Val::Str(r) => st.gc.string_arena.get(r).map(|s| s.data()[(posi - 1) as usize..pose as usize].to_vec()).unwrap_or_default(),
-        _ => check_bytes(st, 1)?[(posi - 1) as usize..pose as usize].to_vec(),
-    };
-    st.ensure_stack(st.top + n as usize + 1);
-    for b in bytes {
-        st.push(Val::Num(f64::from(b)));
-    }
-    Ok(n as u32)
-}
-
-/// string.format: each conversion checked as C Lua's scanformat does (at most 5 flags, 2
-/// digits of width and of precision), and the result's size bounded before rilua builds
-/// it.
-pub fn str_format(st: &mut LuaState) -> LuaResult<u32> {
-    let fmt = check_bytes(st, 1)?;
-    let mut bound: u64 = 0;
-    let mut argn = 1usize;
-    let mut i = 0;
-    while i < fmt.len() {
-        if fmt[i] != b'%' {
-            bound += 1;
-            i += 1;
-            continue;
-        }
-        i += 1;
-        if fmt.get(i) == Some(&b'%') {
-            bound += 1;
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < fmt.len() && b"-+ #0".contains(&fmt[i]) {
-            i += 1;
-        }
-        if i - start >= 6 {
-            return Err(runtime_error("invalid format (repeated flags)"));
-        }
-        let digits = |i: &mut usize| {
-            for _ in 0..2 {
-                if fmt.get(*i).is_some_and(u8::is_ascii_digit) {
-                    *i += 1;
-                }
-            }
-        };
-        digits(&mut i);
-        if fmt.get(i) == Some(&b'.') {
-            i += 1;
-            digits(&mut i);
-        }
-        if fmt.get(i).is_some_and(u8::is_ascii_digit) {
-            return Err(runtime_error("invalid format (width or precision too long)"));
-        }
-        // Width and precision are below 100 now; a conversion's own text is bounded by
-        // its argument's length (strings) or by a number's longest form.
-        let v = arg(st, argn);
-        argn += 1;
-        bound += 100
-            + match fmt.get(i) {
-                Some(b's') => string_len(st, v).unwrap_or(0) as u64,
-                Some(b'q') => 2 + 4 * string_len(st, v).unwrap_or(0) as u64,
-                _ => 420,
-            };
-        i += 1;
-    }
-    reserve(st, bound)?;
-    rilua::stdlib::string::str_format(st)
-}
-
-/// string.gsub: a string replacement's result is bounded before it is built (each `%d`
-/// adds at most the subject's length over all matches); a function's or a table's
-/// replacements are counted as they come.
-pub fn str_gsub(st: &mut LuaState) -> LuaResult<u32> {
-    let s_len = match arg(st, 0) {
-        v @ (Val::Str(_) | Val::Num(_)) => string_len(st, v).unwrap_or(0) as u64,
-        _ => return rilua::stdlib::string::str_gsub(st),
-    };
-    let anchored = match arg(st, 1) {
-        Val::Str(r) => st.gc.string_arena.get(r).is_some_and(|s| s.data().first() == Some(&b'^')),
-        _ => false,
-    };
-    let max_n = match arg(st, 3) {
-        Val::Nil => u64::MAX,
-        v => match v {
-            Val::Num(n) if n >= 0.0 => n as u64,
-            Val::Num(_) => 0,
-            _ => u64::MAX,
-        },
-    };
-    let matches = if anchored { 1 } else { max_n.min(s_len + 1) };
-    let repl = arg(st, 2);
-    match repl {
-        Val::Str(_) | Val::Num(_) => {
-            let r = check_bytes(st, 3)?;
-            let (mut lit, mut caps) = (0u64, 0u64);
-            let mut i = 0;
-            while i < r.len() {
-                if r[i] == b'%' && r.get(i + 1).is_some_and(u8::is_ascii_digit) {
-                    caps += 1;
-                    i += 2;
-                } else {
-                    lit += 1;
-                    i += 1;
-                }
-            }
-            let bound = s_len.saturating_add(matches.saturating_mul(lit + 20 * caps)).saturating_add(caps.saturating_mul(s_len));
-            reserve(st, bound)?;
-        }
-        Val::Table(_) | Val::Function(_) => {
-            reserve(st, s_len)?;
-            let room = heap_room(st).saturating_sub(s_len);
-            let counter = api::closure(st, gsub_repl, "gsub_repl", vec![repl, Val::Num(room as f64), Val::Nil]);
-            let (ci, base) = (st.ci, st.base);
-            st.stack_set(base + 2, counter);
-            let out = rilua::stdlib::string::str_gsub(st);
-            // A replacement that is not a string: raised from gsub's own frame, as
-            // lstrlib's add_value raises it.
-            if out.is_err() {
-                if let Val::Function(c) = counter {
-                    let bad = match st.gc.closures.get(c) {
-                        Some(Closure::Rust(rc)) => rc.upvalues.get(2).copied().unwrap_or(Val::Nil),
-                        _ => Val::Nil,
-                    };
-                    if let Val::Str(r) = bad {
-                        let kind = st.gc.string_arena.get(r).map(|s| String::from_utf8_lossy(s.data()).into_owned()).unwrap_or_default();
-                        st.ci = ci;
-                        st.base = base;
-                        st.error_object = None;
-                        return Err(runtime_error(format!("invalid replacement value (a {kind})")));
-                    }
-                }
-            }
-            return out;
-        }
-        _ => {}
-    }
-    rilua::stdlib::string::str_gsub(st)
-}
-
-/// Stands in for gsub's function or table (upvalue 0), counting the replacements' bytes
-/// against the heap's room (upvalue 1, counted down). A replacement of the wrong type is
-/// noted in upvalue 2 for `str_gsub` to raise.
-fn gsub_repl(st: &mut LuaState) -> LuaResult<u32> {
-    let repl = upvalue(st, 0);
-    let n = nargs(st);
-    let v = match repl {
-        Val::Table(_) => {
-            let key = arg(st, 0);
-            st.gettable(repl, key)?
-        }
-        _ => {
-            let base = st.base;
-            let call = st.top;
-            st.ensure_stack(call + n + 2);
-            st.stack_set(call, repl);
-            for i in 0..n {
-                let a = st.stack_get(base + i);
-                st.stack_set(call + 1 + i, a);
-            }
-            st.top = call + 1 + n;
-            st.call_function(call, 1)?;
-            let v = st.stack_get(call);
-            st.top = call;
-            v
-        }
-    };
-    let len = match v {
-        Val::Nil | Val::Bool(false) => 0,
-        Val::Str(_) | Val::Num(_) => string_len(st, v).unwrap_or(0),
-        other => {
-            let kind = Val::Str(st.gc.intern_string(other.type_name().as_bytes()));
-            set_own_upvalue(st, 2, kind);
-            return Err(runtime_error("invalid replacement value"));
-        }
-    };
-    let room = match upvalue(st, 1) {
-        Val::Num(r) => r,
-        _ => 0.0,
-    };
-    let left = room - len as f64;
-    if left < 0.0 {
-        return Err(LuaError::Memory);
-    }
-    set_own_upvalue(st, 1, Val::Num(left));
-    st.push(v);
-    Ok(1)
-}
-
-/// Sets upvalue `i` of the running native closure.
-fn set_own_upvalue(st: &mut LuaState, i: usize, v: Val) {
-    if let Val::Function(f) = st.stack_get(st.base - 1) {
-        if let Some(Closure::Rust(c)) = st.gc.closures.get_mut(f) {
-            if let Some(slot) = c.upvalues.get_mut(i) {
-                *slot = v;
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Table library
-// ---------------------------------------------------------------------------------------
-
-/// table.concat(t [, sep [, i [, j]]]) (tconcat): positions as C ints, the result sized
-/// before it is built.
-pub fn tab_concat(st: &mut LuaState) -> LuaResult<u32> {
-    let sep = match arg(st, 1) {
-        Val::Nil => Vec::new(),
-        _ => check_bytes(st, 2)?,
-    };
-    let t = check_table(st, 1)?;
-    let i = opt_int(st, 3, 1)?;
-    let last = if arg(st, 3).is_nil() { table_len(st, t) as i32 } else { check_int(st, 4)? };
-    let mut total: u64 = 0;
-    let mut k = i64::from(i);
-    let last = i64::from(last);
-    while k <= last {
-        let v = get_int(st, t, k);
-        let Some(len) = string_len(st, v) else { return Err(runtime_error(format!("invalid value ({}) at index {} in table for 'concat'", v.type_name(), k))) };
-        total += len as u64 + if k < last { sep.len() as u64 } else { 0 };
-        k += 1;
-    }
-    reserve(st, total)?;
-    let mut out = Vec::with_capacity(total as usize);
-    let mut k = i64::from(i);
-    while k <= last {
-        match get_int(st, t, k) {
-            Val::Str(r) => out.extend_from_slice(st.gc.string_arena.get(r).map(|s| s.data()).unwrap_or_default()),
-            v => out.extend_from_slice(format!("{v}").as_bytes()),
-        }
-        if k < last {
-            out.extend_from_slice(&sep);
-        }
-        k += 1;
-    }
-    push_string(st, &out);
-    Ok(1)
-}
-
-/// Spans past which table.insert moves only the entries that exist.
-const SPARSE_SHIFT: i64 = 1 << 16;
-
-/// table.insert(t, [pos,] v) (tinsert): positions as C ints. A shift over a span far
-/// larger than the table (a position like -2^31) moves only the entries that exist, with
-/// the same result as C Lua's loop over every index.
-pub fn tab_insert(st: &mut LuaState) -> LuaResult<u32> {
-    let t = check_table(st, 1)?;
-    let mut e = table_len(st, t) + 1;
-    let (pos, v) = match nargs(st) {
-        2 => (e, arg(st, 1)),
-        3 => {
-            let pos = i64::from(check_int(st, 2)?);
-            if pos > e {
-                e = pos;
-            }
-            if e - pos > SPARSE_SHIFT {
-                shift_sparse(st, t, pos, e)?;
-            } else {
-                let mut i = e;
-                while i > pos {
-                    let prev = get_int(st, t, i - 1);
-                    set_int(st, t, i, prev)?;
-                    i -= 1;
-                }
-            }
-            (pos, arg(st, 2))
-        }
-        _ => return Err(runtime_error("wrong number of arguments to 'insert'")),
-    };
-    set_int(st, t, pos, v)?;
-    Ok(0)
-}
-
-/// for i = e, pos + 1, -1 do t[i] = t[i-1] end, visiting only the entries that exist.
-fn shift_sparse(st: &mut LuaState, t: GcRef<Table>, pos: i64, e: i64) -> LuaResult<()> {
-    let mut moved = Vec::new();
-    let mut cleared = Vec::new();
-    if let Some(tab) = st.gc.tables.get(t) {
-        let mut k = Val::Nil;
-        while let Ok(Some((nk, v))) = tab.next(k, &st.gc.string_arena) {
-            if let Val::Num(n) = nk {
-                if n.fract() == 0.0 && n >= pos as f64 && n <= e as f64 {
-                    let n = n as i64;
-                    if n < e {
-                        moved.push((n + 1, v));
-                    }
-                    if n > pos {
-                        cleared.push(n);
-                    }
-                }
-            }
-            k = nk;
-        }
-    }
-    for n in cleared {
-        set_int(st, t, n, Val::Nil)?;
-    }
-    for (n, v) in moved {
-        set_int(st, t, n, v)?;
-    }
-    Ok(())
-}
-
-/// table.remove(t [, pos]) (tremove): nothing happens outside 1..#t.
-pub fn tab_remove(st: &mut LuaState) -> LuaResult<u32> {
-    let t = check_table(st, 1)?;
-    let e = table_len(st, t);
-    let pos = i64::from(opt_int(st, 2, e as i32)?);
-    if !(1 <= pos && pos <= e) {
-        return Ok(0);
-    }
-    let removed = get_int(st, t, pos);
-    let mut p = pos;
-    while p < e {
-        let next = get_int(st, t, p + 1);
-        set_int(st, t, p, next)?;
-        p += 1;
-    }
-    set_int(st, t, e, Val::Nil)?;
-    st.push(removed);
-    Ok(1)
-}
+pub use strlib::{str_byte, str_format, str_gsub, str_rep};
+pub use tablib::{tab_concat, tab_insert, tab_remove};

@@ -14,6 +14,9 @@
 //!   and later `bgsave_finished` (how the child exited). The BGSAVE and SAVE clients wait
 //!   for those reports, so a fork or write that fails answers `ERR` as in Redis.
 
+pub mod aof;
+pub mod snapshot;
+
 use bytes::Bytes;
 
 use crate::client::ClientId;
@@ -152,7 +155,7 @@ impl Persistence {
 
 /// Whether `save` has save points configured (Redis's saveparamslen > 0).
 fn has_save_points(srv: &Server) -> bool {
-    !srv.config.get("save").unwrap_or("").trim().is_empty()
+    !srv.config.get(crate::param!("save")).trim().is_empty()
 }
 
 /// The child running now (server.child_type, hasActiveChildProcess): a background save, or
@@ -172,7 +175,7 @@ pub fn active_child(srv: &Server) -> ChildType {
 /// background save with save points set and stop-writes-on-bgsave-error on; or while the
 /// AOF is on and its last write failed.
 pub fn write_denial(srv: &Server) -> Option<Error> {
-    if srv.persistence.last_save_failed && srv.config.get_bool("stop-writes-on-bgsave-error") && has_save_points(srv) {
+    if srv.persistence.last_save_failed && srv.config.get_bool(crate::param!("stop-writes-on-bgsave-error")) && has_save_points(srv) {
         return Some(Error::Misconf);
     }
     match &srv.aof.write_error {
@@ -228,19 +231,21 @@ fn runs_stale(srv: &Server, spec: &CommandSpec, argv: &[Bytes]) -> bool {
 /// A replica whose link is down with `replica-serve-stale-data no`: only commands flagged
 /// `stale` run (INFO, REPLICAOF, ...).
 pub fn stale_replica(srv: &Server) -> bool {
-    srv.repl.master.as_ref().is_some_and(|m| m.state != crate::replication::replica::LinkState::Connected) && !srv.config.get_bool("replica-serve-stale-data")
+    srv.repl.master.as_ref().is_some_and(|m| m.state != crate::replication::replica::LinkState::Connected)
+        && !srv.config.get_bool(crate::param!("replica-serve-stale-data"))
 }
 
 /// A replica with `replica-read-only yes` refuses clients' writes (its primary's come
 /// through the master client, which these checks skip).
 pub fn read_only_replica(srv: &Server) -> Option<Error> {
-    (srv.repl.master.is_some() && srv.config.get_bool("replica-read-only")).then_some(Error::Msg("READONLY You can't write against a read only replica."))
+    (srv.repl.master.is_some() && srv.config.get_bool(crate::param!("replica-read-only")))
+        .then_some(Error::Msg("READONLY You can't write against a read only replica."))
 }
 
 /// `min-replicas-to-write` (with a `min-replicas-max-lag`): fewer replicas than that
 /// acknowledged within the lag, and writes are refused (checkGoodReplicasStatus).
 pub fn replicas_denial(srv: &Server) -> Option<Error> {
-    let wanted = srv.config.get_i64("min-replicas-to-write");
+    let wanted = srv.config.get_i64(crate::param!("min-replicas-to-write"));
     (srv.config.hot.min_replicas && srv.repl.master.is_none() && (crate::replication::good_replicas(srv) as i64) < wanted)
         .then_some(Error::Msg("NOREPLICAS Not enough good replicas to write."))
 }
@@ -346,7 +351,7 @@ pub fn cron(srv: &mut Server, now_us: i64) {
     }
     let changes = p.changes(srv.stats.dirty);
     let since_save = now - p.last_save_unix;
-    let save = srv.config.get("save").unwrap_or("");
+    let save = srv.config.get(crate::param!("save"));
     let mut points = save.split_whitespace().filter_map(|n| n.parse::<i64>().ok());
     let mut due = false;
     while let (Some(secs), Some(min_changes)) = (points.next(), points.next()) {
