@@ -47,17 +47,32 @@ pub struct Client {
     pub id: ClientId,
     pub info: ClientInfo,
     pub db: usize,
+    /// The connection as CLIENT LIST shows it: protocol, names, times, the last command.
+    pub conn: Connection,
+    pub auth: Auth,
+    /// What kind of peer it is: a MONITOR, a replica, our primary's link.
+    pub role: Role,
+    /// MULTI/EXEC and WATCH.
+    pub tx: Transaction,
+    /// A command waiting (on keys, a pause, the host, replicas).
+    pub wait: Wait,
+    /// Pub/sub subscriptions.
+    pub pubsub: Subscriptions,
+    /// Replies waiting for the host, and what the host holds for the connection.
+    pub output: Output,
+    /// CLIENT TRACKING is on: its mode (see `tracking.rs`).
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
+}
+
+/// The connection as CLIENT LIST shows it.
+#[derive(Debug, Clone)]
+pub struct Connection {
     pub resp: u8,
+    pub reply_mode: ReplyMode,
     pub name: Option<Bytes>,
     pub lib_name: Option<Bytes>,
     pub lib_ver: Option<Bytes>,
-    pub authenticated: bool,
-    /// The ACL user the connection runs as (`default` until AUTH/HELLO names another).
-    pub user: Bytes,
-    /// The ACL generation at which `user` was last seen to have every permission: while it
-    /// holds, commands skip the permission check.
-    pub acl_unrestricted_at: u64,
-    pub reply_mode: ReplyMode,
+    /// CLIENT NO-EVICT and NO-TOUCH.
     pub no_evict: bool,
     pub no_touch: bool,
     pub created_ms: i64,
@@ -67,13 +82,38 @@ pub struct Client {
     pub last_cmd: Option<(&'static str, Option<&'static str>)>,
     /// Set by QUIT or CLIENT KILL: the host closes after writing pending replies.
     pub close_asap: bool,
-    /// Waiting on keys (BLPOP and friends); its later reply lands in `outbox`.
-    pub blocked: Option<Box<crate::blocking::Blocked>>,
-    /// Inside MULTI/EXEC or a script: blocking commands answer at once instead of waiting.
-    pub deny_blocking: bool,
-    /// Set while a blocked stream read is re-run because this key got data: the command then
-    /// serves that key alone, as Redis serves a woken XREAD (blocked.c).
-    pub unblocked_on: Option<bytes::Bytes>,
+}
+
+/// Who the connection runs as.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub authenticated: bool,
+    /// Authenticated at least once: a client that never was may hold only 1 KB of output
+    /// beyond the reply buffer (CVE-2025-21605).
+    pub ever_authenticated: bool,
+    /// The ACL user the connection runs as (`default` until AUTH/HELLO names another).
+    pub user: Bytes,
+    /// The ACL generation at which `user` was last seen to have every permission: while it
+    /// holds, commands skip the permission check.
+    pub acl_unrestricted_at: u64,
+}
+
+/// What kind of peer the connection is.
+#[derive(Debug, Clone, Default)]
+pub struct Role {
+    /// In MONITOR mode: every command the server runs is streamed to this client.
+    pub monitor: bool,
+    /// A replica (it sent SYNC or PSYNC): the replication stream goes to it (`replication`).
+    pub replica: bool,
+    /// The primary's link on a replica: it applies the replication stream (`replica`).
+    pub master: bool,
+    /// The replication stream's offset just past this client's last write (WAIT).
+    pub woff: u64,
+}
+
+/// MULTI/EXEC and WATCH (Redis's mstate and watched_keys).
+#[derive(Debug, Clone, Default)]
+pub struct Transaction {
     /// Inside MULTI: the queued commands (CLIENT LIST `multi=`).
     pub multi: Option<Vec<Vec<Bytes>>>,
     /// A queued command was refused (unknown, wrong arity): EXEC answers EXECABORT.
@@ -83,36 +123,44 @@ pub struct Client {
     /// The (db, key) pairs this client WATCHes, and whether each was already expired then
     /// (an expired key that stays expired does not fail EXEC).
     pub watched: Vec<(usize, Bytes, bool)>,
-    /// In MONITOR mode: every command the server runs is streamed to this client.
-    pub monitor: bool,
-    /// A replica (it sent SYNC or PSYNC): the replication stream goes to it (`replication`).
-    pub replica: bool,
-    /// The primary's link on a replica: it applies the replication stream (`replica`).
-    pub master: bool,
-    /// The replication stream's offset just past this client's last write (WAIT).
-    pub woff: u64,
-    /// Pub/sub subscriptions: channels, patterns (in subscription order, as Redis lists
-    /// them) and shard channels.
+}
+
+/// A command waiting, and whether this client may wait at all.
+#[derive(Debug, Clone, Default)]
+pub struct Wait {
+    /// Waiting on keys (BLPOP and friends); its later reply lands in `outbox`.
+    pub blocked: Option<Box<crate::blocking::Blocked>>,
+    /// Inside MULTI/EXEC or a script: blocking commands answer at once instead of waiting.
+    pub deny_blocking: bool,
+    /// Set while a blocked stream read is re-run because this key got data: the command then
+    /// serves that key alone, as Redis serves a woken XREAD (blocked.c).
+    pub unblocked_on: Option<bytes::Bytes>,
+}
+
+/// Pub/sub subscriptions: channels, patterns (in subscription order, as Redis lists them)
+/// and shard channels.
+#[derive(Debug, Clone, Default)]
+pub struct Subscriptions {
     pub subs: hashbrown::HashSet<Bytes>,
     pub psubs: Vec<Bytes>,
     pub ssubs: hashbrown::HashSet<Bytes>,
-    /// Bytes queued in `outbox` and not yet taken by the host, and since when (ms) that
-    /// has been over the soft output limit (client-output-buffer-limit pubsub).
+}
+
+/// Replies waiting for the host, and the host's own buffers for the connection.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    /// Replies produced while the host was not running this client's commands (a blocked
+    /// command served by another client's write, a timeout); the host drains them.
+    pub outbox: Vec<crate::reply::Reply>,
+    /// Bytes queued in `outbox` and not yet taken by the host.
     pub outbox_bytes: u64,
     /// Bytes the host holds for this connection (query buffer, replies not yet written),
     /// as it last reported them: client eviction (`maxmemory-clients`) and CLIENT LIST.
     pub host_mem: u64,
     /// Of `host_mem`, the replies not yet written (CLIENT LIST omem, the output limits).
     pub host_obuf: u64,
+    /// Since when (ms) the output has been over the soft limit.
     pub over_soft_since: Option<i64>,
-    /// Authenticated at least once: a client that never was may hold only 1 KB of output
-    /// beyond the reply buffer (CVE-2025-21605).
-    pub ever_authenticated: bool,
-    /// Replies produced while the host was not running this client's commands (a blocked
-    /// command served by another client's write, a timeout); the host drains them.
-    pub outbox: Vec<crate::reply::Reply>,
-    /// CLIENT TRACKING is on: its mode (see `tracking.rs`).
-    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
 }
 
 impl Client {
@@ -121,57 +169,42 @@ impl Client {
             id,
             info,
             db: 0,
-            resp: 2,
-            name: None,
-            lib_name: None,
-            lib_ver: None,
-            authenticated,
-            user: Bytes::from_static(b"default"),
-            acl_unrestricted_at: 0,
-            reply_mode: ReplyMode::On,
-            no_evict: false,
-            no_touch: false,
-            created_ms: now_ms,
-            last_interaction_ms: now_ms,
-            last_cmd: None,
-            close_asap: false,
-            blocked: None,
-            deny_blocking: false,
-            unblocked_on: None,
-            multi: None,
-            multi_error: false,
-            dirty_cas: false,
-            watched: Vec::new(),
-            monitor: false,
-            replica: false,
-            woff: 0,
-            master: false,
-            subs: Default::default(),
-            psubs: Vec::new(),
-            ssubs: Default::default(),
-            outbox_bytes: 0,
-            host_mem: 0,
-            host_obuf: 0,
-            over_soft_since: None,
-            ever_authenticated: authenticated,
-            outbox: Vec::new(),
+            conn: Connection {
+                resp: 2,
+                reply_mode: ReplyMode::On,
+                name: None,
+                lib_name: None,
+                lib_ver: None,
+                no_evict: false,
+                no_touch: false,
+                created_ms: now_ms,
+                last_interaction_ms: now_ms,
+                last_cmd: None,
+                close_asap: false,
+            },
+            auth: Auth { authenticated, ever_authenticated: authenticated, user: Bytes::from_static(b"default"), acl_unrestricted_at: 0 },
+            role: Role::default(),
+            tx: Transaction::default(),
+            wait: Wait::default(),
+            pubsub: Subscriptions::default(),
+            output: Output::default(),
             tracking: None,
         }
     }
 
     /// Channel plus pattern subscriptions (the count SUBSCRIBE replies carry).
     pub fn subscriptions(&self) -> usize {
-        self.subs.len() + self.psubs.len()
+        self.pubsub.subs.len() + self.pubsub.psubs.len()
     }
 
     /// Whether a RESP2 client is in subscribed mode (any kind of subscription).
     pub fn in_pubsub(&self) -> bool {
-        !self.subs.is_empty() || !self.psubs.is_empty() || !self.ssubs.is_empty()
+        !self.pubsub.subs.is_empty() || !self.pubsub.psubs.is_empty() || !self.pubsub.ssubs.is_empty()
     }
 
     /// `client-output-buffer-limit`'s class (getClientType).
     pub fn class(&self) -> crate::config::ClientClass {
-        if self.replica {
+        if self.role.replica {
             crate::config::ClientClass::Replica
         } else if self.in_pubsub() {
             crate::config::ClientClass::PubSub
@@ -183,12 +216,12 @@ impl Client {
     /// Output bytes as the limits count them (getClientOutputBufferMemoryUsage): what waits
     /// past the 16 KB reply buffer, including messages still in the engine's outbox.
     pub fn output_usage(&self) -> u64 {
-        self.outbox_bytes + self.host_obuf.saturating_sub(REPLY_BUFFER)
+        self.output.outbox_bytes + self.output.host_obuf.saturating_sub(REPLY_BUFFER)
     }
 
     /// The output bytes past which this client is closed at once, if any.
     pub fn output_hard_limit(&self, hot: &crate::config::Hot) -> Option<u64> {
-        if !self.authenticated && !self.ever_authenticated {
+        if !self.auth.authenticated && !self.auth.ever_authenticated {
             return Some(UNAUTHENTICATED_OUTPUT);
         }
         let l = hot.output_limits[self.class() as usize].hard;
@@ -199,19 +232,19 @@ impl Client {
     /// than its seconds (the clock starts the first time it is seen over).
     pub fn output_over_limit(&mut self, hot: &crate::config::Hot, now_ms: i64) -> bool {
         let used = self.output_usage();
-        if !self.authenticated && !self.ever_authenticated && used > UNAUTHENTICATED_OUTPUT {
+        if !self.auth.authenticated && !self.auth.ever_authenticated && used > UNAUTHENTICATED_OUTPUT {
             return true;
         }
         let l = hot.output_limits[self.class() as usize];
         let hard = l.hard > 0 && used >= l.hard;
         let soft = l.soft > 0 && used >= l.soft;
         if !soft {
-            self.over_soft_since = None;
+            self.output.over_soft_since = None;
             return hard;
         }
-        match self.over_soft_since {
+        match self.output.over_soft_since {
             None => {
-                self.over_soft_since = Some(now_ms);
+                self.output.over_soft_since = Some(now_ms);
                 hard
             }
             Some(t) => hard || now_ms - t > l.soft_seconds as i64 * 1000,
@@ -221,8 +254,8 @@ impl Client {
     /// The memory this client costs, as client eviction weighs it: what the host buffers
     /// for it, replies queued in the engine, a transaction's queued commands.
     pub fn memory(&self) -> u64 {
-        let multi: usize = self.multi.as_ref().map_or(0, |q| q.iter().map(|a| a.iter().map(|b| b.len() + 16).sum::<usize>()).sum());
-        self.host_mem + self.outbox_bytes + multi as u64
+        let multi: usize = self.tx.multi.as_ref().map_or(0, |q| q.iter().map(|a| a.iter().map(|b| b.len() + 16).sum::<usize>()).sum());
+        self.output.host_mem + self.output.outbox_bytes + multi as u64
     }
 
     /// One CLIENT LIST / CLIENT INFO line, fields in Redis 7.0's order. `qbuf` is the bytes
@@ -231,21 +264,21 @@ impl Client {
         let s = |b: &Option<Bytes>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         let mut flags = String::new();
         // Redis's order: x b t R B d A e T (catClientInfoString).
-        if self.monitor {
+        if self.role.monitor {
             flags.push('O');
-        } else if self.replica {
+        } else if self.role.replica {
             flags.push('S');
         }
-        if self.master {
+        if self.role.master {
             flags.push('M');
         }
         if self.in_pubsub() {
             flags.push('P');
         }
-        if self.multi.is_some() {
+        if self.tx.multi.is_some() {
             flags.push('x');
         }
-        if self.blocked.is_some() {
+        if self.wait.blocked.is_some() {
             flags.push('b');
         }
         if let Some(t) = &self.tracking {
@@ -257,19 +290,19 @@ impl Client {
                 flags.push('B');
             }
         }
-        if self.dirty_cas {
+        if self.tx.dirty_cas {
             flags.push('d');
         }
-        if self.close_asap {
+        if self.conn.close_asap {
             flags.push('A');
         }
         if self.info.unix {
             flags.push('U');
         }
-        if self.no_evict {
+        if self.conn.no_evict {
             flags.push('e');
         }
-        if self.no_touch {
+        if self.conn.no_touch {
             flags.push('T');
         }
         if flags.is_empty() {
@@ -281,29 +314,29 @@ impl Client {
             self.info.addr,
             self.info.laddr,
             self.info.fd,
-            s(&self.name),
-            (now_ms - self.created_ms).max(0) / 1000,
-            (now_ms - self.last_interaction_ms).max(0) / 1000,
+            s(&self.conn.name),
+            (now_ms - self.conn.created_ms).max(0) / 1000,
+            (now_ms - self.conn.last_interaction_ms).max(0) / 1000,
             flags,
             self.db,
-            self.subs.len(),
-            self.psubs.len(),
-            self.ssubs.len(),
-            self.multi.as_ref().map_or(-1, |q| q.len() as i64),
+            self.pubsub.subs.len(),
+            self.pubsub.psubs.len(),
+            self.pubsub.ssubs.len(),
+            self.tx.multi.as_ref().map_or(-1, |q| q.len() as i64),
             qbuf,
-            self.memory() - self.host_mem - self.outbox_bytes,
+            self.memory() - self.output.host_mem - self.output.outbox_bytes,
             self.output_usage(),
             self.memory(),
-            match self.last_cmd {
+            match self.conn.last_cmd {
                 None => "NULL".to_string(),
                 Some((c, None)) => c.to_string(),
                 Some((c, Some(s))) => format!("{}|{}", c, s),
             },
-            String::from_utf8_lossy(&self.user),
+            String::from_utf8_lossy(&self.auth.user),
             self.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
-            self.resp,
-            s(&self.lib_name),
-            s(&self.lib_ver),
+            self.conn.resp,
+            s(&self.conn.lib_name),
+            s(&self.conn.lib_ver),
         )
     }
 }

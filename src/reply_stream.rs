@@ -42,7 +42,7 @@ impl Client {
     pub fn of(ctx: &Ctx) -> Client {
         let c = &*ctx.client;
         let room = c.output_hard_limit(&ctx.srv.config.hot).map_or(usize::MAX, |l| l.saturating_sub(c.output_usage()) as usize);
-        Client { writes_resp: c.info.writes_resp, resp3: c.resp == 3, room }
+        Client { writes_resp: c.info.writes_resp, resp3: c.conn.resp == 3, room }
     }
 }
 
@@ -181,7 +181,7 @@ impl Streamed {
     pub fn finish(self, ctx: &mut Ctx) -> Reply {
         match self.mode {
             Mode::Raw { over: true, .. } => {
-                ctx.client.close_asap = true;
+                ctx.client.conn.close_asap = true;
                 let line = ctx.client.info_line(ctx.srv.now_ms(), 0);
                 ctx.srv.log(3, || format!("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", line));
                 Reply::Raw(bytes::Bytes::new())

@@ -243,12 +243,12 @@ fn send(ctx: &mut Ctx, target: ClientId, payload: &Payload) {
     if redirect != 0 {
         // A target that QUIT or was killed is gone already: Redis frees it before the next
         // command runs, while here the host closes it a moment later.
-        if client_mut(ctx, redirect).is_none_or(|r| r.close_asap) {
+        if client_mut(ctx, redirect).is_none_or(|r| r.conn.close_asap) {
             let c = client_mut(ctx, target).expect("looked up");
             if let Some(t) = c.tracking.as_mut() {
                 t.broken_redirect = true;
             }
-            if c.resp > 2 {
+            if c.conn.resp > 2 {
                 queue(ctx, target, Reply::Push(vec![Reply::bulk_str("tracking-redir-broken"), Reply::Int(redirect as i64)]), 40);
             }
             return;
@@ -260,7 +260,7 @@ fn send(ctx: &mut Ctx, target: ClientId, payload: &Payload) {
         Payload::All => (Reply::Nil, 8),
     };
     let d = client_mut(ctx, dest).expect("looked up");
-    let msg = if d.resp > 2 {
+    let msg = if d.conn.resp > 2 {
         Reply::Push(vec![Reply::bulk_str("invalidate"), value])
     } else if redirect != 0 && d.in_pubsub() {
         Reply::Push(vec![Reply::bulk_str("message"), Reply::Bulk(Bytes::from_static(CHANNEL)), value])

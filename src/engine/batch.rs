@@ -49,8 +49,8 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
     let close = match ran {
         Ok(close) => close,
         Err(payload) => {
-            client.close_asap = true;
-            emit(Reply::Error(Error::Internal { cmd: "batch".into(), why: crate::panic::message(&*payload) }.to_string()), client.resp == 3);
+            client.conn.close_asap = true;
+            emit(Reply::Error(Error::Internal { cmd: "batch".into(), why: crate::panic::message(&*payload) }.to_string()), client.conn.resp == 3);
             true
         }
     };
@@ -67,7 +67,7 @@ pub(super) fn run_batch<A: AsRef<[Bytes]>>(
     emit: &mut impl FnMut(Reply, bool),
 ) -> bool {
     let id = client.id;
-    client.last_interaction_ms = now_us / 1000;
+    client.conn.last_interaction_ms = now_us / 1000;
     let mut close = false;
     while let Some(argv) = next() {
         let argv = argv.as_ref();
@@ -85,20 +85,20 @@ pub(super) fn run_batch<A: AsRef<[Bytes]>>(
         }
         // Messages this client published to itself (RESP3) go out before the reply, as in
         // Redis, where they are queued during the command.
-        if !client.outbox.is_empty() && !matches!(reply, Reply::Blocked) {
-            let resp3 = client.resp == 3;
-            for r in client.outbox.drain(..) {
+        if !client.output.outbox.is_empty() && !matches!(reply, Reply::Blocked) {
+            let resp3 = client.conn.resp == 3;
+            for r in client.output.outbox.drain(..) {
                 emit(r, resp3);
             }
-            client.outbox_bytes = 0;
-            client.over_soft_since = None;
+            client.output.outbox_bytes = 0;
+            client.output.over_soft_since = None;
         }
         if !engine.srv.clients.paused.is_empty() && engine.srv.clients.pause.is_none() {
             resume_paused(engine);
         }
         if matches!(reply, Reply::Blocked) {
             // Nothing more runs for this client until its wait ends.
-            let b = client.blocked.as_ref().expect("a blocking reply blocks the client");
+            let b = client.wait.blocked.as_ref().expect("a blocking reply blocks the client");
             if b.btype == BlockType::Pause {
                 engine.srv.clients.paused.push(id);
             } else if b.btype == BlockType::Host {
@@ -114,27 +114,27 @@ pub(super) fn run_batch<A: AsRef<[Bytes]>>(
         // CLIENT REPLY: OFF swallows everything; SKIP swallows the next command's reply only.
         // Pub/sub confirmations are pushes, which Redis sends even then (CLIENT_PUSHING).
         let pushing = matches!(reply, Reply::Push(_) | Reply::Multi(_));
-        match client.reply_mode {
-            ReplyMode::On => emit(reply, client.resp == 3),
-            _ if pushing => emit(reply, client.resp == 3),
+        match client.conn.reply_mode {
+            ReplyMode::On => emit(reply, client.conn.resp == 3),
+            _ if pushing => emit(reply, client.conn.resp == 3),
             ReplyMode::Off => {}
-            ReplyMode::Skip => client.reply_mode = ReplyMode::SkipNext,
-            ReplyMode::SkipNext => client.reply_mode = ReplyMode::On,
+            ReplyMode::Skip => client.conn.reply_mode = ReplyMode::SkipNext,
+            ReplyMode::SkipNext => client.conn.reply_mode = ReplyMode::On,
         }
         // Invalidations of keys this client tracks and just wrote follow its reply.
         if engine.srv.clients.tracking.has_pending() {
             flush_pending_invalidations(engine, client);
-            let resp3 = client.resp == 3;
-            for r in client.outbox.drain(..) {
+            let resp3 = client.conn.resp == 3;
+            for r in client.output.outbox.drain(..) {
                 emit(r, resp3);
             }
-            client.outbox_bytes = 0;
+            client.output.outbox_bytes = 0;
         }
         // CLIENT CACHING applies to the next command (or transaction) only.
-        if client.tracking.as_ref().is_some_and(|t| t.caching) && client.multi.is_none() && !argv[0].eq_ignore_ascii_case(b"client") {
+        if client.tracking.as_ref().is_some_and(|t| t.caching) && client.tx.multi.is_none() && !argv[0].eq_ignore_ascii_case(b"client") {
             client.tracking.as_mut().expect("checked").caching = false;
         }
-        if client.close_asap {
+        if client.conn.close_asap {
             close = true;
             break;
         }
@@ -148,7 +148,7 @@ pub(super) fn run_batch<A: AsRef<[Bytes]>>(
     }
     // Client eviction after each batch, this client included (it may be the one to go).
     if engine.srv.config.hot.client_limit > 0 && engine.evict_clients(Some(client)) {
-        client.close_asap = true;
+        client.conn.close_asap = true;
         close = true;
     }
     // Expiries no lookup announced (EXISTS-style probes) in the client's database: once per
@@ -164,15 +164,15 @@ pub(super) fn run_batch<A: AsRef<[Bytes]>>(
         broadcast_invalidations(engine, client);
     }
     // What those queued for this client goes out now (or with its wake-up, if it waits).
-    if !client.outbox.is_empty() {
-        if client.blocked.is_some() {
+    if !client.output.outbox.is_empty() {
+        if client.wait.blocked.is_some() {
             engine.srv.events.push(Event::Deliver(id));
         } else {
-            let resp3 = client.resp == 3;
-            for r in client.outbox.drain(..) {
+            let resp3 = client.conn.resp == 3;
+            for r in client.output.outbox.drain(..) {
                 emit(r, resp3);
             }
-            client.outbox_bytes = 0;
+            client.output.outbox_bytes = 0;
         }
     }
     close

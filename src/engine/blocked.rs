@@ -14,7 +14,7 @@ pub fn resume_paused(engine: &mut Engine) {
     }
     for id in std::mem::take(&mut engine.srv.clients.paused) {
         let Some(mut c) = engine.clients.remove(&id) else { continue };
-        let Some(b) = c.blocked.take() else {
+        let Some(b) = c.wait.blocked.take() else {
             engine.clients.insert(id, c);
             continue;
         };
@@ -24,7 +24,7 @@ pub fn resume_paused(engine: &mut Engine) {
         };
         if matches!(reply, Reply::Blocked) {
             // Paused again, or now waiting on keys: register the new wait.
-            let nb = c.blocked.as_ref().expect("blocked");
+            let nb = c.wait.blocked.as_ref().expect("blocked");
             if nb.btype == BlockType::Pause {
                 engine.srv.clients.paused.push(id);
             } else if nb.btype == BlockType::Host {
@@ -33,7 +33,7 @@ pub fn resume_paused(engine: &mut Engine) {
                 engine.srv.clients.blocking.add(id, nb);
             }
         } else {
-            c.outbox.push(reply);
+            c.output.outbox.push(reply);
             if engine.srv.clients.tracking.has_pending() {
                 flush_pending_invalidations(engine, &mut c);
             }
@@ -54,7 +54,7 @@ pub(super) fn serve_ready(engine: &mut Engine) {
         for id in ids {
             // A killed client is gone already (Redis frees it at once): it takes nothing,
             // which would be lost with its connection.
-            let servable = engine.clients.get(&id).filter(|c| !c.close_asap).and_then(|c| c.blocked.as_ref()).map(|b| b.btype);
+            let servable = engine.clients.get(&id).filter(|c| !c.conn.close_asap).and_then(|c| c.wait.blocked.as_ref()).map(|b| b.btype);
             let Some(btype) = servable else { continue };
             // Only a value of the awaited type can serve (a SET on the key does not).
             let holds_type = engine.srv.dbs[db].peek(&key).is_some_and(|e| btype.value_type() == Some(e.value.type_name()));
@@ -67,20 +67,20 @@ pub(super) fn serve_ready(engine: &mut Engine) {
                 break;
             }
             let mut c = engine.clients.remove(&id).expect("looked up");
-            let b = c.blocked.take().expect("blocked");
+            let b = c.wait.blocked.take().expect("blocked");
             if btype == crate::blocking::BlockType::Stream {
-                c.unblocked_on = Some(key.clone());
+                c.wait.unblocked_on = Some(key.clone());
             }
             let reply = {
                 let mut ctx = Ctx { srv: &mut engine.srv, client: &mut c, others: &mut engine.clients };
                 call(&mut ctx, &b.argv)
             };
-            c.unblocked_on = None;
+            c.wait.unblocked_on = None;
             if matches!(reply, Reply::Blocked) {
-                c.blocked = Some(b);
+                c.wait.blocked = Some(b);
             } else {
                 engine.srv.clients.blocking.remove(id, &b);
-                c.outbox.push(reply);
+                c.output.outbox.push(reply);
                 if engine.srv.clients.tracking.has_pending() {
                     flush_pending_invalidations(engine, &mut c);
                 }
@@ -96,11 +96,11 @@ pub(super) fn serve_ready(engine: &mut Engine) {
 /// (unblockDeletedStreamReadgroupClients). Plain XREAD keeps waiting.
 fn unblock_deleted_readgroup(engine: &mut Engine, id: crate::client::ClientId) {
     let Some(c) = engine.clients.get_mut(&id) else { return };
-    if !c.blocked.as_ref().is_some_and(|b| b.argv[0].eq_ignore_ascii_case(b"xreadgroup")) {
+    if !c.wait.blocked.as_ref().is_some_and(|b| b.argv[0].eq_ignore_ascii_case(b"xreadgroup")) {
         return;
     }
-    let b = c.blocked.take().expect("checked");
-    c.outbox.push(Reply::Error("UNBLOCKED the stream key no longer exists".into()));
+    let b = c.wait.blocked.take().expect("checked");
+    c.output.outbox.push(Reply::Error("UNBLOCKED the stream key no longer exists".into()));
     engine.srv.clients.blocking.remove(id, &b);
     engine.srv.events.push(Event::Unblocked(id));
 }

@@ -387,7 +387,7 @@ impl Engine {
     /// Forgets a client; a blocked one leaves its queues (Redis unblocks on disconnect).
     pub fn disconnect(&mut self, id: ClientId) {
         if let Some(mut c) = self.clients.remove(&id) {
-            if let Some(b) = c.blocked.take() {
+            if let Some(b) = c.wait.blocked.take() {
                 // A command held by CLIENT PAUSE sits in `paused`, not in the key queues; one
                 // waiting for the host (CONFIG REWRITE) in no queue at all.
                 if b.btype != crate::blocking::BlockType::Pause && b.btype != crate::blocking::BlockType::Host {
@@ -405,7 +405,7 @@ impl Engine {
 
     /// What a host's session needs to know of its client after a batch, in one lookup.
     pub fn session_status(&self, id: ClientId) -> SessionStatus {
-        self.clients.get(&id).map_or(SessionStatus::default(), |c| SessionStatus { authenticated: c.authenticated, blocked: c.blocked.is_some() })
+        self.clients.get(&id).map_or(SessionStatus::default(), |c| SessionStatus { authenticated: c.auth.authenticated, blocked: c.wait.blocked.is_some() })
     }
 
     /// Clients idle for longer than `timeout` seconds, which the host closes (clientsCron's
@@ -419,7 +419,7 @@ impl Engine {
         let now_ms = now_us / 1000;
         self.clients
             .values()
-            .filter(|c| c.blocked.is_none() && !c.in_pubsub() && !c.replica && now_ms - c.last_interaction_ms > timeout * 1000)
+            .filter(|c| c.wait.blocked.is_none() && !c.in_pubsub() && !c.role.replica && now_ms - c.conn.last_interaction_ms > timeout * 1000)
             .map(|c| c.id)
             .collect()
     }
@@ -427,12 +427,12 @@ impl Engine {
     /// Whether the client waits on keys: the host runs none of its further commands until
     /// an `Event::Unblocked` for it.
     pub fn is_blocked(&self, id: ClientId) -> bool {
-        self.clients.get(&id).is_some_and(|c| c.blocked.is_some())
+        self.clients.get(&id).is_some_and(|c| c.wait.blocked.is_some())
     }
 
     /// When the blocked client's wait ends (Unix ms), if it has a timeout.
     pub fn block_deadline_ms(&self, id: ClientId) -> Option<i64> {
-        self.clients.get(&id)?.blocked.as_ref().map(|b| b.deadline_ms).filter(|&d| d > 0)
+        self.clients.get(&id)?.wait.blocked.as_ref().map(|b| b.deadline_ms).filter(|&d| d > 0)
     }
 
     /// Ends the waits whose deadline has passed (every blocked client, or just `only`): each
@@ -444,19 +444,19 @@ impl Engine {
         let now_ms = now_us / 1000;
         let due: Vec<ClientId> = match only {
             Some(id) => vec![id],
-            None => self.clients.iter().filter(|(_, c)| c.blocked.is_some()).map(|(id, _)| *id).collect(),
+            None => self.clients.iter().filter(|(_, c)| c.wait.blocked.is_some()).map(|(id, _)| *id).collect(),
         };
         for id in due {
             let Some(c) = self.clients.get_mut(&id) else {
                 continue;
             };
-            if !c.blocked.as_ref().is_some_and(|b| b.deadline_ms > 0 && b.deadline_ms <= now_ms) {
+            if !c.wait.blocked.as_ref().is_some_and(|b| b.deadline_ms > 0 && b.deadline_ms <= now_ms) {
                 continue;
             }
-            let b = c.blocked.take().expect("checked");
+            let b = c.wait.blocked.take().expect("checked");
             let reply = if b.btype == crate::blocking::BlockType::Wait { crate::replication::wait_ended(&mut self.srv, id) } else { b.timeout_reply.clone() };
             let c = self.clients.get_mut(&id).expect("looked up");
-            c.outbox.push(reply);
+            c.output.outbox.push(reply);
             self.srv.clients.blocking.remove(id, &b);
             self.srv.events.push(Event::Unblocked(id));
         }
@@ -465,12 +465,12 @@ impl Engine {
     /// Hands the replies queued for a client while it was blocked to `emit`.
     pub fn take_replies(&mut self, id: ClientId, mut emit: impl FnMut(Reply, bool)) {
         if let Some(c) = self.clients.get_mut(&id) {
-            let resp3 = c.resp == 3;
-            for r in c.outbox.drain(..) {
+            let resp3 = c.conn.resp == 3;
+            for r in c.output.outbox.drain(..) {
                 emit(r, resp3);
             }
-            c.outbox_bytes = 0;
-            c.over_soft_since = None;
+            c.output.outbox_bytes = 0;
+            c.output.over_soft_since = None;
         }
     }
 
@@ -550,10 +550,10 @@ impl Engine {
         let Some(c) = self.clients.get_mut(&id) else {
             return false;
         };
-        c.host_mem = held;
-        c.host_obuf = output;
+        c.output.host_mem = held;
+        c.output.host_obuf = output;
         if c.output_over_limit(&self.srv.config.hot, now_ms) {
-            c.close_asap = true;
+            c.conn.close_asap = true;
             let line = c.info_line(now_ms, 0);
             self.srv.log(3, || format!("Client {} scheduled to be closed ASAP for overcoming of output buffer limits.", line));
             return true;
@@ -562,7 +562,7 @@ impl Engine {
             return false;
         }
         self.evict_clients(None);
-        self.clients.get(&id).is_some_and(|c| c.close_asap)
+        self.clients.get(&id).is_some_and(|c| c.conn.close_asap)
     }
 
     /// Reply bytes past which the host stops running a client's batch (Redis stops
@@ -582,7 +582,7 @@ impl Engine {
             if current.is_some_and(|c| c.id == id) {
                 me = true;
             } else if let Some(c) = self.clients.get_mut(&id) {
-                c.close_asap = true;
+                c.conn.close_asap = true;
                 self.srv.events.push(Event::CloseClient(id));
             }
         }
@@ -668,12 +668,12 @@ impl Engine {
 
     /// Whether this client speaks RESP3 (the host picks the writer's dialect from it).
     pub fn is_resp3(&self, id: ClientId) -> bool {
-        self.clients.get(&id).is_some_and(|c| c.resp == 3)
+        self.clients.get(&id).is_some_and(|c| c.conn.resp == 3)
     }
 
     /// Whether the client may send large frames yet (the parser's unauthenticated limits).
     pub fn is_authenticated(&self, id: ClientId) -> bool {
-        self.clients.get(&id).is_some_and(|c| c.authenticated)
+        self.clients.get(&id).is_some_and(|c| c.auth.authenticated)
     }
 
     pub fn max_bulk_len(&self) -> i64 {

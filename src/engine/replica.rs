@@ -113,11 +113,11 @@ impl Engine {
         let info = ClientInfo { addr: format!("{}:{}", host, port), ..Default::default() };
         let id = self.connect(info, now_us);
         if let Some(c) = self.clients.get_mut(&id) {
-            c.master = true;
-            c.authenticated = true;
+            c.role.master = true;
+            c.auth.authenticated = true;
             // Blocking commands answer at once, and the per-client checks (ACL, OOM,
             // READONLY, MISCONF) are skipped, as for Redis's master client.
-            c.deny_blocking = true;
+            c.wait.deny_blocking = true;
         }
         let m = self.srv.repl.master.as_mut().expect("checked");
         m.client = Some(id);
@@ -173,7 +173,7 @@ impl Engine {
         // EXEC clears `deny_blocking` when it ends: the master client gets it back before
         // every command (it is what skips the per-client checks).
         if let Some(c) = self.clients.get_mut(&id) {
-            c.deny_blocking = true;
+            c.wait.deny_blocking = true;
         }
         crate::engine::execute_batch(self, id, || one.take(), now_us, |_, _| {});
         for db in &mut self.srv.dbs {

@@ -91,11 +91,11 @@ impl Engine {
         let Some(c) = self.clients.get_mut(&id) else {
             return;
         };
-        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
+        if c.wait.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
             return;
         }
-        c.blocked = None;
-        c.outbox.push(reply);
+        c.wait.blocked = None;
+        c.output.outbox.push(reply);
         self.srv.events.push(Event::Unblocked(id));
     }
 
@@ -170,11 +170,11 @@ impl Engine {
         let Some(c) = self.clients.get_mut(&id) else {
             return;
         };
-        if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
+        if c.wait.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
             return;
         }
-        c.blocked = None;
-        c.outbox.push(match result {
+        c.wait.blocked = None;
+        c.output.outbox.push(match result {
             Ok(()) => crate::reply::OK,
             Err(e) => Reply::Error(format!("ERR Rewriting config file: {}", e)),
         });

@@ -120,22 +120,22 @@ pub fn load(srv: &mut Server, clients: &mut crate::client::ClientTable, bytes: &
     srv.prop.on = false;
     set_loading(srv, true);
     let mut fake = Client::new(u64::MAX, ClientInfo { addr: "aof".into(), ..Default::default() }, now_us / 1000, true);
-    fake.deny_blocking = true;
+    fake.wait.deny_blocking = true;
     let mut before_multi = 0;
     let result = loop {
         let start = pos;
         match next_command(bytes, &mut pos) {
             Err(e) => break Err(e),
             Ok(Next::End) => {
-                if fake.multi.is_some() {
+                if fake.tx.multi.is_some() {
                     out.truncated_at = Some(before_multi);
                     out.incomplete_multi = true;
                 }
                 break Ok(());
             }
             Ok(Next::Short) => {
-                out.truncated_at = Some(if fake.multi.is_some() { before_multi } else { start });
-                out.incomplete_multi = fake.multi.is_some();
+                out.truncated_at = Some(if fake.tx.multi.is_some() { before_multi } else { start });
+                out.incomplete_multi = fake.tx.multi.is_some();
                 break Ok(());
             }
             Ok(Next::Command(argv)) => {

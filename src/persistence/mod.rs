@@ -196,7 +196,7 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec, argv: &[Byte
     }
     let queued = |ctx: &Ctx, test: &dyn Fn(&CommandSpec) -> bool| {
         top.name == "exec"
-            && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
+            && ctx.client.tx.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
     };
     let writes = |ctx: &Ctx| spec.is(flags::WRITE) || queued(ctx, &|s| s.is(flags::WRITE));
     let denial = write_denial(ctx.srv)
@@ -212,7 +212,7 @@ pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec, argv: &[Byte
     } else {
         return None;
     };
-    if top.name == "exec" && ctx.client.multi.is_some() {
+    if top.name == "exec" && ctx.client.tx.multi.is_some() {
         crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
         return Some(Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", error)));
     }
@@ -378,12 +378,12 @@ pub fn cron(srv: &mut Server, now_us: i64) {
 fn answer_waiter(srv: &mut Server, clients: &mut crate::client::ClientTable, reply: Reply) {
     let Some((id, name)) = srv.persistence.waiter.take() else { return };
     let Some(c) = clients.get_mut(&id) else { return };
-    if c.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
+    if c.wait.blocked.as_ref().is_none_or(|b| b.btype != crate::blocking::BlockType::Host) {
         return;
     }
-    c.blocked = None;
+    c.wait.blocked = None;
     let failed = matches!(reply, Reply::Error(_));
-    c.outbox.push(reply);
+    c.output.outbox.push(reply);
     srv.events.push(Event::Unblocked(id));
     let stats = &mut srv.stats;
     let names = &crate::command::table::table().names;

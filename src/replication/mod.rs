@@ -157,15 +157,15 @@ pub fn hand_out(srv: &mut Server, clients: &mut crate::client::ClientTable) {
 /// Queues stream bytes for one replica; past its output limit the link is closed, as Redis
 /// closes a replica that cannot keep up (it will resync).
 fn send(srv: &mut Server, c: &mut Client, bytes: Bytes, now_ms: i64) {
-    if c.close_asap {
+    if c.conn.close_asap {
         return;
     }
-    c.outbox_bytes += bytes.len() as u64;
-    c.outbox.push(crate::reply::Reply::Raw(bytes));
+    c.output.outbox_bytes += bytes.len() as u64;
+    c.output.outbox.push(crate::reply::Reply::Raw(bytes));
     if c.output_over_limit(&srv.config.hot, now_ms) {
-        c.outbox.clear();
-        c.outbox_bytes = 0;
-        c.close_asap = true;
+        c.output.outbox.clear();
+        c.output.outbox_bytes = 0;
+        c.conn.close_asap = true;
         let addr = c.info.addr.clone();
         srv.log(3, || format!("Client id={} addr={} flags=S scheduled to be closed ASAP for overcoming of output buffer limits.", c.id, addr));
         srv.events.push(Event::CloseClient(c.id));
@@ -207,7 +207,7 @@ pub fn attach(srv: &mut Server, client: &mut Client, others: &mut crate::client:
     };
     srv.log(2, || format!("Replica {} asks for synchronization", addr));
     if announced.rdb_only {
-        client.close_asap = true;
+        client.conn.close_asap = true;
         return payload(srv);
     }
     ensure_backlog(srv);
@@ -247,7 +247,7 @@ pub fn attach(srv: &mut Server, client: &mut Client, others: &mut crate::client:
         srv.repl.sync_full += 1;
         srv.log(2, || format!("Synchronization with replica {} succeeded", addr));
     }
-    client.replica = true;
+    client.role.replica = true;
     if srv.repl.replicas.is_empty() {
         // The first PING comes a whole period after the first replica (the suite sets a
         // period of an hour to read a stream without them).
@@ -302,7 +302,7 @@ fn try_partial(srv: &Server, replid: &[u8], offset: &[u8]) -> Result<u64, String
 pub fn detach(srv: &mut Server, c: &Client) {
     srv.repl.announced.remove(&c.id);
     srv.repl.waiting.retain(|w| w.0 != c.id);
-    if !c.replica {
+    if !c.role.replica {
         return;
     }
     srv.repl.replicas.retain(|r| r.id != c.id);
@@ -331,9 +331,9 @@ pub fn ack(srv: &mut Server, others: &mut crate::client::ClientTable, id: Client
         }
         srv.repl.waiting.remove(i);
         let Some(c) = others.get_mut(&waiter) else { continue };
-        if let Some(b) = c.blocked.take() {
+        if let Some(b) = c.wait.blocked.take() {
             srv.clients.blocking.remove(waiter, &b);
-            c.outbox.push(crate::reply::Reply::Int(acked as i64));
+            c.output.outbox.push(crate::reply::Reply::Int(acked as i64));
             srv.events.push(Event::Unblocked(waiter));
         }
     }

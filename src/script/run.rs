@@ -57,7 +57,7 @@ fn run_for_other(ctx: &mut Ctx, id: ClientId, argv: &[Bytes]) -> BusyRun {
         let mut inner = Ctx { srv: &mut *ctx.srv, client: &mut client, others: &mut *ctx.others };
         crate::command::dispatch::call_client(&mut inner, argv)
     };
-    let run = BusyRun { reply, resp3: client.resp == 3, close: client.close_asap };
+    let run = BusyRun { reply, resp3: client.conn.resp == 3, close: client.conn.close_asap };
     ctx.others.insert(id, client);
     run
 }
@@ -102,7 +102,7 @@ pub type ScriptWatch = Box<dyn for<'r> FnMut(ScriptState<'r>) -> bool + Send>;
 /// MONITOR.
 pub fn script_client() -> Client {
     let mut c = Client::new(SCRIPT_CLIENT_ID, ClientInfo { addr: "lua".into(), laddr: String::new(), fd: -1, unix: false, writes_resp: false }, 0, true);
-    c.deny_blocking = true;
+    c.wait.deny_blocking = true;
     c
 }
 
@@ -129,9 +129,9 @@ impl<'c, 'a> Run<'c, 'a> {
         let mut client = ctx.srv.scripting.client.take().map(|b| *b).unwrap_or_else(script_client);
         client.db = ctx.client.db;
         // The script's commands run as its caller (SORT's ACL test, CLIENT LIST user=).
-        client.user = ctx.client.user.clone();
-        client.acl_unrestricted_at = 0;
-        client.resp = 2;
+        client.auth.user = ctx.client.auth.user.clone();
+        client.auth.acl_unrestricted_at = 0;
+        client.conn.resp = 2;
         client.info.addr = "lua".into();
         let compat = script_flags & flags::EVAL_COMPAT != 0;
         let read_only = ro || (!compat && script_flags & flags::NO_WRITES != 0);
@@ -225,7 +225,7 @@ impl ScriptHost for Run<'_, '_> {
                 return Err(e);
             }
         };
-        self.client.resp = resp;
+        self.client.conn.resp = resp;
         // redis.set_repl: what the script does from here on goes only to the targets it
         // left on (REPL_AOF, REPL_REPLICA), or nowhere.
         let allowed = std::mem::replace(&mut self.ctx.srv.prop.allowed, self.repl & crate::server::propagate::ALL);
@@ -274,10 +274,10 @@ impl ScriptHost for Run<'_, '_> {
     fn acl_allows(&mut self, argv: &[Bytes]) -> Result<bool, &'static str> {
         let (spec, id, is_sub) = crate::commands::server::acl::resolve(argv).ok_or("Invalid command passed to redis.acl_check_cmd()")?;
         let ctx = &*self.ctx;
-        if ctx.client.acl_unrestricted_at == ctx.srv.acl.generation {
+        if ctx.client.auth.acl_unrestricted_at == ctx.srv.acl.generation {
             return Ok(true);
         }
-        Ok(ctx.srv.acl.user(&ctx.client.user).is_some_and(|u| u.check(spec, id, is_sub, argv).is_ok()))
+        Ok(ctx.srv.acl.user(&ctx.client.auth.user).is_some_and(|u| u.check(spec, id, is_sub, argv).is_ok()))
     }
 }
 

@@ -287,7 +287,7 @@ pub fn clients_to_evict<'a>(srv: &mut Server, clients: impl Iterator<Item = &'a 
         return Vec::new();
     }
     let mut sizes: Vec<(u64, crate::client::ClientId)> =
-        clients.filter(|c| !c.no_evict && !c.close_asap && c.id != 0 && !c.master && !c.replica).map(|c| (c.memory(), c.id)).collect();
+        clients.filter(|c| !c.conn.no_evict && !c.conn.close_asap && c.id != 0 && !c.role.master && !c.role.replica).map(|c| (c.memory(), c.id)).collect();
     let mut total: u64 = sizes.iter().map(|(m, _)| m).sum();
     if total <= limit {
         return Vec::new();

@@ -490,8 +490,8 @@ impl Engine {
         }
         if !replies.is_empty() {
             if let Some(c) = self.inner.clients.get_mut(&id) {
-                let rest: Vec<Reply> = std::mem::take(&mut c.outbox);
-                c.outbox = replies.drain(..).chain(rest).collect();
+                let rest: Vec<Reply> = std::mem::take(&mut c.output.outbox);
+                c.output.outbox = replies.drain(..).chain(rest).collect();
             }
         }
         self.replies = replies;

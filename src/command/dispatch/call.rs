@@ -14,8 +14,8 @@ pub(crate) fn call_client(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Ok(None) => call(ctx, argv),
         Ok(Some(renamed)) => call(ctx, &renamed),
         Err(e) => {
-            if ctx.client.multi.is_some() {
-                ctx.client.multi_error = true;
+            if ctx.client.tx.multi.is_some() {
+                ctx.client.tx.multi_error = true;
             }
             let reply = Reply::Error(e.to_string());
             count_error(ctx, &reply);
@@ -73,7 +73,7 @@ pub(super) fn call_propagating(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let reply = call_recording(ctx, argv);
     // The stream offset the client's writes reach, for WAIT (c->woff).
     if ctx.srv.prop.repl_buf.len() != stream_before {
-        ctx.client.woff = ctx.srv.repl.offset + ctx.srv.prop.repl_buf.len() as u64;
+        ctx.client.role.woff = ctx.srv.repl.offset + ctx.srv.prop.repl_buf.len() as u64;
     }
     reply
 }

@@ -94,12 +94,12 @@ impl Ctx<'_> {
         for id in self.srv.clients.watched.watchers(db, key) {
             let Some(c) = self.watcher(id) else { continue };
             if gone {
-                if let Some(w) = c.watched.iter_mut().find(|(d, k, expired)| *expired && *d == db && k[..] == key[..]) {
+                if let Some(w) = c.tx.watched.iter_mut().find(|(d, k, expired)| *expired && *d == db && k[..] == key[..]) {
                     w.2 = false;
                     continue;
                 }
             }
-            c.dirty_cas = true;
+            c.tx.dirty_cas = true;
         }
     }
 
@@ -130,7 +130,7 @@ impl Ctx<'_> {
             let replacement_expired = other.is_some_and(|o| self.srv.dbs[o].is_expired(&key, now));
             for id in self.srv.clients.watched.watchers(db, &key) {
                 let Some(c) = self.watcher(id) else { continue };
-                let Some(w) = c.watched.iter_mut().find(|(d, k, _)| *d == db && *k == key) else { continue };
+                let Some(w) = c.tx.watched.iter_mut().find(|(d, k, _)| *d == db && *k == key) else { continue };
                 if w.2 {
                     if !in_replacement {
                         w.2 = false;
@@ -142,20 +142,20 @@ impl Ctx<'_> {
                     w.2 = true;
                     continue;
                 }
-                c.dirty_cas = true;
+                c.tx.dirty_cas = true;
             }
         }
     }
 
     /// Whether a blocking command may wait (not inside MULTI or a script).
     pub fn can_block(&self) -> bool {
-        !self.client.deny_blocking
+        !self.client.wait.deny_blocking
     }
 
     /// Blocks the client on `keys` until one holds a `btype` value, `deadline_ms` passes
     /// (0: never) or CLIENT UNBLOCK; returns the reply a handler gives meanwhile.
     pub fn block(&mut self, keys: &[Bytes], btype: crate::blocking::BlockType, deadline_ms: i64, argv: &[Bytes], timeout_reply: Reply) -> Reply {
-        self.client.blocked =
+        self.client.wait.blocked =
             Some(Box::new(crate::blocking::Blocked { db: self.client.db, keys: keys.to_vec(), btype, deadline_ms, argv: argv.to_vec(), timeout_reply }));
         Reply::Blocked
     }
@@ -177,7 +177,7 @@ impl Ctx<'_> {
     /// Redis's lookupKeyRead: expires lazily, counts a hit or miss, and records the access
     /// (LRU or LFU) unless the client asked for CLIENT NO-TOUCH.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut crate::object::Entry> {
-        let touch = !self.client.no_touch;
+        let touch = !self.client.conn.no_touch;
         self.lookup(key, true, touch)
     }
 

@@ -15,7 +15,7 @@ pub(crate) fn acl_denied(
     context: crate::acl::LogContext,
 ) -> Option<(crate::acl::Denied, String)> {
     use crate::acl::{Denied, Reason};
-    if ctx.client.acl_unrestricted_at == ctx.srv.acl.generation {
+    if ctx.client.auth.acl_unrestricted_at == ctx.srv.acl.generation {
         return None;
     }
     let full = match sub {
@@ -23,10 +23,10 @@ pub(crate) fn acl_denied(
         None => top.name.to_string(),
     };
     // A deleted user's connection is closing (ACL DELUSER): it may run nothing more.
-    let denied = match ctx.srv.acl.user(&ctx.client.user) {
+    let denied = match ctx.srv.acl.user(&ctx.client.auth.user) {
         None => Denied::Command,
         Some(user) if user.unrestricted() => {
-            ctx.client.acl_unrestricted_at = ctx.srv.acl.generation;
+            ctx.client.auth.acl_unrestricted_at = ctx.srv.acl.generation;
             return None;
         }
         Some(user) => user.check(sub.unwrap_or(top), id, sub.is_some(), argv).err()?,
@@ -42,8 +42,8 @@ pub(crate) fn acl_denied(
 
 /// Refuses a command before it runs: also dooms an open transaction (flagTransaction).
 pub(super) fn reject(ctx: &mut Ctx, e: Error) -> Reply {
-    if ctx.client.multi.is_some() {
-        ctx.client.multi_error = true;
+    if ctx.client.tx.multi.is_some() {
+        ctx.client.tx.multi_error = true;
     }
     Reply::Error(e.to_string())
 }
@@ -58,14 +58,17 @@ pub(super) fn rejected(ctx: &mut Ctx, id: usize, e: Error) -> Reply {
 /// gets instead (a refusal, a wait for CLIENT PAUSE, or QUEUED inside MULTI).
 pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'static CommandSpec>, key: usize, argv: &[Bytes]) -> Option<Reply> {
     let spec = sub.unwrap_or(top);
-    if !ctx.client.authenticated && !spec.is(flags::NO_AUTH) && !ctx.srv.acl.default_user().needs_no_auth() {
+    if !ctx.client.auth.authenticated && !spec.is(flags::NO_AUTH) && !ctx.srv.acl.default_user().needs_no_auth() {
         return Some(rejected(ctx, key, Error::NoAuth));
     }
     // ACLs, skipped while the user is known to hold every permission. A command MULTI
     // refuses anyway is refused for that first, as processCommand orders the checks.
     // EXEC and scripts check their commands themselves, with their own wording.
-    if ctx.client.acl_unrestricted_at != ctx.srv.acl.generation && !ctx.client.deny_blocking && !(ctx.client.multi.is_some() && spec.is(flags::NO_MULTI)) {
-        let context = if ctx.client.multi.is_some() { crate::acl::LogContext::Multi } else { crate::acl::LogContext::Toplevel };
+    if ctx.client.auth.acl_unrestricted_at != ctx.srv.acl.generation
+        && !ctx.client.wait.deny_blocking
+        && !(ctx.client.tx.multi.is_some() && spec.is(flags::NO_MULTI))
+    {
+        let context = if ctx.client.tx.multi.is_some() { crate::acl::LogContext::Multi } else { crate::acl::LogContext::Toplevel };
         if let Some((denied, full)) = acl_denied(ctx, top, sub, key, argv, context) {
             let msg = match denied {
                 crate::acl::Denied::Command => format!("NOPERM this user has no permissions to run the '{}' command", full),
@@ -78,7 +81,7 @@ pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'stat
     // Over maxmemory: evict first; if nothing more can go, refuse what may add memory (and
     // anything but the transaction's controls inside MULTI, whose queue grows too). Not
     // while a script is busy: the script may hold what eviction would take.
-    if ctx.srv.config.hot.maxmemory > 0 && !ctx.client.deny_blocking && ctx.srv.scripting.busy.is_none() {
+    if ctx.srv.config.hot.maxmemory > 0 && !ctx.client.wait.deny_blocking && ctx.srv.scripting.busy.is_none() {
         let oom = crate::server::evict::perform_evictions(ctx.srv) == crate::server::evict::Outcome::Fail;
         if !ctx.srv.memory.evict.log.is_empty() {
             announce_evicted(ctx);
@@ -94,11 +97,11 @@ pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'stat
             let denyoom = |s: &CommandSpec, a: &[Bytes]| crate::commands::scripting::declared_denyoom(srv, s, a).unwrap_or_else(|| s.is(flags::DENYOOM));
             let refuse = denyoom(spec, argv)
                 || (top.name == "exec"
-                    && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| denyoom(s.unwrap_or(t), a)))))
-                || (ctx.client.multi.is_some() && !top.is(flags::TX_END));
+                    && ctx.client.tx.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| denyoom(s.unwrap_or(t), a)))))
+                || (ctx.client.tx.multi.is_some() && !top.is(flags::TX_END));
             if refuse {
                 // EXEC refused ends the transaction (execCommandAbort).
-                if top.name == "exec" && ctx.client.multi.is_some() {
+                if top.name == "exec" && ctx.client.tx.multi.is_some() {
                     crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
                     return Some(rejected(ctx, key, Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", Error::Oom))));
                 }
@@ -108,14 +111,14 @@ pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'stat
     }
     // MISCONF after a failed save, LOADING while a dataset loads: for commands as clients
     // send them (EXEC's queue and scripts are judged by EXEC and the script runner).
-    if !ctx.client.deny_blocking {
+    if !ctx.client.wait.deny_blocking {
         if let Some(e) = crate::persistence::refuse(ctx, top, spec, argv) {
             return Some(rejected(ctx, key, e));
         }
     }
-    ctx.client.last_cmd = Some((top.name, sub.map(|s| s.name)));
+    ctx.client.conn.last_cmd = Some((top.name, sub.map(|s| s.name)));
     // A RESP2 subscriber's connection carries messages; only these commands may share it.
-    if ctx.client.resp == 2 && ctx.client.in_pubsub() && !top.is(flags::SUBSCRIBED_OK) {
+    if ctx.client.conn.resp == 2 && ctx.client.in_pubsub() && !top.is(flags::SUBSCRIBED_OK) {
         let name = match sub {
             Some(s) => format!("{}|{}", top.name, s.name),
             None => top.name.to_string(),
@@ -146,25 +149,25 @@ pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'stat
     if let Some((end, all)) = ctx.srv.clients.pause {
         if ctx.now_ms() >= end {
             ctx.srv.set_pause(None);
-        } else if !ctx.client.deny_blocking {
+        } else if !ctx.client.wait.deny_blocking {
             // A script that declared its flags writes only without `no-writes`.
             let srv = &*ctx.srv;
             let writes = |s: &CommandSpec, a: &[Bytes]| {
                 crate::commands::scripting::declared_writes(srv, s, a).unwrap_or_else(|| s.is(flags::WRITE) || s.is(flags::MAY_REPLICATE))
             };
             let exec_writes =
-                top.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| writes(s.unwrap_or(t), a))));
+                top.name == "exec" && ctx.client.tx.multi.as_ref().is_some_and(|q| q.iter().any(|a| resolve(a).is_ok_and(|(t, s)| writes(s.unwrap_or(t), a))));
             if all || writes(spec, argv) || exec_writes {
                 return Some(ctx.block(&[], BlockType::Pause, 0, argv, Reply::Nil));
             }
         }
     }
     // Inside MULTI everything but the transaction's own controls is queued.
-    if ctx.client.multi.is_some() && !top.is(flags::TX_CONTROL) {
+    if ctx.client.tx.multi.is_some() && !top.is(flags::TX_CONTROL) {
         if spec.is(flags::NO_MULTI) {
             return Some(rejected(ctx, key, Error::Msg("ERR Command not allowed inside a transaction")));
         }
-        ctx.client.multi.as_mut().expect("in MULTI").push(argv.to_vec());
+        ctx.client.tx.multi.as_mut().expect("in MULTI").push(argv.to_vec());
         return Some(Reply::Simple("QUEUED"));
     }
     None

@@ -142,10 +142,10 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     };
     let Some(target) = ctx.others.get_mut(&(id as u64)) else { return Ok(Reply::Int(0)) };
     // A command held back by CLIENT PAUSE waits for the pause, not for CLIENT UNBLOCK.
-    if target.blocked.as_ref().is_none_or(|b| b.btype == crate::blocking::BlockType::Pause || b.btype == crate::blocking::BlockType::Host) {
+    if target.wait.blocked.as_ref().is_none_or(|b| b.btype == crate::blocking::BlockType::Pause || b.btype == crate::blocking::BlockType::Host) {
         return Ok(Reply::Int(0));
     }
-    let Some(b) = target.blocked.take() else { return Ok(Reply::Int(0)) };
+    let Some(b) = target.wait.blocked.take() else { return Ok(Reply::Int(0)) };
     let reply = if as_error {
         Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
     } else if b.btype == crate::blocking::BlockType::Wait {
@@ -157,7 +157,7 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.srv.repl.waiting.retain(|w| w.0 != id as u64);
     }
     let target = ctx.others.get_mut(&(id as u64)).expect("looked up");
-    target.outbox.push(reply);
+    target.output.outbox.push(reply);
     ctx.srv.clients.blocking.remove(id as u64, &b);
     ctx.event(crate::event::Event::Unblocked(id as u64));
     Ok(Reply::Int(1))
@@ -170,7 +170,7 @@ fn id(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 
 /// CLIENT GETNAME — nil when unnamed.
 fn getname(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    Ok(Reply::opt_bulk(ctx.client.name.clone()))
+    Ok(Reply::opt_bulk(ctx.client.conn.name.clone()))
 }
 
 /// CLIENT SETNAME name — an empty name clears it.
@@ -178,7 +178,7 @@ fn setname(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if !valid_name(&argv[2]) {
         return Err(Error::Msg("ERR Client names cannot contain spaces, newlines or special characters."));
     }
-    ctx.client.name = if argv[2].is_empty() { None } else { Some(argv[2].clone()) };
+    ctx.client.conn.name = if argv[2].is_empty() { None } else { Some(argv[2].clone()) };
     Ok(OK)
 }
 
@@ -197,9 +197,9 @@ fn setinfo(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     let v = if val.is_empty() { None } else { Some(val.clone()) };
     if which == "lib-name" {
-        ctx.client.lib_name = v;
+        ctx.client.conn.lib_name = v;
     } else {
-        ctx.client.lib_ver = v;
+        ctx.client.conn.lib_ver = v;
     }
     Ok(OK)
 }
@@ -251,9 +251,9 @@ fn client_type(name: &[u8]) -> Result<&'static str> {
 /// Redis's getClientType: a replica is `replica`, a connection in subscribed mode `pubsub`,
 /// any other `normal`.
 fn type_of(c: &Client) -> &'static str {
-    if c.master {
+    if c.role.master {
         "master"
-    } else if c.replica {
+    } else if c.role.replica {
         "replica"
     } else if c.in_pubsub() {
         "pubsub"
@@ -333,16 +333,16 @@ fn kill(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         addr.is_none_or(|a| c.info.addr.as_bytes() == &a[..])
             && laddr.is_none_or(|a| c.info.laddr.as_bytes() == &a[..])
             && ty.is_none_or(|t| t == type_of(c))
-            && user.is_none_or(|u| c.user == u)
+            && user.is_none_or(|u| c.auth.user == u)
             && (id == 0 || c.id == id)
             && !(c.id == me && skipme)
     };
     let victims: Vec<u64> = all_clients(ctx).into_iter().filter(|c| matches(c)).map(|c| c.id).collect();
     for &v in &victims {
         if v == me {
-            ctx.client.close_asap = true;
+            ctx.client.conn.close_asap = true;
         } else if let Some(c) = ctx.others.get_mut(&v) {
-            c.close_asap = true;
+            c.conn.close_asap = true;
             ctx.srv.events.push(Event::CloseClient(v));
         }
     }
@@ -359,14 +359,14 @@ fn kill(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 fn reply(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let m = &argv[2];
     if m.eq_ignore_ascii_case(b"on") {
-        ctx.client.reply_mode = ReplyMode::On;
+        ctx.client.conn.reply_mode = ReplyMode::On;
         Ok(OK)
     } else if m.eq_ignore_ascii_case(b"off") {
-        ctx.client.reply_mode = ReplyMode::Off;
+        ctx.client.conn.reply_mode = ReplyMode::Off;
         Ok(OK)
     } else if m.eq_ignore_ascii_case(b"skip") {
-        if ctx.client.reply_mode != ReplyMode::Off {
-            ctx.client.reply_mode = ReplyMode::Skip;
+        if ctx.client.conn.reply_mode != ReplyMode::Off {
+            ctx.client.conn.reply_mode = ReplyMode::Skip;
         }
         Ok(OK)
     } else {
@@ -386,13 +386,13 @@ fn on_off(v: &[u8]) -> Result<bool> {
 
 /// CLIENT NO-EVICT ON|OFF
 fn no_evict(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    ctx.client.no_evict = on_off(&argv[2])?;
+    ctx.client.conn.no_evict = on_off(&argv[2])?;
     Ok(OK)
 }
 
 /// CLIENT NO-TOUCH ON|OFF (Redis 7.2): reads by this client leave keys' LRU/LFU untouched.
 fn no_touch(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    ctx.client.no_touch = on_off(&argv[2])?;
+    ctx.client.conn.no_touch = on_off(&argv[2])?;
     Ok(OK)
 }
 

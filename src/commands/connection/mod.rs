@@ -49,7 +49,7 @@ pub static SPECS: &[CommandSpec] =
 /// PING [message]
 fn ping(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // A RESP2 subscriber gets PING's answer in the shape of a message.
-    if ctx.client.resp == 2 && ctx.client.in_pubsub() && argv.len() <= 2 {
+    if ctx.client.conn.resp == 2 && ctx.client.in_pubsub() && argv.len() <= 2 {
         let payload = argv.get(1).cloned().unwrap_or_default();
         return Ok(Reply::Array(vec![Reply::bulk_str("pong"), Reply::Bulk(payload)]));
     }
@@ -67,7 +67,7 @@ fn echo(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// QUIT — OK, then the host closes the connection.
 fn quit(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    ctx.client.close_asap = true;
+    ctx.client.conn.close_asap = true;
     Ok(OK)
 }
 
@@ -78,22 +78,22 @@ fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
     crate::commands::pubsub::unsubscribe_all(ctx.srv, ctx.client);
     crate::tracking::disable(&mut ctx.srv.clients.tracking, ctx.client);
-    if ctx.client.monitor {
-        ctx.client.monitor = false;
+    if ctx.client.role.monitor {
+        ctx.client.role.monitor = false;
         let id = ctx.client.id;
         ctx.srv.clients.monitors.retain(|&m| m != id);
     }
     let c = &mut *ctx.client;
     c.db = 0;
-    c.resp = 2;
-    c.name = None;
-    c.reply_mode = crate::client::ReplyMode::On;
-    c.no_evict = false;
-    c.no_touch = false;
-    c.authenticated = authenticated;
-    c.ever_authenticated |= authenticated;
-    c.user = Bytes::from_static(b"default");
-    c.acl_unrestricted_at = 0;
+    c.conn.resp = 2;
+    c.conn.name = None;
+    c.conn.reply_mode = crate::client::ReplyMode::On;
+    c.conn.no_evict = false;
+    c.conn.no_touch = false;
+    c.auth.authenticated = authenticated;
+    c.auth.ever_authenticated |= authenticated;
+    c.auth.user = Bytes::from_static(b"default");
+    c.auth.acl_unrestricted_at = 0;
     Ok(Reply::Simple("RESET"))
 }
 
@@ -119,13 +119,13 @@ fn requires_pass(ctx: &Ctx) -> bool {
 /// ACL LOG (reason `auth`, the command as typed, the name tried).
 fn authenticate(ctx: &mut Ctx, cmd: &Bytes, user: &[u8], pass: &[u8]) -> Result<()> {
     if ctx.srv.acl.user(user).is_some_and(|u| u.accepts(pass)) {
-        ctx.client.authenticated = true;
-        ctx.client.ever_authenticated = true;
-        ctx.client.user = Bytes::copy_from_slice(user);
-        ctx.client.acl_unrestricted_at = 0;
+        ctx.client.auth.authenticated = true;
+        ctx.client.auth.ever_authenticated = true;
+        ctx.client.auth.user = Bytes::copy_from_slice(user);
+        ctx.client.auth.acl_unrestricted_at = 0;
         return Ok(());
     }
-    let context = if ctx.client.multi.is_some() { crate::acl::LogContext::Multi } else { crate::acl::LogContext::Toplevel };
+    let context = if ctx.client.tx.multi.is_some() { crate::acl::LogContext::Multi } else { crate::acl::LogContext::Toplevel };
     crate::commands::server::acl::log_denial(ctx, crate::acl::Reason::Auth, context, cmd.clone(), Some(Bytes::copy_from_slice(user)));
     Err(Error::WrongPass)
 }
@@ -185,20 +185,20 @@ fn hello(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if let Some((u, p)) = creds {
         authenticate(ctx, &argv[0], u, p)?;
     }
-    if !ctx.client.authenticated {
+    if !ctx.client.auth.authenticated {
         return Err(Error::Msg("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if let Some(n) = name {
-        ctx.client.name = if n.is_empty() { None } else { Some(n.clone()) };
+        ctx.client.conn.name = if n.is_empty() { None } else { Some(n.clone()) };
     }
     if ver != 0 {
-        ctx.client.resp = ver as u8;
+        ctx.client.conn.resp = ver as u8;
     }
     let s = Reply::bulk_str;
     Ok(Reply::Map(vec![
         (s("server"), s("redis")),
         (s("version"), s(crate::REDIS_VERSION)),
-        (s("proto"), Reply::Int(ctx.client.resp as i64)),
+        (s("proto"), Reply::Int(ctx.client.conn.resp as i64)),
         (s("id"), Reply::Int(ctx.client.id as i64)),
         (s("mode"), s("standalone")),
         (s("role"), s("master")),

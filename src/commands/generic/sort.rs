@@ -87,10 +87,10 @@ struct Item {
 /// ACLUserCheckCmdWithUnrestrictedKeyAccess: a selector that allows this SORT and reads
 /// every key.
 fn full_key_access(ctx: &Ctx, argv: &[Bytes]) -> bool {
-    if ctx.client.acl_unrestricted_at == ctx.srv.acl.generation {
+    if ctx.client.auth.acl_unrestricted_at == ctx.srv.acl.generation {
         return true;
     }
-    let Some(user) = ctx.srv.acl.user(&ctx.client.user) else { return false };
+    let Some(user) = ctx.srv.acl.user(&ctx.client.auth.user) else { return false };
     let Some((spec, id, is_sub)) = crate::commands::server::acl::resolve(argv) else { return false };
     user.selectors.iter().any(|s| s.check(spec, id, is_sub, argv, &mut None).is_ok() && s.unrestricted_keys(crate::command::keyspec::flags::ACCESS))
 }

@@ -119,7 +119,7 @@ enum Part {
 
 /// HKEYS / HVALS / HGETALL, streamed: a hash of millions costs its RESP bytes.
 fn get_all(ctx: &mut Ctx, key: &[u8], part: Part) -> Result<Reply> {
-    let resp3 = ctx.client.resp == 3;
+    let resp3 = ctx.client.conn.resp == 3;
     let c = StreamClient::of(ctx);
     let Some(h) = ctx.read(key, Value::hash)? else {
         return Ok(if matches!(part, Part::Both) && resp3 { Reply::Map(vec![]) } else { Reply::Array(vec![]) });

@@ -73,7 +73,7 @@ fn confirm(kind: &'static str, name: Option<&Bytes>, count: usize) -> Reply {
 
 fn count(c: &Client, kind: Kind) -> usize {
     match kind {
-        Kind::Shard => c.ssubs.len(),
+        Kind::Shard => c.pubsub.ssubs.len(),
         _ => c.subscriptions(),
     }
 }
@@ -84,12 +84,12 @@ fn count(c: &Client, kind: Kind) -> usize {
 fn add(srv: &mut Server, c: &mut Client, kind: Kind, name: &Bytes) -> bool {
     let name = &Bytes::copy_from_slice(name);
     let new = match kind {
-        Kind::Channel => c.subs.insert(name.clone()),
-        Kind::Shard => c.ssubs.insert(name.clone()),
+        Kind::Channel => c.pubsub.subs.insert(name.clone()),
+        Kind::Shard => c.pubsub.ssubs.insert(name.clone()),
         Kind::Pattern => {
-            let fresh = !c.psubs.contains(name);
+            let fresh = !c.pubsub.psubs.contains(name);
             if fresh {
-                c.psubs.push(name.clone());
+                c.pubsub.psubs.push(name.clone());
             }
             fresh
         }
@@ -103,12 +103,12 @@ fn add(srv: &mut Server, c: &mut Client, kind: Kind, name: &Bytes) -> bool {
 /// Drops one subscription; false if the client did not have it.
 fn drop_one(srv: &mut Server, c: &mut Client, kind: Kind, name: &Bytes) -> bool {
     let had = match kind {
-        Kind::Channel => c.subs.remove(name),
-        Kind::Shard => c.ssubs.remove(name),
+        Kind::Channel => c.pubsub.subs.remove(name),
+        Kind::Shard => c.pubsub.ssubs.remove(name),
         Kind::Pattern => {
-            let before = c.psubs.len();
-            c.psubs.retain(|p| p != name);
-            before != c.psubs.len()
+            let before = c.pubsub.psubs.len();
+            c.pubsub.psubs.retain(|p| p != name);
+            before != c.pubsub.psubs.len()
         }
     };
     if had {
@@ -119,9 +119,9 @@ fn drop_one(srv: &mut Server, c: &mut Client, kind: Kind, name: &Bytes) -> bool 
 
 fn subscribed_names(c: &Client, kind: Kind) -> Vec<Bytes> {
     match kind {
-        Kind::Channel => c.subs.iter().cloned().collect(),
-        Kind::Shard => c.ssubs.iter().cloned().collect(),
-        Kind::Pattern => c.psubs.clone(),
+        Kind::Channel => c.pubsub.subs.iter().cloned().collect(),
+        Kind::Shard => c.pubsub.ssubs.iter().cloned().collect(),
+        Kind::Pattern => c.pubsub.psubs.clone(),
     }
 }
 
@@ -201,24 +201,24 @@ pub(crate) fn deliver(ctx: &mut Ctx, id: ClientId, msg: Reply, size: u64, limits
     } else {
         return;
     };
-    if c.close_asap {
+    if c.conn.close_asap {
         return;
     }
-    c.outbox_bytes += size;
+    c.output.outbox_bytes += size;
     let crate::config::OutputLimit { hard, soft, soft_seconds: soft_secs } = limits;
-    let over_soft = soft > 0 && c.outbox_bytes > soft;
-    if over_soft && c.over_soft_since.is_none() {
-        c.over_soft_since = Some(now);
+    let over_soft = soft > 0 && c.output.outbox_bytes > soft;
+    if over_soft && c.output.over_soft_since.is_none() {
+        c.output.over_soft_since = Some(now);
     }
-    let soft_expired = over_soft && c.over_soft_since.is_some_and(|t| now - t >= soft_secs as i64 * 1000);
-    if (hard > 0 && c.outbox_bytes > hard) || soft_expired {
-        c.outbox.clear();
-        c.outbox_bytes = 0;
-        c.close_asap = true;
+    let soft_expired = over_soft && c.output.over_soft_since.is_some_and(|t| now - t >= soft_secs as i64 * 1000);
+    if (hard > 0 && c.output.outbox_bytes > hard) || soft_expired {
+        c.output.outbox.clear();
+        c.output.outbox_bytes = 0;
+        c.conn.close_asap = true;
         ctx.srv.events.push(Event::CloseClient(id));
         return;
     }
-    c.outbox.push(msg);
+    c.output.outbox.push(msg);
     if id != ctx.client.id {
         ctx.srv.events.push(Event::Deliver(id));
     }
@@ -233,7 +233,8 @@ pub fn publish_message(ctx: &mut Ctx, channel: &Bytes, message: &Bytes, shard: b
     let direct: Vec<ClientId> = map.get(channel).cloned().unwrap_or_default();
     // A subscriber that QUIT or was killed is gone already (Redis frees it before the next
     // command runs; here the host closes it a moment later): not a receiver.
-    let open = |ctx: &Ctx, id: ClientId| if id == ctx.client.id { !ctx.client.close_asap } else { ctx.others.get(&id).is_some_and(|c| !c.close_asap) };
+    let open =
+        |ctx: &Ctx, id: ClientId| if id == ctx.client.id { !ctx.client.conn.close_asap } else { ctx.others.get(&id).is_some_and(|c| !c.conn.close_asap) };
     let direct: Vec<ClientId> = direct.into_iter().filter(|&id| open(ctx, id)).collect();
     for id in direct {
         deliver(ctx, id, push(vec![Reply::bulk_str(word), Reply::Bulk(channel.clone()), Reply::Bulk(message.clone())]), size, limits);

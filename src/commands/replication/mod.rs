@@ -58,7 +58,7 @@ fn psync(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 fn attach(ctx: &mut Ctx, req: Request) -> Result<Reply> {
     // A replica asking again on the same link is ignored, as syncCommand does.
-    if ctx.client.replica {
+    if ctx.client.role.replica {
         return Ok(Reply::Raw(Bytes::new()));
     }
     let announced = ctx.srv.repl.announced.remove(&ctx.client.id).unwrap_or_default();
@@ -95,7 +95,7 @@ fn replconf(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
             }
             "ack" => {
                 // Only a replica acknowledges, and nobody is answered.
-                if ctx.client.replica {
+                if ctx.client.role.replica {
                     if let Some(off) = crate::util::parse_i64(val).filter(|&o| o >= 0) {
                         crate::replication::ack(ctx.srv, ctx.others, id, off as u64);
                     }
@@ -136,9 +136,9 @@ fn wait(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::Msg("ERR timeout is negative"));
     }
     let deadline = if ms == 0 { 0 } else { ctx.now_ms().saturating_add(ms) };
-    let woff = ctx.client.woff;
+    let woff = ctx.client.role.woff;
     let acked = crate::replication::acked_at(ctx.srv, woff);
-    if acked as i64 >= wanted || ctx.client.deny_blocking {
+    if acked as i64 >= wanted || ctx.client.wait.deny_blocking {
         return Ok(Reply::Int(acked as i64));
     }
     ctx.srv.repl.waiting.push((ctx.client.id, woff, wanted.max(0) as usize));
@@ -157,7 +157,7 @@ fn replicaof(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
         return Ok(OK);
     }
-    if ctx.client.replica {
+    if ctx.client.role.replica {
         return Err(Error::Msg("ERR Command is not valid when client is a replica."));
     }
     if !ctx.srv.host.replicates {

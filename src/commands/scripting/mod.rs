@@ -307,7 +307,7 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
 /// no Lua debugger: YES and SYNC, which would start one for the next EVAL, are refused
 /// (docs/COMPATIBILITY.md).
 fn script_debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    if ctx.client.multi.is_some() {
+    if ctx.client.tx.multi.is_some() {
         return Err(Error::Msg("ERR SCRIPT DEBUG must be called outside MULTI"));
     }
     let mode = &argv[2];

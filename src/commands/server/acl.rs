@@ -83,19 +83,19 @@ fn kill_pubsub_clients_if_needed(ctx: &mut Ctx, old: &User, new: &User) {
     let literal = |pat: &[u8]| upcoming.iter().any(|p| &p[..] == pat);
     let matches = |ch: &[u8]| upcoming.iter().any(|p| crate::util::glob_match(p, ch, false));
     let offends = |c: &crate::client::Client| {
-        c.user == old.name
+        c.auth.user == old.name
             && c.in_pubsub()
-            && (c.psubs.iter().any(|p| !literal(p)) || c.subs.iter().any(|ch| !matches(ch)) || c.ssubs.iter().any(|ch| !matches(ch)))
+            && (c.pubsub.psubs.iter().any(|p| !literal(p)) || c.pubsub.subs.iter().any(|ch| !matches(ch)) || c.pubsub.ssubs.iter().any(|ch| !matches(ch)))
     };
     let victims: Vec<u64> = ctx.others.values().filter(|c| offends(c)).map(|c| c.id).collect();
     for id in victims {
         if let Some(c) = ctx.others.get_mut(&id) {
-            c.close_asap = true;
+            c.conn.close_asap = true;
             ctx.srv.events.push(Event::CloseClient(id));
         }
     }
     if offends(ctx.client) {
-        ctx.client.close_asap = true;
+        ctx.client.conn.close_asap = true;
     }
 }
 
@@ -116,19 +116,19 @@ fn deluser(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// ACLFreeUserAndKillClients: the user's connections close (this one after its reply).
 fn disconnect_user(ctx: &mut Ctx, name: &[u8]) {
-    let victims: Vec<u64> = ctx.others.values().filter(|c| &c.user[..] == name).map(|c| c.id).collect();
+    let victims: Vec<u64> = ctx.others.values().filter(|c| &c.auth.user[..] == name).map(|c| c.id).collect();
     for id in victims {
         if let Some(c) = ctx.others.get_mut(&id) {
-            c.user = Bytes::from_static(b"default");
-            c.authenticated = false;
-            c.close_asap = true;
+            c.auth.user = Bytes::from_static(b"default");
+            c.auth.authenticated = false;
+            c.conn.close_asap = true;
             ctx.srv.events.push(Event::CloseClient(id));
         }
     }
-    if &ctx.client.user[..] == name {
-        ctx.client.user = Bytes::from_static(b"default");
-        ctx.client.authenticated = false;
-        ctx.client.close_asap = true;
+    if &ctx.client.auth.user[..] == name {
+        ctx.client.auth.user = Bytes::from_static(b"default");
+        ctx.client.auth.authenticated = false;
+        ctx.client.conn.close_asap = true;
     }
 }
 
@@ -169,7 +169,7 @@ fn users(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 }
 
 fn whoami(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    Ok(Reply::Bulk(ctx.client.user.clone()))
+    Ok(Reply::Bulk(ctx.client.auth.user.clone()))
 }
 
 /// ACL LOAD / SAVE without an `aclfile`: users then live in redis.conf.
@@ -379,7 +379,8 @@ fn help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 pub fn log_denial(ctx: &mut Ctx, reason: Reason, context: LogContext, object: Bytes, username: Option<Bytes>) {
     let now = ctx.now_ms();
     let info = ctx.client.info_line(now, 0);
-    let entry = LogEntry { count: 1, reason, context, object, username: username.unwrap_or_else(|| ctx.client.user.clone()), ctime_ms: now, client_info: info };
+    let entry =
+        LogEntry { count: 1, reason, context, object, username: username.unwrap_or_else(|| ctx.client.auth.user.clone()), ctime_ms: now, client_info: info };
     let max = ctx.srv.config.get_i64(crate::param!("acllog-max-len")).max(0) as usize;
     ctx.srv.acl.log(entry, max);
 }

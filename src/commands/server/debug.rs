@@ -114,7 +114,7 @@ fn populate(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 
 /// DEBUG PROTOCOL type: one value of each RESP3 type, for client libraries' tests.
 fn protocol(ctx: &mut Ctx, name: &[u8]) -> Result<Reply> {
-    let resp3 = ctx.client.resp >= 3;
+    let resp3 = ctx.client.conn.resp >= 3;
     let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
     let ints = || (0..3).map(Reply::Int).collect::<Vec<_>>();
     Ok(if is("string") {

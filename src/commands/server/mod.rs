@@ -275,7 +275,7 @@ fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }
     ctx.event(Event::Shutdown { save, force, client: None });
-    ctx.client.close_asap = true;
+    ctx.client.conn.close_asap = true;
     Ok(OK)
 }
 

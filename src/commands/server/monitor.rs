@@ -11,8 +11,8 @@ use crate::reply::{Reply, OK};
 
 /// MONITOR — OK, then a line per command run by anyone else.
 pub fn monitor(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    if !ctx.client.monitor {
-        ctx.client.monitor = true;
+    if !ctx.client.role.monitor {
+        ctx.client.role.monitor = true;
         ctx.srv.clients.monitors.push(ctx.client.id);
     }
     Ok(OK)
@@ -31,7 +31,7 @@ pub fn feed(ctx: &mut Ctx, argv: &[Bytes]) {
             continue;
         }
         if let Some(c) = ctx.others.get_mut(&id) {
-            c.outbox.push(Reply::Status(line.clone()));
+            c.output.outbox.push(Reply::Status(line.clone()));
             ctx.srv.events.push(Event::Deliver(id));
         }
     }

@@ -59,7 +59,7 @@ pub fn record(ctx: &mut Ctx, argv: &[Bytes], micros: i64) {
         micros,
         argv: args,
         addr: ctx.client.info.addr.clone(),
-        name: ctx.client.name.clone().unwrap_or_default(),
+        name: ctx.client.conn.name.clone().unwrap_or_default(),
     };
     ctx.srv.stats.slowlog.entries.push_front(entry);
     let max = ctx.srv.config.hot.slowlog_max_len;

@@ -101,7 +101,7 @@ fn read(ctx: &mut Ctx, argv: &[Bytes], xreadgroup: bool) -> Result<Reply> {
     let n = (argv.len() - streams_arg) / 2;
     let keys = &argv[streams_arg..streams_arg + n];
     // A woken read serves the key that woke it, and only that one.
-    let woken = ctx.client.unblocked_on.clone();
+    let woken = ctx.client.wait.unblocked_on.clone();
     let only = |k: &Bytes| woken.as_ref().is_none_or(|w| w == k);
     let mut from = Vec::with_capacity(n);
     for (k, key) in keys.iter().enumerate() {
@@ -192,7 +192,7 @@ fn read(ctx: &mut Ctx, argv: &[Bytes], xreadgroup: bool) -> Result<Reply> {
         }
     }
     if !served.is_empty() {
-        return Ok(if ctx.client.resp == 2 {
+        return Ok(if ctx.client.conn.resp == 2 {
             Reply::Array(served.into_iter().map(|(k, r)| Reply::Array(vec![Reply::Bulk(k), r])).collect())
         } else {
             Reply::Map(served.into_iter().map(|(k, r)| (Reply::Bulk(k), r)).collect())

@@ -41,32 +41,32 @@ pub static SPECS: &[CommandSpec] = &[
 
 /// Forgets every key the client watches (unwatchAllKeys); also on disconnect and RESET.
 pub fn unwatch_all(srv: &mut Server, c: &mut Client) {
-    for (db, key, _) in c.watched.drain(..) {
+    for (db, key, _) in c.tx.watched.drain(..) {
         if srv.clients.watched.unwatch(c.id, db, &key) {
             let d = &mut srv.dbs[db];
             d.watched = d.watched.saturating_sub(1);
         }
     }
-    c.dirty_cas = false;
+    c.tx.dirty_cas = false;
 }
 
 /// Leaves MULTI without running anything (DISCARD, RESET, EXEC's aborts).
 pub fn discard_transaction(srv: &mut Server, c: &mut Client) {
-    c.multi = None;
-    c.multi_error = false;
+    c.tx.multi = None;
+    c.tx.multi_error = false;
     unwatch_all(srv, c);
 }
 
 fn multi(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    if ctx.client.multi.is_some() {
+    if ctx.client.tx.multi.is_some() {
         return Err(Error::Msg("ERR MULTI calls can not be nested"));
     }
-    ctx.client.multi = Some(Vec::new());
+    ctx.client.tx.multi = Some(Vec::new());
     Ok(OK)
 }
 
 fn discard(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    if ctx.client.multi.is_none() {
+    if ctx.client.tx.multi.is_none() {
         return Err(Error::Msg("ERR DISCARD without MULTI"));
     }
     discard_transaction(ctx.srv, ctx.client);
@@ -75,7 +75,7 @@ fn discard(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 
 /// WATCH key [key ...]
 fn watch(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    if ctx.client.multi.is_some() {
+    if ctx.client.tx.multi.is_some() {
         return Err(Error::Msg("ERR WATCH inside MULTI is not allowed"));
     }
     let (db, id, now) = (ctx.client.db, ctx.client.id, ctx.now_ms());
@@ -83,7 +83,7 @@ fn watch(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let (added, first) = ctx.srv.clients.watched.watch(id, db, key);
         if added {
             let expired = ctx.srv.dbs[db].is_expired(key, now);
-            ctx.client.watched.push((db, key.clone(), expired));
+            ctx.client.tx.watched.push((db, key.clone(), expired));
         }
         if first {
             ctx.srv.dbs[db].watched += 1;
@@ -117,25 +117,25 @@ fn exec_one(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 /// EXEC — the queued replies, or the null array if a watched key changed, or EXECABORT if
 /// a command was refused while queuing.
 fn exec(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    let Some(queue) = ctx.client.multi.take() else { return Err(Error::Msg("ERR EXEC without MULTI")) };
-    if ctx.client.multi_error {
+    let Some(queue) = ctx.client.tx.multi.take() else { return Err(Error::Msg("ERR EXEC without MULTI")) };
+    if ctx.client.tx.multi_error {
         discard_transaction(ctx.srv, ctx.client);
         return Err(Error::Msg("EXECABORT Transaction discarded because of previous errors."));
     }
     // A watched key that expired since WATCH (and was not expired then) counts as changed.
     let now = ctx.now_ms();
-    if ctx.client.watched.iter().any(|(db, key, was)| !was && ctx.srv.dbs[*db].is_expired(key, now)) {
-        ctx.client.dirty_cas = true;
+    if ctx.client.tx.watched.iter().any(|(db, key, was)| !was && ctx.srv.dbs[*db].is_expired(key, now)) {
+        ctx.client.tx.dirty_cas = true;
     }
-    if ctx.client.dirty_cas {
+    if ctx.client.tx.dirty_cas {
         discard_transaction(ctx.srv, ctx.client);
         return Ok(Reply::NilArray);
     }
     unwatch_all(ctx.srv, ctx.client);
-    let last = ctx.client.last_cmd;
-    ctx.client.deny_blocking = true;
+    let last = ctx.client.conn.last_cmd;
+    ctx.client.wait.deny_blocking = true;
     let replies = queue.iter().map(|argv| exec_one(ctx, argv)).collect();
-    ctx.client.deny_blocking = false;
-    ctx.client.last_cmd = last;
+    ctx.client.wait.deny_blocking = false;
+    ctx.client.conn.last_cmd = last;
     Ok(Reply::Array(replies))
 }

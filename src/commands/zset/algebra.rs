@@ -65,7 +65,7 @@ struct Parsed {
 /// (or `[LIMIT n]` for ZINTERCARD) at `argv[at..]`, loading and type-checking the keys first
 /// as Redis does.
 fn parse(ctx: &mut Ctx, argv: &[Bytes], at: usize, op: Op, store: bool, card: bool) -> Result<Parsed> {
-    let name = ctx.client.last_cmd.map_or("", |(n, _)| n);
+    let name = ctx.client.conn.last_cmd.map_or("", |(n, _)| n);
     let n = crate::command::args::int(&argv[at])?;
     if n < 1 {
         return Err(Error::Dyn(format!("ERR at least 1 input key is needed for '{}' command", name)));
@@ -189,7 +189,7 @@ fn combine(p: &mut Parsed, op: Op) -> Vec<(Bytes, f64)> {
 
 fn read_op(ctx: &mut Ctx, argv: &[Bytes], op: Op) -> Result<Reply> {
     let mut p = parse(ctx, argv, 1, op, false, false)?;
-    let resp3 = ctx.client.resp == 3;
+    let resp3 = ctx.client.conn.resp == 3;
     Ok(pairs_reply(combine(&mut p, op), p.with_scores, resp3))
 }
 

@@ -76,7 +76,7 @@ fn zpop(ctx: &mut Ctx, argv: &[Bytes], side: Side) -> Result<Reply> {
         return Err(Error::Syntax);
     }
     let count = if argv.len() == 3 { Some(parse_count(&argv[2])?) } else { None };
-    let shape = Shape { emit_key: false, nested: ctx.client.resp == 3 && count.is_some(), nil_when_empty: false };
+    let shape = Shape { emit_key: false, nested: ctx.client.conn.resp == 3 && count.is_some(), nil_when_empty: false };
     Ok(pop(ctx, &argv[1..2], side, count, shape)?.unwrap_or(if shape.nil_when_empty { Reply::NilArray } else { Reply::Array(vec![]) }))
 }
 
