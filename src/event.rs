@@ -50,7 +50,7 @@ pub enum Event {
     /// DEBUG RELOAD NOSAVE: read the snapshot file (dir/dbfilename) and hand its bytes to
     /// `rdb_reload_finished` with `merge`; the client waits for that.
     ReloadRdb { client: ClientId, merge: crate::rdb::load::Merge },
-    /// CONFIG SET port/bind changed (only where `HostInfo::listens`): close the listening
+    /// CONFIG SET port/bind changed (only where `HostCan::listens`): close the listening
     /// sockets, listen on `bind`/`port` (port 0: no TCP), and report with
     /// `listen_finished`; on failure listen on the previous addresses again. `client`
     /// waits for the report (None inside MULTI/EXEC, which was answered OK).

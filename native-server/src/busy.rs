@@ -62,7 +62,7 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
     }
     // Connections left unread by the loop get their turn too, and so do those whose commands
     // were read this turn but not run yet (the loop reads every ready connection first).
-    keys.append(&mut net.unread);
+    keys.append(&mut net.work.unread);
     let waiting: Vec<usize> =
         net.conns.iter().filter(|(k, c)| c.session.as_ref().is_some_and(|s| s.has_pending()) && !keys.contains(k)).map(|(k, _)| k).collect();
     let with_input = keys.len();
@@ -74,7 +74,7 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
         if conn.session.is_none() {
             // The client running the script: its input waits for the loop.
             conn.unread = true;
-            net.unread.push(k);
+            net.work.unread.push(k);
             continue;
         }
         if i < with_input {
@@ -129,7 +129,7 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
 fn close(net: &mut Net, k: usize) {
     if let Some(conn) = net.remove(k) {
         if let Some(id) = conn.id {
-            net.gone.push(id);
+            net.work.gone.push(id);
         }
     }
 }

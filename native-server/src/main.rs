@@ -106,9 +106,9 @@ fn main() {
         h.os = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
         h.arch_bits = (std::mem::size_of::<usize>() * 8) as u32;
         h.multiplexing_api = "epoll".into();
-        h.listens = true;
-        h.replicates = true;
-        h.total_system_memory = host::total_memory();
+        h.can.listens = true;
+        h.can.replicates = true;
+        h.memory.total_system_memory = host::total_memory();
     }
     engine.set_memory_probe(alloc::live_bytes);
     // BGSAVE and save points fork a child that writes the snapshot (see persist.rs).

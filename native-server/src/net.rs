@@ -65,11 +65,9 @@ pub struct Script {
     pub function: Option<(Box<cinnabar::script::run::RunningFunction>, std::time::Instant)>,
 }
 
-pub struct Net {
-    pub poll: Poll,
-    pub listeners: Vec<Option<Listener>>,
-    pub conns: Slab<Conn>,
-    pub by_id: HashMap<ClientId, usize>,
+/// The loop's work lists, by connection.
+#[derive(Default)]
+pub struct Work {
     /// Connections with work for the loop: input read, or a wait that ended.
     pub to_run: Vec<usize>,
     /// Connections with replies to write at the end of the loop turn.
@@ -79,6 +77,15 @@ pub struct Net {
     pub unread: Vec<usize>,
     /// Clients whose sockets closed while a script ran: the engine forgets them after it.
     pub gone: Vec<ClientId>,
+}
+
+pub struct Net {
+    pub poll: Poll,
+    pub listeners: Vec<Option<Listener>>,
+    pub conns: Slab<Conn>,
+    pub by_id: HashMap<ClientId, usize>,
+    /// What the loop has to do for which connections.
+    pub work: Work,
     /// Events the busy hook saw for the loop's own tokens (cross-thread messages, signals).
     pub woken: bool,
     pub signalled: bool,
@@ -96,10 +103,7 @@ impl Net {
             listeners: Vec::new(),
             conns: Slab::with_capacity(1024),
             by_id: HashMap::new(),
-            to_run: Vec::new(),
-            to_write: Vec::new(),
-            unread: Vec::new(),
-            gone: Vec::new(),
+            work: Work::default(),
             woken: false,
             signalled: false,
             params,
@@ -210,7 +214,7 @@ impl Net {
         if let Some(c) = self.conns.get_mut(key) {
             if !c.queued_run {
                 c.queued_run = true;
-                self.to_run.push(key);
+                self.work.to_run.push(key);
             }
         }
     }
@@ -220,7 +224,7 @@ impl Net {
         if let Some(c) = self.conns.get_mut(key) {
             if !c.queued_write {
                 c.queued_write = true;
-                self.to_write.push(key);
+                self.work.to_write.push(key);
             }
         }
     }

@@ -179,7 +179,7 @@ impl Server {
             })
             .expect("spawn the lazyfree thread");
         let (tx, msgs) = channel();
-        let hz = engine.config().hot.hz;
+        let hz = engine.config().hz();
         let io = IoThreads::start(engine.config().get_i64(cinnabar::param!("io-threads")).max(1) as usize);
         let engine_io_reads = engine.config().get_bool(cinnabar::param!("io-threads-do-reads"));
         Ok(Server {
@@ -239,7 +239,7 @@ impl Server {
             }
             woken |= std::mem::take(&mut net.woken);
             signalled |= std::mem::take(&mut net.signalled);
-            to_read.append(&mut net.unread);
+            to_read.append(&mut net.work.unread);
             for ev in self.events.iter() {
                 match target(ev.token()) {
                     Target::Waker => woken = true,
@@ -288,7 +288,7 @@ impl Server {
     fn timeout(&self) -> Option<Duration> {
         let now = now_us();
         let net = self.net.lock();
-        if !net.to_run.is_empty() || !net.unread.is_empty() || net.woken || net.signalled || self.engine.eviction_running() {
+        if !net.work.to_run.is_empty() || !net.work.unread.is_empty() || net.woken || net.signalled || self.engine.eviction_running() {
             return Some(Duration::ZERO);
         }
         drop(net);
@@ -351,7 +351,7 @@ impl Server {
                             );
                             gone.push(k);
                         } else if more {
-                            net.unread.push(k);
+                            net.work.unread.push(k);
                         }
                     }
                 }
@@ -618,7 +618,7 @@ impl Server {
     /// oom-score-adj, the AOF's background work.
     fn cron(&mut self, now: i64) {
         let rss = crate::host::resident_bytes();
-        self.engine.host_info_mut().used_memory_rss = rss;
+        self.engine.host_info_mut().memory.used_memory_rss = rss;
         // Memory freed inside glibc's heap (a big client buffer, a huge transaction queue,
         // a flushed dataset) stays in the process until something hands it back; jemalloc
         // does that by itself, glibc on malloc_trim. At most once a second, off the loop,
@@ -633,7 +633,7 @@ impl Server {
         let cfg = self.engine.config();
         // oom-score-adj applies at startup and whenever CONFIG SET changes it.
         self.oom.apply(cfg.get(cinnabar::param!("oom-score-adj")), cfg.get(cinnabar::param!("oom-score-adj-values")));
-        self.hz = cfg.hot.hz;
+        self.hz = cfg.hz();
         crate::log::set_level(cfg.get(cinnabar::param!("loglevel")));
         self.net.lock().params = params(&self.engine);
         for id in self.engine.idle_clients(now) {
@@ -658,7 +658,7 @@ impl Server {
             }
             let (to_run, gone) = {
                 let mut net = self.net.lock();
-                (std::mem::take(&mut net.to_run), std::mem::take(&mut net.gone))
+                (std::mem::take(&mut net.work.to_run), std::mem::take(&mut net.work.gone))
             };
             for id in gone {
                 self.engine.disconnect(id);
@@ -700,7 +700,7 @@ impl Server {
         let mut close = Vec::new();
         {
             let mut net = self.net.lock();
-            let keys = std::mem::take(&mut net.to_write);
+            let keys = std::mem::take(&mut net.work.to_write);
             if keys.is_empty() {
                 return;
             }

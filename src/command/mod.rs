@@ -8,6 +8,7 @@ pub mod rename;
 pub mod spec;
 pub mod syntax;
 pub mod table;
+pub mod tracking;
 
 pub use args::Args;
 pub use spec::{CommandSpec, Handler};

@@ -118,37 +118,37 @@ pub mod acl {
 #[derive(Clone, Copy)]
 pub struct CommandSpec {
     /// Lower-case name; subcommands use their own name (`setname`), shown as `client|setname`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Redis's convention: N means exactly N arguments (command name included), -N at least N.
-    pub arity: i32,
-    pub flags: u32,
+    pub(crate) arity: i32,
+    pub(crate) flags: u32,
     /// The legacy key range COMMAND INFO shows and client-side caching reads (the keys a
     /// tracked read remembers); a unit test holds it to what `key_specs` implies.
-    pub first_key: i32,
-    pub last_key: i32,
-    pub step: i32,
+    pub(crate) first_key: i32,
+    pub(crate) last_key: i32,
+    pub(crate) step: i32,
     /// Keys counted by an argument (LMPOP, ZUNIONSTORE, EVAL): (index of the count, offset of
     /// the first key from it, step), the fast path of the matching `keynum` key spec.
-    pub keynum: Option<(i32, i32, i32)>,
+    pub(crate) keynum: Option<(i32, i32, i32)>,
     /// Keys only a parser can find (SORT ... STORE dst), with their key flags (Redis's
     /// getkeys_proc): used where the key specs cannot say (`keyspec::keys_with_flags`).
-    pub getkeys: Option<fn(&[bytes::Bytes]) -> Vec<(usize, u16)>>,
+    pub(crate) getkeys: Option<fn(&[bytes::Bytes]) -> Vec<(usize, u16)>>,
     /// Redis 7's key specs, in `keyspec`'s declaration language (COMMAND INFO, GETKEYS,
     /// GETKEYSANDFLAGS, `movablekeys`).
-    pub key_specs: &'static str,
+    pub(crate) key_specs: &'static str,
     /// Redis 7's command tips, space-separated (COMMAND INFO's eighth field), e.g.
     /// `nondeterministic_output`, `request_policy:all_shards`.
-    pub tips: &'static str,
+    pub(crate) tips: &'static str,
     /// Explicit ACL categories; implied ones (from flags) are added by `acl_categories()`.
-    pub acl: u32,
-    pub group: &'static str,
-    pub since: &'static str,
-    pub summary: &'static str,
-    pub complexity: &'static str,
+    pub(crate) acl: u32,
+    pub(crate) group: &'static str,
+    pub(crate) since: &'static str,
+    pub(crate) summary: &'static str,
+    pub(crate) complexity: &'static str,
     /// The arguments in `syntax`'s declaration language (COMMAND DOCS `arguments`).
-    pub syntax: &'static str,
-    pub handler: Option<Handler>,
-    pub subcommands: &'static [CommandSpec],
+    pub(crate) syntax: &'static str,
+    pub(crate) handler: Option<Handler>,
+    pub(crate) subcommands: &'static [CommandSpec],
 }
 
 impl CommandSpec {

@@ -6,38 +6,38 @@ use super::{output_limits, Config};
 /// Parameters the per-command path reads; refreshed whenever any parameter is set.
 #[derive(Debug, Clone, Default)]
 pub struct Hot {
-    pub lfu_policy: bool,
+    pub(crate) lfu_policy: bool,
     /// `maxmemory` in bytes (0: no limit) and the policy, read before every command.
-    pub maxmemory: u64,
-    pub evict_policy: Policy,
+    pub(crate) maxmemory: u64,
+    pub(crate) evict_policy: Policy,
     /// `maxmemory-clients` in bytes (a percentage resolved against maxmemory); 0: off.
-    pub client_limit: u64,
-    pub proto_max_bulk_len: i64,
-    pub lfu_log_factor: i64,
-    pub lfu_decay_time: i64,
+    pub(crate) client_limit: u64,
+    pub(crate) proto_max_bulk_len: i64,
+    pub(crate) lfu_log_factor: i64,
+    pub(crate) lfu_decay_time: i64,
     /// `lazyfree-lazy-expire` and `aof-timestamp-enabled`, read after every command while
     /// the AOF stream is on.
-    pub lazyfree_lazy_expire: bool,
-    pub aof_timestamp_enabled: bool,
-    pub hash_max_listpack_entries: usize,
-    pub hash_max_listpack_value: usize,
-    pub list_max_listpack_size: i64,
-    pub set_max_intset_entries: usize,
-    pub zset_max_listpack_entries: usize,
-    pub zset_max_listpack_value: usize,
-    pub notify_flags: u32,
-    pub slowlog_log_slower_than: i64,
-    pub slowlog_max_len: usize,
-    pub latency_tracking: bool,
-    pub latency_monitor_threshold: i64,
+    pub(crate) lazyfree_lazy_expire: bool,
+    pub(crate) aof_timestamp_enabled: bool,
+    pub(crate) hash_max_listpack_entries: usize,
+    pub(crate) hash_max_listpack_value: usize,
+    pub(crate) list_max_listpack_size: i64,
+    pub(crate) set_max_intset_entries: usize,
+    pub(crate) zset_max_listpack_entries: usize,
+    pub(crate) zset_max_listpack_value: usize,
+    pub(crate) notify_flags: u32,
+    pub(crate) slowlog_log_slower_than: i64,
+    pub(crate) slowlog_max_len: usize,
+    pub(crate) latency_tracking: bool,
+    pub(crate) latency_monitor_threshold: i64,
     /// `min-replicas-to-write` and `min-replicas-max-lag` both set: writes get NOREPLICAS.
-    pub min_replicas: bool,
+    pub(crate) min_replicas: bool,
     /// The rate the host runs `Engine::tick` at: `hz` within 1..=500.
-    pub hz: u32,
+    pub(crate) hz: u32,
     /// `hll-sparse-max-bytes`: a sparse HLL growing past it turns dense.
-    pub hll_sparse_max_bytes: usize,
+    pub(crate) hll_sparse_max_bytes: usize,
     /// `client-output-buffer-limit` by class: normal, replica, pubsub.
-    pub output_limits: [OutputLimit; 3],
+    pub(crate) output_limits: [OutputLimit; 3],
 }
 
 /// One class of `client-output-buffer-limit`: bytes (0: none) and the soft limit's seconds.

@@ -102,7 +102,12 @@ impl Config {
         out
     }
 
-    /// A parameter's value as CONFIG GET prints it (`crate::param!("name")`).
+    /// The rate the host runs `Engine::tick` at (`hz`, within 1..=500).
+    pub fn hz(&self) -> u32 {
+        self.hot.hz
+    }
+
+    /// A parameter's value as CONFIG GET prints it (`param!("name")`).
     pub fn get(&self, p: ParamId) -> &str {
         &self.values[p.0]
     }

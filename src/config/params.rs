@@ -55,7 +55,7 @@ pub(super) const fn aka(mut p: Param, alias: &'static str) -> Param {
 pub(super) const I: Kind = Kind::Int { min: 0, max: i64::MAX };
 
 pub(super) const PARAMS: &[Param] = &[
-    // Settable at runtime where the host listens (`HostInfo::listens`): it re-binds.
+    // Settable at runtime where the host listens (`HostCan::listens`): it re-binds.
     p("port", Kind::Int { min: 0, max: 65535 }, "6379"),
     p("bind", Kind::List, "127.0.0.1 -::1"),
     fixed("databases", Kind::Int { min: 1, max: i32::MAX as i64 }, "16"),
@@ -275,7 +275,7 @@ const fn same(a: &str, b: &str) -> bool {
     true
 }
 
-/// A parameter named in the code: `crate::param!("maxmemory")` finds it in the table while
+/// A parameter named in the code: `param!("maxmemory")` finds it in the table while
 /// compiling, so a misspelled name does not build, and reading it is an index, not a search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamId(pub(super) usize);

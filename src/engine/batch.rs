@@ -34,7 +34,7 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
     mut emit: impl FnMut(Reply, bool),
 ) -> bool {
     engine.srv.clock.now_us = now_us;
-    if let Some(clock) = engine.srv.host.clock {
+    if let Some(clock) = engine.srv.host.calls.clock {
         engine.srv.clock.mark = clock();
     }
     let Some(mut client) = engine.clients.remove(&id) else {
@@ -74,7 +74,7 @@ pub(super) fn run_batch<A: AsRef<[Bytes]>>(
         let reply = {
             let mut ctx = Ctx { srv: &mut engine.srv, client, others: &mut engine.clients };
             if ctx.srv.clients.tracking.clients > 0 {
-                crate::tracking::limit_used_slots(&mut ctx);
+                crate::command::tracking::limit_used_slots(&mut ctx);
             }
             call_client(&mut ctx, argv)
         };
@@ -181,20 +181,20 @@ pub(super) fn run_batch<A: AsRef<[Bytes]>>(
 /// Sends the invalidations that wait for `current`'s reply into the outboxes.
 pub(super) fn flush_pending_invalidations(engine: &mut Engine, current: &mut Client) {
     let mut ctx = Ctx { srv: &mut engine.srv, client: current, others: &mut engine.clients };
-    crate::tracking::flush_pending(&mut ctx);
+    crate::command::tracking::flush_pending(&mut ctx);
 }
 
 /// Keeps the tracking table within tracking-table-max-keys (from `tick`).
 pub fn limit_tracking_table(engine: &mut Engine, current: &mut Client) {
     let mut ctx = Ctx { srv: &mut engine.srv, client: current, others: &mut engine.clients };
-    crate::tracking::limit_used_slots(&mut ctx);
+    crate::command::tracking::limit_used_slots(&mut ctx);
 }
 
 /// Broadcasts the keys written under BCAST prefixes since the last time (`current` is the
 /// client whose batch just ran, or a placeholder in `tick`).
 pub fn broadcast_invalidations(engine: &mut Engine, current: &mut Client) {
     let mut ctx = Ctx { srv: &mut engine.srv, client: current, others: &mut engine.clients };
-    crate::tracking::broadcast(&mut ctx);
+    crate::command::tracking::broadcast(&mut ctx);
 }
 
 /// Keys that expired (lazily or in the active cycle) count in INFO's expired_keys, fail their

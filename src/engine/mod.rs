@@ -169,7 +169,7 @@ impl Engine {
     }
 
     /// Lets MIGRATE reach other servers through the host (see `commands::generic::migrate`).
-    pub fn set_migrate_host(&mut self, host: Box<dyn crate::commands::generic::migrate::MigrateHost>) {
+    pub fn set_migrate_host(&mut self, host: Box<dyn crate::server::MigrateHost>) {
         self.srv.migrate_host = Some(host);
     }
 
@@ -236,7 +236,8 @@ impl Engine {
     }
 
     /// Replays one AOF file (base or incremental part, in manifest order). Keys do not
-    /// expire until `loading_finished`; see `aof::load` for what a short file reports.
+    /// expire until `HostReport::LoadingFinished`; see `persistence::aof::load` for what a
+    /// short file reports.
     pub fn aof_load(&mut self, bytes: &[u8], now_us: i64) -> Result<crate::aof::Loaded, crate::aof::LoadError> {
         crate::persistence::aof::set_loading(&mut self.srv, true);
         crate::persistence::aof::load(&mut self.srv, &mut self.clients, bytes, now_us)
@@ -245,7 +246,7 @@ impl Engine {
     /// Declares that the host forks for background saves (`Event::BackgroundSave`) and
     /// answers every save request at once, so SAVE and BGSAVE can wait for its report.
     pub fn set_fork_support(&mut self, yes: bool) {
-        self.srv.host.forks = yes;
+        self.srv.host.can.forks = yes;
     }
 
     /// Starts loading a dataset of `total_bytes`: from now on commands without the
@@ -325,18 +326,18 @@ impl Engine {
 
     /// Lets INFO cpu report the host process's CPU time.
     pub fn set_cpu_probe(&mut self, probe: fn() -> (f64, f64)) {
-        self.srv.host.cpu_probe = Some(probe);
+        self.srv.host.calls.cpu_probe = Some(probe);
     }
 
-    /// See `HostInfo::change_dir`.
+    /// See `HostCalls::change_dir`.
     pub fn set_change_dir(&mut self, change_dir: fn(&str) -> Result<String, String>) {
-        self.srv.host.change_dir = Some(change_dir);
+        self.srv.host.calls.change_dir = Some(change_dir);
     }
 
-    /// See `HostInfo::read_file` and `HostInfo::replace_file`.
+    /// See `HostCalls::read_file` and `HostCalls::replace_file`.
     pub fn set_file_access(&mut self, read: fn(&str) -> Result<Vec<u8>, String>, replace: fn(&str, &[u8]) -> Result<(), (FileStep, String)>) {
-        self.srv.host.read_file = Some(read);
-        self.srv.host.replace_file = Some(replace);
+        self.srv.host.calls.read_file = Some(read);
+        self.srv.host.calls.replace_file = Some(replace);
     }
 
     /// The ACL file named by `aclfile`, loaded once the configuration is (ACLLoadUsersAtStartup):
@@ -354,7 +355,7 @@ impl Engine {
 
     /// Lets the core time commands (SLOWLOG, INFO commandstats) with the host's clock.
     pub fn set_clock(&mut self, clock: fn() -> i64) {
-        self.srv.host.clock = Some(clock);
+        self.srv.host.calls.clock = Some(clock);
     }
 
     /// Lets the host follow a running script (see `script::run::ScriptState`): a threaded host
@@ -364,10 +365,10 @@ impl Engine {
         self.srv.scripting.watch = Some(watch);
     }
 
-    /// Lets the core read the host allocator's live bytes whenever it needs them.
-    /// The host's allocator reading; what it reads now counts as startup memory.
+    /// Lets the core read the host allocator's live bytes whenever it needs them; what it
+    /// reads now counts as startup memory.
     pub fn set_memory_probe(&mut self, probe: fn() -> u64) {
-        self.srv.host.memory_probe = Some(probe);
+        self.srv.host.calls.memory_probe = Some(probe);
         self.srv.memory.evict.startup = probe();
     }
 
@@ -605,7 +606,7 @@ impl Engine {
     /// still running): memory comes down even when no client writes.
     pub(crate) fn evict_now(&mut self) {
         if self.srv.config.hot.maxmemory == 0 {
-            if self.srv.host.memory_probe.is_some() {
+            if self.srv.host.calls.memory_probe.is_some() {
                 self.srv.memory.evict.peak = self.srv.memory.evict.peak.max(crate::server::evict::used_memory(&self.srv));
             }
             return;

@@ -7,53 +7,7 @@ use crate::command::dispatch::{call, Ctx};
 use crate::reply::Reply;
 use crate::server::Server;
 
-/// The AOF as INFO persistence and BGREWRITEAOF see it; the host reports what happens to
-/// its files (`Engine::aof_*`).
-#[derive(Debug, Clone)]
-pub struct Status {
-    pub enabled: bool,
-    pub rewrite_in_progress: bool,
-    /// Asked for while a snapshot was being saved: starts when that ends.
-    pub rewrite_scheduled: bool,
-    /// The AOF was turned on inside EXEC: its first rewrite is scheduled, not started.
-    pub start_deferred: bool,
-    pub rewrite_started_ms: i64,
-    pub last_rewrite_secs: i64,
-    pub last_rewrite_ok: bool,
-    pub rewrites: u64,
-    pub consecutive_failures: u64,
-    /// The last write to the file failed: why.
-    pub write_error: Option<String>,
-    /// Bytes in the base and incremental files, and in the base at the last rewrite
-    /// (auto-aof-rewrite-percentage grows from it).
-    pub current_size: u64,
-    pub base_size: u64,
-    /// The host's background fsync is queued or running (INFO aof_pending_bio_fsync).
-    pub pending_bio_fsync: bool,
-    /// Writes that went ahead without waiting for a slow background fsync.
-    pub delayed_fsync: u64,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Status {
-            enabled: false,
-            rewrite_in_progress: false,
-            rewrite_scheduled: false,
-            start_deferred: false,
-            rewrite_started_ms: 0,
-            last_rewrite_secs: -1,
-            last_rewrite_ok: true,
-            rewrites: 0,
-            consecutive_failures: 0,
-            write_error: None,
-            current_size: 0,
-            base_size: 0,
-            pending_bio_fsync: false,
-            delayed_fsync: 0,
-        }
-    }
-}
+pub use crate::server::aof::Status;
 
 /// Starts a rewrite now (the host does it on `Event::RewriteAof`).
 pub fn start_rewrite(srv: &mut Server) {

@@ -19,7 +19,6 @@ pub mod snapshot;
 
 use bytes::Bytes;
 
-use crate::client::ClientId;
 use crate::command::dispatch::Ctx;
 use crate::command::spec::flags;
 use crate::command::CommandSpec;
@@ -32,126 +31,7 @@ use crate::server::Server;
 /// scheduled saves wait this many seconds before trying again.
 const RETRY_DELAY_S: i64 = 5;
 
-/// The child process a host runs for the dataset (server.child_type). One at a time: each
-/// is a copy-on-write image of the whole dataset, and two would double that cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ChildType {
-    #[default]
-    None,
-    /// A background save (BGSAVE, save points).
-    Rdb,
-    /// An AOF rewrite (BGREWRITEAOF, the automatic rewrite): BGSAVE SCHEDULE waits for it.
-    Aof,
-}
-
-/// How a background save's child ended, as the host saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChildExit {
-    /// Exit status 0: the snapshot is on disk. `cow_bytes` is the memory copy-on-write cost
-    /// (the child's private dirty pages), 0 when the host cannot tell.
-    Saved { cow_bytes: u64 },
-    /// A non-zero exit status: the child could not write the snapshot.
-    Failed,
-    /// Killed by a signal. `on_purpose` when the host killed it itself (SHUTDOWN), which is
-    /// no error (Redis kills with SIGUSR1 for this reason).
-    Killed { on_purpose: bool },
-}
-
-/// A successful fork, as the host reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Forked {
-    pub pid: u32,
-    /// How long the fork call took: the pause every client saw (INFO latest_fork_usec).
-    pub fork_usec: u64,
-}
-
-/// What an `Event::Save` stands for, so its report updates the right state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SaveKind {
-    /// SAVE, DEBUG RELOAD: rdbSave, whose failure does not change rdb_last_bgsave_status.
-    Foreground,
-    /// BGSAVE or a save point on a host that cannot fork: a background save done in place.
-    Background,
-}
-
-/// A dataset being read (startup's RDB file; later an AOF), for INFO's loading fields.
-#[derive(Debug, Clone, Default)]
-pub struct Loading {
-    pub start_unix: i64,
-    pub total_bytes: u64,
-    /// Bytes read so far, when the loader can tell (0 until the end otherwise).
-    pub loaded_bytes: u64,
-}
-
-/// Snapshot bookkeeping (the persistence half of Redis's `server` struct). `stats.dirty`
-/// only grows here, so "changes since the last save" is a difference of two readings.
-#[derive(Debug, Clone)]
-pub struct Persistence {
-    /// LASTSAVE: when the last successful save ended.
-    pub last_save_unix: i64,
-    /// `stats.dirty` covered by the last successful save.
-    pub dirty_at_save: u64,
-    /// `stats.dirty` when the save in flight started (dirty_before_bgsave): what it covers.
-    pub dirty_at_start: u64,
-    /// rdb_last_bgsave_status is `err`.
-    pub last_save_failed: bool,
-    /// When the last background save was tried (lastbgsave_try), for the retry delay.
-    pub last_try_unix: i64,
-    /// rdb_saves: SAVE commands and background saves started.
-    pub saves: u64,
-    /// An `Event::Save` awaits the host's `save_finished`: ask once, not every tick.
-    pub pending: Option<SaveKind>,
-    /// The SAVE or BGSAVE client waiting for the host's report, and which command it sent.
-    pub waiter: Option<(ClientId, &'static str)>,
-    pub child: ChildType,
-    pub child_pid: u32,
-    /// When the running background save started, -1 without one (rdb_save_time_start).
-    pub bgsave_start_unix: i64,
-    /// How long the last background save took, -1 before the first (rdb_save_time_last).
-    pub last_bgsave_secs: i64,
-    /// BGSAVE SCHEDULE (or BGSAVE inside MULTI): start one when no child runs.
-    pub bgsave_scheduled: bool,
-    /// The fork in flight is the scheduled save (kept scheduled if the fork fails).
-    pub forking_scheduled: bool,
-    /// rdb_last_cow_size: copy-on-write bytes of the last successful background save.
-    pub cow_bytes: u64,
-    pub total_forks: u64,
-    pub latest_fork_usec: u64,
-    pub loading: Option<Loading>,
-    /// rdb_last_load_keys_loaded.
-    pub last_load_keys: u64,
-}
-
-impl Persistence {
-    pub fn new(now_us: i64) -> Persistence {
-        Persistence {
-            last_save_unix: now_us / 1_000_000,
-            dirty_at_save: 0,
-            dirty_at_start: 0,
-            last_save_failed: false,
-            last_try_unix: 0,
-            saves: 0,
-            pending: None,
-            waiter: None,
-            child: ChildType::None,
-            child_pid: 0,
-            bgsave_start_unix: -1,
-            last_bgsave_secs: -1,
-            bgsave_scheduled: false,
-            forking_scheduled: false,
-            cow_bytes: 0,
-            total_forks: 0,
-            latest_fork_usec: 0,
-            loading: None,
-            last_load_keys: 0,
-        }
-    }
-
-    /// rdb_changes_since_last_save.
-    pub fn changes(&self, dirty: u64) -> u64 {
-        dirty.saturating_sub(self.dirty_at_save)
-    }
-}
+pub use crate::server::persistence::{ChildExit, ChildType, Forked, Loading, Persistence, SaveKind};
 
 /// Whether `save` has save points configured (Redis's saveparamslen > 0).
 fn has_save_points(srv: &Server) -> bool {
@@ -263,7 +143,7 @@ pub fn save(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
     }
     ctx.srv.persistence.saves += 1;
     request_save(ctx.srv, SaveKind::Foreground);
-    if ctx.srv.host.forks && ctx.can_block() {
+    if ctx.srv.host.can.forks && ctx.can_block() {
         ctx.srv.persistence.waiter = Some((ctx.client.id, "save"));
         return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }
@@ -295,7 +175,7 @@ pub fn bgsave(ctx: &mut Ctx, argv: &[Bytes]) -> crate::error::Result<Reply> {
     }
     let now = ctx.srv.clock.now_us;
     start_bgsave(ctx.srv, now);
-    if ctx.srv.host.forks {
+    if ctx.srv.host.can.forks {
         ctx.srv.persistence.waiter = Some((ctx.client.id, "bgsave"));
         return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }
@@ -325,7 +205,7 @@ fn start_bgsave(srv: &mut Server, now_us: i64) {
     let p = &mut srv.persistence;
     p.saves += 1;
     p.last_try_unix = now_us / 1_000_000;
-    if srv.host.forks {
+    if srv.host.can.forks {
         p.dirty_at_start = srv.stats.dirty;
         p.child = ChildType::Rdb;
         p.child_pid = 0;
@@ -364,7 +244,7 @@ pub fn cron(srv: &mut Server, now_us: i64) {
         start_bgsave(srv, now_us);
     } else if srv.persistence.bgsave_scheduled {
         start_bgsave(srv, now_us);
-        if srv.host.forks {
+        if srv.host.can.forks {
             srv.persistence.forking_scheduled = true;
         } else {
             srv.persistence.bgsave_scheduled = false;

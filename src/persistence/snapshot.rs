@@ -71,7 +71,7 @@ fn load_rdb(srv: &mut Server, bytes: &[u8], aof_preamble: bool, merge: Merge) ->
         Merge::Flush => functions,
         _ => crate::commands::scripting::merged_codes(&srv.scripting, &functions, merge == Merge::Replace)?,
     };
-    let built = crate::commands::scripting::rebuild(&codes, srv.scripting.rng, srv.host.clock).map_err(|e| format!("Failed loading library: {}", e))?;
+    let built = crate::commands::scripting::rebuild(&codes, srv.scripting.rng, srv.host.calls.clock).map_err(|e| format!("Failed loading library: {}", e))?;
     srv.scripting.fn_vm = built.fn_vm;
     srv.scripting.libraries = built.libraries;
     srv.scripting.functions = built.functions;
@@ -108,7 +108,7 @@ pub fn dump(srv: &Server) -> Vec<u8> {
     let snapshot = Snapshot {
         dbs: &srv.dbs,
         now_ms: srv.now_ms(),
-        used_mem: srv.host.memory_probe.map_or(srv.host.used_memory, |probe| probe()),
+        used_mem: srv.host.calls.memory_probe.map_or(srv.host.memory.used_memory, |probe| probe()),
         compress: srv.config.get_bool(crate::param!("rdbcompression")),
         checksum: srv.config.get_bool(crate::param!("rdbchecksum")),
         access,

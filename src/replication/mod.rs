@@ -15,7 +15,6 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use hashbrown::HashMap;
 
 use crate::client::{Client, ClientId};
 use crate::event::Event;
@@ -23,101 +22,7 @@ use crate::server::Server;
 
 pub mod replica;
 
-/// What a primary knows of its replicas and its own history.
-pub struct Replication {
-    /// This history's id (master_replid): 40 hex digits, new whenever the history starts
-    /// over (the backlog is created again).
-    pub replid: String,
-    /// The previous history's id and where it ended (master_replid2, second_replid_offset):
-    /// none on a server that was never a replica.
-    pub replid2: String,
-    pub second_replid_offset: i64,
-    /// Bytes of replication stream produced so far (master_repl_offset).
-    pub offset: u64,
-    /// The last `repl-backlog-size` bytes of the stream, ending at `offset`; none until the
-    /// first replica attaches, and again after `repl-backlog-ttl` seconds without one.
-    pub backlog: Option<VecDeque<u8>>,
-    pub replicas: Vec<ReplicaInfo>,
-    /// The primary this server follows (REPLICAOF), if any.
-    pub master: Option<replica::MasterLink>,
-    /// What connections announced with REPLCONF before they sent SYNC/PSYNC.
-    pub announced: HashMap<ClientId, Announced>,
-    /// When the last replica left (ms), for `repl-backlog-ttl`.
-    pub no_replicas_since_ms: i64,
-    /// When the last PING went out (ms).
-    last_ping_ms: i64,
-    /// Clients in WAIT: (client, the stream offset its writes reach, replicas wanted).
-    pub waiting: Vec<(ClientId, u64, usize)>,
-    /// A WAIT began: the next hand-out asks every replica for its offset (GETACK).
-    pub getack: bool,
-    /// INFO stats: full copies sent, PSYNCs continued and refused, stream bytes sent.
-    pub sync_full: u64,
-    pub sync_partial_ok: u64,
-    pub sync_partial_err: u64,
-    pub output_bytes: u64,
-}
-
-/// One attached replica, as INFO and ROLE show it.
-pub struct ReplicaInfo {
-    pub id: ClientId,
-    /// The address the replica announced (REPLCONF ip-address / listening-port), or its
-    /// connection's.
-    pub ip: String,
-    pub port: u16,
-    /// The offset it last acknowledged (REPLCONF ACK) and when (ms).
-    pub ack_offset: u64,
-    pub ack_ms: i64,
-}
-
-/// What a replica announced before it asked for the data (REPLCONF before SYNC/PSYNC).
-#[derive(Default, Clone)]
-pub struct Announced {
-    pub port: u16,
-    pub ip: Option<String>,
-    pub psync2: bool,
-    /// REPLCONF rdb-only 1 (redis-cli --rdb): the payload, then the link closes.
-    pub rdb_only: bool,
-}
-
-pub(crate) const NO_ID: &str = "0000000000000000000000000000000000000000";
-
-impl Replication {
-    pub fn new(rng: &mut crate::util::Rng) -> Replication {
-        Replication {
-            replid: random_id(rng),
-            replid2: NO_ID.into(),
-            second_replid_offset: -1,
-            offset: 0,
-            backlog: None,
-            replicas: Vec::new(),
-            master: None,
-            announced: HashMap::new(),
-            no_replicas_since_ms: 0,
-            last_ping_ms: 0,
-            waiting: Vec::new(),
-            getack: false,
-            sync_full: 0,
-            sync_partial_ok: 0,
-            sync_partial_err: 0,
-            output_bytes: 0,
-        }
-    }
-
-    /// The stream offset of the backlog's first byte (repl_backlog_first_byte_offset).
-    pub fn backlog_first_byte(&self) -> u64 {
-        self.backlog.as_ref().map_or(0, |b| self.offset + 1 - b.len() as u64)
-    }
-}
-
-/// 40 random hex digits (getRandomHexChars), as Redis's run and replication ids.
-pub fn random_id(rng: &mut crate::util::Rng) -> String {
-    let mut s = String::with_capacity(40);
-    while s.len() < 40 {
-        s.push_str(&format!("{:016x}", rng.next_u64()));
-    }
-    s.truncate(40);
-    s
-}
+pub use crate::server::replication::{random_id, Announced, ReplicaInfo, Replication, NO_ID};
 
 /// Hands the stream recorded since the last call to the backlog and every replica.
 pub fn hand_out(srv: &mut Server, clients: &mut crate::client::ClientTable) {

@@ -7,68 +7,10 @@
 //! keys do not expire under it), the offset it reached, and the stream proxied unchanged to
 //! its own replicas and backlog.
 
-use bytes::BytesMut;
-
-use crate::client::ClientId;
 use crate::event::Event;
 use crate::server::Server;
 
-/// Where the link to the primary stands (ROLE's words).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum LinkState {
-    /// Not connected; the host is (re)connecting.
-    Connect,
-    /// Connected, the handshake under way (PING ... PSYNC and its reply).
-    Handshake,
-    /// Receiving the payload.
-    Sync,
-    /// Applying the stream.
-    Connected,
-}
-
-pub struct MasterLink {
-    pub host: String,
-    pub port: u16,
-    pub state: LinkState,
-    /// The client that applies the primary's stream, while connected.
-    pub client: Option<ClientId>,
-    /// When the primary last sent anything (ms), and since when the link is down.
-    pub last_io_ms: i64,
-    pub down_since_ms: i64,
-    /// Stream bytes the parser has not consumed yet.
-    pub(crate) query: BytesMut,
-    pub(crate) parser: crate::resp::parser::RequestParser,
-    /// The same bytes as they came, from the start of the command being parsed: a whole
-    /// command's bytes are proxied to our replicas exactly as the primary sent them.
-    pub(crate) raw: Vec<u8>,
-    /// How many of `raw`'s bytes the parser has consumed.
-    pub(crate) raw_used: usize,
-}
-
-impl MasterLink {
-    pub(crate) fn new(host: String, port: u16, now_ms: i64) -> MasterLink {
-        MasterLink {
-            host,
-            port,
-            state: LinkState::Connect,
-            client: None,
-            last_io_ms: now_ms,
-            down_since_ms: now_ms,
-            query: BytesMut::new(),
-            parser: crate::resp::parser::RequestParser::new(i64::MAX),
-            raw: Vec::new(),
-            raw_used: 0,
-        }
-    }
-
-    /// Forgets any half-read command (the link starts over).
-    pub(crate) fn reset_stream(&mut self) {
-        self.query.clear();
-        self.parser = crate::resp::parser::RequestParser::new(i64::MAX);
-        self.raw.clear();
-        self.raw_used = 0;
-    }
-}
+pub use crate::server::replication::{LinkState, MasterLink};
 
 /// What the host needs for the handshake: `masteruser`/`masterauth`, the port to announce.
 pub struct Handshake {

@@ -155,7 +155,7 @@ impl<'c, 'a> Run<'c, 'a> {
 
 /// The host's monotonic clock when it has one, the command's start time otherwise.
 fn now_us(ctx: &Ctx) -> i64 {
-    ctx.srv.host.clock.map_or(ctx.srv.clock.now_us, |c| c())
+    ctx.srv.host.calls.clock.map_or(ctx.srv.clock.now_us, |c| c())
 }
 
 impl Run<'_, '_> {
@@ -234,7 +234,7 @@ impl ScriptHost for Run<'_, '_> {
         self.ctx.srv.prop.allowed = allowed;
         if spec.is(cmd::READONLY) {
             if let Some(keys) = self.tracked_keys.take() {
-                crate::tracking::remember_script_keys(self.ctx, &keys);
+                crate::command::tracking::remember_script_keys(self.ctx, &keys);
             }
         }
         Ok(reply)

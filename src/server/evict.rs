@@ -59,11 +59,11 @@ pub struct Evict {
 /// Bytes the engine holds: the host's allocator, else the host's last report, else an
 /// estimate from the keyspace (a host without either pays a full walk each time).
 pub fn used_memory(srv: &Server) -> u64 {
-    if let Some(probe) = srv.host.memory_probe {
+    if let Some(probe) = srv.host.calls.memory_probe {
         return probe();
     }
-    if srv.host.used_memory > 0 {
-        return srv.host.used_memory;
+    if srv.host.memory.used_memory > 0 {
+        return srv.host.memory.used_memory;
     }
     let mut total = 0usize;
     for db in &srv.dbs {
@@ -123,7 +123,7 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
     }
     let (_, to_free) = maxmemory_state(srv);
     srv.memory.evict.peak = srv.memory.evict.peak.max(used_memory(srv));
-    let clock = srv.host.clock;
+    let clock = srv.host.calls.clock;
     let now = || clock.map_or(0, |c| c());
     if to_free == 0 {
         srv.memory.evict.running = false;
@@ -141,7 +141,7 @@ pub fn perform_evictions(srv: &mut Server) -> Outcome {
         return Outcome::Fail;
     }
     let limit_us = time_limit_us(srv.config.get_i64(crate::param!("maxmemory-eviction-tenacity")));
-    let probe = srv.host.memory_probe.is_some();
+    let probe = srv.host.calls.memory_probe.is_some();
     let mut freed = 0u64;
     let mut keys_freed = 0u64;
     let mut outcome = Outcome::Ok;

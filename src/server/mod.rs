@@ -2,18 +2,23 @@
 //! databases, the configuration, and one named part per subsystem. The host contract that
 //! drives it lives above, in `engine`.
 
+pub mod aof;
 pub mod evict;
+mod host;
+pub mod persistence;
 pub mod propagate;
+pub mod replication;
 mod stats;
 
+pub use host::{FileStep, HostCalls, HostCan, HostInfo, HostMemory, MigrateHost, MigrateOutcome, MigrateRequest};
 pub use stats::{CommandStat, Instantaneous, IoCounts, SlowEntry, Stats};
 
 use crate::client::ClientId;
 use crate::config::Config;
 use crate::db::Db;
 use crate::event::Event;
-use crate::persistence::Persistence;
 use crate::util::Rng;
+use persistence::Persistence;
 
 /// DEBUG's switches for Redis's own tests (debug.c): what they turn off stays off until
 /// they turn it back on.
@@ -101,76 +106,25 @@ pub struct Server {
     pub(crate) clients: Clients,
     /// The primary's replication state: ids, offset, backlog, attached replicas; and the
     /// link to our own primary on a replica.
-    pub(crate) repl: crate::replication::Replication,
+    pub(crate) repl: replication::Replication,
     /// Commands as they must be replayed, for the AOF and replicas (see `propagate`).
     pub(crate) prop: crate::server::propagate::Propagation,
     /// Snapshots: save points, the background child, loading.
     pub(crate) persistence: Persistence,
     /// The append-only file's state (the host owns the file).
-    pub(crate) aof: crate::persistence::aof::Status,
+    pub(crate) aof: aof::Status,
     /// EVAL scripts, FUNCTION libraries, their Lua VMs and the script running now.
     pub(crate) scripting: crate::script::Scripting,
     /// ACL users and the ACL LOG.
     pub(crate) acl: crate::acl::Acl,
     pub(crate) memory: Memory,
     /// The host's side of MIGRATE (connections to other servers); None: MIGRATE refuses.
-    pub(crate) migrate_host: Option<Box<dyn crate::commands::generic::migrate::MigrateHost>>,
+    pub(crate) migrate_host: Option<Box<dyn MigrateHost>>,
     /// redis.conf's `rename-command` directives.
     pub(crate) renames: crate::command::rename::Renames,
     /// A dataset is being loaded (AOF replay, a replica's sync): commands are not counted,
     /// keys do not expire.
     pub(crate) loading: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct HostInfo {
-    pub process_id: u64,
-    pub tcp_port: u16,
-    pub executable: String,
-    pub config_file: String,
-    pub os: String,
-    pub arch_bits: u32,
-    /// The host's event loop, INFO's `multiplexing_api`.
-    pub multiplexing_api: String,
-    /// Bytes the host's allocator reports in use; 0 when unknown (then the core estimates).
-    pub used_memory: u64,
-    /// Asks the host's allocator for its live bytes at the moment (INFO, later maxmemory);
-    /// preferred over `used_memory` when set.
-    pub memory_probe: Option<fn() -> u64>,
-    /// The process's CPU time so far, (system, user) seconds, for INFO cpu.
-    pub cpu_probe: Option<fn() -> (f64, f64)>,
-    /// A monotonic microsecond clock for command durations (SLOWLOG, commandstats); without
-    /// one every command takes 0 µs.
-    pub clock: Option<fn() -> i64>,
-    pub used_memory_rss: u64,
-    /// The machine's physical memory (INFO total_system_memory); 0 when unknown.
-    pub total_system_memory: u64,
-    /// The host forks for background saves and reports every save (`set_fork_support`).
-    pub forks: bool,
-    /// The host owns TCP listeners and re-binds them on `Event::Listen`; elsewhere `port`
-    /// and `bind` are plain values.
-    pub listens: bool,
-    /// The host connects to a primary on `Event::ReplicaOf` (REPLICAOF host port).
-    pub replicates: bool,
-    /// The host's I/O threads took part in its last loop turn (INFO io_threads_active).
-    pub io_threads_active: bool,
-    /// Makes a directory the working one and answers its absolute path, or the system's
-    /// reason it cannot (CONFIG SET dir, as Redis's chdir); without it `dir` is a plain value.
-    pub change_dir: Option<fn(&str) -> Result<String, String>>,
-    /// Reads a whole file by path (`aclfile` at startup, ACL LOAD); Err is the system's
-    /// reason. Without it there are no files to read.
-    pub read_file: Option<fn(&str) -> Result<Vec<u8>, String>>,
-    /// Replaces a file whole, so a crash leaves the old or the new one (ACL SAVE); Err is
-    /// the step that failed and the system's reason.
-    pub replace_file: Option<fn(&str, &[u8]) -> Result<(), (FileStep, String)>>,
-}
-
-/// The step of `HostInfo::replace_file` that failed, for the caller's message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileStep {
-    Open,
-    Write,
-    Rename,
 }
 
 impl Server {

@@ -5,33 +5,33 @@ use bytes::Bytes;
 /// Counters behind INFO stats.
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
-    pub total_connections_received: u64,
-    pub total_commands_processed: u64,
-    pub expired_keys: u64,
-    pub evicted_keys: u64,
-    pub evicted_clients: u64,
-    pub keyspace_hits: u64,
-    pub keyspace_misses: u64,
-    pub rejected_connections: u64,
-    pub dirty: u64,
-    pub unexpected_error_replies: u64,
-    pub total_error_replies: u64,
+    pub(crate) total_connections_received: u64,
+    pub(crate) total_commands_processed: u64,
+    pub(crate) expired_keys: u64,
+    pub(crate) evicted_keys: u64,
+    pub(crate) evicted_clients: u64,
+    pub(crate) keyspace_hits: u64,
+    pub(crate) keyspace_misses: u64,
+    pub(crate) rejected_connections: u64,
+    pub(crate) dirty: u64,
+    pub(crate) unexpected_error_replies: u64,
+    pub(crate) total_error_replies: u64,
     /// INFO commandstats, by stat id (`command::table::Table::names`).
-    pub commands: Vec<CommandStat>,
+    pub(crate) commands: Vec<CommandStat>,
     /// INFO errorstats: error replies by their first word (ERR, WRONGTYPE, ...).
-    pub errors: std::collections::BTreeMap<String, u64>,
+    pub(crate) errors: std::collections::BTreeMap<String, u64>,
     /// instantaneous_ops_per_sec, instantaneous_input_kbps / output_kbps.
-    pub ops: Instantaneous,
-    pub net_in: Instantaneous,
-    pub net_out: Instantaneous,
+    pub(crate) ops: Instantaneous,
+    pub(crate) net_in: Instantaneous,
+    pub(crate) net_out: Instantaneous,
     /// The host's reads and writes (INFO total_net_*_bytes, total_*_processed).
-    pub io: IoCounts,
+    pub(crate) io: IoCounts,
     /// The next error reply was already counted in errorstats (a script's error that came
     /// from a command it ran): `call` counts the command as failed, not the error again.
-    pub error_counted: bool,
-    pub slowlog: Slowlog,
+    pub(crate) error_counted: bool,
+    pub(crate) slowlog: Slowlog,
     /// Latency monitor events (LATENCY LATEST/HISTORY/GRAPH/DOCTOR).
-    pub latency: crate::latency::Monitor,
+    pub(crate) latency: crate::latency::Monitor,
 }
 
 /// SLOWLOG, newest first, and the next entry's id.

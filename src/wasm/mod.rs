@@ -331,9 +331,9 @@ impl Engine {
                     id: client,
                     reply: Reply::Error("ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into()),
                 }),
-                // Not raised here (no `HostInfo::replicates`): REPLICAOF is refused.
+                // Not raised here (no `HostCan::replicates`): REPLICAOF is refused.
                 Event::ReplicaOf { .. } => {}
-                // Not raised here (no `HostInfo::listens`): nothing to re-bind.
+                // Not raised here (no `HostCan::listens`): nothing to re-bind.
                 Event::Listen { client, previous, .. } => self.inner.report(HostReport::ListenFinished { client, result: Ok(()), previous }),
             }
         }

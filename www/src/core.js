@@ -40,8 +40,10 @@ export class DatabaseLockedError extends Error {
 // Commands whose effect on the default session the wrapper mirrors (see `_track`).
 const TRACKED = new Set(['multi', 'exec', 'discard', 'reset', 'select', 'hello', 'auth']);
 
-/** The commands that may block their caller: each runs on a session of its own. */
-const BLOCKING = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait', 'waitaof']);
+/** The commands that may block their caller: each runs on a session of its own. Learned
+ * from the engine's command table (`COMMAND LIST FILTERBY ACLCAT blocking`) when the first
+ * database opens, so it never disagrees with the table. */
+let BLOCKING = null;
 
 // What the wrapper must know of a command, cached by the name as the caller spelled it (most
 // programs use a handful of spellings): one lookup per command instead of one per question.
@@ -178,6 +180,7 @@ export class Cinnabar {
     try {
       this.wire = new Wire(wasm, this.engine, this.journal);
       this.main = this.engine.defaultClient();
+      BLOCKING ??= new Set(this._sys(this.main, ['COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'blocking']).map(String));
     } catch (e) {
       // Never freed into the instance that replaces this one.
       if (isTrap(e)) this.engine.__destroy_into_raw();

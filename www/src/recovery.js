@@ -148,7 +148,7 @@ export function withTimeout(argv, name, ms) {
   const millis = String(Math.max(1, Math.ceil(ms)));
   if (SECONDS_LAST.has(name)) a[a.length - 1] = secs;
   else if (name === 'blmpop' || name === 'bzmpop') a[1] = secs;
-  else if (name === 'wait' || name === 'waitaof') a[a.length - 1] = millis;
+  else if (name === 'wait') a[a.length - 1] = millis;
   else if (name === 'xread' || name === 'xreadgroup') {
     for (let i = 1; i + 1 < a.length; i++) {
       const w = String(a[i]).toLowerCase();

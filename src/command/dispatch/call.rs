@@ -176,7 +176,7 @@ pub(super) fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let handler = spec.handler.expect("leaf commands have handlers");
     // One clock read per command: this command's end is the next one's start (the batch
     // sets the first mark), which halves what timing costs a pipeline.
-    let clock = ctx.srv.host.clock;
+    let clock = ctx.srv.host.calls.clock;
     let start = ctx.srv.clock.mark;
     // A handler that panics (a bug) fails its own command only, as an error reply: a
     // transaction goes on with its other commands, the connection stays usable.
@@ -189,7 +189,7 @@ pub(super) fn call_inner(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // A tracking client's reads are remembered for invalidation, errors included, as Redis.
     // Read-only scripts are judged by the commands they run (see `Run::call`), not as reads.
     if ctx.client.tracking.is_some() && spec.is(flags::READONLY) && spec.acl & crate::command::spec::acl::SCRIPTING == 0 {
-        crate::tracking::remember_keys(ctx, spec, argv);
+        crate::command::tracking::remember_keys(ctx, spec, argv);
     }
     // Counted after the call, as Redis does, so INFO does not see itself; a command that
     // blocked counts once, when it completes. An AOF replay counts nothing.

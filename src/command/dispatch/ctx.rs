@@ -58,7 +58,7 @@ impl Ctx<'_> {
     #[cold]
     #[inline(never)]
     pub fn invalidate(&mut self, key: &[u8]) {
-        crate::tracking::invalidate_key(self, key, true, true);
+        crate::command::tracking::invalidate_key(self, key, true, true);
     }
 
     /// Publishes a keyspace notification if its class is enabled (notifyKeyspaceEvent).

@@ -88,7 +88,7 @@ pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'stat
             // This client's invalidations of evicted keys concern their old values: they go
             // before the reply (processCommand's trackingHandlePendingKeyInvalidations).
             if ctx.srv.clients.tracking.has_pending() {
-                crate::tracking::flush_pending(ctx);
+                crate::command::tracking::flush_pending(ctx);
             }
         }
         ctx.srv.memory.evict.oom = oom;

@@ -11,35 +11,7 @@ use crate::command::dispatch::Ctx;
 use crate::error::{Error, Result};
 use crate::reply::{Reply, OK};
 
-/// What the host is asked to do on the target.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MigrateRequest {
-    pub host: String,
-    /// As typed: Redis reads it with atoi.
-    pub port: String,
-    pub db: i64,
-    pub timeout_ms: i64,
-    /// AUTH [username] password, sent first when given.
-    pub auth: Option<(Option<Bytes>, Bytes)>,
-    /// One RESTORE command per key, in order.
-    pub restores: Vec<Vec<Bytes>>,
-}
-
-/// What came back: for each RESTORE whether the target acknowledged it (with AUTH and SELECT
-/// also fine), and the error to answer if any (the target's first error line, or an I/O
-/// failure), in Redis's words.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MigrateOutcome {
-    pub acked: Vec<bool>,
-    pub error: Option<String>,
-}
-
-/// The host side of MIGRATE (the native server's `migrate.rs`).
-pub trait MigrateHost: Send {
-    fn migrate(&mut self, req: &MigrateRequest) -> MigrateOutcome;
-    /// Connections kept for later MIGRATEs (INFO `migrate_cached_sockets`).
-    fn cached_sockets(&self) -> usize;
-}
+pub use crate::server::{MigrateHost, MigrateOutcome, MigrateRequest};
 
 /// migrateGetKeys: the key argument, or every argument after KEYS.
 pub fn migrate_keys(argv: &[Bytes]) -> Vec<(usize, u16)> {

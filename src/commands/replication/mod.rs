@@ -160,7 +160,7 @@ fn replicaof(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if ctx.client.role.replica {
         return Err(Error::Msg("ERR Command is not valid when client is a replica."));
     }
-    if !ctx.srv.host.replicates {
+    if !ctx.srv.host.can.replicates {
         return Err(Error::Msg("ERR this host cannot connect to a primary (REPLICAOF needs the native server)"));
     }
     let port = crate::util::parse_i64(&argv[2]).filter(|p| (0..=65535).contains(p)).ok_or(Error::Msg("ERR Invalid master port"))?;

@@ -273,7 +273,7 @@ fn wait_answers_once_enough_replicas_acknowledged_the_writes_or_at_its_timeout()
 /// A replica of an imaginary primary: REPLICAOF, the payload, then the stream as the host
 /// hands it over (in pieces that split commands anywhere).
 fn replica_of_a_primary(t: &mut TestEngine) -> String {
-    t.engine.host_info_mut().replicates = true;
+    t.engine.host_info_mut().can.replicates = true;
     assert_eq!(t.run(&["REPLICAOF", "127.0.0.1", "9999"]), ok());
     let events = t.engine.drain_events();
     assert!(events.iter().any(|e| matches!(e, crate::event::Event::ReplicaOf { master: Some((h, 9999)) } if h == "127.0.0.1")));
@@ -371,7 +371,7 @@ fn replicaof_no_one_makes_a_primary_that_remembers_the_old_history() {
 #[test]
 fn a_stale_replica_that_must_not_serve_stale_data_answers_masterdown() {
     let mut t = TestEngine::new();
-    t.engine.host_info_mut().replicates = true;
+    t.engine.host_info_mut().can.replicates = true;
     t.run(&["SET", "xx", "1"]);
     t.run(&["CONFIG", "SET", "replica-serve-stale-data", "no"]);
     t.run(&["MULTI"]);
@@ -403,7 +403,7 @@ fn a_replica_applies_transactions_from_the_stream() {
 #[test]
 fn scripts_on_a_stale_replica_need_allow_stale() {
     let mut t = TestEngine::new();
-    t.engine.host_info_mut().replicates = true;
+    t.engine.host_info_mut().can.replicates = true;
     t.run(&["FUNCTION", "LOAD", "#!lua name=test\nredis.register_function{function_name='f1', callback=function() return 'hello' end, flags={'no-writes'}}\nredis.register_function{function_name='f2', callback=function() return 'hello' end, flags={'allow-stale', 'no-writes'}}\nredis.register_function{function_name='f3', callback=function() return redis.call('get', 'x') end, flags={'allow-stale', 'no-writes'}}\nredis.register_function{function_name='f4', callback=function() return redis.call('info', 'server') end, flags={'allow-stale', 'no-writes'}}\nredis.register_function('w', function() return redis.call('set', 'x', 1) end)"]);
     t.run(&["CONFIG", "SET", "replica-serve-stale-data", "no"]);
     t.run(&["REPLICAOF", "127.0.0.1", "1"]);

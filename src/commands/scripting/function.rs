@@ -226,7 +226,7 @@ pub fn load(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if pos >= argv.len() {
         return Err(Error::Msg("ERR Function code is missing"));
     }
-    let clock = ctx.srv.host.clock;
+    let clock = ctx.srv.host.calls.clock;
     let created = create_library(&mut ctx.srv.scripting, &argv[pos], replace, clock);
     super::log_engine_failures(ctx);
     let name = created.map_err(|e| Error::Dyn(format!("ERR {}", e)))?;
@@ -368,7 +368,7 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     let codes = crate::rdb::load::function_codes(body).map_err(|e| Error::Dyn(format!("ERR {}", e)))?;
     let err = |e: String| Error::Dyn(format!("ERR {}", e));
     // Check the payload on its own first (libraries and functions unique within it).
-    let (rng, clock) = (ctx.srv.scripting.rng, ctx.srv.host.clock);
+    let (rng, clock) = (ctx.srv.scripting.rng, ctx.srv.host.calls.clock);
     let restored = rebuild(&codes, rng, clock);
     super::log_engine_failures(ctx);
     let restored = restored.map_err(err)?;

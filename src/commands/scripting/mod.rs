@@ -288,7 +288,7 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
         ctx.srv.scripting.eval_vm = (!poisoned).then_some(vm);
     } else if poisoned {
         drop(vm);
-        let clock = ctx.srv.host.clock;
+        let clock = ctx.srv.host.calls.clock;
         function::reload_libraries(&mut ctx.srv.scripting, clock);
     } else {
         ctx.srv.scripting.fn_vm = Some(vm);

@@ -186,7 +186,7 @@ fn acl_file(srv: &crate::server::Server) -> Option<String> {
 /// are returned, whose connections must go (Redis frees those users).
 pub fn load_file(srv: &mut crate::server::Server) -> std::result::Result<Vec<Bytes>, String> {
     let file = acl_file(srv).unwrap_or_default();
-    let text = match srv.host.read_file {
+    let text = match srv.host.calls.read_file {
         Some(read) => read(&file),
         None => Err("Operation not supported".into()),
     }
@@ -216,7 +216,7 @@ fn save(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     use crate::server::FileStep;
     let Some(file) = acl_file(ctx.srv) else { return Err(no_file()) };
     let text = crate::acl::acl_file_text(&ctx.srv.acl.users);
-    let done = match ctx.srv.host.replace_file {
+    let done = match ctx.srv.host.calls.replace_file {
         Some(replace) => replace(&file, &text),
         None => Err((FileStep::Open, "Operation not supported".into())),
     };

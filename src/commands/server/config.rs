@@ -78,7 +78,7 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     }
     // `dir` is where the server works (setConfigDirOption chdirs): the host moves there
     // last, once the rest is known to be valid, and the value becomes the absolute path.
-    if let (Some(change_dir), Some((name, dir))) = (ctx.srv.host.change_dir, pairs.iter().find(|(n, _)| n == "dir")) {
+    if let (Some(change_dir), Some((name, dir))) = (ctx.srv.host.calls.change_dir, pairs.iter().find(|(n, _)| n == "dir")) {
         let abs = change_dir(dir).map_err(|why| Error::Dyn(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, why)))?;
         next.set("dir", &abs, false)?;
     }
@@ -125,7 +125,7 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // The host closes its listeners and opens the new ones (changeListener); the client
     // hears whether that worked.
     let moved = previous[..2].iter().any(|(n, v)| ctx.srv.config.get_named(n) != Some(v.as_str()));
-    if moved && ctx.srv.host.listens {
+    if moved && ctx.srv.host.can.listens {
         let bind = ctx.srv.config.get(crate::param!("bind")).to_string();
         let port = ctx.srv.config.get_i64(crate::param!("port")) as u16;
         if !ctx.can_block() {

@@ -83,8 +83,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             };
             f("used_memory", used.to_string());
             f("used_memory_human", human_bytes(used));
-            f("used_memory_rss", h.used_memory_rss.to_string());
-            f("used_memory_rss_human", human_bytes(h.used_memory_rss));
+            f("used_memory_rss", h.memory.used_memory_rss.to_string());
+            f("used_memory_rss_human", human_bytes(h.memory.used_memory_rss));
             f("used_memory_peak", peak.to_string());
             f("used_memory_peak_human", human_bytes(peak));
             f("used_memory_peak_perc", pct(used, peak));
@@ -96,8 +96,8 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("allocator_active", mh.allocator_active.to_string());
             f("allocator_resident", mh.allocator_resident.to_string());
             // The machine's memory, as the host knows it (0 where it cannot tell).
-            f("total_system_memory", h.total_system_memory.to_string());
-            f("total_system_memory_human", human_bytes(h.total_system_memory));
+            f("total_system_memory", h.memory.total_system_memory.to_string());
+            f("total_system_memory_human", human_bytes(h.memory.total_system_memory));
             let sc = &s.scripting;
             let vm_eval = sc.eval_vm.as_ref().map_or(0, |v| v.used_memory()) as u64;
             let vm_functions = sc.fn_vm.as_ref().map_or(0, |v| v.used_memory()) as u64;
@@ -128,9 +128,9 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("allocator_rss_bytes", signed(resident, active));
             f("rss_overhead_ratio", format!("{:.2}", ratio(mh.rss, resident)));
             f("rss_overhead_bytes", signed(mh.rss, resident));
-            let frag = if used > 0 && h.used_memory_rss > 0 { h.used_memory_rss as f64 / used as f64 } else { 0.0 };
+            let frag = if used > 0 && h.memory.used_memory_rss > 0 { h.memory.used_memory_rss as f64 / used as f64 } else { 0.0 };
             f("mem_fragmentation_ratio", format!("{:.2}", frag));
-            f("mem_fragmentation_bytes", (h.used_memory_rss as i64 - used as i64).to_string());
+            f("mem_fragmentation_bytes", (h.memory.used_memory_rss as i64 - used as i64).to_string());
             f("mem_not_counted_for_evict", crate::server::evict::not_counted(s).to_string());
             f("mem_replication_backlog", "0".into());
             f("mem_total_replication_buffers", "0".into());
@@ -138,7 +138,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("mem_clients_normal", mh.clients_normal.to_string());
             f("mem_cluster_links", "0".into());
             f("mem_aof_buffer", s.prop.buffered().to_string());
-            f("mem_allocator", if h.memory_probe.is_some() || h.used_memory > 0 { "host" } else { "estimate" }.into());
+            f("mem_allocator", if h.calls.memory_probe.is_some() || h.memory.used_memory > 0 { "host" } else { "estimate" }.into());
             f("active_defrag_running", "0".into());
             f("lazyfree_pending_objects", s.memory.lazyfree.pending().to_string());
             f("lazyfreed_objects", s.memory.lazyfree.freed().to_string());
@@ -168,7 +168,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
             f("expired_keys", st.expired_keys.to_string());
             f("evicted_keys", st.evicted_keys.to_string());
             f("evicted_clients", st.evicted_clients.to_string());
-            let clock_now = h.clock.map_or(0, |c| c());
+            let clock_now = h.calls.clock.map_or(0, |c| c());
             let current = s.memory.evict.exceeded_since.map_or(0, |t| (clock_now - t).max(0));
             f("total_eviction_exceeded_time", ((s.memory.evict.exceeded_total_us + current) / 1000).to_string());
             f("current_eviction_exceeded_time", (current / 1000).to_string());
@@ -224,7 +224,7 @@ fn section(ctx: &Ctx, name: &str, out: &mut String) {
         }
         "replication" => crate::replication::info(s, &mut f),
         "cpu" => {
-            let (sys, user) = h.cpu_probe.map_or((0.0, 0.0), |p| p());
+            let (sys, user) = h.calls.cpu_probe.map_or((0.0, 0.0), |p| p());
             f("used_cpu_sys", format!("{:.6}", sys));
             f("used_cpu_user", format!("{:.6}", user));
             f("used_cpu_sys_children", "0.000000".into());

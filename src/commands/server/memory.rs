@@ -85,30 +85,30 @@ fn usage(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 /// holds besides the data: the start-up baseline, client state, the AOF text waiting for the
 /// host, the script caches and the databases' hash tables; the dataset is the rest.
 pub struct MemOverhead {
-    pub peak_allocated: u64,
-    pub total_allocated: u64,
-    pub startup_allocated: u64,
-    pub clients_normal: u64,
-    pub aof_buffer: u64,
-    pub lua_caches: u64,
-    pub functions_caches: u64,
+    pub(crate) peak_allocated: u64,
+    pub(crate) total_allocated: u64,
+    pub(crate) startup_allocated: u64,
+    pub(crate) clients_normal: u64,
+    pub(crate) aof_buffer: u64,
+    pub(crate) lua_caches: u64,
+    pub(crate) functions_caches: u64,
     /// (db number, main table overhead, expires table overhead) for each non-empty database.
-    pub dbs: Vec<(usize, u64, u64)>,
-    pub overhead_total: u64,
-    pub total_keys: u64,
-    pub bytes_per_key: u64,
-    pub dataset: u64,
-    pub dataset_perc: f32,
-    pub peak_perc: f32,
+    pub(crate) dbs: Vec<(usize, u64, u64)>,
+    pub(crate) overhead_total: u64,
+    pub(crate) total_keys: u64,
+    pub(crate) bytes_per_key: u64,
+    pub(crate) dataset: u64,
+    pub(crate) dataset_perc: f32,
+    pub(crate) peak_perc: f32,
     /// The process's resident size as the host reports it (0: unknown).
-    pub rss: u64,
+    pub(crate) rss: u64,
     /// The allocator's view. There is no jemalloc to ask, so these are Redis's stand-ins for
     /// other allocators (cronUpdateMemoryStats): allocated = used memory, active = resident
     /// = RSS. Every byte the core holds is in used memory, the Lua heap included, so nothing
     /// is taken off the RSS for it as Redis does.
-    pub allocator_allocated: u64,
-    pub allocator_active: u64,
-    pub allocator_resident: u64,
+    pub(crate) allocator_allocated: u64,
+    pub(crate) allocator_active: u64,
+    pub(crate) allocator_resident: u64,
 }
 
 /// getMemoryOverheadData, from the engine's own accounting.
@@ -156,10 +156,10 @@ pub fn overhead(ctx: &Ctx) -> MemOverhead {
         dataset,
         dataset_perc: dataset as f32 * 100.0 / net as f32,
         peak_perc: if peak > 0 { used as f32 * 100.0 / peak as f32 } else { 0.0 },
-        rss: s.host.used_memory_rss,
+        rss: s.host.memory.used_memory_rss,
         allocator_allocated: used,
-        allocator_active: s.host.used_memory_rss,
-        allocator_resident: s.host.used_memory_rss,
+        allocator_active: s.host.memory.used_memory_rss,
+        allocator_resident: s.host.memory.used_memory_rss,
     }
 }
 

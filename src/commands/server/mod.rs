@@ -151,7 +151,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     ctx.touch_watched_db(db, None);
     // Group readers blocked on a stream that goes away are told so (see stream::read).
     ctx.srv.clients.blocking.signal_db(db);
-    crate::tracking::invalidate_all(ctx);
+    crate::command::tracking::invalidate_all(ctx);
     let n = empty_db(ctx.srv, db, lazy);
     ctx.srv.stats.dirty += n as u64;
     // Replayed even when the database was already empty, as Redis does.
@@ -166,7 +166,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         ctx.touch_watched_db(db, None);
         ctx.srv.clients.blocking.signal_db(db);
     }
-    crate::tracking::invalidate_all(ctx);
+    crate::command::tracking::invalidate_all(ctx);
     let n: usize = (0..ctx.srv.dbs.len()).map(|db| empty_db(ctx.srv, db, lazy)).sum();
     // Redis counts FLUSHALL as one change plus the keys removed.
     ctx.srv.stats.dirty += n as u64 + 1;
@@ -270,7 +270,7 @@ fn shutdown(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     // Over a network, a SHUTDOWN that succeeds is never answered: the connection just ends
     // with the server (clients such as redis-py count on that); one that fails is answered
     // with an error by the host. An in-process host answers OK and closes the session.
-    if ctx.srv.host.listens && ctx.can_block() {
+    if ctx.srv.host.can.listens && ctx.can_block() {
         ctx.event(Event::Shutdown { save, force, client: Some(ctx.client.id) });
         return Ok(ctx.block(&[], crate::blocking::BlockType::Host, 0, argv, Reply::Nil));
     }

@@ -276,8 +276,8 @@ fn one_mb() -> u64 {
 /// An engine whose host reports 10 MB used (1 MB at start-up) and 12 MB resident.
 fn with_memory(probe: fn() -> u64) -> TestEngine {
     let mut t = TestEngine::new();
-    t.engine.srv.host.memory_probe = Some(probe);
-    t.engine.srv.host.used_memory_rss = 12 << 20;
+    t.engine.srv.host.calls.memory_probe = Some(probe);
+    t.engine.srv.host.memory.used_memory_rss = 12 << 20;
     t.engine.srv.memory.evict.startup = 1 << 20;
     t.engine.srv.memory.evict.peak = 0;
     t
@@ -358,7 +358,7 @@ fn memory_doctor_speaks_as_redis() {
     );
     // A peak over 150% of what is used now, and an RSS 3x the allocations.
     t.engine.srv.memory.evict.peak = 20 << 20;
-    t.engine.srv.host.used_memory_rss = 30 << 20;
+    t.engine.srv.host.memory.used_memory_rss = 30 << 20;
     let report = text(t.run(&["MEMORY", "DOCTOR"]));
     assert!(
         report.starts_with(
