@@ -2,7 +2,7 @@
 //! reach another script's environment answer an error, and the engine goes on. Texts are
 //! redis-server 7.0.15's unless a comment says why not. These run on the test harness's
 //! 2 MiB threads, in debug and in release builds, which is what the stack limits are
-//! sized for (see `script/lua/guard.rs`).
+//! sized for (see `script/lua/guard/`).
 
 use crate::reply::Reply;
 use crate::script::lua::C_CALLS;
@@ -58,7 +58,7 @@ fn nested_coroutines_stop_at_the_c_stack_limit() {
     let Reply::Error(e) = eval(&mut t, s) else { panic!() };
     let tail = format!("C stack overflow script: {}, on @user_script:1.", sha(s));
     assert!(e.starts_with("ERR user_script:1: ") && e.ends_with(&tail), "{e}");
-    // (Debug builds give coroutines one level less, see guard.rs.)
+    // (Debug builds give coroutines one level less, see guard/.)
     let levels = e.matches("user_script:1: ").count();
     assert_eq!(levels, usize::from(if cfg!(debug_assertions) { C_CALLS - 1 } else { C_CALLS }), "{e}");
     still_works(&mut t);

@@ -218,7 +218,7 @@ impl LuaVm {
             let f = api::closure(st, func, name, vec![]);
             api::set_field(st, co, name, f);
         }
-        // What could exhaust the stack or the heap in one call is sized first (guard.rs).
+        // What could exhaust the stack or the heap in one call is sized first (guard/).
         for (lib, funcs) in [
             ("string", &[("rep", guard::str_rep as rilua::RustFn), ("byte", guard::str_byte), ("format", guard::str_format), ("gsub", guard::str_gsub)][..]),
             ("table", &[("concat", guard::tab_concat as rilua::RustFn), ("insert", guard::tab_insert), ("remove", guard::tab_remove)][..]),
