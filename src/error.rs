@@ -130,3 +130,12 @@ impl Error {
 pub fn clip(b: &[u8]) -> String {
     String::from_utf8_lossy(b).chars().take(128).map(|c| if c == '\r' || c == '\n' { ' ' } else { c }).collect()
 }
+
+/// The BUSY error other clients get while a script is timed out.
+pub fn busy_script(eval: bool) -> &'static str {
+    if eval {
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    } else {
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    }
+}

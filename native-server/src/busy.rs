@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use cinnabar::error::busy_script;
 use cinnabar::reply::Reply;
-use cinnabar::script::run::{busy_error, busy_function_stats, kill_reply, while_busy, BusyRun, ScriptState, ScriptWatch, WhileBusy};
+use cinnabar::script::run::{busy_function_stats, kill_reply, while_busy, BusyRun, ScriptState, ScriptWatch, WhileBusy};
 
 use crate::conn::Read;
 use crate::net::{target, Net, SharedNet, Target};
@@ -171,7 +172,7 @@ fn answer(
             }
             // Not in the engine yet: what it may run waits, the rest is refused.
             None if cinnabar::script::run::allowed_while_busy(argv) => return None,
-            None => Reply::Error(busy_error(eval).to_string()),
+            None => Reply::Error(busy_script(eval).to_string()),
         },
     };
     Some((reply, resp3, false))

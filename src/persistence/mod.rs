@@ -20,8 +20,6 @@ pub mod snapshot;
 use bytes::Bytes;
 
 use crate::command::dispatch::Ctx;
-use crate::command::spec::flags;
-use crate::command::CommandSpec;
 use crate::error::Error;
 use crate::event::Event;
 use crate::reply::Reply;
@@ -32,11 +30,8 @@ use crate::server::Server;
 const RETRY_DELAY_S: i64 = 5;
 
 pub use crate::server::persistence::{ChildExit, ChildType, Forked, Loading, Persistence, SaveKind};
-
-/// Whether `save` has save points configured (Redis's saveparamslen > 0).
-fn has_save_points(srv: &Server) -> bool {
-    !srv.config.get(crate::param!("save")).trim().is_empty()
-}
+use crate::server::refusals::has_save_points;
+pub use crate::server::refusals::{read_only_replica, replicas_denial, script_write_denied, stale_replica, write_denial};
 
 /// The child running now (server.child_type, hasActiveChildProcess): a background save, or
 /// an AOF rewrite (whose base the host writes on a thread rather than in a child process,
@@ -49,91 +44,6 @@ pub fn active_child(srv: &Server) -> ChildType {
     } else {
         ChildType::None
     }
-}
-
-/// writeCommandsDeniedByDiskError: why writes are refused, if they are. After a failed
-/// background save with save points set and stop-writes-on-bgsave-error on; or while the
-/// AOF is on and its last write failed.
-pub fn write_denial(srv: &Server) -> Option<Error> {
-    if srv.persistence.last_save_failed && srv.config.get_bool(crate::param!("stop-writes-on-bgsave-error")) && has_save_points(srv) {
-        return Some(Error::Misconf);
-    }
-    match &srv.aof.write_error {
-        Some(why) if srv.aof.enabled => Some(Error::Dyn(format!("MISCONF Errors writing to the AOF file: {}", why))),
-        _ => None,
-    }
-}
-
-/// processCommand's persistence checks for a command as a client sent it (not EXEC's queue
-/// or a script's calls, which EXEC and the script runner check): MISCONF for writes (and
-/// PING, as Redis 7.0 does) after a failed save, LOADING for commands without the
-/// `loading` flag while a dataset loads. EXEC is judged by its queue, and refusing it ends
-/// the transaction (execCommandAbort). Cheap when neither state holds.
-pub fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec, argv: &[Bytes]) -> Option<Error> {
-    let p = &ctx.srv.persistence;
-    if !p.last_save_failed && p.loading.is_none() && ctx.srv.aof.write_error.is_none() && !ctx.srv.config.hot.min_replicas && ctx.srv.repl.master.is_none() {
-        return None;
-    }
-    let queued = |ctx: &Ctx, test: &dyn Fn(&CommandSpec) -> bool| {
-        top.name == "exec"
-            && ctx.client.tx.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
-    };
-    let writes = |ctx: &Ctx| spec.is(flags::WRITE) || queued(ctx, &|s| s.is(flags::WRITE));
-    let denial = write_denial(ctx.srv)
-        .filter(|_| top.name == "ping" || writes(ctx))
-        .or_else(|| replicas_denial(ctx.srv).filter(|_| writes(ctx)))
-        .or_else(|| read_only_replica(ctx.srv).filter(|_| writes(ctx)));
-    let error = if let Some(e) = denial {
-        e
-    } else if stale_replica(ctx.srv) && (!runs_stale(ctx.srv, spec, argv) || queued(ctx, &|s| !s.is(flags::STALE))) {
-        Error::Msg("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
-    } else if ctx.srv.persistence.loading.is_some() && (!spec.is(flags::LOADING) || queued(ctx, &|s| !s.is(flags::LOADING))) {
-        Error::Loading
-    } else {
-        return None;
-    };
-    if top.name == "exec" && ctx.client.tx.multi.is_some() {
-        crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
-        return Some(Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", error)));
-    }
-    Some(error)
-}
-
-/// Whether a command may run on a stale replica: flagged `stale`, or a script call whose
-/// script declares `allow-stale` (scriptFlagsToCmdFlags replaces the command's flag).
-fn runs_stale(srv: &Server, spec: &CommandSpec, argv: &[Bytes]) -> bool {
-    match crate::commands::scripting::declared_flags(srv, spec, argv) {
-        Some(f) => f & crate::script::flags::ALLOW_STALE != 0,
-        None => spec.is(flags::STALE),
-    }
-}
-
-/// A replica whose link is down with `replica-serve-stale-data no`: only commands flagged
-/// `stale` run (INFO, REPLICAOF, ...).
-pub fn stale_replica(srv: &Server) -> bool {
-    srv.repl.master.as_ref().is_some_and(|m| m.state != crate::replication::replica::LinkState::Connected)
-        && !srv.config.get_bool(crate::param!("replica-serve-stale-data"))
-}
-
-/// A replica with `replica-read-only yes` refuses clients' writes (its primary's come
-/// through the master client, which these checks skip).
-pub fn read_only_replica(srv: &Server) -> Option<Error> {
-    (srv.repl.master.is_some() && srv.config.get_bool(crate::param!("replica-read-only")))
-        .then_some(Error::Msg("READONLY You can't write against a read only replica."))
-}
-
-/// `min-replicas-to-write` (with a `min-replicas-max-lag`): fewer replicas than that
-/// acknowledged within the lag, and writes are refused (checkGoodReplicasStatus).
-pub fn replicas_denial(srv: &Server) -> Option<Error> {
-    let wanted = srv.config.get_i64(crate::param!("min-replicas-to-write"));
-    (srv.config.hot.min_replicas && srv.repl.master.is_none() && (crate::replication::good_replicas(srv) as i64) < wanted)
-        .then_some(Error::Msg("NOREPLICAS Not enough good replicas to write."))
-}
-
-/// The script runner's check before a write (scriptVerifyWriteCommandAllow): refused while
-/// writes are denied, unless the script already wrote (it cannot be stopped half done).
-pub fn script_write_denied(srv: &Server, script_wrote: bool) -> Option<Error> {
-    write_denial(srv).or_else(|| replicas_denial(srv)).filter(|_| !script_wrote)
 }
 
 /// SAVE: the client waits for the host's report when the host gives one.

@@ -22,7 +22,7 @@ use crate::server::Server;
 
 pub mod replica;
 
-pub use crate::server::replication::{random_id, Announced, ReplicaInfo, Replication, NO_ID};
+pub use crate::server::replication::{good_replicas, random_id, Announced, ReplicaInfo, Replication, NO_ID};
 
 /// Hands the stream recorded since the last call to the backlog and every replica.
 pub fn hand_out(srv: &mut Server, clients: &mut crate::client::ClientTable) {
@@ -288,13 +288,6 @@ pub fn cron(srv: &mut Server) {
         // server.slaveseldb.
         crate::resp::encode_command(&mut srv.prop.repl_buf, &[&b"PING"[..]]);
     }
-}
-
-/// Replicas that acknowledged within `min-replicas-max-lag` seconds (refreshGoodSlavesCount).
-pub fn good_replicas(srv: &Server) -> usize {
-    let lag = srv.config.get_i64(crate::param!("min-replicas-max-lag"));
-    let now = srv.now_ms();
-    srv.repl.replicas.iter().filter(|r| (now - r.ack_ms) / 1000 <= lag).count()
 }
 
 /// INFO's replication section for a primary.

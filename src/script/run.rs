@@ -289,21 +289,12 @@ pub fn kill_reply(running: Option<(bool, bool)>, eval_cmd: bool) -> Result<(), S
         return Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into());
     }
     if eval_cmd && !eval {
-        return Err(busy_error(false).into());
+        return Err(crate::error::busy_script(false).into());
     }
     if !eval_cmd && eval {
-        return Err(busy_error(true).into());
+        return Err(crate::error::busy_script(true).into());
     }
     Ok(())
-}
-
-/// The BUSY error other clients get while a script is timed out.
-pub fn busy_error(eval: bool) -> &'static str {
-    if eval {
-        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-    } else {
-        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-    }
 }
 
 /// What a host does with a command that arrives while a script is timed out (Redis runs

@@ -7,6 +7,7 @@ pub mod evict;
 mod host;
 pub mod persistence;
 pub mod propagate;
+pub mod refusals;
 pub mod replication;
 mod stats;
 

@@ -160,3 +160,10 @@ impl MasterLink {
         self.raw_used = 0;
     }
 }
+
+/// Replicas that acknowledged within `min-replicas-max-lag` seconds (refreshGoodSlavesCount).
+pub fn good_replicas(srv: &super::Server) -> usize {
+    let lag = srv.config.get_i64(crate::param!("min-replicas-max-lag"));
+    let now = srv.now_ms();
+    srv.repl.replicas.iter().filter(|r| (now - r.ack_ms) / 1000 <= lag).count()
+}

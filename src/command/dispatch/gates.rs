@@ -112,7 +112,7 @@ pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'stat
     // MISCONF after a failed save, LOADING while a dataset loads: for commands as clients
     // send them (EXEC's queue and scripts are judged by EXEC and the script runner).
     if !ctx.client.wait.deny_blocking {
-        if let Some(e) = crate::persistence::refuse(ctx, top, spec, argv) {
+        if let Some(e) = refuse(ctx, top, spec, argv) {
             return Some(rejected(ctx, key, e));
         }
     }
@@ -134,7 +134,7 @@ pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'stat
     // (rejectCommand, execCommandAbort).
     if let Some(eval) = ctx.srv.scripting.busy {
         if !spec.is(flags::ALLOW_BUSY) {
-            let busy = crate::script::run::busy_error(eval);
+            let busy = crate::error::busy_script(eval);
             if top.name == "exec" {
                 crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
                 return Some(rejected(ctx, key, Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", busy))));
@@ -171,4 +171,45 @@ pub(super) fn admit(ctx: &mut Ctx, top: &'static CommandSpec, sub: Option<&'stat
         return Some(Reply::Simple("QUEUED"));
     }
     None
+}
+
+/// processCommand's persistence checks for a command as a client sent it (not EXEC's queue
+/// or a script's calls, which EXEC and the script runner check): MISCONF for writes (and
+/// PING, as Redis 7.0 does) after a failed save, LOADING for commands without the
+/// `loading` flag while a dataset loads. EXEC is judged by its queue, and refusing it ends
+/// the transaction (execCommandAbort). Cheap when neither state holds.
+pub(super) fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec, argv: &[Bytes]) -> Option<Error> {
+    let p = &ctx.srv.persistence;
+    if !p.last_save_failed && p.loading.is_none() && ctx.srv.aof.write_error.is_none() && !ctx.srv.config.hot.min_replicas && ctx.srv.repl.master.is_none() {
+        return None;
+    }
+    let queued = |ctx: &Ctx, test: &dyn Fn(&CommandSpec) -> bool| {
+        top.name == "exec"
+            && ctx.client.tx.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
+    };
+    let writes = |ctx: &Ctx| spec.is(flags::WRITE) || queued(ctx, &|s| s.is(flags::WRITE));
+    let denial = crate::server::refusals::write_denial(ctx.srv)
+        .filter(|_| top.name == "ping" || writes(ctx))
+        .or_else(|| crate::server::refusals::replicas_denial(ctx.srv).filter(|_| writes(ctx)))
+        .or_else(|| crate::server::refusals::read_only_replica(ctx.srv).filter(|_| writes(ctx)));
+    let error = if let Some(e) = denial {
+        e
+    } else if crate::server::refusals::stale_replica(ctx.srv) && (!runs_stale(ctx.srv, spec, argv) || queued(ctx, &|s| !s.is(flags::STALE))) {
+        Error::Msg("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")
+    } else if ctx.srv.persistence.loading.is_some() && (!spec.is(flags::LOADING) || queued(ctx, &|s| !s.is(flags::LOADING))) {
+        Error::Loading
+    } else {
+        return None;
+    };
+    if top.name == "exec" && ctx.client.tx.multi.is_some() {
+        crate::commands::transaction::discard_transaction(ctx.srv, ctx.client);
+        return Some(Error::Dyn(format!("EXECABORT Transaction discarded because of: {}", error)));
+    }
+    Some(error)
+}
+
+/// Whether a command may run on a stale replica: flagged `stale`, or a script call whose
+/// script declares `allow-stale` (scriptFlagsToCmdFlags replaces the command's flag).
+fn runs_stale(srv: &Server, spec: &CommandSpec, argv: &[Bytes]) -> bool {
+    crate::commands::scripting::declared_allow_stale(srv, spec, argv).unwrap_or_else(|| spec.is(flags::STALE))
 }

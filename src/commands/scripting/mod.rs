@@ -195,6 +195,11 @@ pub fn declared_writes(srv: &crate::server::Server, spec: &crate::command::Comma
     declared_flags(srv, spec, argv).map(|f| f & crate::script::flags::NO_WRITES == 0)
 }
 
+/// Whether a script call may run on a stale replica, by its declared flags (`allow-stale`).
+pub fn declared_allow_stale(srv: &crate::server::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
+    declared_flags(srv, spec, argv).map(|f| f & crate::script::flags::ALLOW_STALE != 0)
+}
+
 /// Whether a script call is refused when out of memory, by its declared flags.
 pub fn declared_denyoom(srv: &crate::server::Server, spec: &crate::command::CommandSpec, argv: &[Bytes]) -> Option<bool> {
     declared_flags(srv, spec, argv).map(|f| f & (crate::script::flags::ALLOW_OOM | crate::script::flags::NO_WRITES) == 0)
