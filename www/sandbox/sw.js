@@ -1,7 +1,7 @@
 // The sandbox works offline once loaded: everything it needs is cached at install, and
 // requests are answered from the cache first (falling back to the network, whose answer
 // refreshes the cache). Bump VERSION when the file list changes.
-const VERSION = 'cinnabar-sandbox-v3';
+const VERSION = 'cinnabar-sandbox-v4';
 const FILES = [
   './',
   './index.html',
@@ -10,6 +10,12 @@ const FILES = [
   './style.css',
   '../src/browser.js',
   '../src/core.js',
+  '../src/helpers.js',
+  '../src/rebuild.js',
+  '../src/pubsub.js',
+  '../src/persistence.js',
+  '../src/convenience.js',
+  '../src/resp_connection.js',
   '../src/wire.js',
   '../src/recovery.js',
   '../src/adapters/memory.js',
