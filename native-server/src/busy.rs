@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cinnabar::error::busy_script;
 use cinnabar::reply::Reply;
-use cinnabar::script::run::{busy_function_stats, kill_reply, while_busy, BusyRun, ScriptState, ScriptWatch, WhileBusy};
+use cinnabar::script::watch::{busy_function_stats, kill_reply, while_busy, BusyRun, ScriptState, ScriptWatch, WhileBusy};
 
 use crate::conn::Read;
 use crate::net::{target, Net, SharedNet, Target};
@@ -143,7 +143,7 @@ fn answer(
     resp3: bool,
     id: Option<cinnabar::ClientId>,
     script: &crate::net::Script,
-    function: Option<(&cinnabar::script::run::RunningFunction, i64)>,
+    function: Option<(&cinnabar::script::watch::RunningFunction, i64)>,
     kill: &mut bool,
     shutdown: &mut bool,
     children: &crate::persist::Children,
@@ -171,7 +171,7 @@ fn answer(
                 return Some((r.reply, r.resp3, r.close));
             }
             // Not in the engine yet: what it may run waits, the rest is refused.
-            None if cinnabar::script::run::allowed_while_busy(argv) => return None,
+            None if cinnabar::commands::scripting::run::allowed_while_busy(argv) => return None,
             None => Reply::Error(busy_script(eval).to_string()),
         },
     };

@@ -62,7 +62,7 @@ pub struct Script {
     pub wrote: bool,
     pub kill: bool,
     /// The running function and when it started (FUNCTION STATS while busy).
-    pub function: Option<(Box<cinnabar::script::run::RunningFunction>, std::time::Instant)>,
+    pub function: Option<(Box<cinnabar::script::watch::RunningFunction>, std::time::Instant)>,
 }
 
 /// The loop's work lists, by connection.

@@ -18,10 +18,10 @@ LAYERS = [
     ("values", ["types", "object"]),
     ("keyspace", ["db"]),
     ("formats", ["rdb", "aof"]),
-    ("state", ["config", "acl", "client", "blocking", "multi", "pubsub", "tracking", "notify", "latency", "lazyfree", "event", "propagate", "evict"]),
+    ("state", ["config", "acl", "client", "blocking", "multi", "pubsub", "tracking", "notify", "latency", "lazyfree", "event", "propagate", "evict", "script"]),
     ("server", ["server"]),
     ("command", ["command"]),
-    ("families", ["commands", "script", "persistence", "replication", "reply_stream"]),
+    ("families", ["commands", "persistence", "replication", "reply_stream"]),
     ("engine", ["engine", "session", "wasm", "testing"]),
 ]
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -358,10 +358,10 @@ impl Engine {
         self.srv.host.calls.clock = Some(clock);
     }
 
-    /// Lets the host follow a running script (see `script::run::ScriptState`): a threaded host
+    /// Lets the host follow a running script (see `script::watch::ScriptState`): a threaded host
     /// answers BUSY to other clients and acts on SCRIPT KILL while the engine is busy; a
     /// single-threaded one can stop a script that runs too long.
-    pub fn set_script_watch(&mut self, watch: crate::script::run::ScriptWatch) {
+    pub fn set_script_watch(&mut self, watch: crate::script::watch::ScriptWatch) {
         self.srv.scripting.watch = Some(watch);
     }
 

@@ -6,7 +6,7 @@
 
 pub mod convert;
 pub mod lua;
-pub mod run;
+pub mod watch;
 
 use bytes::Bytes;
 
@@ -186,8 +186,8 @@ pub struct Scripting {
     pub busy: Option<bool>,
     /// The client scripts run commands as, between runs.
     pub client: Option<Box<crate::client::Client>>,
-    /// The host's watch over a running script (BUSY, SCRIPT KILL); see `script::run`.
-    pub watch: Option<run::ScriptWatch>,
+    /// The host's watch over a running script (BUSY, SCRIPT KILL); see `script::watch`.
+    pub watch: Option<watch::ScriptWatch>,
 }
 
 impl Scripting {

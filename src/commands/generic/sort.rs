@@ -154,7 +154,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Bytes], readonly: bool) -> Result<Reply> 
     };
     // A set has no order of its own: storing it unsorted, or handing it to a script, would
     // differ between replicas and AOF replays.
-    let from_script = ctx.client.id == crate::script::run::SCRIPT_CLIENT_ID;
+    let from_script = ctx.client.id == crate::script::watch::SCRIPT_CLIENT_ID;
     if dontsort && kind == "set" && (store.is_some() || from_script) {
         dontsort = false;
         alpha = true;

@@ -101,9 +101,9 @@ pub fn script_flush(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 /// SCRIPT KILL run as a command: the engine runs one command at a time, so no script is
-/// running now. While one is, the host answers SCRIPT KILL itself (see `script::run`).
+/// running now. While one is, the host answers SCRIPT KILL itself (see `script::watch`).
 pub fn script_kill(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    crate::script::run::kill_reply(None, true).map(|()| OK).map_err(Error::Dyn)
+    crate::script::watch::kill_reply(None, true).map(|()| OK).map_err(Error::Dyn)
 }
 
 const HELP: &[&str] = &[

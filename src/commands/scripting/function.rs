@@ -325,7 +325,7 @@ pub fn stats(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
 }
 
 pub fn kill(_ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
-    crate::script::run::kill_reply(None, false).map(|()| OK).map_err(Error::Dyn)
+    crate::script::watch::kill_reply(None, false).map(|()| OK).map_err(Error::Dyn)
 }
 
 /// The libraries as FUNCTION DUMP and RDB files carry them: each as the FUNCTION2 opcode

@@ -9,11 +9,12 @@ use crate::command::CommandSpec;
 use crate::error::{Error, Result};
 use crate::reply::Reply;
 use crate::script::lua::{LuaVm, Outcome};
-use crate::script::run::Run;
 use crate::script::{flags, Invocation};
+use run::Run;
 
 mod eval;
 mod function;
+pub mod run;
 
 pub use function::{dump_libraries, flush_all, merged_codes, rebuild};
 #[cfg(test)]
@@ -260,7 +261,7 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
                 vec![Bytes::from_static(if ro { b"fcall_ro" } else { b"fcall" }), Bytes::from(name.to_string()), Bytes::from(keys.len().to_string())];
             command.extend(keys.iter().chain(args).cloned());
             let sc = &ctx.srv.scripting;
-            Some(Box::new(crate::script::run::RunningFunction {
+            Some(Box::new(crate::script::watch::RunningFunction {
                 name: name.to_string(),
                 command,
                 libraries: sc.libraries.len(),

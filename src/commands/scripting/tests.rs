@@ -220,7 +220,7 @@ mod kill {
         let mut t = TestEngine::new();
         t.engine.set_clock(clock);
         t.run(&["CONFIG", "SET", "busy-reply-threshold", "50"]);
-        t.engine.set_script_watch(Box::new(|s| matches!(s, crate::script::run::ScriptState::Busy { .. })));
+        t.engine.set_script_watch(Box::new(|s| matches!(s, crate::script::watch::ScriptState::Busy { .. })));
         let r = eval(&mut t, "local f = function() while true do end end while true do pcall(f) end", &[], &[]);
         assert!(matches!(&r, Reply::Error(e) if e.starts_with("ERR Script killed by user with SCRIPT KILL...")), "{:?}", r);
         let r = eval(&mut t, "local n = 0 for i = 1, 600000000 do n = n + 1 end return n", &[], &[]);
@@ -243,7 +243,7 @@ mod kill {
         let mut t = TestEngine::new();
         t.engine.set_clock(clock);
         t.run(&["CONFIG", "SET", "busy-reply-threshold", "50"]);
-        t.engine.set_script_watch(Box::new(|s| matches!(s, crate::script::run::ScriptState::Busy { .. })));
+        t.engine.set_script_watch(Box::new(|s| matches!(s, crate::script::watch::ScriptState::Busy { .. })));
         for script in [
             "local co = coroutine.create(function() while true do end end) return coroutine.resume(co)",
             "return coroutine.wrap(function() while true do end end)()",

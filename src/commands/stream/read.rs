@@ -58,7 +58,7 @@ fn read(ctx: &mut Ctx, argv: &[Bytes], xreadgroup: bool) -> Result<Reply> {
         let o = &argv[i];
         if o.eq_ignore_ascii_case(b"block") && more > 0 {
             // MULTI only answers a blocking read at once; a script may not ask for one.
-            if ctx.client.id == crate::script::run::SCRIPT_CLIENT_ID {
+            if ctx.client.id == crate::script::watch::SCRIPT_CLIENT_ID {
                 return Err(Error::Dyn(format!("ERR {} command is not allowed with BLOCK option from scripts", String::from_utf8_lossy(&argv[0]))));
             }
             i += 1;
