@@ -82,6 +82,8 @@ pub struct Connection {
     pub last_cmd: Option<(&'static str, Option<&'static str>)>,
     /// Set by QUIT or CLIENT KILL: the host closes after writing pending replies.
     pub close_asap: bool,
+    /// SCRIPT DEBUG YES or SYNC: the next EVAL runs in the Lua debugger.
+    pub lua_debug: Option<crate::script::ldb::DebugMode>,
 }
 
 /// Who the connection runs as.
@@ -181,6 +183,7 @@ impl Client {
                 last_interaction_ms: now_ms,
                 last_cmd: None,
                 close_asap: false,
+                lua_debug: None,
             },
             auth: Auth { authenticated, ever_authenticated: authenticated, user: Bytes::from_static(b"default"), acl_unrestricted_at: 0 },
             role: Role::default(),

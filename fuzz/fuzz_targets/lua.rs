@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 use cinnabar::reply::Reply;
-use cinnabar::script::run::ScriptState;
+use cinnabar::script::watch::ScriptState;
 use cinnabar::testing::TestEngine;
 use libfuzzer_sys::fuzz_target;
 

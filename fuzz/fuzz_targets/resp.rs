@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use cinnabar::reply::Reply;
-use cinnabar::script::run::ScriptState;
+use cinnabar::script::watch::ScriptState;
 use cinnabar::session::Session;
 use cinnabar::testing::TestEngine;
 use cinnabar::ClientInfo;

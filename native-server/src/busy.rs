@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cinnabar::error::busy_script;
 use cinnabar::reply::Reply;
-use cinnabar::script::watch::{busy_function_stats, kill_reply, while_busy, BusyRun, ScriptState, ScriptWatch, WhileBusy};
+use cinnabar::script::watch::{busy_function_stats, kill_reply, while_busy, BusyRun, ForOther, ScriptState, ScriptWatch, WhileBusy};
 
 use crate::conn::Read;
 use crate::net::{target, Net, SharedNet, Target};
@@ -47,7 +47,7 @@ pub fn watch(net: SharedNet, children: Arc<crate::persist::Children>) -> ScriptW
 }
 
 /// One pass over the sockets while a script is busy: accept, read, answer, write.
-fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Children, run: &mut dyn FnMut(cinnabar::ClientId, &[Bytes]) -> BusyRun) {
+fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Children, run: &mut dyn FnMut(cinnabar::ClientId, ForOther) -> BusyRun) {
     if net.poll.poll(events, Some(Duration::ZERO)).is_err() {
         return;
     }
@@ -80,7 +80,7 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
         }
         if i < with_input {
             if let Read::Gone = conn.read(true) {
-                close(net, k);
+                close(net, k, &mut *run);
                 continue;
             }
         }
@@ -108,12 +108,12 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
         }
         let conn = net.conns.get_mut(k).expect("present");
         if write_now && conn.write().is_none() {
-            close(net, k);
+            close(net, k, &mut *run);
             continue;
         }
         let unwritten = conn.session().wants_write();
         if quit && !unwritten {
-            close(net, k);
+            close(net, k, &mut *run);
             continue;
         }
         if waits || quit {
@@ -125,11 +125,12 @@ fn serve(net: &mut Net, events: &mut mio::Events, children: &crate::persist::Chi
     }
 }
 
-/// A connection whose socket failed or that said QUIT while busy: gone now; the engine
-/// forgets its client after the script.
-fn close(net: &mut Net, k: usize) {
+/// A connection whose socket failed or that said QUIT while busy: gone now, and the engine
+/// forgets its client at once (a replica that left stops counting while the script runs).
+fn close(net: &mut Net, k: usize, run: &mut dyn FnMut(cinnabar::ClientId, ForOther) -> BusyRun) {
     if let Some(conn) = net.remove(k) {
         if let Some(id) = conn.id {
+            run(id, ForOther::Gone);
             net.work.gone.push(id);
         }
     }
@@ -147,7 +148,7 @@ fn answer(
     kill: &mut bool,
     shutdown: &mut bool,
     children: &crate::persist::Children,
-    run: &mut dyn FnMut(cinnabar::ClientId, &[Bytes]) -> BusyRun,
+    run: &mut dyn FnMut(cinnabar::ClientId, ForOther) -> BusyRun,
 ) -> Option<(Reply, bool, bool)> {
     let crate::net::Script { eval, wrote, running, .. } = *script;
     let reply = match while_busy(argv) {
@@ -167,7 +168,7 @@ fn answer(
         WhileBusy::FunctionStats => busy_function_stats(eval, function.map(|f| f.0), function.map_or(0, |f| f.1)),
         WhileBusy::Engine => match id {
             Some(id) => {
-                let r = run(id, argv);
+                let r = run(id, ForOther::Run(argv));
                 return Some((r.reply, r.resp3, r.close));
             }
             // Not in the engine yet: what it may run waits, the rest is refused.

@@ -19,6 +19,15 @@ pub enum Level {
 /// The lowest level written (`loglevel`); notice until the config says otherwise.
 static THRESHOLD: AtomicU8 = AtomicU8::new(Level::Notice as u8);
 
+/// The server's own pid (0 until the first line or `daemonize` sets it): lines from any
+/// other process are a forked child's.
+static SERVER_PID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The server is this process from now on (after `daemonize` forked it away).
+pub fn server_is_this_process() {
+    SERVER_PID.store(std::process::id(), Ordering::Relaxed);
+}
+
 /// `loglevel` as the config has it now (startup, and after CONFIG SET).
 pub fn set_level(name: &str) {
     let l = match name {
@@ -42,7 +51,15 @@ pub fn enabled(level: Level) -> bool {
 /// filtered (the engine's Event::Log is filtered by the engine).
 pub fn write(level: Level, message: &str) {
     let mark = ['.', '-', '*', '#'][level as usize];
-    let line = format!("{}:M {} {} {}\n", std::process::id(), timestamp(), mark, message);
+    // Redis's role mark: `C` in a forked child (a save, a debugging session), `M` in the
+    // server, whose pid the first line written records.
+    let pid = std::process::id();
+    let server = match SERVER_PID.compare_exchange(0, pid, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => pid,
+        Err(p) => p,
+    };
+    let role = if server == pid { 'M' } else { 'C' };
+    let line = format!("{}:{} {} {} {}\n", pid, role, timestamp(), mark, message);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(line.as_bytes());
     let _ = out.flush();

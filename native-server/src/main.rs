@@ -14,6 +14,7 @@ mod files;
 mod flags;
 mod host;
 mod io_threads;
+mod ldb;
 mod listener;
 mod migrate;
 mod net;

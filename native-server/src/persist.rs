@@ -285,6 +285,7 @@ pub fn kill_child_now(children: &Children) {
 /// when save points are set. False when that save failed (the server stays up).
 pub fn shutdown(children: &Children, engine: &mut Engine, save_flag: Option<bool>) -> bool {
     kill_child(children, engine);
+    crate::ldb::kill_sessions();
     let wanted = save_flag.unwrap_or_else(|| !engine.config().get(cinnabar::param!("save")).trim().is_empty()) && !engine.is_loading();
     if wanted {
         serverlog!(Notice, "Saving the final RDB snapshot before exiting.");

@@ -48,6 +48,7 @@ pub fn daemonize() {
         }
         libc::setsid();
     }
+    crate::log::server_is_this_process();
     if let Ok(null) = OpenOptions::new().read(true).write(true).open("/dev/null") {
         for fd in 0..=2 {
             // SAFETY: dup2 onto the standard descriptors of this process.

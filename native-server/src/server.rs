@@ -159,6 +159,7 @@ impl Server {
         let net: SharedNet = Arc::new(parking_lot::Mutex::new(net));
         let children = Arc::new(crate::persist::Children::default());
         engine.set_script_watch(crate::busy::watch(net.clone(), children.clone()));
+        engine.set_script_debugger(Box::new(crate::ldb::Debugger::new(net.clone())));
         engine.set_lazyfree_host();
         let migrator = crate::migrate::Migrator::default();
         engine.set_migrate_host(Box::new(migrator.clone()));

@@ -243,3 +243,44 @@ return 0";
     assert_eq!(total, 100);
     roundtrip(&mut c, b"ZCARD limit\r\n", ":100\r\n");
 }
+
+/// `redis-cli --ldb` as a user drives it, its commands typed on stdin: YES forks the
+/// session into a child (the script's write is rolled back, and other clients are served
+/// meanwhile), `--ldb-sync-mode` runs it in the server (the write stays).
+#[test]
+fn redis_cli_ldb_debugs_a_script_in_a_fork_and_in_sync_mode() {
+    let srv = common::cinnabar();
+    let dir = std::env::temp_dir().join(format!("cinnabar-ldb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("t.lua");
+    std::fs::write(&script, "local a = ARGV[1]\nredis.call('set', KEYS[1], a)\nreturn a\n").unwrap();
+    let ldb = |mode: &str, typed: &str, value: &str| {
+        let mut child = std::process::Command::new(common::redis_tool("redis-cli"))
+            .args(["-p", &srv.port.to_string(), mode, "--eval", script.to_str().unwrap(), "k", ",", value])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = ldb("--ldb", "step\nprint a\nredis get k\ncontinue\n", "v1");
+    for want in [
+        "* Stopped at 1, stop reason = step over",
+        "-> 1   local a = ARGV[1]",
+        "-> 2   redis.call('set', KEYS[1], a)",
+        "<value> \"v1\"",
+        "<redis> get k",
+        "<reply> NULL",
+        "\"v1\"",
+        "dataset changes rolled back",
+    ] {
+        assert!(out.contains(want), "{want:?} missing from:\n{out}");
+    }
+    assert_eq!(common::cli(srv.port, &["GET", "k"]), "\n");
+    let out = ldb("--ldb-sync-mode", "continue\n", "v2");
+    assert!(out.contains("\"v2\"") && out.contains("(Lua debugging session ended)"), "{out}");
+    assert_eq!(common::cli(srv.port, &["GET", "k"]), "v2\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}

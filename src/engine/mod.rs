@@ -362,7 +362,13 @@ impl Engine {
     /// answers BUSY to other clients and acts on SCRIPT KILL while the engine is busy; a
     /// single-threaded one can stop a script that runs too long.
     pub fn set_script_watch(&mut self, watch: crate::script::watch::ScriptWatch) {
-        self.srv.scripting.watch = Some(watch);
+        self.srv.scripting.host.watch = Some(watch);
+    }
+
+    /// Lends the Lua debugger I/O on a client's connection (and, for SCRIPT DEBUG YES, a
+    /// fork): without it SCRIPT DEBUG YES and SYNC are refused (see `script::ldb`).
+    pub fn set_script_debugger(&mut self, channel: Box<dyn crate::script::ldb::DebugChannel>) {
+        self.srv.scripting.host.debugger = Some(channel);
     }
 
     /// Lets the core read the host allocator's live bytes whenever it needs them; what it
@@ -387,21 +393,7 @@ impl Engine {
 
     /// Forgets a client; a blocked one leaves its queues (Redis unblocks on disconnect).
     pub fn disconnect(&mut self, id: ClientId) {
-        if let Some(mut c) = self.clients.remove(&id) {
-            if let Some(b) = c.wait.blocked.take() {
-                // A command held by CLIENT PAUSE sits in `paused`, not in the key queues; one
-                // waiting for the host (CONFIG REWRITE) in no queue at all.
-                if b.btype != crate::blocking::BlockType::Pause && b.btype != crate::blocking::BlockType::Host {
-                    self.srv.clients.blocking.remove(id, &b);
-                }
-            }
-            crate::commands::transaction::unwatch_all(&mut self.srv, &mut c);
-            crate::commands::pubsub::unsubscribe_all(&mut self.srv, &mut c);
-            crate::tracking::disable(&mut self.srv.clients.tracking, &mut c);
-            self.srv.clients.monitors.retain(|&m| m != id);
-            self.srv.clients.paused.retain(|&m| m != id);
-            crate::replication::detach(&mut self.srv, &c);
-        }
+        crate::commands::connection::forget(&mut self.srv, &mut self.clients, id);
     }
 
     /// What a host's session needs to know of its client after a batch, in one lookup.

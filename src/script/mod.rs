@@ -5,6 +5,7 @@
 //! between replies and script values in `convert.rs`.
 
 pub mod convert;
+pub mod ldb;
 pub mod lua;
 pub mod watch;
 
@@ -135,6 +136,8 @@ pub struct Invocation<'a> {
     pub rng: &'a mut Lrand48,
     /// Set once the host asked the script to stop: every pcall re-raises from then on.
     pub killed: bool,
+    /// The debugging session this run is part of (SCRIPT DEBUG YES|SYNC, then EVAL).
+    pub ldb: Option<&'a mut ldb::Session>,
 }
 
 /// An EVAL script the server knows (SCRIPT LOAD or a first EVAL).
@@ -186,8 +189,18 @@ pub struct Scripting {
     pub busy: Option<bool>,
     /// The client scripts run commands as, between runs.
     pub client: Option<Box<crate::client::Client>>,
+    /// What the host lends scripts.
+    pub host: Lent,
+}
+
+/// What the host lends the scripting engine, each taken out while it is in use.
+#[derive(Default)]
+pub struct Lent {
     /// The host's watch over a running script (BUSY, SCRIPT KILL); see `script::watch`.
     pub watch: Option<watch::ScriptWatch>,
+    /// The host's I/O for the Lua debugger (`Engine::set_script_debugger`); without it
+    /// SCRIPT DEBUG YES and SYNC are refused.
+    pub debugger: Option<Box<dyn ldb::DebugChannel>>,
 }
 
 impl Scripting {

@@ -29,9 +29,19 @@ pub enum ScriptState<'r> {
         eval: bool,
         wrote: bool,
         elapsed_ms: i64,
-        run: &'r mut dyn FnMut(ClientId, &[Bytes]) -> BusyRun,
+        run: &'r mut dyn FnMut(ClientId, ForOther) -> BusyRun,
     },
     Ended,
+}
+
+/// What `ScriptState::Busy`'s `run` does for another client.
+#[derive(Debug, Clone, Copy)]
+pub enum ForOther<'a> {
+    /// Runs its command.
+    Run(&'a [Bytes]),
+    /// Its connection is gone: the server forgets it now, as Redis frees a client while a
+    /// script runs (a replica that left no longer counts in INFO or min-replicas-to-write).
+    Gone,
 }
 
 /// A command run while a script is busy: its reply, in the protocol the client speaks

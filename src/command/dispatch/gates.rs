@@ -187,7 +187,20 @@ pub(super) fn refuse(ctx: &mut Ctx, top: &CommandSpec, spec: &CommandSpec, argv:
         top.name == "exec"
             && ctx.client.tx.multi.as_ref().is_some_and(|q| q.iter().any(|a| crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| test(s.unwrap_or(t)))))
     };
-    let writes = |ctx: &Ctx| spec.is(flags::WRITE) || queued(ctx, &|s| s.is(flags::WRITE));
+    // A queued script call writes by the flags its script declares (queueMultiCommand
+    // adds what getCommandFlags says, scriptFlagsToCmdFlags for EVAL and FCALL).
+    let writes = |ctx: &Ctx| {
+        spec.is(flags::WRITE)
+            || top.name == "exec"
+                && ctx.client.tx.multi.as_ref().is_some_and(|q| {
+                    q.iter().any(|a| {
+                        crate::command::dispatch::resolve(a).is_ok_and(|(t, s)| {
+                            let s = s.unwrap_or(t);
+                            crate::commands::scripting::declared_writes(ctx.srv, s, a).unwrap_or_else(|| s.is(flags::WRITE))
+                        })
+                    })
+                })
+    };
     let denial = crate::server::refusals::write_denial(ctx.srv)
         .filter(|_| top.name == "ping" || writes(ctx))
         .or_else(|| crate::server::refusals::replicas_denial(ctx.srv).filter(|_| writes(ctx)))

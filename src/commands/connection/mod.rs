@@ -66,6 +66,26 @@ fn echo(_ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
 }
 
 /// QUIT — OK, then the host closes the connection.
+/// freeClient's bookkeeping: the client's waits, WATCHes, subscriptions, tracking, MONITOR
+/// and replica link end with it (`Engine::disconnect`, and a connection that goes while a
+/// script keeps the engine busy).
+pub fn forget(srv: &mut crate::server::Server, clients: &mut crate::client::ClientTable, id: crate::client::ClientId) {
+    let Some(mut c) = clients.remove(&id) else { return };
+    if let Some(b) = c.wait.blocked.take() {
+        // A command held by CLIENT PAUSE sits in `paused`, not in the key queues; one
+        // waiting for the host (CONFIG REWRITE) in no queue at all.
+        if b.btype != crate::blocking::BlockType::Pause && b.btype != crate::blocking::BlockType::Host {
+            srv.clients.blocking.remove(id, &b);
+        }
+    }
+    crate::commands::transaction::unwatch_all(srv, &mut c);
+    crate::commands::pubsub::unsubscribe_all(srv, &mut c);
+    crate::tracking::disable(&mut srv.clients.tracking, &mut c);
+    srv.clients.monitors.retain(|&m| m != id);
+    srv.clients.paused.retain(|&m| m != id);
+    crate::replication::detach(srv, &c);
+}
+
 fn quit(ctx: &mut Ctx, _argv: &[Bytes]) -> Result<Reply> {
     ctx.client.conn.close_asap = true;
     Ok(OK)

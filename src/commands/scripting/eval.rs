@@ -8,33 +8,43 @@ use crate::command::dispatch::Ctx;
 use crate::commands::connection::help_reply;
 use crate::error::{Error, Result};
 use crate::reply::{Reply, OK};
+use crate::script::ldb::Session;
 use crate::script::lua::LuaVm;
 use crate::script::{extract_shebang, sha1hex, EvalScript};
 
 pub fn eval(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    eval_generic(ctx, argv, false, false)
+    match ctx.client.conn.lua_debug {
+        Some(mode) => super::debugging::eval(ctx, argv, false, mode),
+        None => eval_generic(ctx, argv, false, false, None),
+    }
 }
 
 pub fn eval_ro(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    eval_generic(ctx, argv, false, true)
+    match ctx.client.conn.lua_debug {
+        Some(mode) => super::debugging::eval(ctx, argv, true, mode),
+        None => eval_generic(ctx, argv, false, true, None),
+    }
 }
 
 pub fn evalsha(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    eval_generic(ctx, argv, true, false)
+    eval_generic(ctx, argv, true, false, None)
 }
 
 pub fn evalsha_ro(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
-    eval_generic(ctx, argv, true, true)
+    eval_generic(ctx, argv, true, true, None)
 }
 
-/// evalGenericCommand.
-fn eval_generic(ctx: &mut Ctx, argv: &[Bytes], evalsha: bool, ro: bool) -> Result<Reply> {
+/// evalGenericCommand, inside a debugging session when `ldb` is given.
+pub(super) fn eval_generic(ctx: &mut Ctx, argv: &[Bytes], evalsha: bool, ro: bool, ldb: Option<&mut Session>) -> Result<Reply> {
     // Scripts' own commands follow the script in MONITOR, so it is fed first.
     if !ctx.srv.clients.monitors.is_empty() {
         crate::commands::server::monitor::feed(ctx, argv);
     }
     if evalsha && argv[1].len() != 40 {
         return Err(Error::NoScript);
+    }
+    if evalsha && ctx.client.conn.lua_debug.is_some() {
+        return Err(Error::Msg("ERR Please use EVAL instead of EVALSHA for debugging"));
     }
     let (keys, args) = split_keys(argv, Error::NotInteger)?;
     let sha = if evalsha { String::from_utf8_lossy(&argv[1]).to_ascii_lowercase() } else { sha1hex(&argv[1]) };
@@ -48,7 +58,7 @@ fn eval_generic(ctx: &mut Ctx, argv: &[Bytes], evalsha: bool, ro: bool) -> Resul
     }
     let script_flags = ctx.srv.scripting.scripts[&sha].flags;
     check_flags(ctx, script_flags, ro)?;
-    run_script(ctx, Target::Eval(&sha), script_flags, ro, keys, args)
+    run_script(ctx, Target::Eval(&sha), script_flags, ro, keys, args, ldb)
 }
 
 /// luaCreateFunction: caches and compiles a body (a known SHA is left as it is).

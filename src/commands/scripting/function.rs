@@ -37,7 +37,7 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Result<Reply> {
     let (id, fflags, name) = (f.id, f.flags, f.name.clone());
     let (keys, args) = split_keys(argv, Error::Msg("ERR Bad number of keys provided"))?;
     check_flags(ctx, fflags, ro)?;
-    run_script(ctx, Target::Function(id, &name), fflags, ro, keys, args)
+    run_script(ctx, Target::Function(id, &name), fflags, ro, keys, args, None)
 }
 
 /// What FUNCTION LOAD's code runs under: no commands, and a time limit on the top level.
@@ -147,7 +147,7 @@ fn link_library(sc: &mut Scripting, code: &Bytes, replace: bool, clock: Option<f
     };
     let mut host = LoadHost { clock, start: clock.map_or(0, |c| c()) };
     let mut rng = sc.rng;
-    let mut inv = Invocation { host: &mut host, resp: 2, rng: &mut rng, killed: false };
+    let mut inv = Invocation { host: &mut host, resp: 2, rng: &mut rng, killed: false, ldb: None };
     let loaded = vm.load_library(body, &mut inv)?;
     let ids: Vec<u64> = loaded.iter().map(|f| f.id).collect();
     let fail = |vm: &mut LuaVm, e: String| {

@@ -12,6 +12,7 @@ use crate::script::lua::{LuaVm, Outcome};
 use crate::script::{flags, Invocation};
 use run::Run;
 
+mod debugging;
 mod eval;
 mod function;
 pub mod run;
@@ -19,6 +20,8 @@ pub mod run;
 pub use function::{dump_libraries, flush_all, merged_codes, rebuild};
 #[cfg(test)]
 mod hardening_tests;
+#[cfg(test)]
+mod ldb_tests;
 #[cfg(test)]
 mod tests;
 
@@ -155,8 +158,19 @@ fn split_keys(argv: &[Bytes], bad_count: Error) -> Result<(&[Bytes], &[Bytes])> 
 
 /// scriptPrepareForRun's refusals for scripts that declare flags.
 fn check_flags(ctx: &Ctx, script_flags: u8, ro: bool) -> Result<()> {
+    let stale = crate::server::refusals::stale_replica(ctx.srv);
     if script_flags & flags::EVAL_COMPAT != 0 {
-        return Ok(());
+        // A script without a shebang cannot say it may run stale: refused on a stale replica
+        // before it runs.
+        return match stale {
+            true => Err(Error::Msg("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")),
+            false => Ok(()),
+        };
+    }
+    if stale && script_flags & flags::ALLOW_STALE == 0 {
+        return Err(Error::Msg(
+            "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.",
+        ));
     }
     // A script that may write is a write command (scriptFlagsToCmdFlags), so Redis's
     // processCommand refuses it with the plain MISCONF before scriptPrepareForRun would.
@@ -233,7 +247,16 @@ enum Target<'a> {
 
 /// Runs a script or function as the calling client (luaCallFunction), with the VM taken
 /// out of the server while it runs so the script's commands can reach the server.
-fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &[Bytes], args: &[Bytes]) -> Result<Reply> {
+#[allow(clippy::too_many_arguments)]
+fn run_script(
+    ctx: &mut Ctx,
+    target: Target,
+    script_flags: u8,
+    ro: bool,
+    keys: &[Bytes],
+    args: &[Bytes],
+    ldb: Option<&mut crate::script::ldb::Session>,
+) -> Result<Reply> {
     let eval = matches!(target, Target::Eval(_));
     let slot = |ctx: &mut Ctx| if eval { ctx.srv.scripting.eval_vm.take() } else { ctx.srv.scripting.fn_vm.take() };
     let mut vm = match slot(ctx) {
@@ -256,7 +279,7 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
     let mut rng = ctx.srv.scripting.rng;
     // What FUNCTION STATS shows while the function is busy (only a watching host asks).
     let running = match target {
-        Target::Function(_, name) if ctx.srv.scripting.watch.is_some() => {
+        Target::Function(_, name) if ctx.srv.scripting.host.watch.is_some() => {
             let mut command =
                 vec![Bytes::from_static(if ro { b"fcall_ro" } else { b"fcall" }), Bytes::from(name.to_string()), Bytes::from(keys.len().to_string())];
             command.extend(keys.iter().chain(args).cloned());
@@ -275,7 +298,7 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
         if run.ctx.client.tracking.is_some() {
             run.tracked_keys = Some(keys.to_vec());
         }
-        let mut inv = Invocation { host: &mut run, resp: 2, rng: &mut rng, killed: false };
+        let mut inv = Invocation { host: &mut run, resp: 2, rng: &mut rng, killed: false, ldb };
         let out = match target {
             Target::Eval(sha) => vm.call_script(sha, keys, args, &mut inv, true),
             Target::Function(id, name) => vm.call_function(id, name, keys, args, &mut inv, true),
@@ -309,19 +332,25 @@ fn run_script(ctx: &mut Ctx, target: Target, script_flags: u8, ro: bool, keys: &
     }
 }
 
-/// SCRIPT DEBUG YES|SYNC|NO — NO (debugging off) is what every session has. Cinnabar has
-/// no Lua debugger: YES and SYNC, which would start one for the next EVAL, are refused
-/// (docs/COMPATIBILITY.md).
+/// SCRIPT DEBUG YES|SYNC|NO: the mode the client's next EVALs run in (see `debugging`).
 fn script_debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
+    use crate::script::ldb::DebugMode;
     if ctx.client.tx.multi.is_some() {
         return Err(Error::Msg("ERR SCRIPT DEBUG must be called outside MULTI"));
     }
     let mode = &argv[2];
-    if mode.eq_ignore_ascii_case(b"no") {
-        Ok(crate::reply::OK)
-    } else if mode.eq_ignore_ascii_case(b"yes") || mode.eq_ignore_ascii_case(b"sync") {
-        Err(Error::Msg("ERR Cinnabar has no Lua debugger: SCRIPT DEBUG YES and SYNC are not supported (use redis.log or return values)"))
+    let mode = if mode.eq_ignore_ascii_case(b"no") {
+        None
+    } else if mode.eq_ignore_ascii_case(b"yes") {
+        Some(DebugMode::Fork)
+    } else if mode.eq_ignore_ascii_case(b"sync") {
+        Some(DebugMode::Sync)
     } else {
-        Err(Error::Msg("ERR Use SCRIPT DEBUG YES/SYNC/NO"))
+        return Err(Error::Msg("ERR Use SCRIPT DEBUG YES/SYNC/NO"));
+    };
+    if mode.is_some() && ctx.srv.scripting.host.debugger.is_none() {
+        return Err(Error::Msg("ERR this host has no connection to lend the Lua debugger: SCRIPT DEBUG YES and SYNC need the native server"));
     }
+    ctx.client.conn.lua_debug = mode;
+    Ok(crate::reply::OK)
 }

@@ -9,13 +9,20 @@ use crate::client::{Client, ClientId};
 use crate::command::dispatch::{call, resolve, Ctx};
 use crate::command::spec::flags as cmd;
 use crate::reply::Reply;
-use crate::script::watch::{script_client, BusyRun, RunningFunction, ScriptState};
+use crate::script::watch::{script_client, BusyRun, ForOther, RunningFunction, ScriptState};
 use crate::script::{flags, ScriptHost};
 
 /// `ScriptState::Busy`'s `run`: the command for `id` as processCommand takes it while a
 /// script is busy (`Server::busy_script`: refused with BUSY unless flagged allow-busy), with
 /// the script's caller out of view (it is the one running the script).
-fn run_for_other(ctx: &mut Ctx, id: ClientId, argv: &[Bytes]) -> BusyRun {
+fn run_for_other(ctx: &mut Ctx, id: ClientId, what: ForOther) -> BusyRun {
+    let argv = match what {
+        ForOther::Run(argv) => argv,
+        ForOther::Gone => {
+            crate::commands::connection::forget(ctx.srv, ctx.others, id);
+            return BusyRun { reply: Reply::Multi(Vec::new()), resp3: false, close: true };
+        }
+    };
     let Some(mut client) = ctx.others.remove(&id) else {
         return BusyRun { reply: Reply::Error("ERR unknown client".into()), resp3: false, close: true };
     };
@@ -59,7 +66,7 @@ impl<'c, 'a> Run<'c, 'a> {
         let read_only = ro || (!compat && script_flags & flags::NO_WRITES != 0);
         let allow_oom = !compat && script_flags & flags::ALLOW_OOM != 0;
         let start_us = now_us(ctx);
-        if let Some(w) = ctx.srv.scripting.watch.as_mut() {
+        if let Some(w) = ctx.srv.scripting.host.watch.as_mut() {
             w(ScriptState::Started { eval, function });
         }
         Run { ctx, client, read_only, allow_oom, dirty: false, eval, start_us, timed_out: false, repl: 3, tracked_keys: None }
@@ -69,7 +76,7 @@ impl<'c, 'a> Run<'c, 'a> {
     pub fn finish(self) {
         let Run { ctx, client, .. } = self;
         ctx.srv.scripting.client = Some(Box::new(client));
-        if let Some(w) = ctx.srv.scripting.watch.as_mut() {
+        if let Some(w) = ctx.srv.scripting.host.watch.as_mut() {
             w(ScriptState::Ended);
         }
     }
@@ -175,12 +182,12 @@ impl ScriptHost for Run<'_, '_> {
         }
         let (eval, wrote) = (self.eval, self.dirty);
         // Out of the server while it runs: what it runs for other clients needs the server.
-        let Some(mut watch) = self.ctx.srv.scripting.watch.take() else { return false };
+        let Some(mut watch) = self.ctx.srv.scripting.host.watch.take() else { return false };
         self.ctx.srv.scripting.busy = Some(eval);
         let ctx = &mut *self.ctx;
         let stop = watch(ScriptState::Busy { eval, wrote, elapsed_ms, run: &mut |id, argv| run_for_other(ctx, id, argv) });
         self.ctx.srv.scripting.busy = None;
-        self.ctx.srv.scripting.watch = Some(watch);
+        self.ctx.srv.scripting.host.watch = Some(watch);
         stop
     }
 

@@ -417,11 +417,11 @@ fn scripts_keep_no_slice_of_the_input_buffer() {
 }
 
 #[test]
-fn script_debug_no_is_accepted_and_the_debugger_modes_are_refused() {
+fn script_debug_modes_need_a_host_channel() {
     let mut t = TestEngine::new();
     assert_eq!(t.run(&["SCRIPT", "DEBUG", "NO"]), ok());
-    assert!(matches!(t.run(&["SCRIPT", "DEBUG", "SYNC"]), Reply::Error(e) if e.contains("no Lua debugger")));
-    assert!(matches!(t.run(&["SCRIPT", "DEBUG", "yes"]), Reply::Error(e) if e.contains("no Lua debugger")));
+    assert!(matches!(t.run(&["SCRIPT", "DEBUG", "SYNC"]), Reply::Error(e) if e.contains("lend the Lua debugger")));
+    assert!(matches!(t.run(&["SCRIPT", "DEBUG", "yes"]), Reply::Error(e) if e.contains("lend the Lua debugger")));
     assert_eq!(t.run(&["SCRIPT", "DEBUG", "maybe"]), err("ERR Use SCRIPT DEBUG YES/SYNC/NO"));
     assert_eq!(t.run(&["SCRIPT", "DEBUG"]), err("ERR wrong number of arguments for 'script|debug' command"));
 }

@@ -189,9 +189,11 @@ fn redis_generic(st: &mut LuaState, raise: bool) -> LuaResult<u32> {
             return if raise { Err(throw_table(st, e)) } else { push_error_table(st, e) };
         }
     };
+    super::ldb::log_call(&argv);
     let Some((result, resp)) = bridge::with(|inv| (inv.host.call(argv, inv.resp), inv.resp)) else {
         return Err(throw_table(st, "redis.call/pcall can only be called inside a script invocation"));
     };
+    super::ldb::log_result(&result, resp);
     let v = match result {
         Err(msg) => convert::error_table(&mut Values(st), &msg, true),
         Ok(reply) => convert::reply_to_value(&mut Values(st), &reply, resp == 3),
@@ -357,16 +359,6 @@ pub fn replicate_commands(st: &mut LuaState) -> LuaResult<u32> {
     Ok(1)
 }
 
-/// redis.breakpoint: no debugging session is ever active (SCRIPT DEBUG is not offered).
-pub fn breakpoint(st: &mut LuaState) -> LuaResult<u32> {
-    st.push(Val::Bool(false));
-    Ok(1)
-}
-
-pub fn debug(_st: &mut LuaState) -> LuaResult<u32> {
-    Ok(0)
-}
-
 // ---------------------------------------------------------------------------------------
 // math.random / math.randomseed on redisLrand48
 // ---------------------------------------------------------------------------------------
@@ -517,6 +509,9 @@ pub fn collectgarbage(st: &mut LuaState) -> LuaResult<u32> {
 /// budget). Once stopped, the error is raised again at every hook, so a script's own pcall
 /// cannot swallow it.
 pub fn count_hook(st: &mut LuaState) -> LuaResult<u32> {
+    if super::ldb::active() {
+        return super::ldb::hook(st);
+    }
     let stop = bridge::with(|inv| {
         if !inv.killed && inv.host.interrupted() {
             inv.killed = true;

@@ -17,6 +17,7 @@ pub mod structlib;
 mod api;
 mod bridge;
 mod guard;
+mod ldb;
 mod scan;
 mod values;
 
@@ -29,7 +30,7 @@ pub fn set_test_heap_limit(limit: Option<usize>) {
 }
 
 use bytes::Bytes;
-use rilua::vm::state::{LuaState, MASK_COUNT};
+use rilua::vm::state::{LuaState, MASK_COUNT, MASK_LINE};
 use rilua::vm::table::Table;
 use rilua::{Function, Lua, LuaApiMut, LuaError, StdLib, Val};
 
@@ -187,7 +188,7 @@ impl LuaVm {
             api::set_field(st, redis, name, Val::Num(v));
         }
         if eval {
-            for (name, func) in [("breakpoint", api::breakpoint as rilua::RustFn), ("debug", api::debug), ("replicate_commands", api::replicate_commands)] {
+            for (name, func) in [("breakpoint", ldb::breakpoint as rilua::RustFn), ("debug", ldb::debug_log), ("replicate_commands", api::replicate_commands)] {
                 let f = api::closure(st, func, name, vec![]);
                 api::set_field(st, redis, name, f);
             }
@@ -402,7 +403,9 @@ impl LuaVm {
         cjson::reset_config(st, cjson_config);
         if hook {
             st.hook.hook_func = hook_fn;
-            st.hook.hook_mask = MASK_COUNT;
+            // A debugged script stops at lines (and, stepping or not, at the count hook's
+            // timeout), as luaLdbLineHook is installed for LINE|COUNT.
+            st.hook.hook_mask = if inv.ldb.is_some() { MASK_COUNT | MASK_LINE } else { MASK_COUNT };
             st.hook.base_hook_count = HOOK_EVERY;
             st.hook.hook_count = HOOK_EVERY;
         }

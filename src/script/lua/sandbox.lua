@@ -16,6 +16,11 @@ local handler = function(err)
   if i and i.what == 'C' then
     i = dbg.getinfo(3, 'nSl')
   end
+  -- An error the debugger raises from its line hook (abort, a protocol error): rilua shows
+  -- the hook's frame as one of this chunk's, with the script's line below it.
+  if i and i.source == '=sandbox' then
+    i = dbg.getinfo(3, 'nSl')
+  end
   if type(err) ~= 'table' then
     err = {err = 'ERR ' .. tostring(err)}
   end
