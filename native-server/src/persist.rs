@@ -339,6 +339,21 @@ where
 
 const LOAD_EVENTS_INTERVAL: u64 = 2 * 1024 * 1024;
 
+/// A snapshot whose value fails rdbLoadObject's checks ends the server as Redis ends it
+/// (rdbReportError): the reason, the file checked (redis-check-rdb's report of it), then
+/// "Terminating server after rdb file reading failure.". None for other failures.
+fn corrupt_file(file: &Path, e: &str) -> Option<String> {
+    let line = cinnabar::rdb::load::report_line(e, 0);
+    if line.contains("rdb.c:0 ") {
+        return None;
+    }
+    serverlog!(Warning, "{}", line);
+    serverlog!(Warning, "[offset 0] Checking RDB file {}", file.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()));
+    serverlog!(Warning, "--- RDB ERROR DETECTED ---");
+    serverlog!(Warning, "[offset 0] {}", line);
+    Some("Terminating server after rdb file reading failure.".to_string())
+}
+
 /// loadDataFromDisk: the snapshot in `dir`/`dbfilename`, if there is one, loaded in the
 /// background. A file that cannot be read or parsed is fatal rather than silently starting
 /// empty (and later overwriting it).
@@ -358,7 +373,7 @@ pub fn load_at_startup(server: &mut Server) {
         move |engine| {
             let fatal = |e: String| format!("Fatal error loading the DB ({}): {}. Exiting.", file.display(), e);
             let bytes = std::fs::read(&file).map_err(|e| fatal(reason(&e)))?;
-            let keys = engine.rdb_load(&bytes).map_err(fatal)?;
+            let keys = engine.rdb_load(&bytes).map_err(|e| corrupt_file(&file, &e).unwrap_or_else(|| fatal(e)))?;
             Ok((format!("DB loaded from disk ({} keys)", keys), ()))
         },
         |_, ()| {},

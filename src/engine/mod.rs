@@ -275,6 +275,8 @@ impl Engine {
         }
         std::mem::swap(&mut self.srv.scripting, &mut loaded.srv.scripting);
         self.srv.persistence.last_load_keys = keys;
+        // What the load logged (skipped keys, "Done loading RDB") reaches the host's log.
+        self.srv.events.extend(loaded.srv.events.drain(..).filter(|e| matches!(e, Event::Log { .. })));
     }
 
     pub fn is_loading(&self) -> bool {

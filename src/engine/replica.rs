@@ -65,8 +65,8 @@ impl Engine {
         self.srv.log(2, || "MASTER <-> REPLICA sync: Flushing old data".to_string());
         self.srv.log(2, || "MASTER <-> REPLICA sync: Loading DB in memory".to_string());
         // Kept as loaded, deadlines passed or not: the primary decides when keys go.
-        let keys = match crate::persistence::snapshot::load_prefix(&mut self.srv, rdb) {
-            Ok((keys, _)) => keys,
+        match crate::persistence::snapshot::load_prefix(&mut self.srv, rdb) {
+            Ok(_) => {}
             Err(e) => {
                 let e = format!("{:?}", e);
                 self.srv.log(3, || format!("Failed trying to load the MASTER synchronization DB from socket: {}", e));
@@ -74,7 +74,6 @@ impl Engine {
             }
         };
         keep_expired_keys(&mut self.srv, true);
-        self.srv.log(2, move || format!("Done loading RDB, keys loaded: {}, keys expired: 0.", keys));
         let r = &mut self.srv.repl;
         r.replid = replid.to_string();
         r.replid2 = crate::replication::NO_ID.into();

@@ -46,7 +46,8 @@ pub fn load_prefix(srv: &mut Server, bytes: &[u8]) -> LoadResult<(usize, usize)>
 fn load_rdb(srv: &mut Server, bytes: &[u8], aof_preamble: bool, merge: Merge) -> LoadResult<(usize, usize)> {
     let lim = limits(srv);
     let mut used = 0;
-    let (records, functions) = load_all_at(bytes, &lim, &mut used)?;
+    let mut empty = Vec::new();
+    let (records, functions) = load_all_at(bytes, &lim, &mut used, &mut empty)?;
     if let Some(r) = records.iter().find(|r| r.db >= srv.dbs.len()) {
         return Err(format!(
             "FATAL: Data file was created with a Redis server configured to handle more than {} databases (db {}). Exiting",
@@ -81,15 +82,23 @@ fn load_rdb(srv: &mut Server, bytes: &[u8], aof_preamble: bool, merge: Merge) ->
         }
     }
     let now = srv.now_ms();
-    let mut n = 0;
+    let (mut n, mut expired) = (0, 0);
+    for key in empty.iter().take(10) {
+        srv.log(3, || format!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(key)));
+    }
     for r in records {
         if !aof_preamble && r.expire.is_some_and(|when| when < now) {
+            expired += 1;
             continue;
         }
         // objectSetLRUOrLFU: only the kind of stamp the policy in force keeps.
         let lru = srv.access_clock().restored(r.freq.map(|f| f as u32), r.idle);
         srv.dbs[r.db].put(r.key, entry(r.value, lru), r.expire);
         n += 1;
+    }
+    match empty.len() {
+        0 => srv.log(2, || format!("Done loading RDB, keys loaded: {}, keys expired: {}.", n, expired)),
+        skipped => srv.log(3, || format!("Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.", n, expired, skipped)),
     }
     Ok((n, used))
 }

@@ -286,7 +286,11 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Option<Value>> {
         // Encodings of older Redis versions, loaded and converted as 7.0 converts them.
         TYPE_HASH_ZIPMAP | TYPE_HASH_ZIPLIST => {
             let blob = r.string()?;
-            let pairs = if ty == TYPE_HASH_ZIPMAP { super::ziplist::decode_zipmap(&blob)? } else { super::ziplist::decode_pairs(&blob)? };
+            let pairs = if ty == TYPE_HASH_ZIPMAP {
+                super::ziplist::decode_zipmap(&blob)?
+            } else {
+                super::ziplist::decode_pairs(&blob).map_err(|e| in_context(e, "Hash ziplist"))?
+            };
             if pairs.is_empty() {
                 return Ok(None);
             }
@@ -294,14 +298,14 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Option<Value>> {
             hash_from(pairs, lim, false, dup)?
         }
         TYPE_LIST_ZIPLIST => {
-            let members = super::ziplist::decode(&r.string()?)?;
+            let members = super::ziplist::decode(&r.string()?).map_err(|e| in_context(e, "List ziplist"))?;
             if members.is_empty() {
                 return Ok(None);
             }
             list_from(members, lim)
         }
         TYPE_ZSET_ZIPLIST => {
-            let pairs = super::ziplist::decode_pairs(&r.string()?)?;
+            let pairs = super::ziplist::decode_pairs(&r.string()?).map_err(|e| in_context(e, "Zset ziplist"))?;
             if pairs.is_empty() {
                 return Ok(None);
             }
@@ -355,10 +359,14 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
     let nodes = r.len()?;
     for _ in 0..nodes {
         let key = r.string()?;
-        let master = StreamId::decode(&key).ok_or_else(|| corrupt("node key"))?;
+        let master = StreamId::decode(&key).ok_or("Stream node key entry is not the size of a stream ID")?;
         let blob = r.string()?;
-        let items = crate::ds::redis_listpack::decode(&blob)?;
-        s.load_node(master, items).ok_or_else(|| corrupt("listpack"))?;
+        let bad = "Stream listpack integrity check failed.";
+        let items = crate::ds::redis_listpack::decode(&blob).map_err(|_| bad)?;
+        if items.is_empty() {
+            return Err("Empty listpack inside stream".into());
+        }
+        s.load_node(master, items).ok_or(bad)?;
     }
     let id = |r: &mut Reader| -> LoadResult<StreamId> { Ok(StreamId::new(r.u64()?, r.u64()?)) };
     s.length = r.u64()?;
@@ -373,7 +381,10 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
     }
     // Every live entry was once added, and the counters are long longs in Redis: anything
     // else would make lag and read-counter arithmetic overflow later.
-    if !s.consistent() || s.entries_added < s.length || s.entries_added > i64::MAX as u64 {
+    if !s.consistent() {
+        return Err("Stream length inconsistent with rax entries".into());
+    }
+    if s.entries_added < s.length || s.entries_added > i64::MAX as u64 {
         return Err(corrupt("length"));
     }
     let groups = r.len()?;
@@ -400,7 +411,7 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
                 return Err(corrupt("PEL"));
             }
             if g.pel.insert(id, Nack { delivery_time, delivery_count, consumer: Bytes::new() }).is_some() {
-                return Err(corrupt("PEL (duplicate entry)"));
+                return Err("Duplicated global PEL entry loading stream consumer group".into());
             }
         }
         let mut owned = std::collections::BTreeSet::new();
@@ -412,26 +423,27 @@ fn stream(r: &mut Reader, v2: bool) -> LoadResult<crate::types::stream::Stream> 
                 return Err(corrupt("consumer"));
             }
             if g.consumers.contains_key(&cname) {
-                return Err(corrupt("consumer (duplicate)"));
+                return Err("Duplicate stream consumer detected.".into());
             }
             g.ensure_consumer(&cname, seen);
             let n = r.len()?;
             for _ in 0..n {
                 let id = StreamId::decode(r.take(16)?).ok_or_else(|| corrupt("PEL"))?;
-                let nack = g.pel.get_mut(&id).ok_or_else(|| corrupt("consumer PEL entry"))?;
+                let nack = g.pel.get_mut(&id).ok_or("Consumer entry not found in group global PEL")?;
                 if !owned.insert(id) {
-                    return Err(corrupt("PEL (entry owned twice)"));
+                    return Err("Duplicated consumer PEL entry  loading a stream consumer group".into());
                 }
                 nack.consumer = cname.clone();
                 g.consumers.get_mut(&cname).expect("just added").pel.insert(id);
             }
         }
         if owned.len() != g.pel.len() {
-            return Err(corrupt("PEL (entry without a consumer)"));
+            return Err("Stream CG PEL entry without consumer".into());
         }
-        if s.groups.insert(name, g).is_some() {
-            return Err(corrupt("group (duplicate)"));
+        if s.groups.contains_key(&name) {
+            return Err(format!("Duplicated consumer group name {}", String::from_utf8_lossy(&name)));
         }
+        s.groups.insert(name, g);
     }
     Ok(s)
 }
@@ -474,15 +486,67 @@ fn function_code(r: &mut Reader, ty: u8) -> Result<Bytes, String> {
 /// RESTORE's payload back into a value: Err(true) when the version or checksum is wrong,
 /// Err(false) when the data itself is bad, empty included (verifyDumpPayload, then
 /// rdbLoadObject, which must consume the whole body).
-pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, bool> {
-    let body = unframe(p, lim.skip_checksum).ok_or(true)?;
+pub fn restore_value(p: &[u8], lim: &Limits) -> Result<Value, Refused> {
+    let body = unframe(p, lim.skip_checksum).ok_or(Refused::Version)?;
     let mut r = Reader { b: body, pos: 0 };
-    let ty = r.u8().map_err(|_| false)?;
-    let v = object(&mut r, ty, lim).map_err(|_| false)?.ok_or(false)?;
+    let ty = r.u8().map_err(Refused::Corrupt)?;
+    let v = object(&mut r, ty, lim).map_err(Refused::Corrupt)?.ok_or(Refused::Corrupt(String::new()))?;
     if r.pos != body.len() {
-        return Err(false);
+        return Err(Refused::Corrupt(String::new()));
     }
     Ok(v)
+}
+
+/// A ziplist's failure named as rdbLoadObject names it for the type holding it.
+fn in_context(e: String, what: &str) -> String {
+    match e.strip_prefix("Ziplist integrity check failed.") {
+        Some(rest) => format!("{} integrity check failed.{}", what, rest),
+        None => e,
+    }
+}
+
+/// Why RESTORE refuses a payload.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The version or CRC trailer is wrong.
+    Version,
+    /// The value does not read: rdbLoadObject's reason (empty when it has none to give).
+    Corrupt(String),
+}
+
+/// rdbReportError's line for a value that fails to load (`Internal error in RDB reading
+/// offset 0, function at rdb.c:<line> -> <reason>`), with the line of Redis 7.0.15's rdb.c
+/// that gives each reason, so logs read as Redis's do.
+pub fn report_line(reason: &str, offset: usize) -> String {
+    const LINES: &[(&str, u32)] = &[
+        ("Duplicate set members detected", 1808),
+        ("Zset with NAN score detected", 1881),
+        ("Duplicate zset fields detected", 1893),
+        ("Hash with dup elements", 1950),
+        ("Duplicate hash fields detected", 1968),
+        ("Quicklist integrity check failed.", 2047),
+        ("Listpack integrity check failed.", 2070),
+        ("Ziplist integrity check failed.", 2080),
+        ("Zipmap integrity check failed.", 2129),
+        ("List ziplist integrity check failed.", 2187),
+        ("Intset integrity check failed.", 2212),
+        ("Zset ziplist integrity check failed.", 2227),
+        ("Zset listpack integrity check failed.", 2253),
+        ("Hash ziplist integrity check failed.", 2273),
+        ("Hash listpack integrity check failed.", 2299),
+        ("Stream listpack integrity check failed.", 2360),
+        ("Stream node key entry is not the size of a stream ID", 2341),
+        ("Empty listpack inside stream", 2372),
+        ("Stream length inconsistent with rax entries", 2428),
+        ("Duplicated consumer group name", 2478),
+        ("Duplicated global PEL entry", 2514),
+        ("Duplicate stream consumer detected.", 2542),
+        ("Consumer entry not found in group global PEL", 2572),
+        ("Duplicated consumer PEL entry", 2583),
+        ("Stream CG PEL entry without consumer", 2602),
+    ];
+    let line = LINES.iter().find(|(r, _)| reason.starts_with(r)).map_or(0, |&(_, l)| l);
+    format!("Internal error in RDB reading offset {}, function at rdb.c:{} -> {}", offset, line, reason)
 }
 
 /// One key as the file has it: where, what, until when, and its access stamp if saved.
@@ -516,11 +580,12 @@ pub fn load(b: &[u8], lim: &Limits) -> LoadResult<Vec<Record>> {
 
 /// `load`, plus the code of each function library the file carries.
 pub fn load_all(b: &[u8], lim: &Limits) -> LoadResult<(Vec<Record>, Vec<Bytes>)> {
-    load_all_at(b, lim, &mut 0)
+    load_all_at(b, lim, &mut 0, &mut Vec::new())
 }
 
-/// `load_all`, telling where the RDB ended (`used`).
-pub fn load_all_at(b: &[u8], lim: &Limits, used: &mut usize) -> LoadResult<(Vec<Record>, Vec<Bytes>)> {
+/// `load_all`, telling where the RDB ended (`used`) and which keys it skipped as empty
+/// collections (`empty`), which the loader logs as rdbLoadRio does.
+pub fn load_all_at(b: &[u8], lim: &Limits, used: &mut usize, empty: &mut Vec<Bytes>) -> LoadResult<(Vec<Record>, Vec<Bytes>)> {
     if b.len() < 9 || &b[..5] != b"REDIS" {
         return Err("Wrong signature trying to load DB from file".into());
     }
@@ -562,8 +627,9 @@ pub fn load_all_at(b: &[u8], lim: &Limits, used: &mut usize) -> LoadResult<(Vec<
                 let value = object(&mut r, ty, lim)?;
                 let (e, i, f) = (expire.take(), idle.take(), freq.take());
                 // An empty collection is skipped, as rdbLoadRio skips it.
-                if let Some(value) = value {
-                    out.push(Record { db, key: Bytes::from(key), value, expire: e, idle: i, freq: f });
+                match value {
+                    Some(value) => out.push(Record { db, key: Bytes::from(key), value, expire: e, idle: i, freq: f }),
+                    None => empty.push(Bytes::from(key)),
                 }
             }
         }

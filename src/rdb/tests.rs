@@ -437,6 +437,29 @@ fn empty_collections_are_skipped_by_load_and_refused_by_restore() {
     assert_eq!(t.run(&["DBSIZE"]), int(0));
 }
 
+/// RESTORE of a value that fails its checks logs rdbReportError's line at verbose, with the
+/// reason named for the type holding the ziplist, and a file's empty keys are skipped and
+/// logged as rdbLoadRio logs them.
+#[test]
+fn corrupt_values_and_empty_keys_are_logged_as_redis_logs_them() {
+    let logs = |t: &mut TestEngine| -> Vec<String> {
+        t.engine.drain_events().into_iter().filter_map(|e| if let crate::event::Event::Log { message, .. } = e { Some(message) } else { None }).collect()
+    };
+    let mut t = TestEngine::new();
+    t.run(&["CONFIG", "SET", "loglevel", "verbose"]);
+    // A zset ziplist whose second entry's prevlen is wrong.
+    let mut zl = super::ziplist::tests::ziplist(&[&super::ziplist::tests::zstr(b"m"), &[0xF2]]);
+    zl[13] = 7;
+    let mut payload = vec![12u8, zl.len() as u8];
+    payload.extend_from_slice(&zl);
+    super::frame(&mut payload);
+    let argv = ["RESTORE", "k", "0"].iter().map(|a| bytes::Bytes::from(a.to_string())).chain([bytes::Bytes::from(payload)]).collect();
+    assert_eq!(t.run_bytes(argv), err("ERR Bad data format"));
+    assert_eq!(logs(&mut t), ["Internal error in RDB reading offset 0, function at rdb.c:2227 -> Zset ziplist integrity check failed."]);
+    assert_eq!(t.engine.rdb_load(&file_with(2, b"\x00")), Ok(0));
+    assert_eq!(logs(&mut t), ["rdbLoadObject skipping empty key: k", "Done loading RDB, keys loaded: 0, keys expired: 0, empty keys skipped: 1."]);
+}
+
 #[test]
 fn duplicates_are_corrupt() {
     let mut t = TestEngine::new();

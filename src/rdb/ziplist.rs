@@ -17,16 +17,25 @@ pub fn decode(blob: &[u8]) -> LoadResult<Vec<Vec<u8>>> {
         return Err(bad());
     }
     let count = u16::from_le_bytes([blob[8], blob[9]]);
+    let tail = u32::from_le_bytes(blob[4..8].try_into().expect("4 bytes")) as usize;
     let mut out = Vec::new();
     let mut at = 10;
     let end = blob.len() - 1;
+    // ziplistValidateIntegrity's deep walk: each entry says how long the one before it is,
+    // and zltail points at the last one.
+    let (mut prev_size, mut last) = (0usize, None);
     while at < end {
+        let start = at;
         // prevlen: one byte, or 0xFE and four more.
-        at += match blob[at] {
-            0xFE => 5,
+        let prevlen = match blob[at] {
+            0xFE => u32::from_le_bytes(blob.get(at + 1..at + 5).filter(|_| at + 5 <= end).ok_or_else(bad)?.try_into().expect("4 bytes")) as usize,
             0xFF => return Err(bad()),
-            _ => 1,
+            n => n as usize,
         };
+        if prevlen != prev_size {
+            return Err(bad());
+        }
+        at += if blob[at] == 0xFE { 5 } else { 1 };
         let e = *blob.get(at).filter(|_| at < end).ok_or_else(bad)?;
         let take = |from: usize, n: usize| blob.get(from..from + n).filter(|_| from + n <= end).ok_or_else(bad);
         let (value, size) = match e >> 6 {
@@ -61,9 +70,11 @@ pub fn decode(blob: &[u8]) -> LoadResult<Vec<Vec<u8>>> {
         };
         out.push(value);
         at += size;
+        prev_size = at - start;
+        last = Some(start);
     }
     // zllen is exact below 65535 (UINT16_MAX means "count them").
-    if at != end || (count != u16::MAX && count as usize != out.len()) {
+    if at != end || (count != u16::MAX && count as usize != out.len()) || last.is_some_and(|l| l != tail) || tail > end {
         return Err(bad());
     }
     Ok(out)
@@ -114,14 +125,15 @@ pub fn decode_zipmap(blob: &[u8]) -> LoadResult<Vec<(Vec<u8>, Vec<u8>)>> {
         at += h + 1 + vlen + free;
         pairs.push((key, value));
     }
-    if at != end {
+    // zipmapValidateIntegrity: never empty, and the count byte exact below 254 (ZIPMAP_BIGLEN).
+    if at != end || pairs.is_empty() || (blob[0] != 254 && blob[0] as usize != pairs.len()) {
         return Err(bad());
     }
     Ok(pairs)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use crate::testing::test;
@@ -222,6 +234,18 @@ mod tests {
         for cut in 0..zm.len() {
             assert!(decode_zipmap(&zm[..cut]).is_err(), "cut {}", cut);
         }
+        // ziplistValidateIntegrity's deep walk: prevlen must be the entry before's size, and
+        // zltail the last entry's offset; a zipmap is never empty and its count exact.
+        let mut prevlen = good.clone();
+        prevlen[15] = 9;
+        assert_eq!(decode(&prevlen), Err(ZIPLIST_BAD.to_string()));
+        let mut tail = good.clone();
+        tail[4] = 10;
+        assert_eq!(decode(&tail), Err(ZIPLIST_BAD.to_string()));
+        assert_eq!(decode_zipmap(&[0, 0xFF]), Err(ZIPMAP_BAD.to_string()));
+        let mut count = zm.clone();
+        count[0] = 3;
+        assert_eq!(decode_zipmap(&count), Err(ZIPMAP_BAD.to_string()));
     }
 
     /// A Redis 6 style dump of every pre-7.0 encoding loads into the same data.

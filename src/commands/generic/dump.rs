@@ -7,7 +7,7 @@ use crate::command::args;
 use crate::command::dispatch::Ctx;
 use crate::error::{Error, Result};
 use crate::object::Entry;
-use crate::rdb::load::restore_value;
+use crate::rdb::load::{restore_value, Refused};
 use crate::reply::{Reply, OK};
 
 /// DUMP key — the serialised value, or nil.
@@ -55,13 +55,17 @@ pub fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         return Err(Error::Msg("ERR Invalid TTL value, must be >= 0"));
     }
     let lim = crate::persistence::snapshot::limits(ctx.srv);
-    let value = restore_value(&argv[3], &lim).map_err(|version| {
-        if version {
-            Error::Msg("ERR DUMP payload version or checksum are wrong")
-        } else {
-            Error::Msg("ERR Bad data format")
+    let value = match restore_value(&argv[3], &lim) {
+        Ok(v) => v,
+        Err(Refused::Version) => return Err(Error::Msg("ERR DUMP payload version or checksum are wrong")),
+        Err(Refused::Corrupt(reason)) => {
+            // rdbReportError in a RESTORE: logged at verbose, and the client told.
+            if !reason.is_empty() {
+                ctx.srv.log(1, || crate::rdb::load::report_line(&reason, 0));
+            }
+            return Err(Error::Msg("ERR Bad data format"));
         }
-    })?;
+    };
     let deleted = replace && ctx.db().remove(key).is_some();
     let expire = match ttl {
         0 => None,
