@@ -543,10 +543,11 @@ impl Aof {
     }
 
     /// CONFIG SET appendonly no (stopAppendOnly): the last writes are synced and the file
-    /// closed; the engine stops recording.
+    /// closed; the engine stops recording, and a rewrite in progress is killed.
     pub fn disable(mut self, engine: &mut Engine) {
         self.sync(engine);
         engine.set_aof(false);
+        self.kill_rewrite(engine);
     }
 
     /// Starts a rewrite (rewriteAppendOnlyFileBackground): a new incremental file and
@@ -598,8 +599,8 @@ impl Aof {
         Ok(())
     }
 
-    /// SHUTDOWN while a rewrite runs (killAppendOnlyChild): the child is killed and its temp
-    /// file removed; the manifest never named it.
+    /// SHUTDOWN or CONFIG SET appendonly no while a rewrite runs (killAppendOnlyChild): the
+    /// child is killed and its temp file removed; the manifest never named it.
     pub fn kill_rewrite(&mut self, engine: &mut Engine) {
         let Some(r) = self.rewrite.take() else { return };
         serverlog!(Notice, "Killing running AOF rewrite child: {}", r.pid);
@@ -653,8 +654,10 @@ impl Aof {
         if let Some(old) = self.manifest.base.replace(Part { name: base_name.to_string(), seq: base_seq }) {
             self.manifest.history.push(old);
         }
+        // markRewrittenIncrAofAsHistory: the new base holds everything the files before the
+        // rewrite held; with the AOF off there is no file being written, so every one goes.
         let off = self.file.is_none();
-        let (keep, old): (Vec<Part>, Vec<Part>) = std::mem::take(&mut self.manifest.incrs).into_iter().partition(|p| p.seq >= first_incr_seq || off);
+        let (keep, old): (Vec<Part>, Vec<Part>) = std::mem::take(&mut self.manifest.incrs).into_iter().partition(|p| !off && p.seq >= first_incr_seq);
         self.manifest.history.extend(old);
         self.manifest.incrs = keep;
         self.persist_manifest().map_err(err)?;

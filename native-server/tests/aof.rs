@@ -537,3 +537,31 @@ fn debug_loadaof_replays_the_files_into_the_same_dataset() {
     c.cmd(&["DEBUG", "LOADAOF"]);
     assert!(matches!(c.cmd(&["EXEC"]), R::Array(v) if matches!(&v[0], R::Err(_))));
 }
+
+/// CONFIG SET appendonly no kills a rewrite in progress (killAppendOnlyChild), and a
+/// BGREWRITEAOF with the AOF off leaves a base that holds everything: the incremental files
+/// from when it was on are history, so DEBUG LOADAOF gives back the same dataset.
+#[test]
+fn turning_the_aof_off_kills_its_rewrite_and_a_rewrite_while_off_stands_alone() {
+    let dir = fresh_dir("offrewrite");
+    let server = cinnabar_aof(&dir, &["--aof-use-rdb-preamble", "no"]);
+    let mut c = Conn::new(server.port);
+    let rewriting = |c: &mut Conn| matches!(c.cmd(&["INFO", "persistence"]), R::Bulk(Some(s)) if s.contains("aof_rewrite_in_progress:1"));
+    common::wait_for("the first rewrite", || !rewriting(&mut c));
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000000"]);
+    assert_eq!(c.cmd(&["BGREWRITEAOF"]), R::Ok("Background append only file rewriting started".into()));
+    assert!(rewriting(&mut c));
+    c.cmd(&["CONFIG", "SET", "appendonly", "no"]);
+    assert!(!rewriting(&mut c), "the rewrite child is killed with the AOF");
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    c.cmd(&["FLUSHALL"]);
+    c.cmd(&["RPUSH", "l", "a", "b"]);
+    let want = digest(&mut c);
+    assert_eq!(c.cmd(&["BGREWRITEAOF"]), R::Ok("Background append only file rewriting started".into()));
+    common::wait_for("the rewrite while off", || !rewriting(&mut c));
+    assert_eq!(c.cmd(&["DEBUG", "LOADAOF"]), R::Ok("OK".into()));
+    assert_eq!(digest(&mut c), want);
+    assert_eq!(c.cmd(&["EXISTS", "k"]), R::Int(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
