@@ -343,14 +343,21 @@ const LOAD_EVENTS_INTERVAL: u64 = 2 * 1024 * 1024;
 /// (rdbReportError): the reason, the file checked (redis-check-rdb's report of it), then
 /// "Terminating server after rdb file reading failure.". None for other failures.
 fn corrupt_file(file: &Path, e: &str) -> Option<String> {
-    let line = cinnabar::rdb::load::report_line(e, 0);
+    // A wrong checksum is said first, then reported as the CRC error it is.
+    let reason = if e.starts_with("Wrong RDB checksum") {
+        serverlog!(Warning, "{}", e);
+        "RDB CRC error"
+    } else {
+        e
+    };
+    let line = cinnabar::rdb::load::report_line(reason, 0);
     if line.contains("rdb.c:0 ") {
         return None;
     }
     serverlog!(Warning, "{}", line);
     serverlog!(Warning, "[offset 0] Checking RDB file {}", file.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()));
     serverlog!(Warning, "--- RDB ERROR DETECTED ---");
-    serverlog!(Warning, "[offset 0] {}", line);
+    serverlog!(Warning, "[offset 0] {}", reason);
     Some("Terminating server after rdb file reading failure.".to_string())
 }
 

@@ -34,6 +34,7 @@ pub fn execute_batch<A: AsRef<[Bytes]>>(
     mut emit: impl FnMut(Reply, bool),
 ) -> bool {
     engine.srv.clock.now_us = now_us;
+    engine.srv.clock.sleep_debt_us = 0;
     if let Some(clock) = engine.srv.host.calls.clock {
         engine.srv.clock.mark = clock();
     }
@@ -71,6 +72,7 @@ pub(super) fn run_batch<A: AsRef<[Bytes]>>(
     let mut close = false;
     while let Some(argv) = next() {
         let argv = argv.as_ref();
+        engine.srv.clock.settle_sleep();
         let reply = {
             let mut ctx = Ctx { srv: &mut engine.srv, client, others: &mut engine.clients };
             if ctx.srv.clients.tracking.clients > 0 {

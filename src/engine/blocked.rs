@@ -50,6 +50,7 @@ pub fn resume_paused(engine: &mut Engine) {
 /// handleClientsBlockedOnKeys), first come first served per key. A client whose command now
 /// completes leaves its queues; one that would block again keeps its place.
 pub(super) fn serve_ready(engine: &mut Engine) {
+    engine.srv.clock.settle_sleep();
     while let Some(((db, key), ids)) = engine.srv.clients.blocking.next_ready() {
         for id in ids {
             // A killed client is gone already (Redis frees it at once): it takes nothing,

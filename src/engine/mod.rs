@@ -275,6 +275,7 @@ impl Engine {
         }
         std::mem::swap(&mut self.srv.scripting, &mut loaded.srv.scripting);
         self.srv.persistence.last_load_keys = keys;
+        self.srv.persistence.last_load_keys_expired = loaded.srv.persistence.last_load_keys_expired;
         // What the load logged (skipped keys, "Done loading RDB") reaches the host's log.
         self.srv.events.extend(loaded.srv.events.drain(..).filter(|e| matches!(e, Event::Log { .. })));
     }
@@ -493,6 +494,7 @@ impl Engine {
     /// timeouts for hosts that do not watch each deadline themselves.
     pub fn tick(&mut self, now_us: i64) {
         self.srv.clock.now_us = now_us;
+        self.srv.clock.sleep_debt_us = 0;
         if self.srv.debug.pause_cron {
             return;
         }

@@ -293,7 +293,7 @@ pub fn info_rdb(srv: &Server, f: &mut dyn FnMut(&str, String)) {
     f("rdb_current_bgsave_time_sec", current.to_string());
     f("rdb_saves", p.saves.to_string());
     f("rdb_last_cow_size", p.cow_bytes.to_string());
-    f("rdb_last_load_keys_expired", "0".into());
+    f("rdb_last_load_keys_expired", p.last_load_keys_expired.to_string());
     f("rdb_last_load_keys_loaded", p.last_load_keys.to_string());
 }
 

@@ -96,6 +96,7 @@ fn load_rdb(srv: &mut Server, bytes: &[u8], aof_preamble: bool, merge: Merge) ->
         srv.dbs[r.db].put(r.key, entry(r.value, lru), r.expire);
         n += 1;
     }
+    srv.persistence.last_load_keys_expired = expired;
     match empty.len() {
         0 => srv.log(2, || format!("Done loading RDB, keys loaded: {}, keys expired: {}.", n, expired)),
         skipped => srv.log(3, || format!("Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.", n, expired, skipped)),

@@ -295,7 +295,8 @@ fn object(r: &mut Reader, ty: u8, lim: &Limits) -> LoadResult<Option<Value>> {
                 return Ok(None);
             }
             let dup = if ty == TYPE_HASH_ZIPMAP { "Zipmap integrity check failed." } else { "Hash ziplist integrity check failed." };
-            hash_from(pairs, lim, false, dup)?
+            // Only a zipmap's conversion looks at the longest field or value (7.0's rdb.c).
+            hash_from(pairs, lim, ty == TYPE_HASH_ZIPMAP, dup)?
         }
         TYPE_LIST_ZIPLIST => {
             let members = super::ziplist::decode(&r.string()?).map_err(|e| in_context(e, "List ziplist"))?;
@@ -544,6 +545,7 @@ pub fn report_line(reason: &str, offset: usize) -> String {
         ("Consumer entry not found in group global PEL", 2572),
         ("Duplicated consumer PEL entry", 2583),
         ("Stream CG PEL entry without consumer", 2602),
+        ("RDB CRC error", 3225),
     ];
     let line = LINES.iter().find(|(r, _)| reason.starts_with(r)).map_or(0, |&(_, l)| l);
     format!("Internal error in RDB reading offset {}, function at rdb.c:{} -> {}", offset, line, reason)

@@ -307,8 +307,8 @@ pub struct Snapshot<'a> {
     pub clock: AccessClock,
 }
 
-/// The whole dataset as an RDB file (rdbSaveRio), keys already past their deadline left out;
-/// `libraries` writes the function libraries, which come before the keyspace.
+/// The whole dataset as an RDB file (rdbSaveRio), keys already past their deadline included
+/// as 7.0 includes them; `libraries` writes the function libraries, which come before the keyspace.
 pub fn write(s: &Snapshot, libraries: impl FnOnce(&mut Writer)) -> Vec<u8> {
     let now = s.now_ms;
     let mut w = Writer::new(s.compress);
@@ -332,11 +332,9 @@ pub fn write(s: &Snapshot, libraries: impl FnOnce(&mut Writer)) -> Vec<u8> {
         w.length(db.len() as u64);
         w.length(db.expires_len() as u64);
         for (key, entry) in db.iter() {
-            // rdbSaveKeyValuePair: expiry, access stamp, type, key, value.
+            // rdbSaveKeyValuePair: expiry, access stamp, type, key, value. A key already past
+            // its deadline is saved too, as 7.0 saves it (the loader counts and drops it).
             if let Some(when) = db.get_expire(key) {
-                if when <= now {
-                    continue;
-                }
                 w.byte(OP_EXPIRETIME_MS);
                 w.millis(when);
             }

@@ -57,6 +57,17 @@ pub struct Clock {
     /// Time the host will spend sleeping for the running command (DEBUG SLEEP happens after
     /// the batch), counted in that command's duration as in Redis.
     pub slept_us: i64,
+    /// DEBUG SLEEP's time not yet on the clock: the next command of the batch and the
+    /// blocked clients served after it see it passed, as they run after the sleep in Redis
+    /// (a transaction's own commands do not: Redis's time stands still inside EXEC).
+    pub sleep_debt_us: i64,
+}
+
+impl Clock {
+    /// Puts DEBUG SLEEP's time on the clock (updateCachedTime after the sleep).
+    pub fn settle_sleep(&mut self) {
+        self.now_us += std::mem::take(&mut self.sleep_debt_us);
+    }
 }
 
 /// What the server keeps about its clients across the client table: who waits on what,

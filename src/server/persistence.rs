@@ -91,6 +91,8 @@ pub struct Persistence {
     pub(crate) loading: Option<Loading>,
     /// rdb_last_load_keys_loaded.
     pub(crate) last_load_keys: u64,
+    /// rdb_last_load_keys_expired: keys the last load found past their deadline.
+    pub(crate) last_load_keys_expired: u64,
 }
 
 impl Persistence {
@@ -115,6 +117,7 @@ impl Persistence {
             latest_fork_usec: 0,
             loading: None,
             last_load_keys: 0,
+            last_load_keys_expired: 0,
         }
     }
 

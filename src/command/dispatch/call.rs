@@ -49,6 +49,17 @@ pub(super) fn count_error(ctx: &mut Ctx, reply: &Reply) {
     }
 }
 
+/// A blocked command that CLIENT UNBLOCK ends (updateStatsOnUnblock): it counts as a call
+/// now, and an error reply (`... ERROR`) in errorstats and as a failed call.
+pub fn count_unblocked(ctx: &mut Ctx, argv: &[Bytes], reply: &Reply) {
+    count_error(ctx, reply);
+    if let Ok((_, _, id)) = resolve_or_reject(argv) {
+        let st = stat(ctx, id);
+        st.calls += 1;
+        st.failed += reply.is_error() as u64;
+    }
+}
+
 /// A command a script tried to run was refused before running (scriptCall's error path:
 /// afterErrorReply and ERROR_COMMAND_REJECTED): the error counts in errorstats and the
 /// command's rejected calls; the script's own error reply is then not counted again.

@@ -156,6 +156,7 @@ fn unblock(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
     if b.btype == crate::blocking::BlockType::Wait && as_error {
         ctx.srv.repl.waiting.retain(|w| w.0 != id as u64);
     }
+    crate::command::dispatch::count_unblocked(ctx, &b.argv, &reply);
     let target = ctx.others.get_mut(&(id as u64)).expect("looked up");
     target.output.outbox.push(reply);
     ctx.srv.clients.blocking.remove(id as u64, &b);

@@ -129,3 +129,41 @@ fn a_disconnected_waiter_leaves_its_queue() {
     assert_eq!(t.run(&["RPUSH", "q", "x"]), int(1));
     assert_eq!(t.run(&["LLEN", "q"]), int(1));
 }
+
+/// CLIENT UNBLOCK ... ERROR: the waiter's UNBLOCKED error counts in errorstats and as a
+/// failed call of its command, as unblockClientOnError's reply does.
+#[test]
+fn an_unblocked_waiters_error_is_counted() {
+    let mut t = TestEngine::new();
+    let waiter = t.connect();
+    assert_eq!(t.run_as(waiter, &["BLPOP", "q", "0"]), Reply::Blocked);
+    assert_eq!(t.run(&["CLIENT", "UNBLOCK", &waiter.to_string(), "ERROR"]), int(1));
+    assert_eq!(t.replies_for(waiter), vec![err("UNBLOCKED client unblocked via CLIENT UNBLOCK")]);
+    let info = |t: &mut TestEngine, section: &str| match t.run(&["INFO", section]) {
+        Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8(b.to_vec()).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert!(info(&mut t, "errorstats").contains("errorstat_UNBLOCKED:count=1"));
+    let stats = info(&mut t, "commandstats");
+    assert!(stats.contains("cmdstat_blpop:calls=1,") && stats.contains("rejected_calls=0,failed_calls=1"), "{stats}");
+}
+
+/// DEBUG SLEEP inside a transaction: the waiter served after EXEC sees the time the sleep
+/// took, so a key that expired meanwhile serves no one (Redis updates its cached time
+/// before serving blocked clients).
+#[test]
+fn a_key_that_expires_during_a_debug_sleep_in_exec_serves_no_waiter() {
+    let mut c = Config::default();
+    c.set("enable-debug-command", "yes", true).unwrap();
+    let mut t = TestEngine::with_config(c);
+    t.run(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let waiter = t.connect();
+    assert_eq!(t.run_as(waiter, &["BRPOP", "k", "0"]), Reply::Blocked);
+    t.run(&["MULTI"]);
+    t.run(&["RPUSH", "k", "hello"]);
+    t.run(&["PEXPIRE", "k", "100"]);
+    t.run(&["DEBUG", "SLEEP", "0.2"]);
+    assert_eq!(t.run(&["EXEC"]), Reply::Array(vec![int(1), int(1), Reply::Simple("OK")]));
+    assert!(t.engine.is_blocked(waiter));
+    assert_eq!(t.replies_for(waiter), vec![]);
+}

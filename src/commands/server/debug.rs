@@ -260,6 +260,7 @@ pub(crate) fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         let micros = (secs * 1e6).max(0.0) as u64;
         ctx.event(Event::Sleep { micros });
         ctx.srv.clock.slept_us += micros as i64;
+        ctx.srv.clock.sleep_debt_us += micros as i64;
         return Ok(OK);
     }
     if sub.eq_ignore_ascii_case(b"reload") {
