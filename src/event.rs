@@ -47,6 +47,9 @@ pub enum Event {
     /// CONFIG SET appendonly changed: open the AOF (with a rewrite, so it starts from the
     /// current dataset) or flush and close it.
     AppendOnly { on: bool },
+    /// CONFIG SET changed the configuration: a host that applies parameters of its own
+    /// (oom-score-adj, loglevel, the AOF's history GC) does it now, before the reply.
+    ConfigChanged,
     /// DEBUG RELOAD NOSAVE: read the snapshot file (dir/dbfilename) and hand its bytes to
     /// `rdb_reload_finished` with `merge`; the client waits for that.
     ReloadRdb { client: ClientId, merge: crate::rdb::load::Merge },

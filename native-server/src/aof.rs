@@ -218,6 +218,10 @@ pub struct Aof {
     rewrite: Option<Rewrite>,
     /// Bytes a failed write left behind, written first next time.
     unwritten: Vec<u8>,
+    /// AOF_WAIT_REWRITE: turned on at runtime, the AOF has no base yet. Writes go to a
+    /// temporary incremental file (`temp-<name>.incr`) the manifest does not name, which the
+    /// first successful rewrite renames into the manifest.
+    waiting: bool,
 }
 
 fn err(e: std::io::Error) -> String {
@@ -260,7 +264,22 @@ impl Aof {
             incr_size: 0,
             rewrite: None,
             unwritten: Vec::new(),
+            waiting: false,
         }
+    }
+
+    /// getTempIncrAofName.
+    fn temp_incr_name(&self) -> String {
+        format!("temp-{}.incr", self.name)
+    }
+
+    /// The temporary incremental file, emptied: a rewrite about to start covers everything
+    /// written to it so far.
+    fn open_temp_incr(&mut self) -> std::io::Result<()> {
+        let path = self.dir.join(self.temp_incr_name());
+        let f = Arc::new(OpenOptions::new().create(true).write(true).truncate(true).open(&path)?);
+        drop(f);
+        self.open_incr(&self.temp_incr_name())
     }
 
     fn manifest_path(&self) -> PathBuf {
@@ -323,25 +342,24 @@ impl Aof {
         let last = self.manifest.incrs.last().expect("one at least").name.clone();
         self.open_incr(&last).map_err(|e| format!("Can't open the append-only file {}: {}", last, err(e)))?;
         self.persist_manifest().map_err(|e| format!("Can't persist the AOF manifest: {}", err(e)))?;
-        self.delete_history();
+        self.collect_history(engine);
         engine.set_aof(true);
         engine.report(HostReport::AofNewFile);
         self.report_sizes(engine);
         Ok(self)
     }
 
-    /// CONFIG SET appendonly yes (startAppendOnly): a new incremental file takes every write
-    /// from now on, and a rewrite makes the base from the dataset as it is now.
+    /// CONFIG SET appendonly yes (startAppendOnly): the AOF waits for its first rewrite
+    /// (AOF_WAIT_REWRITE), writes going to a temporary incremental file meanwhile, and a
+    /// rewrite makes the base from the dataset as it is now.
     pub fn enable(engine: &mut Engine) -> Result<Aof, String> {
         let mut aof = Aof::new(engine);
         std::fs::create_dir_all(&aof.dir).map_err(err)?;
         if let Ok(text) = std::fs::read_to_string(aof.manifest_path()) {
             aof.manifest = Manifest::parse(&text)?;
         }
-        let seq = aof.manifest.next_incr_seq();
-        let name = format!("{}.{}.incr.aof", aof.name, seq);
-        aof.open_incr(&name).map_err(err)?;
-        aof.manifest.incrs.push(Part { name, seq });
+        aof.waiting = true;
+        aof.open_temp_incr().map_err(err)?;
         engine.set_aof(true);
         engine.report(HostReport::AofNewFile);
         Ok(aof)
@@ -548,6 +566,9 @@ impl Aof {
         self.sync(engine);
         engine.set_aof(false);
         self.kill_rewrite(engine);
+        if self.waiting {
+            let _ = std::fs::remove_file(self.dir.join(self.temp_incr_name()));
+        }
     }
 
     /// Starts a rewrite (rewriteAppendOnlyFileBackground): a new incremental file and
@@ -567,7 +588,12 @@ impl Aof {
         std::fs::create_dir_all(&self.dir).map_err(err)?;
         self.flush(engine, true, false);
         let first_incr_seq = self.manifest.next_incr_seq();
-        if self.file.is_some() {
+        if self.waiting {
+            // openNewIncrAofForAppend in AOF_WAIT_REWRITE: the temporary file starts over.
+            self.open_temp_incr().map_err(err)?;
+            engine.report(HostReport::AofNewFile);
+            self.incr_size = 0;
+        } else if self.file.is_some() {
             let name = format!("{}.{}.incr.aof", self.name, first_incr_seq);
             self.open_incr(&name).map_err(err)?;
             self.manifest.incrs.push(Part { name, seq: first_incr_seq });
@@ -628,7 +654,10 @@ impl Aof {
         let Rewrite { temp, base_name, first_incr_seq, .. } = self.rewrite.take().expect("checked");
         let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
         let ok = exited_ok
-            && match std::fs::metadata(&temp).map(|m| m.len()).map_err(err).and_then(|size| self.install_base(&temp, &base_name, first_incr_seq, size)) {
+            && match std::fs::metadata(&temp).map(|m| m.len()).map_err(err).and_then(|size| {
+                let gc = !auto_gc_disabled(engine);
+                self.install_base(&temp, &base_name, first_incr_seq, size, gc)
+            }) {
                 Ok(()) => true,
                 Err(e) => {
                     serverlog!(Warning, "Error trying to rename the temporary AOF base file {} into {}: {}", temp.display(), base_name, e);
@@ -636,7 +665,9 @@ impl Aof {
                 }
             };
         if !ok {
-            if !exited_ok {
+            if libc::WIFSIGNALED(status) {
+                serverlog!(Warning, "Background AOF rewrite terminated by signal {}", libc::WTERMSIG(status));
+            } else if !exited_ok {
                 serverlog!(Warning, "Background AOF rewrite terminated with error");
             }
             let _ = std::fs::remove_file(&temp);
@@ -644,26 +675,56 @@ impl Aof {
             serverlog!(Notice, "Background AOF rewrite finished successfully");
         }
         engine.report(HostReport::AofRewriteFinished { ok, now_us: crate::host::now_us() });
+        if !ok && self.waiting {
+            // The AOF still waits for a base: what the temporary file held goes, and the
+            // rewrite is tried again (backgroundRewriteDoneHandler's cleanup).
+            serverlog!(Notice, "Removing the temp incr aof file {} in the background", self.temp_incr_name());
+            let _ = std::fs::remove_file(self.dir.join(self.temp_incr_name()));
+            engine.schedule_aof_rewrite();
+        }
         self.report_sizes(engine);
     }
 
-    fn install_base(&mut self, temp: &Path, base_name: &str, first_incr_seq: u64, size: u64) -> Result<(), String> {
+    fn install_base(&mut self, temp: &Path, base_name: &str, first_incr_seq: u64, size: u64, gc: bool) -> Result<(), String> {
         std::fs::rename(temp, self.dir.join(base_name)).map_err(err)?;
         sync_dir(&self.dir);
         let base_seq = self.manifest.next_base_seq();
+        // Retired files go to the head of the history, the base first and then the
+        // incremental files, as Redis lists them (newest first).
         if let Some(old) = self.manifest.base.replace(Part { name: base_name.to_string(), seq: base_seq }) {
-            self.manifest.history.push(old);
+            self.manifest.history.insert(0, old);
         }
         // markRewrittenIncrAofAsHistory: the new base holds everything the files before the
         // rewrite held; with the AOF off there is no file being written, so every one goes.
         let off = self.file.is_none();
-        let (keep, old): (Vec<Part>, Vec<Part>) = std::mem::take(&mut self.manifest.incrs).into_iter().partition(|p| !off && p.seq >= first_incr_seq);
-        self.manifest.history.extend(old);
+        let (keep, old): (Vec<Part>, Vec<Part>) =
+            std::mem::take(&mut self.manifest.incrs).into_iter().partition(|p| !off && !self.waiting && p.seq >= first_incr_seq);
+        self.manifest.history.splice(0..0, old);
         self.manifest.incrs = keep;
+        if self.waiting {
+            // The temporary file becomes the first incremental file of the new base (the
+            // open handle follows the rename), and the AOF is on.
+            let seq = self.manifest.next_incr_seq();
+            let name = format!("{}.{}.incr.aof", self.name, seq);
+            std::fs::rename(self.dir.join(self.temp_incr_name()), self.dir.join(&name)).map_err(err)?;
+            sync_dir(&self.dir);
+            self.manifest.incrs.push(Part { name, seq });
+            self.waiting = false;
+        }
         self.persist_manifest().map_err(err)?;
         self.base_size = size;
-        self.delete_history();
+        if gc {
+            self.delete_history();
+        }
         Ok(())
+    }
+
+    /// aofDelHistoryFiles when `aof-disable-auto-gc` allows it (checked every cron turn, so
+    /// turning it back off collects what piled up).
+    pub fn collect_history(&mut self, engine: &Engine) {
+        if !self.manifest.history.is_empty() && !auto_gc_disabled(engine) {
+            self.delete_history();
+        }
     }
 
     /// aofDelHistoryFiles: files the manifest no longer needs.
@@ -676,6 +737,10 @@ impl Aof {
         }
         let _ = self.persist_manifest();
     }
+}
+
+fn auto_gc_disabled(engine: &Engine) -> bool {
+    engine.config().get_bool(cinnabar::param!("aof-disable-auto-gc"))
 }
 
 /// DEBUG LOADAOF: the AOF's last writes synced, the dataset emptied, the files the manifest
@@ -705,6 +770,7 @@ fn rewrite_child(engine: &Engine, dir: &Path, incremental: bool) -> ! {
         }
     }
     crate::persist::close_inherited(-1);
+    crate::process::oom_for_child(engine);
     let path = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
     let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> std::io::Result<()> {
         let bytes = engine.aof_base();

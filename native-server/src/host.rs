@@ -55,3 +55,18 @@ pub fn stdout_is_tty() -> bool {
     // SAFETY: isatty only inspects the descriptor.
     unsafe { libc::isatty(1) == 1 }
 }
+
+/// debugDelay: short sleeps are taken statistically (a negative value sleeps 1 µs once in
+/// that many calls), since even the shortest sleep costs a system call.
+pub fn debug_delay(usec: i64) {
+    let usec = if usec < 0 {
+        // SAFETY: rand() has no preconditions; its sequence only paces test delays.
+        let r = unsafe { libc::rand() } as i64;
+        (r % -usec == 0) as i64
+    } else {
+        usec
+    };
+    if usec > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(usec as u64));
+    }
+}

@@ -116,6 +116,7 @@ fn main() {
     engine.set_fork_support(true);
     engine.set_cpu_probe(host::cpu_seconds);
     engine.set_clock(host::monotonic_us);
+    engine.set_delay(host::debug_delay);
     host::monotonic_us(); // calibrate now, not inside the first command
     let mut listeners = match listener::bind_all(&bind, port, backlog) {
         Ok(l) => l,

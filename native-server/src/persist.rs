@@ -145,6 +145,7 @@ fn child_main(engine: &Engine, dir: &Path, file: &Path, read_end: RawFd, write_e
         }
     }
     close_inherited(write_end);
+    crate::process::oom_for_child(engine);
     // Whatever happens, the child leaves through _exit below, never by unwinding into the
     // parent's code.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

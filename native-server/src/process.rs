@@ -128,43 +128,73 @@ fn sd_notify(msg: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `oom-score-adj` and `oom-score-adj-values` for this (primary) process: `absolute` writes
-/// the first value, `yes`/`relative` adds it to the score the process started with, `no`
-/// puts that score back (setOOMScoreAdj). Linux only; elsewhere there is nothing to adjust.
+/// setOOMScoreAdj: `oom-score-adj` and `oom-score-adj-values` (one value per process class:
+/// primary, replica, background child). `absolute` writes the class's value, `yes` and
+/// `relative` add it to the score the process had when Redis first took control of it, and
+/// `no` puts that score back if it ever changed it (never touching the score otherwise).
+/// The state is process-wide, so a forked child (a save, a rewrite) adjusts from the same
+/// base. Linux only; elsewhere there is nothing to adjust.
+#[derive(Default)]
 pub struct OomScore {
-    base: Option<i64>,
-    applied: Option<(String, String)>,
+    applied: Option<(String, String, usize)>,
 }
+
+/// Process classes, as indexes into oom-score-adj-values.
+pub const OOM_PRIMARY: usize = 0;
+pub const OOM_REPLICA: usize = 1;
+pub const OOM_CHILD: usize = 2;
+
+/// Whether this process's score is Redis's doing, and the score from before it was.
+static OOM_ADJUSTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static OOM_BASE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
 impl OomScore {
     pub fn new() -> OomScore {
-        let base = std::fs::read_to_string("/proc/self/oom_score_adj").ok().and_then(|s| s.trim().parse().ok());
-        OomScore { base, applied: None }
+        OomScore::default()
     }
 
-    /// Applies the settings when they differ from what was last applied.
-    pub fn apply(&mut self, mode: &str, values: &str) {
-        let Some(base) = self.base else { return };
-        let key = (mode.to_string(), values.to_string());
+    /// Applies the settings for `class` when they differ from what was last applied.
+    pub fn apply(&mut self, mode: &str, values: &str, class: usize) {
+        let key = (mode.to_string(), values.to_string(), class);
         if self.applied.as_ref() == Some(&key) {
             return;
         }
-        let first: i64 = values.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
-        let target = match mode {
-            "absolute" => first,
-            "yes" | "relative" => (base + first).clamp(-1000, 1000),
-            // Back to where it started, only if it was ever changed.
-            _ if self.applied.is_some() => base,
-            _ => {
-                self.applied = Some(key);
-                return;
-            }
-        };
-        if let Err(e) = std::fs::write("/proc/self/oom_score_adj", format!("{}\n", target)) {
-            serverlog!(Notice, "Unable to write oom_score_adj: {}", strerror(&e));
-        }
+        set_oom_score_adj(mode, values, class);
         self.applied = Some(key);
     }
+}
+
+/// One setOOMScoreAdj call.
+pub fn set_oom_score_adj(mode: &str, values: &str, class: usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let path = "/proc/self/oom_score_adj";
+    let target = if mode != "no" {
+        if !OOM_ADJUSTED.swap(true, Relaxed) {
+            match std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok()) {
+                Some(base) => OOM_BASE.store(base, Relaxed),
+                None => {
+                    OOM_ADJUSTED.store(false, Relaxed);
+                    return;
+                }
+            }
+        }
+        let v: i64 = values.split_whitespace().nth(class).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let v = if mode == "absolute" { v } else { v + OOM_BASE.load(Relaxed) };
+        v.clamp(-1000, 1000)
+    } else if OOM_ADJUSTED.swap(false, Relaxed) {
+        OOM_BASE.load(Relaxed)
+    } else {
+        return;
+    };
+    if let Err(e) = std::fs::write(path, format!("{}\n", target)) {
+        serverlog!(Notice, "Unable to write oom_score_adj: {}", strerror(&e));
+    }
+}
+
+/// A forked child's class (setOOMScoreAdj(CONFIG_OOM_BGCHILD)), from its copy of the config.
+pub fn oom_for_child(engine: &cinnabar::Engine) {
+    let cfg = engine.config();
+    set_oom_score_adj(cfg.get(cinnabar::param!("oom-score-adj")), cfg.get(cinnabar::param!("oom-score-adj-values")), OOM_CHILD);
 }
 
 /// `dir`: the server's working directory, as Redis chdirs into it (relative `logfile`,

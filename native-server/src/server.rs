@@ -535,6 +535,7 @@ impl Server {
                 }
                 Err(e) => serverlog!(Warning, "Unable to turn on AOF: {}", e),
             },
+            Event::ConfigChanged => self.apply_config(),
             Event::AppendOnly { on: false } => {
                 if let Some(a) = self.aof.take() {
                     a.disable(&mut self.engine);
@@ -546,8 +547,14 @@ impl Server {
                 self.engine.report(HostReport::RdbReloadFinished { client, file, merge });
             }
             Event::Listen { client, bind, port, previous } => self.rebind(client, &bind, port, &previous),
-            Event::ReplicaOf { master: Some((host, port)) } => crate::replica::start(self, host, port),
-            Event::ReplicaOf { master: None } => crate::replica::stop(self),
+            Event::ReplicaOf { master: Some((host, port)) } => {
+                crate::replica::start(self, host, port);
+                self.apply_config();
+            }
+            Event::ReplicaOf { master: None } => {
+                crate::replica::stop(self);
+                self.apply_config();
+            }
             Event::Shutdown { save, force, client } => {
                 // As redis-server (finishShutdown): the AOF's last writes synced, a save
                 // child killed, then SAVE saves, NOSAVE does not, and a plain SHUTDOWN
@@ -615,6 +622,21 @@ impl Server {
         self.handle_events();
     }
 
+    /// The parameters the host applies itself: at every cron turn and on CONFIG SET
+    /// (`Event::ConfigChanged`), before the client hears OK.
+    fn apply_config(&mut self) {
+        let cfg = self.engine.config();
+        // oom-score-adj applies at startup and whenever CONFIG SET changes it.
+        let class = if self.engine.is_replica() { crate::process::OOM_REPLICA } else { crate::process::OOM_PRIMARY };
+        self.oom.apply(cfg.get(cinnabar::param!("oom-score-adj")), cfg.get(cinnabar::param!("oom-score-adj-values")), class);
+        self.hz = cfg.hz();
+        crate::log::set_level(cfg.get(cinnabar::param!("loglevel")));
+        self.net.lock().params = params(&self.engine);
+        if let Some(a) = self.aof.as_mut() {
+            a.collect_history(&self.engine);
+        }
+    }
+
     /// serverCron: the engine's tick, client timeouts, idle MIGRATE sockets,
     /// oom-score-adj, the AOF's background work.
     fn cron(&mut self, now: i64) {
@@ -631,12 +653,7 @@ impl Server {
         }
         self.engine.tick(now);
         self.migrator.close_idle();
-        let cfg = self.engine.config();
-        // oom-score-adj applies at startup and whenever CONFIG SET changes it.
-        self.oom.apply(cfg.get(cinnabar::param!("oom-score-adj")), cfg.get(cinnabar::param!("oom-score-adj-values")));
-        self.hz = cfg.hz();
-        crate::log::set_level(cfg.get(cinnabar::param!("loglevel")));
-        self.net.lock().params = params(&self.engine);
+        self.apply_config();
         for id in self.engine.idle_clients(now) {
             if let Some(k) = self.key_of(id) {
                 self.close(k);

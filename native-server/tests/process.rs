@@ -265,3 +265,35 @@ fn dir_is_the_working_directory_and_config_get_shows_its_absolute_path() {
     assert_eq!(call(&mut c, &["SAVE"], 5), "+OK\r\n");
     assert!(dir.join("a/b/dump.rdb").exists());
 }
+
+/// oom-score-adj as setOOMScoreAdj does it: the score the process had when it was first
+/// enabled is the base (`yes` adds the class's value to it), a replica takes the second
+/// value, a save child the third, and `no` puts the base back; with it off nothing is
+/// touched. rdb-key-save-delay keeps the save child alive long enough to look at.
+#[test]
+fn oom_score_adj_follows_the_process_class_and_restores_its_base() {
+    let srv = common::cinnabar();
+    let pid = srv.child.id();
+    let path = format!("/proc/{}/oom_score_adj", pid);
+    let score = || std::fs::read_to_string(&path).unwrap().trim().parse::<i64>().unwrap();
+    let cli = |args: &[&str]| common::cli(srv.port, args);
+    std::fs::write(&path, "22\n").unwrap();
+    cli(&["CONFIG", "SET", "oom-score-adj-values", "1 2 3"]);
+    assert_eq!(score(), 22, "untouched while oom-score-adj is no");
+    cli(&["CONFIG", "SET", "oom-score-adj-values", "9 10 11", "oom-score-adj", "yes"]);
+    assert_eq!(score(), 31);
+    cli(&["REPLICAOF", "127.0.0.1", "1"]);
+    assert_eq!(score(), 32);
+    cli(&["REPLICAOF", "NO", "ONE"]);
+    assert_eq!(score(), 31);
+    cli(&["SET", "k", "v"]);
+    cli(&["CONFIG", "SET", "rdb-key-save-delay", "1000000"]);
+    assert_eq!(cli(&["BGSAVE"]), "Background saving started\n");
+    let child = || std::fs::read_to_string(format!("/proc/{}/task/{}/children", pid, pid)).unwrap_or_default().split_whitespace().next().map(str::to_string);
+    wait_for("the save child", || child().is_some());
+    let child_score =
+        || std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child().unwrap_or_default())).ok().and_then(|s| s.trim().parse::<i64>().ok());
+    wait_for("the child's class", || child_score() == Some(33));
+    cli(&["CONFIG", "SET", "oom-score-adj", "no"]);
+    assert_eq!(score(), 22);
+}

@@ -15,7 +15,8 @@ const ITEMS_PER_CMD: usize = 64;
 
 /// The commands that rebuild `dbs`: a `#TS:` annotation first when `timestamp` is given, then
 /// a FUNCTION LOAD per library, then each database's keys.
-pub fn commands<'a>(dbs: &[Db], timestamp: Option<i64>, libraries: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+/// `per_key` runs after each key (rdb-key-save-delay's pause).
+pub fn commands<'a>(dbs: &[Db], timestamp: Option<i64>, libraries: impl Iterator<Item = &'a [u8]>, per_key: Option<&dyn Fn()>) -> Vec<u8> {
     let mut out = Vec::new();
     if let Some(ts) = timestamp {
         out.extend_from_slice(format!("#TS:{}\r\n", ts).as_bytes());
@@ -29,6 +30,9 @@ pub fn commands<'a>(dbs: &[Db], timestamp: Option<i64>, libraries: impl Iterator
         }
         encode_command(&mut out, &[&b"SELECT"[..], j.to_string().as_bytes()]);
         for (key, entry) in db.iter() {
+            if let Some(pause) = per_key {
+                pause();
+            }
             value(&mut out, &Bytes::copy_from_slice(key), &entry.value);
             if let Some(when) = db.get_expire(key) {
                 encode_command(&mut out, &[&b"PEXPIREAT"[..], key, when.to_string().as_bytes()]);

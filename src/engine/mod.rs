@@ -204,11 +204,18 @@ impl Engine {
     /// Asks for an AOF rewrite (the host turned the AOF on and needs a base): it starts as
     /// BGREWRITEAOF's would, with an `Event::RewriteAof`.
     pub fn request_aof_rewrite(&mut self) {
-        if self.srv.aof.rewrite_in_progress || std::mem::take(&mut self.srv.aof.start_deferred) {
+        let child = self.srv.persistence.child != crate::persistence::ChildType::None;
+        if self.srv.aof.rewrite_in_progress || child || std::mem::take(&mut self.srv.aof.start_deferred) {
             self.srv.aof.rewrite_scheduled = true;
         } else {
             crate::persistence::aof::start_rewrite(&mut self.srv);
         }
+    }
+
+    /// A rewrite to start once nothing else runs (serverCron's aof_rewrite_scheduled): the
+    /// host's retry after a failed rewrite while the AOF waits for its first base.
+    pub fn schedule_aof_rewrite(&mut self) {
+        self.srv.aof.rewrite_scheduled = true;
     }
 
     /// Every database emptied, nothing propagated or notified (DEBUG LOADAOF's emptyData).
@@ -359,6 +366,12 @@ impl Engine {
     /// Lets the core time commands (SLOWLOG, INFO commandstats) with the host's clock.
     pub fn set_clock(&mut self, clock: fn() -> i64) {
         self.srv.host.calls.clock = Some(clock);
+    }
+
+    /// Lets rdb-key-save-delay and key-load-delay slow saves and loads down (see
+    /// `HostCalls::delay`).
+    pub fn set_delay(&mut self, delay: fn(i64)) {
+        self.srv.host.calls.delay = Some(delay);
     }
 
     /// Lets the host follow a running script (see `script::watch::ScriptState`): a threaded host

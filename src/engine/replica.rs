@@ -8,6 +8,11 @@ use bytes::Bytes;
 use crate::replication::replica::*;
 
 impl Engine {
+    /// Whether the server follows a primary (REPLICAOF host port), link up or not.
+    pub fn is_replica(&self) -> bool {
+        self.srv.repl.master.is_some()
+    }
+
     /// The primary to follow, if `replicaof` is configured (read at startup).
     pub fn replica_start(&mut self) -> Option<(String, u16)> {
         let v = self.srv.config.get(crate::param!("replicaof")).to_string();

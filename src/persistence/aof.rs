@@ -53,7 +53,8 @@ pub fn cron(srv: &mut Server) {
 /// server's function libraries and, under `aof-timestamp-enabled`, a timestamp annotation.
 pub fn base_commands(srv: &Server) -> Vec<u8> {
     let ts = srv.config.get_bool(crate::param!("aof-timestamp-enabled")).then_some(srv.clock.now_us / 1_000_000);
-    crate::aof::rewrite::commands(&srv.dbs, ts, srv.scripting.libraries.values().map(|lib| &lib.code[..]))
+    let pacer = srv.key_pacer(crate::param!("rdb-key-save-delay"));
+    crate::aof::rewrite::commands(&srv.dbs, ts, srv.scripting.libraries.values().map(|lib| &lib.code[..]), pacer.as_ref().map(|p| p as &dyn Fn()))
 }
 
 /// Replays one AOF file into the engine (the dataset it builds on is whatever earlier
@@ -76,6 +77,7 @@ pub fn load(srv: &mut Server, clients: &mut crate::client::ClientTable, bytes: &
     let mut fake = Client::new(u64::MAX, ClientInfo { addr: "aof".into(), ..Default::default() }, now_us / 1000, true);
     fake.wait.deny_blocking = true;
     let mut before_multi = 0;
+    let pacer = srv.key_pacer(crate::param!("key-load-delay"));
     let result = loop {
         let start = pos;
         match next_command(bytes, &mut pos) {
@@ -93,6 +95,9 @@ pub fn load(srv: &mut Server, clients: &mut crate::client::ClientTable, bytes: &
                 break Ok(());
             }
             Ok(Next::Command(argv)) => {
+                if let Some(pause) = &pacer {
+                    pause();
+                }
                 if crate::command::table::table().lookup(&argv[0]).is_none() {
                     break Err(LoadError::UnknownCommand(String::from_utf8_lossy(&argv[0]).into_owned()));
                 }

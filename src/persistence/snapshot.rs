@@ -86,7 +86,11 @@ fn load_rdb(srv: &mut Server, bytes: &[u8], aof_preamble: bool, merge: Merge) ->
     for key in empty.iter().take(10) {
         srv.log(3, || format!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(key)));
     }
+    let pacer = srv.key_pacer(crate::param!("key-load-delay"));
     for r in records {
+        if let Some(pause) = &pacer {
+            pause();
+        }
         if !aof_preamble && r.expire.is_some_and(|when| when < now) {
             expired += 1;
             continue;
@@ -115,6 +119,7 @@ pub fn dump(srv: &Server) -> Vec<u8> {
     } else {
         Access::None
     };
+    let pacer = srv.key_pacer(crate::param!("rdb-key-save-delay"));
     let snapshot = Snapshot {
         dbs: &srv.dbs,
         now_ms: srv.now_ms(),
@@ -123,6 +128,7 @@ pub fn dump(srv: &Server) -> Vec<u8> {
         checksum: srv.config.get_bool(crate::param!("rdbchecksum")),
         access,
         clock: srv.access_clock(),
+        per_key: pacer.as_ref().map(|p| p as &dyn Fn()),
     };
     crate::rdb::save::write(&snapshot, |w| crate::commands::scripting::dump_libraries(&srv.scripting, w))
 }

@@ -295,7 +295,7 @@ pub enum Access {
 /// What an RDB file carries besides the keys, from the server that writes it.
 pub struct Snapshot<'a> {
     pub dbs: &'a [Db],
-    /// The time of the save: keys past their deadline are left out; `ctime`.
+    /// The time of the save (`ctime`).
     pub now_ms: i64,
     /// `used-mem`.
     pub used_mem: u64,
@@ -305,6 +305,8 @@ pub struct Snapshot<'a> {
     /// Which access stamps are kept (the eviction policy's kind), measured on this clock.
     pub access: Access,
     pub clock: AccessClock,
+    /// Runs after each key is written (rdb-key-save-delay's pause).
+    pub per_key: Option<&'a dyn Fn()>,
 }
 
 /// The whole dataset as an RDB file (rdbSaveRio), keys already past their deadline included
@@ -332,6 +334,9 @@ pub fn write(s: &Snapshot, libraries: impl FnOnce(&mut Writer)) -> Vec<u8> {
         w.length(db.len() as u64);
         w.length(db.expires_len() as u64);
         for (key, entry) in db.iter() {
+            if let Some(pause) = s.per_key {
+                pause();
+            }
             // rdbSaveKeyValuePair: expiry, access stamp, type, key, value. A key already past
             // its deadline is saved too, as 7.0 saves it (the loader counts and drops it).
             if let Some(when) = db.get_expire(key) {

@@ -64,6 +64,10 @@ pub struct HostCalls {
     /// Replaces a file whole, so a crash leaves the old or the new one (ACL SAVE); Err is
     /// the step that failed and the system's reason.
     pub replace_file: Option<fn(&str, &[u8]) -> Result<(), (FileStep, String)>>,
+    /// debugDelay: waits that many µs (a negative value: 1 µs once in that many calls), for
+    /// the hidden rdb-key-save-delay and key-load-delay with which tests slow saves and loads
+    /// down key by key; without it they do nothing.
+    pub delay: Option<fn(i64)>,
 }
 
 /// The step of `HostCalls::replace_file` that failed, for the caller's message.

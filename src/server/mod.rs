@@ -142,6 +142,13 @@ pub struct Server {
 impl Server {
     /// A line for the host's log (`Event::Log`) at `level` (0 debug .. 3 warning), if
     /// `loglevel` lets it through (serverLog).
+    /// What runs after each key a save (`rdb-key-save-delay`) or a load (`key-load-delay`)
+    /// handles: the host's delay, when both it and the setting are there.
+    pub(crate) fn key_pacer(&self, param: crate::config::ParamId) -> Option<impl Fn() + use<>> {
+        let usec = self.config.get_i64(param);
+        self.host.calls.delay.filter(|_| usec != 0).map(|delay| move || delay(usec))
+    }
+
     pub fn log(&mut self, level: u8, message: impl FnOnce() -> String) {
         let threshold = match self.config.get(crate::param!("loglevel")) {
             "debug" => 0,

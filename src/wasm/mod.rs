@@ -326,7 +326,7 @@ impl Engine {
                     self.inner.report(HostReport::HostWaitFinished { id: client, reply: Reply::Error("ERR the wasm host keeps no AOF".into()) })
                 }
                 Event::RewriteAof | Event::AppendOnly { on: true } => self.inner.report(HostReport::AofRewriteFinished { ok: false, now_us: us(now_ms) }),
-                Event::AppendOnly { on: false } | Event::Sleep { .. } | Event::BackgroundSave | Event::KillBackgroundSave => {}
+                Event::AppendOnly { on: false } | Event::Sleep { .. } | Event::BackgroundSave | Event::KillBackgroundSave | Event::ConfigChanged => {}
                 Event::ReloadRdb { client, .. } => self.inner.report(HostReport::HostWaitFinished {
                     id: client,
                     reply: Reply::Error("ERR the wasm host keeps no RDB file (DEBUG RELOAD NOSAVE)".into()),

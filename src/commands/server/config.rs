@@ -93,6 +93,9 @@ fn set(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply> {
         }
     }
     ctx.srv.config = next;
+    // What the host applies itself (oom-score-adj, loglevel, hz, the AOF's auto GC, ...)
+    // applies before the client hears OK, as Redis's apply functions do.
+    ctx.event(crate::event::Event::ConfigChanged);
     // requirepass is the default user's password (ACLUpdateDefaultUserPassword).
     if pairs.iter().any(|(n, _)| crate::config::Config::canonical(n) == Some("requirepass")) {
         let pass = ctx.srv.config.get(crate::param!("requirepass")).to_string();

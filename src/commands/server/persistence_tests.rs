@@ -280,6 +280,7 @@ fn flushall_kills_a_running_save_and_saves_the_empty_dataset_when_save_points_ar
     assert_eq!(field(&mut t, "persistence", "rdb_changes_since_last_save"), "0");
     assert_eq!(field(&mut t, "persistence", "rdb_last_bgsave_status"), "ok");
     assert_eq!(t.run(&["CONFIG", "SET", "save", ""]), ok());
+    assert_eq!(t.engine.drain_events(), vec![Event::ConfigChanged]);
     t.run(&["SET", "a", "1"]);
     assert_eq!(t.run(&["FLUSHALL"]), ok());
     assert!(t.engine.drain_events().is_empty());
