@@ -53,6 +53,19 @@ pub struct Params {
     pub query_limit: usize,
 }
 
+impl Params {
+    /// The connection settings as the config has them now.
+    pub fn of(e: &cinnabar::Engine) -> Params {
+        let c = e.config();
+        Params {
+            max_clients: c.get_i64(cinnabar::param!("maxclients")).max(0) as usize,
+            protected: c.get_bool(cinnabar::param!("protected-mode")) && c.get(cinnabar::param!("requirepass")).is_empty(),
+            max_bulk: e.max_bulk_len(),
+            query_limit: c.get_i64(cinnabar::param!("client-query-buffer-limit")).max(0) as usize,
+        }
+    }
+}
+
 /// A running script as the busy hook sees it (the engine cannot be asked while it runs).
 #[derive(Default)]
 pub struct Script {

@@ -137,24 +137,13 @@ pub struct Server {
     listeners_ready: Vec<usize>,
 }
 
-/// The connection settings as the config has them now.
-fn params(e: &Engine) -> Params {
-    let c = e.config();
-    Params {
-        max_clients: c.get_i64(cinnabar::param!("maxclients")).max(0) as usize,
-        protected: c.get_bool(cinnabar::param!("protected-mode")) && c.get(cinnabar::param!("requirepass")).is_empty(),
-        max_bulk: e.max_bulk_len(),
-        query_limit: c.get_i64(cinnabar::param!("client-query-buffer-limit")).max(0) as usize,
-    }
-}
-
 impl Server {
     /// The loop around `engine`, listening on `listeners`.
     pub fn new(mut engine: Engine, listeners: Vec<crate::listener::Listener>) -> std::io::Result<Server> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let signals = Signals::install(&poll)?;
-        let mut net = Net::new(poll, params(&engine));
+        let mut net = Net::new(poll, Params::of(&engine));
         net.add_listeners(listeners)?;
         let net: SharedNet = Arc::new(parking_lot::Mutex::new(net));
         let children = Arc::new(crate::persist::Children::default());
@@ -304,7 +293,7 @@ impl Server {
         let now = now_us();
         let engine = &mut self.engine;
         let mut net = self.net.lock();
-        net.params = params(engine);
+        net.params = Params::of(engine);
         for &i in listeners {
             net.accept(
                 i,
@@ -631,7 +620,7 @@ impl Server {
         self.oom.apply(cfg.get(cinnabar::param!("oom-score-adj")), cfg.get(cinnabar::param!("oom-score-adj-values")), class);
         self.hz = cfg.hz();
         crate::log::set_level(cfg.get(cinnabar::param!("loglevel")));
-        self.net.lock().params = params(&self.engine);
+        self.net.lock().params = Params::of(&self.engine);
         if let Some(a) = self.aof.as_mut() {
             a.collect_history(&self.engine);
         }
