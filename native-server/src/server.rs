@@ -535,7 +535,11 @@ impl Server {
                 let file = std::fs::read(&path).map_err(|e| format!("{}: {}", path.display(), e));
                 self.engine.report(HostReport::RdbReloadFinished { client, file, merge });
             }
-            Event::Listen { client, bind, port, previous } => self.rebind(client, &bind, port, &previous),
+            Event::Listen { client, bind, port, previous } => {
+                self.rebind(client, &bind, port, &previous);
+                // A failed re-bind rolls the whole CONFIG SET back: what was applied goes too.
+                self.apply_config();
+            }
             Event::ReplicaOf { master: Some((host, port)) } => {
                 crate::replica::start(self, host, port);
                 self.apply_config();
